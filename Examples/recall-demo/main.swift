@@ -1,0 +1,193 @@
+// recall-demo: a small, real experiment in which every step is memoized.
+//
+// It synthesizes a classification data set, splits it, trains a softmax
+// regression model for every point of a hyperparameter grid, and evaluates each
+// model. The first run computes everything (several seconds); the second run
+// executes nothing and prints the same results at once. Extend the grid and only
+// the new points run; edit `train` and only training and evaluation rerun.
+//
+//   swift run recall-demo            # uses ./.recall, or $RECALL_STORE
+
+import Foundation
+import Recall
+
+// MARK: - Data
+
+/// A labelled data set: `rows` samples of `columns` features, row-major.
+struct Dataset: Codable, Sendable {
+  var features: [Double]
+  var labels: [Int]
+  var rows: Int
+  var columns: Int
+  var classes: Int
+}
+
+/// A deterministic random number generator (SplitMix64), so that a seed always
+/// gives the same data set.
+struct SeededGenerator: RandomNumberGenerator {
+  var state: UInt64
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  mutating func gaussian() -> Double {
+    let u = Double.random(in: Double.ulpOfOne..<1, using: &self)
+    let v = Double.random(in: 0..<1, using: &self)
+    return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+  }
+}
+
+/// Gaussian blobs: one centre per class, samples scattered around it.
+@Memoized
+func makeDataset(seed: Int, samples: Int, columns: Int, classes: Int) -> Dataset {
+  var rng = SeededGenerator(state: UInt64(seed))
+  let centres = (0..<classes).map { _ in (0..<columns).map { _ in rng.gaussian() * 1.5 } }
+  var features: [Double] = []
+  features.reserveCapacity(samples * columns)
+  var labels: [Int] = []
+  for _ in 0..<samples {
+    let label = Int(rng.next() % UInt64(classes))
+    labels.append(label)
+    for j in 0..<columns { features.append(centres[label][j] + rng.gaussian() * 2.0) }
+  }
+  return Dataset(features: features, labels: labels, rows: samples, columns: columns, classes: classes)
+}
+
+/// A train/test split.
+struct Split: Codable, Sendable {
+  var train: Dataset
+  var test: Dataset
+}
+
+/// Splits a data set, the last `testFraction` of the rows for testing.
+@Memoized
+func split(_ data: Dataset, testFraction: Double) -> Split {
+  let testRows = Int(Double(data.rows) * testFraction)
+  let trainRows = data.rows - testRows
+  func part(_ range: Range<Int>) -> Dataset {
+    Dataset(
+      features: Array(data.features[(range.lowerBound * data.columns)..<(range.upperBound * data.columns)]),
+      labels: Array(data.labels[range]), rows: range.count, columns: data.columns,
+      classes: data.classes)
+  }
+  return Split(train: part(0..<trainRows), test: part(trainRows..<data.rows))
+}
+
+// MARK: - Model
+
+/// Softmax regression: one weight row (plus bias) per class.
+struct Model: Codable, Sendable {
+  var weights: [Double]  // classes × (columns + 1)
+  var columns: Int
+  var classes: Int
+
+  func scores(_ data: Dataset, row: Int) -> [Double] {
+    (0..<classes).map { c in
+      let base = c * (columns + 1)
+      var z = weights[base + columns]
+      for j in 0..<columns { z += weights[base + j] * data.features[row * columns + j] }
+      return z
+    }
+  }
+}
+
+/// Trains by full-batch gradient descent on the cross-entropy loss with L2
+/// regularization.
+@Memoized
+func train(_ data: Dataset, learningRate: Double, l2: Double, epochs: Int) -> Model {
+  var model = Model(
+    weights: [Double](repeating: 0, count: data.classes * (data.columns + 1)),
+    columns: data.columns, classes: data.classes)
+  let width = data.columns + 1
+  for _ in 0..<epochs {
+    var gradient = [Double](repeating: 0, count: model.weights.count)
+    for row in 0..<data.rows {
+      let scores = model.scores(data, row: row)
+      let top = scores.max()!
+      let exps = scores.map { exp($0 - top) }
+      let total = exps.reduce(0, +)
+      for c in 0..<data.classes {
+        let error = exps[c] / total - (data.labels[row] == c ? 1 : 0)
+        for j in 0..<data.columns { gradient[c * width + j] += error * data.features[row * data.columns + j] }
+        gradient[c * width + data.columns] += error
+      }
+    }
+    for i in model.weights.indices {
+      model.weights[i] -= learningRate * (gradient[i] / Double(data.rows) + l2 * model.weights[i])
+    }
+  }
+  return model
+}
+
+/// The fraction of rows whose highest-scoring class is their label.
+@Memoized
+func accuracy(_ model: Model, on data: Dataset) -> Double {
+  var correct = 0
+  for row in 0..<data.rows {
+    let scores = model.scores(data, row: row)
+    if scores.indices.max(by: { scores[$0] < scores[$1] }) == data.labels[row] { correct += 1 }
+  }
+  return Double(correct) / Double(data.rows)
+}
+
+// MARK: - The experiment
+
+func format(_ duration: Duration) -> String {
+  let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+  return seconds < 1 ? String(format: "%6.1f ms", seconds * 1000) : String(format: "%6.2f s ", seconds)
+}
+
+let store: Store
+do {
+  store = try Store.default
+} catch {
+  FileHandle.standardError.write(Data("recall-demo: \(error)\n".utf8))
+  exit(1)
+}
+
+// One line per call, from the store's event stream.
+let token = store.observe { event in
+  switch event {
+  case .didExecute(let call, let duration):
+    print("  executed  \(format(duration))  \(call.op.name)")
+  case .didReuse(let call, _, let saved):
+    print("  reused    \(format(saved))  \(call.op.name)  (saved)")
+  default:
+    break
+  }
+}
+
+print("recall-demo: store at \(Store.defaultPath)")
+let started = ContinuousClock.now
+var results: [(lr: Double, l2: Double, epochs: Int, accuracy: Double)] = []
+store.activate {
+  let data = makeDataset(seed: 42, samples: 1_500, columns: 16, classes: 4)
+  let parts = split(data, testFraction: 0.25)
+  for learningRate in [0.05, 0.2, 0.5] {
+    for l2 in [0.0, 0.01] {
+      for epochs in [40, 80] {
+        let model = train(parts.train, learningRate: learningRate, l2: l2, epochs: epochs)
+        results.append((learningRate, l2, epochs, accuracy(model, on: parts.test)))
+      }
+    }
+  }
+}
+let elapsed = ContinuousClock.now - started
+token.cancel()
+
+print("\n  learning rate    l2   epochs   test accuracy")
+for result in results {
+  print(
+    String(
+      format: "  %13.2f  %5.2f   %6d   %13.3f", result.lr, result.l2, result.epochs, result.accuracy))
+}
+let best = results.max { $0.accuracy < $1.accuracy }!
+print(String(format: "\n  best: learning rate %.2f, l2 %.2f, %d epochs: %.3f", best.lr, best.l2, best.epochs, best.accuracy))
+
+let stats = try store.stats()
+print(
+  "\nexecuted: \(stats.misses), reused: \(stats.hits), time saved: \(format(stats.timeSaved).trimmingCharacters(in: .whitespaces)), wall time: \(format(elapsed).trimmingCharacters(in: .whitespaces)), store: \(stats.calls) calls, \(stats.bytes) bytes"
+)

@@ -1,0 +1,89 @@
+// swift-tools-version: 6.1
+import CompilerPluginSupport
+import PackageDescription
+
+let package = Package(
+  name: "Recall",
+  platforms: [.macOS(.v15), .iOS(.v18)],
+  products: [
+    .library(name: "Recall", targets: ["Recall"]),
+    .library(name: "RecallCore", targets: ["RecallCore"]),
+    .library(name: "RecallSQLite", targets: ["RecallSQLite"]),
+    .executable(name: "recall-demo", targets: ["recall-demo"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
+  ],
+  targets: [
+    // Core
+    .target(
+      name: "Recall",
+      dependencies: ["RecallCore", "RecallSQLite", "RecallMacros"]
+    ),
+    .target(
+      name: "RecallCore",
+      dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+    ),
+    .macro(
+      name: "RecallMacros",
+      dependencies: [
+        "RecallFingerprint",
+        .product(name: "SwiftSyntax", package: "swift-syntax"),
+        .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+        .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+        .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+      ]
+    ),
+    .target(
+      name: "RecallFingerprint",
+      dependencies: [.product(name: "SwiftSyntax", package: "swift-syntax")]
+    ),
+
+    // Stores
+    .target(
+      name: "RecallSQLite",
+      dependencies: ["RecallCore", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
+
+    // Examples
+    .executableTarget(
+      name: "recall-demo",
+      dependencies: ["Recall"],
+      path: "Examples/recall-demo"
+    ),
+
+    // Benchmarks
+    .executableTarget(
+      name: "recall-bench",
+      dependencies: ["RecallCore", "RecallSQLite"],
+      path: "Benchmarks/recall-bench"
+    ),
+
+    // Tests
+    .executableTarget(
+      name: "recall-test-child",
+      dependencies: ["Recall"],
+      path: "Tests/recall-test-child"
+    ),
+    .testTarget(name: "RecallCoreTests", dependencies: ["RecallCore"]),
+    .testTarget(
+      name: "RecallFingerprintTests",
+      dependencies: [
+        "RecallFingerprint",
+        .product(name: "SwiftParser", package: "swift-syntax"),
+      ]
+    ),
+    .testTarget(
+      name: "RecallMacrosTests",
+      dependencies: [
+        "RecallMacros",
+        .product(name: "MacroTesting", package: "swift-macro-testing"),
+      ]
+    ),
+    .testTarget(name: "RecallSQLiteTests", dependencies: ["RecallSQLite"]),
+    .testTarget(name: "RecallTests", dependencies: ["Recall", "recall-test-child"]),
+  ]
+)

@@ -1,0 +1,64 @@
+import Foundation
+import Synchronization
+@_exported import RecallCore
+@_exported import RecallSQLite
+
+extension Store {
+  /// The directory of the process default store: `$RECALL_STORE` if set, else
+  /// `.recall` in the current directory.
+  public static var defaultPath: String {
+    if let path = ProcessInfo.processInfo.environment["RECALL_STORE"], !path.isEmpty {
+      return path
+    }
+    return ".recall"
+  }
+
+  private static let processDefault: Result<Store, RecallError> = {
+    do {
+      return .success(try Store.sqlite(at: defaultPath))
+    } catch let error as RecallError {
+      return .failure(error)
+    } catch {
+      return .failure(.storeUnavailable(path: defaultPath, detail: "\(error)"))
+    }
+  }()
+
+  /// The process default store, opened on first use at ``defaultPath``.
+  ///
+  /// - Throws: ``RecallError`` when the store cannot be opened.
+  public static var `default`: Store {
+    get throws(RecallError) { try processDefault.get() }
+  }
+
+  /// The store memoized functions use: the one activated for the current task
+  /// with ``Store/activate(_:)-(()->R)``, else the process default store.
+  ///
+  /// - Throws: ``RecallError`` when no store is activated and the default store
+  ///   cannot be opened.
+  public static var current: Store {
+    get throws(RecallError) {
+      if let store = activatedStore { return store }
+      return try processDefault.get()
+    }
+  }
+
+  private static let reportedDefaultFailure = Mutex(false)
+
+  /// The store a memoized call uses, or `nil` (after one message on standard
+  /// error) when none can be opened and calls must run unmemoized.
+  static func forCall() -> Store? {
+    do {
+      return try current
+    } catch {
+      let first = reportedDefaultFailure.withLock { reported in
+        defer { reported = true }
+        return !reported
+      }
+      if first {
+        FileHandle.standardError.write(
+          Data("recall: warning: memoization is off for this process: \(error)\n".utf8))
+      }
+      return nil
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// The functions macro expansions call. They are public because expansions live
+// in the user's module; they are not API and may change in any release.
+
+/// The fingerprint table of a module without the build plugin. The plugin
+/// generates an internal table of the same name in the user's module, which
+/// shadows this one.
+public let __recallFingerprintTable = __RecallFingerprintTable.untracked
+
+/// Runs a memoized function's body, or returns its stored result.
+public func __recallMemoized<R: Codable & Sendable, E: Error>(
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable, _ arguments: @autoclosure () -> [Argument],
+  types: [any Any.Type] = [], _ body: () throws(E) -> R
+) throws(E) -> R {
+  guard RecallCore.Recall.isEnabled, let store = Store.forCall() else { return try body() }
+  return try store.memoize(Op.__resolve(site, table), arguments(), types: types, body)
+}
+
+/// Runs an asynchronous memoized function's body, or returns its stored result.
+public func __recallMemoized<R: Codable & Sendable, E: Error>(
+  isolation: isolated (any Actor)? = #isolation,
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable, _ arguments: @autoclosure () -> [Argument],
+  types: [any Any.Type] = [], _ body: () async throws(E) -> R
+) async throws(E) -> R {
+  guard RecallCore.Recall.isEnabled, let store = Store.forCall() else { return try await body() }
+  return try await store.memoize(
+    isolation: isolation, Op.__resolve(site, table), arguments(), types: types, body)
+}
+
+@available(
+  *, unavailable,
+  message: "the result of a '@Memoized' function must be Codable & Sendable; make its type conform, or return a Codable summary of it"
+)
+public func __recallMemoized<R, E: Error>(
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable, _ arguments: @autoclosure () -> [Argument],
+  types: [any Any.Type] = [], _ body: () throws(E) -> R
+) throws(E) -> R { fatalError() }
+
+@available(
+  *, unavailable,
+  message: "the result of a '@Memoized' function must be Codable & Sendable; make its type conform, or return a Codable summary of it"
+)
+public func __recallMemoized<R, E: Error>(
+  isolation: isolated (any Actor)? = #isolation,
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable, _ arguments: @autoclosure () -> [Argument],
+  types: [any Any.Type] = [], _ body: () async throws(E) -> R
+) async throws(E) -> R { fatalError() }
+
+/// An argument of a memoized call.
+public func __recallArgument<T: Encodable & Sendable>(_ name: String, _ value: T) -> Argument {
+  Argument(name, value)
+}
+
+@available(
+  *, unavailable,
+  message: "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the type conform, or leave the parameter out with '@Memoized(ignoring:)'"
+)
+public func __recallArgument<T>(_ name: String, _ value: T) -> Argument { fatalError() }
+
+/// The receiver of a memoized instance method, an input of the call.
+public func __recallSelf<T: Encodable & Sendable>(_ value: T) -> Argument {
+  Argument("self", value)
+}
+
+@available(
+  *, unavailable,
+  message: "'@Memoized' on an instance method needs its type to be Codable & Sendable, because 'self' is an input of the call; make the type conform, or make the method 'static' and pass what it needs as parameters"
+)
+public func __recallSelf<T>(_ value: T) -> Argument { fatalError() }

@@ -1,0 +1,52 @@
+/// Makes a function remember its results: the same call is never computed
+/// twice, in this process, after a relaunch, or on another machine sharing the
+/// store; when the function's code changes, its results are recomputed.
+///
+/// ```swift
+/// @Memoized
+/// func train(_ data: Dataset, epochs: Int) -> Model {
+///   ...
+/// }
+/// ```
+///
+/// Parameters and the result must be `Codable & Sendable`; for an instance
+/// method, `self` is an input too. The call is looked up in ``Store/current``.
+///
+/// - Parameters:
+///   - version: A version to bump by hand, making every stored result of the
+///     function stale (for changes Recall cannot see, such as data files).
+///   - ignoring: Parameters left out of the key, such as `verbose`: calls that
+///     differ only in them share one result.
+@attached(body)
+public macro Memoized(version: String = "", ignoring: [String] = []) =
+  #externalMacro(module: "RecallMacros", type: "MemoizedMacro")
+
+/// Memoizes a block of code: the block's tokens are its code fingerprint and
+/// `inputs` are what it depends on.
+///
+/// ```swift
+/// let table = #memoized("summary", runs, threshold) {
+///   summarize(runs, above: threshold)
+/// }
+/// ```
+///
+/// - Parameters:
+///   - name: The block's name, unique in its module; it identifies the op.
+///   - inputs: The values the block reads, named by their source text.
+///   - body: The computation.
+@freestanding(expression)
+public macro memoized<R>(
+  _ name: String, _ inputs: any Encodable & Sendable..., body: () throws -> R
+) -> R = #externalMacro(module: "RecallMacros", type: "MemoizedBlockMacro")
+
+/// Memoizes an asynchronous block of code.
+///
+/// ```swift
+/// let report = try await #memoized("report", url) {
+///   try await fetchReport(url)
+/// }
+/// ```
+@freestanding(expression)
+public macro memoized<R>(
+  _ name: String, _ inputs: any Encodable & Sendable..., body: () async throws -> R
+) -> R = #externalMacro(module: "RecallMacros", type: "MemoizedBlockMacro")

@@ -1,0 +1,215 @@
+import Foundation
+
+/// Recall's canonical binary format for values: the bytes a value is stored as
+/// and, with large arrays replaced by their digests, the bytes its content id
+/// hashes.
+///
+/// A stream starts with one format-version byte, then one node:
+///
+/// | tag | node | payload |
+/// |---|---|---|
+/// | 0 | nil | — |
+/// | 1, 2 | false, true | — |
+/// | 3 | signed integer (any width) | 8 bytes, little endian |
+/// | 4 | unsigned integer (any width) | 8 bytes, little endian |
+/// | 5 | `Float` | 4 bytes, its bit pattern |
+/// | 6 | `Double` | 8 bytes, its bit pattern |
+/// | 7 | string | varint byte count, UTF-8 |
+/// | 8 | raw array | element kind, varint byte count, the elements' memory |
+/// | 9 | digest of a raw array (content ids only) | element kind, varint byte count, 32-byte SHA-256 |
+/// | 10 | unkeyed container | varint count, nodes |
+/// | 11 | keyed container | varint count, (varint key length, UTF-8 key, node) sorted by key bytes |
+///
+/// Keys of keyed containers are sorted, and the elements of sets and of
+/// dictionaries encoded as key-value lists are sorted by their encoding, so the
+/// format does not depend on hash-table iteration order, which Swift randomizes
+/// per process. Numbers are type-tagged, so `1` as an `Int` and `1` as a
+/// `Double` differ. Arrays of fixed-width numbers, `Data` and `[Bool]` are
+/// written as raw memory (little endian, as on every platform Swift supports).
+enum Format {
+  /// The version byte every stream starts with.
+  static let version: UInt8 = 1
+
+  /// Raw arrays at least this large are replaced by their SHA-256 in the bytes a
+  /// content id hashes. That keeps big arrays out of intermediate buffers and
+  /// lets their digests be computed (and cached) on their own.
+  static let rawDigestThreshold = 4096
+
+  enum Tag: UInt8 {
+    case null = 0
+    case `false` = 1
+    case `true` = 2
+    case int = 3
+    case uint = 4
+    case float = 5
+    case double = 6
+    case string = 7
+    case raw = 8
+    case rawDigest = 9
+    case unkeyed = 10
+    case keyed = 11
+  }
+}
+
+/// The element type of a raw array.
+enum RawKind: UInt8, Sendable {
+  case uint8 = 1, int8, uint16, int16, uint32, int32, uint64, int64, float32, float64, bool
+
+  var stride: Int {
+    switch self {
+    case .uint8, .int8, .bool: 1
+    case .uint16, .int16: 2
+    case .uint32, .int32, .float32: 4
+    case .uint64, .int64, .float64: 8
+    }
+  }
+}
+
+/// A growable byte buffer with the format's primitive writers.
+struct ByteWriter {
+  var bytes: [UInt8] = []
+
+  init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+
+  @inline(__always) mutating func tag(_ tag: Format.Tag) { bytes.append(tag.rawValue) }
+
+  @inline(__always) mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+  mutating func varint(_ value: Int) {
+    var value = UInt64(value)
+    while value >= 0x80 {
+      bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+      value >>= 7
+    }
+    bytes.append(UInt8(value))
+  }
+
+  mutating func fixed64(_ value: UInt64) {
+    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+  }
+
+  mutating func fixed32(_ value: UInt32) {
+    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+  }
+
+  mutating func string(_ value: String) {
+    var value = value
+    value.withUTF8 { utf8 in
+      varint(utf8.count)
+      bytes.append(contentsOf: utf8)
+    }
+  }
+
+  mutating func append(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
+}
+
+/// A cursor over bytes in the format, with the primitive readers.
+struct ByteReader {
+  let bytes: UnsafeRawBufferPointer
+  var offset: Int
+
+  init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
+    self.bytes = bytes
+    self.offset = offset
+  }
+
+  var isAtEnd: Bool { offset >= bytes.count }
+
+  mutating func byte() throws(FormatError) -> UInt8 {
+    guard offset < bytes.count else { throw .truncated }
+    defer { offset += 1 }
+    return bytes[offset]
+  }
+
+  mutating func tag() throws(FormatError) -> Format.Tag {
+    let raw = try byte()
+    guard let tag = Format.Tag(rawValue: raw) else { throw .unknownTag(raw) }
+    return tag
+  }
+
+  func peekTag() throws(FormatError) -> Format.Tag {
+    var copy = self
+    return try copy.tag()
+  }
+
+  mutating func varint() throws(FormatError) -> Int {
+    var result: UInt64 = 0
+    var shift: UInt64 = 0
+    while true {
+      let byte = try self.byte()
+      result |= UInt64(byte & 0x7f) << shift
+      if byte & 0x80 == 0 { break }
+      shift += 7
+      guard shift < 64 else { throw .malformed("varint too long") }
+    }
+    guard result <= UInt64(Int.max) else { throw .malformed("length too large") }
+    return Int(result)
+  }
+
+  mutating func fixed64() throws(FormatError) -> UInt64 {
+    guard offset + 8 <= bytes.count else { throw .truncated }
+    defer { offset += 8 }
+    return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+  }
+
+  mutating func fixed32() throws(FormatError) -> UInt32 {
+    guard offset + 4 <= bytes.count else { throw .truncated }
+    defer { offset += 4 }
+    return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+  }
+
+  mutating func slice(_ count: Int) throws(FormatError) -> UnsafeRawBufferPointer {
+    guard count >= 0, offset + count <= bytes.count else { throw .truncated }
+    defer { offset += count }
+    return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+  }
+
+  mutating func string() throws(FormatError) -> String {
+    let count = try varint()
+    let utf8 = try slice(count)
+    return String(decoding: utf8, as: UTF8.self)
+  }
+
+  /// Moves past one node without decoding it.
+  mutating func skipNode() throws(FormatError) {
+    switch try tag() {
+    case .null, .false, .true: break
+    case .int, .uint, .double: offset += 8
+    case .float: offset += 4
+    case .string: _ = try slice(try varint())
+    case .raw:
+      _ = try byte()
+      _ = try slice(try varint())
+    case .rawDigest:
+      _ = try byte()
+      _ = try varint()
+      _ = try slice(32)
+    case .unkeyed:
+      for _ in 0..<(try varint()) { try skipNode() }
+    case .keyed:
+      for _ in 0..<(try varint()) {
+        _ = try slice(try varint())
+        try skipNode()
+      }
+    }
+    guard offset <= bytes.count else { throw .truncated }
+  }
+}
+
+/// A structural problem in encoded bytes.
+enum FormatError: Error, CustomStringConvertible {
+  case truncated
+  case unknownTag(UInt8)
+  case unsupportedVersion(UInt8)
+  case malformed(String)
+
+  var description: String {
+    switch self {
+    case .truncated: "the encoded value ends early"
+    case .unknownTag(let tag): "unknown tag \(tag) in the encoded value"
+    case .unsupportedVersion(let version):
+      "the value was encoded in format version \(version), which this version of Recall cannot read"
+    case .malformed(let detail): "malformed encoded value: \(detail)"
+    }
+  }
+}

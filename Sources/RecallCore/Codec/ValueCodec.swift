@@ -1,0 +1,117 @@
+import Foundation
+
+/// A value in Recall's canonical binary format, with its content id.
+public struct EncodedValue: Sendable {
+  /// The content id: SHA-256 of the value's canonical encoding.
+  public let cid: ContentID
+  /// The bytes that are stored.
+  public let bytes: [UInt8]
+
+  /// Creates an encoded value from bytes and their cid.
+  public init(cid: ContentID, bytes: [UInt8]) {
+    self.cid = cid
+    self.bytes = bytes
+  }
+}
+
+/// Recall's compact binary codec: content ids, storage encoding and decoding.
+///
+/// Foundation's `JSONEncoder` needs about 7 s to encode 10 M doubles; this codec
+/// copies their memory. Any `Codable` value works; contiguous numeric arrays,
+/// `Data` and `String` take fast paths wherever they appear inside it.
+public enum ValueCodec {
+  /// Returns the content id of a value without producing its stored form.
+  public static func contentID<T: Encodable>(of value: T) throws -> ContentID {
+    let node = try CanonicalEncoder().node(for: value)
+    var writer = NodeWriter(mode: .hash)
+    writer.out.byte(Format.version)
+    writer.write(node)
+    return ContentID(Digest.sha256(writer.out.bytes))
+  }
+
+  /// Encodes a value for storage and computes its content id.
+  public static func encode<T: Encodable>(_ value: T) throws -> EncodedValue {
+    let node = try CanonicalEncoder().node(for: value)
+    var writer = NodeWriter(mode: .store)
+    writer.out.byte(Format.version)
+    writer.write(node)
+    guard writer.sawLargeRaw else {
+      // Without large raw arrays, the stored bytes are the bytes the cid hashes.
+      return EncodedValue(cid: ContentID(Digest.sha256(writer.out.bytes)), bytes: writer.out.bytes)
+    }
+    var hashWriter = NodeWriter(mode: .hash)
+    hashWriter.out.byte(Format.version)
+    hashWriter.write(node)
+    return EncodedValue(cid: ContentID(Digest.sha256(hashWriter.out.bytes)), bytes: writer.out.bytes)
+  }
+
+  /// Decodes a value from its stored bytes.
+  ///
+  /// - Throws: `DecodingError` when the bytes are not a `T` (for example because
+  ///   the type changed since the value was stored).
+  public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    try bytes.withUnsafeBytes { try decode(type, from: $0) }
+  }
+
+  /// Decodes a value from its stored bytes.
+  public static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
+    var reader = ByteReader(bytes)
+    let version = try reader.byte()
+    guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
+    var end = reader
+    try end.skipNode()
+    guard end.isAtEnd else { throw FormatError.malformed("trailing bytes after the value") }
+    return try CanonicalDecoder.decode(T.self, bytes: bytes, offset: 1, codingPath: [])
+  }
+
+  /// Recomputes the content id of stored bytes, to check their integrity.
+  ///
+  /// - Throws: when the bytes are not a well-formed stream.
+  public static func contentID(ofStored bytes: [UInt8]) throws -> ContentID {
+    try bytes.withUnsafeBytes { raw in
+      var reader = ByteReader(raw)
+      let version = try reader.byte()
+      guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
+      var writer = NodeWriter(mode: .hash, capacity: min(raw.count, 1 << 16))
+      writer.out.byte(version)
+      try rewrite(&reader, into: &writer)
+      guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes after the value") }
+      return ContentID(Digest.sha256(writer.out.bytes))
+    }
+  }
+
+  /// Copies one node from stored form to hash form.
+  private static func rewrite(_ reader: inout ByteReader, into writer: inout NodeWriter) throws {
+    let start = reader.offset
+    let tag = try reader.peekTag()
+    switch tag {
+    case .raw:
+      _ = try reader.tag()
+      let kindByte = try reader.byte()
+      guard let kind = RawKind(rawValue: kindByte) else {
+        throw FormatError.malformed("unknown element kind \(kindByte)")
+      }
+      writer.writeRaw(kind: kind, bytes: try reader.slice(try reader.varint()))
+    case .unkeyed:
+      _ = try reader.tag()
+      let count = try reader.varint()
+      writer.out.tag(.unkeyed)
+      writer.out.varint(count)
+      for _ in 0..<count { try rewrite(&reader, into: &writer) }
+    case .keyed:
+      _ = try reader.tag()
+      let count = try reader.varint()
+      writer.out.tag(.keyed)
+      writer.out.varint(count)
+      for _ in 0..<count {
+        writer.out.string(try reader.string())
+        try rewrite(&reader, into: &writer)
+      }
+    case .rawDigest:
+      throw FormatError.malformed("a digest where a stored value was expected")
+    default:
+      try reader.skipNode()
+      writer.out.append(UnsafeRawBufferPointer(rebasing: reader.bytes[start..<reader.offset]))
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/// An error raised by Recall.
+///
+/// Errors are identified by a ``Code`` so that new cases can be added without
+/// breaking clients. Match them in `catch` clauses by code:
+///
+/// ```swift
+/// do {
+///   let store = try Store.sqlite(at: ".recall")
+/// } catch RecallError.storeFromNewerVersion {
+///   print("upgrade Recall to open this store")
+/// }
+/// ```
+public struct RecallError: Error, Sendable, CustomStringConvertible {
+  /// The kind of a ``RecallError``; also a pattern that matches errors of
+  /// that kind.
+  public struct Code: Hashable, Sendable, CustomStringConvertible {
+    let rawValue: String
+    public var description: String { rawValue }
+
+    /// Matches a ``RecallError`` with this code.
+    public static func ~= (code: Code, error: any Error) -> Bool {
+      (error as? RecallError)?.code == code
+    }
+  }
+
+  /// The kind of error.
+  public let code: Code
+  /// What went wrong and what to do next.
+  public let message: String
+
+  public var description: String { message }
+
+  init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+
+  /// The store was written by a newer version of Recall.
+  public static let storeFromNewerVersion = Code(rawValue: "storeFromNewerVersion")
+  /// The store's database stayed locked by another connection past the timeout.
+  public static let storeLocked = Code(rawValue: "storeLocked")
+  /// The store could not be opened, read or written.
+  public static let storeUnavailable = Code(rawValue: "storeUnavailable")
+  /// A stored value failed its integrity check.
+  public static let corruptValue = Code(rawValue: "corruptValue")
+  /// A value could not be encoded.
+  public static let unencodableValue = Code(rawValue: "unencodableValue")
+
+  public static func storeFromNewerVersion(path: String, unknownMigrations: [String]) -> RecallError {
+    RecallError(
+      storeFromNewerVersion,
+      "The store at '\(path)' was written by a newer version of Recall (it has schema "
+        + "migrations this version does not know: \(unknownMigrations.joined(separator: ", "))). "
+        + "Upgrade Recall to use it, or point RECALL_STORE at another directory.")
+  }
+
+  /// A database that stayed locked.
+  public static func storeLocked(path: String, detail: String) -> RecallError {
+    RecallError(
+      storeLocked,
+      "The store at '\(path)' is locked by another connection (\(detail)). Wait for the other "
+        + "process to finish, or raise the busy timeout in the store's configuration.")
+  }
+
+  /// A store that cannot be opened, read or written.
+  public static func storeUnavailable(path: String, detail: String) -> RecallError {
+    RecallError(storeUnavailable, "The store at '\(path)' is unavailable: \(detail)")
+  }
+
+  /// A value whose bytes do not hash to its content id.
+  public static func corruptValue(_ cid: ContentID, path: String, detail: String) -> RecallError {
+    RecallError(
+      corruptValue,
+      "The stored value \(cid.hex) in '\(path)' is corrupt (\(detail)). Recall quarantines it "
+        + "and recomputes the calls that need it.")
+  }
+
+  public static func unencodableValue(_ what: String, _ error: any Error) -> RecallError {
+    RecallError(
+      unencodableValue,
+      "\(what) could not be encoded: \(error). Make its type's Codable conformance total, or "
+        + "leave the parameter out of the key with '@Memoized(ignoring:)'.")
+  }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Something that happened during a memoized call.
+///
+/// Observe events with ``Store/observe(_:)`` or ``Store/events()``; tests,
+/// logging, progress bars and viewers all read the same stream.
+public enum RecallEvent: Sendable {
+  /// The call was not found and its body is about to run.
+  case willExecute(CallEvent)
+  /// The body returned after running for `duration`.
+  case didExecute(CallEvent, duration: Duration)
+  /// The result was stored; `bytes` is the size of its encoding.
+  case didStore(CallEvent, bytes: Int)
+  /// A stored result was returned instead of running the body. `saved` is how
+  /// long the body took when it ran.
+  case didReuse(CallEvent, source: ReuseSource, saved: Duration)
+  /// The body threw; nothing was stored.
+  case didFail(CallEvent, error: String)
+  /// Something went wrong that did not stop the call; see the warning.
+  case warning(RecallWarning)
+
+  /// The call the event is about, if any.
+  public var call: CallEvent? {
+    switch self {
+    case .willExecute(let call), .didExecute(let call, _), .didStore(let call, _),
+      .didReuse(let call, _, _), .didFail(let call, _):
+      call
+    case .warning(let warning): warning.call
+    }
+  }
+}
+
+/// Which layer served a reused result.
+public enum ReuseSource: String, Sendable {
+  /// The in-process memory layer.
+  case memory
+  /// The store's backend (database or blob files).
+  case store
+}
+
+/// The call an event is about.
+public struct CallEvent: Sendable, Hashable, CustomStringConvertible {
+  /// The op that was called.
+  public let op: OpID
+  /// The call's id.
+  public let call: CallID
+  /// The trial (0 unless a trial was selected).
+  public let trial: Int
+
+  public var description: String { "\(op.name) [\(call)]" }
+}
+
+/// A problem that Recall handled without failing the call.
+public struct RecallWarning: Sendable, CustomStringConvertible {
+  /// The kind of a ``RecallWarning``.
+  public struct Kind: Hashable, Sendable, CustomStringConvertible {
+    let rawValue: String
+    public var description: String { rawValue }
+
+    /// An argument could not be hashed; the call ran without memoization.
+    public static let unhashableArgument = Kind(rawValue: "unhashableArgument")
+    /// The result could not be encoded; it was returned but not stored.
+    public static let unencodableResult = Kind(rawValue: "unencodableResult")
+    /// A stored result no longer decodes as the result type (the type changed);
+    /// the call was recomputed and its result replaced.
+    public static let undecodableResult = Kind(rawValue: "undecodableResult")
+    /// A stored value failed its integrity check; it was quarantined and the
+    /// call recomputed.
+    public static let corruptValue = Kind(rawValue: "corruptValue")
+    /// The store could not be read or written; the call ran without it.
+    public static let storeFailure = Kind(rawValue: "storeFailure")
+  }
+
+  /// The kind of problem.
+  public let kind: Kind
+  /// The call it happened in, if any.
+  public let call: CallEvent?
+  /// A description of the problem and of what Recall did about it.
+  public let message: String
+
+  public var description: String {
+    "recall: warning: " + (call.map { "\($0.op.name): " } ?? "") + message
+  }
+}

@@ -1,0 +1,131 @@
+import Crypto
+
+/// A 32-byte SHA-256 digest, stored inline as four words so that it hashes,
+/// compares and copies without allocating.
+public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
+  @usableFromInline var w0, w1, w2, w3: UInt64
+
+  /// Creates a digest from exactly 32 bytes.
+  public init?(bytes: some Collection<UInt8>) {
+    guard bytes.count == 32 else { return nil }
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    Swift.withUnsafeMutableBytes(of: &words) { raw in
+      for (index, byte) in bytes.enumerated() { raw[index] = byte }
+    }
+    (w0, w1, w2, w3) = words
+  }
+
+  /// Creates a digest from its 64-character hexadecimal form.
+  public init?(hex: String) {
+    let utf8 = Array(hex.utf8)
+    guard utf8.count == 64 else { return nil }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(32)
+    var index = 0
+    while index < 64 {
+      guard let high = Digest.nibble(utf8[index]), let low = Digest.nibble(utf8[index + 1]) else {
+        return nil
+      }
+      bytes.append(high << 4 | low)
+      index += 2
+    }
+    self.init(bytes: bytes)
+  }
+
+  init(_ digest: SHA256.Digest) {
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    Swift.withUnsafeMutableBytes(of: &words) { raw in
+      digest.withUnsafeBytes { raw.copyMemory(from: $0) }
+    }
+    (w0, w1, w2, w3) = words
+  }
+
+  /// The SHA-256 of some bytes.
+  public static func sha256(_ bytes: UnsafeRawBufferPointer) -> Digest {
+    Digest(SHA256.hash(data: bytes))
+  }
+
+  /// The SHA-256 of some bytes.
+  public static func sha256(_ bytes: [UInt8]) -> Digest {
+    bytes.withUnsafeBytes { sha256($0) }
+  }
+
+  /// The SHA-256 of a string's UTF-8 bytes.
+  public static func sha256(_ string: String) -> Digest {
+    var string = string
+    return string.withUTF8 { sha256(UnsafeRawBufferPointer($0)) }
+  }
+
+  /// The 32 bytes of the digest.
+  public var bytes: [UInt8] {
+    Swift.withUnsafeBytes(of: (w0, w1, w2, w3)) { Array($0) }
+  }
+
+  /// Calls `body` with the 32 bytes of the digest, without copying them.
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try Swift.withUnsafeBytes(of: (w0, w1, w2, w3), body)
+  }
+
+  /// The lowercase hexadecimal form (64 characters).
+  public var hex: String {
+    let digits = Array("0123456789abcdef".utf8)
+    return String(unsafeUninitializedCapacity: 64) { out in
+      var index = 0
+      for byte in bytes {
+        out[index] = digits[Int(byte >> 4)]
+        out[index + 1] = digits[Int(byte & 0x0f)]
+        index += 2
+      }
+      return 64
+    }
+  }
+
+  public var description: String { hex }
+
+  public static func < (lhs: Digest, rhs: Digest) -> Bool {
+    lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+  }
+
+  private static func nibble(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+    default: nil
+    }
+  }
+}
+
+/// An incremental SHA-256 computation over framed fields.
+///
+/// Every field is length-prefixed, so that `("ab", "c")` and `("a", "bc")` never
+/// produce the same digest.
+struct DigestBuilder: @unchecked Sendable {
+  private var hasher = SHA256()
+
+  init(domain: StaticString) {
+    add(domain.withUTF8Buffer { UnsafeRawBufferPointer($0) })
+  }
+
+  mutating func add(_ bytes: UnsafeRawBufferPointer) {
+    var count = UInt64(bytes.count).littleEndian
+    Swift.withUnsafeBytes(of: &count) { hasher.update(bufferPointer: $0) }
+    hasher.update(bufferPointer: bytes)
+  }
+
+  mutating func add(_ string: String) {
+    var string = string
+    string.withUTF8 { add(UnsafeRawBufferPointer($0)) }
+  }
+
+  mutating func add(_ digest: Digest) {
+    digest.withUnsafeBytes { add($0) }
+  }
+
+  mutating func add(_ value: Int) {
+    var value = Int64(value).littleEndian
+    Swift.withUnsafeBytes(of: &value) { add($0) }
+  }
+
+  func finalize() -> Digest { Digest(hasher.finalize()) }
+}

@@ -1,0 +1,48 @@
+/// Scoped settings of the current task: which store memoized calls use, and
+/// whether memoization is on.
+extension Store {
+  @TaskLocal static var activated: Store?
+
+  /// The store activated for the current task by ``activate(_:)-(()->R)``, if any.
+  public static var activatedStore: Store? { activated }
+
+  /// Runs `body` with this store as the one memoized functions use.
+  ///
+  /// ```swift
+  /// try store.activate {
+  ///   let data = loadData(seed: 0)   // looked up in, or stored into, `store`
+  /// }
+  /// ```
+  public func activate<R>(_ body: () throws -> R) rethrows -> R {
+    try Store.$activated.withValue(self, operation: body)
+  }
+
+  /// Runs `body` with this store as the one memoized functions use, in tasks
+  /// too (task-local values are inherited by child tasks).
+  public func activate<R>(
+    isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R
+  ) async rethrows -> R {
+    try await Store.$activated.withValue(self, operation: body, isolation: isolation)
+  }
+}
+
+/// Recall's global switches.
+public enum Recall {
+  @TaskLocal static var isDisabled = false
+
+  /// Whether memoization is on for the current task.
+  public static var isEnabled: Bool { !isDisabled }
+
+  /// Runs `body` with memoization off: memoized functions called inside run
+  /// their bodies and neither look up nor store anything.
+  public static func disabled<R>(_ body: () throws -> R) rethrows -> R {
+    try $isDisabled.withValue(true, operation: body)
+  }
+
+  /// Runs `body` with memoization off, in tasks too.
+  public static func disabled<R>(
+    isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R
+  ) async rethrows -> R {
+    try await $isDisabled.withValue(true, operation: body, isolation: isolation)
+  }
+}

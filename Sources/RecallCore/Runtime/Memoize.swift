@@ -1,0 +1,250 @@
+import Foundation
+
+/// A call whose key has been computed, ready to be looked up or executed.
+struct PreparedCall {
+  let op: Op
+  let id: CallID
+  let event: CallEvent
+  let arguments: [Argument]
+  let inputCIDs: [ContentID]
+}
+
+extension Store {
+  /// Runs `body` as a call of `op` with `arguments`, or returns the stored
+  /// result of the same call.
+  ///
+  /// This is what `@Memoized` and `#memoized` expand into; call it directly
+  /// to memoize code without the macros.
+  ///
+  /// - Parameters:
+  ///   - op: The op and its current version.
+  ///   - arguments: The inputs that make up the key, by parameter name.
+  ///   - types: Types that are part of the key although no argument's value
+  ///     shows them, such as a generic function's type parameters.
+  ///   - body: The computation.
+  /// - Returns: The stored result of the same call, or the result of `body`.
+  /// - Throws: Only what `body` throws; problems with the store become warnings
+  ///   and the body runs.
+  public func memoize<R: Codable & Sendable, E: Error>(
+    _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
+    _ body: () throws(E) -> R
+  ) throws(E) -> R {
+    guard Recall.isEnabled, let call = prepare(op, arguments, types),
+      !CallStack.contains(call.id)
+    else { return try body() }
+    while true {
+      if let value: R = reuse(call) { return value }
+      switch flights.begin(call.id) {
+      case .follower(let flight):
+        flight.wait()
+      case .leader(let flight):
+        defer { flights.end(call.id, flight) }
+        if let value: R = reuseFromMemory(call) { return value }
+        let started = willExecute(call)
+        let result = CallStack.$current.withValue(CallStack(id: call.id, parent: CallStack.current)) {
+          Result { () throws(E) -> R in try body() }
+        }
+        return try didExecute(call, started, result)
+      }
+    }
+  }
+
+  /// Runs the asynchronous `body` as a call of `op` with `arguments`, or returns
+  /// the stored result of the same call.
+  ///
+  /// See ``memoize(_:_:types:_:)-(_,_,_,()throws(E)->R)``.
+  public func memoize<R: Codable & Sendable, E: Error>(
+    isolation: isolated (any Actor)? = #isolation,
+    _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
+    _ body: () async throws(E) -> R
+  ) async throws(E) -> R {
+    guard Recall.isEnabled, let call = prepare(op, arguments, types),
+      !CallStack.contains(call.id)
+    else { return try await body() }
+    while true {
+      if let value: R = reuse(call) { return value }
+      switch flights.begin(call.id) {
+      case .follower(let flight):
+        await flight.wait()
+      case .leader(let flight):
+        defer { flights.end(call.id, flight) }
+        if let value: R = reuseFromMemory(call) { return value }
+        let started = willExecute(call)
+        let result = await CallStack.$current.withValue(
+          CallStack(id: call.id, parent: CallStack.current),
+          operation: { () async -> Result<R, E> in
+            do throws(E) {
+              return .success(try await body())
+            } catch {
+              return .failure(error)
+            }
+          }, isolation: isolation)
+        return try didExecute(call, started, result)
+      }
+    }
+  }
+
+  // MARK: - Lookup
+
+  func prepare(_ op: Op, _ arguments: [Argument], _ types: [any Any.Type]) -> PreparedCall? {
+    var key = op.keyPrefix
+    var cids: [ContentID] = []
+    cids.reserveCapacity(arguments.count)
+    for argument in arguments {
+      do {
+        let cid = try ValueCodec.contentID(of: argument.value)
+        key.add(argument.name)
+        key.add(cid.digest)
+        cids.append(cid)
+      } catch {
+        warn(
+          .unhashableArgument, nil,
+          "\(op.id.name): argument '\(argument.name)' could not be encoded (\(error)); "
+            + "the call runs without memoization. Make the type's Codable conformance total, "
+            + "or leave the parameter out with '@Memoized(ignoring:)'.")
+        return nil
+      }
+    }
+    for type in types { key.add(_typeName(type, qualified: true)) }
+    let id = CallID(key.finalize())
+    return PreparedCall(
+      op: op, id: id, event: CallEvent(op: op.id, call: id, trial: 0),
+      arguments: arguments, inputCIDs: cids)
+  }
+
+  func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
+    guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
+    counters.withLock {
+      $0.memoryHits += 1
+      $0.savedSeconds += entry.duration
+    }
+    eventCenter.emit(.didReuse(call.event, source: .memory, saved: .seconds(entry.duration)))
+    return value
+  }
+
+  func reuse<R: Decodable>(_ call: PreparedCall) -> R? {
+    if let value: R = reuseFromMemory(call) { return value }
+    let stored: StoredCall
+    do {
+      guard let found = try backend.loadCall(call.id) else { return nil }
+      stored = found
+    } catch RecallError.corruptValue {
+      warn(.corruptValue, call.event, "its stored result was corrupt; quarantined it and recomputing.")
+      return nil
+    } catch {
+      warn(.storeFailure, call.event, "could not read the store (\(error)); recomputing.")
+      return nil
+    }
+    let value: R
+    do {
+      value = try ValueCodec.decode(R.self, from: stored.output)
+    } catch {
+      warn(
+        .undecodableResult, call.event,
+        "its stored result no longer decodes as \(R.self) (\(error)); recomputing and replacing it.")
+      return nil
+    }
+    let record = stored.record
+    memory.put(
+      call.id,
+      .init(
+        value: value, cid: record.outputCID, hid: record.outputHID, size: stored.output.count,
+        duration: record.duration))
+    histories.record(record.outputCID, record.outputHID)
+    counters.withLock {
+      $0.storeHits += 1
+      $0.savedSeconds += record.duration
+    }
+    eventCenter.emit(.didReuse(call.event, source: .store, saved: .seconds(record.duration)))
+    return value
+  }
+
+  // MARK: - Execute and record
+
+  func willExecute(_ call: PreparedCall) -> (Date, ContinuousClock.Instant) {
+    eventCenter.emit(.willExecute(call.event))
+    return (Date(), ContinuousClock.now)
+  }
+
+  func didExecute<R: Codable & Sendable, E: Error>(
+    _ call: PreparedCall, _ started: (Date, ContinuousClock.Instant), _ result: Result<R, E>
+  ) throws(E) -> R {
+    let elapsed = ContinuousClock.now - started.1
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    counters.withLock {
+      $0.misses += 1
+      $0.computeSeconds += seconds
+    }
+    switch result {
+    case .failure(let error):
+      eventCenter.emit(.didFail(call.event, error: String(describing: error)))
+      throw error
+    case .success(let value):
+      eventCenter.emit(.didExecute(call.event, duration: elapsed))
+      record(call, value, startedAt: started.0, duration: seconds)
+      return value
+    }
+  }
+
+  /// Stores a result with its inputs; a failure is a warning, never an error.
+  func record<R: Codable & Sendable>(
+    _ call: PreparedCall, _ value: R, startedAt: Date, duration: Double
+  ) {
+    let output: EncodedValue
+    do {
+      output = try ValueCodec.encode(value)
+    } catch {
+      warn(
+        .unencodableResult, call.event,
+        "its result could not be encoded (\(error)); it was returned but not stored.")
+      return
+    }
+    var values = [output]
+    var inputs: [CallInput] = []
+    for (argument, cid) in zip(call.arguments, call.inputCIDs) {
+      inputs.append(CallInput(name: argument.name, cid: cid, hid: histories.hid(for: cid)))
+      if let encoded = try? ValueCodec.encode(argument.value), encoded.cid == cid {
+        values.append(encoded)
+      }
+    }
+    let hid = historyID(call.op, inputs)
+    let record = CallRecord(
+      id: call.id, op: call.op.id, opVersion: call.op.version,
+      semanticVersion: call.op.semanticVersion, trial: 0, inputs: inputs,
+      outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
+      startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid)
+    do {
+      try backend.record(record, values: values)
+    } catch {
+      warn(.storeFailure, call.event, "its result could not be stored (\(error)); it was returned.")
+      return
+    }
+    memory.put(
+      call.id,
+      .init(value: value, cid: output.cid, hid: hid, size: output.bytes.count, duration: duration))
+    histories.record(output.cid, hid)
+    eventCenter.emit(.didStore(call.event, bytes: output.bytes.count))
+  }
+
+  func historyID(_ op: Op, _ inputs: [CallInput]) -> HistoryID {
+    var builder = DigestBuilder(domain: "recall.hid.v1")
+    builder.add(op.id.name)
+    builder.add(op.semanticVersion.hex)
+    for input in inputs {
+      builder.add(input.name)
+      builder.add(input.hid.digest)
+    }
+    builder.add(0)  // output index
+    return HistoryID(builder.finalize())
+  }
+}
+
+/// The host and process that run calls.
+enum Host {
+  static let name: String = {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }()
+  static let pid = Int(getpid())
+}

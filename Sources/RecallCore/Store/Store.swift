@@ -1,0 +1,141 @@
+import Foundation
+import Synchronization
+
+/// A store of memoized calls: a backend (SQLite, PostgreSQL or memory) with a
+/// memory layer, single flight and an event stream in front of it.
+///
+/// Open one with `Store.sqlite(at:)` (from the `Recall` module) or
+/// ``inMemory(configuration:)``, and make it the store memoized functions use
+/// with ``activate(_:)-(()->R)``:
+///
+/// ```swift
+/// let store = try Store.sqlite(at: ".recall")
+/// try store.activate {
+///   print(train(data, epochs: 10))
+/// }
+/// ```
+public final class Store: Sendable {
+  /// Options of a store that apply to every backend.
+  public struct Configuration: Sendable {
+    /// The byte budget of the memory layer of decoded results, least recently
+    /// used first out. Default: 256 MiB.
+    public var memoryBudget: Int = 256 << 20
+
+    /// Whether warnings are printed to standard error as well as emitted as
+    /// events. Default: `true`.
+    public var printsWarnings: Bool = true
+
+    /// Creates the default configuration.
+    public init() {}
+  }
+
+  /// Where calls and values are kept.
+  public let backend: any StoreBackend
+  /// The store's options.
+  public let configuration: Configuration
+
+  let memory: MemoryLayer
+  let flights = SingleFlight()
+  let eventCenter = EventCenter()
+  let counters = Mutex(SessionCounters())
+  let histories = HistoryMap()
+
+  /// Creates a store in front of a backend.
+  public init(backend: any StoreBackend, configuration: Configuration = Configuration()) {
+    self.backend = backend
+    self.configuration = configuration
+    self.memory = MemoryLayer(budget: configuration.memoryBudget)
+  }
+
+  /// Creates a store that keeps everything in memory; it is gone when the
+  /// process ends.
+  public static func inMemory(configuration: Configuration = Configuration()) -> Store {
+    Store(backend: InMemoryBackend(), configuration: configuration)
+  }
+
+  /// Calls `handler` with every event of this store, on the thread that
+  /// produced it, until the returned token is cancelled or released.
+  ///
+  /// ```swift
+  /// let token = store.observe { event in
+  ///   if case .willExecute(let call) = event { print("running", call.op) }
+  /// }
+  /// ```
+  public func observe(_ handler: @escaping @Sendable (RecallEvent) -> Void) -> ObservationToken {
+    ObservationToken(center: eventCenter, id: eventCenter.add(handler))
+  }
+
+  /// Returns a stream of this store's events from now on.
+  public func events() -> AsyncStream<RecallEvent> {
+    let (stream, continuation) = AsyncStream<RecallEvent>.makeStream()
+    let id = eventCenter.add { continuation.yield($0) }
+    let center = eventCenter
+    continuation.onTermination = { _ in center.remove(id) }
+    return stream
+  }
+
+  /// Counts what the store holds and what this process did with it.
+  public func stats() throws -> StoreStats {
+    let summary = try backend.summary()
+    let session = counters.withLock { $0 }
+    return StoreStats(
+      calls: summary.calls, values: summary.values, bytes: summary.bytes,
+      hits: session.memoryHits + session.storeHits, memoryHits: session.memoryHits,
+      misses: session.misses, timeSaved: .seconds(session.savedSeconds),
+      computeTime: .seconds(session.computeSeconds))
+  }
+
+  func warn(_ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String) {
+    let warning = RecallWarning(kind: kind, call: call, message: message)
+    if configuration.printsWarnings {
+      FileHandle.standardError.write(Data((warning.description + "\n").utf8))
+    }
+    eventCenter.emit(.warning(warning))
+  }
+}
+
+/// What a store holds and what this process did with it.
+public struct StoreStats: Sendable, Hashable {
+  /// Stored calls.
+  public var calls: Int
+  /// Stored values (one per cid).
+  public var values: Int
+  /// Bytes of stored values.
+  public var bytes: Int
+  /// Calls answered from the memory layer or the store in this process.
+  public var hits: Int
+  /// The part of ``hits`` answered from the memory layer.
+  public var memoryHits: Int
+  /// Calls that ran their body in this process.
+  public var misses: Int
+  /// The time the reused calls took when they ran.
+  public var timeSaved: Duration
+  /// The time spent running bodies in this process.
+  public var computeTime: Duration
+}
+
+struct SessionCounters {
+  var memoryHits = 0
+  var storeHits = 0
+  var misses = 0
+  var savedSeconds = 0.0
+  var computeSeconds = 0.0
+}
+
+/// The history ids of the values this process has seen come out of ops, so
+/// that a result passed into another op keeps its history.
+final class HistoryMap: Sendable {
+  private static let limit = 100_000
+  private let map = Mutex<[ContentID: HistoryID]>([:])
+
+  func record(_ cid: ContentID, _ hid: HistoryID) {
+    map.withLock { map in
+      if map.count >= HistoryMap.limit { map.removeAll(keepingCapacity: true) }
+      map[cid] = hid
+    }
+  }
+
+  func hid(for cid: ContentID) -> HistoryID {
+    map.withLock { $0[cid] } ?? HistoryID(external: cid)
+  }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// Where a store keeps its calls and values: the embedded SQLite database, a
+/// PostgreSQL server, or memory.
+///
+/// A backend only stores and loads; hashing, the memory layer, single flight
+/// and events live in ``Store``, in front of every backend. Implementations must
+/// be safe to call from many threads at once.
+public protocol StoreBackend: Sendable {
+  /// Where the backend keeps its data, for messages (a path or a URL).
+  var location: String { get }
+
+  /// Returns the call with this id and the stored bytes of its output, or `nil`
+  /// when the store has no complete record of it.
+  ///
+  /// A backend checks the integrity of values it keeps outside its database.
+  /// When the output's bytes do not hash to its cid, it moves them out of the
+  /// store (so that the call is recomputed and stored again) and throws.
+  ///
+  /// - Throws: ``RecallError/corruptValue`` when the output failed its
+  ///   integrity check, or another ``RecallError`` when the store cannot be read.
+  func loadCall(_ id: CallID) throws -> StoredCall?
+
+  /// Stores a call and the values it names, atomically: either the call and
+  /// every value it needs are stored, or nothing is.
+  ///
+  /// A call with the same id replaces the stored one; values already stored are
+  /// kept (one copy per cid).
+  func record(_ call: CallRecord, values: [EncodedValue]) throws
+
+  /// Counts what the store holds.
+  func summary() throws -> StoreSummary
+}
+
+/// A stored call with the bytes of its output value.
+public struct StoredCall: Sendable {
+  /// The call.
+  public var record: CallRecord
+  /// The output value's stored bytes.
+  public var output: [UInt8]
+
+  /// Creates a stored call.
+  public init(record: CallRecord, output: [UInt8]) {
+    self.record = record
+    self.output = output
+  }
+}
+
+/// One execution record: what was called, with what, what it returned, when and
+/// where.
+public struct CallRecord: Sendable, Hashable {
+  /// The call's id (its key).
+  public var id: CallID
+  /// The op.
+  public var op: OpID
+  /// The op version the call ran with.
+  public var opVersion: CodeFingerprint
+  /// The semantic version the call is filed under (lookups use it).
+  public var semanticVersion: CodeFingerprint
+  /// The trial.
+  public var trial: Int
+  /// The inputs, by parameter name.
+  public var inputs: [CallInput]
+  /// The output value's content id.
+  public var outputCID: ContentID
+  /// The output value's history id.
+  public var outputHID: HistoryID
+  /// The size in bytes of the output's encoding.
+  public var outputSize: Int
+  /// When the body started.
+  public var startedAt: Date
+  /// How long the body ran, in seconds.
+  public var duration: Double
+  /// The host that ran the body.
+  public var host: String
+  /// The process id that ran the body.
+  public var pid: Int
+
+  /// Creates a call record.
+  public init(
+    id: CallID, op: OpID, opVersion: CodeFingerprint, semanticVersion: CodeFingerprint,
+    trial: Int, inputs: [CallInput], outputCID: ContentID, outputHID: HistoryID,
+    outputSize: Int, startedAt: Date, duration: Double, host: String, pid: Int
+  ) {
+    self.id = id
+    self.op = op
+    self.opVersion = opVersion
+    self.semanticVersion = semanticVersion
+    self.trial = trial
+    self.inputs = inputs
+    self.outputCID = outputCID
+    self.outputHID = outputHID
+    self.outputSize = outputSize
+    self.startedAt = startedAt
+    self.duration = duration
+    self.host = host
+    self.pid = pid
+  }
+}
+
+/// One input of a call.
+public struct CallInput: Sendable, Hashable {
+  /// The parameter name (`self` for the receiver of an instance method).
+  public var name: String
+  /// The input value's content id.
+  public var cid: ContentID
+  /// The input value's history id.
+  public var hid: HistoryID
+
+  /// Creates a call input.
+  public init(name: String, cid: ContentID, hid: HistoryID) {
+    self.name = name
+    self.cid = cid
+    self.hid = hid
+  }
+}
+
+/// What a store holds.
+public struct StoreSummary: Sendable, Hashable {
+  /// Stored calls.
+  public var calls: Int
+  /// Stored values (one per cid).
+  public var values: Int
+  /// Bytes of stored values.
+  public var bytes: Int
+
+  /// Creates a summary.
+  public init(calls: Int, values: Int, bytes: Int) {
+    self.calls = calls
+    self.values = values
+    self.bytes = bytes
+  }
+}

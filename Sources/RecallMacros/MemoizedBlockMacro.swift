@@ -1,0 +1,60 @@
+import RecallFingerprint
+import SwiftDiagnostics
+import SwiftSyntax
+import SwiftSyntaxMacros
+
+/// `#memoized("name", a, b) { ... }`: memoizes a block of code (dumbo's and
+/// mamo's cell memoization). The closure's tokens are its code fingerprint;
+/// `a, b` are its inputs, named by their source text.
+///
+/// The same implementation serves the synchronous and the asynchronous
+/// declaration: the runtime entry point is overloaded on the closure's effects.
+public struct MemoizedBlockMacro: ExpressionMacro {
+  public static func expansion(
+    of node: some FreestandingMacroExpansionSyntax,
+    in context: some MacroExpansionContext
+  ) throws -> ExprSyntax {
+    var arguments = Array(node.arguments)
+    var closure = node.trailingClosure
+    if closure == nil, let last = arguments.last, last.label?.text == "body",
+      let explicit = last.expression.as(ClosureExprSyntax.self)
+    {
+      closure = explicit
+      arguments.removeLast()
+    }
+    guard let closure else {
+      context.diagnose(Diagnostics.missingClosure(node))
+      return "()"
+    }
+    guard let first = arguments.first else {
+      context.diagnose(Diagnostics.missingClosure(node))
+      return "()"
+    }
+    var diagnostics: [Diagnostic] = []
+    let name = stringLiteralValue(first.expression)
+    if name == nil {
+      diagnostics.append(Diagnostics.notAStringLiteral(first.expression, argument: "name"))
+    }
+    var inputs: [String] = []
+    var seen: Set<String> = []
+    for argument in arguments.dropFirst() {
+      let label = argument.expression.trimmedDescription
+      if !seen.insert(label).inserted {
+        diagnostics.append(Diagnostics.duplicateInput(argument.expression, name: label))
+      }
+      inputs.append("__recallArgument(\(literal(label)), \(argument.expression.trimmed))")
+    }
+    guard diagnostics.isEmpty, let name else {
+      diagnostics.forEach(context.diagnose)
+      return "()"
+    }
+    let fingerprint = Fingerprint(of: node)
+    return """
+      __recallMemoized(
+        __RecallOpSite(name: \(raw: literal(name)), fileID: #fileID, fingerprint: \(raw: literal(fingerprint.hex))),
+        __recallFingerprintTable,
+        [\(raw: inputs.joined(separator: ", "))]
+      ) \(closure.trimmed)
+      """
+  }
+}

@@ -1,0 +1,259 @@
+import RecallFingerprint
+import SwiftDiagnostics
+import SwiftSyntax
+import SwiftSyntaxMacros
+
+/// `@Memoized`: rewrites a function's body into one call of the runtime entry
+/// point `__recallMemoized`, passing the op's identity, its code fingerprint, its
+/// labelled arguments and a closure holding the original body.
+///
+/// All caching logic is ordinary runtime code; this macro only validates,
+/// fingerprints and rewrites.
+public struct MemoizedMacro: BodyMacro {
+  public static func expansion(
+    of node: AttributeSyntax,
+    providingBodyFor declaration: some DeclSyntaxProtocol & WithOptionalCodeBlockSyntax,
+    in context: some MacroExpansionContext
+  ) throws -> [CodeBlockItemSyntax] {
+    guard let function = declaration.as(FunctionDeclSyntax.self) else {
+      context.diagnose(Diagnostics.notAFunction(node, on: declaration))
+      return Array(declaration.body?.statements ?? [])
+    }
+    guard let body = function.body else {
+      context.diagnose(Diagnostics.missingBody(node))
+      return []
+    }
+    let options = Options(node, context: context)
+    var diagnostics: [Diagnostic] = options.diagnostics
+    let signature = function.signature
+
+    // Result type.
+    let returnType = signature.returnClause?.type
+    if let returnType {
+      if returnType.is(SomeOrAnyTypeSyntax.self),
+        returnType.as(SomeOrAnyTypeSyntax.self)?.someOrAnySpecifier.tokenKind == .keyword(.some)
+      {
+        diagnostics.append(Diagnostics.opaqueResult(returnType))
+      } else if isVoid(returnType) {
+        diagnostics.append(Diagnostics.voidResult(node, at: returnType))
+      }
+    } else {
+      diagnostics.append(Diagnostics.voidResult(node, at: function.name))
+    }
+
+    // Effects.
+    let effects = signature.effectSpecifiers
+    let isAsync = effects?.asyncSpecifier != nil
+    let throwsClause = effects?.throwsClause
+    if let throwsClause, throwsClause.throwsSpecifier.tokenKind == .keyword(.rethrows) {
+      diagnostics.append(Diagnostics.rethrowsUnsupported(throwsClause.throwsSpecifier))
+    }
+
+    // Receiver.
+    let typeContext = TypeContext(context.lexicalContext)
+    let isStatic = function.modifiers.contains {
+      $0.name.tokenKind == .keyword(.static) || $0.name.tokenKind == .keyword(.class)
+    }
+    if let mutating = function.modifiers.first(where: { $0.name.tokenKind == .keyword(.mutating) }) {
+      diagnostics.append(Diagnostics.mutatingMethod(mutating))
+    }
+    let hasSelfInput = typeContext.isType && !isStatic
+
+    // Parameters.
+    var parameterNames: [String] = []
+    var arguments: [String] = []
+    if hasSelfInput { arguments.append("__recallSelf(self)") }
+    for parameter in signature.parameterClause.parameters {
+      let name = (parameter.secondName ?? parameter.firstName).text
+      parameterNames.append(name)
+      if parameter.type.as(PackExpansionTypeSyntax.self) != nil
+        || parameter.type.description.contains("repeat ")
+      {
+        diagnostics.append(Diagnostics.parameterPack(parameter))
+        continue
+      }
+      if isInout(parameter.type) {
+        diagnostics.append(Diagnostics.inoutParameter(parameter))
+        continue
+      }
+      if options.ignored.contains(name) { continue }
+      if name == "_" {
+        diagnostics.append(Diagnostics.unnamedParameter(parameter))
+        continue
+      }
+      if isFunctionType(parameter.type) {
+        diagnostics.append(Diagnostics.functionParameter(parameter, name: name))
+        continue
+      }
+      arguments.append("__recallArgument(\(literal(name)), \(name))")
+    }
+    for (name, element) in options.ignoredElements where !parameterNames.contains(name) {
+      diagnostics.append(Diagnostics.unknownIgnoredParameter(element, name: name))
+    }
+
+    guard diagnostics.isEmpty else {
+      diagnostics.forEach(context.diagnose)
+      return Array(body.statements)
+    }
+
+    // Types that enter the key: the function's generic parameters, and the
+    // receiver's type when it may be generic.
+    var types: [String] = []
+    for parameter in function.genericParameterClause?.parameters ?? [] {
+      if parameter.specifier?.tokenKind == .keyword(.each) { continue }
+      types.append("\(parameter.name.text).self")
+    }
+    if typeContext.mayBeGeneric { types.append("Self.self") }
+
+    let labels = signature.parameterClause.parameters.map { "\($0.firstName.text):" }.joined()
+    let opName = typeContext.qualify("\(function.name.text)(\(labels))")
+    let fingerprint = Fingerprint(of: function, excludingAttributes: ["Memoized"])
+    let resultType = returnType.map { $0.trimmedDescription } ?? "Void"
+    let effectText =
+      (isAsync ? " async" : "")
+      + (throwsClause.map { " " + $0.trimmedDescription } ?? "")
+    let call = (throwsClause != nil ? "try " : "") + (isAsync ? "await " : "")
+    let typesArgument = types.isEmpty ? "" : ",\n  types: [\(types.joined(separator: ", "))]"
+
+    let expansion: CodeBlockItemSyntax = """
+      return \(raw: call)__recallMemoized(
+        __RecallOpSite(name: \(raw: literal(opName)), fileID: #fileID, fingerprint: \(raw: literal(fingerprint.hex))\(raw: options.versionArgument)),
+        __recallFingerprintTable,
+        [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
+      ) { ()\(raw: effectText) -> \(raw: resultType) in
+      \(body.statements)
+      }
+      """
+    return [expansion]
+  }
+
+  /// The arguments of `@Memoized(version:ignoring:)`.
+  struct Options {
+    var version: String?
+    var ignoredElements: [(String, ArrayElementSyntax)] = []
+    var diagnostics: [Diagnostic] = []
+
+    var ignored: Set<String> { Set(ignoredElements.map(\.0)) }
+
+    var versionArgument: String {
+      version.map { ", version: \(literal($0))" } ?? ""
+    }
+
+    init(_ node: AttributeSyntax, context: some MacroExpansionContext) {
+      guard case .argumentList(let arguments) = node.arguments else { return }
+      for argument in arguments {
+        switch argument.label?.text {
+        case "version":
+          if let text = stringLiteralValue(argument.expression) {
+            version = text
+          } else {
+            diagnostics.append(Diagnostics.notAStringLiteral(argument.expression, argument: "version"))
+          }
+        case "ignoring":
+          guard let array = argument.expression.as(ArrayExprSyntax.self) else {
+            diagnostics.append(Diagnostics.notAStringArrayLiteral(argument.expression))
+            continue
+          }
+          for element in array.elements {
+            if let name = stringLiteralValue(element.expression) {
+              ignoredElements.append((name, element))
+            } else {
+              diagnostics.append(Diagnostics.notAStringLiteral(element.expression, argument: "ignoring"))
+            }
+          }
+        default:
+          break
+        }
+      }
+    }
+  }
+}
+
+/// What the macro knows of the declarations around a function.
+struct TypeContext {
+  /// Enclosing type names, outermost first.
+  var path: [String] = []
+  /// Whether the function is inside a type or extension.
+  var isType = false
+  /// Whether an enclosing type has generic parameters, or is an extension (whose
+  /// type may be generic; the macro cannot see it).
+  var mayBeGeneric = false
+
+  init(_ lexicalContext: [Syntax]) {
+    for syntax in lexicalContext.reversed() {
+      if let decl = syntax.as(StructDeclSyntax.self) {
+        add(decl.name.text, generic: decl.genericParameterClause != nil)
+      } else if let decl = syntax.as(ClassDeclSyntax.self) {
+        add(decl.name.text, generic: decl.genericParameterClause != nil)
+      } else if let decl = syntax.as(EnumDeclSyntax.self) {
+        add(decl.name.text, generic: decl.genericParameterClause != nil)
+      } else if let decl = syntax.as(ActorDeclSyntax.self) {
+        add(decl.name.text, generic: decl.genericParameterClause != nil)
+      } else if let decl = syntax.as(ExtensionDeclSyntax.self) {
+        add(decl.extendedType.trimmedDescription, generic: true)
+      } else if let decl = syntax.as(ProtocolDeclSyntax.self) {
+        add(decl.name.text, generic: true)
+      }
+    }
+  }
+
+  private mutating func add(_ name: String, generic: Bool) {
+    path.append(name)
+    isType = true
+    mayBeGeneric = mayBeGeneric || generic
+  }
+
+  func qualify(_ name: String) -> String {
+    (path + [name]).joined(separator: ".")
+  }
+}
+
+func isVoid(_ type: TypeSyntax) -> Bool {
+  let text = type.trimmedDescription
+  return text == "Void" || text == "()" || text == "Swift.Void"
+}
+
+func isInout(_ type: TypeSyntax) -> Bool {
+  guard let attributed = type.as(AttributedTypeSyntax.self) else { return false }
+  return attributed.specifiers.contains {
+    $0.as(SimpleTypeSpecifierSyntax.self)?.specifier.tokenKind == .keyword(.inout)
+  }
+}
+
+func isFunctionType(_ type: TypeSyntax) -> Bool {
+  if type.is(FunctionTypeSyntax.self) { return true }
+  if let attributed = type.as(AttributedTypeSyntax.self) { return isFunctionType(attributed.baseType) }
+  if let optional = type.as(OptionalTypeSyntax.self) { return isFunctionType(optional.wrappedType) }
+  if let optional = type.as(ImplicitlyUnwrappedOptionalTypeSyntax.self) {
+    return isFunctionType(optional.wrappedType)
+  }
+  if let tuple = type.as(TupleTypeSyntax.self), tuple.elements.count == 1 {
+    return isFunctionType(tuple.elements.first!.type)
+  }
+  return false
+}
+
+/// The value of a string literal without interpolation.
+func stringLiteralValue(_ expression: ExprSyntax) -> String? {
+  guard let literal = expression.as(StringLiteralExprSyntax.self) else { return nil }
+  var value = ""
+  for segment in literal.segments {
+    guard let text = segment.as(StringSegmentSyntax.self) else { return nil }
+    value += text.content.text
+  }
+  return value
+}
+
+/// A Swift string literal for a value.
+func literal(_ value: String) -> String {
+  var escaped = ""
+  for scalar in value.unicodeScalars {
+    switch scalar {
+    case "\\": escaped += "\\\\"
+    case "\"": escaped += "\\\""
+    case "\n": escaped += "\\n"
+    default: escaped.unicodeScalars.append(scalar)
+    }
+  }
+  return "\"\(escaped)\""
+}

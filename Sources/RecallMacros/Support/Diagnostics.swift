@@ -1,0 +1,168 @@
+import SwiftDiagnostics
+import SwiftSyntax
+
+/// Every diagnostic the macros emit, in the compiler's voice, with a fix-it
+/// whenever the fix is mechanical.
+struct RecallDiagnostic: DiagnosticMessage {
+  let message: String
+  let diagnosticID: MessageID
+  let severity: DiagnosticSeverity
+
+  init(_ id: String, _ message: String, severity: DiagnosticSeverity = .error) {
+    self.message = message
+    self.diagnosticID = MessageID(domain: "Recall", id: id)
+    self.severity = severity
+  }
+}
+
+struct RecallFixIt: FixItMessage {
+  let message: String
+  var fixItID: MessageID { MessageID(domain: "Recall", id: message) }
+}
+
+enum Diagnostics {
+  private static func removing(_ attribute: AttributeSyntax) -> FixIt {
+    FixIt(
+      message: RecallFixIt(message: "Remove '@Memoized'"),
+      changes: [
+        .replaceText(
+          range: attribute.positionAfterSkippingLeadingTrivia..<attribute.endPosition, with: "",
+          in: Syntax(attribute))
+      ])
+  }
+
+  static func notAFunction(_ attribute: AttributeSyntax, on declaration: some SyntaxProtocol)
+    -> Diagnostic
+  {
+    Diagnostic(
+      node: attribute,
+      message: RecallDiagnostic(
+        "notAFunction",
+        "'@Memoized' can only be applied to functions and methods; use '#memoized(\"name\", inputs...) { ... }' to memoize a block"
+      ),
+      fixIt: removing(attribute))
+  }
+
+  static func missingBody(_ attribute: AttributeSyntax) -> Diagnostic {
+    Diagnostic(
+      node: attribute,
+      message: RecallDiagnostic(
+        "missingBody", "'@Memoized' requires a function with a body"),
+      fixIt: removing(attribute))
+  }
+
+  static func voidResult(_ attribute: AttributeSyntax, at node: some SyntaxProtocol) -> Diagnostic {
+    Diagnostic(
+      node: node,
+      message: RecallDiagnostic(
+        "voidResult",
+        "'@Memoized' cannot be applied to a function that returns nothing; there is no result to remember"
+      ),
+      fixIt: removing(attribute))
+  }
+
+  static func opaqueResult(_ type: some SyntaxProtocol) -> Diagnostic {
+    Diagnostic(
+      node: type,
+      message: RecallDiagnostic(
+        "opaqueResult",
+        "'@Memoized' cannot be applied to a function with an opaque result type; return a concrete Codable type instead of '\(type.trimmedDescription)'"
+      ))
+  }
+
+  static func inoutParameter(_ parameter: FunctionParameterSyntax) -> Diagnostic {
+    Diagnostic(
+      node: parameter,
+      message: RecallDiagnostic(
+        "inoutParameter",
+        "'@Memoized' cannot be applied to a function with 'inout' parameters; return the new value instead"
+      ))
+  }
+
+  static func functionParameter(_ parameter: FunctionParameterSyntax, name: String) -> Diagnostic {
+    Diagnostic(
+      node: parameter.type,
+      message: RecallDiagnostic(
+        "functionParameter",
+        "'@Memoized' cannot hash the function-typed parameter '\(name)'; pass the Codable data it depends on instead, or, if it cannot change the result, list it in '@Memoized(ignoring: [\"\(name)\"])'"
+      ))
+  }
+
+  static func parameterPack(_ parameter: FunctionParameterSyntax) -> Diagnostic {
+    Diagnostic(
+      node: parameter,
+      message: RecallDiagnostic(
+        "parameterPack", "'@Memoized' does not support parameter packs; pass an array instead"))
+  }
+
+  static func unnamedParameter(_ parameter: FunctionParameterSyntax) -> Diagnostic {
+    Diagnostic(
+      node: parameter,
+      message: RecallDiagnostic(
+        "unnamedParameter",
+        "'@Memoized' needs every parameter to have a name, because the argument is part of the key"
+      ))
+  }
+
+  static func mutatingMethod(_ modifier: DeclModifierSyntax) -> Diagnostic {
+    Diagnostic(
+      node: modifier,
+      message: RecallDiagnostic(
+        "mutatingMethod",
+        "'@Memoized' cannot be applied to a 'mutating' method; 'self' is an input of the call and must not change"
+      ))
+  }
+
+  static func rethrowsUnsupported(_ token: TokenSyntax) -> Diagnostic {
+    Diagnostic(
+      node: token,
+      message: RecallDiagnostic(
+        "rethrows",
+        "'@Memoized' cannot be applied to a 'rethrows' function; its function parameters cannot be hashed"
+      ))
+  }
+
+  static func unknownIgnoredParameter(_ element: ArrayElementSyntax, name: String) -> Diagnostic {
+    Diagnostic(
+      node: element,
+      message: RecallDiagnostic(
+        "unknownIgnoredParameter", "'ignoring:' names '\(name)', which is not a parameter of this function"),
+      fixIt: FixIt(
+        message: RecallFixIt(message: "Remove '\(name)'"),
+        changes: [
+          .replaceText(
+            range: element.positionAfterSkippingLeadingTrivia..<element.endPosition, with: "",
+            in: Syntax(element))
+        ]))
+  }
+
+  static func notAStringLiteral(_ expression: ExprSyntax, argument: String) -> Diagnostic {
+    Diagnostic(
+      node: expression,
+      message: RecallDiagnostic(
+        "notAStringLiteral",
+        "'\(argument)' must be a string literal without interpolation, because it is part of the op's identity"
+      ))
+  }
+
+  static func notAStringArrayLiteral(_ expression: ExprSyntax) -> Diagnostic {
+    Diagnostic(
+      node: expression,
+      message: RecallDiagnostic(
+        "notAStringArrayLiteral", "'ignoring:' must be an array literal of parameter names"))
+  }
+
+  static func missingClosure(_ node: some SyntaxProtocol) -> Diagnostic {
+    Diagnostic(
+      node: node,
+      message: RecallDiagnostic(
+        "missingClosure", "'#memoized' needs the code to memoize as a trailing closure"))
+  }
+
+  static func duplicateInput(_ expression: some SyntaxProtocol, name: String) -> Diagnostic {
+    Diagnostic(
+      node: expression,
+      message: RecallDiagnostic(
+        "duplicateInput", "'#memoized' input '\(name)' is passed twice"))
+  }
+}

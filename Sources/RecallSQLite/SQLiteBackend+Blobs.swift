@@ -1,0 +1,132 @@
+import Foundation
+import RecallCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Content-addressed blob files: `blobs/ab/cdef…`, one per cid, written to a
+/// temporary file, fsynced and renamed into place, so a reader never sees a
+/// partial file.
+struct BlobDirectory: Sendable {
+  let root: String
+  var blobs: String { root + "/blobs" }
+  var temporary: String { root + "/tmp" }
+  var quarantined: String { root + "/quarantine" }
+
+  init(root: String) throws {
+    self.root = root
+    for directory in [blobs, temporary, quarantined] {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+    removeAbandonedTemporaryFiles()
+  }
+
+  func path(_ cid: ContentID) -> String {
+    let hex = cid.hex
+    return "\(blobs)/\(hex.prefix(2))/\(hex.dropFirst(2))"
+  }
+
+  /// Reads a blob, or returns `nil` when its file does not exist.
+  func read(_ cid: ContentID) throws -> [UInt8]? {
+    let fd = open(path(cid), O_RDONLY | O_CLOEXEC)
+    if fd < 0 {
+      if errno == ENOENT { return nil }
+      throw RecallError.storeUnavailable(path: root, detail: "cannot open blob \(cid.hex): \(posixError())")
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+      throw RecallError.storeUnavailable(path: root, detail: "cannot stat blob \(cid.hex): \(posixError())")
+    }
+    let size = Int(info.st_size)
+    return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+      var done = 0
+      while done < size {
+        let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+          throw RecallError.storeUnavailable(
+            path: root, detail: "cannot read blob \(cid.hex): \(n == 0 ? "file shrank" : posixError())")
+        }
+        done += n
+      }
+      initialized = size
+    }
+  }
+
+  /// Writes a blob unless its file already exists.
+  func write(_ value: EncodedValue) throws {
+    let final = path(value.cid)
+    if access(final, F_OK) == 0 { return }
+    let directory = (final as NSString).deletingLastPathComponent
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let temporaryPath = "\(temporary)/\(value.cid.hex).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+    let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      throw RecallError.storeUnavailable(path: root, detail: "cannot create \(temporaryPath): \(posixError())")
+    }
+    var closed = false
+    defer {
+      if !closed { close(fd) }
+      unlink(temporaryPath)  // no-op after the rename
+    }
+    try value.bytes.withUnsafeBytes { bytes in
+      var done = 0
+      while done < bytes.count {
+        let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+          throw RecallError.storeUnavailable(path: root, detail: "cannot write blob: \(posixError())")
+        }
+        done += n
+      }
+    }
+    guard fsync(fd) == 0 else {
+      throw RecallError.storeUnavailable(path: root, detail: "cannot fsync blob: \(posixError())")
+    }
+    close(fd)
+    closed = true
+    guard rename(temporaryPath, final) == 0 else {
+      throw RecallError.storeUnavailable(path: root, detail: "cannot move blob into place: \(posixError())")
+    }
+    syncDirectory(directory)
+  }
+
+  /// Moves a blob that failed its integrity check aside for inspection.
+  func quarantine(_ cid: ContentID) throws {
+    let target = "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970))"
+    if rename(path(cid), target) != 0 && errno != ENOENT {
+      throw RecallError.storeUnavailable(path: root, detail: "cannot quarantine blob \(cid.hex): \(posixError())")
+    }
+  }
+
+  private func syncDirectory(_ directory: String) {
+    let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    fsync(fd)
+    close(fd)
+  }
+
+  /// Deletes temporary files left by processes that died while writing (older
+  /// than a day, so that files being written right now are never touched).
+  private func removeAbandonedTemporaryFiles() {
+    let fileManager = FileManager.default
+    guard let names = try? fileManager.contentsOfDirectory(atPath: temporary), !names.isEmpty else {
+      return
+    }
+    let cutoff = Date().addingTimeInterval(-86_400)
+    for name in names {
+      let file = "\(temporary)/\(name)"
+      if let modified = (try? fileManager.attributesOfItem(atPath: file))?[.modificationDate] as? Date,
+        modified < cutoff
+      {
+        try? fileManager.removeItem(atPath: file)
+      }
+    }
+  }
+}
+
+private func posixError() -> String { String(cString: strerror(errno)) }

@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import RecallCore
+
+extension SQLiteBackend {
+  public func loadCall(_ id: CallID) throws -> StoredCall? {
+    let found: (CallRecord, inline: [UInt8]?)? = try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        guard
+          let row = try Row.fetchOne(
+            db.cachedStatement(
+              sql: """
+                SELECT call.*, value.bytes AS value_bytes, value.cid IS NOT NULL AS has_value
+                FROM call LEFT JOIN value ON value.cid = call.output_cid
+                WHERE call.id = ?
+                """),
+            arguments: [id.digest.data])
+        else { return nil }
+        // A call whose output row is gone (collected, or quarantined) is a miss.
+        guard row["has_value"] as Bool else { return nil }
+        let inputs = try Row.fetchAll(
+          db.cachedStatement(sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ?"),
+          arguments: [id.digest.data]
+        ).map { input in
+          CallInput(
+            name: input["name"], cid: ContentID(try Self.digest(input["cid"])),
+            hid: HistoryID(try Self.digest(input["hid"])))
+        }
+        let inline: Data? = row["value_bytes"]
+        return (try Self.callRecord(row, inputs: inputs), inline.map { [UInt8]($0) })
+      }
+    }
+    guard let (record, inline) = found else { return nil }
+    if let inline { return StoredCall(record: record, output: inline) }
+    guard let bytes = try blobs.read(record.outputCID) else { return nil }
+    do {
+      guard try ValueCodec.contentID(ofStored: bytes) == record.outputCID else {
+        throw RecallError.corruptValue(record.outputCID, path: path, detail: "its hash differs")
+      }
+    } catch {
+      try quarantine(record.outputCID)
+      throw RecallError.corruptValue(record.outputCID, path: path, detail: "\(error)")
+    }
+    return StoredCall(record: record, output: bytes)
+  }
+
+  public func record(_ call: CallRecord, values: [EncodedValue]) throws {
+    // Blob files are complete and durable before the rows naming them commit,
+    // so a crash at any point leaves either no row or a row with its file.
+    for value in values where value.bytes.count > configuration.inlineThreshold {
+      try blobs.write(value)
+    }
+    let now = Date().timeIntervalSince1970
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        let insertValue = try db.cachedStatement(
+          sql: "INSERT OR IGNORE INTO value (cid, size, bytes, created_at) VALUES (?, ?, ?, ?)")
+        for value in values {
+          let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
+          try insertValue.execute(arguments: [value.cid.digest.data, value.bytes.count, inline, now])
+        }
+        try db.cachedStatement(
+          sql: """
+            INSERT OR REPLACE INTO call (id, op, op_version, semantic_version, trial, output_cid,
+              output_hid, output_size, started_at, duration, host, pid)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ).execute(arguments: [
+          call.id.digest.data, call.op.name, call.opVersion.hex, call.semanticVersion.hex,
+          call.trial, call.outputCID.digest.data, call.outputHID.digest.data, call.outputSize,
+          call.startedAt.timeIntervalSince1970, call.duration, call.host, call.pid,
+        ])
+        try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_id = ?")
+          .execute(arguments: [call.id.digest.data])
+        let insertInput = try db.cachedStatement(
+          sql: "INSERT INTO call_input (call_id, name, cid, hid) VALUES (?, ?, ?, ?)")
+        for input in call.inputs {
+          try insertInput.execute(arguments: [
+            call.id.digest.data, input.name, input.cid.digest.data, input.hid.digest.data,
+          ])
+        }
+      }
+    }
+  }
+
+  public func summary() throws -> StoreSummary {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        let calls = try Int.fetchOne(db, sql: "SELECT count(*) FROM call") ?? 0
+        let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(size), 0) FROM value")
+        return StoreSummary(calls: calls, values: row?[0] ?? 0, bytes: row?[1] ?? 0)
+      }
+    }
+  }
+
+  /// Moves a value that failed its integrity check out of the store.
+  func quarantine(_ cid: ContentID) throws {
+    try blobs.quarantine(cid)
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        try db.execute(sql: "DELETE FROM value WHERE cid = ?", arguments: [cid.digest.data])
+      }
+    }
+  }
+
+  static func digest(_ data: Data?) throws -> Digest {
+    guard let data, let digest = Digest(bytes: data) else {
+      throw RecallError.storeUnavailable(path: "", detail: "a stored id is not 32 bytes")
+    }
+    return digest
+  }
+
+  static func callRecord(_ row: Row, inputs: [CallInput]) throws -> CallRecord {
+    CallRecord(
+      id: CallID(try digest(row["id"])), op: OpID(row["op"]),
+      opVersion: CodeFingerprint(hex: row["op_version"]),
+      semanticVersion: CodeFingerprint(hex: row["semantic_version"]), trial: row["trial"],
+      inputs: inputs, outputCID: ContentID(try digest(row["output_cid"])),
+      outputHID: HistoryID(try digest(row["output_hid"])), outputSize: row["output_size"],
+      startedAt: Date(timeIntervalSince1970: row["started_at"]), duration: row["duration"],
+      host: row["host"], pid: row["pid"])
+  }
+}
+
+extension Digest {
+  var data: Data { withUnsafeBytes { Data($0) } }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import RecallCore
+
+/// The embedded default store: an SQLite database in WAL mode (through GRDB)
+/// plus content-addressed blob files, in one directory.
+///
+/// ```
+/// .recall/
+///   recall.sqlite        calls, their inputs, and values up to the inline threshold
+///   blobs/ab/cdef…       larger values, one file per cid
+///   tmp/                 blob files being written
+///   quarantine/          blob files that failed their integrity check
+/// ```
+///
+/// Many threads and processes may use one store at once: WAL lets readers run
+/// alongside the one writer, and a busy writer waits up to
+/// ``Configuration/busyTimeout``.
+public final class SQLiteBackend: StoreBackend {
+  /// Options of an SQLite store.
+  public struct Configuration: Sendable {
+    /// Values whose encoding is larger than this many bytes are stored as blob
+    /// files rather than inside the database. Default: 64 KiB.
+    public var inlineThreshold: Int = 64 << 10
+
+    /// How long a write waits for another connection's lock before failing
+    /// with ``RecallError/storeLocked``. Default: 10 seconds.
+    public var busyTimeout: Duration = .seconds(10)
+
+    /// Options that apply to every backend (memory layer, warnings).
+    public var store = Store.Configuration()
+
+    /// Creates the default configuration.
+    public init() {}
+  }
+
+  /// The store's directory.
+  public let path: String
+  /// The store's options.
+  public let configuration: Configuration
+
+  let pool: DatabasePool
+  let blobs: BlobDirectory
+
+  public var location: String { path }
+
+  /// Opens the store in a directory, creating it (and its schema) if needed.
+  ///
+  /// - Throws: ``RecallError/storeFromNewerVersion`` when a newer version of
+  ///   Recall wrote the store, ``RecallError/storeLocked`` when another process
+  ///   holds its lock past the busy timeout, ``RecallError/storeUnavailable``
+  ///   when the directory or database cannot be opened.
+  public init(path: String, configuration: Configuration = Configuration()) throws {
+    self.path = path
+    self.configuration = configuration
+    do {
+      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+      blobs = try BlobDirectory(root: path)
+    } catch let error as RecallError {
+      throw error
+    } catch {
+      throw RecallError.storeUnavailable(path: path, detail: "\(error)")
+    }
+    var grdb = GRDB.Configuration()
+    let timeout = configuration.busyTimeout.components
+    grdb.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) * 1e-18)
+    grdb.label = "Recall"
+    let databasePath = (path as NSString).appendingPathComponent("recall.sqlite")
+    pool = try SQLiteBackend.mapErrors(path: path) {
+      try DatabasePool(path: databasePath, configuration: grdb)
+    }
+    try SQLiteBackend.mapErrors(path: path) { try migrate() }
+  }
+
+  /// Runs GRDB work, turning its errors into ``RecallError``s that say what to do.
+  static func mapErrors<T>(path: String, _ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch let error as RecallError {
+      throw error
+    } catch let error as DatabaseError
+      where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    {
+      throw RecallError.storeLocked(path: path, detail: error.message ?? "\(error)")
+    } catch {
+      throw RecallError.storeUnavailable(path: path, detail: "\(error)")
+    }
+  }
+}
+
+extension Store {
+  /// Opens (or creates) the embedded SQLite store in a directory.
+  ///
+  /// ```swift
+  /// let store = try Store.sqlite(at: ".recall")
+  /// ```
+  ///
+  /// - Throws: ``RecallError`` when the store cannot be opened; see
+  ///   ``SQLiteBackend/init(path:configuration:)``.
+  public static func sqlite(
+    at path: String, configuration: SQLiteBackend.Configuration = .init()
+  ) throws -> Store {
+    Store(
+      backend: try SQLiteBackend(path: path, configuration: configuration),
+      configuration: configuration.store)
+  }
+}
