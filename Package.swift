@@ -83,7 +83,10 @@ let package = Package(
         .product(name: "MacroTesting", package: "swift-macro-testing"),
       ]
     ),
-    .testTarget(name: "RecallSQLiteTests", dependencies: ["RecallSQLite"]),
+    .testTarget(
+      name: "RecallSQLiteTests",
+      dependencies: ["RecallSQLite", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
     .testTarget(name: "RecallTests", dependencies: ["Recall", "recall-test-child"]),
   ]
 )

@@ -1,1 +1,111 @@
-print("x")
+// A child process for Recall's cross-process tests. Each command opens the
+// store given on the command line and reports what happened on stdout.
+//
+//   recall-test-child run STORE         memoized calls; prints "executed N reused M"
+//   recall-test-child cid               prints the cid of hash-order-sensitive values
+//   recall-test-child hammer STORE      stores large values forever, printing "stored I"
+//   recall-test-child verify STORE N    checks payload(0..<N); prints "executed N reused M"
+
+import Foundation
+import Recall
+import Synchronization
+
+@Memoized
+func square(_ x: Int) -> Int { x * x }
+
+@Memoized
+func summary(of values: [Double], label: String) -> String {
+  "\(label): \(values.reduce(0, +))"
+}
+
+/// A deterministic large value (80 KB to 2.4 MB: stored as blob files).
+@Memoized
+func payload(index: Int) -> [Double] {
+  expectedPayload(index)
+}
+
+func expectedPayload(_ index: Int) -> [Double] {
+  let count = 10_000 + (index * 7_919) % 290_000
+  return (0..<count).map { Double(index) * 0.5 + Double($0) }
+}
+
+struct Counts: Sendable {
+  var executed = 0
+  var reused = 0
+}
+
+func open(_ path: String) -> Store {
+  do {
+    return try Store.sqlite(at: path)
+  } catch {
+    FileHandle.standardError.write(Data("recall-test-child: \(error)\n".utf8))
+    exit(2)
+  }
+}
+
+func counting(_ store: Store, _ body: () -> Void) -> Counts {
+  let counts = Mutex(Counts())
+  let token = store.observe { event in
+    switch event {
+    case .willExecute: counts.withLock { $0.executed += 1 }
+    case .didReuse: counts.withLock { $0.reused += 1 }
+    default: break
+    }
+  }
+  store.activate(body)
+  token.cancel()
+  return counts.withLock { $0 }
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+switch arguments.first {
+case "run":
+  let store = open(arguments.dropFirst().first!)
+  let counts = counting(store) {
+    for x in 1...3 { _ = square(x) }
+    _ = summary(of: [1, 2, 3], label: "sum")
+  }
+  print("executed \(counts.executed) reused \(counts.reused)")
+
+case "cid":
+  // Dictionaries and sets iterate in an order seeded per process.
+  var dictionary: [String: Int] = [:]
+  for i in 0..<200 { dictionary["key\(i)"] = i }
+  let set = Set((0..<200).map { "element\($0)" })
+  let structKeyed = Dictionary(uniqueKeysWithValues: (0..<50).map { (Set([$0, $0 + 1]), $0) })
+  print(try ValueCodec.contentID(of: dictionary).hex)
+  print(try ValueCodec.contentID(of: set).hex)
+  print(try ValueCodec.contentID(of: structKeyed).hex)
+
+case "hammer":
+  let store = open(arguments.dropFirst().first!)
+  store.activate {
+    var index = 0
+    while true {
+      _ = payload(index: index)
+      print("stored \(index)")
+      fflush(nil)
+      index += 1
+    }
+  }
+
+case "verify":
+  let rest = Array(arguments.dropFirst())
+  let store = open(rest[0])
+  let count = Int(rest[1])!
+  var wrong: [Int] = []
+  let counts = counting(store) {
+    for index in 0..<count where payload(index: index) != expectedPayload(index) {
+      wrong.append(index)
+    }
+  }
+  if !wrong.isEmpty {
+    print("wrong \(wrong)")
+    exit(1)
+  }
+  print("executed \(counts.executed) reused \(counts.reused)")
+
+default:
+  FileHandle.standardError.write(Data("usage: recall-test-child run|cid|hammer|verify ...\n".utf8))
+  exit(64)
+}

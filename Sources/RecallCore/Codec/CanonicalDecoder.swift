@@ -77,7 +77,7 @@ final class CanonicalDecoder: Decoder {
 
     func contains(_ key: Key) -> Bool { entries[key.stringValue] != nil }
 
-    private func offset(_ key: Key) throws -> Int {
+    private func offset(_ key: some CodingKey) throws -> Int {
       guard let offset = entries[key.stringValue] else {
         throw DecodingError.keyNotFound(
           key, .init(codingPath: codingPath, debugDescription: "no value for key '\(key.stringValue)'"))
@@ -107,7 +107,8 @@ final class CanonicalDecoder: Decoder {
     }
 
     func superDecoder() throws -> any Decoder {
-      try superDecoder(forKey: Key(stringValue: "super")!)
+      CanonicalDecoder(
+        bytes: decoder.bytes, offset: try offset(StringKey.super), codingPath: codingPath + [StringKey.super])
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {

@@ -61,7 +61,7 @@ final class CanonicalEncoder: Encoder {
     let storage: KeyedStorage
     var codingPath: [any CodingKey] { encoder.codingPath }
 
-    private func set(_ node: Node, _ key: Key) {
+    private func set(_ node: Node, _ key: some CodingKey) {
       storage.entries.append((key.stringValue, node))
     }
 
@@ -100,10 +100,14 @@ final class CanonicalEncoder: Encoder {
     }
 
     mutating func superEncoder() -> any Encoder {
-      superEncoder(forKey: Key(stringValue: "super")!)
+      superEncoder(for: StringKey.super)
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
+      superEncoder(for: key)
+    }
+
+    private func superEncoder(for key: some CodingKey) -> any Encoder {
       let sub = encoder.nested(key)
       set(.deferred(sub), key)
       return sub
@@ -184,6 +188,15 @@ final class CanonicalEncoder: Encoder {
     mutating func encode(_ value: UInt64) { set(.uint(value)) }
     mutating func encode<T: Encodable>(_ value: T) throws { set(try encoder.node(for: value)) }
   }
+}
+
+/// A coding key that is just a string, such as the key of a super encoder.
+struct StringKey: CodingKey {
+  var stringValue: String
+  var intValue: Int? { nil }
+  init(stringValue: String) { self.stringValue = stringValue }
+  init?(intValue: Int) { nil }
+  static let `super` = StringKey(stringValue: "super")
 }
 
 /// The coding key of an element of an unkeyed container.

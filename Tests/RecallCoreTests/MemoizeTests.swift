@@ -1,0 +1,205 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import RecallCore
+
+struct NotEncodable: Codable, Sendable {
+  var value: Int
+  func encode(to encoder: any Encoder) throws {
+    throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "refused"))
+  }
+}
+
+struct Failure: Error, Equatable {}
+
+@Suite struct MemoizeTests {
+  @Test func theSameCallRunsOnce() throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    let op = testOp("square")
+    func square(_ x: Int) -> Int { store.memoize(op, [Argument("x", x)]) { x * x } }
+    #expect(square(3) == 9)
+    #expect(square(3) == 9)
+    #expect(square(4) == 16)
+    #expect(log.executed == ["square", "square"])
+    #expect(log.reused == ["square"])
+    let stats = try store.stats()
+    #expect(stats.calls == 2)
+    #expect(stats.hits == 1)
+    #expect(stats.misses == 2)
+  }
+
+  @Test func versionsAndNamesSeparateCalls() {
+    let store = quietStore()
+    let log = EventLog(store)
+    _ = store.memoize(testOp("f", version: "a"), [Argument("x", 1)]) { 1 }
+    _ = store.memoize(testOp("f", version: "b"), [Argument("x", 1)]) { 2 }
+    _ = store.memoize(testOp("g", version: "a"), [Argument("x", 1)]) { 3 }
+    _ = store.memoize(testOp("f", version: "a"), [Argument("y", 1)]) { 4 }
+    #expect(log.executed.count == 4)
+    #expect(store.memoize(testOp("f", version: "b"), [Argument("x", 1)]) { 0 } == 2)
+  }
+
+  @Test func typesEnterTheKey() {
+    let store = quietStore()
+    let log = EventLog(store)
+    _ = store.memoize(testOp("zero"), [], types: [Int.self]) { "Int" }
+    _ = store.memoize(testOp("zero"), [], types: [Double.self]) { "Double" }
+    #expect(store.memoize(testOp("zero"), [], types: [Int.self]) { "?" } == "Int")
+    #expect(log.executed.count == 2)
+  }
+
+  @Test func aThrowingBodyStoresNothingAndRethrows() throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    let op = testOp("fails")
+    #expect(throws: Failure.self) {
+      try store.memoize(op, [Argument("x", 1)]) { () throws(Failure) -> Int in throw Failure() }
+    }
+    #expect(try store.stats().calls == 0)
+    let value = try store.memoize(op, [Argument("x", 1)]) { () throws(Failure) -> Int in 5 }
+    #expect(value == 5)
+    #expect(log.executed.count == 2)
+    #expect(log.all.contains { if case .didFail = $0 { true } else { false } })
+  }
+
+  @Test func anUnencodableResultIsReturnedNotStored() throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    let op = testOp("unencodable")
+    #expect(store.memoize(op, []) { NotEncodable(value: 1) }.value == 1)
+    #expect(store.memoize(op, []) { NotEncodable(value: 2) }.value == 2)
+    #expect(log.executed.count == 2)
+    #expect(log.warnings.map(\.kind) == [.unencodableResult, .unencodableResult])
+    #expect(try store.stats().calls == 0)
+  }
+
+  @Test func anUnencodableArgumentRunsUnmemoizedWithAWarning() {
+    let store = quietStore()
+    let log = EventLog(store)
+    let result = store.memoize(testOp("f"), [Argument("x", NotEncodable(value: 1))]) { 7 }
+    #expect(result == 7)
+    #expect(log.warnings.map(\.kind) == [.unhashableArgument])
+  }
+
+  @Test func disabledRunsTheBodyEveryTime() {
+    let store = quietStore()
+    let log = EventLog(store)
+    let counter = Mutex(0)
+    let op = testOp("count")
+    for _ in 0..<3 {
+      Recall.disabled {
+        _ = store.memoize(op, []) { counter.withLock { $0 += 1; return $0 } }
+      }
+    }
+    #expect(counter.withLock { $0 } == 3)
+    #expect(log.all.isEmpty)
+  }
+
+  @Test func aCallInFlightInTwoTasksRunsOnce() async throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    let op = testOp("slow")
+    let results = try await withThrowingTaskGroup(of: Int.self) { group in
+      for _ in 0..<8 {
+        group.addTask {
+          await store.memoize(op, [Argument("x", 1)]) { () async -> Int in
+            try? await Task.sleep(for: .milliseconds(200))
+            return 42
+          }
+        }
+      }
+      return try await group.reduce(into: []) { $0.append($1) }
+    }
+    #expect(results == Array(repeating: 42, count: 8))
+    #expect(log.executed == ["slow"])
+  }
+
+  @Test func aCallInFlightOnTwoThreadsRunsOnce() {
+    let store = quietStore()
+    let log = EventLog(store)
+    let op = testOp("slowSync")
+    DispatchQueue.concurrentPerform(iterations: 6) { _ in
+      let value = store.memoize(op, [Argument("x", 2)]) { () -> Int in
+        Thread.sleep(forTimeInterval: 0.2)
+        return 4
+      }
+      #expect(value == 4)
+    }
+    #expect(log.executed == ["slowSync"])
+  }
+
+  @Test func aCallThatCallsItselfDoesNotDeadlock() {
+    let store = quietStore()
+    let op = testOp("recursive")
+    func recurse(_ depth: Int) -> Int {
+      store.memoize(op, [Argument("depth", 0)]) { depth >= 3 ? depth : recurse(depth + 1) }
+    }
+    #expect(recurse(0) == 3)
+  }
+
+  @Test func nestedOutputsKeepTheirHistory() throws {
+    let store = quietStore()
+    let first = testOp("first")
+    let second = testOp("second")
+    let a = store.memoize(first, [Argument("seed", 1)]) { 10 }
+    _ = store.memoize(second, [Argument("value", a)]) { a + 1 }
+    // Equal content from outside has a different history.
+    let outside = 10
+    _ = store.memoize(second, [Argument("value", outside)]) { outside + 1 }
+    let cid = try ValueCodec.contentID(of: 10)
+    #expect(store.histories.hid(for: cid) != HistoryID(external: cid))
+  }
+
+  @Test func eventsAsAnAsyncStream() async {
+    let store = quietStore()
+    let stream = store.events()
+    _ = store.memoize(testOp("e"), []) { 1 }
+    var kinds: [String] = []
+    for await event in stream {
+      switch event {
+      case .willExecute: kinds.append("willExecute")
+      case .didExecute: kinds.append("didExecute")
+      case .didStore: kinds.append("didStore")
+      default: kinds.append("other")
+      }
+      if kinds.count == 3 { break }
+    }
+    #expect(kinds == ["willExecute", "didExecute", "didStore"])
+  }
+}
+
+@Suite struct MemoryLayerTests {
+  func entry(_ size: Int) -> MemoryLayer.Entry {
+    let cid = ContentID(Digest.sha256("x"))
+    return .init(value: size, cid: cid, hid: HistoryID(external: cid), size: size, duration: 0)
+  }
+
+  func key(_ i: Int) -> CallID { CallID(Digest.sha256("\(i)")) }
+
+  @Test func evictsLeastRecentlyUsedByBytes() {
+    let layer = MemoryLayer(budget: 100)
+    layer.put(key(1), entry(40))
+    layer.put(key(2), entry(40))
+    _ = layer.get(key(1))
+    layer.put(key(3), entry(40))
+    #expect(layer.get(key(1)) != nil)
+    #expect(layer.get(key(2)) == nil)
+    #expect(layer.get(key(3)) != nil)
+    #expect(layer.usedBytes == 80)
+  }
+
+  @Test func skipsValuesLargerThanTheBudget() {
+    let layer = MemoryLayer(budget: 100)
+    layer.put(key(1), entry(101))
+    #expect(layer.get(key(1)) == nil)
+    #expect(layer.usedBytes == 0)
+  }
+
+  @Test func replacingAnEntryKeepsTheCount() {
+    let layer = MemoryLayer(budget: 100)
+    for _ in 0..<10 { layer.put(key(1), entry(30)) }
+    #expect(layer.usedBytes == 30)
+  }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+/// A fresh store directory, removed when the test ends.
+final class TemporaryDirectory {
+  let path: String
+  init() {
+    path = NSTemporaryDirectory() + "recall-tests-" + UUID().uuidString
+  }
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func openStore(_ path: String, inlineThreshold: Int = 64 << 10) throws -> Store {
+  var configuration = SQLiteBackend.Configuration()
+  configuration.inlineThreshold = inlineThreshold
+  configuration.store.printsWarnings = false
+  return try Store.sqlite(at: path, configuration: configuration)
+}
+
+/// Counts executions and warnings through a store's events.
+final class Counter: Sendable {
+  private final class State: Sendable {
+    let executed = Mutex(0)
+    let warnings = Mutex<[RecallWarning.Kind]>([])
+  }
+  private let state = State()
+  private let token: ObservationToken
+
+  init(_ store: Store) {
+    let state = self.state
+    token = store.observe { event in
+      switch event {
+      case .willExecute: state.executed.withLock { $0 += 1 }
+      case .warning(let warning): state.warnings.withLock { $0.append(warning.kind) }
+      default: break
+      }
+    }
+  }
+
+  var executed: Int { state.executed.withLock { $0 } }
+  var warnings: [RecallWarning.Kind] { state.warnings.withLock { $0 } }
+}
+
+let op = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "1"))
+
+func series(_ store: Store, _ n: Int) -> [Double] {
+  store.memoize(op, [Argument("n", n)]) { (0..<n).map { Double($0) / 3 } }
+}
+
+@Suite struct SQLiteStoreTests {
+  @Test func resultsSurviveReopening() throws {
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path)
+      let counter = Counter(store)
+      #expect(series(store, 10).count == 10)
+      #expect(counter.executed == 1)
+    }
+    let reopened = try openStore(directory.path)
+    let counter = Counter(reopened)
+    #expect(series(reopened, 10) == (0..<10).map { Double($0) / 3 })
+    #expect(counter.executed == 0)
+    let stats = try reopened.stats()
+    #expect(stats.calls == 1)
+    #expect(stats.hits == 1)
+  }
+
+  @Test func recordsTheCallsProvenance() throws {
+    let directory = TemporaryDirectory()
+    let store = try openStore(directory.path)
+    _ = series(store, 5)
+    let backend = try #require(store.backend as? SQLiteBackend)
+    let row = try backend.pool.read { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM call")
+    }
+    let call = try #require(row)
+    #expect(call["op"] as String == "Tests.series(n:)")
+    #expect(call["op_version"] as String == "1")
+    #expect(call["trial"] as Int == 0)
+    #expect(call["pid"] as Int == Int(getpid()))
+    #expect((call["host"] as String).isEmpty == false)
+    #expect(call["duration"] as Double >= 0)
+    let inputs = try backend.pool.read { db in
+      try Row.fetchAll(db, sql: "SELECT name FROM call_input")
+    }
+    #expect(inputs.map { $0["name"] as String } == ["n"])
+    // The input value is stored too, by cid.
+    #expect(try store.stats().values == 2)
+  }
+
+  @Test func largeValuesAreBlobFilesSmallOnesInline() throws {
+    let directory = TemporaryDirectory()
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    _ = series(store, 10)
+    _ = series(store, 10_000)
+    let blobs = try FileManager.default.subpathsOfDirectory(atPath: directory.path + "/blobs")
+      .filter { $0.count > 3 }
+    #expect(blobs.count == 1)
+    let tmp = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/tmp")
+    #expect(tmp.isEmpty)
+  }
+
+  @Test func aCorruptBlobIsQuarantinedAndRecomputed() throws {
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = series(store, 10_000)
+    }
+    let blobsPath = directory.path + "/blobs"
+    let blob = try #require(
+      FileManager.default.subpathsOfDirectory(atPath: blobsPath).first { $0.count > 3 })
+    let handle = try #require(FileHandle(forUpdatingAtPath: "\(blobsPath)/\(blob)"))
+    handle.seek(toFileOffset: 5_000)
+    handle.write(Data([0xFF, 0xFE, 0xFD]))
+    try handle.close()
+
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let counter = Counter(store)
+    #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
+    #expect(counter.executed == 1)
+    #expect(counter.warnings == [.corruptValue])
+    let quarantined = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine")
+    #expect(quarantined.count == 1)
+    // The recomputed value was stored again and is served from now on.
+    let again = try openStore(directory.path, inlineThreshold: 1024)
+    let counterAgain = Counter(again)
+    #expect(series(again, 10_000).count == 10_000)
+    #expect(counterAgain.executed == 0)
+  }
+
+  @Test func aResultWhoseTypeChangedIsRecomputedAndReplaced() throws {
+    struct Old: Codable, Sendable { var a: Int }
+    struct New: Codable, Sendable, Equatable { var a: Int; var b: String }
+    let directory = TemporaryDirectory()
+    let changing = Op(id: "Tests.changing()", version: CodeFingerprint(hex: "1"))
+    do {
+      let store = try openStore(directory.path)
+      _ = store.memoize(changing, []) { Old(a: 1) }
+    }
+    let store = try openStore(directory.path)
+    let counter = Counter(store)
+    #expect(store.memoize(changing, []) { New(a: 2, b: "x") } == New(a: 2, b: "x"))
+    #expect(counter.executed == 1)
+    #expect(counter.warnings == [.undecodableResult])
+    let again = try openStore(directory.path)
+    let counterAgain = Counter(again)
+    #expect(again.memoize(changing, []) { New(a: 3, b: "y") } == New(a: 2, b: "x"))
+    #expect(counterAgain.executed == 0)
+  }
+
+  @Test func aStoreFromANewerVersionIsRefused() throws {
+    let directory = TemporaryDirectory()
+    _ = try openStore(directory.path)
+    let queue = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+    try queue.write { db in
+      try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99.from-the-future')")
+    }
+    #expect {
+      _ = try openStore(directory.path)
+    } throws: { error in
+      guard case RecallError.storeFromNewerVersion = error else { return false }
+      return "\(error)".contains("v99.from-the-future") && "\(error)".contains("Upgrade Recall")
+    }
+  }
+
+  @Test func aLockedStoreGivesAClearErrorAndTheCallStillRuns() throws {
+    let directory = TemporaryDirectory()
+    var configuration = SQLiteBackend.Configuration()
+    configuration.busyTimeout = .milliseconds(100)
+    configuration.store.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let backend = try #require(store.backend as? SQLiteBackend)
+    let counter = Counter(store)
+
+    let queue = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+    try queue.inDatabase { db in
+      try db.execute(sql: "BEGIN EXCLUSIVE")
+      #expect(series(store, 3).count == 3)
+      let record = CallRecord(
+        id: CallID(Digest.sha256("x")), op: "x", opVersion: .init(hex: "1"),
+        semanticVersion: .init(hex: "1"), trial: 0, inputs: [],
+        outputCID: ContentID(Digest.sha256("y")), outputHID: HistoryID(Digest.sha256("y")),
+        outputSize: 0, startedAt: Date(), duration: 0, host: "h", pid: 1)
+      #expect {
+        try backend.record(record, values: [])
+      } throws: { error in
+        guard case RecallError.storeLocked = error else { return false }
+        return "\(error)".contains("locked")
+      }
+      try db.execute(sql: "ROLLBACK")
+    }
+    #expect(counter.executed == 1)
+    #expect(counter.warnings.contains(.storeFailure))
+  }
+
+  @Test func aHitFromAFreshStoreIsFast() throws {
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path)
+      for n in 0..<100 { _ = series(store, n) }
+    }
+    let clock = ContinuousClock()
+    var store: Store!
+    let open = try clock.measure { store = try openStore(directory.path) }
+    let hits = clock.measure { for n in 0..<100 { _ = series(store, n) } }
+    // Generous bounds for a debug build on a loaded machine; the release
+    // benchmark measures the real numbers.
+    #expect(open < .milliseconds(200))
+    #expect(hits < .milliseconds(500))
+  }
+}
