@@ -68,7 +68,8 @@ let package = Package(
       dependencies: ["Recall"],
       path: "Tests/recall-test-child"
     ),
-    .testTarget(name: "RecallCoreTests", dependencies: ["RecallCore"]),
+    .target(name: "RecallTestSupport", dependencies: ["RecallCore"], path: "Tests/RecallTestSupport"),
+    .testTarget(name: "RecallCoreTests", dependencies: ["RecallCore", "RecallTestSupport"]),
     .testTarget(
       name: "RecallFingerprintTests",
       dependencies: [
@@ -85,8 +86,12 @@ let package = Package(
     ),
     .testTarget(
       name: "RecallSQLiteTests",
-      dependencies: ["RecallSQLite", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "RecallSQLite", "RecallTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
-    .testTarget(name: "RecallTests", dependencies: ["Recall", "recall-test-child"]),
+    .testTarget(
+      name: "RecallTests", dependencies: ["Recall", "RecallTestSupport", "recall-test-child"]
+    ),
   ]
 )

@@ -121,7 +121,7 @@ public struct MemoizedMacro: BodyMacro {
         __recallFingerprintTable,
         [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
       ) { ()\(raw: effectText) -> \(raw: resultType) in
-      \(body.statements)
+        \(body.statements.trimmed)
       }
       """
     return [expansion]

@@ -203,3 +203,25 @@ struct Failure: Error, Equatable {}
     #expect(layer.usedBytes == 30)
   }
 }
+
+@Suite struct OpResolutionTests {
+  @Test func theManualVersionChangesTheOpVersion() {
+    let fingerprint: StaticString = "abc"
+    let plain = Op.__resolve(
+      __RecallOpSite(name: "f(_:)", fileID: "Module/File.swift", fingerprint: fingerprint), .untracked)
+    let bumped = Op.__resolve(
+      __RecallOpSite(name: "f(_:)", fileID: "Module/File.swift", fingerprint: fingerprint, version: "2"),
+      .untracked)
+    #expect(plain.id == "Module.f(_:)")
+    #expect(plain.version.hex == "abc")
+    #expect(bumped.id == plain.id)
+    #expect(bumped.version != plain.version)
+  }
+
+  @Test func theGeneratedTableOverridesTheFingerprint() {
+    let table = __RecallFingerprintTable(versions: ["g()": "fromplugin"], isGenerated: true)
+    let op = Op.__resolve(
+      __RecallOpSite(name: "g()", fileID: "Other/File.swift", fingerprint: "own"), table)
+    #expect(op.version.hex == "fromplugin")
+  }
+}

@@ -1,49 +1,17 @@
 import Foundation
 import GRDB
 import Synchronization
+import RecallTestSupport
 import Testing
 
 @testable import RecallCore
 @testable import RecallSQLite
-
-/// A fresh store directory, removed when the test ends.
-final class TemporaryDirectory {
-  let path: String
-  init() {
-    path = NSTemporaryDirectory() + "recall-tests-" + UUID().uuidString
-  }
-  deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 func openStore(_ path: String, inlineThreshold: Int = 64 << 10) throws -> Store {
   var configuration = SQLiteBackend.Configuration()
   configuration.inlineThreshold = inlineThreshold
   configuration.store.printsWarnings = false
   return try Store.sqlite(at: path, configuration: configuration)
-}
-
-/// Counts executions and warnings through a store's events.
-final class Counter: Sendable {
-  private final class State: Sendable {
-    let executed = Mutex(0)
-    let warnings = Mutex<[RecallWarning.Kind]>([])
-  }
-  private let state = State()
-  private let token: ObservationToken
-
-  init(_ store: Store) {
-    let state = self.state
-    token = store.observe { event in
-      switch event {
-      case .willExecute: state.executed.withLock { $0 += 1 }
-      case .warning(let warning): state.warnings.withLock { $0.append(warning.kind) }
-      default: break
-      }
-    }
-  }
-
-  var executed: Int { state.executed.withLock { $0 } }
-  var warnings: [RecallWarning.Kind] { state.warnings.withLock { $0 } }
 }
 
 let op = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "1"))
@@ -57,14 +25,14 @@ func series(_ store: Store, _ n: Int) -> [Double] {
     let directory = TemporaryDirectory()
     do {
       let store = try openStore(directory.path)
-      let counter = Counter(store)
+      let counter = EventLog(store)
       #expect(series(store, 10).count == 10)
-      #expect(counter.executed == 1)
+      #expect(counter.executed.count == 1)
     }
     let reopened = try openStore(directory.path)
-    let counter = Counter(reopened)
+    let counter = EventLog(reopened)
     #expect(series(reopened, 10) == (0..<10).map { Double($0) / 3 })
-    #expect(counter.executed == 0)
+    #expect(counter.executed.count == 0)
     let stats = try reopened.stats()
     #expect(stats.calls == 1)
     #expect(stats.hits == 1)
@@ -120,17 +88,17 @@ func series(_ store: Store, _ n: Int) -> [Double] {
     try handle.close()
 
     let store = try openStore(directory.path, inlineThreshold: 1024)
-    let counter = Counter(store)
+    let counter = EventLog(store)
     #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
-    #expect(counter.executed == 1)
-    #expect(counter.warnings == [.corruptValue])
+    #expect(counter.executed.count == 1)
+    #expect(counter.warnings.map(\.kind) == [.corruptValue])
     let quarantined = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine")
     #expect(quarantined.count == 1)
     // The recomputed value was stored again and is served from now on.
     let again = try openStore(directory.path, inlineThreshold: 1024)
-    let counterAgain = Counter(again)
+    let counterAgain = EventLog(again)
     #expect(series(again, 10_000).count == 10_000)
-    #expect(counterAgain.executed == 0)
+    #expect(counterAgain.executed.count == 0)
   }
 
   @Test func aResultWhoseTypeChangedIsRecomputedAndReplaced() throws {
@@ -143,14 +111,14 @@ func series(_ store: Store, _ n: Int) -> [Double] {
       _ = store.memoize(changing, []) { Old(a: 1) }
     }
     let store = try openStore(directory.path)
-    let counter = Counter(store)
+    let counter = EventLog(store)
     #expect(store.memoize(changing, []) { New(a: 2, b: "x") } == New(a: 2, b: "x"))
-    #expect(counter.executed == 1)
-    #expect(counter.warnings == [.undecodableResult])
+    #expect(counter.executed.count == 1)
+    #expect(counter.warnings.map(\.kind) == [.undecodableResult])
     let again = try openStore(directory.path)
-    let counterAgain = Counter(again)
+    let counterAgain = EventLog(again)
     #expect(again.memoize(changing, []) { New(a: 3, b: "y") } == New(a: 2, b: "x"))
-    #expect(counterAgain.executed == 0)
+    #expect(counterAgain.executed.count == 0)
   }
 
   @Test func aStoreFromANewerVersionIsRefused() throws {
@@ -175,7 +143,7 @@ func series(_ store: Store, _ n: Int) -> [Double] {
     configuration.store.printsWarnings = false
     let store = try Store.sqlite(at: directory.path, configuration: configuration)
     let backend = try #require(store.backend as? SQLiteBackend)
-    let counter = Counter(store)
+    let counter = EventLog(store)
 
     let queue = try DatabaseQueue(path: directory.path + "/recall.sqlite")
     try queue.inDatabase { db in
@@ -194,8 +162,8 @@ func series(_ store: Store, _ n: Int) -> [Double] {
       }
       try db.execute(sql: "ROLLBACK")
     }
-    #expect(counter.executed == 1)
-    #expect(counter.warnings.contains(.storeFailure))
+    #expect(counter.executed.count == 1)
+    #expect(counter.warnings.map(\.kind).contains(.storeFailure))
   }
 
   @Test func aHitFromAFreshStoreIsFast() throws {

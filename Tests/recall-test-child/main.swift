@@ -2,6 +2,7 @@
 // store given on the command line and reports what happened on stdout.
 //
 //   recall-test-child run STORE         memoized calls; prints "executed N reused M"
+//   recall-test-child default           the same calls on the process default store
 //   recall-test-child cid               prints the cid of hash-order-sensitive values
 //   recall-test-child hammer STORE      stores large values forever, printing "stored I"
 //   recall-test-child verify STORE N    checks payload(0..<N); prints "executed N reused M"
@@ -43,7 +44,7 @@ func open(_ path: String) -> Store {
   }
 }
 
-func counting(_ store: Store, _ body: () -> Void) -> Counts {
+func counting(_ store: Store, activating: Bool = true, _ body: () -> Void) -> Counts {
   let counts = Mutex(Counts())
   let token = store.observe { event in
     switch event {
@@ -52,7 +53,7 @@ func counting(_ store: Store, _ body: () -> Void) -> Counts {
     default: break
     }
   }
-  store.activate(body)
+  if activating { store.activate(body) } else { body() }
   token.cancel()
   return counts.withLock { $0 }
 }
@@ -66,6 +67,14 @@ case "run":
     _ = summary(of: [1, 2, 3], label: "sum")
   }
   print("executed \(counts.executed) reused \(counts.reused)")
+
+case "default":
+  // No store is activated: calls use `Store.default` ($RECALL_STORE or ./.recall).
+  let counts = counting(try! Store.default, activating: false) {
+    for x in 1...3 { _ = square(x) }
+    _ = summary(of: [1, 2, 3], label: "sum")
+  }
+  print("executed \(counts.executed) reused \(counts.reused) at \(Store.defaultPath)")
 
 case "cid":
   // Dictionaries and sets iterate in an order seeded per process.

@@ -24,11 +24,7 @@ enum Diagnostics {
   private static func removing(_ attribute: AttributeSyntax) -> FixIt {
     FixIt(
       message: RecallFixIt(message: "Remove '@Memoized'"),
-      changes: [
-        .replaceText(
-          range: attribute.positionAfterSkippingLeadingTrivia..<attribute.endPosition, with: "",
-          in: Syntax(attribute))
-      ])
+      changes: [.replace(oldNode: Syntax(attribute), newNode: Syntax(TokenSyntax.identifier("")))])
   }
 
   static func notAFunction(_ attribute: AttributeSyntax, on declaration: some SyntaxProtocol)
@@ -129,11 +125,7 @@ enum Diagnostics {
         "unknownIgnoredParameter", "'ignoring:' names '\(name)', which is not a parameter of this function"),
       fixIt: FixIt(
         message: RecallFixIt(message: "Remove '\(name)'"),
-        changes: [
-          .replaceText(
-            range: element.positionAfterSkippingLeadingTrivia..<element.endPosition, with: "",
-            in: Syntax(element))
-        ]))
+        changes: [.replace(oldNode: Syntax(element), newNode: Syntax(TokenSyntax.identifier("")))]))
   }
 
   static func notAStringLiteral(_ expression: ExprSyntax, argument: String) -> Diagnostic {

@@ -1,0 +1,72 @@
+import Foundation
+import RecallFingerprint
+import SwiftParser
+import SwiftSyntax
+import Testing
+
+func fingerprint(_ source: String) -> Fingerprint {
+  let file = Parser.parse(source: source)
+  let function = file.statements.first!.item.as(DeclSyntax.self)!
+  return Fingerprint(of: function, excludingAttributes: ["Memoized"])
+}
+
+@Suite struct FingerprintTests {
+  let original = """
+    @Memoized
+    func train(_ data: [Double], epochs: Int) -> Double {
+      // Sum the data.
+      var total = 0.0
+      for _ in 0..<epochs { total += data.reduce(0, +) }
+      return total
+    }
+    """
+
+  @Test func reformattingAndCommentsKeepTheFingerprint() {
+    let reformatted = """
+      /// Trains.
+      @Memoized func train(
+        _ data: [Double],
+        epochs: Int
+      ) -> Double {
+        var total = 0.0   /* accumulator */
+        for _ in 0..<epochs {
+          total += data.reduce(0, +)
+        }
+
+        return total
+      }
+      """
+    #expect(fingerprint(original) == fingerprint(reformatted))
+  }
+
+  @Test func anyTokenChangeChangesTheFingerprint() {
+    let edits = [
+      original.replacingOccurrences(of: "total += data", with: "total -= data"),
+      original.replacingOccurrences(of: "epochs: Int", with: "epochs: Int32"),
+      original.replacingOccurrences(of: "0.0", with: "0.5"),
+      original.replacingOccurrences(of: "func train", with: "func fit"),
+    ]
+    for edit in edits {
+      #expect(fingerprint(edit) != fingerprint(original), "\(edit)")
+    }
+  }
+
+  @Test func theMemoizedAttributeIsLeftOut() {
+    let withOptions = original.replacingOccurrences(of: "@Memoized", with: "@Memoized(version: \"2\")")
+    #expect(fingerprint(withOptions) == fingerprint(original))
+    let otherAttribute = original.replacingOccurrences(of: "@Memoized", with: "@Memoized @inlinable")
+    #expect(fingerprint(otherAttribute) != fingerprint(original))
+  }
+
+  @Test func normalizedSourceIsTokensSeparatedBySpaces() {
+    let print = fingerprint("func f(x: Int) -> Int { x+1 } // done")
+    #expect(print.normalizedSource == "func f ( x : Int ) -> Int { x + 1 }")
+  }
+
+  @Test func sha256MatchesKnownAnswers() {
+    #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    let long = String(repeating: "a", count: 1_000)
+    #expect(SHA256.hex(long) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+  }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import RecallCore
+import Synchronization
+
+/// Records a store's events so tests can assert which calls executed.
+public final class EventLog: Sendable {
+  private final class Events: Sendable {
+    let list = Mutex<[RecallEvent]>([])
+  }
+
+  private let events = Events()
+  private let token: ObservationToken
+
+  /// Starts recording a store's events.
+  public init(_ store: Store) {
+    let events = self.events
+    token = store.observe { event in events.list.withLock { $0.append(event) } }
+  }
+
+  /// Every event so far.
+  public var all: [RecallEvent] { events.list.withLock { $0 } }
+
+  /// Names of the ops whose bodies ran, in order, without their module.
+  public var executed: [String] {
+    all.compactMap { if case .willExecute(let call) = $0 { Self.local(call.op) } else { nil } }
+  }
+
+  /// Names of the ops whose results were reused, in order, without their module.
+  public var reused: [String] {
+    all.compactMap { if case .didReuse(let call, _, _) = $0 { Self.local(call.op) } else { nil } }
+  }
+
+  /// The warnings so far.
+  public var warnings: [RecallWarning] {
+    all.compactMap { if case .warning(let warning) = $0 { warning } else { nil } }
+  }
+
+  /// Forgets the events so far.
+  public func clear() { events.list.withLock { $0.removeAll() } }
+
+  private static func local(_ op: OpID) -> String {
+    // "Module.Type.f(x:)" -> "Type.f(x:)"; names without a module stay as they are.
+    let name = op.name
+    guard let dot = name.firstIndex(of: "."), !name[..<dot].contains("(") else { return name }
+    return String(name[name.index(after: dot)...])
+  }
+}
+
+/// An in-memory store that does not print warnings (tests read them as events).
+public func quietStore() -> Store {
+  var configuration = Store.Configuration()
+  configuration.printsWarnings = false
+  return Store.inMemory(configuration: configuration)
+}
+
+/// A fresh directory path, removed with everything in it when released.
+public final class TemporaryDirectory: Sendable {
+  /// The directory's path (not created until something writes there).
+  public let path: String
+
+  /// Picks a fresh path under the system's temporary directory.
+  public init() { path = NSTemporaryDirectory() + "recall-tests-" + UUID().uuidString }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Recall
+import Testing
+
+@Suite struct MemoizedFunctionTests {
+  @Test func topLevelFunctionsRunOncePerDistinctCall() {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      #expect(add(1, to: 2) == 3)
+      #expect(add(1, to: 2) == 3)
+      #expect(add(2, to: 1) == 3)
+    }
+    #expect(log.executed == ["add(_:to:)", "add(_:to:)"])
+    #expect(log.reused.count == 1)
+  }
+
+  @Test func defaultArgumentsAreArgumentsLikeAnyOther() {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      #expect(greet(name: "Ada") == "Hello, Ada!")
+      #expect(greet(name: "Ada", punctuation: "!") == "Hello, Ada!")
+      #expect(greet(name: "Ada", punctuation: "?") == "Hello, Ada?")
+    }
+    #expect(log.executed == ["greet(name:punctuation:)", "greet(name:punctuation:)"])
+  }
+
+  @Test func throwingFunctionsStoreNothingWhenTheyThrow() throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    try store.activate {
+      #expect(throws: ParseError(input: "x")) { try parse("x") }
+      #expect(throws: ParseError(input: "x")) { try parse("x") }
+      let first = try parse("12")
+      let second = try parse("12")
+      #expect(first == 12 && second == 12)
+    }
+    #expect(log.executed == ["parse(_:)", "parse(_:)", "parse(_:)"])
+  }
+
+  @Test func typedThrowsKeepTheirErrorType() {
+    let store = quietStore()
+    store.activate {
+      do throws(ParseError) {
+        _ = try parseTyped("nope")
+        Issue.record("expected an error")
+      } catch {
+        let typed: ParseError = error  // compiles only if the error is typed
+        #expect(typed.input == "nope")
+      }
+      #expect((try? parseTyped("5")) == 5)
+    }
+  }
+
+  @Test func asyncFunctions() async throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    try await store.activate {
+      #expect(await slowDouble(21) == 42)
+      #expect(await slowDouble(21) == 42)
+      let first = try await fetch("a")
+      let second = try await fetch("a")
+      #expect(first == ["a", "A"] && second == first)
+      await #expect(throws: ParseError.self) { try await fetch("") }
+    }
+    #expect(log.executed == ["slowDouble(_:)", "fetch(_:)", "fetch(_:)"])
+  }
+
+  @Test func concurrentCallsOfOneAsyncFunctionRunOnce() async {
+    let store = quietStore()
+    let log = EventLog(store)
+    await store.activate {
+      await withTaskGroup(of: Int.self) { group in
+        for _ in 0..<10 { group.addTask { await slowDouble(5) } }
+        for await value in group { #expect(value == 10) }
+      }
+    }
+    #expect(log.executed == ["slowDouble(_:)"])
+  }
+
+  @Test func genericTypeArgumentsEnterTheKey() {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      let ints: [Int] = zeros(count: 3)
+      let doubles: [Double] = zeros(count: 3)
+      let intsAgain: [Int] = zeros(count: 3)
+      #expect(ints == [0, 0, 0])
+      #expect(doubles == [0, 0, 0])
+      #expect(intsAgain == ints)
+    }
+    #expect(log.executed.count == 2)
+  }
+
+  @Test func ignoredArgumentsAreLeftOutOfTheKey() {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      #expect(scaled([1, 2], by: 2, verbose: false) == [2, 4])
+      #expect(scaled([1, 2], by: 2, verbose: true) == [2, 4])
+      #expect(scaled([1, 2], by: 3, verbose: false) == [3, 6])
+    }
+    #expect(log.executed.count == 2)
+  }
+
+  @Test func methodsTakeSelfAsAnInput() {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      let square = Polynomial(coefficients: [0, 0, 1])
+      let cube = Polynomial(coefficients: [0, 0, 0, 1])
+      #expect(square.evaluate(at: 3) == 9)
+      #expect(square.evaluate(at: 3) == 9)
+      #expect(cube.evaluate(at: 3) == 27)
+      #expect(Polynomial.line(slope: 2, intercept: 1) == Polynomial(coefficients: [1, 2]))
+      #expect(Polynomial.line(slope: 2, intercept: 1) == Polynomial(coefficients: [1, 2]))
+      #expect(Box(items: [1, 2, 3]).count() == 3)
+      #expect(Box(items: ["a"]).count() == 1)
+      #expect(Tracker.label(4) == "#4")
+    }
+    #expect(
+      log.executed == [
+        "Polynomial.evaluate(at:)", "Polynomial.evaluate(at:)", "Polynomial.line(slope:intercept:)",
+        "Box.count()", "Box.count()", "Tracker.label(_:)",
+      ])
+  }
+
+  @Test func disabledTurnsMemoizationOff() {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      Recall.disabled {
+        _ = add(5, to: 5)
+        _ = add(5, to: 5)
+      }
+      _ = add(5, to: 5)
+    }
+    #expect(log.executed == ["add(_:to:)"])
+    #expect(log.reused.isEmpty)
+  }
+
+  @Test func memoizedBlocks() throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    let runs = [3.0, 4.0, 5.0]
+    let threshold = 3.5
+    func summarize() -> Int {
+      #memoized("count-above", runs, threshold) {
+        runs.filter { $0 > threshold }.count
+      }
+    }
+    store.activate {
+      #expect(summarize() == 2)
+      #expect(summarize() == 2)
+    }
+    #expect(log.executed == ["count-above"])
+  }
+
+  @Test func memoizedAsyncBlocks() async throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    let key = "k"
+    try await store.activate {
+      for _ in 0..<2 {
+        let value = try await #memoized("fetch-block", key) {
+          try await fetch(key)
+        }
+        #expect(value == ["k", "K"])
+      }
+    }
+    #expect(log.executed == ["fetch-block", "fetch(_:)"])
+  }
+
+  @Test func statsCountHitsMissesAndTimeSaved() throws {
+    let store = quietStore()
+    try store.activate {
+      for _ in 0..<3 { _ = try parse("7") }
+    }
+    let stats = try store.stats()
+    #expect(stats.misses == 1)
+    #expect(stats.hits == 2)
+    #expect(stats.memoryHits == 2)
+    #expect(stats.calls == 1)
+    #expect(stats.bytes > 0)
+  }
+
+  @Test func opVersionsComeFromTheCodeFingerprint() throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      _ = versioned(1)
+      _ = versionedBefore(1)
+    }
+    #expect(log.executed == ["versioned(_:)", "versionedBefore(_:)"])
+  }
+}

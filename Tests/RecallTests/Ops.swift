@@ -1,0 +1,82 @@
+import Foundation
+import Recall
+
+// Memoized declarations of every supported shape, used by the behaviour tests.
+
+@Memoized
+func add(_ a: Int, to b: Int) -> Int { a + b }
+
+@Memoized
+func greet(name: String, punctuation: String = "!") -> String { "Hello, \(name)\(punctuation)" }
+
+struct ParseError: Error, Equatable { var input: String }
+
+@Memoized
+func parse(_ text: String) throws -> Int {
+  guard let value = Int(text) else { throw ParseError(input: text) }
+  return value
+}
+
+@Memoized
+func parseTyped(_ text: String) throws(ParseError) -> Int {
+  guard let value = Int(text) else { throw ParseError(input: text) }
+  return value
+}
+
+@Memoized
+func slowDouble(_ x: Int) async -> Int {
+  try? await Task.sleep(for: .milliseconds(10))
+  return x * 2
+}
+
+@Memoized
+func fetch(_ key: String) async throws -> [String] {
+  try await Task.sleep(for: .milliseconds(1))
+  if key.isEmpty { throw ParseError(input: key) }
+  return [key, key.uppercased()]
+}
+
+@Memoized
+func zeros<T: Codable & Sendable & Numeric>(count: Int) -> [T] {
+  [T](repeating: 0, count: count)
+}
+
+@Memoized(ignoring: ["verbose"])
+func scaled(_ values: [Double], by factor: Double, verbose: Bool) -> [Double] {
+  if verbose { print("scaling \(values.count) values") }
+  return values.map { $0 * factor }
+}
+
+@Memoized(version: "2")
+func versioned(_ x: Int) -> Int { x + 2 }
+
+@Memoized
+func versionedBefore(_ x: Int) -> Int { x + 2 }
+
+struct Polynomial: Codable, Sendable, Hashable {
+  var coefficients: [Double]
+
+  @Memoized
+  func evaluate(at x: Double) -> Double {
+    coefficients.reversed().reduce(0) { $0 * x + $1 }
+  }
+
+  @Memoized
+  static func line(slope: Double, intercept: Double) -> Polynomial {
+    Polynomial(coefficients: [intercept, slope])
+  }
+}
+
+struct Box<Element: Codable & Sendable & Hashable>: Codable, Sendable {
+  var items: [Element]
+
+  @Memoized
+  func count() -> Int { items.count }
+}
+
+actor Tracker {
+  var seen = 0
+
+  @Memoized
+  static func label(_ n: Int) -> String { "#\(n)" }
+}
