@@ -70,6 +70,12 @@ public final class SQLiteBackend: StoreBackend {
       try DatabasePool(path: databasePath, configuration: grdb)
     }
     try SQLiteBackend.mapErrors(path: path) { try migrate() }
+    // Run the lookup path once now (statement preparation, the first decoding of
+    // each column type), so that the user's first hit does not pay for it.
+    let someCall = try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in try Data.fetchOne(db, sql: "SELECT id FROM call LIMIT 1") }
+    }
+    _ = try? loadCall(CallID(someCall.flatMap { Digest(bytes: $0) } ?? Digest.sha256("recall.warm-up")))
   }
 
   /// Runs GRDB work, turning its errors into ``RecallError``s that say what to do.

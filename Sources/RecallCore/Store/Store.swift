@@ -41,11 +41,31 @@ public final class Store: Sendable {
   let histories = HistoryMap()
 
   /// Creates a store in front of a backend.
-  public init(backend: any StoreBackend, configuration: Configuration = Configuration()) {
+  public convenience init(backend: any StoreBackend, configuration: Configuration = Configuration()) {
+    self.init(backend: backend, configuration: configuration, warmingUp: true)
+  }
+
+  init(backend: any StoreBackend, configuration: Configuration, warmingUp: Bool) {
     self.backend = backend
     self.configuration = configuration
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
+    if warmingUp { Store.warmUp }
   }
+
+  /// Runs a call through every path of the runtime once per process, when the
+  /// first store opens, so that one-time costs (the crypto library, the Swift
+  /// runtime's conformance caches, task-local and lock set-up: about 0.4 ms)
+  /// are not paid by the user's first call.
+  private static let warmUp: Void = {
+    var configuration = Configuration()
+    configuration.printsWarnings = false
+    let store = Store(backend: InMemoryBackend(), configuration: configuration, warmingUp: false)
+    let op = Op.__resolve(
+      __RecallOpSite(name: "warmUp()", fileID: "Recall/Store.swift", fingerprint: "0"), .untracked)
+    _ = store.memoize(op, [Argument("x", 0)]) { 0 }
+    if let call = store.prepare(op, [Argument("x", 0)], []) { store.memory.remove(call.id) }
+    _ = store.memoize(op, [Argument("x", 0)]) { 0 }  // served by the backend: the decoding path
+  }()
 
   /// Creates a store that keeps everything in memory; it is gone when the
   /// process ends.
