@@ -73,7 +73,15 @@ public final class SQLiteBackend: StoreBackend {
     // Run the lookup path once now (statement preparation, the first decoding of
     // each column type), so that the user's first hit does not pay for it.
     let someCall = try SQLiteBackend.mapErrors(path: path) {
-      try pool.read { db in try Data.fetchOne(db, sql: "SELECT id FROM call LIMIT 1") }
+      // An inline value: warming up must not read (or quarantine) blob files.
+      try pool.read { db in
+        try Data.fetchOne(
+          db,
+          sql: """
+            SELECT call.id FROM call JOIN value ON value.cid = call.output_cid
+            WHERE value.bytes IS NOT NULL LIMIT 1
+            """)
+      }
     }
     _ = try? loadCall(CallID(someCall.flatMap { Digest(bytes: $0) } ?? Digest.sha256("recall.warm-up")))
   }
