@@ -152,9 +152,9 @@ do {
 let token = store.observe { event in
   switch event {
   case .didExecute(let call, let duration):
-    print("  executed  \(format(duration))  \(call.op.name)")
+    print("  executed  \(format(duration))        \(call.op.name)")
   case .didReuse(let call, _, let saved):
-    print("  reused    \(format(saved))  \(call.op.name)  (saved)")
+    print("  reused    \(format(saved)) saved  \(call.op.name)")
   default:
     break
   }

@@ -3,45 +3,42 @@ import GRDB
 import RecallCore
 
 extension SQLiteBackend {
-  public func loadCall(_ id: CallID) throws -> StoredCall? {
-    let found: (CallRecord, inline: [UInt8]?)? = try SQLiteBackend.mapErrors(path: path) {
-      try pool.read { db in
-        guard
-          let row = try Row.fetchOne(
-            db.cachedStatement(
-              sql: """
-                SELECT call.*, value.bytes AS value_bytes, value.cid IS NOT NULL AS has_value
-                FROM call LEFT JOIN value ON value.cid = call.output_cid
-                WHERE call.id = ?
-                """),
-            arguments: [id.digest.data])
-        else { return nil }
-        // A call whose output row is gone (collected, or quarantined) is a miss.
-        guard row["has_value"] as Bool else { return nil }
-        let inputs = try Row.fetchAll(
-          db.cachedStatement(sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ?"),
-          arguments: [id.digest.data]
-        ).map { input in
-          CallInput(
-            name: input["name"], cid: ContentID(try Self.digest(input["cid"])),
-            hid: HistoryID(try Self.digest(input["hid"])))
+  public func loadResult(_ id: CallID) throws -> StoredResult? {
+    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?)? =
+      try SQLiteBackend.mapErrors(path: path) {
+        try pool.read { db in
+          guard
+            let row = try Row.fetchOne(
+              db.cachedStatement(
+                sql: """
+                  SELECT call.output_cid, call.output_hid, call.duration, value.bytes,
+                    value.cid IS NOT NULL
+                  FROM call LEFT JOIN value ON value.cid = call.output_cid
+                  WHERE call.id = ?
+                  """),
+              arguments: [id.digest.data]),
+            // A call whose output row is gone (collected, quarantined) is a miss.
+            row[4] as Bool
+          else { return nil }
+          return (
+            ContentID(try Self.digest(row[0])), HistoryID(try Self.digest(row[1])), row[2], row[3]
+          )
         }
-        let inline: Data? = row["value_bytes"]
-        return (try Self.callRecord(row, inputs: inputs), inline.map { [UInt8]($0) })
       }
+    guard let found else { return nil }
+    if let inline = found.inline {
+      return StoredResult(cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }
-    guard let (record, inline) = found else { return nil }
-    if let inline { return StoredCall(record: record, output: inline) }
-    guard let bytes = try blobs.read(record.outputCID) else { return nil }
+    guard let bytes = try blobs.read(found.cid) else { return nil }
     do {
-      guard try ValueCodec.contentID(ofStored: bytes) == record.outputCID else {
-        throw RecallError.corruptValue(record.outputCID, path: path, detail: "its hash differs")
+      guard try ValueCodec.contentID(ofStored: bytes) == found.cid else {
+        throw RecallError.corruptValue(found.cid, path: path, detail: "its hash differs")
       }
     } catch {
-      try quarantine(record.outputCID)
-      throw RecallError.corruptValue(record.outputCID, path: path, detail: "\(error)")
+      try quarantine(found.cid)
+      throw RecallError.corruptValue(found.cid, path: path, detail: "\(error)")
     }
-    return StoredCall(record: record, output: bytes)
+    return StoredResult(cid: found.cid, hid: found.hid, bytes: bytes, duration: found.duration)
   }
 
   public func record(_ call: CallRecord, values: [EncodedValue]) throws {
@@ -108,17 +105,6 @@ extension SQLiteBackend {
       throw RecallError.storeUnavailable(path: "", detail: "a stored id is not 32 bytes")
     }
     return digest
-  }
-
-  static func callRecord(_ row: Row, inputs: [CallInput]) throws -> CallRecord {
-    CallRecord(
-      id: CallID(try digest(row["id"])), op: OpID(row["op"]),
-      opVersion: CodeFingerprint(hex: row["op_version"]),
-      semanticVersion: CodeFingerprint(hex: row["semantic_version"]), trial: row["trial"],
-      inputs: inputs, outputCID: ContentID(try digest(row["output_cid"])),
-      outputHID: HistoryID(try digest(row["output_hid"])), outputSize: row["output_size"],
-      startedAt: Date(timeIntervalSince1970: row["started_at"]), duration: row["duration"],
-      host: row["host"], pid: row["pid"])
   }
 }
 

@@ -83,7 +83,7 @@ public final class SQLiteBackend: StoreBackend {
             """)
       }
     }
-    _ = try? loadCall(CallID(someCall.flatMap { Digest(bytes: $0) } ?? Digest.sha256("recall.warm-up")))
+    _ = try? loadResult(CallID(someCall.flatMap { Digest(bytes: $0) } ?? Digest.sha256("recall.warm-up")))
   }
 
   /// Runs GRDB work, turning its errors into ``RecallError``s that say what to do.

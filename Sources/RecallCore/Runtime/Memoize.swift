@@ -124,9 +124,9 @@ extension Store {
 
   func reuse<R: Decodable>(_ call: PreparedCall) -> R? {
     if let value: R = reuseFromMemory(call) { return value }
-    let stored: StoredCall
+    let stored: StoredResult
     do {
-      guard let found = try backend.loadCall(call.id) else { return nil }
+      guard let found = try backend.loadResult(call.id) else { return nil }
       stored = found
     } catch RecallError.corruptValue {
       warn(.corruptValue, call.event, "its stored result was corrupt; quarantined it and recomputing.")
@@ -137,25 +137,24 @@ extension Store {
     }
     let value: R
     do {
-      value = try ValueCodec.decode(R.self, from: stored.output)
+      value = try ValueCodec.decode(R.self, from: stored.bytes)
     } catch {
       warn(
         .undecodableResult, call.event,
         "its stored result no longer decodes as \(R.self) (\(error)); recomputing and replacing it.")
       return nil
     }
-    let record = stored.record
     memory.put(
       call.id,
       .init(
-        value: value, cid: record.outputCID, hid: record.outputHID, size: stored.output.count,
-        duration: record.duration))
-    histories.record(record.outputCID, record.outputHID)
+        value: value, cid: stored.cid, hid: stored.hid, size: stored.bytes.count,
+        duration: stored.duration))
+    histories.record(stored.cid, stored.hid)
     counters.withLock {
       $0.storeHits += 1
-      $0.savedSeconds += record.duration
+      $0.savedSeconds += stored.duration
     }
-    eventCenter.emit(.didReuse(call.event, source: .store, saved: .seconds(record.duration)))
+    eventCenter.emit(.didReuse(call.event, source: .store, saved: .seconds(stored.duration)))
     return value
   }
 

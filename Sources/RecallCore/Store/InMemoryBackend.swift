@@ -12,12 +12,13 @@ final class InMemoryBackend: StoreBackend {
 
   var location: String { "memory" }
 
-  func loadCall(_ id: CallID) throws -> StoredCall? {
+  func loadResult(_ id: CallID) throws -> StoredResult? {
     state.withLock { state in
       guard let record = state.calls[id], let output = state.values[record.outputCID] else {
         return nil
       }
-      return StoredCall(record: record, output: output)
+      return StoredResult(
+        cid: record.outputCID, hid: record.outputHID, bytes: output, duration: record.duration)
     }
   }
 

@@ -10,8 +10,11 @@ public protocol StoreBackend: Sendable {
   /// Where the backend keeps its data, for messages (a path or a URL).
   var location: String { get }
 
-  /// Returns the call with this id and the stored bytes of its output, or `nil`
-  /// when the store has no complete record of it.
+  /// Returns the stored result of the call with this id, or `nil` when the store
+  /// has no complete record of it.
+  ///
+  /// This is the lookup every memoized call makes, so it reads only what a hit
+  /// needs; the full ``CallRecord`` is for queries.
   ///
   /// A backend checks the integrity of values it keeps outside its database.
   /// When the output's bytes do not hash to its cid, it moves them out of the
@@ -19,7 +22,7 @@ public protocol StoreBackend: Sendable {
   ///
   /// - Throws: ``RecallError/corruptValue`` when the output failed its
   ///   integrity check, or another ``RecallError`` when the store cannot be read.
-  func loadCall(_ id: CallID) throws -> StoredCall?
+  func loadResult(_ id: CallID) throws -> StoredResult?
 
   /// Stores a call and the values it names, atomically: either the call and
   /// every value it needs are stored, or nothing is.
@@ -32,17 +35,23 @@ public protocol StoreBackend: Sendable {
   func summary() throws -> StoreSummary
 }
 
-/// A stored call with the bytes of its output value.
-public struct StoredCall: Sendable {
-  /// The call.
-  public var record: CallRecord
+/// What a hit needs of a stored call: its output and how long it took.
+public struct StoredResult: Sendable {
+  /// The output value's content id.
+  public var cid: ContentID
+  /// The output value's history id.
+  public var hid: HistoryID
   /// The output value's stored bytes.
-  public var output: [UInt8]
+  public var bytes: [UInt8]
+  /// How long the call's body ran, in seconds.
+  public var duration: Double
 
-  /// Creates a stored call.
-  public init(record: CallRecord, output: [UInt8]) {
-    self.record = record
-    self.output = output
+  /// Creates a stored result.
+  public init(cid: ContentID, hid: HistoryID, bytes: [UInt8], duration: Double) {
+    self.cid = cid
+    self.hid = hid
+    self.bytes = bytes
+    self.duration = duration
   }
 }
 
