@@ -56,6 +56,18 @@ public func __recallArgument<T: Encodable & Sendable>(_ name: String, _ value: T
 )
 public func __recallArgument<T>(_ name: String, _ value: T) -> Argument { fatalError() }
 
+/// An argument whose declared type (`some P`, `any P`) does not fix its type:
+/// the type enters the key with the value.
+public func __recallArgument<T: Encodable & Sendable>(_ name: String, typed value: T) -> Argument {
+  Argument(name, value, keyingType: true)
+}
+
+@available(
+  *, unavailable,
+  message: "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the type conform, or leave the parameter out with '@Memoized(ignoring:)'"
+)
+public func __recallArgument<T>(_ name: String, typed value: T) -> Argument { fatalError() }
+
 /// The receiver of a memoized instance method, an input of the call.
 public func __recallSelf<T: Encodable & Sendable>(_ value: T) -> Argument {
   Argument("self", value)

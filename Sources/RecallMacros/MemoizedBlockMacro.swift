@@ -42,18 +42,23 @@ public struct MemoizedBlockMacro: ExpressionMacro {
       if !seen.insert(label).inserted {
         diagnostics.append(Diagnostics.duplicateInput(argument.expression, name: label))
       }
-      inputs.append("__recallArgument(\(literal(label)), \(argument.expression.trimmed))")
+      // An input's type is inferred, not written in the block's tokens: key it.
+      inputs.append("__recallArgument(\(literal(label)), typed: \(argument.expression.trimmed))")
     }
     guard diagnostics.isEmpty, let name else {
       diagnostics.forEach(context.diagnose)
       return "()"
     }
     let fingerprint = Fingerprint(of: node)
+    let context = TypeContext(context.lexicalContext)
+    var types = context.genericParameters.map { "\($0).self" }
+    if context.mayBeGeneric && context.isInFunction { types.append("Self.self") }
+    let typesArgument = types.isEmpty ? "" : ",\n  types: [\(types.joined(separator: ", "))]"
     return """
       __recallMemoized(
-        __RecallOpSite(name: \(raw: literal(name)), fileID: #fileID, fingerprint: \(raw: literal(fingerprint.hex))),
+        __RecallOpSite(name: \(raw: literal(name)), fileID: #fileID, fingerprint: \(raw: literal(fingerprint.hex)), isBlock: true),
         __recallFingerprintTable,
-        [\(raw: inputs.joined(separator: ", "))]
+        [\(raw: inputs.joined(separator: ", "))]\(raw: typesArgument)
       ) \(closure.trimmed)
       """
   }

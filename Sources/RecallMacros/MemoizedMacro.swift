@@ -85,7 +85,10 @@ public struct MemoizedMacro: BodyMacro {
         diagnostics.append(Diagnostics.functionParameter(parameter, name: name))
         continue
       }
-      arguments.append("__recallArgument(\(literal(name)), \(name))")
+      // A `some P` or `any P` parameter does not fix the argument's type, and
+      // values of different types can encode alike: key the type too.
+      let typed = hasOpenType(parameter.type) ? "typed: " : ""
+      arguments.append("__recallArgument(\(literal(name)), \(typed)\(name))")
     }
     for (name, element) in options.ignoredElements where !parameterNames.contains(name) {
       diagnostics.append(Diagnostics.unknownIgnoredParameter(element, name: name))
@@ -96,11 +99,12 @@ public struct MemoizedMacro: BodyMacro {
       return Array(body.statements)
     }
 
-    // Types that enter the key: the function's generic parameters, and the
-    // receiver's type when it may be generic.
-    var types: [String] = []
-    for parameter in function.genericParameterClause?.parameters ?? [] {
-      if parameter.specifier?.tokenKind == .keyword(.each) { continue }
+    // Types that enter the key: generic parameters in scope (the function's and
+    // those of functions it is nested in), and the receiver's type when it may
+    // be generic.
+    var types = typeContext.genericParameters.map { "\($0).self" }
+    for parameter in function.genericParameterClause?.parameters ?? []
+    where parameter.specifier?.tokenKind != .keyword(.each) {
       types.append("\(parameter.name.text).self")
     }
     if typeContext.mayBeGeneric { types.append("Self.self") }
@@ -169,7 +173,7 @@ public struct MemoizedMacro: BodyMacro {
   }
 }
 
-/// What the macro knows of the declarations around a function.
+/// What the macro knows of the declarations around a function or block.
 struct TypeContext {
   /// Enclosing type names, outermost first.
   var path: [String] = []
@@ -178,10 +182,20 @@ struct TypeContext {
   /// Whether an enclosing type has generic parameters, or is an extension (whose
   /// type may be generic; the macro cannot see it).
   var mayBeGeneric = false
+  /// Generic parameters of enclosing functions.
+  var genericParameters: [String] = []
+  /// Whether the code is inside a function (where `Self` can be named).
+  var isInFunction = false
 
   init(_ lexicalContext: [Syntax]) {
     for syntax in lexicalContext.reversed() {
-      if let decl = syntax.as(StructDeclSyntax.self) {
+      if let decl = syntax.as(FunctionDeclSyntax.self) {
+        isInFunction = true
+        for parameter in decl.genericParameterClause?.parameters ?? []
+        where parameter.specifier?.tokenKind != .keyword(.each) {
+          genericParameters.append(parameter.name.text)
+        }
+      } else if let decl = syntax.as(StructDeclSyntax.self) {
         add(decl.name.text, generic: decl.genericParameterClause != nil)
       } else if let decl = syntax.as(ClassDeclSyntax.self) {
         add(decl.name.text, generic: decl.genericParameterClause != nil)
@@ -211,6 +225,19 @@ struct TypeContext {
 func isVoid(_ type: TypeSyntax) -> Bool {
   let text = type.trimmedDescription
   return text == "Void" || text == "()" || text == "Swift.Void"
+}
+
+/// Whether a parameter type leaves the argument's type open: `some P`, `any P`,
+/// `Any`, anywhere inside it.
+func hasOpenType(_ type: TypeSyntax) -> Bool {
+  if type.is(SomeOrAnyTypeSyntax.self) { return true }
+  return type.tokens(viewMode: .sourceAccurate).contains { token in
+    switch token.tokenKind {
+    case .keyword(.some), .keyword(.any), .keyword(.Any): true
+    case .identifier(let name): name == "Any" || name == "AnyObject"
+    default: false
+    }
+  }
 }
 
 func isInout(_ type: TypeSyntax) -> Bool {

@@ -3,8 +3,12 @@ import RecallCore
 
 #if canImport(Glibc)
   import Glibc
+  private let systemRead = Glibc.read
+  private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
   import Darwin
+  private let systemRead = Darwin.read
+  private let systemWrite = Darwin.write
 #endif
 
 /// Content-addressed blob files: `blobs/ab/cdef…`, one per cid, written to a
@@ -45,7 +49,7 @@ struct BlobDirectory: Sendable {
     return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
       var done = 0
       while done < size {
-        let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+        let n = systemRead(fd, buffer.baseAddress! + done, size - done)
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else {
           throw RecallError.storeUnavailable(
@@ -62,7 +66,10 @@ struct BlobDirectory: Sendable {
     let final = path(value.cid)
     if access(final, F_OK) == 0 { return }
     let directory = (final as NSString).deletingLastPathComponent
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    if access(directory, F_OK) != 0 {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      syncDirectory(blobs)  // the new directory's entry must survive a power loss too
+    }
     let temporaryPath = "\(temporary)/\(value.cid.hex).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
     let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
@@ -76,7 +83,7 @@ struct BlobDirectory: Sendable {
     try value.bytes.withUnsafeBytes { bytes in
       var done = 0
       while done < bytes.count {
-        let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+        let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else {
           throw RecallError.storeUnavailable(path: root, detail: "cannot write blob: \(posixError())")
@@ -97,7 +104,7 @@ struct BlobDirectory: Sendable {
 
   /// Moves a blob that failed its integrity check aside for inspection.
   func quarantine(_ cid: ContentID) throws {
-    let target = "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970))"
+    let target = "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970)).\(UInt32.random(in: 0...UInt32.max))"
     if rename(path(cid), target) != 0 && errno != ENOENT {
       throw RecallError.storeUnavailable(path: root, detail: "cannot quarantine blob \(cid.hex): \(posixError())")
     }

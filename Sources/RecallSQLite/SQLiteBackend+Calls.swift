@@ -30,13 +30,14 @@ extension SQLiteBackend {
       return StoredResult(cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }
     guard let bytes = try blobs.read(found.cid) else { return nil }
-    do {
-      guard try ValueCodec.contentID(ofStored: bytes) == found.cid else {
-        throw RecallError.corruptValue(found.cid, path: path, detail: "its hash differs")
-      }
-    } catch {
+    switch ValueCodec.checkIntegrity(of: bytes, cid: found.cid) {
+    case .intact:
+      break
+    case .unreadable:
+      return nil  // written by a newer Recall: not corrupt, only unreadable here
+    case .corrupt(let detail):
       try quarantine(found.cid)
-      throw RecallError.corruptValue(found.cid, path: path, detail: "\(error)")
+      throw RecallError.corruptValue(found.cid, path: path, detail: detail)
     }
     return StoredResult(cid: found.cid, hid: found.hid, bytes: bytes, duration: found.duration)
   }

@@ -187,3 +187,48 @@ struct Everything: Codable, Equatable, Sendable {
     #expect(throws: (any Error).self) { try ValueCodec.decode(Everything.self, from: flipped) }
   }
 }
+
+@Suite struct CodecEdgeCaseTests {
+  @Test func nestedOptionalsStayDistinct() throws {
+    let none: Int?? = .none
+    let someNone: Int?? = .some(.none)
+    let some: Int?? = .some(.some(3))
+    #expect(try ValueCodec.contentID(of: none) != ValueCodec.contentID(of: someNone))
+    for value in [none, someNone, some] {
+      let decoded = try ValueCodec.decode(Int??.self, from: ValueCodec.encode(value).bytes)
+      #expect(decoded == value)
+    }
+    let list: [String?] = ["a", nil, "b"]
+    #expect(try ValueCodec.decode([String?].self, from: ValueCodec.encode(list).bytes) == list)
+  }
+
+  @Test func craftedLengthsAndDepthsAreErrorsNotCrashes() {
+    // A string whose varint length is close to Int.max.
+    let hugeLength: [UInt8] = [1, 7, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]
+    #expect(throws: (any Error).self) { try ValueCodec.decode(String.self, from: hugeLength) }
+    #expect(throws: (any Error).self) { try ValueCodec.contentID(ofStored: hugeLength) }
+    // Lists nested 100,000 deep.
+    var deep: [UInt8] = [1]
+    for _ in 0..<100_000 { deep += [10, 1] }
+    deep.append(0)
+    #expect(throws: (any Error).self) { try ValueCodec.contentID(ofStored: deep) }
+    #expect(throws: (any Error).self) { try ValueCodec.decode([[Int]].self, from: deep) }
+  }
+
+  @Test func integrityDistinguishesDamageFromANewerFormat() throws {
+    let encoded = try ValueCodec.encode([1.0, 2.0])
+    #expect(ValueCodec.checkIntegrity(of: encoded.bytes, cid: encoded.cid) == .intact)
+    var damaged = encoded.bytes
+    damaged[damaged.count - 1] ^= 1
+    guard case .corrupt = ValueCodec.checkIntegrity(of: damaged, cid: encoded.cid) else {
+      Issue.record("a flipped bit must be corruption")
+      return
+    }
+    var newer = encoded.bytes
+    newer[0] = 2
+    guard case .unreadable = ValueCodec.checkIntegrity(of: newer, cid: encoded.cid) else {
+      Issue.record("a newer format must be unreadable, not corrupt")
+      return
+    }
+  }
+}

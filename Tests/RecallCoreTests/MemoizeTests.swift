@@ -225,3 +225,44 @@ struct Failure: Error, Equatable {}
     #expect(op.version.hex == "fromplugin")
   }
 }
+
+@Suite struct KeyCompletenessTests {
+  @Test func keyedTypesSeparateValuesThatEncodeAlike() throws {
+    #expect(try ValueCodec.contentID(of: Data([1, 2])) == ValueCodec.contentID(of: [UInt8]([1, 2])))
+    let store = quietStore()
+    let log = EventLog(store)
+    let op = testOp("describe")
+    let a = store.memoize(op, [Argument("v", Data([1, 2]), keyingType: true)]) { "Data" }
+    let b = store.memoize(op, [Argument("v", [UInt8]([1, 2]), keyingType: true)]) { "[UInt8]" }
+    #expect(a == "Data")
+    #expect(b == "[UInt8]")
+    #expect(log.executed.count == 2)
+  }
+
+  @Test func blocksKeyTheirResultType() {
+    let store = quietStore()
+    let log = EventLog(store)
+    let block = Op(id: "Tests.block", version: CodeFingerprint(hex: "1"), keysResultType: true)
+    let int: Int = store.memoize(block, []) { 1 }
+    let int64: Int64 = store.memoize(block, []) { 2 }
+    #expect(int == 1)
+    #expect(int64 == 2)
+    #expect(log.executed.count == 2)
+  }
+}
+
+@Suite struct TypeNameTests {
+  private struct Secret {}
+
+  @Test func namesCarryNoAddresses() {
+    #expect(
+      TypeName.withoutAddresses("a.(unknown context at $558f887a2138).(unknown context at $55ca).L")
+        == "a.(local).(local).L")
+    #expect(TypeName.withoutAddresses("Swift.Array<Swift.Int>") == "Swift.Array<Swift.Int>")
+    struct Local {}
+    #expect(!TypeName.stable(Local.self).contains("$"))
+    #expect(TypeName.stable(Secret.self).hasSuffix("Secret"))
+    #expect(!TypeName.stable(Secret.self).contains("$"))
+    #expect(TypeName.stable([Int].self) == "Swift.Array<Swift.Int>")
+  }
+}

@@ -211,9 +211,9 @@ struct MemoizedMacroTests {
     } expansion: {
       """
       let table = __recallMemoized(
-        __RecallOpSite(name: "summary", fileID: #fileID, fingerprint: "c4a00a9c405f8dbc499882e0be418320e52c338e3d0dcf61e885b418834d2e3f"),
+        __RecallOpSite(name: "summary", fileID: #fileID, fingerprint: "c4a00a9c405f8dbc499882e0be418320e52c338e3d0dcf61e885b418834d2e3f", isBlock: true),
         __recallFingerprintTable,
-        [__recallArgument("runs", runs), __recallArgument("config.threshold", config.threshold)]
+        [__recallArgument("runs", typed: runs), __recallArgument("config.threshold", typed: config.threshold)]
       ) {
         summarize(runs, above: config.threshold)
       }

@@ -194,4 +194,29 @@ import Testing
     }
     #expect(log.executed == ["versioned(_:)", "versionedBefore(_:)"])
   }
+
+  @Test func openParameterTypesEnterTheKey() {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      // Equal encodings, different types.
+      #expect(describe(Data([1, 2])) == "Data")
+      #expect(describe([UInt8]([1, 2])) == "Array<UInt8>")
+      #expect(describeAny(Data([1, 2])) == "Data")
+      #expect(describeAny([UInt8]([1, 2])) == "Array<UInt8>")
+      #expect(describe(Data([1, 2])) == "Data")
+    }
+    #expect(log.executed.count == 4)
+  }
+
+  @Test func blocksInGenericFunctionsKeyTheTypeParameters() {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      #expect(zerosBlock(Int.self, count: 2) == [0, 0])
+      #expect(zerosBlock(Double.self, count: 2) == [0.0, 0.0])
+      #expect(zerosBlock(Int.self, count: 2) == [0, 0])
+    }
+    #expect(log.executed == ["zeros-block", "zeros-block"])
+  }
 }

@@ -80,3 +80,17 @@ actor Tracker {
   @Memoized
   static func label(_ n: Int) -> String { "#\(n)" }
 }
+
+/// A parameter whose declared type does not fix the argument's type.
+@Memoized
+func describe(_ value: some Encodable & Sendable) -> String { "\(type(of: value))" }
+
+@Memoized
+func describeAny(_ value: any Encodable & Sendable) -> String { "\(type(of: value))" }
+
+/// A block inside a generic function: `T` must enter the block's key.
+func zerosBlock<T: Codable & Sendable & Numeric>(_ type: T.Type, count: Int) -> [T] {
+  #memoized("zeros-block", count) {
+    [T](repeating: 0, count: count)
+  }
+}

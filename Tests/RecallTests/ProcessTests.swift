@@ -6,8 +6,8 @@ import Testing
 @Suite(.serialized) struct ProcessTests {
   @Test func asecondProcessExecutesNothing() throws {
     let directory = TemporaryDirectory()
-    #expect(try runChild(["run", directory.path]) == "executed 4 reused 0")
-    #expect(try runChild(["run", directory.path]) == "executed 0 reused 4")
+    #expect(try runChild(["run", directory.path]) == "executed 5 reused 0")
+    #expect(try runChild(["run", directory.path]) == "executed 0 reused 5")
   }
 
   @Test func theDefaultStoreComesFromTheEnvironment() throws {

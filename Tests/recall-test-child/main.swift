@@ -19,6 +19,13 @@ func summary(of values: [Double], label: String) -> String {
   "\(label): \(values.reduce(0, +))"
 }
 
+/// A private type as a generic argument: its name in the key must be the same
+/// in every process (`_typeName` would print an address for it).
+private struct Secret: Codable, Sendable { var code = 7 }
+
+@Memoized
+func tagged<T: Codable & Sendable>(_ value: T) -> Int { 1 }
+
 /// A deterministic large value (80 KB to 2.4 MB: stored as blob files).
 @Memoized
 func payload(index: Int) -> [Double] {
@@ -65,6 +72,7 @@ case "run":
   let counts = counting(store) {
     for x in 1...3 { _ = square(x) }
     _ = summary(of: [1, 2, 3], label: "sum")
+    _ = tagged(Secret())
   }
   print("executed \(counts.executed) reused \(counts.reused)")
 

@@ -164,6 +164,46 @@ extension Dictionary: CanonicalEncodable where Key: Encodable, Value: Encodable 
   }
 }
 
+/// Any `Optional`, to recognize nested optionals.
+protocol OptionalProtocol {}
+extension Optional: OptionalProtocol {}
+
+extension Optional: CanonicalEncodable where Wrapped: Encodable {
+  // `Codable` writes both `.none` and `.some(.none)` of an `Int??` as nil; a
+  // present value whose type is itself optional is wrapped in a one-element
+  // list so the two stay distinct.
+  func canonicalNode(_ encoder: CanonicalEncoder) throws -> Node {
+    guard let wrapped = self else { return .null }
+    let node = try encoder.node(for: wrapped)
+    guard Wrapped.self is any OptionalProtocol.Type else { return node }
+    let box = UnkeyedStorage()
+    box.elements = [node]
+    return .unkeyed(box)
+  }
+}
+
+extension Optional: CanonicalDecodable where Wrapped: Decodable {
+  static func canonicalDecode(_ reader: inout ByteReader) throws -> Wrapped? {
+    if try reader.peekTag() == .null {
+      _ = try reader.tag()
+      return nil
+    }
+    if Wrapped.self is any OptionalProtocol.Type {
+      let tag = try reader.tag()
+      guard tag == .unkeyed, try reader.varint() == 1 else {
+        throw DecodingMismatch(expected: "\(Self.self)", found: tag)
+      }
+    }
+    let start = reader.offset
+    var end = reader
+    try end.skipNode()
+    let value = try CanonicalDecoder.decode(
+      Wrapped.self, bytes: reader.bytes, offset: start, codingPath: [])
+    reader = end
+    return value
+  }
+}
+
 extension Bool: CanonicalDecodable {
   static func canonicalDecode(_ reader: inout ByteReader) throws -> Bool {
     switch try reader.tag() {

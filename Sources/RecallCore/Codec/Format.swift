@@ -35,6 +35,10 @@ enum Format {
   /// lets their digests be computed (and cached) on their own.
   static let rawDigestThreshold = 4096
 
+  /// The deepest nesting of containers a stored value may have; deeper bytes
+  /// are rejected as malformed rather than exhausting the stack.
+  static let maximumDepth = 512
+
   enum Tag: UInt8 {
     case null = 0
     case `false` = 1
@@ -159,7 +163,8 @@ struct ByteReader {
   }
 
   mutating func slice(_ count: Int) throws(FormatError) -> UnsafeRawBufferPointer {
-    guard count >= 0, offset + count <= bytes.count else { throw .truncated }
+    // Compared without adding, so a crafted length near Int.max cannot overflow.
+    guard count >= 0, count <= bytes.count - offset else { throw .truncated }
     defer { offset += count }
     return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
   }
@@ -170,12 +175,14 @@ struct ByteReader {
     return String(decoding: utf8, as: UTF8.self)
   }
 
-  /// Moves past one node without decoding it.
-  mutating func skipNode() throws(FormatError) {
+  /// Moves past one node without decoding it, checking that it is well formed
+  /// and nested at most ``Format/maximumDepth`` deep.
+  mutating func skipNode(depth: Int = 0) throws(FormatError) {
+    guard depth < Format.maximumDepth else { throw .malformed("nested too deeply") }
     switch try tag() {
     case .null, .false, .true: break
-    case .int, .uint, .double: offset += 8
-    case .float: offset += 4
+    case .int, .uint, .double: _ = try slice(8)
+    case .float: _ = try slice(4)
     case .string: _ = try slice(try varint())
     case .raw:
       _ = try byte()
@@ -185,14 +192,13 @@ struct ByteReader {
       _ = try varint()
       _ = try slice(32)
     case .unkeyed:
-      for _ in 0..<(try varint()) { try skipNode() }
+      for _ in 0..<(try varint()) { try skipNode(depth: depth + 1) }
     case .keyed:
       for _ in 0..<(try varint()) {
         _ = try slice(try varint())
-        try skipNode()
+        try skipNode(depth: depth + 1)
       }
     }
-    guard offset <= bytes.count else { throw .truncated }
   }
 }
 

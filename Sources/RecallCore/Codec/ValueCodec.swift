@@ -14,6 +14,17 @@ public struct EncodedValue: Sendable {
   }
 }
 
+/// The result of checking stored bytes against their content id.
+public enum ValueIntegrity: Sendable, Equatable {
+  /// The bytes are the value.
+  case intact
+  /// The bytes are damaged: they are malformed or hash to another cid.
+  case corrupt(String)
+  /// The bytes are in a format a newer Recall wrote; they are not damaged, but
+  /// this version cannot read them.
+  case unreadable(String)
+}
+
 /// Recall's compact binary codec: content ids, storage encoding and decoding.
 ///
 /// Foundation's `JSONEncoder` needs about 7 s to encode 10 M doubles; this codec
@@ -66,7 +77,9 @@ public enum ValueCodec {
 
   /// Recomputes the content id of stored bytes, to check their integrity.
   ///
-  /// - Throws: when the bytes are not a well-formed stream.
+  /// - Throws: `FormatError.unsupportedVersion` when a newer Recall wrote the
+  ///   bytes (they are not corrupt, only unreadable here), another error when
+  ///   they are not a well-formed stream.
   public static func contentID(ofStored bytes: [UInt8]) throws -> ContentID {
     try bytes.withUnsafeBytes { raw in
       var reader = ByteReader(raw)
@@ -74,14 +87,31 @@ public enum ValueCodec {
       guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
       var writer = NodeWriter(mode: .hash, capacity: min(raw.count, 1 << 16))
       writer.out.byte(version)
-      try rewrite(&reader, into: &writer)
+      try rewrite(&reader, into: &writer, depth: 0)
       guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes after the value") }
       return ContentID(Digest.sha256(writer.out.bytes))
     }
   }
 
+  /// Checks that stored bytes are the value with this content id.
+  ///
+  /// Backends call it on values they keep outside their database (blob files).
+  public static func checkIntegrity(of bytes: [UInt8], cid: ContentID) -> ValueIntegrity {
+    do {
+      let actual = try contentID(ofStored: bytes)
+      return actual == cid ? .intact : .corrupt("its bytes hash to \(actual.hex)")
+    } catch FormatError.unsupportedVersion(let version) {
+      return .unreadable("format version \(version) is newer than this version of Recall reads")
+    } catch {
+      return .corrupt("\(error)")
+    }
+  }
+
   /// Copies one node from stored form to hash form.
-  private static func rewrite(_ reader: inout ByteReader, into writer: inout NodeWriter) throws {
+  private static func rewrite(
+    _ reader: inout ByteReader, into writer: inout NodeWriter, depth: Int
+  ) throws {
+    guard depth < Format.maximumDepth else { throw FormatError.malformed("nested too deeply") }
     let start = reader.offset
     let tag = try reader.peekTag()
     switch tag {
@@ -97,7 +127,7 @@ public enum ValueCodec {
       let count = try reader.varint()
       writer.out.tag(.unkeyed)
       writer.out.varint(count)
-      for _ in 0..<count { try rewrite(&reader, into: &writer) }
+      for _ in 0..<count { try rewrite(&reader, into: &writer, depth: depth + 1) }
     case .keyed:
       _ = try reader.tag()
       let count = try reader.varint()
@@ -105,7 +135,7 @@ public enum ValueCodec {
       writer.out.varint(count)
       for _ in 0..<count {
         writer.out.string(try reader.string())
-        try rewrite(&reader, into: &writer)
+        try rewrite(&reader, into: &writer, depth: depth + 1)
       }
     case .rawDigest:
       throw FormatError.malformed("a digest where a stored value was expected")

@@ -13,15 +13,19 @@ public struct __RecallOpSite: Sendable {
   public let fingerprint: StaticString
   /// The version given with `@Memoized(version:)`, or an empty string.
   public let version: StaticString
+  /// Whether the site is a `#memoized` block, whose result type enters the key.
+  public let isBlock: Bool
 
   /// Creates an op site.
   public init(
-    name: StaticString, fileID: StaticString, fingerprint: StaticString, version: StaticString = ""
+    name: StaticString, fileID: StaticString, fingerprint: StaticString, version: StaticString = "",
+    isBlock: Bool = false
   ) {
     self.name = name
     self.fileID = fileID
     self.fingerprint = fingerprint
     self.version = version
+    self.isBlock = isBlock
   }
 
   var module: Substring {
@@ -81,7 +85,7 @@ extension Op {
       builder.add(manual)
       version = builder.finalize().hex
     }
-    let op = Op(id: OpID(name), version: CodeFingerprint(hex: version))
+    let op = Op(id: OpID(name), version: CodeFingerprint(hex: version), keysResultType: site.isBlock)
     resolved.withLock { $0[key] = op }
     return op
   }

@@ -29,7 +29,7 @@ extension Store {
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
     _ body: () throws(E) -> R
   ) throws(E) -> R {
-    guard Recall.isEnabled, let call = prepare(op, arguments, types),
+    guard Recall.isEnabled, let call = prepare(op, arguments, types, result: R.self),
       !CallStack.contains(call.id)
     else { return try body() }
     while true {
@@ -58,7 +58,7 @@ extension Store {
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
     _ body: () async throws(E) -> R
   ) async throws(E) -> R {
-    guard Recall.isEnabled, let call = prepare(op, arguments, types),
+    guard Recall.isEnabled, let call = prepare(op, arguments, types, result: R.self),
       !CallStack.contains(call.id)
     else { return try await body() }
     while true {
@@ -86,7 +86,9 @@ extension Store {
 
   // MARK: - Lookup
 
-  func prepare(_ op: Op, _ arguments: [Argument], _ types: [any Any.Type]) -> PreparedCall? {
+  func prepare(
+    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type
+  ) -> PreparedCall? {
     var key = op.keyPrefix
     var cids: [ContentID] = []
     cids.reserveCapacity(arguments.count)
@@ -95,6 +97,7 @@ extension Store {
         let cid = try ValueCodec.contentID(of: argument.value)
         key.add(argument.name)
         key.add(cid.digest)
+        if let type = argument.keyedType { key.add(TypeName.stable(type)) }
         cids.append(cid)
       } catch {
         warn(
@@ -105,7 +108,8 @@ extension Store {
         return nil
       }
     }
-    for type in types { key.add(_typeName(type, qualified: true)) }
+    for type in types { key.add(TypeName.stable(type)) }
+    if op.keysResultType { key.add(TypeName.stable(result)) }
     let id = CallID(key.finalize())
     return PreparedCall(
       op: op, id: id, event: CallEvent(op: op.id, call: id, trial: 0),

@@ -63,7 +63,9 @@ public final class Store: Sendable {
     let op = Op.__resolve(
       __RecallOpSite(name: "warmUp()", fileID: "Recall/Store.swift", fingerprint: "0"), .untracked)
     _ = store.memoize(op, [Argument("x", 0)]) { 0 }
-    if let call = store.prepare(op, [Argument("x", 0)], []) { store.memory.remove(call.id) }
+    if let call = store.prepare(op, [Argument("x", 0)], [], result: Int.self) {
+      store.memory.remove(call.id)
+    }
     _ = store.memoize(op, [Argument("x", 0)]) { 0 }  // served by the backend: the decoding path
   }()
 
