@@ -53,19 +53,12 @@ public final class SQLiteBackend: StoreBackend {
   public init(path: String, configuration: Configuration = Configuration()) throws {
     self.path = path
     self.configuration = configuration
-    do {
-      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-      blobs = try BlobDirectory(root: path)
-    } catch let error as RecallError {
-      throw error
-    } catch {
-      throw RecallError.storeUnavailable(path: path, detail: "\(error)")
-    }
+    blobs = try BlobDirectory(root: path)
     var grdb = GRDB.Configuration()
     let timeout = configuration.busyTimeout.components
     grdb.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) * 1e-18)
     grdb.label = "Recall"
-    let databasePath = (path as NSString).appendingPathComponent("recall.sqlite")
+    let databasePath = path + "/recall.sqlite"
     pool = try SQLiteBackend.mapErrors(path: path) {
       try DatabasePool(path: databasePath, configuration: grdb)
     }

@@ -172,6 +172,20 @@ import Testing
     #expect(log.executed == ["fetch-block", "fetch(_:)"])
   }
 
+  @Test func synchronousBlocksInAsyncCode() async {
+    let store = quietStore()
+    let log = EventLog(store)
+    let key = "abc"
+    await store.activate {
+      for _ in 0..<2 {
+        let count = #memoized("sync-in-async", key) { key.count }
+        #expect(count == 3)
+        await Task.yield()
+      }
+    }
+    #expect(log.executed == ["sync-in-async"])
+  }
+
   @Test func statsCountHitsMissesAndTimeSaved() throws {
     let store = quietStore()
     try store.activate {
