@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "Recall", targets: ["Recall"]),
     .library(name: "RecallCore", targets: ["RecallCore"]),
     .library(name: "RecallSQLite", targets: ["RecallSQLite"]),
+    .plugin(name: "RecallPlugin", targets: ["RecallPlugin"]),
     .executable(name: "recall-demo", targets: ["recall-demo"]),
   ],
   dependencies: [
@@ -42,6 +43,20 @@ let package = Package(
       dependencies: [.product(name: "SwiftSyntax", package: "swift-syntax")]
     ),
 
+    .plugin(
+      name: "RecallPlugin",
+      capability: .buildTool(),
+      dependencies: ["RecallFingerprintTool"]
+    ),
+    .executableTarget(
+      name: "RecallFingerprintTool",
+      dependencies: [
+        "RecallFingerprint",
+        .product(name: "SwiftParser", package: "swift-syntax"),
+        .product(name: "SwiftSyntax", package: "swift-syntax"),
+      ]
+    ),
+
     // Stores
     .target(
       name: "RecallSQLite",
@@ -52,7 +67,8 @@ let package = Package(
     .executableTarget(
       name: "recall-demo",
       dependencies: ["Recall"],
-      path: "Examples/recall-demo"
+      path: "Examples/recall-demo",
+      plugins: ["RecallPlugin"]
     ),
 
     // Benchmarks

@@ -34,10 +34,17 @@ public struct Fingerprint: Hashable, Sendable, CustomStringConvertible {
   public var description: String { hex }
 
   /// Returns a node's tokens joined by single spaces: no whitespace, no comments.
+  ///
+  /// - Parameters:
+  ///   - node: The node.
+  ///   - excludingAttributes: Names of attributes to leave out.
+  ///   - skipping: Source ranges whose tokens are left out (such as member
+  ///     bodies, which are components of their own).
   public static func normalize(
-    _ node: some SyntaxProtocol, excludingAttributes: Set<String> = []
+    _ node: some SyntaxProtocol, excludingAttributes: Set<String> = [],
+    skipping: [Range<AbsolutePosition>] = []
   ) -> String {
-    var skipped: [Range<AbsolutePosition>] = []
+    var skipped = skipping
     if !excludingAttributes.isEmpty {
       for attribute in node.tokens(viewMode: .sourceAccurate)
         .compactMap({ $0.parent?.as(AttributeSyntax.self) })

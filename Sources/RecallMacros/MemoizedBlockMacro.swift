@@ -31,7 +31,7 @@ public struct MemoizedBlockMacro: ExpressionMacro {
       return "()"
     }
     var diagnostics: [Diagnostic] = []
-    let name = stringLiteralValue(first.expression)
+    let name = OpNaming.blockName(of: node)
     if name == nil {
       diagnostics.append(Diagnostics.notAStringLiteral(first.expression, argument: "name"))
     }

@@ -109,8 +109,7 @@ public struct MemoizedMacro: BodyMacro {
     }
     if typeContext.mayBeGeneric { types.append("Self.self") }
 
-    let labels = signature.parameterClause.parameters.map { "\($0.firstName.text):" }.joined()
-    let opName = typeContext.qualify("\(function.name.text)(\(labels))")
+    let opName = OpNaming.name(of: function, typePath: typeContext.path)
     let fingerprint = Fingerprint(of: function, excludingAttributes: ["Memoized"])
     let resultType = returnType.map { $0.trimmedDescription } ?? "Void"
     let effectText =
@@ -195,18 +194,12 @@ struct TypeContext {
         where parameter.specifier?.tokenKind != .keyword(.each) {
           genericParameters.append(parameter.name.text)
         }
-      } else if let decl = syntax.as(StructDeclSyntax.self) {
-        add(decl.name.text, generic: decl.genericParameterClause != nil)
-      } else if let decl = syntax.as(ClassDeclSyntax.self) {
-        add(decl.name.text, generic: decl.genericParameterClause != nil)
-      } else if let decl = syntax.as(EnumDeclSyntax.self) {
-        add(decl.name.text, generic: decl.genericParameterClause != nil)
-      } else if let decl = syntax.as(ActorDeclSyntax.self) {
-        add(decl.name.text, generic: decl.genericParameterClause != nil)
-      } else if let decl = syntax.as(ExtensionDeclSyntax.self) {
-        add(decl.extendedType.trimmedDescription, generic: true)
-      } else if let decl = syntax.as(ProtocolDeclSyntax.self) {
-        add(decl.name.text, generic: true)
+      } else if let name = OpNaming.typeName(of: syntax) {
+        // Extensions and protocols may be generic in ways the macro cannot see.
+        let generic =
+          syntax.is(ExtensionDeclSyntax.self) || syntax.is(ProtocolDeclSyntax.self)
+          || syntax.asProtocol((any WithGenericParametersSyntax).self)?.genericParameterClause != nil
+        add(name, generic: generic)
       }
     }
   }
@@ -217,9 +210,6 @@ struct TypeContext {
     mayBeGeneric = mayBeGeneric || generic
   }
 
-  func qualify(_ name: String) -> String {
-    (path + [name]).joined(separator: ".")
-  }
 }
 
 func isVoid(_ type: TypeSyntax) -> Bool {

@@ -219,10 +219,21 @@ struct Failure: Error, Equatable {}
   }
 
   @Test func theGeneratedTableOverridesTheFingerprint() {
-    let table = __RecallFingerprintTable(versions: ["g()": "fromplugin"], isGenerated: true)
+    let table = __RecallFingerprintTable(
+      versions: ["g()": ("own", "fromplugin")], isGenerated: true)
     let op = Op.__resolve(
       __RecallOpSite(name: "g()", fileID: "Other/File.swift", fingerprint: "own"), table)
     #expect(op.version.hex == "fromplugin")
+  }
+
+  @Test func aTableEntryForOtherCodeIsIgnored() {
+    // The plugin saw different code than the macro (a stale table): the op's own
+    // fingerprint is safer than a version computed for other code.
+    let table = __RecallFingerprintTable(
+      versions: ["h()": ("older", "fromplugin")], isGenerated: true)
+    let op = Op.__resolve(
+      __RecallOpSite(name: "h()", fileID: "Other/File.swift", fingerprint: "newer"), table)
+    #expect(op.version.hex == "newer")
   }
 }
 

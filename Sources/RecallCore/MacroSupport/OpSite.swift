@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Where a memoized function or block is declared, as the macros see it.
@@ -41,13 +42,14 @@ public struct __RecallOpSite: Sendable {
 /// the plugin generates an *internal* one in the user's module that shadows it
 /// (two public tables in imported modules would be ambiguous).
 public struct __RecallFingerprintTable: Sendable {
-  /// Op versions by qualified op name within the module.
-  public let versions: [String: String]
+  /// By op name within the module: the op's own code fingerprint as the plugin
+  /// computed it, and its version over everything it reaches.
+  public let versions: [String: (fingerprint: String, version: String)]
   /// Whether the build plugin generated the table.
   public let isGenerated: Bool
 
   /// Creates a table.
-  public init(versions: [String: String], isGenerated: Bool) {
+  public init(versions: [String: (fingerprint: String, version: String)], isGenerated: Bool) {
     self.versions = versions
     self.isGenerated = isGenerated
   }
@@ -58,6 +60,25 @@ public struct __RecallFingerprintTable: Sendable {
 }
 
 extension Op {
+  private static let untrackedReported = Mutex(false)
+
+  /// Says once per process that helpers and globals are not tracked.
+  private static func reportUntracked() {
+    let first = untrackedReported.withLock { reported in
+      defer { reported = true }
+      return !reported
+    }
+    guard first, ProcessInfo.processInfo.environment["RECALL_QUIET"] == nil else { return }
+    FileHandle.standardError.write(
+      Data(
+        """
+        recall: note: op versions cover each memoized function's own code only; changes to \
+        the helpers and globals it uses are not tracked. To track them, add the build plugin \
+        to the target: plugins: [.plugin(name: "RecallPlugin", package: "Recall")]
+
+        """.utf8))
+  }
+
   private struct SiteKey: Hashable {
     let name: UInt
     let fileID: UInt
@@ -77,7 +98,13 @@ extension Op {
       version: UInt(bitPattern: site.version.utf8Start))
     if let op = resolved.withLock({ $0[key] }) { return op }
     let name = "\(site.module).\(site.name)"
-    var version = table.versions["\(site.name)"] ?? site.fingerprint.description
+    let fingerprint = site.fingerprint.description
+    var version = fingerprint
+    if let entry = table.versions["\(site.name)"], entry.fingerprint == fingerprint {
+      version = entry.version
+    } else if !table.isGenerated {
+      reportUntracked()
+    }
     let manual = site.version.description
     if !manual.isEmpty {
       var builder = DigestBuilder(domain: "recall.manual-version.v1")

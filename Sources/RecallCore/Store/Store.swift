@@ -61,7 +61,8 @@ public final class Store: Sendable {
     configuration.printsWarnings = false
     let store = Store(backend: InMemoryBackend(), configuration: configuration, warmingUp: false)
     let op = Op.__resolve(
-      __RecallOpSite(name: "warmUp()", fileID: "Recall/Store.swift", fingerprint: "0"), .untracked)
+      __RecallOpSite(name: "warmUp()", fileID: "Recall/Store.swift", fingerprint: "0"),
+      __RecallFingerprintTable(versions: [:], isGenerated: true))
     _ = store.memoize(op, [Argument("x", 0)]) { 0 }
     if let call = store.prepare(op, [Argument("x", 0)], [], result: Int.self) {
       store.memory.remove(call.id)

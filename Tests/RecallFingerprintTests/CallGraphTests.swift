@@ -1,0 +1,123 @@
+import Foundation
+import RecallFingerprint
+import SwiftParser
+import SwiftSyntax
+import Testing
+
+/// Versions of every op in a set of sources, by op name.
+func versions(_ sources: String...) -> [String: String] {
+  let graph = CallGraph(sources.map { FileSummary(Parser.parse(source: $0)) })
+  return Dictionary(uniqueKeysWithValues: graph.opVersions().map { ($0.op, $0.version) })
+}
+
+@Suite struct CallGraphTests {
+  let package = """
+    let nClass = 10
+    let unused = 3
+
+    struct Dataset: Codable { var rows: [[Double]] }
+
+    func scale(_ x: [[Double]]) -> [[Double]] {
+      x.map { row in row.map { $0 / Double(nClass) } }
+    }
+
+    func unrelated() -> Int { 42 }
+
+    @Memoized
+    func load(seed: Int) -> Dataset { Dataset(rows: [[Double(seed)]]) }
+
+    @Memoized
+    func train(_ data: Dataset, epochs: Int) -> [[Double]] { scale(data.rows) }
+
+    struct Trainer: Codable {
+      var rate = 0.1
+      @Memoized func fit(_ x: Double) -> Double { x * rate + helper() }
+      func helper() -> Double { 1 }
+    }
+    """
+
+  func edited(_ old: String, _ new: String) -> [String: String] {
+    versions(package.replacingOccurrences(of: old, with: new))
+  }
+
+  @Test func commentsAndFormattingChangeNothing() {
+    let before = versions(package)
+    #expect(edited("func scale(_ x: [[Double]]) -> [[Double]] {", "// Scales.\nfunc scale(\n  _ x: [[Double]]\n) -> [[Double]] {") == before)
+  }
+
+  @Test func editingAHelperRecomputesExactlyTheOpsThatReachIt() {
+    let before = versions(package)
+    let after = edited("$0 / Double(nClass)", "$0 * Double(nClass)")
+    #expect(after["train(_:epochs:)"] != before["train(_:epochs:)"])
+    #expect(after["load(seed:)"] == before["load(seed:)"])
+    #expect(after["Trainer.fit(_:)"] == before["Trainer.fit(_:)"])
+  }
+
+  @Test func editingAGlobalRecomputesItsReaders() {
+    let before = versions(package)
+    let after = edited("let nClass = 10", "let nClass = 12")
+    #expect(after["train(_:epochs:)"] != before["train(_:epochs:)"])
+    #expect(after["load(seed:)"] == before["load(seed:)"])
+    #expect(edited("let unused = 3", "let unused = 4") == before)
+    #expect(edited("func unrelated() -> Int { 42 }", "func unrelated() -> Int { 43 }") == before)
+  }
+
+  @Test func typesAreReachedThroughTheirNames() {
+    let before = versions(package)
+    let after = edited("var rows: [[Double]]", "var rows: [[Double]]\n  var weights: [Double] = []")
+    #expect(after["load(seed:)"] != before["load(seed:)"])
+    #expect(after["train(_:epochs:)"] != before["train(_:epochs:)"])
+    #expect(after["Trainer.fit(_:)"] == before["Trainer.fit(_:)"])
+    // A stored property's default and a method the op calls both count.
+    #expect(edited("var rate = 0.1", "var rate = 0.2")["Trainer.fit(_:)"] != before["Trainer.fit(_:)"])
+    #expect(edited("-> Double { 1 }", "-> Double { 2 }")["Trainer.fit(_:)"] != before["Trainer.fit(_:)"])
+  }
+
+  @Test func helpersInOtherFilesAndCyclesAreFollowed() {
+    let a = """
+      @Memoized func run(_ n: Int) -> Int { ping(n) }
+      """
+    let b = """
+      func ping(_ n: Int) -> Int { n == 0 ? 0 : pong(n - 1) }
+      func pong(_ n: Int) -> Int { n == 0 ? 1 : ping(n - 1) }
+      """
+    let before = versions(a, b)
+    let after = versions(a, b.replacingOccurrences(of: "? 1 :", with: "? 2 :"))
+    #expect(before["run(_:)"] != nil)
+    #expect(after["run(_:)"] != before["run(_:)"])
+  }
+
+  @Test func localNamesAndLabelsAreNotReferences() {
+    let sources = """
+      func train() -> Int { 1 }
+      struct Split { var train: Int }
+      @Memoized func split(_ n: Int) -> Split { let x = Split(train: n); return x }
+      """
+    let graph = CallGraph([FileSummary(Parser.parse(source: sources))])
+    let split = graph.opVersions().first { $0.op == "split(_:)" }
+    #expect(split?.components.map(\.identity).contains("func train()") == false)
+  }
+
+  @Test func memoizedBlocksAreOps() {
+    let sources = """
+      func helper() -> Int { 1 }
+      func compute() -> Int {
+        #memoized("block", 3) { helper() + 3 }
+      }
+      """
+    let before = versions(sources)
+    #expect(before["block"] != nil)
+    #expect(versions(sources.replacingOccurrences(of: "{ 1 }", with: "{ 2 }"))["block"] != before["block"])
+  }
+
+  @Test func theOpsOwnFingerprintMatchesTheMacros() throws {
+    let source = """
+      @Memoized(version: "2")
+      func f(_ x: Int) -> Int { x + 1 }
+      """
+    let file = Parser.parse(source: source)
+    let function = try #require(file.statements.first?.item.as(DeclSyntax.self))
+    let graph = CallGraph([FileSummary(file)])
+    #expect(graph.opVersions().first?.fingerprint == Fingerprint(of: function, excludingAttributes: ["Memoized"]).hex)
+  }
+}
