@@ -17,18 +17,37 @@ public struct SHA256 {
 
   /// Feeds bytes into the hash.
   public mutating func update(_ bytes: some Sequence<UInt8>) {
-    for byte in bytes {
-      buffer.append(byte)
-      length &+= 1
+    let contiguous: Void? = bytes.withContiguousStorageIfAvailable {
+      update(UnsafeRawBufferPointer($0))
+    }
+    if contiguous == nil { Array(bytes).withUnsafeBytes { update($0) } }
+  }
+
+  /// Feeds bytes into the hash, whole blocks straight from the buffer.
+  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    var offset = 0
+    length &+= UInt64(bytes.count)
+    if !buffer.isEmpty {
+      let take = min(64 - buffer.count, bytes.count)
+      buffer.append(contentsOf: bytes[0..<take])
+      offset = take
       if buffer.count == 64 {
-        compress(buffer)
+        buffer.withUnsafeBytes { compress($0) }
         buffer.removeAll(keepingCapacity: true)
       }
     }
+    while bytes.count - offset >= 64 {
+      compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 64]))
+      offset += 64
+    }
+    if offset < bytes.count { buffer.append(contentsOf: bytes[offset...]) }
   }
 
   /// Feeds the UTF-8 bytes of a string into the hash.
-  public mutating func update(_ string: String) { update(string.utf8) }
+  public mutating func update(_ string: String) {
+    var string = string
+    string.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+  }
 
   /// Finishes the hash and returns the 32-byte digest.
   public mutating func finalize() -> [UInt8] {
@@ -36,14 +55,14 @@ public struct SHA256 {
     buffer.append(0x80)
     if buffer.count > 56 {
       while buffer.count < 64 { buffer.append(0) }
-      compress(buffer)
+      buffer.withUnsafeBytes { compress($0) }
       buffer.removeAll(keepingCapacity: true)
     }
     while buffer.count < 56 { buffer.append(0) }
     for shift in stride(from: 56, through: 0, by: -8) {
       buffer.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
     }
-    compress(buffer)
+    buffer.withUnsafeBytes { compress($0) }
     buffer.removeAll()
     var digest: [UInt8] = []
     digest.reserveCapacity(32)
@@ -88,12 +107,15 @@ public struct SHA256 {
     0xc671_78f2,
   ]
 
-  private mutating func compress(_ block: [UInt8]) {
-    var w = [UInt32](repeating: 0, count: 64)
+  private mutating func compress(_ block: UnsafeRawBufferPointer) {
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+      compress(block, w)
+    }
+  }
+
+  private mutating func compress(_ block: UnsafeRawBufferPointer, _ w: UnsafeMutableBufferPointer<UInt32>) {
     for i in 0..<16 {
-      w[i] =
-        UInt32(block[i * 4]) << 24 | UInt32(block[i * 4 + 1]) << 16
-        | UInt32(block[i * 4 + 2]) << 8 | UInt32(block[i * 4 + 3])
+      w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
     }
     for i in 16..<64 {
       let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
@@ -101,10 +123,11 @@ public struct SHA256 {
       w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
     }
     var (a, b, c, d, e, f, g, h) = state
+    let k = SHA256.k
     for i in 0..<64 {
       let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
       let ch = (e & f) ^ (~e & g)
-      let t1 = h &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
+      let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
       let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
       let maj = (a & b) ^ (a & c) ^ (b & c)
       let t2 = s0 &+ maj

@@ -27,6 +27,30 @@ public struct Component: Codable, Hashable, Sendable {
   public var references: [String]
   /// The op name, for `@Memoized` functions and `#memoized` blocks.
   public var op: String?
+  /// The first 256 bits of SHA-256 of the identity and the fingerprint, as four
+  /// words: what op versions combine.
+  public var key: [UInt64]
+
+  /// Creates a component.
+  public init(
+    kind: Kind, name: String, owner: String?, identity: String, fingerprint: String,
+    source: String, references: [String], op: String?
+  ) {
+    self.kind = kind
+    self.name = name
+    self.owner = owner
+    self.identity = identity
+    self.fingerprint = fingerprint
+    self.source = source
+    self.references = references
+    self.op = op
+    var hasher = SHA256()
+    hasher.update(identity + "\u{0}" + fingerprint)
+    let digest = hasher.finalize()
+    self.key = (0..<4).map { lane in
+      digest[(lane * 8)..<(lane * 8 + 8)].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+  }
 }
 
 /// The components of one source file.

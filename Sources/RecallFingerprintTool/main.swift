@@ -54,7 +54,7 @@ struct Cache: Codable {
     var modified: Double
     var summary: FileSummary
   }
-  static let format = 1
+  static let format = 3
   var format = Cache.format
   var files: [String: Entry] = [:]
 }
@@ -68,7 +68,14 @@ func summarize(_ paths: [String], cache: inout Cache, reparsed: inout Int) throw
       return entry.summary
     }
     let source = try String(contentsOfFile: path, encoding: .utf8)
-    let summary = FileSummary(Parser.parse(source: source))
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let tree = Parser.parse(source: source)
+    let t1 = clock.now
+    let summary = FileSummary(tree)
+    if ProcessInfo.processInfo.environment["RECALL_PLUGIN_VERBOSE"] == "3" {
+      FileHandle.standardError.write(Data("parse \(t1 - t0) summarize \(clock.now - t1)\n".utf8))
+    }
     cache.files[path] = Cache.Entry(size: size, modified: modified, summary: summary)
     reparsed += 1
     return summary
@@ -122,6 +129,7 @@ do {
   {
     cache = decoded
   }
+  let loaded = clock.now
   var reparsed = 0
   let own = try summarize(arguments.sources, cache: &cache, reparsed: &reparsed)
   let dependencies = try summarize(arguments.dependencySources, cache: &cache, reparsed: &reparsed)
@@ -129,9 +137,11 @@ do {
   let inputs = Set(arguments.sources + arguments.dependencySources)
   cache.files = cache.files.filter { inputs.contains($0.key) }
 
+  let summarized = clock.now
   let graph = CallGraph(own + dependencies)
   let ownOps = Set(own.flatMap(\.components).compactMap(\.op))
   let versions = graph.opVersions().filter { ownOps.contains($0.op) }
+  let graphed = clock.now
   let table = render(versions)
 
   if (try? String(contentsOfFile: arguments.output, encoding: .utf8)) != table {
@@ -143,14 +153,17 @@ do {
   }
   if ProcessInfo.processInfo.environment["RECALL_PLUGIN_VERBOSE"] == "2" {
     for version in versions {
-      let parts = version.components.map(\.identity).joined(separator: ", ")
+      let parts = graph.components(reachableFrom: version.component).map(\.identity)
+        .joined(separator: ", ")
       FileHandle.standardError.write(Data("RecallFingerprintTool: \(version.op) reaches \(parts)\n".utf8))
     }
   }
   if ProcessInfo.processInfo.environment["RECALL_PLUGIN_VERBOSE"] != nil {
     let elapsed = clock.now - start
     FileHandle.standardError.write(
-      Data("RecallFingerprintTool: \(versions.count) ops, \(inputs.count) files (\(reparsed) parsed) in \(elapsed)\n".utf8))
+      Data(
+        ("RecallFingerprintTool: \(versions.count) ops, \(inputs.count) files (\(reparsed) parsed) in \(elapsed)"
+          + " (cache \(loaded - start), parse \(summarized - loaded), graph \(graphed - summarized))\n").utf8))
   }
 } catch {
   FileHandle.standardError.write(Data("RecallFingerprintTool: error: \(error)\n".utf8))

@@ -87,15 +87,17 @@ func versions(_ sources: String...) -> [String: String] {
     #expect(after["run(_:)"] != before["run(_:)"])
   }
 
-  @Test func localNamesAndLabelsAreNotReferences() {
+  @Test func localNamesAndLabelsAreNotReferences() throws {
     let sources = """
       func train() -> Int { 1 }
       struct Split { var train: Int }
       @Memoized func split(_ n: Int) -> Split { let x = Split(train: n); return x }
       """
     let graph = CallGraph([FileSummary(Parser.parse(source: sources))])
-    let split = graph.opVersions().first { $0.op == "split(_:)" }
-    #expect(split?.components.map(\.identity).contains("func train()") == false)
+    let split = try #require(graph.opVersions().first { $0.op == "split(_:)" })
+    let reached = graph.components(reachableFrom: split.component).map(\.identity)
+    #expect(reached.contains("type Split"))
+    #expect(!reached.contains("func train()"))
   }
 
   @Test func memoizedBlocksAreOps() {

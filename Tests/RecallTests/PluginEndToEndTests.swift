@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+
+/// Builds a real client package that depends on Recall by path and applies
+/// RecallPlugin, runs it, edits its sources in each way a user would, rebuilds,
+/// reruns, and checks from its event log exactly which ops executed.
+///
+/// The first build compiles Recall and its dependencies for the client (several
+/// minutes), so the test runs only when `RECALL_E2E=1` (CI sets it). The
+/// client lives in `.build/e2e-client`, so later runs build incrementally.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["RECALL_E2E"] == "1",
+  "set RECALL_E2E=1 to build and run the client package (CI does)"))
+struct PluginEndToEndTests {
+  let client: URL
+  let store: String
+
+  init() throws {
+    var root = productsDirectory
+    while root.lastPathComponent != ".build", root.path != "/" { root.deleteLastPathComponent() }
+    let repository = root.deletingLastPathComponent()
+    client = root.appendingPathComponent("e2e-client")
+    store = client.appendingPathComponent("store").path
+    try ClientPackage.write(at: client, recall: repository)
+  }
+
+  func build() throws {
+    let output = try run(
+      "/usr/bin/env", ["swift", "build", "--package-path", client.path], environment: [:])
+    guard output.status == 0 else {
+      throw ClientPackage.Failure("swift build failed:\n\(output.text)")
+    }
+  }
+
+  /// Runs the client and returns the ops that executed, without their module.
+  func executed() throws -> [String] {
+    let output = try run(
+      client.appendingPathComponent(".build/debug/Client").path, [],
+      environment: ["RECALL_STORE": store])
+    guard output.status == 0 else { throw ClientPackage.Failure("client failed:\n\(output.text)") }
+    return output.text.split(separator: "\n").compactMap { line in
+      line.hasPrefix("executed ") ? String(line.dropFirst("executed ".count)) : nil
+    }.sorted()
+  }
+
+  func edit(_ file: String, _ old: String, _ new: String) throws {
+    let path = client.appendingPathComponent(file).path
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    guard text.contains(old) else { throw ClientPackage.Failure("'\(old)' is not in \(file)") }
+    try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+  }
+
+  @Test func exactlyTheAffectedOpsRecompute() throws {
+    try? FileManager.default.removeItem(atPath: store)
+    try build()
+    #expect(try executed() == ["classes(_:)", "load(seed:)", "report(_:)", "train(_:epochs:)"])
+    #expect(try executed() == [])
+
+    // A comment and reformatting in a helper: nothing recomputes.
+    try edit(
+      "Sources/Helpers/Helpers.swift", "public func scale(_ x: Double) -> Double { x * 2 }",
+      "/// Doubles a value.\npublic func scale(\n  _ x: Double\n) -> Double {\n  x * 2  // twice\n}")
+    try build()
+    #expect(try executed() == [])
+
+    // A helper's tokens: the op that reaches it recomputes, no other.
+    try edit("Sources/Helpers/Helpers.swift", "x * 2  // twice", "x * 3")
+    try build()
+    #expect(try executed() == ["train(_:epochs:)"])
+
+    // A global constant: whatever reads it recomputes.
+    try edit("Sources/Helpers/Helpers.swift", "public let nClass = 10", "public let nClass = 12")
+    try build()
+    #expect(try executed() == ["classes(_:)"])
+
+    // Code the ops cannot reach, in a dependency and in another target.
+    try edit("Sources/Helpers/Helpers.swift", "public func unrelated() -> Int { 1 }", "public func unrelated() -> Int { 2 }")
+    try edit("Sources/Tools/Tools.swift", "public func tool() -> Int { 1 }", "public func tool() -> Int { 5 }")
+    try build()
+    #expect(try executed() == [])
+
+    // The op's own body: it recomputes.
+    try edit("Sources/Client/main.swift", "\"report: \\(x)\"", "\"report = \\(x)\"")
+    try build()
+    #expect(try executed() == ["report(_:)"])
+  }
+}
+
+/// The client package's sources, reset to their original text on every run.
+enum ClientPackage {
+  struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+  }
+
+  static func write(at root: URL, recall: URL) throws {
+    let manager = FileManager.default
+    for directory in ["Sources/Client", "Sources/Helpers", "Sources/Tools"] {
+      try manager.createDirectory(
+        at: root.appendingPathComponent(directory), withIntermediateDirectories: true)
+    }
+    // Depend on Recall through a link named Recall, so the package identity is
+    // "recall" wherever the repository is checked out.
+    let link = root.appendingPathComponent("Recall")
+    try? manager.removeItem(at: link)
+    try manager.createSymbolicLink(at: link, withDestinationURL: recall)
+    let files = [
+      "Package.swift": """
+        // swift-tools-version: 6.1
+        import PackageDescription
+
+        let package = Package(
+          name: "Client",
+          platforms: [.macOS(.v15)],
+          dependencies: [.package(path: "Recall")],
+          targets: [
+            .target(name: "Helpers"),
+            .target(name: "Tools"),
+            .executableTarget(
+              name: "Client",
+              dependencies: ["Helpers", .product(name: "Recall", package: "Recall")],
+              plugins: [.plugin(name: "RecallPlugin", package: "Recall")]
+            ),
+          ]
+        )
+        """,
+      "Sources/Helpers/Helpers.swift": """
+        public let nClass = 10
+
+        public func scale(_ x: Double) -> Double { x * 2 }
+
+        public func unrelated() -> Int { 1 }
+        """,
+      "Sources/Tools/Tools.swift": """
+        public func tool() -> Int { 1 }
+        """,
+      "Sources/Client/main.swift": """
+        import Foundation
+        import Helpers
+        import Recall
+
+        @Memoized
+        func load(seed: Int) -> [Double] { (0..<5).map { Double($0 + seed) } }
+
+        @Memoized
+        func train(_ data: [Double], epochs: Int) -> Double {
+          data.map(scale).reduce(0, +) * Double(epochs)
+        }
+
+        @Memoized
+        func classes(_ n: Int) -> Int { n * nClass }
+
+        @Memoized
+        func report(_ x: Double) -> String { "report: \\(x)" }
+
+        let store = try Store.default
+        let token = store.observe { event in
+          if case .willExecute(let call) = event {
+            print("executed", call.op.name.split(separator: ".", maxSplits: 1).last!)
+          }
+        }
+        let data = load(seed: 1)
+        print(train(data, epochs: 3), classes(2), report(1.5))
+        token.cancel()
+        """,
+    ]
+    for (path, text) in files {
+      let url = root.appendingPathComponent(path)
+      if (try? String(contentsOf: url, encoding: .utf8)) != text {
+        try text.write(to: url, atomically: true, encoding: .utf8)
+      }
+    }
+  }
+}
+
+/// Runs a program and returns its exit status and combined output.
+func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws
+  -> (status: Int32, text: String)
+{
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: executable)
+  process.arguments = arguments
+  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = pipe
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
