@@ -107,7 +107,8 @@ let package = Package(
       ]
     ),
     .testTarget(
-      name: "RecallTests", dependencies: ["Recall", "RecallTestSupport", "recall-test-child"]
+      name: "RecallTests",
+      dependencies: ["Recall", "RecallTestSupport", "recall-test-child", "RecallFingerprintTool"]
     ),
   ]
 )

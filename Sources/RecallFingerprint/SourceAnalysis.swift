@@ -31,6 +31,22 @@ public struct Component: Codable, Hashable, Sendable {
   /// words: what op versions combine.
   public var key: [UInt64]
 
+  /// Creates a component whose key was computed before (read from a cache).
+  public init(
+    kind: Kind, name: String, owner: String?, identity: String, fingerprint: String,
+    source: String, references: [String], op: String?, key: [UInt64]
+  ) {
+    self.kind = kind
+    self.name = name
+    self.owner = owner
+    self.identity = identity
+    self.fingerprint = fingerprint
+    self.source = source
+    self.references = references
+    self.op = op
+    self.key = key
+  }
+
   /// Creates a component.
   public init(
     kind: Kind, name: String, owner: String?, identity: String, fingerprint: String,
@@ -57,6 +73,9 @@ public struct Component: Codable, Hashable, Sendable {
 public struct FileSummary: Codable, Hashable, Sendable {
   /// The file's components, in source order.
   public var components: [Component]
+
+  /// Creates a summary from components (for caches of summaries).
+  public init(components: [Component]) { self.components = components }
 
   /// Summarizes a parsed source file.
   public init(_ file: SourceFileSyntax) {

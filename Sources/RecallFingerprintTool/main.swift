@@ -47,14 +47,17 @@ struct ToolError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// Per-file summaries from earlier runs.
+/// Per-file summaries from earlier runs, as JSON: Foundation's coders are
+/// prebuilt and optimized, so they stay fast when the tool itself is built for
+/// debugging (as it is in a debug build of the client). Components are cached
+/// without their normalized source, most of the bytes and not needed here.
 struct Cache: Codable {
   struct Entry: Codable {
     var size: Int
     var modified: Double
     var summary: FileSummary
   }
-  static let format = 3
+  static let format = 4
   var format = Cache.format
   var files: [String: Entry] = [:]
 }
@@ -73,10 +76,12 @@ func summarize(_ paths: [String], cache: inout Cache, reparsed: inout Int) throw
     let tree = Parser.parse(source: source)
     let t1 = clock.now
     let summary = FileSummary(tree)
+    var cached = summary
+    for index in cached.components.indices { cached.components[index].source = "" }
     if ProcessInfo.processInfo.environment["RECALL_PLUGIN_VERBOSE"] == "3" {
       FileHandle.standardError.write(Data("parse \(t1 - t0) summarize \(clock.now - t1)\n".utf8))
     }
-    cache.files[path] = Cache.Entry(size: size, modified: modified, summary: summary)
+    cache.files[path] = Cache.Entry(size: size, modified: modified, summary: cached)
     reparsed += 1
     return summary
   }
