@@ -47,25 +47,20 @@ public struct Component: Codable, Hashable, Sendable {
     self.key = key
   }
 
-  /// Creates a component.
+  /// Creates a component, computing its key.
   public init(
     kind: Kind, name: String, owner: String?, identity: String, fingerprint: String,
     source: String, references: [String], op: String?
   ) {
-    self.kind = kind
-    self.name = name
-    self.owner = owner
-    self.identity = identity
-    self.fingerprint = fingerprint
-    self.source = source
-    self.references = references
-    self.op = op
     var hasher = SHA256()
     hasher.update(identity + "\u{0}" + fingerprint)
     let digest = hasher.finalize()
-    self.key = (0..<4).map { lane in
+    let key = (0..<4).map { lane in
       digest[(lane * 8)..<(lane * 8 + 8)].reduce(0) { $0 << 8 | UInt64($1) }
     }
+    self.init(
+      kind: kind, name: name, owner: owner, identity: identity, fingerprint: fingerprint,
+      source: source, references: references, op: op, key: key)
   }
 }
 
