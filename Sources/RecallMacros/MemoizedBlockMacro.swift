@@ -43,7 +43,7 @@ public struct MemoizedBlockMacro: ExpressionMacro {
         diagnostics.append(Diagnostics.duplicateInput(argument.expression, name: label))
       }
       // An input's type is inferred, not written in the block's tokens: key it.
-      inputs.append("__recallArgument(\(literal(label)), typed: \(argument.expression.trimmed))")
+      inputs.append("__recallArgument(\(SwiftLiteral.string(label)), typed: \(argument.expression.trimmed))")
     }
     guard diagnostics.isEmpty, let name else {
       diagnostics.forEach(context.diagnose)
@@ -56,7 +56,7 @@ public struct MemoizedBlockMacro: ExpressionMacro {
     let typesArgument = types.isEmpty ? "" : ",\n  types: [\(types.joined(separator: ", "))]"
     return """
       __recallMemoized(
-        __RecallOpSite(name: \(raw: literal(name)), fileID: #fileID, fingerprint: \(raw: literal(fingerprint.hex)), isBlock: true),
+        __RecallOpSite(name: \(raw: SwiftLiteral.string(name)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex)), isBlock: true),
         __recallFingerprintTable,
         [\(raw: inputs.joined(separator: ", "))]\(raw: typesArgument)
       ) \(closure.trimmed)

@@ -88,7 +88,7 @@ public struct MemoizedMacro: BodyMacro {
       // A `some P` or `any P` parameter does not fix the argument's type, and
       // values of different types can encode alike: key the type too.
       let typed = hasOpenType(parameter.type) ? "typed: " : ""
-      arguments.append("__recallArgument(\(literal(name)), \(typed)\(name))")
+      arguments.append("__recallArgument(\(SwiftLiteral.string(name)), \(typed)\(name))")
     }
     for (name, element) in options.ignoredElements where !parameterNames.contains(name) {
       diagnostics.append(Diagnostics.unknownIgnoredParameter(element, name: name))
@@ -120,7 +120,7 @@ public struct MemoizedMacro: BodyMacro {
 
     let expansion: CodeBlockItemSyntax = """
       return \(raw: call)__recallMemoized(
-        __RecallOpSite(name: \(raw: literal(opName)), fileID: #fileID, fingerprint: \(raw: literal(fingerprint.hex))\(raw: options.versionArgument)),
+        __RecallOpSite(name: \(raw: SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex))\(raw: options.versionArgument)),
         __recallFingerprintTable,
         [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
       ) { ()\(raw: effectText) -> \(raw: resultType) in
@@ -139,7 +139,7 @@ public struct MemoizedMacro: BodyMacro {
     var ignored: Set<String> { Set(ignoredElements.map(\.0)) }
 
     var versionArgument: String {
-      version.map { ", version: \(literal($0))" } ?? ""
+      version.map { ", version: \(SwiftLiteral.string($0))" } ?? ""
     }
 
     init(_ node: AttributeSyntax, context: some MacroExpansionContext) {
@@ -259,18 +259,4 @@ func stringLiteralValue(_ expression: ExprSyntax) -> String? {
     value += text.content.text
   }
   return value
-}
-
-/// A Swift string literal for a value.
-func literal(_ value: String) -> String {
-  var escaped = ""
-  for scalar in value.unicodeScalars {
-    switch scalar {
-    case "\\": escaped += "\\\\"
-    case "\"": escaped += "\\\""
-    case "\n": escaped += "\\n"
-    default: escaped.unicodeScalars.append(scalar)
-    }
-  }
-  return "\"\(escaped)\""
 }
