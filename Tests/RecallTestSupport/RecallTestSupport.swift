@@ -35,9 +35,6 @@ public final class EventLog: Sendable {
     all.compactMap { if case .warning(let warning) = $0 { warning } else { nil } }
   }
 
-  /// Forgets the events so far.
-  public func clear() { events.list.withLock { $0.removeAll() } }
-
   private static func local(_ op: OpID) -> String {
     // "Module.Type.f(x:)" -> "Type.f(x:)"; names without a module stay as they are.
     let name = op.name

@@ -23,7 +23,6 @@ extension Bool: RawElement { static var rawKind: RawKind { .bool } }
 /// bytes, never element by element through `Codable`.
 protocol RawBuffer: Sendable {
   var rawKind: RawKind { get }
-  var rawByteCount: Int { get }
   func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
   /// Rebuilds the buffer from raw bytes of the right kind.
   static func fromRaw(kind: RawKind, bytes: UnsafeRawBufferPointer) -> Self?
@@ -31,7 +30,6 @@ protocol RawBuffer: Sendable {
 
 extension Array: RawBuffer where Element: RawElement {
   var rawKind: RawKind { Element.rawKind }
-  var rawByteCount: Int { count * MemoryLayout<Element>.stride }
   func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try withUnsafeBytes(body)
   }
@@ -50,7 +48,6 @@ extension Array: RawBuffer where Element: RawElement {
 
 extension Data: RawBuffer {
   var rawKind: RawKind { .uint8 }
-  var rawByteCount: Int { count }
   func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try withUnsafeBytes(body)
   }

@@ -43,8 +43,6 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
   public static let storeUnavailable = Code(rawValue: "storeUnavailable")
   /// A stored value failed its integrity check.
   public static let corruptValue = Code(rawValue: "corruptValue")
-  /// A value could not be encoded.
-  public static let unencodableValue = Code(rawValue: "unencodableValue")
 
   public static func storeFromNewerVersion(path: String, unknownMigrations: [String]) -> RecallError {
     RecallError(
@@ -73,12 +71,5 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
       corruptValue,
       "The stored value \(cid.hex) in '\(path)' is corrupt (\(detail)). Recall quarantines it "
         + "and recomputes the calls that need it.")
-  }
-
-  public static func unencodableValue(_ what: String, _ error: any Error) -> RecallError {
-    RecallError(
-      unencodableValue,
-      "\(what) could not be encoded: \(error). Make its type's Codable conformance total, or "
-        + "leave the parameter out of the key with '@Memoized(ignoring:)'.")
   }
 }
