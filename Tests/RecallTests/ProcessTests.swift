@@ -64,4 +64,29 @@ import Testing
     #expect(parts.count == 4)
     #expect(Int(parts[3]) == reported + 1, "\(verify)")
   }
+
+  @Test func withoutThePluginANoteSaysOnceHowToTrackHelpers() throws {
+    let directory = TemporaryDirectory()
+    // The child's target does not apply RecallPlugin; it makes five calls of three ops.
+    let (output, errors) = try runChildCapturing(["run", directory.path])
+    #expect(output == "executed 5 reused 0")
+    #expect(errors.components(separatedBy: "recall: note:").count - 1 == 1, "\(errors)")
+    #expect(errors.contains(#"plugins: [.plugin(name: "RecallPlugin", package: "Recall")]"#))
+    let quiet = try runChildCapturing(["run", directory.path], environment: ["RECALL_QUIET": "1"])
+    #expect(quiet.output == "executed 0 reused 5")
+    #expect(!quiet.errors.contains("recall: note:"))
+  }
+
+  @Test func aDefaultStoreThatCannotOpenTurnsMemoizationOffWithOneMessage() throws {
+    let directory = TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    // A file where the store's directory should be.
+    let blocked = directory.path + "/not-a-directory"
+    try "x".write(toFile: blocked, atomically: true, encoding: .utf8)
+    let (output, errors) = try runChildCapturing(
+      ["unmemoized-default"], environment: ["RECALL_STORE": blocked, "RECALL_QUIET": "1"])
+    #expect(output == "results 1 4 9 1 4 9")
+    #expect(errors.components(separatedBy: "memoization is off for this process").count - 1 == 1, "\(errors)")
+    #expect(errors.contains(blocked))
+  }
 }

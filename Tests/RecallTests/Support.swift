@@ -10,14 +10,28 @@ let productsDirectory: URL = {
 /// Runs the test child with arguments and returns its standard output.
 @discardableResult
 func runChild(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+  try runChildCapturing(arguments, environment: environment).output
+}
+
+/// Runs the test child and returns its standard output and standard error.
+func runChildCapturing(_ arguments: [String], environment: [String: String] = [:]) throws
+  -> (output: String, errors: String)
+{
   let process = Process()
   process.executableURL = productsDirectory.appendingPathComponent("recall-test-child")
   process.arguments = arguments
-  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-  let pipe = Pipe()
-  process.standardOutput = pipe
+  process.environment = ProcessInfo.processInfo.environment
+    .filter { $0.key != "RECALL_QUIET" }.merging(environment) { $1 }
+  let output = Pipe()
+  let errors = Pipe()
+  process.standardOutput = output
+  process.standardError = errors
   try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  let outputData = output.fileHandleForReading.readDataToEndOfFile()
+  let errorData = errors.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  return (
+    String(decoding: outputData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
+    String(decoding: errorData, as: UTF8.self)
+  )
 }

@@ -3,6 +3,8 @@
 //
 //   recall-test-child run STORE         memoized calls; prints "executed N reused M"
 //   recall-test-child default           the same calls on the process default store
+//   recall-test-child unmemoized-default  calls that must still run when the default store
+//                                       cannot be opened; prints their results
 //   recall-test-child cid               prints the cid of hash-order-sensitive values
 //   recall-test-child hammer STORE      stores large values forever, printing "stored I"
 //   recall-test-child verify STORE N    checks payload(0..<N); prints "executed N reused M"
@@ -83,6 +85,11 @@ case "default":
     _ = summary(of: [1, 2, 3], label: "sum")
   }
   print("executed \(counts.executed) reused \(counts.reused) at \(Store.defaultPath)")
+
+case "unmemoized-default":
+  // Twice the same calls: with no store they run, and report nothing but one message.
+  let results = (0..<2).flatMap { _ in (1...3).map { square($0) } }
+  print("results", results.map(String.init).joined(separator: " "))
 
 case "cid":
   // Dictionaries and sets iterate in an order seeded per process.
