@@ -68,6 +68,29 @@ public func __recallArgument<T: Encodable & Sendable>(_ name: String, typed valu
 )
 public func __recallArgument<T>(_ name: String, typed value: T) -> Argument { fatalError() }
 
+/// An argument of a parameter declared with `@Memoized(addedParameters:)`: left
+/// out of the key while it equals the parameter's default.
+public func __recallArgument<T: Encodable & Sendable>(added name: String, _ value: T, default: T) -> Argument {
+  Argument(added: name, value, default: `default`)
+}
+
+@available(
+  *, unavailable,
+  message: "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the type conform, or leave the parameter out with '@Memoized(ignoring:)'"
+)
+public func __recallArgument<T>(added name: String, _ value: T, default: T) -> Argument { fatalError() }
+
+/// An added parameter whose declared type does not fix its type.
+public func __recallArgument<T: Encodable & Sendable>(added name: String, typed value: T, default: T) -> Argument {
+  Argument(added: name, value, default: `default`, keyingType: true)
+}
+
+@available(
+  *, unavailable,
+  message: "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the type conform, or leave the parameter out with '@Memoized(ignoring:)'"
+)
+public func __recallArgument<T>(added name: String, typed value: T, default: T) -> Argument { fatalError() }
+
 /// The receiver of a memoized instance method, an input of the call.
 public func __recallSelf<T: Encodable & Sendable>(_ value: T) -> Argument {
   Argument("self", value)

@@ -17,8 +17,21 @@
 ///     function stale (for changes Recall cannot see, such as data files).
 ///   - ignoring: Parameters left out of the key, such as `verbose`: calls that
 ///     differ only in them share one result.
+///   - addedParameters: Parameters added to the function after it stored
+///     results, each with a default that keeps the old behaviour. While a
+///     caller passes the default, the parameter is left out of the key, and
+///     the first version with the new parameters inherits the results of the
+///     version before it, so old calls are found again:
+///
+///     ```swift
+///     @Memoized(addedParameters: ["useScaling"])
+///     func train(_ data: Dataset, epochs: Int, useScaling: Bool = false) -> Model
+///     ```
+///
+///     A later edit of the function is an ordinary code change again; keep
+///     the parameter listed so calls at its default keep their key.
 @attached(body)
-public macro Memoized(version: String = "", ignoring: [String] = []) =
+public macro Memoized(version: String = "", ignoring: [String] = [], addedParameters: [String] = []) =
   #externalMacro(module: "RecallMacros", type: "MemoizedMacro")
 
 /// Memoizes a block of code: the block's tokens are its code fingerprint and

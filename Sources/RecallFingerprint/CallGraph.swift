@@ -10,6 +10,9 @@ public struct OpVersion: Hashable, Sendable {
   public var version: String
   /// The op's component, an index into ``CallGraph/components``.
   public var component: Int
+  /// The components the version covers (the op's included), as indices into
+  /// ``CallGraph/components``, ascending.
+  public var reach: [Int]
 }
 
 /// A name-based static call graph over a package's components.
@@ -65,12 +68,14 @@ public struct CallGraph: Sendable {
       // An order-independent combination of the reachable components' keys.
       var sum: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
       var count: UInt64 = 0
+      var covered: [Int] = []
       let bits = reach.set(of: index)
       for (wordIndex, word) in bits.enumerated() where word != 0 {
         var remaining = word
         while remaining != 0 {
           let bit = remaining.trailingZeroBitCount
           remaining &= remaining - 1
+          covered.append(wordIndex * 64 + bit)
           let key = keys[wordIndex * 64 + bit]
           sum = (sum.0 &+ key[0], sum.1 &+ key[1], sum.2 &+ key[2], sum.3 &+ key[3])
           count += 1
@@ -81,7 +86,7 @@ public struct CallGraph: Sendable {
       versions.append(
         OpVersion(
           op: op, fingerprint: component.fingerprint,
-          version: SHA256.hexString(hasher.finalize()), component: index))
+          version: SHA256.hexString(hasher.finalize()), component: index, reach: covered))
     }
     return versions.sorted { $0.op < $1.op }
   }

@@ -10,9 +10,33 @@ public enum OpNaming {
   ///   - function: The function declaration.
   ///   - typePath: The names of the enclosing types and extensions, outermost
   ///     first (an extension contributes its extended type's name).
+  ///
+  /// Parameters listed in `@Memoized(addedParameters:)` are left out, so that
+  /// adding one keeps the op's identity (and its results).
   public static func name(of function: FunctionDeclSyntax, typePath: [String]) -> String {
-    let labels = function.signature.parameterClause.parameters.map { "\($0.firstName.text):" }
+    let added = addedParameters(of: function)
+    let labels = function.signature.parameterClause.parameters
+      .filter { !added.contains(($0.secondName ?? $0.firstName).text) }
+      .map { "\($0.firstName.text):" }
     return (typePath + ["\(function.name.text)(\(labels.joined()))"]).joined(separator: ".")
+  }
+
+  /// The parameter names listed in a function's `@Memoized(addedParameters:)`.
+  public static func addedParameters(of function: FunctionDeclSyntax) -> Set<String> {
+    var names: Set<String> = []
+    for element in function.attributes {
+      guard let attribute = element.as(AttributeSyntax.self),
+        attribute.attributeName.trimmedDescription == "Memoized",
+        case .argumentList(let arguments) = attribute.arguments
+      else { continue }
+      for argument in arguments where argument.label?.text == "addedParameters" {
+        for item in argument.expression.as(ArrayExprSyntax.self)?.elements ?? [] {
+          guard let literal = item.expression.as(StringLiteralExprSyntax.self) else { continue }
+          names.insert(literal.segments.compactMap { $0.as(StringSegmentSyntax.self)?.content.text }.joined())
+        }
+      }
+    }
+    return names
   }
 
   /// The name a type or extension declaration contributes to the names of the

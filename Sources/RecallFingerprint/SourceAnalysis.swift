@@ -21,8 +21,8 @@ public struct Component: Codable, Hashable, Sendable {
   public var identity: String
   /// The component's code fingerprint.
   public var fingerprint: String
-  /// The component's normalized source.
-  public var source: String
+  /// Where the component's source lies in its file (see ``DisplaySource``).
+  public var span: SourceSpan
   /// The names the component's tokens mention, sorted.
   public var references: [String]
   /// The op name, for `@Memoized` functions and `#memoized` blocks.
@@ -34,14 +34,14 @@ public struct Component: Codable, Hashable, Sendable {
   /// Creates a component whose key was computed before (read from a cache).
   public init(
     kind: Kind, name: String, owner: String?, identity: String, fingerprint: String,
-    source: String, references: [String], op: String?, key: [UInt64]
+    span: SourceSpan, references: [String], op: String?, key: [UInt64]
   ) {
     self.kind = kind
     self.name = name
     self.owner = owner
     self.identity = identity
     self.fingerprint = fingerprint
-    self.source = source
+    self.span = span
     self.references = references
     self.op = op
     self.key = key
@@ -50,7 +50,7 @@ public struct Component: Codable, Hashable, Sendable {
   /// Creates a component, computing its key.
   public init(
     kind: Kind, name: String, owner: String?, identity: String, fingerprint: String,
-    source: String, references: [String], op: String?
+    span: SourceSpan, references: [String], op: String?
   ) {
     var hasher = SHA256()
     hasher.update(identity + "\u{0}" + fingerprint)
@@ -60,7 +60,7 @@ public struct Component: Codable, Hashable, Sendable {
     }
     self.init(
       kind: kind, name: name, owner: owner, identity: identity, fingerprint: fingerprint,
-      source: source, references: references, op: op, key: key)
+      span: span, references: references, op: op, key: key)
   }
 }
 
@@ -112,7 +112,7 @@ final class ComponentCollector: SyntaxVisitor {
     components.append(
       Component(
         kind: kind, name: name, owner: typePath.last, identity: identity,
-        fingerprint: SHA256.hex(source), source: source,
+        fingerprint: SHA256.hex(source), span: SourceSpan(of: node, skipping: skipping),
         references: references(in: node, skipping: skipping), op: op))
   }
 
@@ -252,7 +252,7 @@ final class ComponentCollector: SyntaxVisitor {
         Component(
           kind: .block, name: "#memoized(\(name))", owner: typePath.last,
           identity: "#memoized(\"\(name)\")", fingerprint: fingerprint.hex,
-          source: fingerprint.normalizedSource, references: references(in: node, skipping: []),
+          span: SourceSpan(of: node), references: references(in: node, skipping: []),
           op: name))
     }
     return .visitChildren

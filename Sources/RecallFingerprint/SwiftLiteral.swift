@@ -11,6 +11,8 @@ public enum SwiftLiteral {
       case "\n": escaped += "\\n"
       case "\r": escaped += "\\r"
       case "\t": escaped += "\\t"
+      case _ where scalar.value < 0x20 || scalar.value == 0x7f:
+        escaped += "\\u{\(String(scalar.value, radix: 16))}"
       default: escaped.unicodeScalars.append(scalar)
       }
     }

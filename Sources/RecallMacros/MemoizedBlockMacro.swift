@@ -37,8 +37,10 @@ public struct MemoizedBlockMacro: ExpressionMacro {
     }
     var inputs: [String] = []
     var seen: Set<String> = []
+    var labels: [String] = []
     for argument in arguments.dropFirst() {
       let label = argument.expression.trimmedDescription
+      labels.append(label)
       if !seen.insert(label).inserted {
         diagnostics.append(Diagnostics.duplicateInput(argument.expression, name: label))
       }
@@ -56,7 +58,8 @@ public struct MemoizedBlockMacro: ExpressionMacro {
     let typesArgument = types.isEmpty ? "" : ",\n  types: [\(types.joined(separator: ", "))]"
     return """
       __recallMemoized(
-        __RecallOpSite(name: \(raw: SwiftLiteral.string(name)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex)), isBlock: true),
+        __RecallOpSite(name: \(raw: SwiftLiteral.string(name)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex)), isBlock: true,
+          source: \(raw: SwiftLiteral.string(DisplaySource.text(of: node)))\(raw: MemoizedMacro.siteList("parameters", labels))),
         __recallFingerprintTable,
         [\(raw: inputs.joined(separator: ", "))]\(raw: typesArgument)
       ) \(closure.trimmed)

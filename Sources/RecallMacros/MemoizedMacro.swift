@@ -61,6 +61,7 @@ public struct MemoizedMacro: BodyMacro {
 
     // Parameters.
     var parameterNames: [String] = []
+    var addedNames: [String] = []
     var arguments: [String] = []
     if hasSelfInput { arguments.append("__recallSelf(self)") }
     for parameter in signature.parameterClause.parameters {
@@ -77,6 +78,14 @@ public struct MemoizedMacro: BodyMacro {
         continue
       }
       if options.ignored.contains(name) { continue }
+      let isAdded = options.added.contains(name)
+      if isAdded {
+        addedNames.append(name)
+        if parameter.defaultValue == nil {
+          diagnostics.append(Diagnostics.addedWithoutDefault(parameter, name: name))
+          continue
+        }
+      }
       if name == "_" {
         diagnostics.append(Diagnostics.unnamedParameter(parameter))
         continue
@@ -88,10 +97,22 @@ public struct MemoizedMacro: BodyMacro {
       // A `some P` or `any P` parameter does not fix the argument's type, and
       // values of different types can encode alike: key the type too.
       let typed = hasOpenType(parameter.type) ? "typed: " : ""
-      arguments.append("__recallArgument(\(SwiftLiteral.string(name)), \(typed)\(name))")
+      if isAdded, let defaultValue = parameter.defaultValue?.value {
+        arguments.append(
+          "__recallArgument(added: \(SwiftLiteral.string(name)), \(typed)\(name), default: \(defaultValue.trimmedDescription))")
+      } else {
+        arguments.append("__recallArgument(\(SwiftLiteral.string(name)), \(typed)\(name))")
+      }
     }
     for (name, element) in options.ignoredElements where !parameterNames.contains(name) {
-      diagnostics.append(Diagnostics.unknownIgnoredParameter(element, name: name))
+      diagnostics.append(Diagnostics.unknownParameter(element, name: name, argument: "ignoring"))
+    }
+    for (name, element) in options.addedElements {
+      if !parameterNames.contains(name) {
+        diagnostics.append(Diagnostics.unknownParameter(element, name: name, argument: "addedParameters"))
+      } else if options.ignored.contains(name) {
+        diagnostics.append(Diagnostics.addedAndIgnored(element, name: name))
+      }
     }
 
     guard diagnostics.isEmpty else {
@@ -120,7 +141,8 @@ public struct MemoizedMacro: BodyMacro {
 
     let expansion: CodeBlockItemSyntax = """
       return \(raw: call)__recallMemoized(
-        __RecallOpSite(name: \(raw: SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex))\(raw: options.versionArgument)),
+        __RecallOpSite(name: \(raw: SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex))\(raw: options.versionArgument),
+          source: \(raw: SwiftLiteral.string(DisplaySource.text(of: function)))\(raw: siteList("parameters", parameterNames))\(raw: siteList("added", addedNames))),
         __recallFingerprintTable,
         [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
       ) { ()\(raw: effectText) -> \(raw: resultType) in
@@ -130,13 +152,20 @@ public struct MemoizedMacro: BodyMacro {
     return [expansion]
   }
 
-  /// The arguments of `@Memoized(version:ignoring:)`.
+  /// A list argument of the op site: names, one per line.
+  static func siteList(_ label: String, _ names: [String]) -> String {
+    names.isEmpty ? "" : ", \(label): \(SwiftLiteral.string(names.joined(separator: "\n")))"
+  }
+
+  /// The arguments of `@Memoized(version:ignoring:addedParameters:)`.
   struct Options {
     var version: String?
     var ignoredElements: [(String, ArrayElementSyntax)] = []
+    var addedElements: [(String, ArrayElementSyntax)] = []
     var diagnostics: [Diagnostic] = []
 
     var ignored: Set<String> { Set(ignoredElements.map(\.0)) }
+    var added: Set<String> { Set(addedElements.map(\.0)) }
 
     var versionArgument: String {
       version.map { ", version: \(SwiftLiteral.string($0))" } ?? ""
@@ -153,21 +182,30 @@ public struct MemoizedMacro: BodyMacro {
             diagnostics.append(Diagnostics.notAStringLiteral(argument.expression, argument: "version"))
           }
         case "ignoring":
-          guard let array = argument.expression.as(ArrayExprSyntax.self) else {
-            diagnostics.append(Diagnostics.notAStringArrayLiteral(argument.expression))
-            continue
-          }
-          for element in array.elements {
-            if let name = stringLiteralValue(element.expression) {
-              ignoredElements.append((name, element))
-            } else {
-              diagnostics.append(Diagnostics.notAStringLiteral(element.expression, argument: "ignoring"))
-            }
-          }
+          ignoredElements = names(argument, label: "ignoring")
+        case "addedParameters":
+          addedElements = names(argument, label: "addedParameters")
         default:
           break
         }
       }
+    }
+
+    /// The parameter names of an array-literal argument.
+    private mutating func names(_ argument: LabeledExprSyntax, label: String) -> [(String, ArrayElementSyntax)] {
+      guard let array = argument.expression.as(ArrayExprSyntax.self) else {
+        diagnostics.append(Diagnostics.notAStringArrayLiteral(argument.expression, argument: label))
+        return []
+      }
+      var names: [(String, ArrayElementSyntax)] = []
+      for element in array.elements {
+        if let name = stringLiteralValue(element.expression) {
+          names.append((name, element))
+        } else {
+          diagnostics.append(Diagnostics.notAStringLiteral(element.expression, argument: label))
+        }
+      }
+      return names
     }
   }
 }

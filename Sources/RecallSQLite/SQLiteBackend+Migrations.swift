@@ -43,6 +43,39 @@ extension SQLiteBackend {
           CREATE INDEX call_input_on_cid ON call_input(cid);
           """)
     }
+    migrator.registerMigration("v2.code-versions") { db in
+      // Every op version a process ran, the class of equivalent versions it
+      // belongs to (semantic_version), and the code it covers. Components are
+      // content-addressed: one row per identity and fingerprint, whatever the
+      // number of versions that reach it.
+      try db.execute(
+        sql: """
+          ALTER TABLE call ADD COLUMN arguments_key BLOB;
+          CREATE INDEX call_on_op_version ON call(op, op_version);
+          CREATE TABLE op_version (
+            op TEXT NOT NULL,
+            version TEXT NOT NULL,
+            semantic_version TEXT NOT NULL,
+            parameters TEXT NOT NULL,
+            first_seen REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            PRIMARY KEY (op, version)
+          ) WITHOUT ROWID;
+          CREATE TABLE code_component (
+            identity TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (identity, fingerprint)
+          ) WITHOUT ROWID;
+          CREATE TABLE op_version_component (
+            op TEXT NOT NULL,
+            version TEXT NOT NULL,
+            identity TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            PRIMARY KEY (op, version, identity, fingerprint)
+          ) WITHOUT ROWID;
+          """)
+    }
     return migrator
   }
 

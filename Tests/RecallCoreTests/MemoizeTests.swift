@@ -235,6 +235,34 @@ struct Failure: Error, Equatable {}
       __RecallOpSite(name: "h()", fileID: "Other/File.swift", fingerprint: "newer"), table)
     #expect(op.version.hex == "newer")
   }
+
+  @Test func theTableGivesTheCodeOfWhatAnOpReaches() {
+    // As the plugin writes it: components numbered from 0, then each op's reach.
+    let code: StaticString = "C10:func k(x:)3:own19:func k(x:) { s(x) }C10:func s(_:)1:s16:func s(_ x: …)O5:k(x:)3:0,1"
+    let table = __RecallFingerprintTable(versions: ["k(x:)": ("own", "v")], code: code, isGenerated: true)
+    let op = Op.__resolve(
+      __RecallOpSite(name: "k(x:)", fileID: "Other/File.swift", fingerprint: "own", source: "ignored"), table)
+    #expect(op.components().map(\.identity) == ["func k(x:)", "func s(_:)"])
+    #expect(op.components().last?.source == "func s(_ x: …)")
+
+    // Without the plugin: the op's own code, and a hand-written version.
+    let own = Op.__resolve(
+      __RecallOpSite(
+        name: "m()", fileID: "Other/File.swift", fingerprint: "fp", version: "2", source: "func m() -> Int { 1 }",
+        parameters: "a\nb", added: "b"),
+      .untracked)
+    #expect(own.components().map(\.identity) == ["func m()", "@Memoized(version:)"])
+    #expect(own.components().first?.source == "func m() -> Int { 1 }")
+    #expect(own.parameters == ["a", "b"])
+    #expect(own.addedParameters == ["b"])
+  }
+
+  @Test func malformedTableCodeIsIgnored() {
+    for text in ["C3:abc", "X", "C99:x", "O1:a1:7", "C1:a1:b1:cO1:o3:0,9"] {
+      let bytes = Array(text.utf8)
+      #expect(bytes.withUnsafeBufferPointer { CodeTableReader.parse($0) } == nil, "\(text)")
+    }
+  }
 }
 
 @Suite struct KeyCompletenessTests {

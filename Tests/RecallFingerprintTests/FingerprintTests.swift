@@ -69,4 +69,38 @@ func fingerprint(_ source: String) -> Fingerprint {
     let long = String(repeating: "a", count: 1_000)
     #expect(SHA256.hex(long) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
   }
+
+  @Test func displaySourceIsTheCodeWithoutComments() {
+    let file = Parser.parse(
+      source: """
+        struct Model {
+          /// The weights.
+          var weights: [Double]  // one per feature
+          func predict(_ x: [Double]) -> Double {
+            // Dot product.
+            zip(weights, x).map(*).reduce(0, +)
+          }
+          struct Nested { var a = 1 }
+        }
+        """)
+    let summary = FileSummary(file)
+    let text = Array(file.syntaxTextBytes)
+    let sources = Dictionary(
+      uniqueKeysWithValues: summary.components.map { ($0.identity, DisplaySource.text(of: $0.span, in: text)) })
+    #expect(
+      sources["type Model"] == """
+        struct Model {
+          var weights: [Double]
+          func predict(_ x: [Double]) -> Double { … }
+        }
+        """)
+    #expect(
+      sources["func Model.predict(_:)"] == """
+        func predict(_ x: [Double]) -> Double {
+          zip(weights, x).map(*).reduce(0, +)
+        }
+        """)
+    #expect(sources["type Model.Nested"] == "struct Nested { var a = 1 }")
+  }
 }
+

@@ -13,17 +13,18 @@ struct MemoizedMacroTests {
       }
       """
     } expansion: {
-      """
+      #"""
       func add(_ a: Int, to b: Int) -> Int {
         return __recallMemoized(
-          __RecallOpSite(name: "add(_:to:)", fileID: #fileID, fingerprint: "3ca96cec065d92097b40186a411568a268eea02a34624c145666e071769c82b5"),
+          __RecallOpSite(name: "add(_:to:)", fileID: #fileID, fingerprint: "3ca96cec065d92097b40186a411568a268eea02a34624c145666e071769c82b5",
+            source: "@Memoized\nfunc add(_ a: Int, to b: Int) -> Int {\n  a + b\n}", parameters: "a\nb"),
           __recallFingerprintTable,
           [__recallArgument("a", a), __recallArgument("b", b)]
         ) { () -> Int in
           a + b
         }
       }
-      """
+      """#
     }
   }
 
@@ -38,11 +39,12 @@ struct MemoizedMacroTests {
       }
       """
     } expansion: {
-      """
+      #"""
       struct Trainer<Model: Codable>: Codable {
         func fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {
           return try await __recallMemoized(
-            __RecallOpSite(name: "Trainer.fit(_:epochs:verbose:)", fileID: #fileID, fingerprint: "d4626b5673280fa64a3fcd67bf59b662d0d8e428d54ad89d9fba4acc72e5465b", version: "2"),
+            __RecallOpSite(name: "Trainer.fit(_:epochs:verbose:)", fileID: #fileID, fingerprint: "d4626b5673280fa64a3fcd67bf59b662d0d8e428d54ad89d9fba4acc72e5465b", version: "2",
+              source: "@Memoized(version: \"2\", ignoring: [\"verbose\"])\nfunc fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {\n  try await run(data, epochs)\n}", parameters: "data\nepochs\nverbose"),
             __recallFingerprintTable,
             [__recallSelf(self), __recallArgument("data", data), __recallArgument("epochs", epochs)],
             types: [T.self, Self.self]
@@ -51,7 +53,7 @@ struct MemoizedMacroTests {
           }
         }
       }
-      """
+      """#
     }
   }
 
@@ -67,11 +69,12 @@ struct MemoizedMacroTests {
       }
       """
     } expansion: {
-      """
+      #"""
       enum Parser {
         static func parse(_ text: String) throws(ParseError) -> Int {
           return try __recallMemoized(
-            __RecallOpSite(name: "Parser.parse(_:)", fileID: #fileID, fingerprint: "17dc83c0f54e0f89cd0b5f6fa019db043acfb83277af2357fbe01af224ae300b"),
+            __RecallOpSite(name: "Parser.parse(_:)", fileID: #fileID, fingerprint: "17dc83c0f54e0f89cd0b5f6fa019db043acfb83277af2357fbe01af224ae300b",
+              source: "@Memoized\nstatic func parse(_ text: String) throws(ParseError) -> Int {\n  guard let value = Int(text) else { throw ParseError() }\n  return value\n}", parameters: "text"),
             __recallFingerprintTable,
             [__recallArgument("text", text)]
           ) { () throws(ParseError) -> Int in
@@ -82,7 +85,7 @@ struct MemoizedMacroTests {
           }
         }
       }
-      """
+      """#
     }
   }
 
@@ -143,6 +146,56 @@ struct MemoizedMacroTests {
                ┬──────────────
                ╰─ 🛑 '@Memoized' cannot be applied to a function with 'inout' parameters; return the new value instead
         x
+      }
+      """
+    }
+  }
+
+  @Test func addedParametersLeaveTheKeyAtTheirDefault() {
+    assertMacro {
+      """
+      @Memoized(addedParameters: ["useScaling"])
+      func train(epochs: Int, useScaling: Bool = false) -> Double {
+        useScaling ? 2 : 1
+      }
+      """
+    } expansion: {
+      #"""
+      func train(epochs: Int, useScaling: Bool = false) -> Double {
+        return __recallMemoized(
+          __RecallOpSite(name: "train(epochs:)", fileID: #fileID, fingerprint: "71e2e13eb909d857498147cadfda56d6e9dea25aba008d04d5477e3dba29daaa",
+            source: "@Memoized(addedParameters: [\"useScaling\"])\nfunc train(epochs: Int, useScaling: Bool = false) -> Double {\n  useScaling ? 2 : 1\n}", parameters: "epochs\nuseScaling", added: "useScaling"),
+          __recallFingerprintTable,
+          [__recallArgument("epochs", epochs), __recallArgument(added: "useScaling", useScaling, default: false)]
+        ) { () -> Double in
+          useScaling ? 2 : 1
+        }
+      }
+      """#
+    }
+  }
+
+  @Test func addedParametersAreChecked() {
+    assertMacro {
+      """
+      @Memoized(ignoring: ["verbose"], addedParameters: ["scale", "missing", "verbose"])
+      func train(epochs: Int, scale: Double, verbose: Bool = false) -> Double {
+        1
+      }
+      """
+    } diagnostics: {
+      """
+      @Memoized(ignoring: ["verbose"], addedParameters: ["scale", "missing", "verbose"])
+                                                                             ┬────────
+                                                                  │          ╰─ 🛑 'verbose' is both ignored and added; an ignored parameter is never part of the key, so leave it out of 'addedParameters:'
+                                                                  │             ✏️ Remove 'verbose'
+                                                                  ┬─────────
+                                                                  ╰─ 🛑 'addedParameters:' names 'missing', which is not a parameter of this function
+                                                                     ✏️ Remove 'missing'
+      func train(epochs: Int, scale: Double, verbose: Bool = false) -> Double {
+                              ┬─────────────
+                              ╰─ 🛑 added parameter 'scale' needs a default value: the value that calls made before it existed behaved as if they passed; they are found again while callers pass it
+        1
       }
       """
     }
@@ -209,15 +262,16 @@ struct MemoizedMacroTests {
       }
       """
     } expansion: {
-      """
+      #"""
       let table = __recallMemoized(
-        __RecallOpSite(name: "summary", fileID: #fileID, fingerprint: "c4a00a9c405f8dbc499882e0be418320e52c338e3d0dcf61e885b418834d2e3f", isBlock: true),
+        __RecallOpSite(name: "summary", fileID: #fileID, fingerprint: "c4a00a9c405f8dbc499882e0be418320e52c338e3d0dcf61e885b418834d2e3f", isBlock: true,
+          source: "#memoized(\"summary\", runs, config.threshold) {\n  summarize(runs, above: config.threshold)\n}", parameters: "runs\nconfig.threshold"),
         __recallFingerprintTable,
         [__recallArgument("runs", typed: runs), __recallArgument("config.threshold", typed: config.threshold)]
       ) {
         summarize(runs, above: config.threshold)
       }
-      """
+      """#
     }
   }
 

@@ -33,13 +33,21 @@ struct PluginEndToEndTests {
 
   /// Runs the client and returns the ops that executed, without their module.
   func executed() throws -> [String] {
+    try lines(of: runClient(), prefix: "executed ").sorted()
+  }
+
+  func runClient() throws -> String {
     let output = try run(
       client.appendingPathComponent(".build/debug/Client").path, [],
       environment: ["RECALL_STORE": store])
     guard output.status == 0 else { throw ClientPackage.Failure("client failed:\n\(output.text)") }
-    return output.text.split(separator: "\n").compactMap { line in
-      line.hasPrefix("executed ") ? String(line.dropFirst("executed ".count)) : nil
-    }.sorted()
+    return output.text
+  }
+
+  func lines(of text: String, prefix: String) -> [String] {
+    text.split(separator: "\n").compactMap { line in
+      line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : nil
+    }
   }
 
   func edit(_ file: String, _ old: String, _ new: String) throws {
@@ -62,10 +70,16 @@ struct PluginEndToEndTests {
     try build()
     #expect(try executed() == [])
 
-    // A helper's tokens: the op that reaches it recomputes, no other.
+    // A helper's tokens: the op that reaches it recomputes, no other; the store
+    // shows what changed, from the sources the plugin recorded.
     try edit("Sources/Helpers/Helpers.swift", "x * 2  // twice", "x * 3")
     try build()
-    #expect(try executed() == ["train(_:epochs:)"])
+    let output = try runClient()
+    #expect(lines(of: output, prefix: "executed ") == ["train(_:epochs:)"])
+    #expect(lines(of: output, prefix: "versions ") == ["2"])
+    #expect(output.contains("func scale(_:) changed"))
+    #expect(output.contains("-public func scale(_ x: Double) -> Double { x * 2 }"))
+    #expect(output.contains("+  x * 3"))
 
     // A global constant: whatever reads it recomputes.
     try edit("Sources/Helpers/Helpers.swift", "public let nClass = 10", "public let nClass = 12")
@@ -82,6 +96,20 @@ struct PluginEndToEndTests {
     try edit("Sources/Client/main.swift", "\"report: \\(x)\"", "\"report = \\(x)\"")
     try build()
     #expect(try executed() == ["report(_:)"])
+
+    // A parameter declared added, whose default keeps the old behaviour: the
+    // old results are found; a call with another value computes.
+    try edit(
+      "Sources/Client/main.swift",
+      "@Memoized\nfunc train(_ data: [Double], epochs: Int) -> Double {\n  data.map(scale)",
+      "@Memoized(addedParameters: [\"useScaling\"])\n"
+        + "func train(_ data: [Double], epochs: Int, useScaling: Bool = true) -> Double {\n"
+        + "  (useScaling ? data.map(scale) : data)")
+    try build()
+    #expect(try executed() == [])
+    try edit("Sources/Client/main.swift", "train(data, epochs: 3)", "train(data, epochs: 3, useScaling: false)")
+    try build()
+    #expect(try executed() == ["train(_:epochs:)"])
   }
 }
 
@@ -161,6 +189,13 @@ enum ClientPackage {
         let data = load(seed: 1)
         print(train(data, epochs: 3), classes(2), report(1.5))
         token.cancel()
+
+        // What changed in train's code between its last two versions.
+        let versions = try store.versions(of: "Client.train(_:epochs:)")
+        print("versions", versions.count)
+        if versions.count >= 2 {
+          print(try store.diff(versions[0].op, from: versions[versions.count - 2].version, to: versions[versions.count - 1].version))
+        }
         """,
     ]
     for (path, text) in files {

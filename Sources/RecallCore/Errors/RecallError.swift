@@ -43,6 +43,23 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
   public static let storeUnavailable = Code(rawValue: "storeUnavailable")
   /// A stored value failed its integrity check.
   public static let corruptValue = Code(rawValue: "corruptValue")
+  /// The store has no op, version or call by the given name.
+  public static let notFound = Code(rawValue: "notFound")
+  /// A version prefix matches more than one version.
+  public static let ambiguous = Code(rawValue: "ambiguous")
+
+  /// Something the store does not have.
+  public static func notFound(_ what: String, path: String, hint: String) -> RecallError {
+    RecallError(notFound, "The store at '\(path)' has no \(what). \(hint)")
+  }
+
+  /// A prefix that names more than one thing.
+  public static func ambiguous(_ what: String, candidates: [String]) -> RecallError {
+    RecallError(
+      ambiguous,
+      "'\(what)' matches \(candidates.count) versions (\(candidates.joined(separator: ", "))); "
+        + "give more characters.")
+  }
 
   public static func storeFromNewerVersion(path: String, unknownMigrations: [String]) -> RecallError {
     RecallError(

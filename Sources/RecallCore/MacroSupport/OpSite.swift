@@ -16,22 +16,37 @@ public struct __RecallOpSite: Sendable {
   public let version: StaticString
   /// Whether the site is a `#memoized` block, whose result type enters the key.
   public let isBlock: Bool
+  /// The declaration's source, recorded with its versions.
+  public let source: StaticString
+  /// The parameter names, one per line.
+  public let parameters: StaticString
+  /// The parameters declared with `@Memoized(addedParameters:)`, one per line.
+  public let added: StaticString
 
   /// Creates an op site.
   public init(
     name: StaticString, fileID: StaticString, fingerprint: StaticString, version: StaticString = "",
-    isBlock: Bool = false
+    isBlock: Bool = false, source: StaticString = "", parameters: StaticString = "",
+    added: StaticString = ""
   ) {
     self.name = name
     self.fileID = fileID
     self.fingerprint = fingerprint
     self.version = version
     self.isBlock = isBlock
+    self.source = source
+    self.parameters = parameters
+    self.added = added
   }
 
   var module: Substring {
     let file = fileID.description
     return file.prefix { $0 != "/" }
+  }
+
+  /// The identity of the site's own component, as the build plugin names it.
+  var identity: String {
+    isBlock ? "#memoized(\(SwiftLiteralText.quoted(name.description)))" : "func \(name)"
   }
 }
 
@@ -45,18 +60,87 @@ public struct __RecallFingerprintTable: Sendable {
   /// By op name within the module: the op's own code fingerprint as the plugin
   /// computed it, and its version over everything it reaches.
   public let versions: [String: (fingerprint: String, version: String)]
+  /// The source of what each op reaches, in the plugin's `CodeTable` format;
+  /// read only when a store sees a version for the first time.
+  public let code: StaticString
   /// Whether the build plugin generated the table.
   public let isGenerated: Bool
 
   /// Creates a table.
-  public init(versions: [String: (fingerprint: String, version: String)], isGenerated: Bool) {
+  public init(
+    versions: [String: (fingerprint: String, version: String)], code: StaticString = "",
+    isGenerated: Bool
+  ) {
     self.versions = versions
+    self.code = code
     self.isGenerated = isGenerated
   }
 
   /// The table of a module without the build plugin: ops use their own
   /// fingerprint.
   public static let untracked = __RecallFingerprintTable(versions: [:], isGenerated: false)
+
+  private static let parsed = Mutex<[UInt: [String: [CodeComponent]]]>([:])
+
+  /// The components an op reaches, from ``code``; `nil` when the table has no
+  /// code for the op.
+  func components(of op: String) -> [CodeComponent]? {
+    let key = UInt(bitPattern: code.utf8Start)
+    if let table = Self.parsed.withLock({ $0[key] }) { return table[op] }
+    let table = code.withUTF8Buffer { CodeTableReader.parse($0) } ?? [:]
+    Self.parsed.withLock { $0[key] = table }
+    return table[op]
+  }
+}
+
+/// Reads the build plugin's `CodeTable` format (written by `RecallFingerprint`).
+enum CodeTableReader {
+  /// Each op's components, or `nil` when the text is malformed.
+  static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [String: [CodeComponent]]? {
+    var components: [CodeComponent] = []
+    var ops: [String: [CodeComponent]] = [:]
+    var index = 0
+    func field() -> String? {
+      var count = 0
+      var digits = 0
+      while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
+        let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
+        guard (0...9).contains(digit), digits < 10 else { return nil }
+        count = count * 10 + digit
+        digits += 1
+        index += 1
+      }
+      guard digits > 0, index < bytes.count, bytes.count - index - 1 >= count else { return nil }
+      let start = index + 1
+      index = start + count
+      return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    }
+    while index < bytes.count {
+      let tag = bytes[index]
+      index += 1
+      switch tag {
+      case UInt8(ascii: "C"):
+        guard let identity = field(), let fingerprint = field(), let source = field() else { return nil }
+        components.append(CodeComponent(identity: identity, fingerprint: fingerprint, source: source))
+      case UInt8(ascii: "O"):
+        guard let name = field(), let reach = field() else { return nil }
+        var reached: [CodeComponent] = []
+        for number in reach.split(separator: ",") {
+          guard let position = Int(number), components.indices.contains(position) else { return nil }
+          reached.append(components[position])
+        }
+        ops[name] = reached
+      default:
+        return nil
+      }
+    }
+    return ops
+  }
+}
+
+/// Quoting as the build plugin writes block identities.
+enum SwiftLiteralText {
+  static func quoted(_ text: String) -> String { "\"\(text)\"" }
 }
 
 extension Op {
@@ -100,8 +184,9 @@ extension Op {
     let name = "\(site.module).\(site.name)"
     let fingerprint = site.fingerprint.description
     var version = fingerprint
-    if let entry = table.versions["\(site.name)"], entry.fingerprint == fingerprint {
-      version = entry.version
+    let tracked = table.versions["\(site.name)"].map { $0.fingerprint == fingerprint } ?? false
+    if tracked {
+      version = table.versions["\(site.name)"]!.version
     } else if !table.isGenerated {
       reportUntracked()
     }
@@ -112,8 +197,28 @@ extension Op {
       builder.add(manual)
       version = builder.finalize().hex
     }
-    let op = Op(id: OpID(name), version: CodeFingerprint(hex: version), keysResultType: site.isBlock)
+    let own = CodeComponent(
+      identity: site.identity, fingerprint: fingerprint, source: site.source.description)
+    let siteName = site.name.description
+    let op = Op(
+      id: OpID(name), version: CodeFingerprint(hex: version), keysResultType: site.isBlock,
+      parameters: lines(site.parameters), addedParameters: lines(site.added),
+      components: {
+        var components = (tracked ? table.components(of: siteName) : nil) ?? [own]
+        if !manual.isEmpty {
+          // The hand-written version, so that a diff shows it changed.
+          components.append(
+            CodeComponent(
+              identity: "@Memoized(version:)", fingerprint: Digest.sha256(manual).hex,
+              source: SwiftLiteralText.quoted(manual)))
+        }
+        return components
+      })
     resolved.withLock { $0[key] = op }
     return op
+  }
+
+  private static func lines(_ text: StaticString) -> [String] {
+    text.description.split(separator: "\n").map(String.init)
   }
 }

@@ -3,8 +3,11 @@ import Foundation
 /// A call whose key has been computed, ready to be looked up or executed.
 struct PreparedCall {
   let op: Op
+  let semanticVersion: CodeFingerprint
   let id: CallID
+  let argumentsKey: Digest
   let event: CallEvent
+  /// The arguments in the key (an added parameter at its default is not).
   let arguments: [Argument]
   let inputCIDs: [ContentID]
 }
@@ -89,15 +92,24 @@ extension Store {
   func prepare(
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type
   ) -> PreparedCall? {
-    var key = op.keyPrefix
+    let resolved = resolve(op)
+    var key = DigestBuilder(domain: "recall.arguments.v1")
+    var keyed: [Argument] = []
     var cids: [ContentID] = []
+    keyed.reserveCapacity(arguments.count)
     cids.reserveCapacity(arguments.count)
     for argument in arguments {
       do {
         let cid = try ValueCodec.contentID(of: argument.value)
+        if let defaultValue = argument.defaultValue,
+          (try? ValueCodec.contentID(of: defaultValue)) == cid
+        {
+          continue
+        }
         key.add(argument.name)
         key.add(cid.digest)
         if let type = argument.keyedType { key.add(TypeName.stable(type)) }
+        keyed.append(argument)
         cids.append(cid)
       } catch {
         warn(
@@ -110,10 +122,13 @@ extension Store {
     }
     for type in types { key.add(TypeName.stable(type)) }
     if op.keysResultType { key.add(TypeName.stable(result)) }
-    let id = CallID(key.finalize())
+    let argumentsKey = key.finalize()
+    var call = resolved.keyPrefix
+    call.add(argumentsKey)
+    let id = CallID(call.finalize())
     return PreparedCall(
-      op: op, id: id, event: CallEvent(op: op.id, call: id, trial: 0),
-      arguments: arguments, inputCIDs: cids)
+      op: op, semanticVersion: resolved.semanticVersion, id: id, argumentsKey: argumentsKey,
+      event: CallEvent(op: op.id, call: id, trial: 0), arguments: keyed, inputCIDs: cids)
   }
 
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
@@ -210,12 +225,13 @@ extension Store {
         values.append(encoded)
       }
     }
-    let hid = historyID(call.op, inputs)
+    let hid = historyID(call, inputs)
     let record = CallRecord(
       id: call.id, op: call.op.id, opVersion: call.op.version,
-      semanticVersion: call.op.semanticVersion, trial: 0, inputs: inputs,
+      semanticVersion: call.semanticVersion, trial: 0, inputs: inputs,
       outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
-      startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid)
+      startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
+      argumentsKey: call.argumentsKey)
     do {
       try backend.record(record, values: values)
     } catch {
@@ -229,10 +245,10 @@ extension Store {
     eventCenter.emit(.didStore(call.event, bytes: output.bytes.count))
   }
 
-  func historyID(_ op: Op, _ inputs: [CallInput]) -> HistoryID {
+  func historyID(_ call: PreparedCall, _ inputs: [CallInput]) -> HistoryID {
     var builder = DigestBuilder(domain: "recall.hid.v1")
-    builder.add(op.id.name)
-    builder.add(op.semanticVersion.hex)
+    builder.add(call.op.id.name)
+    builder.add(call.semanticVersion.hex)
     for input in inputs {
       builder.add(input.name)
       builder.add(input.hid.digest)

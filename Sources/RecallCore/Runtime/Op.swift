@@ -1,44 +1,68 @@
 import Synchronization
 
-/// An op as the runtime sees it: its identity and its current version.
+/// An op as the runtime sees it: its identity, its current version and what a
+/// store records about that version.
 public struct Op: Sendable, Hashable, CustomStringConvertible {
   /// The op's identity.
   public let id: OpID
   /// The op version: the fingerprint of its code (and, with the build plugin,
   /// of the code it reaches).
   public let version: CodeFingerprint
-  /// The semantic version calls are filed under.
-  public let semanticVersion: CodeFingerprint
   /// Whether the result type is part of the key: for blocks, whose result type
   /// is inferred and so not part of their code fingerprint.
   public let keysResultType: Bool
+  /// The op's parameter names.
+  public let parameters: [String]
+  /// Parameters declared with `@Memoized(addedParameters:)`.
+  public let addedParameters: [String]
+  /// The components the version covers, for the store's record of versions.
+  public let components: @Sendable () -> [CodeComponent]
 
-  /// The call key's hash state after the op's own fields, computed once.
-  let keyPrefix: DigestBuilder
+  /// A digest of the id and version, so that stores find their record of the
+  /// op's semantic version without hashing strings on every call.
+  let identity: Digest
 
-  /// Creates an op; its semantic version is its version.
-  public init(id: OpID, version: CodeFingerprint, keysResultType: Bool = false) {
+  /// Creates an op.
+  ///
+  /// - Parameters:
+  ///   - id: The op's identity.
+  ///   - version: The op version.
+  ///   - keysResultType: Whether the result type is part of the key.
+  ///   - parameters: The op's parameter names, recorded with the version.
+  ///   - addedParameters: Parameters added after results were stored: when
+  ///     they are the only difference from the op's latest version, the new
+  ///     version inherits that version's results (see
+  ///     ``VersionRegistration/semanticVersion(following:)``).
+  ///   - components: The code the version covers, recorded (once per version)
+  ///     so that versions can be compared.
+  public init(
+    id: OpID, version: CodeFingerprint, keysResultType: Bool = false, parameters: [String] = [],
+    addedParameters: [String] = [], components: @escaping @Sendable () -> [CodeComponent] = { [] }
+  ) {
     self.id = id
     self.version = version
-    self.semanticVersion = version
     self.keysResultType = keysResultType
-    var builder = DigestBuilder(domain: "recall.call.v1")
+    self.parameters = parameters
+    self.addedParameters = addedParameters
+    self.components = components
+    var builder = DigestBuilder(domain: "recall.op.v1")
     builder.add(id.name)
     builder.add(version.hex)
-    builder.add(0)  // trial
-    keyPrefix = builder
+    identity = builder.finalize()
   }
 
-  public static func == (lhs: Op, rhs: Op) -> Bool {
-    lhs.id == rhs.id && lhs.version == rhs.version && lhs.semanticVersion == rhs.semanticVersion
-  }
+  public static func == (lhs: Op, rhs: Op) -> Bool { lhs.identity == rhs.identity }
 
-  public func hash(into hasher: inout Hasher) {
-    hasher.combine(id)
-    hasher.combine(version)
-  }
+  public func hash(into hasher: inout Hasher) { hasher.combine(identity) }
 
   public var description: String { "\(id.name)@\(version)" }
+
+  /// What a store records the first time it sees this version.
+  var registration: VersionRegistration {
+    VersionRegistration(
+      op: id, version: version, parameters: parameters, addedParameters: addedParameters,
+      components: components)
+  }
 }
 
 /// One argument of a memoized call: the parameter's name and its value.
@@ -63,5 +87,27 @@ public struct Argument: Sendable {
     self.name = name
     self.value = value
     self.keyedType = keyingType ? Value.self : nil
+    self.defaultValue = nil
   }
+
+  /// Creates an argument of a parameter added after results were stored: while
+  /// its value equals `defaultValue` it is left out of the key (and of the
+  /// call's recorded inputs), so the call is the one made before the parameter
+  /// existed.
+  ///
+  /// - Parameters:
+  ///   - name: The parameter name.
+  ///   - value: The value.
+  ///   - defaultValue: The parameter's default: the value calls made before
+  ///     the parameter existed behaved as if they passed.
+  ///   - keyingType: Whether the value's type is part of the key.
+  public init<Value: Encodable & Sendable>(
+    added name: String, _ value: Value, default defaultValue: Value, keyingType: Bool = false
+  ) {
+    self.init(name, value, keyingType: keyingType)
+    self.defaultValue = defaultValue
+  }
+
+  /// The default of an added parameter, whose value is left out of the key.
+  public private(set) var defaultValue: (any Encodable & Sendable)?
 }

@@ -1,11 +1,19 @@
+import Foundation
 import Synchronization
 
 /// A backend that keeps everything in memory, for tests and for computations
 /// that need not outlive the process.
 final class InMemoryBackend: StoreBackend {
+  private struct VersionKey: Hashable {
+    var op: OpID
+    var version: CodeFingerprint
+  }
+
   private struct State {
     var calls: [CallID: CallRecord] = [:]
     var values: [ContentID: [UInt8]] = [:]
+    var versions: [VersionKey: OpVersion] = [:]
+    var components: [VersionKey: [CodeComponent]] = [:]
   }
 
   private let state = Mutex(State())
@@ -36,6 +44,95 @@ final class InMemoryBackend: StoreBackend {
       StoreSummary(
         calls: state.calls.count, values: state.values.count,
         bytes: state.values.values.reduce(0) { $0 + $1.count })
+    }
+  }
+
+  // MARK: Code versions
+
+  func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint {
+    let key = VersionKey(op: registration.op, version: registration.version)
+    if let known = state.withLock({ state in
+      state.versions[key].map { known in
+        if latest(of: registration.op, in: state)?.version != registration.version {
+          state.versions[key]?.lastSeen = date
+        }
+        return known.semanticVersion
+      }
+    }) {
+      return known
+    }
+    // Computed outside the lock: it may parse the plugin's table.
+    let components = registration.components().sorted { $0.identity < $1.identity }
+    return state.withLock { state in
+      if let known = state.versions[key] { return known.semanticVersion }
+      let semanticVersion = registration.semanticVersion(following: latest(of: registration.op, in: state))
+      state.versions[key] = OpVersion(
+        op: registration.op, version: registration.version, semanticVersion: semanticVersion,
+        firstSeen: date, lastSeen: date, parameters: registration.parameters, calls: 0,
+        isCurrent: false)
+      state.components[key] = components
+      return semanticVersion
+    }
+  }
+
+  private func latest(of op: OpID, in state: State) -> OpVersion? {
+    state.versions.values.filter { $0.op == op }.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
+  }
+
+  func versions(of op: OpID) throws -> [OpVersion] {
+    state.withLock { state in
+      let current = latest(of: op, in: state)?.version
+      return state.versions.values.filter { $0.op == op }
+        .map { version in
+          var version = version
+          version.calls = state.calls.values.count { $0.op == op && $0.opVersion == version.version }
+          version.isCurrent = version.version == current
+          return version
+        }
+        .sorted { ($0.firstSeen, $0.version.hex) < ($1.firstSeen, $1.version.hex) }
+    }
+  }
+
+  func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]? {
+    state.withLock { $0.components[VersionKey(op: op, version: version)] }
+  }
+
+  func call(_ id: CallID) throws -> CallRecord? {
+    state.withLock { $0.calls[id] }
+  }
+
+  func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {
+    try state.withLock { state in
+      guard let moving = state.versions[VersionKey(op: op, version: version)],
+        let target = state.versions[VersionKey(op: op, version: base)]
+      else {
+        throw RecallError.notFound(
+          "version \(version) or \(base) of op \(op)", path: location,
+          hint: "Run each version once first; `store.versions(of:)` lists the versions seen.")
+      }
+      let from = moving.semanticVersion
+      let to = version == base ? version : target.semanticVersion
+      guard from != to else { return }
+      // The versions that move, and the calls filed under them.
+      let movingVersions: Set<CodeFingerprint> =
+        version == base
+        ? [version] : Set(state.versions.values.filter { $0.op == op && $0.semanticVersion == from }.map(\.version))
+      for key in state.versions.keys where key.op == op && movingVersions.contains(key.version) {
+        state.versions[key]?.semanticVersion = to
+      }
+      let calls = state.calls.values.filter {
+        $0.op == op && $0.semanticVersion == from && (version != base || $0.opVersion == version)
+      }
+      for call in calls {
+        guard let argumentsKey = call.argumentsKey else { continue }
+        let id = CallID(op: op, semanticVersion: to, trial: call.trial, argumentsKey: argumentsKey)
+        state.calls[call.id] = nil
+        guard state.calls[id] == nil else { continue }
+        var moved = call
+        moved.id = id
+        moved.semanticVersion = to
+        state.calls[id] = moved
+      }
     }
   }
 }

@@ -39,6 +39,9 @@ public final class Store: Sendable {
   let eventCenter = EventCenter()
   let counters = Mutex(SessionCounters())
   let histories = HistoryMap()
+  /// Each op version's semantic version in this store, looked up (and the
+  /// version recorded) once per process.
+  let resolutions = Mutex<[Digest: ResolvedOp]>([:])
 
   /// Creates a store in front of a backend.
   public convenience init(backend: any StoreBackend, configuration: Configuration = Configuration()) {

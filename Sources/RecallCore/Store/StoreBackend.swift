@@ -33,6 +33,44 @@ public protocol StoreBackend: Sendable {
 
   /// Counts what the store holds.
   func summary() throws -> StoreSummary
+
+  // MARK: Code versions
+
+  /// Records that a process runs an op version, and returns the semantic
+  /// version its calls are filed under.
+  ///
+  /// Called once per op version, store and process, before the version's
+  /// first call. Atomically:
+  /// - when the store knows the version, it returns its semantic version, and
+  ///   sets its last-seen date to `date` unless it is already the op's latest
+  ///   version (so that a hit writes nothing);
+  /// - otherwise it stores the version with its components and the semantic
+  ///   version that ``VersionRegistration/semanticVersion(following:)`` gives
+  ///   for the op's latest version, and returns that.
+  func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint
+
+  /// Returns the versions of an op the store has seen, oldest first, with the
+  /// number of stored calls of each; the latest (by last-seen date) is marked
+  /// current.
+  func versions(of op: OpID) throws -> [OpVersion]
+
+  /// Returns the components an op version covers, sorted by identity, or `nil`
+  /// when the store has not seen the version.
+  func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]?
+
+  /// Returns the full record of a stored call, or `nil`.
+  func call(_ id: CallID) throws -> CallRecord?
+
+  /// Makes `version` equivalent to `base`: every version in `version`'s class
+  /// joins `base`'s class, and their calls are filed under `base`'s semantic
+  /// version (``CallID/init(op:semanticVersion:trial:argumentsKey:)``); a call
+  /// that would collide with one already filed there is dropped, since the two
+  /// are equivalent by the user's word. With `base == version`, the version
+  /// leaves its class and takes back the calls it ran.
+  ///
+  /// - Throws: ``RecallError/notFound`` when the store has not seen either
+  ///   version.
+  func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws
 }
 
 /// What a hit needs of a stored call: its output and how long it took.
@@ -84,13 +122,21 @@ public struct CallRecord: Sendable, Hashable {
   public var host: String
   /// The process id that ran the body.
   public var pid: Int
+  /// The part of the call's key made of its arguments (and of the types in the
+  /// key): with the op, semantic version and trial it gives the id, so a store
+  /// can file the call under another semantic version
+  /// (``CallID/init(op:semanticVersion:trial:argumentsKey:)``). `nil` for
+  /// calls recorded before Recall kept it.
+  public var argumentsKey: Digest?
 
   /// Creates a call record.
   public init(
     id: CallID, op: OpID, opVersion: CodeFingerprint, semanticVersion: CodeFingerprint,
     trial: Int, inputs: [CallInput], outputCID: ContentID, outputHID: HistoryID,
-    outputSize: Int, startedAt: Date, duration: Double, host: String, pid: Int
+    outputSize: Int, startedAt: Date, duration: Double, host: String, pid: Int,
+    argumentsKey: Digest? = nil
   ) {
+    self.argumentsKey = argumentsKey
     self.id = id
     self.op = op
     self.opVersion = opVersion

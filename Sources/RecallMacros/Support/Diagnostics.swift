@@ -118,11 +118,11 @@ enum Diagnostics {
       ))
   }
 
-  static func unknownIgnoredParameter(_ element: ArrayElementSyntax, name: String) -> Diagnostic {
+  static func unknownParameter(_ element: ArrayElementSyntax, name: String, argument: String) -> Diagnostic {
     Diagnostic(
       node: element,
       message: RecallDiagnostic(
-        "unknownIgnoredParameter", "'ignoring:' names '\(name)', which is not a parameter of this function"),
+        "unknownParameter", "'\(argument):' names '\(name)', which is not a parameter of this function"),
       fixIt: FixIt(
         message: RecallFixIt(message: "Remove '\(name)'"),
         changes: [.replace(oldNode: Syntax(element), newNode: Syntax(TokenSyntax.identifier("")))]))
@@ -137,11 +137,31 @@ enum Diagnostics {
       ))
   }
 
-  static func notAStringArrayLiteral(_ expression: ExprSyntax) -> Diagnostic {
+  static func notAStringArrayLiteral(_ expression: ExprSyntax, argument: String) -> Diagnostic {
     Diagnostic(
       node: expression,
       message: RecallDiagnostic(
-        "notAStringArrayLiteral", "'ignoring:' must be an array literal of parameter names"))
+        "notAStringArrayLiteral", "'\(argument):' must be an array literal of parameter names"))
+  }
+
+  static func addedWithoutDefault(_ parameter: FunctionParameterSyntax, name: String) -> Diagnostic {
+    Diagnostic(
+      node: parameter,
+      message: RecallDiagnostic(
+        "addedWithoutDefault",
+        "added parameter '\(name)' needs a default value: the value that calls made before it existed "
+          + "behaved as if they passed; they are found again while callers pass it"))
+  }
+
+  static func addedAndIgnored(_ element: ArrayElementSyntax, name: String) -> Diagnostic {
+    Diagnostic(
+      node: element,
+      message: RecallDiagnostic(
+        "addedAndIgnored",
+        "'\(name)' is both ignored and added; an ignored parameter is never part of the key, so leave it out of 'addedParameters:'"),
+      fixIt: FixIt(
+        message: RecallFixIt(message: "Remove '\(name)'"),
+        changes: [.replace(oldNode: Syntax(element), newNode: Syntax(TokenSyntax.identifier("")))]))
   }
 
   static func missingClosure(_ node: some SyntaxProtocol) -> Diagnostic {

@@ -1,0 +1,129 @@
+import Foundation
+
+/// An op version's standing in one store: the semantic version its calls are
+/// filed under, and the call key's hash state after the op's fields.
+struct ResolvedOp: Sendable {
+  let semanticVersion: CodeFingerprint
+  let keyPrefix: DigestBuilder
+}
+
+extension Store {
+  /// Returns the op version's standing in this store, recording the version
+  /// the first time this process uses it here.
+  func resolve(_ op: Op) -> ResolvedOp {
+    if let resolved = resolutions.withLock({ $0[op.identity] }) { return resolved }
+    var semanticVersion = op.version
+    do {
+      semanticVersion = try backend.registerVersion(op.registration, at: Date())
+    } catch {
+      warn(
+        .storeFailure, nil,
+        "\(op.id.name): could not record version \(op.version) in the store (\(error)); its calls "
+          + "are filed under this version only.")
+    }
+    let resolved = ResolvedOp(
+      semanticVersion: semanticVersion,
+      keyPrefix: CallID.keyPrefix(op: op.id, semanticVersion: semanticVersion, trial: 0))
+    resolutions.withLock { $0[op.identity] = resolved }
+    return resolved
+  }
+
+  /// Returns the versions of an op that ran against this store, oldest first,
+  /// with when each was first and last seen and how many calls it holds.
+  ///
+  /// ```swift
+  /// for version in try store.versions(of: "Experiments.train(_:epochs:)") {
+  ///   print(version.version, version.firstSeen, version.calls, version.isCurrent ? "current" : "")
+  /// }
+  /// ```
+  public func versions(of op: OpID) throws -> [OpVersion] {
+    try backend.versions(of: op)
+  }
+
+  /// Returns the version of an op whose hexadecimal form starts with `prefix`
+  /// (as ``CodeFingerprint/description`` prints it: 12 characters are plenty).
+  ///
+  /// - Throws: ``RecallError/notFound`` when no version matches,
+  ///   ``RecallError/ambiguous`` when several do.
+  public func version(of op: OpID, matching prefix: String) throws -> CodeFingerprint {
+    let matches = try versions(of: op).filter { $0.version.hex.hasPrefix(prefix.lowercased()) }
+    guard let match = matches.first else {
+      throw RecallError.notFound(
+        "version '\(prefix)' of op \(op)", path: backend.location,
+        hint: "List the op's versions with `store.versions(of:)`.")
+    }
+    guard matches.count == 1 else {
+      throw RecallError.ambiguous(prefix, candidates: matches.map(\.version.description))
+    }
+    return match.version
+  }
+
+  /// Returns what changed between two versions of an op, component by
+  /// component: the op's own code and everything it reaches.
+  ///
+  /// ```swift
+  /// let versions = try store.versions(of: "Experiments.train(_:epochs:)")
+  /// print(try store.diff(versions[0].op, from: versions[0].version, to: versions[1].version))
+  /// // func Experiments.scale(_:) changed
+  /// // --- …
+  /// ```
+  ///
+  /// - Throws: ``RecallError/notFound`` when the store has not seen either
+  ///   version.
+  public func diff(_ op: OpID, from: CodeFingerprint, to: CodeFingerprint) throws -> VersionDiff {
+    let old = try components(op, from)
+    let new = try components(op, to)
+    guard !old.isEmpty, !new.isEmpty else {
+      return VersionDiff(op: op, from: from, to: to, changes: [], isComplete: false)
+    }
+    return VersionDiff(op: op, from: from, to: to, old: old, new: new)
+  }
+
+  /// Explains why a stored call is stale: what changed between the version it
+  /// ran with and the op's current version (the one that ran most recently),
+  /// or `nil` when the call is current (its semantic version is the current
+  /// version's).
+  ///
+  /// - Throws: ``RecallError/notFound`` when the store has no such call.
+  public func staleness(of call: CallID) throws -> VersionDiff? {
+    guard let record = try backend.call(call) else {
+      throw RecallError.notFound(
+        "call \(call.hex)", path: backend.location, hint: "It may have been forgotten or collected.")
+    }
+    let versions = try backend.versions(of: record.op)
+    guard let current = versions.first(where: \.isCurrent),
+      current.semanticVersion != record.semanticVersion
+    else { return nil }
+    return try diff(record.op, from: record.opVersion, to: current.version)
+  }
+
+  /// Accepts a code change as not changing results (a refactor, a log line):
+  /// `version` becomes equivalent to `base`, so calls made with either are
+  /// served to both.
+  ///
+  /// ```swift
+  /// let versions = try store.versions(of: "Experiments.train(_:epochs:)")
+  /// try store.accept(versions[1].op, version: versions[1].version, as: versions[0].version)
+  /// ```
+  ///
+  /// Equivalence is transitive: every version already equivalent to `version`
+  /// becomes equivalent to `base` too. Accepting a version as itself takes it
+  /// back out of its class. Processes that already ran the op keep filing
+  /// under the semantic version they found until they restart.
+  ///
+  /// - Throws: ``RecallError/notFound`` when the store has not seen either
+  ///   version.
+  public func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {
+    try backend.accept(op, version: version, as: base)
+    resolutions.withLock { $0.removeAll() }
+  }
+
+  private func components(_ op: OpID, _ version: CodeFingerprint) throws -> [CodeComponent] {
+    guard let components = try backend.components(of: op, version: version) else {
+      throw RecallError.notFound(
+        "version \(version) of op \(op)", path: backend.location,
+        hint: "List the op's versions with `store.versions(of:)`.")
+    }
+    return components
+  }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import GRDB
+import RecallCore
+
+extension SQLiteBackend {
+  public func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint {
+    let op = registration.op.name
+    let version = registration.version.hex
+    // The common case, a version seen before that is still the latest, only reads.
+    if let known = try SQLiteBackend.mapErrors(path: path, { try pool.read { try Self.known(op, version, $0) } }),
+      known.isLatest
+    {
+      return known.semanticVersion
+    }
+    let components = registration.components()
+    return try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        if let known = try Self.known(op, version, db) {
+          if !known.isLatest {
+            try db.execute(
+              sql: "UPDATE op_version SET last_seen = ? WHERE op = ? AND version = ?",
+              arguments: [date.timeIntervalSince1970, op, version])
+          }
+          return known.semanticVersion
+        }
+        let latest = try Self.versions(of: registration.op, db).first(where: \.isCurrent)
+        let semanticVersion = registration.semanticVersion(following: latest)
+        try db.execute(
+          sql: """
+            INSERT INTO op_version (op, version, semantic_version, parameters, first_seen, last_seen)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+          arguments: [
+            op, version, semanticVersion.hex, registration.parameters.joined(separator: "\n"),
+            date.timeIntervalSince1970, date.timeIntervalSince1970,
+          ])
+        let insertComponent = try db.cachedStatement(
+          sql: "INSERT OR IGNORE INTO code_component (identity, fingerprint, source) VALUES (?, ?, ?)")
+        let link = try db.cachedStatement(
+          sql: """
+            INSERT OR IGNORE INTO op_version_component (op, version, identity, fingerprint)
+            VALUES (?, ?, ?, ?)
+            """)
+        for component in components {
+          try insertComponent.execute(arguments: [component.identity, component.fingerprint, component.source])
+          try link.execute(arguments: [op, version, component.identity, component.fingerprint])
+        }
+        return semanticVersion
+      }
+    }
+  }
+
+  /// A version's semantic version, and whether it is its op's latest.
+  private static func known(_ op: String, _ version: String, _ db: Database) throws
+    -> (semanticVersion: CodeFingerprint, isLatest: Bool)?
+  {
+    guard
+      let row = try Row.fetchOne(
+        db.cachedStatement(
+          sql: """
+            SELECT semantic_version,
+              (SELECT version FROM op_version WHERE op = ?1
+               ORDER BY last_seen DESC, first_seen DESC LIMIT 1) = ?2
+            FROM op_version WHERE op = ?1 AND version = ?2
+            """),
+        arguments: [op, version])
+    else { return nil }
+    return (CodeFingerprint(hex: row[0]), row[1])
+  }
+
+  public func versions(of op: OpID) throws -> [OpVersion] {
+    try SQLiteBackend.mapErrors(path: path) { try pool.read { try Self.versions(of: op, $0) } }
+  }
+
+  private static func versions(of op: OpID, _ db: Database) throws -> [OpVersion] {
+    let rows = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT version, semantic_version, parameters, first_seen, last_seen,
+          (SELECT count(*) FROM call WHERE call.op = op_version.op AND call.op_version = op_version.version)
+        FROM op_version WHERE op = ?
+        ORDER BY first_seen, version
+        """,
+      arguments: [op.name])
+    var versions = rows.map { row in
+      let parameters: String = row[2]
+      return OpVersion(
+        op: op, version: CodeFingerprint(hex: row[0]), semanticVersion: CodeFingerprint(hex: row[1]),
+        firstSeen: Date(timeIntervalSince1970: row[3]), lastSeen: Date(timeIntervalSince1970: row[4]),
+        parameters: parameters.isEmpty ? [] : parameters.split(separator: "\n").map(String.init),
+        calls: row[5], isCurrent: false)
+    }
+    if let latest = versions.indices.max(by: {
+      (versions[$0].lastSeen, versions[$0].firstSeen) < (versions[$1].lastSeen, versions[$1].firstSeen)
+    }) {
+      versions[latest].isCurrent = true
+    }
+    return versions
+  }
+
+  public func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]? {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        guard
+          try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM op_version WHERE op = ? AND version = ?",
+            arguments: [op.name, version.hex]) != nil
+        else { return nil }
+        return try Row.fetchAll(
+          db,
+          sql: """
+            SELECT code_component.identity, code_component.fingerprint, code_component.source
+            FROM op_version_component JOIN code_component USING (identity, fingerprint)
+            WHERE op_version_component.op = ? AND op_version_component.version = ?
+            ORDER BY code_component.identity, code_component.fingerprint
+            """,
+          arguments: [op.name, version.hex]
+        ).map { CodeComponent(identity: $0[0], fingerprint: $0[1], source: $0[2]) }
+      }
+    }
+  }
+
+  public func call(_ id: CallID) throws -> CallRecord? {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        guard
+          let row = try Row.fetchOne(
+            db,
+            sql: """
+              SELECT op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
+                started_at, duration, host, pid, arguments_key
+              FROM call WHERE id = ?
+              """,
+            arguments: [id.digest.data])
+        else { return nil }
+        let inputs = try Row.fetchAll(
+          db, sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ? ORDER BY name",
+          arguments: [id.digest.data]
+        ).map { input in
+          CallInput(
+            name: input[0], cid: ContentID(try Self.digest(input[1])), hid: HistoryID(try Self.digest(input[2])))
+        }
+        let argumentsKey: Data? = row[11]
+        return CallRecord(
+          id: id, op: OpID(row[0] as String), opVersion: CodeFingerprint(hex: row[1]),
+          semanticVersion: CodeFingerprint(hex: row[2]), trial: row[3],
+          inputs: inputs, outputCID: ContentID(try Self.digest(row[4])),
+          outputHID: HistoryID(try Self.digest(row[5])), outputSize: row[6],
+          startedAt: Date(timeIntervalSince1970: row[7]), duration: row[8], host: row[9], pid: row[10],
+          argumentsKey: try argumentsKey.map { try Self.digest($0) })
+      }
+    }
+  }
+
+  public func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        let semantic = try db.cachedStatement(
+          sql: "SELECT semantic_version FROM op_version WHERE op = ? AND version = ?")
+        guard let from = try String.fetchOne(semantic, arguments: [op.name, version.hex]),
+          let baseClass = try String.fetchOne(semantic, arguments: [op.name, base.hex])
+        else {
+          throw RecallError.notFound(
+            "version \(version) or \(base) of op \(op)", path: path,
+            hint: "Run each version once first; `recall versions` lists the versions seen.")
+        }
+        let to = version == base ? version.hex : baseClass
+        guard from != to else { return }
+        let calls: [Row]
+        if version == base {
+          // The version leaves its class, taking back the calls it ran.
+          try db.execute(
+            sql: "UPDATE op_version SET semantic_version = ? WHERE op = ? AND version = ?",
+            arguments: [to, op.name, version.hex])
+          calls = try Row.fetchAll(
+            db,
+            sql: """
+              SELECT id, trial, arguments_key FROM call
+              WHERE op = ? AND semantic_version = ? AND op_version = ?
+              """,
+            arguments: [op.name, from, version.hex])
+        } else {
+          try db.execute(
+            sql: "UPDATE op_version SET semantic_version = ? WHERE op = ? AND semantic_version = ?",
+            arguments: [to, op.name, from])
+          calls = try Row.fetchAll(
+            db, sql: "SELECT id, trial, arguments_key FROM call WHERE op = ? AND semantic_version = ?",
+            arguments: [op.name, from])
+        }
+        let target = CodeFingerprint(hex: to)
+        for call in calls {
+          let key: Data? = call[2]
+          guard let key else { continue }  // recorded before Recall kept the key
+          let old: Data = call[0]
+          let id = CallID(op: op, semanticVersion: target, trial: call[1], argumentsKey: try Self.digest(key))
+          if try Bool.fetchOne(db, sql: "SELECT 1 FROM call WHERE id = ?", arguments: [id.digest.data]) != nil {
+            // An equivalent call is filed there already: keep that one.
+            try db.execute(sql: "DELETE FROM call WHERE id = ?", arguments: [old])
+            try db.execute(sql: "DELETE FROM call_input WHERE call_id = ?", arguments: [old])
+          } else {
+            try db.execute(
+              sql: "UPDATE call SET id = ?, semantic_version = ? WHERE id = ?",
+              arguments: [id.digest.data, to, old])
+            try db.execute(
+              sql: "UPDATE call_input SET call_id = ? WHERE call_id = ?", arguments: [id.digest.data, old])
+          }
+        }
+      }
+    }
+  }
+}

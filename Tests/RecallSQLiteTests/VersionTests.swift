@@ -1,0 +1,249 @@
+import Foundation
+import RecallTestSupport
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+/// The backends every version test runs against.
+enum Backend: String, CaseIterable, CustomTestStringConvertible {
+  case memory, sqlite
+  var testDescription: String { rawValue }
+}
+
+/// A backend whose stores can be reopened, as a new process would.
+struct Reopenable {
+  let directory = TemporaryDirectory()
+  let backend: any StoreBackend
+
+  init(_ kind: Backend) throws {
+    switch kind {
+    case .memory: backend = InMemoryBackend()
+    case .sqlite: backend = try SQLiteBackend(path: directory.path)
+    }
+  }
+
+  /// A store with a fresh process's state (no memory layer, no resolved ops).
+  func open() -> Store {
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    return Store(backend: backend, configuration: configuration)
+  }
+}
+
+/// Version `n` of an op `scaled(x:)` that reaches a helper whose code is `helper`.
+func scaledOp(
+  _ version: String, helper: String, parameters: [String] = ["x"], added: [String] = []
+) -> Op {
+  Op(
+    id: "Tests.scaled(x:)", version: CodeFingerprint(hex: version), parameters: parameters,
+    addedParameters: added,
+    components: {
+      [
+        CodeComponent(
+          identity: "func scaled(x:)", fingerprint: "op-\(parameters.count)",
+          source: "@Memoized\nfunc scaled(x: Double) -> Double {\n  scale(x)\n}"),
+        CodeComponent(identity: "func scale(_:)", fingerprint: "scale-" + helper, source: helper),
+      ]
+    })
+}
+
+func scaled(_ store: Store, _ op: Op, _ x: Double, factor: Double) -> Double {
+  store.memoize(op, [Argument("x", x)]) { x * factor }
+}
+
+/// Expects `body` to throw a ``RecallError`` with `code`.
+func expectError<R>(
+  _ code: RecallError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> R
+) {
+  let error = #expect(throws: RecallError.self, sourceLocation: sourceLocation) { try body() }
+  #expect(error?.code == code, sourceLocation: sourceLocation)
+}
+
+@Suite struct VersionTests {
+  static let double = "func scale(_ x: Double) -> Double {\n  let y = x\n  return y * 2\n}"
+  static let triple = "func scale(_ x: Double) -> Double {\n  let y = x\n  return y * 3\n}"
+
+  @Test(arguments: Backend.allCases) func versionsAreRecordedWithTheirCalls(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    let v2 = scaledOp("b2", helper: Self.triple)
+    do {
+      let store = backend.open()
+      #expect(scaled(store, v1, 1, factor: 2) == 2)
+      #expect(scaled(store, v1, 2, factor: 2) == 4)
+    }
+    do {
+      let store = backend.open()
+      #expect(scaled(store, v2, 1, factor: 3) == 3)
+    }
+    let store = backend.open()
+    var versions = try store.versions(of: "Tests.scaled(x:)")
+    #expect(versions.map(\.version.hex) == ["a1", "b2"])
+    #expect(versions.map(\.calls) == [2, 1])
+    #expect(versions.map(\.isCurrent) == [false, true])
+    #expect(versions.map(\.semanticVersion.hex) == ["a1", "b2"])
+    #expect(versions[0].parameters == ["x"])
+    #expect(versions[0].firstSeen <= versions[1].firstSeen)
+
+    // Going back to the old code finds its results, and makes it current.
+    let log = EventLog(store)
+    #expect(scaled(store, v1, 2, factor: 2) == 4)
+    #expect(log.executed.isEmpty)
+    versions = try store.versions(of: "Tests.scaled(x:)")
+    #expect(versions.map(\.isCurrent) == [true, false])
+    #expect(try store.versions(of: "Tests.unknown()").isEmpty)
+  }
+
+  @Test(arguments: Backend.allCases) func diffsShowWhatChangedComponentByComponent(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    do { _ = scaled(backend.open(), scaledOp("a1", helper: Self.double), 1, factor: 2) }
+    let store = backend.open()
+    let v2 = Op(
+      id: "Tests.scaled(x:)", version: CodeFingerprint(hex: "b2"),
+      components: {
+        [
+          CodeComponent(
+            identity: "func scaled(x:)", fingerprint: "op-1",
+            source: "@Memoized\nfunc scaled(x: Double) -> Double {\n  scale(x)\n}"),
+          CodeComponent(identity: "func scale(_:)", fingerprint: "scale-3", source: Self.triple),
+          CodeComponent(identity: "var factor", fingerprint: "f", source: "let factor = 3"),
+        ]
+      })
+    _ = scaled(store, v2, 1, factor: 3)
+    let diff = try store.diff("Tests.scaled(x:)", from: CodeFingerprint(hex: "a1"), to: CodeFingerprint(hex: "b2"))
+    #expect(diff.isComplete)
+    #expect(diff.changes.map(\.summary) == ["func scale(_:) changed", "var factor added"])
+    #expect(
+      diff.changes[0].unifiedDiff == """
+        --- func scale(_:) scale-func s
+        +++ func scale(_:) scale-3
+        @@ -1,4 +1,4 @@
+         func scale(_ x: Double) -> Double {
+           let y = x
+        -  return y * 2
+        +  return y * 3
+         }
+        """)
+    #expect(String(describing: diff).contains("func scale(_:) changed\nvar factor added\n"))
+
+    // Prefixes name versions; unknown ones are clear errors.
+    #expect(try store.version(of: "Tests.scaled(x:)", matching: "b") == CodeFingerprint(hex: "b2"))
+    expectError(RecallError.notFound) {
+      try store.version(of: "Tests.scaled(x:)", matching: "c")
+    }
+    expectError(RecallError.notFound) {
+      try store.diff("Tests.scaled(x:)", from: CodeFingerprint(hex: "a1"), to: CodeFingerprint(hex: "zz"))
+    }
+  }
+
+  @Test(arguments: Backend.allCases) func staleCallsAreExplained(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let store = backend.open()
+    _ = scaled(store, scaledOp("a1", helper: Self.double), 1, factor: 2)
+    let oldCall = try #require(store.prepare(scaledOp("a1", helper: Self.double), [Argument("x", 1.0)], [], result: Double.self))
+    #expect(try store.staleness(of: oldCall.id) == nil)
+
+    let newer = backend.open()
+    _ = scaled(newer, scaledOp("b2", helper: Self.triple), 1, factor: 3)
+    let staleness = try #require(try newer.staleness(of: oldCall.id))
+    #expect(staleness.from.hex == "a1")
+    #expect(staleness.to.hex == "b2")
+    #expect(staleness.changes.map(\.summary) == ["func scale(_:) changed"])
+    expectError(RecallError.notFound) {
+      try newer.staleness(of: CallID(Digest.sha256("no such call")))
+    }
+  }
+
+  @Test(arguments: Backend.allCases) func acceptedChangesServeOldResults(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    let v2 = scaledOp("b2", helper: Self.double + "\n// refactored")
+    do {
+      let store = backend.open()
+      _ = scaled(store, v1, 1, factor: 2)
+      _ = scaled(store, v1, 2, factor: 2)
+    }
+    do {
+      // The new version recomputes x = 1 before the user accepts it, and
+      // computes x = 5, which only it has.
+      let store = backend.open()
+      let log = EventLog(store)
+      _ = scaled(store, v2, 1, factor: 2)
+      _ = scaled(store, v2, 5, factor: 2)
+      #expect(log.executed.count == 2)
+      try store.accept("Tests.scaled(x:)", version: v2.version, as: v1.version)
+      // Served at once in the process that accepted.
+      #expect(scaled(store, v2, 2, factor: -1) == 4)
+      #expect(log.executed.count == 2)
+    }
+    let store = backend.open()
+    let log = EventLog(store)
+    #expect(scaled(store, v2, 1, factor: -1) == 2)
+    #expect(scaled(store, v2, 2, factor: -1) == 4)
+    #expect(scaled(store, v2, 5, factor: -1) == 10)
+    #expect(scaled(store, v1, 5, factor: -1) == 10)
+    #expect(log.executed.isEmpty)
+    let versions = try store.versions(of: "Tests.scaled(x:)")
+    #expect(versions.map(\.semanticVersion.hex) == ["a1", "a1"])
+    // The duplicate of x = 1 was dropped: three calls in all.
+    #expect(versions.map(\.calls).reduce(0, +) == 3)
+
+    // Accepting a version as itself takes it back out: it keeps the calls it ran.
+    try store.accept("Tests.scaled(x:)", version: v2.version, as: v2.version)
+    let split = backend.open()
+    let splitLog = EventLog(split)
+    #expect(scaled(split, v2, 5, factor: -1) == 10)
+    #expect(scaled(split, v2, 2, factor: 7) == 14)
+    #expect(scaled(split, v1, 2, factor: -1) == 4)
+    #expect(splitLog.executed == ["scaled(x:)"])
+    expectError(RecallError.notFound) {
+      try store.accept("Tests.scaled(x:)", version: CodeFingerprint(hex: "zz"), as: v1.version)
+    }
+  }
+
+  @Test(arguments: Backend.allCases) func addedParametersFindCallsFromBeforeThem(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    do { _ = scaled(backend.open(), v1, 1, factor: 2) }
+
+    func call(_ store: Store, _ op: Op, _ x: Double, useScaling: Bool) -> Double {
+      store.memoize(op, [Argument("x", x), Argument(added: "useScaling", useScaling, default: false)]) {
+        useScaling ? x * 10 : x * 2
+      }
+    }
+    let v2 = scaledOp("b2", helper: Self.triple, parameters: ["x", "useScaling"], added: ["useScaling"])
+    let store = backend.open()
+    let log = EventLog(store)
+    #expect(call(store, v2, 1, useScaling: false) == 2)
+    #expect(log.executed.isEmpty)
+    #expect(call(store, v2, 1, useScaling: true) == 10)
+    #expect(log.executed.count == 1)
+    #expect(try store.versions(of: "Tests.scaled(x:)").map(\.semanticVersion.hex) == ["a1", "a1"])
+
+    // A later edit, with the parameter still declared added, is a code change.
+    let v3 = scaledOp("c3", helper: Self.double, parameters: ["x", "useScaling"], added: ["useScaling"])
+    let later = backend.open()
+    let laterLog = EventLog(later)
+    #expect(call(later, v3, 1, useScaling: false) == 2)
+    #expect(laterLog.executed.count == 1)
+    #expect(try later.versions(of: "Tests.scaled(x:)").last?.semanticVersion.hex == "c3")
+  }
+
+  @Test func aVersionInheritsOnlyWhenItsNewParametersAreDeclaredAdded() {
+    func registration(_ parameters: [String], added: [String]) -> VersionRegistration {
+      VersionRegistration(
+        op: "Tests.f", version: CodeFingerprint(hex: "new"), parameters: parameters,
+        addedParameters: added, components: { [] })
+    }
+    let latest = OpVersion(
+      op: "Tests.f", version: CodeFingerprint(hex: "old"), semanticVersion: CodeFingerprint(hex: "root"),
+      firstSeen: Date(), lastSeen: Date(), parameters: ["x"], calls: 0, isCurrent: true)
+    #expect(registration(["x", "y"], added: ["y"]).semanticVersion(following: latest).hex == "root")
+    #expect(registration(["x", "y", "z"], added: ["y", "z"]).semanticVersion(following: latest).hex == "root")
+    #expect(registration(["x", "y", "z"], added: ["y"]).semanticVersion(following: latest).hex == "new")
+    #expect(registration(["y"], added: ["y"]).semanticVersion(following: latest).hex == "new")
+    #expect(registration(["x"], added: ["y"]).semanticVersion(following: latest).hex == "new")
+    #expect(registration(["x", "y"], added: ["y"]).semanticVersion(following: nil).hex == "new")
+  }
+}
