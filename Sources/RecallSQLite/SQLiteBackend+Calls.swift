@@ -60,14 +60,14 @@ extension SQLiteBackend {
         try db.cachedStatement(
           sql: """
             INSERT OR REPLACE INTO call (id, op, op_version, semantic_version, trial, output_cid,
-              output_hid, output_size, started_at, duration, host, pid, arguments_key)
+              output_hid, output_size, started_at, duration, host, pid, key_fields)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).execute(arguments: [
           call.id.digest.data, call.op.name, call.opVersion.hex, call.semanticVersion.hex,
           call.trial, call.outputCID.digest.data, call.outputHID.digest.data, call.outputSize,
           call.startedAt.timeIntervalSince1970, call.duration, call.host, call.pid,
-          call.argumentsKey?.data,
+          call.keyFields.map { Data($0) },
         ])
         try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_id = ?")
           .execute(arguments: [call.id.digest.data])

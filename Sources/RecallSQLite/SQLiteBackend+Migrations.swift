@@ -50,7 +50,7 @@ extension SQLiteBackend {
       // number of versions that reach it.
       try db.execute(
         sql: """
-          ALTER TABLE call ADD COLUMN arguments_key BLOB;
+          ALTER TABLE call ADD COLUMN key_fields BLOB;
           CREATE INDEX call_on_op_version ON call(op, op_version);
           CREATE TABLE op_version (
             op TEXT NOT NULL,

@@ -128,7 +128,7 @@ extension SQLiteBackend {
             db,
             sql: """
               SELECT op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
-                started_at, duration, host, pid, arguments_key
+                started_at, duration, host, pid, key_fields
               FROM call WHERE id = ?
               """,
             arguments: [id.digest.data])
@@ -140,14 +140,14 @@ extension SQLiteBackend {
           CallInput(
             name: input[0], cid: ContentID(try Self.digest(input[1])), hid: HistoryID(try Self.digest(input[2])))
         }
-        let argumentsKey: Data? = row[11]
+        let keyFields: Data? = row[11]
         return CallRecord(
           id: id, op: OpID(row[0] as String), opVersion: CodeFingerprint(hex: row[1]),
           semanticVersion: CodeFingerprint(hex: row[2]), trial: row[3],
           inputs: inputs, outputCID: ContentID(try Self.digest(row[4])),
           outputHID: HistoryID(try Self.digest(row[5])), outputSize: row[6],
           startedAt: Date(timeIntervalSince1970: row[7]), duration: row[8], host: row[9], pid: row[10],
-          argumentsKey: try argumentsKey.map { try Self.digest($0) })
+          keyFields: keyFields.map { [UInt8]($0) })
       }
     }
   }
@@ -175,7 +175,7 @@ extension SQLiteBackend {
           calls = try Row.fetchAll(
             db,
             sql: """
-              SELECT id, trial, arguments_key FROM call
+              SELECT id, trial, key_fields FROM call
               WHERE op = ? AND semantic_version = ? AND op_version = ?
               """,
             arguments: [op.name, from, version.hex])
@@ -184,15 +184,15 @@ extension SQLiteBackend {
             sql: "UPDATE op_version SET semantic_version = ? WHERE op = ? AND semantic_version = ?",
             arguments: [to, op.name, from])
           calls = try Row.fetchAll(
-            db, sql: "SELECT id, trial, arguments_key FROM call WHERE op = ? AND semantic_version = ?",
+            db, sql: "SELECT id, trial, key_fields FROM call WHERE op = ? AND semantic_version = ?",
             arguments: [op.name, from])
         }
         let target = CodeFingerprint(hex: to)
         for call in calls {
-          let key: Data? = call[2]
-          guard let key else { continue }  // recorded before Recall kept the key
+          let fields: Data? = call[2]
+          guard let fields else { continue }  // recorded before Recall kept them
           let old: Data = call[0]
-          let id = CallID(op: op, semanticVersion: target, trial: call[1], argumentsKey: try Self.digest(key))
+          let id = CallID(op: op, semanticVersion: target, trial: call[1], keyFields: [UInt8](fields))
           if try Bool.fetchOne(db, sql: "SELECT 1 FROM call WHERE id = ?", arguments: [id.digest.data]) != nil {
             // An equivalent call is filed there already: keep that one.
             try db.execute(sql: "DELETE FROM call WHERE id = ?", arguments: [old])

@@ -86,10 +86,13 @@ func expectError<R>(
     #expect(versions[0].parameters == ["x"])
     #expect(versions[0].firstSeen <= versions[1].firstSeen)
 
-    // Going back to the old code finds its results, and makes it current.
+    // Going back to the old code finds its results (hits record nothing), and
+    // makes it current once it computes.
     let log = EventLog(store)
     #expect(scaled(store, v1, 2, factor: 2) == 4)
     #expect(log.executed.isEmpty)
+    #expect(try store.versions(of: "Tests.scaled(x:)").map(\.isCurrent) == [false, true])
+    #expect(scaled(store, v1, 3, factor: 2) == 6)
     versions = try store.versions(of: "Tests.scaled(x:)")
     #expect(versions.map(\.isCurrent) == [true, false])
     #expect(try store.versions(of: "Tests.unknown()").isEmpty)
@@ -228,6 +231,25 @@ func expectError<R>(
     #expect(call(later, v3, 1, useScaling: false) == 2)
     #expect(laterLog.executed.count == 1)
     #expect(try later.versions(of: "Tests.scaled(x:)").last?.semanticVersion.hex == "c3")
+  }
+
+  @Test(arguments: Backend.allCases) func aRecursiveCallOfAnAcceptedVersionDoesNotDeadlock(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    let v2 = scaledOp("b2", helper: Self.triple)
+    do {
+      let store = backend.open()
+      _ = scaled(store, v1, 9, factor: 1)
+      _ = scaled(store, v2, 9, factor: 1)
+      try store.accept("Tests.scaled(x:)", version: v2.version, as: v1.version)
+    }
+    // In a new process the call is provisional (filed under b2) until it
+    // misses; settled, its id is the one the executing call already has.
+    let store = backend.open()
+    func recurse(_ depth: Int) -> Int {
+      store.memoize(v2, [Argument("x", 0)]) { depth >= 3 ? depth : recurse(depth + 1) }
+    }
+    #expect(recurse(0) == 3)
   }
 
   @Test func aVersionInheritsOnlyWhenItsNewParametersAreDeclaredAdded() {

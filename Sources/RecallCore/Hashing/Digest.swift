@@ -96,21 +96,21 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
   }
 }
 
-/// An incremental SHA-256 computation over framed fields.
+/// Something framed fields are written to: a hash (``DigestBuilder``) or a
+/// byte buffer (``FieldRecorder``) that can replay them into a hash later.
 ///
 /// Every field is length-prefixed, so that `("ab", "c")` and `("a", "bc")` never
-/// produce the same digest.
-struct DigestBuilder: @unchecked Sendable {
-  private var hasher = SHA256()
+/// produce the same bytes.
+protocol FieldSink {
+  /// Writes raw bytes, unframed.
+  mutating func write(_ bytes: UnsafeRawBufferPointer)
+}
 
-  init(domain: StaticString) {
-    add(domain.withUTF8Buffer { UnsafeRawBufferPointer($0) })
-  }
-
+extension FieldSink {
   mutating func add(_ bytes: UnsafeRawBufferPointer) {
     var count = UInt64(bytes.count).littleEndian
-    Swift.withUnsafeBytes(of: &count) { hasher.update(bufferPointer: $0) }
-    hasher.update(bufferPointer: bytes)
+    Swift.withUnsafeBytes(of: &count) { write($0) }
+    write(bytes)
   }
 
   mutating func add(_ string: String) {
@@ -126,6 +126,33 @@ struct DigestBuilder: @unchecked Sendable {
     var value = Int64(value).littleEndian
     Swift.withUnsafeBytes(of: &value) { add($0) }
   }
+}
+
+/// An incremental SHA-256 computation over framed fields.
+struct DigestBuilder: FieldSink, @unchecked Sendable {
+  private var hasher = SHA256()
+
+  init(domain: StaticString) {
+    add(domain.withUTF8Buffer { UnsafeRawBufferPointer($0) })
+  }
+
+  mutating func write(_ bytes: UnsafeRawBufferPointer) {
+    hasher.update(bufferPointer: bytes)
+  }
+
+  /// Writes fields recorded by a ``FieldRecorder``.
+  mutating func replay(_ fields: [UInt8]) {
+    fields.withUnsafeBytes { write($0) }
+  }
 
   func finalize() -> Digest { Digest(hasher.finalize()) }
+}
+
+/// Framed fields kept as bytes, to be hashed again later (``DigestBuilder/replay(_:)``).
+struct FieldRecorder: FieldSink {
+  var bytes: [UInt8] = []
+
+  mutating func write(_ bytes: UnsafeRawBufferPointer) {
+    self.bytes.append(contentsOf: bytes)
+  }
 }

@@ -17,27 +17,27 @@ public struct ContentID: Hashable, Sendable, Comparable, CustomStringConvertible
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.digest < rhs.digest }
 }
 
-/// The identity of a call: hash of op, semantic version, trial and the
-/// arguments' key (the inputs' cids by parameter name, and the types that are
-/// part of the key). Unique per store.
+/// The identity of a call: hash of op, semantic version, trial and the key's
+/// fields (the inputs' cids by parameter name, and the types that are part of
+/// the key). Unique per store.
 public struct CallID: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The digest.
   public let digest: Digest
   /// Creates a call id from a digest.
   public init(_ digest: Digest) { self.digest = digest }
 
-  /// The id of a call of `op`, filed under `semanticVersion`, with the
-  /// arguments whose key is `argumentsKey`.
+  /// The id of a call of `op`, filed under `semanticVersion`, whose key has the
+  /// fields `keyFields` (``CallRecord/keyFields``).
   ///
   /// Stores use it to file calls under another semantic version when a version
   /// is accepted as equivalent to another.
-  public init(op: OpID, semanticVersion: CodeFingerprint, trial: Int, argumentsKey: Digest) {
+  public init(op: OpID, semanticVersion: CodeFingerprint, trial: Int, keyFields: [UInt8]) {
     var builder = CallID.keyPrefix(op: op, semanticVersion: semanticVersion, trial: trial)
-    builder.add(argumentsKey)
+    builder.replay(keyFields)
     self.init(builder.finalize())
   }
 
-  /// The hash state of a call id before its arguments' key.
+  /// The hash state of a call id before its key's fields.
   static func keyPrefix(op: OpID, semanticVersion: CodeFingerprint, trial: Int) -> DigestBuilder {
     var builder = DigestBuilder(domain: "recall.call.v2")
     builder.add(op.name)

@@ -5,11 +5,54 @@ struct PreparedCall {
   let op: Op
   let semanticVersion: CodeFingerprint
   let id: CallID
-  let argumentsKey: Digest
-  let event: CallEvent
   /// The arguments in the key (an added parameter at its default is not).
   let arguments: [Argument]
   let inputCIDs: [ContentID]
+  let types: [any Any.Type]
+  let result: any Any.Type
+  /// Whether the call is filed under the op's settled semantic version in the
+  /// store, rather than provisionally under its version (``ResolvedOp``).
+  let isSettled: Bool
+
+  var event: CallEvent { CallEvent(op: op.id, call: id, trial: 0) }
+
+  init(
+    _ op: Op, _ resolved: ResolvedOp, _ arguments: [Argument], _ cids: [ContentID],
+    _ types: [any Any.Type], _ result: any Any.Type
+  ) {
+    var key = resolved.keyPrefix
+    Self.addKeyFields(to: &key, op, arguments, cids, types, result)
+    self.op = op
+    self.semanticVersion = resolved.semanticVersion
+    self.id = CallID(key.finalize())
+    self.arguments = arguments
+    self.inputCIDs = cids
+    self.types = types
+    self.result = result
+    self.isSettled = resolved.isSettled
+  }
+
+  /// The key's fields after the op's, as stored with the call.
+  var keyFields: [UInt8] {
+    var recorder = FieldRecorder()
+    Self.addKeyFields(to: &recorder, op, arguments, inputCIDs, types, result)
+    return recorder.bytes
+  }
+
+  /// Writes the key's fields after the op's: each input's name, cid and (when
+  /// keyed) type, then the types in the key.
+  static func addKeyFields(
+    to sink: inout some FieldSink, _ op: Op, _ arguments: [Argument], _ cids: [ContentID],
+    _ types: [any Any.Type], _ result: any Any.Type
+  ) {
+    for (argument, cid) in zip(arguments, cids) {
+      sink.add(argument.name)
+      sink.add(cid.digest)
+      if let type = argument.keyedType { sink.add(TypeName.stable(type)) }
+    }
+    for type in types { sink.add(TypeName.stable(type)) }
+    if op.keysResultType { sink.add(TypeName.stable(result)) }
+  }
 }
 
 extension Store {
@@ -32,11 +75,15 @@ extension Store {
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
     _ body: () throws(E) -> R
   ) throws(E) -> R {
-    guard Recall.isEnabled, let call = prepare(op, arguments, types, result: R.self),
+    guard Recall.isEnabled, var call = prepare(op, arguments, types, result: R.self),
       !CallStack.contains(call.id)
     else { return try body() }
     while true {
       if let value: R = reuse(call) { return value }
+      if settle(&call) {
+        guard !CallStack.contains(call.id) else { return try body() }
+        continue
+      }
       switch flights.begin(call.id) {
       case .follower(let flight):
         flight.wait()
@@ -61,11 +108,15 @@ extension Store {
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
     _ body: () async throws(E) -> R
   ) async throws(E) -> R {
-    guard Recall.isEnabled, let call = prepare(op, arguments, types, result: R.self),
+    guard Recall.isEnabled, var call = prepare(op, arguments, types, result: R.self),
       !CallStack.contains(call.id)
     else { return try await body() }
     while true {
       if let value: R = reuse(call) { return value }
+      if settle(&call) {
+        guard !CallStack.contains(call.id) else { return try await body() }
+        continue
+      }
       switch flights.begin(call.id) {
       case .follower(let flight):
         await flight.wait()
@@ -92,25 +143,20 @@ extension Store {
   func prepare(
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type
   ) -> PreparedCall? {
-    let resolved = resolve(op)
-    var key = DigestBuilder(domain: "recall.arguments.v1")
-    var keyed: [Argument] = []
+    let resolved = standing(of: op)
     var cids: [ContentID] = []
-    keyed.reserveCapacity(arguments.count)
     cids.reserveCapacity(arguments.count)
-    for argument in arguments {
+    var omitted: [Int] = []
+    for (index, argument) in arguments.enumerated() {
       do {
         let cid = try ValueCodec.contentID(of: argument.value)
         if let defaultValue = argument.defaultValue,
           (try? ValueCodec.contentID(of: defaultValue)) == cid
         {
-          continue
+          omitted.append(index)
+        } else {
+          cids.append(cid)
         }
-        key.add(argument.name)
-        key.add(cid.digest)
-        if let type = argument.keyedType { key.add(TypeName.stable(type)) }
-        keyed.append(argument)
-        cids.append(cid)
       } catch {
         warn(
           .unhashableArgument, nil,
@@ -120,15 +166,20 @@ extension Store {
         return nil
       }
     }
-    for type in types { key.add(TypeName.stable(type)) }
-    if op.keysResultType { key.add(TypeName.stable(result)) }
-    let argumentsKey = key.finalize()
-    var call = resolved.keyPrefix
-    call.add(argumentsKey)
-    let id = CallID(call.finalize())
-    return PreparedCall(
-      op: op, semanticVersion: resolved.semanticVersion, id: id, argumentsKey: argumentsKey,
-      event: CallEvent(op: op.id, call: id, trial: 0), arguments: keyed, inputCIDs: cids)
+    let keyed =
+      omitted.isEmpty ? arguments : arguments.indices.filter { !omitted.contains($0) }.map { arguments[$0] }
+    return PreparedCall(op, resolved, keyed, cids, types, result)
+  }
+
+  /// Settles a provisional call before it executes: looks up (and records)
+  /// the op version in the store, and files the call under its semantic
+  /// version. Returns whether its id changed, so it must be looked up again.
+  func settle(_ call: inout PreparedCall) -> Bool {
+    guard !call.isSettled else { return false }
+    let resolved = resolve(call.op)
+    let settled = PreparedCall(call.op, resolved, call.arguments, call.inputCIDs, call.types, call.result)
+    defer { call = settled }
+    return settled.id != call.id
   }
 
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
@@ -231,7 +282,7 @@ extension Store {
       semanticVersion: call.semanticVersion, trial: 0, inputs: inputs,
       outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
       startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
-      argumentsKey: call.argumentsKey)
+      keyFields: call.keyFields)
     do {
       try backend.record(record, values: values)
     } catch {

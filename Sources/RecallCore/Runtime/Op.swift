@@ -21,6 +21,12 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   /// A digest of the id and version, so that stores find their record of the
   /// op's semantic version without hashing strings on every call.
   let identity: Digest
+  /// The op's standing in the store it was last used with, shared by the
+  /// copies of this op (a macro's op is resolved once per site).
+  let state = OpState()
+  /// The key's hash state for calls filed under the version itself: what a
+  /// store uses until it has looked up the version's semantic version.
+  let provisional: ResolvedOp
 
   /// Creates an op.
   ///
@@ -49,6 +55,9 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
     builder.add(id.name)
     builder.add(version.hex)
     identity = builder.finalize()
+    provisional = ResolvedOp(
+      semanticVersion: version, keyPrefix: CallID.keyPrefix(op: id, semanticVersion: version, trial: 0),
+      isSettled: false)
   }
 
   public static func == (lhs: Op, rhs: Op) -> Bool { lhs.identity == rhs.identity }
@@ -63,6 +72,18 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
       op: id, version: version, parameters: parameters, addedParameters: addedParameters,
       components: components)
   }
+}
+
+/// The op's standing in the store it was last used with: a hit checks it
+/// with one uncontended lock and two comparisons, instead of hashing.
+final class OpState: Sendable {
+  struct Entry {
+    var store: UInt64
+    var generation: UInt64
+    var resolved: ResolvedOp
+  }
+
+  let entry = Mutex<Entry?>(nil)
 }
 
 /// One argument of a memoized call: the parameter's name and its value.

@@ -124,8 +124,8 @@ final class InMemoryBackend: StoreBackend {
         $0.op == op && $0.semanticVersion == from && (version != base || $0.opVersion == version)
       }
       for call in calls {
-        guard let argumentsKey = call.argumentsKey else { continue }
-        let id = CallID(op: op, semanticVersion: to, trial: call.trial, argumentsKey: argumentsKey)
+        guard let fields = call.keyFields else { continue }
+        let id = CallID(op: op, semanticVersion: to, trial: call.trial, keyFields: fields)
         state.calls[call.id] = nil
         guard state.calls[id] == nil else { continue }
         var moved = call

@@ -42,6 +42,13 @@ public final class Store: Sendable {
   /// Each op version's semantic version in this store, looked up (and the
   /// version recorded) once per process.
   let resolutions = Mutex<[Digest: ResolvedOp]>([:])
+  /// This store's number in the process, never reused, so that ops can cache
+  /// their standing in it (``OpState``).
+  let serial = Store.serials.add(1, ordering: .relaxed).newValue
+  /// Bumped when the store's semantic versions change (an accepted version),
+  /// which voids the ops' cached standings.
+  let generation = Atomic<UInt64>(0)
+  private static let serials = Atomic<UInt64>(0)
 
   /// Creates a store in front of a backend.
   public convenience init(backend: any StoreBackend, configuration: Configuration = Configuration()) {

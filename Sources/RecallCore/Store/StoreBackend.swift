@@ -39,8 +39,9 @@ public protocol StoreBackend: Sendable {
   /// Records that a process runs an op version, and returns the semantic
   /// version its calls are filed under.
   ///
-  /// Called once per op version, store and process, before the version's
-  /// first call. Atomically:
+  /// Called once per op version, store and process, when a call of the
+  /// version first misses (hits are looked up under the version itself until
+  /// then, and cost no query). Atomically:
   /// - when the store knows the version, it returns its semantic version, and
   ///   sets its last-seen date to `date` unless it is already the op's latest
   ///   version (so that a hit writes nothing);
@@ -63,7 +64,7 @@ public protocol StoreBackend: Sendable {
 
   /// Makes `version` equivalent to `base`: every version in `version`'s class
   /// joins `base`'s class, and their calls are filed under `base`'s semantic
-  /// version (``CallID/init(op:semanticVersion:trial:argumentsKey:)``); a call
+  /// version (``CallID/init(op:semanticVersion:trial:keyFields:)``); a call
   /// that would collide with one already filed there is dropped, since the two
   /// are equivalent by the user's word. With `base == version`, the version
   /// leaves its class and takes back the calls it ran.
@@ -122,21 +123,21 @@ public struct CallRecord: Sendable, Hashable {
   public var host: String
   /// The process id that ran the body.
   public var pid: Int
-  /// The part of the call's key made of its arguments (and of the types in the
-  /// key): with the op, semantic version and trial it gives the id, so a store
-  /// can file the call under another semantic version
-  /// (``CallID/init(op:semanticVersion:trial:argumentsKey:)``). `nil` for
-  /// calls recorded before Recall kept it.
-  public var argumentsKey: Digest?
+  /// The fields of the call's key after the op's (the inputs' names and cids,
+  /// and the types in the key), as hashed: with the op, semantic version and
+  /// trial they give the id, so a store can file the call under another
+  /// semantic version (``CallID/init(op:semanticVersion:trial:keyFields:)``).
+  /// `nil` for calls recorded before Recall kept them.
+  public var keyFields: [UInt8]?
 
   /// Creates a call record.
   public init(
     id: CallID, op: OpID, opVersion: CodeFingerprint, semanticVersion: CodeFingerprint,
     trial: Int, inputs: [CallInput], outputCID: ContentID, outputHID: HistoryID,
     outputSize: Int, startedAt: Date, duration: Double, host: String, pid: Int,
-    argumentsKey: Digest? = nil
+    keyFields: [UInt8]? = nil
   ) {
-    self.argumentsKey = argumentsKey
+    self.keyFields = keyFields
     self.id = id
     self.op = op
     self.opVersion = opVersion

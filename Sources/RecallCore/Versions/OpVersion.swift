@@ -33,16 +33,17 @@ public struct OpVersion: Sendable, Hashable {
   /// unless it was accepted as equivalent to another (``Store/accept(_:version:as:)``)
   /// or added parameters made it inherit its predecessor's.
   public var semanticVersion: CodeFingerprint
-  /// When a process first ran this version against the store.
+  /// When a process first computed a call with this version in the store.
   public var firstSeen: Date
-  /// When a process last started running this version (recorded at most once
-  /// per process, and only when another version ran in between).
+  /// When a process last started computing with this version (recorded at
+  /// its first miss in a process, and only when another version computed in
+  /// between; hits record nothing).
   public var lastSeen: Date
   /// The op's parameter names in this version.
   public var parameters: [String]
   /// How many stored calls were made with this version.
   public var calls: Int
-  /// Whether this is the version that ran most recently: what
+  /// Whether this is the version that most recently started computing: what
   /// ``Store/staleness(of:)`` compares against.
   public var isCurrent: Bool
 

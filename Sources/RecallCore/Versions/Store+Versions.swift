@@ -5,12 +5,38 @@ import Foundation
 struct ResolvedOp: Sendable {
   let semanticVersion: CodeFingerprint
   let keyPrefix: DigestBuilder
+  /// Whether the store was asked. Until it is, calls are looked up under the
+  /// version itself (``Op/provisional``): a call found there was computed by
+  /// this version or one the user declared equivalent, so serving it is right,
+  /// and a hit costs no query. A miss settles the op before it executes.
+  let isSettled: Bool
 }
 
 extension Store {
+  /// The op version's standing in this store as far as this process knows:
+  /// settled once a call of it missed here, provisional before.
+  func standing(of op: Op) -> ResolvedOp {
+    let generation = generation.load(ordering: .acquiring)
+    return op.state.entry.withLock { entry in
+      entry.flatMap { $0.store == serial && $0.generation == generation ? $0.resolved : nil }
+    } ?? resolutions.withLock { $0[op.identity] } ?? op.provisional
+  }
+
   /// Returns the op version's standing in this store, recording the version
-  /// the first time this process uses it here.
+  /// the first time this process needs it here.
   func resolve(_ op: Op) -> ResolvedOp {
+    let generation = generation.load(ordering: .acquiring)
+    if let resolved = op.state.entry.withLock({ entry in
+      entry.flatMap { $0.store == serial && $0.generation == generation ? $0.resolved : nil }
+    }) {
+      return resolved
+    }
+    let resolved = resolveOnce(op, generation)
+    op.state.entry.withLock { $0 = .init(store: serial, generation: generation, resolved: resolved) }
+    return resolved
+  }
+
+  private func resolveOnce(_ op: Op, _ generation: UInt64) -> ResolvedOp {
     if let resolved = resolutions.withLock({ $0[op.identity] }) { return resolved }
     var semanticVersion = op.version
     do {
@@ -23,8 +49,12 @@ extension Store {
     }
     let resolved = ResolvedOp(
       semanticVersion: semanticVersion,
-      keyPrefix: CallID.keyPrefix(op: op.id, semanticVersion: semanticVersion, trial: 0))
-    resolutions.withLock { $0[op.identity] = resolved }
+      keyPrefix: CallID.keyPrefix(op: op.id, semanticVersion: semanticVersion, trial: 0),
+      isSettled: true)
+    resolutions.withLock {
+      // Not when a version was accepted meanwhile: the lookup may predate it.
+      if self.generation.load(ordering: .acquiring) == generation { $0[op.identity] = resolved }
+    }
     return resolved
   }
 
@@ -116,6 +146,7 @@ extension Store {
   public func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {
     try backend.accept(op, version: version, as: base)
     resolutions.withLock { $0.removeAll() }
+    generation.add(1, ordering: .releasing)
   }
 
   private func components(_ op: OpID, _ version: CodeFingerprint) throws -> [CodeComponent] {
