@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "RecallCore", targets: ["RecallCore"]),
     .library(name: "RecallSQLite", targets: ["RecallSQLite"]),
     .plugin(name: "RecallPlugin", targets: ["RecallPlugin"]),
+    .executable(name: "recall", targets: ["RecallCommand"]),
     .executable(name: "recall-demo", targets: ["recall-demo"]),
   ],
   dependencies: [
@@ -17,6 +18,7 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
     // Core
@@ -61,6 +63,15 @@ let package = Package(
     .target(
       name: "RecallSQLite",
       dependencies: ["RecallCore", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
+
+    // Tools
+    .executableTarget(
+      name: "RecallCommand",
+      dependencies: [
+        "RecallCore", "RecallSQLite",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
     ),
 
     // Examples
@@ -108,7 +119,9 @@ let package = Package(
     ),
     .testTarget(
       name: "RecallTests",
-      dependencies: ["Recall", "RecallTestSupport", "recall-test-child", "RecallFingerprintTool"]
+      dependencies: [
+        "Recall", "RecallTestSupport", "recall-test-child", "RecallFingerprintTool", "RecallCommand",
+      ]
     ),
   ]
 )

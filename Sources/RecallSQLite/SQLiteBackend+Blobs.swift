@@ -20,6 +20,12 @@ struct BlobDirectory: Sendable {
   var temporary: String { root + "/tmp" }
   var quarantined: String { root + "/quarantine" }
 
+  /// The blob directory of a store opened for reading only: nothing is created
+  /// or cleaned up.
+  init(existing root: String) {
+    self.root = root
+  }
+
   init(root: String) throws {
     self.root = root
     for directory in [root, blobs, temporary, quarantined] {

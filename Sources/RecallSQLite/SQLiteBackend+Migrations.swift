@@ -79,8 +79,9 @@ extension SQLiteBackend {
     return migrator
   }
 
-  /// Brings the schema up to date, refusing a store from a newer Recall.
-  func migrate() throws {
+  /// Brings the schema up to date, refusing a store from a newer Recall. A
+  /// read-only store is checked, not migrated.
+  func migrate(readOnly: Bool) throws {
     let migrator = SQLiteBackend.migrator
     let (unknown, isCurrent) = try pool.read { db in
       let applied = try migrator.appliedIdentifiers(db)
@@ -89,6 +90,13 @@ extension SQLiteBackend {
     guard unknown.isEmpty else {
       throw RecallError.storeFromNewerVersion(path: path, unknownMigrations: unknown.sorted())
     }
-    if !isCurrent { try migrator.migrate(pool) }
+    guard !isCurrent else { return }
+    guard !readOnly else {
+      throw RecallError.storeUnavailable(
+        path: path,
+        detail: "it was written by an older version of Recall; open it once for writing (run any "
+          + "program that uses it) to upgrade its schema, then try again")
+    }
+    try migrator.migrate(pool)
   }
 }

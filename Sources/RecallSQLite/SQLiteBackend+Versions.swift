@@ -121,35 +121,7 @@ extension SQLiteBackend {
   }
 
   public func call(_ id: CallID) throws -> CallRecord? {
-    try SQLiteBackend.mapErrors(path: path) {
-      try pool.read { db in
-        guard
-          let row = try Row.fetchOne(
-            db,
-            sql: """
-              SELECT op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
-                started_at, duration, host, pid, key_fields
-              FROM call WHERE id = ?
-              """,
-            arguments: [id.digest.data])
-        else { return nil }
-        let inputs = try Row.fetchAll(
-          db, sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ? ORDER BY name",
-          arguments: [id.digest.data]
-        ).map { input in
-          CallInput(
-            name: input[0], cid: ContentID(try Self.digest(input[1])), hid: HistoryID(try Self.digest(input[2])))
-        }
-        let keyFields: Data? = row[11]
-        return CallRecord(
-          id: id, op: OpID(row[0] as String), opVersion: CodeFingerprint(hex: row[1]),
-          semanticVersion: CodeFingerprint(hex: row[2]), trial: row[3],
-          inputs: inputs, outputCID: ContentID(try Self.digest(row[4])),
-          outputHID: HistoryID(try Self.digest(row[5])), outputSize: row[6],
-          startedAt: Date(timeIntervalSince1970: row[7]), duration: row[8], host: row[9], pid: row[10],
-          keyFields: keyFields.map { [UInt8]($0) })
-      }
-    }
+    try calls(CallQuery(idPrefix: id.hex, limit: 1)).first
   }
 
   public func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {

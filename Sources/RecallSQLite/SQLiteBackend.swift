@@ -27,6 +27,11 @@ public final class SQLiteBackend: StoreBackend {
     /// with ``RecallError/storeLocked``. Default: 10 seconds.
     public var busyTimeout: Duration = .seconds(10)
 
+    /// Whether to open an existing store for reading only, as tools that only
+    /// look do: nothing is created, migrated or written, and writes fail.
+    /// Default: `false`.
+    public var readOnly = false
+
     /// Options that apply to every backend (memory layer, warnings).
     public var store = Store.Configuration()
 
@@ -53,16 +58,26 @@ public final class SQLiteBackend: StoreBackend {
   public init(path: String, configuration: Configuration = Configuration()) throws {
     self.path = path
     self.configuration = configuration
-    blobs = try BlobDirectory(root: path)
+    let databasePath = path + "/recall.sqlite"
+    if configuration.readOnly {
+      guard access(databasePath, R_OK) == 0 else {
+        throw RecallError.notFound(
+          "database (recall.sqlite)", path: path,
+          hint: "Check the path, or set RECALL_STORE to the directory a Recall program wrote.")
+      }
+      blobs = BlobDirectory(existing: path)
+    } else {
+      blobs = try BlobDirectory(root: path)
+    }
     var grdb = GRDB.Configuration()
+    grdb.readonly = configuration.readOnly
     let timeout = configuration.busyTimeout.components
     grdb.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) * 1e-18)
     grdb.label = "Recall"
-    let databasePath = path + "/recall.sqlite"
     pool = try SQLiteBackend.mapErrors(path: path) {
       try DatabasePool(path: databasePath, configuration: grdb)
     }
-    try SQLiteBackend.mapErrors(path: path) { try migrate() }
+    try SQLiteBackend.mapErrors(path: path) { try migrate(readOnly: configuration.readOnly) }
     // Run the lookup path once now (statement preparation, the first decoding of
     // each column type), so that the user's first hit does not pay for it.
     let someCall = try SQLiteBackend.mapErrors(path: path) {

@@ -47,6 +47,39 @@ final class InMemoryBackend: StoreBackend {
     }
   }
 
+  // MARK: Queries
+
+  func ops() throws -> [OpSummary] {
+    state.withLock { state in
+      var summaries: [OpID: OpSummary] = [:]
+      for key in state.versions.keys {
+        summaries[key.op, default: OpSummary(op: key.op, calls: 0, versions: 0, outputBytes: 0, lastCall: nil)]
+          .versions += 1
+      }
+      for call in state.calls.values {
+        var summary =
+          summaries[call.op] ?? OpSummary(op: call.op, calls: 0, versions: 0, outputBytes: 0, lastCall: nil)
+        summary.calls += 1
+        summary.outputBytes += call.outputSize
+        summary.lastCall = max(summary.lastCall ?? call.startedAt, call.startedAt)
+        summaries[call.op] = summary
+      }
+      return summaries.values.sorted { $0.op < $1.op }
+    }
+  }
+
+  func calls(_ query: CallQuery) throws -> [CallRecord] {
+    state.withLock { state in
+      let found = state.calls.values.filter(query.matches)
+        .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+      return query.limit.map { Array(found.prefix($0)) } ?? found
+    }
+  }
+
+  func value(_ cid: ContentID) throws -> [UInt8]? {
+    state.withLock { $0.values[cid] }
+  }
+
   // MARK: Code versions
 
   func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint {

@@ -34,6 +34,19 @@ public protocol StoreBackend: Sendable {
   /// Counts what the store holds.
   func summary() throws -> StoreSummary
 
+  // MARK: Queries
+
+  /// Lists every op the store has calls or versions of, by name.
+  func ops() throws -> [OpSummary]
+
+  /// Returns the stored calls that match a query, most recent first. Backends
+  /// answer from indexed tables, without decoding values.
+  func calls(_ query: CallQuery) throws -> [CallRecord]
+
+  /// Returns the stored bytes of a value, or `nil` when the store does not
+  /// have it.
+  func value(_ cid: ContentID) throws -> [UInt8]?
+
   // MARK: Code versions
 
   /// Records that a process runs an op version, and returns the semantic
@@ -185,5 +198,81 @@ public struct StoreSummary: Sendable, Hashable {
     self.calls = calls
     self.values = values
     self.bytes = bytes
+  }
+}
+
+/// What a store holds of one op.
+public struct OpSummary: Sendable, Hashable {
+  /// The op.
+  public var op: OpID
+  /// Stored calls.
+  public var calls: Int
+  /// Versions seen.
+  public var versions: Int
+  /// Bytes of the calls' outputs, as encoded (a value shared by several calls
+  /// counts for each).
+  public var outputBytes: Int
+  /// When the most recent stored call started.
+  public var lastCall: Date?
+
+  /// Creates a summary.
+  public init(op: OpID, calls: Int, versions: Int, outputBytes: Int, lastCall: Date?) {
+    self.op = op
+    self.calls = calls
+    self.versions = versions
+    self.outputBytes = outputBytes
+    self.lastCall = lastCall
+  }
+}
+
+/// Which stored calls to list (``StoreBackend/calls(_:)``): every condition
+/// given must hold.
+public struct CallQuery: Sendable, Hashable {
+  /// Calls of this op.
+  public var op: OpID?
+  /// Calls made with this op version.
+  public var opVersion: CodeFingerprint?
+  /// Calls filed under this semantic version.
+  public var semanticVersion: CodeFingerprint?
+  /// Calls filed under any semantic version but this one (stale calls, given
+  /// the current version's).
+  public var semanticVersionOtherThan: CodeFingerprint?
+  /// Calls with these inputs, by parameter name.
+  public var inputs: [String: ContentID]
+  /// Calls whose id starts with this hexadecimal prefix.
+  public var idPrefix: String?
+  /// Calls that produced this value.
+  public var outputCID: ContentID?
+  /// At most this many calls.
+  public var limit: Int?
+
+  /// Creates a query.
+  public init(
+    op: OpID? = nil, opVersion: CodeFingerprint? = nil, semanticVersion: CodeFingerprint? = nil,
+    semanticVersionOtherThan: CodeFingerprint? = nil, inputs: [String: ContentID] = [:],
+    idPrefix: String? = nil, outputCID: ContentID? = nil, limit: Int? = nil
+  ) {
+    self.op = op
+    self.opVersion = opVersion
+    self.semanticVersion = semanticVersion
+    self.semanticVersionOtherThan = semanticVersionOtherThan
+    self.inputs = inputs
+    self.idPrefix = idPrefix
+    self.outputCID = outputCID
+    self.limit = limit
+  }
+
+  /// Whether a call matches (for backends that filter in memory).
+  public func matches(_ call: CallRecord) -> Bool {
+    if let op, call.op != op { return false }
+    if let opVersion, call.opVersion != opVersion { return false }
+    if let semanticVersion, call.semanticVersion != semanticVersion { return false }
+    if let semanticVersionOtherThan, call.semanticVersion == semanticVersionOtherThan { return false }
+    if let idPrefix, !call.id.hex.hasPrefix(idPrefix.lowercased()) { return false }
+    if let outputCID, call.outputCID != outputCID { return false }
+    for (name, cid) in inputs where !call.inputs.contains(where: { $0.name == name && $0.cid == cid }) {
+      return false
+    }
+    return true
   }
 }

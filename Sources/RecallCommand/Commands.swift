@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import RecallCore
+
+extension RecallCommand {
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "ls", abstract: "List the store's ops with their calls, versions and bytes.")
+
+    @OptionGroup var options: StoreOptions
+
+    func run() throws {
+      let store = try options.open()
+      var table = Table(columns: ["op", "calls", "versions", "bytes", "last_call"])
+      for op in try reporting({ try store.ops() }) {
+        table.rows.append([
+          .init(op.op.name), .init("\(op.calls)", json: op.calls), .init("\(op.versions)", json: op.versions),
+          .init(bytes(op.outputBytes), json: op.outputBytes),
+          .init(op.lastCall.map(iso) ?? "-", json: op.lastCall.map(iso) ?? NSNull()),
+        ])
+      }
+      options.print(table)
+    }
+  }
+
+  struct Calls: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List an op's stored calls, most recent first.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "The op: its full name, its name without the module, or its base name.")
+    var op: String
+    @Option(help: "Only calls made with this op version (a prefix is enough).")
+    var version: String?
+    @Flag(help: "Only calls the current version reuses.")
+    var current = false
+    @Option(help: "At most this many calls.")
+    var limit = 50
+
+    func run() throws {
+      let store = try options.open()
+      try reporting {
+        let op = try findOp(self.op, in: store)
+        let version = try self.version.map { try store.version(of: op, matching: $0) }
+        let calls = try store.calls(of: op, version: version, currentOnly: current, limit: limit)
+        var table = Table(columns: ["id", "op_version", "started", "duration", "inputs", "output"])
+        for call in calls {
+          let output = (try? store.backend.value(call.outputCID)).flatMap { $0 }
+            .flatMap { try? ValueCodec.renderJSON($0, maximumElements: 5) } ?? "?"
+          table.rows.append([
+            .init(call.id.description, json: call.id.hex),
+            .init(call.opVersion.description, json: call.opVersion.hex),
+            .init(iso(call.startedAt)), .init(seconds(call.duration), json: call.duration),
+            .init(
+              call.inputs.map { "\($0.name)=\(render(store, $0.cid))" }.joined(separator: " "),
+              json: Dictionary(uniqueKeysWithValues: call.inputs.map { ($0.name, $0.cid.hex) })),
+            .init(output.count > 60 ? String(output.prefix(59)) + "…" : output, json: jsonValue(output)),
+          ])
+        }
+        options.print(table)
+      }
+    }
+  }
+
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show a call (by id or id prefix) with its inputs and output.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "The call's id, or its first characters.")
+    var id: String
+
+    func run() throws {
+      let store = try options.open()
+      let matches = try reporting { try store.backend.calls(CallQuery(idPrefix: id, limit: 2)) }
+      guard let call = matches.first else {
+        throw ValidationError("The store at '\(options.path)' has no call whose id starts with '\(id)'.")
+      }
+      guard matches.count == 1 else {
+        throw ValidationError("'\(id)' matches several calls; give more characters.")
+      }
+      var table = Table(columns: ["field", "value"])
+      func row(_ field: String, _ text: String, json: Any? = nil) {
+        table.rows.append([.init(field), .init(text, json: json)])
+      }
+      row("id", call.id.hex)
+      row("op", call.op.name)
+      row("version", call.opVersion.hex)
+      row("semantic_version", call.semanticVersion.hex)
+      row("started", iso(call.startedAt))
+      row("duration", seconds(call.duration), json: call.duration)
+      row("host", "\(call.host) (pid \(call.pid))")
+      for input in call.inputs {
+        let value = (try? store.backend.value(input.cid)).flatMap { $0 }
+          .flatMap { try? ValueCodec.renderJSON($0) } ?? "(not stored)"
+        row("input \(input.name)", "\(value)  [cid \(input.cid)]", json: jsonValue(value))
+      }
+      let output = (try? store.backend.value(call.outputCID)).flatMap { $0 }
+        .flatMap { try? ValueCodec.renderJSON($0) } ?? "(not stored)"
+      row("output", "\(output)  [cid \(call.outputCID), \(bytes(call.outputSize))]", json: jsonValue(output))
+      options.print(table)
+    }
+  }
+
+  struct Versions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List an op's versions: when each was first and last seen, and its calls.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "The op.")
+    var op: String
+
+    func run() throws {
+      let store = try options.open()
+      try reporting {
+        let op = try findOp(self.op, in: store)
+        var table = Table(
+          columns: ["op_version", "semantic_version", "first_seen", "last_seen", "calls", "current"])
+        for version in try store.versions(of: op) {
+          table.rows.append([
+            .init(version.version.description, json: version.version.hex),
+            .init(
+              version.semanticVersion == version.version ? "=" : version.semanticVersion.description,
+              json: version.semanticVersion.hex),
+            .init(iso(version.firstSeen)), .init(iso(version.lastSeen)),
+            .init("\(version.calls)", json: version.calls),
+            .init(version.isCurrent ? "current" : "", json: version.isCurrent),
+          ])
+        }
+        options.print(table)
+      }
+    }
+  }
+
+  struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show what changed between two versions of an op, component by component.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "The op.")
+    var op: String
+    @ArgumentParser.Argument(help: "The older version (a prefix is enough).")
+    var from: String
+    @ArgumentParser.Argument(help: "The newer version (a prefix is enough; default: the current one).")
+    var to: String?
+
+    func run() throws {
+      let store = try options.open()
+      try reporting {
+        let op = try findOp(self.op, in: store)
+        let from = try store.version(of: op, matching: self.from)
+        let to =
+          try self.to.map { try store.version(of: op, matching: $0) }
+          ?? store.versions(of: op).first(where: \.isCurrent)!.version
+        let diff = try store.diff(op, from: from, to: to)
+        if options.json {
+          var table = Table(columns: ["component", "change", "diff"])
+          for change in diff.changes {
+            let kind: String
+            switch change {
+            case .added: kind = "added"
+            case .removed: kind = "removed"
+            case .changed: kind = "changed"
+            }
+            table.rows.append([.init(change.identity), .init(kind), .init(change.unifiedDiff)])
+          }
+          options.print(table)
+        } else {
+          print(diff)
+        }
+      }
+    }
+  }
+
+  struct Stale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List calls the current version of their op would not reuse, and why.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "Only this op's calls.")
+    var op: String?
+
+    func run() throws {
+      let store = try options.open()
+      try reporting {
+        let op = try self.op.map { try findOp($0, in: store) }
+        var table = Table(columns: ["id", "op", "op_version", "current_version", "why"])
+        var reasons: [String: VersionDiff?] = [:]
+        for call in try store.staleCalls(of: op) {
+          let key = call.op.name + " " + call.opVersion.hex
+          if reasons[key] == nil { reasons[key] = .some(try store.staleness(of: call.id)) }
+          let diff = reasons[key]!
+          let why =
+            diff.map { $0.isComplete ? $0.changes.map(\.summary).joined(separator: "; ") : "code not recorded" }
+            ?? ""
+          table.rows.append([
+            .init(call.id.description, json: call.id.hex), .init(call.op.name),
+            .init(call.opVersion.description, json: call.opVersion.hex),
+            .init(diff?.to.description ?? "", json: diff?.to.hex ?? NSNull()),
+            .init(why.isEmpty ? "no component differs" : why, json: diff?.changes.map(\.summary) ?? []),
+          ])
+        }
+        options.print(table)
+      }
+    }
+  }
+
+  struct Accept: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Accept a code change as not changing results: serve the old results to the new version.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "The op.")
+    var op: String
+    @ArgumentParser.Argument(help: "The version to accept (a prefix is enough).")
+    var version: String
+    @Option(name: .customLong("as"), help: "The version whose results it shares (a prefix is enough).")
+    var base: String
+
+    func run() throws {
+      let store = try options.open(writing: true)
+      try reporting {
+        let op = try findOp(self.op, in: store)
+        let version = try store.version(of: op, matching: self.version)
+        let base = try store.version(of: op, matching: self.base)
+        try store.accept(op, version: version, as: base)
+        print("\(op): \(version) now shares the results of \(base).")
+      }
+    }
+  }
+}
+
+/// A short rendering of a stored value for a table cell.
+func render(_ store: Store, _ cid: ContentID) -> String {
+  guard let bytes = try? store.backend.value(cid), let text = try? ValueCodec.renderJSON(bytes, maximumElements: 3)
+  else { return cid.description }
+  return text.count > 24 ? String(text.prefix(23)) + "…" : text
+}

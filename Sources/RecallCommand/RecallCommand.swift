@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import RecallCore
+import RecallSQLite
+
+/// `recall`: look into and manage a Recall store from the command line.
+@main
+struct RecallCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "recall",
+    abstract: "Look into and manage a Recall store.",
+    discussion: """
+      The store is the directory given with --store, else $RECALL_STORE, else ./.recall. \
+      Commands that only read open it read-only. Tables are for people; --json prints \
+      JSON Lines, one object per row, each with a "version" field.
+      """,
+    subcommands: [
+      List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self,
+    ])
+}
+
+/// Where the store is, and how to print.
+struct StoreOptions: ParsableArguments {
+  @Option(name: .long, help: "The store's directory (default: $RECALL_STORE, else ./.recall).")
+  var store: String?
+
+  @Flag(name: .long, help: "Print JSON Lines instead of a table.")
+  var json = false
+
+  var path: String {
+    store ?? ProcessInfo.processInfo.environment["RECALL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+      ?? ".recall"
+  }
+
+  /// Opens the store; read-only unless the command writes.
+  func open(writing: Bool = false) throws -> Store {
+    var configuration = SQLiteBackend.Configuration()
+    configuration.readOnly = !writing
+    configuration.store.printsWarnings = false
+    do {
+      return try Store.sqlite(at: path, configuration: configuration)
+    } catch let error as RecallError {
+      throw ValidationError(error.message)
+    }
+  }
+
+  /// Prints rows as a table or as JSON Lines.
+  func print(_ table: Table) {
+    Swift.print(json ? table.jsonLines() : table.text(), terminator: "")
+  }
+}
+
+/// Finds an op by its full name, or by its name without the module, or by its
+/// base name, when that is unique.
+func findOp(_ name: String, in store: Store) throws -> OpID {
+  let ops = try store.ops().map(\.op)
+  if ops.contains(OpID(name)) { return OpID(name) }
+  func local(_ op: OpID) -> Substring {
+    let full = op.name
+    guard let dot = full.firstIndex(of: "."), !full[..<dot].contains("(") else { return Substring(full) }
+    return full[full.index(after: dot)...]
+  }
+  var matches = ops.filter { local($0) == name }
+  if matches.isEmpty { matches = ops.filter { local($0).prefix { $0 != "(" } == name } }
+  guard !matches.isEmpty else {
+    throw ValidationError(
+      "The store has no op named '\(name)'. Its ops: "
+        + (ops.isEmpty ? "none yet." : ops.map(\.name).joined(separator: ", ")))
+  }
+  guard matches.count == 1 else {
+    throw ValidationError(
+      "'\(name)' names several ops: \(matches.map(\.name).joined(separator: ", ")); give the full name.")
+  }
+  return matches[0]
+}
+
+/// Runs a store operation, turning Recall's errors into messages for people.
+func reporting<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as RecallError {
+    throw ValidationError(error.message)
+  }
+}
+
+/// A date as people and programs read it: ISO 8601, UTC.
+func iso(_ date: Date) -> String {
+  date.formatted(.iso8601)
+}
+
+func seconds(_ value: Double) -> String {
+  value < 1e-3 ? String(format: "%.0f µs", value * 1e6)
+    : value < 1 ? String(format: "%.1f ms", value * 1e3) : String(format: "%.2f s", value)
+}
+
+func bytes(_ count: Int) -> String {
+  count < 1 << 10 ? "\(count) B"
+    : count < 1 << 20 ? String(format: "%.1f KiB", Double(count) / 1024)
+    : String(format: "%.1f MiB", Double(count) / 1_048_576)
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+extension ValueCodec {
+  /// Renders stored bytes as JSON, without knowing the value's Swift type: for
+  /// tools that show what a store holds.
+  ///
+  /// Keyed containers become objects, unkeyed containers and raw arrays become
+  /// arrays, numbers stay numbers (non-finite floats become strings such as
+  /// `"nan"`), `Data` becomes an array of bytes. Arrays longer than
+  /// `maximumElements` are cut, ending with a string such as `"… 9990 more"`.
+  ///
+  /// - Throws: When the bytes are malformed or in a newer format.
+  public static func renderJSON(_ bytes: [UInt8], maximumElements: Int = 20) throws -> String {
+    try bytes.withUnsafeBytes { raw in
+      var reader = ByteReader(raw)
+      let version = try reader.byte()
+      guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
+      var out = ""
+      try render(&reader, into: &out, limit: maximumElements, depth: 0)
+      guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes") }
+      return out
+    }
+  }
+
+  private static func render(_ reader: inout ByteReader, into out: inout String, limit: Int, depth: Int) throws {
+    guard depth < Format.maximumDepth else { throw FormatError.malformed("nested too deeply") }
+    switch try reader.tag() {
+    case .null: out += "null"
+    case .false: out += "false"
+    case .true: out += "true"
+    case .int: out += String(Int64(bitPattern: try reader.fixed64()))
+    case .uint: out += String(try reader.fixed64())
+    case .float: out += number(Double(Float(bitPattern: try reader.fixed32())))
+    case .double: out += number(Double(bitPattern: try reader.fixed64()))
+    case .string: out += quoted(try reader.string())
+    case .raw:
+      guard let kind = RawKind(rawValue: try reader.byte()) else { throw FormatError.malformed("raw kind") }
+      let bytes = try reader.slice(try reader.varint())
+      let count = bytes.count / kind.stride
+      var elements: [String] = []
+      for index in 0..<min(count, limit) {
+        elements.append(element(of: kind, in: bytes, at: index * kind.stride))
+      }
+      if count > limit { elements.append(quoted("… \(count - limit) more")) }
+      out += "[" + elements.joined(separator: ",") + "]"
+    case .rawDigest:
+      _ = try reader.byte()
+      let count = try reader.varint()
+      let digest = try reader.slice(32)
+      out += quoted("\(count) bytes, sha256 \(Digest(bytes: digest)?.hex ?? "")")
+    case .unkeyed:
+      let count = try reader.varint()
+      out += "["
+      for index in 0..<count {
+        if index == limit {
+          out += "," + quoted("… \(count - limit) more")
+          for _ in index..<count { try reader.skipNode(depth: depth + 1) }
+          break
+        }
+        if index > 0 { out += "," }
+        try render(&reader, into: &out, limit: limit, depth: depth + 1)
+      }
+      out += "]"
+    case .keyed:
+      let count = try reader.varint()
+      out += "{"
+      for index in 0..<count {
+        if index > 0 { out += "," }
+        out += quoted(try reader.string()) + ":"
+        try render(&reader, into: &out, limit: limit, depth: depth + 1)
+      }
+      out += "}"
+    }
+  }
+
+  private static func element(of kind: RawKind, in bytes: UnsafeRawBufferPointer, at offset: Int) -> String {
+    switch kind {
+    case .uint8: String(bytes.loadUnaligned(fromByteOffset: offset, as: UInt8.self))
+    case .int8: String(bytes.loadUnaligned(fromByteOffset: offset, as: Int8.self))
+    case .uint16: String(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+    case .int16: String(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
+    case .uint32: String(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+    case .int32: String(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+    case .uint64: String(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+    case .int64: String(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+    case .float32:
+      number(Double(Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))))
+    case .float64:
+      number(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
+    case .bool: bytes[offset] == 0 ? "false" : "true"
+    }
+  }
+
+  private static func number(_ value: Double) -> String {
+    guard value.isFinite else { return quoted(value.isNaN ? "nan" : value < 0 ? "-inf" : "inf") }
+    if value == value.rounded(), abs(value) < 1e15 { return String(format: "%.1f", value) }
+    return "\(value)"
+  }
+
+  /// A JSON string literal.
+  static func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+}

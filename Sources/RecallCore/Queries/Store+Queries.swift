@@ -1,0 +1,107 @@
+import Foundation
+
+/// A stored call with its result decoded: one row of a typed listing
+/// (``Store/results(of:as:version:currentOnly:inputs:limit:)``).
+public struct StoredCall<Result: Decodable & Sendable>: Sendable {
+  /// The call's record: op, versions, inputs, timing, host.
+  public let record: CallRecord
+  /// The call's result.
+  public let result: Result
+  let store: Store
+
+  /// The call's id.
+  public var id: CallID { record.id }
+  /// The op version the call ran with.
+  public var version: CodeFingerprint { record.opVersion }
+  /// When the call started.
+  public var startedAt: Date { record.startedAt }
+  /// How long the call took, in seconds.
+  public var duration: Double { record.duration }
+
+  /// Decodes one of the call's inputs.
+  ///
+  /// - Throws: ``RecallError/notFound`` when the call has no such input or the
+  ///   store no longer has its value; a decoding error when it is not a `T`.
+  public func input<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+    guard let input = record.inputs.first(where: { $0.name == name }) else {
+      throw RecallError.notFound(
+        "input '\(name)' of call \(record.id)", path: store.backend.location,
+        hint: "Its inputs are: \(record.inputs.map(\.name).joined(separator: ", ")).")
+    }
+    guard let value = try store.value(input.cid, as: T.self) else {
+      throw RecallError.notFound(
+        "value \(input.cid) (input '\(name)' of call \(record.id))", path: store.backend.location,
+        hint: "It may have been collected.")
+    }
+    return value
+  }
+}
+
+extension Store {
+  /// Lists the ops this store has calls or versions of.
+  public func ops() throws -> [OpSummary] {
+    try backend.ops()
+  }
+
+  /// Lists the stored calls of an op, most recent first.
+  ///
+  /// - Parameters:
+  ///   - op: The op.
+  ///   - version: Only calls made with this op version.
+  ///   - currentOnly: Only calls the current version would reuse (filed
+  ///     under its semantic version).
+  ///   - inputs: Only calls with these argument values, by parameter name.
+  ///   - limit: At most this many calls.
+  public func calls(
+    of op: OpID, version: CodeFingerprint? = nil, currentOnly: Bool = false,
+    inputs: [String: any Encodable & Sendable] = [:], limit: Int? = nil
+  ) throws -> [CallRecord] {
+    var query = CallQuery(op: op, opVersion: version, limit: limit)
+    if currentOnly {
+      guard let current = try versions(of: op).first(where: \.isCurrent) else { return [] }
+      query.semanticVersion = current.semanticVersion
+    }
+    for (name, value) in inputs { query.inputs[name] = try ValueCodec.contentID(of: value) }
+    return try backend.calls(query)
+  }
+
+  /// Lists the stored calls of an op with their results as Swift values, most
+  /// recent first: what a sweep computed so far.
+  ///
+  /// ```swift
+  /// for run in try store.results(of: "Experiments.train(_:epochs:)", as: Model.self) {
+  ///   print(try run.input("epochs", as: Int.self), run.result.accuracy, run.duration)
+  /// }
+  /// ```
+  ///
+  /// Calls whose result no longer decodes as `R` are left out.
+  public func results<R: Decodable & Sendable>(
+    of op: OpID, as type: R.Type, version: CodeFingerprint? = nil, currentOnly: Bool = false,
+    inputs: [String: any Encodable & Sendable] = [:], limit: Int? = nil
+  ) throws -> [StoredCall<R>] {
+    try calls(of: op, version: version, currentOnly: currentOnly, inputs: inputs, limit: limit)
+      .compactMap { record in
+        guard let result = try? value(record.outputCID, as: R.self) else { return nil }
+        return StoredCall(record: record, result: result, store: self)
+      }
+  }
+
+  /// Lists stored calls that the current version of their op would not reuse,
+  /// most recent first; ``staleness(of:)`` says why for each.
+  ///
+  /// - Parameter op: Only this op's calls; every op's when `nil`.
+  public func staleCalls(of op: OpID? = nil) throws -> [CallRecord] {
+    let ops = try op.map { [$0] } ?? backend.ops().map(\.op)
+    return try ops.flatMap { op -> [CallRecord] in
+      guard let current = try versions(of: op).first(where: \.isCurrent) else { return [] }
+      return try backend.calls(CallQuery(op: op, semanticVersionOtherThan: current.semanticVersion))
+    }
+    .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+  }
+
+  /// Decodes a stored value, or returns `nil` when the store does not have it.
+  public func value<T: Decodable>(_ cid: ContentID, as type: T.Type = T.self) throws -> T? {
+    guard let bytes = try backend.value(cid) else { return nil }
+    return try ValueCodec.decode(T.self, from: bytes)
+  }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import RecallCore
+
+extension SQLiteBackend {
+  public func ops() throws -> [OpSummary] {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        var summaries: [String: OpSummary] = [:]
+        for row in try Row.fetchAll(
+          db, sql: "SELECT op, count(*), coalesce(sum(output_size), 0), max(started_at) FROM call GROUP BY op")
+        {
+          let name: String = row[0]
+          let last: Double? = row[3]
+          summaries[name] = OpSummary(
+            op: OpID(name), calls: row[1], versions: 0, outputBytes: row[2],
+            lastCall: last.map { Date(timeIntervalSince1970: $0) })
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT op, count(*) FROM op_version GROUP BY op") {
+          let name: String = row[0]
+          summaries[name, default: OpSummary(op: OpID(name), calls: 0, versions: 0, outputBytes: 0, lastCall: nil)]
+            .versions = row[1]
+        }
+        return summaries.values.sorted { $0.op < $1.op }
+      }
+    }
+  }
+
+  public func calls(_ query: CallQuery) throws -> [CallRecord] {
+    var conditions: [String] = []
+    var arguments = StatementArguments()
+    if let op = query.op {
+      conditions.append("call.op = ?")
+      arguments += [op.name]
+    }
+    if let version = query.opVersion {
+      conditions.append("call.op_version = ?")
+      arguments += [version.hex]
+    }
+    if let version = query.semanticVersion {
+      conditions.append("call.semantic_version = ?")
+      arguments += [version.hex]
+    }
+    if let version = query.semanticVersionOtherThan {
+      conditions.append("call.semantic_version != ?")
+      arguments += [version.hex]
+    }
+    if let cid = query.outputCID {
+      conditions.append("call.output_cid = ?")
+      arguments += [cid.digest.data]
+    }
+    if let prefix = query.idPrefix {
+      // A range over the primary key: the prefix padded with the lowest and
+      // the highest digits.
+      let hex = prefix.lowercased()
+      guard hex.count <= 64, hex.allSatisfy(\.isHexDigit),
+        let lower = Digest(hex: hex.padding(toLength: 64, withPad: "0", startingAt: 0)),
+        let upper = Digest(hex: hex.padding(toLength: 64, withPad: "f", startingAt: 0))
+      else { return [] }
+      conditions.append("call.id BETWEEN ? AND ?")
+      arguments += [lower.data, upper.data]
+    }
+    for (name, cid) in query.inputs.sorted(by: { $0.key < $1.key }) {
+      conditions.append("call.id IN (SELECT call_id FROM call_input WHERE cid = ? AND name = ?)")
+      arguments += [cid.digest.data, name]
+    }
+    let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    let limit = query.limit.map { " LIMIT \(max(0, $0))" } ?? ""
+    return try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        let rows = try Row.fetchAll(
+          db,
+          sql: """
+            SELECT id, op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
+              started_at, duration, host, pid, key_fields
+            FROM call \(filter)
+            ORDER BY started_at DESC, id DESC\(limit)
+            """,
+          arguments: arguments)
+        var inputs: [Data: [CallInput]] = [:]
+        if !rows.isEmpty {
+          // The inputs of the same calls, in one query.
+          let inputRows = try Row.fetchAll(
+            db,
+            sql: """
+              SELECT call_input.call_id, call_input.name, call_input.cid, call_input.hid
+              FROM call_input JOIN (
+                SELECT id FROM call \(filter) ORDER BY started_at DESC, id DESC\(limit)
+              ) AS selected ON selected.id = call_input.call_id
+              ORDER BY call_input.name
+              """,
+            arguments: arguments)
+          for row in inputRows {
+            inputs[row[0], default: []].append(
+              CallInput(
+                name: row[1], cid: ContentID(try Self.digest(row[2])), hid: HistoryID(try Self.digest(row[3]))))
+          }
+        }
+        return try rows.map { row in
+          let id: Data = row[0]
+          let keyFields: Data? = row[12]
+          return CallRecord(
+            id: CallID(try Self.digest(id)), op: OpID(row[1] as String),
+            opVersion: CodeFingerprint(hex: row[2]), semanticVersion: CodeFingerprint(hex: row[3]),
+            trial: row[4], inputs: inputs[id] ?? [], outputCID: ContentID(try Self.digest(row[5])),
+            outputHID: HistoryID(try Self.digest(row[6])), outputSize: row[7],
+            startedAt: Date(timeIntervalSince1970: row[8]), duration: row[9], host: row[10], pid: row[11],
+            keyFields: keyFields.map { [UInt8]($0) })
+        }
+      }
+    }
+  }
+
+  public func value(_ cid: ContentID) throws -> [UInt8]? {
+    let row = try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        try Row.fetchOne(db, sql: "SELECT bytes FROM value WHERE cid = ?", arguments: [cid.digest.data])
+      }
+    }
+    guard let row else { return nil }
+    if let inline = row[0] as Data? { return [UInt8](inline) }
+    guard let bytes = try blobs.read(cid) else { return nil }
+    switch ValueCodec.checkIntegrity(of: bytes, cid: cid) {
+    case .intact, .unreadable: return bytes
+    case .corrupt(let detail): throw RecallError.corruptValue(cid, path: path, detail: detail)
+    }
+  }
+}

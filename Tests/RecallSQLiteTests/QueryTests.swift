@@ -1,0 +1,47 @@
+import Foundation
+import RecallTestSupport
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+@Suite struct QueryTests {
+  @Test(arguments: Backend.allCases) func listsCallsAndTypedResults(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: "1")
+    let v2 = scaledOp("b2", helper: "2")
+    do {
+      let store = backend.open()
+      for x in [1.0, 2.0, 3.0] { _ = scaled(store, v1, x, factor: 2) }
+    }
+    let store = backend.open()
+    _ = scaled(store, v2, 1, factor: 3)
+
+    let ops = try store.ops()
+    #expect(ops.map(\.op) == ["Tests.scaled(x:)"])
+    #expect(ops.first?.calls == 4)
+    #expect(ops.first?.versions == 2)
+    #expect(ops.first?.outputBytes ?? 0 > 0)
+
+    #expect(try store.calls(of: "Tests.scaled(x:)").count == 4)
+    #expect(try store.calls(of: "Tests.scaled(x:)", limit: 2).count == 2)
+    #expect(try store.calls(of: "Tests.scaled(x:)", version: v1.version).count == 3)
+    #expect(try store.calls(of: "Tests.scaled(x:)", currentOnly: true).map(\.opVersion) == [v2.version])
+    let two = try store.calls(of: "Tests.scaled(x:)", inputs: ["x": 2.0])
+    #expect(two.count == 1)
+    #expect(two.first?.inputs.map(\.name) == ["x"])
+
+    let results = try store.results(of: "Tests.scaled(x:)", as: Double.self, version: v1.version)
+    #expect(Set(results.map(\.result)) == [2, 4, 6])
+    #expect(Set(try results.map { try $0.input("x", as: Double.self) }) == [1, 2, 3])
+    expectError(RecallError.notFound) { try results[0].input("y", as: Double.self) }
+    // Results that no longer decode as the asked type are left out.
+    #expect(try store.results(of: "Tests.scaled(x:)", as: String.self).isEmpty)
+
+    let stale = try store.staleCalls()
+    #expect(stale.count == 3)
+    #expect(stale.allSatisfy { $0.opVersion == v1.version })
+    #expect(try store.backend.calls(CallQuery(idPrefix: String(stale[0].id.hex.prefix(7)))).map(\.id) == [stale[0].id])
+    #expect(try store.backend.calls(CallQuery(idPrefix: "not hex")).isEmpty)
+  }
+}

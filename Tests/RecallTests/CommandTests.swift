@@ -1,0 +1,115 @@
+import Foundation
+import Recall
+import RecallTestSupport
+import Testing
+
+/// The `recall` command-line tool, run as a user runs it against real stores.
+@Suite struct CommandTests {
+  let directory = TemporaryDirectory()
+
+  func recall(_ arguments: String...) throws -> (status: Int32, text: String) {
+    try run(
+      productsDirectory.appendingPathComponent("recall").path, arguments + ["--store", directory.path],
+      environment: [:])
+  }
+
+  func op(_ version: String, factor: String) -> Op {
+    Op(
+      id: "Lab.score(x:)", version: CodeFingerprint(hex: version), parameters: ["x"],
+      components: {
+        [
+          CodeComponent(identity: "func score(x:)", fingerprint: "s", source: "func score(x: Int) -> Int {\n  x * factor\n}"),
+          CodeComponent(identity: "var factor", fingerprint: factor, source: "let factor = \(factor)"),
+        ]
+      })
+  }
+
+  /// A store where `score` ran with two versions and `label` with one.
+  func populate() throws {
+    var configuration = SQLiteBackend.Configuration()
+    configuration.store.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let v1 = op("a1a1", factor: "2")
+    for x in [1, 2, 3] { _ = store.memoize(v1, [Argument("x", x)]) { x * 2 } }
+    let label = Op(id: "Lab.label(_:)", version: CodeFingerprint(hex: "c3c3"))
+    _ = store.memoize(label, [Argument("name", "run\nA")]) { ["name": "run", "scores": "1,2"] }
+    let later = try Store.sqlite(at: directory.path, configuration: configuration)
+    _ = later.memoize(op("b2b2", factor: "3"), [Argument("x", 1)]) { 3 }
+  }
+
+  @Test func listsOpsVersionsAndCalls() throws {
+    try populate()
+    let ls = try recall("ls")
+    #expect(ls.status == 0)
+    let lines = ls.text.split(separator: "\n")
+    #expect(lines.first?.hasPrefix("OP") == true)
+    #expect(lines.contains { $0.hasPrefix("Lab.score(x:)") && $0.contains("  4  ") && $0.contains("  2  ") })
+    #expect(lines.contains { $0.hasPrefix("Lab.label(_:)") })
+
+    let versions = try recall("versions", "score")
+    #expect(versions.status == 0)
+    #expect(versions.text.contains("a1a1"))
+    #expect(versions.text.split(separator: "\n").last?.contains("b2b2") == true)
+    #expect(versions.text.split(separator: "\n").last?.hasSuffix("current") == true)
+
+    let calls = try recall("calls", "Lab.score(x:)", "--version", "a1")
+    #expect(calls.status == 0)
+    #expect(calls.text.split(separator: "\n").count == 4)  // header and three calls
+    #expect(calls.text.contains("x=3"))
+
+    let current = try recall("calls", "score(x:)", "--current", "--json")
+    let rows = current.text.split(separator: "\n")
+    #expect(rows.count == 1)
+    let row = try JSONSerialization.jsonObject(with: Data(rows[0].utf8)) as? [String: Any]
+    #expect(row?["version"] as? Int == 1)
+    #expect(row?["output"] as? Int == 3)
+  }
+
+  @Test func showsACallWithItsValues() throws {
+    try populate()
+    let json = try recall("calls", "label", "--json")
+    let row = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.text.split(separator: "\n")[0].utf8)) as? [String: Any])
+    let id = try #require(row["id"] as? String)
+    let show = try recall("show", String(id.prefix(10)))
+    #expect(show.status == 0)
+    #expect(show.text.contains("Lab.label(_:)"))
+    #expect(show.text.contains(#""run\nA""#))
+    #expect(show.text.contains(#"{"name":"run","scores":"1,2"}"#))
+    #expect(try recall("show", "ffffffffffff").text.contains("has no call whose id starts with 'ffffffffffff'"))
+  }
+
+  @Test func diffsVersionsAndExplainsStaleCalls() throws {
+    try populate()
+    let diff = try recall("diff", "score", "a1", "b2")
+    #expect(diff.status == 0)
+    #expect(diff.text.contains("var factor changed"))
+    #expect(diff.text.contains("-let factor = 2\n+let factor = 3"))
+
+    let stale = try recall("stale")
+    #expect(stale.status == 0)
+    let rows = stale.text.split(separator: "\n").dropFirst()
+    #expect(rows.count == 3)  // x = 1, 2, 3 under a1a1 (b2b2 recomputed x = 1)
+    #expect(rows.allSatisfy { $0.contains("Lab.score(x:)") && $0.hasSuffix("var factor changed") })
+
+    // Accepting the change makes the old calls current again.
+    let accept = try recall("accept", "score", "b2", "--as", "a1")
+    #expect(accept.status == 0, "\(accept.text)")
+    #expect(try recall("stale").text.isEmpty)
+  }
+
+  @Test func errorsSayWhatToDo() throws {
+    let missing = try recall("ls")
+    #expect(missing.status != 0)
+    #expect(missing.text.contains("has no database"))
+    try populate()
+    let unknown = try recall("calls", "nothing")
+    #expect(unknown.status != 0)
+    #expect(unknown.text.contains("The store has no op named 'nothing'. Its ops: Lab.label(_:), Lab.score(x:)"))
+    // Reading never creates or changes a store.
+    let empty = TemporaryDirectory()
+    _ = try run(
+      productsDirectory.appendingPathComponent("recall").path, ["ls", "--store", empty.path], environment: [:])
+    #expect(!FileManager.default.fileExists(atPath: empty.path))
+  }
+}
