@@ -67,18 +67,12 @@ extension RecallCommand {
       abstract: "Show a call (by id or id prefix) with its inputs and output.")
 
     @OptionGroup var options: StoreOptions
-    @ArgumentParser.Argument(help: "The call's id, or its first characters.")
+    @ArgumentParser.Argument(help: "The call's id, its first characters, or a tag's name.")
     var id: String
 
     func run() throws {
       let store = try options.open()
-      let matches = try reporting { try store.backend.calls(CallQuery(idPrefix: id, limit: 2)) }
-      guard let call = matches.first else {
-        throw ValidationError("The store at '\(options.path)' has no call whose id starts with '\(id)'.")
-      }
-      guard matches.count == 1 else {
-        throw ValidationError("'\(id)' matches several calls; give more characters.")
-      }
+      let call = try reporting { try findCall(id, in: store, path: options.path) }
       var table = Table(columns: ["field", "value"])
       func row(_ field: String, _ text: String, json: Any? = nil) {
         table.rows.append([.init(field), .init(text, json: json)])
@@ -98,6 +92,10 @@ extension RecallCommand {
       let output = (try? store.backend.value(call.outputCID)).flatMap { $0 }
         .flatMap { try? ValueCodec.renderJSON($0) } ?? "(not stored)"
       row("output", "\(output)  [cid \(call.outputCID), \(bytes(call.outputSize))]", json: jsonValue(output))
+      let upstream = try reporting { try store.upstream(of: call.id) }
+      let downstream = try reporting { try store.downstream(of: call.id) }
+      row("upstream", upstream.map { "\($0.op.name) \($0.id)" }.joined(separator: ", "), json: upstream.map(\.id.hex))
+      row("downstream", downstream.map { "\($0.op.name) \($0.id)" }.joined(separator: ", "), json: downstream.map(\.id.hex))
       options.print(table)
     }
   }
@@ -225,6 +223,112 @@ extension RecallCommand {
         let base = try store.version(of: op, matching: self.base)
         try store.accept(op, version: version, as: base)
         print("\(op): \(version) now shares the results of \(base).")
+      }
+    }
+  }
+}
+
+extension RecallCommand {
+  struct Forget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Forget calls so that they are computed again; their values stay until 'recall gc'.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "Calls: ids, id prefixes or tag names.")
+    var calls: [String] = []
+    @Flag(help: "Also forget every call that used their results, transitively.")
+    var downstream = false
+    @Flag(help: "Forget every stale call (see 'recall stale').")
+    var stale = false
+
+    func validate() throws {
+      guard stale != !calls.isEmpty else {
+        throw ValidationError("Name the calls to forget, or pass --stale (not both).")
+      }
+    }
+
+    func run() throws {
+      let store = try options.open(writing: true)
+      try reporting {
+        let forgotten: [CallID]
+        if stale {
+          forgotten = try store.forgetStaleCalls()
+        } else {
+          let ids = try calls.map { try findCall($0, in: store, path: options.path).id }
+          forgotten = try store.forget(ids, includingDownstream: downstream)
+        }
+        print("Forgot \(forgotten.count) call\(forgotten.count == 1 ? "" : "s").")
+      }
+    }
+  }
+
+  struct CollectGarbage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "gc",
+      abstract: "Delete values that no call uses and no tag names; safe while programs use the store.")
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "Keep blob files no value names if written in the last this many seconds (a program may be committing them).")
+    var grace = 3600
+
+    func run() throws {
+      let store = try options.open(writing: true)
+      let report = try reporting { try store.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: -Double(grace))) }
+      print(
+        "Deleted \(report.values) value\(report.values == 1 ? "" : "s") (\(bytes(report.bytes)))"
+          + (report.orphanFiles > 0 ? " and \(report.orphanFiles) orphan blob file\(report.orphanFiles == 1 ? "" : "s")" : "")
+          + ".")
+    }
+  }
+
+  struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "tag",
+      abstract: "Name a call ('recall tag baseline 3f2a9c'), list tags ('recall tag'), or remove one.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "The tag's name.")
+    var name: String?
+    @ArgumentParser.Argument(help: "The call to name: its id or first characters; or a value's full cid.")
+    var target: String?
+    @Flag(help: "Remove the tag.")
+    var remove = false
+
+    func run() throws {
+      if remove {
+        guard let name else { throw ValidationError("Name the tag to remove.") }
+        let store = try options.open(writing: true)
+        let removed = try reporting { try store.removeTag(name) }
+        print(removed ? "Removed tag '\(name)'." : "There is no tag '\(name)'.")
+        return
+      }
+      guard let name else {
+        let store = try options.open()
+        var table = Table(columns: ["tag", "kind", "target", "created"])
+        for tag in try reporting({ try store.tags() }) {
+          let (kind, target): (String, String) =
+            switch tag.target {
+            case .call(let id): ("call", id.hex)
+            case .value(let cid): ("value", cid.hex)
+            }
+          table.rows.append([.init(tag.name), .init(kind), .init(target), .init(iso(tag.createdAt))])
+        }
+        options.print(table)
+        return
+      }
+      guard let target else { throw ValidationError("Name the call (or value) to tag.") }
+      let store = try options.open(writing: true)
+      try reporting {
+        if target.count == 64, let cid = ContentID(hex: target), try store.backend.value(cid) != nil,
+          try store.backend.calls(CallQuery(idPrefix: target, limit: 1)).isEmpty
+        {
+          try store.tag(name, value: cid)
+          print("Tagged value \(cid) as '\(name)'.")
+        } else {
+          let call = try findCall(target, in: store, path: options.path)
+          try store.tag(name, call: call.id)
+          print("Tagged \(call.op.name) call \(call.id) as '\(name)'.")
+        }
       }
     }
   }

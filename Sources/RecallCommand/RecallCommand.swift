@@ -15,7 +15,8 @@ struct RecallCommand: ParsableCommand {
       JSON Lines, one object per row, each with a "version" field.
       """,
     subcommands: [
-      List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self,
+      List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self, Forget.self,
+      CollectGarbage.self, TagCommand.self,
     ])
 }
 
@@ -72,6 +73,21 @@ func findOp(_ name: String, in store: Store) throws -> OpID {
       "'\(name)' names several ops: \(matches.map(\.name).joined(separator: ", ")); give the full name.")
   }
   return matches[0]
+}
+
+/// Finds a call by a tag's name or by the first characters of its id.
+func findCall(_ text: String, in store: Store, path: String) throws -> CallRecord {
+  if let tag = try store.tagged(text), case .call(let id) = tag.target, let call = try store.backend.call(id) {
+    return call
+  }
+  let matches = try store.backend.calls(CallQuery(idPrefix: text, limit: 2))
+  guard let call = matches.first else {
+    throw ValidationError("The store at '\(path)' has no call whose id starts with '\(text)', and no tag of that name.")
+  }
+  guard matches.count == 1 else {
+    throw ValidationError("'\(text)' matches several calls; give more characters.")
+  }
+  return call
 }
 
 /// Runs a store operation, turning Recall's errors into messages for people.

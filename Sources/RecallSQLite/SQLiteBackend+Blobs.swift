@@ -123,6 +123,44 @@ struct BlobDirectory: Sendable {
     syncDirectory(directory)
   }
 
+  /// Whether a blob's file exists.
+  func exists(_ cid: ContentID) -> Bool {
+    access(path(cid), F_OK) == 0
+  }
+
+  /// Deletes a blob's file, if it exists.
+  func remove(_ cid: ContentID) throws {
+    if unlink(path(cid)) != 0 && errno != ENOENT {
+      throw RecallError.storeUnavailable(path: root, detail: "cannot delete blob \(cid.hex): \(posixError())")
+    }
+  }
+
+  /// The cids of blob files last modified before `cutoff` (seconds since 1970).
+  func files(modifiedBefore cutoff: Int) -> [ContentID] {
+    var found: [ContentID] = []
+    for prefix in Self.entries(of: blobs) where prefix.count == 2 {
+      for rest in Self.entries(of: "\(blobs)/\(prefix)") {
+        guard let cid = ContentID(hex: prefix + rest) else { continue }
+        var info = stat()
+        if stat(path(cid), &info) == 0 && Int(info.st_mtim.tv_sec) < cutoff { found.append(cid) }
+      }
+    }
+    return found
+  }
+
+  private static func entries(of directory: String) -> [String] {
+    guard let handle = opendir(directory) else { return [] }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while let entry = readdir(handle) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+
   /// Moves a blob that failed its integrity check aside for inspection.
   func quarantine(_ cid: ContentID) throws {
     let target = "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970)).\(UInt32.random(in: 0...UInt32.max))"

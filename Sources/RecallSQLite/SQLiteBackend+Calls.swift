@@ -51,6 +51,12 @@ extension SQLiteBackend {
     let now = Date().timeIntervalSince1970
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
+        // A garbage collection that ran between writing a blob and taking the
+        // lock may have deleted it (it held an unused value of the same cid):
+        // write it again, now that no collection can run.
+        for value in values where value.bytes.count > configuration.inlineThreshold && !blobs.exists(value.cid) {
+          try blobs.write(value)
+        }
         let insertValue = try db.cachedStatement(
           sql: "INSERT OR IGNORE INTO value (cid, size, bytes, created_at) VALUES (?, ?, ?, ?)")
         for value in values {

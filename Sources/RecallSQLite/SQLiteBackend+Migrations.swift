@@ -47,11 +47,21 @@ extension SQLiteBackend {
       // Every op version a process ran, the class of equivalent versions it
       // belongs to (semantic_version), and the code it covers. Components are
       // content-addressed: one row per identity and fingerprint, whatever the
-      // number of versions that reach it.
+      // number of versions that reach it. Also: history-id indexes for
+      // provenance, and tags.
       try db.execute(
         sql: """
           ALTER TABLE call ADD COLUMN key_fields BLOB;
           CREATE INDEX call_on_op_version ON call(op, op_version);
+          CREATE INDEX call_on_output_hid ON call(output_hid);
+          CREATE INDEX call_input_on_hid ON call_input(hid);
+          CREATE TABLE tag (
+            name TEXT PRIMARY KEY NOT NULL,
+            call_id BLOB,
+            cid BLOB,
+            created_at REAL NOT NULL,
+            CHECK ((call_id IS NULL) != (cid IS NULL))
+          ) WITHOUT ROWID;
           CREATE TABLE op_version (
             op TEXT NOT NULL,
             version TEXT NOT NULL,

@@ -29,26 +29,19 @@ extension SQLiteBackend {
   public func calls(_ query: CallQuery) throws -> [CallRecord] {
     var conditions: [String] = []
     var arguments = StatementArguments()
-    if let op = query.op {
-      conditions.append("call.op = ?")
-      arguments += [op.name]
+    func filter(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+      guard let value else { return }
+      conditions.append(condition)
+      arguments += [value]
     }
-    if let version = query.opVersion {
-      conditions.append("call.op_version = ?")
-      arguments += [version.hex]
-    }
-    if let version = query.semanticVersion {
-      conditions.append("call.semantic_version = ?")
-      arguments += [version.hex]
-    }
-    if let version = query.semanticVersionOtherThan {
-      conditions.append("call.semantic_version != ?")
-      arguments += [version.hex]
-    }
-    if let cid = query.outputCID {
-      conditions.append("call.output_cid = ?")
-      arguments += [cid.digest.data]
-    }
+    filter("call.op = ?", query.op?.name)
+    filter("call.op_version = ?", query.opVersion?.hex)
+    filter("call.semantic_version = ?", query.semanticVersion?.hex)
+    filter("call.semantic_version != ?", query.semanticVersionOtherThan?.hex)
+    filter("call.output_cid = ?", query.outputCID?.digest.data)
+    filter("call.output_hid = ?", query.outputHID?.digest.data)
+    filter("call.id IN (SELECT call_id FROM call_input WHERE hid = ?)", query.inputHID?.digest.data)
+    filter("call.id IN (SELECT call_id FROM call_input WHERE cid = ?)", query.inputCID?.digest.data)
     if let prefix = query.idPrefix {
       // A range over the primary key: the prefix padded with the lowest and
       // the highest digits.
@@ -64,7 +57,7 @@ extension SQLiteBackend {
       conditions.append("call.id IN (SELECT call_id FROM call_input WHERE cid = ? AND name = ?)")
       arguments += [cid.digest.data, name]
     }
-    let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
     let limit = query.limit.map { " LIMIT \(max(0, $0))" } ?? ""
     return try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
@@ -73,7 +66,7 @@ extension SQLiteBackend {
           sql: """
             SELECT id, op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
               started_at, duration, host, pid, key_fields
-            FROM call \(filter)
+            FROM call \(whereClause)
             ORDER BY started_at DESC, id DESC\(limit)
             """,
           arguments: arguments)
@@ -85,7 +78,7 @@ extension SQLiteBackend {
             sql: """
               SELECT call_input.call_id, call_input.name, call_input.cid, call_input.hid
               FROM call_input JOIN (
-                SELECT id FROM call \(filter) ORDER BY started_at DESC, id DESC\(limit)
+                SELECT id FROM call \(whereClause) ORDER BY started_at DESC, id DESC\(limit)
               ) AS selected ON selected.id = call_input.call_id
               ORDER BY call_input.name
               """,

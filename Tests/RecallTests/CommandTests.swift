@@ -24,6 +24,13 @@ import Testing
       })
   }
 
+  /// The id of the stored `label` call, read from `recall calls --json`.
+  func labelCallID() throws -> String {
+    let json = try recall("calls", "label", "--json")
+    let row = try JSONSerialization.jsonObject(with: Data(json.text.split(separator: "\n")[0].utf8))
+    return try #require((row as? [String: Any])?["id"] as? String)
+  }
+
   /// A store where `score` ran with two versions and `label` with one.
   func populate() throws {
     var configuration = SQLiteBackend.Configuration()
@@ -67,10 +74,7 @@ import Testing
 
   @Test func showsACallWithItsValues() throws {
     try populate()
-    let json = try recall("calls", "label", "--json")
-    let row = try #require(
-      try JSONSerialization.jsonObject(with: Data(json.text.split(separator: "\n")[0].utf8)) as? [String: Any])
-    let id = try #require(row["id"] as? String)
+    let id = try labelCallID()
     let show = try recall("show", String(id.prefix(10)))
     #expect(show.status == 0)
     #expect(show.text.contains("Lab.label(_:)"))
@@ -96,6 +100,25 @@ import Testing
     let accept = try recall("accept", "score", "b2", "--as", "a1")
     #expect(accept.status == 0, "\(accept.text)")
     #expect(try recall("stale").text.isEmpty)
+  }
+
+  @Test func tagsForgetsAndCollects() throws {
+    try populate()
+    let id = try labelCallID()
+    #expect(try recall("tag", "baseline", String(id.prefix(8))).text.contains("as 'baseline'"))
+    let tags = try recall("tag")
+    #expect(tags.text.contains("baseline") && tags.text.contains(id))
+    #expect(try recall("show", "baseline").text.contains("Lab.label(_:)"))
+
+    #expect(try recall("forget", "--stale").text == "Forgot 3 calls.\n")
+    #expect(try recall("stale").text.isEmpty)
+    let gc = try recall("gc")
+    #expect(gc.status == 0)
+    // 2, 4 and 6 go; 1 and 3 are still the b2b2 call's input and output.
+    #expect(gc.text.hasPrefix("Deleted 3 values"), "\(gc.text)")
+    #expect(try recall("forget", "baseline").text == "Forgot 1 call.\n")
+    #expect(try recall("tag", "--remove", "baseline").text == "Removed tag 'baseline'.\n")
+    #expect(try recall("forget").text.contains("Name the calls to forget, or pass --stale"))
   }
 
   @Test func errorsSayWhatToDo() throws {

@@ -12,21 +12,24 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   /// is inferred and so not part of their code fingerprint.
   public let keysResultType: Bool
   /// The op's parameter names.
-  public let parameters: [String]
+  public var parameters: [String] { details.parameters }
   /// Parameters declared with `@Memoized(addedParameters:)`.
-  public let addedParameters: [String]
+  public var addedParameters: [String] { details.addedParameters }
   /// The components the version covers, for the store's record of versions.
-  public let components: @Sendable () -> [CodeComponent]
+  public var components: @Sendable () -> [CodeComponent] { details.components }
 
   /// A digest of the id and version, so that stores find their record of the
   /// op's semantic version without hashing strings on every call.
   let identity: Digest
+  /// What the hot path does not read, in one reference, so that copying an
+  /// op (every call does) retains one object rather than one per field.
+  let details: OpDetails
   /// The op's standing in the store it was last used with, shared by the
   /// copies of this op (a macro's op is resolved once per site).
-  let state = OpState()
+  var state: OpState { details.state }
   /// The key's hash state for calls filed under the version itself: what a
   /// store uses until it has looked up the version's semantic version.
-  let provisional: ResolvedOp
+  var provisional: ResolvedOp { details.provisional }
 
   /// Creates an op.
   ///
@@ -48,16 +51,15 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
     self.id = id
     self.version = version
     self.keysResultType = keysResultType
-    self.parameters = parameters
-    self.addedParameters = addedParameters
-    self.components = components
     var builder = DigestBuilder(domain: "recall.op.v1")
     builder.add(id.name)
     builder.add(version.hex)
     identity = builder.finalize()
-    provisional = ResolvedOp(
-      semanticVersion: version, keyPrefix: CallID.keyPrefix(op: id, semanticVersion: version, trial: 0),
-      isSettled: false)
+    details = OpDetails(
+      parameters: parameters, addedParameters: addedParameters, components: components,
+      provisional: ResolvedOp(
+        semanticVersion: version, keyPrefix: CallID.keyPrefix(op: id, semanticVersion: version, trial: 0),
+        isSettled: false))
   }
 
   public static func == (lhs: Op, rhs: Op) -> Bool { lhs.identity == rhs.identity }
@@ -71,6 +73,25 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
     VersionRegistration(
       op: id, version: version, parameters: parameters, addedParameters: addedParameters,
       components: components)
+  }
+}
+
+/// The parts of an op that calls do not copy field by field.
+final class OpDetails: Sendable {
+  let parameters: [String]
+  let addedParameters: [String]
+  let components: @Sendable () -> [CodeComponent]
+  let provisional: ResolvedOp
+  let state = OpState()
+
+  init(
+    parameters: [String], addedParameters: [String], components: @escaping @Sendable () -> [CodeComponent],
+    provisional: ResolvedOp
+  ) {
+    self.parameters = parameters
+    self.addedParameters = addedParameters
+    self.components = components
+    self.provisional = provisional
   }
 }
 

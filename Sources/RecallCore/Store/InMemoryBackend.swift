@@ -14,6 +14,7 @@ final class InMemoryBackend: StoreBackend {
     var values: [ContentID: [UInt8]] = [:]
     var versions: [VersionKey: OpVersion] = [:]
     var components: [VersionKey: [CodeComponent]] = [:]
+    var tags: [String: StoreTag] = [:]
   }
 
   private let state = Mutex(State())
@@ -78,6 +79,47 @@ final class InMemoryBackend: StoreBackend {
 
   func value(_ cid: ContentID) throws -> [UInt8]? {
     state.withLock { $0.values[cid] }
+  }
+
+  // MARK: Managing
+
+  func forget(_ calls: [CallID]) throws -> Int {
+    state.withLock { state in calls.reduce(0) { $0 + (state.calls.removeValue(forKey: $1) == nil ? 0 : 1) } }
+  }
+
+  func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport {
+    state.withLock { state in
+      var used = Set<ContentID>()
+      for call in state.calls.values {
+        used.insert(call.outputCID)
+        for input in call.inputs { used.insert(input.cid) }
+      }
+      for tag in state.tags.values {
+        switch tag.target {
+        case .value(let cid): used.insert(cid)
+        case .call(let id): if let call = state.calls[id] { used.insert(call.outputCID) }
+        }
+      }
+      var report = GarbageReport(values: 0, bytes: 0, orphanFiles: 0)
+      for (cid, bytes) in state.values where !used.contains(cid) {
+        state.values[cid] = nil
+        report.values += 1
+        report.bytes += bytes.count
+      }
+      return report
+    }
+  }
+
+  func setTag(_ tag: StoreTag) throws {
+    state.withLock { $0.tags[tag.name] = tag }
+  }
+
+  func tags() throws -> [StoreTag] {
+    state.withLock { $0.tags.values.sorted { $0.name < $1.name } }
+  }
+
+  func removeTag(named name: String) throws -> Bool {
+    state.withLock { $0.tags.removeValue(forKey: name) != nil }
   }
 
   // MARK: Code versions

@@ -47,6 +47,27 @@ public protocol StoreBackend: Sendable {
   /// have it.
   func value(_ cid: ContentID) throws -> [UInt8]?
 
+  // MARK: Managing
+
+  /// Deletes calls (and their inputs), atomically; their values stay until
+  /// ``collectGarbage(keepingFilesNewerThan:)``. Returns how many were deleted.
+  func forget(_ calls: [CallID]) throws -> Int
+
+  /// Deletes the values no call uses (as input or output) and no tag names,
+  /// and blob files that no value row names and that are older than the given
+  /// date (a writer may be about to commit them). A call recorded while this
+  /// runs keeps every value it needs.
+  func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport
+
+  /// Names a call or a value, replacing an earlier tag of the same name.
+  func setTag(_ tag: StoreTag) throws
+
+  /// Returns every tag, by name.
+  func tags() throws -> [StoreTag]
+
+  /// Removes a tag; returns whether it existed.
+  func removeTag(named name: String) throws -> Bool
+
   // MARK: Code versions
 
   /// Records that a process runs an op version, and returns the semantic
@@ -243,6 +264,13 @@ public struct CallQuery: Sendable, Hashable {
   public var idPrefix: String?
   /// Calls that produced this value.
   public var outputCID: ContentID?
+  /// Calls whose output has this history: the call that produced it.
+  public var outputHID: HistoryID?
+  /// Calls with an input that has this history: the calls that used the
+  /// output of the call that produced it.
+  public var inputHID: HistoryID?
+  /// Calls with an input of this value, whatever its history.
+  public var inputCID: ContentID?
   /// At most this many calls.
   public var limit: Int?
 
@@ -250,8 +278,12 @@ public struct CallQuery: Sendable, Hashable {
   public init(
     op: OpID? = nil, opVersion: CodeFingerprint? = nil, semanticVersion: CodeFingerprint? = nil,
     semanticVersionOtherThan: CodeFingerprint? = nil, inputs: [String: ContentID] = [:],
-    idPrefix: String? = nil, outputCID: ContentID? = nil, limit: Int? = nil
+    idPrefix: String? = nil, outputCID: ContentID? = nil, outputHID: HistoryID? = nil,
+    inputHID: HistoryID? = nil, inputCID: ContentID? = nil, limit: Int? = nil
   ) {
+    self.outputHID = outputHID
+    self.inputHID = inputHID
+    self.inputCID = inputCID
     self.op = op
     self.opVersion = opVersion
     self.semanticVersion = semanticVersion
@@ -270,9 +302,54 @@ public struct CallQuery: Sendable, Hashable {
     if let semanticVersionOtherThan, call.semanticVersion == semanticVersionOtherThan { return false }
     if let idPrefix, !call.id.hex.hasPrefix(idPrefix.lowercased()) { return false }
     if let outputCID, call.outputCID != outputCID { return false }
+    if let outputHID, call.outputHID != outputHID { return false }
+    if let inputHID, !call.inputs.contains(where: { $0.hid == inputHID }) { return false }
+    if let inputCID, !call.inputs.contains(where: { $0.cid == inputCID }) { return false }
     for (name, cid) in inputs where !call.inputs.contains(where: { $0.name == name && $0.cid == cid }) {
       return false
     }
     return true
+  }
+}
+
+/// What a garbage collection removed.
+public struct GarbageReport: Sendable, Hashable {
+  /// Values deleted.
+  public var values: Int
+  /// Their bytes.
+  public var bytes: Int
+  /// Blob files deleted that no value named (left by interrupted writes).
+  public var orphanFiles: Int
+
+  /// Creates a report.
+  public init(values: Int, bytes: Int, orphanFiles: Int) {
+    self.values = values
+    self.bytes = bytes
+    self.orphanFiles = orphanFiles
+  }
+}
+
+/// A name for a call or a value, such as `baseline` or `best-model`.
+public struct StoreTag: Sendable, Hashable {
+  /// What a tag names.
+  public enum Target: Sendable, Hashable {
+    /// A call (and so its output).
+    case call(CallID)
+    /// A value.
+    case value(ContentID)
+  }
+
+  /// The tag's name, unique in a store.
+  public var name: String
+  /// What it names.
+  public var target: Target
+  /// When it was set.
+  public var createdAt: Date
+
+  /// Creates a tag.
+  public init(name: String, target: Target, createdAt: Date = Date()) {
+    self.name = name
+    self.target = target
+    self.createdAt = createdAt
   }
 }

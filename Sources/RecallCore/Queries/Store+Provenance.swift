@@ -1,0 +1,130 @@
+import Foundation
+
+extension Store {
+  // MARK: Provenance
+
+  /// The calls that produced a value: usually one; several when equal content
+  /// came from different histories.
+  public func producers(of value: ContentID) throws -> [CallRecord] {
+    try backend.calls(CallQuery(outputCID: value))
+  }
+
+  /// The calls that used a value as an input, whatever its history.
+  public func consumers(of value: ContentID) throws -> [CallRecord] {
+    try backend.calls(CallQuery(inputCID: value))
+  }
+
+  /// The calls a call depends on, transitively: those that produced its
+  /// inputs, then theirs (mandala's `expandBack`). Inputs that came from
+  /// outside any op end the walk. Nearest first.
+  ///
+  /// Walks history ids, so a result passed into another op is followed to the
+  /// call that produced it, even when another call produced equal content.
+  public func upstream(of call: CallID) throws -> [CallRecord] {
+    try walk(from: call) { record in
+      try record.inputs.flatMap { try self.backend.calls(CallQuery(outputHID: $0.hid)) }
+    }
+  }
+
+  /// The calls that depend on a call, transitively: those that used its
+  /// output, then theirs (mandala's `expandForward`). Nearest first.
+  public func downstream(of call: CallID) throws -> [CallRecord] {
+    try walk(from: call) { record in try self.backend.calls(CallQuery(inputHID: record.outputHID)) }
+  }
+
+  private func walk(from start: CallID, _ next: (CallRecord) throws -> [CallRecord]) throws -> [CallRecord] {
+    guard let first = try backend.call(start) else {
+      throw RecallError.notFound("call \(start.hex)", path: backend.location, hint: "List calls with `store.calls(of:)`.")
+    }
+    var seen: Set<CallID> = [start]
+    var frontier = [first]
+    var found: [CallRecord] = []
+    while !frontier.isEmpty {
+      var following: [CallRecord] = []
+      for record in frontier {
+        for neighbour in try next(record) where seen.insert(neighbour.id).inserted {
+          found.append(neighbour)
+          following.append(neighbour)
+        }
+      }
+      frontier = following
+    }
+    return found
+  }
+
+  // MARK: Managing
+
+  /// Forgets calls: their records are deleted, so they will be computed again;
+  /// their values stay until ``collectGarbage(keepingFilesNewerThan:)``.
+  ///
+  /// - Parameters:
+  ///   - calls: The calls.
+  ///   - includingDownstream: Whether to forget every call that used their
+  ///     results too, transitively (``downstream(of:)``).
+  /// - Returns: The calls forgotten.
+  @discardableResult
+  public func forget(_ calls: [CallID], includingDownstream: Bool = false) throws -> [CallID] {
+    var ids = calls
+    if includingDownstream {
+      var seen = Set(calls)
+      for call in calls where try backend.call(call) != nil {
+        for record in try downstream(of: call) where seen.insert(record.id).inserted { ids.append(record.id) }
+      }
+    }
+    _ = try backend.forget(ids)
+    for id in ids { memory.remove(id) }
+    return ids
+  }
+
+  /// Forgets every stale call (``staleCalls(of:)``).
+  @discardableResult
+  public func forgetStaleCalls(of op: OpID? = nil) throws -> [CallID] {
+    try forget(staleCalls(of: op).map(\.id))
+  }
+
+  /// Deletes the values that no call uses and no tag names, and blob files
+  /// that no value names and that were last written before `date` (a process
+  /// may be about to commit a newer one). Safe while other processes write.
+  @discardableResult
+  public func collectGarbage(keepingFilesNewerThan date: Date = Date(timeIntervalSinceNow: -3600)) throws
+    -> GarbageReport
+  {
+    try backend.collectGarbage(keepingFilesNewerThan: date)
+  }
+
+  // MARK: Tags
+
+  /// Names a call, such as `baseline`; the tag keeps its result from garbage
+  /// collection. A tag of the same name is replaced.
+  public func tag(_ name: String, call: CallID) throws {
+    guard try backend.call(call) != nil else {
+      throw RecallError.notFound("call \(call.hex)", path: backend.location, hint: "Tag a stored call.")
+    }
+    try backend.setTag(StoreTag(name: name, target: .call(call)))
+  }
+
+  /// Names a value, such as `best-model`; the tag keeps it from garbage
+  /// collection. A tag of the same name is replaced.
+  public func tag(_ name: String, value: ContentID) throws {
+    guard try backend.value(value) != nil else {
+      throw RecallError.notFound("value \(value.hex)", path: backend.location, hint: "Tag a stored value.")
+    }
+    try backend.setTag(StoreTag(name: name, target: .value(value)))
+  }
+
+  /// The tag with this name, or `nil`.
+  public func tagged(_ name: String) throws -> StoreTag? {
+    try backend.tags().first { $0.name == name }
+  }
+
+  /// Every tag, by name.
+  public func tags() throws -> [StoreTag] {
+    try backend.tags()
+  }
+
+  /// Removes a tag; returns whether it existed.
+  @discardableResult
+  public func removeTag(_ name: String) throws -> Bool {
+    try backend.removeTag(named: name)
+  }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import RecallCore
+
+extension SQLiteBackend {
+  public func forget(_ calls: [CallID]) throws -> Int {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        let deleteCall = try db.cachedStatement(sql: "DELETE FROM call WHERE id = ?")
+        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_id = ?")
+        var deleted = 0
+        for id in calls {
+          try deleteCall.execute(arguments: [id.digest.data])
+          deleted += db.changesCount
+          try deleteInputs.execute(arguments: [id.digest.data])
+        }
+        return deleted
+      }
+    }
+  }
+
+  public func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport {
+    // Everything happens under the write lock: a writer that wrote a blob file
+    // before taking the lock checks for it again once it has the lock
+    // (`record`), so it never commits a row whose file this deleted.
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        let unused = try Row.fetchAll(
+          db,
+          sql: """
+            SELECT cid, size, bytes IS NULL FROM value
+            WHERE NOT EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
+              AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.cid = value.cid)
+              AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.cid = value.cid)
+              AND NOT EXISTS (
+                SELECT 1 FROM tag JOIN call ON call.id = tag.call_id WHERE call.output_cid = value.cid)
+            """)
+        var report = GarbageReport(values: 0, bytes: 0, orphanFiles: 0)
+        let delete = try db.cachedStatement(sql: "DELETE FROM value WHERE cid = ?")
+        var files: [ContentID] = []
+        for row in unused {
+          let cid = ContentID(try Self.digest(row[0]))
+          try delete.execute(arguments: [cid.digest.data])
+          report.values += 1
+          report.bytes += row[1] as Int
+          if row[2] as Bool { files.append(cid) }
+        }
+        // Files of values that are gone, and files no value row ever named
+        // (a writer died before committing), unless recent.
+        let named = try db.cachedStatement(sql: "SELECT 1 FROM value WHERE cid = ?")
+        for cid in blobs.files(modifiedBefore: Int(date.timeIntervalSince1970))
+        where try Bool.fetchOne(named, arguments: [cid.digest.data]) == nil && !files.contains(cid) {
+          try blobs.remove(cid)
+          report.orphanFiles += 1
+        }
+        for cid in files { try blobs.remove(cid) }
+        return report
+      }
+    }
+  }
+
+  public func setTag(_ tag: StoreTag) throws {
+    let (call, cid): (Data?, Data?) =
+      switch tag.target {
+      case .call(let id): (id.digest.data, nil)
+      case .value(let cid): (nil, cid.digest.data)
+      }
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        try db.execute(
+          sql: "INSERT OR REPLACE INTO tag (name, call_id, cid, created_at) VALUES (?, ?, ?, ?)",
+          arguments: [tag.name, call, cid, tag.createdAt.timeIntervalSince1970])
+      }
+    }
+  }
+
+  public func tags() throws -> [StoreTag] {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        try Row.fetchAll(db, sql: "SELECT name, call_id, cid, created_at FROM tag ORDER BY name").map { row in
+          let call: Data? = row[1]
+          let target: StoreTag.Target =
+            if let call { .call(CallID(try Self.digest(call))) } else { .value(ContentID(try Self.digest(row[2]))) }
+          return StoreTag(name: row[0], target: target, createdAt: Date(timeIntervalSince1970: row[3]))
+        }
+      }
+    }
+  }
+
+  public func removeTag(named name: String) throws -> Bool {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        try db.execute(sql: "DELETE FROM tag WHERE name = ?", arguments: [name])
+        return db.changesCount > 0
+      }
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import RecallTestSupport
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+/// load → train → score, the shape of an experiment, on one store.
+struct Pipeline {
+  let store: Store
+  let load = Op(id: "Tests.load(seed:)", version: CodeFingerprint(hex: "l1"))
+  let train = Op(id: "Tests.train(_:)", version: CodeFingerprint(hex: "t1"))
+  let score = Op(id: "Tests.score(_:)", version: CodeFingerprint(hex: "s1"))
+
+  func run(seed: Int) -> Double {
+    let data = store.memoize(load, [Argument("seed", seed)]) { [Double(seed), 2, 3] }
+    let model = store.memoize(train, [Argument("data", data)]) { data.reduce(0, +) }
+    return store.memoize(score, [Argument("model", model)]) { model / 10 }
+  }
+
+  func id(_ op: Op, _ arguments: [Argument]) throws -> CallID {
+    try #require(store.prepare(op, arguments, [], result: Double.self)).id
+  }
+}
+
+@Suite struct ProvenanceTests {
+  @Test(arguments: Backend.allCases) func upstreamAndDownstreamFollowHistories(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let pipeline = Pipeline(store: backend.open())
+    _ = pipeline.run(seed: 1)
+    let store = pipeline.store
+    let loadCall = try #require(try store.calls(of: "Tests.load(seed:)").first)
+    let trainCall = try #require(try store.calls(of: "Tests.train(_:)").first)
+    let scoreCall = try #require(try store.calls(of: "Tests.score(_:)").first)
+
+    #expect(try store.upstream(of: scoreCall.id).map(\.id) == [trainCall.id, loadCall.id])
+    #expect(try store.downstream(of: loadCall.id).map(\.id) == [trainCall.id, scoreCall.id])
+    #expect(try store.upstream(of: loadCall.id).isEmpty)
+    #expect(try store.producers(of: trainCall.outputCID).map(\.id) == [trainCall.id])
+    #expect(try store.consumers(of: trainCall.outputCID).map(\.id) == [scoreCall.id])
+
+    // Equal content from outside has another history: not part of the lineage.
+    _ = store.memoize(pipeline.score, [Argument("model", 6.0)]) { 0.6 }
+    #expect(try store.consumers(of: trainCall.outputCID).count == 1)
+    #expect(try store.downstream(of: trainCall.id).map(\.id) == [scoreCall.id])
+  }
+
+  @Test(arguments: Backend.allCases) func forgettingAndCollectingKeepWhatRemainingCallsNeed(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let pipeline = Pipeline(store: backend.open())
+    _ = pipeline.run(seed: 1)
+    _ = pipeline.run(seed: 2)
+    let store = pipeline.store
+    let before = try store.backend.summary()
+    #expect(before.calls == 6)
+
+    // Forgetting seed 1's data with everything downstream of it.
+    let load1 = try #require(try store.calls(of: "Tests.load(seed:)", inputs: ["seed": 1]).first)
+    let forgotten = try store.forget([load1.id], includingDownstream: true)
+    #expect(forgotten.count == 3)
+    #expect(try store.backend.summary().calls == 3)
+    let collected = try store.collectGarbage(keepingFilesNewerThan: Date())
+    #expect(collected.values > 0)
+    // Seed 2 is intact and served; seed 1 recomputes.
+    let log = EventLog(store)
+    let fresh = Pipeline(store: backend.open())
+    let freshLog = EventLog(fresh.store)
+    #expect(fresh.run(seed: 2) == 0.7)
+    #expect(freshLog.executed.isEmpty)
+    #expect(fresh.run(seed: 1) == 0.6)
+    #expect(freshLog.executed.count == 3)
+    #expect(log.executed.isEmpty)
+
+    // A second collection finds nothing more: every remaining value is used.
+    #expect(try fresh.store.collectGarbage(keepingFilesNewerThan: Date()).values == 0)
+  }
+
+  @Test(arguments: Backend.allCases) func tagsNameCallsAndKeepTheirResults(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let pipeline = Pipeline(store: backend.open())
+    _ = pipeline.run(seed: 3)
+    let store = pipeline.store
+    let score = try #require(try store.calls(of: "Tests.score(_:)").first)
+    try store.tag("baseline", call: score.id)
+    try store.tag("data", value: try #require(try store.calls(of: "Tests.load(seed:)").first).outputCID)
+    #expect(try store.tags().map(\.name) == ["baseline", "data"])
+    #expect(try store.tagged("baseline")?.target == .call(score.id))
+    expectError(RecallError.notFound) { try store.tag("x", call: CallID(Digest.sha256("none"))) }
+
+    // Forgotten calls' values survive collection while a tag names them.
+    try store.forget(try store.ops().flatMap { try store.calls(of: $0.op).map(\.id) })
+    _ = try store.collectGarbage(keepingFilesNewerThan: Date())
+    #expect(try store.value(score.outputCID, as: Double.self) == nil)  // the call is gone, so is its tag's hold
+    #expect(try store.backend.value(try #require(try store.tagged("data")).valueCID!) != nil)
+    #expect(try store.removeTag("data"))
+    #expect(try !store.removeTag("data"))
+  }
+}
+
+extension StoreTag {
+  var valueCID: ContentID? { if case .value(let cid) = target { cid } else { nil } }
+}
