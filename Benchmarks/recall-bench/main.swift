@@ -90,6 +90,47 @@ if arguments.count >= 4, arguments[1] == "--fresh-process" {
   exit(0)
 }
 
+// Q: queries over a store of many calls (`--queries N`, N = 100000 by
+// default): populates a store with N calls of a two-op pipeline, then times
+// the listings the `recall` tool makes. Population runs one transaction per
+// call, so it takes a while.
+if let index = arguments.firstIndex(of: "--queries") {
+  let count = index + 1 < arguments.count ? Int(arguments[index + 1]) ?? 100_000 : 100_000
+  let directory = NSTemporaryDirectory() + "recall-bench-queries-\(UUID().uuidString)"
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let store = try quietSQLite(directory)
+  let make = Op(id: "Bench.make(i:)", version: CodeFingerprint(hex: "m1"))
+  let use = Op(id: "Bench.use(_:)", version: CodeFingerprint(hex: "u1"))
+  let clock = ContinuousClock()
+  let populateStart = clock.now
+  for i in 0..<count / 2 {
+    let made = store.memoize(make, [Argument("i", i)]) { i * 3 }
+    _ = store.memoize(use, [Argument("value", made)]) { made + 1 }
+  }
+  print("Q  populate \(count) calls: \(clock.now - populateStart)\n")
+  func time(_ name: String, _ body: () throws -> Int) rethrows {
+    var samples: [Double] = []
+    var result = 0
+    for _ in 0..<5 {
+      let start = clock.now
+      result = try body()
+      samples.append(nanoseconds(clock.now - start))
+    }
+    print("Q  \(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(format(median(samples)).padding(toLength: 10, withPad: " ", startingAt: 0))  (\(result) rows)")
+  }
+  try time("ops() over \(count) calls") { try store.ops().count }
+  try time("calls(of:) one op, all \(count / 2)") { try store.calls(of: make.id).count }
+  try time("calls(of:limit: 50)") { try store.calls(of: make.id, limit: 50).count }
+  try time("calls(of:inputs:) one argument value") { try store.calls(of: make.id, inputs: ["i": 777]).count }
+  try time("staleCalls() (none stale)") { try store.staleCalls().count }
+  let sample = try store.calls(of: use.id, limit: 1)[0]
+  try time("upstream(of:) one call") { try store.upstream(of: sample.id).count }
+  try time("ComputationFrame(op:).expandBack(), 100 calls") {
+    try ComputationFrame(calls: store.calls(of: use.id, limit: 100), in: store).expandBack().table().cids.count
+  }
+  exit(0)
+}
+
 var calls = 10_000
 if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.count {
   calls = Int(arguments[index + 1])!

@@ -147,9 +147,10 @@ extension RecallCommand {
       try reporting {
         let op = try findOp(self.op, in: store)
         let from = try store.version(of: op, matching: self.from)
-        let to =
-          try self.to.map { try store.version(of: op, matching: $0) }
-          ?? store.versions(of: op).first(where: \.isCurrent)!.version
+        guard let current = try store.currentVersion(of: op) else {
+          throw ValidationError("The store has no recorded versions of \(op).")
+        }
+        let to = try self.to.map { try store.version(of: op, matching: $0) } ?? current.version
         let diff = try store.diff(op, from: from, to: to)
         if options.json {
           var table = Table(columns: ["component", "change", "diff"])
@@ -329,6 +330,77 @@ extension RecallCommand {
           try store.tag(name, call: call.id)
           print("Tagged \(call.op.name) call \(call.id) as '\(name)'.")
         }
+      }
+    }
+  }
+}
+
+extension RecallCommand {
+  /// The frame the table and graph commands show: an op's calls and everything
+  /// connected to them.
+  struct FrameOptions: ParsableArguments {
+    @ArgumentParser.Argument(help: "The op whose calls start the frame.")
+    var op: String
+    @Flag(help: "Only the op's calls that its current version reuses.")
+    var current = false
+    @Flag(help: "Do not add the calls upstream of them.")
+    var noBack = false
+    @Flag(help: "Do not add the calls downstream of them.")
+    var noForward = false
+
+    func frame(_ store: Store) throws -> ComputationFrame {
+      var frame = try ComputationFrame(op: findOp(op, in: store), currentOnly: current, in: store)
+      if !noBack { frame = try frame.expandBack() }
+      if !noForward { frame = try frame.expandForward() }
+      return frame
+    }
+  }
+
+  enum TableFormat: String, ExpressibleByArgument, CaseIterable {
+    case markdown, csv, json
+  }
+
+  struct TableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "table",
+      abstract: "Print the joint table of an op's computation frame: one row per history, a column per input and op.")
+
+    @OptionGroup var options: StoreOptions
+    @OptionGroup var frame: FrameOptions
+    @Option(help: "markdown, csv or json.")
+    var format: TableFormat = .markdown
+
+    func run() throws {
+      let store = try options.open()
+      try reporting {
+        let table = try frame.frame(store).table()
+        switch format {
+        case .markdown: print(table.markdown, terminator: "")
+        case .csv: print(table.csv, terminator: "")
+        case .json: print(table.json, terminator: "")
+        }
+      }
+    }
+  }
+
+  enum GraphFormat: String, ExpressibleByArgument, CaseIterable {
+    case dot, svg
+  }
+
+  struct Graph: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Draw an op's computation frame as Graphviz DOT, or as SVG through Graphviz's dot.")
+
+    @OptionGroup var options: StoreOptions
+    @OptionGroup var frame: FrameOptions
+    @Option(help: "dot or svg (needs Graphviz).")
+    var format: GraphFormat = .dot
+
+    func run() throws {
+      let store = try options.open()
+      try reporting {
+        let frame = try frame.frame(store)
+        print(format == .dot ? frame.dot() : try frame.svg(), terminator: "")
       }
     }
   }

@@ -16,7 +16,7 @@ struct RecallCommand: ParsableCommand {
       """,
     subcommands: [
       List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self, Forget.self,
-      CollectGarbage.self, TagCommand.self,
+      CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self,
     ])
 }
 

@@ -53,6 +53,7 @@ extension SQLiteBackend {
         sql: """
           ALTER TABLE call ADD COLUMN key_fields BLOB;
           CREATE INDEX call_on_op_version ON call(op, op_version);
+          CREATE INDEX call_on_op_started ON call(op, started_at, output_size);
           CREATE INDEX call_on_output_hid ON call(output_hid);
           CREATE INDEX call_input_on_hid ON call_input(hid);
           CREATE TABLE tag (

@@ -34,10 +34,19 @@ extension SQLiteBackend {
       conditions.append(condition)
       arguments += [value]
     }
-    filter("call.op = ?", query.op?.name)
+    // With a filter on inputs or histories, which select few calls, the unary
+    // `+` keeps SQLite from scanning the op's index instead.
+    let selective =
+      !query.inputs.isEmpty || query.inputHID != nil || query.inputCID != nil || query.outputHID != nil
+      || query.outputCID != nil
+    filter(selective ? "+call.op = ?" : "call.op = ?", query.op?.name)
     filter("call.op_version = ?", query.opVersion?.hex)
     filter("call.semantic_version = ?", query.semanticVersion?.hex)
-    filter("call.semantic_version != ?", query.semanticVersionOtherThan?.hex)
+    if let version = query.semanticVersionOtherThan?.hex {
+      // Two ranges, so that the (op, semantic_version) index serves it.
+      conditions.append("(call.semantic_version < ? OR call.semantic_version > ?)")
+      arguments += [version, version]
+    }
     filter("call.output_cid = ?", query.outputCID?.digest.data)
     filter("call.output_hid = ?", query.outputHID?.digest.data)
     filter("call.id IN (SELECT call_id FROM call_input WHERE hid = ?)", query.inputHID?.digest.data)
@@ -58,6 +67,9 @@ extension SQLiteBackend {
       arguments += [cid.digest.data, name]
     }
     let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    // Stale calls are few among many: found through (op, semantic_version),
+    // then sorted, rather than by walking the op's calls in date order.
+    let order = query.semanticVersionOtherThan == nil ? "started_at DESC, id DESC" : "+started_at DESC, id DESC"
     let limit = query.limit.map { " LIMIT \(max(0, $0))" } ?? ""
     return try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
@@ -67,26 +79,18 @@ extension SQLiteBackend {
             SELECT id, op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
               started_at, duration, host, pid, key_fields
             FROM call \(whereClause)
-            ORDER BY started_at DESC, id DESC\(limit)
+            ORDER BY \(order)\(limit)
             """,
           arguments: arguments)
+        // The calls' inputs: by primary key, one cached lookup per call.
         var inputs: [Data: [CallInput]] = [:]
-        if !rows.isEmpty {
-          // The inputs of the same calls, in one query.
-          let inputRows = try Row.fetchAll(
-            db,
-            sql: """
-              SELECT call_input.call_id, call_input.name, call_input.cid, call_input.hid
-              FROM call_input JOIN (
-                SELECT id FROM call \(whereClause) ORDER BY started_at DESC, id DESC\(limit)
-              ) AS selected ON selected.id = call_input.call_id
-              ORDER BY call_input.name
-              """,
-            arguments: arguments)
-          for row in inputRows {
-            inputs[row[0], default: []].append(
-              CallInput(
-                name: row[1], cid: ContentID(try Self.digest(row[2])), hid: HistoryID(try Self.digest(row[3]))))
+        let lookup = try db.cachedStatement(
+          sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ? ORDER BY name")
+        for row in rows {
+          let id: Data = row[0]
+          inputs[id] = try Row.fetchAll(lookup, arguments: [id]).map { input in
+            CallInput(
+              name: input[0], cid: ContentID(try Self.digest(input[1])), hid: HistoryID(try Self.digest(input[2])))
           }
         }
         return try rows.map { row in

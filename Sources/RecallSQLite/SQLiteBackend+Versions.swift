@@ -23,7 +23,7 @@ extension SQLiteBackend {
           }
           return known.semanticVersion
         }
-        let latest = try Self.versions(of: registration.op, db).first(where: \.isCurrent)
+        let latest = try Self.versions(of: registration.op, countingCalls: false, db).first(where: \.isCurrent)
         let semanticVersion = registration.semanticVersion(following: latest)
         try db.execute(
           sql: """
@@ -68,16 +68,21 @@ extension SQLiteBackend {
     return (CodeFingerprint(hex: row[0]), row[1])
   }
 
-  public func versions(of op: OpID) throws -> [OpVersion] {
-    try SQLiteBackend.mapErrors(path: path) { try pool.read { try Self.versions(of: op, $0) } }
+  public func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { try Self.versions(of: op, countingCalls: countingCalls, $0) }
+    }
   }
 
-  private static func versions(of op: OpID, _ db: Database) throws -> [OpVersion] {
+  private static func versions(of op: OpID, countingCalls: Bool, _ db: Database) throws -> [OpVersion] {
+    let count =
+      countingCalls
+      ? "(SELECT count(*) FROM call WHERE call.op = op_version.op AND call.op_version = op_version.version)"
+      : "0"
     let rows = try Row.fetchAll(
       db,
       sql: """
-        SELECT version, semantic_version, parameters, first_seen, last_seen,
-          (SELECT count(*) FROM call WHERE call.op = op_version.op AND call.op_version = op_version.version)
+        SELECT version, semantic_version, parameters, first_seen, last_seen, \(count)
         FROM op_version WHERE op = ?
         ORDER BY first_seen, version
         """,

@@ -37,7 +37,9 @@ import Testing
     configuration.store.printsWarnings = false
     let store = try Store.sqlite(at: directory.path, configuration: configuration)
     let v1 = op("a1a1", factor: "2")
-    for x in [1, 2, 3] { _ = store.memoize(v1, [Argument("x", x)]) { x * 2 } }
+    // Outputs that are not also inputs: within a process, a value equal to an
+    // earlier output is taken to be that output (its history).
+    for x in [1, 2, 3] { _ = store.memoize(v1, [Argument("x", x)]) { x * 10 } }
     let label = Op(id: "Lab.label(_:)", version: CodeFingerprint(hex: "c3c3"))
     _ = store.memoize(label, [Argument("name", "run\nA")]) { ["name": "run", "scores": "1,2"] }
     let later = try Store.sqlite(at: directory.path, configuration: configuration)
@@ -114,11 +116,24 @@ import Testing
     #expect(try recall("stale").text.isEmpty)
     let gc = try recall("gc")
     #expect(gc.status == 0)
-    // 2, 4 and 6 go; 1 and 3 are still the b2b2 call's input and output.
-    #expect(gc.text.hasPrefix("Deleted 3 values"), "\(gc.text)")
+    // 2, 10, 20 and 30 go; 1 and 3 are still the b2b2 call's input and output.
+    #expect(gc.text.hasPrefix("Deleted 4 values"), "\(gc.text)")
     #expect(try recall("forget", "baseline").text == "Forgot 1 call.\n")
     #expect(try recall("tag", "--remove", "baseline").text == "Removed tag 'baseline'.\n")
     #expect(try recall("forget").text.contains("Name the calls to forget, or pass --stale"))
+  }
+
+  @Test func tablesAndGraphsOfFrames() throws {
+    try populate()
+    let table = try recall("table", "score", "--format", "csv")
+    #expect(table.status == 0)
+    #expect(table.text.hasPrefix("x,score\n"))
+    #expect(table.text.split(separator: "\n").count == 5, "\(table.text)")  // header and four calls
+    let json = try recall("table", "label", "--format", "json")
+    #expect(json.text.contains(#""name":"run\nA""#))
+    let graph = try recall("graph", "score")
+    #expect(graph.text.hasPrefix("digraph ComputationFrame {"))
+    #expect(graph.text.contains("score\\n4 calls"))
   }
 
   @Test func errorsSayWhatToDo() throws {

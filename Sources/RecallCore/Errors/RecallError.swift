@@ -47,6 +47,13 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
   public static let notFound = Code(rawValue: "notFound")
   /// A version prefix matches more than one version.
   public static let ambiguous = Code(rawValue: "ambiguous")
+  /// An external program Recall needs is not installed.
+  public static let missingTool = Code(rawValue: "missingTool")
+
+  /// An external program that is not installed.
+  public static func missingTool(_ name: String, install: String) -> RecallError {
+    RecallError(missingTool, "\(name) is not installed (it is not on the PATH). \(install)")
+  }
 
   /// Something the store does not have.
   public static func notFound(_ what: String, path: String, hint: String) -> RecallError {

@@ -58,7 +58,7 @@ extension Store {
   ) throws -> [CallRecord] {
     var query = CallQuery(op: op, opVersion: version, limit: limit)
     if currentOnly {
-      guard let current = try versions(of: op).first(where: \.isCurrent) else { return [] }
+      guard let current = try currentVersion(of: op) else { return [] }
       query.semanticVersion = current.semanticVersion
     }
     for (name, value) in inputs { query.inputs[name] = try ValueCodec.contentID(of: value) }
@@ -93,7 +93,7 @@ extension Store {
   public func staleCalls(of op: OpID? = nil) throws -> [CallRecord] {
     let ops = try op.map { [$0] } ?? backend.ops().map(\.op)
     return try ops.flatMap { op -> [CallRecord] in
-      guard let current = try versions(of: op).first(where: \.isCurrent) else { return [] }
+      guard let current = try currentVersion(of: op) else { return [] }
       return try backend.calls(CallQuery(op: op, semanticVersionOtherThan: current.semanticVersion))
     }
     .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }

@@ -154,13 +154,15 @@ final class InMemoryBackend: StoreBackend {
     state.versions.values.filter { $0.op == op }.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
   }
 
-  func versions(of op: OpID) throws -> [OpVersion] {
+  func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
     state.withLock { state in
       let current = latest(of: op, in: state)?.version
       return state.versions.values.filter { $0.op == op }
         .map { version in
           var version = version
-          version.calls = state.calls.values.count { $0.op == op && $0.opVersion == version.version }
+          if countingCalls {
+            version.calls = state.calls.values.count { $0.op == op && $0.opVersion == version.version }
+          }
           version.isCurrent = version.version == current
           return version
         }

@@ -84,10 +84,11 @@ public protocol StoreBackend: Sendable {
   ///   for the op's latest version, and returns that.
   func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint
 
-  /// Returns the versions of an op the store has seen, oldest first, with the
-  /// number of stored calls of each; the latest (by last-seen date) is marked
-  /// current.
-  func versions(of op: OpID) throws -> [OpVersion]
+  /// Returns the versions of an op the store has seen, oldest first; the
+  /// latest (by last-seen date) is marked current. With `countingCalls`, each
+  /// has its number of stored calls (which reads every call of the op);
+  /// without, ``OpVersion/calls`` is 0.
+  func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion]
 
   /// Returns the components an op version covers, sorted by identity, or `nil`
   /// when the store has not seen the version.

@@ -67,7 +67,14 @@ extension Store {
   /// }
   /// ```
   public func versions(of op: OpID) throws -> [OpVersion] {
-    try backend.versions(of: op)
+    try backend.versions(of: op, countingCalls: true)
+  }
+
+  /// Returns the op's current version: the one that most recently started
+  /// computing in this store (its ``OpVersion/calls`` is not counted), or `nil`
+  /// when the store has seen none.
+  public func currentVersion(of op: OpID) throws -> OpVersion? {
+    try backend.versions(of: op, countingCalls: false).first(where: \.isCurrent)
   }
 
   /// Returns the version of an op whose hexadecimal form starts with `prefix`
@@ -76,7 +83,7 @@ extension Store {
   /// - Throws: ``RecallError/notFound`` when no version matches,
   ///   ``RecallError/ambiguous`` when several do.
   public func version(of op: OpID, matching prefix: String) throws -> CodeFingerprint {
-    let matches = try versions(of: op).filter { $0.version.hex.hasPrefix(prefix.lowercased()) }
+    let matches = try backend.versions(of: op, countingCalls: false).filter { $0.version.hex.hasPrefix(prefix.lowercased()) }
     guard let match = matches.first else {
       throw RecallError.notFound(
         "version '\(prefix)' of op \(op)", path: backend.location,
@@ -120,8 +127,7 @@ extension Store {
       throw RecallError.notFound(
         "call \(call.hex)", path: backend.location, hint: "It may have been forgotten or collected.")
     }
-    let versions = try backend.versions(of: record.op)
-    guard let current = versions.first(where: \.isCurrent),
+    guard let current = try currentVersion(of: record.op),
       current.semanticVersion != record.semanticVersion
     else { return nil }
     return try diff(record.op, from: record.opVersion, to: current.version)

@@ -1,0 +1,359 @@
+import Foundation
+
+/// A set of stored calls seen as a computation graph, to explore and tabulate
+/// what an experiment computed (mandala's `ComputationFrame`).
+///
+/// Start from an op's calls, some calls or some values; grow the frame along
+/// provenance with ``expandBack(recursively:)`` and ``expandForward(recursively:)``;
+/// narrow it with ``filter(_:_:)``; combine frames with ``union(_:)`` and
+/// ``intersection(_:)``. ``table()`` gives one row per joint history — for a
+/// sweep, one row per point, with its inputs and every result along the way:
+///
+/// ```swift
+/// print(try ComputationFrame(op: "Experiments.accuracy(_:on:)", in: store).expandBack().table().markdown)
+/// ```
+///
+/// ```
+/// | seed | load | learningRate | train | accuracy |
+/// |---|---|---|---|---|
+/// | 1 | {"rows":…} | 0.05 | {"weights":…} | 0.901 |
+/// ```
+public struct ComputationFrame: Sendable {
+  /// The store the calls are in.
+  public let store: Store
+  /// The frame's calls, by id.
+  public private(set) var calls: [CallID: CallRecord]
+
+  /// A frame of the given calls.
+  public init(calls: [CallRecord], in store: Store) {
+    self.store = store
+    self.calls = Dictionary(calls.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  /// A frame of every stored call of an op (of its current version only, with
+  /// `currentOnly`).
+  public init(op: OpID, currentOnly: Bool = false, in store: Store) throws {
+    self.init(calls: try store.calls(of: op, currentOnly: currentOnly), in: store)
+  }
+
+  /// A frame of the calls that produced some values.
+  public init(values: [ContentID], in store: Store) throws {
+    self.init(calls: try values.flatMap { try store.producers(of: $0) }, in: store)
+  }
+
+  /// The ops with calls in the frame, by name.
+  public var ops: [OpID] { Set(calls.values.map(\.op)).sorted() }
+
+  // MARK: Growing and narrowing
+
+  /// Adds the calls that produced the frame's inputs (and, recursively, theirs).
+  public func expandBack(recursively: Bool = true) throws -> ComputationFrame {
+    try expand(recursively: recursively) { record in
+      try record.inputs.flatMap { try store.backend.calls(CallQuery(outputHID: $0.hid)) }
+    }
+  }
+
+  /// Adds the calls that used the frame's outputs (and, recursively, theirs).
+  public func expandForward(recursively: Bool = true) throws -> ComputationFrame {
+    try expand(recursively: recursively) { record in
+      try store.backend.calls(CallQuery(inputHID: record.outputHID))
+    }
+  }
+
+  /// Adds everything connected to the frame, in both directions.
+  public func expand() throws -> ComputationFrame {
+    var frame = self
+    while true {
+      let grown = try frame.expandBack().expandForward()
+      if grown.calls.count == frame.calls.count { return grown }
+      frame = grown
+    }
+  }
+
+  private func expand(recursively: Bool, _ neighbours: (CallRecord) throws -> [CallRecord]) throws
+    -> ComputationFrame
+  {
+    var frame = self
+    var frontier = Array(calls.values)
+    while !frontier.isEmpty {
+      var added: [CallRecord] = []
+      for record in frontier {
+        for neighbour in try neighbours(record) where frame.calls[neighbour.id] == nil {
+          frame.calls[neighbour.id] = neighbour
+          added.append(neighbour)
+        }
+      }
+      frontier = recursively ? added : []
+    }
+    return frame
+  }
+
+  /// Keeps only the calls of `op` for which `isIncluded` is true (the other
+  /// ops' calls stay).
+  public func filter(_ op: OpID, _ isIncluded: (CallRecord) throws -> Bool) rethrows -> ComputationFrame {
+    var frame = self
+    for (id, record) in calls where record.op == op {
+      if try !isIncluded(record) { frame.calls[id] = nil }
+    }
+    return frame
+  }
+
+  /// Keeps only the calls of `op` whose input `name` equals `value`.
+  public func filter(_ op: OpID, input name: String, equals value: some Encodable) throws -> ComputationFrame {
+    let cid = try ValueCodec.contentID(of: value)
+    return filter(op) { record in record.inputs.contains { $0.name == name && $0.cid == cid } }
+  }
+
+  /// The calls in either frame.
+  public func union(_ other: ComputationFrame) -> ComputationFrame {
+    var frame = self
+    frame.calls.merge(other.calls) { first, _ in first }
+    return frame
+  }
+
+  /// The calls in both frames.
+  public func intersection(_ other: ComputationFrame) -> ComputationFrame {
+    var frame = self
+    frame.calls = calls.filter { other.calls[$0.key] != nil }
+    return frame
+  }
+
+  // MARK: Structure
+
+  /// For each call, the frame's calls that produced its inputs, by input name.
+  private var producers: [CallID: [String: CallRecord]] {
+    var byHID: [HistoryID: CallRecord] = [:]
+    for record in calls.values.sorted(by: { $0.id < $1.id }) where byHID[record.outputHID] == nil {
+      byHID[record.outputHID] = record
+    }
+    var producers: [CallID: [String: CallRecord]] = [:]
+    for record in calls.values {
+      for input in record.inputs {
+        if let producer = byHID[input.hid], producer.id != record.id { producers[record.id, default: [:]][input.name] = producer }
+      }
+    }
+    return producers
+  }
+
+  /// Ops in dependency order: producers before consumers, then by name.
+  private func orderedOps(_ producers: [CallID: [String: CallRecord]]) -> [OpID] {
+    var edges: [OpID: Set<OpID>] = [:]
+    for (id, inputs) in producers {
+      guard let consumer = calls[id]?.op else { continue }
+      for producer in inputs.values where producer.op != consumer { edges[consumer, default: []].insert(producer.op) }
+    }
+    var ordered: [OpID] = []
+    var visiting: Set<OpID> = []
+    func visit(_ op: OpID) {
+      guard !ordered.contains(op), visiting.insert(op).inserted else { return }
+      for producer in (edges[op] ?? []).sorted() { visit(producer) }
+      ordered.append(op)
+    }
+    for op in ops { visit(op) }
+    return ordered
+  }
+
+  // MARK: Tables
+
+  /// One row per joint history: each call no other call of the frame used (a
+  /// sink), with the calls upstream of it in the frame. Columns, in dependency
+  /// order: each op's inputs that no call of the frame produced, then the op's
+  /// output (named after the op).
+  public func table() throws -> FrameTable {
+    let producers = self.producers
+    let ops = orderedOps(producers)
+    let used = Set(producers.values.flatMap { $0.values.map(\.id) })
+    let sinks = calls.values.filter { !used.contains($0.id) }
+      .sorted { ($0.op, $0.startedAt, $0.id) < ($1.op, $1.startedAt, $1.id) }
+
+    // Columns: free inputs and outputs per op.
+    var freeInputs: [OpID: [String]] = [:]
+    for record in calls.values {
+      for input in record.inputs where producers[record.id]?[input.name] == nil {
+        if !(freeInputs[record.op] ?? []).contains(input.name) { freeInputs[record.op, default: []].append(input.name) }
+      }
+    }
+    let names = Dictionary(uniqueKeysWithValues: ops.map { ($0, Self.shortName($0, among: ops)) })
+    let inputNames = freeInputs.values.flatMap { $0 }
+    var columns: [FrameTable.Column] = []
+    for op in ops {
+      for input in (freeInputs[op] ?? []).sorted() {
+        let ambiguous = inputNames.filter { $0 == input }.count > 1 || names.values.contains(input)
+        columns.append(.init(name: ambiguous ? "\(names[op]!).\(input)" : input, op: op, input: input))
+      }
+      columns.append(.init(name: names[op]!, op: op, input: nil))
+    }
+
+    var rows: [[ContentID?]] = []
+    for sink in sinks {
+      // The sink's history within the frame: the nearest call of each op.
+      var history: [OpID: CallRecord] = [sink.op: sink]
+      var frontier = [sink]
+      while !frontier.isEmpty {
+        var next: [CallRecord] = []
+        for record in frontier {
+          for producer in (producers[record.id] ?? [:]).sorted(by: { $0.key < $1.key }).map(\.value)
+          where history[producer.op] == nil {
+            history[producer.op] = producer
+            next.append(producer)
+          }
+        }
+        frontier = next
+      }
+      rows.append(
+        columns.map { column in
+          guard let record = history[column.op] else { return nil }
+          guard let input = column.input else { return record.outputCID }
+          return record.inputs.first { $0.name == input }?.cid
+        })
+    }
+    return FrameTable(columns: columns.map(\.name), cids: rows, store: store)
+  }
+
+  /// The op's name without its module and labels, unless that is ambiguous.
+  static func shortName(_ op: OpID, among ops: [OpID]) -> String {
+    func base(_ op: OpID) -> String {
+      let name = op.name.prefix { $0 != "(" }
+      return String(name.split(separator: ".").last ?? Substring(name))
+    }
+    return ops.filter { base($0) == base(op) }.count > 1 ? op.name : base(op)
+  }
+
+  // MARK: Drawing
+
+  /// The frame as a Graphviz graph: ops as boxes (with their number of calls),
+  /// values as ellipses, edges along provenance.
+  public func dot() -> String {
+    let producers = self.producers
+    let ops = orderedOps(producers)
+    var lines = ["digraph ComputationFrame {", "  rankdir=LR;", "  node [fontname=\"Helvetica\"];"]
+    func quoted(_ text: String) -> String { ValueCodec.quoted(text) }
+    var edges: Set<String> = []
+    for op in ops {
+      let name = Self.shortName(op, among: ops)
+      let count = calls.values.count { $0.op == op }
+      lines.append("  \(quoted("op " + op.name)) [shape=box, style=rounded, label=\(quoted("\(name)\n\(count) call\(count == 1 ? "" : "s")"))];")
+      lines.append("  \(quoted("value " + op.name)) [shape=ellipse, label=\(quoted(name))];")
+      edges.insert("  \(quoted("op " + op.name)) -> \(quoted("value " + op.name));")
+    }
+    for record in calls.values {
+      for input in record.inputs {
+        if let producer = producers[record.id]?[input.name] {
+          edges.insert("  \(quoted("value " + producer.op.name)) -> \(quoted("op " + record.op.name)) [label=\(quoted(input.name))];")
+        } else {
+          let variable = "input \(record.op.name).\(input.name)"
+          edges.insert("  \(quoted(variable)) [shape=ellipse, label=\(quoted(input.name))];")
+          edges.insert("  \(quoted(variable)) -> \(quoted("op " + record.op.name));")
+        }
+      }
+    }
+    lines += edges.sorted()
+    lines.append("}")
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The frame drawn as SVG by Graphviz's `dot`.
+  ///
+  /// - Throws: ``RecallError/missingTool`` when `dot` is not installed, saying
+  ///   how to install it.
+  public func svg() throws -> String {
+    guard let dot = ComputationFrame.graphviz() else {
+      throw RecallError.missingTool(
+        "Graphviz's 'dot'",
+        install: "Install Graphviz (apt install graphviz, or brew install graphviz) to draw SVG, or render the DOT text (`dot()`, `recall graph`) elsewhere.")
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: dot)
+    process.arguments = ["-Tsvg"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    input.fileHandleForWriting.write(Data(self.dot().utf8))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw RecallError.storeUnavailable(path: dot, detail: "Graphviz's dot failed with status \(process.terminationStatus)")
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  static func graphviz() -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/dot" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+  }
+}
+
+/// The joint-history table of a ``ComputationFrame``: one row per history,
+/// one column per free input and per op output; cells are stored values.
+public struct FrameTable: Sendable {
+  /// A column of a frame's table.
+  struct Column {
+    var name: String
+    var op: OpID
+    var input: String?
+  }
+
+  /// Column names.
+  public let columns: [String]
+  /// The values, by row and column (`nil` where a history has no such call).
+  public let cids: [[ContentID?]]
+  let store: Store
+
+  /// Decodes the values of one column, by row (`nil` where a row has none).
+  public func column<T: Decodable>(_ name: String, as type: T.Type) throws -> [T?] {
+    guard let index = columns.firstIndex(of: name) else {
+      throw RecallError.notFound(
+        "column '\(name)' in the table", path: store.backend.location,
+        hint: "Its columns are: \(columns.joined(separator: ", ")).")
+    }
+    return try cids.map { row in try row[index].flatMap { try store.value($0, as: T.self) } }
+  }
+
+  /// Cells as JSON text (`null` where a row has no value).
+  public func renderedCells(maximumElements: Int = 20) -> [[String]] {
+    var cache: [ContentID: String] = [:]
+    return cids.map { row in
+      row.map { cid in
+        guard let cid else { return "null" }
+        if let text = cache[cid] { return text }
+        let text =
+          ((try? store.backend.value(cid)) ?? nil).flatMap { try? ValueCodec.renderJSON($0, maximumElements: maximumElements) }
+          ?? ValueCodec.quoted("cid \(cid)")
+        cache[cid] = text
+        return text
+      }
+    }
+  }
+
+  /// A Markdown table; long values are cut.
+  public var markdown: String {
+    func cell(_ text: String) -> String {
+      let cut = text.count > 40 ? String(text.prefix(39)) + "…" : text
+      return cut.replacingOccurrences(of: "|", with: "\\|")
+    }
+    var lines = ["| " + columns.map(cell).joined(separator: " | ") + " |"]
+    lines.append("|" + columns.map { _ in "---|" }.joined())
+    for row in renderedCells(maximumElements: 5) { lines.append("| " + row.map(cell).joined(separator: " | ") + " |") }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// CSV (RFC 4180): values as JSON text, quoted where needed.
+  public var csv: String {
+    func field(_ text: String) -> String {
+      text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+        ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+    return ([columns] + renderedCells()).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+  }
+
+  /// A JSON array with one object per row, keyed by column.
+  public var json: String {
+    let rows = renderedCells(maximumElements: .max).map { row in
+      "{" + zip(columns, row).map { "\(ValueCodec.quoted($0)):\($1)" }.joined(separator: ",") + "}"
+    }
+    return "[" + rows.joined(separator: ",\n") + "]\n"
+  }
+}

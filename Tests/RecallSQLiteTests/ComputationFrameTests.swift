@@ -1,0 +1,81 @@
+import Foundation
+import RecallTestSupport
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+/// mandala's example: load data, train for a grid, score each model.
+struct Grid {
+  let store: Store
+  let load = Op(id: "Lab.load(seed:)", version: CodeFingerprint(hex: "l"))
+  let train = Op(id: "Lab.train(_:rate:)", version: CodeFingerprint(hex: "t"))
+  let accuracy = Op(id: "Lab.accuracy(_:on:)", version: CodeFingerprint(hex: "a"))
+
+  func run(rates: [Double]) {
+    let data = store.memoize(load, [Argument("seed", 7)]) { [1.0, 2.0, 3.0] }
+    for rate in rates {
+      let model = store.memoize(train, [Argument("data", data), Argument("rate", rate)]) { data.map { $0 * rate } }
+      _ = store.memoize(accuracy, [Argument("model", model), Argument("data", data)]) {
+        model.reduce(0, +) / data.reduce(0, +)
+      }
+    }
+  }
+}
+
+@Suite struct ComputationFrameTests {
+  @Test(arguments: Backend.allCases) func theJointTableHasARowPerPointOfTheGrid(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let grid = Grid(store: backend.open())
+    grid.run(rates: [0.1, 0.5, 0.9])
+
+    let table = try ComputationFrame(op: "Lab.accuracy(_:on:)", in: grid.store).expandBack().table()
+    #expect(table.columns == ["seed", "load", "rate", "train", "accuracy"])
+    #expect(table.cids.count == 3)
+    #expect(try Set(table.column("rate", as: Double.self).compactMap { $0 }) == [0.1, 0.5, 0.9])
+    #expect(try table.column("seed", as: Int.self) == [7, 7, 7])
+    let pairs = try zip(table.column("rate", as: Double.self), table.column("accuracy", as: Double.self))
+    for (rate, accuracy) in pairs { #expect(abs(rate! - accuracy!) < 1e-12) }
+
+    #expect(table.markdown.hasPrefix("| seed | load | rate | train | accuracy |\n|---|---|---|---|---|\n| 7 | [1.0,2.0,3.0] |"))
+    #expect(table.csv.hasPrefix("seed,load,rate,train,accuracy\n7,\"[1.0,2.0,3.0]\","))
+    let json = try JSONSerialization.jsonObject(with: Data(table.json.utf8)) as? [[String: Any]]
+    #expect(json?.count == 3)
+    #expect(json?.first?["seed"] as? Int == 7)
+  }
+
+  @Test(arguments: Backend.allCases) func framesGrowNarrowAndCombine(_ kind: Backend) throws {
+    let backend = try Reopenable(kind)
+    let grid = Grid(store: backend.open())
+    grid.run(rates: [0.1, 0.5])
+    let store = grid.store
+
+    let loads = try ComputationFrame(op: "Lab.load(seed:)", in: store)
+    #expect(loads.calls.count == 1)
+    let forward = try loads.expandForward()
+    #expect(forward.ops == ["Lab.accuracy(_:on:)", "Lab.load(seed:)", "Lab.train(_:rate:)"])
+    #expect(forward.calls.count == 5)
+    #expect(try loads.expandForward(recursively: false).calls.count == 5)  // accuracy uses data too
+    #expect(try loads.expand().calls.count == 5)
+
+    let half = try forward.filter("Lab.train(_:rate:)", input: "rate", equals: 0.5)
+    #expect(half.calls.count == 4)
+    #expect(try half.table().cids.count == 2)  // the accuracy of 0.1 now lacks its model
+    #expect(forward.intersection(half).calls.count == 4)
+    #expect(half.union(forward).calls.count == 5)
+
+    let models = try store.calls(of: "Lab.train(_:rate:)").map(\.outputCID)
+    #expect(try ComputationFrame(values: models, in: store).ops == ["Lab.train(_:rate:)"])
+
+    let dot = forward.dot()
+    #expect(dot.hasPrefix("digraph ComputationFrame {"))
+    #expect(dot.contains(#""op Lab.train(_:rate:)" [shape=box, style=rounded, label="train\n2 calls"];"#))
+    #expect(dot.contains(#""value Lab.load(seed:)" -> "op Lab.train(_:rate:)" [label="data"];"#))
+    #expect(dot.contains(#""input Lab.train(_:rate:).rate" -> "op Lab.train(_:rate:)";"#))
+    if ComputationFrame.graphviz() == nil {
+      expectError(RecallError.missingTool) { try forward.svg() }
+    } else {
+      #expect(try forward.svg().contains("<svg"))
+    }
+  }
+}
