@@ -97,7 +97,8 @@ struct Model: Codable, Sendable {
 /// Trains by full-batch gradient descent on the cross-entropy loss with L2
 /// regularization.
 @Memoized
-func train(_ data: Dataset, learningRate: Double, l2: Double, epochs: Int) -> Model {
+func train(_ split: Split, learningRate: Double, l2: Double, epochs: Int) -> Model {
+  let data = split.train
   var model = Model(
     weights: [Double](repeating: 0, count: data.classes * (data.columns + 1)),
     columns: data.columns, classes: data.classes)
@@ -122,9 +123,10 @@ func train(_ data: Dataset, learningRate: Double, l2: Double, epochs: Int) -> Mo
   return model
 }
 
-/// The fraction of rows whose highest-scoring class is their label.
+/// The fraction of test rows whose highest-scoring class is their label.
 @Memoized
-func accuracy(_ model: Model, on data: Dataset) -> Double {
+func accuracy(_ model: Model, on split: Split) -> Double {
+  let data = split.test
   var correct = 0
   for row in 0..<data.rows {
     let scores = model.scores(data, row: row)
@@ -162,15 +164,14 @@ let token = store.observe { event in
 
 print("recall-demo: store at \(Store.defaultPath)")
 let started = ContinuousClock.now
-var results: [(lr: Double, l2: Double, epochs: Int, accuracy: Double)] = []
 store.activate {
   let data = makeDataset(seed: 42, samples: 1_500, columns: 16, classes: 4)
   let parts = split(data, testFraction: 0.25)
   for learningRate in [0.05, 0.2, 0.5] {
     for l2 in [0.0, 0.01] {
       for epochs in [40, 80] {
-        let model = train(parts.train, learningRate: learningRate, l2: l2, epochs: epochs)
-        results.append((learningRate, l2, epochs, accuracy(model, on: parts.test)))
+        let model = train(parts, learningRate: learningRate, l2: l2, epochs: epochs)
+        _ = accuracy(model, on: parts)
       }
     }
   }
@@ -178,14 +179,19 @@ store.activate {
 let elapsed = ContinuousClock.now - started
 token.cancel()
 
-print("\n  learning rate    l2   epochs   test accuracy")
-for result in results {
-  print(
-    String(
-      format: "  %13.2f  %5.2f   %6d   %13.3f", result.lr, result.l2, result.epochs, result.accuracy))
-}
-let best = results.max { $0.accuracy < $1.accuracy }!
-print(String(format: "\n  best: learning rate %.2f, l2 %.2f, %d epochs: %.3f", best.lr, best.l2, best.epochs, best.accuracy))
+// The grid from the store: one row per history that ends in an accuracy.
+let table = try ComputationFrame(op: "recall_demo.accuracy(_:on:)", currentOnly: true, in: store).expandBack().table()
+print("")
+print(table.selecting(["seed", "testFraction", "learningRate", "l2", "epochs", "accuracy"]).markdown)
+let accuracies = try table.column("accuracy", as: Double.self).map { $0 ?? 0 }
+let best = accuracies.indices.max { accuracies[$0] < accuracies[$1] }!
+let rates = try table.column("learningRate", as: Double.self)
+let l2s = try table.column("l2", as: Double.self)
+let epochs = try table.column("epochs", as: Int.self)
+print(
+  String(
+    format: "  best: learning rate %.2f, l2 %.2f, %d epochs: %.3f", rates[best]!, l2s[best]!, epochs[best]!,
+    accuracies[best]))
 
 let stats = try store.stats()
 print(

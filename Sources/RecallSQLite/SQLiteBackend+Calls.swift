@@ -48,6 +48,7 @@ extension SQLiteBackend {
     for value in values where value.bytes.count > configuration.inlineThreshold {
       try blobs.write(value)
     }
+    beforeCommit.withLock { $0 }?()
     let now = Date().timeIntervalSince1970
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RecallCore
+import Synchronization
 
 /// The embedded default store: an SQLite database in WAL mode (through GRDB)
 /// plus content-addressed blob files, in one directory.
@@ -46,6 +47,9 @@ public final class SQLiteBackend: StoreBackend {
 
   let pool: DatabasePool
   let blobs: BlobDirectory
+  /// Run by `record` between writing blob files and taking the write lock:
+  /// lets tests put a garbage collection exactly there.
+  let beforeCommit = Mutex<(@Sendable () -> Void)?>(nil)
 
   public var location: String { path }
 

@@ -75,6 +75,36 @@ struct Pipeline {
     #expect(try fresh.store.collectGarbage(keepingFilesNewerThan: Date()).values == 0)
   }
 
+  @Test func aCollectionBetweenABlobWriteAndItsCommitLosesNothing() throws {
+    let directory = TemporaryDirectory()
+    var configuration = SQLiteBackend.Configuration()
+    configuration.inlineThreshold = 16
+    configuration.store.printsWarnings = false
+    let backend = try SQLiteBackend(path: directory.path, configuration: configuration)
+    let store = Store(backend: backend, configuration: configuration.store)
+    let op = Op(id: "Tests.big(_:)", version: CodeFingerprint(hex: "1"))
+    // An unused value with the cid the next result will have, so that the
+    // collection deletes its row and its file.
+    let unused = try ValueCodec.encode([Double](repeating: 1, count: 100))
+    try backend.record(
+      CallRecord(
+        id: CallID(Digest.sha256("old")), op: op.id, opVersion: op.version, semanticVersion: op.version, trial: 0,
+        inputs: [], outputCID: unused.cid, outputHID: HistoryID(external: unused.cid), outputSize: unused.bytes.count,
+        startedAt: Date(), duration: 0, host: "h", pid: 1),
+      values: [unused])
+    _ = try backend.forget([CallID(Digest.sha256("old"))])
+    // The collection runs after the next record wrote its blob, before it commits.
+    backend.beforeCommit.withLock {
+      $0 = { _ = try? backend.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: 60)) }
+    }
+    #expect(store.memoize(op, [Argument("n", 100)]) { [Double](repeating: 1, count: 100) }.count == 100)
+    backend.beforeCommit.withLock { $0 = nil }
+    let fresh = Store(backend: backend, configuration: configuration.store)
+    let log = EventLog(fresh)
+    #expect(fresh.memoize(op, [Argument("n", 100)]) { [Double]() }.count == 100)
+    #expect(log.executed.isEmpty)
+  }
+
   @Test(arguments: Backend.allCases) func tagsNameCallsAndKeepTheirResults(_ kind: Backend) throws {
     let backend = try Reopenable(kind)
     let pipeline = Pipeline(store: backend.open())

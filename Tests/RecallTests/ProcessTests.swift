@@ -65,6 +65,51 @@ import Testing
     #expect(Int(parts[3]) == reported + 1, "\(verify)")
   }
 
+  @Test func forgettingAndCollectingWhileAnotherProcessWritesLosesNothing() throws {
+    let directory = TemporaryDirectory()
+    let process = Process()
+    process.executableURL = productsDirectory.appendingPathComponent("recall-test-child")
+    process.arguments = ["hammer", directory.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    var output = ""
+    while !output.contains("stored 2") {
+      let chunk = pipe.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      output += String(decoding: chunk, as: UTF8.self)
+    }
+    // While the child stores blob after blob: forget the oldest calls and
+    // collect, with no grace period for unnamed blob files, over and over.
+    var configuration = SQLiteBackend.Configuration()
+    configuration.store.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let op = try #require(try store.ops().first { $0.op.name.contains("payload(") }?.op)
+    var forgotten: Set<Int> = []
+    var collected = 0
+    for _ in 0..<15 {
+      let calls = try store.calls(of: op).sorted { $0.startedAt < $1.startedAt }
+      for call in calls.prefix(2) {
+        forgotten.insert(try store.value(try #require(call.inputs.first).cid, as: Int.self)!)
+        try store.forget([call.id])
+      }
+      collected += try store.collectGarbage(keepingFilesNewerThan: Date()).values
+      usleep(100_000)
+    }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    output += String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let reported = output.split(separator: "\n").compactMap { $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil }
+      .max() ?? -1
+    #expect(collected > 0)
+    #expect(reported > 5)
+    // Every call that was not forgotten is served, with the right value (the
+    // child fails on a wrong one); the forgotten ones are computed again.
+    let verify = try runChild(["verify", directory.path, "\(reported + 1)"])
+    let expectedForgotten = forgotten.filter { $0 <= reported }.count
+    #expect(verify == "executed \(expectedForgotten) reused \(reported + 1 - expectedForgotten)", "\(verify)")
+  }
+
   @Test func withoutThePluginANoteSaysOnceHowToTrackHelpers() throws {
     let directory = TemporaryDirectory()
     // The child's target does not apply RecallPlugin; it makes five calls of three ops.

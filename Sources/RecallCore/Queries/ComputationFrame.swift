@@ -302,6 +302,13 @@ public struct FrameTable: Sendable {
   public let cids: [[ContentID?]]
   let store: Store
 
+  /// The table with only some of its columns, in the given order; unknown
+  /// names are left out.
+  public func selecting(_ names: [String]) -> FrameTable {
+    let indices = names.compactMap { columns.firstIndex(of: $0) }
+    return FrameTable(columns: indices.map { columns[$0] }, cids: cids.map { row in indices.map { row[$0] } }, store: store)
+  }
+
   /// Decodes the values of one column, by row (`nil` where a row has none).
   public func column<T: Decodable>(_ name: String, as type: T.Type) throws -> [T?] {
     guard let index = columns.firstIndex(of: name) else {
