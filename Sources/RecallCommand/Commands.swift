@@ -406,6 +406,89 @@ extension RecallCommand {
   }
 }
 
+extension RecallCommand {
+  struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Summarize what the store holds: calls, values, bytes, and the compute time its results stand for.")
+
+    @OptionGroup var options: StoreOptions
+
+    func run() throws {
+      let store = try options.open()
+      try reporting {
+        let summary = try store.backend.summary()
+        var table = Table(columns: ["op", "calls", "versions", "stale", "compute_time", "bytes"])
+        var totalTime = 0.0
+        var totalStale = 0
+        for op in try store.ops() {
+          let time = try store.backend.calls(CallQuery(op: op.op)).reduce(0) { $0 + $1.duration }
+          let stale = try store.staleCalls(of: op.op).count
+          totalTime += time
+          totalStale += stale
+          table.rows.append([
+            .init(op.op.name), .init("\(op.calls)", json: op.calls), .init("\(op.versions)", json: op.versions),
+            .init("\(stale)", json: stale), .init(seconds(time), json: time),
+            .init(bytes(op.outputBytes), json: op.outputBytes),
+          ])
+        }
+        table.rows.append([
+          .init("(store)"), .init("\(summary.calls)", json: summary.calls), .init(""), .init("\(totalStale)", json: totalStale),
+          .init(seconds(totalTime), json: totalTime),
+          .init("\(bytes(summary.bytes)) in \(summary.values) values", json: summary.bytes),
+        ])
+        options.print(table)
+      }
+    }
+  }
+
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Copy calls, with their values, versions and code, into another store (created if needed).")
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "The store to copy into.")
+    var to: String
+    @Option(name: .customLong("op"), help: "Only this op's calls (repeatable); all ops by default.")
+    var ops: [String] = []
+
+    func run() throws {
+      try transfer(from: options.open(), to: to, ops: ops)
+    }
+  }
+
+  struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Copy calls, with their values, versions and code, from another store into this one.")
+
+    @OptionGroup var options: StoreOptions
+    @ArgumentParser.Argument(help: "The store to copy from.")
+    var from: String
+    @Option(name: .customLong("op"), help: "Only this op's calls (repeatable); all ops by default.")
+    var ops: [String] = []
+
+    func run() throws {
+      var sourceOptions = options
+      sourceOptions.store = from
+      try transfer(from: sourceOptions.open(), to: options.path, ops: ops)
+    }
+  }
+}
+
+/// Copies the calls of some ops (all when none are named) into the store at `path`.
+func transfer(from source: Store, to path: String, ops names: [String]) throws {
+  let target = try StoreOptions.openForWriting(path)
+  try reporting {
+    let ops = names.isEmpty ? nil : try names.map { try findOp($0, in: source) }
+    print(describe(try source.copy(to: target, ops: ops), into: path))
+  }
+}
+
+func describe(_ report: TransferReport, into path: String) -> String {
+  "Copied \(report.calls) call\(report.calls == 1 ? "" : "s"), \(report.values) value\(report.values == 1 ? "" : "s") "
+    + "(\(bytes(report.bytes))) and \(report.versions) version\(report.versions == 1 ? "" : "s") into '\(path)'."
+    + (report.incomplete > 0 ? " Left out \(report.incomplete) call\(report.incomplete == 1 ? "" : "s") whose values are gone." : "")
+}
+
 /// A short rendering of a stored value for a table cell.
 func render(_ store: Store, _ cid: ContentID) -> String {
   guard let bytes = try? store.backend.value(cid), let text = try? ValueCodec.renderJSON(bytes, maximumElements: 3)

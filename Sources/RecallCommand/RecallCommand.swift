@@ -16,7 +16,8 @@ struct RecallCommand: ParsableCommand {
       """,
     subcommands: [
       List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self, Forget.self,
-      CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self,
+      CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Export.self,
+      Import.self,
     ])
 }
 
@@ -37,6 +38,17 @@ struct StoreOptions: ParsableArguments {
   func open(writing: Bool = false) throws -> Store {
     var configuration = SQLiteBackend.Configuration()
     configuration.readOnly = !writing
+    configuration.store.printsWarnings = false
+    do {
+      return try Store.sqlite(at: path, configuration: configuration)
+    } catch let error as RecallError {
+      throw ValidationError(error.message)
+    }
+  }
+
+  /// Opens (or creates) another store for writing, as `export` and `import` do.
+  static func openForWriting(_ path: String) throws -> Store {
+    var configuration = SQLiteBackend.Configuration()
     configuration.store.printsWarnings = false
     do {
       return try Store.sqlite(at: path, configuration: configuration)

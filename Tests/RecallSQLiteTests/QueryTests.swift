@@ -44,4 +44,31 @@ import Testing
     #expect(try store.backend.calls(CallQuery(idPrefix: String(stale[0].id.hex.prefix(7)))).map(\.id) == [stale[0].id])
     #expect(try store.backend.calls(CallQuery(idPrefix: "not hex")).isEmpty)
   }
+
+  @Test(arguments: Backend.allCases) func copyingMovesCallsValuesVersionsAndEquivalences(_ kind: Backend) throws {
+    let source = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: "1")
+    let v2 = scaledOp("b2", helper: "2")
+    do {
+      let store = source.open()
+      for x in [1.0, 2.0] { _ = scaled(store, v1, x, factor: 2) }
+      _ = scaled(store, v2, 5, factor: 2)
+      try store.accept("Tests.scaled(x:)", version: v2.version, as: v1.version)
+    }
+    let target = try Reopenable(kind == .memory ? .sqlite : .memory)
+    let report = try source.open().copy(to: target.open())
+    #expect(report.calls == 3)
+    #expect(report.versions == 2)
+    #expect(report.incomplete == 0)
+    let store = target.open()
+    let log = EventLog(store)
+    #expect(scaled(store, v2, 1, factor: -1) == 2)  // v1's result, served to v2 as accepted
+    #expect(scaled(store, v1, 5, factor: -1) == 10)
+    #expect(log.executed.isEmpty)
+    #expect(try store.diff("Tests.scaled(x:)", from: v1.version, to: v2.version).changes.map(\.summary) == ["func scale(_:) changed"])
+    // Copying again changes nothing.
+    #expect(try source.open().copy(to: store).calls == 3)
+    #expect(try store.backend.summary().calls == 3)
+  }
 }
+

@@ -136,6 +136,37 @@ import Testing
     #expect(graph.text.contains("score\\n4 calls"))
   }
 
+  @Test func exportsImportsAndSummarizes() throws {
+    try populate()
+    let other = TemporaryDirectory()
+    let export = try recall("export", "--to", other.path, "--op", "score")
+    #expect(export.status == 0, "\(export.text)")
+    // Values 1, 2, 3 (inputs; 3 is also b2b2's output) and 10, 20, 30.
+    #expect(export.text.hasPrefix("Copied 4 calls, 6 values"), "\(export.text)")
+    let copied = try run(
+      productsDirectory.appendingPathComponent("recall").path, ["versions", "score", "--store", other.path],
+      environment: [:])
+    #expect(copied.text.contains("a1a1") && copied.text.contains("b2b2"))
+    let diff = try run(
+      productsDirectory.appendingPathComponent("recall").path, ["diff", "score", "a1", "b2", "--store", other.path],
+      environment: [:])
+    #expect(diff.text.contains("var factor changed"))
+
+    // Importing into an empty store, then again: the same calls, nothing doubled.
+    let third = TemporaryDirectory()
+    for _ in 0..<2 {
+      let imported = try run(
+        productsDirectory.appendingPathComponent("recall").path, ["import", directory.path, "--store", third.path],
+        environment: [:])
+      #expect(imported.text.hasPrefix("Copied 5 calls"), "\(imported.text)")
+    }
+    let stats = try run(
+      productsDirectory.appendingPathComponent("recall").path, ["stats", "--store", third.path], environment: [:])
+    let total = stats.text.split(separator: "\n").last?.split(separator: " ") ?? []
+    #expect(total.prefix(2) == ["(store)", "5"], "\(stats.text)")
+    #expect(stats.text.contains("Lab.score(x:)"))
+  }
+
   @Test func errorsSayWhatToDo() throws {
     let missing = try recall("ls")
     #expect(missing.status != 0)

@@ -4,6 +4,24 @@ import Testing
 
 /// Behaviour across processes: a real child program runs against a real store.
 @Suite(.serialized) struct ProcessTests {
+  /// Starts a child that stores large values until killed; returns once it has
+  /// reported `count` of them, with what it printed so far.
+  func startHammer(_ path: String, storing count: Int) throws -> (Process, Pipe, String) {
+    let process = Process()
+    process.executableURL = productsDirectory.appendingPathComponent("recall-test-child")
+    process.arguments = ["hammer", path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    var output = ""
+    while output.components(separatedBy: "stored").count <= count {
+      let chunk = pipe.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      output += String(decoding: chunk, as: UTF8.self)
+    }
+    return (process, pipe, output)
+  }
+
   @Test func asecondProcessExecutesNothing() throws {
     let directory = TemporaryDirectory()
     #expect(try runChild(["run", directory.path]) == "executed 5 reused 0")
@@ -32,20 +50,10 @@ import Testing
     let directory = TemporaryDirectory()
     var reported = -1
     for round in 0..<5 {
-      let process = Process()
-      process.executableURL = productsDirectory.appendingPathComponent("recall-test-child")
-      process.arguments = ["hammer", directory.path]
-      let pipe = Pipe()
-      process.standardOutput = pipe
-      try process.run()
       // Let it store a few values, then kill it at a moment that falls inside
       // a blob write or a transaction most of the time.
-      var output = ""
-      while output.components(separatedBy: "stored").count < 3 + round {
-        let chunk = pipe.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        output += String(decoding: chunk, as: UTF8.self)
-      }
+      let (process, pipe, started) = try startHammer(directory.path, storing: 2 + round)
+      var output = started
       usleep(UInt32.random(in: 0...30_000))
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
@@ -67,18 +75,8 @@ import Testing
 
   @Test func forgettingAndCollectingWhileAnotherProcessWritesLosesNothing() throws {
     let directory = TemporaryDirectory()
-    let process = Process()
-    process.executableURL = productsDirectory.appendingPathComponent("recall-test-child")
-    process.arguments = ["hammer", directory.path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    var output = ""
-    while !output.contains("stored 2") {
-      let chunk = pipe.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      output += String(decoding: chunk, as: UTF8.self)
-    }
+    let (process, pipe, started) = try startHammer(directory.path, storing: 3)
+    var output = started
     // While the child stores blob after blob: forget the oldest calls and
     // collect, with no grace period for unnamed blob files, over and over.
     var configuration = SQLiteBackend.Configuration()

@@ -1,0 +1,91 @@
+import Foundation
+
+/// What ``Store/copy(to:ops:)`` copied.
+public struct TransferReport: Sendable, Hashable {
+  /// Calls copied (calls the target had already are counted too: they are
+  /// replaced by the same record).
+  public var calls: Int
+  /// Distinct values copied, with their bytes.
+  public var values: Int
+  /// Their bytes.
+  public var bytes: Int
+  /// Op versions copied, with the code they cover.
+  public var versions: Int
+  /// Calls left out because the source no longer has one of their values.
+  public var incomplete: Int
+
+  /// Creates a report.
+  public init(calls: Int = 0, values: Int = 0, bytes: Int = 0, versions: Int = 0, incomplete: Int = 0) {
+    self.calls = calls
+    self.values = values
+    self.bytes = bytes
+    self.versions = versions
+    self.incomplete = incomplete
+  }
+}
+
+extension Store {
+  /// Copies calls, with every value they use, the op versions they ran with
+  /// (and the code those cover) and equivalences between versions, into
+  /// another store: to move results to another machine, or merge stores.
+  ///
+  /// ```swift
+  /// let laptop = try Store.sqlite(at: "results-for-laptop")
+  /// try store.copy(to: laptop, ops: ["Experiments.train(_:epochs:)"])
+  /// ```
+  ///
+  /// Ids, content ids and history ids are the same in both stores, so copying
+  /// twice, or copying back, changes nothing. Each call is stored atomically
+  /// with its values, as any call is.
+  ///
+  /// - Parameters:
+  ///   - target: The store to copy into.
+  ///   - ops: The ops whose calls to copy; every op when `nil`.
+  @discardableResult
+  public func copy(to target: Store, ops: [OpID]? = nil) throws -> TransferReport {
+    var report = TransferReport()
+    var copiedValues: Set<ContentID> = []
+    for op in try ops ?? self.ops().map(\.op) {
+      // Versions first, roots of their classes before the versions accepted
+      // as equivalent to them.
+      let versions = try backend.versions(of: op, countingCalls: false)
+      let roots = versions.filter { $0.semanticVersion == $0.version }
+      for version in roots + versions.filter({ $0.semanticVersion != $0.version }) {
+        let components = try backend.components(of: op, version: version.version) ?? []
+        _ = try target.backend.registerVersion(
+          VersionRegistration(
+            op: op, version: version.version, parameters: version.parameters, addedParameters: [],
+            components: { components }),
+          at: version.firstSeen)
+        if version.semanticVersion != version.version,
+          versions.contains(where: { $0.version == version.semanticVersion })
+        {
+          try target.backend.accept(op, version: version.version, as: version.semanticVersion)
+        }
+        report.versions += 1
+      }
+      for call in try backend.calls(CallQuery(op: op)) {
+        var values: [EncodedValue] = []
+        var complete = true
+        for cid in [call.outputCID] + call.inputs.map(\.cid) where !values.contains(where: { $0.cid == cid }) {
+          guard let bytes = try backend.value(cid) else {
+            complete = false
+            break
+          }
+          values.append(EncodedValue(cid: cid, bytes: bytes))
+        }
+        guard complete else {
+          report.incomplete += 1
+          continue
+        }
+        try target.backend.record(call, values: values)
+        report.calls += 1
+        for value in values where copiedValues.insert(value.cid).inserted {
+          report.values += 1
+          report.bytes += value.bytes.count
+        }
+      }
+    }
+    return report
+  }
+}
