@@ -142,7 +142,7 @@ struct BlobDirectory: Sendable {
       for rest in Self.entries(of: "\(blobs)/\(prefix)") {
         guard let cid = ContentID(hex: prefix + rest) else { continue }
         var info = stat()
-        if stat(path(cid), &info) == 0 && Int(info.st_mtim.tv_sec) < cutoff { found.append(cid) }
+        if stat(path(cid), &info) == 0 && modificationTime(info) < cutoff { found.append(cid) }
       }
     }
     return found
@@ -189,9 +189,19 @@ struct BlobDirectory: Sendable {
       if name == "." || name == ".." { continue }
       let file = "\(temporary)/\(name)"
       var info = stat()
-      if stat(file, &info) == 0 && info.st_mtim.tv_sec < cutoff { unlink(file) }
+      if stat(file, &info) == 0 && modificationTime(info) < cutoff { unlink(file) }
     }
   }
 }
 
 private func posixError() -> String { String(cString: strerror(errno)) }
+
+/// A file's modification time in seconds since 1970 (the field's name differs
+/// between Linux and Darwin).
+private func modificationTime(_ info: stat) -> Int {
+  #if canImport(Darwin)
+    Int(info.st_mtimespec.tv_sec)
+  #else
+    Int(info.st_mtim.tv_sec)
+  #endif
+}

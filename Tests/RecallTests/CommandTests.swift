@@ -3,6 +3,8 @@ import Recall
 import RecallTestSupport
 import Testing
 
+@testable import RecallSQLite
+
 /// The `recall` command-line tool, run as a user runs it against real stores.
 @Suite struct CommandTests {
   let directory = TemporaryDirectory()
@@ -175,6 +177,16 @@ import Testing
     let unknown = try recall("calls", "nothing")
     #expect(unknown.status != 0)
     #expect(unknown.text.contains("The store has no op named 'nothing'. Its ops: Lab.label(_:), Lab.score(x:)"))
+    // A store from a newer Recall is refused with what to do.
+    var configuration = SQLiteBackend.Configuration()
+    configuration.store.printsWarnings = false
+    let backend = try SQLiteBackend(path: directory.path, configuration: configuration)
+    try backend.pool.write { db in
+      try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99.from-the-future')")
+    }
+    let newer = try recall("ls")
+    #expect(newer.status != 0)
+    #expect(newer.text.contains("written by a newer version of Recall") && newer.text.contains("Upgrade Recall"))
     // Reading never creates or changes a store.
     let empty = TemporaryDirectory()
     _ = try run(
