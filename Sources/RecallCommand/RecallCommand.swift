@@ -36,19 +36,14 @@ struct StoreOptions: ParsableArguments {
 
   /// Opens the store; read-only unless the command writes.
   func open(writing: Bool = false) throws -> Store {
-    var configuration = SQLiteBackend.Configuration()
-    configuration.readOnly = !writing
-    configuration.store.printsWarnings = false
-    do {
-      return try Store.sqlite(at: path, configuration: configuration)
-    } catch let error as RecallError {
-      throw ValidationError(error.message)
-    }
+    try Self.open(path, writing: writing)
   }
 
-  /// Opens (or creates) another store for writing, as `export` and `import` do.
-  static func openForWriting(_ path: String) throws -> Store {
+  /// Opens the store at `path` (read-only unless `writing`; a store opened for
+  /// writing is created if needed, as `export` and `import` need).
+  static func open(_ path: String, writing: Bool) throws -> Store {
     var configuration = SQLiteBackend.Configuration()
+    configuration.readOnly = !writing
     configuration.store.printsWarnings = false
     do {
       return try Store.sqlite(at: path, configuration: configuration)
