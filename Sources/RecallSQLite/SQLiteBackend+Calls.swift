@@ -78,6 +78,9 @@ extension SQLiteBackend {
         ])
         try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_id = ?")
           .execute(arguments: [call.id.digest.data])
+        // Waiters see either the claim or the stored call, never neither.
+        try db.cachedStatement(sql: "DELETE FROM claim WHERE call_id = ?")
+          .execute(arguments: [call.id.digest.data])
         let insertInput = try db.cachedStatement(
           sql: "INSERT INTO call_input (call_id, name, cid, hid) VALUES (?, ?, ?, ?)")
         for input in call.inputs {

@@ -25,6 +25,9 @@ extension SQLiteBackend {
     // (`record`), so it never commits a row whose file this deleted.
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
+        // Leases that ran out: their holders died (live holders renew them).
+        try db.execute(
+          sql: "DELETE FROM claim WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
         let unused = try Row.fetchAll(
           db,
           sql: """

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import RecallCore
 
@@ -87,6 +88,21 @@ extension SQLiteBackend {
           ) WITHOUT ROWID;
           """)
     }
+    migrator.registerMigration("v3.claims") { db in
+      // A lease on a call being computed; `record` deletes it with the call's row.
+      try db.execute(
+        sql: """
+          CREATE TABLE claim (
+            call_id BLOB PRIMARY KEY NOT NULL,
+            token TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            claimed_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX claim_on_token ON claim(token);
+          """)
+    }
     return migrator
   }
 
@@ -108,6 +124,27 @@ extension SQLiteBackend {
         detail: "it was written by an older version of Recall; open it once for writing (run any "
           + "program that uses it) to upgrade its schema, then try again")
     }
-    try migrator.migrate(pool)
+    // Processes that open a new store at once would each see it unmigrated and
+    // run the same migration: one at a time, each re-reading what is applied.
+    try withLock(path + "/migrate.lock") { try migrator.migrate(pool) }
+  }
+
+  /// Runs `body` holding an exclusive lock on a file (created if needed),
+  /// across processes.
+  private func withLock<T>(_ lockPath: String, _ body: () throws -> T) throws -> T {
+    let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else {
+      throw RecallError.storeUnavailable(
+        path: path, detail: "could not open \(lockPath): \(String(cString: strerror(errno)))")
+    }
+    defer { close(descriptor) }
+    while flock(descriptor, LOCK_EX) != 0 {
+      guard errno == EINTR else {
+        throw RecallError.storeUnavailable(
+          path: path, detail: "could not lock \(lockPath): \(String(cString: strerror(errno)))")
+      }
+    }
+    defer { flock(descriptor, LOCK_UN) }
+    return try body()
   }
 }

@@ -12,6 +12,7 @@ import Synchronization
 ///   blobs/ab/cdef…       larger values, one file per cid
 ///   tmp/                 blob files being written
 ///   quarantine/          blob files that failed their integrity check
+///   migrate.lock         taken while a process upgrades the schema
 /// ```
 ///
 /// Many threads and processes may use one store at once: WAL lets readers run
@@ -75,8 +76,7 @@ public final class SQLiteBackend: StoreBackend {
     }
     var grdb = GRDB.Configuration()
     grdb.readonly = configuration.readOnly
-    let timeout = configuration.busyTimeout.components
-    grdb.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) * 1e-18)
+    grdb.busyMode = .timeout(configuration.busyTimeout.inSeconds)
     grdb.label = "Recall"
     pool = try SQLiteBackend.mapErrors(path: path) {
       try DatabasePool(path: databasePath, configuration: grdb)

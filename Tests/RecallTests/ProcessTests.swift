@@ -133,3 +133,127 @@ import Testing
     #expect(errors.contains(blocked))
   }
 }
+
+/// A test child running in the background; its output is collected as it comes.
+final class BackgroundChild: @unchecked Sendable {
+  let process = Process()
+  // Guarded by `condition`.
+  private let condition = NSCondition()
+  private var text = ""
+  private var isFinished = false
+
+  init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    process.executableURL = productsDirectory.appendingPathComponent("recall-test-child")
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(["RECALL_QUIET": "1"]) { $1 }
+      .merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    Thread { [self] in
+      while case let chunk = pipe.fileHandleForReading.availableData, !chunk.isEmpty {
+        condition.lock()
+        text += String(decoding: chunk, as: UTF8.self)
+        condition.broadcast()
+        condition.unlock()
+      }
+      condition.lock()
+      isFinished = true
+      condition.broadcast()
+      condition.unlock()
+    }.start()
+  }
+
+  /// Waits until the output has a line starting with `prefix` (or the child
+  /// ends, or `timeout` passes); returns whether it has.
+  func waitForLine(startingWith prefix: String, timeout: TimeInterval = 60) -> Bool {
+    let deadline = Date() + timeout
+    condition.lock()
+    defer { condition.unlock() }
+    while !text.split(separator: "\n").contains(where: { $0.hasPrefix(prefix) }) {
+      guard !isFinished, condition.wait(until: deadline) else {
+        return text.split(separator: "\n").contains { $0.hasPrefix(prefix) }
+      }
+    }
+    return true
+  }
+
+  /// Waits for the child to exit; returns its status and everything it printed.
+  func finish() -> (status: Int32, output: String) {
+    process.waitUntilExit()
+    condition.lock()
+    while !isFinished { condition.wait() }
+    defer { condition.unlock() }
+    return (process.terminationStatus, text)
+  }
+}
+
+/// What a `stress` child reported.
+struct StressReport {
+  var executed: [Int] = []
+  var reused = 0
+  var waited = 0
+
+  init(_ output: String) throws {
+    let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("executed") })
+    let fields = line.split(separator: " ")
+    // "executed 1,2,3 reused 4 waited 5" (the list is empty when nothing ran).
+    if fields.count == 6 { executed = fields[1].split(separator: ",").compactMap { Int($0) } }
+    reused = Int(fields[fields.count - 3]) ?? -1
+    waited = Int(fields[fields.count - 1]) ?? -1
+  }
+}
+
+@Suite(.serialized) struct ClaimProcessTests {
+  @Test func fourProcessesShareOneStoreAndRunEveryCallOnce() throws {
+    let directory = TemporaryDirectory()
+    // Four processes × 200 tasks, each process asking for all 1,000 calls in
+    // its own order: they overlap on every call.
+    let children = try (1...4).map { seed in
+      try BackgroundChild(["stress", directory.path, "1000", "\(seed)"])
+    }
+    var executed: [Int] = []
+    for child in children {
+      let (status, output) = child.finish()
+      #expect(status == 0, "\(output.suffix(300))")
+      let report = try StressReport(output)
+      #expect(report.executed.count + report.reused == 1000, "\(output.suffix(300))")
+      executed += report.executed
+    }
+    #expect(executed.count == 1000, "\(executed.count) executions")
+    #expect(Set(executed) == Set(0..<1000))
+    // Everything is stored: a fifth process runs nothing.
+    let again = try StressReport(try runChild(["stress", directory.path, "1000", "5"]))
+    #expect(again.executed.isEmpty)
+    #expect(again.reused == 1000)
+  }
+
+  @Test func whenAHolderIsKilledAWaiterTakesItsCallsOver() throws {
+    let directory = TemporaryDirectory()
+    // Slow calls and a short lease: the first child claims all 40 calls, the
+    // second waits for them; the first dies before finishing any.
+    let environment = ["RECALL_TEST_LEASE": "1", "RECALL_TEST_BODY_MS": "1500"]
+    let holder = try BackgroundChild(["stress", directory.path, "40", "1"], environment: environment)
+    #expect(holder.waitForLine(startingWith: "began"))
+    usleep(200_000)
+    let started = Date()
+    let waiter = try BackgroundChild(["stress", directory.path, "40", "2"], environment: environment)
+    usleep(500_000)
+    kill(holder.process.processIdentifier, SIGKILL)
+    let (_, holderOutput) = holder.finish()
+    #expect(!holderOutput.contains("ran "), "the holder finished a call before it was killed")
+    let (status, output) = waiter.finish()
+    let elapsed = Date().timeIntervalSince(started)
+    #expect(status == 0, "\(output.suffix(300))")
+    let report = try StressReport(output)
+    #expect(report.waited > 0)
+    #expect(Set(report.executed) == Set(0..<40))
+    #expect(report.executed.count == 40)
+    // Lease (1 s) + the call (1.5 s) after the kill, plus start-up: well under
+    // what an unbounded wait would take.
+    #expect(elapsed < 15, "the waiter took \(elapsed) s")
+    let again = try StressReport(try runChild(["stress", directory.path, "40", "3"]))
+    #expect(again.executed.isEmpty)
+    #expect(again.reused == 40)
+  }
+}

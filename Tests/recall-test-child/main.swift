@@ -8,6 +8,10 @@
 //   recall-test-child cid               prints the cid of hash-order-sensitive values
 //   recall-test-child hammer STORE      stores large values forever, printing "stored I"
 //   recall-test-child verify STORE N    checks payload(0..<N); prints "executed N reused M"
+//   recall-test-child stress STORE N SEED  200 tasks ask for stressed(0..<N) in an order given
+//                                       by SEED; prints "began I" and "ran I" per body, then
+//                                       "executed I,J,… reused M waited W". Environment:
+//                                       RECALL_TEST_LEASE (seconds), RECALL_TEST_BODY_MS.
 
 import Foundation
 import Recall
@@ -37,6 +41,27 @@ func payload(index: Int) -> [Double] {
 func expectedPayload(_ index: Int) -> [Double] {
   let count = 10_000 + (index * 7_919) % 290_000
   return (0..<count).map { Double(index) * 0.5 + Double($0) }
+}
+
+/// A call that takes a while, for the claim tests.
+@Memoized
+func stressed(_ index: Int) async -> Int {
+  let milliseconds = Int(ProcessInfo.processInfo.environment["RECALL_TEST_BODY_MS"] ?? "") ?? 5
+  print("began \(index)")
+  fflush(nil)
+  try? await Task.sleep(for: .milliseconds(milliseconds))
+  ranStressed(index)
+  return expectedStressed(index)
+}
+
+func expectedStressed(_ index: Int) -> Int { index * 31 + 7 }
+
+let ran = Mutex<[Int]>([])
+
+func ranStressed(_ index: Int) {
+  ran.withLock { $0.append(index) }
+  print("ran \(index)")
+  fflush(nil)
 }
 
 struct Counts: Sendable {
@@ -128,6 +153,58 @@ case "verify":
     exit(1)
   }
   print("executed \(counts.executed) reused \(counts.reused)")
+
+case "stress":
+  let rest = Array(arguments.dropFirst())
+  var configuration = SQLiteBackend.Configuration()
+  if let lease = Double(ProcessInfo.processInfo.environment["RECALL_TEST_LEASE"] ?? "") {
+    configuration.store.claims.lease = .milliseconds(Int(lease * 1000))
+  }
+  let store: Store
+  do {
+    store = try Store.sqlite(at: rest[0], configuration: configuration)
+  } catch {
+    FileHandle.standardError.write(Data("recall-test-child: \(error)\n".utf8))
+    exit(2)
+  }
+  let count = Int(rest[1])!
+  // A permutation of 0..<count (7,919 is prime) that differs by seed.
+  let seed = Int(rest[2])!
+  let order = (0..<count).map { ($0 * 7_919 + seed * 104_729) % count }
+  let reused = Mutex(0)
+  let waited = Mutex(0)
+  let token = store.observe { event in
+    switch event {
+    case .didReuse: reused.withLock { $0 += 1 }
+    case .willWait: waited.withLock { $0 += 1 }
+    default: break
+    }
+  }
+  let wrong = await store.activate { () async -> [Int] in
+    await withTaskGroup(of: [Int].self) { group in
+      let tasks = 200
+      for task in 0..<tasks {
+        group.addTask {
+          var wrong: [Int] = []
+          for index in stride(from: task, to: order.count, by: tasks)
+          where await stressed(order[index]) != expectedStressed(order[index]) {
+            wrong.append(order[index])
+          }
+          return wrong
+        }
+      }
+      var wrong: [Int] = []
+      for await found in group { wrong += found }
+      return wrong
+    }
+  }
+  token.cancel()
+  if !wrong.isEmpty {
+    print("wrong \(wrong.sorted())")
+    exit(1)
+  }
+  let executed = ran.withLock { $0 }.sorted().map(String.init).joined(separator: ",")
+  print("executed \(executed) reused \(reused.withLock { $0 }) waited \(waited.withLock { $0 })")
 
 default:
   FileHandle.standardError.write(Data("usage: recall-test-child run|cid|hammer|verify ...\n".utf8))

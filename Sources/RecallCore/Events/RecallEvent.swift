@@ -7,6 +7,9 @@ import Foundation
 public enum RecallEvent: Sendable {
   /// The call was not found and its body is about to run.
   case willExecute(CallEvent)
+  /// Another process is computing the call: this one waits for its result
+  /// (see ``ClaimPolicy``).
+  case willWait(CallEvent, holder: Claimant)
   /// The body returned after running for `duration`.
   case didExecute(CallEvent, duration: Duration)
   /// The result was stored; `bytes` is the size of its encoding.
@@ -22,7 +25,7 @@ public enum RecallEvent: Sendable {
   /// The call the event is about, if any.
   public var call: CallEvent? {
     switch self {
-    case .willExecute(let call), .didExecute(let call, _), .didStore(let call, _),
+    case .willExecute(let call), .willWait(let call, _), .didExecute(let call, _), .didStore(let call, _),
       .didReuse(let call, _, _), .didFail(let call, _):
       call
     case .warning(let warning): warning.call
@@ -69,6 +72,9 @@ public struct RecallWarning: Sendable, CustomStringConvertible {
     public static let corruptValue = Kind(rawValue: "corruptValue")
     /// The store could not be read or written; the call ran without it.
     public static let storeFailure = Kind(rawValue: "storeFailure")
+    /// Another process held the call longer than ``ClaimPolicy/maximumWait``;
+    /// this one ran it too.
+    public static let waitedTooLong = Kind(rawValue: "waitedTooLong")
   }
 
   /// The kind of problem.

@@ -78,8 +78,11 @@ extension Store {
     guard Recall.isEnabled, var call = prepare(op, arguments, types, result: R.self),
       !CallStack.contains(call.id)
     else { return try body() }
+    // Set when the store has the call but its result cannot be used (corrupt,
+    // or of a changed type): it is recomputed, never looked up again.
+    var unusable = false
     while true {
-      if let value: R = reuse(call) { return value }
+      if let value: R = reuse(call, unusable: &unusable) { return value }
       if settle(&call) {
         guard !CallStack.contains(call.id) else { return try body() }
         continue
@@ -90,11 +93,18 @@ extension Store {
       case .leader(let flight):
         defer { flights.end(call.id, flight) }
         if let value: R = reuseFromMemory(call) { return value }
+        var claim = ClaimWait(policy: configuration.claims)
+        var step = nextClaimStep(call, &claim)
+        while case .pause(let pause) = step {
+          Thread.sleep(forTimeInterval: pause.inSeconds)
+          step = nextClaimStep(call, &claim)
+        }
+        if step == .reuse, !unusable, let value: R = reuse(call, unusable: &unusable) { return value }
         let started = willExecute(call)
         let result = CallStack.$current.withValue(CallStack(id: call.id, parent: CallStack.current)) {
           Result { () throws(E) -> R in try body() }
         }
-        return try didExecute(call, started, result)
+        return try didExecute(call, started, result, claimed: step == .run(claimed: true))
       }
     }
   }
@@ -111,8 +121,11 @@ extension Store {
     guard Recall.isEnabled, var call = prepare(op, arguments, types, result: R.self),
       !CallStack.contains(call.id)
     else { return try await body() }
+    // Set when the store has the call but its result cannot be used (corrupt,
+    // or of a changed type): it is recomputed, never looked up again.
+    var unusable = false
     while true {
-      if let value: R = reuse(call) { return value }
+      if let value: R = reuse(call, unusable: &unusable) { return value }
       if settle(&call) {
         guard !CallStack.contains(call.id) else { return try await body() }
         continue
@@ -123,6 +136,15 @@ extension Store {
       case .leader(let flight):
         defer { flights.end(call.id, flight) }
         if let value: R = reuseFromMemory(call) { return value }
+        var claim = ClaimWait(policy: configuration.claims)
+        var step = nextClaimStep(call, &claim)
+        while case .pause(let pause) = step {
+          // A cancelled task stops waiting and runs the body, which sees the
+          // cancellation.
+          do { try await Task.sleep(for: pause) } catch { step = .run(claimed: false) }
+          if case .pause = step { step = nextClaimStep(call, &claim) }
+        }
+        if step == .reuse, !unusable, let value: R = reuse(call, unusable: &unusable) { return value }
         let started = willExecute(call)
         let result = await CallStack.$current.withValue(
           CallStack(id: call.id, parent: CallStack.current),
@@ -133,7 +155,7 @@ extension Store {
               return .failure(error)
             }
           }, isolation: isolation)
-        return try didExecute(call, started, result)
+        return try didExecute(call, started, result, claimed: step == .run(claimed: true))
       }
     }
   }
@@ -192,7 +214,10 @@ extension Store {
     return value
   }
 
-  func reuse<R: Decodable>(_ call: PreparedCall) -> R? {
+  /// Returns the call's stored result, from the memory layer or the backend;
+  /// sets `unusable` when the backend has the call but its result cannot be
+  /// returned (the call must run).
+  func reuse<R: Decodable>(_ call: PreparedCall, unusable: inout Bool) -> R? {
     if let value: R = reuseFromMemory(call) { return value }
     let stored: StoredResult
     do {
@@ -200,9 +225,11 @@ extension Store {
       stored = found
     } catch RecallError.corruptValue {
       warn(.corruptValue, call.event, "its stored result was corrupt; quarantined it and recomputing.")
+      unusable = true
       return nil
     } catch {
       warn(.storeFailure, call.event, "could not read the store (\(error)); recomputing.")
+      unusable = true
       return nil
     }
     let value: R
@@ -212,6 +239,7 @@ extension Store {
       warn(
         .undecodableResult, call.event,
         "its stored result no longer decodes as \(R.self) (\(error)); recomputing and replacing it.")
+      unusable = true
       return nil
     }
     memory.put(
@@ -228,6 +256,60 @@ extension Store {
     return value
   }
 
+  // MARK: - Claims
+
+  /// Looks at the call's claim in a shared store once: claims it, finds it
+  /// stored, or (while another process computes it) says how long to pause
+  /// before looking again. Problems become warnings and the body runs.
+  func nextClaimStep(_ call: PreparedCall, _ wait: inout ClaimWait) -> ClaimWait.Step {
+    guard backend.isShared, configuration.claims.isEnabled else { return .run(claimed: false) }
+    let outcome: ClaimOutcome
+    do {
+      outcome = try backend.claim(call.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry)
+    } catch {
+      warn(
+        .storeFailure, call.event,
+        "could not claim the call (\(error)); running it without a claim, so another process "
+          + "may run it too.")
+      return .run(claimed: false)
+    }
+    let wasWaiting = wait.isWaiting
+    let step = wait.next(outcome)
+    switch step {
+    case .run(claimed: true):
+      claimKeeper.keep(call.id)
+    case .pause:
+      if !wasWaiting, case .held(let claim) = outcome {
+        eventCenter.emit(.willWait(call.event, holder: claim.claimant))
+      }
+    case .giveUp(let holder, let waited):
+      warn(
+        .waitedTooLong, call.event,
+        "waited \(Int(waited.inSeconds.rounded())) s for \(holder), which is computing it "
+          + "(ClaimPolicy.maximumWait); running it here too. Raise maximumWait for calls that take longer.")
+      return .run(claimed: false)
+    case .run(claimed: false), .reuse:
+      break
+    }
+    return step
+  }
+
+  /// Ends this process's claim on a call it ran: the heartbeat stops, and a
+  /// claim whose result was not stored is released so a waiter runs the call.
+  func endClaim(_ call: PreparedCall, stored: Bool) {
+    if !stored {
+      do {
+        try backend.releaseClaim(call.id, by: claimKeeper.claimant)
+      } catch {
+        warn(
+          .storeFailure, call.event,
+          "could not release its claim (\(error)); processes waiting for it take it over when "
+            + "its lease runs out.")
+      }
+    }
+    claimKeeper.drop(call.id)
+  }
+
   // MARK: - Execute and record
 
   func willExecute(_ call: PreparedCall) -> (Date, ContinuousClock.Instant) {
@@ -236,10 +318,11 @@ extension Store {
   }
 
   func didExecute<R: Codable & Sendable, E: Error>(
-    _ call: PreparedCall, _ started: (Date, ContinuousClock.Instant), _ result: Result<R, E>
+    _ call: PreparedCall, _ started: (Date, ContinuousClock.Instant), _ result: Result<R, E>,
+    claimed: Bool
   ) throws(E) -> R {
     let elapsed = ContinuousClock.now - started.1
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let seconds = elapsed.inSeconds
     counters.withLock {
       $0.misses += 1
       $0.computeSeconds += seconds
@@ -247,18 +330,22 @@ extension Store {
     switch result {
     case .failure(let error):
       eventCenter.emit(.didFail(call.event, error: String(describing: error)))
+      if claimed { endClaim(call, stored: false) }
       throw error
     case .success(let value):
       eventCenter.emit(.didExecute(call.event, duration: elapsed))
-      record(call, value, startedAt: started.0, duration: seconds)
+      let stored = record(call, value, startedAt: started.0, duration: seconds)
+      if claimed { endClaim(call, stored: stored) }
       return value
     }
   }
 
   /// Stores a result with its inputs; a failure is a warning, never an error.
+  /// Returns whether the result was stored.
+  @discardableResult
   func record<R: Codable & Sendable>(
     _ call: PreparedCall, _ value: R, startedAt: Date, duration: Double
-  ) {
+  ) -> Bool {
     let output: EncodedValue
     do {
       output = try ValueCodec.encode(value)
@@ -266,7 +353,7 @@ extension Store {
       warn(
         .unencodableResult, call.event,
         "its result could not be encoded (\(error)); it was returned but not stored.")
-      return
+      return false
     }
     var values = [output]
     var inputs: [CallInput] = []
@@ -287,13 +374,14 @@ extension Store {
       try backend.record(record, values: values)
     } catch {
       warn(.storeFailure, call.event, "its result could not be stored (\(error)); it was returned.")
-      return
+      return false
     }
     memory.put(
       call.id,
       .init(value: value, cid: output.cid, hid: hid, size: output.bytes.count, duration: duration))
     histories.record(output.cid, hid)
     eventCenter.emit(.didStore(call.event, bytes: output.bytes.count))
+    return true
   }
 
   func historyID(_ call: PreparedCall, _ inputs: [CallInput]) -> HistoryID {

@@ -15,6 +15,7 @@ final class InMemoryBackend: StoreBackend {
     var versions: [VersionKey: OpVersion] = [:]
     var components: [VersionKey: [CodeComponent]] = [:]
     var tags: [String: StoreTag] = [:]
+    var claims: [CallID: Claim] = [:]
   }
 
   private let state = Mutex(State())
@@ -37,6 +38,46 @@ final class InMemoryBackend: StoreBackend {
         state.values[value.cid] = value.bytes
       }
       state.calls[call.id] = call
+      state.claims[call.id] = nil
+    }
+  }
+
+  // MARK: Claims
+
+  /// Only this process sees the store: its single flight is enough.
+  var isShared: Bool { false }
+
+  func claim(_ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date) throws -> ClaimOutcome {
+    state.withLock { state in
+      if let record = state.calls[id], state.values[record.outputCID] != nil { return .stored }
+      if let claim = state.claims[id], claim.claimant.token != claimant.token, claim.expiresAt > now {
+        return .held(claim)
+      }
+      state.claims[id] = Claim(call: id, claimant: claimant, claimedAt: now, expiresAt: expiry)
+      return .acquired
+    }
+  }
+
+  func renewClaims(by claimant: Claimant, until expiry: Date) throws -> Int {
+    state.withLock { state in
+      var count = 0
+      for (id, claim) in state.claims where claim.claimant.token == claimant.token {
+        state.claims[id]?.expiresAt = expiry
+        count += 1
+      }
+      return count
+    }
+  }
+
+  func releaseClaim(_ id: CallID, by claimant: Claimant) throws {
+    state.withLock { state in
+      if state.claims[id]?.claimant.token == claimant.token { state.claims[id] = nil }
+    }
+  }
+
+  func claims(at now: Date) throws -> [Claim] {
+    state.withLock { state in
+      state.claims.values.filter { $0.expiresAt > now }.sorted { $0.claimedAt < $1.claimedAt }
     }
   }
 

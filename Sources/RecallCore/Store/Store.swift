@@ -25,6 +25,10 @@ public final class Store: Sendable {
     /// events. Default: `true`.
     public var printsWarnings: Bool = true
 
+    /// How processes sharing the store keep from computing the same call
+    /// twice: a miss claims its call, and others wait for its result.
+    public var claims = ClaimPolicy()
+
     /// Creates the default configuration.
     public init() {}
   }
@@ -36,6 +40,8 @@ public final class Store: Sendable {
 
   let memory: MemoryLayer
   let flights = SingleFlight()
+  /// The claims this store holds on calls it computes, renewed while they run.
+  let claimKeeper: ClaimKeeper
   let eventCenter = EventCenter()
   let counters = Mutex(SessionCounters())
   let histories = HistoryMap()
@@ -59,6 +65,7 @@ public final class Store: Sendable {
     self.backend = backend
     self.configuration = configuration
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
+    self.claimKeeper = ClaimKeeper(backend: backend, lease: configuration.claims.lease)
     if warmingUp { Store.warmUp }
   }
 

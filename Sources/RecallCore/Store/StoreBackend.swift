@@ -34,6 +34,34 @@ public protocol StoreBackend: Sendable {
   /// Counts what the store holds.
   func summary() throws -> StoreSummary
 
+  // MARK: Claims
+
+  /// Whether other processes may use this store at the same time, so that a
+  /// miss must claim its call before running it (``ClaimPolicy``).
+  var isShared: Bool { get }
+
+  /// Claims a call for `claimant` until `expiry`, atomically: returns
+  /// ``ClaimOutcome/stored`` when the store has a complete record of the call,
+  /// ``ClaimOutcome/held(_:)`` when another claimant's lease on it runs past
+  /// `now`, and otherwise takes (or takes over) the claim and returns
+  /// ``ClaimOutcome/acquired``.
+  ///
+  /// ``record(_:values:)`` ends the claim on the call it stores, in the same
+  /// transaction, so a waiter sees either the claim or the result.
+  func claim(_ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date) throws -> ClaimOutcome
+
+  /// Extends every claim `claimant` holds to `expiry` (the heartbeat); returns
+  /// how many it still holds.
+  @discardableResult
+  func renewClaims(by claimant: Claimant, until expiry: Date) throws -> Int
+
+  /// Ends `claimant`'s claim on a call without storing it (the body threw, or
+  /// its result could not be stored), so a waiter runs the call itself.
+  func releaseClaim(_ id: CallID, by claimant: Claimant) throws
+
+  /// Returns the claims whose leases run past `now`: the calls being computed.
+  func claims(at now: Date) throws -> [Claim]
+
   // MARK: Queries
 
   /// Lists every op the store has calls or versions of, by name.

@@ -1,0 +1,249 @@
+import Foundation
+import RecallTestSupport
+import Synchronization
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+/// Two stores opened on one directory stand for two processes: each has its own
+/// memory layer, single flight and claimant.
+private func openShared(_ path: String, lease: Duration = .seconds(30), maximumWait: Duration = .seconds(60))
+  throws -> Store
+{
+  var configuration = SQLiteBackend.Configuration()
+  configuration.store.printsWarnings = false
+  configuration.store.claims.lease = lease
+  configuration.store.claims.pollInterval = .milliseconds(10)
+  configuration.store.claims.maximumWait = maximumWait
+  return try Store.sqlite(at: path, configuration: configuration)
+}
+
+private let slowOp = Op(id: "Tests.slow(x:)", version: CodeFingerprint(hex: "1"))
+
+private struct Boom: Error {}
+
+/// A one-shot gate a body can wait on.
+private final class Gate: Sendable {
+  private let semaphore = DispatchSemaphore(value: 0)
+  func open() { semaphore.signal() }
+  func wait() { semaphore.wait() }
+}
+
+private func waits(_ log: EventLog) -> [Claimant] {
+  log.all.compactMap { if case .willWait(_, let holder) = $0 { holder } else { nil } }
+}
+
+/// Runs `body` on a thread of its own; `join` waits for it.
+private final class Running<T: Sendable>: Sendable {
+  private let result = Mutex<T?>(nil)
+  private let done = DispatchSemaphore(value: 0)
+
+  init(_ body: @escaping @Sendable () -> T) {
+    Thread { [self] in
+      let value = body()
+      result.withLock { $0 = value }
+      done.signal()
+    }.start()
+  }
+
+  func join() -> T {
+    done.wait()
+    return result.withLock { $0! }
+  }
+}
+
+@Suite struct ClaimTests {
+  @Test(arguments: Backend.allCases)
+  func aClaimIsExclusiveUntilItsLeaseRunsOutOrItsCallIsStored(_ kind: Backend) throws {
+    let backend = try Reopenable(kind).backend
+    let id = CallID(Digest.sha256("claimed call"))
+    let first = Claimant(token: "first", host: "h", pid: 1)
+    let second = Claimant(token: "second", host: "h", pid: 2)
+    let now = Date()
+    #expect(try backend.claim(id, by: first, at: now, until: now + 10) == .acquired)
+    // The holder may claim again; another claimant finds it held.
+    #expect(try backend.claim(id, by: first, at: now, until: now + 10) == .acquired)
+    guard case .held(let claim) = try backend.claim(id, by: second, at: now, until: now + 10) else {
+      Issue.record("the second claimant took a live claim")
+      return
+    }
+    #expect(claim.claimant == first)
+    #expect(try backend.claims(at: now).map(\.call) == [id])
+    // A renewal moves the lease; past its end the claim can be taken over.
+    #expect(try backend.renewClaims(by: first, until: now + 20) == 1)
+    #expect(try backend.claim(id, by: second, at: now + 15, until: now + 30) != .acquired)
+    #expect(try backend.claim(id, by: second, at: now + 25, until: now + 40) == .acquired)
+    #expect(try backend.renewClaims(by: first, until: now + 50) == 0)
+    // Releasing is the holder's alone.
+    try backend.releaseClaim(id, by: first)
+    #expect(try backend.claim(id, by: first, at: now + 26, until: now + 40) != .acquired)
+    try backend.releaseClaim(id, by: second)
+    #expect(try backend.claim(id, by: first, at: now + 26, until: now + 40) == .acquired)
+    // Storing the call ends its claim.
+    let value = try ValueCodec.encode(7)
+    try backend.record(
+      CallRecord(
+        id: id, op: "Tests.claimed()", opVersion: CodeFingerprint(hex: "1"),
+        semanticVersion: CodeFingerprint(hex: "1"), trial: 0, inputs: [], outputCID: value.cid,
+        outputHID: HistoryID(external: value.cid), outputSize: value.bytes.count, startedAt: now,
+        duration: 0, host: "h", pid: 1),
+      values: [value])
+    #expect(try backend.claims(at: now).isEmpty)
+    #expect(try backend.claim(id, by: second, at: now, until: now + 10) == .stored)
+  }
+
+  @Test func aSecondProcessWaitsForTheFirstsResult() throws {
+    let directory = TemporaryDirectory()
+    let first = try openShared(directory.path)
+    let second = try openShared(directory.path)
+    let firstLog = EventLog(first)
+    let secondLog = EventLog(second)
+    let started = Gate()
+    let finish = Gate()
+    let running = Running {
+      first.memoize(slowOp, [Argument("x", 1)]) { () -> Int in
+        started.open()
+        finish.wait()
+        return 42
+      }
+    }
+    started.wait()
+    let waiting = Running { second.memoize(slowOp, [Argument("x", 1)]) { () -> Int in -1 } }
+    // The second process must be waiting (not running the body) before the
+    // first one finishes.
+    let deadline = Date() + 10
+    while waits(secondLog).isEmpty && Date() < deadline { usleep(1_000) }
+    #expect(waits(secondLog).map(\.token) == [first.claimKeeper.claimant.token])
+    finish.open()
+    #expect(running.join() == 42)
+    #expect(waiting.join() == 42)
+    #expect(firstLog.executed.count == 1)
+    #expect(secondLog.executed.isEmpty)
+    #expect(secondLog.reused.count == 1)
+    #expect(try first.backend.claims(at: Date()).isEmpty)
+  }
+
+  @Test func aWaiterRunsTheCallWhenItsHolderThrows() throws {
+    let directory = TemporaryDirectory()
+    let first = try openShared(directory.path)
+    let second = try openShared(directory.path)
+    let secondLog = EventLog(second)
+    let started = Gate()
+    let finish = Gate()
+    let failing = Running { () -> Bool in
+      do {
+        _ = try first.memoize(slowOp, [Argument("x", 2)]) { () throws(Boom) -> Int in
+          started.open()
+          finish.wait()
+          throw Boom()
+        }
+        return false
+      } catch {
+        return true
+      }
+    }
+    started.wait()
+    let waiting = Running { second.memoize(slowOp, [Argument("x", 2)]) { () -> Int in 7 } }
+    let deadline = Date() + 10
+    while waits(secondLog).isEmpty && Date() < deadline { usleep(1_000) }
+    finish.open()
+    #expect(failing.join())
+    #expect(waiting.join() == 7)
+    #expect(secondLog.executed.count == 1)
+  }
+
+  @Test func aDeadHoldersClaimIsTakenOverWhenItsLeaseRunsOut() throws {
+    let directory = TemporaryDirectory()
+    let store = try openShared(directory.path, lease: .seconds(30))
+    let log = EventLog(store)
+    // A process that claimed the call and died: nobody renews its lease.
+    guard let call = store.prepare(slowOp, [Argument("x", 3)], [], result: Int.self) else {
+      Issue.record("the call could not be prepared")
+      return
+    }
+    var settled = call
+    _ = store.settle(&settled)
+    let dead = Claimant(token: "dead", host: "elsewhere", pid: 99)
+    let lease = 0.4
+    #expect(try store.backend.claim(settled.id, by: dead, at: Date(), until: Date() + lease) == .acquired)
+    let clock = ContinuousClock.now
+    #expect(store.memoize(slowOp, [Argument("x", 3)]) { 9 } == 9)
+    let waited = (ContinuousClock.now - clock).inSeconds
+    #expect(waited >= lease * 0.9, "took over after \(waited) s")
+    #expect(waited < lease + 5)
+    #expect(waits(log).map(\.token) == ["dead"])
+    #expect(log.executed.count == 1)
+  }
+
+  @Test func theHeartbeatKeepsALongCallsClaimAlive() throws {
+    let directory = TemporaryDirectory()
+    // A lease far shorter than the call: only the heartbeat keeps it.
+    let first = try openShared(directory.path, lease: .milliseconds(300))
+    let second = try openShared(directory.path, lease: .milliseconds(300))
+    let secondLog = EventLog(second)
+    let started = Gate()
+    let running = Running {
+      first.memoize(slowOp, [Argument("x", 4)]) { () -> Int in
+        started.open()
+        Thread.sleep(forTimeInterval: 1.5)
+        return 16
+      }
+    }
+    started.wait()
+    #expect(second.memoize(slowOp, [Argument("x", 4)]) { () -> Int in -1 } == 16)
+    #expect(running.join() == 16)
+    #expect(secondLog.executed.isEmpty)
+    #expect(waits(secondLog).count == 1)
+  }
+
+  @Test func aWaitLongerThanTheMaximumWarnsAndRunsTheCall() throws {
+    let directory = TemporaryDirectory()
+    let store = try openShared(directory.path, maximumWait: .milliseconds(300))
+    let log = EventLog(store)
+    guard var call = store.prepare(slowOp, [Argument("x", 5)], [], result: Int.self) else {
+      Issue.record("the call could not be prepared")
+      return
+    }
+    _ = store.settle(&call)
+    let stuck = Claimant(token: "stuck", host: "elsewhere", pid: 98)
+    _ = try store.backend.claim(call.id, by: stuck, at: Date(), until: Date() + 3600)
+    #expect(store.memoize(slowOp, [Argument("x", 5)]) { 25 } == 25)
+    #expect(log.warnings.map(\.kind) == [.waitedTooLong])
+    #expect(log.warnings.first?.message.contains("process 98 on elsewhere") == true)
+    #expect(log.executed.count == 1)
+    // Its result is stored all the same, and ends the stuck claim.
+    #expect(try store.backend.claims(at: Date()).isEmpty)
+  }
+
+  @Test func asyncCallsWaitAcrossStoresToo() async throws {
+    let directory = TemporaryDirectory()
+    let first = try openShared(directory.path)
+    let second = try openShared(directory.path)
+    let firstLog = EventLog(first)
+    let secondLog = EventLog(second)
+    // Many tasks in both "processes" ask for a few slow calls at once.
+    try await withThrowingTaskGroup(of: Int.self) { group in
+      for task in 0..<40 {
+        let store = task.isMultiple(of: 2) ? first : second
+        let x = task % 5
+        group.addTask {
+          await store.memoize(slowOp, [Argument("x", 100 + x)]) { () async -> Int in
+            try? await Task.sleep(for: .milliseconds(150))
+            return x * 10
+          }
+        }
+      }
+      var sum = 0
+      for try await value in group { sum += value }
+      #expect(sum == 8 * (0 + 10 + 20 + 30 + 40))
+    }
+    #expect(firstLog.executed.count + secondLog.executed.count == 5)
+  }
+
+  @Test func anInMemoryStoreNeverClaims() throws {
+    let store = Store.inMemory()
+    #expect(store.memoize(slowOp, [Argument("x", 6)]) { 36 } == 36)
+    #expect(try store.backend.claims(at: Date()).isEmpty)
+  }
+}
