@@ -5,11 +5,13 @@ import RecallCore
 extension SQLiteBackend {
   public var isShared: Bool { !configuration.readOnly }
 
-  public func claim(_ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date) throws -> ClaimOutcome {
+  public func claim(
+    _ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date, replacing dead: Claimant?
+  ) throws -> ClaimOutcome {
     try SQLiteBackend.mapErrors(path: path) {
       // Waiting processes look every few milliseconds: answer them from a
       // reader while the claim is held, and take the write lock only to claim.
-      let seen = try pool.read { db in try claimState(of: id, for: claimant, at: now, db) }
+      let seen = try pool.read { db in try claimState(of: id, for: claimant, at: now, replacing: dead, db) }
       if let seen { return seen }
       return try pool.writeWithoutTransaction { db in
         // A claim need not survive a power loss (its holder would not either):
@@ -18,7 +20,7 @@ extension SQLiteBackend {
         defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
         var outcome = ClaimOutcome.acquired
         try db.inTransaction(.immediate) {
-          if let seen = try claimState(of: id, for: claimant, at: now, db) {
+          if let seen = try claimState(of: id, for: claimant, at: now, replacing: dead, db) {
             outcome = seen
             return .commit
           }
@@ -40,9 +42,9 @@ extension SQLiteBackend {
 
   /// Whether the call is stored or held by another claimant's live lease
   /// (`nil`: it can be claimed).
-  private func claimState(of id: CallID, for claimant: Claimant, at now: Date, _ db: Database) throws
-    -> ClaimOutcome?
-  {
+  private func claimState(
+    of id: CallID, for claimant: Claimant, at now: Date, replacing dead: Claimant?, _ db: Database
+  ) throws -> ClaimOutcome? {
     let stored = try Bool.fetchOne(
       db.cachedStatement(
         sql: """
@@ -58,8 +60,7 @@ extension SQLiteBackend {
         arguments: [id.digest.data])
     else { return nil }
     let claim = Self.claim(id, row)
-    guard claim.claimant.token != claimant.token, claim.expiresAt > now else { return nil }
-    return .held(claim)
+    return claim.isLive(against: claimant, at: now, replacing: dead) ? .held(claim) : nil
   }
 
   private static func claim(_ id: CallID, _ row: Row) -> Claim {

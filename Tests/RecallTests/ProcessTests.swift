@@ -230,9 +230,11 @@ struct StressReport {
 
   @Test func whenAHolderIsKilledAWaiterTakesItsCallsOver() throws {
     let directory = TemporaryDirectory()
-    // Slow calls and a short lease: the first child claims all 40 calls, the
-    // second waits for them; the first dies before finishing any.
-    let environment = ["RECALL_TEST_LEASE": "1", "RECALL_TEST_BODY_MS": "1500"]
+    // Slow calls: the first child claims all 40 calls, the second waits for
+    // them; the first dies before finishing any. The default lease (30 s) is
+    // not waited out: the holder's process is gone, so its claims are taken
+    // over at once.
+    let environment = ["RECALL_TEST_BODY_MS": "1500"]
     let holder = try BackgroundChild(["stress", directory.path, "40", "1"], environment: environment)
     #expect(holder.waitForLine(startingWith: "began"))
     usleep(200_000)
@@ -249,11 +251,28 @@ struct StressReport {
     #expect(report.waited > 0)
     #expect(Set(report.executed) == Set(0..<40))
     #expect(report.executed.count == 40)
-    // Lease (1 s) + the call (1.5 s) after the kill, plus start-up: well under
-    // what an unbounded wait would take.
+    // The call (1.5 s) after the kill, plus start-up: far less than the lease.
     #expect(elapsed < 15, "the waiter took \(elapsed) s")
     let again = try StressReport(try runChild(["stress", directory.path, "40", "3"]))
     #expect(again.executed.isEmpty)
     #expect(again.reused == 40)
+  }
+
+  @Test func ctrlCStopsASweepAndTheNextRunResumesIt() throws {
+    let directory = TemporaryDirectory()
+    let environment = ["RECALL_TEST_BODY_MS": "100"]
+    let child = try BackgroundChild(["sweep", directory.path, "60"], environment: environment)
+    #expect(child.waitForLine(startingWith: "ran"))
+    usleep(250_000)
+    kill(child.process.processIdentifier, SIGINT)
+    let (status, output) = child.finish()
+    #expect(status == 130, "\(output.suffix(300))")
+    let kept = try #require(
+      output.split(separator: "\n").last { $0.hasPrefix("cancelled kept") }.flatMap { Int($0.dropFirst(15)) })
+    #expect(kept >= 2 && kept < 60, "\(kept)")
+    // Everything that finished was stored: the next run computes the rest only.
+    let report = try StressReport(try runChild(["sweep", directory.path, "60"], environment: environment))
+    #expect(report.reused >= kept)
+    #expect(report.executed.count + report.reused == 60)
   }
 }

@@ -12,6 +12,9 @@
 //                                       by SEED; prints "began I" and "ran I" per body, then
 //                                       "executed I,J,… reused M waited W". Environment:
 //                                       RECALL_TEST_LEASE (seconds), RECALL_TEST_BODY_MS.
+//   recall-test-child sweep STORE N     store.map over stressed(0..<N), two at a time; prints
+//                                       "executed I,J,… reused M waited W", or "cancelled kept K"
+//                                       and exits with 130 when interrupted
 
 import Foundation
 import Recall
@@ -62,6 +65,34 @@ func ranStressed(_ index: Int) {
   ran.withLock { $0.append(index) }
   print("ran \(index)")
   fflush(nil)
+}
+
+/// Counts a store's reused and waited-for calls, for `stress` and `sweep`.
+final class StressCounts: Sendable {
+  final class Tally: Sendable {
+    let counts = Mutex((reused: 0, waited: 0))
+  }
+
+  let tally = Tally()
+  let token: ObservationToken
+
+  init(_ store: Store) {
+    let tally = tally
+    token = store.observe { event in
+      switch event {
+      case .didReuse: tally.counts.withLock { $0.reused += 1 }
+      case .willWait: tally.counts.withLock { $0.waited += 1 }
+      default: break
+      }
+    }
+  }
+
+  /// "executed I,J,… reused M waited W"
+  func report() -> String {
+    let executed = ran.withLock { $0 }.sorted().map(String.init).joined(separator: ",")
+    let (reused, waited) = tally.counts.withLock { ($0.reused, $0.waited) }
+    return "executed \(executed) reused \(reused) waited \(waited)"
+  }
 }
 
 struct Counts: Sendable {
@@ -154,6 +185,24 @@ case "verify":
   }
   print("executed \(counts.executed) reused \(counts.reused)")
 
+case "sweep":
+  let rest = Array(arguments.dropFirst())
+  let store = open(rest[0])
+  let count = Int(rest[1])!
+  let counts = StressCounts(store)
+  do {
+    let results = try await store.map(0..<count, parallelism: 2) { await stressed($0) }
+    guard results == (0..<count).map(expectedStressed) else {
+      print("wrong results")
+      exit(1)
+    }
+  } catch let error as SweepError {
+    print("cancelled kept \(error.results.count { $0 != nil })")
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(130)
+  }
+  print(counts.report())
+
 case "stress":
   let rest = Array(arguments.dropFirst())
   var configuration = SQLiteBackend.Configuration()
@@ -171,15 +220,7 @@ case "stress":
   // A permutation of 0..<count (7,919 is prime) that differs by seed.
   let seed = Int(rest[2])!
   let order = (0..<count).map { ($0 * 7_919 + seed * 104_729) % count }
-  let reused = Mutex(0)
-  let waited = Mutex(0)
-  let token = store.observe { event in
-    switch event {
-    case .didReuse: reused.withLock { $0 += 1 }
-    case .willWait: waited.withLock { $0 += 1 }
-    default: break
-    }
-  }
+  let counts = StressCounts(store)
   let wrong = await store.activate { () async -> [Int] in
     await withTaskGroup(of: [Int].self) { group in
       let tasks = 200
@@ -198,13 +239,11 @@ case "stress":
       return wrong
     }
   }
-  token.cancel()
   if !wrong.isEmpty {
     print("wrong \(wrong.sorted())")
     exit(1)
   }
-  let executed = ran.withLock { $0 }.sorted().map(String.init).joined(separator: ",")
-  print("executed \(executed) reused \(reused.withLock { $0 }) waited \(waited.withLock { $0 })")
+  print(counts.report())
 
 default:
   FileHandle.standardError.write(Data("usage: recall-test-child run|cid|hammer|verify ...\n".utf8))

@@ -263,9 +263,16 @@ extension Store {
   /// before looking again. Problems become warnings and the body runs.
   func nextClaimStep(_ call: PreparedCall, _ wait: inout ClaimWait) -> ClaimWait.Step {
     guard backend.isShared, configuration.claims.isEnabled else { return .run(claimed: false) }
-    let outcome: ClaimOutcome
+    var outcome: ClaimOutcome
     do {
-      outcome = try backend.claim(call.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry)
+      outcome = try backend.claim(
+        call.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry, replacing: nil)
+      // A holder on this host whose process is gone (killed, crashed) will not
+      // finish: take its claim over now rather than when its lease runs out.
+      if case .held(let claim) = outcome, claim.claimant.isDeadProcessOnThisHost {
+        outcome = try backend.claim(
+          call.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry, replacing: claim.claimant)
+      }
     } catch {
       warn(
         .storeFailure, call.event,

@@ -17,6 +17,13 @@ public struct Claimant: Sendable, Hashable, CustomStringConvertible {
   }
 
   public var description: String { "process \(pid) on \(host)" }
+
+  /// Whether the claimant ran on this host in a process that no longer
+  /// exists. (A process of another PID namespace with the same host name
+  /// looks dead too: its call is then computed twice, never wrongly.)
+  var isDeadProcessOnThisHost: Bool {
+    host == Host.name && pid != Host.pid && kill(pid_t(pid), 0) != 0 && errno == ESRCH
+  }
 }
 
 /// A lease on a call: its holder is computing it, and others wait for its
@@ -40,6 +47,13 @@ public struct Claim: Sendable, Hashable {
     self.claimant = claimant
     self.claimedAt = claimedAt
     self.expiresAt = expiresAt
+  }
+
+  /// Whether the claim keeps `claimant` from claiming its call at `now`: it is
+  /// another claimant's, its lease has not run out, and its holder is not
+  /// `dead`. Backends decide with this.
+  public func isLive(against claimant: Claimant, at now: Date, replacing dead: Claimant?) -> Bool {
+    self.claimant.token != claimant.token && expiresAt > now && self.claimant.token != dead?.token
   }
 }
 

@@ -43,12 +43,16 @@ public protocol StoreBackend: Sendable {
   /// Claims a call for `claimant` until `expiry`, atomically: returns
   /// ``ClaimOutcome/stored`` when the store has a complete record of the call,
   /// ``ClaimOutcome/held(_:)`` when another claimant's lease on it runs past
-  /// `now`, and otherwise takes (or takes over) the claim and returns
-  /// ``ClaimOutcome/acquired``.
+  /// `now` (unless that claimant is `dead`), and otherwise takes (or takes
+  /// over) the claim and returns ``ClaimOutcome/acquired``.
   ///
   /// ``record(_:values:)`` ends the claim on the call it stores, in the same
   /// transaction, so a waiter sees either the claim or the result.
-  func claim(_ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date) throws -> ClaimOutcome
+  ///
+  /// - Parameter dead: A claimant known to have died (its process is gone),
+  ///   whose claim is taken over before its lease runs out.
+  func claim(_ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date, replacing dead: Claimant?)
+    throws -> ClaimOutcome
 
   /// Extends every claim `claimant` holds to `expiry` (the heartbeat); returns
   /// how many it still holds.

@@ -1,0 +1,356 @@
+import Foundation
+import Synchronization
+
+/// How a sweep reports its progress.
+public struct SweepProgress: Sendable {
+  enum Style: Sendable {
+    case automatic, bar, lines, none
+  }
+
+  let style: Style
+
+  /// A bar redrawn in place when standard error is a terminal, and a plain line
+  /// every few seconds when it is not (a log file, CI).
+  public static let automatic = SweepProgress(style: .automatic)
+  /// A bar redrawn in place on standard error.
+  public static let bar = SweepProgress(style: .bar)
+  /// A plain line on standard error every few seconds and at the end.
+  public static let lines = SweepProgress(style: .lines)
+  /// Nothing.
+  public static let none = SweepProgress(style: .none)
+}
+
+/// Where a sweep stands: how many inputs are done, and how.
+public struct SweepStatus: Sendable, Hashable {
+  /// How many inputs the sweep has.
+  public var total: Int
+  /// Inputs whose body returned and ran at least one memoized call's body.
+  public var computed = 0
+  /// Inputs whose body returned without running any memoized call's body:
+  /// everything came from the store.
+  public var cached = 0
+  /// Inputs whose body threw.
+  public var failed = 0
+  /// Inputs whose body is running now.
+  public var running = 0
+  /// Time since the sweep started.
+  public var elapsed: Duration = .zero
+  /// Time since the sweep started, up to the last input it computed (not
+  /// counting inputs that came from the store); the rate of computed inputs
+  /// gives the time remaining.
+  var computeElapsed: Duration = .zero
+
+  /// Inputs finished, one way or another.
+  public var done: Int { computed + cached + failed }
+
+  /// Finished inputs per second.
+  public var rate: Double {
+    elapsed > .zero ? Double(done) / elapsed.inSeconds : 0
+  }
+
+  /// The time left if the remaining inputs take as long as the computed ones
+  /// did; `nil` until one has been computed.
+  public var remaining: Duration? {
+    guard computed > 0 else { return done == total ? .zero : nil }
+    let perInput = computeElapsed.inSeconds / Double(computed)
+    return .milliseconds(Int((perInput * Double(total - done) * 1000).rounded()))
+  }
+
+  /// One line: counts, rate and time remaining, with a bar `width` characters
+  /// wide (none when 0).
+  public func line(barWidth width: Int = 0) -> String {
+    var parts: [String] = []
+    if width > 0 {
+      let filled = total == 0 ? width : width * done / total
+      parts.append("[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]")
+    }
+    parts.append("\(done)/\(total)")
+    var counts = "computed \(computed) · cached \(cached) · running \(running)"
+    if failed > 0 { counts += " · failed \(failed)" }
+    parts.append(counts)
+    parts.append(String(format: "%.1f/s", rate))
+    if done < total {
+      parts.append("ETA " + (remaining.map(Self.format) ?? "?"))
+    } else {
+      parts.append("in " + Self.format(elapsed))
+    }
+    return parts.joined(separator: "  ")
+  }
+
+  static func format(_ duration: Duration) -> String {
+    let seconds = Int(duration.inSeconds.rounded())
+    if seconds < 60 { return "\(seconds)s" }
+    if seconds < 3600 { return "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s" }
+    return "\(seconds / 3600)h\(String(format: "%02d", seconds / 60 % 60))m"
+  }
+}
+
+/// The inputs of a sweep that threw, with the results of those that did not.
+public struct SweepError: Error, CustomStringConvertible {
+  /// The results in input order; `nil` where the body threw (or never ran,
+  /// when the sweep was cancelled).
+  public var results: [(any Sendable)?]
+  /// The inputs' indices whose body threw, with the errors, in input order.
+  public var failures: [(index: Int, error: any Error)]
+  /// Whether the sweep was cancelled before every input ran.
+  public var wasCancelled: Bool
+
+  public var description: String {
+    let done = results.count { $0 != nil }
+    var text =
+      wasCancelled
+      ? "the sweep was cancelled after \(done) of \(results.count) inputs; their results are stored, so running it again resumes where it stopped"
+      : "\(failures.count) of \(results.count) inputs failed"
+    if let first = failures.first {
+      text += "; input \(first.index) threw: \(first.error)"
+    }
+    return text
+  }
+}
+
+extension Store {
+  /// Runs `body` for every input, `parallelism` at a time, with this store
+  /// activated, and returns the results in input order.
+  ///
+  /// Memoized calls inside `body` are looked up first, so running a sweep again
+  /// (extended, or after it was stopped half way) computes only what is
+  /// missing. Each call's result is stored as soon as it returns: cancelling
+  /// the sweep (or Ctrl-C, see `handlesInterrupt`) loses nothing finished.
+  ///
+  /// ```swift
+  /// let grid = [0.001, 0.01, 0.1].flatMap { rate in [16, 32].map { (rate, $0) } }
+  /// let scores = try await store.map(grid, parallelism: 4) { rate, width in
+  ///   accuracy(train(rate: rate, width: width))
+  /// }
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - inputs: The inputs, one body run each.
+  ///   - parallelism: How many bodies run at once. Default: the number of
+  ///     processor cores.
+  ///   - progress: How progress is shown on standard error. Default:
+  ///     ``SweepProgress/automatic``.
+  ///   - handlesInterrupt: Whether Ctrl-C (SIGINT) while the sweep runs
+  ///     cancels it, rather than ending the process: running bodies see the
+  ///     cancellation, and the sweep throws. A second Ctrl-C ends the process.
+  ///     Default: `true`.
+  ///   - body: The work for one input.
+  /// - Returns: The results, in input order.
+  /// - Throws: ``SweepError`` when a body threw (the others still ran) or the
+  ///   sweep was cancelled; it carries the results there are.
+  public func map<Input: Sendable, Output: Sendable>(
+    _ inputs: some Sequence<Input>,
+    parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+    progress: SweepProgress = .automatic,
+    handlesInterrupt: Bool = true,
+    _ body: @escaping @Sendable (Input) async throws -> Output
+  ) async throws -> [Output] {
+    let inputs = Array(inputs)
+    let sweep = Sweep(total: inputs.count, progress: progress)
+    let token = observe { event in
+      if case .willExecute = event { Sweep.Element.current?.ranABody() }
+    }
+    defer { token.cancel() }
+    // The sweep runs in a task of its own, so that Ctrl-C can cancel it.
+    let work = Task { () async -> [Result<Output, any Error>?] in
+      await withTaskGroup(of: (Int, Result<Output, any Error>?).self) { group in
+        var outcomes = [Result<Output, any Error>?](repeating: nil, count: inputs.count)
+        var next = 0
+        func start(_ group: inout TaskGroup<(Int, Result<Output, any Error>?)>) {
+          guard next < inputs.count else { return }
+          let index = next
+          let input = inputs[index]
+          next += 1
+          group.addTask {
+            guard !Task.isCancelled else { return (index, nil) }
+            let element = Sweep.Element()
+            sweep.begin()
+            let result = await Sweep.Element.$current.withValue(element) {
+              await self.activate { () async -> Result<Output, any Error> in
+                do { return .success(try await body(input)) } catch { return .failure(error) }
+              }
+            }
+            sweep.end(result.isSuccess ? (element.didRunABody ? .computed : .cached) : .failed)
+            return (index, result)
+          }
+        }
+        for _ in 0..<max(1, parallelism) { start(&group) }
+        for await (index, outcome) in group {
+          outcomes[index] = outcome
+          if !Task.isCancelled { start(&group) }
+        }
+        return outcomes
+      }
+    }
+    let interrupt = handlesInterrupt ? InterruptHandler { work.cancel() } : nil
+    let reporter = sweep.startReporting()
+    let outcomes = await withTaskCancellationHandler {
+      await work.value
+    } onCancel: {
+      work.cancel()
+    }
+    reporter?.cancel()
+    interrupt?.restore()
+    sweep.finish()
+    let failures = outcomes.enumerated().compactMap { index, outcome -> (index: Int, error: any Error)? in
+      if case .failure(let error) = outcome { (index, error) } else { nil }
+    }
+    let results = outcomes.map { outcome -> Output? in
+      if case .success(let value) = outcome { value } else { nil }
+    }
+    let wasCancelled = outcomes.contains { $0 == nil }
+    guard failures.isEmpty, !wasCancelled else {
+      throw SweepError(results: results, failures: failures, wasCancelled: wasCancelled)
+    }
+    return results.map { $0! }
+  }
+}
+
+extension Result {
+  fileprivate var isSuccess: Bool {
+    if case .success = self { true } else { false }
+  }
+}
+
+/// The counts of one running sweep, and its progress display.
+final class Sweep: Sendable {
+  /// One input's run: whether any memoized call in it ran its body.
+  final class Element: Sendable {
+    @TaskLocal static var current: Element?
+    private let ran = Atomic(false)
+    func ranABody() { ran.store(true, ordering: .relaxed) }
+    var didRunABody: Bool { ran.load(ordering: .relaxed) }
+  }
+
+  enum Ending { case computed, cached, failed }
+
+  private let status: Mutex<SweepStatus>
+  private let started = ContinuousClock.now
+  private let style: SweepProgress.Style
+  /// Whether a bar is on screen (so the next output starts with a new line).
+  private let drewBar = Atomic(false)
+
+  init(total: Int, progress: SweepProgress) {
+    status = Mutex(SweepStatus(total: total))
+    switch progress.style {
+    case .automatic: style = isatty(STDERR_FILENO) != 0 ? .bar : .lines
+    case let other: style = other
+    }
+  }
+
+  var snapshot: SweepStatus {
+    status.withLock { status in
+      status.elapsed = ContinuousClock.now - started
+      return status
+    }
+  }
+
+  func begin() { status.withLock { $0.running += 1 } }
+
+  func end(_ ending: Ending) {
+    status.withLock { status in
+      status.running -= 1
+      switch ending {
+      case .computed:
+        status.computed += 1
+        status.computeElapsed = ContinuousClock.now - started
+      case .cached: status.cached += 1
+      case .failed: status.failed += 1
+      }
+    }
+  }
+
+  /// Starts redrawing the bar (a few times a second) or printing a line
+  /// (every 10 seconds); `nil` when nothing is shown.
+  func startReporting() -> Task<Void, Never>? {
+    let interval: Duration
+    switch style {
+    case .bar: interval = .milliseconds(200)
+    case .lines: interval = .seconds(10)
+    case .none, .automatic: return nil
+    }
+    return Task.detached { [self] in
+      while (try? await Task.sleep(for: interval)) != nil { show() }
+    }
+  }
+
+  /// Shows the final status.
+  func finish() {
+    show()
+    if drewBar.load(ordering: .relaxed) { Sweep.write("\n") }
+  }
+
+  private func show() {
+    let status = snapshot
+    switch style {
+    case .bar:
+      drewBar.store(true, ordering: .relaxed)
+      Sweep.write("\r\u{1B}[2K" + status.line(barWidth: 24))
+    case .lines:
+      Sweep.write("sweep: " + status.line() + "\n")
+    case .none, .automatic:
+      break
+    }
+  }
+
+  static func write(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+}
+
+/// Turns Ctrl-C into a cancellation while any sweep runs: the first SIGINT
+/// cancels every running sweep, a second one ends the process as usual. The
+/// process's own SIGINT disposition is put back when the last sweep ends.
+final class InterruptHandler: Sendable {
+  private struct State {
+    var next = 0
+    var cancels: [Int: @Sendable () -> Void] = [:]
+    var source: (any DispatchSourceSignal)?
+    var previous: (@convention(c) (Int32) -> Void)?
+    var interrupted = false
+  }
+
+  private static let state = Mutex(State())
+  private let id: Int
+
+  init(_ cancel: @escaping @Sendable () -> Void) {
+    id = Self.state.withLock { state in
+      let id = state.next
+      state.next += 1
+      state.cancels[id] = cancel
+      if state.source == nil {
+        state.previous = signal(SIGINT, SIG_IGN)
+        state.interrupted = false
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { InterruptHandler.interrupt() }
+        source.resume()
+        state.source = source
+      }
+      return id
+    }
+  }
+
+  private static func interrupt() {
+    let (again, cancels) = state.withLock { state in
+      defer { state.interrupted = true }
+      return (state.interrupted, Array(state.cancels.values))
+    }
+    if again {
+      signal(SIGINT, SIG_DFL)
+      raise(SIGINT)
+    }
+    Sweep.write(
+      "\nrecall: cancelling the sweep; finished results are stored. Press Ctrl-C again to quit now.\n")
+    for cancel in cancels { cancel() }
+  }
+
+  func restore() {
+    Self.state.withLock { state in
+      state.cancels[id] = nil
+      guard state.cancels.isEmpty, let source = state.source else { return }
+      source.cancel()
+      state.source = nil
+      signal(SIGINT, state.previous)
+    }
+  }
+}
