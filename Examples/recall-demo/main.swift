@@ -164,17 +164,24 @@ let token = store.observe { event in
 
 print("recall-demo: store at \(Store.defaultPath)")
 let started = ContinuousClock.now
-store.activate {
-  let data = makeDataset(seed: 42, samples: 1_500, columns: 16, classes: 4)
-  let parts = split(data, testFraction: 0.25)
-  for learningRate in [0.05, 0.2, 0.5] {
-    for l2 in [0.0, 0.01] {
-      for epochs in [40, 80] {
-        let model = train(parts, learningRate: learningRate, l2: l2, epochs: epochs)
-        _ = accuracy(model, on: parts)
-      }
-    }
-  }
+let parts = store.activate {
+  split(makeDataset(seed: 42, samples: 1_500, columns: 16, classes: 4), testFraction: 0.25)
+}
+
+/// One point of the hyperparameter grid.
+struct GridPoint: Sendable {
+  var learningRate: Double
+  var l2: Double
+  var epochs: Int
+}
+
+let grid = [0.05, 0.2, 0.5].flatMap { learningRate in
+  [0.0, 0.01].flatMap { l2 in [40, 80].map { GridPoint(learningRate: learningRate, l2: l2, epochs: $0) } }
+}
+// Two points at a time; stop it with Ctrl-C and run it again: it resumes.
+_ = try await store.map(grid, parallelism: 2, progress: .lines) { point in
+  let model = train(parts, learningRate: point.learningRate, l2: point.l2, epochs: point.epochs)
+  return accuracy(model, on: parts)
 }
 let elapsed = ContinuousClock.now - started
 token.cancel()
@@ -182,7 +189,9 @@ token.cancel()
 // The grid from the store: one row per history that ends in an accuracy.
 let table = try ComputationFrame(op: "recall_demo.accuracy(_:on:)", currentOnly: true, in: store).expandBack().table()
 print("")
-print(table.selecting(["seed", "testFraction", "learningRate", "l2", "epochs", "accuracy"]).markdown)
+print(
+  table.selecting(["seed", "testFraction", "learningRate", "l2", "epochs", "accuracy"])
+    .sorted(by: ["learningRate", "l2", "epochs"]).markdown)
 let accuracies = try table.column("accuracy", as: Double.self).map { $0 ?? 0 }
 let best = accuracies.indices.max { accuracies[$0] < accuracies[$1] }!
 let rates = try table.column("learningRate", as: Double.self)

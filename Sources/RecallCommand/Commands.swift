@@ -441,6 +441,33 @@ extension RecallCommand {
     }
   }
 
+  struct Running: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List the calls processes are computing now (their claims), oldest first.")
+
+    @OptionGroup var options: StoreOptions
+
+    func run() throws {
+      let store = try options.open()
+      let now = Date()
+      var table = Table(columns: ["id", "op", "host", "pid", "running", "lease_left"])
+      for claim in try reporting({ try store.backend.claims(at: now) }) {
+        let running = now.timeIntervalSince(claim.claimedAt)
+        let left = claim.expiresAt.timeIntervalSince(now)
+        table.rows.append([
+          .init(claim.call.description, json: claim.call.hex), .init(claim.op.name), .init(claim.claimant.host),
+          .init("\(claim.claimant.pid)", json: claim.claimant.pid), .init(seconds(running), json: running),
+          .init(seconds(left), json: left),
+        ])
+      }
+      if table.rows.isEmpty && !options.json {
+        print("No call is being computed.")
+      } else {
+        options.print(table)
+      }
+    }
+  }
+
   struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Copy calls, with their values, versions and code, into another store (created if needed).")

@@ -16,8 +16,8 @@ struct RecallCommand: ParsableCommand {
       """,
     subcommands: [
       List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self, Forget.self,
-      CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Export.self,
-      Import.self,
+      CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Running.self,
+      Export.self, Import.self,
     ])
 }
 

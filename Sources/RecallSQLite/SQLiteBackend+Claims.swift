@@ -6,7 +6,8 @@ extension SQLiteBackend {
   public var isShared: Bool { !configuration.readOnly }
 
   public func claim(
-    _ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date, replacing dead: Claimant?
+    _ id: CallID, of op: OpID, by claimant: Claimant, at now: Date, until expiry: Date,
+    replacing dead: Claimant?
   ) throws -> ClaimOutcome {
     try SQLiteBackend.mapErrors(path: path) {
       // Waiting processes look every few milliseconds: answer them from a
@@ -26,11 +27,11 @@ extension SQLiteBackend {
           }
           try db.cachedStatement(
             sql: """
-              INSERT OR REPLACE INTO claim (call_id, token, host, pid, claimed_at, expires_at)
-              VALUES (?, ?, ?, ?, ?, ?)
+              INSERT OR REPLACE INTO claim (call_id, op, token, host, pid, claimed_at, expires_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?)
               """
           ).execute(arguments: [
-            id.digest.data, claimant.token, claimant.host, claimant.pid,
+            id.digest.data, op.name, claimant.token, claimant.host, claimant.pid,
             now.timeIntervalSince1970, expiry.timeIntervalSince1970,
           ])
           return .commit
@@ -56,7 +57,7 @@ extension SQLiteBackend {
     guard
       let row = try Row.fetchOne(
         db.cachedStatement(
-          sql: "SELECT token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = ?"),
+          sql: "SELECT op, token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = ?"),
         arguments: [id.digest.data])
     else { return nil }
     let claim = Self.claim(id, row)
@@ -65,7 +66,7 @@ extension SQLiteBackend {
 
   private static func claim(_ id: CallID, _ row: Row) -> Claim {
     Claim(
-      call: id, claimant: Claimant(token: row["token"], host: row["host"], pid: row["pid"]),
+      call: id, op: OpID(row["op"] as String), claimant: Claimant(token: row["token"], host: row["host"], pid: row["pid"]),
       claimedAt: Date(timeIntervalSince1970: row["claimed_at"]),
       expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
   }
@@ -97,7 +98,7 @@ extension SQLiteBackend {
         try Row.fetchAll(
           db,
           sql: """
-            SELECT call_id, token, host, pid, claimed_at, expires_at FROM claim
+            SELECT call_id, op, token, host, pid, claimed_at, expires_at FROM claim
             WHERE expires_at > ? ORDER BY claimed_at
             """,
           arguments: [now.timeIntervalSince1970]

@@ -94,6 +94,7 @@ extension SQLiteBackend {
         sql: """
           CREATE TABLE claim (
             call_id BLOB PRIMARY KEY NOT NULL,
+            op TEXT NOT NULL,
             token TEXT NOT NULL,
             host TEXT NOT NULL,
             pid INTEGER NOT NULL,

@@ -39,6 +39,11 @@ struct Grid {
 
     #expect(table.markdown.hasPrefix("| seed | load | rate | train | accuracy |\n|---|---|---|---|---|\n| 7 | [1.0,2.0,3.0] |"))
     #expect(table.csv.hasPrefix("seed,load,rate,train,accuracy\n7,\"[1.0,2.0,3.0]\","))
+    // Sorted numerically (10 after 9), descending by turning the order around.
+    grid.run(rates: [10, 2])
+    let more = try ComputationFrame(op: "Lab.accuracy(_:on:)", in: grid.store).expandBack().table()
+    #expect(try more.sorted(by: ["rate"]).column("rate", as: Double.self) == [0.1, 0.5, 0.9, 2, 10])
+    #expect(try more.sorted(by: ["seed", "nonexistent", "rate"]).column("rate", as: Double.self).last == 10)
     let json = try JSONSerialization.jsonObject(with: Data(table.json.utf8)) as? [[String: Any]]
     #expect(json?.count == 3)
     #expect(json?.first?["seed"] as? Int == 7)

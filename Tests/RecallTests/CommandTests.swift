@@ -169,6 +169,24 @@ import Testing
     #expect(stats.text.contains("Lab.score(x:)"))
   }
 
+  @Test func listsTheCallsBeingComputed() throws {
+    try populate()
+    #expect(try recall("running").text == "No call is being computed.\n")
+    // A process computing a call: it holds a claim on it until it stores it.
+    var configuration = SQLiteBackend.Configuration()
+    configuration.store.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let label = Op(id: "Lab.label(_:)", version: CodeFingerprint(hex: "c3c3"))
+    let listed = store.memoize(label, [Argument("name", "slow")]) { () -> [String: String] in
+      ["running": (try? recall("running", "--json").text) ?? ""]
+    }
+    let row = try JSONSerialization.jsonObject(with: Data((listed["running"] ?? "").utf8)) as? [String: Any]
+    #expect(row?["op"] as? String == "Lab.label(_:)")
+    #expect(row?["pid"] as? Int == Int(getpid()))
+    #expect((row?["lease_left"] as? Double ?? 0) > 20)
+    #expect(try recall("running").text == "No call is being computed.\n")
+  }
+
   @Test func errorsSayWhatToDo() throws {
     let missing = try recall("ls")
     #expect(missing.status != 0)

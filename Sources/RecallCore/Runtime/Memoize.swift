@@ -266,12 +266,12 @@ extension Store {
     var outcome: ClaimOutcome
     do {
       outcome = try backend.claim(
-        call.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry, replacing: nil)
+        call.id, of: call.op.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry, replacing: nil)
       // A holder on this host whose process is gone (killed, crashed) will not
       // finish: take its claim over now rather than when its lease runs out.
       if case .held(let claim) = outcome, claim.claimant.isDeadProcessOnThisHost {
         outcome = try backend.claim(
-          call.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry, replacing: claim.claimant)
+          call.id, of: call.op.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry, replacing: claim.claimant)
       }
     } catch {
       warn(

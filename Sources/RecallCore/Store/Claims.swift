@@ -34,6 +34,8 @@ public struct Claimant: Sendable, Hashable, CustomStringConvertible {
 public struct Claim: Sendable, Hashable {
   /// The call being computed.
   public var call: CallID
+  /// Its op.
+  public var op: OpID
   /// Who computes it.
   public var claimant: Claimant
   /// When it was claimed.
@@ -42,8 +44,9 @@ public struct Claim: Sendable, Hashable {
   public var expiresAt: Date
 
   /// Creates a claim.
-  public init(call: CallID, claimant: Claimant, claimedAt: Date, expiresAt: Date) {
+  public init(call: CallID, op: OpID, claimant: Claimant, claimedAt: Date, expiresAt: Date) {
     self.call = call
+    self.op = op
     self.claimant = claimant
     self.claimedAt = claimedAt
     self.expiresAt = expiresAt
@@ -57,7 +60,7 @@ public struct Claim: Sendable, Hashable {
   }
 }
 
-/// What ``StoreBackend/claim(_:by:at:until:)`` found.
+/// What ``StoreBackend/claim(_:of:by:at:until:replacing:)`` found.
 public enum ClaimOutcome: Sendable, Hashable {
   /// The call is now claimed by the caller (it was free, its lease had run
   /// out, or the caller held it already).

@@ -47,15 +47,16 @@ final class InMemoryBackend: StoreBackend {
   /// Only this process sees the store: its single flight is enough.
   var isShared: Bool { false }
 
-  func claim(_ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date, replacing dead: Claimant?)
-    throws -> ClaimOutcome
-  {
+  func claim(
+    _ id: CallID, of op: OpID, by claimant: Claimant, at now: Date, until expiry: Date,
+    replacing dead: Claimant?
+  ) throws -> ClaimOutcome {
     state.withLock { state in
       if let record = state.calls[id], state.values[record.outputCID] != nil { return .stored }
       if let claim = state.claims[id], claim.isLive(against: claimant, at: now, replacing: dead) {
         return .held(claim)
       }
-      state.claims[id] = Claim(call: id, claimant: claimant, claimedAt: now, expiresAt: expiry)
+      state.claims[id] = Claim(call: id, op: op, claimant: claimant, claimedAt: now, expiresAt: expiry)
       return .acquired
     }
   }

@@ -51,8 +51,10 @@ public protocol StoreBackend: Sendable {
   ///
   /// - Parameter dead: A claimant known to have died (its process is gone),
   ///   whose claim is taken over before its lease runs out.
-  func claim(_ id: CallID, by claimant: Claimant, at now: Date, until expiry: Date, replacing dead: Claimant?)
-    throws -> ClaimOutcome
+  func claim(
+    _ id: CallID, of op: OpID, by claimant: Claimant, at now: Date, until expiry: Date,
+    replacing dead: Claimant?
+  ) throws -> ClaimOutcome
 
   /// Extends every claim `claimant` holds to `expiry` (the heartbeat); returns
   /// how many it still holds.
