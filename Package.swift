@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "Recall", targets: ["Recall"]),
     .library(name: "RecallCore", targets: ["RecallCore"]),
     .library(name: "RecallSQLite", targets: ["RecallSQLite"]),
+    .library(name: "RecallPostgres", targets: ["RecallPostgres"]),
     .plugin(name: "RecallPlugin", targets: ["RecallPlugin"]),
     .executable(name: "recall", targets: ["RecallCommand"]),
     .executable(name: "recall-demo", targets: ["recall-demo"]),
@@ -19,6 +20,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // Core
@@ -64,12 +69,23 @@ let package = Package(
       name: "RecallSQLite",
       dependencies: ["RecallCore", .product(name: "GRDB", package: "GRDB.swift")]
     ),
+    .target(
+      name: "RecallPostgres",
+      dependencies: [
+        "RecallCore",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
 
     // Tools
     .executableTarget(
       name: "RecallCommand",
       dependencies: [
-        "RecallCore", "RecallSQLite",
+        "RecallCore", "RecallSQLite", "RecallPostgres",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -92,7 +108,7 @@ let package = Package(
     // Tests
     .executableTarget(
       name: "recall-test-child",
-      dependencies: ["Recall"],
+      dependencies: ["Recall", "RecallPostgres"],
       path: "Tests/recall-test-child"
     ),
     .target(name: "RecallTestSupport", dependencies: ["RecallCore"], path: "Tests/RecallTestSupport"),
@@ -114,7 +130,7 @@ let package = Package(
     .testTarget(
       name: "RecallSQLiteTests",
       dependencies: [
-        "RecallSQLite", "RecallTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        "RecallSQLite", "RecallPostgres", "RecallTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),
     .testTarget(

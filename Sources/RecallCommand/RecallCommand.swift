@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallPostgres
 import RecallSQLite
 
 /// `recall`: look into and manage a Recall store from the command line.
@@ -23,7 +24,9 @@ struct RecallCommand: ParsableCommand {
 
 /// Where the store is, and how to print.
 struct StoreOptions: ParsableArguments {
-  @Option(name: .long, help: "The store's directory (default: $RECALL_STORE, else ./.recall).")
+  @Option(
+    name: .long,
+    help: "The store's directory, or a postgres:// URL (default: $RECALL_STORE, else ./.recall).")
   var store: String?
 
   @Flag(name: .long, help: "Print JSON Lines instead of a table.")
@@ -41,11 +44,17 @@ struct StoreOptions: ParsableArguments {
 
   /// Opens the store at `path` (read-only unless `writing`; a store opened for
   /// writing is created if needed, as `export` and `import` need).
+  /// A PostgreSQL store has no read-only mode: it is opened as programs open it.
   static func open(_ path: String, writing: Bool) throws -> Store {
-    var configuration = SQLiteBackend.Configuration()
-    configuration.readOnly = !writing
-    configuration.store.printsWarnings = false
     do {
+      if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
+        var configuration = PostgresBackend.Configuration()
+        configuration.store.printsWarnings = false
+        return try Store.postgres(url: path, configuration: configuration)
+      }
+      var configuration = SQLiteBackend.Configuration()
+      configuration.readOnly = !writing
+      configuration.store.printsWarnings = false
       return try Store.sqlite(at: path, configuration: configuration)
     } catch let error as RecallError {
       throw ValidationError(error.message)

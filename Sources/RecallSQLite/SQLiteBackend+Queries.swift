@@ -51,16 +51,9 @@ extension SQLiteBackend {
     filter("call.output_hid = ?", query.outputHID?.digest.data)
     filter("call.id IN (SELECT call_id FROM call_input WHERE hid = ?)", query.inputHID?.digest.data)
     filter("call.id IN (SELECT call_id FROM call_input WHERE cid = ?)", query.inputCID?.digest.data)
-    if let prefix = query.idPrefix {
-      // A range over the primary key: the prefix padded with the lowest and
-      // the highest digits.
-      let hex = prefix.lowercased()
-      guard hex.count <= 64, hex.allSatisfy(\.isHexDigit),
-        let lower = Digest(hex: hex.padding(toLength: 64, withPad: "0", startingAt: 0)),
-        let upper = Digest(hex: hex.padding(toLength: 64, withPad: "f", startingAt: 0))
-      else { return [] }
+    if let range = query.idRange {
       conditions.append("call.id BETWEEN ? AND ?")
-      arguments += [lower.data, upper.data]
+      arguments += [range.lower.data, range.upper.data]
     }
     for (name, cid) in query.inputs.sorted(by: { $0.key < $1.key }) {
       conditions.append("call.id IN (SELECT call_id FROM call_input WHERE cid = ? AND name = ?)")

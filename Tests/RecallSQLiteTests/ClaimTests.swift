@@ -4,19 +4,36 @@ import Synchronization
 import Testing
 
 @testable import RecallCore
+@testable import RecallPostgres
 @testable import RecallSQLite
 
-/// Two stores opened on one directory stand for two processes: each has its own
-/// memory layer, single flight and claimant.
-private func openShared(_ path: String, lease: Duration = .seconds(30), maximumWait: Duration = .seconds(60))
-  throws -> Store
-{
-  var configuration = SQLiteBackend.Configuration()
-  configuration.store.printsWarnings = false
-  configuration.store.claims.lease = lease
-  configuration.store.claims.pollInterval = .milliseconds(10)
-  configuration.store.claims.maximumWait = maximumWait
-  return try Store.sqlite(at: path, configuration: configuration)
+/// Where stores that stand for processes meet: two stores opened on one
+/// directory (or schema) each have their own memory layer, single flight and
+/// claimant, as two processes would.
+private struct SharedStore {
+  let kind: Backend
+  let directory = TemporaryDirectory()
+  let schema = PostgresSchema()
+
+  init(_ kind: Backend) { self.kind = kind }
+
+  func open(lease: Duration = .seconds(30), maximumWait: Duration = .seconds(60)) throws -> Store {
+    var store = Store.Configuration()
+    store.printsWarnings = false
+    store.claims.lease = lease
+    store.claims.pollInterval = .milliseconds(10)
+    store.claims.maximumWait = maximumWait
+    switch kind {
+    case .postgres:
+      var configuration = PostgresBackend.Configuration()
+      configuration.store = store
+      return Store(backend: try schema.open(configuration), configuration: store)
+    case .sqlite, .memory:
+      var configuration = SQLiteBackend.Configuration()
+      configuration.store = store
+      return try Store.sqlite(at: directory.path, configuration: configuration)
+    }
+  }
 }
 
 private let slowOp = Op(id: "Tests.slow(x:)", version: CodeFingerprint(hex: "1"))
@@ -56,7 +73,8 @@ private final class Running<T: Sendable>: Sendable {
 @Suite struct ClaimTests {
   @Test(arguments: Backend.allCases)
   func aClaimIsExclusiveUntilItsLeaseRunsOutOrItsCallIsStored(_ kind: Backend) throws {
-    let backend = try Reopenable(kind).backend
+    let place = try Reopenable(kind)
+    let backend = place.backend
     let id = CallID(Digest.sha256("claimed call"))
     let first = Claimant(token: "first", host: "h", pid: 1)
     let second = Claimant(token: "second", host: "h", pid: 2)
@@ -95,10 +113,11 @@ private final class Running<T: Sendable>: Sendable {
     #expect(try backend.claim(id, of: "Tests.claimed()", by: second, at: now, until: now + 10, replacing: nil) == .stored)
   }
 
-  @Test func aSecondProcessWaitsForTheFirstsResult() throws {
-    let directory = TemporaryDirectory()
-    let first = try openShared(directory.path)
-    let second = try openShared(directory.path)
+  @Test(arguments: Backend.shared)
+  func aSecondProcessWaitsForTheFirstsResult(_ kind: Backend) throws {
+    let shared = SharedStore(kind)
+    let first = try shared.open()
+    let second = try shared.open()
     let firstLog = EventLog(first)
     let secondLog = EventLog(second)
     let started = Gate()
@@ -126,10 +145,11 @@ private final class Running<T: Sendable>: Sendable {
     #expect(try first.backend.claims(at: Date()).isEmpty)
   }
 
-  @Test func aWaiterRunsTheCallWhenItsHolderThrows() throws {
-    let directory = TemporaryDirectory()
-    let first = try openShared(directory.path)
-    let second = try openShared(directory.path)
+  @Test(arguments: Backend.shared)
+  func aWaiterRunsTheCallWhenItsHolderThrows(_ kind: Backend) throws {
+    let shared = SharedStore(kind)
+    let first = try shared.open()
+    let second = try shared.open()
     let secondLog = EventLog(second)
     let started = Gate()
     let finish = Gate()
@@ -155,9 +175,10 @@ private final class Running<T: Sendable>: Sendable {
     #expect(secondLog.executed.count == 1)
   }
 
-  @Test func aDeadHoldersClaimIsTakenOverWhenItsLeaseRunsOut() throws {
-    let directory = TemporaryDirectory()
-    let store = try openShared(directory.path, lease: .seconds(30))
+  @Test(arguments: Backend.shared)
+  func aDeadHoldersClaimIsTakenOverWhenItsLeaseRunsOut(_ kind: Backend) throws {
+    let shared = SharedStore(kind)
+    let store = try shared.open(lease: .seconds(30))
     let log = EventLog(store)
     // A process that claimed the call and died: nobody renews its lease.
     guard let call = store.prepare(slowOp, [Argument("x", 3)], [], result: Int.self) else {
@@ -178,9 +199,10 @@ private final class Running<T: Sendable>: Sendable {
     #expect(log.executed.count == 1)
   }
 
-  @Test func aClaimOfAProcessThatIsGoneIsTakenOverAtOnce() throws {
-    let directory = TemporaryDirectory()
-    let store = try openShared(directory.path, lease: .seconds(3600))
+  @Test(arguments: Backend.shared)
+  func aClaimOfAProcessThatIsGoneIsTakenOverAtOnce(_ kind: Backend) throws {
+    let shared = SharedStore(kind)
+    let store = try shared.open(lease: .seconds(3600))
     let log = EventLog(store)
     guard var call = store.prepare(slowOp, [Argument("x", 7)], [], result: Int.self) else {
       Issue.record("the call could not be prepared")
@@ -203,11 +225,12 @@ private final class Running<T: Sendable>: Sendable {
     #expect(log.warnings.isEmpty)
   }
 
-  @Test func theHeartbeatKeepsALongCallsClaimAlive() throws {
-    let directory = TemporaryDirectory()
+  @Test(arguments: Backend.shared)
+  func theHeartbeatKeepsALongCallsClaimAlive(_ kind: Backend) throws {
+    let shared = SharedStore(kind)
     // A lease far shorter than the call: only the heartbeat keeps it.
-    let first = try openShared(directory.path, lease: .milliseconds(300))
-    let second = try openShared(directory.path, lease: .milliseconds(300))
+    let first = try shared.open(lease: .milliseconds(300))
+    let second = try shared.open(lease: .milliseconds(300))
     let secondLog = EventLog(second)
     let started = Gate()
     let running = Running {
@@ -224,9 +247,10 @@ private final class Running<T: Sendable>: Sendable {
     #expect(waits(secondLog).count == 1)
   }
 
-  @Test func aWaitLongerThanTheMaximumWarnsAndRunsTheCall() throws {
-    let directory = TemporaryDirectory()
-    let store = try openShared(directory.path, maximumWait: .milliseconds(300))
+  @Test(arguments: Backend.shared)
+  func aWaitLongerThanTheMaximumWarnsAndRunsTheCall(_ kind: Backend) throws {
+    let shared = SharedStore(kind)
+    let store = try shared.open(maximumWait: .milliseconds(300))
     let log = EventLog(store)
     guard var call = store.prepare(slowOp, [Argument("x", 5)], [], result: Int.self) else {
       Issue.record("the call could not be prepared")
@@ -243,10 +267,11 @@ private final class Running<T: Sendable>: Sendable {
     #expect(try store.backend.claims(at: Date()).isEmpty)
   }
 
-  @Test func asyncCallsWaitAcrossStoresToo() async throws {
-    let directory = TemporaryDirectory()
-    let first = try openShared(directory.path)
-    let second = try openShared(directory.path)
+  @Test(arguments: Backend.shared)
+  func asyncCallsWaitAcrossStoresToo(_ kind: Backend) async throws {
+    let shared = SharedStore(kind)
+    let first = try shared.open()
+    let second = try shared.open()
     let firstLog = EventLog(first)
     let secondLog = EventLog(second)
     // Many tasks in both "processes" ask for a few slow calls at once.

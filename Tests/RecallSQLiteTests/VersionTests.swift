@@ -1,25 +1,61 @@
 import Foundation
+import Synchronization
 import RecallTestSupport
 import Testing
 
 @testable import RecallCore
+@testable import RecallPostgres
 @testable import RecallSQLite
 
-/// The backends every version test runs against.
+/// The PostgreSQL database the tests may use (`RECALL_TEST_POSTGRES_URL`);
+/// without it, the PostgreSQL cases are left out.
+let postgresURL = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// The backends the store tests run against: all three when a PostgreSQL
+/// server is configured.
 enum Backend: String, CaseIterable, CustomTestStringConvertible {
-  case memory, sqlite
+  case memory, sqlite, postgres
   var testDescription: String { rawValue }
+
+  static var allCases: [Backend] { postgresURL == nil ? [.memory, .sqlite] : [.memory, .sqlite, .postgres] }
+  /// The backends other processes can share.
+  static var shared: [Backend] { allCases.filter { $0 != .memory } }
+}
+
+/// A schema of its own in the test database, dropped when the test ends.
+final class PostgresSchema: Sendable {
+  let name = "recall_test_" + UUID().uuidString.prefix(8).lowercased()
+  private let used = Atomic(false)
+
+  func open(_ configuration: PostgresBackend.Configuration = .init()) throws -> PostgresBackend {
+    var configuration = configuration
+    configuration.schema = name
+    used.store(true, ordering: .relaxed)
+    return try PostgresBackend(url: postgresURL!, configuration: configuration)
+  }
+
+  deinit {
+    guard used.load(ordering: .relaxed), let url = postgresURL else { return }
+    var configuration = PostgresBackend.Configuration()
+    configuration.schema = name
+    let name = name
+    try? PostgresBackend(url: url, configuration: configuration).withConnection {
+      try $0.run("DROP SCHEMA \(ConnectionPool.quoted(name)) CASCADE")
+    }
+  }
 }
 
 /// A backend whose stores can be reopened, as a new process would.
 struct Reopenable {
   let directory = TemporaryDirectory()
+  let schema = PostgresSchema()
   let backend: any StoreBackend
 
   init(_ kind: Backend) throws {
     switch kind {
     case .memory: backend = InMemoryBackend()
     case .sqlite: backend = try SQLiteBackend(path: directory.path)
+    case .postgres: backend = try schema.open()
     }
   }
 

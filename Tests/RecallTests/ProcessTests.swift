@@ -205,12 +205,29 @@ struct StressReport {
 }
 
 @Suite(.serialized) struct ClaimProcessTests {
-  @Test func fourProcessesShareOneStoreAndRunEveryCallOnce() throws {
+  /// The stores the stress tests run on: a directory, and a fresh schema of
+  /// the test database when `RECALL_TEST_POSTGRES_URL` is set.
+  static var sharedStores: [String] {
+    let postgres = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    return ["sqlite"] + (postgres == nil ? [] : ["postgres"])
+  }
+
+  func location(_ kind: String, _ directory: TemporaryDirectory) -> String {
+    guard kind == "postgres", let url = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"] else {
+      return directory.path
+    }
+    return url + (url.contains("?") ? "&" : "?") + "schema=recall_stress_" + UUID().uuidString.prefix(8).lowercased()
+  }
+
+  @Test(arguments: sharedStores)
+  func fourProcessesShareOneStoreAndRunEveryCallOnce(_ kind: String) throws {
     let directory = TemporaryDirectory()
+    let store = location(kind, directory)
     // Four processes × 200 tasks, each process asking for all 1,000 calls in
-    // its own order: they overlap on every call.
+    // its own order: they overlap on every call. They also open the new store
+    // at the same moment.
     let children = try (1...4).map { seed in
-      try BackgroundChild(["stress", directory.path, "1000", "\(seed)"])
+      try BackgroundChild(["stress", store, "1000", "\(seed)"])
     }
     var executed: [Int] = []
     for child in children {
@@ -223,23 +240,25 @@ struct StressReport {
     #expect(executed.count == 1000, "\(executed.count) executions")
     #expect(Set(executed) == Set(0..<1000))
     // Everything is stored: a fifth process runs nothing.
-    let again = try StressReport(try runChild(["stress", directory.path, "1000", "5"]))
+    let again = try StressReport(try runChild(["stress", store, "1000", "5"]))
     #expect(again.executed.isEmpty)
     #expect(again.reused == 1000)
   }
 
-  @Test func whenAHolderIsKilledAWaiterTakesItsCallsOver() throws {
+  @Test(arguments: sharedStores)
+  func whenAHolderIsKilledAWaiterTakesItsCallsOver(_ kind: String) throws {
     let directory = TemporaryDirectory()
+    let store = location(kind, directory)
     // Slow calls: the first child claims all 40 calls, the second waits for
     // them; the first dies before finishing any. The default lease (30 s) is
     // not waited out: the holder's process is gone, so its claims are taken
     // over at once.
     let environment = ["RECALL_TEST_BODY_MS": "1500"]
-    let holder = try BackgroundChild(["stress", directory.path, "40", "1"], environment: environment)
+    let holder = try BackgroundChild(["stress", store, "40", "1"], environment: environment)
     #expect(holder.waitForLine(startingWith: "began"))
     usleep(200_000)
     let started = Date()
-    let waiter = try BackgroundChild(["stress", directory.path, "40", "2"], environment: environment)
+    let waiter = try BackgroundChild(["stress", store, "40", "2"], environment: environment)
     usleep(500_000)
     kill(holder.process.processIdentifier, SIGKILL)
     let (_, holderOutput) = holder.finish()
@@ -253,7 +272,7 @@ struct StressReport {
     #expect(report.executed.count == 40)
     // The call (1.5 s) after the kill, plus start-up: far less than the lease.
     #expect(elapsed < 15, "the waiter took \(elapsed) s")
-    let again = try StressReport(try runChild(["stress", directory.path, "40", "3"]))
+    let again = try StressReport(try runChild(["stress", store, "40", "3"]))
     #expect(again.executed.isEmpty)
     #expect(again.reused == 40)
   }

@@ -8,6 +8,7 @@
 //   recall-test-child cid               prints the cid of hash-order-sensitive values
 //   recall-test-child hammer STORE      stores large values forever, printing "stored I"
 //   recall-test-child verify STORE N    checks payload(0..<N); prints "executed N reused M"
+//   (STORE may be a PostgreSQL URL for stress and sweep)
 //   recall-test-child stress STORE N SEED  200 tasks ask for stressed(0..<N) in an order given
 //                                       by SEED; prints "began I" and "ran I" per body, then
 //                                       "executed I,J,… reused M waited W". Environment:
@@ -18,6 +19,7 @@
 
 import Foundation
 import Recall
+import RecallPostgres
 import Synchronization
 
 @Memoized
@@ -109,6 +111,27 @@ func open(_ path: String) -> Store {
   }
 }
 
+/// Opens the store for `stress` and `sweep`: a directory, or a PostgreSQL URL.
+func openShared(_ location: String) -> Store {
+  var options = Store.Configuration()
+  if let lease = Double(ProcessInfo.processInfo.environment["RECALL_TEST_LEASE"] ?? "") {
+    options.claims.lease = .milliseconds(Int(lease * 1000))
+  }
+  do {
+    if location.hasPrefix("postgres") {
+      var configuration = PostgresBackend.Configuration()
+      configuration.store = options
+      return try Store.postgres(url: location, configuration: configuration)
+    }
+    var configuration = SQLiteBackend.Configuration()
+    configuration.store = options
+    return try Store.sqlite(at: location, configuration: configuration)
+  } catch {
+    FileHandle.standardError.write(Data("recall-test-child: \(error)\n".utf8))
+    exit(2)
+  }
+}
+
 func counting(_ store: Store, activating: Bool = true, _ body: () -> Void) -> Counts {
   let counts = Mutex(Counts())
   let token = store.observe { event in
@@ -187,7 +210,7 @@ case "verify":
 
 case "sweep":
   let rest = Array(arguments.dropFirst())
-  let store = open(rest[0])
+  let store = openShared(rest[0])
   let count = Int(rest[1])!
   let counts = StressCounts(store)
   do {
@@ -205,17 +228,7 @@ case "sweep":
 
 case "stress":
   let rest = Array(arguments.dropFirst())
-  var configuration = SQLiteBackend.Configuration()
-  if let lease = Double(ProcessInfo.processInfo.environment["RECALL_TEST_LEASE"] ?? "") {
-    configuration.store.claims.lease = .milliseconds(Int(lease * 1000))
-  }
-  let store: Store
-  do {
-    store = try Store.sqlite(at: rest[0], configuration: configuration)
-  } catch {
-    FileHandle.standardError.write(Data("recall-test-child: \(error)\n".utf8))
-    exit(2)
-  }
+  let store = openShared(rest[0])
   let count = Int(rest[1])!
   // A permutation of 0..<count (7,919 is prime) that differs by seed.
   let seed = Int(rest[2])!

@@ -297,6 +297,22 @@ public struct CallQuery: Sendable, Hashable {
   public var inputs: [String: ContentID]
   /// Calls whose id starts with this hexadecimal prefix.
   public var idPrefix: String?
+
+  /// The ids ``idPrefix`` selects, as a closed range of digests for a
+  /// backend's index: the prefix padded with the lowest and the highest
+  /// digits; a prefix that is not hexadecimal gives a range with nothing in
+  /// it. `nil` without a prefix.
+  public var idRange: (lower: Digest, upper: Digest)? {
+    guard let prefix = idPrefix else { return nil }
+    let hex = prefix.lowercased()
+    guard hex.count <= 64, hex.allSatisfy(\.isHexDigit),
+      let lower = Digest(hex: hex.padding(toLength: 64, withPad: "0", startingAt: 0)),
+      let upper = Digest(hex: hex.padding(toLength: 64, withPad: "f", startingAt: 0))
+    else {
+      return (Digest(bytes: [UInt8](repeating: 0xff, count: 32))!, Digest(bytes: [UInt8](repeating: 0, count: 32))!)
+    }
+    return (lower, upper)
+  }
   /// Calls that produced this value.
   public var outputCID: ContentID?
   /// Calls whose output has this history: the call that produced it.

@@ -1,0 +1,164 @@
+import Foundation
+import PostgresNIO
+import RecallCore
+
+extension PostgresBackend {
+  public func loadResult(_ id: CallID) throws -> StoredResult? {
+    try withConnection { connection in
+      guard
+        let row = try connection.rows(
+          """
+          SELECT call.output_cid, call.output_hid, call.duration, value.bytes
+          FROM call JOIN value ON value.cid = call.output_cid
+          WHERE call.id = $1
+          """, [SQLValue(id.digest)]
+        ).first
+      else { return nil }
+      return StoredResult(
+        cid: ContentID(try row.digest(0)), hid: HistoryID(try row.digest(1)),
+        bytes: [UInt8](try row.bytes(3) ?? Data()), duration: try row.double(2))
+    }
+  }
+
+  public func record(_ call: CallRecord, values: [EncodedValue]) throws {
+    let now = Date()
+    let id = SQLValue(call.id.digest)
+    try transaction { connection in
+      // In cid order, so that two writers storing the same values never wait
+      // for each other in a cycle.
+      for value in values.sorted(by: { $0.cid < $1.cid }) {
+        try connection.execute(
+          """
+          INSERT INTO value (cid, size, bytes, created_at) VALUES ($1, $2, $3, $4)
+          ON CONFLICT (cid) DO NOTHING
+          """, [SQLValue(value.cid.digest), .int(value.bytes.count), .bytes(Data(value.bytes)), SQLValue(now)])
+      }
+      try connection.execute(
+        """
+        INSERT INTO call (id, op, op_version, semantic_version, trial, output_cid, output_hid,
+          output_size, started_at, duration, host, pid, key_fields)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        ON CONFLICT (id) DO UPDATE SET op = EXCLUDED.op, op_version = EXCLUDED.op_version,
+          semantic_version = EXCLUDED.semantic_version, trial = EXCLUDED.trial,
+          output_cid = EXCLUDED.output_cid, output_hid = EXCLUDED.output_hid,
+          output_size = EXCLUDED.output_size, started_at = EXCLUDED.started_at,
+          duration = EXCLUDED.duration, host = EXCLUDED.host, pid = EXCLUDED.pid,
+          key_fields = EXCLUDED.key_fields
+        """,
+        [
+          id, .text(call.op.name), .text(call.opVersion.hex), .text(call.semanticVersion.hex), .int(call.trial),
+          SQLValue(call.outputCID.digest), SQLValue(call.outputHID.digest), .int(call.outputSize),
+          SQLValue(call.startedAt), .double(call.duration), .text(call.host), .int(call.pid),
+          call.keyFields.map { .bytes(Data($0)) } ?? .null,
+        ])
+      try connection.execute("DELETE FROM call_input WHERE call_id = $1", [id])
+      for input in call.inputs.sorted(by: { $0.name < $1.name }) {
+        try connection.execute(
+          "INSERT INTO call_input (call_id, name, cid, hid) VALUES ($1, $2, $3, $4)",
+          [id, .text(input.name), SQLValue(input.cid.digest), SQLValue(input.hid.digest)])
+      }
+      // Waiters see either the claim or the stored call, never neither.
+      try connection.execute("DELETE FROM claim WHERE call_id = $1", [id])
+    }
+  }
+
+  public func summary() throws -> StoreSummary {
+    try withConnection { connection in
+      let calls = try connection.rows("SELECT count(*)::bigint FROM call").first?.int(0) ?? 0
+      let row = try connection.rows("SELECT count(*)::bigint, coalesce(sum(size), 0)::bigint FROM value").first
+      return StoreSummary(calls: calls, values: try row?.int(0) ?? 0, bytes: try row?.int(1) ?? 0)
+    }
+  }
+
+  // MARK: Claims
+
+  public var isShared: Bool { true }
+
+  public func claim(
+    _ id: CallID, of op: OpID, by claimant: Claimant, at now: Date, until expiry: Date,
+    replacing dead: Claimant?
+  ) throws -> ClaimOutcome {
+    let call = SQLValue(id.digest)
+    return try withConnection { connection in
+      func isStored() throws -> Bool {
+        try connection.rows(
+          "SELECT EXISTS (SELECT 1 FROM call JOIN value ON value.cid = call.output_cid WHERE call.id = $1)",
+          [call]
+        ).first?.bool(0) ?? false
+      }
+      func current() throws -> Claim? {
+        try connection.rows(
+          "SELECT op, token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = $1", [call]
+        ).first.map { try Self.decodeClaim(id, $0) }
+      }
+      // Waiting processes look every few milliseconds: answer them with reads
+      // while the claim is held, and write only to claim. A claim released
+      // between two statements is looked at again.
+      while true {
+        if try isStored() { return .stored }
+        if let claim = try current(), claim.isLive(against: claimant, at: now, replacing: dead) {
+          return .held(claim)
+        }
+        // One statement: the row lock makes taking a free or expired claim atomic.
+        let acquired = try !connection.rows(
+          """
+          INSERT INTO claim (call_id, op, token, host, pid, claimed_at, expires_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7)
+          ON CONFLICT (call_id) DO UPDATE SET op = EXCLUDED.op, token = EXCLUDED.token,
+            host = EXCLUDED.host, pid = EXCLUDED.pid, claimed_at = EXCLUDED.claimed_at,
+            expires_at = EXCLUDED.expires_at
+          WHERE claim.token = EXCLUDED.token OR claim.expires_at <= $8 OR claim.token = $9
+          RETURNING 1
+          """,
+          [
+            call, .text(op.name), .text(claimant.token), .text(claimant.host), .int(claimant.pid),
+            SQLValue(now), SQLValue(expiry), SQLValue(now), .text(dead?.token ?? ""),
+          ]
+        ).isEmpty
+        if acquired {
+          // The holder may have stored the call (and dropped its claim) just
+          // before: then there is nothing to compute.
+          guard try isStored() else { return .acquired }
+          try connection.execute(
+            "DELETE FROM claim WHERE call_id = $1 AND token = $2", [call, .text(claimant.token)])
+          return .stored
+        }
+        if let claim = try current(), claim.isLive(against: claimant, at: now, replacing: dead) {
+          return .held(claim)
+        }
+      }
+    }
+  }
+
+  static func decodeClaim(_ id: CallID, _ row: PostgresRandomAccessRow) throws -> Claim {
+    Claim(
+      call: id, op: OpID(try row.text(0)),
+      claimant: Claimant(token: try row.text(1), host: try row.text(2), pid: try row.int(3)),
+      claimedAt: try row.date(4), expiresAt: try row.date(5))
+  }
+
+  public func renewClaims(by claimant: Claimant, until expiry: Date) throws -> Int {
+    try withConnection { connection in
+      try connection.execute(
+        "UPDATE claim SET expires_at = $1 WHERE token = $2", [SQLValue(expiry), .text(claimant.token)])
+    }
+  }
+
+  public func releaseClaim(_ id: CallID, by claimant: Claimant) throws {
+    try withConnection { connection in
+      try connection.execute(
+        "DELETE FROM claim WHERE call_id = $1 AND token = $2", [SQLValue(id.digest), .text(claimant.token)])
+    }
+  }
+
+  public func claims(at now: Date) throws -> [Claim] {
+    try withConnection { connection in
+      try connection.rows(
+        """
+        SELECT op, token, host, pid, claimed_at, expires_at, call_id FROM claim
+        WHERE expires_at > $1 ORDER BY claimed_at
+        """, [SQLValue(now)]
+      ).map { try Self.decodeClaim(CallID($0.digest(6)), $0) }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import PostgresNIO
+import RecallCore
+
+extension PostgresBackend {
+  public func forget(_ calls: [CallID]) throws -> Int {
+    try transaction { connection in
+      var deleted = 0
+      for id in calls {
+        deleted += try connection.execute("DELETE FROM call WHERE id = $1", [SQLValue(id.digest)])
+        try connection.execute("DELETE FROM call_input WHERE call_id = $1", [SQLValue(id.digest)])
+      }
+      return deleted
+    }
+  }
+
+  public func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport {
+    // Values live in the database: there are no files. The lock waits for
+    // writers that are storing values (and makes new ones wait), so a value
+    // a writer is about to name is never deleted from under it.
+    try transaction { connection in
+      try connection.run("LOCK TABLE value IN EXCLUSIVE MODE")
+      // Leases that ran out: their holders died (live holders renew them).
+      try connection.execute("DELETE FROM claim WHERE expires_at < $1", [SQLValue(Date())])
+      let deleted = try connection.rows(
+        """
+        DELETE FROM value
+        WHERE NOT EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
+          AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.cid = value.cid)
+          AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.cid = value.cid)
+          AND NOT EXISTS (
+            SELECT 1 FROM tag JOIN call ON call.id = tag.call_id WHERE call.output_cid = value.cid)
+        RETURNING size
+        """)
+      return GarbageReport(values: deleted.count, bytes: try deleted.reduce(0) { $0 + (try $1.int(0)) }, orphanFiles: 0)
+    }
+  }
+
+  public func setTag(_ tag: StoreTag) throws {
+    let (call, cid): (SQLValue, SQLValue) =
+      switch tag.target {
+      case .call(let id): (SQLValue(id.digest), .null)
+      case .value(let cid): (.null, SQLValue(cid.digest))
+      }
+    try withConnection { connection in
+      try connection.execute(
+        """
+        INSERT INTO tag (name, call_id, cid, created_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (name) DO UPDATE SET call_id = EXCLUDED.call_id, cid = EXCLUDED.cid,
+          created_at = EXCLUDED.created_at
+        """, [.text(tag.name), call, cid, SQLValue(tag.createdAt)])
+    }
+  }
+
+  public func tags() throws -> [StoreTag] {
+    try withConnection { connection in
+      try connection.rows("SELECT name, call_id, cid, created_at FROM tag ORDER BY name COLLATE \"C\"").map { row in
+        let target: StoreTag.Target =
+          if try row.bytes(1) != nil { .call(CallID(try row.digest(1))) } else { .value(ContentID(try row.digest(2))) }
+        return StoreTag(name: try row.text(0), target: target, createdAt: try row.date(3))
+      }
+    }
+  }
+
+  public func removeTag(named name: String) throws -> Bool {
+    try withConnection { connection in
+      try connection.execute("DELETE FROM tag WHERE name = $1", [.text(name)]) > 0
+    }
+  }
+}

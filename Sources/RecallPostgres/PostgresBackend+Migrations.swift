@@ -1,0 +1,120 @@
+import Foundation
+import PostgresNIO
+import RecallCore
+
+extension PostgresBackend {
+  /// The schema's named migrations. Append only: never edit or reorder one that
+  /// has shipped; add a new one.
+  static let migrations: [(identifier: String, sql: String)] = [
+    (
+      "v1.store",
+      """
+      CREATE TABLE value (
+        cid bytea PRIMARY KEY,
+        size bigint NOT NULL,
+        bytes bytea NOT NULL,
+        created_at double precision NOT NULL
+      );
+      CREATE TABLE call (
+        id bytea PRIMARY KEY,
+        op text NOT NULL,
+        op_version text NOT NULL,
+        semantic_version text NOT NULL,
+        trial bigint NOT NULL,
+        output_cid bytea NOT NULL,
+        output_hid bytea NOT NULL,
+        output_size bigint NOT NULL,
+        started_at double precision NOT NULL,
+        duration double precision NOT NULL,
+        host text NOT NULL,
+        pid bigint NOT NULL,
+        key_fields bytea
+      );
+      CREATE INDEX call_on_op ON call (op, semantic_version);
+      CREATE INDEX call_on_op_version ON call (op, op_version);
+      CREATE INDEX call_on_op_started ON call (op, started_at);
+      CREATE INDEX call_on_output_cid ON call (output_cid);
+      CREATE INDEX call_on_output_hid ON call (output_hid);
+      CREATE TABLE call_input (
+        call_id bytea NOT NULL,
+        name text NOT NULL,
+        cid bytea NOT NULL,
+        hid bytea NOT NULL,
+        PRIMARY KEY (call_id, name)
+      );
+      CREATE INDEX call_input_on_cid ON call_input (cid);
+      CREATE INDEX call_input_on_hid ON call_input (hid);
+      CREATE TABLE tag (
+        name text PRIMARY KEY,
+        call_id bytea,
+        cid bytea,
+        created_at double precision NOT NULL,
+        CHECK ((call_id IS NULL) <> (cid IS NULL))
+      );
+      CREATE TABLE op_version (
+        op text NOT NULL,
+        version text NOT NULL,
+        semantic_version text NOT NULL,
+        parameters text NOT NULL,
+        first_seen double precision NOT NULL,
+        last_seen double precision NOT NULL,
+        PRIMARY KEY (op, version)
+      );
+      CREATE TABLE code_component (
+        identity text NOT NULL,
+        fingerprint text NOT NULL,
+        source text NOT NULL,
+        PRIMARY KEY (identity, fingerprint)
+      );
+      CREATE TABLE op_version_component (
+        op text NOT NULL,
+        version text NOT NULL,
+        identity text NOT NULL,
+        fingerprint text NOT NULL,
+        PRIMARY KEY (op, version, identity, fingerprint)
+      );
+      CREATE TABLE claim (
+        call_id bytea PRIMARY KEY,
+        op text NOT NULL,
+        token text NOT NULL,
+        host text NOT NULL,
+        pid bigint NOT NULL,
+        claimed_at double precision NOT NULL,
+        expires_at double precision NOT NULL
+      );
+      CREATE INDEX claim_on_token ON claim (token);
+      """
+    )
+  ]
+
+  /// Creates the schema and brings it up to date, one process at a time (an
+  /// advisory lock), refusing a store from a newer Recall.
+  func migrate() throws {
+    let schema = ConnectionPool.quoted(configuration.schema)
+    try transaction { connection in
+      try connection.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.migrate." + configuration.schema)])
+      try connection.run(
+        """
+        CREATE SCHEMA IF NOT EXISTS \(schema);
+        CREATE TABLE IF NOT EXISTS \(schema).recall_migration (
+          identifier text PRIMARY KEY,
+          applied_at double precision NOT NULL
+        );
+        """)
+      let applied = Set(
+        try connection.rows("SELECT identifier FROM \(schema).recall_migration").map { try $0.text(0) })
+      let known = Set(Self.migrations.map(\.identifier))
+      let unknown = applied.subtracting(known)
+      guard unknown.isEmpty else {
+        throw RecallError.storeFromNewerVersion(path: location, unknownMigrations: unknown.sorted())
+      }
+      for migration in Self.migrations where !applied.contains(migration.identifier) {
+        try connection.run(migration.sql)
+        try connection.execute(
+          "INSERT INTO \(schema).recall_migration (identifier, applied_at) VALUES ($1, $2)",
+          [.text(migration.identifier), SQLValue(Date())])
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import PostgresNIO
+import RecallCore
+
+extension PostgresBackend {
+  public func ops() throws -> [OpSummary] {
+    try withConnection { connection in
+      var summaries: [String: OpSummary] = [:]
+      for row in try connection.rows(
+        "SELECT op, count(*)::bigint, coalesce(sum(output_size), 0)::bigint, max(started_at) FROM call GROUP BY op")
+      {
+        let name = try row.text(0)
+        summaries[name] = OpSummary(
+          op: OpID(name), calls: try row.int(1), versions: 0, outputBytes: try row.int(2),
+          lastCall: try row[3].decode(Double?.self).map { Date(timeIntervalSince1970: $0) })
+      }
+      for row in try connection.rows("SELECT op, count(*)::bigint FROM op_version GROUP BY op") {
+        let name = try row.text(0)
+        summaries[name, default: OpSummary(op: OpID(name), calls: 0, versions: 0, outputBytes: 0, lastCall: nil)]
+          .versions = try row.int(1)
+      }
+      return summaries.values.sorted { $0.op < $1.op }
+    }
+  }
+
+  public func calls(_ query: CallQuery) throws -> [CallRecord] {
+    var conditions: [String] = []
+    var values: [SQLValue] = []
+    func parameter(_ value: SQLValue) -> String {
+      values.append(value)
+      return "$\(values.count)"
+    }
+    if let op = query.op { conditions.append("call.op = \(parameter(.text(op.name)))") }
+    if let version = query.opVersion { conditions.append("call.op_version = \(parameter(.text(version.hex)))") }
+    if let version = query.semanticVersion {
+      conditions.append("call.semantic_version = \(parameter(.text(version.hex)))")
+    }
+    if let version = query.semanticVersionOtherThan {
+      conditions.append("call.semantic_version <> \(parameter(.text(version.hex)))")
+    }
+    if let cid = query.outputCID { conditions.append("call.output_cid = \(parameter(SQLValue(cid.digest)))") }
+    if let hid = query.outputHID { conditions.append("call.output_hid = \(parameter(SQLValue(hid.digest)))") }
+    if let hid = query.inputHID {
+      conditions.append("call.id IN (SELECT call_id FROM call_input WHERE hid = \(parameter(SQLValue(hid.digest))))")
+    }
+    if let cid = query.inputCID {
+      conditions.append("call.id IN (SELECT call_id FROM call_input WHERE cid = \(parameter(SQLValue(cid.digest))))")
+    }
+    if let range = query.idRange {
+      conditions.append("call.id BETWEEN \(parameter(SQLValue(range.lower))) AND \(parameter(SQLValue(range.upper)))")
+    }
+    for (name, cid) in query.inputs.sorted(by: { $0.key < $1.key }) {
+      conditions.append(
+        "call.id IN (SELECT call_id FROM call_input WHERE cid = \(parameter(SQLValue(cid.digest))) "
+          + "AND name = \(parameter(.text(name))))")
+    }
+    let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    let limit = query.limit.map { " LIMIT \(max(0, $0))" } ?? ""
+    return try withConnection { connection in
+      let rows = try connection.rows(
+        """
+        SELECT id, op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
+          started_at, duration, host, pid, key_fields
+        FROM call \(whereClause)
+        ORDER BY started_at DESC, id DESC\(limit)
+        """, values)
+      // The calls' inputs, in one statement.
+      var inputs: [Digest: [CallInput]] = [:]
+      if !rows.isEmpty {
+        let ids = try rows.map { SQLValue(try $0.digest(0)) }
+        let list = (1...ids.count).map { "$\($0)" }.joined(separator: ", ")
+        for input in try connection.rows(
+          "SELECT call_id, name, cid, hid FROM call_input WHERE call_id IN (\(list)) ORDER BY call_id, name", ids)
+        {
+          inputs[try input.digest(0), default: []].append(
+            CallInput(name: try input.text(1), cid: ContentID(try input.digest(2)), hid: HistoryID(try input.digest(3))))
+        }
+      }
+      return try rows.map { row in
+        let id = try row.digest(0)
+        return CallRecord(
+          id: CallID(id), op: OpID(try row.text(1)), opVersion: CodeFingerprint(hex: try row.text(2)),
+          semanticVersion: CodeFingerprint(hex: try row.text(3)), trial: try row.int(4), inputs: inputs[id] ?? [],
+          outputCID: ContentID(try row.digest(5)), outputHID: HistoryID(try row.digest(6)),
+          outputSize: try row.int(7), startedAt: try row.date(8), duration: try row.double(9),
+          host: try row.text(10), pid: try row.int(11), keyFields: try row.bytes(12).map { [UInt8]($0) })
+      }
+    }
+  }
+
+  public func value(_ cid: ContentID) throws -> [UInt8]? {
+    try withConnection { connection in
+      try connection.rows("SELECT bytes FROM value WHERE cid = $1", [SQLValue(cid.digest)]).first
+        .map { [UInt8](try $0.bytes(0) ?? Data()) }
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import RecallCore
+import Synchronization
+
+/// A store in a PostgreSQL database, shared by many processes on many
+/// machines: calls, inputs, values (all of them, in `bytea` columns), code
+/// versions, tags and claims, in one schema.
+///
+/// ```swift
+/// let store = try Store.postgres(url: "postgres://recall@db.lab.internal/experiments")
+/// ```
+///
+/// Every statement that changes the store runs in a transaction, so a call's
+/// row is visible only with every value it names. Many processes may use one
+/// store at once; claims (``RecallCore/ClaimPolicy``) make a call that several
+/// of them miss at once run once.
+public final class PostgresBackend: StoreBackend {
+  /// Options of a PostgreSQL store.
+  public struct Configuration: Sendable {
+    /// The schema that holds the store's tables, created if needed. Several
+    /// stores can share one database under different schemas. Default:
+    /// `recall`.
+    public var schema = "recall"
+
+    /// The most connections one process opens. Default: 8.
+    public var maximumConnections = 8
+
+    /// How long opening a connection may take. Default: 10 seconds.
+    public var connectTimeout: Duration = .seconds(10)
+
+    /// Options that apply to every backend (memory layer, warnings, claims).
+    public var store = Store.Configuration()
+
+    /// Creates the default configuration.
+    public init() {}
+  }
+
+  /// The server and database, without the password, for messages.
+  public let location: String
+  /// The store's options.
+  public let configuration: Configuration
+
+  let connections: ConnectionPool
+
+  /// Connects to the database at `url` and creates (or upgrades) the store's
+  /// tables.
+  ///
+  /// The URL has the form `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
+  /// with `?sslmode=disable` (the default), `prefer` or `require`, and
+  /// `schema=NAME` to choose the schema (it overrides
+  /// ``Configuration/schema``): `postgres://recall@db/lab?schema=team_a`.
+  ///
+  /// - Throws: ``RecallError/storeUnavailable`` when the URL is malformed or
+  ///   the server cannot be reached, ``RecallError/storeFromNewerVersion`` when
+  ///   a newer version of Recall wrote the store.
+  public init(url: String, configuration: Configuration = Configuration()) throws {
+    let server = try PostgresURL(url)
+    var configuration = configuration
+    if let schema = server.schema { configuration.schema = schema }
+    self.location = server.location + " (schema \(configuration.schema))"
+    self.configuration = configuration
+    self.connections = ConnectionPool(
+      server: server, schema: configuration.schema, maximum: configuration.maximumConnections,
+      connectTimeout: configuration.connectTimeout)
+    try migrate()
+  }
+
+  deinit {
+    connections.closeAll()
+  }
+
+  /// Runs `body` on a connection, turning PostgreSQL's errors into
+  /// ``RecallError``s that say what to do.
+  @discardableResult
+  func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+    do {
+      return try connections.with(body)
+    } catch let error as RecallError {
+      throw error
+    } catch {
+      throw RecallError.storeUnavailable(path: location, detail: Self.describe(error))
+    }
+  }
+
+  /// Runs `body` in a transaction, retried when the server aborts it to break
+  /// a deadlock or a serialization conflict.
+  @discardableResult
+  func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
+    var attempt = 0
+    while true {
+      do {
+        return try withConnection { connection in
+          try connection.run("BEGIN")
+          do {
+            let result = try body(connection)
+            try connection.run("COMMIT")
+            return result
+          } catch {
+            try? connection.run("ROLLBACK")
+            throw error
+          }
+        }
+      } catch let error as RecallError {
+        throw error
+      } catch where Self.isRetryable(error) && attempt < 8 {
+        attempt += 1
+        Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.01) * Double(attempt))
+      } catch {
+        throw RecallError.storeUnavailable(path: location, detail: Self.describe(error))
+      }
+    }
+  }
+
+  static func isRetryable(_ error: any Error) -> Bool {
+    guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
+    return state == "40001" || state == "40P01"
+  }
+
+  static func describe(_ error: any Error) -> String {
+    guard let error = error as? PSQLError else { return "\(error)" }
+    if let message = error.serverInfo?[.message] {
+      let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+      return message + detail
+    }
+    if error.code == .connectionError || error.code == .serverClosedConnection {
+      return "could not connect (\(error.underlying.map { "\($0)" } ?? "\(error.code)")); check that the server "
+        + "runs and that the URL's host, port and credentials are right"
+    }
+    return String(reflecting: error)
+  }
+}
+
+extension Store {
+  /// Opens (or creates) a store in a PostgreSQL database, for many processes
+  /// on many machines.
+  ///
+  /// ```swift
+  /// let store = try Store.postgres(url: "postgres://recall@db.lab.internal/experiments")
+  /// ```
+  ///
+  /// - Throws: ``RecallError`` when the store cannot be opened; see
+  ///   ``PostgresBackend/init(url:configuration:)``.
+  public static func postgres(url: String, configuration: PostgresBackend.Configuration = .init()) throws -> Store {
+    Store(backend: try PostgresBackend(url: url, configuration: configuration), configuration: configuration.store)
+  }
+}
+
+/// The parts of a `postgres://` URL.
+struct PostgresURL: Sendable {
+  var host: String
+  var port: Int
+  var user: String
+  var password: String?
+  var database: String?
+  var sslMode: String
+  var schema: String?
+
+  var location: String {
+    "postgres://\(user)@\(host):\(port)/\(database ?? "")"
+  }
+
+  init(_ url: String) throws {
+    guard let components = URLComponents(string: url),
+      components.scheme == "postgres" || components.scheme == "postgresql",
+      let host = components.host, !host.isEmpty
+    else {
+      throw RecallError.storeUnavailable(
+        path: url.replacingOccurrences(of: #":[^:@/]*@"#, with: ":***@", options: .regularExpression),
+        detail: "not a PostgreSQL URL; write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+    }
+    self.host = host
+    self.port = components.port ?? 5432
+    self.user = components.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+    self.password = components.password
+    let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+    self.database = path.isEmpty ? nil : path
+    self.sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+    self.schema = components.queryItems?.first { $0.name == "schema" }?.value.flatMap { $0.isEmpty ? nil : $0 }
+  }
+}

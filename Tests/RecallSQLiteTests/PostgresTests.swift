@@ -1,0 +1,78 @@
+import Foundation
+import RecallTestSupport
+import Testing
+
+@testable import RecallCore
+@testable import RecallPostgres
+
+/// What only the PostgreSQL store does; the behaviour all stores share runs in
+/// the parameterized suites. Skipped unless `RECALL_TEST_POSTGRES_URL` names
+/// a database (`.ci/start-postgres` starts one).
+@Suite(.enabled(if: postgresURL != nil, "set RECALL_TEST_POSTGRES_URL to run the PostgreSQL tests (see .ci/start-postgres)"))
+struct PostgresTests {
+  func open(_ schema: PostgresSchema) throws -> Store {
+    var configuration = PostgresBackend.Configuration()
+    configuration.store.printsWarnings = false
+    return Store(backend: try schema.open(configuration), configuration: configuration.store)
+  }
+
+  @Test func resultsAndLargeValuesSurviveReopening() throws {
+    let schema = PostgresSchema()
+    let op = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "1"))
+    func series(_ store: Store, _ n: Int) -> [Double] {
+      store.memoize(op, [Argument("n", n)]) { (0..<n).map { Double($0) / 3 } }
+    }
+    do {
+      let store = try open(schema)
+      let log = EventLog(store)
+      #expect(series(store, 10).count == 10)
+      #expect(series(store, 300_000).count == 300_000)  // 2.4 MB
+      #expect(log.executed.count == 2)
+    }
+    let reopened = try open(schema)
+    let log = EventLog(reopened)
+    #expect(series(reopened, 10) == (0..<10).map { Double($0) / 3 })
+    #expect(series(reopened, 300_000) == (0..<300_000).map { Double($0) / 3 })
+    #expect(log.executed.isEmpty)
+    let stats = try reopened.stats()
+    #expect(stats.calls == 2)
+    #expect(stats.bytes > 2_400_000)
+  }
+
+  @Test func aStoreFromANewerRecallIsRefused() throws {
+    let schema = PostgresSchema()
+    let backend = try schema.open()
+    try backend.withConnection { connection in
+      try connection.execute(
+        "INSERT INTO recall_migration (identifier, applied_at) VALUES ($1, 0)", [.text("v9.from-the-future")])
+    }
+    let error = #expect(throws: RecallError.self) { try schema.open() }
+    #expect(error?.code == RecallError.storeFromNewerVersion)
+    #expect(error?.message.contains("v9.from-the-future") == true)
+  }
+
+  @Test func storesInOtherSchemasAreSeparate() throws {
+    let (first, second) = (PostgresSchema(), PostgresSchema())
+    let op = Op(id: "Tests.f(x:)", version: CodeFingerprint(hex: "1"))
+    let a = try open(first)
+    let b = try open(second)
+    #expect(a.memoize(op, [Argument("x", 1)]) { 1 } == 1)
+    #expect(b.memoize(op, [Argument("x", 1)]) { 2 } == 2)
+    #expect(try a.stats().calls == 1)
+  }
+
+  @Test func badURLsAndUnreachableServersSayWhatToDo() throws {
+    let malformed = #expect(throws: RecallError.self) { try PostgresBackend(url: "mysql://user:secret@host/db") }
+    #expect(malformed?.message.contains("postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE") == true)
+    #expect(malformed?.message.contains("secret") == false)
+    var configuration = PostgresBackend.Configuration()
+    configuration.connectTimeout = .seconds(2)
+    // Nothing listens on port 1.
+    let unreachable = #expect(throws: RecallError.self) {
+      try PostgresBackend(url: "postgres://nobody:secret@127.0.0.1:1/none", configuration: configuration)
+    }
+    #expect(unreachable?.code == RecallError.storeUnavailable)
+    #expect(unreachable?.message.contains("could not connect") == true, "\(unreachable?.message ?? "")")
+    #expect(unreachable?.message.contains("secret") == false)
+  }
+}
