@@ -1,16 +1,24 @@
-// recall-bench: release-mode measurements of Recall's core paths.
+// recall-bench: release-mode measurements of Recall's paths, by scenario.
 //
-//   swift run -c release recall-bench [--calls N]
+//   swift run -c release recall-bench [--json] [--quick] [--full]
+//   swift run -c release recall-bench --queries [N]
 //
 // It calls the runtime exactly as a `@Memoized` expansion does (`Op.__resolve`
 // of the op's site, then `Store.memoize`), without depending on the macro
-// target, so that a release build does not compile swift-syntax. Scenarios:
+// target, so that a release build does not compile swift-syntax. Scenarios
+// (the names are stable; Benchmarks/joblib_bench.py runs the same ones):
 //
 //   A  warm hit of a small call (memory layer)
 //   B  miss + store of a small call (SQLite, one transaction per call)
-//   C  store open, and the first hits in a fresh process (SQLite, memory layer cold)
+//   C  store open, and the first hit, in a fresh process
+//   D  hit with a 100 MB [Double] argument: a fresh equal copy, and the same array
+//   E  hit returning a 100 MB [Double] in a fresh process
+//   F  hit latency (memory layer cold) and disk bytes per entry with 1k and 100k
+//      small calls stored (and 1M with --full)
+//   G  two processes make the same new 2-second call at once: executions
 //
-// Every timed call checks its result inside the timed part.
+// Every timed call checks its result inside the timed part. --json prints one
+// JSON object per scenario: {"scenario", "value", "unit" (ns, bytes, runs), "note"}.
 
 import Foundation
 import RecallCore
@@ -22,6 +30,27 @@ let site = __RecallOpSite(name: "square(_:)", fileID: "Bench/main.swift", finger
 func square(_ store: Store, _ x: Int) -> Int {
   store.memoize(Op.__resolve(site, .untracked), [Argument("x", x)]) { x * x }
 }
+
+let sumSite = __RecallOpSite(name: "sum(_:)", fileID: "Bench/main.swift", fingerprint: "d1")
+
+@inline(never)
+func sum(_ store: Store, _ values: [Double]) -> Double {
+  store.memoize(Op.__resolve(sumSite, .untracked), [Argument("values", values)]) { values.reduce(0, +) }
+}
+
+let largeSite = __RecallOpSite(name: "large(seed:)", fileID: "Bench/main.swift", fingerprint: "e1")
+
+/// 100 MB of doubles.
+func makeLarge(_ seed: Int) -> [Double] {
+  (0..<12_500_000).map { Double($0) * 0.5 + Double(seed) }
+}
+
+@inline(never)
+func large(_ store: Store, seed: Int) -> [Double] {
+  store.memoize(Op.__resolve(largeSite, .untracked), [Argument("seed", seed)]) { makeLarge(seed) }
+}
+
+let slowSite = __RecallOpSite(name: "slow(_:)", fileID: "Bench/main.swift", fingerprint: "g1")
 
 func nanoseconds(_ duration: Duration) -> Double {
   Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) * 1e-9
@@ -59,6 +88,17 @@ func perCall(batches: Int, size: Int, _ body: (Int) -> Void) -> Double {
   return median(samples)
 }
 
+/// The median time of `runs` runs of `body`.
+func timed(runs: Int, _ body: () throws -> Void) rethrows -> Double {
+  var samples: [Double] = []
+  for _ in 0..<runs {
+    let start = ContinuousClock.now
+    try body()
+    samples.append(nanoseconds(ContinuousClock.now - start))
+  }
+  return median(samples)
+}
+
 func check(_ condition: Bool, _ message: String) {
   if !condition {
     FileHandle.standardError.write(Data("recall-bench: wrong result: \(message)\n".utf8))
@@ -66,27 +106,98 @@ func check(_ condition: Bool, _ message: String) {
   }
 }
 
-let arguments = CommandLine.arguments
+/// Disk space of a directory's files, as `du` counts it.
+func diskBytes(_ path: String) -> Int {
+  var total = 0
+  let enumerator = FileManager.default.enumerator(atPath: path)
+  while let name = enumerator?.nextObject() as? String {
+    var status = stat()
+    if lstat(path + "/" + name, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG {
+      total += Int(status.st_blocks) * 512
+    }
+  }
+  return total
+}
 
-// The fresh-process half of scenario C: open the store, then hit calls that
-// this process has never seen.
-if arguments.count >= 4, arguments[1] == "--fresh-process" {
-  let path = arguments[2]
-  let calls = Int(arguments[3])!
+/// Runs this program again with `arguments`; returns what it printed.
+func child(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+  process.arguments = arguments
+  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  return process
+}
+
+func runChild(_ arguments: [String]) throws -> [Double] {
+  let process = try child(arguments)
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  try process.run()
+  let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  check(process.terminationStatus == 0, "child \(arguments.first ?? "") failed")
+  return output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+}
+
+// The ops here have no build plugin's table: keep the one-time note quiet.
+setenv("RECALL_QUIET", "1", 1)
+let arguments = CommandLine.arguments
+let json = arguments.contains("--json")
+let quick = arguments.contains("--quick")
+
+/// Prints one result.
+func report(_ scenario: String, _ value: Double?, unit: String = "ns", target: String = "—", note: String = "") {
+  if json {
+    var object: [String: Any] = ["scenario": scenario, "unit": unit, "note": note, "target": target]
+    object["value"] = value ?? NSNull()
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+  } else {
+    let shown = value.map { unit == "ns" ? format($0) : String(format: "%.0f \(unit)", $0) } ?? "—"
+    print(
+      "\(scenario.padding(toLength: 50, withPad: " ", startingAt: 0)) \(shown.padding(toLength: 10, withPad: " ", startingAt: 0))  \(target.padding(toLength: 11, withPad: " ", startingAt: 0))  \(note)")
+  }
+  fflush(nil)
+}
+
+// Children: the fresh-process halves of C and E, and the two processes of G.
+if arguments.count >= 3, arguments[1] == "--fresh-process" {
+  // C: open the store, then hit a call this process has never seen.
   let clock = ContinuousClock()
   let openStart = clock.now
-  let store = try quietSQLite(path)
+  let store = try quietSQLite(arguments[2])
   let open = nanoseconds(clock.now - openStart)
   let firstStart = clock.now
   check(square(store, 0) == 0, "first hit")
   let first = nanoseconds(clock.now - firstStart)
-  let hit = perCall(batches: 20, size: max(1, (calls - 1) / 20)) { i in
-    let x = i + 1
-    check(square(store, x) == x * x, "fresh hit \(x)")
+  check(try store.stats().misses == 0, "a fresh-process hit executed")
+  print("\(open) \(first)")
+  exit(0)
+}
+if arguments.count >= 3, arguments[1] == "--fresh-large" {
+  // E: a hit returning 100 MB.
+  let store = try quietSQLite(arguments[2])
+  let start = ContinuousClock.now
+  let values = large(store, seed: 3)
+  check(values.count == 12_500_000 && values[1] == 3.5, "large hit")
+  let elapsed = nanoseconds(ContinuousClock.now - start)
+  check(try store.stats().misses == 0, "the large hit executed")
+  print("\(elapsed)")
+  exit(0)
+}
+if arguments.count >= 4, arguments[1] == "--slow" {
+  // G: a 2-second call; the marker file counts executions across processes.
+  let store = try quietSQLite(arguments[2])
+  let marker = arguments[3]
+  let result = store.memoize(Op.__resolve(slowSite, .untracked), [Argument("x", 41)]) { () -> Int in
+    let handle = FileHandle(forWritingAtPath: marker)!
+    handle.seekToEndOfFile()
+    handle.write(Data("ran\n".utf8))
+    try? handle.close()
+    Thread.sleep(forTimeInterval: 2)
+    return 42
   }
-  let stats = try store.stats()
-  check(stats.misses == 0, "a fresh-process hit executed")
-  print("\(open) \(first) \(hit)")
+  check(result == 42, "slow")
   exit(0)
 }
 
@@ -131,50 +242,87 @@ if let index = arguments.firstIndex(of: "--queries") {
   exit(0)
 }
 
-var calls = 10_000
-if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.count {
-  calls = Int(arguments[index + 1])!
+let calls = quick ? 2_000 : 10_000
+let root = NSTemporaryDirectory() + "recall-bench-\(UUID().uuidString)"
+defer { try? FileManager.default.removeItem(atPath: root) }
+if !json {
+  print("recall-bench (release), stores under \(root)\n")
+  print("scenario                                           median      target       note")
 }
 
-let directory = NSTemporaryDirectory() + "recall-bench-\(UUID().uuidString)"
-defer { try? FileManager.default.removeItem(atPath: directory) }
-
-print("recall-bench (release): \(calls) small calls, store at \(directory)\n")
-print("scenario                                   median      target")
-
 // B: miss + store, one committed transaction per call.
+let directory = root + "/small"
 let store = try quietSQLite(directory)
 let miss = perCall(batches: 20, size: calls / 20) { x in
   check(square(store, x) == x * x, "miss \(x)")
 }
-print("B  miss + store, small call (SQLite)        \(format(miss).padding(toLength: 10, withPad: " ", startingAt: 0))  —")
+report("B miss + store, small call", miss, target: "≤ 20 µs")
 
 // A: warm hits from the memory layer.
-let warm = perCall(batches: 50, size: 20_000) { i in
+let warm = perCall(batches: 50, size: quick ? 2_000 : 20_000) { i in
   let x = i % 1_000
   check(square(store, x) == x * x, "warm \(x)")
 }
-print("A  warm hit, small call (memory layer)      \(format(warm).padding(toLength: 10, withPad: " ", startingAt: 0))  ≤ 5 µs")
+report("A warm hit, small call", warm, target: "≤ 2 µs")
 
-// C: a fresh process opens the store and hits calls it has never seen.
-var opens: [Double] = []
-var firsts: [Double] = []
-var hits: [Double] = []
+// C: a fresh process opens the store and hits a call it has never seen.
+let fresh = try (0..<5).map { _ in try runChild(["--fresh-process", directory]) }
+report("C store open (fresh process)", median(fresh.map { $0[0] }), target: "≤ 1 ms", note: "with the first hit")
+report("C first hit after open (fresh process)", median(fresh.map { $0[1] }))
+
+// D: a 100 MB argument, as a fresh equal copy and as the same array.
+let largeStore = try quietSQLite(root + "/large")
+let data = makeLarge(0)
+let expected = data.reduce(0, +)
+check(sum(largeStore, data) == expected, "D first call")
+var copyTimes: [Double] = []
 for _ in 0..<5 {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-  process.arguments = ["--fresh-process", directory, "\(min(calls, 2_000))"]
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  try process.run()
-  let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  process.waitUntilExit()
-  check(process.terminationStatus == 0, "fresh process failed")
-  let numbers = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-  opens.append(numbers[0])
-  firsts.append(numbers[1])
-  hits.append(numbers[2])
+  var copy = data
+  copy.withUnsafeMutableBufferPointer { _ in }  // a buffer of its own, made before the clock starts
+  copyTimes.append(timed(runs: 1) { check(sum(largeStore, copy) == expected, "D copy") })
 }
-print("C  store open (fresh process)               \(format(median(opens)).padding(toLength: 10, withPad: " ", startingAt: 0))  ≤ 5 ms")
-print("C  first hit after open (fresh process)     \(format(median(firsts)).padding(toLength: 10, withPad: " ", startingAt: 0))  ≤ 100 µs")
-print("C  hit from SQLite, memory layer cold       \(format(median(hits)).padding(toLength: 10, withPad: " ", startingAt: 0))  ≤ 100 µs")
+report("D hit, 100 MB [Double] argument, fresh copy", median(copyTimes), target: "≤ 85 ms")
+let sameTime = timed(runs: 5) { check(sum(largeStore, data) == expected, "D same") }
+report("D hit, 100 MB [Double] argument, same array", sameTime, target: "≤ 1 ms")
+
+// E: a fresh process hits a call that returns 100 MB.
+check(large(largeStore, seed: 3)[1] == 3.5, "E store")
+let largeHits = try (0..<5).map { _ in try runChild(["--fresh-large", root + "/large"])[0] }
+report("E hit returning 100 MB [Double], fresh process", median(largeHits), target: "≤ 30 ms")
+report("E hit returning 100 MB [Double], memory-mapped", nil, target: "≤ 2 ms", note: "not built yet")
+
+// F: hit latency (memory layer cold) and disk per entry by store size.
+var sizes = quick ? [1_000, 10_000] : [1_000, 100_000]
+if arguments.contains("--full") { sizes.append(1_000_000) }
+for size in sizes {
+  let path = root + "/f\(size)"
+  do {
+    let filling = try quietSQLite(path)
+    for x in 0..<size { check(square(filling, x) == x * x, "F fill") }
+  }
+  let reading = try quietSQLite(path)
+  let hit = perCall(batches: 10, size: 200) { i in
+    let x = (i * 7_919) % size
+    check(square(reading, x) == x * x, "F hit")
+  }
+  report("F hit with \(size) entries stored", hit, target: size == 1_000 ? "—" : "≤ 1.2× 1k", note: "memory layer cold")
+  report("F disk bytes per entry, \(size) entries", Double(diskBytes(path)) / Double(size), unit: "bytes", target: "≤ 300")
+}
+if !arguments.contains("--full") {
+  report("F hit with 1000000 entries stored", nil, target: "≤ 1.2× 1k", note: "run with --full (fills 1M calls)")
+}
+
+// G: two processes make the same new 2-second call at once.
+let marker = root + "/marker"
+_ = FileManager.default.createFile(atPath: marker, contents: nil)
+let gStart = ContinuousClock.now
+let processes = try (0..<2).map { _ in try child(["--slow", root + "/g", marker]) }
+for process in processes { try process.run() }
+for process in processes {
+  process.waitUntilExit()
+  check(process.terminationStatus == 0, "G child failed")
+}
+let executions = (try String(contentsOfFile: marker, encoding: .utf8)).components(separatedBy: "ran").count - 1
+report(
+  "G executions, two processes, same 2 s call", Double(executions), unit: "runs", target: "1",
+  note: String(format: "%.1f s wall", nanoseconds(ContinuousClock.now - gStart) / 1e9))

@@ -127,12 +127,12 @@ extension SQLiteBackend {
     }
     // Processes that open a new store at once would each see it unmigrated and
     // run the same migration: one at a time, each re-reading what is applied.
-    try withLock(path + "/migrate.lock") { try migrator.migrate(pool) }
+    try Self.withLock(path + "/migrate.lock", path: path) { try migrator.migrate(pool) }
   }
 
   /// Runs `body` holding an exclusive lock on a file (created if needed),
   /// across processes.
-  private func withLock<T>(_ lockPath: String, _ body: () throws -> T) throws -> T {
+  static func withLock<T>(_ lockPath: String, path: String, _ body: () throws -> T) throws -> T {
     let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else {
       throw RecallError.storeUnavailable(

@@ -12,7 +12,7 @@ import Synchronization
 ///   blobs/ab/cdef…       larger values, one file per cid
 ///   tmp/                 blob files being written
 ///   quarantine/          blob files that failed their integrity check
-///   migrate.lock         taken while a process upgrades the schema
+///   migrate.lock         taken while a process opens the database or upgrades its schema
 /// ```
 ///
 /// Many threads and processes may use one store at once: WAL lets readers run
@@ -79,7 +79,13 @@ public final class SQLiteBackend: StoreBackend {
     grdb.busyMode = .timeout(configuration.busyTimeout.inSeconds)
     grdb.label = "Recall"
     pool = try SQLiteBackend.mapErrors(path: path) {
-      try DatabasePool(path: databasePath, configuration: grdb)
+      if configuration.readOnly { return try DatabasePool(path: databasePath, configuration: grdb) }
+      // Opening for writing may create the database and switch it to WAL, which
+      // fails at once (no busy wait) while another process does the same:
+      // processes that open a store at the same moment take turns.
+      return try Self.withLock(path + "/migrate.lock", path: path) {
+        try DatabasePool(path: databasePath, configuration: grdb)
+      }
     }
     try SQLiteBackend.mapErrors(path: path) { try migrate(readOnly: configuration.readOnly) }
     // Run the lookup path once now (statement preparation, the first decoding of

@@ -37,6 +37,24 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: path + "/recall.sqlite"))
   }
 
+  @Test func processesOpeningANewStoreAtOnceAllSucceed() throws {
+    // Creating the database and switching it to WAL fails at once, without
+    // waiting, in a process that races another doing the same.
+    for _ in 0..<6 {
+      let directory = TemporaryDirectory()
+      let children = try (0..<4).map { _ in try BackgroundChild(["run", directory.path]) }
+      var executed = 0
+      for child in children {
+        let (status, output) = child.finish()
+        #expect(status == 0, "\(output)")
+        executed += Int(output.split(separator: " ").dropFirst().first ?? "") ?? 0
+      }
+      // Single flight does not span processes for these quick calls, but
+      // claims do: each of the five calls ran once.
+      #expect(executed == 5)
+    }
+  }
+
   @Test func contentIDsAreStableAcrossProcesses() throws {
     // Each process seeds its hash tables differently, so dictionaries and sets
     // iterate in different orders; their cids must not change.

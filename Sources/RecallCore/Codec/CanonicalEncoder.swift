@@ -251,7 +251,7 @@ struct NodeWriter {
       out.tag(.string)
       out.string(value)
     case .raw(let buffer):
-      buffer.withRawBytes { bytes in writeRaw(kind: buffer.rawKind, bytes: bytes) }
+      buffer.withRawBytes { bytes in writeRaw(kind: buffer.rawKind, bytes: bytes, owner: buffer) }
     case .unkeyed(let storage):
       out.tag(.unkeyed)
       out.varint(storage.elements.count)
@@ -278,14 +278,18 @@ struct NodeWriter {
     }
   }
 
-  mutating func writeRaw(kind: RawKind, bytes: UnsafeRawBufferPointer) {
+  /// Writes a raw array; in hash mode a large one as its digest, which is
+  /// remembered by buffer identity when `owner` (the array whose memory
+  /// `bytes` is) is given.
+  mutating func writeRaw(kind: RawKind, bytes: UnsafeRawBufferPointer, owner: (any RawBuffer)? = nil) {
     if bytes.count >= Format.rawDigestThreshold {
       sawLargeRaw = true
       if mode == .hash {
         out.tag(.rawDigest)
         out.byte(kind.rawValue)
         out.varint(bytes.count)
-        Digest.sha256(bytes).withUnsafeBytes { out.append($0) }
+        let digest = owner.map { RawDigestCache.shared.digest(of: $0, bytes: bytes) } ?? Digest.sha256(bytes)
+        digest.withUnsafeBytes { out.append($0) }
         return
       }
     }

@@ -147,7 +147,9 @@ struct ClaimWait {
 }
 
 /// Renews the claims an open store holds while their calls run (the
-/// heartbeat), on a thread of its own that exists only while there are any.
+/// heartbeat), on a thread of its own. The thread stays while claims come and
+/// go, and ends after a heartbeat interval without any (so that a run of
+/// misses does not start a thread per call).
 final class ClaimKeeper: @unchecked Sendable {
   let claimant = Claimant(token: UUID().uuidString, host: Host.name, pid: Host.pid)
   private let backend: any StoreBackend
@@ -182,12 +184,11 @@ final class ClaimKeeper: @unchecked Sendable {
     condition.lock()
     defer { condition.unlock() }
     if let count = held[id], count > 1 { held[id] = count - 1 } else { held[id] = nil }
-    if held.isEmpty { condition.signal() }
   }
 
   private func beat() {
     condition.lock()
-    while !held.isEmpty {
+    while true {
       _ = condition.wait(until: Date().addingTimeInterval(lease.inSeconds / 3))
       guard !held.isEmpty else { break }
       condition.unlock()
