@@ -93,7 +93,9 @@ public final class PostgresBackend: StoreBackend {
     var attempt = 0
     while true {
       do {
-        return try withConnection { connection in
+        // Not `withConnection`: it would turn the server's error into a
+        // RecallError before it could be retried.
+        return try connections.with { connection in
           try connection.run("BEGIN")
           do {
             let result = try body(connection)

@@ -1,9 +1,16 @@
 import Foundation
+import Synchronization
 import RecallTestSupport
 import Testing
 
 @testable import RecallCore
 @testable import RecallPostgres
+
+/// A value threads share.
+private final class Shared<Value: Sendable>: Sendable {
+  let value: Mutex<Value>
+  init(_ value: Value) { self.value = Mutex(value) }
+}
 
 /// What only the PostgreSQL store does; the behaviour all stores share runs in
 /// the parameterized suites. Skipped unless `RECALL_TEST_POSTGRES_URL` names
@@ -59,6 +66,49 @@ struct PostgresTests {
     #expect(a.memoize(op, [Argument("x", 1)]) { 1 } == 1)
     #expect(b.memoize(op, [Argument("x", 1)]) { 2 } == 2)
     #expect(try a.stats().calls == 1)
+  }
+
+  @Test func aTransactionTheServerAbortsToBreakADeadlockIsRetried() throws {
+    let schema = PostgresSchema()
+    let backend = try schema.open()
+    try backend.withConnection { try $0.run("CREATE TABLE pair (id int PRIMARY KEY, n int); INSERT INTO pair VALUES (1, 0), (2, 0)") }
+    // Two transactions lock the rows in opposite orders; the server aborts one
+    // of them (deadlock_timeout, 1 s by default), which must run again.
+    let bothLocked = DispatchGroup()
+    bothLocked.enter()
+    bothLocked.enter()
+    let attempts = Shared(0)
+    @Sendable func swap(_ first: Int, _ second: Int) -> (any Error)? {
+      do {
+        try backend.transaction { connection in
+          let attempt = attempts.value.withLock { $0 += 1; return $0 }
+          try connection.execute("UPDATE pair SET n = n + 1 WHERE id = $1", [.int(first)])
+          if attempt <= 2 {
+            bothLocked.leave()
+            bothLocked.wait()
+          }
+          try connection.execute("UPDATE pair SET n = n + 1 WHERE id = $1", [.int(second)])
+        }
+        return nil
+      } catch {
+        return error
+      }
+    }
+    let errors = Shared<[String]>([])
+    let done = DispatchGroup()
+    for (first, second) in [(1, 2), (2, 1)] {
+      done.enter()
+      Thread {
+        let error = swap(first, second)
+        if let error { errors.value.withLock { $0.append("\(error)") } }
+        done.leave()
+      }.start()
+    }
+    done.wait()
+    #expect(errors.value.withLock { $0 } == [])
+    #expect(attempts.value.withLock { $0 } == 3)
+    let total = try backend.withConnection { try $0.rows("SELECT sum(n)::bigint FROM pair").first?.int(0) }
+    #expect(total == 4)
   }
 
   @Test func badURLsAndUnreachableServersSayWhatToDo() throws {

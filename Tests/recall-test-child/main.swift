@@ -102,17 +102,9 @@ struct Counts: Sendable {
   var reused = 0
 }
 
-func open(_ path: String) -> Store {
-  do {
-    return try Store.sqlite(at: path)
-  } catch {
-    FileHandle.standardError.write(Data("recall-test-child: \(error)\n".utf8))
-    exit(2)
-  }
-}
 
-/// Opens the store for `stress` and `sweep`: a directory, or a PostgreSQL URL.
-func openShared(_ location: String) -> Store {
+/// Opens the store: a directory, or a PostgreSQL URL (for `stress` and `sweep`).
+func open(_ location: String) -> Store {
   var options = Store.Configuration()
   if let lease = Double(ProcessInfo.processInfo.environment["RECALL_TEST_LEASE"] ?? "") {
     options.claims.lease = .milliseconds(Int(lease * 1000))
@@ -210,7 +202,7 @@ case "verify":
 
 case "sweep":
   let rest = Array(arguments.dropFirst())
-  let store = openShared(rest[0])
+  let store = open(rest[0])
   let count = Int(rest[1])!
   let counts = StressCounts(store)
   do {
@@ -228,7 +220,7 @@ case "sweep":
 
 case "stress":
   let rest = Array(arguments.dropFirst())
-  let store = openShared(rest[0])
+  let store = open(rest[0])
   let count = Int(rest[1])!
   // A permutation of 0..<count (7,919 is prime) that differs by seed.
   let seed = Int(rest[2])!
