@@ -4,7 +4,8 @@ import RecallCore
 
 extension PostgresBackend {
   public func loadResult(_ id: CallID) throws -> StoredResult? {
-    try withConnection { connection in
+    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?)? = try withConnection {
+      connection in
       guard
         let row = try connection.rows(
           """
@@ -14,25 +15,42 @@ extension PostgresBackend {
           """, [SQLValue(id.digest)]
         ).first
       else { return nil }
-      return StoredResult(
-        cid: ContentID(try row.digest(0)), hid: HistoryID(try row.digest(1)),
-        bytes: [UInt8](try row.bytes(3) ?? Data()), duration: try row.double(2))
+      return (ContentID(try row.digest(0)), HistoryID(try row.digest(1)), try row.double(2), try row.bytes(3))
     }
+    // A value from a newer Recall, or a file a collection removed, is a miss.
+    guard let found, case .intact(let bytes) = try bytes(of: found.cid, inline: found.inline) else { return nil }
+    return StoredResult(cid: found.cid, hid: found.hid, bytes: bytes, duration: found.duration)
   }
 
   public func record(_ call: CallRecord, values: [EncodedValue]) throws {
+    // Blob files are complete and durable before the rows naming them commit,
+    // so a crash at any point leaves either no row or a row with its file.
+    let files = values.filter(isBlob)
+    for value in files { try blobs?.write(value) }
+    beforeCommit.withLock { $0 }?()
     let now = Date()
     let id = SQLValue(call.id.digest)
     try transaction { connection in
       // In cid order, so that two writers storing the same values never wait
-      // for each other in a cycle.
+      // for each other in a cycle. A row a process without the blob directory
+      // could not read gets its bytes when such a process stores the value.
       for value in values.sorted(by: { $0.cid < $1.cid }) {
         try connection.execute(
           """
           INSERT INTO value (cid, size, bytes, created_at) VALUES ($1, $2, $3, $4)
-          ON CONFLICT (cid) DO NOTHING
-          """, [SQLValue(value.cid.digest), .int(value.bytes.count), .bytes(Data(value.bytes)), SQLValue(now)])
+          ON CONFLICT (cid) DO UPDATE SET bytes = EXCLUDED.bytes
+          WHERE value.bytes IS NULL AND EXCLUDED.bytes IS NOT NULL
+          """,
+          [
+            SQLValue(value.cid.digest), .int(value.bytes.count), isBlob(value) ? .null : .bytes(Data(value.bytes)),
+            SQLValue(now),
+          ])
       }
+      // The inserts hold the value table's lock, which a garbage collection
+      // takes too: one that ran between writing a file and here may have
+      // deleted it (it held an unused value of the same cid). Write it again,
+      // now that none can run until this commits.
+      for value in files where blobs?.exists(value.cid) == false { try blobs?.write(value) }
       try connection.execute(
         """
         INSERT INTO call (id, op, op_version, semantic_version, trial, output_cid, output_hid,

@@ -15,9 +15,10 @@ extension PostgresBackend {
   }
 
   public func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport {
-    // Values live in the database: there are no files. The lock waits for
-    // writers that are storing values (and makes new ones wait), so a value
-    // a writer is about to name is never deleted from under it.
+    // The lock waits for writers that are storing values (and makes new ones
+    // wait), so a value a writer is about to name is never deleted from under
+    // it; files go while it is held (a writer checks for its files once it
+    // holds the lock too).
     try transaction { connection in
       try connection.run("LOCK TABLE value IN EXCLUSIVE MODE")
       // Leases that ran out: their holders died (live holders renew them).
@@ -30,9 +31,21 @@ extension PostgresBackend {
           AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.cid = value.cid)
           AND NOT EXISTS (
             SELECT 1 FROM tag JOIN call ON call.id = tag.call_id WHERE call.output_cid = value.cid)
-        RETURNING size
+        RETURNING size, cid, bytes IS NULL
         """)
-      return GarbageReport(values: deleted.count, bytes: try deleted.reduce(0) { $0 + (try $1.int(0)) }, orphanFiles: 0)
+      var report = GarbageReport(
+        values: deleted.count, bytes: try deleted.reduce(0) { $0 + (try $1.int(0)) }, orphanFiles: 0)
+      guard let blobs else { return report }
+      for row in deleted where try row.bool(2) { try blobs.remove(ContentID(try row.digest(1))) }
+      // Files no row names (a writer died before committing), unless recent.
+      for cid in blobs.files(modifiedBefore: Int(date.timeIntervalSince1970))
+      where try connection.rows(
+        "SELECT 1 FROM value WHERE cid = $1 AND bytes IS NULL", [SQLValue(cid.digest)]
+      ).isEmpty {
+        try blobs.remove(cid)
+        report.orphanFiles += 1
+      }
+      return report
     }
   }
 

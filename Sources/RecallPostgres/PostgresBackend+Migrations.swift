@@ -84,7 +84,18 @@ extension PostgresBackend {
       );
       CREATE INDEX claim_on_token ON claim (token);
       """
-    )
+    ),
+    (
+      // A value kept in the shared blob directory has no bytes in its row.
+      "v2.blob-directory",
+      """
+      ALTER TABLE value ALTER COLUMN bytes DROP NOT NULL;
+      CREATE TABLE setting (
+        name text PRIMARY KEY,
+        value text NOT NULL
+      );
+      """
+    ),
   ]
 
   /// Creates the schema and brings it up to date, one process at a time (an

@@ -89,9 +89,14 @@ extension PostgresBackend {
   }
 
   public func value(_ cid: ContentID) throws -> [UInt8]? {
-    try withConnection { connection in
-      try connection.rows("SELECT bytes FROM value WHERE cid = $1", [SQLValue(cid.digest)]).first
-        .map { [UInt8](try $0.bytes(0) ?? Data()) }
+    guard
+      let row = try withConnection({ connection in
+        try connection.rows("SELECT bytes FROM value WHERE cid = $1", [SQLValue(cid.digest)]).first
+      })
+    else { return nil }
+    switch try bytes(of: cid, inline: try row.bytes(0)) {
+    case .intact(let bytes), .unreadable(let bytes): return bytes
+    case .missing: return nil
     }
   }
 }

@@ -7,12 +7,16 @@ import RecallCore
 import Synchronization
 
 /// A store in a PostgreSQL database, shared by many processes on many
-/// machines: calls, inputs, values (all of them, in `bytea` columns), code
-/// versions, tags and claims, in one schema.
+/// machines: calls, inputs, values (in `bytea` columns), code versions, tags
+/// and claims, in one schema.
 ///
 /// ```swift
 /// let store = try Store.postgres(url: "postgres://recall@db.lab.internal/experiments")
 /// ```
+///
+/// Large values (model weights, datasets) can live in a directory every
+/// worker mounts instead (``Configuration/blobDirectory``, or `?blobs=PATH` in
+/// the URL), which keeps them out of the database's backups and its memory.
 ///
 /// Every statement that changes the store runs in a transaction, so a call's
 /// row is visible only with every value it names. Many processes may use one
@@ -32,6 +36,23 @@ public final class PostgresBackend: StoreBackend {
     /// How long opening a connection may take. Default: 10 seconds.
     public var connectTimeout: Duration = .seconds(10)
 
+    /// A directory every process of the store reaches (a shared file system:
+    /// NFS, a cluster file system), for values larger than
+    /// ``inlineThreshold``; `nil` keeps every value in the database. The URL's
+    /// `blobs=PATH` sets it. Default: `nil`.
+    ///
+    /// Each machine gives the path under which it sees the one shared
+    /// directory. The directory is marked as the store's on first use; opening
+    /// the store fails when it belongs to another store, or when it is empty
+    /// while the store already keeps values in it (the share is not mounted).
+    /// A process opened without it still reads and writes every value kept in
+    /// the database.
+    public var blobDirectory: String?
+
+    /// Values whose encoding is larger than this many bytes go to
+    /// ``blobDirectory`` when one is set. Default: 64 KiB.
+    public var inlineThreshold = 64 << 10
+
     /// Options that apply to every backend (memory layer, warnings, claims).
     public var store = Store.Configuration()
 
@@ -45,28 +66,39 @@ public final class PostgresBackend: StoreBackend {
   public let configuration: Configuration
 
   let connections: ConnectionPool
+  /// Where values larger than the inline threshold go, if anywhere.
+  let blobs: BlobDirectory?
+  /// Run by `record` between writing blob files and starting its
+  /// transaction: lets tests put a garbage collection exactly there.
+  let beforeCommit = Mutex<(@Sendable () -> Void)?>(nil)
 
   /// Connects to the database at `url` and creates (or upgrades) the store's
   /// tables.
   ///
   /// The URL has the form `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
-  /// with `?sslmode=disable` (the default), `prefer` or `require`, and
+  /// with `?sslmode=disable` (the default), `prefer` or `require`,
   /// `schema=NAME` to choose the schema (it overrides
-  /// ``Configuration/schema``): `postgres://recall@db/lab?schema=team_a`.
+  /// ``Configuration/schema``) and `blobs=PATH` for a shared blob directory
+  /// (``Configuration/blobDirectory``):
+  /// `postgres://recall@db/lab?schema=team_a&blobs=/mnt/lab/recall-blobs`.
   ///
-  /// - Throws: ``RecallError/storeUnavailable`` when the URL is malformed or
-  ///   the server cannot be reached, ``RecallError/storeFromNewerVersion`` when
-  ///   a newer version of Recall wrote the store.
+  /// - Throws: ``RecallError/storeUnavailable`` when the URL is malformed, the
+  ///   server cannot be reached or the blob directory is not the store's,
+  ///   ``RecallError/storeFromNewerVersion`` when a newer version of Recall
+  ///   wrote the store.
   public init(url: String, configuration: Configuration = Configuration()) throws {
     let server = try PostgresURL(url)
     var configuration = configuration
     if let schema = server.schema { configuration.schema = schema }
+    if let blobs = server.blobDirectory { configuration.blobDirectory = blobs }
     self.location = server.location + " (schema \(configuration.schema))"
     self.configuration = configuration
     self.connections = ConnectionPool(
       server: server, schema: configuration.schema, maximum: configuration.maximumConnections,
       connectTimeout: configuration.connectTimeout)
+    self.blobs = try configuration.blobDirectory.map { try BlobDirectory(root: $0) }
     try migrate()
+    if let blobs { try adopt(blobs) }
   }
 
   deinit {
@@ -160,6 +192,7 @@ struct PostgresURL: Sendable {
   var database: String?
   var sslMode: String
   var schema: String?
+  var blobDirectory: String?
 
   var location: String {
     "postgres://\(user)@\(host):\(port)/\(database ?? "")"
@@ -180,7 +213,11 @@ struct PostgresURL: Sendable {
     self.password = components.password
     let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
     self.database = path.isEmpty ? nil : path
-    self.sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-    self.schema = components.queryItems?.first { $0.name == "schema" }?.value.flatMap { $0.isEmpty ? nil : $0 }
+    func parameter(_ name: String) -> String? {
+      components.queryItems?.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 }
+    }
+    self.sslMode = parameter("sslmode") ?? "disable"
+    self.schema = parameter("schema")
+    self.blobDirectory = parameter("blobs")
   }
 }

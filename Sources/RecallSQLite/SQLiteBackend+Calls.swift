@@ -29,15 +29,8 @@ extension SQLiteBackend {
     if let inline = found.inline {
       return StoredResult(cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }
-    guard let bytes = try blobs.read(found.cid) else { return nil }
-    switch ValueCodec.checkIntegrity(of: bytes, cid: found.cid) {
-    case .intact:
-      break
-    case .unreadable:
-      return nil  // written by a newer Recall: not corrupt, only unreadable here
-    case .corrupt(let detail):
-      try quarantine(found.cid)
-      throw RecallError.corruptValue(found.cid, path: path, detail: detail)
+    guard case .intact(let bytes) = try blobs.readVerified(found.cid, store: path, forget: forgetValue) else {
+      return nil
     }
     return StoredResult(cid: found.cid, hid: found.hid, bytes: bytes, duration: found.duration)
   }
@@ -102,9 +95,9 @@ extension SQLiteBackend {
     }
   }
 
-  /// Moves a value that failed its integrity check out of the store.
-  func quarantine(_ cid: ContentID) throws {
-    try blobs.quarantine(cid)
+  /// Drops the row of a value whose blob failed its integrity check (and was
+  /// moved to quarantine).
+  func forgetValue(_ cid: ContentID) throws {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
         try db.execute(sql: "DELETE FROM value WHERE cid = ?", arguments: [cid.digest.data])

@@ -109,10 +109,9 @@ extension SQLiteBackend {
     }
     guard let row else { return nil }
     if let inline = row[0] as Data? { return [UInt8](inline) }
-    guard let bytes = try blobs.read(cid) else { return nil }
-    switch ValueCodec.checkIntegrity(of: bytes, cid: cid) {
-    case .intact, .unreadable: return bytes
-    case .corrupt(let detail): throw RecallError.corruptValue(cid, path: path, detail: detail)
+    switch try blobs.readVerified(cid, store: path, forget: forgetValue) {
+    case .intact(let bytes), .unreadable(let bytes): return bytes
+    case .missing: return nil
     }
   }
 }

@@ -64,6 +64,12 @@ public final class SQLiteBackend: StoreBackend {
     self.path = path
     self.configuration = configuration
     let databasePath = path + "/recall.sqlite"
+    guard access(path + "/" + BlobDirectory.markerName, F_OK) != 0 else {
+      throw RecallError.storeUnavailable(
+        path: path,
+        detail: "this directory is a PostgreSQL store's blob directory (it has a \(BlobDirectory.markerName) "
+          + "file); open that store with its postgres:// URL, or give the SQLite store another directory")
+    }
     if configuration.readOnly {
       guard access(databasePath, R_OK) == 0 else {
         throw RecallError.notFound(

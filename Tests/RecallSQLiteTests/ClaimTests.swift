@@ -24,10 +24,11 @@ private struct SharedStore {
     store.claims.pollInterval = .milliseconds(10)
     store.claims.maximumWait = maximumWait
     switch kind {
-    case .postgres:
+    case .postgres, .postgresBlobs:
       var configuration = PostgresBackend.Configuration()
       configuration.store = store
-      return Store(backend: try schema.open(configuration), configuration: store)
+      let blobs = kind == .postgresBlobs ? directory : nil
+      return Store(backend: try schema.open(configuration, blobs: blobs), configuration: store)
     case .sqlite, .memory:
       var configuration = SQLiteBackend.Configuration()
       configuration.store = store

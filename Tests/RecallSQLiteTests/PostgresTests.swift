@@ -5,6 +5,7 @@ import Testing
 
 @testable import RecallCore
 @testable import RecallPostgres
+@testable import RecallSQLite
 
 /// A value threads share.
 private final class Shared<Value: Sendable>: Sendable {
@@ -17,18 +18,111 @@ private final class Shared<Value: Sendable>: Sendable {
 /// a database (`.ci/start-postgres` starts one).
 @Suite(.enabled(if: postgresURL != nil, "set RECALL_TEST_POSTGRES_URL to run the PostgreSQL tests (see .ci/start-postgres)"))
 struct PostgresTests {
-  func open(_ schema: PostgresSchema) throws -> Store {
+  func open(_ schema: PostgresSchema, blobs: String? = nil) throws -> Store {
     var configuration = PostgresBackend.Configuration()
     configuration.store.printsWarnings = false
+    configuration.blobDirectory = blobs
     return Store(backend: try schema.open(configuration), configuration: configuration.store)
+  }
+
+  static let seriesOp = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "1"))
+
+  /// `n` doubles: 300,000 of them are 2.4 MB, past the inline threshold.
+  func series(_ store: Store, _ n: Int) -> [Double] {
+    store.memoize(Self.seriesOp, [Argument("n", n)]) { (0..<n).map { Double($0) / 3 } }
+  }
+
+  func count(_ backend: any StoreBackend, _ sql: String) throws -> Int {
+    try (backend as! PostgresBackend).withConnection { try $0.rows(sql).first?.int(0) ?? -1 }
+  }
+
+  func files(in directory: TemporaryDirectory) throws -> [String] {
+    try FileManager.default.subpathsOfDirectory(atPath: directory.path + "/blobs").filter { $0.count > 3 }
+  }
+
+  @Test func largeValuesCanLiveInASharedBlobDirectory() throws {
+    let (schema, directory) = (PostgresSchema(), TemporaryDirectory())
+    do {
+      let store = try open(schema, blobs: directory.path)
+      #expect(series(store, 10).count == 10)
+      #expect(series(store, 300_000).count == 300_000)
+      #expect(try files(in: directory).count == 1)
+      #expect(try count(store.backend, "SELECT count(*)::bigint FROM value WHERE bytes IS NULL") == 1)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/tmp").isEmpty)
+    }
+    // Another worker that mounts the directory reads it.
+    let worker = try open(schema, blobs: directory.path)
+    let log = EventLog(worker)
+    #expect(series(worker, 300_000) == (0..<300_000).map { Double($0) / 3 })
+    #expect(log.executed.isEmpty)
+
+    // A worker opened without it says what to add, recomputes, and stores the
+    // value in the database, where every worker can read it from then on.
+    let without = try open(schema)
+    let withoutLog = EventLog(without)
+    #expect(series(without, 10).count == 10)
+    #expect(series(without, 300_000).count == 300_000)
+    #expect(withoutLog.executed == ["series(n:)"])
+    #expect(withoutLog.warnings.map(\.kind) == [.storeFailure])
+    #expect(withoutLog.warnings.first?.message.contains("?blobs=PATH") == true)
+    #expect(try count(without.backend, "SELECT count(*)::bigint FROM value WHERE bytes IS NULL") == 0)
+    let again = try open(schema)
+    let againLog = EventLog(again)
+    #expect(series(again, 300_000).count == 300_000)
+    #expect(againLog.executed.isEmpty)
+
+    // Its file is nobody's now: a collection removes it.
+    let report = try worker.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: 60))
+    #expect(report.orphanFiles == 1)
+    #expect(try files(in: directory).isEmpty)
+    #expect(series(worker, 300_000).count == 300_000)
+    #expect(log.executed.isEmpty)
+  }
+
+  @Test func aBlobDirectoryMustBeTheStoresOwn() throws {
+    let (schema, directory) = (PostgresSchema(), TemporaryDirectory())
+    _ = series(try open(schema, blobs: directory.path), 300_000)
+
+    // Another store's directory.
+    let other = #expect(throws: RecallError.self) { try open(PostgresSchema(), blobs: directory.path) }
+    #expect(other?.message.contains("belongs to another store") == true, "\(other?.message ?? "")")
+    // An empty directory where the store already keeps values: not mounted.
+    let empty = TemporaryDirectory()
+    let unmounted = #expect(throws: RecallError.self) { try open(schema, blobs: empty.path) }
+    #expect(unmounted?.message.contains("Is the shared directory mounted here?") == true)
+    // A directory with files of a store that never marked it (an SQLite store's).
+    let sqlite = TemporaryDirectory()
+    _ = series(try Store.sqlite(at: sqlite.path), 300_000)
+    let foreign = #expect(throws: RecallError.self) { try open(PostgresSchema(), blobs: sqlite.path) }
+    #expect(foreign?.message.contains("already holds another store's blob files") == true)
+    // And an SQLite store does not move into a PostgreSQL store's directory.
+    let moved = #expect(throws: RecallError.self) { try Store.sqlite(at: directory.path) }
+    #expect(moved?.message.contains("PostgreSQL store's blob directory") == true)
+  }
+
+  @Test func aCorruptBlobIsQuarantinedAndRecomputed() throws {
+    let (schema, directory) = (PostgresSchema(), TemporaryDirectory())
+    _ = series(try open(schema, blobs: directory.path), 300_000)
+    let blob = try #require(try files(in: directory).first)
+    let handle = try #require(FileHandle(forUpdatingAtPath: directory.path + "/blobs/" + blob))
+    handle.seek(toFileOffset: 5_000)
+    handle.write(Data([0xFF, 0xFE, 0xFD]))
+    try handle.close()
+
+    let store = try open(schema, blobs: directory.path)
+    let log = EventLog(store)
+    #expect(series(store, 300_000) == (0..<300_000).map { Double($0) / 3 })
+    #expect(log.executed.count == 1)
+    #expect(log.warnings.map(\.kind) == [.corruptValue])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").count == 1)
+    let again = try open(schema, blobs: directory.path)
+    let againLog = EventLog(again)
+    #expect(series(again, 300_000).count == 300_000)
+    #expect(againLog.executed.isEmpty)
   }
 
   @Test func resultsAndLargeValuesSurviveReopening() throws {
     let schema = PostgresSchema()
-    let op = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "1"))
-    func series(_ store: Store, _ n: Int) -> [Double] {
-      store.memoize(op, [Argument("n", n)]) { (0..<n).map { Double($0) / 3 } }
-    }
     do {
       let store = try open(schema)
       let log = EventLog(store)

@@ -3,6 +3,7 @@ import RecallTestSupport
 import Testing
 
 @testable import RecallCore
+@testable import RecallPostgres
 @testable import RecallSQLite
 
 /// load → train → score, the shape of an experiment, on one store.
@@ -75,13 +76,24 @@ struct Pipeline {
     #expect(try fresh.store.collectGarbage(keepingFilesNewerThan: Date()).values == 0)
   }
 
-  @Test func aCollectionBetweenABlobWriteAndItsCommitLosesNothing() throws {
+  @Test(arguments: Backend.allCases.filter { $0 == .sqlite || $0 == .postgresBlobs })
+  func aCollectionBetweenABlobWriteAndItsCommitLosesNothing(_ kind: Backend) throws {
     let directory = TemporaryDirectory()
-    var configuration = SQLiteBackend.Configuration()
-    configuration.inlineThreshold = 16
-    configuration.store.printsWarnings = false
-    let backend = try SQLiteBackend(path: directory.path, configuration: configuration)
-    let store = Store(backend: backend, configuration: configuration.store)
+    let schema = PostgresSchema()
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    let backend: any StoreBackend
+    let setBeforeCommit: ((@Sendable () -> Void)?) -> Void
+    if kind == .sqlite {
+      var sqlite = SQLiteBackend.Configuration()
+      sqlite.inlineThreshold = 16
+      let opened = try SQLiteBackend(path: directory.path, configuration: sqlite)
+      (backend, setBeforeCommit) = (opened, { hook in opened.beforeCommit.withLock { $0 = hook } })
+    } else {
+      let opened = try schema.open(blobs: directory)
+      (backend, setBeforeCommit) = (opened, { hook in opened.beforeCommit.withLock { $0 = hook } })
+    }
+    let store = Store(backend: backend, configuration: configuration)
     let op = Op(id: "Tests.big(_:)", version: CodeFingerprint(hex: "1"))
     // An unused value with the cid the next result will have, so that the
     // collection deletes its row and its file.
@@ -94,12 +106,10 @@ struct Pipeline {
       values: [unused])
     _ = try backend.forget([CallID(Digest.sha256("old"))])
     // The collection runs after the next record wrote its blob, before it commits.
-    backend.beforeCommit.withLock {
-      $0 = { _ = try? backend.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: 60)) }
-    }
+    setBeforeCommit { _ = try? backend.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: 60)) }
     #expect(store.memoize(op, [Argument("n", 100)]) { [Double](repeating: 1, count: 100) }.count == 100)
-    backend.beforeCommit.withLock { $0 = nil }
-    let fresh = Store(backend: backend, configuration: configuration.store)
+    setBeforeCommit(nil)
+    let fresh = Store(backend: backend, configuration: configuration)
     let log = EventLog(fresh)
     #expect(fresh.memoize(op, [Argument("n", 100)]) { [Double]() }.count == 100)
     #expect(log.executed.isEmpty)

@@ -11,13 +11,17 @@ import Testing
 /// without it, the PostgreSQL cases are left out.
 let postgresURL = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-/// The backends the store tests run against: all three when a PostgreSQL
-/// server is configured.
+/// The backends the store tests run against: PostgreSQL (with values in the
+/// database, and with every value in a blob directory) when a server is
+/// configured.
 enum Backend: String, CaseIterable, CustomTestStringConvertible {
   case memory, sqlite, postgres
+  case postgresBlobs = "postgres+blobs"
   var testDescription: String { rawValue }
 
-  static var allCases: [Backend] { postgresURL == nil ? [.memory, .sqlite] : [.memory, .sqlite, .postgres] }
+  static var allCases: [Backend] {
+    postgresURL == nil ? [.memory, .sqlite] : [.memory, .sqlite, .postgres, .postgresBlobs]
+  }
   /// The backends other processes can share.
   static var shared: [Backend] { allCases.filter { $0 != .memory } }
 }
@@ -27,9 +31,16 @@ final class PostgresSchema: Sendable {
   let name = "recall_test_" + UUID().uuidString.prefix(8).lowercased()
   private let used = Atomic(false)
 
-  func open(_ configuration: PostgresBackend.Configuration = .init()) throws -> PostgresBackend {
+  func open(
+    _ configuration: PostgresBackend.Configuration = .init(), blobs: TemporaryDirectory? = nil
+  ) throws -> PostgresBackend {
     var configuration = configuration
     configuration.schema = name
+    if let blobs {
+      // Every value a file, to run the blob paths as often as possible.
+      configuration.blobDirectory = blobs.path
+      configuration.inlineThreshold = 0
+    }
     used.store(true, ordering: .relaxed)
     return try PostgresBackend(url: postgresURL!, configuration: configuration)
   }
@@ -56,6 +67,7 @@ struct Reopenable {
     case .memory: backend = InMemoryBackend()
     case .sqlite: backend = try SQLiteBackend(path: directory.path)
     case .postgres: backend = try schema.open()
+    case .postgresBlobs: backend = try schema.open(blobs: directory)
     }
   }
 

@@ -1,5 +1,4 @@
 import Foundation
-import RecallCore
 
 #if canImport(Glibc)
   import Glibc
@@ -14,19 +13,27 @@ import RecallCore
 /// Content-addressed blob files: `blobs/ab/cdef…`, one per cid, written to a
 /// temporary file, fsynced and renamed into place, so a reader never sees a
 /// partial file.
-struct BlobDirectory: Sendable {
-  let root: String
-  var blobs: String { root + "/blobs" }
+///
+/// The SQLite store keeps its large values here, and so does a PostgreSQL
+/// store given a shared blob directory. Writers store a value's file before the
+/// row that names it commits; collectors delete files under the store's lock.
+package struct BlobDirectory: Sendable {
+  /// The file in a shared blob directory that names the store it belongs to
+  /// (a PostgreSQL store's; an SQLite store's directory has none).
+  package static let markerName = "recall-store-id"
+
+  package let root: String
+  package var blobs: String { root + "/blobs" }
   var temporary: String { root + "/tmp" }
   var quarantined: String { root + "/quarantine" }
 
   /// The blob directory of a store opened for reading only: nothing is created
   /// or cleaned up.
-  init(existing root: String) {
+  package init(existing root: String) {
     self.root = root
   }
 
-  init(root: String) throws {
+  package init(root: String) throws {
     self.root = root
     for directory in [root, blobs, temporary, quarantined] {
       try BlobDirectory.makeDirectory(directory, root: root)
@@ -37,7 +44,7 @@ struct BlobDirectory: Sendable {
   /// Creates a directory (and its parents) unless it exists, with plain system
   /// calls: opening a store must be fast, and Foundation's file manager costs a
   /// quarter of a millisecond on first use.
-  static func makeDirectory(_ path: String, root: String) throws {
+  package static func makeDirectory(_ path: String, root: String) throws {
     if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
     if errno == ENOENT {
       let parent = (path as NSString).deletingLastPathComponent
@@ -49,13 +56,13 @@ struct BlobDirectory: Sendable {
     throw RecallError.storeUnavailable(path: root, detail: "cannot create directory \(path): \(posixError())")
   }
 
-  func path(_ cid: ContentID) -> String {
+  package func path(_ cid: ContentID) -> String {
     let hex = cid.hex
     return "\(blobs)/\(hex.prefix(2))/\(hex.dropFirst(2))"
   }
 
   /// Reads a blob, or returns `nil` when its file does not exist.
-  func read(_ cid: ContentID) throws -> [UInt8]? {
+  package func read(_ cid: ContentID) throws -> [UInt8]? {
     let fd = open(path(cid), O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       if errno == ENOENT { return nil }
@@ -82,8 +89,40 @@ struct BlobDirectory: Sendable {
     }
   }
 
+  /// What reading a value's blob found.
+  package enum Verified {
+    /// The file exists and holds the value its cid names.
+    case intact([UInt8])
+    /// The file was written by a newer Recall: not corrupt, only unreadable here.
+    case unreadable([UInt8])
+    /// There is no file (collected, or never written by a writer that died).
+    case missing
+  }
+
+  /// Reads a value's blob and checks it against its cid. A corrupt file is
+  /// moved to quarantine, `forget` drops the store's row for the value, and
+  /// the corruption is thrown, so the caller recomputes rather than serving it.
+  ///
+  /// - Throws: ``RecallError/corruptValue`` for a corrupt file,
+  ///   ``RecallError/storeUnavailable`` when the file cannot be read.
+  package func readVerified(
+    _ cid: ContentID, store: String, forget: (ContentID) throws -> Void
+  ) throws -> Verified {
+    guard let bytes = try read(cid) else { return .missing }
+    switch ValueCodec.checkIntegrity(of: bytes, cid: cid) {
+    case .intact:
+      return .intact(bytes)
+    case .unreadable:
+      return .unreadable(bytes)
+    case .corrupt(let detail):
+      try quarantine(cid)
+      try forget(cid)
+      throw RecallError.corruptValue(cid, path: store, detail: detail)
+    }
+  }
+
   /// Writes a blob unless its file already exists.
-  func write(_ value: EncodedValue) throws {
+  package func write(_ value: EncodedValue) throws {
     let final = path(value.cid)
     if access(final, F_OK) == 0 { return }
     let directory = (final as NSString).deletingLastPathComponent
@@ -124,19 +163,19 @@ struct BlobDirectory: Sendable {
   }
 
   /// Whether a blob's file exists.
-  func exists(_ cid: ContentID) -> Bool {
+  package func exists(_ cid: ContentID) -> Bool {
     access(path(cid), F_OK) == 0
   }
 
   /// Deletes a blob's file, if it exists.
-  func remove(_ cid: ContentID) throws {
+  package func remove(_ cid: ContentID) throws {
     if unlink(path(cid)) != 0 && errno != ENOENT {
       throw RecallError.storeUnavailable(path: root, detail: "cannot delete blob \(cid.hex): \(posixError())")
     }
   }
 
   /// The cids of blob files last modified before `cutoff` (seconds since 1970).
-  func files(modifiedBefore cutoff: Int) -> [ContentID] {
+  package func files(modifiedBefore cutoff: Int) -> [ContentID] {
     var found: [ContentID] = []
     for prefix in Self.entries(of: blobs) where prefix.count == 2 {
       for rest in Self.entries(of: "\(blobs)/\(prefix)") {
@@ -162,7 +201,7 @@ struct BlobDirectory: Sendable {
   }
 
   /// Moves a blob that failed its integrity check aside for inspection.
-  func quarantine(_ cid: ContentID) throws {
+  package func quarantine(_ cid: ContentID) throws {
     let target = "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970)).\(UInt32.random(in: 0...UInt32.max))"
     if rename(path(cid), target) != 0 && errno != ENOENT {
       throw RecallError.storeUnavailable(path: root, detail: "cannot quarantine blob \(cid.hex): \(posixError())")
