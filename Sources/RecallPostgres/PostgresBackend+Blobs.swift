@@ -61,9 +61,9 @@ extension PostgresBackend {
   }
 
   /// The bytes of a stored value whose row holds `inline` (NULL when the value
-  /// is a file in the blob directory).
-  func bytes(of cid: ContentID, inline: Data?) throws -> BlobDirectory.Verified {
-    if let inline { return .intact([UInt8](inline)) }
+  /// is a file in the blob directory) and the file's `checksum`.
+  func bytes(of cid: ContentID, inline: Data?, checksum: Int?) throws -> BlobDirectory.Verified {
+    if let inline { return .intact(.array([UInt8](inline))) }
     guard let blobs else {
       throw RecallError.storeUnavailable(
         path: location,
@@ -71,7 +71,8 @@ extension PostgresBackend {
           + "store without one; add ?blobs=PATH to the store's URL (or set "
           + "PostgresBackend.Configuration.blobDirectory) with the path of the shared directory")
     }
-    return try blobs.readVerified(cid, store: location) { cid in
+    let checksum = checksum.map { UInt64(bitPattern: Int64($0)) }
+    return try blobs.readVerified(cid, checksum: checksum, store: location) { cid in
       try withConnection { connection in
         _ = try connection.execute("DELETE FROM value WHERE cid = $1 AND bytes IS NULL", [SQLValue(cid.digest)])
       }

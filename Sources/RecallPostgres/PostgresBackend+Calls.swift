@@ -4,29 +4,38 @@ import RecallCore
 
 extension PostgresBackend {
   public func loadResult(_ id: CallID) throws -> StoredResult? {
-    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?)? = try withConnection {
-      connection in
-      guard
-        let row = try connection.rows(
-          """
-          SELECT call.output_cid, call.output_hid, call.duration, value.bytes
-          FROM call JOIN value ON value.cid = call.output_cid
-          WHERE call.id = $1
-          """, [SQLValue(id.digest)]
-        ).first
-      else { return nil }
-      return (ContentID(try row.digest(0)), HistoryID(try row.digest(1)), try row.double(2), try row.bytes(3))
-    }
+    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int?)? =
+      try withConnection { connection in
+        guard
+          let row = try connection.rows(
+            """
+            SELECT call.output_cid, call.output_hid, call.duration, value.bytes, value.checksum
+            FROM call JOIN value ON value.cid = call.output_cid
+            WHERE call.id = $1
+            """, [SQLValue(id.digest)]
+          ).first
+        else { return nil }
+        return (
+          ContentID(try row.digest(0)), HistoryID(try row.digest(1)), try row.double(2), try row.bytes(3),
+          try row.optionalInt(4)
+        )
+      }
     // A value from a newer Recall, or a file a collection removed, is a miss.
-    guard let found, case .intact(let bytes) = try bytes(of: found.cid, inline: found.inline) else { return nil }
-    return StoredResult(cid: found.cid, hid: found.hid, bytes: bytes, duration: found.duration)
+    guard let found,
+      case .intact(let bytes) = try bytes(of: found.cid, inline: found.inline, checksum: found.checksum)
+    else { return nil }
+    return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
   }
 
   public func record(_ call: CallRecord, values: [EncodedValue]) throws {
     // Blob files are complete and durable before the rows naming them commit,
     // so a crash at any point leaves either no row or a row with its file.
     let files = values.filter(isBlob)
-    for value in files { try blobs?.write(value) }
+    var checksums: [ContentID: Int] = [:]
+    for value in files {
+      try blobs?.write(value)
+      checksums[value.cid] = Int(Int64(bitPattern: Checksum.xxh64(value.bytes)))
+    }
     beforeCommit.withLock { $0 }?()
     let now = Date()
     let id = SQLValue(call.id.digest)
@@ -37,13 +46,13 @@ extension PostgresBackend {
       for value in values.sorted(by: { $0.cid < $1.cid }) {
         try connection.execute(
           """
-          INSERT INTO value (cid, size, bytes, created_at) VALUES ($1, $2, $3, $4)
-          ON CONFLICT (cid) DO UPDATE SET bytes = EXCLUDED.bytes
+          INSERT INTO value (cid, size, bytes, created_at, checksum) VALUES ($1, $2, $3, $4, $5)
+          ON CONFLICT (cid) DO UPDATE SET bytes = EXCLUDED.bytes, checksum = NULL
           WHERE value.bytes IS NULL AND EXCLUDED.bytes IS NOT NULL
           """,
           [
             SQLValue(value.cid.digest), .int(value.bytes.count), isBlob(value) ? .null : .bytes(Data(value.bytes)),
-            SQLValue(now),
+            SQLValue(now), checksums[value.cid].map { .int($0) } ?? .null,
           ])
       }
       // The inserts hold the value table's lock, which a garbage collection

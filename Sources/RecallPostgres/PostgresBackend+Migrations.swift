@@ -86,10 +86,12 @@ extension PostgresBackend {
       """
     ),
     (
-      // A value kept in the shared blob directory has no bytes in its row.
+      // A value kept in the shared blob directory has no bytes in its row, and
+      // its file's XXH64, checked on load.
       "v2.blob-directory",
       """
       ALTER TABLE value ALTER COLUMN bytes DROP NOT NULL;
+      ALTER TABLE value ADD COLUMN checksum bigint;
       CREATE TABLE setting (
         name text PRIMARY KEY,
         value text NOT NULL

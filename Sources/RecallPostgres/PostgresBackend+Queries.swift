@@ -91,11 +91,11 @@ extension PostgresBackend {
   public func value(_ cid: ContentID) throws -> [UInt8]? {
     guard
       let row = try withConnection({ connection in
-        try connection.rows("SELECT bytes FROM value WHERE cid = $1", [SQLValue(cid.digest)]).first
+        try connection.rows("SELECT bytes, checksum FROM value WHERE cid = $1", [SQLValue(cid.digest)]).first
       })
     else { return nil }
-    switch try bytes(of: cid, inline: try row.bytes(0)) {
-    case .intact(let bytes), .unreadable(let bytes): return bytes
+    switch try bytes(of: cid, inline: try row.bytes(0), checksum: try row.optionalInt(1)) {
+    case .intact(let bytes), .unreadable(let bytes): return bytes.array
     case .missing: return nil
     }
   }

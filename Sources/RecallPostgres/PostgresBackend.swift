@@ -96,7 +96,11 @@ public final class PostgresBackend: StoreBackend {
     self.connections = ConnectionPool(
       server: server, schema: configuration.schema, maximum: configuration.maximumConnections,
       connectTimeout: configuration.connectTimeout)
-    self.blobs = try configuration.blobDirectory.map { try BlobDirectory(root: $0) }
+    self.blobs = try configuration.blobDirectory.map { path in
+      var directory = try BlobDirectory(root: path)
+      directory.mapsFiles = false  // a network file system: read, never map
+      return directory
+    }
     try migrate()
     if let blobs { try adopt(blobs) }
   }

@@ -48,6 +48,7 @@ extension Connection {
 extension PostgresRandomAccessRow {
   func text(_ index: Int) throws -> String { try self[index].decode(String.self) }
   func int(_ index: Int) throws -> Int { try self[index].decode(Int.self) }
+  func optionalInt(_ index: Int) throws -> Int? { try self[index].decode(Int?.self) }
   func double(_ index: Int) throws -> Double { try self[index].decode(Double.self) }
   func bool(_ index: Int) throws -> Bool { try self[index].decode(Bool.self) }
   func date(_ index: Int) throws -> Date { Date(timeIntervalSince1970: try double(index)) }

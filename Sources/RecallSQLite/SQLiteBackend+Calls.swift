@@ -4,7 +4,7 @@ import RecallCore
 
 extension SQLiteBackend {
   public func loadResult(_ id: CallID) throws -> StoredResult? {
-    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?)? =
+    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?)? =
       try SQLiteBackend.mapErrors(path: path) {
         try pool.read { db in
           guard
@@ -12,7 +12,7 @@ extension SQLiteBackend {
               db.cachedStatement(
                 sql: """
                   SELECT call.output_cid, call.output_hid, call.duration, value.bytes,
-                    value.cid IS NOT NULL
+                    value.cid IS NOT NULL, value.checksum
                   FROM call LEFT JOIN value ON value.cid = call.output_cid
                   WHERE call.id = ?
                   """),
@@ -21,7 +21,7 @@ extension SQLiteBackend {
             row[4] as Bool
           else { return nil }
           return (
-            ContentID(try Self.digest(row[0])), HistoryID(try Self.digest(row[1])), row[2], row[3]
+            ContentID(try Self.digest(row[0])), HistoryID(try Self.digest(row[1])), row[2], row[3], row[5]
           )
         }
       }
@@ -29,17 +29,21 @@ extension SQLiteBackend {
     if let inline = found.inline {
       return StoredResult(cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }
-    guard case .intact(let bytes) = try blobs.readVerified(found.cid, store: path, forget: forgetValue) else {
-      return nil
-    }
-    return StoredResult(cid: found.cid, hid: found.hid, bytes: bytes, duration: found.duration)
+    let checksum = found.checksum.map { UInt64(bitPattern: $0) }
+    guard
+      case .intact(let bytes) = try blobs.readVerified(
+        found.cid, checksum: checksum, store: path, forget: forgetValue)
+    else { return nil }
+    return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
   }
 
   public func record(_ call: CallRecord, values: [EncodedValue]) throws {
     // Blob files are complete and durable before the rows naming them commit,
     // so a crash at any point leaves either no row or a row with its file.
+    var checksums: [ContentID: Int64] = [:]
     for value in values where value.bytes.count > configuration.inlineThreshold {
       try blobs.write(value)
+      checksums[value.cid] = Int64(bitPattern: Checksum.xxh64(value.bytes))
     }
     beforeCommit.withLock { $0 }?()
     let now = Date().timeIntervalSince1970
@@ -52,10 +56,12 @@ extension SQLiteBackend {
           try blobs.write(value)
         }
         let insertValue = try db.cachedStatement(
-          sql: "INSERT OR IGNORE INTO value (cid, size, bytes, created_at) VALUES (?, ?, ?, ?)")
+          sql: "INSERT OR IGNORE INTO value (cid, size, bytes, created_at, checksum) VALUES (?, ?, ?, ?, ?)")
         for value in values {
           let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
-          try insertValue.execute(arguments: [value.cid.digest.data, value.bytes.count, inline, now])
+          try insertValue.execute(arguments: [
+            value.cid.digest.data, value.bytes.count, inline, now, checksums[value.cid],
+          ])
         }
         try db.cachedStatement(
           sql: """

@@ -104,13 +104,15 @@ extension SQLiteBackend {
   public func value(_ cid: ContentID) throws -> [UInt8]? {
     let row = try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
-        try Row.fetchOne(db, sql: "SELECT bytes FROM value WHERE cid = ?", arguments: [cid.digest.data])
+        try Row.fetchOne(
+          db, sql: "SELECT bytes, checksum FROM value WHERE cid = ?", arguments: [cid.digest.data])
       }
     }
     guard let row else { return nil }
     if let inline = row[0] as Data? { return [UInt8](inline) }
-    switch try blobs.readVerified(cid, store: path, forget: forgetValue) {
-    case .intact(let bytes), .unreadable(let bytes): return bytes
+    let checksum = (row[1] as Int64?).map { UInt64(bitPattern: $0) }
+    switch try blobs.readVerified(cid, checksum: checksum, store: path, forget: forgetValue) {
+    case .intact(let bytes), .unreadable(let bytes): return bytes.array
     case .missing: return nil
     }
   }

@@ -103,11 +103,7 @@ struct PostgresTests {
   @Test func aCorruptBlobIsQuarantinedAndRecomputed() throws {
     let (schema, directory) = (PostgresSchema(), TemporaryDirectory())
     _ = series(try open(schema, blobs: directory.path), 300_000)
-    let blob = try #require(try files(in: directory).first)
-    let handle = try #require(FileHandle(forUpdatingAtPath: directory.path + "/blobs/" + blob))
-    handle.seek(toFileOffset: 5_000)
-    handle.write(Data([0xFF, 0xFE, 0xFD]))
-    try handle.close()
+    try damageABlob(in: directory)
 
     let store = try open(schema, blobs: directory.path)
     let log = EventLog(store)

@@ -20,6 +20,16 @@ func series(_ store: Store, _ n: Int) -> [Double] {
   store.memoize(op, [Argument("n", n)]) { (0..<n).map { Double($0) / 3 } }
 }
 
+/// Overwrites three bytes in the middle of a store's (first) blob file.
+func damageABlob(in directory: TemporaryDirectory) throws {
+  let blobsPath = directory.path + "/blobs"
+  let blob = try #require(FileManager.default.subpathsOfDirectory(atPath: blobsPath).first { $0.count > 3 })
+  let handle = try #require(FileHandle(forUpdatingAtPath: "\(blobsPath)/\(blob)"))
+  handle.seek(toFileOffset: 5_000)
+  handle.write(Data([0xFF, 0xFE, 0xFD]))
+  try handle.close()
+}
+
 @Suite struct SQLiteStoreTests {
   @Test func resultsSurviveReopening() throws {
     let directory = TemporaryDirectory()
@@ -79,19 +89,14 @@ func series(_ store: Store, _ n: Int) -> [Double] {
       let store = try openStore(directory.path, inlineThreshold: 1024)
       _ = series(store, 10_000)
     }
-    let blobsPath = directory.path + "/blobs"
-    let blob = try #require(
-      FileManager.default.subpathsOfDirectory(atPath: blobsPath).first { $0.count > 3 })
-    let handle = try #require(FileHandle(forUpdatingAtPath: "\(blobsPath)/\(blob)"))
-    handle.seek(toFileOffset: 5_000)
-    handle.write(Data([0xFF, 0xFE, 0xFD]))
-    try handle.close()
+    try damageABlob(in: directory)
 
     let store = try openStore(directory.path, inlineThreshold: 1024)
     let counter = EventLog(store)
     #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
     #expect(counter.executed.count == 1)
     #expect(counter.warnings.map(\.kind) == [.corruptValue])
+    #expect(counter.warnings.first?.message.contains("checksum") == true)
     let quarantined = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine")
     #expect(quarantined.count == 1)
     // The recomputed value was stored again and is served from now on.
@@ -99,6 +104,30 @@ func series(_ store: Store, _ n: Int) -> [Double] {
     let counterAgain = EventLog(again)
     #expect(series(again, 10_000).count == 10_000)
     #expect(counterAgain.executed.count == 0)
+  }
+
+  @Test func blobsAreCheckedByTheirChecksumOrElseByTheirContentID() throws {
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = series(store, 10)
+      _ = series(store, 10_000)
+    }
+    let database = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+    // A checksum for the blob, none for the inline values.
+    let checksums = try database.read { try Int64?.fetchAll($0, sql: "SELECT checksum FROM value ORDER BY size") }
+    #expect(checksums.count == 4)
+    #expect(checksums.dropLast().allSatisfy { $0 == nil })
+    #expect(checksums.last! != nil)
+
+    // A file from before checksums existed is still checked, by its content id.
+    try database.write { try $0.execute(sql: "UPDATE value SET checksum = NULL") }
+    try damageABlob(in: directory)
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
+    #expect(log.warnings.map(\.kind) == [.corruptValue])
+    #expect(log.warnings.first?.message.contains("hash to") == true)
   }
 
   @Test func aResultWhoseTypeChangedIsRecomputedAndReplaced() throws {

@@ -40,6 +40,7 @@ extension Array: RawBuffer where Element: RawElement {
     if Element.self == Bool.self, bytes.contains(where: { $0 > 1 }) { return nil }
     let count = bytes.count / MemoryLayout<Element>.stride
     return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+      if let start = buffer.baseAddress { LargeBuffers.prepare(start, count: bytes.count) }
       UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
       initialized = count
     }

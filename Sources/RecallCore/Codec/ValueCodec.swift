@@ -81,30 +81,49 @@ public enum ValueCodec {
   ///   bytes (they are not corrupt, only unreadable here), another error when
   ///   they are not a well-formed stream.
   public static func contentID(ofStored bytes: [UInt8]) throws -> ContentID {
-    try bytes.withUnsafeBytes { raw in
-      var reader = ByteReader(raw)
-      let version = try reader.byte()
-      guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
-      var writer = NodeWriter(mode: .hash, capacity: min(raw.count, 1 << 16))
-      writer.out.byte(version)
-      try rewrite(&reader, into: &writer, depth: 0)
-      guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes after the value") }
-      return ContentID(Digest.sha256(writer.out.bytes))
-    }
+    try bytes.withUnsafeBytes { try contentID(ofStored: $0) }
+  }
+
+  /// Recomputes the content id of stored bytes, to check their integrity.
+  public static func contentID(ofStored raw: UnsafeRawBufferPointer) throws -> ContentID {
+    var reader = ByteReader(raw)
+    let version = try reader.byte()
+    guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
+    var writer = NodeWriter(mode: .hash, capacity: min(raw.count, 1 << 16))
+    writer.out.byte(version)
+    try rewrite(&reader, into: &writer, depth: 0)
+    guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes after the value") }
+    return ContentID(Digest.sha256(writer.out.bytes))
   }
 
   /// Checks that stored bytes are the value with this content id.
   ///
   /// Backends call it on values they keep outside their database (blob files).
   public static func checkIntegrity(of bytes: [UInt8], cid: ContentID) -> ValueIntegrity {
+    bytes.withUnsafeBytes { checkIntegrity(of: $0, cid: cid) }
+  }
+
+  /// Checks that stored bytes are the value with this content id.
+  public static func checkIntegrity(of bytes: UnsafeRawBufferPointer, cid: ContentID) -> ValueIntegrity {
     do {
       let actual = try contentID(ofStored: bytes)
       return actual == cid ? .intact : .corrupt("its bytes hash to \(actual.hex)")
     } catch FormatError.unsupportedVersion(let version) {
-      return .unreadable("format version \(version) is newer than this version of Recall reads")
+      return unreadable(version)
     } catch {
       return .corrupt("\(error)")
     }
+  }
+
+  /// Whether bytes whose checksum matched are in a format this Recall reads
+  /// (they are what was written; a newer Recall may have written them).
+  static func checkFormat(of bytes: UnsafeRawBufferPointer) -> ValueIntegrity {
+    guard let version = bytes.first else { return .corrupt("the value is empty") }
+    return version == Format.version ? .intact : unreadable(version)
+  }
+
+  private static func unreadable(_ version: UInt8) -> ValueIntegrity {
+    .unreadable("format version \(version) is newer than this version of Recall reads")
   }
 
   /// Copies one node from stored form to hash form.

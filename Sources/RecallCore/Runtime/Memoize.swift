@@ -223,8 +223,8 @@ extension Store {
     do {
       guard let found = try backend.loadResult(call.id) else { return nil }
       stored = found
-    } catch RecallError.corruptValue {
-      warn(.corruptValue, call.event, "its stored result was corrupt; quarantined it and recomputing.")
+    } catch let error as RecallError where error.code == RecallError.corruptValue {
+      warn(.corruptValue, call.event, error.message)
       unusable = true
       return nil
     } catch {
@@ -234,7 +234,7 @@ extension Store {
     }
     let value: R
     do {
-      value = try ValueCodec.decode(R.self, from: stored.bytes)
+      value = try stored.withUnsafeBytes { try ValueCodec.decode(R.self, from: $0) }
     } catch {
       warn(
         .undecodableResult, call.event,
@@ -245,7 +245,7 @@ extension Store {
     memory.put(
       call.id,
       .init(
-        value: value, cid: stored.cid, hid: stored.hid, size: stored.bytes.count,
+        value: value, cid: stored.cid, hid: stored.hid, size: stored.size,
         duration: stored.duration))
     histories.record(stored.cid, stored.hid)
     counters.withLock {

@@ -23,6 +23,10 @@ package struct BlobDirectory: Sendable {
   package static let markerName = "recall-store-id"
 
   package let root: String
+  /// Whether reads map files rather than copy them: true for local stores.
+  /// A shared directory on a network file system is read with `read`, which
+  /// reports a lost server as an error where a mapping would crash.
+  package var mapsFiles = true
   package var blobs: String { root + "/blobs" }
   var temporary: String { root + "/tmp" }
   var quarantined: String { root + "/quarantine" }
@@ -61,8 +65,9 @@ package struct BlobDirectory: Sendable {
     return "\(blobs)/\(hex.prefix(2))/\(hex.dropFirst(2))"
   }
 
-  /// Reads a blob, or returns `nil` when its file does not exist.
-  package func read(_ cid: ContentID) throws -> [UInt8]? {
+  /// Opens a blob file and passes its descriptor and size to `body`, or
+  /// returns `nil` when the file does not exist.
+  private func withOpenFile<T>(_ cid: ContentID, _ body: (_ fd: Int32, _ size: Int) throws -> T) throws -> T? {
     let fd = open(path(cid), O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       if errno == ENOENT { return nil }
@@ -73,8 +78,17 @@ package struct BlobDirectory: Sendable {
     guard fstat(fd, &info) == 0 else {
       throw RecallError.storeUnavailable(path: root, detail: "cannot stat blob \(cid.hex): \(posixError())")
     }
-    let size = Int(info.st_size)
-    return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+    return try body(fd, Int(info.st_size))
+  }
+
+  /// Reads a blob, or returns `nil` when its file does not exist.
+  package func read(_ cid: ContentID) throws -> [UInt8]? {
+    try withOpenFile(cid) { fd, size in try read(cid, fd: fd, size: size) }
+  }
+
+  private func read(_ cid: ContentID, fd: Int32, size: Int) throws -> [UInt8] {
+    try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+      if let start = buffer.baseAddress { LargeBuffers.prepare(start, count: size) }
       var done = 0
       while done < size {
         let n = systemRead(fd, buffer.baseAddress! + done, size - done)
@@ -92,33 +106,71 @@ package struct BlobDirectory: Sendable {
   /// What reading a value's blob found.
   package enum Verified {
     /// The file exists and holds the value its cid names.
-    case intact([UInt8])
+    case intact(StoredBytes)
     /// The file was written by a newer Recall: not corrupt, only unreadable here.
-    case unreadable([UInt8])
+    case unreadable(StoredBytes)
     /// There is no file (collected, or never written by a writer that died).
     case missing
   }
 
-  /// Reads a value's blob and checks it against its cid. A corrupt file is
-  /// moved to quarantine, `forget` drops the store's row for the value, and
-  /// the corruption is thrown, so the caller recomputes rather than serving it.
+  /// Reads a value's blob and checks it: against `checksum` (its XXH64, which
+  /// the store recorded when it wrote the file) when there is one, else
+  /// against its cid. A corrupt file is moved to quarantine, `forget` drops
+  /// the store's row for the value, and the corruption is thrown, so the
+  /// caller recomputes rather than serving it.
   ///
   /// - Throws: ``RecallError/corruptValue`` for a corrupt file,
   ///   ``RecallError/storeUnavailable`` when the file cannot be read.
   package func readVerified(
-    _ cid: ContentID, store: String, forget: (ContentID) throws -> Void
+    _ cid: ContentID, checksum: UInt64?, store: String, forget: (ContentID) throws -> Void
   ) throws -> Verified {
-    guard let bytes = try read(cid) else { return .missing }
-    switch ValueCodec.checkIntegrity(of: bytes, cid: cid) {
+    let found: StoredBytes
+    if mapsFiles {
+      guard let mapped = try map(cid) else { return .missing }
+      found = .mapped(mapped)
+    } else {
+      guard let bytes = try read(cid) else { return .missing }
+      found = .array(bytes)
+    }
+    let integrity = found.withUnsafeBytes { bytes in
+      guard let checksum else { return ValueCodec.checkIntegrity(of: bytes, cid: cid) }
+      let actual = Checksum.xxh64(bytes)
+      guard actual == checksum else {
+        return .corrupt("its checksum is \(String(actual, radix: 16)), not \(String(checksum, radix: 16))")
+      }
+      return ValueCodec.checkFormat(of: bytes)
+    }
+    switch integrity {
     case .intact:
-      return .intact(bytes)
+      return .intact(found)
     case .unreadable:
-      return .unreadable(bytes)
+      return .unreadable(found)
     case .corrupt(let detail):
       try quarantine(cid)
       try forget(cid)
       throw RecallError.corruptValue(cid, path: store, detail: detail)
     }
+  }
+
+  /// Maps a blob file into memory, read-only, or returns `nil` when it does not
+  /// exist. Blob files never change once in place (a writer renames a complete
+  /// file over nothing; removing one unlinks it), so a mapping stays valid.
+  package func map(_ cid: ContentID) throws -> MappedFile? {
+    try withOpenFile(cid) { fd, size in try map(cid, fd: fd, size: size) }
+  }
+
+  private func map(_ cid: ContentID, fd: Int32, size: Int) throws -> MappedFile {
+    guard size > 0 else { return MappedFile(start: nil, count: 0) }
+    #if os(Linux)
+      // Map every page now, in one call, rather than faulting them in one by one.
+      let flags = MAP_PRIVATE | MAP_POPULATE
+    #else
+      let flags = MAP_PRIVATE
+    #endif
+    guard let start = mmap(nil, size, PROT_READ, flags, fd, 0), start != MAP_FAILED else {
+      throw RecallError.storeUnavailable(path: root, detail: "cannot map blob \(cid.hex): \(posixError())")
+    }
+    return MappedFile(start: UnsafeRawPointer(start), count: size)
   }
 
   /// Writes a blob unless its file already exists.
@@ -229,6 +281,49 @@ package struct BlobDirectory: Sendable {
       let file = "\(temporary)/\(name)"
       var info = stat()
       if stat(file, &info) == 0 && modificationTime(info) < cutoff { unlink(file) }
+    }
+  }
+}
+
+/// A blob file mapped into memory, read-only; unmapped when released.
+///
+/// Sendable: the mapping is read-only and never changes while it exists.
+package final class MappedFile: @unchecked Sendable {
+  package let bytes: UnsafeRawBufferPointer
+
+  init(start: UnsafeRawPointer?, count: Int) {
+    bytes = UnsafeRawBufferPointer(start: start, count: count)
+  }
+
+  deinit {
+    if let start = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: start), bytes.count) }
+  }
+}
+
+/// A stored value's bytes: in memory, or a mapping of its blob file.
+package enum StoredBytes: Sendable {
+  case array([UInt8])
+  case mapped(MappedFile)
+
+  package var count: Int {
+    switch self {
+    case .array(let bytes): bytes.count
+    case .mapped(let file): file.bytes.count
+    }
+  }
+
+  /// The bytes as an array (a copy, for a mapped file).
+  package var array: [UInt8] {
+    switch self {
+    case .array(let bytes): bytes
+    case .mapped(let file): [UInt8](file.bytes)
+    }
+  }
+
+  package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    switch self {
+    case .array(let bytes): try bytes.withUnsafeBytes(body)
+    case .mapped(let file): try body(file.bytes)
     }
   }
 }

@@ -149,16 +149,36 @@ public struct StoredResult: Sendable {
   public var cid: ContentID
   /// The output value's history id.
   public var hid: HistoryID
-  /// The output value's stored bytes.
-  public var bytes: [UInt8]
   /// How long the call's body ran, in seconds.
   public var duration: Double
+  /// The output's bytes, in memory or mapped from a blob file.
+  package var storage: StoredBytes
+
+  /// The output value's stored bytes. For a large value that the store mapped
+  /// from its file, this is a copy; ``withUnsafeBytes(_:)`` is not.
+  public var bytes: [UInt8] {
+    get { storage.array }
+    set { storage = .array(newValue) }
+  }
+
+  /// The size of the output value's stored bytes.
+  public var size: Int { storage.count }
+
+  /// Calls `body` with the output value's stored bytes, without copying them.
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try storage.withUnsafeBytes(body)
+  }
 
   /// Creates a stored result.
   public init(cid: ContentID, hid: HistoryID, bytes: [UInt8], duration: Double) {
+    self.init(cid: cid, hid: hid, storage: .array(bytes), duration: duration)
+  }
+
+  /// Creates a stored result whose bytes may be a mapped file.
+  package init(cid: ContentID, hid: HistoryID, storage: StoredBytes, duration: Double) {
     self.cid = cid
     self.hid = hid
-    self.bytes = bytes
+    self.storage = storage
     self.duration = duration
   }
 }
