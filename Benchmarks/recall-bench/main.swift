@@ -2,6 +2,7 @@
 //
 //   swift run -c release recall-bench [--json] [--quick] [--full]
 //   swift run -c release recall-bench --queries [N]
+//   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //
 // It calls the runtime exactly as a `@Memoized` expansion does (`Op.__resolve`
 // of the op's site, then `Store.memoize`), without depending on the macro
@@ -198,6 +199,21 @@ if arguments.count >= 4, arguments[1] == "--slow" {
     return 42
   }
   check(result == 42, "slow")
+  exit(0)
+}
+
+// A alone, for a profiler: `--warm-loop DIR [N]` stores 1,000 small calls, then
+// runs N (default 5,000,000) warm hits over them.
+if arguments.count >= 3, arguments[1] == "--warm-loop" {
+  let store = try quietSQLite(arguments[2])
+  let count = arguments.count >= 4 ? Int(arguments[3]) ?? 5_000_000 : 5_000_000
+  for x in 0..<1_000 { check(square(store, x) == x * x, "store \(x)") }
+  let start = ContinuousClock.now
+  for i in 0..<count {
+    let x = i % 1_000
+    check(square(store, x) == x * x, "warm \(x)")
+  }
+  print("\(format(nanoseconds(ContinuousClock.now - start) / Double(count))) per warm hit")
   exit(0)
 }
 
