@@ -64,17 +64,29 @@ extension PostgresBackend {
         FROM call \(whereClause)
         ORDER BY started_at DESC, id DESC\(limit)
         """, values)
-      // The calls' inputs, in one statement.
+      // The calls' inputs, in one statement: for a few calls by id (a
+      // statement takes at most 65,535 parameters), else those of every
+      // matching call.
       var inputs: [Digest: [CallInput]] = [:]
-      if !rows.isEmpty {
+      let found: [PostgresRandomAccessRow]
+      if rows.isEmpty {
+        found = []
+      } else if let limit = query.limit, limit <= 1_000 {
         let ids = try rows.map { SQLValue(try $0.digest(0)) }
         let list = (1...ids.count).map { "$\($0)" }.joined(separator: ", ")
-        for input in try connection.rows(
+        found = try connection.rows(
           "SELECT call_id, name, cid, hid FROM call_input WHERE call_id IN (\(list)) ORDER BY call_id, name", ids)
-        {
-          inputs[try input.digest(0), default: []].append(
-            CallInput(name: try input.text(1), cid: ContentID(try input.digest(2)), hid: HistoryID(try input.digest(3))))
-        }
+      } else {
+        found = try connection.rows(
+          """
+          SELECT call_input.call_id, call_input.name, call_input.cid, call_input.hid
+          FROM call_input JOIN call ON call.id = call_input.call_id \(whereClause)
+          ORDER BY call_input.call_id, call_input.name
+          """, values)
+      }
+      for input in found {
+        inputs[try input.digest(0), default: []].append(
+          CallInput(name: try input.text(1), cid: ContentID(try input.digest(2)), hid: HistoryID(try input.digest(3))))
       }
       return try rows.map { row in
         let id = try row.digest(0)

@@ -26,6 +26,10 @@ extension SQLiteBackend {
     }
   }
 
+  /// Up to this many calls, a listing looks up each call's inputs; above it
+  /// (or without a limit), it reads the inputs of every matching call at once.
+  static let inputsByCallLimit = 1_000
+
   public func calls(_ query: CallQuery) throws -> [CallRecord] {
     var conditions: [String] = []
     var arguments = StatementArguments()
@@ -75,15 +79,32 @@ extension SQLiteBackend {
             ORDER BY \(order)\(limit)
             """,
           arguments: arguments)
-        // The calls' inputs: by primary key, one cached lookup per call.
         var inputs: [Data: [CallInput]] = [:]
-        let lookup = try db.cachedStatement(
-          sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ? ORDER BY name")
-        for row in rows {
-          let id: Data = row[0]
-          inputs[id] = try Row.fetchAll(lookup, arguments: [id]).map { input in
-            CallInput(
-              name: input[0], cid: ContentID(try Self.digest(input[1])), hid: HistoryID(try Self.digest(input[2])))
+        if query.limit.map({ $0 > Self.inputsByCallLimit }) ?? true {
+          // Many calls: the inputs of every matching call in one statement.
+          let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+              SELECT call_input.call_id, call_input.name, call_input.cid, call_input.hid
+              FROM call_input JOIN call ON call.id = call_input.call_id \(whereClause)
+              """,
+            arguments: arguments)
+          while let input = try cursor.next() {
+            inputs[input[0], default: []].append(
+              CallInput(
+                name: input[1], cid: ContentID(try Self.digest(input[2])), hid: HistoryID(try Self.digest(input[3]))))
+          }
+          for id in inputs.keys { inputs[id]!.sort { $0.name < $1.name } }
+        } else {
+          // A few calls: by primary key, one cached lookup per call.
+          let lookup = try db.cachedStatement(
+            sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ? ORDER BY name")
+          for row in rows {
+            let id: Data = row[0]
+            inputs[id] = try Row.fetchAll(lookup, arguments: [id]).map { input in
+              CallInput(
+                name: input[0], cid: ContentID(try Self.digest(input[1])), hid: HistoryID(try Self.digest(input[2])))
+            }
           }
         }
         return try rows.map { row in

@@ -10,7 +10,13 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     guard bytes.count == 32 else { return nil }
     var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     Swift.withUnsafeMutableBytes(of: &words) { raw in
-      for (index, byte) in bytes.enumerated() { raw[index] = byte }
+      // Contiguous storage (arrays, Data) in one copy: listing many calls reads
+      // several ids per row.
+      let copied: Bool? = bytes.withContiguousStorageIfAvailable {
+        raw.copyMemory(from: UnsafeRawBufferPointer($0))
+        return true
+      }
+      if copied == nil { raw.copyBytes(from: bytes) }
     }
     (w0, w1, w2, w3) = words
   }
