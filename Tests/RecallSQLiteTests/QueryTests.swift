@@ -70,5 +70,24 @@ import Testing
     #expect(try source.open().copy(to: store).calls == 3)
     #expect(try store.backend.summary().calls == 3)
   }
+
+  @Test(arguments: Backend.allCases) func copyingKeepsWhichVersionIsCurrent(_ kind: Backend) throws {
+    let source = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: "1")
+    let v2 = scaledOp("b2", helper: "2")
+    // v1, then v2, then v1 again, each in a process of its own.
+    _ = scaled(source.open(), v1, 1, factor: 2)
+    _ = scaled(source.open(), v2, 2, factor: 3)
+    _ = scaled(source.open(), v1, 3, factor: 2)
+    let sourceVersions = try source.open().versions(of: "Tests.scaled(x:)")
+    #expect(sourceVersions.map(\.version.hex) == ["a1", "b2"])
+    #expect(sourceVersions.map(\.isCurrent) == [true, false])
+    let target = try Reopenable(kind == .memory ? .sqlite : .memory)
+    try source.open().copy(to: target.open())
+    let copied = try target.open().versions(of: "Tests.scaled(x:)")
+    #expect(copied.map(\.version.hex) == ["a1", "b2"])
+    #expect(copied.map(\.isCurrent) == [true, false])
+    #expect(zip(copied, sourceVersions).allSatisfy { abs($0.firstSeen.timeIntervalSince($1.firstSeen)) < 0.001 })
+  }
 }
 

@@ -49,20 +49,35 @@ extension Store {
       // Versions first, roots of their classes before the versions accepted
       // as equivalent to them.
       let versions = try backend.versions(of: op, countingCalls: false)
+      // When the target last saw each version it knows: copying never moves
+      // that back.
+      let seen = Dictionary(
+        try target.backend.versions(of: op, countingCalls: false).map { ($0.version, $0.lastSeen) },
+        uniquingKeysWith: max)
       let roots = versions.filter { $0.semanticVersion == $0.version }
+      var registrations: [(version: OpVersion, registration: VersionRegistration)] = []
       for version in roots + versions.filter({ $0.semanticVersion != $0.version }) {
         let components = try backend.components(of: op, version: version.version) ?? []
-        _ = try target.backend.registerVersion(
-          VersionRegistration(
-            op: op, version: version.version, parameters: version.parameters, addedParameters: [],
-            components: { components }),
-          at: version.firstSeen)
+        let registration = VersionRegistration(
+          op: op, version: version.version, parameters: version.parameters, addedParameters: [],
+          components: { components })
+        if seen[version.version] == nil {
+          _ = try target.backend.registerVersion(registration, at: version.firstSeen)
+        }
+        registrations.append((version, registration))
         if version.semanticVersion != version.version,
           versions.contains(where: { $0.version == version.semanticVersion })
         {
           try target.backend.accept(op, version: version.version, as: version.semanticVersion)
         }
         report.versions += 1
+      }
+      // Then when each was last seen, oldest first: the version the source
+      // ran last is current in the target too (unless the target ran another
+      // one since).
+      for (version, registration) in registrations.sorted(by: { $0.version.lastSeen < $1.version.lastSeen })
+      where seen[version.version].map({ $0 < version.lastSeen }) ?? true {
+        _ = try target.backend.registerVersion(registration, at: version.lastSeen)
       }
       for call in try backend.calls(CallQuery(op: op)) {
         var values: [EncodedValue] = []
