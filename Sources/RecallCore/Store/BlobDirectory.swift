@@ -82,7 +82,7 @@ package struct BlobDirectory: Sendable {
   }
 
   /// Reads a blob, or returns `nil` when its file does not exist.
-  package func read(_ cid: ContentID) throws -> [UInt8]? {
+  func read(_ cid: ContentID) throws -> [UInt8]? {
     try withOpenFile(cid) { fd, size in try read(cid, fd: fd, size: size) }
   }
 
@@ -155,7 +155,7 @@ package struct BlobDirectory: Sendable {
   /// Maps a blob file into memory, read-only, or returns `nil` when it does not
   /// exist. Blob files never change once in place (a writer renames a complete
   /// file over nothing; removing one unlinks it), so a mapping stays valid.
-  package func map(_ cid: ContentID) throws -> MappedFile? {
+  func map(_ cid: ContentID) throws -> MappedFile? {
     try withOpenFile(cid) { fd, size in try map(cid, fd: fd, size: size) }
   }
 
