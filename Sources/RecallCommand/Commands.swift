@@ -409,34 +409,146 @@ extension RecallCommand {
 extension RecallCommand {
   struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Summarize what the store holds: calls, values, bytes, and the compute time its results stand for.")
+      abstract: "Summarize what the store holds and how it was used: calls, hits, misses, time saved, bytes.",
+      discussion: """
+        Without --by, one row per op: its stored calls, versions and stale calls, how often \
+        processes found its calls stored (hits) or ran them (misses), the time the hits saved, \
+        what recomputing every stored call would cost, and the bytes of its results. With --by, \
+        one row per hour, day, week or month (in this machine's time zone). Processes save their \
+        counts at most ten seconds after a call and when they exit.
+        """)
 
     @OptionGroup var options: StoreOptions
+    @Option(help: "Show hits and misses over time, one row per period: \(Period.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var by: Period?
+    @Option(help: "Only this op's counts (with --by).")
+    var op: String?
+    @Option(help: "Only periods since this date (YYYY-MM-DD, in this machine's time zone; with --by).")
+    var since: String?
+
+    enum Period: String, ExpressibleByArgument, CaseIterable {
+      case hour, day, week, month
+    }
+
+    func validate() throws {
+      if by == nil && (op != nil || since != nil) {
+        throw ValidationError("--op and --since select periods: add --by day (or hour, week, month).")
+      }
+    }
 
     func run() throws {
       let store = try options.open()
       try reporting {
-        let summary = try store.backend.summary()
-        var table = Table(columns: ["op", "calls", "versions", "stale", "compute_time", "bytes"])
-        var totalTime = 0.0
-        var totalStale = 0
-        for op in try store.ops() {
-          let time = try store.backend.calls(CallQuery(op: op.op)).reduce(0) { $0 + $1.duration }
-          let stale = try store.staleCalls(of: op.op).count
-          totalTime += time
-          totalStale += stale
-          table.rows.append([
+        if let by { try printPeriods(store, by) } else { try printOps(store) }
+      }
+    }
+
+    private func printOps(_ store: Store) throws {
+      let summary = try store.backend.summary()
+      var use: [OpID: OpUsage] = [:]
+      for count in try store.usage() { use[count.op, default: OpUsage(op: count.op, period: .distantPast)].add(count) }
+      var table = Table(columns: ["op", "calls", "versions", "stale", "hits", "misses", "saved", "compute_time", "bytes"])
+      var total = (time: 0.0, stale: 0, use: OpUsage(op: "", period: .distantPast))
+      let ops = try store.ops()
+      let unlisted = use.keys.filter { op in !ops.contains { $0.op == op } }.sorted()
+      for op in ops + unlisted.map({ OpSummary(op: $0, calls: 0, versions: 0, outputBytes: 0, lastCall: nil) }) {
+        let time = op.computeTime.inSeconds
+        let stale = op.calls == 0 ? 0 : try store.staleCalls(of: op.op).count
+        let count = use[op.op] ?? OpUsage(op: op.op, period: .distantPast)
+        total.time += time
+        total.stale += stale
+        total.use.add(count)
+        table.rows.append(
+          [
             .init(op.op.name), .init("\(op.calls)", json: op.calls), .init("\(op.versions)", json: op.versions),
-            .init("\(stale)", json: stale), .init(seconds(time), json: time),
-            .init(bytes(op.outputBytes), json: op.outputBytes),
+            .init("\(stale)", json: stale),
+          ] + Self.cells(count) + [
+            .init(seconds(time), json: time), .init(bytes(op.outputBytes), json: op.outputBytes),
           ])
-        }
-        table.rows.append([
-          .init("(store)"), .init("\(summary.calls)", json: summary.calls), .init(""), .init("\(totalStale)", json: totalStale),
-          .init(seconds(totalTime), json: totalTime),
+      }
+      table.rows.append(
+        [
+          .init("(store)"), .init("\(summary.calls)", json: summary.calls), .init(""),
+          .init("\(total.stale)", json: total.stale),
+        ] + Self.cells(total.use) + [
+          .init(seconds(total.time), json: total.time),
           .init("\(bytes(summary.bytes)) in \(summary.values) values", json: summary.bytes),
         ])
+      options.print(table)
+    }
+
+    private func printPeriods(_ store: Store, _ period: Period) throws {
+      var calendar = Calendar(identifier: .gregorian)
+      calendar.timeZone = .current
+      calendar.firstWeekday = 2  // weeks start on Monday, as in ISO 8601
+      let since = try self.since.map { text in
+        guard let date = Self.day(text, calendar) else {
+          throw ValidationError("--since takes a date like 2026-11-01; got '\(text)'.")
+        }
+        return date
+      }
+      let op = try self.op.map { try findOp($0, in: store) }
+      var periods: [(start: Date, use: OpUsage)] = []
+      for count in try store.usage(of: op, since: since) {
+        let start = Self.start(of: count.period, by: period, calendar)
+        if let since, start < since && period == .hour { continue }
+        if periods.last?.start == start {
+          periods[periods.count - 1].use.add(count)
+        } else {
+          var use = OpUsage(op: count.op, period: start)
+          use.add(count)
+          periods.append((start, use))
+        }
+      }
+      var table = Table(columns: ["period", "hits", "misses", "hit_rate", "saved", "computed"])
+      for (start, use) in periods {
+        let calls = use.hits + use.misses
+        let rate = calls == 0 ? 0 : Double(use.hits) / Double(calls)
+        table.rows.append([
+          .init(Self.label(start, by: period, calendar), json: iso(start)),
+          .init("\(use.hits)", json: use.hits), .init("\(use.misses)", json: use.misses),
+          .init(String(format: "%.0f %%", rate * 100), json: rate),
+          .init(seconds(use.timeSaved.inSeconds), json: use.timeSaved.inSeconds),
+          .init(seconds(use.computeTime.inSeconds), json: use.computeTime.inSeconds),
+        ])
+      }
+      if table.rows.isEmpty && !options.json {
+        print("No hits or misses recorded\(op.map { " for \($0.name)" } ?? "")\(since == nil ? "" : " since \(self.since!)").")
+      } else {
         options.print(table)
+      }
+    }
+
+    private static func cells(_ use: OpUsage) -> [Table.Cell] {
+      [
+        .init("\(use.hits)", json: use.hits), .init("\(use.misses)", json: use.misses),
+        .init(seconds(use.timeSaved.inSeconds), json: use.timeSaved.inSeconds),
+      ]
+    }
+
+    private static func day(_ text: String, _ calendar: Calendar) -> Date? {
+      let parts = text.split(separator: "-").compactMap { Int($0) }
+      guard parts.count == 3, text.split(separator: "-").count == 3 else { return nil }
+      return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+    }
+
+    private static func start(of date: Date, by period: Period, _ calendar: Calendar) -> Date {
+      switch period {
+      case .hour: date
+      case .day: calendar.startOfDay(for: date)
+      case .week: calendar.dateInterval(of: .weekOfYear, for: date)?.start ?? date
+      case .month: calendar.dateInterval(of: .month, for: date)?.start ?? date
+      }
+    }
+
+    private static func label(_ date: Date, by period: Period, _ calendar: Calendar) -> String {
+      let c = calendar.dateComponents([.year, .month, .day, .hour], from: date)
+      let day = String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+      return switch period {
+      case .hour: day + String(format: " %02d:00", c.hour ?? 0)
+      case .day: day
+      case .week: "week of " + day
+      case .month: String(format: "%04d-%02d", c.year ?? 0, c.month ?? 0)
       }
     }
   }

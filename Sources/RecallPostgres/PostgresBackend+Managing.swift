@@ -80,4 +80,57 @@ extension PostgresBackend {
       try connection.execute("DELETE FROM tag WHERE name = $1", [.text(name)]) > 0
     }
   }
+
+  // MARK: Use
+
+  public func addUsage(_ usage: [OpUsage]) throws {
+    guard !usage.isEmpty else { return }
+    try transaction { connection in
+      for count in usage {
+        try connection.execute(
+          """
+          INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
+          VALUES ($1, $2, $3, $4, $5, $6, $7)
+          ON CONFLICT (period, op) DO UPDATE SET
+            memory_hits = usage.memory_hits + EXCLUDED.memory_hits,
+            store_hits = usage.store_hits + EXCLUDED.store_hits,
+            misses = usage.misses + EXCLUDED.misses,
+            time_saved = usage.time_saved + EXCLUDED.time_saved,
+            compute_time = usage.compute_time + EXCLUDED.compute_time
+          """,
+          [
+            .text(count.op.name), .int(Int(count.period.timeIntervalSince1970)), .int(count.memoryHits),
+            .int(count.storeHits), .int(count.misses), .double(count.timeSaved.inSeconds),
+            .double(count.computeTime.inSeconds),
+          ])
+      }
+    }
+  }
+
+  public func usage(of op: OpID?, since: Date?) throws -> [OpUsage] {
+    var conditions: [String] = []
+    var values: [SQLValue] = []
+    if let op {
+      values.append(.text(op.name))
+      conditions.append("op = $\(values.count)")
+    }
+    if let since {
+      values.append(.double(since.timeIntervalSince1970 - 3600))
+      conditions.append("period > $\(values.count)")
+    }
+    let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    return try withConnection { connection in
+      try connection.rows(
+        """
+        SELECT op, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage
+        \(filter) ORDER BY period, op COLLATE "C"
+        """, values
+      ).map { row in
+        OpUsage(
+          op: OpID(try row.text(0)), period: Date(timeIntervalSince1970: Double(try row.int(1))),
+          memoryHits: try row.int(2), storeHits: try row.int(3), misses: try row.int(4),
+          timeSaved: .seconds(try row.double(5)), computeTime: .seconds(try row.double(6)))
+      }
+    }
+  }
 }

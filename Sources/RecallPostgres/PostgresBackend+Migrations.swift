@@ -98,6 +98,23 @@ extension PostgresBackend {
       );
       """
     ),
+    (
+      // Hits and misses per op and hour (`period`: its start, in seconds since
+      // 1970), added to by every process (`addUsage`).
+      "v3.usage",
+      """
+      CREATE TABLE usage (
+        op text NOT NULL,
+        period bigint NOT NULL,
+        memory_hits bigint NOT NULL,
+        store_hits bigint NOT NULL,
+        misses bigint NOT NULL,
+        time_saved double precision NOT NULL,
+        compute_time double precision NOT NULL,
+        PRIMARY KEY (period, op)
+      );
+      """
+    ),
   ]
 
   /// Creates the schema and brings it up to date, one process at a time (an

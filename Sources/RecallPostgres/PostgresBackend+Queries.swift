@@ -7,12 +7,17 @@ extension PostgresBackend {
     try withConnection { connection in
       var summaries: [String: OpSummary] = [:]
       for row in try connection.rows(
-        "SELECT op, count(*)::bigint, coalesce(sum(output_size), 0)::bigint, max(started_at) FROM call GROUP BY op")
+        """
+        SELECT op, count(*)::bigint, coalesce(sum(output_size), 0)::bigint, max(started_at),
+          coalesce(sum(duration), 0)::double precision
+        FROM call GROUP BY op
+        """)
       {
         let name = try row.text(0)
         summaries[name] = OpSummary(
           op: OpID(name), calls: try row.int(1), versions: 0, outputBytes: try row.int(2),
-          lastCall: try row[3].decode(Double?.self).map { Date(timeIntervalSince1970: $0) })
+          lastCall: try row[3].decode(Double?.self).map { Date(timeIntervalSince1970: $0) },
+          computeTime: .seconds(try row.double(4)))
       }
       for row in try connection.rows("SELECT op, count(*)::bigint FROM op_version GROUP BY op") {
         let name = try row.text(0)

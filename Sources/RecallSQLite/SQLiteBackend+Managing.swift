@@ -98,4 +98,62 @@ extension SQLiteBackend {
       }
     }
   }
+
+  // MARK: Use
+
+  public func addUsage(_ usage: [OpUsage]) throws {
+    guard !usage.isEmpty else { return }
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.write { db in
+        let add = try db.cachedStatement(
+          sql: """
+            INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (period, op) DO UPDATE SET
+              memory_hits = memory_hits + excluded.memory_hits,
+              store_hits = store_hits + excluded.store_hits,
+              misses = misses + excluded.misses,
+              time_saved = time_saved + excluded.time_saved,
+              compute_time = compute_time + excluded.compute_time
+            """)
+        for count in usage {
+          try add.execute(arguments: [
+            count.op.name, Int(count.period.timeIntervalSince1970), count.memoryHits, count.storeHits,
+            count.misses, count.timeSaved.inSeconds, count.computeTime.inSeconds,
+          ])
+        }
+      }
+    }
+  }
+
+  public func usage(of op: OpID?, since: Date?) throws -> [OpUsage] {
+    var conditions: [String] = []
+    var arguments: StatementArguments = []
+    if let op {
+      conditions.append("op = ?")
+      _ = arguments.append(contentsOf: [op.name])
+    }
+    if let since {
+      conditions.append("period > ?")
+      _ = arguments.append(contentsOf: [since.timeIntervalSince1970 - 3600])
+    }
+    let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    return try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        try Row.fetchAll(
+          db,
+          sql: """
+            SELECT op, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage
+            \(filter) ORDER BY period, op
+            """,
+          arguments: arguments
+        ).map { row in
+          OpUsage(
+            op: OpID(row[0] as String), period: Date(timeIntervalSince1970: Double(row[1] as Int64)),
+            memoryHits: row[2], storeHits: row[3], misses: row[4], timeSaved: .seconds(row[5] as Double),
+            computeTime: .seconds(row[6] as Double))
+        }
+      }
+    }
+  }
 }

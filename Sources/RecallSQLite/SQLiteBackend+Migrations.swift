@@ -109,6 +109,23 @@ extension SQLiteBackend {
       // (ten times faster); NULL for inline values and older files.
       try db.execute(sql: "ALTER TABLE value ADD COLUMN checksum INTEGER")
     }
+    migrator.registerMigration("v5.usage") { db in
+      // Hits and misses per op and hour (`period`: its start, in seconds since
+      // 1970), added to by every process (`addUsage`).
+      try db.execute(
+        sql: """
+          CREATE TABLE usage (
+            op TEXT NOT NULL,
+            period INTEGER NOT NULL,
+            memory_hits INTEGER NOT NULL,
+            store_hits INTEGER NOT NULL,
+            misses INTEGER NOT NULL,
+            time_saved REAL NOT NULL,
+            compute_time REAL NOT NULL,
+            PRIMARY KEY (period, op)
+          ) WITHOUT ROWID;
+          """)
+    }
     return migrator
   }
 

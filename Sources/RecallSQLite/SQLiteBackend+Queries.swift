@@ -8,13 +8,16 @@ extension SQLiteBackend {
       try pool.read { db in
         var summaries: [String: OpSummary] = [:]
         for row in try Row.fetchAll(
-          db, sql: "SELECT op, count(*), coalesce(sum(output_size), 0), max(started_at) FROM call GROUP BY op")
+          db, sql: """
+            SELECT op, count(*), coalesce(sum(output_size), 0), max(started_at), total(duration)
+            FROM call GROUP BY op
+            """)
         {
           let name: String = row[0]
           let last: Double? = row[3]
           summaries[name] = OpSummary(
             op: OpID(name), calls: row[1], versions: 0, outputBytes: row[2],
-            lastCall: last.map { Date(timeIntervalSince1970: $0) })
+            lastCall: last.map { Date(timeIntervalSince1970: $0) }, computeTime: .seconds(row[4] as Double))
         }
         for row in try Row.fetchAll(db, sql: "SELECT op, count(*) FROM op_version GROUP BY op") {
           let name: String = row[0]

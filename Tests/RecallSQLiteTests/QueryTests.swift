@@ -22,6 +22,7 @@ import Testing
     #expect(ops.first?.calls == 4)
     #expect(ops.first?.versions == 2)
     #expect(ops.first?.outputBytes ?? 0 > 0)
+    #expect(ops.first?.computeTime ?? .zero > .zero)
 
     #expect(try store.calls(of: "Tests.scaled(x:)").count == 4)
     #expect(try store.calls(of: "Tests.scaled(x:)", limit: 2).count == 2)

@@ -10,6 +10,10 @@ import Testing
   let directory = TemporaryDirectory()
 
   func recall(_ arguments: String...) throws -> (status: Int32, text: String) {
+    try recall(arguments)
+  }
+
+  func recall(_ arguments: [String]) throws -> (status: Int32, text: String) {
     try run(
       productsDirectory.appendingPathComponent("recall").path, arguments + ["--store", directory.path],
       environment: [:])
@@ -167,6 +171,51 @@ import Testing
     let total = stats.text.split(separator: "\n").last?.split(separator: " ") ?? []
     #expect(total.prefix(2) == ["(store)", "5"], "\(stats.text)")
     #expect(stats.text.contains("Lab.score(x:)"))
+  }
+
+  @Test func statsShowHitsAndMissesPerOpAndOverTime() throws {
+    try populate()  // five misses, saved when its stores were released
+    do {
+      var configuration = SQLiteBackend.Configuration()
+      configuration.store.printsWarnings = false
+      let store = try Store.sqlite(at: directory.path, configuration: configuration)
+      for _ in 0..<2 { _ = store.memoize(op("a1a1", factor: "2"), [Argument("x", 1)]) { 0 } }
+    }
+    func rows(_ arguments: String...) throws -> [[String: Any]] {
+      let result = try recall(arguments + ["--json"])
+      #expect(result.status == 0, "\(result.text)")
+      return try result.text.split(separator: "\n").map {
+        try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+      }
+    }
+    let perOp = try rows("stats")
+    let score = try #require(perOp.first { $0["op"] as? String == "Lab.score(x:)" })
+    #expect(score["hits"] as? Int == 2)
+    #expect(score["misses"] as? Int == 4)
+    let total = try #require(perOp.last)
+    #expect(total["op"] as? String == "(store)")
+    #expect(total["hits"] as? Int == 2)
+    #expect(total["misses"] as? Int == 5)
+
+    let days = try rows("stats", "--by", "day")
+    #expect(days.count == 1)
+    #expect(days.first?["hits"] as? Int == 2)
+    #expect(days.first?["misses"] as? Int == 5)
+    #expect(days.first?["hit_rate"] as? Double == 2.0 / 7)
+    let hours = try rows("stats", "--by", "hour", "--op", "score")
+    #expect(hours.map { $0["misses"] as? Int } == [4])
+
+    let text = try recall("stats", "--by", "month").text
+    #expect(text.hasPrefix("PERIOD"), "\(text)")
+    #expect(text.contains("29 %"), "\(text)")
+    #expect(
+      try recall("stats", "--by", "day", "--since", "2999-01-01").text
+        == "No hits or misses recorded since 2999-01-01.\n")
+    let noPeriod = try recall("stats", "--op", "score")
+    #expect(noPeriod.status != 0)
+    #expect(noPeriod.text.contains("add --by day"), "\(noPeriod.text)")
+    let badDate = try recall("stats", "--by", "day", "--since", "yesterday")
+    #expect(badDate.text.contains("--since takes a date like 2026-11-01"), "\(badDate.text)")
   }
 
   @Test func listsTheCallsBeingComputed() throws {

@@ -35,6 +35,11 @@ import Testing
     #expect(try runChild(["default"], environment: environment) == "executed 4 reused 0 at \(path)")
     #expect(try runChild(["default"], environment: environment) == "executed 0 reused 4 at \(path)")
     #expect(FileManager.default.fileExists(atPath: path + "/recall.sqlite"))
+    // The default store lives until the process exits: its hits and misses are
+    // saved then.
+    let usage = try Store.sqlite(at: path).usage()
+    #expect(usage.map(\.misses).reduce(0, +) == 4)
+    #expect(usage.map(\.storeHits).reduce(0, +) == 4)
   }
 
   @Test func processesOpeningANewStoreAtOnceAllSucceed() throws {

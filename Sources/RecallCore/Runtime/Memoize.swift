@@ -206,10 +206,7 @@ extension Store {
 
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
     guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
-    counters.withLock {
-      $0.memoryHits += 1
-      $0.savedSeconds += entry.duration
-    }
+    ledger.count(call.op, memoryHit: entry.duration)
     eventCenter.emit(.didReuse(call.event, source: .memory, saved: .seconds(entry.duration)))
     return value
   }
@@ -248,10 +245,7 @@ extension Store {
         value: value, cid: stored.cid, hid: stored.hid, size: stored.size,
         duration: stored.duration))
     histories.record(stored.cid, stored.hid)
-    counters.withLock {
-      $0.storeHits += 1
-      $0.savedSeconds += stored.duration
-    }
+    ledger.count(call.op, storeHit: stored.duration)
     eventCenter.emit(.didReuse(call.event, source: .store, saved: .seconds(stored.duration)))
     return value
   }
@@ -330,10 +324,7 @@ extension Store {
   ) throws(E) -> R {
     let elapsed = ContinuousClock.now - started.1
     let seconds = elapsed.inSeconds
-    counters.withLock {
-      $0.misses += 1
-      $0.computeSeconds += seconds
-    }
+    ledger.count(call.op, miss: seconds)
     switch result {
     case .failure(let error):
       eventCenter.emit(.didFail(call.event, error: String(describing: error)))

@@ -16,6 +16,12 @@ final class InMemoryBackend: StoreBackend {
     var components: [VersionKey: [CodeComponent]] = [:]
     var tags: [String: StoreTag] = [:]
     var claims: [CallID: Claim] = [:]
+    var usage: [UsageKey: OpUsage] = [:]
+  }
+
+  private struct UsageKey: Hashable {
+    var op: OpID
+    var period: Date
   }
 
   private let state = Mutex(State())
@@ -39,6 +45,26 @@ final class InMemoryBackend: StoreBackend {
       }
       state.calls[call.id] = call
       state.claims[call.id] = nil
+    }
+  }
+
+  // MARK: Use
+
+  func addUsage(_ usage: [OpUsage]) throws {
+    state.withLock { state in
+      for count in usage {
+        state.usage[UsageKey(op: count.op, period: count.period), default: OpUsage(op: count.op, period: count.period)]
+          .add(count)
+      }
+    }
+  }
+
+  func usage(of op: OpID?, since: Date?) throws -> [OpUsage] {
+    let after = since.map { $0.addingTimeInterval(-3600) }
+    return state.withLock { state in
+      state.usage.values
+        .filter { count in op.map { count.op == $0 } ?? true && after.map { count.period > $0 } ?? true }
+        .sorted { ($0.period, $0.op.name) < ($1.period, $1.op.name) }
     }
   }
 
@@ -107,6 +133,7 @@ final class InMemoryBackend: StoreBackend {
         summary.calls += 1
         summary.outputBytes += call.outputSize
         summary.lastCall = max(summary.lastCall ?? call.startedAt, call.startedAt)
+        summary.computeTime += .seconds(call.duration)
         summaries[call.op] = summary
       }
       return summaries.values.sorted { $0.op < $1.op }

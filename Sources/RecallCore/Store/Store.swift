@@ -43,7 +43,9 @@ public final class Store: Sendable {
   /// The claims this store holds on calls it computes, renewed while they run.
   let claimKeeper: ClaimKeeper
   let eventCenter = EventCenter()
-  let counters = Mutex(SessionCounters())
+  /// Hits and misses: this process's, and those waiting to be added to the
+  /// store's record of use.
+  let ledger: UsageLedger
   let histories = HistoryMap()
   /// Each op version's semantic version in this store, looked up (and the
   /// version recorded) once per process.
@@ -66,8 +68,11 @@ public final class Store: Sendable {
     self.configuration = configuration
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
     self.claimKeeper = ClaimKeeper(backend: backend, lease: configuration.claims.lease)
+    self.ledger = UsageLedger(backend: backend)
     if warmingUp { Store.warmUp }
   }
+
+  deinit { try? ledger.save() }
 
   /// Runs a call through every path of the runtime once per process, when the
   /// first store opens, so that one-time costs (the crypto library, the Swift
@@ -117,12 +122,35 @@ public final class Store: Sendable {
   /// Counts what the store holds and what this process did with it.
   public func stats() throws -> StoreStats {
     let summary = try backend.summary()
-    let session = counters.withLock { $0 }
+    let session = ledger.session
     return StoreStats(
       calls: summary.calls, values: summary.values, bytes: summary.bytes,
       hits: session.memoryHits + session.storeHits, memoryHits: session.memoryHits,
       misses: session.misses, timeSaved: .seconds(session.savedSeconds),
       computeTime: .seconds(session.computeSeconds))
+  }
+
+  /// Adds this process's hits and misses that have not been saved yet to the
+  /// store's record of use (``usage(of:since:)``, `recall stats --by day`).
+  ///
+  /// Counts are saved in the background at most ten seconds after they
+  /// happen, when the store is released and when the process exits, so call
+  /// this only to read them back at once. A crash loses at most the counts of
+  /// those last seconds, never a result.
+  public func saveUsage() throws {
+    try ledger.save()
+  }
+
+  /// Returns the store's record of use: per op and hour, how many calls were
+  /// answered from the store or ran, with the time saved and spent, oldest
+  /// first. This process's waiting counts are saved first.
+  ///
+  /// - Parameters:
+  ///   - op: Only this op's counts; every op's when `nil`.
+  ///   - since: Only the hours that end after this date.
+  public func usage(of op: OpID? = nil, since: Date? = nil) throws -> [OpUsage] {
+    try? ledger.save()
+    return try backend.usage(of: op, since: since)
   }
 
   func warn(_ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String) {
@@ -152,14 +180,6 @@ public struct StoreStats: Sendable, Hashable {
   public var timeSaved: Duration
   /// The time spent running bodies in this process.
   public var computeTime: Duration
-}
-
-struct SessionCounters {
-  var memoryHits = 0
-  var storeHits = 0
-  var misses = 0
-  var savedSeconds = 0.0
-  var computeSeconds = 0.0
 }
 
 /// The history ids of the values this process has seen come out of ops, so

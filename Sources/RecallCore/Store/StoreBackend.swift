@@ -102,6 +102,21 @@ public protocol StoreBackend: Sendable {
   /// Removes a tag; returns whether it existed.
   func removeTag(named name: String) throws -> Bool
 
+  // MARK: Use
+
+  /// Adds counts of use to the store's record: each count is added to the one
+  /// stored for its op and ``OpUsage/period`` (the start of an hour), in one
+  /// transaction.
+  func addUsage(_ usage: [OpUsage]) throws
+
+  /// Returns the stored counts of use, one per op and hour, oldest first and
+  /// by op name within an hour.
+  ///
+  /// - Parameters:
+  ///   - op: Only this op's counts; every op's when `nil`.
+  ///   - since: Only the hours that end after this date.
+  func usage(of op: OpID?, since: Date?) throws -> [OpUsage]
+
   // MARK: Code versions
 
   /// Records that a process runs an op version, and returns the semantic
@@ -290,14 +305,19 @@ public struct OpSummary: Sendable, Hashable {
   public var outputBytes: Int
   /// When the most recent stored call started.
   public var lastCall: Date?
+  /// The summed duration of the stored calls: what recomputing them would cost.
+  public var computeTime: Duration
 
   /// Creates a summary.
-  public init(op: OpID, calls: Int, versions: Int, outputBytes: Int, lastCall: Date?) {
+  public init(
+    op: OpID, calls: Int, versions: Int, outputBytes: Int, lastCall: Date?, computeTime: Duration = .zero
+  ) {
     self.op = op
     self.calls = calls
     self.versions = versions
     self.outputBytes = outputBytes
     self.lastCall = lastCall
+    self.computeTime = computeTime
   }
 }
 

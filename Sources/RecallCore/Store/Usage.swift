@@ -1,0 +1,210 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// How often an op's calls were answered from the store and how often they ran,
+/// in one hour: the store's record of use, which `recall stats` reports over
+/// time.
+///
+/// Processes add to it in the background (``Store/saveUsage()``), so a hit
+/// never waits on a write.
+public struct OpUsage: Sendable, Hashable {
+  /// The op.
+  public var op: OpID
+  /// The start of the hour the counts were saved in (UTC).
+  public var period: Date
+  /// Calls answered from a process's memory layer.
+  public var memoryHits: Int
+  /// Calls answered from the stored results.
+  public var storeHits: Int
+  /// Calls that ran their body.
+  public var misses: Int
+  /// The time the reused calls took when they ran.
+  public var timeSaved: Duration
+  /// The time spent running bodies.
+  public var computeTime: Duration
+
+  /// Calls answered without running their body.
+  public var hits: Int { memoryHits + storeHits }
+
+  /// Creates a count of use.
+  public init(
+    op: OpID, period: Date, memoryHits: Int = 0, storeHits: Int = 0, misses: Int = 0,
+    timeSaved: Duration = .zero, computeTime: Duration = .zero
+  ) {
+    self.op = op
+    self.period = period
+    self.memoryHits = memoryHits
+    self.storeHits = storeHits
+    self.misses = misses
+    self.timeSaved = timeSaved
+    self.computeTime = computeTime
+  }
+
+  /// The start of the hour `date` falls in, in UTC: the periods of stored use.
+  public static func hour(of date: Date) -> Date {
+    Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+  }
+
+  /// Adds another count's numbers to this one's.
+  public mutating func add(_ other: OpUsage) {
+    memoryHits += other.memoryHits
+    storeHits += other.storeHits
+    misses += other.misses
+    timeSaved += other.timeSaved
+    computeTime += other.computeTime
+  }
+}
+
+/// Counts a store's hits and misses: in total for this process
+/// (``Store/stats()``), and per op until they are added to the store's record
+/// of use, at most ``saveInterval`` after they happen, when the store is
+/// released, or when the process exits.
+final class UsageLedger: Sendable {
+  /// How long counts wait before a background save.
+  static let saveInterval: DispatchTimeInterval = .seconds(10)
+
+  struct Counts {
+    var memoryHits = 0
+    var storeHits = 0
+    var misses = 0
+    var savedSeconds = 0.0
+    var computeSeconds = 0.0
+
+    mutating func add(_ other: Counts) {
+      memoryHits += other.memoryHits
+      storeHits += other.storeHits
+      misses += other.misses
+      savedSeconds += other.savedSeconds
+      computeSeconds += other.computeSeconds
+    }
+  }
+
+  private struct Pending {
+    /// Holds the op's details, so that their identity (the key) is not reused
+    /// by another op's while the counts wait.
+    let details: OpDetails
+    let op: OpID
+    var counts = Counts()
+  }
+
+  private struct State {
+    var session = Counts()
+    var pending: [ObjectIdentifier: Pending] = [:]
+    var isSaveScheduled = false
+  }
+
+  private let state = Mutex(State())
+  private let backend: any StoreBackend
+
+  init(backend: any StoreBackend) {
+    self.backend = backend
+  }
+
+  deinit { Self.live.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(self)) } }
+
+  /// This process's counts.
+  var session: Counts { state.withLock { $0.session } }
+
+  func count(_ op: Op, memoryHit saved: Double) {
+    count(op) {
+      $0.memoryHits += 1
+      $0.savedSeconds += saved
+    }
+  }
+
+  func count(_ op: Op, storeHit saved: Double) {
+    count(op) {
+      $0.storeHits += 1
+      $0.savedSeconds += saved
+    }
+  }
+
+  func count(_ op: Op, miss computed: Double) {
+    count(op) {
+      $0.misses += 1
+      $0.computeSeconds += computed
+    }
+  }
+
+  private func count(_ op: Op, _ change: (inout Counts) -> Void) {
+    let schedule = state.withLock { state in
+      change(&state.session)
+      let key = ObjectIdentifier(op.details)
+      if state.pending[key] == nil { state.pending[key] = Pending(details: op.details, op: op.id) }
+      change(&state.pending[key]!.counts)
+      defer { state.isSaveScheduled = true }
+      return !state.isSaveScheduled
+    }
+    if schedule { scheduleSave() }
+  }
+
+  private func scheduleSave() {
+    Self.live.withLock { $0[ObjectIdentifier(self)] = WeakLedger(self) }
+    _ = Self.exitHook
+    DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + Self.saveInterval) { [weak self] in
+      try? self?.save()
+    }
+  }
+
+  /// Adds the waiting counts to the store's record of use. Counts that could
+  /// not be saved wait for the next save.
+  func save() throws {
+    let pending = state.withLock { state in
+      defer {
+        state.pending.removeAll()
+        state.isSaveScheduled = false
+      }
+      return state.pending
+    }
+    guard !pending.isEmpty else { return }
+    var byOp: [OpID: OpUsage] = [:]
+    let period = OpUsage.hour(of: Date())
+    for entry in pending.values {
+      byOp[entry.op, default: OpUsage(op: entry.op, period: period)].add(
+        OpUsage(
+          op: entry.op, period: period, memoryHits: entry.counts.memoryHits, storeHits: entry.counts.storeHits,
+          misses: entry.counts.misses, timeSaved: .seconds(entry.counts.savedSeconds),
+          computeTime: .seconds(entry.counts.computeSeconds)))
+    }
+    do {
+      try backend.addUsage(byOp.values.sorted { $0.op.name < $1.op.name })
+    } catch {
+      let schedule = state.withLock { state in
+        for (key, entry) in pending {
+          if state.pending[key] == nil { state.pending[key] = Pending(details: entry.details, op: entry.op) }
+          state.pending[key]!.counts.add(entry.counts)
+        }
+        defer { state.isSaveScheduled = true }
+        return !state.isSaveScheduled
+      }
+      if schedule { scheduleSave() }
+      throw error
+    }
+  }
+
+  // MARK: Saving at exit
+
+  private final class WeakLedger: Sendable {
+    weak let ledger: UsageLedger?
+    init(_ ledger: UsageLedger) { self.ledger = ledger }
+  }
+
+  /// The ledgers with counts waiting, saved when the process exits.
+  private static let live = Mutex<[ObjectIdentifier: WeakLedger]>([:])
+
+  private static let exitHook: Void = { atexit { UsageLedger.saveAllBeforeExit() } }()
+
+  /// Saves every waiting count, giving the stores two seconds in all (a store
+  /// that cannot be reached must not keep the process from exiting).
+  private static func saveAllBeforeExit() {
+    let ledgers = live.withLock { $0.values.compactMap(\.ledger) }
+    guard !ledgers.isEmpty else { return }
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      for ledger in ledgers { try? ledger.save() }
+      done.signal()
+    }
+    _ = done.wait(timeout: .now() + 2)
+  }
+}
