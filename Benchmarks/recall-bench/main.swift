@@ -1,7 +1,7 @@
 // recall-bench: release-mode measurements of Recall's paths, by scenario.
 //
 //   swift run -c release recall-bench [--json] [--quick] [--full]
-//   swift run -c release recall-bench --queries [N]
+//   swift run -c release recall-bench --queries [N [DIR]]
 //   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //
 // It calls the runtime exactly as a `@Memoized` expansion does (`Op.__resolve`
@@ -223,14 +223,16 @@ if arguments.count >= 3, arguments[1] == "--warm-loop" {
 // call, so it takes a while.
 if let index = arguments.firstIndex(of: "--queries") {
   let count = index + 1 < arguments.count ? Int(arguments[index + 1]) ?? 100_000 : 100_000
-  let directory = NSTemporaryDirectory() + "recall-bench-queries-\(UUID().uuidString)"
-  defer { try? FileManager.default.removeItem(atPath: directory) }
+  // A directory given after N is kept (and filled only when empty), to time
+  // the queries again or under a profiler.
+  let kept = index + 2 < arguments.count ? arguments[index + 2] : nil
+  let directory = kept ?? NSTemporaryDirectory() + "recall-bench-queries-\(UUID().uuidString)"
   let store = try quietSQLite(directory)
   let make = Op(id: "Bench.make(i:)", version: CodeFingerprint(hex: "m1"))
   let use = Op(id: "Bench.use(_:)", version: CodeFingerprint(hex: "u1"))
   let clock = ContinuousClock()
   let populateStart = clock.now
-  for i in 0..<count / 2 {
+  for i in 0..<(try store.stats().calls == 0 ? count / 2 : 0) {
     let made = store.memoize(make, [Argument("i", i)]) { i * 3 }
     _ = store.memoize(use, [Argument("value", made)]) { made + 1 }
   }
@@ -255,6 +257,7 @@ if let index = arguments.firstIndex(of: "--queries") {
   try time("ComputationFrame(op:).expandBack(), 100 calls") {
     try ComputationFrame(calls: store.calls(of: use.id, limit: 100), in: store).expandBack().table().cids.count
   }
+  if kept == nil { try? FileManager.default.removeItem(atPath: directory) }  // `exit` runs no `defer`
   exit(0)
 }
 

@@ -117,6 +117,11 @@ extension SQLiteBackend {
     }
     return digest
   }
+
+  /// The digest in a row's column, read without copying the column's bytes.
+  static func digest(_ row: Row, _ index: Int) throws -> Digest {
+    try row.withUnsafeData(atIndex: index) { try digest($0) }
+  }
 }
 
 extension Digest {

@@ -71,20 +71,18 @@ extension SQLiteBackend {
     // then sorted, rather than by walking the op's calls in date order.
     let order = query.semanticVersionOtherThan == nil ? "started_at DESC, id DESC" : "+started_at DESC, id DESC"
     let limit = query.limit.map { " LIMIT \(max(0, $0))" } ?? ""
+    let selectCalls = """
+      SELECT id, op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
+        started_at, duration, host, pid, key_fields
+      FROM call \(whereClause)
+      ORDER BY \(order)\(limit)
+      """
     return try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
-        let rows = try Row.fetchAll(
-          db,
-          sql: """
-            SELECT id, op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
-              started_at, duration, host, pid, key_fields
-            FROM call \(whereClause)
-            ORDER BY \(order)\(limit)
-            """,
-          arguments: arguments)
-        var inputs: [Data: [CallInput]] = [:]
         if query.limit.map({ $0 > Self.inputsByCallLimit }) ?? true {
-          // Many calls: the inputs of every matching call in one statement.
+          // Many calls: the inputs of every matching call in one statement,
+          // then the calls, each made as its row is read.
+          var inputs: [Digest: [CallInput]] = [:]
           let cursor = try Row.fetchCursor(
             db,
             sql: """
@@ -93,36 +91,40 @@ extension SQLiteBackend {
               """,
             arguments: arguments)
           while let input = try cursor.next() {
-            inputs[input[0], default: []].append(
-              CallInput(
-                name: input[1], cid: ContentID(try Self.digest(input[2])), hid: HistoryID(try Self.digest(input[3]))))
+            inputs[try Self.digest(input, 0), default: []].append(
+              CallInput(name: input[1], cid: ContentID(try Self.digest(input, 2)), hid: HistoryID(try Self.digest(input, 3))))
           }
-          for id in inputs.keys { inputs[id]!.sort { $0.name < $1.name } }
-        } else {
-          // A few calls: by primary key, one cached lookup per call.
-          let lookup = try db.cachedStatement(
-            sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ? ORDER BY name")
-          for row in rows {
-            let id: Data = row[0]
-            inputs[id] = try Row.fetchAll(lookup, arguments: [id]).map { input in
-              CallInput(
-                name: input[0], cid: ContentID(try Self.digest(input[1])), hid: HistoryID(try Self.digest(input[2])))
-            }
+          var records: [CallRecord] = []
+          let calls = try Row.fetchCursor(db, sql: selectCalls, arguments: arguments)
+          while let row = try calls.next() {
+            let id = try Self.digest(row, 0)
+            var callInputs = inputs.removeValue(forKey: id) ?? []
+            callInputs.sort { $0.name < $1.name }
+            records.append(try Self.callRecord(row, id: id, inputs: callInputs))
           }
+          return records
         }
-        return try rows.map { row in
-          let id: Data = row[0]
-          let keyFields: Data? = row[12]
-          return CallRecord(
-            id: CallID(try Self.digest(id)), op: OpID(row[1] as String),
-            opVersion: CodeFingerprint(hex: row[2]), semanticVersion: CodeFingerprint(hex: row[3]),
-            trial: row[4], inputs: inputs[id] ?? [], outputCID: ContentID(try Self.digest(row[5])),
-            outputHID: HistoryID(try Self.digest(row[6])), outputSize: row[7],
-            startedAt: Date(timeIntervalSince1970: row[8]), duration: row[9], host: row[10], pid: row[11],
-            keyFields: keyFields.map { [UInt8]($0) })
+        // A few calls: by primary key, one cached lookup per call.
+        let lookup = try db.cachedStatement(sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ? ORDER BY name")
+        return try Row.fetchAll(db, sql: selectCalls, arguments: arguments).map { row in
+          let id = try Self.digest(row, 0)
+          let inputs = try Row.fetchAll(lookup, arguments: [id.data]).map { input in
+            CallInput(name: input[0], cid: ContentID(try Self.digest(input, 1)), hid: HistoryID(try Self.digest(input, 2)))
+          }
+          return try Self.callRecord(row, id: id, inputs: inputs)
         }
       }
     }
+  }
+
+  /// A call from a row of the listing's `SELECT`.
+  private static func callRecord(_ row: Row, id: Digest, inputs: [CallInput]) throws -> CallRecord {
+    CallRecord(
+      id: CallID(id), op: OpID(row[1] as String), opVersion: CodeFingerprint(hex: row[2]),
+      semanticVersion: CodeFingerprint(hex: row[3]), trial: row[4], inputs: inputs,
+      outputCID: ContentID(try digest(row, 5)), outputHID: HistoryID(try digest(row, 6)), outputSize: row[7],
+      startedAt: Date(timeIntervalSince1970: row[8]), duration: row[9], host: row[10], pid: row[11],
+      keyFields: try row.withUnsafeData(atIndex: 12) { $0.map { [UInt8]($0) } })
   }
 
   public func value(_ cid: ContentID) throws -> [UInt8]? {

@@ -26,6 +26,9 @@ import Testing
 
     #expect(try store.calls(of: "Tests.scaled(x:)").count == 4)
     #expect(try store.calls(of: "Tests.scaled(x:)", limit: 2).count == 2)
+    // A short listing looks inputs up call by call, a long one all at once: the same records.
+    #expect(try store.calls(of: "Tests.scaled(x:)", limit: 3) == Array(try store.calls(of: "Tests.scaled(x:)").prefix(3)))
+    #expect(try store.calls(of: "Tests.scaled(x:)", limit: 3).allSatisfy { $0.inputs.map(\.name) == ["x"] })
     #expect(try store.calls(of: "Tests.scaled(x:)", version: v1.version).count == 3)
     #expect(try store.calls(of: "Tests.scaled(x:)", currentOnly: true).map(\.opVersion) == [v2.version])
     let two = try store.calls(of: "Tests.scaled(x:)", inputs: ["x": 2.0])
