@@ -37,7 +37,7 @@ struct RecallPlugin: BuildToolPlugin {
     collect(target)
 
     let output = context.pluginWorkDirectoryURL.appending(path: "RecallFingerprintTable.swift")
-    let cache = context.pluginWorkDirectoryURL.appending(path: "RecallFingerprintCache.json")
+    let cache = context.pluginWorkDirectoryURL.appending(path: "RecallFingerprintCache.bin")
     return [
       .buildCommand(
         displayName: "Fingerprinting \(module.name) for Recall",

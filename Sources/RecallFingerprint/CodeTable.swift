@@ -32,4 +32,51 @@ public enum CodeTable {
     }
     return out
   }
+
+  /// A component's display source, escaped for a string literal once (when
+  /// its file is summarized), so that writing the table only joins pieces.
+  public struct EscapedSource: Hashable, Sendable {
+    /// The UTF-8 byte count of the source.
+    public var count: Int
+    /// The source as ``SwiftLiteral/body(_:)`` escapes it.
+    public var literalBody: String
+
+    /// Escapes a display source.
+    public init(_ source: String) {
+      self.init(count: source.utf8.count, literalBody: SwiftLiteral.body(source))
+    }
+
+    /// An escaped source read back from a cache.
+    public init(count: Int, literalBody: String) {
+      self.count = count
+      self.literalBody = literalBody
+    }
+  }
+
+  /// The same table as ``encode(components:ops:)``, as a Swift string literal
+  /// (`SwiftLiteral.string(encode(…))`), built from sources escaped before.
+  public static func literal(
+    components: [(identity: String, fingerprint: String, source: EscapedSource)],
+    ops: [(name: String, reach: [Int])]
+  ) -> String {
+    var pieces: [String] = ["\""]
+    func field(_ text: String) {
+      pieces.append("\(text.utf8.count):")
+      pieces.append(SwiftLiteral.body(text))
+    }
+    for component in components {
+      pieces.append("C")
+      field(component.identity)
+      field(component.fingerprint)
+      pieces.append("\(component.source.count):")
+      pieces.append(component.source.literalBody)
+    }
+    for op in ops {
+      pieces.append("O")
+      field(op.name)
+      field(op.reach.map(String.init).joined(separator: ","))
+    }
+    pieces.append("\"")
+    return pieces.joined()
+  }
 }

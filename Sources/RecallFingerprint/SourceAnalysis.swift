@@ -6,7 +6,7 @@ import SwiftSyntax
 /// `#memoized` block.
 public struct Component: Codable, Hashable, Sendable {
   /// What kind of declaration a component is.
-  public enum Kind: String, Codable, Sendable {
+  public enum Kind: String, Codable, Sendable, CaseIterable {
     case function, initializer, `subscript`, variable, type, block
   }
 

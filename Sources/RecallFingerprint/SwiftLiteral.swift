@@ -3,19 +3,41 @@
 public enum SwiftLiteral {
   /// A Swift string literal whose value is `value`.
   public static func string(_ value: String) -> String {
-    var escaped = ""
-    for scalar in value.unicodeScalars {
-      switch scalar {
-      case "\\": escaped += "\\\\"
-      case "\"": escaped += "\\\""
-      case "\n": escaped += "\\n"
-      case "\r": escaped += "\\r"
-      case "\t": escaped += "\\t"
-      case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-        escaped += "\\u{\(String(scalar.value, radix: 16))}"
-      default: escaped.unicodeScalars.append(scalar)
+    "\"" + body(value) + "\""
+  }
+
+  /// The text between the quotes of ``string(_:)``. Escaping goes byte by
+  /// byte, so the body of a concatenation is the concatenation of the bodies.
+  public static func body(_ value: String) -> String {
+    // Over UTF-8: the build plugin's table holds a literal of a megabyte.
+    // Bytes of multi-byte characters (0x80 and above) are copied as they are.
+    var escaped: [UInt8] = []
+    escaped.reserveCapacity(value.utf8.count + value.utf8.count / 8)
+    let hex = Array("0123456789abcdef".utf8)
+    let backslash = UInt8(ascii: "\\")
+    for byte in value.utf8 {
+      let escape: UInt8? =
+        switch byte {
+        case backslash, UInt8(ascii: "\""): byte
+        case UInt8(ascii: "\n"): UInt8(ascii: "n")
+        case UInt8(ascii: "\r"): UInt8(ascii: "r")
+        case UInt8(ascii: "\t"): UInt8(ascii: "t")
+        case 0..<0x20, 0x7f: UInt8(ascii: "u")
+        default: nil
+        }
+      guard let escape else {
+        escaped.append(byte)
+        continue
+      }
+      escaped.append(backslash)
+      escaped.append(escape)
+      if escape == UInt8(ascii: "u") {
+        escaped.append(UInt8(ascii: "{"))
+        if byte >= 0x10 { escaped.append(hex[Int(byte >> 4)]) }
+        escaped.append(hex[Int(byte & 0xf)])
+        escaped.append(UInt8(ascii: "}"))
       }
     }
-    return "\"\(escaped)\""
+    return String(decoding: escaped, as: UTF8.self)
   }
 }

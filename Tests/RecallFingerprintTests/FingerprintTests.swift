@@ -21,6 +21,26 @@ func fingerprint(_ source: String) -> Fingerprint {
     }
     """
 
+  @Test func stringLiteralsEscapeWhatSwiftRequiresAndKeepTheRest() throws {
+    let value = "a\"b\\c\nd\re\tf\u{1}\u{1f}\u{7f}é🙂 #x"
+    let literal = SwiftLiteral.string(value)
+    #expect(literal == #""a\"b\\c\nd\re\tf\u{1}\u{1f}\u{7f}é🙂 #x""#)
+    // Swift reads it back as the same string.
+    let parsed = Parser.parse(source: "let x = " + literal)
+    let expression = try #require(parsed.statements.first?.item.as(VariableDeclSyntax.self)?.bindings.first?.initializer?.value)
+    #expect(expression.as(StringLiteralExprSyntax.self)?.representedLiteralValue == value)
+  }
+
+  @Test func theCodeTableLiteralIsTheEscapedTable() {
+    let components = [
+      (identity: "func scale(_:)", fingerprint: "ab12", source: "func scale(_ x: Double) -> Double {\n  x * \"two\".count\t// é\n}"),
+      (identity: "var rate", fingerprint: "cd34", source: "let rate = \"\\(1)\""),
+    ]
+    let ops = [(name: "run(_:)", reach: [0, 1]), (name: "other()", reach: [1])]
+    let escaped = components.map { ($0.identity, $0.fingerprint, CodeTable.EscapedSource($0.source)) }
+    #expect(CodeTable.literal(components: escaped, ops: ops) == SwiftLiteral.string(CodeTable.encode(components: components, ops: ops)))
+  }
+
   @Test func reformattingAndCommentsKeepTheFingerprint() {
     let reformatted = """
       /// Trains.

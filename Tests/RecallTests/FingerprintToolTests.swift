@@ -4,13 +4,55 @@ import Testing
 /// The build plugin's tool, run as the plugin runs it.
 @Suite struct FingerprintToolTests {
   func runTool(_ directory: String, sources: [String]) throws -> String {
+    try runToolReporting(directory, sources: sources).table
+  }
+
+  /// Runs the tool; returns the table and its report (`RECALL_PLUGIN_VERBOSE`).
+  func runToolReporting(_ directory: String, sources: [String]) throws -> (table: String, report: String) {
     let result = try run(
       productsDirectory.appendingPathComponent("RecallFingerprintTool").path,
-      ["--output", directory + "/Table.swift", "--cache", directory + "/cache.json", "--sources"]
+      ["--output", directory + "/Table.swift", "--cache", directory + "/cache.bin", "--sources"]
         + sources + ["--dependency-sources"],
-      environment: [:])
+      environment: ["RECALL_PLUGIN_VERBOSE": "1"])
     #expect(result.status == 0, "\(result.text)")
-    return try String(contentsOfFile: directory + "/Table.swift", encoding: .utf8)
+    return (try String(contentsOfFile: directory + "/Table.swift", encoding: .utf8), result.text)
+  }
+
+  @Test func theSummaryCacheServesUnchangedFilesAndSurvivesDamage() throws {
+    let directory = TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    let ops = directory.path + "/Ops.swift"
+    let helpers = directory.path + "/Helpers.swift"
+    try """
+      @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 2).scale(x) }
+      """.write(toFile: ops, atomically: true, encoding: .utf8)
+    try """
+      let rate = 2  // a comment: elided from the recorded source
+      func helper(_ x: Int) -> Int { x * rate }
+      struct Scaler { var factor: Int; func scale(_ x: Int) -> Int { x * factor } }
+      extension Scaler { static let unit = Scaler(factor: 1) }
+      """.write(toFile: helpers, atomically: true, encoding: .utf8)
+
+    let first = try runToolReporting(directory.path, sources: [ops, helpers])
+    #expect(first.report.contains("2 files (2 parsed)"), "\(first.report)")
+    // Nothing changed: every summary comes from the cache, and gives the same table.
+    let cached = try runToolReporting(directory.path, sources: [ops, helpers])
+    #expect(cached.report.contains("2 files (0 parsed)"), "\(cached.report)")
+    #expect(cached.table == first.table)
+    // One file edited: only it is parsed again.
+    Thread.sleep(forTimeInterval: 0.05)
+    try """
+      @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 3).scale(x) }
+      """.write(toFile: ops, atomically: true, encoding: .utf8)
+    let edited = try runToolReporting(directory.path, sources: [ops, helpers])
+    #expect(edited.report.contains("2 files (1 parsed)"), "\(edited.report)")
+    // A damaged cache (cut short, or another format) is read as empty.
+    for damage in [Data(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100)), Data("{}".utf8)] {
+      try damage.write(to: URL(fileURLWithPath: directory.path + "/cache.bin"))
+      let rebuilt = try runToolReporting(directory.path, sources: [ops, helpers])
+      #expect(rebuilt.report.contains("2 files (2 parsed)"), "\(rebuilt.report)")
+      #expect(rebuilt.table == edited.table)
+    }
   }
 
   func modified(_ path: String) throws -> Date {
