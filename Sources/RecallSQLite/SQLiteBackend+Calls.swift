@@ -4,9 +4,10 @@ import RecallCore
 
 extension SQLiteBackend {
   public func loadResult(_ id: CallID) throws -> StoredResult? {
+    if let uncommitted = committer.result(of: id) { return uncommitted }
     let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?)? =
       try SQLiteBackend.mapErrors(path: path) {
-        try pool.read { db in
+        try database.read { db in
           guard
             let row = try Row.fetchOne(
               db.cachedStatement(
@@ -38,54 +39,99 @@ extension SQLiteBackend {
   }
 
   public func record(_ call: CallRecord, values: [EncodedValue]) throws {
+    if let error = commit([(call, values)])[0] { throw error }
+  }
+
+  public func record(
+    _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void
+  ) {
+    committer.enqueue(call, values: values, completion: completion, backend: self)
+  }
+
+  public func flush() {
+    committer.flush()
+  }
+
+  /// Stores calls with their values, all in one transaction (one fsync);
+  /// returns, for each call, the error that kept it from being stored. When
+  /// the transaction fails, each call is tried alone, so that one call's
+  /// problem does not keep the others out.
+  func commit(_ calls: [(call: CallRecord, values: [EncodedValue])]) -> [(any Error)?] {
     // Blob files are complete and durable before the rows naming them commit,
     // so a crash at any point leaves either no row or a row with its file.
+    var errors: [(any Error)?] = Array(repeating: nil, count: calls.count)
     var checksums: [ContentID: Int64] = [:]
-    for value in values where value.bytes.count > configuration.inlineThreshold {
-      try blobs.write(value)
-      checksums[value.cid] = Int64(bitPattern: Checksum.xxh64(value.bytes))
+    for (index, entry) in calls.enumerated() {
+      do {
+        for value in entry.values where value.bytes.count > configuration.inlineThreshold {
+          try blobs.write(value)
+          checksums[value.cid] = Int64(bitPattern: Checksum.xxh64(value.bytes))
+        }
+      } catch {
+        errors[index] = error
+      }
     }
+    let ready = calls.indices.filter { errors[$0] == nil }
+    guard !ready.isEmpty else { return errors }
     beforeCommit.withLock { $0 }?()
+    do {
+      try insert(ready.map { calls[$0] }, checksums: checksums)
+    } catch {
+      if ready.count == 1 {
+        errors[ready[0]] = error
+      } else {
+        for index in ready {
+          do { try insert([calls[index]], checksums: checksums) } catch { errors[index] = error }
+        }
+      }
+    }
+    return errors
+  }
+
+  /// Inserts calls and their values in one transaction; their blob files are
+  /// written.
+  private func insert(_ calls: [(call: CallRecord, values: [EncodedValue])], checksums: [ContentID: Int64]) throws {
     let now = Date().timeIntervalSince1970
     try SQLiteBackend.mapErrors(path: path) {
-      try pool.write { db in
-        // A garbage collection that ran between writing a blob and taking the
-        // lock may have deleted it (it held an unused value of the same cid):
-        // write it again, now that no collection can run.
-        for value in values where value.bytes.count > configuration.inlineThreshold && !blobs.exists(value.cid) {
-          try blobs.write(value)
-        }
+      try database.write { db in
         let insertValue = try db.cachedStatement(
           sql: "INSERT OR IGNORE INTO value (cid, size, bytes, created_at, checksum) VALUES (?, ?, ?, ?, ?)")
-        for value in values {
-          let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
-          try insertValue.execute(arguments: [
-            value.cid.digest.data, value.bytes.count, inline, now, checksums[value.cid],
-          ])
-        }
-        try db.cachedStatement(
+        let insertCall = try db.cachedStatement(
           sql: """
             INSERT OR REPLACE INTO call (id, op, op_version, semantic_version, trial, output_cid,
               output_hid, output_size, started_at, duration, host, pid, key_fields)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        ).execute(arguments: [
-          call.id.digest.data, call.op.name, call.opVersion.hex, call.semanticVersion.hex,
-          call.trial, call.outputCID.digest.data, call.outputHID.digest.data, call.outputSize,
-          call.startedAt.timeIntervalSince1970, call.duration, call.host, call.pid,
-          call.keyFields.map { Data($0) },
-        ])
-        try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_id = ?")
-          .execute(arguments: [call.id.digest.data])
-        // Waiters see either the claim or the stored call, never neither.
-        try db.cachedStatement(sql: "DELETE FROM claim WHERE call_id = ?")
-          .execute(arguments: [call.id.digest.data])
+            """)
+        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_id = ?")
+        let deleteClaim = try db.cachedStatement(sql: "DELETE FROM claim WHERE call_id = ?")
         let insertInput = try db.cachedStatement(
           sql: "INSERT INTO call_input (call_id, name, cid, hid) VALUES (?, ?, ?, ?)")
-        for input in call.inputs {
-          try insertInput.execute(arguments: [
-            call.id.digest.data, input.name, input.cid.digest.data, input.hid.digest.data,
+        for (call, values) in calls {
+          // A garbage collection that ran between writing a blob and taking the
+          // lock may have deleted it (it held an unused value of the same cid):
+          // write it again, now that no collection can run.
+          for value in values where value.bytes.count > configuration.inlineThreshold && !blobs.exists(value.cid) {
+            try blobs.write(value)
+          }
+          for value in values {
+            let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
+            try insertValue.execute(arguments: [
+              value.cid.digest.data, value.bytes.count, inline, now, checksums[value.cid],
+            ])
+          }
+          let id = call.id.digest.data
+          try insertCall.execute(arguments: [
+            id, call.op.name, call.opVersion.hex, call.semanticVersion.hex,
+            call.trial, call.outputCID.digest.data, call.outputHID.digest.data, call.outputSize,
+            call.startedAt.timeIntervalSince1970, call.duration, call.host, call.pid,
+            call.keyFields.map { Data($0) },
           ])
+          try deleteInputs.execute(arguments: [id])
+          // Waiters see either the claim or the stored call, never neither.
+          try deleteClaim.execute(arguments: [id])
+          for input in call.inputs {
+            try insertInput.execute(arguments: [id, input.name, input.cid.digest.data, input.hid.digest.data])
+          }
         }
       }
     }

@@ -9,12 +9,14 @@ extension SQLiteBackend {
     _ id: CallID, of op: OpID, by claimant: Claimant, at now: Date, until expiry: Date,
     replacing dead: Claimant?
   ) throws -> ClaimOutcome {
-    try SQLiteBackend.mapErrors(path: path) {
+    // A call this backend is committing is stored, as far as claims go.
+    if committer.result(of: id) != nil { return .stored }
+    return try SQLiteBackend.mapErrors(path: path) {
       // Waiting processes look every few milliseconds: answer them from a
       // reader while the claim is held, and take the write lock only to claim.
-      let seen = try pool.read { db in try claimState(of: id, for: claimant, at: now, replacing: dead, db) }
+      let seen = try database.read { db in try claimState(of: id, for: claimant, at: now, replacing: dead, db) }
       if let seen { return seen }
-      return try pool.writeWithoutTransaction { db in
+      return try database.writeWithoutTransaction { db in
         // A claim need not survive a power loss (its holder would not either):
         // skip the fsync a durable commit costs.
         try db.execute(sql: "PRAGMA synchronous = OFF")

@@ -46,7 +46,17 @@ public final class SQLiteBackend: StoreBackend {
   /// The store's options.
   public let configuration: Configuration
 
-  let pool: DatabasePool
+  /// The database. Reads and writes other than the hot path's go through
+  /// ``pool``, which first waits for the calls being committed.
+  let database: DatabasePool
+  /// The database, once every call handed to the committer is committed, so
+  /// that queries and management see every call computed before them.
+  var pool: DatabasePool {
+    committer.flush()
+    return database
+  }
+  /// Commits computed calls in the background, several per transaction.
+  let committer = GroupCommitter()
   let blobs: BlobDirectory
   /// Run by `record` between writing blob files and taking the write lock:
   /// lets tests put a garbage collection exactly there.
@@ -84,7 +94,7 @@ public final class SQLiteBackend: StoreBackend {
     grdb.readonly = configuration.readOnly
     grdb.busyMode = .timeout(configuration.busyTimeout.inSeconds)
     grdb.label = "Recall"
-    pool = try SQLiteBackend.mapErrors(path: path) {
+    database = try SQLiteBackend.mapErrors(path: path) {
       if configuration.readOnly { return try DatabasePool(path: databasePath, configuration: grdb) }
       // Opening for writing may create the database and switch it to WAL, which
       // fails at once (no busy wait) while another process does the same:

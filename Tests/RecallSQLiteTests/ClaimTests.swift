@@ -17,9 +17,12 @@ private struct SharedStore {
 
   init(_ kind: Backend) { self.kind = kind }
 
-  func open(lease: Duration = .seconds(30), maximumWait: Duration = .seconds(60)) throws -> Store {
+  func open(
+    lease: Duration = .seconds(30), maximumWait: Duration = .seconds(60), quickCall: Duration = .zero
+  ) throws -> Store {
     var store = Store.Configuration()
     store.printsWarnings = false
+    store.claims.quickCall = quickCall
     store.claims.lease = lease
     store.claims.pollInterval = .milliseconds(10)
     store.claims.maximumWait = maximumWait
@@ -292,6 +295,29 @@ private final class Running<T: Sendable>: Sendable {
       #expect(sum == 8 * (0 + 10 + 20 + 30 + 40))
     }
     #expect(firstLog.executed.count + secondLog.executed.count == 5)
+  }
+
+  @Test(arguments: Backend.shared)
+  func quickCallsRunWithoutClaimsOnceTheirOpIsKnownToBeQuick(_ kind: Backend) throws {
+    let shared = SharedStore(kind)
+    let other = try shared.open()
+    // Another process holds the claims on x = 2 and x = 3.
+    let now = Date()
+    for x in [2, 3] {
+      let id = try #require(other.prepare(slowOp, [Argument("x", x)], [], result: Int.self)).id
+      #expect(try other.backend.claim(id, of: slowOp.id, by: other.claimKeeper.claimant, at: now, until: now + 60, replacing: nil) == .acquired)
+    }
+    for (quickCall, waits) in [(Duration.milliseconds(50), false), (.zero, true)] {
+      let store = try shared.open(maximumWait: .milliseconds(300), quickCall: quickCall)
+      let log = EventLog(store)
+      // The first call of the op claims (its duration is not known yet) ...
+      #expect(store.memoize(slowOp, [Argument("x", waits ? 11 : 1)]) { 1 } == 1)
+      // ... the next one runs at once while the op's calls are quick, or
+      // waits for the holder of its claim (here, until maximumWait).
+      #expect(store.memoize(slowOp, [Argument("x", waits ? 3 : 2)]) { 2 } == 2)
+      #expect(log.warnings.map(\.kind) == (waits ? [.waitedTooLong] : []))
+      #expect(log.executed.count == 2)
+    }
   }
 
   @Test func anInMemoryStoreNeverClaims() throws {

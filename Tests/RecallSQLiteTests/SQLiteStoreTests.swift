@@ -76,6 +76,7 @@ func damageABlob(in directory: TemporaryDirectory) throws {
     let store = try openStore(directory.path, inlineThreshold: 1024)
     _ = series(store, 10)
     _ = series(store, 10_000)
+    store.flush()
     let blobs = try FileManager.default.subpathsOfDirectory(atPath: directory.path + "/blobs")
       .filter { $0.count > 3 }
     #expect(blobs.count == 1)

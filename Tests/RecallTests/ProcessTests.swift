@@ -54,9 +54,10 @@ import Testing
         #expect(status == 0, "\(output)")
         executed += Int(output.split(separator: " ").dropFirst().first ?? "") ?? 0
       }
-      // Single flight does not span processes for these quick calls, but
-      // claims do: each of the five calls ran once.
-      #expect(executed == 5)
+      // Each call ran at least once; the first call of each op is claimed,
+      // the quick calls after it are not (ClaimPolicy.quickCall), so another
+      // process may run them too.
+      #expect((5...20).contains(executed))
     }
   }
 

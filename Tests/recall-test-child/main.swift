@@ -174,15 +174,26 @@ case "cid":
 
 case "hammer":
   let store = open(arguments.dropFirst().first!)
+  // "Stored" once the store says so (didStore, after the commit): calls are
+  // committed in order, so the n-th report is payload n - 1.
+  let committed = Mutex(0)
+  let token = store.observe { event in
+    guard case .didStore = event else { return }
+    let index = committed.withLock { count in
+      defer { count += 1 }
+      return count
+    }
+    print("stored \(index)")
+    fflush(nil)
+  }
   store.activate {
     var index = 0
     while true {
       _ = payload(index: index)
-      print("stored \(index)")
-      fflush(nil)
       index += 1
     }
   }
+  token.cancel()
 
 case "verify":
   let rest = Array(arguments.dropFirst())

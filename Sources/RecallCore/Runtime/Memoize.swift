@@ -256,7 +256,8 @@ extension Store {
   /// stored, or (while another process computes it) says how long to pause
   /// before looking again. Problems become warnings and the body runs.
   func nextClaimStep(_ call: PreparedCall, _ wait: inout ClaimWait) -> ClaimWait.Step {
-    guard backend.isShared, configuration.claims.isEnabled else { return .run(claimed: false) }
+    guard backend.isShared, configuration.claims.isEnabled, !quickOps.withLock({ $0.contains(call.op.identity) })
+    else { return .run(claimed: false) }
     var outcome: ClaimOutcome
     do {
       outcome = try backend.claim(
@@ -332,18 +333,19 @@ extension Store {
       throw error
     case .success(let value):
       eventCenter.emit(.didExecute(call.event, duration: elapsed))
-      let stored = record(call, value, startedAt: started.0, duration: seconds)
-      if claimed { endClaim(call, stored: stored) }
+      noteDuration(of: call.op, seconds)
+      record(call, value, startedAt: started.0, duration: seconds, claimed: claimed)
       return value
     }
   }
 
   /// Stores a result with its inputs; a failure is a warning, never an error.
-  /// Returns whether the result was stored.
-  @discardableResult
+  /// The memory layer serves the result at once; once the backend has
+  /// committed it, ``RecallEvent/didStore(_:bytes:)`` is emitted and the
+  /// call's claim (if `claimed`) ends.
   func record<R: Codable & Sendable>(
-    _ call: PreparedCall, _ value: R, startedAt: Date, duration: Double
-  ) -> Bool {
+    _ call: PreparedCall, _ value: R, startedAt: Date, duration: Double, claimed: Bool
+  ) {
     let output: EncodedValue
     do {
       output = try ValueCodec.encode(value)
@@ -351,7 +353,8 @@ extension Store {
       warn(
         .unencodableResult, call.event,
         "its result could not be encoded (\(error)); it was returned but not stored.")
-      return false
+      if claimed { endClaim(call, stored: false) }
+      return
     }
     var values = [output]
     var inputs: [CallInput] = []
@@ -368,18 +371,35 @@ extension Store {
       outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
       startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
       keyFields: call.keyFields)
-    do {
-      try backend.record(record, values: values)
-    } catch {
-      warn(.storeFailure, call.event, "its result could not be stored (\(error)); it was returned.")
-      return false
-    }
     memory.put(
       call.id,
       .init(value: value, cid: output.cid, hid: hid, size: output.bytes.count, duration: duration))
     histories.record(output.cid, hid)
-    eventCenter.emit(.didStore(call.event, bytes: output.bytes.count))
-    return true
+    let size = output.bytes.count
+    let (backend, claimant) = (backend, claimKeeper.claimant)
+    // The store may be released before the commit (which its release waits
+    // for): then there is no one to tell, and only a failed call's claim to end.
+    backend.record(record, values: values) { [weak self] error in
+      guard let self else {
+        if claimed && error != nil { try? backend.releaseClaim(call.id, by: claimant) }
+        return
+      }
+      if let error {
+        self.warn(.storeFailure, call.event, "its result could not be stored (\(error)); it was returned.")
+      } else {
+        self.eventCenter.emit(.didStore(call.event, bytes: size))
+      }
+      if claimed { self.endClaim(call, stored: error == nil) }
+    }
+  }
+
+  /// Remembers whether an op's calls are quick (``ClaimPolicy/quickCall``):
+  /// its next misses skip claims while they are.
+  func noteDuration(of op: Op, _ seconds: Double) {
+    let isQuick = seconds < configuration.claims.quickCall.inSeconds
+    quickOps.withLock { quick in
+      if isQuick { quick.insert(op.identity) } else { quick.remove(op.identity) }
+    }
   }
 
   func historyID(_ call: PreparedCall, _ inputs: [CallInput]) -> HistoryID {

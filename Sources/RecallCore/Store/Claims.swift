@@ -94,6 +94,14 @@ public struct ClaimPolicy: Sendable {
   /// 100 milliseconds.
   public var pollInterval: Duration = .milliseconds(100)
 
+  /// Calls quicker than this are not worth a claim: while an op's last call
+  /// in this process took less, its misses run without claiming (two
+  /// processes may then both compute such a call, which costs less than a
+  /// claim — a store write — on every miss). The first miss of each op in a
+  /// process always claims. Default: 2 milliseconds; `.zero` claims every
+  /// call.
+  public var quickCall: Duration = .milliseconds(2)
+
   /// How long a process waits for another to finish a call before it warns
   /// and runs the call itself. Default: 1 hour; raise it for calls that take
   /// longer.

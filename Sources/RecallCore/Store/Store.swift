@@ -47,6 +47,9 @@ public final class Store: Sendable {
   /// store's record of use.
   let ledger: UsageLedger
   let histories = HistoryMap()
+  /// The ops (by identity) whose last call in this process took less than
+  /// ``ClaimPolicy/quickCall``: their misses run without claiming.
+  let quickOps = Mutex<Set<Digest>>([])
   /// Each op version's semantic version in this store, looked up (and the
   /// version recorded) once per process.
   let resolutions = Mutex<[Digest: ResolvedOp]>([:])
@@ -72,7 +75,22 @@ public final class Store: Sendable {
     if warmingUp { Store.warmUp }
   }
 
-  deinit { try? ledger.save() }
+  deinit {
+    backend.flush()
+    try? ledger.save()
+  }
+
+  /// Waits until every result this store computed is stored.
+  ///
+  /// A memoized call returns its result as soon as it is computed; the store
+  /// commits results in the background, several at a time, usually within a
+  /// millisecond (``RecallEvent/didStore(_:bytes:)`` says when). Results not
+  /// yet committed are already served to this process's calls. Releasing the
+  /// store, and the process exiting normally, wait for them too; a process
+  /// killed meanwhile loses only those results, which are computed again.
+  public func flush() {
+    backend.flush()
+  }
 
   /// Runs a call through every path of the runtime once per process, when the
   /// first store opens, so that one-time costs (the crypto library, the Swift

@@ -31,6 +31,21 @@ public protocol StoreBackend: Sendable {
   /// kept (one copy per cid).
   func record(_ call: CallRecord, values: [EncodedValue]) throws
 
+  /// Stores a call like ``record(_:values:)``, possibly after returning, so
+  /// that a backend can commit several calls at once; calls `completion` with
+  /// `nil` once the call is stored, or with the error that kept it from being
+  /// stored, on any thread.
+  ///
+  /// Until then, ``loadResult(_:)`` and ``claim(_:of:by:at:until:replacing:)``
+  /// of this backend see the call as stored, and its other methods wait for
+  /// it. A backend without batching stores it before returning (the default).
+  func record(
+    _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void)
+
+  /// Waits until every call given to ``record(_:values:completion:)`` is
+  /// stored or has failed. The default returns at once.
+  func flush()
+
   /// Counts what the store holds.
   func summary() throws -> StoreSummary
 
@@ -273,6 +288,23 @@ public struct CallInput: Sendable, Hashable {
     self.cid = cid
     self.hid = hid
   }
+}
+
+extension StoreBackend {
+  /// Stores the call before returning, then calls `completion`.
+  public func record(
+    _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void
+  ) {
+    do {
+      try record(call, values: values)
+      completion(nil)
+    } catch {
+      completion(error)
+    }
+  }
+
+  /// Returns at once: the backend stores calls before returning.
+  public func flush() {}
 }
 
 /// What a store holds.

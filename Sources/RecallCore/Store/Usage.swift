@@ -101,7 +101,7 @@ final class UsageLedger: Sendable {
     self.backend = backend
   }
 
-  deinit { Self.live.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(self)) } }
+  deinit { BeforeExit.remove(self) }
 
   /// This process's counts.
   var session: Counts { state.withLock { $0.session } }
@@ -140,8 +140,7 @@ final class UsageLedger: Sendable {
   }
 
   private func scheduleSave() {
-    Self.live.withLock { $0[ObjectIdentifier(self)] = WeakLedger(self) }
-    _ = Self.exitHook
+    BeforeExit.add(self, essential: false) { try? $0.save() }
     DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + Self.saveInterval) { [weak self] in
       try? self?.save()
     }
@@ -181,30 +180,5 @@ final class UsageLedger: Sendable {
       if schedule { scheduleSave() }
       throw error
     }
-  }
-
-  // MARK: Saving at exit
-
-  private final class WeakLedger: Sendable {
-    weak let ledger: UsageLedger?
-    init(_ ledger: UsageLedger) { self.ledger = ledger }
-  }
-
-  /// The ledgers with counts waiting, saved when the process exits.
-  private static let live = Mutex<[ObjectIdentifier: WeakLedger]>([:])
-
-  private static let exitHook: Void = { atexit { UsageLedger.saveAllBeforeExit() } }()
-
-  /// Saves every waiting count, giving the stores two seconds in all (a store
-  /// that cannot be reached must not keep the process from exiting).
-  private static func saveAllBeforeExit() {
-    let ledgers = live.withLock { $0.values.compactMap(\.ledger) }
-    guard !ledgers.isEmpty else { return }
-    let done = DispatchSemaphore(value: 0)
-    Thread.detachNewThread {
-      for ledger in ledgers { try? ledger.save() }
-      done.signal()
-    }
-    _ = done.wait(timeout: .now() + 2)
   }
 }

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import RecallTestSupport
+import Synchronization
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+@Suite struct GroupCommitTests {
+  static let op = Op(id: "Tests.double(x:)", version: CodeFingerprint(hex: "d1"), parameters: ["x"])
+
+  func quietStore(_ backend: SQLiteBackend) -> Store {
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    return Store(backend: backend, configuration: configuration)
+  }
+
+  func double(_ store: Store, _ x: Int) -> Int {
+    store.memoize(Self.op, [Argument("x", x)]) { x * 2 }
+  }
+
+  func storedCalls(_ path: String) throws -> Int {
+    try DatabaseQueue(path: path + "/recall.sqlite").read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM call") ?? 0 }
+  }
+
+  @Test func aComputedCallIsServedBeforeItsCommitAndStoredAfter() throws {
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    // Hold the writer between writing blob files and its transaction.
+    let entered = DispatchSemaphore(value: 0)
+    let proceed = DispatchSemaphore(value: 0)
+    backend.beforeCommit.withLock {
+      $0 = {
+        entered.signal()
+        proceed.wait()
+      }
+    }
+    let store = quietStore(backend)
+    let log = EventLog(store)
+    #expect(double(store, 21) == 42)
+    entered.wait()
+    // Not committed: another process (another backend) does not see it yet,
+    // and it is not reported stored ...
+    #expect(try storedCalls(directory.path) == 0)
+    #expect(!log.all.contains { if case .didStore = $0 { true } else { false } })
+    // ... but a fresh store of this process finds it, and does not run it again.
+    let other = quietStore(backend)
+    let otherLog = EventLog(other)
+    #expect(double(other, 21) == 42)
+    #expect(otherLog.executed.isEmpty)
+    #expect(otherLog.reused.count == 1)
+    backend.beforeCommit.withLock { $0 = nil }
+    proceed.signal()
+    store.flush()
+    #expect(try storedCalls(directory.path) == 1)
+    #expect(log.all.contains { if case .didStore(_, let bytes) = $0 { bytes > 0 } else { false } })
+  }
+
+  @Test func queriesSeeEveryCallComputedBeforeThem() throws {
+    let directory = TemporaryDirectory()
+    let store = quietStore(try SQLiteBackend(path: directory.path))
+    for x in 0..<200 { _ = double(store, x) }
+    // No flush: a query waits for the calls being committed.
+    #expect(try store.calls(of: Self.op.id).count == 200)
+    #expect(try store.stats().calls == 200)
+  }
+
+  @Test func manyThreadsShareCommitsAndLoseNothing() throws {
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    let store = quietStore(backend)
+    let log = EventLog(store)
+    DispatchQueue.concurrentPerform(iterations: 4) { thread in
+      for x in 0..<250 { #expect(double(store, thread * 1_000 + x) == (thread * 1_000 + x) * 2) }
+    }
+    store.flush()
+    #expect(try storedCalls(directory.path) == 1_000)
+    let stored = log.all.filter { if case .didStore = $0 { true } else { false } }
+    #expect(stored.count == 1_000)
+    // Another process finds every one of them.
+    let reopened = quietStore(try SQLiteBackend(path: directory.path))
+    let reopenedLog = EventLog(reopened)
+    for x in 0..<250 { _ = double(reopened, 3_000 + x) }
+    #expect(reopenedLog.executed.isEmpty)
+  }
+
+  @Test func releasingTheStoreCommitsItsCalls() throws {
+    let directory = TemporaryDirectory()
+    do {
+      let store = quietStore(try SQLiteBackend(path: directory.path))
+      for x in 0..<50 { _ = double(store, x) }
+    }
+    #expect(try storedCalls(directory.path) == 50)
+  }
+
+  @Test func aCallThatCannotBeCommittedIsAWarningAndNotReportedStored() throws {
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    let store = quietStore(backend)
+    let log = EventLog(store)
+    // Another connection takes the table the insert needs away.
+    backend.beforeCommit.withLock {
+      $0 = {
+        let queue = try? DatabaseQueue(path: directory.path + "/recall.sqlite")
+        try? queue?.write { db in try db.execute(sql: "ALTER TABLE call_input RENAME TO elsewhere") }
+      }
+    }
+    #expect(double(store, 5) == 10)
+    store.flush()
+    #expect(log.warnings.map(\.kind) == [.storeFailure])
+    #expect(!log.all.contains { if case .didStore = $0 { true } else { false } })
+    // The result is still served in this process.
+    #expect(double(store, 5) == 10)
+    #expect(log.executed.count == 1)
+  }
+}
