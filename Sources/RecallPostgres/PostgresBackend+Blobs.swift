@@ -72,7 +72,7 @@ extension PostgresBackend {
           + "PostgresBackend.Configuration.blobDirectory) with the path of the shared directory")
     }
     let checksum = checksum.map { UInt64(bitPattern: Int64($0)) }
-    return try blobs.readVerified(cid, checksum: checksum, store: location) { cid in
+    return try blobs.readVerified(cid, checksum: checksum, store: location) { [self] cid in
       try withConnection { connection in
         _ = try connection.execute("DELETE FROM value WHERE cid = $1 AND bytes IS NULL", [SQLValue(cid.digest)])
       }

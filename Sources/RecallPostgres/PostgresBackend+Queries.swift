@@ -112,7 +112,7 @@ extension PostgresBackend {
       })
     else { return nil }
     switch try bytes(of: cid, inline: try row.bytes(0), checksum: try row.optionalInt(1)) {
-    case .intact(let bytes), .unreadable(let bytes): return bytes.array
+    case .intact(let bytes), .unreadable(let bytes), .checking(let bytes, _): return bytes.array
     case .missing: return nil
     }
   }

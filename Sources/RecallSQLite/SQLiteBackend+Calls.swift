@@ -31,11 +31,15 @@ extension SQLiteBackend {
       return StoredResult(cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }
     let checksum = found.checksum.map { UInt64(bitPattern: $0) }
-    guard
-      case .intact(let bytes) = try blobs.readVerified(
-        found.cid, checksum: checksum, store: path, forget: forgetValue)
-    else { return nil }
-    return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
+    switch try blobs.readVerified(found.cid, checksum: checksum, store: path, overlapping: true, forget: forgetValue) {
+    case .intact(let bytes):
+      return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
+    case .checking(let bytes, let check):
+      return StoredResult(
+        cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration, pendingChecksum: check)
+    case .unreadable, .missing:
+      return nil
+    }
   }
 
   public func record(_ call: CallRecord, values: [EncodedValue]) throws {

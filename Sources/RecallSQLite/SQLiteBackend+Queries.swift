@@ -138,7 +138,7 @@ extension SQLiteBackend {
     if let inline = row[0] as Data? { return [UInt8](inline) }
     let checksum = (row[1] as Int64?).map { UInt64(bitPattern: $0) }
     switch try blobs.readVerified(cid, checksum: checksum, store: path, forget: forgetValue) {
-    case .intact(let bytes), .unreadable(let bytes): return bytes.array
+    case .intact(let bytes), .unreadable(let bytes), .checking(let bytes, _): return bytes.array
     case .missing: return nil
     }
   }

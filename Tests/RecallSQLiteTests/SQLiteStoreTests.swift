@@ -107,6 +107,37 @@ func damageABlob(in directory: TemporaryDirectory) throws {
     #expect(counterAgain.executed.count == 0)
   }
 
+  @Test func aLargeBlobCheckedWhileItDecodesIsNeverServedCorrupt() throws {
+    // 9.6 MB: its checksum runs on another thread while the hit decodes it.
+    let count = 1_200_000
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = series(store, count)
+    }
+    // Intact: served, from the store.
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      let log = EventLog(store)
+      #expect(series(store, count).count == count)
+      #expect(log.executed.isEmpty)
+      #expect(log.warnings.isEmpty)
+    }
+    try damageABlob(in: directory)
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    #expect(series(store, count) == (0..<count).map { Double($0) / 3 })
+    #expect(log.executed.count == 1)
+    #expect(log.warnings.map(\.kind) == [.corruptValue])
+    #expect(log.warnings.first?.message.contains("checksum") == true)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").count == 1)
+    store.flush()
+    let again = try openStore(directory.path, inlineThreshold: 1024)
+    let againLog = EventLog(again)
+    #expect(series(again, count).count == count)
+    #expect(againLog.executed.isEmpty)
+  }
+
   @Test func blobsAreCheckedByTheirChecksumOrElseByTheirContentID() throws {
     let directory = TemporaryDirectory()
     do {

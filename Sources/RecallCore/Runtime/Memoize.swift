@@ -217,9 +217,14 @@ extension Store {
   func reuse<R: Decodable>(_ call: PreparedCall, unusable: inout Bool) -> R? {
     if let value: R = reuseFromMemory(call) { return value }
     let stored: StoredResult
+    let decoded: Result<R, any Error>
     do {
       guard let found = try backend.loadResult(call.id) else { return nil }
       stored = found
+      decoded = Result { try stored.withUnsafeBytes { try ValueCodec.decode(R.self, from: $0) } }
+      // A large blob's checksum may run alongside the decoding: nothing is
+      // served until it passed.
+      try stored.confirm()
     } catch let error as RecallError where error.code == RecallError.corruptValue {
       warn(.corruptValue, call.event, error.message)
       unusable = true
@@ -231,7 +236,7 @@ extension Store {
     }
     let value: R
     do {
-      value = try stored.withUnsafeBytes { try ValueCodec.decode(R.self, from: $0) }
+      value = try decoded.get()
     } catch {
       warn(
         .undecodableResult, call.event,

@@ -204,12 +204,26 @@ public struct StoredResult: Sendable {
     self.init(cid: cid, hid: hid, storage: .array(bytes), duration: duration)
   }
 
+  /// The check of a large blob's checksum, still running while the result
+  /// is decoded (``confirm()``).
+  package var pendingChecksum: PendingChecksum?
+
   /// Creates a stored result whose bytes may be a mapped file.
-  package init(cid: ContentID, hid: HistoryID, storage: StoredBytes, duration: Double) {
+  package init(
+    cid: ContentID, hid: HistoryID, storage: StoredBytes, duration: Double, pendingChecksum: PendingChecksum? = nil
+  ) {
     self.cid = cid
     self.hid = hid
     self.storage = storage
     self.duration = duration
+    self.pendingChecksum = pendingChecksum
+  }
+
+  /// Waits for the integrity check of the bytes, when it runs alongside their
+  /// decoding; throws ``RecallError/corruptValue`` when they fail it (the
+  /// backend has then quarantined them).
+  package func confirm() throws {
+    try pendingChecksum?.confirm()
   }
 }
 
