@@ -528,8 +528,12 @@ extension RecallCommand {
 
     private static func day(_ text: String, _ calendar: Calendar) -> Date? {
       let parts = text.split(separator: "-").compactMap { Int($0) }
-      guard parts.count == 3, text.split(separator: "-").count == 3 else { return nil }
-      return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+      guard parts.count == 3, text.split(separator: "-").count == 3,
+        let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+      else { return nil }
+      // Calendar rolls 2026-13-40 over into 2027; refuse it instead.
+      let back = calendar.dateComponents([.year, .month, .day], from: date)
+      return [back.year, back.month, back.day] == parts.map(Optional.some) ? date : nil
     }
 
     private static func start(of date: Date, by period: Period, _ calendar: Calendar) -> Date {

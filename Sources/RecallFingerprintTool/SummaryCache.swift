@@ -82,15 +82,14 @@ struct SummaryCache {
       else { throw Malformed() }
       offset = SummaryCache.magic.count
       var files: [String: Entry] = [:]
-      let count = try int()
-      files.reserveCapacity(count)
+      let count = try itemCount()
       for _ in 0..<count {
         let path = try string()
         let size = try int() - 1
         let modified = Double(bitPattern: try word())
         var components: [Component] = []
         var sources: [CodeTable.EscapedSource] = []
-        let componentCount = try int()
+        let componentCount = try itemCount()
         components.reserveCapacity(componentCount)
         sources.reserveCapacity(componentCount)
         for _ in 0..<componentCount {
@@ -102,8 +101,8 @@ struct SummaryCache {
           let fingerprint = try string()
           let start = try int()
           let end = try int()
-          let elided = try (0..<int()).map { _ in try int() }
-          let references = try (0..<int()).map { _ in try string() }
+          let elided = try (0..<itemCount()).map { _ in try int() }
+          let references = try (0..<itemCount()).map { _ in try string() }
           let op = try optional()
           let key = [try word(), try word(), try word(), try word()]
           components.append(
@@ -126,6 +125,14 @@ struct SummaryCache {
       let value = UnsafeRawBufferPointer(buffer).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
       offset += 8
       return UInt64(littleEndian: value)
+    }
+
+    /// A number of items that follow: each takes at least a byte, so a count
+    /// larger than the bytes left is a damaged file (not a huge allocation).
+    mutating func itemCount() throws -> Int {
+      let count = try int()
+      guard count <= buffer.count - offset else { throw Malformed() }
+      return count
     }
 
     /// A non-negative integer in 7-bit groups, low first.

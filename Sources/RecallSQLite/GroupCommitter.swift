@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import RecallCore
-import Synchronization
 
 /// Stores the calls a backend's processes compute in the background, several
 /// per transaction (group commit): a miss hands its call over and returns; a
@@ -10,27 +9,30 @@ import Synchronization
 ///
 /// Until its transaction commits, a call is served to this backend's lookups
 /// from here (``result(of:)``), so that a process never misses a call it has
-/// computed. Every other read of the backend waits for the writer first
-/// (``flush()``), so queries see every call computed before them.
-final class GroupCommitter: Sendable {
+/// computed. Reads that must see every call computed before them wait for
+/// those calls (``flush()``), not for calls handed over after.
+final class GroupCommitter: @unchecked Sendable {
   private struct Pending {
     let call: CallRecord
     let values: [EncodedValue]
     let completion: @Sendable ((any Error)?) -> Void
   }
 
-  private struct State {
-    var waiting: [Pending] = []
-    /// The calls handed over and not yet committed (or failed), with how many
-    /// times each is waiting.
-    var uncommitted: [CallID: (result: StoredResult, count: Int)] = [:]
-    var isWriting = false
-    /// The writer's thread while it runs, so that work it calls (a
-    /// completion) does not wait for itself.
-    var writer: pthread_t?
-  }
+  // Guarded by `condition`.
+  private let condition = NSCondition()
+  private var waiting: [Pending] = []
+  /// The calls handed over and not yet committed (or failed), with how many
+  /// times each is waiting.
+  private var uncommitted: [CallID: (result: StoredResult?, count: Int)] = [:]
+  private var isWriting = false
+  /// Calls handed over, and calls committed or failed, since the start: a
+  /// flush waits until the second reaches what the first was when it began.
+  private var handedOver = 0
+  private var finished = 0
+  /// The writer's thread while it runs, so that work it calls (a completion)
+  /// does not wait for itself.
+  private var writer: pthread_t?
 
-  private let state = Mutex(State())
   private let queue = DispatchQueue(label: "Recall.SQLiteBackend.commits")
 
   deinit { BeforeExit.remove(self) }
@@ -40,54 +42,64 @@ final class GroupCommitter: Sendable {
     _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void,
     backend: SQLiteBackend
   ) {
-    let output = values.first { $0.cid == call.outputCID }
-    let start = state.withLock { state in
-      state.waiting.append(Pending(call: call, values: values, completion: completion))
-      if let output {
-        let result = StoredResult(cid: call.outputCID, hid: call.outputHID, bytes: output.bytes, duration: call.duration)
-        state.uncommitted[call.id] = (result, (state.uncommitted[call.id]?.count ?? 0) + 1)
-      }
-      defer { state.isWriting = true }
-      return !state.isWriting
+    let result = values.first { $0.cid == call.outputCID }.map {
+      StoredResult(cid: call.outputCID, hid: call.outputHID, bytes: $0.bytes, duration: call.duration)
     }
-    guard start else { return }
+    condition.lock()
+    defer { condition.unlock() }
+    waiting.append(Pending(call: call, values: values, completion: completion))
+    handedOver += 1
+    let earlier = uncommitted[call.id]
+    uncommitted[call.id] = (result ?? earlier?.result, (earlier?.count ?? 0) + 1)
+    guard !isWriting else { return }
+    isWriting = true
     BeforeExit.add(self, essential: true) { $0.flush() }
     queue.async { self.write(backend) }
   }
 
   /// The result of a call handed over and not committed yet.
   func result(of id: CallID) -> StoredResult? {
-    state.withLock { $0.uncommitted[id]?.result }
+    condition.lock()
+    defer { condition.unlock() }
+    return uncommitted[id]?.result
   }
 
-  /// Waits until every call handed over before is committed or failed.
+  /// Waits until every call handed over before is committed or failed (the
+  /// writer itself never waits).
   func flush() {
-    let wait = state.withLock { state in
-      state.isWriting && !(state.writer.map { pthread_equal($0, pthread_self()) != 0 } ?? false)
-    }
-    if wait { queue.sync {} }
+    condition.lock()
+    defer { condition.unlock() }
+    if let writer, pthread_equal(writer, pthread_self()) != 0 { return }
+    let target = handedOver
+    while finished < target { condition.wait() }
   }
 
   private func write(_ backend: SQLiteBackend) {
-    state.withLock { $0.writer = pthread_self() }
+    condition.lock()
+    writer = pthread_self()
+    condition.unlock()
     while true {
-      let batch = state.withLock { state in
-        defer { state.waiting.removeAll() }
-        if state.waiting.isEmpty {
-          state.isWriting = false
-          state.writer = nil
-        }
-        return state.waiting
+      condition.lock()
+      let batch = waiting
+      waiting.removeAll()
+      if batch.isEmpty {
+        isWriting = false
+        writer = nil
       }
+      condition.unlock()
       guard !batch.isEmpty else { return }
       let errors = backend.commit(batch.map { ($0.call, $0.values) })
-      state.withLock { state in
-        for pending in batch {
-          guard let entry = state.uncommitted[pending.call.id] else { continue }
-          state.uncommitted[pending.call.id] = entry.count > 1 ? (entry.result, entry.count - 1) : nil
-        }
+      condition.lock()
+      for pending in batch {
+        guard let entry = uncommitted[pending.call.id] else { continue }
+        uncommitted[pending.call.id] = entry.count > 1 ? (entry.result, entry.count - 1) : nil
       }
+      condition.unlock()
       for (pending, error) in zip(batch, errors) { pending.completion(error) }
+      condition.lock()
+      finished += batch.count
+      condition.broadcast()
+      condition.unlock()
     }
   }
 }

@@ -81,8 +81,10 @@ extension SQLiteBackend {
     do {
       try insert(ready.map { calls[$0] }, checksums: checksums)
     } catch {
-      if ready.count == 1 {
-        errors[ready[0]] = error
+      // A locked store fails every call alike (each retry would wait out the
+      // busy timeout again); other errors may be one call's own.
+      if ready.count == 1 || (error as? RecallError)?.code == RecallError.storeLocked {
+        for index in ready { errors[index] = error }
       } else {
         for index in ready {
           do { try insert([calls[index]], checksums: checksums) } catch { errors[index] = error }

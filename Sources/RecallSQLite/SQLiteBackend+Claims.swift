@@ -75,7 +75,7 @@ extension SQLiteBackend {
 
   public func renewClaims(by claimant: Claimant, until expiry: Date) throws -> Int {
     try SQLiteBackend.mapErrors(path: path) {
-      try pool.write { db in
+      try database.write { db in
         try db.execute(
           sql: "UPDATE claim SET expires_at = ? WHERE token = ?",
           arguments: [expiry.timeIntervalSince1970, claimant.token])
@@ -86,7 +86,7 @@ extension SQLiteBackend {
 
   public func releaseClaim(_ id: CallID, by claimant: Claimant) throws {
     try SQLiteBackend.mapErrors(path: path) {
-      try pool.write { db in
+      try database.write { db in
         try db.execute(
           sql: "DELETE FROM claim WHERE call_id = ? AND token = ?",
           arguments: [id.digest.data, claimant.token])

@@ -214,8 +214,10 @@ import Testing
     let noPeriod = try recall("stats", "--op", "score")
     #expect(noPeriod.status != 0)
     #expect(noPeriod.text.contains("add --by day"), "\(noPeriod.text)")
-    let badDate = try recall("stats", "--by", "day", "--since", "yesterday")
-    #expect(badDate.text.contains("--since takes a date like 2026-11-01"), "\(badDate.text)")
+    for bad in ["yesterday", "2026-13-40"] {
+      let badDate = try recall("stats", "--by", "day", "--since", bad)
+      #expect(badDate.text.contains("--since takes a date like 2026-11-01"), "\(badDate.text)")
+    }
   }
 
   @Test func listsTheCallsBeingComputed() throws {

@@ -46,7 +46,7 @@ final class CanonicalDecoder: Decoder {
     }
     let count = try reader.varint()
     var entries: [String: Int] = [:]
-    entries.reserveCapacity(count)
+    entries.reserveCapacity(min(count, 1 << 12))  // a count read from bytes not checked yet
     for _ in 0..<count {
       let key = try reader.string()
       entries[key] = reader.offset

@@ -221,9 +221,11 @@ extension Store {
     do {
       guard let found = try backend.loadResult(call.id) else { return nil }
       stored = found
+      // A large blob's checksum may still be running. Numeric arrays and Data
+      // decode alongside it (any bytes decode to some numbers, never a trap);
+      // other types wait for it. Nothing is served until it passed.
+      if !(R.self is any RawBuffer.Type) { try stored.confirm() }
       decoded = Result { try stored.withUnsafeBytes { try ValueCodec.decode(R.self, from: $0) } }
-      // A large blob's checksum may run alongside the decoding: nothing is
-      // served until it passed.
       try stored.confirm()
     } catch let error as RecallError where error.code == RecallError.corruptValue {
       warn(.corruptValue, call.event, error.message)
@@ -381,12 +383,15 @@ extension Store {
       .init(value: value, cid: output.cid, hid: hid, size: output.bytes.count, duration: duration))
     histories.record(output.cid, hid)
     let size = output.bytes.count
-    let (backend, claimant) = (backend, claimKeeper.claimant)
+    let (backend, keeper) = (backend, claimKeeper)
     // The store may be released before the commit (which its release waits
-    // for): then there is no one to tell, and only a failed call's claim to end.
+    // for): then there is no one to tell, but its claim still ends.
     backend.record(record, values: values) { [weak self] error in
       guard let self else {
-        if claimed && error != nil { try? backend.releaseClaim(call.id, by: claimant) }
+        if claimed {
+          if error != nil { try? backend.releaseClaim(call.id, by: keeper.claimant) }
+          keeper.drop(call.id)
+        }
         return
       }
       if let error {

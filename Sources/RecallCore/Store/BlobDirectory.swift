@@ -327,6 +327,8 @@ package final class PendingChecksum: Sendable {
 
   private let done = DispatchSemaphore(value: 0)
   private let actual = Mutex<UInt64>(0)
+  /// The outcome of the first ``confirm()``, returned by later ones.
+  private let outcome = Mutex<Result<Void, RecallError>?>(nil)
   private let expected: UInt64
   private let file: MappedFile
   private let onCorrupt: @Sendable (String) throws -> RecallError
@@ -345,11 +347,25 @@ package final class PendingChecksum: Sendable {
   /// Waits for the checksum; throws ``RecallError/corruptValue`` (having
   /// quarantined the file) when it is not the recorded one.
   package func confirm() throws {
-    done.wait()
-    done.signal()  // later calls return at once
-    let actual = self.actual.withLock { $0 }
-    guard actual != expected else { return }
-    throw try onCorrupt("its checksum is \(String(actual, radix: 16)), not \(String(expected, radix: 16))")
+    try outcome.withLock { outcome in
+      if outcome == nil {
+        done.wait()
+        let actual = self.actual.withLock { $0 }
+        if actual == expected {
+          outcome = .success(())
+        } else {
+          do {
+            outcome = .failure(
+              try onCorrupt("its checksum is \(String(actual, radix: 16)), not \(String(expected, radix: 16))"))
+          } catch let error as RecallError {
+            outcome = .failure(error)
+          } catch {
+            outcome = .failure(RecallError.storeUnavailable(path: "", detail: "\(error)"))
+          }
+        }
+      }
+      try outcome!.get()
+    }
   }
 }
 
