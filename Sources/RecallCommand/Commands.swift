@@ -546,10 +546,10 @@ extension RecallCommand {
     }
 
     private static func label(_ date: Date, by period: Period, _ calendar: Calendar) -> String {
-      let c = calendar.dateComponents([.year, .month, .day, .hour], from: date)
+      let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
       let day = String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
       return switch period {
-      case .hour: day + String(format: " %02d:00", c.hour ?? 0)
+      case .hour: day + String(format: " %02d:%02d", c.hour ?? 0, c.minute ?? 0)  // :30 in some time zones
       case .day: day
       case .week: "week of " + day
       case .month: String(format: "%04d-%02d", c.year ?? 0, c.month ?? 0)
