@@ -3,16 +3,18 @@ import GRDB
 import RecallCore
 
 extension SQLiteBackend {
+  /// What `ops()` sums per op: answered from the index `call_on_op_started`
+  /// alone, without reading a call row (a test checks the plan).
+  static let opSummarySQL = """
+    SELECT op, count(*), coalesce(sum(output_size), 0), max(started_at), total(duration)
+    FROM call GROUP BY op
+    """
+
   public func ops() throws -> [OpSummary] {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
         var summaries: [String: OpSummary] = [:]
-        for row in try Row.fetchAll(
-          db, sql: """
-            SELECT op, count(*), coalesce(sum(output_size), 0), max(started_at), total(duration)
-            FROM call GROUP BY op
-            """)
-        {
+        for row in try Row.fetchAll(db, sql: Self.opSummarySQL) {
           let name: String = row[0]
           let last: Double? = row[3]
           summaries[name] = OpSummary(

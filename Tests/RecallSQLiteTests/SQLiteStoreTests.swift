@@ -183,6 +183,15 @@ func damageABlob(in directory: TemporaryDirectory) throws {
     #expect(counterAgain.executed.count == 0)
   }
 
+  @Test func listingOpsReadsOnlyAnIndex() throws {
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    let plan = try backend.pool.read { db in
+      try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteBackend.opSummarySQL).map { $0["detail"] as String }
+    }
+    #expect(plan.contains { $0.contains("COVERING INDEX call_on_op_started") }, "\(plan)")
+  }
+
   @Test func aStoreFromANewerVersionIsRefused() throws {
     let directory = TemporaryDirectory()
     _ = try openStore(directory.path)
