@@ -5,7 +5,7 @@ import RecallCore
 extension SQLiteBackend {
   public func loadResult(_ id: CallID) throws -> StoredResult? {
     if let uncommitted = committer.result(of: id) { return uncommitted }
-    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?)? =
+    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?, stamp: String?)? =
       try SQLiteBackend.mapErrors(path: path) {
         try database.read { db in
           guard
@@ -13,7 +13,7 @@ extension SQLiteBackend {
               db.cachedStatement(
                 sql: """
                   SELECT call.output_cid, call.output_hid, call.duration, value.bytes,
-                    value.cid IS NOT NULL, value.checksum
+                    value.cid IS NOT NULL, value.checksum, value.stamp
                   FROM call LEFT JOIN value ON value.cid = call.output_cid
                   WHERE call.id = ?
                   """),
@@ -22,7 +22,7 @@ extension SQLiteBackend {
             row[4] as Bool
           else { return nil }
           return (
-            ContentID(try Self.digest(row[0])), HistoryID(try Self.digest(row[1])), row[2], row[3], row[5]
+            ContentID(try Self.digest(row[0])), HistoryID(try Self.digest(row[1])), row[2], row[3], row[5], row[6]
           )
         }
       }
@@ -31,7 +31,9 @@ extension SQLiteBackend {
       return StoredResult(cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }
     let checksum = found.checksum.map { UInt64(bitPattern: $0) }
-    switch try blobs.readVerified(found.cid, checksum: checksum, store: path, overlapping: true, forget: forgetValue) {
+    switch try blobs.readVerified(
+      found.cid, checksum: checksum, stamp: found.stamp, store: path, overlapping: true, forget: forgetValue)
+    {
     case .intact(let bytes):
       return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
     case .checking(let bytes, let check):
@@ -64,12 +66,12 @@ extension SQLiteBackend {
     // Blob files are complete and durable before the rows naming them commit,
     // so a crash at any point leaves either no row or a row with its file.
     var errors: [(any Error)?] = Array(repeating: nil, count: calls.count)
-    var checksums: [ContentID: Int64] = [:]
+    var files: [ContentID: BlobFile] = [:]
     for (index, entry) in calls.enumerated() {
       do {
         for value in entry.values where value.bytes.count > configuration.inlineThreshold {
-          try blobs.write(value)
-          checksums[value.cid] = Int64(bitPattern: Checksum.xxh64(value.bytes))
+          let stamp = try blobs.write(value)
+          files[value.cid] = BlobFile(checksum: Int64(bitPattern: Checksum.xxh64(value.bytes)), stamp: stamp?.text)
         }
       } catch {
         errors[index] = error
@@ -79,7 +81,7 @@ extension SQLiteBackend {
     guard !ready.isEmpty else { return errors }
     beforeCommit.withLock { $0 }?()
     do {
-      try insert(ready.map { calls[$0] }, checksums: checksums)
+      try insert(ready.map { calls[$0] }, files: &files)
     } catch {
       // A locked store fails every call alike (each retry would wait out the
       // busy timeout again); other errors may be one call's own.
@@ -87,21 +89,30 @@ extension SQLiteBackend {
         for index in ready { errors[index] = error }
       } else {
         for index in ready {
-          do { try insert([calls[index]], checksums: checksums) } catch { errors[index] = error }
+          do { try insert([calls[index]], files: &files) } catch { errors[index] = error }
         }
       }
     }
     return errors
   }
 
+  /// What the value table records of a blob file this process wrote.
+  struct BlobFile {
+    var checksum: Int64
+    /// The file's `BlobStamp` when this process wrote it.
+    var stamp: String?
+  }
+
   /// Inserts calls and their values in one transaction; their blob files are
   /// written.
-  private func insert(_ calls: [(call: CallRecord, values: [EncodedValue])], checksums: [ContentID: Int64]) throws {
+  private func insert(
+    _ calls: [(call: CallRecord, values: [EncodedValue])], files: inout [ContentID: BlobFile]
+  ) throws {
     let now = Date().timeIntervalSince1970
     try SQLiteBackend.mapErrors(path: path) {
       try database.write { db in
         let insertValue = try db.cachedStatement(
-          sql: "INSERT OR IGNORE INTO value (cid, size, bytes, created_at, checksum) VALUES (?, ?, ?, ?, ?)")
+          sql: "INSERT OR IGNORE INTO value (cid, size, bytes, created_at, checksum, stamp) VALUES (?, ?, ?, ?, ?, ?)")
         let insertCall = try db.cachedStatement(
           sql: """
             INSERT OR REPLACE INTO call (id, op, op_version, semantic_version, trial, output_cid,
@@ -117,12 +128,13 @@ extension SQLiteBackend {
           // lock may have deleted it (it held an unused value of the same cid):
           // write it again, now that no collection can run.
           for value in values where value.bytes.count > configuration.inlineThreshold && !blobs.exists(value.cid) {
-            try blobs.write(value)
+            files[value.cid]?.stamp = try blobs.write(value)?.text
           }
           for value in values {
             let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
             try insertValue.execute(arguments: [
-              value.cid.digest.data, value.bytes.count, inline, now, checksums[value.cid],
+              value.cid.digest.data, value.bytes.count, inline, now, files[value.cid]?.checksum,
+              files[value.cid]?.stamp,
             ])
           }
           let id = call.id.digest.data

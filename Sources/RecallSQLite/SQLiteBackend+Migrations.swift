@@ -130,6 +130,13 @@ extension SQLiteBackend {
           ) WITHOUT ROWID;
           """)
     }
+    migrator.registerMigration("v6.blob-stamp") { db in
+      // The blob file's `BlobStamp` just after this store wrote it: a file
+      // that still has it is served without reading it through to check its
+      // checksum. NULL for inline values, older files, and files that were
+      // already there when the row was added.
+      try db.execute(sql: "ALTER TABLE value ADD COLUMN stamp TEXT")
+    }
     return migrator
   }
 

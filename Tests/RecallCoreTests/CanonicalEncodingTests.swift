@@ -106,6 +106,70 @@ struct Everything: Codable, Equatable, Sendable {
     #expect(cid == "fff5e410346720c40a0f6858276a19862a42635c7307c03dd98dd7cb3d472847")
   }
 
+  @Test func largeRawArraysAreAlignedAndHashedByChunks() throws {
+    // 2.5 MiB of doubles: three chunks.
+    let values = (0..<327_680).map { Double($0) * 0.25 }
+    let encoded = try ValueCodec.encode(values)
+    #expect(encoded.bytes[0] == 2)
+    #expect(encoded.bytes[1] == 12)  // aligned raw
+    // version, tag, kind, varint(2,621,440) in 4 bytes, padding length, padding.
+    let padding = Int(encoded.bytes[7])
+    #expect((8 + padding) % 16 == 0)
+    let memory = values.withUnsafeBytes { [UInt8]($0) }
+    #expect(Array(encoded.bytes[(8 + padding)...]) == memory)
+
+    // Computed from the documented format: sha256(02 0D 0A <varint count>
+    // <sha256 of the three chunks' sha256s>).
+    let chunks = stride(from: 0, to: memory.count, by: 1 << 20).map {
+      Digest.sha256(Array(memory[$0..<min($0 + (1 << 20), memory.count)]))
+    }
+    let chunked = Digest.sha256(chunks.flatMap(\.bytes))
+    #expect(memory.withUnsafeBytes { Digest.chunkedSHA256($0) } == chunked)
+    let stream: [UInt8] = [2, 13, 10, 0x80, 0x80, 0xA0, 0x01] + chunked.bytes
+    #expect(encoded.cid == ContentID(Digest.sha256(stream)))
+    #expect(try ValueCodec.contentID(of: values) == encoded.cid)
+    #expect(try ValueCodec.contentID(ofStored: encoded.bytes) == encoded.cid)
+    #expect(try ValueCodec.decode([Double].self, from: encoded.bytes) == values)
+
+    // Values without large arrays keep version 1 (and their content ids).
+    #expect(try ValueCodec.encode([1.0, 2.0]).bytes[0] == 1)
+    // Any number of cores gives the same digest; sizes around chunk edges.
+    for count in [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 5 << 20] {
+      let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+      let expected = Digest.sha256(
+        stride(from: 0, to: max(count, 1), by: 1 << 20).flatMap {
+          Digest.sha256(Array(bytes[$0..<min($0 + (1 << 20), count)])).bytes
+        })
+      #expect(bytes.withUnsafeBytes { Digest.chunkedSHA256($0) } == expected, "\(count) bytes")
+    }
+  }
+
+  @Test func valuesStoredBeforeVersionTwoStillDecodeAndCheck() throws {
+    // A version-1 stream with a large raw array: tag 8, hashed whole (tag 9).
+    let values = (0..<1_000).map(Double.init)
+    let memory = values.withUnsafeBytes { [UInt8]($0) }
+    let stored: [UInt8] = [1, 8, 10, 0xC0, 0x3E] + memory
+    let cid = ContentID(Digest.sha256([1, 9, 10, 0xC0, 0x3E] + Digest.sha256(memory).bytes))
+    #expect(try ValueCodec.contentID(ofStored: stored) == cid)
+    #expect(ValueCodec.checkIntegrity(of: stored, cid: cid) == .intact)
+    #expect(try ValueCodec.decode([Double].self, from: stored) == values)
+    #expect(try ValueCodec.renderJSON(stored, maximumElements: 2) == "[0.0,1.0,\"… 998 more\"]")
+    // Only version-2 streams may hold aligned arrays.
+    let aligned = try ValueCodec.encode(values).bytes
+    #expect(aligned[0] == 2)
+    #expect(try ValueCodec.renderJSON(aligned, maximumElements: 2) == "[0.0,1.0,\"… 998 more\"]")
+    var mislabeled = aligned
+    mislabeled[0] = 1
+    guard case .corrupt = ValueCodec.checkIntegrity(of: mislabeled, cid: cid) else {
+      Issue.record("an aligned array in a version-1 stream was accepted")
+      return
+    }
+    // A padding length of 16 or more is malformed.
+    var padded = aligned
+    padded[5] = 16
+    #expect(throws: (any Error).self) { try ValueCodec.decode([Double].self, from: padded) }
+  }
+
   @Test func dictionaryAndSetOrderDoNotMatter() throws {
     var forward: [String: Int] = [:]
     var backward: [String: Int] = [:]
@@ -225,7 +289,7 @@ struct Everything: Codable, Equatable, Sendable {
       return
     }
     var newer = encoded.bytes
-    newer[0] = 2
+    newer[0] = Format.largeRawVersion + 1
     guard case .unreadable = ValueCodec.checkIntegrity(of: newer, cid: encoded.cid) else {
       Issue.record("a newer format must be unreadable, not corrupt")
       return

@@ -30,6 +30,17 @@ func damageABlob(in directory: TemporaryDirectory) throws {
   try handle.close()
 }
 
+/// A store with two small (inline) values and one blob file, and its database.
+func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
+  let directory = TemporaryDirectory()
+  do {
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    _ = series(store, 10)
+    _ = series(store, 10_000)
+  }
+  return (directory, try DatabaseQueue(path: directory.path + "/recall.sqlite"))
+}
+
 @Suite struct SQLiteStoreTests {
   @Test func resultsSurviveReopening() throws {
     let directory = TemporaryDirectory()
@@ -139,13 +150,7 @@ func damageABlob(in directory: TemporaryDirectory) throws {
   }
 
   @Test func blobsAreCheckedByTheirChecksumOrElseByTheirContentID() throws {
-    let directory = TemporaryDirectory()
-    do {
-      let store = try openStore(directory.path, inlineThreshold: 1024)
-      _ = series(store, 10)
-      _ = series(store, 10_000)
-    }
-    let database = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+    let (directory, database) = try storeWithOneBlob()
     // A checksum for the blob, none for the inline values.
     let checksums = try database.read { try Int64?.fetchAll($0, sql: "SELECT checksum FROM value ORDER BY size") }
     #expect(checksums.count == 4)
@@ -160,6 +165,32 @@ func damageABlob(in directory: TemporaryDirectory) throws {
     #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
     #expect(log.warnings.map(\.kind) == [.corruptValue])
     #expect(log.warnings.first?.message.contains("hash to") == true)
+  }
+
+  @Test func aBlobFileUnchangedSinceItWasWrittenIsNotReadThroughAgain() throws {
+    let (directory, database) = try storeWithOneBlob()
+    let stamps = try database.read { try String?.fetchAll($0, sql: "SELECT stamp FROM value ORDER BY size") }
+    #expect(stamps.dropLast().allSatisfy { $0 == nil })
+    #expect(stamps.last!?.split(separator: ":").count == 5)
+    // With a wrong checksum recorded, the unchanged file is still served: its
+    // checksum is not computed.
+    try database.write { try $0.execute(sql: "UPDATE value SET checksum = 12345 WHERE stamp IS NOT NULL") }
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      let log = EventLog(store)
+      #expect(series(store, 10_000).count == 10_000)
+      #expect(log.executed.isEmpty && log.warnings.isEmpty)
+    }
+    // Any change to the file (here only its permissions) moves its
+    // status-change time: it is checked again, and fails.
+    let blobsPath = directory.path + "/blobs"
+    let blob = try #require(FileManager.default.subpathsOfDirectory(atPath: blobsPath).first { $0.count > 3 })
+    #expect(chmod("\(blobsPath)/\(blob)", 0o600) == 0)
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
+    #expect(log.executed.count == 1)
+    #expect(log.warnings.map(\.kind) == [.corruptValue])
   }
 
   @Test func aResultWhoseTypeChangedIsRecomputedAndReplaced() throws {

@@ -222,13 +222,26 @@ struct NodeWriter {
   }
 
   let mode: Mode
+  /// Whether large raw arrays are written as in format version 2 (aligned,
+  /// hashed by chunks), or as in version 1 (to check values written before).
+  let chunked: Bool
   var out = ByteWriter()
   /// Whether a raw array large enough to be digested in hash mode was written.
   private(set) var sawLargeRaw = false
 
-  init(mode: Mode, capacity: Int = 64) {
+  init(mode: Mode, chunked: Bool = true, capacity: Int = 64) {
     self.mode = mode
+    self.chunked = chunked
     out = ByteWriter(capacity: capacity)
+  }
+
+  /// Writes a whole stream: its version byte, then the node.
+  static func stream(_ node: Node, mode: Mode) -> NodeWriter {
+    var writer = NodeWriter(mode: mode)
+    writer.out.byte(Format.baseVersion)
+    writer.write(node)
+    if writer.sawLargeRaw { writer.out.bytes[0] = Format.largeRawVersion }
+    return writer
   }
 
   mutating func write(_ node: Node) {
@@ -284,13 +297,32 @@ struct NodeWriter {
   mutating func writeRaw(kind: RawKind, bytes: UnsafeRawBufferPointer, owner: (any RawBuffer)? = nil) {
     if bytes.count >= Format.rawDigestThreshold {
       sawLargeRaw = true
-      if mode == .hash {
+      switch (mode, chunked) {
+      case (.hash, true):
+        out.tag(.rawChunkDigest)
+        out.byte(kind.rawValue)
+        out.varint(bytes.count)
+        let digest = owner.map { RawDigestCache.shared.digest(of: $0, bytes: bytes) } ?? Digest.chunkedSHA256(bytes)
+        digest.withUnsafeBytes { out.append($0) }
+        return
+      case (.hash, false):
         out.tag(.rawDigest)
         out.byte(kind.rawValue)
         out.varint(bytes.count)
-        let digest = owner.map { RawDigestCache.shared.digest(of: $0, bytes: bytes) } ?? Digest.sha256(bytes)
-        digest.withUnsafeBytes { out.append($0) }
+        Digest.sha256(bytes).withUnsafeBytes { out.append($0) }
         return
+      case (.store, true):
+        out.tag(.alignedRaw)
+        out.byte(kind.rawValue)
+        out.varint(bytes.count)
+        // The memory starts after the padding's length byte and the padding.
+        let padding = (Format.rawAlignment - (out.bytes.count + 1) % Format.rawAlignment) % Format.rawAlignment
+        out.byte(UInt8(padding))
+        out.bytes.append(contentsOf: repeatElement(0, count: padding))
+        out.append(bytes)
+        return
+      case (.store, false):
+        break
       }
     }
     out.tag(.raw)
@@ -306,11 +338,13 @@ struct NodeWriter {
     var index = 0
     while index < elements.count {
       let group = elements[index..<min(index + stride, elements.count)]
-      var hashWriter = NodeWriter(mode: .hash)
+      var hashWriter = NodeWriter(mode: .hash, chunked: chunked)
       for element in group { hashWriter.write(element) }
       var bytes = hashWriter.out.bytes
       if mode == .store && hashWriter.sawLargeRaw {
-        var storeWriter = NodeWriter(mode: .store)
+        // Aligned relative to the group's own bytes, so not necessarily in
+        // the stream: readers must not count on it.
+        var storeWriter = NodeWriter(mode: .store, chunked: chunked)
         for element in group { storeWriter.write(element) }
         bytes = storeWriter.out.bytes
       }

@@ -38,12 +38,7 @@ extension Array: RawBuffer where Element: RawElement {
       return nil
     }
     if Element.self == Bool.self, bytes.contains(where: { $0 > 1 }) { return nil }
-    let count = bytes.count / MemoryLayout<Element>.stride
-    return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
-      if let start = buffer.baseAddress { LargeBuffers.prepare(start, count: bytes.count) }
-      UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
-      initialized = count
-    }
+    return copyingRaw(bytes, as: Element.self)
   }
 }
 
@@ -282,9 +277,8 @@ extension Data: CanonicalDecodable {
 extension RawBuffer {
   static func decodeRaw(_ reader: inout ByteReader) throws -> Self {
     let tag = try reader.tag()
-    guard tag == .raw else { throw DecodingMismatch(expected: "\(Self.self)", found: tag) }
-    let rawKind = try reader.byte()
-    let bytes = try reader.slice(try reader.varint())
+    guard tag == .raw || tag == .alignedRaw else { throw DecodingMismatch(expected: "\(Self.self)", found: tag) }
+    let (rawKind, bytes) = try reader.rawPayload(after: tag)
     guard let kind = RawKind(rawValue: rawKind), let value = Self.fromRaw(kind: kind, bytes: bytes)
     else {
       throw DecodingMismatch(expected: "\(Self.self)", found: tag, detail: "element kind \(rawKind)")

@@ -19,6 +19,17 @@ import Foundation
 /// | 9 | digest of a raw array (content ids only) | element kind, varint byte count, 32-byte SHA-256 |
 /// | 10 | unkeyed container | varint count, nodes |
 /// | 11 | keyed container | varint count, (varint key length, UTF-8 key, node) sorted by key bytes |
+/// | 12 | aligned raw array (version 2) | element kind, varint byte count, one byte n < 16, n zero bytes, the elements' memory, starting at a multiple of 16 from the stream's start |
+/// | 13 | chunked digest of a raw array (version 2, content ids only) | element kind, varint byte count, 32-byte ``Digest/chunkedSHA256(_:)`` |
+///
+/// **Versions.** A stream with no raw array of ``rawDigestThreshold`` bytes or
+/// more is version 1, as it always was. A stream with one is version 2: such
+/// arrays are stored as tag 12, so that their memory is aligned (a mapped blob
+/// file starts on a page, so a ``MappedArray`` can use the file's pages as they
+/// are), and content ids hash them as tag 13, a digest of 1 MiB chunks that all
+/// cores compute together. Version-1 streams with large arrays (written before
+/// version 2) store them as tag 8 and hash them as tag 9, the SHA-256 of the
+/// whole memory; they are still read and checked that way.
 ///
 /// Keys of keyed containers are sorted, and the elements of sets and of
 /// dictionaries encoded as key-value lists are sorted by their encoding, so the
@@ -27,8 +38,20 @@ import Foundation
 /// `Double` differ. Arrays of fixed-width numbers, `Data` and `[Bool]` are
 /// written as raw memory (little endian, as on every platform Swift supports).
 enum Format {
-  /// The version byte every stream starts with.
-  static let version: UInt8 = 1
+  /// The version of streams without large raw arrays, and of streams written
+  /// before version 2 (their large raw arrays are hashed whole).
+  static let baseVersion: UInt8 = 1
+  /// The version of streams with large raw arrays: aligned when stored,
+  /// hashed by chunks.
+  static let largeRawVersion: UInt8 = 2
+
+  /// Whether this Recall reads streams of a version.
+  static func reads(_ version: UInt8) -> Bool {
+    version == baseVersion || version == largeRawVersion
+  }
+
+  /// The alignment of an aligned raw array's memory from the stream's start.
+  static let rawAlignment = 16
 
   /// Raw arrays at least this large are replaced by their SHA-256 in the bytes a
   /// content id hashes. That keeps big arrays out of intermediate buffers and
@@ -52,6 +75,8 @@ enum Format {
     case rawDigest = 9
     case unkeyed = 10
     case keyed = 11
+    case alignedRaw = 12
+    case rawChunkDigest = 13
   }
 }
 
@@ -169,6 +194,19 @@ struct ByteReader {
     return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
   }
 
+  /// Reads a raw array's element kind byte and memory, the reader being just
+  /// past its tag (``Format/Tag/raw`` or ``Format/Tag/alignedRaw``).
+  mutating func rawPayload(after tag: Format.Tag) throws(FormatError) -> (kind: UInt8, bytes: UnsafeRawBufferPointer) {
+    let kind = try byte()
+    let count = try varint()
+    if tag == .alignedRaw {
+      let padding = Int(try byte())
+      guard padding < Format.rawAlignment else { throw .malformed("raw array padding of \(padding) bytes") }
+      _ = try slice(padding)
+    }
+    return (kind, try slice(count))
+  }
+
   mutating func string() throws(FormatError) -> String {
     let count = try varint()
     let utf8 = try slice(count)
@@ -179,15 +217,15 @@ struct ByteReader {
   /// and nested at most ``Format/maximumDepth`` deep.
   mutating func skipNode(depth: Int = 0) throws(FormatError) {
     guard depth < Format.maximumDepth else { throw .malformed("nested too deeply") }
-    switch try tag() {
+    let tag = try self.tag()
+    switch tag {
     case .null, .false, .true: break
     case .int, .uint, .double: _ = try slice(8)
     case .float: _ = try slice(4)
     case .string: _ = try slice(try varint())
-    case .raw:
-      _ = try byte()
-      _ = try slice(try varint())
-    case .rawDigest:
+    case .raw, .alignedRaw:
+      _ = try rawPayload(after: tag)
+    case .rawDigest, .rawChunkDigest:
       _ = try byte()
       _ = try varint()
       _ = try slice(32)

@@ -31,4 +31,20 @@ package enum LargeBuffers {
       _ = madvise(aligned, Int(end - first), MADV_HUGEPAGE)
     #endif
   }
+
+  /// Asks the kernel to map all pages of a large region of a mapped file at
+  /// once, before a pass over all of it (a copy, a checksum), rather than
+  /// fault them in one group at a time. Blob files are mapped lazily, so that
+  /// a ``MappedArray`` that reads a few elements touches only their pages.
+  /// Harmless where it is not supported (Linux before 5.14, other systems).
+  package static func populate(_ bytes: UnsafeRawBufferPointer) {
+    #if os(Linux)
+      guard bytes.count >= threshold, let base = bytes.baseAddress else { return }
+      let page = UInt(4096)
+      let first = UInt(bitPattern: base) & ~(page - 1)
+      let end = UInt(bitPattern: base) + UInt(bytes.count)
+      let populateRead: Int32 = 22  // MADV_POPULATE_READ
+      _ = madvise(UnsafeMutableRawPointer(bitPattern: first), Int(end - first), populateRead)
+    #endif
+  }
 }

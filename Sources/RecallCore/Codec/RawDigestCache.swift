@@ -45,10 +45,11 @@ final class RawDigestCache: Sendable {
   /// Set in tests to hash every buffer afresh.
   @TaskLocal static var isBypassed = false
 
-  /// The digest of `buffer`'s memory (`bytes`), remembered for large buffers.
+  /// The chunked digest (``Digest/chunkedSHA256(_:)``) of `buffer`'s memory
+  /// (`bytes`), remembered for large buffers.
   func digest(of buffer: any RawBuffer, bytes: UnsafeRawBufferPointer) -> Digest {
     guard bytes.count >= Self.minimumBytes, !Self.isBypassed, let base = bytes.baseAddress else {
-      return Digest.sha256(bytes)
+      return Digest.chunkedSHA256(bytes)
     }
     let key = Key(address: UInt(bitPattern: base), count: bytes.count, kind: buffer.rawKind)
     if let digest = state.withLock({ state -> Digest? in
@@ -59,7 +60,7 @@ final class RawDigestCache: Sendable {
     }) {
       return digest
     }
-    let digest = Digest.sha256(bytes)
+    let digest = Digest.chunkedSHA256(bytes)
     guard bytes.count <= budget else { return digest }
     state.withLock { state in
       state.clock += 1

@@ -34,25 +34,18 @@ public enum ValueCodec {
   /// Returns the content id of a value without producing its stored form.
   public static func contentID<T: Encodable>(of value: T) throws -> ContentID {
     let node = try CanonicalEncoder().node(for: value)
-    var writer = NodeWriter(mode: .hash)
-    writer.out.byte(Format.version)
-    writer.write(node)
-    return ContentID(Digest.sha256(writer.out.bytes))
+    return ContentID(Digest.sha256(NodeWriter.stream(node, mode: .hash).out.bytes))
   }
 
   /// Encodes a value for storage and computes its content id.
   public static func encode<T: Encodable>(_ value: T) throws -> EncodedValue {
     let node = try CanonicalEncoder().node(for: value)
-    var writer = NodeWriter(mode: .store)
-    writer.out.byte(Format.version)
-    writer.write(node)
+    let writer = NodeWriter.stream(node, mode: .store)
     guard writer.sawLargeRaw else {
       // Without large raw arrays, the stored bytes are the bytes the cid hashes.
       return EncodedValue(cid: ContentID(Digest.sha256(writer.out.bytes)), bytes: writer.out.bytes)
     }
-    var hashWriter = NodeWriter(mode: .hash)
-    hashWriter.out.byte(Format.version)
-    hashWriter.write(node)
+    let hashWriter = NodeWriter.stream(node, mode: .hash)
     return EncodedValue(cid: ContentID(Digest.sha256(hashWriter.out.bytes)), bytes: writer.out.bytes)
   }
 
@@ -68,7 +61,7 @@ public enum ValueCodec {
   public static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
     var reader = ByteReader(bytes)
     let version = try reader.byte()
-    guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
+    guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
     var end = reader
     try end.skipNode()
     guard end.isAtEnd else { throw FormatError.malformed("trailing bytes after the value") }
@@ -88,8 +81,9 @@ public enum ValueCodec {
   public static func contentID(ofStored raw: UnsafeRawBufferPointer) throws -> ContentID {
     var reader = ByteReader(raw)
     let version = try reader.byte()
-    guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
-    var writer = NodeWriter(mode: .hash, capacity: min(raw.count, 1 << 16))
+    guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
+    var writer = NodeWriter(
+      mode: .hash, chunked: version == Format.largeRawVersion, capacity: min(raw.count, 1 << 16))
     writer.out.byte(version)
     try rewrite(&reader, into: &writer, depth: 0)
     guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes after the value") }
@@ -119,7 +113,7 @@ public enum ValueCodec {
   /// (they are what was written; a newer Recall may have written them).
   static func checkFormat(of bytes: UnsafeRawBufferPointer) -> ValueIntegrity {
     guard let version = bytes.first else { return .corrupt("the value is empty") }
-    return version == Format.version ? .intact : unreadable(version)
+    return Format.reads(version) ? .intact : unreadable(version)
   }
 
   private static func unreadable(_ version: UInt8) -> ValueIntegrity {
@@ -134,13 +128,16 @@ public enum ValueCodec {
     let start = reader.offset
     let tag = try reader.peekTag()
     switch tag {
-    case .raw:
+    case .raw, .alignedRaw:
       _ = try reader.tag()
-      let kindByte = try reader.byte()
+      guard tag == .raw || writer.chunked else {
+        throw FormatError.malformed("an aligned raw array in a version-1 value")
+      }
+      let (kindByte, bytes) = try reader.rawPayload(after: tag)
       guard let kind = RawKind(rawValue: kindByte) else {
         throw FormatError.malformed("unknown element kind \(kindByte)")
       }
-      writer.writeRaw(kind: kind, bytes: try reader.slice(try reader.varint()))
+      writer.writeRaw(kind: kind, bytes: bytes)
     case .unkeyed:
       _ = try reader.tag()
       let count = try reader.varint()
@@ -156,7 +153,7 @@ public enum ValueCodec {
         writer.out.string(try reader.string())
         try rewrite(&reader, into: &writer, depth: depth + 1)
       }
-    case .rawDigest:
+    case .rawDigest, .rawChunkDigest:
       throw FormatError.malformed("a digest where a stored value was expected")
     default:
       try reader.skipNode()

@@ -14,7 +14,7 @@ extension ValueCodec {
     try bytes.withUnsafeBytes { raw in
       var reader = ByteReader(raw)
       let version = try reader.byte()
-      guard version == Format.version else { throw FormatError.unsupportedVersion(version) }
+      guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
       var out = ""
       try render(&reader, into: &out, limit: maximumElements, depth: 0)
       guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes") }
@@ -24,7 +24,8 @@ extension ValueCodec {
 
   private static func render(_ reader: inout ByteReader, into out: inout String, limit: Int, depth: Int) throws {
     guard depth < Format.maximumDepth else { throw FormatError.malformed("nested too deeply") }
-    switch try reader.tag() {
+    let tag = try reader.tag()
+    switch tag {
     case .null: out += "null"
     case .false: out += "false"
     case .true: out += "true"
@@ -33,9 +34,9 @@ extension ValueCodec {
     case .float: out += number(Double(Float(bitPattern: try reader.fixed32())))
     case .double: out += number(Double(bitPattern: try reader.fixed64()))
     case .string: out += quoted(try reader.string())
-    case .raw:
-      guard let kind = RawKind(rawValue: try reader.byte()) else { throw FormatError.malformed("raw kind") }
-      let bytes = try reader.slice(try reader.varint())
+    case .raw, .alignedRaw:
+      let (kindByte, bytes) = try reader.rawPayload(after: tag)
+      guard let kind = RawKind(rawValue: kindByte) else { throw FormatError.malformed("raw kind") }
       let count = bytes.count / kind.stride
       var elements: [String] = []
       for index in 0..<min(count, limit) {
@@ -43,11 +44,12 @@ extension ValueCodec {
       }
       if count > limit { elements.append(quoted("… \(count - limit) more")) }
       out += "[" + elements.joined(separator: ",") + "]"
-    case .rawDigest:
+    case .rawDigest, .rawChunkDigest:
       _ = try reader.byte()
       let count = try reader.varint()
       let digest = try reader.slice(32)
-      out += quoted("\(count) bytes, sha256 \(Digest(bytes: digest)?.hex ?? "")")
+      let kind = tag == .rawDigest ? "sha256" : "chunked sha256"
+      out += quoted("\(count) bytes, \(kind) \(Digest(bytes: digest)?.hex ?? "")")
     case .unkeyed:
       let count = try reader.varint()
       out += "["

@@ -225,7 +225,7 @@ extension Store {
       // decode alongside it (any bytes decode to some numbers, never a trap);
       // other types wait for it. Nothing is served until it passed.
       if !(R.self is any RawBuffer.Type) { try stored.confirm() }
-      decoded = Result { try stored.withUnsafeBytes { try ValueCodec.decode(R.self, from: $0) } }
+      decoded = Result { try stored.storage.decode(R.self) }
       try stored.confirm()
     } catch let error as RecallError where error.code == RecallError.corruptValue {
       warn(.corruptValue, call.event, error.message)

@@ -68,7 +68,9 @@ package struct BlobDirectory: Sendable {
 
   /// Opens a blob file and passes its descriptor and size to `body`, or
   /// returns `nil` when the file does not exist.
-  private func withOpenFile<T>(_ cid: ContentID, _ body: (_ fd: Int32, _ size: Int) throws -> T) throws -> T? {
+  private func withOpenFile<T>(
+    _ cid: ContentID, _ body: (_ fd: Int32, _ size: Int, _ stamp: BlobStamp) throws -> T
+  ) throws -> T? {
     let fd = open(path(cid), O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       if errno == ENOENT { return nil }
@@ -79,12 +81,12 @@ package struct BlobDirectory: Sendable {
     guard fstat(fd, &info) == 0 else {
       throw RecallError.storeUnavailable(path: root, detail: "cannot stat blob \(cid.hex): \(posixError())")
     }
-    return try body(fd, Int(info.st_size))
+    return try body(fd, Int(info.st_size), BlobStamp(info))
   }
 
   /// Reads a blob, or returns `nil` when its file does not exist.
   func read(_ cid: ContentID) throws -> [UInt8]? {
-    try withOpenFile(cid) { fd, size in try read(cid, fd: fd, size: size) }
+    try withOpenFile(cid) { fd, size, _ in try read(cid, fd: fd, size: size) }
   }
 
   private func read(_ cid: ContentID, fd: Int32, size: Int) throws -> [UInt8] {
@@ -120,7 +122,9 @@ package struct BlobDirectory: Sendable {
 
   /// Reads a value's blob and checks it: against `checksum` (its XXH64, which
   /// the store recorded when it wrote the file) when there is one, else
-  /// against its cid. A corrupt file is moved to quarantine, `forget` drops
+  /// against its cid. A file whose ``BlobStamp`` is still `stamp` (the one
+  /// ``write(_:)`` returned when it wrote the file) is not read through again:
+  /// only its format header is checked. A corrupt file is moved to quarantine, `forget` drops
   /// the store's row for the value, and the corruption is thrown, so the
   /// caller recomputes rather than serving it.
   ///
@@ -131,26 +135,33 @@ package struct BlobDirectory: Sendable {
   /// another thread while the caller decodes it (``Verified/checking(_:_:)``);
   /// the check quarantines the file and forgets its row itself when it fails.
   package func readVerified(
-    _ cid: ContentID, checksum: UInt64?, store: String, overlapping: Bool = false,
+    _ cid: ContentID, checksum: UInt64?, stamp: String? = nil, store: String, overlapping: Bool = false,
     forget: @escaping @Sendable (ContentID) throws -> Void
   ) throws -> Verified {
     let found: StoredBytes
+    let unchanged: Bool
     if mapsFiles {
-      guard let mapped = try map(cid) else { return .missing }
+      guard let (mapped, current) = try withOpenFile(cid, { fd, size, current in (try map(cid, fd: fd, size: size), current) })
+      else { return .missing }
       found = .mapped(mapped)
-      if overlapping, let checksum, mapped.bytes.count >= PendingChecksum.minimumSize {
+      unchanged = stamp != nil && stamp == current.text
+      if unchanged || (overlapping && checksum != nil && mapped.bytes.count >= PendingChecksum.minimumSize) {
         guard case .intact = ValueCodec.checkFormat(of: mapped.bytes) else { return .unreadable(found) }
-        return .checking(found, PendingChecksum(mapped, expected: checksum) { [self] detail in
+        if unchanged { return .intact(found) }
+        return .checking(found, PendingChecksum(mapped, expected: checksum!) { [self] detail in
           try quarantine(cid)
           try forget(cid)
           return RecallError.corruptValue(cid, path: store, detail: detail)
         })
       }
     } else {
-      guard let bytes = try read(cid) else { return .missing }
+      guard let (bytes, current) = try withOpenFile(cid, { fd, size, current in (try read(cid, fd: fd, size: size), current) })
+      else { return .missing }
       found = .array(bytes)
+      unchanged = stamp != nil && stamp == current.text
     }
     let integrity = found.withUnsafeBytes { bytes in
+      if unchanged { return ValueCodec.checkFormat(of: bytes) }
       guard let checksum else { return ValueCodec.checkIntegrity(of: bytes, cid: cid) }
       let actual = Checksum.xxh64(bytes)
       guard actual == checksum else {
@@ -170,31 +181,26 @@ package struct BlobDirectory: Sendable {
     }
   }
 
-  /// Maps a blob file into memory, read-only, or returns `nil` when it does not
-  /// exist. Blob files never change once in place (a writer renames a complete
-  /// file over nothing; removing one unlinks it), so a mapping stays valid.
-  func map(_ cid: ContentID) throws -> MappedFile? {
-    try withOpenFile(cid) { fd, size in try map(cid, fd: fd, size: size) }
-  }
-
+  /// Maps a blob file into memory, read-only. Blob files never change once in
+  /// place (a writer renames a complete file over nothing; removing one
+  /// unlinks it), so a mapping stays valid. Pages are mapped as they are
+  /// used: a pass over the whole file asks for them all first
+  /// (``LargeBuffers/populate(_:)``).
   private func map(_ cid: ContentID, fd: Int32, size: Int) throws -> MappedFile {
     guard size > 0 else { return MappedFile(start: nil, count: 0) }
-    #if os(Linux)
-      // Map every page now, in one call, rather than faulting them in one by one.
-      let flags = MAP_PRIVATE | MAP_POPULATE
-    #else
-      let flags = MAP_PRIVATE
-    #endif
-    guard let start = mmap(nil, size, PROT_READ, flags, fd, 0), start != MAP_FAILED else {
+    guard let start = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), start != MAP_FAILED else {
       throw RecallError.storeUnavailable(path: root, detail: "cannot map blob \(cid.hex): \(posixError())")
     }
     return MappedFile(start: UnsafeRawPointer(start), count: size)
   }
 
-  /// Writes a blob unless its file already exists.
-  package func write(_ value: EncodedValue) throws {
+  /// Writes a blob unless its file already exists; returns the new file's
+  /// stamp (`nil` when the file was there already: nothing here wrote its
+  /// bytes, so nothing vouches for them).
+  @discardableResult
+  package func write(_ value: EncodedValue) throws -> BlobStamp? {
     let final = path(value.cid)
-    if access(final, F_OK) == 0 { return }
+    if access(final, F_OK) == 0 { return nil }
     let directory = (final as NSString).deletingLastPathComponent
     if access(directory, F_OK) != 0 {
       try BlobDirectory.makeDirectory(directory, root: root)
@@ -230,6 +236,8 @@ package struct BlobDirectory: Sendable {
       throw RecallError.storeUnavailable(path: root, detail: "cannot move blob into place: \(posixError())")
     }
     syncDirectory(directory)
+    var info = stat()
+    return stat(final, &info) == 0 ? BlobStamp(info) : nil
   }
 
   /// Whether a blob's file exists.
@@ -316,6 +324,49 @@ package final class MappedFile: @unchecked Sendable {
   deinit {
     if let start = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: start), bytes.count) }
   }
+
+  /// Whether some memory lies inside this mapping.
+  func contains(_ region: UnsafeRawBufferPointer) -> Bool {
+    guard let start = bytes.baseAddress, let base = region.baseAddress else { return false }
+    return base >= start && base + region.count <= start + bytes.count
+  }
+
+  /// The mapped file a value is being decoded from (``StoredBytes/decode(_:)``),
+  /// for ``MappedArray`` to use its pages instead of copying them.
+  @TaskLocal static var decoding: MappedFile?
+}
+
+/// What identifies one state of a blob file on its file system: device,
+/// inode, size, and modification and status-change times in nanoseconds.
+///
+/// Any write to a file, any truncation, rename or permission change moves its
+/// status-change time to the present, and no program can set it back; a file
+/// replaced by another has another inode. So a file whose stamp is the one
+/// the store took just after writing it holds the bytes that were written,
+/// and a hit needs not read 100 MB through to check them again. It does not
+/// defend against damage below the file system (a disk that flips bits
+/// without reporting an error), which the database file itself is not
+/// checked for either. Where timestamps are coarse (Linux before 6.13 keeps
+/// them to the clock tick), a write within the same few milliseconds as the
+/// store's own would go unnoticed.
+package struct BlobStamp: Equatable, Sendable {
+  var device, inode, size, modified, changed: Int64
+
+  init(_ info: stat) {
+    device = Int64(info.st_dev)
+    inode = Int64(info.st_ino)
+    size = Int64(info.st_size)
+    #if canImport(Darwin)
+      modified = Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
+      changed = Int64(info.st_ctimespec.tv_sec) * 1_000_000_000 + Int64(info.st_ctimespec.tv_nsec)
+    #else
+      modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+      changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+    #endif
+  }
+
+  /// The form stores record: five numbers separated by colons.
+  package var text: String { "\(device):\(inode):\(size):\(modified):\(changed)" }
 }
 
 /// The checksum of a large mapped blob, computed on a thread of its own while
@@ -338,6 +389,7 @@ package final class PendingChecksum: Sendable {
     self.expected = expected
     self.onCorrupt = onCorrupt
     Thread.detachNewThread { [self] in
+      LargeBuffers.populate(file.bytes)
       let sum = Checksum.xxh64(file.bytes)
       actual.withLock { $0 = sum }
       done.signal()
@@ -393,6 +445,16 @@ package enum StoredBytes: Sendable {
     switch self {
     case .array(let bytes): try bytes.withUnsafeBytes(body)
     case .mapped(let file): try body(file.bytes)
+    }
+  }
+
+  /// Decodes the value; a ``MappedArray`` in a mapped file uses its pages.
+  package func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    switch self {
+    case .array(let bytes):
+      try ValueCodec.decode(T.self, from: bytes)
+    case .mapped(let file):
+      try MappedFile.$decoding.withValue(file) { try ValueCodec.decode(T.self, from: file.bytes) }
     }
   }
 }

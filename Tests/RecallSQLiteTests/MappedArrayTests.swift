@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import RecallTestSupport
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+private let mappedOp = Op(id: "Tests.mapped(n:)", version: CodeFingerprint(hex: "1"))
+
+private func mapped(_ store: Store, _ n: Int) -> MappedArray<Double> {
+  store.memoize(mappedOp, [Argument("n", n)]) { MappedArray((0..<n).map { Double($0) / 3 }) }
+}
+
+@Suite struct MappedArrayTests {
+  @Test func isStoredAndHashedExactlyAsTheArray() throws {
+    let array = (0..<100_000).map { Double($0) * 1.5 }
+    let mapped = MappedArray(array)
+    #expect(!mapped.isMapped)
+    #expect(mapped.count == array.count && mapped[99_999] == array[99_999])
+    #expect(Array(mapped) == array)
+    let encoded = try ValueCodec.encode(mapped)
+    #expect(encoded.cid == (try ValueCodec.encode(array)).cid)
+    #expect(encoded.bytes == (try ValueCodec.encode(array)).bytes)
+    #expect(try ValueCodec.decode(MappedArray<Double>.self, from: encoded.bytes) == mapped)
+    #expect(try ValueCodec.decode([Double].self, from: encoded.bytes) == array)
+    // Small ones too (a plain raw array, version 1).
+    let small: MappedArray<Int32> = [1, 2, 3]
+    #expect(try ValueCodec.encode(small).cid == ValueCodec.encode([1, 2, 3] as [Int32]).cid)
+    #expect(try ValueCodec.decode(MappedArray<Int32>.self, from: ValueCodec.encode(small).bytes) == small)
+    // Other coders see an array.
+    let json = try JSONEncoder().encode(small)
+    #expect(String(decoding: json, as: UTF8.self) == "[1,2,3]")
+    #expect(try JSONDecoder().decode(MappedArray<Int32>.self, from: json) == small)
+    #expect(small.description == "[1, 2, 3]")
+  }
+
+  @Test func aHitInAnotherStoreUsesTheBlobFilesPages() throws {
+    let directory = TemporaryDirectory()
+    let count = 300_000  // 2.4 MB: a blob file
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      let computed = mapped(store, count)
+      #expect(!computed.isMapped)
+    }
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    let hit = mapped(store, count)
+    #expect(log.executed.isEmpty)
+    #expect(hit.isMapped)
+    #expect(hit.count == count)
+    #expect(hit == MappedArray((0..<count).map { Double($0) / 3 }))
+    hit.withUnsafeBufferPointer { buffer in
+      #expect(Int(bitPattern: buffer.baseAddress) % MemoryLayout<Double>.alignment == 0)
+      #expect(buffer[count - 1] == Double(count - 1) / 3)
+    }
+    // The same result read as an array is a copy.
+    let asArray = store.memoize(mappedOp, [Argument("n", count)]) { [Double]() }
+    #expect(asArray.count == count)
+    // Passed on as an argument, it hashes like the array.
+    #expect(try ValueCodec.contentID(of: hit) == ValueCodec.contentID(of: asArray))
+  }
+
+  @Test func insideAnotherValueItIsMappedToo() throws {
+    struct Trace: Codable, Sendable, Equatable {
+      var name: String
+      var samples: MappedArray<Float>
+      var steps: MappedArray<Int64>
+    }
+    let traceOp = Op(id: "Tests.trace()", version: CodeFingerprint(hex: "1"))
+    let make = {
+      Trace(
+        name: "run", samples: MappedArray((0..<50_000).map { Float($0) }),
+        steps: MappedArray((0..<3_000).map { Int64($0) * 7 }))
+    }
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = store.memoize(traceOp, [], make)
+    }
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let hit = store.memoize(traceOp, []) { Trace(name: "", samples: [], steps: []) }
+    #expect(hit == make())
+    #expect(hit.samples.isMapped && hit.steps.isMapped)
+  }
+
+  @Test func aDamagedBlobIsNeverMappedIntoAResult() throws {
+    let directory = TemporaryDirectory()
+    let count = 1_200_000  // 9.6 MB: checked alongside the decoding
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = mapped(store, count)
+    }
+    try damageABlob(in: directory)
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    let value = mapped(store, count)
+    #expect(log.executed.count == 1)
+    #expect(log.warnings.map(\.kind) == [.corruptValue])
+    #expect(!value.isMapped)
+    #expect(value[1_666] == 1_666.0 / 3)
+  }
+}
