@@ -144,6 +144,16 @@ struct Everything: Codable, Equatable, Sendable {
     }
   }
 
+  @Test func largeArraysAreCopiedOutInPartsExactly() throws {
+    // Above 16 MiB the copy is split across cores; an odd size leaves a short
+    // last part.
+    let values = (0..<2_621_443).map { Double($0) - 0.5 }
+    let decoded = try ValueCodec.decode([Double].self, from: ValueCodec.encode(values).bytes)
+    #expect(decoded == values)
+    let bytes = (0..<((16 << 20) + 4_097)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+    #expect(try ValueCodec.decode([UInt8].self, from: ValueCodec.encode(bytes).bytes) == bytes)
+  }
+
   @Test func valuesStoredBeforeVersionTwoStillDecodeAndCheck() throws {
     // A version-1 stream with a large raw array: tag 8, hashed whole (tag 9).
     let values = (0..<1_000).map(Double.init)

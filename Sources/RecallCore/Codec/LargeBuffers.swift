@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -30,6 +32,32 @@ package enum LargeBuffers {
       guard end > first, let aligned = UnsafeMutableRawPointer(bitPattern: first) else { return }
       _ = madvise(aligned, Int(end - first), MADV_HUGEPAGE)
     #endif
+  }
+
+  /// Copies memory into fresh memory; a large copy is split across the cores,
+  /// each faulting in (zeroing) and filling its own part of the destination:
+  /// for 100 MB, zeroing the new pages and copying into them were two thirds
+  /// of a hit's time, on one core. `populating` source memory (a mapped file)
+  /// has its pages asked for, part by part, first.
+  package static func copy(
+    _ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer, populating: Bool = false
+  ) {
+    guard let base = source.baseAddress, source.count > 0 else { return }
+    let parts = min(ProcessInfo.processInfo.activeProcessorCount, source.count / threshold)
+    guard parts > 1 else {
+      if populating { populate(source) }
+      destination.copyMemory(from: base, byteCount: source.count)
+      return
+    }
+    let piece = (source.count / parts + hugePage - 1) & ~(hugePage - 1)
+    nonisolated(unsafe) let (source, destination) = (source, destination)
+    DispatchQueue.concurrentPerform(iterations: parts) { index in
+      let start = index * piece
+      guard start < source.count else { return }
+      let part = UnsafeRawBufferPointer(rebasing: source[start..<min(start + piece, source.count)])
+      if populating { populate(part) }
+      (destination + start).copyMemory(from: part.baseAddress!, byteCount: part.count)
+    }
   }
 
   /// Asks the kernel to map all pages of a large region of a mapped file at

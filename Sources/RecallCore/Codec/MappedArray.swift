@@ -191,10 +191,14 @@ extension MappedArray: CanonicalDecodable {
 /// A new array with a copy of raw memory's elements.
 func copyingRaw<Element: BitwiseCopyable>(_ bytes: UnsafeRawBufferPointer, as type: Element.Type) -> [Element] {
   let count = bytes.count / MemoryLayout<Element>.stride
-  if MappedFile.decoding?.contains(bytes) == true { LargeBuffers.populate(bytes) }
+  let mapped = MappedFile.decoding?.contains(bytes) == true
   return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
-    if let start = buffer.baseAddress { LargeBuffers.prepare(start, count: bytes.count) }
-    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<count * MemoryLayout<Element>.stride]))
+    if let start = buffer.baseAddress {
+      LargeBuffers.prepare(start, count: bytes.count)
+      LargeBuffers.copy(
+        UnsafeRawBufferPointer(rebasing: bytes[0..<count * MemoryLayout<Element>.stride]), to: start,
+        populating: mapped)
+    }
     initialized = count
   }
 }
