@@ -54,7 +54,9 @@ final class GroupCommitter: @unchecked Sendable {
     guard !isWriting else { return }
     isWriting = true
     BeforeExit.add(self, essential: true) { $0.flush() }
-    queue.async { self.write(backend) }
+    // Weakly: a released store's backend closes its database when the store
+    // goes, not whenever this thread next looks for work.
+    queue.async { [weak backend] in self.write { backend } }
   }
 
   /// The result of a call handed over and not committed yet.
@@ -74,13 +76,13 @@ final class GroupCommitter: @unchecked Sendable {
     while finished < target { condition.wait() }
   }
 
-  private func write(_ backend: SQLiteBackend) {
+  private func write(_ backend: () -> SQLiteBackend?) {
     condition.lock()
     writer = pthread_self()
     condition.unlock()
     while true {
       condition.lock()
-      let batch = waiting
+      var batch = waiting
       waiting.removeAll()
       if batch.isEmpty {
         isWriting = false
@@ -88,7 +90,13 @@ final class GroupCommitter: @unchecked Sendable {
       }
       condition.unlock()
       guard !batch.isEmpty else { return }
-      let errors = backend.commit(batch.map { ($0.call, $0.values) })
+      // A store flushes before it lets its backend go, so the backend is here
+      // whenever calls are.
+      let errors =
+        backend()?.commit(batch.map { ($0.call, $0.values) })
+        ?? batch.map { _ -> (any Error)? in
+          RecallError.storeUnavailable(path: "", detail: "the store was released before its calls were stored")
+        }
       condition.lock()
       for pending in batch {
         guard let entry = uncommitted[pending.call.id] else { continue }
@@ -96,8 +104,12 @@ final class GroupCommitter: @unchecked Sendable {
       }
       condition.unlock()
       for (pending, error) in zip(batch, errors) { pending.completion(error) }
+      // What the completions hold (a store's claims, its backend) goes before
+      // flushers learn that the calls are done.
+      let count = batch.count
+      batch = []
       condition.lock()
-      finished += batch.count
+      finished += count
       condition.broadcast()
       condition.unlock()
     }

@@ -94,6 +94,25 @@ import Testing
     #expect(try storedCalls(directory.path) == 50)
   }
 
+  @Test func releasingTheStoreClosesItsDatabase() throws {
+    // The last connection to close checkpoints the WAL and removes it: a
+    // released store must not leave connections open on the writer's thread.
+    let directory = TemporaryDirectory()
+    for round in 0..<20 {
+      weak var released: SQLiteBackend?
+      weak var releasedStore: Store?
+      do {
+        let store = try openStore(directory.path)
+        released = store.backend as? SQLiteBackend
+        releasedStore = store
+        for x in 0..<50 { _ = double(store, round * 50 + x) }
+      }
+      #expect(releasedStore == nil)
+      #expect(released == nil)
+      #expect(!FileManager.default.fileExists(atPath: directory.path + "/recall.sqlite-wal"), "round \(round)")
+    }
+  }
+
   @Test func aCallThatCannotBeCommittedIsAWarningAndNotReportedStored() throws {
     let directory = TemporaryDirectory()
     let backend = try SQLiteBackend(path: directory.path)

@@ -160,10 +160,11 @@ struct ClaimWait {
 /// misses does not start a thread per call).
 final class ClaimKeeper: @unchecked Sendable {
   let claimant = Claimant(token: UUID().uuidString, host: Host.name, pid: Host.pid)
-  private let backend: any StoreBackend
   private let lease: Duration
   // Guarded by `condition`.
   private let condition = NSCondition()
+  /// `nil` once the store is released (``stop()``).
+  private var backend: (any StoreBackend)?
   private var held: [CallID: Int] = [:]
   private var isBeating = false
 
@@ -194,11 +195,21 @@ final class ClaimKeeper: @unchecked Sendable {
     if let count = held[id], count > 1 { held[id] = count - 1 } else { held[id] = nil }
   }
 
+  /// Ends the heartbeat at once and lets the backend go, so that a released
+  /// store's backend (and its database) goes with it, not a beat later.
+  func stop() {
+    condition.lock()
+    backend = nil
+    condition.broadcast()
+    while isBeating { condition.wait() }
+    condition.unlock()
+  }
+
   private func beat() {
     condition.lock()
     while true {
       _ = condition.wait(until: Date().addingTimeInterval(lease.inSeconds / 3))
-      guard !held.isEmpty else { break }
+      guard !held.isEmpty, let backend else { break }
       condition.unlock()
       // A failed renewal (a locked store) is retried at the next beat; the
       // lease outlasts two of them.
@@ -206,6 +217,7 @@ final class ClaimKeeper: @unchecked Sendable {
       condition.lock()
     }
     isBeating = false
+    condition.broadcast()
     condition.unlock()
   }
 }

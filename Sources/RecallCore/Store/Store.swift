@@ -78,6 +78,7 @@ public final class Store: Sendable {
   deinit {
     backend.flush()
     try? ledger.save()
+    claimKeeper.stop()
   }
 
   /// Waits until every result this store computed is stored.
