@@ -150,8 +150,17 @@ struct Everything: Codable, Equatable, Sendable {
     let values = (0..<2_621_443).map { Double($0) - 0.5 }
     let decoded = try ValueCodec.decode([Double].self, from: ValueCodec.encode(values).bytes)
     #expect(decoded == values)
-    let bytes = (0..<((16 << 20) + 4_097)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-    #expect(try ValueCodec.decode([UInt8].self, from: ValueCodec.encode(bytes).bytes) == bytes)
+    // Every byte, for any number of cores, including sizes just past a whole
+    // number of 2 MiB pieces per part.
+    let mib = 1 << 20
+    for (cores, count) in [(2, 16 * mib + 1), (3, 24 * mib + 5), (8, 64 * mib + 4), (2, 9 * mib), (4, 8 * mib - 1)] {
+      let source = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 20) }
+      var copy = [UInt8](repeating: 0, count: count)
+      source.withUnsafeBytes { from in
+        copy.withUnsafeMutableBytes { LargeBuffers.copy(from, to: $0.baseAddress!, cores: cores) }
+      }
+      #expect(copy == source, "\(count) bytes on \(cores) cores")
+    }
   }
 
   @Test func valuesStoredBeforeVersionTwoStillDecodeAndCheck() throws {

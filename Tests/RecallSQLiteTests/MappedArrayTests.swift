@@ -84,6 +84,47 @@ private func mapped(_ store: Store, _ n: Int) -> MappedArray<Double> {
     #expect(hit.samples.isMapped && hit.steps.isMapped)
   }
 
+  @Test func inUnorderedCollectionsItIsMappedOnlyWhereAligned() throws {
+    // Arrays inside a dictionary with Double keys are aligned within their
+    // key-value group only.
+    let op = Op(id: "Tests.table()", version: CodeFingerprint(hex: "1"))
+    let make = { () -> [Double: MappedArray<Double>] in
+      var table: [Double: MappedArray<Double>] = [:]
+      for key in 0..<6 {
+        let elements: [Double] = (0..<(1_000 + key * 3)).map { Double($0 * key) }
+        table[Double(key) + 0.5] = MappedArray(elements)
+      }
+      return table
+    }
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = store.memoize(op, [], make)
+    }
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let hit = store.memoize(op, []) { [Double: MappedArray<Double>]() }
+    #expect(hit == make())
+    for array in hit.values where array.isMapped {
+      array.withUnsafeBufferPointer {
+        #expect(Int(bitPattern: $0.baseAddress) % MemoryLayout<Double>.alignment == 0)
+      }
+    }
+  }
+
+  @Test func aLargeArrayIsCopiedExactlyOutOfItsMappedFile() throws {
+    // 17.6 MB: copied in parts, each asking for its pages first.
+    let directory = TemporaryDirectory()
+    let count = 2_200_003
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = series(store, count)
+    }
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    #expect(series(store, count) == (0..<count).map { Double($0) / 3 })
+    #expect(log.executed.isEmpty)
+  }
+
   @Test func aDamagedBlobIsNeverMappedIntoAResult() throws {
     let directory = TemporaryDirectory()
     let count = 1_200_000  // 9.6 MB: checked alongside the decoding

@@ -20,14 +20,24 @@ func series(_ store: Store, _ n: Int) -> [Double] {
   store.memoize(op, [Argument("n", n)]) { (0..<n).map { Double($0) / 3 } }
 }
 
-/// Overwrites three bytes in the middle of a store's (first) blob file.
-func damageABlob(in directory: TemporaryDirectory) throws {
+/// The path of a store's (first) blob file.
+func aBlobFile(in directory: TemporaryDirectory) throws -> String {
   let blobsPath = directory.path + "/blobs"
   let blob = try #require(FileManager.default.subpathsOfDirectory(atPath: blobsPath).first { $0.count > 3 })
-  let handle = try #require(FileHandle(forUpdatingAtPath: "\(blobsPath)/\(blob)"))
+  return "\(blobsPath)/\(blob)"
+}
+
+/// Overwrites three bytes in the middle of a store's (first) blob file. Its
+/// modification time is set to another moment too, so that the damage shows in
+/// its stamp even where file times are coarser than the test is quick.
+func damageABlob(in directory: TemporaryDirectory) throws {
+  let path = try aBlobFile(in: directory)
+  let handle = try #require(FileHandle(forUpdatingAtPath: path))
   handle.seek(toFileOffset: 5_000)
   handle.write(Data([0xFF, 0xFE, 0xFD]))
   try handle.close()
+  try FileManager.default.setAttributes(
+    [.modificationDate: Date(timeIntervalSince1970: 1_000_000_000)], ofItemAtPath: path)
 }
 
 /// A store with two small (inline) values and one blob file, and its database.
@@ -126,7 +136,11 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
       let store = try openStore(directory.path, inlineThreshold: 1024)
       _ = series(store, count)
     }
-    // Intact: served, from the store.
+    // Intact, and without a stamp (as from before stamps): served, from the
+    // store, its checksum checked alongside.
+    try DatabaseQueue(path: directory.path + "/recall.sqlite").write {
+      try $0.execute(sql: "UPDATE value SET stamp = NULL")
+    }
     do {
       let store = try openStore(directory.path, inlineThreshold: 1024)
       let log = EventLog(store)
@@ -157,8 +171,9 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     #expect(checksums.dropLast().allSatisfy { $0 == nil })
     #expect(checksums.last! != nil)
 
-    // A file from before checksums existed is still checked, by its content id.
-    try database.write { try $0.execute(sql: "UPDATE value SET checksum = NULL") }
+    // A file from before checksums (and stamps) existed is still checked, by
+    // its content id.
+    try database.write { try $0.execute(sql: "UPDATE value SET checksum = NULL, stamp = NULL") }
     try damageABlob(in: directory)
     let store = try openStore(directory.path, inlineThreshold: 1024)
     let log = EventLog(store)
@@ -191,6 +206,29 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
     #expect(log.executed.count == 1)
     #expect(log.warnings.map(\.kind) == [.corruptValue])
+  }
+
+  @Test func aBlobFileReplacedByAnotherOfTheSameSizeIsCheckedAgain() throws {
+    let (directory, _) = try storeWithOneBlob()
+    let path = try aBlobFile(in: directory)
+    var bytes = try #require(FileManager.default.contents(atPath: path))
+    bytes[bytes.count - 1] ^= 0x40
+    let replacement = directory.path + "/tmp/replacement"
+    #expect(FileManager.default.createFile(atPath: replacement, contents: bytes))
+    #expect(rename(replacement, path) == 0)
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
+    #expect(log.executed.count == 1)
+    #expect(log.warnings.map(\.kind) == [.corruptValue])
+  }
+
+  @Test func aBlobFileThatWasAlreadyThereGetsNoStamp() throws {
+    let directory = TemporaryDirectory()
+    let blobs = try BlobDirectory(root: directory.path)
+    let value = try ValueCodec.encode((0..<5_000).map(Double.init))
+    #expect(try blobs.write(value) != nil)
+    #expect(try blobs.write(value) == nil)
   }
 
   @Test func aResultWhoseTypeChangedIsRecomputedAndReplaced() throws {

@@ -26,6 +26,13 @@ protocol RawBuffer: Sendable {
   func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
   /// Rebuilds the buffer from raw bytes of the right kind.
   static func fromRaw(kind: RawKind, bytes: UnsafeRawBufferPointer) -> Self?
+  /// Whether any bytes decode to some value or to an error, never a trap, so
+  /// that decoding may start before the bytes' checksum has passed.
+  static var decodesAnyBytes: Bool { get }
+}
+
+extension RawBuffer {
+  static var decodesAnyBytes: Bool { true }
 }
 
 extension Array: RawBuffer where Element: RawElement {

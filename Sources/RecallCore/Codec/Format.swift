@@ -19,7 +19,7 @@ import Foundation
 /// | 9 | digest of a raw array (content ids only) | element kind, varint byte count, 32-byte SHA-256 |
 /// | 10 | unkeyed container | varint count, nodes |
 /// | 11 | keyed container | varint count, (varint key length, UTF-8 key, node) sorted by key bytes |
-/// | 12 | aligned raw array (version 2) | element kind, varint byte count, one byte n < 16, n zero bytes, the elements' memory, starting at a multiple of 16 from the stream's start |
+/// | 12 | aligned raw array (version 2) | element kind, varint byte count, one byte n < 16, n zero bytes, the elements' memory, starting at a multiple of 16 from the stream's start (from the start of its group, inside sets and non-string-keyed dictionaries) |
 /// | 13 | chunked digest of a raw array (version 2, content ids only) | element kind, varint byte count, 32-byte ``Digest/chunkedSHA256(_:)`` |
 ///
 /// **Versions.** A stream with no raw array of ``rawDigestThreshold`` bytes or
@@ -53,8 +53,9 @@ enum Format {
   /// The alignment of an aligned raw array's memory from the stream's start.
   static let rawAlignment = 16
 
-  /// Raw arrays at least this large are replaced by their SHA-256 in the bytes a
-  /// content id hashes. That keeps big arrays out of intermediate buffers and
+  /// Raw arrays at least this large are replaced by their digest in the bytes
+  /// a content id hashes (``Digest/chunkedSHA256(_:)``; the whole memory's
+  /// SHA-256 in version-1 streams). That keeps big arrays out of intermediate buffers and
   /// lets their digests be computed (and cached) on their own.
   static let rawDigestThreshold = 4096
 

@@ -40,16 +40,19 @@ package enum LargeBuffers {
   /// of a hit's time, on one core. `populating` source memory (a mapped file)
   /// has its pages asked for, part by part, first.
   package static func copy(
-    _ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer, populating: Bool = false
+    _ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer, populating: Bool = false,
+    cores: Int = ProcessInfo.processInfo.activeProcessorCount
   ) {
     guard let base = source.baseAddress, source.count > 0 else { return }
-    let parts = min(ProcessInfo.processInfo.activeProcessorCount, source.count / threshold)
+    let parts = min(cores, source.count / threshold)
     guard parts > 1 else {
       if populating { populate(source) }
       destination.copyMemory(from: base, byteCount: source.count)
       return
     }
-    let piece = (source.count / parts + hugePage - 1) & ~(hugePage - 1)
+    // Whole huge pages per part, rounded up so that the parts cover it all
+    // (the last one is shorter; one may be empty).
+    let piece = ((source.count + parts - 1) / parts + hugePage - 1) & ~(hugePage - 1)
     nonisolated(unsafe) let (source, destination) = (source, destination)
     DispatchQueue.concurrentPerform(iterations: parts) { index in
       let start = index * piece
@@ -68,7 +71,7 @@ package enum LargeBuffers {
   package static func populate(_ bytes: UnsafeRawBufferPointer) {
     #if os(Linux)
       guard bytes.count >= threshold, let base = bytes.baseAddress else { return }
-      let page = UInt(4096)
+      let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
       let first = UInt(bitPattern: base) & ~(page - 1)
       let end = UInt(bitPattern: base) + UInt(bytes.count)
       let populateRead: Int32 = 22  // MADV_POPULATE_READ

@@ -224,7 +224,7 @@ extension Store {
       // A large blob's checksum may still be running. Numeric arrays and Data
       // decode alongside it (any bytes decode to some numbers, never a trap);
       // other types wait for it. Nothing is served until it passed.
-      if !(R.self is any RawBuffer.Type) { try stored.confirm() }
+      if (R.self as? any RawBuffer.Type)?.decodesAnyBytes != true { try stored.confirm() }
       decoded = Result { try stored.storage.decode(R.self) }
       try stored.confirm()
     } catch let error as RecallError where error.code == RecallError.corruptValue {

@@ -111,7 +111,7 @@ package struct BlobDirectory: Sendable {
     /// The file exists and holds the value its cid names.
     case intact(StoredBytes)
     /// The file exists and its checksum is being computed on another thread
-    /// (``readVerified(_:checksum:store:overlapping:forget:)`` with
+    /// (``readVerified(_:checksum:stamp:store:overlapping:forget:)`` with
     /// `overlapping`): use the bytes, then ask the check before trusting them.
     case checking(StoredBytes, PendingChecksum)
     /// The file was written by a newer Recall: not corrupt, only unreadable here.
@@ -145,10 +145,10 @@ package struct BlobDirectory: Sendable {
       else { return .missing }
       found = .mapped(mapped)
       unchanged = stamp != nil && stamp == current.text
-      if unchanged || (overlapping && checksum != nil && mapped.bytes.count >= PendingChecksum.minimumSize) {
-        guard case .intact = ValueCodec.checkFormat(of: mapped.bytes) else { return .unreadable(found) }
-        if unchanged { return .intact(found) }
-        return .checking(found, PendingChecksum(mapped, expected: checksum!) { [self] detail in
+      if !unchanged, overlapping, let checksum, mapped.bytes.count >= PendingChecksum.minimumSize,
+        case .intact = ValueCodec.checkFormat(of: mapped.bytes)
+      {
+        return .checking(found, PendingChecksum(mapped, expected: checksum) { [self] detail in
           try quarantine(cid)
           try forget(cid)
           return RecallError.corruptValue(cid, path: store, detail: detail)
@@ -162,6 +162,7 @@ package struct BlobDirectory: Sendable {
     }
     let integrity = found.withUnsafeBytes { bytes in
       if unchanged { return ValueCodec.checkFormat(of: bytes) }
+      LargeBuffers.populate(bytes)  // a whole pass over a mapped file
       guard let checksum else { return ValueCodec.checkIntegrity(of: bytes, cid: cid) }
       let actual = Checksum.xxh64(bytes)
       guard actual == checksum else {
@@ -211,9 +212,8 @@ package struct BlobDirectory: Sendable {
     guard fd >= 0 else {
       throw RecallError.storeUnavailable(path: root, detail: "cannot create \(temporaryPath): \(posixError())")
     }
-    var closed = false
     defer {
-      if !closed { close(fd) }
+      close(fd)
       unlink(temporaryPath)  // no-op after the rename
     }
     try value.bytes.withUnsafeBytes { bytes in
@@ -230,14 +230,14 @@ package struct BlobDirectory: Sendable {
     guard fsync(fd) == 0 else {
       throw RecallError.storeUnavailable(path: root, detail: "cannot fsync blob: \(posixError())")
     }
-    close(fd)
-    closed = true
     guard rename(temporaryPath, final) == 0 else {
       throw RecallError.storeUnavailable(path: root, detail: "cannot move blob into place: \(posixError())")
     }
     syncDirectory(directory)
+    // The stamp of this very file (still open), renamed: another process that
+    // put the same blob in place meanwhile cannot lend it its own.
     var info = stat()
-    return stat(final, &info) == 0 ? BlobStamp(info) : nil
+    return fstat(fd, &info) == 0 ? BlobStamp(info) : nil
   }
 
   /// Whether a blob's file exists.
@@ -353,15 +353,17 @@ package struct BlobStamp: Equatable, Sendable {
   var device, inode, size, modified, changed: Int64
 
   init(_ info: stat) {
-    device = Int64(info.st_dev)
-    inode = Int64(info.st_ino)
+    // Bit patterns and wrapping arithmetic: file systems may report inode
+    // numbers with the top bit set, and times past 2262 overflow nanoseconds.
+    device = Int64(bitPattern: UInt64(truncatingIfNeeded: info.st_dev))
+    inode = Int64(bitPattern: UInt64(truncatingIfNeeded: info.st_ino))
     size = Int64(info.st_size)
     #if canImport(Darwin)
-      modified = Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
-      changed = Int64(info.st_ctimespec.tv_sec) * 1_000_000_000 + Int64(info.st_ctimespec.tv_nsec)
+      modified = Int64(info.st_mtimespec.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtimespec.tv_nsec)
+      changed = Int64(info.st_ctimespec.tv_sec) &* 1_000_000_000 &+ Int64(info.st_ctimespec.tv_nsec)
     #else
-      modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-      changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+      modified = Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec)
+      changed = Int64(info.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_ctim.tv_nsec)
     #endif
   }
 
@@ -437,7 +439,7 @@ package enum StoredBytes: Sendable {
   package var array: [UInt8] {
     switch self {
     case .array(let bytes): bytes
-    case .mapped(let file): [UInt8](file.bytes)
+    case .mapped(let file): copyingRaw(file.bytes, as: UInt8.self, populating: true)
     }
   }
 
