@@ -71,6 +71,7 @@ public final class SQLiteBackend: StoreBackend {
   ///   holds its lock past the busy timeout, ``RecallError/storeUnavailable``
   ///   when the directory or database cannot be opened.
   public init(path: String, configuration: Configuration = Configuration()) throws {
+    Store.warmUpInBackground()
     self.path = path
     self.configuration = configuration
     let databasePath = path + "/recall.sqlite"
@@ -94,6 +95,15 @@ public final class SQLiteBackend: StoreBackend {
     grdb.readonly = configuration.readOnly
     grdb.busyMode = .timeout(configuration.busyTimeout.inSeconds)
     grdb.label = "Recall"
+    // Page caches (SQLite's default is 2 MiB): the writer updates a dozen
+    // B-trees keyed by hashes, at random places, on every call, and re-read
+    // their pages from the file system once a store outgrew its cache (a miss
+    // cost 145-155 µs at 60,000 calls, 102 µs with 64 MiB). Readers start
+    // over after every commit of another connection, and hits read a few
+    // pages each.
+    grdb.prepareDatabase { db in
+      try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536")
+    }
     database = try SQLiteBackend.mapErrors(path: path) {
       if configuration.readOnly { return try DatabasePool(path: databasePath, configuration: grdb) }
       // Opening for writing may create the database and switch it to WAL, which

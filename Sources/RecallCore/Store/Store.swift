@@ -97,6 +97,13 @@ public final class Store: Sendable {
   /// first store opens, so that one-time costs (the crypto library, the Swift
   /// runtime's conformance caches, task-local and lock set-up: about 0.4 ms)
   /// are not paid by the user's first call.
+  /// Starts the process's one-time warm-up on another thread, for a backend
+  /// to call before its own slow opening (a database connection), so that
+  /// the two overlap; the first store to be created waits for what is left.
+  package static func warmUpInBackground() {
+    Thread.detachNewThread { _ = Store.warmUp }
+  }
+
   private static let warmUp: Void = {
     var configuration = Configuration()
     configuration.printsWarnings = false
