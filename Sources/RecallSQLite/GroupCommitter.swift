@@ -56,7 +56,8 @@ final class GroupCommitter: @unchecked Sendable {
     BeforeExit.add(self, essential: true) { $0.flush() }
     // Weakly: a released store's backend closes its database when the store
     // goes, not whenever this thread next looks for work.
-    queue.async { [weak backend] in self.write { backend } }
+    let path = backend.path
+    queue.async { [weak backend] in self.write(path: path) { backend } }
   }
 
   /// The result of a call handed over and not committed yet.
@@ -76,7 +77,7 @@ final class GroupCommitter: @unchecked Sendable {
     while finished < target { condition.wait() }
   }
 
-  private func write(_ backend: () -> SQLiteBackend?) {
+  private func write(path: String, _ backend: () -> SQLiteBackend?) {
     condition.lock()
     writer = pthread_self()
     condition.unlock()
@@ -90,12 +91,13 @@ final class GroupCommitter: @unchecked Sendable {
       }
       condition.unlock()
       guard !batch.isEmpty else { return }
-      // A store flushes before it lets its backend go, so the backend is here
-      // whenever calls are.
+      // The completions of a store's calls hold the backend, so it is here
+      // whenever calls are (a caller of the backend's own `record` must keep
+      // it, or flush, until its calls complete).
       let errors =
         backend()?.commit(batch.map { ($0.call, $0.values) })
         ?? batch.map { _ -> (any Error)? in
-          RecallError.storeUnavailable(path: "", detail: "the store was released before its calls were stored")
+          RecallError.storeUnavailable(path: path, detail: "the store was released before its calls were stored")
         }
       condition.lock()
       for pending in batch {

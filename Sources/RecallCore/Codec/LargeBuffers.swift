@@ -51,7 +51,7 @@ package enum LargeBuffers {
       return
     }
     // Whole huge pages per part, rounded up so that the parts cover it all
-    // (the last one is shorter; one may be empty).
+    // (the last one is shorter; the last few may be empty).
     let piece = ((source.count + parts - 1) / parts + hugePage - 1) & ~(hugePage - 1)
     nonisolated(unsafe) let (source, destination) = (source, destination)
     DispatchQueue.concurrentPerform(iterations: parts) { index in

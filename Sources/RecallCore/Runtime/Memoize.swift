@@ -306,17 +306,26 @@ extension Store {
   /// Ends this process's claim on a call it ran: the heartbeat stops, and a
   /// claim whose result was not stored is released so a waiter runs the call.
   func endClaim(_ call: PreparedCall, stored: Bool) {
+    Store.endClaim(call.id, stored: stored, backend: backend, keeper: claimKeeper) {
+      warn(.storeFailure, call.event, $0)
+    }
+  }
+
+  /// Stops renewing a claim, and releases it when its call was not stored
+  /// (`warn` says why a release failed).
+  static func endClaim(
+    _ id: CallID, stored: Bool, backend: any StoreBackend, keeper: ClaimKeeper, warn: (String) -> Void
+  ) {
     if !stored {
       do {
-        try backend.releaseClaim(call.id, by: claimKeeper.claimant)
+        try backend.releaseClaim(id, by: keeper.claimant)
       } catch {
         warn(
-          .storeFailure, call.event,
           "could not release its claim (\(error)); processes waiting for it take it over when "
             + "its lease runs out.")
       }
     }
-    claimKeeper.drop(call.id)
+    keeper.drop(id)
   }
 
   // MARK: - Execute and record
@@ -383,23 +392,26 @@ extension Store {
       .init(value: value, cid: output.cid, hid: hid, size: output.bytes.count, duration: duration))
     histories.record(output.cid, hid)
     let size = output.bytes.count
-    let (backend, keeper) = (backend, claimKeeper)
-    // The store may be released before the commit (which its release waits
-    // for): then there is no one to tell, but its claim still ends.
-    backend.record(record, values: values) { [weak self] error in
-      guard let self else {
-        if claimed {
-          if error != nil { try? backend.releaseClaim(call.id, by: keeper.claimant) }
-          keeper.drop(call.id)
-        }
-        return
+    // The completion holds what it needs, never the store: a store must not
+    // be released (and flush) on the backend's writer thread. It may be
+    // released before the commit (which its release waits for): then there
+    // is no one to tell, but its claim still ends. The backend is held
+    // strongly, so that it outlives the calls handed to it.
+    let (backend, keeper, center, released) = (backend, claimKeeper, eventCenter, released)
+    let printing = configuration.printsWarnings
+    backend.record(record, values: values) { error in
+      let told = !released.isSet
+      if told, let error {
+        Store.warn(
+          .storeFailure, call.event, "its result could not be stored (\(error)); it was returned.",
+          printing: printing, to: center)
+      } else if told {
+        center.emit(.didStore(call.event, bytes: size))
       }
-      if let error {
-        self.warn(.storeFailure, call.event, "its result could not be stored (\(error)); it was returned.")
-      } else {
-        self.eventCenter.emit(.didStore(call.event, bytes: size))
+      guard claimed else { return }
+      Store.endClaim(call.id, stored: error == nil, backend: backend, keeper: keeper) { message in
+        if told { Store.warn(.storeFailure, call.event, message, printing: printing, to: center) }
       }
-      if claimed { self.endClaim(call, stored: error == nil) }
     }
   }
 

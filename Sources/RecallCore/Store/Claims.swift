@@ -208,7 +208,10 @@ final class ClaimKeeper: @unchecked Sendable {
   private func beat() {
     condition.lock()
     while true {
-      _ = condition.wait(until: Date().addingTimeInterval(lease.inSeconds / 3))
+      // Checked before sleeping: `stop()` may have come while this thread
+      // was renewing, or before it first took the lock.
+      let deadline = Date().addingTimeInterval(lease.inSeconds / 3)
+      while backend != nil, condition.wait(until: deadline) {}
       guard !held.isEmpty, let backend else { break }
       condition.unlock()
       // A failed renewal (a locked store) is retried at the next beat; the

@@ -43,6 +43,10 @@ public final class Store: Sendable {
   /// The claims this store holds on calls it computes, renewed while they run.
   let claimKeeper: ClaimKeeper
   let eventCenter = EventCenter()
+  /// Set when the store is released: the backend's completions check it
+  /// instead of holding the store (so that a store is never released, and
+  /// deinitialized, on the backend's writer thread).
+  let released = ReleaseFlag()
   /// Hits and misses: this process's, and those waiting to be added to the
   /// store's record of use.
   let ledger: UsageLedger
@@ -76,6 +80,7 @@ public final class Store: Sendable {
   }
 
   deinit {
+    released.set()
     backend.flush()
     try? ledger.save()
     claimKeeper.stop()
@@ -93,17 +98,22 @@ public final class Store: Sendable {
     backend.flush()
   }
 
+  /// Starts the process's one-time warm-up on another thread (once), for a
+  /// backend to call before its own slow opening (a database connection), so
+  /// that the two overlap; the first store to be created waits for what is
+  /// left.
+  package static func warmUpInBackground() {
+    _ = startWarmUp
+  }
+
+  private static let startWarmUp: Void = {
+    Thread.detachNewThread { _ = Store.warmUp }
+  }()
+
   /// Runs a call through every path of the runtime once per process, when the
   /// first store opens, so that one-time costs (the crypto library, the Swift
   /// runtime's conformance caches, task-local and lock set-up: about 0.4 ms)
   /// are not paid by the user's first call.
-  /// Starts the process's one-time warm-up on another thread, for a backend
-  /// to call before its own slow opening (a database connection), so that
-  /// the two overlap; the first store to be created waits for what is left.
-  package static func warmUpInBackground() {
-    Thread.detachNewThread { _ = Store.warmUp }
-  }
-
   private static let warmUp: Void = {
     var configuration = Configuration()
     configuration.printsWarnings = false
@@ -180,11 +190,18 @@ public final class Store: Sendable {
   }
 
   func warn(_ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String) {
+    Store.warn(kind, call, message, printing: configuration.printsWarnings, to: eventCenter)
+  }
+
+  /// Emits (and prints, when `printing`) a warning.
+  static func warn(
+    _ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String, printing: Bool, to center: EventCenter
+  ) {
     let warning = RecallWarning(kind: kind, call: call, message: message)
-    if configuration.printsWarnings {
+    if printing {
       FileHandle.standardError.write(Data((warning.description + "\n").utf8))
     }
-    eventCenter.emit(.warning(warning))
+    center.emit(.warning(warning))
   }
 }
 
@@ -224,4 +241,14 @@ final class HistoryMap: Sendable {
   func hid(for cid: ContentID) -> HistoryID {
     map.withLock { $0[cid] } ?? HistoryID(external: cid)
   }
+}
+
+/// Whether a store was released, for work that outlives it (a commit's
+/// completion) and must not hold it.
+final class ReleaseFlag: Sendable {
+  private let flag = Atomic<Bool>(false)
+
+  var isSet: Bool { flag.load(ordering: .acquiring) }
+
+  func set() { flag.store(true, ordering: .releasing) }
 }

@@ -39,6 +39,8 @@ public protocol StoreBackend: Sendable {
   /// Until then, ``loadResult(_:)`` and ``claim(_:of:by:at:until:replacing:)``
   /// of this backend see the call as stored, and its other methods wait for
   /// it. A backend without batching stores it before returning (the default).
+  /// Keep the backend (or ``flush()`` it) until the completion is called: a
+  /// batching backend released before fails the calls it still holds.
   func record(
     _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void)
 
