@@ -40,6 +40,20 @@ func damageABlob(in directory: TemporaryDirectory) throws {
     [.modificationDate: Date(timeIntervalSince1970: 1_000_000_000)], ofItemAtPath: path)
 }
 
+/// Opens the store in `directory` and checks that its damaged `series` result
+/// is computed again, with one corrupt-value warning; returns the store and
+/// its warnings.
+func expectSeriesRecomputedAsCorrupt(
+  in directory: TemporaryDirectory, count: Int = 10_000
+) throws -> (Store, [RecallWarning]) {
+  let store = try openStore(directory.path, inlineThreshold: 1024)
+  let log = EventLog(store)
+  #expect(series(store, count) == (0..<count).map { Double($0) / 3 })
+  #expect(log.executed.count == 1)
+  #expect(log.warnings.map(\.kind) == [.corruptValue])
+  return (store, log.warnings)
+}
+
 /// A store with two small (inline) values and one blob file, and its database.
 func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
   let directory = TemporaryDirectory()
@@ -113,12 +127,8 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     }
     try damageABlob(in: directory)
 
-    let store = try openStore(directory.path, inlineThreshold: 1024)
-    let counter = EventLog(store)
-    #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
-    #expect(counter.executed.count == 1)
-    #expect(counter.warnings.map(\.kind) == [.corruptValue])
-    #expect(counter.warnings.first?.message.contains("checksum") == true)
+    let (_, warnings) = try expectSeriesRecomputedAsCorrupt(in: directory)
+    #expect(warnings.first?.message.contains("checksum") == true)
     let quarantined = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine")
     #expect(quarantined.count == 1)
     // The recomputed value was stored again and is served from now on.
@@ -149,12 +159,8 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
       #expect(log.warnings.isEmpty)
     }
     try damageABlob(in: directory)
-    let store = try openStore(directory.path, inlineThreshold: 1024)
-    let log = EventLog(store)
-    #expect(series(store, count) == (0..<count).map { Double($0) / 3 })
-    #expect(log.executed.count == 1)
-    #expect(log.warnings.map(\.kind) == [.corruptValue])
-    #expect(log.warnings.first?.message.contains("checksum") == true)
+    let (store, warnings) = try expectSeriesRecomputedAsCorrupt(in: directory, count: count)
+    #expect(warnings.first?.message.contains("checksum") == true)
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").count == 1)
     store.flush()
     let again = try openStore(directory.path, inlineThreshold: 1024)
@@ -175,11 +181,8 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     // its content id.
     try database.write { try $0.execute(sql: "UPDATE value SET checksum = NULL, stamp = NULL") }
     try damageABlob(in: directory)
-    let store = try openStore(directory.path, inlineThreshold: 1024)
-    let log = EventLog(store)
-    #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
-    #expect(log.warnings.map(\.kind) == [.corruptValue])
-    #expect(log.warnings.first?.message.contains("hash to") == true)
+    let (_, warnings) = try expectSeriesRecomputedAsCorrupt(in: directory)
+    #expect(warnings.first?.message.contains("hash to") == true)
   }
 
   @Test func aBlobFileUnchangedSinceItWasWrittenIsNotReadThroughAgain() throws {
@@ -198,14 +201,8 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     }
     // Any change to the file (here only its permissions) moves its
     // status-change time: it is checked again, and fails.
-    let blobsPath = directory.path + "/blobs"
-    let blob = try #require(FileManager.default.subpathsOfDirectory(atPath: blobsPath).first { $0.count > 3 })
-    #expect(chmod("\(blobsPath)/\(blob)", 0o600) == 0)
-    let store = try openStore(directory.path, inlineThreshold: 1024)
-    let log = EventLog(store)
-    #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
-    #expect(log.executed.count == 1)
-    #expect(log.warnings.map(\.kind) == [.corruptValue])
+    #expect(chmod(try aBlobFile(in: directory), 0o600) == 0)
+    _ = try expectSeriesRecomputedAsCorrupt(in: directory)
   }
 
   @Test func aBlobFileReplacedByAnotherOfTheSameSizeIsCheckedAgain() throws {
@@ -216,11 +213,7 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     let replacement = directory.path + "/tmp/replacement"
     #expect(FileManager.default.createFile(atPath: replacement, contents: bytes))
     #expect(rename(replacement, path) == 0)
-    let store = try openStore(directory.path, inlineThreshold: 1024)
-    let log = EventLog(store)
-    #expect(series(store, 10_000) == (0..<10_000).map { Double($0) / 3 })
-    #expect(log.executed.count == 1)
-    #expect(log.warnings.map(\.kind) == [.corruptValue])
+    _ = try expectSeriesRecomputedAsCorrupt(in: directory)
   }
 
   @Test func aBlobFileThatWasAlreadyThereGetsNoStamp() throws {

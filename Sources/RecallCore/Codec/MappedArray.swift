@@ -215,7 +215,10 @@ func copyingRaw<Element: BitwiseCopyable>(
   populating: Bool? = nil
 ) -> [Element] {
   let count = bytes.count / MemoryLayout<Element>.stride
-  let mapped = populating ?? (MappedFile.decoding?.contains(bytes) == true)
+  // The task-local is looked up only where populating can matter (small
+  // arrays are decoded on every store hit).
+  let mapped =
+    populating ?? (bytes.count >= LargeBuffers.threshold && MappedFile.decoding?.contains(bytes) == true)
   return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
     if let start = buffer.baseAddress {
       LargeBuffers.prepare(start, count: bytes.count)
