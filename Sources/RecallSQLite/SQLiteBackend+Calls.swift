@@ -12,13 +12,13 @@ extension SQLiteBackend {
             let row = try Row.fetchOne(
               db.cachedStatement(
                 sql: """
-                  SELECT call.output_cid, call.output_hid, call.duration, value.bytes,
-                    value.cid IS NOT NULL, value.checksum, value.stamp
-                  FROM call LEFT JOIN value ON value.cid = call.output_cid
-                  WHERE call.id = ?
+                  SELECT value.cid, call.output_hid, call.duration, value.bytes,
+                    value.size IS NOT NULL, value.checksum, value.stamp
+                  FROM call JOIN value ON value.id = call.output
+                  WHERE \(Self.matches("call.call_id"))
                   """),
-              arguments: [id.digest.data]),
-            // A call whose output row is gone (collected, quarantined) is a miss.
+              arguments: [id.digest.data, id.digest.data]),
+            // A call whose output's bytes are lost (quarantined) is a miss.
             row[4] as Bool
           else { return nil }
           return (
@@ -108,21 +108,25 @@ extension SQLiteBackend {
   private func insert(
     _ calls: [(call: CallRecord, values: [EncodedValue])], files: inout [ContentID: BlobFile]
   ) throws {
-    let now = Date().timeIntervalSince1970
     try SQLiteBackend.mapErrors(path: path) {
       try database.write { db in
-        let insertValue = try db.cachedStatement(
-          sql: "INSERT OR IGNORE INTO value (cid, size, bytes, created_at, checksum, stamp) VALUES (?, ?, ?, ?, ?, ?)")
+        var rows = RowFinder(db)
         let insertCall = try db.cachedStatement(
           sql: """
-            INSERT OR REPLACE INTO call (id, op, op_version, semantic_version, trial, output_cid,
-              output_hid, output_size, started_at, duration, host, pid, key_fields)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
+              duration, host, pid, key_fields)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_id = ?")
+        let updateCall = try db.cachedStatement(
+          sql: """
+            UPDATE call SET op = ?, filing = ?, trial = ?, output = ?, output_hid = ?, output_size = ?,
+              started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?
+            WHERE id = ?
+            """)
+        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call = ?")
         let deleteClaim = try db.cachedStatement(sql: "DELETE FROM claim WHERE call_id = ?")
         let insertInput = try db.cachedStatement(
-          sql: "INSERT INTO call_input (call_id, name, cid, hid) VALUES (?, ?, ?, ?)")
+          sql: "INSERT INTO call_input (call, name, value, hid) VALUES (?, ?, ?, ?)")
         for (call, values) in calls {
           // A garbage collection that ran between writing a blob and taking the
           // lock may have deleted it (it held an unused value of the same cid):
@@ -132,23 +136,32 @@ extension SQLiteBackend {
           }
           for value in values {
             let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
-            try insertValue.execute(arguments: [
-              value.cid.digest.data, value.bytes.count, inline, now, files[value.cid]?.checksum,
-              files[value.cid]?.stamp,
-            ])
+            try rows.value(
+              value.cid,
+              storing: (value.bytes.count, inline, files[value.cid]?.checksum, files[value.cid]?.stamp))
           }
           let id = call.id.digest.data
-          try insertCall.execute(arguments: [
-            id, call.op.name, call.opVersion.hex, call.semanticVersion.hex,
-            call.trial, call.outputCID.digest.data, call.outputHID.digest.data, call.outputSize,
+          let fields: [(any DatabaseValueConvertible)?] = [
+            try rows.op(call.op.name),
+            try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex),
+            call.trial, try rows.value(call.outputCID), call.outputHID.digest.data, call.outputSize,
             call.startedAt.timeIntervalSince1970, call.duration, call.host, call.pid,
             call.keyFields.map { Data($0) },
-          ])
-          try deleteInputs.execute(arguments: [id])
+          ]
+          let row: Int64
+          if let existing = try rows.call(call.id) {
+            row = existing
+            try updateCall.execute(arguments: StatementArguments(fields + [existing]))
+            try deleteInputs.execute(arguments: [existing])
+          } else {
+            try insertCall.execute(arguments: StatementArguments([id] + fields))
+            row = db.lastInsertedRowID
+          }
           // Waiters see either the claim or the stored call, never neither.
           try deleteClaim.execute(arguments: [id])
           for input in call.inputs {
-            try insertInput.execute(arguments: [id, input.name, input.cid.digest.data, input.hid.digest.data])
+            let hid = input.hid.digest == input.cid.digest ? nil : input.hid.digest.data
+            try insertInput.execute(arguments: [row, input.name, try rows.value(input.cid), hid])
           }
         }
       }
@@ -159,20 +172,32 @@ extension SQLiteBackend {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
         let calls = try Int.fetchOne(db, sql: "SELECT count(*) FROM call") ?? 0
-        let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(size), 0) FROM value")
+        let row = try Row.fetchOne(
+          db, sql: "SELECT count(size), coalesce(sum(size), 0) FROM value WHERE size IS NOT NULL")
         return StoreSummary(calls: calls, values: row?[0] ?? 0, bytes: row?[1] ?? 0)
       }
     }
   }
 
-  /// Drops the row of a value whose blob failed its integrity check (and was
-  /// moved to quarantine).
+  /// Marks lost the value whose blob failed its integrity check (and was
+  /// moved to quarantine): its calls become misses. The row stays, since
+  /// calls name it; storing the value again restores it.
   func forgetValue(_ cid: ContentID) throws {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
-        try db.execute(sql: "DELETE FROM value WHERE cid = ?", arguments: [cid.digest.data])
+        try db.execute(
+          sql: "UPDATE value SET size = NULL, bytes = NULL, checksum = NULL, stamp = NULL WHERE \(Self.matches("cid"))",
+          arguments: [cid.digest.data, cid.digest.data])
       }
     }
+  }
+
+  /// A condition that finds a 32-byte hash through its column's index on the
+  /// first 8 bytes (`value_on_cid`, `call_on_id`, `call_on_output_hid`,
+  /// `call_input_on_hid`), then compares it whole. With the default `hash`,
+  /// bind the hash twice.
+  static func matches(_ column: String, _ hash: String = "?") -> String {
+    "substr(\(column), 1, 8) = substr(\(hash), 1, 8) AND \(column) = \(hash)"
   }
 
   static func digest(_ data: Data?) throws -> Digest {
@@ -185,6 +210,83 @@ extension SQLiteBackend {
   /// The digest in a row's column, read without copying the column's bytes.
   static func digest(_ row: Row, _ index: Int) throws -> Digest {
     try row.withUnsafeData(atIndex: index) { try digest($0) }
+  }
+}
+
+/// Finds (and adds) the rows a write names, within one transaction: values by
+/// cid, calls by id, ops by name, filings by version. Caches what it found
+/// for the rest of the transaction.
+struct RowFinder {
+  let db: Database
+  private var values: [ContentID: Int64] = [:]
+  private var ops: [String: Int64] = [:]
+  private var filings: [[String]: Int64] = [:]
+
+  init(_ db: Database) { self.db = db }
+
+  /// The row of a value, added (or, if its bytes were lost, restored) with
+  /// `stored`, or added without bytes if neither it nor `stored` exists.
+  @discardableResult
+  mutating func value(
+    _ cid: ContentID, storing stored: (size: Int, bytes: Data?, checksum: Int64?, stamp: String?)? = nil
+  ) throws -> Int64 {
+    if let row = values[cid] { return row }
+    let key = cid.digest.data
+    let found = try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT id, size IS NOT NULL FROM value WHERE \(SQLiteBackend.matches("cid"))"),
+      arguments: [key, key])
+    let row: Int64
+    if let found {
+      row = found[0]
+      if let stored, !(found[1] as Bool) {
+        try db.cachedStatement(sql: "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ? WHERE id = ?")
+          .execute(arguments: [stored.size, stored.bytes, stored.checksum, stored.stamp, row])
+      }
+    } else {
+      row = try inserted(
+        "INSERT INTO value (cid, size, bytes, checksum, stamp) VALUES (?, ?, ?, ?, ?)",
+        [key, stored?.size, stored?.bytes, stored?.checksum, stored?.stamp])
+    }
+    values[cid] = row
+    return row
+  }
+
+  /// The row of a stored call.
+  func call(_ id: CallID) throws -> Int64? {
+    try Int64.fetchOne(
+      db.cachedStatement(sql: "SELECT id FROM call WHERE \(SQLiteBackend.matches("call_id"))"),
+      arguments: [id.digest.data, id.digest.data])
+  }
+
+  /// The id of an op's name, added if new.
+  mutating func op(_ name: String) throws -> Int64 {
+    if let row = ops[name] { return row }
+    let row =
+      try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM op_name WHERE name = ?"), arguments: [name])
+      ?? inserted("INSERT INTO op_name (name) VALUES (?)", [name])
+    ops[name] = row
+    return row
+  }
+
+  /// The id of the filing of an op's calls under a version and semantic
+  /// version, added if new.
+  mutating func filing(_ op: String, _ version: String, _ semanticVersion: String) throws -> Int64 {
+    let key = [op, version, semanticVersion]
+    if let row = filings[key] { return row }
+    let opRow = try self.op(op)
+    let row =
+      try Int64.fetchOne(
+        db.cachedStatement(sql: "SELECT id FROM filing WHERE op = ? AND semantic_version = ? AND op_version = ?"),
+        arguments: [opRow, semanticVersion, version])
+      ?? inserted("INSERT INTO filing (op, op_version, semantic_version) VALUES (?, ?, ?)", [opRow, version, semanticVersion])
+    filings[key] = row
+    return row
+  }
+
+  /// Runs an `INSERT` and returns the new row's id.
+  private func inserted(_ sql: String, _ arguments: StatementArguments) throws -> Int64 {
+    try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    return db.lastInsertedRowID
   }
 }
 

@@ -51,10 +51,10 @@ extension SQLiteBackend {
     let stored = try Bool.fetchOne(
       db.cachedStatement(
         sql: """
-          SELECT EXISTS (SELECT 1 FROM call JOIN value ON value.cid = call.output_cid
-            WHERE call.id = ?)
+          SELECT EXISTS (SELECT 1 FROM call JOIN value ON value.id = call.output
+            WHERE \(Self.matches("call.call_id")) AND value.size IS NOT NULL)
           """),
-      arguments: [id.digest.data]) ?? false
+      arguments: [id.digest.data, id.digest.data]) ?? false
     if stored { return .stored }
     guard
       let row = try Row.fetchOne(

@@ -6,13 +6,15 @@ extension SQLiteBackend {
   public func forget(_ calls: [CallID]) throws -> Int {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
+        let rows = RowFinder(db)
         let deleteCall = try db.cachedStatement(sql: "DELETE FROM call WHERE id = ?")
-        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_id = ?")
+        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call = ?")
         var deleted = 0
         for id in calls {
-          try deleteCall.execute(arguments: [id.digest.data])
+          guard let row = try rows.call(id) else { continue }
+          try deleteCall.execute(arguments: [row])
           deleted += db.changesCount
-          try deleteInputs.execute(arguments: [id.digest.data])
+          try deleteInputs.execute(arguments: [row])
         }
         return deleted
       }
@@ -28,31 +30,36 @@ extension SQLiteBackend {
         // Leases that ran out: their holders died (live holders renew them).
         try db.execute(
           sql: "DELETE FROM claim WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
+        // Values that no call names and no tag keeps (through its value, or
+        // its call's output). Rows without bytes are not counted.
         let unused = try Row.fetchAll(
           db,
           sql: """
-            SELECT cid, size, bytes IS NULL FROM value
-            WHERE NOT EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
-              AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.cid = value.cid)
-              AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.cid = value.cid)
-              AND NOT EXISTS (
-                SELECT 1 FROM tag JOIN call ON call.id = tag.call_id WHERE call.output_cid = value.cid)
+            WITH tagged(value) AS (
+              SELECT value.id FROM tag JOIN value ON \(Self.matches("value.cid", "tag.cid"))
+              UNION SELECT call.output FROM tag JOIN call
+                ON \(Self.matches("call.call_id", "tag.call_id")))
+            SELECT id, cid, size, size IS NOT NULL AND bytes IS NULL FROM value
+            WHERE NOT EXISTS (SELECT 1 FROM call WHERE call.output = value.id)
+              AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.value = value.id)
+              AND value.id NOT IN tagged
             """)
         var report = GarbageReport(values: 0, bytes: 0, orphanFiles: 0)
-        let delete = try db.cachedStatement(sql: "DELETE FROM value WHERE cid = ?")
+        let delete = try db.cachedStatement(sql: "DELETE FROM value WHERE id = ?")
         var files: [ContentID] = []
         for row in unused {
-          let cid = ContentID(try Self.digest(row[0]))
-          try delete.execute(arguments: [cid.digest.data])
+          try delete.execute(arguments: [row[0] as Int64])
+          guard let size = row[2] as Int? else { continue }
           report.values += 1
-          report.bytes += row[1] as Int
-          if row[2] as Bool { files.append(cid) }
+          report.bytes += size
+          if row[3] as Bool { files.append(ContentID(try Self.digest(row, 1))) }
         }
-        // Files of values that are gone, and files no value row ever named
-        // (a writer died before committing), unless recent.
-        let named = try db.cachedStatement(sql: "SELECT 1 FROM value WHERE cid = ?")
+        // Files of values that are gone or lost, and files no value row ever
+        // named (a writer died before committing), unless recent.
+        let named = try db.cachedStatement(
+          sql: "SELECT 1 FROM value WHERE \(Self.matches("cid")) AND size IS NOT NULL")
         for cid in blobs.files(modifiedBefore: Int(date.timeIntervalSince1970))
-        where try Bool.fetchOne(named, arguments: [cid.digest.data]) == nil && !files.contains(cid) {
+        where try Bool.fetchOne(named, arguments: [cid.digest.data, cid.digest.data]) == nil && !files.contains(cid) {
           try blobs.remove(cid)
           report.orphanFiles += 1
         }

@@ -137,6 +137,110 @@ extension SQLiteBackend {
       // already there when the row was added.
       try db.execute(sql: "ALTER TABLE value ADD COLUMN stamp TEXT")
     }
+    migrator.registerMigration("v7.compact") { db in
+      // Rows by integer id, found by hash through indexes on the hash's first
+      // 8 bytes: index entries carry small row ids instead of 32-byte keys,
+      // calls and their inputs are appended in the order they are stored
+      // rather than scattered by hash, and ops and versions are integers.
+      // 1,112 bytes of disk per small call became about half that.
+      //
+      // - `value.size` NULL: the value's bytes are lost (its blob failed its
+      //   check) or were never stored; the row stays while calls name it.
+      // - `filing`: the (op version, semantic version) a call is filed under.
+      // - `call_input.hid` NULL: the input's history id is its cid.
+      // - Hash lookups match the prefix, then the whole hash
+      //   (`SQLiteBackend.matches`): the prefix indexes are not unique, and
+      //   uniqueness of cids and call ids is kept by the one writer.
+      try db.execute(
+        sql: """
+          CREATE TABLE new_value (
+            id INTEGER PRIMARY KEY,
+            cid BLOB NOT NULL,
+            size INTEGER,
+            bytes BLOB,
+            checksum INTEGER,
+            stamp TEXT
+          );
+          INSERT INTO new_value (cid, size, bytes, checksum, stamp)
+            SELECT cid, size, bytes, checksum, stamp FROM value ORDER BY rowid;
+          CREATE UNIQUE INDEX new_value_on_whole_cid ON new_value(cid);
+          INSERT OR IGNORE INTO new_value (cid) SELECT output_cid FROM call ORDER BY started_at;
+          INSERT OR IGNORE INTO new_value (cid) SELECT cid FROM call_input;
+
+          CREATE TABLE op_name (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+          );
+          INSERT INTO op_name (name) SELECT DISTINCT op FROM call ORDER BY op;
+          CREATE TABLE filing (
+            id INTEGER PRIMARY KEY,
+            op INTEGER NOT NULL,
+            op_version TEXT NOT NULL,
+            semantic_version TEXT NOT NULL,
+            UNIQUE (op, semantic_version, op_version)
+          );
+          INSERT INTO filing (op, op_version, semantic_version)
+            SELECT DISTINCT op_name.id, call.op_version, call.semantic_version
+            FROM call JOIN op_name ON op_name.name = call.op;
+
+          CREATE TABLE new_call (
+            id INTEGER PRIMARY KEY,
+            call_id BLOB NOT NULL,
+            op INTEGER NOT NULL,
+            filing INTEGER NOT NULL,
+            trial INTEGER NOT NULL,
+            output INTEGER NOT NULL,
+            output_hid BLOB NOT NULL,
+            output_size INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            duration REAL NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            key_fields BLOB
+          );
+          INSERT INTO new_call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
+            duration, host, pid, key_fields)
+            SELECT call.id, op_name.id, filing.id, call.trial, new_value.id, call.output_hid,
+              call.output_size, call.started_at, call.duration, call.host, call.pid, call.key_fields
+            FROM call
+            JOIN op_name ON op_name.name = call.op
+            JOIN filing ON filing.op = op_name.id AND filing.semantic_version = call.semantic_version
+              AND filing.op_version = call.op_version
+            JOIN new_value ON new_value.cid = call.output_cid
+            ORDER BY call.started_at, call.id;
+          CREATE UNIQUE INDEX new_call_on_whole_id ON new_call(call_id);
+
+          CREATE TABLE new_call_input (
+            call INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            hid BLOB,
+            PRIMARY KEY (call, name)
+          ) WITHOUT ROWID;
+          INSERT INTO new_call_input (call, name, value, hid)
+            SELECT new_call.id, call_input.name, new_value.id, nullif(call_input.hid, call_input.cid)
+            FROM call_input
+            JOIN new_call ON new_call.call_id = call_input.call_id
+            JOIN new_value ON new_value.cid = call_input.cid;
+
+          DROP TABLE call_input;
+          DROP TABLE call;
+          DROP TABLE value;
+          DROP INDEX new_value_on_whole_cid;
+          DROP INDEX new_call_on_whole_id;
+          ALTER TABLE new_value RENAME TO value;
+          ALTER TABLE new_call RENAME TO call;
+          ALTER TABLE new_call_input RENAME TO call_input;
+          CREATE INDEX value_on_cid ON value(substr(cid, 1, 8));
+          CREATE INDEX call_on_id ON call(substr(call_id, 1, 8));
+          CREATE INDEX call_on_op_started ON call(op, started_at, output_size, duration);
+          CREATE INDEX call_on_filing ON call(filing);
+          CREATE INDEX call_on_output ON call(output);
+          CREATE INDEX call_on_output_hid ON call(substr(output_hid, 1, 8));
+          CREATE INDEX call_input_on_value ON call_input(value);
+          CREATE INDEX call_input_on_hid ON call_input(substr(hid, 1, 8)) WHERE hid IS NOT NULL;
+          """)
+    }
     return migrator
   }
 

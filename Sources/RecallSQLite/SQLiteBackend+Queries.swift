@@ -6,8 +6,8 @@ extension SQLiteBackend {
   /// What `ops()` sums per op: answered from the index `call_on_op_started`
   /// alone, without reading a call row (a test checks the plan).
   static let opSummarySQL = """
-    SELECT op, count(*), coalesce(sum(output_size), 0), max(started_at), total(duration)
-    FROM call GROUP BY op
+    SELECT op_name.name, count(*), coalesce(sum(call.output_size), 0), max(call.started_at), total(call.duration)
+    FROM call JOIN op_name ON op_name.id = call.op GROUP BY call.op
     """
 
   public func ops() throws -> [OpSummary] {
@@ -43,100 +43,135 @@ extension SQLiteBackend {
       conditions.append(condition)
       arguments += [value]
     }
-    // With a filter on inputs or histories, which select few calls, the unary
-    // `+` keeps SQLite from scanning the op's index instead.
+    // The row of the value with the cid bound next (twice).
+    let valueRow = "(SELECT id FROM value WHERE \(Self.matches("cid")))"
+    // With a filter on inputs, histories or versions, which select few calls,
+    // the unary `+` keeps SQLite from scanning the op's index instead.
     let selective =
       !query.inputs.isEmpty || query.inputHID != nil || query.inputCID != nil || query.outputHID != nil
-      || query.outputCID != nil
-    filter(selective ? "+call.op = ?" : "call.op = ?", query.op?.name)
-    filter("call.op_version = ?", query.opVersion?.hex)
-    filter("call.semantic_version = ?", query.semanticVersion?.hex)
-    if let version = query.semanticVersionOtherThan?.hex {
-      // Two ranges, so that the (op, semantic_version) index serves it.
-      conditions.append("(call.semantic_version < ? OR call.semantic_version > ?)")
-      arguments += [version, version]
+      || query.outputCID != nil || query.semanticVersionOtherThan != nil
+    filter((selective ? "+call.op" : "call.op") + " = (SELECT id FROM op_name WHERE name = ?)", query.op?.name)
+    var filings: [String] = []
+    var filingArguments = StatementArguments()
+    if let version = query.opVersion?.hex {
+      filings.append("op_version = ?")
+      filingArguments += [version]
     }
-    filter("call.output_cid = ?", query.outputCID?.digest.data)
-    filter("call.output_hid = ?", query.outputHID?.digest.data)
-    filter("call.id IN (SELECT call_id FROM call_input WHERE hid = ?)", query.inputHID?.digest.data)
-    filter("call.id IN (SELECT call_id FROM call_input WHERE cid = ?)", query.inputCID?.digest.data)
+    if let version = query.semanticVersion?.hex {
+      filings.append("semantic_version = ?")
+      filingArguments += [version]
+    }
+    if let version = query.semanticVersionOtherThan?.hex {
+      filings.append("semantic_version <> ?")
+      filingArguments += [version]
+    }
+    if !filings.isEmpty {
+      conditions.append("call.filing IN (SELECT id FROM filing WHERE \(filings.joined(separator: " AND ")))")
+      arguments += filingArguments
+    }
+    func filter(hash: Digest?, times: Int = 1, _ condition: String) {
+      guard let hash else { return }
+      conditions.append(condition)
+      arguments += StatementArguments(Array(repeating: hash.data, count: 2 * times))
+    }
+    filter(hash: query.outputCID?.digest, "call.output = \(valueRow)")
+    filter(hash: query.outputHID?.digest, Self.matches("call.output_hid"))
+    // An input whose history id is its cid records none.
+    filter(
+      hash: query.inputHID?.digest, times: 2,
+      """
+      call.id IN (
+        SELECT call FROM call_input WHERE hid IS NOT NULL AND \(Self.matches("hid"))
+        UNION ALL SELECT call FROM call_input WHERE hid IS NULL AND call_input.value = \(valueRow))
+      """)
+    filter(
+      hash: query.inputCID?.digest, "call.id IN (SELECT call FROM call_input WHERE call_input.value = \(valueRow))")
     if let range = query.idRange {
-      conditions.append("call.id BETWEEN ? AND ?")
-      arguments += [range.lower.data, range.upper.data]
+      conditions.append(
+        "substr(call.call_id, 1, 8) BETWEEN substr(?, 1, 8) AND substr(?, 1, 8) AND call.call_id BETWEEN ? AND ?")
+      arguments += [range.lower.data, range.upper.data, range.lower.data, range.upper.data]
     }
     for (name, cid) in query.inputs.sorted(by: { $0.key < $1.key }) {
-      conditions.append("call.id IN (SELECT call_id FROM call_input WHERE cid = ? AND name = ?)")
-      arguments += [cid.digest.data, name]
+      conditions.append("call.id IN (SELECT call FROM call_input WHERE call_input.value = \(valueRow) AND name = ?)")
+      arguments += [cid.digest.data, cid.digest.data, name]
     }
     let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-    // Stale calls are few among many: found through (op, semantic_version),
-    // then sorted, rather than by walking the op's calls in date order.
-    let order = query.semanticVersionOtherThan == nil ? "started_at DESC, id DESC" : "+started_at DESC, id DESC"
+    // Stale calls are few among many: found through their filings, then
+    // sorted, rather than by walking the op's calls in date order.
+    let order =
+      query.semanticVersionOtherThan == nil
+      ? "call.started_at DESC, call.call_id DESC" : "+call.started_at DESC, call.call_id DESC"
     let limit = query.limit.map { " LIMIT \(max(0, $0))" } ?? ""
     let selectCalls = """
-      SELECT id, op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
-        started_at, duration, host, pid, key_fields
-      FROM call \(whereClause)
+      SELECT call.id, call.call_id, op_name.name, filing.op_version, filing.semantic_version, call.trial,
+        value.cid, call.output_hid, call.output_size, call.started_at, call.duration, call.host, call.pid,
+        call.key_fields
+      FROM call
+      JOIN op_name ON op_name.id = call.op
+      JOIN filing ON filing.id = call.filing
+      JOIN value ON value.id = call.output
+      \(whereClause)
       ORDER BY \(order)\(limit)
+      """
+    let selectInputs = """
+      SELECT call_input.call, call_input.name, value.cid, coalesce(call_input.hid, value.cid)
+      FROM call_input JOIN value ON value.id = call_input.value
       """
     return try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
         if query.limit.map({ $0 > Self.inputsByCallLimit }) ?? true {
           // Many calls: the inputs of every matching call in one statement,
           // then the calls, each made as its row is read.
-          var inputs: [Digest: [CallInput]] = [:]
+          var inputs: [Int64: [CallInput]] = [:]
           let cursor = try Row.fetchCursor(
-            db,
-            sql: """
-              SELECT call_input.call_id, call_input.name, call_input.cid, call_input.hid
-              FROM call_input JOIN call ON call.id = call_input.call_id \(whereClause)
-              """,
+            db, sql: selectInputs + " WHERE call_input.call IN (SELECT call.id FROM call \(whereClause))",
             arguments: arguments)
           while let input = try cursor.next() {
-            inputs[try Self.digest(input, 0), default: []].append(
-              CallInput(name: input[1], cid: ContentID(try Self.digest(input, 2)), hid: HistoryID(try Self.digest(input, 3))))
+            inputs[input[0], default: []].append(try Self.callInput(input))
           }
           var records: [CallRecord] = []
           let calls = try Row.fetchCursor(db, sql: selectCalls, arguments: arguments)
           while let row = try calls.next() {
-            let id = try Self.digest(row, 0)
-            var callInputs = inputs.removeValue(forKey: id) ?? []
+            var callInputs = inputs.removeValue(forKey: row[0]) ?? []
             callInputs.sort { $0.name < $1.name }
-            records.append(try Self.callRecord(row, id: id, inputs: callInputs))
+            records.append(try Self.callRecord(row, inputs: callInputs))
           }
           return records
         }
         // A few calls: by primary key, one cached lookup per call.
-        let lookup = try db.cachedStatement(sql: "SELECT name, cid, hid FROM call_input WHERE call_id = ? ORDER BY name")
+        let lookup = try db.cachedStatement(sql: selectInputs + " WHERE call_input.call = ? ORDER BY call_input.name")
         return try Row.fetchAll(db, sql: selectCalls, arguments: arguments).map { row in
-          let id = try Self.digest(row, 0)
-          let inputs = try Row.fetchAll(lookup, arguments: [id.data]).map { input in
-            CallInput(name: input[0], cid: ContentID(try Self.digest(input, 1)), hid: HistoryID(try Self.digest(input, 2)))
-          }
-          return try Self.callRecord(row, id: id, inputs: inputs)
+          let inputs = try Row.fetchAll(lookup, arguments: [row[0] as Int64]).map(Self.callInput)
+          return try Self.callRecord(row, inputs: inputs)
         }
       }
     }
   }
 
+  /// An input from a row of `(call, name, cid, hid)`.
+  private static func callInput(_ row: Row) throws -> CallInput {
+    CallInput(name: row[1], cid: ContentID(try digest(row, 2)), hid: HistoryID(try digest(row, 3)))
+  }
+
   /// A call from a row of the listing's `SELECT`.
-  private static func callRecord(_ row: Row, id: Digest, inputs: [CallInput]) throws -> CallRecord {
+  private static func callRecord(_ row: Row, inputs: [CallInput]) throws -> CallRecord {
     CallRecord(
-      id: CallID(id), op: OpID(row[1] as String), opVersion: CodeFingerprint(hex: row[2]),
-      semanticVersion: CodeFingerprint(hex: row[3]), trial: row[4], inputs: inputs,
-      outputCID: ContentID(try digest(row, 5)), outputHID: HistoryID(try digest(row, 6)), outputSize: row[7],
-      startedAt: Date(timeIntervalSince1970: row[8]), duration: row[9], host: row[10], pid: row[11],
-      keyFields: try row.withUnsafeData(atIndex: 12) { $0.map { [UInt8]($0) } })
+      id: CallID(try digest(row, 1)), op: OpID(row[2] as String), opVersion: CodeFingerprint(hex: row[3]),
+      semanticVersion: CodeFingerprint(hex: row[4]), trial: row[5], inputs: inputs,
+      outputCID: ContentID(try digest(row, 6)), outputHID: HistoryID(try digest(row, 7)), outputSize: row[8],
+      startedAt: Date(timeIntervalSince1970: row[9]), duration: row[10], host: row[11], pid: row[12],
+      keyFields: try row.withUnsafeData(atIndex: 13) { $0.map { [UInt8]($0) } })
   }
 
   public func value(_ cid: ContentID) throws -> [UInt8]? {
     let row = try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
         try Row.fetchOne(
-          db, sql: "SELECT bytes, checksum FROM value WHERE cid = ?", arguments: [cid.digest.data])
+          db, sql: "SELECT bytes, checksum, size IS NOT NULL FROM value WHERE \(Self.matches("cid"))",
+          arguments: [cid.digest.data, cid.digest.data])
       }
     }
-    guard let row else { return nil }
+    guard let row, row[2] as Bool else { return nil }
     if let inline = row[0] as Data? { return [UInt8](inline) }
     let checksum = (row[1] as Int64?).map { UInt64(bitPattern: $0) }
     switch try blobs.readVerified(cid, checksum: checksum, store: path, forget: forgetValue) {

@@ -77,7 +77,11 @@ extension SQLiteBackend {
   private static func versions(of op: OpID, countingCalls: Bool, _ db: Database) throws -> [OpVersion] {
     let count =
       countingCalls
-      ? "(SELECT count(*) FROM call WHERE call.op = op_version.op AND call.op_version = op_version.version)"
+      ? """
+        (SELECT count(*) FROM call WHERE call.filing IN (
+          SELECT filing.id FROM filing JOIN op_name ON op_name.id = filing.op
+          WHERE op_name.name = op_version.op AND filing.op_version = op_version.version))
+        """
       : "0"
     let rows = try Row.fetchAll(
       db,
@@ -143,6 +147,12 @@ extension SQLiteBackend {
         }
         let to = version == base ? version.hex : baseClass
         guard from != to else { return }
+        let refiled = """
+          SELECT call.id, call.trial, call.key_fields, filing.op_version FROM call
+          JOIN filing ON filing.id = call.filing
+          JOIN op_name ON op_name.id = filing.op
+          WHERE op_name.name = ? AND filing.semantic_version = ?
+          """
         let calls: [Row]
         if version == base {
           // The version leaves its class, taking back the calls it ran.
@@ -150,36 +160,28 @@ extension SQLiteBackend {
             sql: "UPDATE op_version SET semantic_version = ? WHERE op = ? AND version = ?",
             arguments: [to, op.name, version.hex])
           calls = try Row.fetchAll(
-            db,
-            sql: """
-              SELECT id, trial, key_fields FROM call
-              WHERE op = ? AND semantic_version = ? AND op_version = ?
-              """,
-            arguments: [op.name, from, version.hex])
+            db, sql: refiled + " AND filing.op_version = ?", arguments: [op.name, from, version.hex])
         } else {
           try db.execute(
             sql: "UPDATE op_version SET semantic_version = ? WHERE op = ? AND semantic_version = ?",
             arguments: [to, op.name, from])
-          calls = try Row.fetchAll(
-            db, sql: "SELECT id, trial, key_fields FROM call WHERE op = ? AND semantic_version = ?",
-            arguments: [op.name, from])
+          calls = try Row.fetchAll(db, sql: refiled, arguments: [op.name, from])
         }
         let target = CodeFingerprint(hex: to)
+        var rows = RowFinder(db)
         for call in calls {
           let fields: Data? = call[2]
           guard let fields else { continue }  // recorded before Recall kept them
-          let old: Data = call[0]
+          let row: Int64 = call[0]
           let id = CallID(op: op, semanticVersion: target, trial: call[1], keyFields: [UInt8](fields))
-          if try Bool.fetchOne(db, sql: "SELECT 1 FROM call WHERE id = ?", arguments: [id.digest.data]) != nil {
+          if try rows.call(id) != nil {
             // An equivalent call is filed there already: keep that one.
-            try db.execute(sql: "DELETE FROM call WHERE id = ?", arguments: [old])
-            try db.execute(sql: "DELETE FROM call_input WHERE call_id = ?", arguments: [old])
+            try db.execute(sql: "DELETE FROM call WHERE id = ?", arguments: [row])
+            try db.execute(sql: "DELETE FROM call_input WHERE call = ?", arguments: [row])
           } else {
             try db.execute(
-              sql: "UPDATE call SET id = ?, semantic_version = ? WHERE id = ?",
-              arguments: [id.digest.data, to, old])
-            try db.execute(
-              sql: "UPDATE call_input SET call_id = ? WHERE call_id = ?", arguments: [id.digest.data, old])
+              sql: "UPDATE call SET call_id = ?, filing = ? WHERE id = ?",
+              arguments: [id.digest.data, try rows.filing(op.name, call[3], to), row])
           }
         }
       }

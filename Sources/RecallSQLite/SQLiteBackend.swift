@@ -122,7 +122,7 @@ public final class SQLiteBackend: StoreBackend {
         try Data.fetchOne(
           db,
           sql: """
-            SELECT call.id FROM call JOIN value ON value.cid = call.output_cid
+            SELECT call.call_id FROM call JOIN value ON value.id = call.output
             WHERE value.bytes IS NOT NULL LIMIT 1
             """)
       }

@@ -89,7 +89,12 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     _ = series(store, 5)
     let backend = try #require(store.backend as? SQLiteBackend)
     let row = try backend.pool.read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM call")
+      try Row.fetchOne(
+        db,
+        sql: """
+          SELECT op_name.name AS op, filing.op_version, call.* FROM call
+          JOIN op_name ON op_name.id = call.op JOIN filing ON filing.id = call.filing
+          """)
     }
     let call = try #require(row)
     #expect(call["op"] as String == "Tests.series(n:)")

@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import RecallTestSupport
+import Testing
+
+@testable import RecallCore
+@testable import RecallSQLite
+
+/// Stores written by an older schema keep everything through an upgrade.
+@Suite struct MigrationTests {
+  static func digest(_ seed: String) -> Digest { Digest.sha256(seed) }
+  static let input = ContentID(digest("input"))
+  static let output = ContentID(digest("output"))
+  static let lost = ContentID(digest("lost"))
+  static let firstHID = HistoryID(digest("first output's history"))
+  static let secondHID = HistoryID(digest("second output's history"))
+  static let first = CallID(digest("first call"))
+  static let second = CallID(digest("second call"))
+
+  /// The two calls written below, as every backend returns them: the
+  /// second's input is the first's output.
+  static let calls = [
+    CallRecord(
+      id: second, op: OpID("M.g(y:)"), opVersion: CodeFingerprint(hex: "b2"),
+      semanticVersion: CodeFingerprint(hex: "b1"), trial: 1,
+      inputs: [CallInput(name: "y", cid: output, hid: firstHID)], outputCID: lost, outputHID: secondHID,
+      outputSize: 9, startedAt: Date(timeIntervalSince1970: 200), duration: 0.25, host: "there", pid: 8),
+    CallRecord(
+      id: first, op: OpID("M.f(x:)"), opVersion: CodeFingerprint(hex: "a1"),
+      semanticVersion: CodeFingerprint(hex: "a1"), trial: 0,
+      inputs: [CallInput(name: "x", cid: input, hid: HistoryID(external: input))], outputCID: output,
+      outputHID: firstHID, outputSize: 2, startedAt: Date(timeIntervalSince1970: 100), duration: 1.5,
+      host: "here", pid: 7, keyFields: [9, 9]),
+  ]
+
+  /// A database at migration `v6.blob-stamp` holding `calls`, two values (the
+  /// second call's output is lost: its row was dropped) and a tag.
+  static func version6Store(at path: String) throws {
+    let queue = try DatabaseQueue(path: path + "/recall.sqlite")
+    try SQLiteBackend.migrator.migrate(queue, upTo: "v6.blob-stamp")
+    try queue.write { db in
+      for (cid, bytes) in [(input, Data([1, 2, 3])), (output, Data([4, 5]))] {
+        try db.execute(
+          sql: "INSERT INTO value (cid, size, bytes, created_at) VALUES (?, ?, ?, 0)",
+          arguments: [cid.digest.data, bytes.count, bytes])
+      }
+      for call in calls {
+        try db.execute(
+          sql: """
+            INSERT INTO call (id, op, op_version, semantic_version, trial, output_cid, output_hid,
+              output_size, started_at, duration, host, pid, key_fields)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+          arguments: [
+            call.id.digest.data, call.op.name, call.opVersion.hex, call.semanticVersion.hex, call.trial,
+            call.outputCID.digest.data, call.outputHID.digest.data, call.outputSize,
+            call.startedAt.timeIntervalSince1970, call.duration, call.host, call.pid,
+            call.keyFields.map { Data($0) },
+          ])
+        for input in call.inputs {
+          try db.execute(
+            sql: "INSERT INTO call_input (call_id, name, cid, hid) VALUES (?, ?, ?, ?)",
+            arguments: [call.id.digest.data, input.name, input.cid.digest.data, input.hid.digest.data])
+        }
+      }
+      try db.execute(
+        sql: "INSERT INTO tag (name, call_id, created_at) VALUES ('best', ?, 0)", arguments: [first.digest.data])
+    }
+  }
+
+  @Test func aVersion6StoreKeepsItsCallsValuesHistoriesAndTags() throws {
+    let directory = TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    try Self.version6Store(at: directory.path)
+    let backend = try SQLiteBackend(path: directory.path)
+
+    #expect(try backend.calls(CallQuery()) == Self.calls)
+    #expect(try backend.calls(CallQuery(limit: 1)) == [Self.calls[0]])
+    let hit = try #require(try backend.loadResult(Self.first))
+    #expect(hit.bytes == [4, 5] && hit.cid == Self.output && hit.hid == Self.firstHID && hit.duration == 1.5)
+    #expect(try backend.loadResult(Self.second) == nil, "its output was lost before the upgrade")
+    #expect(try backend.value(Self.input) == [1, 2, 3])
+    #expect(try backend.value(Self.lost) == nil)
+    let summary = try backend.summary()
+    #expect(summary.calls == 2 && summary.values == 2 && summary.bytes == 5)
+
+    // Every way of finding a call.
+    let ids = { (query: CallQuery) in try backend.calls(query).map(\.id) }
+    #expect(try ids(CallQuery(op: OpID("M.f(x:)"))) == [Self.first])
+    #expect(try ids(CallQuery(op: OpID("M.g(y:)"), semanticVersion: CodeFingerprint(hex: "b1"))) == [Self.second])
+    #expect(try ids(CallQuery(opVersion: CodeFingerprint(hex: "a1"))) == [Self.first])
+    #expect(try ids(CallQuery(op: OpID("M.g(y:)"), semanticVersionOtherThan: CodeFingerprint(hex: "b1"))) == [])
+    #expect(try ids(CallQuery(op: OpID("M.nothing"))) == [])
+    #expect(try ids(CallQuery(inputs: ["y": Self.output])) == [Self.second])
+    #expect(try ids(CallQuery(inputs: ["x": Self.output])) == [])
+    #expect(try ids(CallQuery(idPrefix: String(Self.second.hex.prefix(20)))) == [Self.second])
+    #expect(try ids(CallQuery(outputCID: Self.output)) == [Self.first])
+    #expect(try ids(CallQuery(outputHID: Self.secondHID)) == [Self.second])
+    #expect(try ids(CallQuery(inputHID: Self.firstHID)) == [Self.second])
+    #expect(try ids(CallQuery(inputHID: HistoryID(external: Self.input))) == [Self.first], "a history id that is its cid")
+    #expect(try ids(CallQuery(inputCID: Self.output)) == [Self.second])
+    #expect(try backend.call(Self.first) == Self.calls[1])
+
+    #expect(try backend.tags().map(\.target) == [.call(Self.first)])
+    #expect(try backend.collectGarbage(keepingFilesNewerThan: Date()).values == 0, "every value is named")
+    #expect(try backend.ops().map { [$0.op.name: $0.calls] } == [["M.f(x:)": 1], ["M.g(y:)": 1]])
+
+    // Storing the lost output again brings the call back.
+    try backend.record(Self.calls[0], values: [EncodedValue(cid: Self.lost, bytes: [7])])
+    #expect(try backend.loadResult(Self.second)?.bytes == [7])
+    #expect(try backend.calls(CallQuery()) == Self.calls)
+  }
+}
