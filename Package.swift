@@ -67,7 +67,10 @@ let package = Package(
     // Stores
     .target(
       name: "RecallSQLite",
-      dependencies: ["RecallCore", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "RecallCore", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ]
     ),
     .target(
       name: "RecallPostgres",

@@ -3,27 +3,27 @@ import GRDB
 import RecallCore
 
 extension SQLiteBackend {
+  static let loadResultSQL = """
+    SELECT value.cid, call.output_hid, call.duration, value.bytes,
+      value.size IS NOT NULL, value.checksum, value.stamp
+    FROM call JOIN value ON value.id = call.output
+    WHERE \(matches("call.call_id"))
+    """
+
   public func loadResult(_ id: CallID) throws -> StoredResult? {
     if let uncommitted = committer.result(of: id) { return uncommitted }
     let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?, stamp: String?)? =
       try SQLiteBackend.mapErrors(path: path) {
-        try database.read { db in
-          guard
-            let row = try Row.fetchOne(
-              db.cachedStatement(
-                sql: """
-                  SELECT value.cid, call.output_hid, call.duration, value.bytes,
-                    value.size IS NOT NULL, value.checksum, value.stamp
-                  FROM call JOIN value ON value.id = call.output
-                  WHERE \(Self.matches("call.call_id"))
-                  """),
-              arguments: [id.digest.data, id.digest.data]),
+        // One statement: it reads one snapshot without a transaction around it.
+        try database.unsafeRead { db in
+          try FastStatement.run(db, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]) { row in
             // A call whose output's bytes are lost (quarantined) is a miss.
-            row[4] as Bool
-          else { return nil }
-          return (
-            ContentID(try Self.digest(row[0])), HistoryID(try Self.digest(row[1])), row[2], row[3], row[5], row[6]
-          )
+            guard try row.step(), row.int64(4) != 0 else { return nil }
+            return (
+              ContentID(try row.digest(0)), HistoryID(try row.digest(1)), row.double(2), row.data(3),
+              row.optionalInt64(5), row.text(6)
+            )
+          }
         }
       }
     guard let found else { return nil }
@@ -111,22 +111,6 @@ extension SQLiteBackend {
     try SQLiteBackend.mapErrors(path: path) {
       try database.write { db in
         var rows = RowFinder(db)
-        let insertCall = try db.cachedStatement(
-          sql: """
-            INSERT INTO call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
-              duration, host, pid, key_fields)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let updateCall = try db.cachedStatement(
-          sql: """
-            UPDATE call SET op = ?, filing = ?, trial = ?, output = ?, output_hid = ?, output_size = ?,
-              started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?
-            WHERE id = ?
-            """)
-        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call = ?")
-        let deleteClaim = try db.cachedStatement(sql: "DELETE FROM claim WHERE call_id = ?")
-        let insertInput = try db.cachedStatement(
-          sql: "INSERT INTO call_input (call, name, value, hid) VALUES (?, ?, ?, ?)")
         for (call, values) in calls {
           // A garbage collection that ran between writing a blob and taking the
           // lock may have deleted it (it held an unused value of the same cid):
@@ -140,33 +124,48 @@ extension SQLiteBackend {
               value.cid,
               storing: (value.bytes.count, inline, files[value.cid]?.checksum, files[value.cid]?.stamp))
           }
-          let id = call.id.digest.data
-          let fields: [(any DatabaseValueConvertible)?] = [
-            try rows.op(call.op.name),
-            try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex),
-            call.trial, try rows.value(call.outputCID), call.outputHID.digest.data, call.outputSize,
-            call.startedAt.timeIntervalSince1970, call.duration, call.host, call.pid,
-            call.keyFields.map { Data($0) },
+          let fields: [FastArgument] = [
+            .int(try rows.op(call.op.name)),
+            .int(try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex)),
+            .int(call.trial), .int(try rows.value(call.outputCID)), .digest(call.outputHID.digest),
+            .int(call.outputSize), .double(call.startedAt.timeIntervalSince1970), .double(call.duration),
+            .text(call.host), .int(call.pid), .blob(call.keyFields.map { Data($0) }),
           ]
           let row: Int64
           if let existing = try rows.call(call.id) {
             row = existing
-            try updateCall.execute(arguments: StatementArguments(fields + [existing]))
-            try deleteInputs.execute(arguments: [existing])
+            try FastStatement.run(db, Self.updateCallSQL, fields + [.int(existing)]) { try $0.execute() }
+            try FastStatement.run(db, "DELETE FROM call_input WHERE call = ?", [.int(existing)]) { try $0.execute() }
           } else {
-            try insertCall.execute(arguments: StatementArguments([id] + fields))
+            try FastStatement.run(db, Self.insertCallSQL, [.digest(call.id.digest)] + fields) { try $0.execute() }
             row = db.lastInsertedRowID
           }
           // Waiters see either the claim or the stored call, never neither.
-          try deleteClaim.execute(arguments: [id])
+          try FastStatement.run(db, "DELETE FROM claim WHERE call_id = ?", [.digest(call.id.digest)]) {
+            try $0.execute()
+          }
           for input in call.inputs {
-            let hid = input.hid.digest == input.cid.digest ? nil : input.hid.digest.data
-            try insertInput.execute(arguments: [row, input.name, try rows.value(input.cid), hid])
+            let hid: FastArgument = input.hid.digest == input.cid.digest ? .null : .digest(input.hid.digest)
+            try FastStatement.run(
+              db, "INSERT INTO call_input (call, name, value, hid) VALUES (?, ?, ?, ?)",
+              [.int(row), .text(input.name), .int(try rows.value(input.cid)), hid]
+            ) { try $0.execute() }
           }
         }
       }
     }
   }
+
+  static let insertCallSQL = """
+    INSERT INTO call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
+      duration, host, pid, key_fields)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    """
+  static let updateCallSQL = """
+    UPDATE call SET op = ?, filing = ?, trial = ?, output = ?, output_hid = ?, output_size = ?,
+      started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?
+    WHERE id = ?
+    """
 
   public func summary() throws -> StoreSummary {
     try SQLiteBackend.mapErrors(path: path) {
@@ -231,21 +230,25 @@ struct RowFinder {
     _ cid: ContentID, storing stored: (size: Int, bytes: Data?, checksum: Int64?, stamp: String?)? = nil
   ) throws -> Int64 {
     if let row = values[cid] { return row }
-    let key = cid.digest.data
-    let found = try Row.fetchOne(
-      db.cachedStatement(sql: "SELECT id, size IS NOT NULL FROM value WHERE \(SQLiteBackend.matches("cid"))"),
-      arguments: [key, key])
+    let found = try FastStatement.run(db, Self.valueSQL, [.digest(cid.digest), .digest(cid.digest)]) { row in
+      try row.step() ? (row: row.int64(0), lost: row.isNull(1)) : nil
+    }
     let row: Int64
     if let found {
-      row = found[0]
-      if let stored, !(found[1] as Bool) {
-        try db.cachedStatement(sql: "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ? WHERE id = ?")
-          .execute(arguments: [stored.size, stored.bytes, stored.checksum, stored.stamp, row])
+      row = found.row
+      if let stored, found.lost {
+        try FastStatement.run(
+          db, "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ? WHERE id = ?",
+          [.int(stored.size), .blob(stored.bytes), .int(stored.checksum), .text(stored.stamp), .int(row)]
+        ) { try $0.execute() }
       }
     } else {
-      row = try inserted(
-        "INSERT INTO value (cid, size, bytes, checksum, stamp) VALUES (?, ?, ?, ?, ?)",
-        [key, stored?.size, stored?.bytes, stored?.checksum, stored?.stamp])
+      try FastStatement.run(
+        db, "INSERT INTO value (cid, size, bytes, checksum, stamp) VALUES (?, ?, ?, ?, ?)",
+        [.digest(cid.digest), stored.map { .int($0.size) } ?? .null, .blob(stored?.bytes), .int(stored?.checksum),
+         .text(stored?.stamp)]
+      ) { try $0.execute() }
+      row = db.lastInsertedRowID
     }
     values[cid] = row
     return row
@@ -253,10 +256,13 @@ struct RowFinder {
 
   /// The row of a stored call.
   func call(_ id: CallID) throws -> Int64? {
-    try Int64.fetchOne(
-      db.cachedStatement(sql: "SELECT id FROM call WHERE \(SQLiteBackend.matches("call_id"))"),
-      arguments: [id.digest.data, id.digest.data])
+    try FastStatement.run(db, Self.callSQL, [.digest(id.digest), .digest(id.digest)]) { row in
+      try row.step() ? row.int64(0) : nil
+    }
   }
+
+  static let valueSQL = "SELECT id, size FROM value WHERE \(SQLiteBackend.matches("cid"))"
+  static let callSQL = "SELECT id FROM call WHERE \(SQLiteBackend.matches("call_id"))"
 
   /// The id of an op's name, added if new.
   mutating func op(_ name: String) throws -> Int64 {

@@ -110,4 +110,19 @@ import Testing
     #expect(try backend.loadResult(Self.second)?.bytes == [7])
     #expect(try backend.calls(CallQuery()) == Self.calls)
   }
+
+  @Test func everyColumnRoundTripsThroughTheFastPath() throws {
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    var call = Self.calls[1]
+    call.keyFields = []  // kept, and empty: not the NULL of a call recorded before keys were kept
+    try backend.record(call, values: [EncodedValue(cid: Self.output, bytes: [4, 5])])
+    #expect(try backend.calls(CallQuery()) == [call])
+    #expect(try backend.loadResult(Self.first)?.bytes == [4, 5])
+    call.keyFields = nil
+    call.host = "elsewhere"
+    try backend.record(call, values: [])
+    #expect(try backend.calls(CallQuery()) == [call], "recording a call again replaces it")
+    #expect(try backend.summary().calls == 1)
+  }
 }

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import RecallCore
+
+/// A cached statement run through SQLite's C API, for the statements every
+/// call runs (its lookup, its write): GRDB's per-execution work (argument
+/// validation, row objects, statement bookkeeping) cost more than the
+/// statements themselves.
+///
+/// Only ``run(_:_:)`` uses it: it resets the statement before and after, so
+/// a reader never keeps its snapshot open between calls. A statement's SQL
+/// is used only through this type, never through GRDB's execution methods.
+struct FastStatement {
+  private let raw: SQLiteStatement
+  private let db: Database
+  private let sql: String
+
+  /// Prepares `sql` (or takes it from the connection's cache), binds
+  /// `arguments` in order, and runs `body` on it.
+  static func run<T>(
+    _ db: Database, _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
+  ) throws -> T {
+    let statement = FastStatement(raw: try db.cachedStatement(sql: sql).sqliteStatement, db: db, sql: sql)
+    sqlite3_reset(statement.raw)
+    defer {
+      sqlite3_reset(statement.raw)
+      sqlite3_clear_bindings(statement.raw)
+    }
+    for (index, argument) in arguments.enumerated() {
+      try statement.check(argument.bind(statement.raw, Int32(index + 1)))
+    }
+    return try body(statement)
+  }
+
+  /// Steps to the next row: `true` with a row, `false` when there are no more.
+  func step() throws -> Bool {
+    let code = sqlite3_step(raw)
+    if code == SQLITE_ROW { return true }
+    if code == SQLITE_DONE { return false }
+    throw error(code)
+  }
+
+  /// Runs a statement that returns no rows.
+  func execute() throws {
+    while try step() {}
+  }
+
+  func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+  func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(raw, column) }
+  func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+  func double(_ column: Int32) -> Double { sqlite3_column_double(raw, column) }
+  func text(_ column: Int32) -> String? {
+    guard let text = sqlite3_column_text(raw, column) else { return nil }
+    return String(cString: text)
+  }
+
+  /// A blob column's bytes (`nil` for NULL).
+  func data(_ column: Int32) -> Data? {
+    guard !isNull(column) else { return nil }
+    let count = Int(sqlite3_column_bytes(raw, column))
+    guard count > 0, let bytes = sqlite3_column_blob(raw, column) else { return Data() }
+    return Data(bytes: bytes, count: count)
+  }
+
+  /// A 32-byte hash column.
+  func digest(_ column: Int32) throws -> Digest {
+    let count = Int(sqlite3_column_bytes(raw, column))
+    guard count == 32, let bytes = sqlite3_column_blob(raw, column),
+      let digest = Digest(bytes: UnsafeRawBufferPointer(start: bytes, count: count))
+    else {
+      throw RecallError.storeUnavailable(path: "", detail: "a stored id is not 32 bytes")
+    }
+    return digest
+  }
+
+  private func check(_ code: Int32) throws {
+    guard code == SQLITE_OK else { throw error(code) }
+  }
+
+  private func error(_ code: Int32) -> DatabaseError {
+    DatabaseError(
+      resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+      sql: sql)
+  }
+}
+
+/// A value bound to a ``FastStatement``.
+enum FastArgument {
+  case null
+  case int(Int64)
+  case double(Double)
+  case text(String)
+  case blob(Data)
+  case digest(Digest)
+
+  /// A blob, or NULL.
+  static func blob(_ data: Data?) -> FastArgument { data.map(FastArgument.blob) ?? .null }
+  static func int(_ value: Int) -> FastArgument { .int(Int64(value)) }
+  static func int(_ value: Int64?) -> FastArgument { value.map(FastArgument.int) ?? .null }
+  static func text(_ value: String?) -> FastArgument { value.map(FastArgument.text) ?? .null }
+
+  /// SQLite copies what it binds (`SQLITE_TRANSIENT`).
+  fileprivate func bind(_ statement: SQLiteStatement, _ index: Int32) -> Int32 {
+    let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    switch self {
+    case .null: return sqlite3_bind_null(statement, index)
+    case .int(let value): return sqlite3_bind_int64(statement, index, value)
+    case .double(let value): return sqlite3_bind_double(statement, index, value)
+    case .text(let value): return sqlite3_bind_text(statement, index, value, -1, transient)
+    case .blob(let data) where data.isEmpty:
+      return sqlite3_bind_zeroblob(statement, index, 0)  // a NULL pointer would bind NULL
+    case .blob(let data):
+      return data.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+    case .digest(let digest):
+      return digest.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+    }
+  }
+}
