@@ -13,7 +13,7 @@ import RecallCore
 /// is used only through this type, never through GRDB's execution methods.
 struct FastStatement {
   private let raw: SQLiteStatement
-  private let db: Database
+  private let handle: SQLiteConnection?
   private let sql: String
 
   /// Prepares `sql` (or takes it from the connection's cache), binds
@@ -21,16 +21,28 @@ struct FastStatement {
   static func run<T>(
     _ db: Database, _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
   ) throws -> T {
-    let statement = FastStatement(raw: try db.cachedStatement(sql: sql).sqliteStatement, db: db, sql: sql)
-    sqlite3_reset(statement.raw)
+    try FastStatement(raw: db.cachedStatement(sql: sql).sqliteStatement, handle: db.sqliteConnection, sql: sql)
+      .run(arguments, body)
+  }
+
+  /// The same, on a lookup connection.
+  static func run<T>(
+    _ connection: LookupConnection, _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
+  ) throws -> T {
+    try FastStatement(raw: connection.statement(sql), handle: connection.handle, sql: sql).run(arguments, body)
+  }
+
+  private func run<T>(_ arguments: [FastArgument], _ body: (FastStatement) throws -> T) throws -> T {
+    sqlite3_reset(raw)
     defer {
-      sqlite3_reset(statement.raw)
-      sqlite3_clear_bindings(statement.raw)
+      sqlite3_reset(raw)
+      sqlite3_clear_bindings(raw)
     }
     for (index, argument) in arguments.enumerated() {
-      try statement.check(argument.bind(statement.raw, Int32(index + 1)))
+      let code = argument.bind(raw, Int32(index + 1))
+      guard code == SQLITE_OK else { throw Self.error(code, handle, sql) }
     }
-    return try body(statement)
+    return try body(self)
   }
 
   /// Steps to the next row: `true` with a row, `false` when there are no more.
@@ -38,7 +50,7 @@ struct FastStatement {
     let code = sqlite3_step(raw)
     if code == SQLITE_ROW { return true }
     if code == SQLITE_DONE { return false }
-    throw error(code)
+    throw Self.error(code, handle, sql)
   }
 
   /// Runs a statement that returns no rows.
@@ -74,14 +86,12 @@ struct FastStatement {
     return digest
   }
 
-  private func check(_ code: Int32) throws {
-    guard code == SQLITE_OK else { throw error(code) }
-  }
-
-  private func error(_ code: Int32) -> DatabaseError {
+  /// The error SQLite reported for `code` on a connection, as GRDB reports
+  /// its own (so that `SQLiteBackend.mapErrors` tells a locked store).
+  static func error(_ code: Int32, _ handle: SQLiteConnection?, _ sql: String) -> DatabaseError {
     DatabaseError(
-      resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
-      sql: sql)
+      resultCode: ResultCode(rawValue: code),
+      message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code)), sql: sql)
   }
 }
 

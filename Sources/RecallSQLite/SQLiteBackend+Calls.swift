@@ -15,8 +15,8 @@ extension SQLiteBackend {
     let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?, stamp: String?)? =
       try SQLiteBackend.mapErrors(path: path) {
         // One statement: it reads one snapshot without a transaction around it.
-        try database.unsafeRead { db in
-          try FastStatement.run(db, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]) { row in
+        try lookups.withConnection { connection in
+          try FastStatement.run(connection, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]) { row in
             // A call whose output's bytes are lost (quarantined) is a miss.
             guard try row.step(), row.int64(4) != 0 else { return nil }
             return (

@@ -248,10 +248,23 @@ extension SQLiteBackend {
   /// read-only store is checked, not migrated.
   func migrate(readOnly: Bool) throws {
     let migrator = SQLiteBackend.migrator
-    let (unknown, isCurrent) = try pool.read { db in
-      let applied = try migrator.appliedIdentifiers(db)
-      return (applied.subtracting(migrator.migrations), applied.count == migrator.migrations.count)
+    // Through a lookup connection, which the open needs anyway: a GRDB
+    // reader would be one more connection to open (a millisecond of a fresh
+    // process). Not through the pool's writer: it caches the schema as if no
+    // other process changed it.
+    let applied: Set<String> = try lookups.withConnection { connection in
+      let migrated = try FastStatement.run(
+        connection, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'", []
+      ) { try $0.step() }
+      guard migrated else { return [] }
+      return try FastStatement.run(connection, "SELECT identifier FROM grdb_migrations", []) { row in
+        var identifiers: Set<String> = []
+        while try row.step() { identifiers.insert(row.text(0) ?? "") }
+        return identifiers
+      }
     }
+    let unknown = applied.subtracting(migrator.migrations)
+    let isCurrent = applied.count == migrator.migrations.count && unknown.isEmpty
     guard unknown.isEmpty else {
       throw RecallError.storeFromNewerVersion(path: path, unknownMigrations: unknown.sorted())
     }

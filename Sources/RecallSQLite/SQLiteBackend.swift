@@ -57,6 +57,8 @@ public final class SQLiteBackend: StoreBackend {
   }
   /// Commits computed calls in the background, several per transaction.
   let committer = GroupCommitter()
+  /// Connections for the lookup of every call (`loadResult`).
+  let lookups: LookupConnections
   let blobs: BlobDirectory
   /// Run by `record` between writing blob files and taking the write lock:
   /// lets tests put a garbage collection exactly there.
@@ -113,21 +115,27 @@ public final class SQLiteBackend: StoreBackend {
         try DatabasePool(path: databasePath, configuration: grdb)
       }
     }
+    lookups = LookupConnections(path: databasePath, busyTimeout: configuration.busyTimeout)
     try SQLiteBackend.mapErrors(path: path) { try migrate(readOnly: configuration.readOnly) }
-    // Run the lookup path once now (statement preparation, the first decoding of
-    // each column type), so that the user's first hit does not pay for it.
+    // Run the lookup path once now (its connection, statement preparation, the
+    // first decoding of each column type), so that the user's first hit does
+    // not pay for it.
     let someCall = try SQLiteBackend.mapErrors(path: path) {
-      // An inline value: warming up must not read (or quarantine) blob files.
-      try pool.read { db in
-        try Data.fetchOne(
-          db,
-          sql: """
-            SELECT call.call_id FROM call JOIN value ON value.id = call.output
-            WHERE value.bytes IS NOT NULL LIMIT 1
-            """)
+      try lookups.withConnection { connection in
+        // An inline value: warming up must not read (or quarantine) blob files.
+        try FastStatement.run(
+          connection,
+          "SELECT call.call_id FROM call JOIN value ON value.id = call.output WHERE value.bytes IS NOT NULL LIMIT 1",
+          []
+        ) { row in try row.step() ? row.digest(0) : nil }
       }
     }
-    _ = try? loadResult(CallID(someCall.flatMap { Digest(bytes: $0) } ?? Digest.sha256("recall.warm-up")))
+    _ = try? loadResult(CallID(someCall ?? Digest.sha256("recall.warm-up")))
+  }
+
+  deinit {
+    // Before GRDB's connections: the last to close removes the WAL.
+    lookups.close()
   }
 
   /// Runs GRDB work, turning its errors into ``RecallError``s that say what to do.
