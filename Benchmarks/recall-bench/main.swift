@@ -4,7 +4,7 @@
 //   swift run -c release recall-bench --queries [N [DIR]]
 //   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //   swift run -c release recall-bench --miss-loop DIR [N]   (B alone, to profile)
-//   swift run -c release recall-bench --hit-loop DIR [N]    (F's hit alone, on a store --miss-loop filled)
+//   swift run -c release recall-bench --hit-loop DIR N [HITS]  (F's hit alone, on a store --miss-loop DIR N filled)
 //
 // It calls the runtime exactly as a `@Memoized` expansion does (`Op.__resolve`
 // of the op's site, then `Store.memoize`), without depending on the macro
@@ -232,8 +232,9 @@ if arguments.count >= 4, arguments[1] == "--slow" {
 // A or B alone, for a profiler: `--warm-loop DIR [N]` stores 1,000 small
 // calls, then runs N (default 5,000,000) warm hits over them; `--miss-loop DIR
 // [N]` makes N (default 100,000) new calls and waits until they are stored;
-// `--hit-loop DIR [N]` then hits N of those, each once, in scattered order
-// (the memory layer cold, as in F).
+// `--hit-loop DIR N [HITS]` then hits HITS (default 20,000, at most N) of
+// those N, each once, scattered over all of them (the memory layer cold, as
+// in F).
 let loops = ["--warm-loop": "warm hit", "--miss-loop": "miss + store", "--hit-loop": "hit, memory layer cold"]
 if arguments.count >= 3, let loop = loops[arguments[1]] {
   let store = try quietSQLite(arguments[2])
@@ -241,13 +242,15 @@ if arguments.count >= 3, let loop = loops[arguments[1]] {
   let count = arguments.count >= 4 ? Int(arguments[3]) ?? 0 : warm ? 5_000_000 : 100_000
   if warm { for x in 0..<1_000 { check(square(store, x) == x * x, "store \(x)") } }
   let scattered = arguments[1] == "--hit-loop"
+  let calls = scattered ? min(count, arguments.count >= 5 ? Int(arguments[4]) ?? 0 : 20_000) : count
   let start = ContinuousClock.now
-  for i in 0..<count {
+  for i in 0..<calls {
+    // 7,919 is prime: distinct calls for any N it does not divide.
     let x = warm ? i % 1_000 : 1_000_000 + (scattered ? (i * 7_919) % count : i)
     check(square(store, x) == x * x, "call \(x)")
   }
   store.flush()
-  print("\(format(nanoseconds(ContinuousClock.now - start) / Double(count))) per \(loop)")
+  print("\(format(nanoseconds(ContinuousClock.now - start) / Double(calls))) per \(loop)")
   if scattered, let stats = try? store.stats() { print("executed: \(stats.misses), from the store: \(stats.hits - stats.memoryHits)") }
   exit(0)
 }
