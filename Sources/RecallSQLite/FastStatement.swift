@@ -8,10 +8,14 @@ import RecallCore
 /// validation, row objects, statement bookkeeping) cost more than the
 /// statements themselves.
 ///
-/// Only ``run(_:_:)`` uses it: it resets the statement before and after, so
-/// a reader never keeps its snapshot open between calls. A statement's SQL
-/// is used only through this type, never through GRDB's execution methods.
+/// It resets the statement before and after it runs, so a reader never keeps
+/// its snapshot open between calls. A statement's SQL is used only through
+/// this type, never through GRDB's execution methods (which would find its
+/// bindings changed behind their back).
 struct FastStatement {
+  /// GRDB's statement, held while it runs: GRDB finalizes `raw` when it
+  /// frees it (`nil` on a lookup connection, which keeps its own).
+  private let statement: Statement?
   private let raw: SQLiteStatement
   private let handle: SQLiteConnection?
   private let sql: String
@@ -21,15 +25,18 @@ struct FastStatement {
   static func run<T>(
     _ db: Database, _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
   ) throws -> T {
-    try FastStatement(raw: db.cachedStatement(sql: sql).sqliteStatement, handle: db.sqliteConnection, sql: sql)
-      .run(arguments, body)
+    let statement = try db.cachedStatement(sql: sql)
+    return try FastStatement(
+      statement: statement, raw: statement.sqliteStatement, handle: db.sqliteConnection, sql: sql
+    ).run(arguments, body)
   }
 
   /// The same, on a lookup connection.
   static func run<T>(
     _ connection: LookupConnection, _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
   ) throws -> T {
-    try FastStatement(raw: connection.statement(sql), handle: connection.handle, sql: sql).run(arguments, body)
+    try FastStatement(statement: nil, raw: connection.statement(sql), handle: connection.handle, sql: sql)
+      .run(arguments, body)
   }
 
   private func run<T>(_ arguments: [FastArgument], _ body: (FastStatement) throws -> T) throws -> T {
@@ -64,7 +71,8 @@ struct FastStatement {
   func double(_ column: Int32) -> Double { sqlite3_column_double(raw, column) }
   func text(_ column: Int32) -> String? {
     guard let text = sqlite3_column_text(raw, column) else { return nil }
-    return String(cString: text)
+    let count = Int(sqlite3_column_bytes(raw, column))  // after the text: it may convert
+    return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
   }
 
   /// A blob column's bytes (`nil` for NULL).
@@ -117,7 +125,9 @@ enum FastArgument {
     case .null: return sqlite3_bind_null(statement, index)
     case .int(let value): return sqlite3_bind_int64(statement, index, value)
     case .double(let value): return sqlite3_bind_double(statement, index, value)
-    case .text(let value): return sqlite3_bind_text(statement, index, value, -1, transient)
+    case .text(let value):
+      // By length: a NUL inside the string is kept.
+      return sqlite3_bind_text(statement, index, value, Int32(value.utf8.count), transient)
     case .blob(let data) where data.isEmpty:
       return sqlite3_bind_zeroblob(statement, index, 0)  // a NULL pointer would bind NULL
     case .blob(let data):

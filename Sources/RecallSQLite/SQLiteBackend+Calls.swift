@@ -217,7 +217,10 @@ extension SQLiteBackend {
 /// for the rest of the transaction.
 struct RowFinder {
   let db: Database
-  private var values: [ContentID: Int64] = [:]
+  /// Values found or added, and whether their bytes are lost (or were
+  /// never stored): a later `value(_:storing:)` of the same transaction
+  /// restores them.
+  private var values: [ContentID: (row: Int64, lost: Bool)] = [:]
   private var ops: [String: Int64] = [:]
   private var filings: [[String]: Int64] = [:]
 
@@ -229,18 +232,20 @@ struct RowFinder {
   mutating func value(
     _ cid: ContentID, storing stored: (size: Int, bytes: Data?, checksum: Int64?, stamp: String?)? = nil
   ) throws -> Int64 {
-    if let row = values[cid] { return row }
-    let found = try FastStatement.run(db, Self.valueSQL, [.digest(cid.digest), .digest(cid.digest)]) { row in
-      try row.step() ? (row: row.int64(0), lost: row.isNull(1)) : nil
-    }
-    let row: Int64
+    let found =
+      try values[cid]
+      ?? FastStatement.run(db, Self.valueSQL, [.digest(cid.digest), .digest(cid.digest)]) { row in
+        try row.step() ? (row: row.int64(0), lost: row.isNull(1)) : nil
+      }
+    var row: (row: Int64, lost: Bool)
     if let found {
-      row = found.row
+      row = found
       if let stored, found.lost {
         try FastStatement.run(
           db, "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ? WHERE id = ?",
-          [.int(stored.size), .blob(stored.bytes), .int(stored.checksum), .text(stored.stamp), .int(row)]
+          [.int(stored.size), .blob(stored.bytes), .int(stored.checksum), .text(stored.stamp), .int(row.row)]
         ) { try $0.execute() }
+        row.lost = false
       }
     } else {
       try FastStatement.run(
@@ -248,10 +253,10 @@ struct RowFinder {
         [.digest(cid.digest), stored.map { .int($0.size) } ?? .null, .blob(stored?.bytes), .int(stored?.checksum),
          .text(stored?.stamp)]
       ) { try $0.execute() }
-      row = db.lastInsertedRowID
+      row = (db.lastInsertedRowID, stored == nil)
     }
     values[cid] = row
-    return row
+    return row.row
   }
 
   /// The row of a stored call.

@@ -8,7 +8,8 @@ extension SQLiteBackend {
       try pool.write { db in
         let rows = RowFinder(db)
         let deleteCall = try db.cachedStatement(sql: "DELETE FROM call WHERE id = ?")
-        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call = ?")
+        // Not the write's statement text, which runs through FastStatement.
+        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_input.call = ?")
         var deleted = 0
         for id in calls {
           guard let row = try rows.call(id) else { continue }

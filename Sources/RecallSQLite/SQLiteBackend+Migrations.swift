@@ -146,6 +146,10 @@ extension SQLiteBackend {
       //
       // - `value.size` NULL: the value's bytes are lost (its blob failed its
       //   check) or were never stored; the row stays while calls name it.
+      //   Value ids are never reused (AUTOINCREMENT): a row deleted under a
+      //   call's feet (by a process of an older Recall that was running
+      //   during this migration) leaves a call that misses, never one that
+      //   names another value.
       // - `filing`: the (op version, semantic version) a call is filed under.
       // - `call_input.hid` NULL: the input's history id is its cid.
       // - Hash lookups match the prefix, then the whole hash
@@ -154,7 +158,7 @@ extension SQLiteBackend {
       try db.execute(
         sql: """
           CREATE TABLE new_value (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             cid BLOB NOT NULL,
             size INTEGER,
             bytes BLOB,

@@ -125,4 +125,19 @@ import Testing
     #expect(try backend.calls(CallQuery()) == [call], "recording a call again replaces it")
     #expect(try backend.summary().calls == 1)
   }
+
+  @Test func aValueNamedBeforeItsBytesArriveInTheSameCommitIsStored() throws {
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    // The second call's input is the first's output, whose bytes come with
+    // the first call only: one transaction must still store them.
+    let errors = backend.commit([
+      (Self.calls[0], values: [EncodedValue(cid: Self.lost, bytes: [7])]),
+      (Self.calls[1], values: [EncodedValue(cid: Self.output, bytes: [4, 5])]),
+    ])
+    #expect(errors.allSatisfy { $0 == nil })
+    #expect(try backend.loadResult(Self.first)?.bytes == [4, 5])
+    #expect(try backend.loadResult(Self.second)?.bytes == [7])
+    #expect(try backend.value(Self.output) == [4, 5])
+  }
 }
