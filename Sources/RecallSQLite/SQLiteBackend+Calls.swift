@@ -129,7 +129,11 @@ extension SQLiteBackend {
             .int(try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex)),
             .int(call.trial), .int(try rows.value(call.outputCID)), .digest(call.outputHID.digest),
             .int(call.outputSize), .double(call.startedAt.timeIntervalSince1970), .double(call.duration),
-            .text(call.host), .int(call.pid), .blob(call.keyFields.map { Data($0) }),
+            .text(call.host), .int(call.pid),
+            .blob(
+              call.keyFields.map {
+                Data(StoredKeyFields.compact($0, inputs: StoredKeyFields.order(call.inputs.map { ($0.name, $0.cid.digest) })))
+              }),
           ]
           let row: Int64
           if let existing = try rows.call(call.id) {

@@ -146,19 +146,21 @@ extension SQLiteBackend {
       //
       // - `value.size` NULL: the value's bytes are lost (its blob failed its
       //   check) or were never stored; the row stays while calls name it.
-      //   Value ids are never reused (AUTOINCREMENT): a row deleted under a
-      //   call's feet (by a process of an older Recall that was running
-      //   during this migration) leaves a call that misses, never one that
-      //   names another value.
+      //   A trigger refuses to delete a row a call or an input names: its id
+      //   could be reused, and the call would name another value. (Recall
+      //   never does; a process of an older Recall still running during
+      //   this migration would, when a blob fails its check.)
       // - `filing`: the (op version, semantic version) a call is filed under.
       // - `call_input.hid` NULL: the input's history id is its cid.
+      // - `call.key_fields` in `StoredKeyFields`' form: the old ones are
+      //   marked as kept whole (`X'00' ||`; NULL stays NULL).
       // - Hash lookups match the prefix, then the whole hash
       //   (`SQLiteBackend.matches`): the prefix indexes are not unique, and
       //   uniqueness of cids and call ids is kept by the one writer.
       try db.execute(
         sql: """
           CREATE TABLE new_value (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             cid BLOB NOT NULL,
             size INTEGER,
             bytes BLOB,
@@ -205,7 +207,8 @@ extension SQLiteBackend {
           INSERT INTO new_call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
             duration, host, pid, key_fields)
             SELECT call.id, op_name.id, filing.id, call.trial, new_value.id, call.output_hid,
-              call.output_size, call.started_at, call.duration, call.host, call.pid, call.key_fields
+              call.output_size, call.started_at, call.duration, call.host, call.pid,
+              CAST(X'00' || call.key_fields AS BLOB)
             FROM call
             JOIN op_name ON op_name.name = call.op
             JOIN filing ON filing.op = op_name.id AND filing.semantic_version = call.semantic_version
@@ -243,6 +246,12 @@ extension SQLiteBackend {
           CREATE INDEX call_on_output_hid ON call(substr(output_hid, 1, 8));
           CREATE INDEX call_input_on_value ON call_input(value);
           CREATE INDEX call_input_on_hid ON call_input(substr(hid, 1, 8)) WHERE hid IS NOT NULL;
+          CREATE TRIGGER value_named_is_kept BEFORE DELETE ON value
+          WHEN EXISTS (SELECT 1 FROM call WHERE output = OLD.id)
+            OR EXISTS (SELECT 1 FROM call_input WHERE value = OLD.id)
+          BEGIN
+            SELECT RAISE(ABORT, 'a call names this value: mark it lost (size NULL) instead');
+          END;
           """)
     }
     return migrator

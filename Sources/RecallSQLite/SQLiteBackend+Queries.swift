@@ -160,7 +160,11 @@ extension SQLiteBackend {
       semanticVersion: CodeFingerprint(hex: row[4]), trial: row[5], inputs: inputs,
       outputCID: ContentID(try digest(row, 6)), outputHID: HistoryID(try digest(row, 7)), outputSize: row[8],
       startedAt: Date(timeIntervalSince1970: row[9]), duration: row[10], host: row[11], pid: row[12],
-      keyFields: try row.withUnsafeData(atIndex: 13) { $0.map { [UInt8]($0) } })
+      keyFields: try row.withUnsafeData(atIndex: 13) { stored in
+        stored.flatMap {
+          StoredKeyFields.expand([UInt8]($0), inputs: StoredKeyFields.order(inputs.map { ($0.name, $0.cid.digest) }))
+        }
+      })
   }
 
   public func value(_ cid: ContentID) throws -> [UInt8]? {

@@ -169,11 +169,19 @@ extension SQLiteBackend {
         }
         let target = CodeFingerprint(hex: to)
         var rows = RowFinder(db)
+        let inputs = try db.cachedStatement(
+          sql: """
+            SELECT call_input.name, value.cid FROM call_input JOIN value ON value.id = call_input.value
+            WHERE call_input.call = ?
+            """)
         for call in calls {
-          let fields: Data? = call[2]
-          guard let fields else { continue }  // recorded before Recall kept them
           let row: Int64 = call[0]
-          let id = CallID(op: op, semanticVersion: target, trial: call[1], keyFields: [UInt8](fields))
+          let stored: Data? = call[2]
+          let cids = try Row.fetchAll(inputs, arguments: [row]).map { ($0[0] as String, try Self.digest($0[1])) }
+          // Recorded before Recall kept them:
+          guard let stored, let fields = StoredKeyFields.expand([UInt8](stored), inputs: StoredKeyFields.order(cids))
+          else { continue }
+          let id = CallID(op: op, semanticVersion: target, trial: call[1], keyFields: fields)
           if try rows.call(id) != nil {
             // An equivalent call is filed there already: keep that one.
             try db.execute(sql: "DELETE FROM call WHERE id = ?", arguments: [row])

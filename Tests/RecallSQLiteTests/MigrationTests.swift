@@ -105,6 +105,13 @@ import Testing
     #expect(try backend.collectGarbage(keepingFilesNewerThan: Date()).values == 0, "every value is named")
     #expect(try backend.ops().map { [$0.op.name: $0.calls] } == [["M.f(x:)": 1], ["M.g(y:)": 1]])
 
+    // What an older Recall did to a value whose blob failed its check is
+    // refused: the row's id could be reused, and a call would name another value.
+    #expect(throws: DatabaseError.self) {
+      try backend.pool.write { try $0.execute(sql: "DELETE FROM value WHERE cid = ?", arguments: [Self.output.digest.data]) }
+    }
+    #expect(try backend.value(Self.output) == [4, 5])
+
     // Storing the lost output again brings the call back.
     try backend.record(Self.calls[0], values: [EncodedValue(cid: Self.lost, bytes: [7])])
     #expect(try backend.loadResult(Self.second)?.bytes == [7])
@@ -139,5 +146,38 @@ import Testing
     #expect(try backend.loadResult(Self.first)?.bytes == [4, 5])
     #expect(try backend.loadResult(Self.second)?.bytes == [7])
     #expect(try backend.value(Self.output) == [4, 5])
+  }
+
+  @Test func keyFieldsAreStoredByReferenceToTheInputsAndComeBackWhole() {
+    func field(_ bytes: [UInt8]) -> [UInt8] {
+      withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { Array($0) } + bytes
+    }
+    func bytes(_ digest: Digest) -> [UInt8] { digest.withUnsafeBytes { Array($0) } }
+    let (a, b) = (Self.digest("a"), Self.digest("b"))
+    // Arguments in their declared order (`z`, then `a`), a keyed type, a
+    // 32-byte field that is no input's cid, and an empty field.
+    let fields =
+      field(Array("z".utf8)) + field(bytes(b)) + field(Array("Swift.Int".utf8)) + field(Array("a".utf8))
+      + field(bytes(a)) + field(bytes(Self.digest("not an input"))) + field([])
+    let inputs = StoredKeyFields.order([(name: "z", cid: b), (name: "a", cid: a)])
+    #expect(inputs == [a, b])
+    let stored = StoredKeyFields.compact(fields, inputs: inputs)
+    // 163 bytes: the form, a number per field, the bytes of the fields that
+    // are not inputs' cids.
+    #expect(fields.count == 163 && stored.count == 1 + 7 + 1 + 9 + 1 + 32)
+    #expect(StoredKeyFields.expand(stored, inputs: inputs) == fields)
+    #expect(StoredKeyFields.expand(StoredKeyFields.compact([], inputs: []), inputs: []) == [])
+    // One input, as most calls: 4 bytes instead of 49.
+    #expect(StoredKeyFields.compact(field(Array("x".utf8)) + field(bytes(a)), inputs: [a]).count == 4)
+    // Bytes that are not a run of fields are kept whole.
+    #expect(StoredKeyFields.compact([1, 2, 3], inputs: [a]) == [0, 1, 2, 3])
+    #expect(StoredKeyFields.expand([0, 1, 2, 3], inputs: []) == [1, 2, 3])
+    // Malformed: an unknown form, a missing input, a field past the end, a
+    // number that never ends.
+    #expect(StoredKeyFields.expand([2], inputs: []) == nil)
+    #expect(StoredKeyFields.expand([1, 3], inputs: [a]) == nil)
+    #expect(StoredKeyFields.expand([1, 8, 1], inputs: []) == nil)
+    #expect(StoredKeyFields.expand([1, 0x80], inputs: []) == nil)
+    #expect(StoredKeyFields.expand([], inputs: []) == nil)
   }
 }
