@@ -56,7 +56,7 @@ extension PostgresRandomAccessRow {
 
   func digest(_ index: Int) throws -> Digest {
     guard let data = try bytes(index), let digest = Digest(bytes: data) else {
-      throw RecallError.storeUnavailable(path: "", detail: "a stored id is not 32 bytes")
+      throw RecallError.malformedStoredID
     }
     return digest
   }

@@ -89,7 +89,7 @@ struct FastStatement {
     guard count == 32, let bytes = sqlite3_column_blob(raw, column),
       let digest = Digest(bytes: UnsafeRawBufferPointer(start: bytes, count: count))
     else {
-      throw RecallError.storeUnavailable(path: "", detail: "a stored id is not 32 bytes")
+      throw RecallError.malformedStoredID
     }
     return digest
   }

@@ -205,7 +205,7 @@ extension SQLiteBackend {
 
   static func digest(_ data: Data?) throws -> Digest {
     guard let data, let digest = Digest(bytes: data) else {
-      throw RecallError.storeUnavailable(path: "", detail: "a stored id is not 32 bytes")
+      throw RecallError.malformedStoredID
     }
     return digest
   }

@@ -89,6 +89,12 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
     RecallError(storeUnavailable, "The store at '\(path)' is unavailable: \(detail)")
   }
 
+  /// A stored id (a call id, cid or history id column) that is not 32
+  /// bytes: the database was damaged or written by something other than Recall.
+  package static var malformedStoredID: RecallError {
+    storeUnavailable(path: "", detail: "a stored id is not 32 bytes")
+  }
+
   /// A value whose bytes do not hash to its content id.
   public static func corruptValue(_ cid: ContentID, path: String, detail: String) -> RecallError {
     RecallError(
