@@ -132,7 +132,7 @@ extension SQLiteBackend {
             .text(call.host), .int(call.pid),
             .blob(
               call.keyFields.map {
-                Data(StoredKeyFields.compact($0, inputs: StoredKeyFields.order(call.inputs.map { ($0.name, $0.cid.digest) })))
+                Data(StoredKeyFields.compact($0, inputs: StoredKeyFields.order(call.inputs)))
               }),
           ]
           let row: Int64
@@ -261,6 +261,12 @@ struct RowFinder {
     }
     values[cid] = row
     return row.row
+  }
+
+  /// Deletes a stored call and its inputs.
+  func deleteCall(_ row: Int64) throws {
+    try db.execute(sql: "DELETE FROM call WHERE id = ?", arguments: [row])
+    try db.execute(sql: "DELETE FROM call_input WHERE call_input.call = ?", arguments: [row])
   }
 
   /// The row of a stored call.

@@ -7,15 +7,11 @@ extension SQLiteBackend {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
         let rows = RowFinder(db)
-        let deleteCall = try db.cachedStatement(sql: "DELETE FROM call WHERE id = ?")
-        // Not the write's statement text, which runs through FastStatement.
-        let deleteInputs = try db.cachedStatement(sql: "DELETE FROM call_input WHERE call_input.call = ?")
         var deleted = 0
         for id in calls {
           guard let row = try rows.call(id) else { continue }
-          try deleteCall.execute(arguments: [row])
-          deleted += db.changesCount
-          try deleteInputs.execute(arguments: [row])
+          try rows.deleteCall(row)
+          deleted += 1
         }
         return deleted
       }

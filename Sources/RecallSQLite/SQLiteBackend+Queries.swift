@@ -162,7 +162,7 @@ extension SQLiteBackend {
       startedAt: Date(timeIntervalSince1970: row[9]), duration: row[10], host: row[11], pid: row[12],
       keyFields: try row.withUnsafeData(atIndex: 13) { stored in
         stored.flatMap {
-          StoredKeyFields.expand([UInt8]($0), inputs: StoredKeyFields.order(inputs.map { ($0.name, $0.cid.digest) }))
+          StoredKeyFields.expand([UInt8]($0), inputs: StoredKeyFields.order(inputs))
         }
       })
   }

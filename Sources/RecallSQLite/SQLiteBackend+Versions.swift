@@ -184,8 +184,7 @@ extension SQLiteBackend {
           let id = CallID(op: op, semanticVersion: target, trial: call[1], keyFields: fields)
           if try rows.call(id) != nil {
             // An equivalent call is filed there already: keep that one.
-            try db.execute(sql: "DELETE FROM call WHERE id = ?", arguments: [row])
-            try db.execute(sql: "DELETE FROM call_input WHERE call_input.call = ?", arguments: [row])
+            try rows.deleteCall(row)
           } else {
             try db.execute(
               sql: "UPDATE call SET call_id = ?, filing = ? WHERE id = ?",

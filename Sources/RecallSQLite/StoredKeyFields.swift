@@ -19,6 +19,11 @@ enum StoredKeyFields {
     inputs.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }.map(\.cid)
   }
 
+  /// The cids of a call's inputs, in ``order(_:)``.
+  static func order(_ inputs: [CallInput]) -> [Digest] {
+    order(inputs.map { ($0.name, $0.cid.digest) })
+  }
+
   /// The stored form of `fields`, for a call whose inputs' cids are `inputs`
   /// (in ``order(_:)``).
   static func compact(_ fields: [UInt8], inputs: [Digest]) -> [UInt8] {
