@@ -3,7 +3,7 @@ import GRDBSQLite
 import RecallCore
 import Synchronization
 
-/// Read-only connections to a store's database, opened with SQLite's C API,
+/// Connections to a store's database that only read, opened with SQLite's C API,
 /// for the lookup every call makes (`loadResult`).
 ///
 /// A hit through GRDB's reader pool spent about a quarter of its time in the
@@ -14,20 +14,28 @@ import Synchronization
 final class LookupConnections: Sendable {
   /// Connections kept open while no lookup runs: as many as lookups can run
   /// at once on this machine's cores, and at least 4.
-  static let keptIdle = max(4, ProcessInfo.processInfo.activeProcessorCount)
+  /// (`sysconf` rather than Foundation's `ProcessInfo`, which costs a fresh
+  /// process a tenth of a millisecond.)
+  static let keptIdle = max(4, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
   private let path: String
+  private let readOnly: Bool
   private let busyTimeout: Duration
   private let idle = Mutex<(connections: [LookupConnection], closed: Bool)>(([], false))
 
-  init(path: String, busyTimeout: Duration) {
+  /// `readOnly` opens the connections for reading only (a store opened
+  /// read-only). Otherwise they may write, though they only read: the last
+  /// connection to a database that closes removes its WAL, which a read-only
+  /// connection cannot, and a process that only hits may close no other.
+  init(path: String, readOnly: Bool, busyTimeout: Duration) {
     self.path = path
+    self.readOnly = readOnly
     self.busyTimeout = busyTimeout
   }
 
   /// Runs `body` with a connection no other thread uses meanwhile.
   func withConnection<T>(_ body: (LookupConnection) throws -> T) throws -> T {
-    let connection = try idle.withLock { $0.connections.popLast() } ?? LookupConnection(path: path, busyTimeout: busyTimeout)
+    let connection = try idle.withLock { $0.connections.popLast() } ?? LookupConnection(path: path, readOnly: readOnly, busyTimeout: busyTimeout)
     defer {
       let extra: LookupConnection? = idle.withLock { state in
         guard !state.closed, state.connections.count < Self.keptIdle else { return connection }
@@ -40,8 +48,9 @@ final class LookupConnections: Sendable {
   }
 
   /// Closes the idle connections; connections in use close when their
-  /// lookup ends. The store's last connection must close after these (a
-  /// read-only connection cannot checkpoint and remove the WAL).
+  /// lookup ends. GRDB's connections close after these, so that one of
+  /// them removes the WAL when the store was opened read-only (a read-only
+  /// connection cannot).
   func close() {
     let connections = idle.withLock { state in
       state.closed = true
@@ -52,16 +61,17 @@ final class LookupConnections: Sendable {
   }
 }
 
-/// One read-only SQLite connection and its prepared statements. Used by one
+/// One SQLite connection that only reads, and its prepared statements. Used by one
 /// thread at a time (``LookupConnections/withConnection(_:)``).
 final class LookupConnection: @unchecked Sendable {
   let handle: OpaquePointer
   private var statements: [String: OpaquePointer] = [:]
 
-  init(path: String, busyTimeout: Duration) throws {
+  init(path: String, readOnly: Bool, busyTimeout: Duration) throws {
     var handle: OpaquePointer?
     let code = sqlite3_open_v2(
-      path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nil)
+      path, &handle, (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+      nil)
     guard code == SQLITE_OK, let handle else {
       let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
       sqlite3_close_v2(handle)

@@ -46,15 +46,25 @@ public final class SQLiteBackend: StoreBackend {
   /// The store's options.
   public let configuration: Configuration
 
-  /// The database. Reads and writes other than the hot path's go through
-  /// ``pool``, which first waits for the calls being committed.
-  let database: DatabasePool
+  /// The database through GRDB, opened on first use: a process that only
+  /// looks calls up (the lookups have their own connections) never pays for
+  /// GRDB's pool, about 4 ms of a fresh process's open. Reads and writes
+  /// other than the hot path's go through ``pool``, which first waits for the
+  /// calls being committed.
+  var database: DatabasePool {
+    get throws { try grdb.pool() }
+  }
   /// The database, once every call handed to the committer is committed, so
   /// that queries and management see every call computed before them.
   var pool: DatabasePool {
-    committer.flush()
-    return database
+    get throws {
+      committer.flush()
+      return try database
+    }
   }
+  private let grdb: LazyPool
+  /// Whether GRDB's pool was opened (tests check that hits do not open it).
+  var hasOpenedPool: Bool { grdb.isOpen }
   /// Commits computed calls in the background, several per transaction.
   let committer = GroupCommitter()
   /// Connections for the lookup of every call (`loadResult`).
@@ -93,29 +103,11 @@ public final class SQLiteBackend: StoreBackend {
     } else {
       blobs = try BlobDirectory(root: path)
     }
-    var grdb = GRDB.Configuration()
-    grdb.readonly = configuration.readOnly
-    grdb.busyMode = .timeout(configuration.busyTimeout.inSeconds)
-    grdb.label = "Recall"
-    // Page caches (SQLite's default is 2 MiB): the writer updates a dozen
-    // B-trees keyed by hashes, at random places, on every call, and re-read
-    // their pages from the file system once a store outgrew its cache (a miss
-    // cost 145-155 µs at 60,000 calls, 102 µs with 64 MiB). Readers start
-    // over after every commit of another connection, and hits read a few
-    // pages each.
-    grdb.prepareDatabase { db in
-      try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536")
-    }
-    database = try SQLiteBackend.mapErrors(path: path) {
-      if configuration.readOnly { return try DatabasePool(path: databasePath, configuration: grdb) }
-      // Opening for writing may create the database and switch it to WAL, which
-      // fails at once (no busy wait) while another process does the same:
-      // processes that open a store at the same moment take turns.
-      return try Self.withLock(path + "/migrate.lock", path: path) {
-        try DatabasePool(path: databasePath, configuration: grdb)
-      }
-    }
-    lookups = LookupConnections(path: databasePath, busyTimeout: configuration.busyTimeout)
+    grdb = LazyPool(path: path, configuration: configuration)
+    // A new store's database is created now, before anything looks in it.
+    if !configuration.readOnly && access(databasePath, F_OK) != 0 { _ = try grdb.pool() }
+    lookups = LookupConnections(
+      path: databasePath, readOnly: configuration.readOnly, busyTimeout: configuration.busyTimeout)
     try SQLiteBackend.mapErrors(path: path) { try migrate(readOnly: configuration.readOnly) }
     // Run the lookup path once now (its connection, statement preparation, the
     // first decoding of each column type), so that the user's first hit does
@@ -136,6 +128,55 @@ public final class SQLiteBackend: StoreBackend {
   deinit {
     // Before GRDB's connections: the last to close removes the WAL.
     lookups.close()
+  }
+
+  /// GRDB's pool of connections to the database, opened the first time it is
+  /// needed.
+  private final class LazyPool: Sendable {
+    private let path: String
+    private let configuration: Configuration
+    private let opened = Mutex<DatabasePool?>(nil)
+
+    init(path: String, configuration: Configuration) {
+      self.path = path
+      self.configuration = configuration
+    }
+
+    var isOpen: Bool { opened.withLock { $0 != nil } }
+
+    func pool() throws -> DatabasePool {
+      try opened.withLock { opened in
+        if let opened { return opened }
+        let pool = try open()
+        opened = pool
+        return pool
+      }
+    }
+
+    private func open() throws -> DatabasePool {
+      let databasePath = path + "/recall.sqlite"
+      var grdb = GRDB.Configuration()
+      grdb.readonly = configuration.readOnly
+      grdb.busyMode = .timeout(configuration.busyTimeout.inSeconds)
+      grdb.label = "Recall"
+      // Page caches (SQLite's default is 2 MiB): the writer updates a dozen
+      // B-trees keyed by hashes, at random places, on every call, and re-read
+      // their pages from the file system once a store outgrew its cache (a
+      // miss cost 145-155 µs at 60,000 calls, 102 µs with 64 MiB). Readers
+      // start over after every commit of another connection.
+      grdb.prepareDatabase { db in
+        try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536")
+      }
+      return try SQLiteBackend.mapErrors(path: path) {
+        if configuration.readOnly { return try DatabasePool(path: databasePath, configuration: grdb) }
+        // Opening for writing may create the database and switch it to WAL,
+        // which fails at once (no busy wait) while another process does the
+        // same: processes that open a store at the same moment take turns.
+        return try SQLiteBackend.withLock(path + "/migrate.lock", path: path) {
+          try DatabasePool(path: databasePath, configuration: grdb)
+        }
+      }
+    }
   }
 
   /// Runs GRDB work, turning its errors into ``RecallError``s that say what to do.

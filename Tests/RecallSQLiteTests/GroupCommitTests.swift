@@ -113,6 +113,37 @@ import Testing
     }
   }
 
+  @Test func aProcessThatOnlyHitsOpensNoPoolAndLeavesNoWAL() throws {
+    // Opening an existing store opens one lookup connection, not GRDB's pool
+    // (most of a fresh process's open); the pool opens for the first write.
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path)
+      for x in 0..<10 { _ = double(store, x) }
+    }
+    do {
+      let backend = try SQLiteBackend(path: directory.path)
+      let store = quietStore(backend)
+      let log = EventLog(store)
+      for x in 0..<10 { #expect(double(store, x) == x * 2) }
+      #expect(log.executed.isEmpty)
+      #expect(!backend.hasOpenedPool)
+    }
+    // The lookups' connections were the last: they removed the WAL.
+    #expect(!FileManager.default.fileExists(atPath: directory.path + "/recall.sqlite-wal"))
+    let backend = try SQLiteBackend(path: directory.path)
+    let store = quietStore(backend)
+    #expect(double(store, 10) == 20)
+    store.flush()
+    #expect(backend.hasOpenedPool)
+    #expect(try storedCalls(directory.path) == 11)
+  }
+
+  @Test func theMigrationsNamesAreTheMigratorsOwn() {
+    // An open compares a store's applied migrations with these names.
+    #expect(SQLiteBackend.migrationIdentifiers == SQLiteBackend.migrator.migrations)
+  }
+
   @Test func aCallThatCannotBeCommittedIsAWarningAndNotReportedStored() throws {
     let directory = TemporaryDirectory()
     let backend = try SQLiteBackend(path: directory.path)

@@ -76,7 +76,7 @@ public final class Store: Sendable {
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
     self.claimKeeper = ClaimKeeper(backend: backend, lease: configuration.claims.lease)
     self.ledger = UsageLedger(backend: backend)
-    if warmingUp { Store.warmUp }
+    if warmingUp { Store.warmUpInBackground() }
   }
 
   deinit {
@@ -99,9 +99,10 @@ public final class Store: Sendable {
   }
 
   /// Starts the process's one-time warm-up on another thread (once), for a
-  /// backend to call before its own slow opening (a database connection), so
-  /// that the two overlap; the first store to be created waits for what is
-  /// left.
+  /// backend to call before its own opening (a database connection), so that
+  /// the two overlap. Stores do not wait for it: a first call that runs while
+  /// it does shares its one-time costs instead (a fresh process's open and
+  /// first hit took 3.5 ms waiting, 2.9 ms not).
   package static func warmUpInBackground() {
     _ = startWarmUp
   }
