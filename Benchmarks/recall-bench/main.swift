@@ -4,6 +4,7 @@
 //   swift run -c release recall-bench --queries [N [DIR]]
 //   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //   swift run -c release recall-bench --miss-loop DIR [N]   (B alone, to profile)
+//   swift run -c release recall-bench --writer-only DIR [N]  (B's background writer alone)
 //   swift run -c release recall-bench --hit-loop DIR N [HITS]  (F's hit alone, on a store --miss-loop DIR N filled)
 //
 // It calls the runtime exactly as a `@Memoized` expansion does (`Op.__resolve`
@@ -28,6 +29,7 @@
 import Foundation
 import RecallCore
 import RecallSQLite
+import Synchronization
 
 let site = __RecallOpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "b1")
 
@@ -235,6 +237,36 @@ if arguments.count >= 4, arguments[1] == "--slow" {
 // `--hit-loop DIR N [HITS]` then hits HITS (default 20,000, at most N) of
 // those N, each once, scattered over all of them (the memory layer cold, as
 // in F).
+// B's background writer alone: `--writer-only DIR [N]` prepares N (default
+// 20,000) small calls as a miss would (encoded input and output, ids), then
+// hands them all to the SQLite backend at once and waits until they are
+// committed: the writer's cost per call with nothing else running.
+if arguments.count >= 3, arguments[1] == "--writer-only" {
+  let backend = try SQLiteBackend(path: arguments[2])
+  let count = arguments.count >= 4 ? Int(arguments[3]) ?? 20_000 : 20_000
+  let version = CodeFingerprint(hex: "b1")
+  let calls = try (0..<count).map { i in
+    let x = 1_000_000 + i
+    let input = try ValueCodec.encode(x)
+    let output = try ValueCodec.encode(x * x)
+    let call = CallRecord(
+      id: CallID(Digest.sha256("writer-only \(x)")), op: OpID("square(_:)"), opVersion: version,
+      semanticVersion: version, trial: 0, inputs: [CallInput(name: "x", cid: input.cid, hid: HistoryID(input.cid.digest))],
+      outputCID: output.cid, outputHID: HistoryID(Digest.sha256("writer-only hid \(x)")),
+      outputSize: output.bytes.count, startedAt: Date(), duration: 1e-7, host: "bench", pid: 1)
+    return (call, [output, input])
+  }
+  let failures = Mutex(0)
+  let start = ContinuousClock.now
+  for (call, values) in calls {
+    backend.record(call, values: values) { error in if error != nil { failures.withLock { $0 += 1 } } }
+  }
+  backend.flush()
+  check(failures.withLock { $0 } == 0, "writer-only: calls not stored")
+  print("\(format(nanoseconds(ContinuousClock.now - start) / Double(count))) per call stored (writer alone)")
+  exit(0)
+}
+
 let loops = ["--warm-loop": "warm hit", "--miss-loop": "miss + store", "--hit-loop": "hit, memory layer cold"]
 if arguments.count >= 3, let loop = loops[arguments[1]] {
   let store = try quietSQLite(arguments[2])
@@ -249,8 +281,13 @@ if arguments.count >= 3, let loop = loops[arguments[1]] {
     let x = warm ? i % 1_000 : 1_000_000 + (scattered ? (i * 7_919) % count : i)
     check(square(store, x) == x * x, "call \(x)")
   }
+  let handedOver = ContinuousClock.now
   store.flush()
   print("\(format(nanoseconds(ContinuousClock.now - start) / Double(calls))) per \(loop)")
+  if arguments[1] == "--miss-loop" {
+    // Where the time goes: the calling thread, or the writer behind it.
+    print("  calling thread: \(format(nanoseconds(handedOver - start) / Double(calls))) per call")
+  }
   if scattered, let stats = try? store.stats() { print("executed: \(stats.misses), from the store: \(stats.hits - stats.memoryHits)") }
   exit(0)
 }
