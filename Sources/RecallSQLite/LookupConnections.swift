@@ -48,9 +48,9 @@ final class LookupConnections: Sendable {
   }
 
   /// Closes the idle connections; connections in use close when their
-  /// lookup ends. GRDB's connections close after these, so that one of
-  /// them removes the WAL when the store was opened read-only (a read-only
-  /// connection cannot).
+  /// lookup ends. GRDB's connections, if open, close after these, so that
+  /// its writer is the last to close (and removes the WAL) even when these
+  /// are read-only.
   func close() {
     let connections = idle.withLock { state in
       state.closed = true
@@ -79,7 +79,7 @@ final class LookupConnection: @unchecked Sendable {
     }
     self.handle = handle
     sqlite3_busy_timeout(handle, Int32(clamping: Int(busyTimeout.inSeconds * 1000)))
-    // As GRDB's readers (SQLiteBackend.init): hits read a few pages each.
+    // As GRDB's readers (SQLiteBackend's pool): hits read a few pages each.
     sqlite3_exec(handle, "PRAGMA cache_size = -16384", nil, nil, nil)
   }
 
@@ -93,6 +93,28 @@ final class LookupConnection: @unchecked Sendable {
     }
     statements[sql] = statement
     return statement
+  }
+
+  /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`, which waits up
+  /// to the busy timeout for the write lock), committed if it returns and
+  /// rolled back if it throws. Only for small writes that must not open
+  /// GRDB's pool (usage counts); a store opened read-only fails here.
+  func writeTransaction<T>(_ body: () throws -> T) throws -> T {
+    try execute("BEGIN IMMEDIATE")
+    let result: T
+    do {
+      result = try body()
+      try execute("COMMIT")
+    } catch {
+      sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+      throw error
+    }
+    return result
+  }
+
+  private func execute(_ sql: String) throws {
+    let code = sqlite3_exec(handle, sql, nil, nil, nil)
+    guard code == SQLITE_OK else { throw FastStatement.error(code, handle, sql) }
   }
 
   func close() {

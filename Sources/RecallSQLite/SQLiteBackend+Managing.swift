@@ -107,28 +107,36 @@ extension SQLiteBackend {
 
   public func addUsage(_ usage: [OpUsage]) throws {
     guard !usage.isEmpty else { return }
+    // On a lookup connection: a process that only hits saves its counts
+    // without opening GRDB's pool (Design §22).
     try SQLiteBackend.mapErrors(path: path) {
-      try pool.write { db in
-        let add = try db.cachedStatement(
-          sql: """
-            INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (period, op) DO UPDATE SET
-              memory_hits = memory_hits + excluded.memory_hits,
-              store_hits = store_hits + excluded.store_hits,
-              misses = misses + excluded.misses,
-              time_saved = time_saved + excluded.time_saved,
-              compute_time = compute_time + excluded.compute_time
-            """)
-        for count in usage {
-          try add.execute(arguments: [
-            count.op.name, Int(count.period.timeIntervalSince1970), count.memoryHits, count.storeHits,
-            count.misses, count.timeSaved.inSeconds, count.computeTime.inSeconds,
-          ])
+      try lookups.withConnection { connection in
+        try connection.writeTransaction {
+          for count in usage {
+            try FastStatement.run(
+              connection, Self.addUsageSQL,
+              [
+                .text(count.op.name), .int(Int(count.period.timeIntervalSince1970)), .int(count.memoryHits),
+                .int(count.storeHits), .int(count.misses), .double(count.timeSaved.inSeconds),
+                .double(count.computeTime.inSeconds),
+              ]
+            ) { try $0.execute() }
+          }
         }
       }
     }
   }
+
+  static let addUsageSQL = """
+    INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (period, op) DO UPDATE SET
+      memory_hits = memory_hits + excluded.memory_hits,
+      store_hits = store_hits + excluded.store_hits,
+      misses = misses + excluded.misses,
+      time_saved = time_saved + excluded.time_saved,
+      compute_time = compute_time + excluded.compute_time
+    """
 
   public func usage(of op: OpID?, since: Date?) throws -> [OpUsage] {
     var conditions: [String] = []

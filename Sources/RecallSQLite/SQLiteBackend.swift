@@ -47,8 +47,9 @@ public final class SQLiteBackend: StoreBackend {
   public let configuration: Configuration
 
   /// The database through GRDB, opened on first use: a process that only
-  /// looks calls up (the lookups have their own connections) never pays for
-  /// GRDB's pool, about 4 ms of a fresh process's open. Reads and writes
+  /// looks calls up (the lookups have their own connections, which also save
+  /// its usage counts) never pays for GRDB's pool, about 3 ms of a fresh
+  /// process's open. Reads and writes
   /// other than the hot path's go through ``pool``, which first waits for the
   /// calls being committed.
   var database: DatabasePool {
@@ -81,7 +82,10 @@ public final class SQLiteBackend: StoreBackend {
   /// - Throws: ``RecallError/storeFromNewerVersion`` when a newer version of
   ///   Recall wrote the store, ``RecallError/storeLocked`` when another process
   ///   holds its lock past the busy timeout, ``RecallError/storeUnavailable``
-  ///   when the directory or database cannot be opened.
+  ///   when the directory or database cannot be opened, or cannot be written
+  ///   unless `configuration.readOnly` is set. (GRDB's pool opens at the
+  ///   first write or query: a failure to open it, rarer, is that
+  ///   operation's error.)
   public init(path: String, configuration: Configuration = Configuration()) throws {
     Store.warmUpInBackground()
     self.path = path
@@ -104,8 +108,18 @@ public final class SQLiteBackend: StoreBackend {
       blobs = try BlobDirectory(root: path)
     }
     grdb = LazyPool(path: path, configuration: configuration)
-    // A new store's database is created now, before anything looks in it.
-    if !configuration.readOnly && access(databasePath, F_OK) != 0 { _ = try grdb.pool() }
+    if !configuration.readOnly {
+      // A new store's database is created now, before anything looks in it.
+      if access(databasePath, F_OK) != 0 {
+        _ = try grdb.pool()
+      } else if access(databasePath, W_OK) != 0 || access(path, W_OK) != 0 {
+        // Said now, not as a warning at every call the store cannot keep.
+        throw RecallError.storeUnavailable(
+          path: path,
+          detail: "its database or directory cannot be written (\(String(cString: strerror(errno)))); fix their permissions, or "
+            + "open the store read-only (SQLiteBackend.Configuration.readOnly) to look at it")
+      }
+    }
     lookups = LookupConnections(
       path: databasePath, readOnly: configuration.readOnly, busyTimeout: configuration.busyTimeout)
     try SQLiteBackend.mapErrors(path: path) { try migrate(readOnly: configuration.readOnly) }

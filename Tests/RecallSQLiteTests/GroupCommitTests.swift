@@ -121,21 +121,28 @@ import Testing
       let store = try openStore(directory.path)
       for x in 0..<10 { _ = double(store, x) }
     }
+    var backend: SQLiteBackend? = try SQLiteBackend(path: directory.path)
     do {
-      let backend = try SQLiteBackend(path: directory.path)
-      let store = quietStore(backend)
+      let store = quietStore(backend!)
       let log = EventLog(store)
       for x in 0..<10 { #expect(double(store, x) == x * 2) }
       #expect(log.executed.isEmpty)
-      #expect(!backend.hasOpenedPool)
     }
-    // The lookups' connections were the last: they removed the WAL.
+    // Releasing the store saved its usage counts, on a lookup connection.
+    #expect(backend?.hasOpenedPool == false)
+    backend = nil
+    // The lookups' connections were the last: they removed the WAL (which a
+    // read-only connection cannot).
     #expect(!FileManager.default.fileExists(atPath: directory.path + "/recall.sqlite-wal"))
-    let backend = try SQLiteBackend(path: directory.path)
-    let store = quietStore(backend)
+    let storeHits = try DatabaseQueue(path: directory.path + "/recall.sqlite").read { db in
+      try Int.fetchOne(db, sql: "SELECT sum(store_hits) FROM usage")
+    }
+    #expect(storeHits == 10)
+    let writing = try SQLiteBackend(path: directory.path)
+    let store = quietStore(writing)
     #expect(double(store, 10) == 20)
     store.flush()
-    #expect(backend.hasOpenedPool)
+    #expect(writing.hasOpenedPool)
     #expect(try storedCalls(directory.path) == 11)
   }
 

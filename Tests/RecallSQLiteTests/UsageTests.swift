@@ -71,6 +71,7 @@ import Testing
     let writable = try SQLiteBackend(path: directory.path)
     let store = Store(backend: writable)
     _ = store.memoize(Self.other, [Argument("x", 1)]) { 7 }
+    store.flush()  // stored before the read-only store looks for it
     try store.saveUsage()
     var configuration = SQLiteBackend.Configuration()
     configuration.readOnly = true
