@@ -3,8 +3,9 @@ import GRDBSQLite
 import RecallCore
 import Synchronization
 
-/// Connections to a store's database that only read, opened with SQLite's C API,
-/// for the lookup every call makes (`loadResult`).
+/// Connections to a store's database opened with SQLite's C API, for the
+/// lookup every call makes (`loadResult`) and for saving usage counts (a
+/// small write that must not open GRDB's pool).
 ///
 /// A hit through GRDB's reader pool spent about a quarter of its time in the
 /// pool itself (taking a reader, a runtime key path, a lock, a schema version
@@ -24,9 +25,9 @@ final class LookupConnections: Sendable {
   private let idle = Mutex<(connections: [LookupConnection], closed: Bool)>(([], false))
 
   /// `readOnly` opens the connections for reading only (a store opened
-  /// read-only). Otherwise they may write, though they only read: the last
-  /// connection to a database that closes removes its WAL, which a read-only
-  /// connection cannot, and a process that only hits may close no other.
+  /// read-only). Otherwise they may write: they save usage counts, and the
+  /// last connection to a database that closes removes its WAL, which a
+  /// read-only connection cannot (a process that only hits closes no other).
   init(path: String, readOnly: Bool, busyTimeout: Duration) {
     self.path = path
     self.readOnly = readOnly
@@ -35,7 +36,9 @@ final class LookupConnections: Sendable {
 
   /// Runs `body` with a connection no other thread uses meanwhile.
   func withConnection<T>(_ body: (LookupConnection) throws -> T) throws -> T {
-    let connection = try idle.withLock { $0.connections.popLast() } ?? LookupConnection(path: path, readOnly: readOnly, busyTimeout: busyTimeout)
+    let connection =
+      try idle.withLock { $0.connections.popLast() }
+      ?? LookupConnection(path: path, readOnly: readOnly, busyTimeout: busyTimeout)
     defer {
       let extra: LookupConnection? = idle.withLock { state in
         guard !state.closed, state.connections.count < Self.keptIdle else { return connection }
@@ -61,17 +64,16 @@ final class LookupConnections: Sendable {
   }
 }
 
-/// One SQLite connection that only reads, and its prepared statements. Used by one
-/// thread at a time (``LookupConnections/withConnection(_:)``).
+/// One SQLite connection and its prepared statements, for lookups. Used by
+/// one thread at a time (``LookupConnections/withConnection(_:)``).
 final class LookupConnection: @unchecked Sendable {
   let handle: OpaquePointer
   private var statements: [String: OpaquePointer] = [:]
 
   init(path: String, readOnly: Bool, busyTimeout: Duration) throws {
     var handle: OpaquePointer?
-    let code = sqlite3_open_v2(
-      path, &handle, (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-      nil)
+    let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
+    let code = sqlite3_open_v2(path, &handle, access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nil)
     guard code == SQLITE_OK, let handle else {
       let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
       sqlite3_close_v2(handle)

@@ -49,9 +49,8 @@ public final class SQLiteBackend: StoreBackend {
   /// The database through GRDB, opened on first use: a process that only
   /// looks calls up (the lookups have their own connections, which also save
   /// its usage counts) never pays for GRDB's pool, about 3 ms of a fresh
-  /// process's open. Reads and writes
-  /// other than the hot path's go through ``pool``, which first waits for the
-  /// calls being committed.
+  /// process's open. Reads and writes other than the hot path's go through
+  /// ``pool``, which first waits for the calls being committed.
   var database: DatabasePool {
     get throws { try grdb.pool() }
   }
