@@ -146,6 +146,15 @@ import Testing
     #expect(try storedCalls(directory.path) == 11)
   }
 
+  @Test func theWALIsTruncatedWhenItStartsOver() throws {
+    // A group commit can rewrite most index pages; without a limit the WAL
+    // file keeps the size of the largest one (425 MB after a million calls).
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    let limit = try backend.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA journal_size_limit") }
+    #expect(limit == 64 << 20)
+  }
+
   @Test func theMigrationsNamesAreTheMigratorsOwn() {
     // An open compares a store's applied migrations with these names.
     #expect(SQLiteBackend.migrationIdentifiers == SQLiteBackend.migrator.migrations)
