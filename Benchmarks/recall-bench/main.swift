@@ -231,12 +231,6 @@ if arguments.count >= 4, arguments[1] == "--slow" {
   exit(0)
 }
 
-// A or B alone, for a profiler: `--warm-loop DIR [N]` stores 1,000 small
-// calls, then runs N (default 5,000,000) warm hits over them; `--miss-loop DIR
-// [N]` makes N (default 100,000) new calls and waits until they are stored;
-// `--hit-loop DIR N [HITS]` then hits HITS (default 20,000, at most N) of
-// those N, each once, scattered over all of them (the memory layer cold, as
-// in F).
 // B's background writer alone: `--writer-only DIR [N]` prepares N (default
 // 20,000) small calls as a miss would (encoded input and output, ids), then
 // hands them all to the SQLite backend at once and waits until they are
@@ -267,6 +261,12 @@ if arguments.count >= 3, arguments[1] == "--writer-only" {
   exit(0)
 }
 
+// A or B alone, for a profiler: `--warm-loop DIR [N]` stores 1,000 small
+// calls, then runs N (default 5,000,000) warm hits over them; `--miss-loop DIR
+// [N]` makes N (default 100,000) new calls and waits until they are stored;
+// `--hit-loop DIR N [HITS]` then hits HITS (default 20,000, at most N) of
+// those N, each once, scattered over all of them (the memory layer cold, as
+// in F).
 let loops = ["--warm-loop": "warm hit", "--miss-loop": "miss + store", "--hit-loop": "hit, memory layer cold"]
 if arguments.count >= 3, let loop = loops[arguments[1]] {
   let store = try quietSQLite(arguments[2])
