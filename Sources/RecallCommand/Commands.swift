@@ -132,13 +132,17 @@ extension RecallCommand {
 
   struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Show what changed between two versions of an op, component by component.")
+      abstract: "Show what changed between two versions of an op, component by component.",
+      discussion: """
+        Without versions, it compares the current version with the one run before it. A version \
+        that shares its results with the older one (accepted, or adding parameters) says so.
+        """)
 
     @OptionGroup var options: StoreOptions
     @ArgumentParser.Argument(help: "The op.")
     var op: String
-    @ArgumentParser.Argument(help: "The older version (a prefix is enough).")
-    var from: String
+    @ArgumentParser.Argument(help: "The older version (a prefix is enough; default: the one run before the newer).")
+    var from: String?
     @ArgumentParser.Argument(help: "The newer version (a prefix is enough; default: the current one).")
     var to: String?
 
@@ -146,14 +150,30 @@ extension RecallCommand {
       let store = try options.open()
       try reporting {
         let op = try findOp(self.op, in: store)
-        let from = try store.version(of: op, matching: self.from)
+        let versions = try store.versions(of: op)
         guard let current = try store.currentVersion(of: op) else {
           throw ValidationError("The store has no recorded versions of \(op).")
         }
         let to = try self.to.map { try store.version(of: op, matching: $0) } ?? current.version
+        let newer = versions.first { $0.version == to }
+        let from: CodeFingerprint
+        if let given = self.from {
+          from = try store.version(of: op, matching: given)
+        } else {
+          // The version last seen before the newer one started.
+          guard
+            let previous = versions.filter({ $0.version != to && $0.firstSeen <= (newer?.firstSeen ?? .distantFuture) })
+              .max(by: { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) })
+          else {
+            throw ValidationError("\(op) has one version only; there is nothing to compare it with.")
+          }
+          from = previous.version
+        }
+        let older = versions.first { $0.version == from }
         let diff = try store.diff(op, from: from, to: to)
+        let shared = older != nil && older?.semanticVersion == newer?.semanticVersion
         if options.json {
-          var table = Table(columns: ["component", "change", "diff"])
+          var table = Table(columns: ["component", "change", "diff", "shares_results"])
           for change in diff.changes {
             let kind: String
             switch change {
@@ -161,10 +181,19 @@ extension RecallCommand {
             case .removed: kind = "removed"
             case .changed: kind = "changed"
             }
-            table.rows.append([.init(change.identity), .init(kind), .init(change.unifiedDiff)])
+            table.rows.append([.init(change.identity), .init(kind), .init(change.unifiedDiff), .init(shared ? "yes" : "no", json: shared),
+            ])
           }
           options.print(table)
         } else {
+          if shared, let newer {
+            let added = newer.parameters.filter { !(older?.parameters.contains($0) ?? true) }
+            let reason =
+              added.isEmpty
+              ? "accepted as equivalent" : "adds parameter\(added.count == 1 ? "" : "s") \(added.joined(separator: ", "))"
+            print(
+              "\(to) shares the results of \(from) (\(reason)): the edit below did not make them recompute.")
+          }
           print(diff)
         }
       }
@@ -232,7 +261,12 @@ extension RecallCommand {
 extension RecallCommand {
   struct Forget: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Forget calls so that they are computed again; their values stay until 'recall gc'.")
+      abstract: "Forget calls so that they are computed again; their values stay until 'recall gc'.",
+      discussion: """
+        With --stale, it lists the calls it will forget and asks first (or takes --yes), and \
+        keeps the calls of versions some process used in the last --unused-for minutes (a \
+        program that is still running may want them) unless --force.
+        """)
 
     @OptionGroup var options: StoreOptions
     @ArgumentParser.Argument(help: "Calls: ids, id prefixes or tag names.")
@@ -241,11 +275,18 @@ extension RecallCommand {
     var downstream = false
     @Flag(help: "Forget every stale call (see 'recall stale').")
     var stale = false
+    @Option(help: "With --stale: keep calls of versions used in the last this many minutes.")
+    var unusedFor = 60
+    @Flag(help: "With --stale: forget stale calls of recently used versions too.")
+    var force = false
+    @Flag(name: .shortAndLong, help: "With --stale: do not ask before forgetting.")
+    var yes = false
 
     func validate() throws {
       guard stale != !calls.isEmpty else {
         throw ValidationError("Name the calls to forget, or pass --stale (not both).")
       }
+      guard unusedFor >= 0 else { throw ValidationError("--unused-for takes a number of minutes, 0 or more.") }
     }
 
     func run() throws {
@@ -253,13 +294,45 @@ extension RecallCommand {
       try reporting {
         let forgotten: [CallID]
         if stale {
-          forgotten = try store.forgetStaleCalls()
+          let unused: Duration = force ? .zero : .seconds(unusedFor * 60)
+          let doomed = try store.staleCalls(unusedFor: unused)
+          let kept = try store.staleCalls().count - doomed.count
+          if kept > 0 {
+            print(
+              "Keeping \(kept) stale call\(kept == 1 ? "" : "s") of versions used in the last \(unusedFor) "
+                + "minutes (--force forgets them too).")
+          }
+          guard !doomed.isEmpty else {
+            print("Forgot 0 calls.")
+            return
+          }
+          print("Will forget \(doomed.count) stale call\(doomed.count == 1 ? "" : "s"):")
+          var byVersion: [String: Int] = [:]
+          for call in doomed { byVersion["\(call.op.name) \(call.opVersion)", default: 0] += 1 }
+          for (version, count) in byVersion.sorted(by: { $0.key < $1.key }) {
+            print("  \(version): \(count) call\(count == 1 ? "" : "s")")
+          }
+          guard try confirm("Forget them?") else {
+            print("Forgot nothing.")
+            return
+          }
+          forgotten = try store.forget(doomed.map(\.id))
         } else {
           let ids = try calls.map { try findCall($0, in: store, path: options.path).id }
           forgotten = try store.forget(ids, includingDownstream: downstream)
         }
         print("Forgot \(forgotten.count) call\(forgotten.count == 1 ? "" : "s").")
       }
+    }
+
+    /// Asks on the terminal, unless --yes; without a terminal, --yes is required.
+    private func confirm(_ question: String) throws -> Bool {
+      if yes { return true }
+      guard isatty(STDIN_FILENO) != 0 else {
+        throw ValidationError("Not forgetting without confirmation: pass --yes to forget these calls.")
+      }
+      Swift.print("\(question) [y/N] ", terminator: "")
+      return ["y", "yes"].contains(readLine()?.lowercased() ?? "")
     }
   }
 

@@ -72,13 +72,13 @@ struct StoreOptions: ParsableArguments {
 func findOp(_ name: String, in store: Store) throws -> OpID {
   let ops = try store.ops().map(\.op)
   if ops.contains(OpID(name)) { return OpID(name) }
-  func local(_ op: OpID) -> Substring {
-    let full = op.name
+  func local(_ full: String) -> Substring {
     guard let dot = full.firstIndex(of: "."), !full[..<dot].contains("(") else { return Substring(full) }
     return full[full.index(after: dot)...]
   }
-  var matches = ops.filter { local($0) == name }
-  if matches.isEmpty { matches = ops.filter { local($0).prefix { $0 != "(" } == name } }
+  // Without the module, or by the name with labels only (overloads share it).
+  var matches = ops.filter { local($0.name) == name || $0.labelName == name || local($0.labelName) == name }
+  if matches.isEmpty { matches = ops.filter { local($0.name).prefix { $0 != "(" } == name } }
   guard !matches.isEmpty else {
     throw ValidationError(
       "The store has no op named '\(name)'. Its ops: "
@@ -86,7 +86,8 @@ func findOp(_ name: String, in store: Store) throws -> OpID {
   }
   guard matches.count == 1 else {
     throw ValidationError(
-      "'\(name)' names several ops: \(matches.map(\.name).joined(separator: ", ")); give the full name.")
+      "'\(name)' names several ops: \(matches.map(\.name).joined(separator: ", ")); give the full name "
+        + "(overloads differ by their parameters' types).")
   }
   return matches[0]
 }

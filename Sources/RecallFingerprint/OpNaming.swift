@@ -21,6 +21,43 @@ public enum OpNaming {
     return (typePath + ["\(function.name.text)(\(labels.joined()))"]).joined(separator: ".")
   }
 
+  /// The name a memoized function's op is identified by: its enclosing types,
+  /// its name, and its parameters with their labels and types, such as
+  /// `Trainer.fit(_: Dataset, epochs: Int)`, so that overloads with the same
+  /// labels are different ops. Parameters listed in
+  /// `@Memoized(addedParameters:)` are left out, as in ``name(of:typePath:)``.
+  /// Types are written from their tokens (comments and spacing do not
+  /// matter), as written in the declaration: a type alias is not resolved.
+  public static func typedName(of function: FunctionDeclSyntax, typePath: [String]) -> String {
+    let added = addedParameters(of: function)
+    let parameters = function.signature.parameterClause.parameters
+      .filter { !added.contains(($0.secondName ?? $0.firstName).text) }
+      .map { "\($0.firstName.text): \(typeText($0.type))\($0.ellipsis == nil ? "" : "...")" }
+    return (typePath + ["\(function.name.text)(\(parameters.joined(separator: ", ")))"]).joined(separator: ".")
+  }
+
+  /// A type's tokens, spaced canonically: `[String: Int]`, `(Int) -> Double`,
+  /// `some Collection<Int>`.
+  static func typeText(_ type: TypeSyntax) -> String {
+    var text = ""
+    var previous: TokenSyntax?
+    for token in type.tokens(viewMode: .sourceAccurate) {
+      let piece = token.text
+      if let previous {
+        let wordBefore = previous.text.last.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false
+        let wordNow = piece.first.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "@" } ?? false
+        if (wordBefore && wordNow) || piece == "->" || previous.text == "->" || previous.text == ":"
+          || previous.text == "," || piece == "&" || previous.text == "&"
+        {
+          text += " "
+        }
+      }
+      text += piece
+      previous = token
+    }
+    return text
+  }
+
   /// The parameter names listed in a function's `@Memoized(addedParameters:)`.
   public static func addedParameters(of function: FunctionDeclSyntax) -> Set<String> {
     var names: Set<String> = []

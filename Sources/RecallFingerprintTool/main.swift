@@ -91,10 +91,15 @@ func codeLiteral(_ versions: [OpVersion], graph: CallGraph, sources: [CodeTable.
       reach.append(entries.count)
       entries.append((found.identity, found.fingerprint, sources[component]))
     }
-    ops.append((version.op, reach))
+    ops.append((tableKey(version), reach))
   }
   return CodeTable.literal(components: entries, ops: ops)
 }
+
+/// An op's key in the table: its name and its own fingerprint, so that
+/// overloads with the same labels, and blocks with the same name, have entries
+/// of their own (a dictionary literal with a key twice traps at run time).
+func tableKey(_ version: OpVersion) -> String { version.op + "\n" + version.fingerprint }
 
 func render(_ versions: [OpVersion], codeLiteral: String) -> String {
   var lines = [
@@ -112,7 +117,7 @@ func render(_ versions: [OpVersion], codeLiteral: String) -> String {
     "  versions: [",
   ]
   for version in versions {
-    lines.append("    \(SwiftLiteral.string(version.op)): (\(SwiftLiteral.string(version.fingerprint)), \(SwiftLiteral.string(version.version))),")
+    lines.append("    \(SwiftLiteral.string(tableKey(version))): (\(SwiftLiteral.string(version.fingerprint)), \(SwiftLiteral.string(version.version))),")
   }
   if versions.isEmpty { lines.append("    :") }
   lines += ["  ],", "  code: \(codeLiteral),", "  isGenerated: true", ")", ""]
@@ -139,7 +144,10 @@ do {
   let summaries = (ownEntries + dependencyEntries).map(\.summary)
   let graph = CallGraph(summaries)
   let ownOps = Set(own.flatMap(\.components).compactMap(\.op))
-  let versions = graph.opVersions().filter { ownOps.contains($0.op) }
+  // One entry per key: declarations with the same name and the same tokens
+  // reach the same code, so they have the same version.
+  var keys: Set<String> = []
+  let versions = graph.opVersions().filter { ownOps.contains($0.op) && keys.insert(tableKey($0)).inserted }
   let graphed = clock.now
   let sources = (ownEntries + dependencyEntries).flatMap(\.sources)
   let table = render(versions, codeLiteral: codeLiteral(versions, graph: graph, sources: sources))

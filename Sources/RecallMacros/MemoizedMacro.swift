@@ -131,6 +131,7 @@ public struct MemoizedMacro: BodyMacro {
     if typeContext.mayBeGeneric { types.append("Self.self") }
 
     let opName = OpNaming.name(of: function, typePath: typeContext.path)
+    let typedName = OpNaming.typedName(of: function, typePath: typeContext.path)
     let fingerprint = Fingerprint(of: function, excludingAttributes: ["Memoized"])
     let resultType = returnType.map { $0.trimmedDescription } ?? "Void"
     let effectText =
@@ -142,7 +143,8 @@ public struct MemoizedMacro: BodyMacro {
     let expansion: CodeBlockItemSyntax = """
       return \(raw: call)__recallMemoized(
         __RecallOpSite(name: \(raw: SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex))\(raw: options.versionArgument),
-          source: \(raw: SwiftLiteral.string(DisplaySource.text(of: function)))\(raw: siteList("parameters", parameterNames))\(raw: siteList("added", addedNames))),
+          source: \(raw: SwiftLiteral.string(DisplaySource.text(of: function)))\(raw: siteList("parameters", parameterNames))\(raw: siteList("added", addedNames)),
+          typedName: \(raw: SwiftLiteral.string(typedName))),
         __recallFingerprintTable,
         [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
       ) { ()\(raw: effectText) -> \(raw: resultType) in

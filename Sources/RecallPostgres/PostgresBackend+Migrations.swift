@@ -115,6 +115,29 @@ extension PostgresBackend {
       );
       """
     ),
+    (
+      // Where each op last ran (the program: host and executable path) and
+      // with which version (`since`: when the process that took it up started
+      // using it): each program has its own current version. A store
+      // from before keeps its latest version current under the location ''
+      // until a program records its own. `accept_count` rises with every
+      // accepted change, so running processes notice.
+      "v4.version-locations",
+      """
+      CREATE TABLE op_location (
+        op text NOT NULL,
+        location text NOT NULL,
+        version text NOT NULL,
+        since double precision NOT NULL,
+        last_seen double precision NOT NULL,
+        PRIMARY KEY (op, location)
+      );
+      INSERT INTO op_location (op, location, version, since, last_seen)
+        SELECT DISTINCT ON (op) op, '', version, last_seen, last_seen FROM op_version
+        ORDER BY op, last_seen DESC, first_seen DESC;
+      INSERT INTO setting (name, value) VALUES ('accept_count', '0')
+      """
+    ),
   ]
 
   /// Creates the schema and brings it up to date, one process at a time (an

@@ -6,24 +6,24 @@ extension PostgresBackend {
   public func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint {
     let op = registration.op.name
     let version = registration.version.hex
-    // The common case, a version seen before that is still the latest, only reads.
-    if let known = try withConnection({ try Self.known(op, version, $0) }), known.isLatest {
+    let location = registration.location
+    // The common case, a version seen before that this program ran last, only reads.
+    if let known = try withConnection({ try Self.known(op, version, at: location, $0) }), known.isLatestHere {
       return known.semanticVersion
     }
     let components = registration.components()
     return try transaction { connection in
       // One registration of an op at a time, across processes.
       try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + op)])
-      if let known = try Self.known(op, version, connection) {
-        if !known.isLatest {
-          try connection.execute(
-            "UPDATE op_version SET last_seen = $1 WHERE op = $2 AND version = $3",
-            [SQLValue(date), .text(op), .text(version)])
-        }
+      if let former = registration.formerName?.name { try Self.adopt(former, as: op, connection) }
+      if let known = try Self.known(op, version, at: location, connection) {
+        if !known.isLatestHere { try Self.see(op, version, at: location, since: date, date, connection) }
         return known.semanticVersion
       }
-      let latest = try Self.versions(of: registration.op, countingCalls: false, connection).first(where: \.isCurrent)
-      let semanticVersion = registration.semanticVersion(following: latest)
+      let latest = try Self.latest(of: registration.op, at: location, connection)
+      let semanticVersion = try registration.semanticVersion(following: latest, components: components) {
+        try latest.flatMap { try Self.components(of: op, version: $0.version.hex, connection) }
+      }
       try connection.execute(
         """
         INSERT INTO op_version (op, version, semantic_version, parameters, first_seen, last_seen)
@@ -45,25 +45,118 @@ extension PostgresBackend {
           ON CONFLICT DO NOTHING
           """, [.text(op), .text(version), .text(component.identity), .text(component.fingerprint)])
       }
+      try Self.see(op, version, at: location, since: date, date, connection)
       return semanticVersion
     }
   }
 
-  /// A version's semantic version, and whether it is its op's latest.
-  private static func known(_ op: String, _ version: String, _ connection: Connection) throws
-    -> (semanticVersion: CodeFingerprint, isLatest: Bool)?
+  public func sawVersions(_ sightings: [VersionSighting], at date: Date) throws {
+    guard !sightings.isEmpty else { return }
+    try transaction { connection in
+      for sighting in sightings {
+        try Self.see(
+          sighting.op.name, sighting.version.hex, at: sighting.location, since: sighting.since, date, connection)
+      }
+    }
+  }
+
+  public func acceptCount() throws -> Int {
+    try withConnection { connection in
+      try connection.rows("SELECT value FROM setting WHERE name = 'accept_count'").first
+        .flatMap { Int(try $0.text(0)) } ?? 0
+    }
+  }
+
+  /// Records that a program ran a version (if the store knows it): the
+  /// version's last-seen date moves forward, and it becomes the program's
+  /// version unless a process that started later (`since`) uses another. The
+  /// first program to record one replaces the location that a store from
+  /// before locations has ('').
+  private static func see(
+    _ op: String, _ version: String, at location: String, since: Date, _ date: Date, _ connection: Connection
+  ) throws {
+    let known = try connection.execute(
+      "UPDATE op_version SET last_seen = greatest(last_seen, $1) WHERE op = $2 AND version = $3",
+      [SQLValue(date), .text(op), .text(version)])
+    guard known > 0 else { return }
+    // Every assignment reads the row as it was.
+    try connection.execute(
+      """
+      INSERT INTO op_location AS old (op, location, version, since, last_seen) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (op, location) DO UPDATE SET
+        version = CASE WHEN excluded.since >= old.since THEN excluded.version ELSE old.version END,
+        since = CASE WHEN excluded.version <> old.version AND excluded.since >= old.since
+          THEN excluded.since ELSE old.since END,
+        last_seen = CASE WHEN excluded.version = old.version OR excluded.since >= old.since
+          THEN greatest(old.last_seen, excluded.last_seen) ELSE old.last_seen END
+      """, [.text(op), .text(location), .text(version), SQLValue(since), SQLValue(date)])
+    if !location.isEmpty {
+      try connection.execute("DELETE FROM op_location WHERE op = $1 AND location = ''", [.text(op)])
+    }
+  }
+
+  /// Renames an op recorded under its former name (before op names had
+  /// parameter types) when the store has versions under that name and none
+  /// under the new one: its calls, versions, locations, use and claims. The
+  /// calls keep their ids (their keys are made with the former name).
+  private static func adopt(_ former: String, as op: String, _ connection: Connection) throws {
+    try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + former)])
+    let count = "SELECT count(*)::bigint FROM op_version WHERE op = $1"
+    guard try connection.rows(count, [.text(op)]).first?.int(0) == 0,
+      try connection.rows(count, [.text(former)]).first?.int(0) ?? 0 > 0
+    else { return }
+    for table in ["call", "op_version", "op_version_component", "op_location", "claim"] {
+      try connection.execute("UPDATE \(table) SET op = $1 WHERE op = $2", [.text(op), .text(former)])
+    }
+    try connection.execute(
+      """
+      INSERT INTO usage AS old (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
+      SELECT $1, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage WHERE op = $2
+      ON CONFLICT (period, op) DO UPDATE SET
+        memory_hits = old.memory_hits + excluded.memory_hits, store_hits = old.store_hits + excluded.store_hits,
+        misses = old.misses + excluded.misses, time_saved = old.time_saved + excluded.time_saved,
+        compute_time = old.compute_time + excluded.compute_time
+      """, [.text(op), .text(former)])
+    try connection.execute("DELETE FROM usage WHERE op = $1", [.text(former)])
+  }
+
+  /// A version's semantic version, and whether it is the version the
+  /// program ran last.
+  private static func known(_ op: String, _ version: String, at location: String, _ connection: Connection) throws
+    -> (semanticVersion: CodeFingerprint, isLatestHere: Bool)?
   {
     guard
       let row = try connection.rows(
         """
         SELECT semantic_version,
-          (SELECT version FROM op_version WHERE op = $1
-           ORDER BY last_seen DESC, first_seen DESC LIMIT 1) = $2
+          coalesce((SELECT version FROM op_location WHERE op = $1 AND location = $3) = $2, false)
         FROM op_version WHERE op = $1 AND version = $2
-        """, [.text(op), .text(version)]
+        """, [.text(op), .text(version), .text(location)]
       ).first
     else { return nil }
     return (CodeFingerprint(hex: try row.text(0)), try row.bool(1))
+  }
+
+  /// The version a program ran last, else the one last seen anywhere.
+  private static func latest(of op: OpID, at location: String, _ connection: Connection) throws -> OpVersion? {
+    let versions = try Self.versions(of: op, countingCalls: false, connection)
+    if let here = try connection.rows(
+      "SELECT version FROM op_location WHERE op = $1 AND location = $2", [.text(op.name), .text(location)]
+    ).first?.text(0), let version = versions.first(where: { $0.version.hex == here }) {
+      return version
+    }
+    return versions.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
+  }
+
+  private static func components(of op: String, version: String, _ connection: Connection) throws -> [CodeComponent] {
+    try connection.rows(
+      """
+      SELECT code_component.identity, code_component.fingerprint, code_component.source
+      FROM op_version_component JOIN code_component USING (identity, fingerprint)
+      WHERE op_version_component.op = $1 AND op_version_component.version = $2
+      ORDER BY code_component.identity COLLATE "C", code_component.fingerprint COLLATE "C"
+      """, [.text(op), .text(version)]
+    ).map { CodeComponent(identity: try $0.text(0), fingerprint: try $0.text(1), source: try $0.text(2)) }
   }
 
   public func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
@@ -75,7 +168,7 @@ extension PostgresBackend {
       countingCalls
       ? "(SELECT count(*) FROM call WHERE call.op = op_version.op AND call.op_version = op_version.version)::bigint"
       : "0::bigint"
-    var versions = try connection.rows(
+    let versions = try connection.rows(
       """
       SELECT version, semantic_version, parameters, first_seen, last_seen, \(count)
       FROM op_version WHERE op = $1
@@ -89,12 +182,10 @@ extension PostgresBackend {
         parameters: parameters.isEmpty ? [] : parameters.split(separator: "\n").map(String.init),
         calls: try row.int(5), isCurrent: false)
     }
-    if let latest = versions.indices.max(by: {
-      (versions[$0].lastSeen, versions[$0].firstSeen) < (versions[$1].lastSeen, versions[$1].firstSeen)
-    }) {
-      versions[latest].isCurrent = true
-    }
-    return versions
+    let locations = try connection.rows(
+      "SELECT location, version, last_seen FROM op_location WHERE op = $1", [.text(op.name)]
+    ).map { VersionLocation(location: try $0.text(0), version: CodeFingerprint(hex: try $0.text(1)), lastSeen: try $0.date(2)) }
+    return OpVersion.markingCurrent(versions, locations: locations)
   }
 
   public func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]? {
@@ -104,14 +195,7 @@ extension PostgresBackend {
           "SELECT 1 FROM op_version WHERE op = $1 AND version = $2", [.text(op.name), .text(version.hex)]
         ).isEmpty)
       else { return nil }
-      return try connection.rows(
-        """
-        SELECT code_component.identity, code_component.fingerprint, code_component.source
-        FROM op_version_component JOIN code_component USING (identity, fingerprint)
-        WHERE op_version_component.op = $1 AND op_version_component.version = $2
-        ORDER BY code_component.identity COLLATE "C", code_component.fingerprint COLLATE "C"
-        """, [.text(op.name), .text(version.hex)]
-      ).map { CodeComponent(identity: try $0.text(0), fingerprint: try $0.text(1), source: try $0.text(2)) }
+      return try Self.components(of: op.name, version: version.hex, connection)
     }
   }
 
@@ -135,6 +219,8 @@ extension PostgresBackend {
       }
       let to = version == base ? version.hex : baseClass
       guard from != to else { return }
+      try connection.execute(
+        "UPDATE setting SET value = (value::bigint + 1)::text WHERE name = 'accept_count'", [])
       let calls: [PostgresRandomAccessRow]
       if version == base {
         // The version leaves its class, taking back the calls it ran.
@@ -154,9 +240,13 @@ extension PostgresBackend {
       }
       let target = CodeFingerprint(hex: to)
       for call in calls {
-        guard let fields = try call.bytes(2) else { continue }  // recorded before Recall kept them
+        guard let fields = try call.bytes(2),  // recorded before Recall kept them
+          let keyName = CallID.keyName(
+            of: op, for: CallID(try call.digest(0)), semanticVersion: CodeFingerprint(hex: from),
+            trial: try call.int(1), keyFields: [UInt8](fields))
+        else { continue }
         let old = SQLValue(try call.digest(0))
-        let id = CallID(op: op, semanticVersion: target, trial: try call.int(1), keyFields: [UInt8](fields))
+        let id = CallID(op: keyName, semanticVersion: target, trial: try call.int(1), keyFields: [UInt8](fields))
         if !(try connection.rows("SELECT 1 FROM call WHERE id = $1", [SQLValue(id.digest)]).isEmpty) {
           // An equivalent call is filed there already: keep that one.
           try connection.execute("DELETE FROM call WHERE id = $1", [old])

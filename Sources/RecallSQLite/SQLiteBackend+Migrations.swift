@@ -264,6 +264,32 @@ extension SQLiteBackend {
           END;
           """)
     }),
+    ("v8.version-locations", { db in
+      // Where each op last ran (the program: host and executable path) and
+      // with which version (`since`: when the process that took it up
+      // started using it): each program has its own current version. A
+      // store from before keeps its latest version current under the
+      // location '' until a program records its own. `accept_count` rises
+      // with every accepted change, so running processes notice.
+      try db.execute(
+        sql: """
+          CREATE TABLE op_location (
+            op TEXT NOT NULL,
+            location TEXT NOT NULL,
+            version TEXT NOT NULL,
+            since REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            PRIMARY KEY (op, location)
+          ) WITHOUT ROWID;
+          INSERT INTO op_location (op, location, version, since, last_seen)
+            SELECT op, '', version, max(last_seen), max(last_seen) FROM op_version AS latest
+            WHERE version = (SELECT version FROM op_version WHERE op = latest.op
+                             ORDER BY last_seen DESC, first_seen DESC LIMIT 1)
+            GROUP BY op;
+          CREATE TABLE store_count (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+          INSERT INTO store_count (name, value) VALUES ('accept_count', 0);
+          """)
+    }),
   ]
 
   /// Brings the schema up to date, refusing a store from a newer Recall. A

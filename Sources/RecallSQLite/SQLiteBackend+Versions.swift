@@ -1,30 +1,33 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RecallCore
 
 extension SQLiteBackend {
   public func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint {
     let op = registration.op.name
     let version = registration.version.hex
-    // The common case, a version seen before that is still the latest, only reads.
-    if let known = try SQLiteBackend.mapErrors(path: path, { try pool.read { try Self.known(op, version, $0) } }),
-      known.isLatest
+    let location = registration.location
+    // The common case, a version seen before that this program ran last, only reads.
+    if let known = try SQLiteBackend.mapErrors(path: path, {
+      try pool.read { try Self.known(op, version, at: location, $0) }
+    }),
+      known.isLatestHere
     {
       return known.semanticVersion
     }
     let components = registration.components()
     return try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
-        if let known = try Self.known(op, version, db) {
-          if !known.isLatest {
-            try db.execute(
-              sql: "UPDATE op_version SET last_seen = ? WHERE op = ? AND version = ?",
-              arguments: [date.timeIntervalSince1970, op, version])
-          }
+        if let former = registration.formerName?.name { try Self.adopt(former, as: op, db) }
+        if let known = try Self.known(op, version, at: location, db) {
+          if !known.isLatestHere { try Self.see(op, version, at: location, since: date, date, db) }
           return known.semanticVersion
         }
-        let latest = try Self.versions(of: registration.op, countingCalls: false, db).first(where: \.isCurrent)
-        let semanticVersion = registration.semanticVersion(following: latest)
+        let latest = try Self.latest(of: registration.op, at: location, db)
+        let semanticVersion = try registration.semanticVersion(following: latest, components: components) {
+          try latest.flatMap { try Self.components(of: op, version: $0.version.hex, db) }
+        }
         try db.execute(
           sql: """
             INSERT INTO op_version (op, version, semantic_version, parameters, first_seen, last_seen)
@@ -45,27 +48,137 @@ extension SQLiteBackend {
           try insertComponent.execute(arguments: [component.identity, component.fingerprint, component.source])
           try link.execute(arguments: [op, version, component.identity, component.fingerprint])
         }
+        try Self.see(op, version, at: location, since: date, date, db)
         return semanticVersion
       }
     }
   }
 
-  /// A version's semantic version, and whether it is its op's latest.
-  private static func known(_ op: String, _ version: String, _ db: Database) throws
-    -> (semanticVersion: CodeFingerprint, isLatest: Bool)?
+  public func sawVersions(_ sightings: [VersionSighting], at date: Date) throws {
+    guard !sightings.isEmpty else { return }
+    // On a lookup connection, as usage counts: a process that only hits
+    // records its versions without opening GRDB's pool (Design §22).
+    try SQLiteBackend.mapErrors(path: path) {
+      try lookups.withConnection { connection in
+        try connection.writeTransaction {
+          for sighting in sightings {
+            try Self.see(sighting.op.name, sighting.version.hex, at: sighting.location, since: sighting.since, date) {
+              sql, arguments in
+              try FastStatement.run(connection, sql, arguments) { try $0.execute() }
+              return Int(sqlite3_changes(connection.handle))
+            }
+          }
+        }
+      }
+    }
+  }
+
+  public func acceptCount() throws -> Int {
+    try SQLiteBackend.mapErrors(path: path) {
+      try lookups.withConnection { connection in
+        try FastStatement.run(connection, "SELECT value FROM store_count WHERE name = 'accept_count'", []) {
+          try $0.step() ? Int($0.int64(0)) : 0
+        }
+      }
+    }
+  }
+
+  private static func see(
+    _ op: String, _ version: String, at location: String, since: Date, _ date: Date, _ db: Database
+  ) throws {
+    try see(op, version, at: location, since: since, date) { sql, arguments in
+      try FastStatement.run(db, sql, arguments) { try $0.execute() }
+      return db.changesCount
+    }
+  }
+
+  /// Records that a program ran a version (if the store knows it): the
+  /// version's last-seen date moves forward, and it becomes the program's
+  /// version unless a process that started later (`since`) uses another. The
+  /// first program to record one replaces the location that a store from
+  /// before locations has (''). `execute` runs a statement and returns how
+  /// many rows it changed.
+  private static func see(
+    _ op: String, _ version: String, at location: String, since: Date, _ date: Date,
+    _ execute: (String, [FastArgument]) throws -> Int
+  ) throws {
+    let seconds = FastArgument.double(date.timeIntervalSince1970)
+    guard
+      try execute(
+        "UPDATE op_version SET last_seen = max(last_seen, ?) WHERE op = ? AND version = ?",
+        [seconds, .text(op), .text(version)]) > 0
+    else { return }
+    _ = try execute(Self.seeLocationSQL, [.text(op), .text(location), .text(version), .double(since.timeIntervalSince1970), seconds])
+    if !location.isEmpty {
+      _ = try execute("DELETE FROM op_location WHERE op = ? AND location = ''", [.text(op)])
+    }
+  }
+
+  /// Moves a program's version (SQLite evaluates every assignment against
+  /// the row as it was).
+  static let seeLocationSQL = """
+    INSERT INTO op_location (op, location, version, since, last_seen) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (op, location) DO UPDATE SET
+      version = CASE WHEN excluded.since >= since THEN excluded.version ELSE version END,
+      since = CASE WHEN excluded.version <> version AND excluded.since >= since THEN excluded.since ELSE since END,
+      last_seen = CASE WHEN excluded.version = version OR excluded.since >= since
+        THEN max(last_seen, excluded.last_seen) ELSE last_seen END
+    """
+
+  /// Renames an op recorded under its former name (before op names had
+  /// parameter types) when the store has versions under that name and none
+  /// under the new one: its calls, versions, locations, use and claims. The
+  /// calls keep their ids (their keys are made with the former name).
+  private static func adopt(_ former: String, as op: String, _ db: Database) throws {
+    let count = "SELECT count(*) FROM op_version WHERE op = ?"
+    guard try Int.fetchOne(db, sql: count, arguments: [op]) == 0,
+      try Int.fetchOne(db, sql: count, arguments: [former]) ?? 0 > 0,
+      try Int.fetchOne(db, sql: "SELECT count(*) FROM op_name WHERE name = ?", arguments: [op]) == 0
+    else { return }
+    for table in ["op_version", "op_version_component", "op_location", "claim"] {
+      try db.execute(sql: "UPDATE \(table) SET op = ? WHERE op = ?", arguments: [op, former])
+    }
+    try db.execute(sql: "UPDATE op_name SET name = ? WHERE name = ?", arguments: [op, former])
+    try db.execute(
+      sql: """
+        INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
+        SELECT ?, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage WHERE op = ?
+        ON CONFLICT (period, op) DO UPDATE SET
+          memory_hits = memory_hits + excluded.memory_hits, store_hits = store_hits + excluded.store_hits,
+          misses = misses + excluded.misses, time_saved = time_saved + excluded.time_saved,
+          compute_time = compute_time + excluded.compute_time
+        """, arguments: [op, former])
+    try db.execute(sql: "DELETE FROM usage WHERE op = ?", arguments: [former])
+  }
+
+  /// A version's semantic version, and whether it is the version the
+  /// program ran last.
+  private static func known(_ op: String, _ version: String, at location: String, _ db: Database) throws
+    -> (semanticVersion: CodeFingerprint, isLatestHere: Bool)?
   {
     guard
       let row = try Row.fetchOne(
         db.cachedStatement(
           sql: """
             SELECT semantic_version,
-              (SELECT version FROM op_version WHERE op = ?1
-               ORDER BY last_seen DESC, first_seen DESC LIMIT 1) = ?2
+              coalesce((SELECT version FROM op_location WHERE op = ?1 AND location = ?3) = ?2, 0)
             FROM op_version WHERE op = ?1 AND version = ?2
             """),
-        arguments: [op, version])
+        arguments: [op, version, location])
     else { return nil }
     return (CodeFingerprint(hex: row[0]), row[1])
+  }
+
+  /// The version a program ran last, else the one last seen anywhere.
+  private static func latest(of op: OpID, at location: String, _ db: Database) throws -> OpVersion? {
+    let versions = try Self.versions(of: op, countingCalls: false, db)
+    if let here = try String.fetchOne(
+      db, sql: "SELECT version FROM op_location WHERE op = ? AND location = ?", arguments: [op.name, location]),
+      let version = versions.first(where: { $0.version.hex == here })
+    {
+      return version
+    }
+    return versions.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
   }
 
   public func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
@@ -91,7 +204,7 @@ extension SQLiteBackend {
         ORDER BY first_seen, version
         """,
       arguments: [op.name])
-    var versions = rows.map { row in
+    let versions = rows.map { row in
       let parameters: String = row[2]
       return OpVersion(
         op: op, version: CodeFingerprint(hex: row[0]), semanticVersion: CodeFingerprint(hex: row[1]),
@@ -99,12 +212,26 @@ extension SQLiteBackend {
         parameters: parameters.isEmpty ? [] : parameters.split(separator: "\n").map(String.init),
         calls: row[5], isCurrent: false)
     }
-    if let latest = versions.indices.max(by: {
-      (versions[$0].lastSeen, versions[$0].firstSeen) < (versions[$1].lastSeen, versions[$1].firstSeen)
-    }) {
-      versions[latest].isCurrent = true
+    let locations = try Row.fetchAll(
+      db, sql: "SELECT location, version, last_seen FROM op_location WHERE op = ?", arguments: [op.name]
+    ).map {
+      VersionLocation(
+        location: $0[0], version: CodeFingerprint(hex: $0[1]), lastSeen: Date(timeIntervalSince1970: $0[2]))
     }
-    return versions
+    return OpVersion.markingCurrent(versions, locations: locations)
+  }
+
+  private static func components(of op: String, version: String, _ db: Database) throws -> [CodeComponent] {
+    try Row.fetchAll(
+      db,
+      sql: """
+        SELECT code_component.identity, code_component.fingerprint, code_component.source
+        FROM op_version_component JOIN code_component USING (identity, fingerprint)
+        WHERE op_version_component.op = ? AND op_version_component.version = ?
+        ORDER BY code_component.identity, code_component.fingerprint
+        """,
+      arguments: [op, version]
+    ).map { CodeComponent(identity: $0[0], fingerprint: $0[1], source: $0[2]) }
   }
 
   public func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]? {
@@ -115,16 +242,7 @@ extension SQLiteBackend {
             db, sql: "SELECT 1 FROM op_version WHERE op = ? AND version = ?",
             arguments: [op.name, version.hex]) != nil
         else { return nil }
-        return try Row.fetchAll(
-          db,
-          sql: """
-            SELECT code_component.identity, code_component.fingerprint, code_component.source
-            FROM op_version_component JOIN code_component USING (identity, fingerprint)
-            WHERE op_version_component.op = ? AND op_version_component.version = ?
-            ORDER BY code_component.identity, code_component.fingerprint
-            """,
-          arguments: [op.name, version.hex]
-        ).map { CodeComponent(identity: $0[0], fingerprint: $0[1], source: $0[2]) }
+        return try Self.components(of: op.name, version: version.hex, db)
       }
     }
   }
@@ -147,8 +265,9 @@ extension SQLiteBackend {
         }
         let to = version == base ? version.hex : baseClass
         guard from != to else { return }
+        try db.execute(sql: "UPDATE store_count SET value = value + 1 WHERE name = 'accept_count'")
         let refiled = """
-          SELECT call.id, call.trial, call.key_fields, filing.op_version FROM call
+          SELECT call.id, call.trial, call.key_fields, filing.op_version, call.call_id FROM call
           JOIN filing ON filing.id = call.filing
           JOIN op_name ON op_name.id = filing.op
           WHERE op_name.name = ? AND filing.semantic_version = ?
@@ -179,9 +298,12 @@ extension SQLiteBackend {
           let stored: Data? = call[2]
           let cids = try Row.fetchAll(inputs, arguments: [row]).map { ($0[0] as String, try Self.digest($0[1])) }
           // Recorded before Recall kept them:
-          guard let stored, let fields = StoredKeyFields.expand([UInt8](stored), inputs: StoredKeyFields.order(cids))
+          guard let stored, let fields = StoredKeyFields.expand([UInt8](stored), inputs: StoredKeyFields.order(cids)),
+            let keyName = CallID.keyName(
+              of: op, for: CallID(try Self.digest(call[4])), semanticVersion: CodeFingerprint(hex: from),
+              trial: call[1], keyFields: fields)
           else { continue }
-          let id = CallID(op: op, semanticVersion: target, trial: call[1], keyFields: fields)
+          let id = CallID(op: keyName, semanticVersion: target, trial: call[1], keyFields: fields)
           if try rows.call(id) != nil {
             // An equivalent call is filed there already: keep that one.
             try rows.deleteCall(row)

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import RecallTestSupport
 import Testing
 
 @testable import RecallCore
@@ -220,17 +221,79 @@ struct Failure: Error, Equatable {}
 
   @Test func theGeneratedTableOverridesTheFingerprint() {
     let table = __RecallFingerprintTable(
-      versions: ["g()": ("own", "fromplugin")], isGenerated: true)
+      versions: ["g()\nown": ("own", "fromplugin")], isGenerated: true)
     let op = Op.__resolve(
       __RecallOpSite(name: "g()", fileID: "Other/File.swift", fingerprint: "own"), table)
     #expect(op.version.hex == "fromplugin")
+  }
+
+  @Test func overloadsWithTheSameLabelsHaveTheirOwnEntries() {
+    // `f(x: Int)` and `f(x: Double)` share the name `f(x:)`: the table keys
+    // entries by name and own fingerprint, so each finds its own version.
+    let table = __RecallFingerprintTable(
+      versions: ["f(x:)\nint": ("int", "v-int"), "f(x:)\ndouble": ("double", "v-double")], isGenerated: true)
+    let int = Op.__resolve(__RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "int"), table)
+    let double = Op.__resolve(
+      __RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "double"), table)
+    #expect(int.version.hex == "v-int")
+    #expect(double.version.hex == "v-double")
+  }
+
+  @Test func overloadsAreDifferentOpsWhoseCallsKeepTheirLabelKeys() throws {
+    // Issue 16, defect 2: `f(x: Int)` and `f(x: Double)` shared one op id,
+    // so each made the other's results stale.
+    let int = Op.__resolve(
+      __RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "i1", typedName: "f(x: Int)"),
+      .untracked)
+    let double = Op.__resolve(
+      __RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "d1", typedName: "f(x: Double)"),
+      .untracked)
+    #expect(int.id == "Over.f(x: Int)")
+    #expect(double.id == "Over.f(x: Double)")
+    #expect(int.id.labelName == "Over.f(x:)")
+
+    let store = Store.inMemory()
+    let log = EventLog(store)
+    for _ in 0..<2 {
+      _ = store.memoize(int, [Argument("x", 2)]) { 4 }
+      _ = store.memoize(double, [Argument("x", 2.5)]) { 5.0 }
+    }
+    #expect(log.executed == ["f(x:)", "f(x:)"])
+    #expect(try store.versions(of: "Over.f(x: Int)").map(\.version.hex) == ["i1"])
+    #expect(try store.versions(of: "Over.f(x: Double)").map(\.version.hex) == ["d1"])
+    #expect(try store.staleCalls().isEmpty)
+    // The name with labels only stands for both: ambiguous.
+    #expect(throws: RecallError.self) { try store.versions(of: "Over.f(x:)") }
+
+    // Keys are made with the name with labels only, as before names had
+    // types: a call recorded by an op named that way is found.
+    let legacy = Op(id: "Over.f(x:)", version: CodeFingerprint(hex: "i1"))
+    let older = Store.inMemory()
+    _ = older.memoize(legacy, [Argument("x", 7)]) { 14 }
+    let copy = Store(backend: older.backend)
+    let copyLog = EventLog(copy)
+    #expect(copy.memoize(int, [Argument("x", 7)]) { 0 } == 14)
+    #expect(copyLog.executed.isEmpty)
+  }
+
+  @Test func labelNamesDropTheParametersTypes() {
+    let cases: [(String, String)] = [
+      ("M.train(_: Dataset, epochs: Int)", "M.train(_:epochs:)"),
+      ("M.f(x: [String: Int], y: (Int, Double) -> [Int], z: Set<Array<Int>>)", "M.f(x:y:z:)"),
+      ("M.T.g(values: Int..., tag: some Collection<Int>)", "M.T.g(values:tag:)"),
+      ("M.h()", "M.h()"),
+      ("M.train(_:epochs:)", "M.train(_:epochs:)"),
+      ("M.block name", "M.block name"),
+      ("M.loss (try 2)", "M.loss (try 2)"),
+    ]
+    for (name, label) in cases { #expect(OpID(name).labelName == label, "\(name)") }
   }
 
   @Test func aTableEntryForOtherCodeIsIgnored() {
     // The plugin saw different code than the macro (a stale table): the op's own
     // fingerprint is safer than a version computed for other code.
     let table = __RecallFingerprintTable(
-      versions: ["h()": ("older", "fromplugin")], isGenerated: true)
+      versions: ["h()\nolder": ("older", "fromplugin")], isGenerated: true)
     let op = Op.__resolve(
       __RecallOpSite(name: "h()", fileID: "Other/File.swift", fingerprint: "newer"), table)
     #expect(op.version.hex == "newer")
@@ -238,8 +301,8 @@ struct Failure: Error, Equatable {}
 
   @Test func theTableGivesTheCodeOfWhatAnOpReaches() {
     // As the plugin writes it: components numbered from 0, then each op's reach.
-    let code: StaticString = "C10:func k(x:)3:own19:func k(x:) { s(x) }C10:func s(_:)1:s16:func s(_ x: …)O5:k(x:)3:0,1"
-    let table = __RecallFingerprintTable(versions: ["k(x:)": ("own", "v")], code: code, isGenerated: true)
+    let code: StaticString = "C10:func k(x:)3:own19:func k(x:) { s(x) }C10:func s(_:)1:s16:func s(_ x: …)O9:k(x:)\nown3:0,1"
+    let table = __RecallFingerprintTable(versions: ["k(x:)\nown": ("own", "v")], code: code, isGenerated: true)
     let op = Op.__resolve(
       __RecallOpSite(name: "k(x:)", fileID: "Other/File.swift", fingerprint: "own", source: "ignored"), table)
     #expect(op.components().map(\.identity) == ["func k(x:)", "func s(_:)"])

@@ -17,7 +17,8 @@ struct MemoizedMacroTests {
       func add(_ a: Int, to b: Int) -> Int {
         return __recallMemoized(
           __RecallOpSite(name: "add(_:to:)", fileID: #fileID, fingerprint: "3ca96cec065d92097b40186a411568a268eea02a34624c145666e071769c82b5",
-            source: "@Memoized\nfunc add(_ a: Int, to b: Int) -> Int {\n  a + b\n}", parameters: "a\nb"),
+            source: "@Memoized\nfunc add(_ a: Int, to b: Int) -> Int {\n  a + b\n}", parameters: "a\nb",
+            typedName: "add(_: Int, to: Int)"),
           __recallFingerprintTable,
           [__recallArgument("a", a), __recallArgument("b", b)]
         ) { () -> Int in
@@ -44,7 +45,8 @@ struct MemoizedMacroTests {
         func fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {
           return try await __recallMemoized(
             __RecallOpSite(name: "Trainer.fit(_:epochs:verbose:)", fileID: #fileID, fingerprint: "d4626b5673280fa64a3fcd67bf59b662d0d8e428d54ad89d9fba4acc72e5465b", version: "2",
-              source: "@Memoized(version: \"2\", ignoring: [\"verbose\"])\nfunc fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {\n  try await run(data, epochs)\n}", parameters: "data\nepochs\nverbose"),
+              source: "@Memoized(version: \"2\", ignoring: [\"verbose\"])\nfunc fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {\n  try await run(data, epochs)\n}", parameters: "data\nepochs\nverbose",
+              typedName: "Trainer.fit(_: [T], epochs: Int, verbose: Bool)"),
             __recallFingerprintTable,
             [__recallSelf(self), __recallArgument("data", data), __recallArgument("epochs", epochs)],
             types: [T.self, Self.self]
@@ -74,7 +76,8 @@ struct MemoizedMacroTests {
         static func parse(_ text: String) throws(ParseError) -> Int {
           return try __recallMemoized(
             __RecallOpSite(name: "Parser.parse(_:)", fileID: #fileID, fingerprint: "17dc83c0f54e0f89cd0b5f6fa019db043acfb83277af2357fbe01af224ae300b",
-              source: "@Memoized\nstatic func parse(_ text: String) throws(ParseError) -> Int {\n  guard let value = Int(text) else { throw ParseError() }\n  return value\n}", parameters: "text"),
+              source: "@Memoized\nstatic func parse(_ text: String) throws(ParseError) -> Int {\n  guard let value = Int(text) else { throw ParseError() }\n  return value\n}", parameters: "text",
+              typedName: "Parser.parse(_: String)"),
             __recallFingerprintTable,
             [__recallArgument("text", text)]
           ) { () throws(ParseError) -> Int in
@@ -164,7 +167,8 @@ struct MemoizedMacroTests {
       func train(epochs: Int, useScaling: Bool = false) -> Double {
         return __recallMemoized(
           __RecallOpSite(name: "train(epochs:)", fileID: #fileID, fingerprint: "71e2e13eb909d857498147cadfda56d6e9dea25aba008d04d5477e3dba29daaa",
-            source: "@Memoized(addedParameters: [\"useScaling\"])\nfunc train(epochs: Int, useScaling: Bool = false) -> Double {\n  useScaling ? 2 : 1\n}", parameters: "epochs\nuseScaling", added: "useScaling"),
+            source: "@Memoized(addedParameters: [\"useScaling\"])\nfunc train(epochs: Int, useScaling: Bool = false) -> Double {\n  useScaling ? 2 : 1\n}", parameters: "epochs\nuseScaling", added: "useScaling",
+            typedName: "train(epochs: Int)"),
           __recallFingerprintTable,
           [__recallArgument("epochs", epochs), __recallArgument(added: "useScaling", useScaling, default: false)]
         ) { () -> Double in

@@ -118,6 +118,48 @@ import Testing
     #expect(try backend.calls(CallQuery()) == Self.calls)
   }
 
+  @Test func aVersion7StoreKeepsItsCurrentVersionAndResults() throws {
+    // Written by the runtime, then taken back to `v7.compact` (what a store
+    // from before program locations holds): its latest version stays
+    // current, its results are served, and the first program to run records
+    // its own location in place of the migrated one.
+    let directory = TemporaryDirectory()
+    let v1 = scaledOp("a1", helper: "double")
+    let v2 = scaledOp("b2", helper: "triple")
+    do {
+      let store = Store(backend: try SQLiteBackend(path: directory.path))
+      _ = scaled(store, v1, 1, factor: 2)
+      _ = scaled(store, v2, 1, factor: 3)
+      store.flush()
+    }
+    let queue = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+    try queue.write { db in
+      try db.execute(
+        sql: """
+          DROP TABLE op_location; DROP TABLE store_count;
+          DELETE FROM grdb_migrations WHERE identifier = 'v8.version-locations';
+          """)
+    }
+    try queue.close()
+
+    var configuration = Store.Configuration()
+    configuration.program = "host:/checkout/.build/debug/run"
+    let store = Store(backend: try SQLiteBackend(path: directory.path), configuration: configuration)
+    let versions = try store.versions(of: "Tests.scaled(x:)")
+    #expect(versions.filter(\.isCurrent).map(\.version.hex) == ["b2"])
+    #expect(try store.staleCalls().map(\.opVersion.hex) == ["a1"])
+    let log = EventLog(store)
+    #expect(scaled(store, v2, 1, factor: 3) == 3)
+    #expect(log.executed.isEmpty)
+    // A miss records the program; the migrated location ('') is gone.
+    #expect(scaled(store, v2, 2, factor: 3) == 6)
+    let locations = try (store.backend as! SQLiteBackend).pool.read { db in
+      try String.fetchAll(db, sql: "SELECT location FROM op_location")
+    }
+    #expect(locations == ["host:/checkout/.build/debug/run"])
+    #expect(try (store.backend as! SQLiteBackend).acceptCount() == 0)
+  }
+
   @Test func everyColumnRoundTripsThroughTheFastPath() throws {
     let directory = TemporaryDirectory()
     let backend = try SQLiteBackend(path: directory.path)

@@ -71,10 +71,12 @@ struct Reopenable {
     }
   }
 
-  /// A store with a fresh process's state (no memory layer, no resolved ops).
-  func open() -> Store {
+  /// A store with a fresh process's state (no memory layer, no resolved ops),
+  /// run by `program` (``Store/Configuration/program``).
+  func open(program: String = "tests:/checkout/.build/debug/experiment") -> Store {
     var configuration = Store.Configuration()
     configuration.printsWarnings = false
+    configuration.program = program
     return Store(backend: backend, configuration: configuration)
   }
 }
@@ -258,27 +260,165 @@ func expectError<R>(
     let v1 = scaledOp("a1", helper: Self.double)
     do { _ = scaled(backend.open(), v1, 1, factor: 2) }
 
-    func call(_ store: Store, _ op: Op, _ x: Double, useScaling: Bool) -> Double {
-      store.memoize(op, [Argument("x", x), Argument(added: "useScaling", useScaling, default: false)]) {
-        useScaling ? x * 10 : x * 2
-      }
-    }
-    let v2 = scaledOp("b2", helper: Self.triple, parameters: ["x", "useScaling"], added: ["useScaling"])
+    // The op's own declaration changed (its parameters), nothing else.
+    let v2 = scaledOp("b2", helper: Self.double, parameters: ["x", "useScaling"], added: ["useScaling"])
     let store = backend.open()
     let log = EventLog(store)
-    #expect(call(store, v2, 1, useScaling: false) == 2)
+    #expect(addedCall(store, v2, 1, useScaling: false) == 2)
     #expect(log.executed.isEmpty)
-    #expect(call(store, v2, 1, useScaling: true) == 10)
+    #expect(addedCall(store, v2, 1, useScaling: true) == 10)
     #expect(log.executed.count == 1)
     #expect(try store.versions(of: "Tests.scaled(x:)").map(\.semanticVersion.hex) == ["a1", "a1"])
 
     // A later edit, with the parameter still declared added, is a code change.
-    let v3 = scaledOp("c3", helper: Self.double, parameters: ["x", "useScaling"], added: ["useScaling"])
+    let v3 = scaledOp("c3", helper: Self.triple, parameters: ["x", "useScaling"], added: ["useScaling"])
     let later = backend.open()
     let laterLog = EventLog(later)
-    #expect(call(later, v3, 1, useScaling: false) == 2)
+    #expect(addedCall(later, v3, 1, useScaling: false) == 2)
     #expect(laterLog.executed.count == 1)
     #expect(try later.versions(of: "Tests.scaled(x:)").last?.semanticVersion.hex == "c3")
+  }
+
+  @Test(arguments: Backend.allCases) func addingAParameterWithAHelperEditRecomputes(_ kind: Backend) throws {
+    // Issue 16, defect 1: adding `useScaling` and changing a helper in the
+    // same build served the old helper's results.
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    do { _ = scaled(backend.open(), v1, 1, factor: 2) }
+
+    let v2 = scaledOp("b2", helper: Self.triple, parameters: ["x", "useScaling"], added: ["useScaling"])
+    let store = backend.open()
+    let log = EventLog(store)
+    #expect(addedCall(store, v2, 1, useScaling: false, factor: 3) == 3)
+    #expect(log.executed == ["scaled(x:)"])
+    #expect(try store.versions(of: "Tests.scaled(x:)").map(\.semanticVersion.hex) == ["a1", "b2"])
+    // The diff shows the helper's edit as the reason.
+    let diff = try store.diff("Tests.scaled(x:)", from: v1.version, to: v2.version)
+    #expect(diff.changes.map(\.identity).contains("func scale(_:)"))
+  }
+
+  func addedCall(_ store: Store, _ op: Op, _ x: Double, useScaling: Bool, factor: Double = 2) -> Double {
+    store.memoize(op, [Argument("x", x), Argument(added: "useScaling", useScaling, default: false)]) {
+      useScaling ? x * 10 : x * factor
+    }
+  }
+
+  @Test(arguments: Backend.allCases) func aRevertedVersionIsCurrentAgainThroughItsHits(_ kind: Backend) throws {
+    // Issue 16, defect 5: change, run, revert, run twice (every call a hit):
+    // the reverted-to version is current, its calls are not stale.
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    let v2 = scaledOp("b2", helper: Self.triple)
+    do {
+      let store = backend.open()
+      for x in 1...3 { _ = scaled(store, v1, Double(x), factor: 2) }
+    }
+    do {
+      let store = backend.open()
+      for x in 1...3 { _ = scaled(store, v2, Double(x), factor: 3) }
+      try store.saveUsage()
+    }
+    for _ in 0..<2 {
+      let store = backend.open()
+      let log = EventLog(store)
+      for x in 1...3 { _ = scaled(store, v1, Double(x), factor: 2) }
+      #expect(log.executed.isEmpty)
+      try store.saveUsage()
+    }
+    let store = backend.open()
+    let current = try store.versions(of: "Tests.scaled(x:)").filter(\.isCurrent).map(\.version.hex)
+    #expect(current == ["a1"])
+    let stale = try store.staleCalls()
+    #expect(stale.count == 3)
+    #expect(stale.allSatisfy { $0.opVersion.hex == "b2" })
+    // The reverted-away version was used moments ago: kept unless forced.
+    #expect(try store.forgetStaleCalls(unusedFor: .seconds(3600)).isEmpty)
+    #expect(try store.forgetStaleCalls(unusedFor: .zero).count == 3)
+    #expect(try store.calls(of: "Tests.scaled(x:)").count == 3)
+  }
+
+  @Test(arguments: Backend.allCases) func eachProgramHasItsOwnCurrentVersion(_ kind: Backend) throws {
+    // Two checkouts on different branches share a store: neither makes the
+    // other's results stale, however they alternate.
+    let backend = try Reopenable(kind)
+    let main = scaledOp("a1", helper: Self.double)
+    let branch = scaledOp("b2", helper: Self.triple)
+    for round in 0..<2 {
+      let first = backend.open(program: "host:/src/main/.build/debug/run")
+      let firstLog = EventLog(first)
+      _ = scaled(first, main, 1, factor: 2)
+      try first.saveUsage()
+      let second = backend.open(program: "host:/src/branch/.build/debug/run")
+      let secondLog = EventLog(second)
+      _ = scaled(second, branch, 1, factor: 3)
+      try second.saveUsage()
+      #expect(firstLog.executed.count == (round == 0 ? 1 : 0))
+      #expect(secondLog.executed.count == (round == 0 ? 1 : 0))
+      let versions = try first.versions(of: "Tests.scaled(x:)")
+      #expect(versions.filter(\.isCurrent).map(\.version.hex).sorted() == ["a1", "b2"])
+      #expect(try first.staleCalls().isEmpty)
+    }
+    // The branch's checkout moves to main's code: the branch's result is stale.
+    let moved = backend.open(program: "host:/src/branch/.build/debug/run")
+    _ = scaled(moved, main, 1, factor: 2)
+    try moved.saveUsage()
+    #expect(try moved.staleCalls().map(\.opVersion.hex) == ["b2"])
+  }
+
+  @Test(arguments: Backend.allCases) func anOpRecordedBeforeNamesHadTypesIsRenamedWithItsResults(_ kind: Backend)
+    throws
+  {
+    // A store written when ops were named with labels only: the op with the
+    // typed name takes over its versions and calls, which keep their ids.
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    do {
+      let store = backend.open()
+      for x in 1...2 { _ = scaled(store, v1, Double(x), factor: 2) }
+      try store.saveUsage()
+    }
+    func typed(_ version: String, helper: String) -> Op {
+      let labels = scaledOp(version, helper: helper)
+      return Op(
+        id: "Tests.scaled(x: Double)", version: labels.version, parameters: labels.parameters,
+        components: labels.components, keyName: "Tests.scaled(x:)")
+    }
+    let store = backend.open()
+    let log = EventLog(store)
+    #expect(scaled(store, typed("a1", helper: Self.double), 1, factor: 0) == 2)
+    #expect(scaled(store, typed("a1", helper: Self.double), 3, factor: 2) == 6)
+    #expect(log.executed == ["scaled(x:)"])
+    #expect(try store.ops().map(\.op.name) == ["Tests.scaled(x: Double)"])
+    #expect(try store.calls(of: "Tests.scaled(x: Double)").count == 3)
+    #expect(try store.versions(of: "Tests.scaled(x:)").map(\.version.hex) == ["a1"], "found by its label name")
+    #expect(try store.usage(of: "Tests.scaled(x: Double)").reduce(0) { $0 + $1.misses } >= 2)
+
+    // Accepting re-files calls under their label-name keys.
+    let v2 = typed("b2", helper: Self.triple)
+    _ = scaled(store, v2, 9, factor: 3)
+    try store.accept("Tests.scaled(x: Double)", version: v2.version, as: v1.version)
+    let later = backend.open()
+    let laterLog = EventLog(later)
+    #expect(scaled(later, v2, 1, factor: 0) == 2)
+    #expect(scaled(later, typed("a1", helper: Self.double), 9, factor: 0) == 27)
+    #expect(laterLog.executed.isEmpty)
+  }
+
+  @Test(arguments: Backend.allCases) func anAcceptedChangeIsSeenAtTheNextMiss(_ kind: Backend) throws {
+    // A running process whose op settled sees an accept made by another
+    // process (`recall accept`) at its next miss, not only after a restart.
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    let v2 = scaledOp("b2", helper: Self.triple)
+    do { _ = scaled(backend.open(), v1, 1, factor: 2) }
+    let running = backend.open()
+    let log = EventLog(running)
+    _ = scaled(running, v2, 5, factor: 2)  // settles v2 in this process
+    #expect(log.executed.count == 1)
+    try backend.open().accept("Tests.scaled(x:)", version: v2.version, as: v1.version)
+    #expect(scaled(running, v2, 1, factor: 2) == 2)
+    #expect(log.executed.count == 1)
+    #expect(log.reused.count == 1)
   }
 
   @Test(arguments: Backend.allCases) func aRecursiveCallOfAnAcceptedVersionDoesNotDeadlock(_ kind: Backend) throws {
@@ -301,19 +441,36 @@ func expectError<R>(
   }
 
   @Test func aVersionInheritsOnlyWhenItsNewParametersAreDeclaredAdded() {
+    let own = CodeComponent(identity: "func f(x:)", fingerprint: "new-own", source: "")
+    let helper = CodeComponent(identity: "func g()", fingerprint: "g1", source: "")
     func registration(_ parameters: [String], added: [String]) -> VersionRegistration {
       VersionRegistration(
-        op: "Tests.f", version: CodeFingerprint(hex: "new"), parameters: parameters,
+        op: "Tests.f(x:)", version: CodeFingerprint(hex: "new"), parameters: parameters,
         addedParameters: added, components: { [] })
     }
+    func inherited(_ registration: VersionRegistration, _ latest: OpVersion?, components: [CodeComponent] = [])
+      -> String
+    {
+      let old = [CodeComponent(identity: "func f(x:)", fingerprint: "old-own", source: ""), helper]
+      return registration.semanticVersion(following: latest, components: components.isEmpty ? [own, helper] : components) {
+        old
+      }.hex
+    }
     let latest = OpVersion(
-      op: "Tests.f", version: CodeFingerprint(hex: "old"), semanticVersion: CodeFingerprint(hex: "root"),
+      op: "Tests.f(x:)", version: CodeFingerprint(hex: "old"), semanticVersion: CodeFingerprint(hex: "root"),
       firstSeen: Date(), lastSeen: Date(), parameters: ["x"], calls: 0, isCurrent: true)
-    #expect(registration(["x", "y"], added: ["y"]).semanticVersion(following: latest).hex == "root")
-    #expect(registration(["x", "y", "z"], added: ["y", "z"]).semanticVersion(following: latest).hex == "root")
-    #expect(registration(["x", "y", "z"], added: ["y"]).semanticVersion(following: latest).hex == "new")
-    #expect(registration(["y"], added: ["y"]).semanticVersion(following: latest).hex == "new")
-    #expect(registration(["x"], added: ["y"]).semanticVersion(following: latest).hex == "new")
-    #expect(registration(["x", "y"], added: ["y"]).semanticVersion(following: nil).hex == "new")
+    #expect(registration(["x", "y"], added: ["y"]).ownIdentity == "func f(x:)")
+    #expect(inherited(registration(["x", "y"], added: ["y"]), latest) == "root")
+    #expect(inherited(registration(["x", "y", "z"], added: ["y", "z"]), latest) == "root")
+    #expect(inherited(registration(["x", "y", "z"], added: ["y"]), latest) == "new")
+    #expect(inherited(registration(["y"], added: ["y"]), latest) == "new")
+    #expect(inherited(registration(["x"], added: ["y"]), latest) == "new")
+    #expect(inherited(registration(["x", "y"], added: ["y"]), nil) == "new")
+    // Any other component changed, added or removed: an ordinary change.
+    let edited = CodeComponent(identity: "func g()", fingerprint: "g2", source: "")
+    let extra = CodeComponent(identity: "let nClass", fingerprint: "n", source: "")
+    #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, edited]) == "new")
+    #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, helper, extra]) == "new")
+    #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own]) == "new")
   }
 }

@@ -36,8 +36,8 @@ public final class EventLog: Sendable {
   }
 
   private static func local(_ op: OpID) -> String {
-    // "Module.Type.f(x:)" -> "Type.f(x:)"; names without a module stay as they are.
-    let name = op.name
+    // "Module.Type.f(x: Int)" -> "Type.f(x:)"; names without a module stay as they are.
+    let name = op.labelName
     guard let dot = name.firstIndex(of: "."), !name[..<dot].contains("(") else { return name }
     return String(name[name.index(after: dot)...])
   }

@@ -118,7 +118,18 @@ import Testing
     #expect(tags.text.contains("baseline") && tags.text.contains(id))
     #expect(try recall("show", "baseline").text.contains("Lab.label(_:)"))
 
-    #expect(try recall("forget", "--stale").text == "Forgot 3 calls.\n")
+    // Not without confirmation (no terminal here), and not the calls of a
+    // version used in the last hour without --force.
+    let kept = try recall("forget", "--stale")
+    #expect(
+      kept.text == "Keeping 3 stale calls of versions used in the last 60 minutes (--force forgets them too).\n"
+        + "Forgot 0 calls.\n", "\(kept.text)")
+    let refused = try recall("forget", "--stale", "--force")
+    #expect(refused.status != 0 && refused.text.contains("pass --yes"), "\(refused.text)")
+    #expect(try recall("stale").text.split(separator: "\n").count == 4)
+    let forced = try recall("forget", "--stale", "--yes", "--force")
+    #expect(forced.text.contains("Will forget 3 stale calls:\n  Lab.score(x:) a1a1: 3 calls\n"), "\(forced.text)")
+    #expect(forced.text.hasSuffix("Forgot 3 calls.\n"))
     #expect(try recall("stale").text.isEmpty)
     let gc = try recall("gc")
     #expect(gc.status == 0)

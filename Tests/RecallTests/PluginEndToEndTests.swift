@@ -64,7 +64,7 @@ struct PluginEndToEndTests {
   @Test func exactlyTheAffectedOpsRecompute() throws {
     try? FileManager.default.removeItem(atPath: store)
     try build()
-    #expect(try executed() == ["classes(_:)", "load(seed:)", "report(_:)", "train(_:epochs:)"])
+    #expect(try executed() == ["classes(_: Int)", "load(seed: Int)", "report(_: Double)", "train(_: [Double], epochs: Int)"])
     #expect(try executed() == [])
 
     // A comment and reformatting in a helper: nothing recomputes.
@@ -79,7 +79,7 @@ struct PluginEndToEndTests {
     try edit("Sources/Helpers/Helpers.swift", "x * 2  // twice", "x * 3")
     try build()
     let output = try runClient()
-    #expect(lines(of: output, prefix: "executed ") == ["train(_:epochs:)"])
+    #expect(lines(of: output, prefix: "executed ") == ["train(_: [Double], epochs: Int)"])
     #expect(lines(of: output, prefix: "versions ") == ["2"])
     #expect(output.contains("func scale(_:) changed"))
     #expect(output.contains("-public func scale(_ x: Double) -> Double { x * 2 }"))
@@ -88,7 +88,16 @@ struct PluginEndToEndTests {
     // A global constant: whatever reads it recomputes.
     try edit("Sources/Helpers/Helpers.swift", "public let nClass = 10", "public let nClass = 12")
     try build()
-    #expect(try executed() == ["classes(_:)"])
+    #expect(try executed() == ["classes(_: Int)"])
+
+    // Reverted: the old result is found, and once the reverted code has run
+    // (hits only), its results are current and the other version's stale.
+    try edit("Sources/Helpers/Helpers.swift", "public let nClass = 12", "public let nClass = 10")
+    try build()
+    #expect(try executed() == [])
+    let reverted = try runClient()
+    #expect(lines(of: reverted, prefix: "executed ").isEmpty)
+    #expect(lines(of: reverted, prefix: "stale classes ") == ["1"])
 
     // Code the ops cannot reach, in a dependency and in another target.
     try edit("Sources/Helpers/Helpers.swift", "public func unrelated() -> Int { 1 }", "public func unrelated() -> Int { 2 }")
@@ -99,21 +108,47 @@ struct PluginEndToEndTests {
     // The op's own body: it recomputes.
     try edit("Sources/Client/main.swift", "\"report: \\(x)\"", "\"report = \\(x)\"")
     try build()
-    #expect(try executed() == ["report(_:)"])
+    #expect(try executed() == ["report(_: Double)"])
 
-    // A parameter declared added, whose default keeps the old behaviour: the
-    // old results are found; a call with another value computes.
+    // A parameter declared added, in the same build as an edit of a helper
+    // it reaches: an ordinary change, so it recomputes.
     try edit(
       "Sources/Client/main.swift",
       "@Memoized\nfunc train(_ data: [Double], epochs: Int) -> Double {\n  data.map(scale)",
       "@Memoized(addedParameters: [\"useScaling\"])\n"
         + "func train(_ data: [Double], epochs: Int, useScaling: Bool = true) -> Double {\n"
         + "  (useScaling ? data.map(scale) : data)")
+    try edit("Sources/Helpers/Helpers.swift", "x * 3", "x * 4")
+    try build()
+    #expect(try executed() == ["train(_: [Double], epochs: Int)"])
+
+    // A parameter declared added, whose default keeps the old behaviour, with
+    // nothing else changed: the old results are found; a call with another
+    // value computes.
+    try edit("Sources/Client/main.swift", "useScaling: Bool = true", "useScaling: Bool = true, noise: Bool = false")
+    try edit("Sources/Client/main.swift", "[\"useScaling\"]", "[\"useScaling\", \"noise\"]")
     try build()
     #expect(try executed() == [])
     try edit("Sources/Client/main.swift", "train(data, epochs: 3)", "train(data, epochs: 3, useScaling: false)")
     try build()
-    #expect(try executed() == ["train(_:epochs:)"])
+    #expect(try executed() == ["train(_: [Double], epochs: Int)"])
+    // Overloads with the same labels: each has its own table entry (a
+    // duplicate key trapped at the first memoized call) and is an op of its
+    // own (sharing one, each made the other's results stale).
+    try edit(
+      "Sources/Client/main.swift", "@Memoized\nfunc classes(",
+      "@Memoized\nfunc twice(x: Int) -> Int { x * 2 }\n\n@Memoized\nfunc twice(x: Double) -> Double { x * 2 }\n\n"
+        + "@Memoized\nfunc classes(")
+    try edit(
+      "Sources/Client/main.swift", "token.cancel()",
+      "print(twice(x: 2), twice(x: 2.5))\ntoken.cancel()\n"
+        + "print(\"stale twice\", try store.staleCalls(of: \"Client.twice(x: Int)\").count "
+        + "+ store.staleCalls(of: \"Client.twice(x: Double)\").count)")
+    try build()
+    #expect(try executed() == ["twice(x: Double)", "twice(x: Int)"])
+    let again = try runClient()
+    #expect(lines(of: again, prefix: "executed ").isEmpty)
+    #expect(lines(of: again, prefix: "stale twice ") == ["0"])
   }
 }
 
@@ -193,6 +228,9 @@ enum ClientPackage {
         let data = load(seed: 1)
         print(train(data, epochs: 3), classes(2), report(1.5))
         token.cancel()
+
+        // Stale results of `classes` (the current version would not reuse them).
+        print("stale classes", try store.staleCalls(of: "Client.classes(_:)").count)
 
         // What changed in train's code between its last two versions.
         let versions = try store.versions(of: "Client.train(_:epochs:)")

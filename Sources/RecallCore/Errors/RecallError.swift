@@ -68,6 +68,15 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
         + "give more characters.")
   }
 
+  /// An op name that stands for several ops: overloads, whose names differ
+  /// by their parameters' types.
+  public static func ambiguousOp(_ name: String, candidates: [String]) -> RecallError {
+    RecallError(
+      ambiguous,
+      "'\(name)' names \(candidates.count) ops (\(candidates.joined(separator: ", "))); "
+        + "give the full name, with the parameters' types.")
+  }
+
   public static func storeFromNewerVersion(path: String, unknownMigrations: [String]) -> RecallError {
     RecallError(
       storeFromNewerVersion,

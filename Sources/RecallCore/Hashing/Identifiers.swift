@@ -37,6 +37,18 @@ public struct CallID: Hashable, Sendable, Comparable, CustomStringConvertible {
     self.init(builder.finalize())
   }
 
+  /// The name a stored call's key was made with: the op's label name
+  /// (``OpID/labelName``, what the macros key calls with) or its name, found
+  /// by recomputing the call's id; `nil` when neither gives it.
+  public static func keyName(
+    of op: OpID, for id: CallID, semanticVersion: CodeFingerprint, trial: Int, keyFields: [UInt8]
+  ) -> OpID? {
+    let candidates = op.labelName == op.name ? [op] : [OpID(op.labelName), op]
+    return candidates.first {
+      CallID(op: $0, semanticVersion: semanticVersion, trial: trial, keyFields: keyFields) == id
+    }
+  }
+
   /// The hash state of a call id before its key's fields.
   static func keyPrefix(op: OpID, semanticVersion: CodeFingerprint, trial: Int) -> DigestBuilder {
     var builder = DigestBuilder(domain: "recall.call.v2")
@@ -91,11 +103,81 @@ public struct CodeFingerprint: Hashable, Sendable, CustomStringConvertible {
 public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible,
   ExpressibleByStringLiteral
 {
-  /// The qualified name, such as `Experiments.train(_:epochs:)`.
+  /// The qualified name. For a `@Memoized` function: its module, enclosing
+  /// types, name, and parameters with their labels and types, such as
+  /// `Experiments.train(_: Dataset, epochs: Int)` (overloads differ by
+  /// type); for a `#memoized` block: its module and name.
   public let name: String
   /// Wraps a qualified op name.
   public init(_ name: String) { self.name = name }
   public init(stringLiteral value: String) { self.name = value }
   public var description: String { name }
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.name < rhs.name }
+
+  /// The name with argument labels only, as Swift names a function:
+  /// `Experiments.train(_:epochs:)` for `Experiments.train(_: Dataset,
+  /// epochs: Int)`; a name without parameter types is its own label name.
+  /// Ops were named this way before their names had types, and their calls'
+  /// keys still are (so stored results keep their ids).
+  public var labelName: String {
+    guard name.hasSuffix(")"), let open = Self.parametersStart(name) else { return name }
+    let inner = name[name.index(after: open)..<name.index(before: name.endIndex)]
+    guard !inner.isEmpty else { return name }
+    var labels: [Substring] = []
+    for parameter in Self.topLevelParts(inner) {
+      guard let colon = parameter.firstIndex(of: ":") else { return name }
+      let label = parameter[..<colon]
+      guard label == "_" || label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+        !label.isEmpty, parameter[colon...].hasPrefix(": ")
+      else { return name }
+      labels.append(label)
+    }
+    return name[..<open] + "(" + labels.map { $0 + ":" }.joined() + ")"
+  }
+
+  /// Where the parameter list of a name that ends with `)` starts: the `(`
+  /// matching its last character.
+  private static func parametersStart(_ name: String) -> String.Index? {
+    var depth = 0
+    var index = name.endIndex
+    while index > name.startIndex {
+      index = name.index(before: index)
+      let character = name[index]
+      if ")]".contains(character) || (character == ">" && !isArrow(name, index)) {
+        depth += 1
+      } else if "([<".contains(character) {
+        depth -= 1
+        if depth == 0 { return character == "(" ? index : nil }
+      }
+    }
+    return nil
+  }
+
+  /// Whether the `>` at `index` ends a `->`.
+  private static func isArrow<S: StringProtocol>(_ text: S, _ index: S.Index) -> Bool {
+    index > text.startIndex && text[text.index(before: index)] == "-"
+  }
+
+  /// A parameter list split at its top-level `, `.
+  private static func topLevelParts(_ text: Substring) -> [Substring] {
+    var parts: [Substring] = []
+    var depth = 0
+    var start = text.startIndex
+    var index = text.startIndex
+    while index < text.endIndex {
+      let character = text[index]
+      if "([<".contains(character) {
+        depth += 1
+      } else if ")]".contains(character) || (character == ">" && !isArrow(text, index)) {
+        depth -= 1
+      } else if character == ",", depth == 0 {
+        parts.append(text[start..<index])
+        start = text.index(after: index)
+        if start < text.endIndex, text[start] == " " { start = text.index(after: start) }
+      }
+      index = text.index(after: index)
+    }
+    parts.append(text[start...])
+    return parts
+  }
 }

@@ -6,7 +6,9 @@ import Synchronization
 /// This is an implementation detail of the macros' expansions; its shape may
 /// change in any release.
 public struct __RecallOpSite: Sendable {
-  /// The qualified name within the module, such as `Trainer.fit(_:epochs:)`.
+  /// The qualified name within the module with argument labels only, such
+  /// as `Trainer.fit(_:epochs:)`: what call keys, the plugin's table and
+  /// component identities use.
   public let name: StaticString
   /// The `#fileID` of the declaration (`Module/File.swift`).
   public let fileID: StaticString
@@ -22,13 +24,18 @@ public struct __RecallOpSite: Sendable {
   public let parameters: StaticString
   /// The parameters declared with `@Memoized(addedParameters:)`, one per line.
   public let added: StaticString
+  /// The name with the parameters' types, such as `Trainer.fit(_: Dataset,
+  /// epochs: Int)`: the op's identity (overloads share ``name``). Empty for
+  /// blocks.
+  public let typedName: StaticString
 
   /// Creates an op site.
   public init(
     name: StaticString, fileID: StaticString, fingerprint: StaticString, version: StaticString = "",
     isBlock: Bool = false, source: StaticString = "", parameters: StaticString = "",
-    added: StaticString = ""
+    added: StaticString = "", typedName: StaticString = ""
   ) {
+    self.typedName = typedName
     self.name = name
     self.fileID = fileID
     self.fingerprint = fingerprint
@@ -57,8 +64,10 @@ public struct __RecallOpSite: Sendable {
 /// the plugin generates an *internal* one in the user's module that shadows it
 /// (two public tables in imported modules would be ambiguous).
 public struct __RecallFingerprintTable: Sendable {
-  /// By op name within the module: the op's own code fingerprint as the plugin
-  /// computed it, and its version over everything it reaches.
+  /// By op name within the module and own code fingerprint (`name`, a line
+  /// feed, `fingerprint`: overloads share a name): the op's own code
+  /// fingerprint as the plugin computed it, and its version over everything
+  /// it reaches.
   public let versions: [String: (fingerprint: String, version: String)]
   /// The source of what each op reaches, in the plugin's `CodeTable` format;
   /// read only when a store sees a version for the first time.
@@ -82,8 +91,8 @@ public struct __RecallFingerprintTable: Sendable {
 
   private static let parsed = Mutex<[UInt: [String: [CodeComponent]]]>([:])
 
-  /// The components an op reaches, from ``code``; `nil` when the table has no
-  /// code for the op.
+  /// The components an op reaches, from ``code``, by its key in
+  /// ``versions``; `nil` when the table has no code for the op.
   func components(of op: String) -> [CodeComponent]? {
     let key = UInt(bitPattern: code.utf8Start)
     if let table = Self.parsed.withLock({ $0[key] }) { return table[op] }
@@ -181,12 +190,18 @@ extension Op {
       fingerprint: UInt(bitPattern: site.fingerprint.utf8Start),
       version: UInt(bitPattern: site.version.utf8Start))
     if let op = resolved.withLock({ $0[key] }) { return op }
-    let name = "\(site.module).\(site.name)"
+    // The op is identified by its name with types; its calls are keyed by
+    // its name with labels only, as they were before names had types.
+    let keyName = "\(site.module).\(site.name)"
+    let name = site.typedName.utf8CodeUnitCount == 0 ? keyName : "\(site.module).\(site.typedName)"
     let fingerprint = site.fingerprint.description
     var version = fingerprint
-    let tracked = table.versions["\(site.name)"].map { $0.fingerprint == fingerprint } ?? false
-    if tracked {
-      version = table.versions["\(site.name)"]!.version
+    // By name and own fingerprint: overloads share a name.
+    let tableKey = "\(site.name)\n\(fingerprint)"
+    let entry = table.versions[tableKey]
+    let tracked = entry.map { $0.fingerprint == fingerprint } ?? false
+    if let entry, tracked {
+      version = entry.version
     } else if !table.isGenerated {
       reportUntracked()
     }
@@ -199,12 +214,11 @@ extension Op {
     }
     let own = CodeComponent(
       identity: site.identity, fingerprint: fingerprint, source: site.source.description)
-    let siteName = site.name.description
     let op = Op(
       id: OpID(name), version: CodeFingerprint(hex: version), keysResultType: site.isBlock,
-      parameters: lines(site.parameters), addedParameters: lines(site.added),
+      parameters: lines(site.parameters), addedParameters: lines(site.added), ownIdentity: site.identity,
       components: {
-        var components = (tracked ? table.components(of: siteName) : nil) ?? [own]
+        var components = (tracked ? table.components(of: tableKey) : nil) ?? [own]
         if !manual.isEmpty {
           // The hand-written version, so that a diff shows it changed.
           components.append(
@@ -213,7 +227,7 @@ extension Op {
               source: SwiftLiteralText.quoted(manual)))
         }
         return components
-      })
+      }, keyName: OpID(keyName))
     resolved.withLock { $0[key] = op }
     return op
   }

@@ -88,11 +88,13 @@ public struct ComputationFrame: Sendable {
     return frame
   }
 
-  /// Keeps only the calls of `op` for which `isIncluded` is true (the other
-  /// ops' calls stay).
+  /// Keeps only the calls of `op` (its name, or its label name, which
+  /// overloads share) for which `isIncluded` is true (the other ops' calls
+  /// stay).
   public func filter(_ op: OpID, _ isIncluded: (CallRecord) throws -> Bool) rethrows -> ComputationFrame {
     var frame = self
-    for (id, record) in calls where record.op == op {
+    // By name, or by label name (`train(_:epochs:)` for `train(_: Dataset, epochs: Int)`).
+    for (id, record) in calls where record.op == op || record.op.labelName == op.name {
       if try !isIncluded(record) { frame.calls[id] = nil }
     }
     return frame

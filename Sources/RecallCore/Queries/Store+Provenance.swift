@@ -76,10 +76,13 @@ extension Store {
     return ids
   }
 
-  /// Forgets every stale call (``staleCalls(of:)``).
+  /// Forgets the stale calls (``staleCalls(of:unusedFor:)``) whose version
+  /// no process used for `unused` (one hour by default): a program may still
+  /// be running, or be about to run again, a version that is no longer any
+  /// program's last one. Pass `.zero` to forget every stale call.
   @discardableResult
-  public func forgetStaleCalls(of op: OpID? = nil) throws -> [CallID] {
-    try forget(staleCalls(of: op).map(\.id))
+  public func forgetStaleCalls(of op: OpID? = nil, unusedFor unused: Duration = .seconds(3600)) throws -> [CallID] {
+    try forget(staleCalls(of: op, unusedFor: unused).map(\.id))
   }
 
   /// Deletes the values that no call uses and no tag names, and blob files

@@ -43,6 +43,22 @@ extension Store {
     try backend.ops()
   }
 
+  /// The op a name stands for: the op of that name, else the one op whose
+  /// label name it is (``OpID/labelName``): `Experiments.train(_:epochs:)`
+  /// finds `Experiments.train(_: Dataset, epochs: Int)`. Every method that
+  /// takes an op looks it up this way.
+  ///
+  /// - Throws: ``RecallError/ambiguous`` when several ops have that label
+  ///   name (overloads): give the full name.
+  public func op(named name: OpID) throws -> OpID {
+    guard name.labelName == name.name, try backend.versions(of: name, countingCalls: false).isEmpty else {
+      return name
+    }
+    let matches = try backend.ops().map(\.op).filter { $0 != name && $0.labelName == name.name }
+    guard matches.count <= 1 else { throw RecallError.ambiguousOp(name.name, candidates: matches.map(\.name)) }
+    return matches.first ?? name
+  }
+
   /// Lists the stored calls of an op, most recent first.
   ///
   /// - Parameters:
@@ -56,13 +72,25 @@ extension Store {
     of op: OpID, version: CodeFingerprint? = nil, currentOnly: Bool = false,
     inputs: [String: any Encodable & Sendable] = [:], limit: Int? = nil
   ) throws -> [CallRecord] {
+    let op = try self.op(named: op)
     var query = CallQuery(op: op, opVersion: version, limit: limit)
+    var current: Set<CodeFingerprint> = []
     if currentOnly {
-      guard let current = try currentVersion(of: op) else { return [] }
-      query.semanticVersion = current.semanticVersion
+      current = try currentSemanticVersions(of: op)
+      guard !current.isEmpty else { return [] }
+      if current.count == 1 { query.semanticVersion = current.first } else { query.limit = nil }
     }
     for (name, value) in inputs { query.inputs[name] = try ValueCodec.contentID(of: value) }
-    return try backend.calls(query)
+    let calls = try backend.calls(query)
+    guard current.count > 1 else { return calls }
+    let filtered = calls.filter { current.contains($0.semanticVersion) }
+    return limit.map { Array(filtered.prefix($0)) } ?? filtered
+  }
+
+  /// The semantic versions of an op's current versions (one per program
+  /// that ran it, see ``OpVersion/isCurrent``).
+  func currentSemanticVersions(of op: OpID) throws -> Set<CodeFingerprint> {
+    Set(try backend.versions(of: op, countingCalls: false).filter(\.isCurrent).map(\.semanticVersion))
   }
 
   /// Lists the stored calls of an op with their results as Swift values, most
@@ -86,15 +114,29 @@ extension Store {
       }
   }
 
-  /// Lists stored calls that the current version of their op would not reuse,
-  /// most recent first; ``staleness(of:)`` says why for each.
+  /// Lists stored calls that no current version of their op would reuse
+  /// (filed under no current version's semantic version: see
+  /// ``OpVersion/isCurrent``), most recent first; ``staleness(of:)`` says why
+  /// for each.
   ///
-  /// - Parameter op: Only this op's calls; every op's when `nil`.
-  public func staleCalls(of op: OpID? = nil) throws -> [CallRecord] {
-    let ops = try op.map { [$0] } ?? backend.ops().map(\.op)
+  /// - Parameters:
+  ///   - op: Only this op's calls; every op's when `nil`.
+  ///   - unused: Leave out calls whose semantic version some process used
+  ///     (any version of it, hit or miss) within this time before now:
+  ///     results a program that is still running may want.
+  public func staleCalls(of op: OpID? = nil, unusedFor unused: Duration = .zero) throws -> [CallRecord] {
+    let ops = try op.map { [try self.op(named: $0)] } ?? backend.ops().map(\.op)
+    let cutoff = Date(timeIntervalSinceNow: -unused.inSeconds)
     return try ops.flatMap { op -> [CallRecord] in
-      guard let current = try currentVersion(of: op) else { return [] }
-      return try backend.calls(CallQuery(op: op, semanticVersionOtherThan: current.semanticVersion))
+      let versions = try backend.versions(of: op, countingCalls: false)
+      let current = Set(versions.filter(\.isCurrent).map(\.semanticVersion))
+      guard !current.isEmpty else { return [] }
+      let recent = Set(versions.filter { $0.lastSeen > cutoff }.map(\.semanticVersion))
+      let calls =
+        current.count == 1
+        ? try backend.calls(CallQuery(op: op, semanticVersionOtherThan: current.first))
+        : try backend.calls(CallQuery(op: op)).filter { !current.contains($0.semanticVersion) }
+      return unused > .zero ? calls.filter { !recent.contains($0.semanticVersion) } : calls
     }
     .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
   }

@@ -45,7 +45,7 @@ extension Store {
   public func copy(to target: Store, ops: [OpID]? = nil) throws -> TransferReport {
     var report = TransferReport()
     var copiedValues: Set<ContentID> = []
-    for op in try ops ?? self.ops().map(\.op) {
+    for op in try ops?.map({ try self.op(named: $0) }) ?? self.ops().map(\.op) {
       // Versions first, roots of their classes before the versions accepted
       // as equivalent to them.
       let versions = try backend.versions(of: op, countingCalls: false)
@@ -58,9 +58,11 @@ extension Store {
       var registrations: [(version: OpVersion, registration: VersionRegistration)] = []
       for version in roots + versions.filter({ $0.semanticVersion != $0.version }) {
         let components = try backend.components(of: op, version: version.version) ?? []
+        // Filed under no program (''): the first program that runs the op
+        // in the target records its own.
         let registration = VersionRegistration(
           op: op, version: version.version, parameters: version.parameters, addedParameters: [],
-          components: { components })
+          location: "", components: { components })
         if seen[version.version] == nil {
           _ = try target.backend.registerVersion(registration, at: version.firstSeen)
         }

@@ -193,11 +193,14 @@ extension Store {
     return PreparedCall(op, resolved, keyed, cids, types, result)
   }
 
-  /// Settles a provisional call before it executes: looks up (and records)
-  /// the op version in the store, and files the call under its semantic
-  /// version. Returns whether its id changed, so it must be looked up again.
+  /// Settles a call before it executes: looks up (and records) the op
+  /// version in the store when the call is provisional or a change was
+  /// accepted since, and files the call under its semantic version. Returns
+  /// whether its id changed, so it must be looked up again.
   func settle(_ call: inout PreparedCall) -> Bool {
-    guard !call.isSettled else { return false }
+    // A settled call is looked up again only when a change was accepted
+    // since (by another process too).
+    if call.isSettled, !noticeAcceptedChanges() { return false }
     let resolved = resolve(call.op)
     let settled = PreparedCall(call.op, resolved, call.arguments, call.inputCIDs, call.types, call.result)
     defer { call = settled }

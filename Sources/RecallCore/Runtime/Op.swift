@@ -39,15 +39,24 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   ///   - keysResultType: Whether the result type is part of the key.
   ///   - parameters: The op's parameter names, recorded with the version.
   ///   - addedParameters: Parameters added after results were stored: when
-  ///     they are the only difference from the op's latest version, the new
-  ///     version inherits that version's results (see
-  ///     ``VersionRegistration/semanticVersion(following:)``).
+  ///     they and the op's own declaration are the only difference from the
+  ///     op's latest version, the new version inherits that version's results
+  ///     (see ``VersionRegistration/semanticVersion(following:components:latestComponents:)``).
+  ///   - ownIdentity: The identity of the op's own component among
+  ///     `components` (by default `func ` and the op's name without its
+  ///     module): the one component a version that adds parameters may change.
   ///   - components: The code the version covers, recorded (once per version)
   ///     so that versions can be compared.
+  ///   - keyName: The name the op's call keys are made with (by default
+  ///     `id`): for functions, the name with labels only
+  ///     (``OpID/labelName``), as before op names had types, so that stored
+  ///     results keep their ids.
   public init(
     id: OpID, version: CodeFingerprint, keysResultType: Bool = false, parameters: [String] = [],
-    addedParameters: [String] = [], components: @escaping @Sendable () -> [CodeComponent] = { [] }
+    addedParameters: [String] = [], ownIdentity: String? = nil,
+    components: @escaping @Sendable () -> [CodeComponent] = { [] }, keyName: OpID? = nil
   ) {
+    let keyName = keyName ?? id
     self.id = id
     self.version = version
     self.keysResultType = keysResultType
@@ -56,9 +65,11 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
     builder.add(version.hex)
     identity = builder.finalize()
     details = OpDetails(
-      parameters: parameters, addedParameters: addedParameters, components: components,
+      parameters: parameters, addedParameters: addedParameters,
+      ownIdentity: ownIdentity ?? VersionRegistration.ownIdentity(of: keyName), keyName: keyName,
+      components: components,
       provisional: ResolvedOp(
-        semanticVersion: version, keyPrefix: CallID.keyPrefix(op: id, semanticVersion: version, trial: 0),
+        semanticVersion: version, keyPrefix: CallID.keyPrefix(op: keyName, semanticVersion: version, trial: 0),
         isSettled: false))
   }
 
@@ -72,6 +83,7 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   var registration: VersionRegistration {
     VersionRegistration(
       op: id, version: version, parameters: parameters, addedParameters: addedParameters,
+      ownIdentity: details.ownIdentity, formerName: details.keyName == id ? nil : details.keyName,
       components: components)
   }
 }
@@ -80,16 +92,21 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
 final class OpDetails: Sendable {
   let parameters: [String]
   let addedParameters: [String]
+  let ownIdentity: String
+  /// The name call keys are made with (``Op/init(id:version:keysResultType:parameters:addedParameters:ownIdentity:components:keyName:)``).
+  let keyName: OpID
   let components: @Sendable () -> [CodeComponent]
   let provisional: ResolvedOp
   let state = OpState()
 
   init(
-    parameters: [String], addedParameters: [String], components: @escaping @Sendable () -> [CodeComponent],
-    provisional: ResolvedOp
+    parameters: [String], addedParameters: [String], ownIdentity: String, keyName: OpID,
+    components: @escaping @Sendable () -> [CodeComponent], provisional: ResolvedOp
   ) {
     self.parameters = parameters
     self.addedParameters = addedParameters
+    self.ownIdentity = ownIdentity
+    self.keyName = keyName
     self.components = components
     self.provisional = provisional
   }

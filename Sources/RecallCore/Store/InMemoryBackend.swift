@@ -17,6 +17,8 @@ final class InMemoryBackend: StoreBackend {
     var tags: [String: StoreTag] = [:]
     var claims: [CallID: Claim] = [:]
     var usage: [UsageKey: OpUsage] = [:]
+    var locations: [OpID: [String: (location: VersionLocation, since: Date)]] = [:]
+    var acceptCount = 0
   }
 
   private struct UsageKey: Hashable {
@@ -199,9 +201,7 @@ final class InMemoryBackend: StoreBackend {
     let key = VersionKey(op: registration.op, version: registration.version)
     if let known = state.withLock({ state in
       state.versions[key].map { known in
-        if latest(of: registration.op, in: state)?.version != registration.version {
-          state.versions[key]?.lastSeen = date
-        }
+        Self.see(registration.op, registration.version, at: registration.location, since: date, date, in: &state)
         return known.semanticVersion
       }
     }) {
@@ -210,34 +210,104 @@ final class InMemoryBackend: StoreBackend {
     // Computed outside the lock: it may parse the plugin's table.
     let components = registration.components().sorted { $0.identity < $1.identity }
     return state.withLock { state in
-      if let known = state.versions[key] { return known.semanticVersion }
-      let semanticVersion = registration.semanticVersion(following: latest(of: registration.op, in: state))
+      if let former = registration.formerName { Self.adopt(former, as: registration.op, in: &state) }
+      if let known = state.versions[key] {
+        Self.see(registration.op, registration.version, at: registration.location, since: date, date, in: &state)
+        return known.semanticVersion
+      }
+      let latest = Self.latest(of: registration.op, at: registration.location, in: state)
+      let semanticVersion = registration.semanticVersion(following: latest, components: components) {
+        latest.flatMap { state.components[VersionKey(op: registration.op, version: $0.version)] }
+      }
       state.versions[key] = OpVersion(
         op: registration.op, version: registration.version, semanticVersion: semanticVersion,
         firstSeen: date, lastSeen: date, parameters: registration.parameters, calls: 0,
         isCurrent: false)
       state.components[key] = components
+      Self.see(registration.op, registration.version, at: registration.location, since: date, date, in: &state)
       return semanticVersion
     }
   }
 
-  private func latest(of op: OpID, in state: State) -> OpVersion? {
-    state.versions.values.filter { $0.op == op }.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
+  func sawVersions(_ sightings: [VersionSighting], at date: Date) throws {
+    state.withLock { state in
+      for sighting in sightings where state.versions[VersionKey(op: sighting.op, version: sighting.version)] != nil {
+        Self.see(sighting.op, sighting.version, at: sighting.location, since: sighting.since, date, in: &state)
+      }
+    }
+  }
+
+  func acceptCount() throws -> Int { state.withLock { $0.acceptCount } }
+
+  /// Records that a program ran a version the store knows: it becomes the
+  /// program's version unless a process that started later uses another.
+  private static func see(
+    _ op: OpID, _ version: CodeFingerprint, at location: String, since: Date, _ date: Date,
+    in state: inout State
+  ) {
+    let key = VersionKey(op: op, version: version)
+    if let seen = state.versions[key]?.lastSeen, seen < date { state.versions[key]?.lastSeen = date }
+    if let last = state.locations[op]?[location] {
+      if last.location.version == version {
+        state.locations[op]?[location]?.location.lastSeen = max(last.location.lastSeen, date)
+        return
+      }
+      guard since >= last.since else { return }
+    }
+    state.locations[op, default: [:]][location] = (
+      VersionLocation(location: location, version: version, lastSeen: date), since
+    )
+    // The first program replaces the location of versions copied in ('').
+    if !location.isEmpty { state.locations[op]?[""] = nil }
+  }
+
+  /// Renames an op recorded under its former name (before op names had
+  /// parameter types) when the store has versions under that name and none
+  /// under the new one. The calls keep their ids.
+  private static func adopt(_ former: OpID, as op: OpID, in state: inout State) {
+    guard !state.versions.keys.contains(where: { $0.op == op }),
+      state.versions.keys.contains(where: { $0.op == former })
+    else { return }
+    for (key, version) in state.versions where key.op == former {
+      state.versions[key] = nil
+      var renamed = version
+      renamed.op = op
+      state.versions[VersionKey(op: op, version: key.version)] = renamed
+      state.components[VersionKey(op: op, version: key.version)] = state.components.removeValue(forKey: key)
+    }
+    for (id, call) in state.calls where call.op == former { state.calls[id]?.op = op }
+    state.locations[op] = state.locations.removeValue(forKey: former)
+    for (key, usage) in state.usage where key.op == former {
+      state.usage[key] = nil
+      var renamed = usage
+      renamed.op = op
+      state.usage[UsageKey(op: op, period: key.period), default: OpUsage(op: op, period: key.period)].add(renamed)
+    }
+    for (id, claim) in state.claims where claim.op == former { state.claims[id]?.op = op }
+  }
+
+  /// The version a program ran last, else the one last seen anywhere.
+  private static func latest(of op: OpID, at location: String, in state: State) -> OpVersion? {
+    if let here = state.locations[op]?[location],
+      let version = state.versions[VersionKey(op: op, version: here.location.version)]
+    {
+      return version
+    }
+    return state.versions.values.filter { $0.op == op }.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
   }
 
   func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
     state.withLock { state in
-      let current = latest(of: op, in: state)?.version
-      return state.versions.values.filter { $0.op == op }
+      let versions = state.versions.values.filter { $0.op == op }
         .map { version in
           var version = version
           if countingCalls {
             version.calls = state.calls.values.count { $0.op == op && $0.opVersion == version.version }
           }
-          version.isCurrent = version.version == current
           return version
         }
         .sorted { ($0.firstSeen, $0.version.hex) < ($1.firstSeen, $1.version.hex) }
+      return OpVersion.markingCurrent(versions, locations: (state.locations[op] ?? [:]).values.map(\.location))
     }
   }
 
@@ -261,6 +331,7 @@ final class InMemoryBackend: StoreBackend {
       let from = moving.semanticVersion
       let to = version == base ? version : target.semanticVersion
       guard from != to else { return }
+      state.acceptCount += 1
       // The versions that move, and the calls filed under them.
       let movingVersions: Set<CodeFingerprint> =
         version == base
@@ -272,8 +343,11 @@ final class InMemoryBackend: StoreBackend {
         $0.op == op && $0.semanticVersion == from && (version != base || $0.opVersion == version)
       }
       for call in calls {
-        guard let fields = call.keyFields else { continue }
-        let id = CallID(op: op, semanticVersion: to, trial: call.trial, keyFields: fields)
+        guard let fields = call.keyFields,
+          let keyName = CallID.keyName(
+            of: op, for: call.id, semanticVersion: from, trial: call.trial, keyFields: fields)
+        else { continue }
+        let id = CallID(op: keyName, semanticVersion: to, trial: call.trial, keyFields: fields)
         state.calls[call.id] = nil
         guard state.calls[id] == nil else { continue }
         var moved = call

@@ -29,6 +29,13 @@ public final class Store: Sendable {
     /// twice: a miss claims its call, and others wait for its result.
     public var claims = ClaimPolicy()
 
+    /// The program this process's versions are recorded under: each program
+    /// has its own current version of every op (``OpVersion/isCurrent``), so
+    /// two checkouts of a project on different branches sharing a store do
+    /// not make each other's results stale. Default: the host name and the
+    /// executable's path (``VersionRegistration/thisProgram``).
+    public var program: String = VersionRegistration.thisProgram
+
     /// Creates the default configuration.
     public init() {}
   }
@@ -63,6 +70,9 @@ public final class Store: Sendable {
   /// Bumped when the store's semantic versions change (an accepted version),
   /// which voids the ops' cached standings.
   let generation = Atomic<UInt64>(0)
+  /// The store's count of accepted changes when this store last looked
+  /// (``StoreBackend/acceptCount()``), or -1 before its first registration.
+  let acceptCountSeen = Atomic<Int>(-1)
   private static let serials = Atomic<UInt64>(0)
 
   /// Creates a store in front of a backend.
@@ -75,7 +85,7 @@ public final class Store: Sendable {
     self.configuration = configuration
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
     self.claimKeeper = ClaimKeeper(backend: backend, lease: configuration.claims.lease)
-    self.ledger = UsageLedger(backend: backend)
+    self.ledger = UsageLedger(backend: backend, program: configuration.program)
     if warmingUp { Store.warmUpInBackground() }
   }
 
@@ -187,7 +197,7 @@ public final class Store: Sendable {
   ///   - since: Only the hours that end after this date.
   public func usage(of op: OpID? = nil, since: Date? = nil) throws -> [OpUsage] {
     try? ledger.save()
-    return try backend.usage(of: op, since: since)
+    return try backend.usage(of: op.map { try self.op(named: $0) }, since: since)
   }
 
   func warn(_ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String) {

@@ -141,19 +141,36 @@ public protocol StoreBackend: Sendable {
   ///
   /// Called once per op version, store and process, when a call of the
   /// version first misses (hits are looked up under the version itself until
-  /// then, and cost no query). Atomically:
+  /// then, and cost no query), and again after an accepted change
+  /// (``acceptCount()``). Atomically:
   /// - when the store knows the version, it returns its semantic version, and
-  ///   sets its last-seen date to `date` unless it is already the op's latest
-  ///   version (so that a hit writes nothing);
-  /// - otherwise it stores the version with its components and the semantic
-  ///   version that ``VersionRegistration/semanticVersion(following:)`` gives
-  ///   for the op's latest version, and returns that.
+  ///   records that the registration's program (its location) ran it at
+  ///   `date` unless it is already that program's last version (so that the
+  ///   common case only reads);
+  /// - otherwise it stores the version with its components, the semantic
+  ///   version that ``VersionRegistration/semanticVersion(following:components:latestComponents:)``
+  ///   gives following the op's latest version (the one this program ran
+  ///   last, else the one last seen anywhere), and the program's location,
+  ///   and returns that semantic version.
   func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint
 
-  /// Returns the versions of an op the store has seen, oldest first; the
-  /// latest (by last-seen date) is marked current. With `countingCalls`, each
-  /// has its number of stored calls (which reads every call of the op);
-  /// without, ``OpVersion/calls`` is 0.
+  /// Records that processes used op versions (their hits: a miss registers
+  /// its version): each version's last-seen date becomes `date` unless it is
+  /// later already, and each location's last version becomes this one unless
+  /// the location's version was taken up by a process that started using it
+  /// later (``VersionSighting/since``). Versions the store does not know are
+  /// left out.
+  func sawVersions(_ sightings: [VersionSighting], at date: Date) throws
+
+  /// A number that every accepted change (``accept(_:version:as:)``) raises,
+  /// in any process: a running process compares it at each miss and looks
+  /// its ops' semantic versions up again when it moved.
+  func acceptCount() throws -> Int
+
+  /// Returns the versions of an op the store has seen, oldest first, with the
+  /// current ones marked (``OpVersion/markingCurrent(_:locations:)``). With
+  /// `countingCalls`, each has its number of stored calls (which reads every
+  /// call of the op); without, ``OpVersion/calls`` is 0.
   func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion]
 
   /// Returns the components an op version covers, sorted by identity, or `nil`

@@ -85,6 +85,8 @@ final class UsageLedger: Sendable {
     /// by another op's while the counts wait.
     let details: OpDetails
     let op: OpID
+    let version: CodeFingerprint
+    let identity: Digest
     var counts = Counts()
   }
 
@@ -92,13 +94,25 @@ final class UsageLedger: Sendable {
     var session = Counts()
     var pending: [ObjectIdentifier: Pending] = [:]
     var isSaveScheduled = false
+    /// When each op version's use was last recorded (by op identity).
+    var sighted: [Digest: Date] = [:]
+    /// When this process first used each op version (by op identity).
+    var firstUse: [Digest: Date] = [:]
   }
+
+  /// How often a process records again that it uses an op version
+  /// (``StoreBackend/sawVersions(_:at:)``): its first save records it, later
+  /// saves when this much time has passed.
+  static let sightingInterval: TimeInterval = 300
 
   private let state = Mutex(State())
   private let backend: any StoreBackend
+  /// The program versions are recorded under (``Store/Configuration/program``).
+  private let program: String
 
-  init(backend: any StoreBackend) {
+  init(backend: any StoreBackend, program: String) {
     self.backend = backend
+    self.program = program
   }
 
   deinit { BeforeExit.remove(self) }
@@ -131,7 +145,10 @@ final class UsageLedger: Sendable {
     let schedule = state.withLock { state in
       change(&state.session)
       let key = ObjectIdentifier(op.details)
-      if state.pending[key] == nil { state.pending[key] = Pending(details: op.details, op: op.id) }
+      if state.pending[key] == nil {
+        state.pending[key] = Pending(details: op.details, op: op.id, version: op.version, identity: op.identity)
+        if state.firstUse[op.identity] == nil { state.firstUse[op.identity] = Date() }
+      }
       change(&state.pending[key]!.counts)
       defer { state.isSaveScheduled = true }
       return !state.isSaveScheduled
@@ -146,17 +163,36 @@ final class UsageLedger: Sendable {
     }
   }
 
-  /// Adds the waiting counts to the store's record of use. Counts that could
-  /// not be saved wait for the next save.
+  /// Adds the waiting counts to the store's record of use, and records that
+  /// this program uses the op versions counted (so hits count as seeing
+  /// their version: ``OpVersion/lastSeen``, ``OpVersion/isCurrent``), once
+  /// per op version per ``sightingInterval``. Counts that could not be saved
+  /// wait for the next save.
   func save() throws {
-    let pending = state.withLock { state in
+    let now = Date()
+    let (pending, sightings) = state.withLock { state in
       defer {
         state.pending.removeAll()
         state.isSaveScheduled = false
       }
-      return state.pending
+      var sightings: [VersionSighting] = []
+      for entry in state.pending.values
+      where state.sighted[entry.identity].map({ now.timeIntervalSince($0) >= Self.sightingInterval }) ?? true {
+        state.sighted[entry.identity] = now
+        sightings.append(
+          VersionSighting(
+            op: entry.op, version: entry.version, location: program,
+            since: state.firstUse[entry.identity] ?? now))
+      }
+      return (state.pending, sightings)
     }
     guard !pending.isEmpty else { return }
+    do {
+      try backend.sawVersions(sightings, at: now)
+    } catch {
+      // Recorded again at the next save.
+      state.withLock { state in for sighting in pending.values { state.sighted[sighting.identity] = nil } }
+    }
     var byOp: [OpID: OpUsage] = [:]
     let period = OpUsage.hour(of: Date())
     for entry in pending.values {
@@ -171,7 +207,10 @@ final class UsageLedger: Sendable {
     } catch {
       let schedule = state.withLock { state in
         for (key, entry) in pending {
-          if state.pending[key] == nil { state.pending[key] = Pending(details: entry.details, op: entry.op) }
+          if state.pending[key] == nil {
+            state.pending[key] = Pending(
+              details: entry.details, op: entry.op, version: entry.version, identity: entry.identity)
+          }
           state.pending[key]!.counts.add(entry.counts)
         }
         defer { state.isSaveScheduled = true }

@@ -38,9 +38,16 @@ extension Store {
 
   private func resolveOnce(_ op: Op, _ generation: UInt64) -> ResolvedOp {
     if let resolved = resolutions.withLock({ $0[op.identity] }) { return resolved }
+    // Read before the registration, so that a change accepted after it is
+    // noticed at the next miss (``noticeAcceptedChanges()``).
+    if acceptCountSeen.load(ordering: .acquiring) < 0, let count = try? backend.acceptCount() {
+      _ = acceptCountSeen.compareExchange(expected: -1, desired: count, ordering: .acquiringAndReleasing)
+    }
     var semanticVersion = op.version
     do {
-      semanticVersion = try backend.registerVersion(op.registration, at: Date())
+      var registration = op.registration
+      registration.location = configuration.program
+      semanticVersion = try backend.registerVersion(registration, at: Date())
     } catch {
       warn(
         .storeFailure, nil,
@@ -49,13 +56,26 @@ extension Store {
     }
     let resolved = ResolvedOp(
       semanticVersion: semanticVersion,
-      keyPrefix: CallID.keyPrefix(op: op.id, semanticVersion: semanticVersion, trial: 0),
+      keyPrefix: CallID.keyPrefix(op: op.details.keyName, semanticVersion: semanticVersion, trial: 0),
       isSettled: true)
     resolutions.withLock {
       // Not when a version was accepted meanwhile: the lookup may predate it.
       if self.generation.load(ordering: .acquiring) == generation { $0[op.identity] = resolved }
     }
     return resolved
+  }
+
+  /// Whether a change was accepted in the store (by any process, such as
+  /// `recall accept`) since this store last looked; if so, every op's
+  /// standing is looked up again. Called at each miss of a settled call: a
+  /// miss is about to compute, and the look is one small read.
+  func noticeAcceptedChanges() -> Bool {
+    guard let count = try? backend.acceptCount() else { return false }
+    let seen = acceptCountSeen.exchange(count, ordering: .acquiringAndReleasing)
+    guard seen >= 0, seen != count else { return false }
+    resolutions.withLock { $0.removeAll() }
+    generation.add(1, ordering: .releasing)
+    return true
   }
 
   /// Returns the versions of an op that ran against this store, oldest first,
@@ -67,14 +87,16 @@ extension Store {
   /// }
   /// ```
   public func versions(of op: OpID) throws -> [OpVersion] {
-    try backend.versions(of: op, countingCalls: true)
+    try backend.versions(of: self.op(named: op), countingCalls: true)
   }
 
-  /// Returns the op's current version: the one that most recently started
-  /// computing in this store (its ``OpVersion/calls`` is not counted), or `nil`
-  /// when the store has seen none.
+  /// Returns the op's current version that ran most recently (its
+  /// ``OpVersion/calls`` is not counted), or `nil` when the store has seen
+  /// none. Each program has its own current version
+  /// (``OpVersion/isCurrent``); this is the one used last anywhere.
   public func currentVersion(of op: OpID) throws -> OpVersion? {
-    try backend.versions(of: op, countingCalls: false).first(where: \.isCurrent)
+    try backend.versions(of: self.op(named: op), countingCalls: false).filter(\.isCurrent)
+      .max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
   }
 
   /// Returns the version of an op whose hexadecimal form starts with `prefix`
@@ -83,6 +105,7 @@ extension Store {
   /// - Throws: ``RecallError/notFound`` when no version matches,
   ///   ``RecallError/ambiguous`` when several do.
   public func version(of op: OpID, matching prefix: String) throws -> CodeFingerprint {
+    let op = try self.op(named: op)
     let matches = try backend.versions(of: op, countingCalls: false).filter { $0.version.hex.hasPrefix(prefix.lowercased()) }
     guard let match = matches.first else {
       throw RecallError.notFound(
@@ -108,6 +131,7 @@ extension Store {
   /// - Throws: ``RecallError/notFound`` when the store has not seen either
   ///   version.
   public func diff(_ op: OpID, from: CodeFingerprint, to: CodeFingerprint) throws -> VersionDiff {
+    let op = try self.op(named: op)
     let old = try components(op, from)
     let new = try components(op, to)
     guard !old.isEmpty, !new.isEmpty else {
@@ -118,8 +142,8 @@ extension Store {
 
   /// Explains why a stored call is stale: what changed between the version it
   /// ran with and the op's current version (the one that ran most recently),
-  /// or `nil` when the call is current (its semantic version is the current
-  /// version's).
+  /// or `nil` when the call is current (its semantic version is a current
+  /// version's: the version some program ran last).
   ///
   /// - Throws: ``RecallError/notFound`` when the store has no such call.
   public func staleness(of call: CallID) throws -> VersionDiff? {
@@ -127,8 +151,9 @@ extension Store {
       throw RecallError.notFound(
         "call \(call.hex)", path: backend.location, hint: "It may have been forgotten or collected.")
     }
-    guard let current = try currentVersion(of: record.op),
-      current.semanticVersion != record.semanticVersion
+    let versions = try backend.versions(of: record.op, countingCalls: false)
+    guard !versions.contains(where: { $0.isCurrent && $0.semanticVersion == record.semanticVersion }),
+      let current = versions.filter(\.isCurrent).max(by: { $0.lastSeen < $1.lastSeen })
     else { return nil }
     return try diff(record.op, from: record.opVersion, to: current.version)
   }
@@ -144,13 +169,14 @@ extension Store {
   ///
   /// Equivalence is transitive: every version already equivalent to `version`
   /// becomes equivalent to `base` too. Accepting a version as itself takes it
-  /// back out of its class. Processes that already ran the op keep filing
-  /// under the semantic version they found until they restart.
+  /// back out of its class. Processes that already ran the op notice at their
+  /// next miss, and file their calls under the new semantic version from then
+  /// on; their hits until then are calls the op's version computed.
   ///
   /// - Throws: ``RecallError/notFound`` when the store has not seen either
   ///   version.
   public func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {
-    try backend.accept(op, version: version, as: base)
+    try backend.accept(self.op(named: op), version: version, as: base)
     resolutions.withLock { $0.removeAll() }
     generation.add(1, ordering: .releasing)
   }
