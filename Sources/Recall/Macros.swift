@@ -21,7 +21,9 @@
 ///     results, each with a default that keeps the old behaviour. While a
 ///     caller passes the default, the parameter is left out of the key, and
 ///     the first version with the new parameters inherits the results of the
-///     version before it, so old calls are found again:
+///     version before it, so old calls are found again — provided nothing but
+///     this declaration changed (a helper, global or type edited in the same
+///     build makes it an ordinary change):
 ///
 ///     ```swift
 ///     @Memoized(addedParameters: ["useScaling"])
@@ -43,9 +45,33 @@ public macro Memoized(version: String = "", ignoring: [String] = [], addedParame
 /// }
 /// ```
 ///
+/// The call key is made from the inputs only, so every value the block reads
+/// from the code around it must be one of them: a value left out could change
+/// and still be served the result computed for its old one. Reading a
+/// parameter of the function, initializer, subscript, accessor or closure
+/// around the block, or `self`, without listing it is a compile-time error,
+/// with a fix-it that adds it. Reading a local variable (`let`, `var`, `for`,
+/// `if let`, `guard let`, `catch`) without listing it is a build error with
+/// `RecallPlugin` applied: the macro sees the declarations around a block but
+/// not their bodies, the plugin reads whole files. (In a `@Memoized`
+/// function the macro cannot see the function either, and the plugin reports
+/// its parameters and `self` too.) Globals, functions and types are not
+/// inputs: the op's version covers their code.
+///
+/// An input covers the member accesses it starts: `runs` covers
+/// `runs.count`, `config.threshold` covers `config.threshold.description` but
+/// not `config.limit`. Members read through an implicit `self` (`rate` for
+/// `self.rate`) cannot be told from globals; list them, or `self`.
+///
+/// A block's name is its op's identity in its module: two blocks with one
+/// name would share their results, and with `RecallPlugin` applied that is a
+/// build error. A block cannot contain another block (Swift does not expand a
+/// macro inside its own expansion).
+///
 /// - Parameters:
 ///   - name: The block's name, unique in its module; it identifies the op.
-///   - inputs: The values the block reads, named by their source text.
+///   - inputs: The values the block reads from the code around it, named by
+///     their source text.
 ///   - body: The computation.
 @freestanding(expression)
 public macro memoized<R>(

@@ -10,6 +10,10 @@
 // an edit re-parses only the edited file. The table is rewritten only when its
 // content changes, and holds no timestamp, so an unchanged table recompiles
 // nothing.
+//
+// It also fails the build, with compiler-style errors, when a `#memoized` block
+// of the target reads a local without taking it as an input, or shares its
+// name with another block (see BlockChecks.swift).
 
 import Foundation
 import RecallFingerprint
@@ -47,7 +51,11 @@ struct ToolError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-func summarize(_ paths: [String], cache: inout SummaryCache, reparsed: inout Int) throws -> [SummaryCache.Entry] {
+/// Summarizes files, from the cache when unchanged; with `checks`, also
+/// checks the `#memoized` blocks of each file it parses.
+func summarize(
+  _ paths: [String], cache: inout SummaryCache, reparsed: inout Int, checks: BlockChecks? = nil
+) throws -> [SummaryCache.Entry] {
   try paths.map { path in
     let attributes = try FileManager.default.attributesOfItem(atPath: path)
     let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
@@ -67,7 +75,8 @@ func summarize(_ paths: [String], cache: inout SummaryCache, reparsed: inout Int
       FileHandle.standardError.write(Data("parse \(t1 - t0) summarize \(clock.now - t1)\n".utf8))
     }
     let entry = SummaryCache.Entry(size: size, modified: modified, summary: summary, sources: sources)
-    cache.files[path] = entry
+    let isClean = checks?.check(tree, source: source, path: path) ?? true
+    cache.files[path] = isClean ? entry : nil
     reparsed += 1
     return entry
   }
@@ -131,9 +140,12 @@ do {
   var cache = SummaryCache(contentsOf: arguments.cache)
   let loaded = clock.now
   var reparsed = 0
-  let ownEntries = try summarize(arguments.sources, cache: &cache, reparsed: &reparsed)
+  let checks = BlockChecks()
+  let ownEntries = try summarize(
+    arguments.sources, cache: &cache, reparsed: &reparsed, checks: checks)
   let dependencyEntries = try summarize(arguments.dependencySources, cache: &cache, reparsed: &reparsed)
   let own = ownEntries.map(\.summary)
+  checks.checkNames(Array(zip(arguments.sources, own)))
   // Forget files that are no longer inputs.
   let inputs = Set(arguments.sources + arguments.dependencySources)
   let cachedFiles = cache.files.count
@@ -173,6 +185,12 @@ do {
         ("RecallFingerprintTool: \(versions.count) ops, \(inputs.count) files (\(reparsed) parsed) in \(elapsed)"
           + " (cache \(loaded - start), parse \(summarized - loaded), graph \(graphed - summarized),"
           + " code \(rendered - graphed))\n").utf8))
+  }
+  // Errors in the target's blocks fail the build (after the cache is saved,
+  // which leaves out the files they are in).
+  if !checks.errors.isEmpty {
+    FileHandle.standardError.write(Data(checks.errors.map { $0 + "\n" }.joined().utf8))
+    exit(1)
   }
 } catch {
   FileHandle.standardError.write(Data("RecallFingerprintTool: error: \(error)\n".utf8))

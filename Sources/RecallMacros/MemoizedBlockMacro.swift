@@ -7,6 +7,11 @@ import SwiftSyntaxMacros
 /// mamo's cell memoization). The closure's tokens are its code fingerprint;
 /// `a, b` are its inputs, named by their source text.
 ///
+/// A parameter of the code around the block (or `self`) that the block reads
+/// must be an input: the macro sees the declarations around it without their
+/// bodies, so it reports those, and the build plugin's tool reports the
+/// locals (see `BlockCaptures`).
+///
 /// The same implementation serves the synchronous and the asynchronous
 /// declaration: the runtime entry point is overloaded on the closure's effects.
 public struct MemoizedBlockMacro: ExpressionMacro {
@@ -47,10 +52,22 @@ public struct MemoizedBlockMacro: ExpressionMacro {
       // An input's type is inferred, not written in the block's tokens: key it.
       inputs.append("__recallArgument(\(SwiftLiteral.string(label)), typed: \(argument.expression.trimmed))")
     }
+    // Names the block reads from the code around it without taking them as
+    // inputs: its key would not change with them. The expansion is still
+    // sound code, so these errors do not replace it (which would add errors
+    // about its type).
+    var keyDiagnostics: [Diagnostic] = []
+    let parameters = BlockCaptures.Parameters(lexicalContext: context.lexicalContext)
+    let inputExpressions = arguments.dropFirst().map(\.expression)
+    for capture in BlockCaptures.captures(of: closure, inputs: inputExpressions)
+    where capture.name == "self" ? parameters.hasSelf : parameters.names.contains(capture.name) {
+      keyDiagnostics.append(Diagnostics.unlistedInput(capture.node, name: capture.name, in: node))
+    }
     guard diagnostics.isEmpty, let name else {
-      diagnostics.forEach(context.diagnose)
+      (diagnostics + keyDiagnostics).forEach(context.diagnose)
       return "()"
     }
+    keyDiagnostics.forEach(context.diagnose)
     let fingerprint = Fingerprint(of: node)
     let context = TypeContext(context.lexicalContext)
     var types = context.genericParameters.map { "\($0).self" }

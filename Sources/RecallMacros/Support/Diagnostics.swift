@@ -177,4 +177,41 @@ enum Diagnostics {
       message: RecallDiagnostic(
         "duplicateInput", "'#memoized' input '\(name)' is passed twice"))
   }
+
+  static func unlistedInput(
+    _ read: Syntax, name: String, in node: some FreestandingMacroExpansionSyntax
+  ) -> Diagnostic {
+    Diagnostic(
+      node: read,
+      message: RecallDiagnostic(
+        "unlistedInput",
+        "'#memoized' block uses '\(name)', which is not one of its inputs; "
+          + "its result would be reused when '\(name)' changes"),
+      fixIt: FixIt(
+        message: RecallFixIt(message: "Add '\(name)' to the inputs"),
+        changes: [
+          .replace(
+            oldNode: Syntax(node.arguments),
+            newNode: Syntax(addingInput(name, to: node.arguments)))
+        ]))
+  }
+
+  /// The arguments of a `#memoized` block with one more input, after the
+  /// others (and before the code, when it is passed as `body:`).
+  private static func addingInput(_ name: String, to arguments: LabeledExprListSyntax)
+    -> LabeledExprListSyntax
+  {
+    var items = Array(arguments)
+    let token: TokenSyntax = name == "self" ? .keyword(.self) : .identifier(name)
+    var input = LabeledExprSyntax(expression: DeclReferenceExprSyntax(baseName: token))
+    var index = items.count
+    if let last = items.last, last.label?.text == "body" {
+      index -= 1
+      input.trailingComma = .commaToken(trailingTrivia: .space)
+    } else if let last = items.last {
+      items[items.count - 1] = last.with(\.trailingComma, .commaToken(trailingTrivia: .space))
+    }
+    items.insert(input, at: index)
+    return LabeledExprListSyntax(items)
+  }
 }
