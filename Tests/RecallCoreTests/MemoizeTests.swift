@@ -140,17 +140,49 @@ struct Failure: Error, Equatable {}
     #expect(recurse(0) == 3)
   }
 
-  @Test func nestedOutputsKeepTheirHistory() throws {
+  @Test func inputsTakeTheHistoryOfAnEqualOutputInTheirScope() throws {
     let store = quietStore()
     let first = testOp("first")
+    let other = testOp("other")
     let second = testOp("second")
+    func input(_ call: Int) throws -> CallInput {
+      let calls = try store.calls(of: "second").sorted { $0.startedAt < $1.startedAt }
+      return try #require(calls[call].inputs.first)
+    }
+    func output(_ op: String) throws -> HistoryID {
+      try #require(try store.calls(of: OpID(op)).first).outputHID
+    }
+    let tenCID = try ValueCodec.contentID(of: 10)
+
+    // At top level: the value `first` returned.
     let a = store.memoize(first, [Argument("seed", 1)]) { 10 }
-    _ = store.memoize(second, [Argument("value", a)]) { a + 1 }
-    // Equal content from outside has a different history.
-    let outside = 10
-    _ = store.memoize(second, [Argument("value", outside)]) { outside + 1 }
-    let cid = try ValueCodec.contentID(of: 10)
-    #expect(store.histories.hid(for: cid) != HistoryID(external: cid))
+    _ = store.memoize(second, [Argument("value", a), Argument("tag", 0)]) { a + 1 }
+    store.flush()
+    #expect(try input(0).hid == output("first"))
+
+    // In another op's body, where `first` did not run, equal content has
+    // no history of its own: external.
+    let wrapper = testOp("wrapper")
+    _ = store.memoize(wrapper, []) {
+      store.memoize(second, [Argument("value", 10), Argument("tag", 1)]) { 11 }
+    }
+    store.flush()
+    #expect(try input(1).hid == HistoryID(external: tenCID))
+
+    // In a body that reused `first` (a hit), its output's history again.
+    let reuser = testOp("reuser")
+    _ = store.memoize(reuser, []) {
+      let again = store.memoize(first, [Argument("seed", 1)]) { 10 }
+      return store.memoize(second, [Argument("value", again), Argument("tag", 2)]) { again + 1 }
+    }
+    store.flush()
+    #expect(try input(2).hid == output("first"))
+
+    // Two different calls returned equal values in the scope: no guess.
+    _ = store.memoize(other, [Argument("seed", 2)]) { 10 }
+    _ = store.memoize(second, [Argument("value", 10), Argument("tag", 3)]) { 11 }
+    store.flush()
+    #expect(try input(3).hid == HistoryID(external: tenCID))
   }
 
   @Test func eventsAsAnAsyncStream() async {

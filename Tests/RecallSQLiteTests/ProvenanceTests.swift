@@ -40,10 +40,20 @@ struct Pipeline {
     #expect(try store.producers(of: trainCall.outputCID).map(\.id) == [trainCall.id])
     #expect(try store.consumers(of: trainCall.outputCID).map(\.id) == [scoreCall.id])
 
-    // Equal content from outside has another history: not part of the lineage.
-    _ = store.memoize(pipeline.score, [Argument("model", 6.0)]) { 0.6 }
-    #expect(try store.consumers(of: trainCall.outputCID).count == 1)
+    // Equal content built where `train` did not run (another op's body) has
+    // no history: not part of the lineage.
+    let report = Op(id: "Tests.report(_:)", version: CodeFingerprint(hex: "r1"))
+    let wrapper = Op(id: "Tests.wrapper()", version: CodeFingerprint(hex: "w1"))
+    _ = store.memoize(wrapper, []) { store.memoize(report, [Argument("model", 6.0)]) { "six" } }
+    store.flush()
+    let reportCall = try #require(try store.calls(of: "Tests.report(_:)").first)
+    #expect(reportCall.inputs.map(\.hid) == [HistoryID(external: trainCall.outputCID)])
+    #expect(try store.consumers(of: trainCall.outputCID).map(\.id).contains(reportCall.id), "by content")
     #expect(try store.downstream(of: trainCall.id).map(\.id) == [scoreCall.id])
+    // The same value in the scope where `train` returned it: its output.
+    _ = store.memoize(report, [Argument("model", 6.0), Argument("again", true)]) { "six" }
+    store.flush()
+    #expect(try store.downstream(of: trainCall.id).count == 2)
   }
 
   @Test(arguments: Backend.allCases) func forgettingAndCollectingKeepWhatRemainingCallsNeed(_ kind: Backend) throws {

@@ -209,6 +209,7 @@ extension Store {
 
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
     guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
+    histories.record(entry.cid, entry.hid)
     ledger.count(call.op, memoryHit: entry.duration)
     eventCenter.emit(.didReuse(call.event, source: .memory, saved: .seconds(entry.duration)))
     return value
@@ -333,16 +334,30 @@ extension Store {
 
   // MARK: - Execute and record
 
-  func willExecute(_ call: PreparedCall) -> (Date, ContinuousClock.Instant) {
+  /// A call whose body is running: when it started, and its inputs with
+  /// their histories, taken in the caller's scope before the body runs.
+  struct Execution {
+    let startedAt: Date
+    let clock: ContinuousClock.Instant
+    let inputs: [CallInput]
+  }
+
+  /// Starts executing a call: its inputs' histories are taken in the
+  /// caller's scope, and the body's own scope opens, seeded with them.
+  func willExecute(_ call: PreparedCall) -> Execution {
     eventCenter.emit(.willExecute(call.event))
-    return (Date(), ContinuousClock.now)
+    let inputs = zip(call.arguments, call.inputCIDs).map { argument, cid in
+      CallInput(name: argument.name, cid: cid, hid: histories.hid(for: cid))
+    }
+    histories.open(call.id, inputs: inputs)
+    return Execution(startedAt: Date(), clock: ContinuousClock.now, inputs: inputs)
   }
 
   func didExecute<R: Codable & Sendable, E: Error>(
-    _ call: PreparedCall, _ started: (Date, ContinuousClock.Instant), _ result: Result<R, E>,
-    claimed: Bool
+    _ call: PreparedCall, _ started: Execution, _ result: Result<R, E>, claimed: Bool
   ) throws(E) -> R {
-    let elapsed = ContinuousClock.now - started.1
+    histories.close(call.id)
+    let elapsed = ContinuousClock.now - started.clock
     let seconds = elapsed.inSeconds
     ledger.count(call.op, miss: seconds)
     switch result {
@@ -353,7 +368,7 @@ extension Store {
     case .success(let value):
       eventCenter.emit(.didExecute(call.event, duration: elapsed))
       noteDuration(of: call.op, seconds)
-      record(call, value, startedAt: started.0, duration: seconds, claimed: claimed)
+      record(call, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds, claimed: claimed)
       return value
     }
   }
@@ -363,7 +378,7 @@ extension Store {
   /// committed it, ``RecallEvent/didStore(_:bytes:)`` is emitted and the
   /// call's claim (if `claimed`) ends.
   func record<R: Codable & Sendable>(
-    _ call: PreparedCall, _ value: R, startedAt: Date, duration: Double, claimed: Bool
+    _ call: PreparedCall, _ value: R, inputs: [CallInput], startedAt: Date, duration: Double, claimed: Bool
   ) {
     let output: EncodedValue
     do {
@@ -376,9 +391,7 @@ extension Store {
       return
     }
     var values = [output]
-    var inputs: [CallInput] = []
     for (argument, cid) in zip(call.arguments, call.inputCIDs) {
-      inputs.append(CallInput(name: argument.name, cid: cid, hid: histories.hid(for: cid)))
       if let encoded = try? ValueCodec.encode(argument.value), encoded.cid == cid {
         values.append(encoded)
       }

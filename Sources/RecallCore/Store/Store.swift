@@ -236,21 +236,62 @@ public struct StoreStats: Sendable, Hashable {
   public var computeTime: Duration
 }
 
-/// The history ids of the values this process has seen come out of ops, so
-/// that a result passed into another op keeps its history.
+/// Which history an input has (Design §23, "Provenance"): the history of an
+/// output equal to it returned earlier *in the same scope* — the body of the
+/// memoized call being computed (seeded with that call's own inputs), or,
+/// outside any memoized call, the process. An input equal to no such output,
+/// or to outputs of different histories, starts a history of its own (its
+/// cid). So a call's recorded provenance depends only on what ran before it
+/// in its scope, never on what else the process did, and equal outputs of
+/// different calls are never guessed between.
 final class HistoryMap: Sendable {
-  private static let limit = 100_000
-  private let map = Mutex<[ContentID: HistoryID]>([:])
+  /// At most this many values are remembered per scope; later outputs of a
+  /// full scope start no links.
+  static let scopeLimit = 1_000_000
 
-  func record(_ cid: ContentID, _ hid: HistoryID) {
-    map.withLock { map in
-      if map.count >= HistoryMap.limit { map.removeAll(keepingCapacity: true) }
-      map[cid] = hid
+  private enum Entry {
+    case history(HistoryID)
+    /// Outputs of different histories had this content.
+    case ambiguous
+  }
+
+  /// By scope: the memoized call whose body is running, or `nil` outside any.
+  private let scopes = Mutex<[CallID?: [ContentID: Entry]]>([:])
+
+  /// The scope of code running now.
+  static var currentScope: CallID? { CallStack.current?.id }
+
+  /// Remembers that an output (or reused result) with content `cid` has
+  /// history `hid` in `scope`.
+  func record(_ cid: ContentID, _ hid: HistoryID, in scope: CallID? = HistoryMap.currentScope) {
+    scopes.withLock { scopes in Self.add(cid, hid, to: &scopes[scope, default: [:]]) }
+  }
+
+  private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout [ContentID: Entry]) {
+    switch map[cid] {
+    case .history(let known) where known != hid: map[cid] = .ambiguous
+    case .history, .ambiguous: break
+    case nil: if map.count < scopeLimit { map[cid] = .history(hid) }
     }
   }
 
-  func hid(for cid: ContentID) -> HistoryID {
-    map.withLock { $0[cid] } ?? HistoryID(external: cid)
+  /// The history of an input with content `cid` in `scope`.
+  func hid(for cid: ContentID, in scope: CallID? = HistoryMap.currentScope) -> HistoryID {
+    let entry = scopes.withLock { $0[scope]?[cid] }
+    if case .history(let hid) = entry { return hid }
+    return HistoryID(external: cid)
+  }
+
+  /// Starts the scope of a call's body, which knows the call's inputs.
+  func open(_ call: CallID, inputs: [CallInput]) {
+    var map: [ContentID: Entry] = [:]
+    for input in inputs where input.hid != HistoryID(external: input.cid) { Self.add(input.cid, input.hid, to: &map) }
+    scopes.withLock { $0[call] = map }
+  }
+
+  /// Ends the scope of a call's body.
+  func close(_ call: CallID) {
+    _ = scopes.withLock { $0.removeValue(forKey: call) }
   }
 }
 
