@@ -17,45 +17,252 @@ public struct OpVersion: Hashable, Sendable {
 
 /// A name-based static call graph over a package's components.
 ///
-/// A reference to a name reaches every component of that name: a call to
-/// `scale` depends on every `scale` in the package, a mention of a type reaches
-/// the type (its stored properties and member signatures), its initializers and
-/// its subscripts. This over-approximates: a change may recompute more than
-/// needed, never less. Recursion and cycles are fine.
+/// What a component reaches, from what its tokens mention (see
+/// ``Component/references``):
+///
+/// - **A name** reaches every component of that name (a call to `scale`
+///   depends on every `scale` in the package) and, when it names a type, the
+///   type's declaration, every extension of it, all its members wherever they
+///   are declared (methods, properties, initializers, subscripts, `deinit`,
+///   nested types such as `CodingKeys`), and every type alias of it. So a
+///   type mentioned anywhere, even only in an op's signature, brings in the
+///   code the compiler calls without it being named: `description` for
+///   `print` and interpolation, `<` for `sorted()`, `hash(into:)` and `==` for
+///   `Set`, `encode(to:)` and `init(from:)`, `callAsFunction`,
+///   `dynamicallyCall`, `subscript(dynamicMember:)`, a property wrapper's
+///   `wrappedValue`, a result builder's `build…` methods.
+/// - **A type's declaration** reaches its members, and what it conforms to or
+///   inherits from (not, through that, the other conforming types). A type
+///   alias reaches what it stands for, and a mention of that reaches the alias.
+///   A member of an extension of a type the package does not declare reaches
+///   the headers of those extensions (their conformances and `where` clauses).
+/// - **Conformances.** Every type that conforms to a protocol, or inherits
+///   from a class, is reached from a mention of it in an op (its arguments,
+///   generic constraints, existentials may be of any of them) and from the
+///   type of a stored property or associated value (`var stages: [any
+///   Stage]`), through refinements (`P: Q`), type aliases and common
+///   standard-library refinements (`Hashable` of `Equatable`, `Codable` of
+///   `Encodable`…). Other code gets its values from code that names their
+///   types, so a helper's `T: Codable` does not reach every `Codable` type.
+/// - **An op that is a method** reaches its type (`self` is an input) and
+///   every type conforming to or inheriting from it.
+/// - **`self`, `Self` or `super`** used other than as the base of a named
+///   member reaches the enclosing type.
+/// - **`.init(…)`, `x[…]` and calls** reach the initializers, subscripts and
+///   `callAsFunction` methods declared in extensions of types the package does
+///   not declare (`extension Double { init(percent:) }`, `extension Array {
+///   subscript(wrapping:) }`), whose type a call may infer without naming it.
+/// - **An op** reaches every extension that makes a type the package does not
+///   declare conform to a protocol the package does not declare (or to one
+///   refining such a protocol), and that type's members: the standard library
+///   may call its witnesses on values of a type never named, as `sorted()`
+///   calls `<` after `extension Range: @retroactive Comparable`.
+///
+/// This over-approximates: a change may recompute more than needed, never
+/// less. Recursion and cycles are fine. What no source of the package names
+/// in any way is not tracked: what macros expand to, build settings and
+/// `#if` conditions, other packages' code, files read at run time, and
+/// mutable global state set elsewhere.
 ///
 /// The build plugin's tool runs in the client's build configuration, usually
-/// debug, at every build; so the graph is condensed into strongly connected
+/// debug, at every build; so what a name, or a protocol's conformances, reach
+/// is one node of the graph that references point to (not one edge per
+/// reference and member), the graph is condensed into strongly connected
 /// components once, reachability is propagated as bit sets in topological
-/// order, and versions combine per-component keys computed when files are
-/// summarized, with no hashing per op and component.
+/// order (each SCC's set taken in once), and versions combine per-component
+/// keys computed when files are summarized, with no hashing per op and
+/// component.
 public struct CallGraph: Sendable {
   /// Every component.
   public let components: [Component]
-  /// Outgoing edges by component.
+  /// Outgoing edges: by component, then of the nodes that stand for what a
+  /// name or a protocol's conformances reach.
   private let edges: [[Int]]
+
+  /// Protocols whose conformances add no code to call: a mention of them
+  /// reaches no conforming type.
+  static let markerProtocols: Set<String> = [
+    "Sendable", "SendableMetatype", "Copyable", "Escapable", "BitwiseCopyable",
+  ]
+
+  /// Raw-value types, which an enum lists among its conformances without
+  /// conforming to them.
+  static let rawValueTypes: Set<String> = [
+    "Int", "Int8", "Int16", "Int32", "Int64", "Int128", "UInt", "UInt8", "UInt16", "UInt32",
+    "UInt64",
+    "UInt128", "Double", "Float", "Float16", "Float80", "CGFloat", "String", "Character", "Decimal",
+  ]
+
+  /// Standard-library protocols and some of their refinements: a type that
+  /// conforms to a refinement conforms to the protocol.
+  static let refinements: [String: [String]] = [
+    "Equatable": ["Hashable", "Comparable", "SetAlgebra"],
+    "Comparable": ["Strideable", "BinaryInteger", "FloatingPoint"],
+    "Encodable": ["Codable"],
+    "Decodable": ["Codable"],
+    "CustomStringConvertible": ["LosslessStringConvertible"],
+    "RawRepresentable": ["OptionSet"],
+    "SetAlgebra": ["OptionSet"],
+    "Sequence": ["Collection"],
+    "Collection": ["BidirectionalCollection", "MutableCollection", "RangeReplaceableCollection"],
+    "BidirectionalCollection": ["RandomAccessCollection"],
+    "AdditiveArithmetic": ["Numeric"],
+    "Numeric": ["SignedNumeric", "BinaryInteger"],
+    "SignedNumeric": ["SignedInteger", "FloatingPoint"],
+    "BinaryInteger": ["FixedWidthInteger", "SignedInteger", "UnsignedInteger"],
+    "FloatingPoint": ["BinaryFloatingPoint"],
+    "Error": ["LocalizedError", "CustomNSError", "RecoverableError"],
+  ]
 
   /// Builds the graph of a set of files' components.
   public init(_ files: [FileSummary]) {
-    components = files.flatMap(\.components)
-    var byName: [String: [Int]] = [:]
-    var byOwner: [String: [Int]] = [:]
-    var typeNames: Set<String> = []
+    let components = files.flatMap(\.components)
+    self.components = components
+    let count = components.count
+
+    // What a mention of a name reaches, and which components conform to a
+    // name (or stand for it, for type aliases).
+    var named: [String: [Int]] = [:]
+    var conformers: [String: [Int]] = [:]
+    var conformances: [String: [String]] = [:]
+    var aliased: [String: [String]] = [:]
+    var declaredTypes: Set<String> = []
     for (index, component) in components.enumerated() {
-      byName[component.name, default: []].append(index)
-      if component.kind == .type { typeNames.insert(component.name) }
-      if let owner = component.owner, component.kind == .initializer || component.kind == .subscript {
-        byOwner[owner, default: []].append(index)
+      named[component.name, default: []].append(index)
+      if let owner = component.owner { named[owner, default: []].append(index) }
+      if component.kind == .type { declaredTypes.insert(component.name) }
+      for reference in component.references {
+        switch reference.first {
+        case ":":
+          let name = String(reference.dropFirst())
+          guard !Self.markerProtocols.contains(name), !Self.rawValueTypes.contains(name) else {
+            continue
+          }
+          conformers[name, default: []].append(index)
+          conformances[component.name, default: []].append(name)
+        case "@":
+          let name = String(reference.dropFirst())
+          named[name, default: []].append(index)
+          conformers[name, default: []].append(index)
+          aliased[component.name, default: []].append(name)
+        default: continue
+        }
       }
     }
-    edges = components.map { component in
-      var targets: Set<Int> = []
-      for name in component.references {
-        targets.formUnion(byName[name] ?? [])
-        // A type's initializers and subscripts are called without naming them.
-        if typeNames.contains(name) { targets.formUnion(byOwner[name] ?? []) }
-      }
-      return Array(targets)
+    // Whether code outside the package may call a protocol's requirements
+    // (or a class's methods): the package does not declare it, or it refines
+    // (or inherits from) one the package does not declare.
+    var outside: [String: Bool] = [:]
+    func isOutside(_ name: String) -> Bool {
+      if let known = outside[name] { return known }
+      guard declaredTypes.contains(name) else { return true }
+      outside[name] = false  // A cycle adds nothing.
+      let result = (conformances[name] ?? []).contains { isOutside($0) }
+      outside[name] = result
+      return result
     }
+    // Members of types the package does not declare, which inference may
+    // reach without a name; the extensions that declare them; and the types
+    // such extensions make conform to protocols the standard library may call.
+    var foreignInits: [Int] = []
+    var foreignSubscripts: [Int] = []
+    var foreignCalls: [Int] = []
+    var foreignConformances: Set<String> = []
+    var extensions: [String: [Int]] = [:]
+    for (index, component) in components.enumerated() {
+      if component.kind == .extension, !declaredTypes.contains(component.name) {
+        extensions[component.name, default: []].append(index)
+        if (conformances[component.name] ?? []).contains(where: isOutside) {
+          foreignConformances.insert(component.name)
+        }
+      }
+      guard let owner = component.owner, !declaredTypes.contains(owner) else { continue }
+      switch component.kind {
+      case .initializer: foreignInits.append(index)
+      case .subscript: foreignSubscripts.append(index)
+      case .function where component.name == "callAsFunction": foreignCalls.append(index)
+      default: break
+      }
+    }
+
+    var edges = [[Int]](repeating: [], count: count)
+    /// A node that reaches `targets`: the target itself when there is one.
+    func node(reaching targets: [Int]) -> Int? {
+      if targets.count <= 1 { return targets.first }
+      edges.append(targets)
+      return edges.count - 1
+    }
+    let nameNodes = named.compactMapValues { node(reaching: $0) }
+    let extensionNodes = extensions.compactMapValues { node(reaching: $0) }
+    // Conformances: a node per name, which reaches every conforming type (all
+    // it reaches by its name) and, through their names, what conforms to them.
+    var conformanceNodes: [String: Int] = [:]
+    for name in Set(conformers.keys).union(aliased.keys).union(Self.refinements.keys) {
+      conformanceNodes[name] = edges.count
+      edges.append([])
+    }
+    for (name, conformanceNode) in conformanceNodes {
+      let conforming = Set((conformers[name] ?? []).map { components[$0].name })
+      var targets = conforming.compactMap { nameNodes[$0] }
+      targets += conforming.compactMap { conformanceNodes[$0] }
+      targets += (Self.refinements[name] ?? []).compactMap { conformanceNodes[$0] }
+      targets += (aliased[name] ?? []).compactMap { conformanceNodes[$0] }
+      edges[conformanceNode] = targets
+    }
+    let foreignInitsNode = node(reaching: foreignInits)
+    let foreignSubscriptsNode = node(reaching: foreignSubscripts)
+    let foreignCallsNode = node(reaching: foreignCalls)
+    let foreignConformancesNode = node(
+      reaching: foreignConformances.sorted().compactMap { nameNodes[$0] })
+
+    for (index, component) in components.enumerated() {
+      var targets: [Int?] = []
+      let isDeclaration =
+        component.kind == .type || component.kind == .extension || component.kind == .typeAlias
+      for reference in component.references {
+        switch reference {
+        case "Self":
+          if !isDeclaration, let owner = component.owner { targets.append(nameNodes[owner]) }
+        case ".init": targets.append(foreignInitsNode)
+        case "[]": targets.append(foreignSubscriptsNode)
+        case "()": targets.append(foreignCallsNode)
+        default:
+          if reference.first == ":" || reference.first == "@" {
+            targets.append(nameNodes[String(reference.dropFirst())])
+          } else if reference.first == "#" {
+            // The type of a stored value: it may be of any conforming type.
+            let name = String(reference.dropFirst())
+            if name != component.name { targets.append(conformanceNodes[name]) }
+          } else if isDeclaration, reference == component.name {
+            // A type's or extension's mention of its own name: its members
+            // are reached through the name, not through the declaration.
+            continue
+          } else {
+            targets.append(nameNodes[reference])
+            if component.op != nil { targets.append(conformanceNodes[reference]) }
+          }
+        }
+      }
+      if component.kind == .type || component.kind == .typeAlias {
+        // A type reaches its members, an alias what extensions of the alias
+        // declare. An extension's header does not: a member reaches its
+        // extension's header, not, through it, its siblings.
+        targets.append(nameNodes[component.name])
+      }
+      if let owner = component.owner, !isDeclaration {
+        // A member of an extension of a type the package does not declare:
+        // the extensions' headers (conformances, `where` clauses) count.
+        targets.append(extensionNodes[owner])
+      }
+      if component.op != nil {
+        if component.kind == .function, let owner = component.owner {
+          targets += [nameNodes[owner], conformanceNodes[owner]]
+        }
+        targets.append(foreignConformancesNode)
+      }
+      edges[index] = Set(targets.compactMap { $0 }).sorted()
+    }
+    self.edges = edges
   }
 
   /// The versions of every op (`@Memoized` function or `#memoized` block).
@@ -95,12 +302,15 @@ public struct CallGraph: Sendable {
   public func components(reachableFrom index: Int) -> [Component] {
     let bits = reachability().set(of: index)
     return components.indices.filter { bits[$0 / 64] & (1 << UInt64($0 % 64)) != 0 }
-      .map { components[$0] }.sorted { ($0.identity, $0.fingerprint) < ($1.identity, $1.fingerprint) }
+      .map { components[$0] }.sorted {
+        ($0.identity, $0.fingerprint) < ($1.identity, $1.fingerprint)
+      }
   }
 
   // MARK: - Reachability
 
-  /// Reachable sets of every component, by strongly connected component.
+  /// Reachable sets of every node, by strongly connected component: bit sets
+  /// over components (the nodes that stand for names are in no set).
   struct Reachability {
     var sccOf: [Int]
     var sets: [[UInt64]]
@@ -108,8 +318,8 @@ public struct CallGraph: Sendable {
   }
 
   func reachability() -> Reachability {
-    let count = components.count
-    let words = (count + 63) / 64
+    let count = edges.count
+    let words = (components.count + 63) / 64
     // Tarjan's algorithm, iteratively; it emits components in reverse
     // topological order (every SCC after the SCCs it reaches).
     var index = [Int](repeating: -1, count: count)
@@ -118,6 +328,8 @@ public struct CallGraph: Sendable {
     var stack: [Int] = []
     var sccOf = [Int](repeating: -1, count: count)
     var sets: [[UInt64]] = []
+    // The last SCC whose set took in each SCC's set: each is taken in once.
+    var mergedInto: [Int] = []
     var next = 0
     for root in 0..<count where index[root] < 0 {
       var work: [(node: Int, edge: Int)] = [(root, 0)]
@@ -156,13 +368,17 @@ public struct CallGraph: Sendable {
         }
         var set = [UInt64](repeating: 0, count: words)
         for member in members {
-          set[member / 64] |= 1 << UInt64(member % 64)
-          for target in edges[member] where sccOf[target] != scc && sccOf[target] >= 0 {
-            let other = sets[sccOf[target]]
-            for word in 0..<words { set[word] |= other[word] }
+          if member < components.count { set[member / 64] |= 1 << UInt64(member % 64) }
+          for target in edges[member] {
+            let other = sccOf[target]
+            guard other != scc, other >= 0, mergedInto[other] != scc else { continue }
+            mergedInto[other] = scc
+            let reached = sets[other]
+            for word in 0..<words { set[word] |= reached[word] }
           }
         }
         sets.append(set)
+        mergedInto.append(-1)
       }
     }
     return Reachability(sccOf: sccOf, sets: sets)

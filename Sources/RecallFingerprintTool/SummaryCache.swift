@@ -21,7 +21,7 @@ struct SummaryCache {
   }
 
   /// Changes whenever the layout or what a summary holds changes.
-  static let magic: [UInt8] = Array("RecallSummaries7".utf8)
+  static let magic: [UInt8] = Array("RecallSummaries8".utf8)
 
   var files: [String: Entry] = [:]
 

@@ -48,7 +48,7 @@ import Testing
     #expect(edited.report.contains("2 files (1 parsed)"), "\(edited.report)")
     // A damaged cache (cut short, or another format) is read as empty.
     let cut = Data(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
-    let hugeCount = Data("RecallSummaries7".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+    let hugeCount = Data("RecallSummaries8".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
     for damage in [cut, Data("{}".utf8), hugeCount] {
       try damage.write(to: URL(fileURLWithPath: directory.path + "/cache.bin"))
       let rebuilt = try runToolReporting(directory.path, sources: [ops, helpers])

@@ -24,15 +24,26 @@ struct PluginEndToEndTests {
   }
 
   func build() throws {
-    let output = try run(
+    let output = try swiftBuild()
+    guard output.status == 0 else {
+      throw ClientPackage.Failure("swift build failed:\n\(output.text)")
+    }
+  }
+
+  /// Builds, expecting the build to fail, and returns its output.
+  func buildFailure() throws -> String {
+    let output = try swiftBuild()
+    guard output.status != 0 else { throw ClientPackage.Failure("the build succeeded; it should have failed") }
+    return output.text
+  }
+
+  func swiftBuild() throws -> (status: Int32, text: String) {
+    try run(
       // No index store or debug info: nothing reads them, and they cost a
       // quarter of the build.
       "/usr/bin/env",
       ["swift", "build", "--package-path", client.path, "--disable-index-store", "-debug-info-format", "none"],
       environment: [:])
-    guard output.status == 0 else {
-      throw ClientPackage.Failure("swift build failed:\n\(output.text)")
-    }
   }
 
   /// Runs the client and returns the ops that executed, without their module.
@@ -64,7 +75,11 @@ struct PluginEndToEndTests {
   @Test func exactlyTheAffectedOpsRecompute() throws {
     try? FileManager.default.removeItem(atPath: store)
     try build()
-    #expect(try executed() == ["classes(_: Int)", "load(seed: Int)", "report(_: Double)", "train(_: [Double], epochs: Int)"])
+    #expect(
+      try executed() == [
+        "classes(_: Int)", "fraction(_: Double)", "label(_: Double)", "load(seed: Int)", "report(_: Double)",
+        "shifted", "train(_: [Double], epochs: Int)",
+      ])
     #expect(try executed() == [])
 
     // A comment and reformatting in a helper: nothing recomputes.
@@ -105,6 +120,22 @@ struct PluginEndToEndTests {
     try build()
     #expect(try executed() == [])
 
+    // Code Swift calls without the op naming it: `description` through
+    // string interpolation, an initializer an extension adds to Double,
+    // reached through `.init(percent:)`.
+    try edit("Sources/Helpers/Helpers.swift", "{ \"cm\" }", "{ \"mm\" }")
+    try build()
+    #expect(try executed() == ["label(_: Double)"])
+    // A type's members count for every op that mentions the type (an
+    // over-approximation): all but `classes`, which never names Double.
+    try edit("Sources/Helpers/Helpers.swift", "percent / 100", "percent / 1000")
+    try build()
+    #expect(
+      try executed() == [
+        "fraction(_: Double)", "label(_: Double)", "load(seed: Int)", "report(_: Double)", "shifted",
+        "train(_: [Double], epochs: Int)",
+      ])
+
     // The op's own body: it recomputes.
     try edit("Sources/Client/main.swift", "\"report: \\(x)\"", "\"report = \\(x)\"")
     try build()
@@ -132,6 +163,28 @@ struct PluginEndToEndTests {
     try edit("Sources/Client/main.swift", "train(data, epochs: 3)", "train(data, epochs: 3, useScaling: false)")
     try build()
     #expect(try executed() == ["train(_: [Double], epochs: Int)"])
+    // A block that reads a local it does not take as an input would be
+    // keyed without it: the build fails, naming the local. Listed, the
+    // block recomputes when the local changes.
+    try edit("Sources/Client/main.swift", "{ data.map { $0 + 1 } }", "{ data.map { $0 + offset } }")
+    let unlisted = try buildFailure()
+    #expect(unlisted.contains("'#memoized' block 'shifted' uses local 'offset', which is not one of its inputs"))
+    try edit("Sources/Client/main.swift", "#memoized(\"shifted\", data)", "#memoized(\"shifted\", data, offset)")
+    try build()
+    #expect(try executed() == ["shifted"])
+    try edit("Sources/Client/main.swift", "let offset = 1.0", "let offset = 2.0")
+    try build()
+    #expect(try executed() == ["shifted"])
+
+    // Two blocks with one name would share an op: the build fails.
+    try edit(
+      "Sources/Client/main.swift", "print(shifted)",
+      "print(shifted, #memoized(\"shifted\", data) { data.count })")
+    let duplicate = try buildFailure()
+    #expect(duplicate.contains("error: '#memoized' block name 'shifted'"), "\(duplicate)")
+    try edit(
+      "Sources/Client/main.swift", "print(shifted, #memoized(\"shifted\", data) { data.count })", "print(shifted)")
+
     // Overloads with the same labels: each has its own table entry (a
     // duplicate key trapped at the first memoized call) and is an op of its
     // own (sharing one, each made the other's results stale).
@@ -196,6 +249,15 @@ enum ClientPackage {
         public func scale(_ x: Double) -> Double { x * 2 }
 
         public func unrelated() -> Int { 1 }
+
+        public struct Units: CustomStringConvertible {
+          public init() {}
+          public var description: String { "cm" }
+        }
+
+        extension Double {
+          public init(percent: Double) { self = percent / 100 }
+        }
         """,
       "Sources/Tools/Tools.swift": """
         public func tool() -> Int { 1 }
@@ -219,6 +281,15 @@ enum ClientPackage {
         @Memoized
         func report(_ x: Double) -> String { "report: \\(x)" }
 
+        @Memoized
+        func label(_ x: Double) -> String { "\\(x) \\(Units())" }
+
+        @Memoized
+        func fraction(_ x: Double) -> Double {
+          let f: Double = .init(percent: x)
+          return f
+        }
+
         let store = try Store.default
         let token = store.observe { event in
           if case .willExecute(let call) = event {
@@ -226,7 +297,10 @@ enum ClientPackage {
           }
         }
         let data = load(seed: 1)
-        print(train(data, epochs: 3), classes(2), report(1.5))
+        print(train(data, epochs: 3), classes(2), report(1.5), label(2), fraction(5))
+        let offset = 1.0
+        let shifted = #memoized("shifted", data) { data.map { $0 + 1 } }
+        print(shifted)
         token.cancel()
 
         // Stale results of `classes` (the current version would not reuse them).
