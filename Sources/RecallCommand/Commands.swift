@@ -134,14 +134,14 @@ extension RecallCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show what changed between two versions of an op, component by component.",
       discussion: """
-        Without versions, it compares the current version with the one run before it. A version \
+        Without versions, it compares the current version with the other version used last. A version \
         that shares its results with the older one (accepted, or adding parameters) says so.
         """)
 
     @OptionGroup var options: StoreOptions
     @ArgumentParser.Argument(help: "The op.")
     var op: String
-    @ArgumentParser.Argument(help: "The older version (a prefix is enough; default: the one run before the newer).")
+    @ArgumentParser.Argument(help: "The older version (a prefix is enough; default: the other one used last).")
     var from: String?
     @ArgumentParser.Argument(help: "The newer version (a prefix is enough; default: the current one).")
     var to: String?
@@ -160,9 +160,9 @@ extension RecallCommand {
         if let given = self.from {
           from = try store.version(of: op, matching: given)
         } else {
-          // The version last seen before the newer one started.
+          // The other version used last (after a revert, the newer code).
           guard
-            let previous = versions.filter({ $0.version != to && $0.firstSeen <= (newer?.firstSeen ?? .distantFuture) })
+            let previous = versions.filter({ $0.version != to })
               .max(by: { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) })
           else {
             throw ValidationError("\(op) has one version only; there is nothing to compare it with.")
@@ -286,7 +286,9 @@ extension RecallCommand {
       guard stale != !calls.isEmpty else {
         throw ValidationError("Name the calls to forget, or pass --stale (not both).")
       }
-      guard unusedFor >= 0 else { throw ValidationError("--unused-for takes a number of minutes, 0 or more.") }
+      guard (0...5_256_000).contains(unusedFor) else {
+        throw ValidationError("--unused-for takes a number of minutes, from 0 to 5256000 (ten years).")
+      }
     }
 
     func run() throws {
@@ -316,7 +318,9 @@ extension RecallCommand {
             print("Forgot nothing.")
             return
           }
-          forgotten = try store.forget(doomed.map(\.id))
+          // Only those still stale now: a program may have run meanwhile.
+          let still = Set(try store.staleCalls(unusedFor: unused).map(\.id))
+          forgotten = try store.forget(doomed.map(\.id).filter(still.contains))
         } else {
           let ids = try calls.map { try findCall($0, in: store, path: options.path).id }
           forgotten = try store.forget(ids, includingDownstream: downstream)

@@ -17,7 +17,7 @@ extension PostgresBackend {
       try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + op)])
       if let former = registration.formerName?.name { try Self.adopt(former, as: op, connection) }
       if let known = try Self.known(op, version, at: location, connection) {
-        if !known.isLatestHere { try Self.see(op, version, at: location, since: date, date, connection) }
+        if !known.isLatestHere { try Self.see(op, version, at: location, since: registration.since ?? date, date, connection) }
         return known.semanticVersion
       }
       let latest = try Self.latest(of: registration.op, at: location, connection)
@@ -45,7 +45,7 @@ extension PostgresBackend {
           ON CONFLICT DO NOTHING
           """, [.text(op), .text(version), .text(component.identity), .text(component.fingerprint)])
       }
-      try Self.see(op, version, at: location, since: date, date, connection)
+      try Self.see(op, version, at: location, since: registration.since ?? date, date, connection)
       return semanticVersion
     }
   }

@@ -21,7 +21,7 @@ extension SQLiteBackend {
       try pool.write { db in
         if let former = registration.formerName?.name { try Self.adopt(former, as: op, db) }
         if let known = try Self.known(op, version, at: location, db) {
-          if !known.isLatestHere { try Self.see(op, version, at: location, since: date, date, db) }
+          if !known.isLatestHere { try Self.see(op, version, at: location, since: registration.since ?? date, date, db) }
           return known.semanticVersion
         }
         let latest = try Self.latest(of: registration.op, at: location, db)
@@ -48,7 +48,7 @@ extension SQLiteBackend {
           try insertComponent.execute(arguments: [component.identity, component.fingerprint, component.source])
           try link.execute(arguments: [op, version, component.identity, component.fingerprint])
         }
-        try Self.see(op, version, at: location, since: date, date, db)
+        try Self.see(op, version, at: location, since: registration.since ?? date, date, db)
         return semanticVersion
       }
     }

@@ -178,6 +178,15 @@ struct Failure: Error, Equatable {}
     store.flush()
     #expect(try input(2).hid == output("first"))
 
+    // A body that calls into another store links nothing there, and leaves
+    // no scope behind in it.
+    let elsewhere = quietStore()
+    _ = store.memoize(testOp("bridge"), []) {
+      elsewhere.memoize(testOp("remote"), [Argument("value", 10)]) { 12 }
+    }
+    #expect(elsewhere.histories.scopeCount == 0)
+    #expect(store.histories.scopeCount == 1)
+
     // Two different calls returned equal values in the scope: no guess.
     _ = store.memoize(other, [Argument("seed", 2)]) { 10 }
     _ = store.memoize(second, [Argument("value", 10), Argument("tag", 3)]) { 11 }
@@ -317,6 +326,7 @@ struct Failure: Error, Equatable {}
       ("M.train(_:epochs:)", "M.train(_:epochs:)"),
       ("M.block name", "M.block name"),
       ("M.loss (try 2)", "M.loss (try 2)"),
+      ("M.f(`in`: Int, x: Int)", "M.f(`in`:x:)"),
     ]
     for (name, label) in cases { #expect(OpID(name).labelName == label, "\(name)") }
   }

@@ -404,6 +404,27 @@ func expectError<R>(
     #expect(laterLog.executed.isEmpty)
   }
 
+  @Test(arguments: Backend.allCases) func aProcessStillRunningOlderCodeDoesNotTakeCurrentBack(_ kind: Backend)
+    throws
+  {
+    // The same program, rebuilt: the process started later runs v2; the one
+    // still running v1 misses again, and saves its counts, after it.
+    let backend = try Reopenable(kind)
+    let v1 = scaledOp("a1", helper: Self.double)
+    let v2 = scaledOp("b2", helper: Self.triple)
+    let old = backend.open()
+    _ = scaled(old, v1, 1, factor: 2)
+    Thread.sleep(forTimeInterval: 0.01)
+    let new = backend.open()
+    _ = scaled(new, v2, 1, factor: 3)
+    _ = scaled(old, v1, 2, factor: 2)
+    try old.saveUsage()
+    try new.saveUsage()
+    let versions = try new.versions(of: "Tests.scaled(x:)")
+    #expect(versions.filter(\.isCurrent).map(\.version.hex) == ["b2"])
+    #expect(Set(try new.staleCalls().map(\.opVersion.hex)) == ["a1"])
+  }
+
   @Test(arguments: Backend.allCases) func anAcceptedChangeIsSeenAtTheNextMiss(_ kind: Backend) throws {
     // A running process whose op settled sees an accept made by another
     // process (`recall accept`) at its next miss, not only after a restart.
@@ -472,5 +493,9 @@ func expectError<R>(
     #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, edited]) == "new")
     #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, helper, extra]) == "new")
     #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own]) == "new")
+    // An overload the op calls shares its identity: nothing is inherited.
+    let overload = CodeComponent(identity: "func f(x:)", fingerprint: "other-overload", source: "")
+    #expect(
+      inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, helper, overload]) == "new")
   }
 }

@@ -108,6 +108,21 @@ import Testing
     let accept = try recall("accept", "score", "b2", "--as", "a1")
     #expect(accept.status == 0, "\(accept.text)")
     #expect(try recall("stale").text.isEmpty)
+
+    // Reverted to a1a1 (its hits make it current again): `recall diff`
+    // without versions compares it with b2b2, which shares its results.
+    var configuration = SQLiteBackend.Configuration()
+    configuration.store.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let log = EventLog(store)
+    _ = store.memoize(op("a1a1", factor: "2"), [Argument("x", 2)]) { 20 }
+    #expect(log.executed.isEmpty)
+    try store.saveUsage()
+    let reverted = try recall("diff", "score")
+    #expect(reverted.status == 0, "\(reverted.text)")
+    #expect(reverted.text.contains("shares the results of b2b2"), "\(reverted.text)")
+    #expect(reverted.text.contains("(accepted as equivalent)"))
+    #expect(reverted.text.contains("var factor changed"))
   }
 
   @Test func tagsForgetsAndCollects() throws {

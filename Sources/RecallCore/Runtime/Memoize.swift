@@ -13,6 +13,9 @@ struct PreparedCall {
   /// Whether the call is filed under the op's settled semantic version in the
   /// store, rather than provisionally under its version (``ResolvedOp``).
   let isSettled: Bool
+  /// The store's generation its standing was looked up in
+  /// (``ResolvedOp/generation``).
+  let generation: UInt64
 
   var event: CallEvent { CallEvent(op: op.id, call: id, trial: 0) }
 
@@ -30,6 +33,7 @@ struct PreparedCall {
     self.types = types
     self.result = result
     self.isSettled = resolved.isSettled
+    self.generation = resolved.generation
   }
 
   /// The key's fields after the op's, as stored with the call.
@@ -199,8 +203,12 @@ extension Store {
   /// whether its id changed, so it must be looked up again.
   func settle(_ call: inout PreparedCall) -> Bool {
     // A settled call is looked up again only when a change was accepted
-    // since (by another process too).
-    if call.isSettled, !noticeAcceptedChanges() { return false }
+    // since its standing was (by this store, or by another process: every
+    // thread that misses then looks again, not only the first to notice).
+    if call.isSettled {
+      _ = noticeAcceptedChanges()
+      guard call.generation != generation.load(ordering: .acquiring) else { return false }
+    }
     let resolved = resolve(call.op)
     let settled = PreparedCall(call.op, resolved, call.arguments, call.inputCIDs, call.types, call.result)
     defer { call = settled }
@@ -368,7 +376,15 @@ extension Store {
     case .success(let value):
       eventCenter.emit(.didExecute(call.event, duration: elapsed))
       noteDuration(of: call.op, seconds)
-      record(call, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds, claimed: claimed)
+      // A change accepted while the body ran may have moved the version to
+      // another class: the result is filed where its code now belongs.
+      var filed = call
+      if settle(&filed), claimed {
+        endClaim(call, stored: false)
+        record(filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds, claimed: false)
+      } else {
+        record(filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds, claimed: claimed)
+      }
       return value
     }
   }
@@ -442,7 +458,9 @@ extension Store {
 
   func historyID(_ call: PreparedCall, _ inputs: [CallInput]) -> HistoryID {
     var builder = DigestBuilder(domain: "recall.hid.v1")
-    builder.add(call.op.id.name)
+    // The name with labels only, as before op names had types: the same
+    // computation keeps its history id (overloads differ by version).
+    builder.add(call.op.details.keyName.name)
     builder.add(call.semanticVersion.hex)
     for input in inputs {
       builder.add(input.name)

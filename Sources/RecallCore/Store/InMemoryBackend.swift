@@ -201,7 +201,7 @@ final class InMemoryBackend: StoreBackend {
     let key = VersionKey(op: registration.op, version: registration.version)
     if let known = state.withLock({ state in
       state.versions[key].map { known in
-        Self.see(registration.op, registration.version, at: registration.location, since: date, date, in: &state)
+        Self.see(registration.op, registration.version, at: registration.location, since: registration.since ?? date, date, in: &state)
         return known.semanticVersion
       }
     }) {
@@ -212,7 +212,7 @@ final class InMemoryBackend: StoreBackend {
     return state.withLock { state in
       if let former = registration.formerName { Self.adopt(former, as: registration.op, in: &state) }
       if let known = state.versions[key] {
-        Self.see(registration.op, registration.version, at: registration.location, since: date, date, in: &state)
+        Self.see(registration.op, registration.version, at: registration.location, since: registration.since ?? date, date, in: &state)
         return known.semanticVersion
       }
       let latest = Self.latest(of: registration.op, at: registration.location, in: state)
@@ -224,7 +224,7 @@ final class InMemoryBackend: StoreBackend {
         firstSeen: date, lastSeen: date, parameters: registration.parameters, calls: 0,
         isCurrent: false)
       state.components[key] = components
-      Self.see(registration.op, registration.version, at: registration.location, since: date, date, in: &state)
+      Self.see(registration.op, registration.version, at: registration.location, since: registration.since ?? date, date, in: &state)
       return semanticVersion
     }
   }

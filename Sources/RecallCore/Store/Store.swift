@@ -73,6 +73,10 @@ public final class Store: Sendable {
   /// The store's count of accepted changes when this store last looked
   /// (``StoreBackend/acceptCount()``), or -1 before its first registration.
   let acceptCountSeen = Atomic<Int>(-1)
+  /// When this store was opened: its versions' ``VersionSighting/since``,
+  /// so that a process still running older code does not make it current
+  /// again over a process started after it.
+  let opened = Date()
   private static let serials = Atomic<UInt64>(0)
 
   /// Creates a store in front of a backend.
@@ -85,7 +89,7 @@ public final class Store: Sendable {
     self.configuration = configuration
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
     self.claimKeeper = ClaimKeeper(backend: backend, lease: configuration.claims.lease)
-    self.ledger = UsageLedger(backend: backend, program: configuration.program)
+    self.ledger = UsageLedger(backend: backend, program: configuration.program, since: opened)
     if warmingUp { Store.warmUpInBackground() }
   }
 
@@ -245,9 +249,9 @@ public struct StoreStats: Sendable, Hashable {
 /// in its scope, never on what else the process did, and equal outputs of
 /// different calls are never guessed between.
 final class HistoryMap: Sendable {
-  /// At most this many values are remembered per scope; later outputs of a
-  /// full scope start no links.
-  static let scopeLimit = 1_000_000
+  /// At most this many values are remembered per scope (about 10 MB); later
+  /// outputs of a full scope start no links.
+  static let scopeLimit = 100_000
 
   private enum Entry {
     case history(HistoryID)
@@ -264,7 +268,13 @@ final class HistoryMap: Sendable {
   /// Remembers that an output (or reused result) with content `cid` has
   /// history `hid` in `scope`.
   func record(_ cid: ContentID, _ hid: HistoryID, in scope: CallID? = HistoryMap.currentScope) {
-    scopes.withLock { scopes in Self.add(cid, hid, to: &scopes[scope, default: [:]]) }
+    scopes.withLock { scopes in
+      // A call's scope exists while its body runs in this store; a task that
+      // outlives the body, or a body that calls into another store, links
+      // nothing (and must not make a scope no one closes).
+      guard scope == nil || scopes[scope] != nil else { return }
+      Self.add(cid, hid, to: &scopes[scope, default: [:]])
+    }
   }
 
   private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout [ContentID: Entry]) {
@@ -288,6 +298,9 @@ final class HistoryMap: Sendable {
     for input in inputs where input.hid != HistoryID(external: input.cid) { Self.add(input.cid, input.hid, to: &map) }
     scopes.withLock { $0[call] = map }
   }
+
+  /// How many scopes are open (the top level included, once used).
+  var scopeCount: Int { scopes.withLock { $0.count } }
 
   /// Ends the scope of a call's body.
   func close(_ call: CallID) {

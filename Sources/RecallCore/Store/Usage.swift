@@ -96,8 +96,7 @@ final class UsageLedger: Sendable {
     var isSaveScheduled = false
     /// When each op version's use was last recorded (by op identity).
     var sighted: [Digest: Date] = [:]
-    /// When this process first used each op version (by op identity).
-    var firstUse: [Digest: Date] = [:]
+
   }
 
   /// How often a process records again that it uses an op version
@@ -109,10 +108,13 @@ final class UsageLedger: Sendable {
   private let backend: any StoreBackend
   /// The program versions are recorded under (``Store/Configuration/program``).
   private let program: String
+  /// When the store was opened (``VersionSighting/since``).
+  private let since: Date
 
-  init(backend: any StoreBackend, program: String) {
+  init(backend: any StoreBackend, program: String, since: Date) {
     self.backend = backend
     self.program = program
+    self.since = since
   }
 
   deinit { BeforeExit.remove(self) }
@@ -147,7 +149,6 @@ final class UsageLedger: Sendable {
       let key = ObjectIdentifier(op.details)
       if state.pending[key] == nil {
         state.pending[key] = Pending(details: op.details, op: op.id, version: op.version, identity: op.identity)
-        if state.firstUse[op.identity] == nil { state.firstUse[op.identity] = Date() }
       }
       change(&state.pending[key]!.counts)
       defer { state.isSaveScheduled = true }
@@ -182,7 +183,7 @@ final class UsageLedger: Sendable {
         sightings.append(
           VersionSighting(
             op: entry.op, version: entry.version, location: program,
-            since: state.firstUse[entry.identity] ?? now))
+            since: since))
       }
       return (state.pending, sightings)
     }

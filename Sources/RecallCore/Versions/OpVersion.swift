@@ -37,7 +37,8 @@ public struct OpVersion: Sendable, Hashable {
   public var firstSeen: Date
   /// When a process last used this version: recorded at its first miss in a
   /// process, and for hits when the process saves its usage counts (at most
-  /// ten seconds later, and at exit), once per op per save.
+  /// ten seconds later, and at exit): once per op version and process, and
+  /// again every five minutes in a long one.
   public var lastSeen: Date
   /// The op's parameter names in this version.
   public var parameters: [String]
@@ -46,7 +47,7 @@ public struct OpVersion: Sendable, Hashable {
   /// Whether this is a current version: the version some program ran last
   /// (each program — a host and an executable path, so each checkout of a
   /// project — has its own). Calls filed under no current version's semantic
-  /// version are stale (``Store/staleCalls(of:)``). A program that has not
+  /// version are stale (``Store/staleCalls(of:unusedFor:)``). A program that has not
   /// run the op for ``OpVersion/programLifetime`` while another one has no
   /// longer counts.
   public var isCurrent: Bool
@@ -161,6 +162,11 @@ public struct VersionRegistration: Sendable {
   /// ``OpID/labelName``), when it differs: a store that has versions under
   /// that name and none under the new one renames them, with their calls.
   public var formerName: OpID?
+  /// When the registering process started using the store (`nil`: the
+  /// registration's date): a program's last version is the one its most
+  /// recently started process uses, so a process still running older code
+  /// does not take it back at a later miss (``VersionSighting/since``).
+  public var since: Date?
   /// The components the version covers, computed only when the store has not
   /// seen the version before.
   public var components: @Sendable () -> [CodeComponent]
@@ -195,9 +201,16 @@ public struct VersionRegistration: Sendable {
   /// another branch is the same location, whose current version is the one
   /// it ran last.
   public static let thisProgram: String = {
+    // Linux names the running executable in /proc; elsewhere, the bundle's
+    // executable path, made absolute and with links resolved.
     let executable =
       (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-      ?? CommandLine.arguments.first ?? "unknown"
+      ?? (Bundle.main.executablePath ?? CommandLine.arguments.first).map { path in
+        realpath(path, nil).map { resolved in
+          defer { free(resolved) }
+          return String(cString: resolved)
+        } ?? path
+      } ?? "unknown"
     return Host.name + ":" + executable
   }()
 
@@ -231,14 +244,21 @@ public struct VersionRegistration: Sendable {
   /// - Parameters:
   ///   - latest: The op's most recently run version, if any.
   ///   - components: This version's components.
-  ///   - latestComponents: Reads the latest version's components (`nil` when
-  ///     the store did not record them); called only when the parameters
-  ///     allow inheriting.
+  ///   - latestComponents: Reads the latest version's components (`nil` or
+  ///     empty when the store did not record them: then nothing is
+  ///     inherited); called only when the parameters allow inheriting.
   public func semanticVersion(
     following latest: OpVersion?, components: [CodeComponent],
     latestComponents: () throws -> [CodeComponent]?
   ) rethrows -> CodeFingerprint {
-    guard let latest, addsParameters(to: latest), let old = try latestComponents() else { return version }
+    guard let latest, addsParameters(to: latest), let old = try latestComponents(), !old.isEmpty else {
+      return version
+    }
+    // Overloads share their identity: with two components of it, the one
+    // that may change cannot be told from the other.
+    guard components.count(where: { $0.identity == ownIdentity }) <= 1,
+      old.count(where: { $0.identity == ownIdentity }) <= 1
+    else { return version }
     func others(_ components: [CodeComponent]) -> Set<[String]> {
       Set(components.filter { $0.identity != ownIdentity }.map { [$0.identity, $0.fingerprint] })
     }

@@ -10,6 +10,11 @@ struct ResolvedOp: Sendable {
   /// this version or one the user declared equivalent, so serving it is right,
   /// and a hit costs no query. A miss settles the op before it executes.
   let isSettled: Bool
+  /// The store's ``Store/generation`` when it was looked up (0 for
+  /// provisional standings): a settled call whose generation is not the
+  /// store's current one is looked up again before it executes and before
+  /// it is recorded.
+  var generation: UInt64 = 0
 }
 
 extension Store {
@@ -47,6 +52,7 @@ extension Store {
     do {
       var registration = op.registration
       registration.location = configuration.program
+      registration.since = opened
       semanticVersion = try backend.registerVersion(registration, at: Date())
     } catch {
       warn(
@@ -57,7 +63,7 @@ extension Store {
     let resolved = ResolvedOp(
       semanticVersion: semanticVersion,
       keyPrefix: CallID.keyPrefix(op: op.details.keyName, semanticVersion: semanticVersion, trial: 0),
-      isSettled: true)
+      isSettled: true, generation: generation)
     resolutions.withLock {
       // Not when a version was accepted meanwhile: the lookup may predate it.
       if self.generation.load(ordering: .acquiring) == generation { $0[op.identity] = resolved }
