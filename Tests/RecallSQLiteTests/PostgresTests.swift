@@ -40,6 +40,42 @@ struct PostgresTests {
     try FileManager.default.subpathsOfDirectory(atPath: directory.path + "/blobs").filter { $0.count > 3 }
   }
 
+  @Test func aVersion3StoreKeepsItsCurrentVersionAndResults() throws {
+    // Written by the runtime, then taken back to `v3.usage` (what a store
+    // from before program locations holds): its latest version stays
+    // current, its results are served, and the first program to run records
+    // its own location in place of the migrated one.
+    let schema = PostgresSchema()
+    let v1 = scaledOp("a1", helper: "double")
+    let v2 = scaledOp("b2", helper: "triple")
+    do {
+      let store = try open(schema)
+      _ = scaled(store, v1, 1, factor: 2)
+      _ = scaled(store, v2, 1, factor: 3)
+      try (store.backend as! PostgresBackend).withConnection { connection in
+        try connection.run(
+          """
+          DROP TABLE op_location;
+          DELETE FROM setting WHERE name = 'accept_count';
+          DELETE FROM recall_migration WHERE identifier = 'v4.version-locations'
+          """)
+      }
+    }
+    var configuration = PostgresBackend.Configuration()
+    configuration.store.printsWarnings = false
+    configuration.store.program = "host:/checkout/.build/debug/run"
+    let store = Store(backend: try schema.open(configuration), configuration: configuration.store)
+    #expect(try store.versions(of: "Tests.scaled(x:)").filter(\.isCurrent).map(\.version.hex) == ["b2"])
+    #expect(try store.staleCalls().map(\.opVersion.hex) == ["a1"])
+    let log = EventLog(store)
+    #expect(scaled(store, v2, 1, factor: 3) == 3)
+    #expect(log.executed.isEmpty)
+    #expect(scaled(store, v2, 2, factor: 3) == 6)
+    #expect(try count(store.backend, "SELECT count(*)::bigint FROM op_location WHERE location = ''") == 0)
+    #expect(try count(store.backend, "SELECT count(*)::bigint FROM op_location") == 1)
+    #expect(try store.backend.acceptCount() == 0)
+  }
+
   @Test func largeValuesCanLiveInASharedBlobDirectory() throws {
     let (schema, directory) = (PostgresSchema(), TemporaryDirectory())
     do {
