@@ -299,7 +299,10 @@ struct Failure: Error, Equatable {}
       _ = store.memoize(int, [Argument("x", 2)]) { 4 }
       _ = store.memoize(double, [Argument("x", 2.5)]) { 5.0 }
     }
-    #expect(log.executed == ["f(x:)", "f(x:)"])
+    let executed = log.all.compactMap { event in
+      if case .willExecute(let call) = event { call.op.name } else { nil }
+    }
+    #expect(executed == ["Over.f(x: Int)", "Over.f(x: Double)"])
     #expect(try store.versions(of: "Over.f(x: Int)").map(\.version.hex) == ["i1"])
     #expect(try store.versions(of: "Over.f(x: Double)").map(\.version.hex) == ["d1"])
     #expect(try store.staleCalls().isEmpty)
@@ -329,6 +332,15 @@ struct Failure: Error, Equatable {}
       ("M.f(`in`: Int, x: Int)", "M.f(`in`:x:)"),
     ]
     for (name, label) in cases { #expect(OpID(name).labelName == label, "\(name)") }
+  }
+
+  @Test func identicalDeclarationsInTwoFilesFindTheirFilesEntries() {
+    let table = __RecallFingerprintTable(
+      versions: ["f()\nfp\nA.swift": ("fp", "v-a"), "f()\nfp\nB.swift": ("fp", "v-b")], isGenerated: true)
+    let a = Op.__resolve(__RecallOpSite(name: "f()", fileID: "Files/A.swift", fingerprint: "fp"), table)
+    let b = Op.__resolve(__RecallOpSite(name: "f()", fileID: "Files/B.swift", fingerprint: "fp"), table)
+    #expect(a.version.hex == "v-a")
+    #expect(b.version.hex == "v-b")
   }
 
   @Test func aTableEntryForOtherCodeIsIgnored() {

@@ -110,6 +110,26 @@ import Testing
     #expect(versionLines(try runTool(directory.path, sources: [source])) != versionLines(first))
   }
 
+  @Test func identicalPrivateOpsInTwoFilesGetVersionsOfTheirOwn() throws {
+    // Same name, same tokens, each calling its file's private helper: the
+    // name-based graph cannot tell the helpers apart, so the file decides.
+    let directory = TemporaryDirectory()
+    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    let first = directory.path + "/First.swift"
+    let second = directory.path + "/Second.swift"
+    try "@Memoized private func f() -> Int { helper() }\nprivate func helper() -> Int { 1 }\n"
+      .write(toFile: first, atomically: true, encoding: .utf8)
+    try "@Memoized private func f() -> Int { helper() }\nprivate func helper() -> Int { 2 }\n"
+      .write(toFile: second, atomically: true, encoding: .utf8)
+    let table = try runTool(directory.path, sources: [first, second])
+    let entries = table.split(separator: "\n").filter { $0.contains("\"f()\\n") }
+    #expect(entries.count == 2, "\(table)")
+    #expect(entries.contains { $0.contains("\\nFirst.swift\": (") })
+    #expect(entries.contains { $0.contains("\\nSecond.swift\": (") })
+    let versions = Set(entries.map { $0.split(separator: "\"").dropLast().last! })
+    #expect(versions.count == 2)
+  }
+
   /// The table's version entries, without its code.
   func versionLines(_ table: String) -> [Substring] {
     table.split(separator: "\n").filter { $0.contains("\"op(_:)\\n") }

@@ -80,7 +80,10 @@ struct PluginEndToEndTests {
         "classes(_: Int)", "fraction(_: Double)", "label(_: Double)", "load(seed: Int)", "report(_: Double)",
         "shifted", "train(_: [Double], epochs: Int)",
       ])
-    #expect(try executed() == [])
+    // Run again: nothing executes, and train's input is load's output.
+    let second = try runClient()
+    #expect(lines(of: second, prefix: "executed ").isEmpty)
+    #expect(lines(of: second, prefix: "upstream train ") == ["Client.load(seed: Int)"])
 
     // A comment and reformatting in a helper: nothing recomputes.
     try edit(
@@ -302,6 +305,11 @@ enum ClientPackage {
         let shifted = #memoized("shifted", data) { data.map { $0 + 1 } }
         print(shifted)
         token.cancel()
+
+        // Where train's input came from: load's output (provenance).
+        if let trainCall = try store.calls(of: "Client.train(_:epochs:)").first {
+          print("upstream train", try store.upstream(of: trainCall.id).map(\\.op.name).joined(separator: ","))
+        }
 
         // Stale results of `classes` (the current version would not reuse them).
         print("stale classes", try store.staleCalls(of: "Client.classes(_:)").count)

@@ -196,8 +196,11 @@ extension Op {
     let name = site.typedName.utf8CodeUnitCount == 0 ? keyName : "\(site.module).\(site.typedName)"
     let fingerprint = site.fingerprint.description
     var version = fingerprint
-    // By name and own fingerprint: overloads share a name.
-    let tableKey = "\(site.name)\n\(fingerprint)"
+    // By name and own fingerprint (overloads share a name), and by file name
+    // too when declarations with the same tokens are in several files.
+    let fileName = site.fileID.description.split(separator: "/").last.map(String.init) ?? ""
+    let byFile = "\(site.name)\n\(fingerprint)\n\(fileName)"
+    let tableKey = table.versions[byFile] != nil ? byFile : "\(site.name)\n\(fingerprint)"
     let entry = table.versions[tableKey]
     let tracked = entry.map { $0.fingerprint == fingerprint } ?? false
     if let entry, tracked {

@@ -259,35 +259,47 @@ final class HistoryMap: Sendable {
     case ambiguous
   }
 
-  /// By scope: the memoized call whose body is running, or `nil` outside any.
-  private let scopes = Mutex<[CallID?: [ContentID: Entry]]>([:])
+  private struct Scopes {
+    /// Outside any memoized call.
+    var topLevel: [ContentID: Entry] = [:]
+    /// By the memoized call whose body is running.
+    var bodies: [CallID: [ContentID: Entry]] = [:]
+  }
 
-  /// The scope of code running now.
+  private let scopes = Mutex(Scopes())
+
+  /// The scope of code running now: the memoized call whose body is
+  /// running, or `nil` outside any.
   static var currentScope: CallID? { CallStack.current?.id }
 
   /// Remembers that an output (or reused result) with content `cid` has
   /// history `hid` in `scope`.
   func record(_ cid: ContentID, _ hid: HistoryID, in scope: CallID? = HistoryMap.currentScope) {
     scopes.withLock { scopes in
+      guard let scope else { return Self.add(cid, hid, to: &scopes.topLevel) }
       // A call's scope exists while its body runs in this store; a task that
       // outlives the body, or a body that calls into another store, links
       // nothing (and must not make a scope no one closes).
-      guard scope == nil || scopes[scope] != nil else { return }
-      Self.add(cid, hid, to: &scopes[scope, default: [:]])
+      guard scopes.bodies[scope] != nil else { return }
+      Self.add(cid, hid, to: &scopes.bodies[scope]!)
     }
   }
 
   private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout [ContentID: Entry]) {
     switch map[cid] {
-    case .history(let known) where known != hid: map[cid] = .ambiguous
-    case .history, .ambiguous: break
+    case .history(let known):
+      // A repeated hit only reads.
+      if known != hid { map[cid] = .ambiguous }
+    case .ambiguous: break
     case nil: if map.count < scopeLimit { map[cid] = .history(hid) }
     }
   }
 
   /// The history of an input with content `cid` in `scope`.
   func hid(for cid: ContentID, in scope: CallID? = HistoryMap.currentScope) -> HistoryID {
-    let entry = scopes.withLock { $0[scope]?[cid] }
+    let entry = scopes.withLock { scopes in
+      if let scope { scopes.bodies[scope]?[cid] } else { scopes.topLevel[cid] }
+    }
     if case .history(let hid) = entry { return hid }
     return HistoryID(external: cid)
   }
@@ -296,16 +308,17 @@ final class HistoryMap: Sendable {
   func open(_ call: CallID, inputs: [CallInput]) {
     var map: [ContentID: Entry] = [:]
     for input in inputs where input.hid != HistoryID(external: input.cid) { Self.add(input.cid, input.hid, to: &map) }
-    scopes.withLock { $0[call] = map }
+    scopes.withLock { $0.bodies[call] = map }
   }
-
-  /// How many scopes are open (the top level included, once used).
-  var scopeCount: Int { scopes.withLock { $0.count } }
 
   /// Ends the scope of a call's body.
   func close(_ call: CallID) {
-    _ = scopes.withLock { $0.removeValue(forKey: call) }
+    _ = scopes.withLock { $0.bodies.removeValue(forKey: call) }
   }
+
+  /// How many scopes are in use: the top level (once it has a value) and
+  /// the bodies running.
+  var scopeCount: Int { scopes.withLock { ($0.topLevel.isEmpty ? 0 : 1) + $0.bodies.count } }
 }
 
 /// Whether a store was released, for work that outlives it (a commit's
