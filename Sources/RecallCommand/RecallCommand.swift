@@ -20,6 +20,33 @@ struct RecallCommand: ParsableCommand {
       CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Running.self,
       Export.self, Import.self,
     ])
+
+  /// Runs the command line, with the store options also accepted before the
+  /// subcommand (`recall --store PATH ls`), where people type them.
+  static func main() {
+    main(placingStoreOptions(Array(CommandLine.arguments.dropFirst())))
+  }
+
+  /// Moves `--store PATH` (or `--store=PATH`) and `--json` given before the
+  /// subcommand to just after it, where the subcommands declare them.
+  static func placingStoreOptions(_ arguments: [String]) -> [String] {
+    var leading: [String] = []
+    var index = arguments.startIndex
+    while index < arguments.endIndex {
+      let argument = arguments[index]
+      if argument == "--store", index + 1 < arguments.endIndex {
+        leading += [argument, arguments[index + 1]]
+        index += 2
+      } else if argument.hasPrefix("--store=") || argument == "--json" {
+        leading.append(argument)
+        index += 1
+      } else {
+        break
+      }
+    }
+    guard !leading.isEmpty, index < arguments.endIndex, !arguments[index].hasPrefix("-") else { return arguments }
+    return [arguments[index]] + leading + arguments[(index + 1)...]
+  }
 }
 
 /// Where the store is, and how to print.

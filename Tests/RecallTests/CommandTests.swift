@@ -80,6 +80,17 @@ import Testing
     #expect(row?["output"] as? Int == 3)
   }
 
+  @Test func theStoreOptionWorksBeforeTheSubcommand() throws {
+    try populate()
+    let binary = productsDirectory.appendingPathComponent("recall").path
+    let before = try run(binary, ["--store", directory.path, "ls"], environment: [:])
+    #expect(before.status == 0, "\(before.text)")
+    #expect(before.text.contains("Lab.score(x:)"))
+    let joined = try run(binary, ["--store=\(directory.path)", "--json", "versions", "score"], environment: [:])
+    #expect(joined.status == 0, "\(joined.text)")
+    #expect(joined.text.hasPrefix("{"), "\(joined.text)")
+  }
+
   @Test func showsACallWithItsValues() throws {
     try populate()
     let id = try labelCallID()
