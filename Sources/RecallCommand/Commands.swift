@@ -152,7 +152,7 @@ extension RecallCommand {
         let op = try findOp(self.op, in: store)
         let versions = try store.versions(of: op)
         guard let current = try store.currentVersion(of: op) else {
-          throw ValidationError("The store has no recorded versions of \(op).")
+          throw CommandFailure("The store has no recorded versions of \(op).")
         }
         let to = try self.to.map { try store.version(of: op, matching: $0) } ?? current.version
         let newer = versions.first { $0.version == to }
@@ -165,7 +165,7 @@ extension RecallCommand {
             let previous = versions.filter({ $0.version != to })
               .max(by: { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) })
           else {
-            throw ValidationError("\(op) has one version only; there is nothing to compare it with.")
+            throw CommandFailure("\(op) has one version only; there is nothing to compare it with.")
           }
           from = previous.version
         }

@@ -13,7 +13,9 @@ struct RecallCommand: ParsableCommand {
     discussion: """
       The store is the directory given with --store, else $RECALL_STORE, else ./.recall. \
       Commands that only read open it read-only. Tables are for people; --json prints \
-      JSON Lines, one object per row, each with a "version" field.
+      JSON Lines, one object per row, each with a "version" field. Exit status: 0 on \
+      success; 1 when the store cannot be opened or what was named (an op, a call, a \
+      version) is not in it; 64 for a command line that is not valid (with the usage).
       """,
     subcommands: [
       List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self, Forget.self,
@@ -84,7 +86,7 @@ struct StoreOptions: ParsableArguments {
       configuration.store.printsWarnings = false
       return try Store.sqlite(at: path, configuration: configuration)
     } catch let error as RecallError {
-      throw ValidationError(error.message)
+      throw CommandFailure(error.message)
     }
   }
 
@@ -107,12 +109,12 @@ func findOp(_ name: String, in store: Store) throws -> OpID {
   var matches = ops.filter { local($0.name) == name || $0.labelName == name || local($0.labelName) == name }
   if matches.isEmpty { matches = ops.filter { local($0.name).prefix { $0 != "(" } == name } }
   guard !matches.isEmpty else {
-    throw ValidationError(
+    throw CommandFailure(
       "The store has no op named '\(name)'. Its ops: "
         + (ops.isEmpty ? "none yet." : ops.map(\.name).joined(separator: ", ")))
   }
   guard matches.count == 1 else {
-    throw ValidationError(
+    throw CommandFailure(
       "'\(name)' names several ops: \(matches.map(\.name).joined(separator: ", ")); give the full name "
         + "(overloads differ by their parameters' types).")
   }
@@ -126,10 +128,10 @@ func findCall(_ text: String, in store: Store, path: String) throws -> CallRecor
   }
   let matches = try store.backend.calls(CallQuery(idPrefix: text, limit: 2))
   guard let call = matches.first else {
-    throw ValidationError("The store at '\(path)' has no call whose id starts with '\(text)', and no tag of that name.")
+    throw CommandFailure("The store at '\(path)' has no call whose id starts with '\(text)', and no tag of that name.")
   }
   guard matches.count == 1 else {
-    throw ValidationError("'\(text)' matches several calls; give more characters.")
+    throw CommandFailure("'\(text)' matches several calls; give more characters.")
   }
   return call
 }
@@ -139,7 +141,7 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
   } catch let error as RecallError {
-    throw ValidationError(error.message)
+    throw CommandFailure(error.message)
   }
 }
 
@@ -157,4 +159,13 @@ func bytes(_ count: Int) -> String {
   count < 1 << 10 ? "\(count) B"
     : count < 1 << 20 ? String(format: "%.1f KiB", Double(count) / 1024)
     : String(format: "%.1f MiB", Double(count) / 1_048_576)
+}
+
+/// A failure that is not a usage error: the store could not be opened, or
+/// what the command line names is not in it. It prints its message without
+/// the usage and exits with status 1 (usage errors, `ValidationError`, exit
+/// with 64 and show the usage).
+struct CommandFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
 }

@@ -277,12 +277,18 @@ import Testing
 
   @Test func errorsSayWhatToDo() throws {
     let missing = try recall("ls")
-    #expect(missing.status != 0)
+    #expect(missing.status == 1)
     #expect(missing.text.contains("has no database"))
     try populate()
     let unknown = try recall("calls", "nothing")
-    #expect(unknown.status != 0)
+    #expect(unknown.status == 1)
     #expect(unknown.text.contains("The store has no op named 'nothing'. Its ops: Lab.label(_:), Lab.score(x:)"))
+    #expect(!unknown.text.contains("Usage:"), "a lookup that finds nothing is not a usage error")
+    let call = try recall("show", "ffffffffffff")
+    #expect(call.status == 1 && !call.text.contains("Usage:"))
+    // A command line that is not valid: status 64, with the usage.
+    let usage = try recall("forget")
+    #expect(usage.status == 64 && usage.text.contains("Usage: recall forget"), "\(usage.text)")
     // A store from a newer Recall is refused with what to do.
     var configuration = SQLiteBackend.Configuration()
     configuration.store.printsWarnings = false
