@@ -20,10 +20,13 @@ extension PostgresBackend {
         if !known.isLatestHere { try Self.see(op, version, at: location, since: registration.since ?? date, date, connection) }
         return known.semanticVersion
       }
-      let latest = try Self.latest(of: registration.op, at: location, connection)
-      let semanticVersion = try registration.semanticVersion(following: latest, components: components) {
-        try latest.flatMap { try Self.components(of: op, version: $0.version.hex, connection) }
-      }
+      let lastHere = try connection.rows(
+        "SELECT version FROM op_location WHERE op = $1 AND location = $2", [.text(op), .text(location)]
+      ).first?.text(0)
+      let semanticVersion = try registration.semanticVersion(
+        among: Self.versions(of: registration.op, countingCalls: false, connection),
+        lastHere: lastHere.map(CodeFingerprint.init(hex:)), components: components
+      ) { try Self.components(of: op, version: $0.version.hex, connection) }
       try connection.execute(
         """
         INSERT INTO op_version (op, version, semantic_version, parameters, first_seen, last_seen)
@@ -135,17 +138,6 @@ extension PostgresBackend {
       ).first
     else { return nil }
     return (CodeFingerprint(hex: try row.text(0)), try row.bool(1))
-  }
-
-  /// The version a program ran last, else the one last seen anywhere.
-  private static func latest(of op: OpID, at location: String, _ connection: Connection) throws -> OpVersion? {
-    let versions = try Self.versions(of: op, countingCalls: false, connection)
-    if let here = try connection.rows(
-      "SELECT version FROM op_location WHERE op = $1 AND location = $2", [.text(op.name), .text(location)]
-    ).first?.text(0), let version = versions.first(where: { $0.version.hex == here }) {
-      return version
-    }
-    return versions.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
   }
 
   private static func components(of op: String, version: String, _ connection: Connection) throws -> [CodeComponent] {

@@ -24,10 +24,12 @@ extension SQLiteBackend {
           if !known.isLatestHere { try Self.see(op, version, at: location, since: registration.since ?? date, date, db) }
           return known.semanticVersion
         }
-        let latest = try Self.latest(of: registration.op, at: location, db)
-        let semanticVersion = try registration.semanticVersion(following: latest, components: components) {
-          try latest.flatMap { try Self.components(of: op, version: $0.version.hex, db) }
-        }
+        let lastHere = try String.fetchOne(
+          db, sql: "SELECT version FROM op_location WHERE op = ? AND location = ?", arguments: [op, location])
+        let semanticVersion = try registration.semanticVersion(
+          among: Self.versions(of: registration.op, countingCalls: false, db),
+          lastHere: lastHere.map(CodeFingerprint.init(hex:)), components: components
+        ) { try Self.components(of: op, version: $0.version.hex, db) }
         try db.execute(
           sql: """
             INSERT INTO op_version (op, version, semantic_version, parameters, first_seen, last_seen)
@@ -167,18 +169,6 @@ extension SQLiteBackend {
         arguments: [op, version, location])
     else { return nil }
     return (CodeFingerprint(hex: row[0]), row[1])
-  }
-
-  /// The version a program ran last, else the one last seen anywhere.
-  private static func latest(of op: OpID, at location: String, _ db: Database) throws -> OpVersion? {
-    let versions = try Self.versions(of: op, countingCalls: false, db)
-    if let here = try String.fetchOne(
-      db, sql: "SELECT version FROM op_location WHERE op = ? AND location = ?", arguments: [op.name, location]),
-      let version = versions.first(where: { $0.version.hex == here })
-    {
-      return version
-    }
-    return versions.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
   }
 
   public func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {

@@ -215,10 +215,11 @@ final class InMemoryBackend: StoreBackend {
         Self.see(registration.op, registration.version, at: registration.location, since: registration.since ?? date, date, in: &state)
         return known.semanticVersion
       }
-      let latest = Self.latest(of: registration.op, at: registration.location, in: state)
-      let semanticVersion = registration.semanticVersion(following: latest, components: components) {
-        latest.flatMap { state.components[VersionKey(op: registration.op, version: $0.version)] }
-      }
+      let semanticVersion = registration.semanticVersion(
+        among: state.versions.values.filter { $0.op == registration.op },
+        lastHere: state.locations[registration.op]?[registration.location]?.location.version,
+        components: components
+      ) { state.components[VersionKey(op: registration.op, version: $0.version)] }
       state.versions[key] = OpVersion(
         op: registration.op, version: registration.version, semanticVersion: semanticVersion,
         firstSeen: date, lastSeen: date, parameters: registration.parameters, calls: 0,
@@ -284,16 +285,6 @@ final class InMemoryBackend: StoreBackend {
       state.usage[UsageKey(op: op, period: key.period), default: OpUsage(op: op, period: key.period)].add(renamed)
     }
     for (id, claim) in state.claims where claim.op == former { state.claims[id]?.op = op }
-  }
-
-  /// The version a program ran last, else the one last seen anywhere.
-  private static func latest(of op: OpID, at location: String, in state: State) -> OpVersion? {
-    if let here = state.locations[op]?[location],
-      let version = state.versions[VersionKey(op: op, version: here.location.version)]
-    {
-      return version
-    }
-    return state.versions.values.filter { $0.op == op }.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
   }
 
   func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {

@@ -148,10 +148,9 @@ public protocol StoreBackend: Sendable {
   ///   `date` unless it is already that program's last version (so that the
   ///   common case only reads);
   /// - otherwise it stores the version with its components, the semantic
-  ///   version that ``VersionRegistration/semanticVersion(following:components:latestComponents:)``
-  ///   gives following the op's latest version (the one this program ran
-  ///   last, else the one last seen anywhere), and the program's location,
-  ///   and returns that semantic version.
+  ///   version that ``VersionRegistration/semanticVersion(among:lastHere:components:componentsOf:)``
+  ///   gives (the rule is there, not in the backend), and the program's
+  ///   location, and returns that semantic version.
   func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint
 
   /// Records that processes used op versions (their hits: a miss registers

@@ -214,6 +214,27 @@ public struct VersionRegistration: Sendable {
     return Host.name + ":" + executable
   }()
 
+  /// The semantic version a version the store has not seen is filed under,
+  /// among the op's versions: the rule every backend applies, in one place.
+  /// The latest version is the one this registration's program ran last
+  /// (`lastHere`), else the one last seen anywhere; then
+  /// ``semanticVersion(following:components:latestComponents:)``.
+  ///
+  /// - Parameters:
+  ///   - versions: The op's versions the store has.
+  ///   - lastHere: The version this program ran last, if the store knows.
+  ///   - components: This version's components.
+  ///   - componentsOf: Reads a version's recorded components.
+  public func semanticVersion(
+    among versions: [OpVersion], lastHere: CodeFingerprint?, components: [CodeComponent],
+    componentsOf: (OpVersion) throws -> [CodeComponent]?
+  ) rethrows -> CodeFingerprint {
+    let latest =
+      lastHere.flatMap { here in versions.first { $0.version == here } }
+      ?? versions.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
+    return try semanticVersion(following: latest, components: components) { try latest.flatMap(componentsOf) }
+  }
+
   /// Whether the new version differs from `latest` only by parameters
   /// declared added (none removed): the condition on parameters for
   /// inheriting its semantic version.
