@@ -86,7 +86,6 @@ public final class SQLiteBackend: StoreBackend {
   ///   first write or query: a failure to open it, rarer, is that
   ///   operation's error.)
   public init(path: String, configuration: Configuration = Configuration()) throws {
-    Store.warmUpInBackground()
     self.path = path
     self.configuration = configuration
     let databasePath = path + "/recall.sqlite"
@@ -225,7 +224,11 @@ extension Store {
   public static func sqlite(
     at path: String, configuration: SQLiteBackend.Configuration = .init()
   ) throws -> Store {
-    Store(
+    // The runtime's one-time warm-up overlaps the database's opening. (The
+    // store, not the backend, starts it: a backend never calls up into the
+    // runtime.)
+    Store.warmUpInBackground()
+    return Store(
       backend: try SQLiteBackend(path: path, configuration: configuration),
       configuration: configuration.store)
   }

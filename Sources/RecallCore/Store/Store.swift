@@ -33,8 +33,9 @@ public final class Store: Sendable {
     /// has its own current version of every op (``OpVersion/isCurrent``), so
     /// two checkouts of a project on different branches sharing a store do
     /// not make each other's results stale. Default: the host name and the
-    /// executable's path (``VersionRegistration/thisProgram``).
-    public var program: String = VersionRegistration.thisProgram
+    /// executable's path (``VersionRegistration/thisProgram``), found the
+    /// first time it is needed.
+    public var program: String? = nil
 
     /// Creates the default configuration.
     public init() {}
@@ -113,8 +114,8 @@ public final class Store: Sendable {
   }
 
   /// Starts the process's one-time warm-up on another thread (once), for a
-  /// backend to call before its own opening (a database connection), so that
-  /// the two overlap. Stores do not wait for it: a first call that runs while
+  /// store's factory (`Store.sqlite(at:)`) to call before its backend opens
+  /// its database, so that the two overlap. Stores do not wait for it: a first call that runs while
   /// it does shares its one-time costs instead (a fresh process's open and
   /// first hit took 3.5 ms waiting, 2.9 ms not).
   package static func warmUpInBackground() {

@@ -106,12 +106,13 @@ final class UsageLedger: Sendable {
 
   private let state = Mutex(State())
   private let backend: any StoreBackend
-  /// The program versions are recorded under (``Store/Configuration/program``).
-  private let program: String
+  /// The program versions are recorded under (``Store/Configuration/program``;
+  /// `nil`: this one).
+  private let program: String?
   /// When the store was opened (``VersionSighting/since``).
   private let since: Date
 
-  init(backend: any StoreBackend, program: String, since: Date) {
+  init(backend: any StoreBackend, program: String?, since: Date) {
     self.backend = backend
     self.program = program
     self.since = since
@@ -182,7 +183,7 @@ final class UsageLedger: Sendable {
         state.sighted[entry.identity] = now
         sightings.append(
           VersionSighting(
-            op: entry.op, version: entry.version, location: program,
+            op: entry.op, version: entry.version, location: program ?? VersionRegistration.thisProgram,
             since: since))
       }
       return (state.pending, sightings)

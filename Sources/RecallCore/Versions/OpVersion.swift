@@ -203,8 +203,12 @@ public struct VersionRegistration: Sendable {
   public static let thisProgram: String = {
     // Linux names the running executable in /proc; elsewhere, the bundle's
     // executable path, made absolute and with links resolved.
+    // (`readlink` itself: Foundation's file manager costs a fresh process
+    // a good part of a millisecond the first time.)
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     let executable =
-      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+      (count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil)
       ?? (Bundle.main.executablePath ?? CommandLine.arguments.first).map { path in
         realpath(path, nil).map { resolved in
           defer { free(resolved) }

@@ -51,7 +51,7 @@ extension Store {
     var semanticVersion = op.version
     do {
       var registration = op.registration
-      registration.location = configuration.program
+      registration.location = configuration.program ?? VersionRegistration.thisProgram
       registration.since = opened
       semanticVersion = try backend.registerVersion(registration, at: Date())
     } catch {
