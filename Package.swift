@@ -12,7 +12,6 @@ let package = Package(
     .library(name: "RecallPostgres", targets: ["RecallPostgres"]),
     .plugin(name: "RecallPlugin", targets: ["RecallPlugin"]),
     .executable(name: "recall", targets: ["RecallCommand"]),
-    .executable(name: "recall-demo", targets: ["recall-demo"]),
   ],
   dependencies: [
     .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
