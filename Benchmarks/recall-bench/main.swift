@@ -82,8 +82,8 @@ func format(_ ns: Double) -> String {
 }
 
 func quietSQLite(_ path: String) throws -> Store {
-  var configuration = SQLiteBackend.Configuration()
-  configuration.store.printsWarnings = false
+  var configuration = Store.Configuration()
+  configuration.printsWarnings = false
   return try Store.sqlite(at: path, configuration: configuration)
 }
 

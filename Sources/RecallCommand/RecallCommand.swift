@@ -76,15 +76,14 @@ struct StoreOptions: ParsableArguments {
   /// A PostgreSQL store has no read-only mode: it is opened as programs open it.
   static func open(_ path: String, writing: Bool) throws -> Store {
     do {
+      var quiet = Store.Configuration()
+      quiet.printsWarnings = false
       if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
-        var configuration = PostgresBackend.Configuration()
-        configuration.store.printsWarnings = false
-        return try Store.postgres(url: path, configuration: configuration)
+        return try Store.postgres(url: path, configuration: quiet)
       }
-      var configuration = SQLiteBackend.Configuration()
-      configuration.readOnly = !writing
-      configuration.store.printsWarnings = false
-      return try Store.sqlite(at: path, configuration: configuration)
+      var backend = SQLiteBackend.Configuration()
+      backend.readOnly = !writing
+      return try Store.sqlite(at: path, configuration: quiet, backend: backend)
     } catch let error as RecallError {
       throw CommandFailure(error.message)
     }

@@ -53,9 +53,6 @@ public final class PostgresBackend: StoreBackend {
     /// ``blobDirectory`` when one is set. Default: 64 KiB.
     public var inlineThreshold = 64 << 10
 
-    /// Options that apply to every backend (memory layer, warnings, claims).
-    public var store = Store.Configuration()
-
     /// Creates the default configuration.
     public init() {}
   }
@@ -180,10 +177,17 @@ extension Store {
   /// let store = try Store.postgres(url: "postgres://recall@db.lab.internal/experiments")
   /// ```
   ///
+  /// - Parameters:
+  ///   - url: The database's `postgres://` URL (`?schema=`, `?blobs=` …).
+  ///   - configuration: What every store has (memory layer, warnings, claims).
+  ///   - backend: What the PostgreSQL backend has (schema, connections, blob
+  ///     directory, …).
   /// - Throws: ``RecallError`` when the store cannot be opened; see
   ///   ``PostgresBackend/init(url:configuration:)``.
-  public static func postgres(url: String, configuration: PostgresBackend.Configuration = .init()) throws -> Store {
-    Store(backend: try PostgresBackend(url: url, configuration: configuration), configuration: configuration.store)
+  public static func postgres(
+    url: String, configuration: Store.Configuration = .init(), backend: PostgresBackend.Configuration = .init()
+  ) throws -> Store {
+    Store(backend: try PostgresBackend(url: url, configuration: backend), configuration: configuration)
   }
 }
 

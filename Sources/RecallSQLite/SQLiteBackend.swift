@@ -34,9 +34,6 @@ public final class SQLiteBackend: StoreBackend {
     /// Default: `false`.
     public var readOnly = false
 
-    /// Options that apply to every backend (memory layer, warnings).
-    public var store = Store.Configuration()
-
     /// Creates the default configuration.
     public init() {}
   }
@@ -217,19 +214,27 @@ extension Store {
   ///
   /// ```swift
   /// let store = try Store.sqlite(at: ".recall")
+  ///
+  /// var quiet = Store.Configuration()
+  /// quiet.printsWarnings = false
+  /// var readOnly = SQLiteBackend.Configuration()
+  /// readOnly.readOnly = true
+  /// let reader = try Store.sqlite(at: ".recall", configuration: quiet, backend: readOnly)
   /// ```
   ///
+  /// - Parameters:
+  ///   - path: The store's directory.
+  ///   - configuration: What every store has (memory layer, warnings, claims).
+  ///   - backend: What the SQLite backend has (busy timeout, read-only, …).
   /// - Throws: ``RecallError`` when the store cannot be opened; see
   ///   ``SQLiteBackend/init(path:configuration:)``.
   public static func sqlite(
-    at path: String, configuration: SQLiteBackend.Configuration = .init()
+    at path: String, configuration: Store.Configuration = .init(), backend: SQLiteBackend.Configuration = .init()
   ) throws -> Store {
     // The runtime's one-time warm-up overlaps the database's opening. (The
     // store, not the backend, starts it: a backend never calls up into the
     // runtime.)
     Store.warmUpInBackground()
-    return Store(
-      backend: try SQLiteBackend(path: path, configuration: configuration),
-      configuration: configuration.store)
+    return Store(backend: try SQLiteBackend(path: path, configuration: backend), configuration: configuration)
   }
 }

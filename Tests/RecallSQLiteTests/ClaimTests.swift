@@ -28,14 +28,11 @@ private struct SharedStore {
     store.claims.maximumWait = maximumWait
     switch kind {
     case .postgres, .postgresBlobs:
-      var configuration = PostgresBackend.Configuration()
-      configuration.store = store
+      let configuration = PostgresBackend.Configuration()
       let blobs = kind == .postgresBlobs ? directory : nil
       return Store(backend: try schema.open(configuration, blobs: blobs), configuration: store)
     case .sqlite, .memory:
-      var configuration = SQLiteBackend.Configuration()
-      configuration.store = store
-      return try Store.sqlite(at: directory.path, configuration: configuration)
+      return try Store.sqlite(at: directory.path, configuration: store)
     }
   }
 }

@@ -20,9 +20,10 @@ private final class Shared<Value: Sendable>: Sendable {
 struct PostgresTests {
   func open(_ schema: PostgresSchema, blobs: String? = nil) throws -> Store {
     var configuration = PostgresBackend.Configuration()
-    configuration.store.printsWarnings = false
     configuration.blobDirectory = blobs
-    return Store(backend: try schema.open(configuration), configuration: configuration.store)
+    var quiet = Store.Configuration()
+    quiet.printsWarnings = false
+    return Store(backend: try schema.open(configuration), configuration: quiet)
   }
 
   static let seriesOp = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "1"))
@@ -61,10 +62,10 @@ struct PostgresTests {
           """)
       }
     }
-    var configuration = PostgresBackend.Configuration()
-    configuration.store.printsWarnings = false
-    configuration.store.program = "host:/checkout/.build/debug/run"
-    let store = Store(backend: try schema.open(configuration), configuration: configuration.store)
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    configuration.program = "host:/checkout/.build/debug/run"
+    let store = Store(backend: try schema.open(), configuration: configuration)
     #expect(try store.versions(of: "Tests.scaled(x:)").filter(\.isCurrent).map(\.version.hex) == ["b2"])
     #expect(try store.staleCalls().map(\.opVersion.hex) == ["a1"])
     let log = EventLog(store)

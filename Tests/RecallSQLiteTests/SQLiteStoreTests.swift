@@ -8,10 +8,11 @@ import Testing
 @testable import RecallSQLite
 
 func openStore(_ path: String, inlineThreshold: Int = 64 << 10) throws -> Store {
-  var configuration = SQLiteBackend.Configuration()
-  configuration.inlineThreshold = inlineThreshold
-  configuration.store.printsWarnings = false
-  return try Store.sqlite(at: path, configuration: configuration)
+  var backend = SQLiteBackend.Configuration()
+  backend.inlineThreshold = inlineThreshold
+  var configuration = Store.Configuration()
+  configuration.printsWarnings = false
+  return try Store.sqlite(at: path, configuration: configuration, backend: backend)
 }
 
 let op = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "1"))
@@ -276,10 +277,11 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
 
   @Test func aLockedStoreGivesAClearErrorAndTheCallStillRuns() throws {
     let directory = TemporaryDirectory()
-    var configuration = SQLiteBackend.Configuration()
-    configuration.busyTimeout = .milliseconds(100)
-    configuration.store.printsWarnings = false
-    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    var timeout = SQLiteBackend.Configuration()
+    timeout.busyTimeout = .milliseconds(100)
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration, backend: timeout)
     let backend = try #require(store.backend as? SQLiteBackend)
     let counter = EventLog(store)
 

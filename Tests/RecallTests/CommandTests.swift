@@ -39,8 +39,8 @@ import Testing
 
   /// A store where `score` ran with two versions and `label` with one.
   func populate() throws {
-    var configuration = SQLiteBackend.Configuration()
-    configuration.store.printsWarnings = false
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
     let store = try Store.sqlite(at: directory.path, configuration: configuration)
     let v1 = op("a1a1", factor: "2")
     // Outputs that are not also inputs: within a process, a value equal to an
@@ -122,8 +122,8 @@ import Testing
 
     // Reverted to a1a1 (its hits make it current again): `recall diff`
     // without versions compares it with b2b2, which shares its results.
-    var configuration = SQLiteBackend.Configuration()
-    configuration.store.printsWarnings = false
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
     let store = try Store.sqlite(at: directory.path, configuration: configuration)
     let log = EventLog(store)
     _ = store.memoize(op("a1a1", factor: "2"), [Argument("x", 2)]) { 20 }
@@ -213,8 +213,8 @@ import Testing
   @Test func statsShowHitsAndMissesPerOpAndOverTime() throws {
     try populate()  // five misses, saved when its stores were released
     do {
-      var configuration = SQLiteBackend.Configuration()
-      configuration.store.printsWarnings = false
+      var configuration = Store.Configuration()
+      configuration.printsWarnings = false
       let store = try Store.sqlite(at: directory.path, configuration: configuration)
       for _ in 0..<2 { _ = store.memoize(op("a1a1", factor: "2"), [Argument("x", 1)]) { 0 } }
     }
@@ -261,8 +261,8 @@ import Testing
     try populate()
     #expect(try recall("running").text == "No call is being computed.\n")
     // A process computing a call: it holds a claim on it until it stores it.
-    var configuration = SQLiteBackend.Configuration()
-    configuration.store.printsWarnings = false
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
     let store = try Store.sqlite(at: directory.path, configuration: configuration)
     let label = Op(id: "Lab.label(_:)", version: CodeFingerprint(hex: "c3c3"))
     let listed = store.memoize(label, [Argument("name", "slow")]) { () -> [String: String] in
@@ -290,9 +290,7 @@ import Testing
     let usage = try recall("forget")
     #expect(usage.status == 64 && usage.text.contains("Usage: recall forget"), "\(usage.text)")
     // A store from a newer Recall is refused with what to do.
-    var configuration = SQLiteBackend.Configuration()
-    configuration.store.printsWarnings = false
-    let backend = try SQLiteBackend(path: directory.path, configuration: configuration)
+    let backend = try SQLiteBackend(path: directory.path)
     try backend.pool.write { db in
       try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99.from-the-future')")
     }

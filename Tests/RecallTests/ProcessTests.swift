@@ -103,8 +103,8 @@ import Testing
     var output = started
     // While the child stores blob after blob: forget the oldest calls and
     // collect, with no grace period for unnamed blob files, over and over.
-    var configuration = SQLiteBackend.Configuration()
-    configuration.store.printsWarnings = false
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
     let store = try Store.sqlite(at: directory.path, configuration: configuration)
     let op = try #require(try store.ops().first { $0.op.name.contains("payload(") }?.op)
     var forgotten: Set<Int> = []

@@ -111,13 +111,9 @@ func open(_ location: String) -> Store {
   }
   do {
     if location.hasPrefix("postgres") {
-      var configuration = PostgresBackend.Configuration()
-      configuration.store = options
-      return try Store.postgres(url: location, configuration: configuration)
+      return try Store.postgres(url: location, configuration: options)
     }
-    var configuration = SQLiteBackend.Configuration()
-    configuration.store = options
-    return try Store.sqlite(at: location, configuration: configuration)
+    return try Store.sqlite(at: location, configuration: options)
   } catch {
     FileHandle.standardError.write(Data("recall-test-child: \(error)\n".utf8))
     exit(2)
