@@ -115,9 +115,9 @@ public final class Store: Sendable {
 
   /// Starts the process's one-time warm-up on another thread (once), for a
   /// store's factory (`Store.sqlite(at:)`) to call before its backend opens
-  /// its database, so that the two overlap. Stores do not wait for it: a first call that runs while
-  /// it does shares its one-time costs instead (a fresh process's open and
-  /// first hit took 3.5 ms waiting, 2.9 ms not).
+  /// its database, so that the two overlap. Stores do not wait for it: a
+  /// first call that runs while it does shares its one-time costs instead
+  /// (scenario C of `recall-bench`).
   package static func warmUpInBackground() {
     _ = startWarmUp
   }
