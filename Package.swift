@@ -14,7 +14,8 @@ let package = Package(
     .executable(name: "recall", targets: ["RecallCommand"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
+    // 602 and 603 build Recall (600 lacks syntax APIs the block checks use).
+    .package(url: "https://github.com/swiftlang/swift-syntax", "602.0.0"..<"604.0.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
