@@ -1,0 +1,26 @@
+import Foundation
+
+/// A name for a call or a value, such as `baseline` or `best-model`.
+public struct StoreTag: Sendable, Hashable {
+  /// What a tag names.
+  public enum Target: Sendable, Hashable {
+    /// A call (and so its output).
+    case call(CallID)
+    /// A value.
+    case value(ContentID)
+  }
+
+  /// The tag's name, unique in a store.
+  public var name: String
+  /// What it names.
+  public var target: Target
+  /// When it was set.
+  public var createdAt: Date
+
+  /// Creates a tag.
+  public init(name: String, target: Target, createdAt: Date = Date()) {
+    self.name = name
+    self.target = target
+    self.createdAt = createdAt
+  }
+}

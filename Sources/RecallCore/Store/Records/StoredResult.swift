@@ -1,0 +1,55 @@
+import Foundation
+
+/// What a hit needs of a stored call: its output and how long it took.
+public struct StoredResult: Sendable {
+  /// The output value's content id.
+  public var cid: ContentID
+  /// The output value's history id.
+  public var hid: HistoryID
+  /// How long the call's body ran, in seconds.
+  public var duration: Double
+  /// The output's bytes, in memory or mapped from a blob file.
+  package var storage: StoredBytes
+
+  /// The output value's stored bytes. For a large value that the store mapped
+  /// from its file, this is a copy; ``withUnsafeBytes(_:)`` is not.
+  public var bytes: [UInt8] {
+    get { storage.array }
+    set { storage = .array(newValue) }
+  }
+
+  /// The size of the output value's stored bytes.
+  public var size: Int { storage.count }
+
+  /// Calls `body` with the output value's stored bytes, without copying them.
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try storage.withUnsafeBytes(body)
+  }
+
+  /// Creates a stored result.
+  public init(cid: ContentID, hid: HistoryID, bytes: [UInt8], duration: Double) {
+    self.init(cid: cid, hid: hid, storage: .array(bytes), duration: duration)
+  }
+
+  /// The check of a large blob's checksum, still running while the result
+  /// is decoded (``confirm()``).
+  package var pendingChecksum: PendingChecksum?
+
+  /// Creates a stored result whose bytes may be a mapped file.
+  package init(
+    cid: ContentID, hid: HistoryID, storage: StoredBytes, duration: Double, pendingChecksum: PendingChecksum? = nil
+  ) {
+    self.cid = cid
+    self.hid = hid
+    self.storage = storage
+    self.duration = duration
+    self.pendingChecksum = pendingChecksum
+  }
+
+  /// Waits for the integrity check of the bytes, when it runs alongside their
+  /// decoding; throws ``RecallError/corruptValue`` when they fail it (the
+  /// backend has then quarantined them).
+  package func confirm() throws {
+    try pendingChecksum?.confirm()
+  }
+}
