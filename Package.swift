@@ -114,7 +114,8 @@ let package = Package(
       dependencies: ["Recall", "RecallPostgres"],
       path: "Tests/recall-test-child"
     ),
-    .target(name: "RecallTestSupport", dependencies: ["RecallCore"], path: "Tests/RecallTestSupport"),
+    .target(
+      name: "RecallTestSupport", dependencies: ["RecallCore"], path: "Tests/RecallTestSupport"),
     .testTarget(name: "RecallCoreTests", dependencies: ["RecallCore", "RecallTestSupport"]),
     .testTarget(
       name: "RecallFingerprintTests",
@@ -133,13 +134,15 @@ let package = Package(
     .testTarget(
       name: "RecallSQLiteTests",
       dependencies: [
-        "RecallSQLite", "RecallPostgres", "RecallTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        "RecallSQLite", "RecallPostgres", "RecallTestSupport",
+        .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),
     .testTarget(
       name: "RecallTests",
       dependencies: [
-        "Recall", "RecallTestSupport", "recall-test-child", "RecallFingerprintTool", "RecallCommand",
+        "Recall", "RecallTestSupport", "recall-test-child", "RecallFingerprintTool",
+        "RecallCommand",
       ]
     ),
   ]

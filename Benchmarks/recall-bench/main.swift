@@ -42,7 +42,9 @@ let sumSite = __RecallOpSite(name: "sum(_:)", fileID: "Bench/main.swift", finger
 
 @inline(never)
 func sum(_ store: Store, _ values: [Double]) -> Double {
-  store.memoize(Op.__resolve(sumSite, .untracked), [Argument("values", values)]) { values.reduce(0, +) }
+  store.memoize(Op.__resolve(sumSite, .untracked), [Argument("values", values)]) {
+    values.reduce(0, +)
+  }
 }
 
 let largeSite = __RecallOpSite(name: "large(seed:)", fileID: "Bench/main.swift", fingerprint: "e1")
@@ -57,12 +59,15 @@ func large(_ store: Store, seed: Int) -> [Double] {
   store.memoize(Op.__resolve(largeSite, .untracked), [Argument("seed", seed)]) { makeLarge(seed) }
 }
 
-let mappedSite = __RecallOpSite(name: "largeMapped(seed:)", fileID: "Bench/main.swift", fingerprint: "e2")
+let mappedSite = __RecallOpSite(
+  name: "largeMapped(seed:)", fileID: "Bench/main.swift", fingerprint: "e2")
 
 /// The same 100 MB, returned as a `MappedArray`: a hit maps the blob file.
 @inline(never)
 func largeMapped(_ store: Store, seed: Int) -> MappedArray<Double> {
-  store.memoize(Op.__resolve(mappedSite, .untracked), [Argument("seed", seed)]) { MappedArray(makeLarge(seed)) }
+  store.memoize(Op.__resolve(mappedSite, .untracked), [Argument("seed", seed)]) {
+    MappedArray(makeLarge(seed))
+  }
 }
 
 let slowSite = __RecallOpSite(name: "slow(_:)", fileID: "Bench/main.swift", fingerprint: "g1")
@@ -77,7 +82,8 @@ func median(_ values: [Double]) -> Double {
 }
 
 func format(_ ns: Double) -> String {
-  ns < 1_000 ? String(format: "%.0f ns", ns)
+  ns < 1_000
+    ? String(format: "%.0f ns", ns)
     : ns < 1_000_000 ? String(format: "%.2f µs", ns / 1_000) : String(format: "%.2f ms", ns / 1e6)
 }
 
@@ -88,7 +94,9 @@ func quietSQLite(_ path: String) throws -> Store {
 }
 
 /// Times `batches` batches of `size` calls; returns the median time per call.
-func perCall(batches: Int, size: Int, endingWith finish: () -> Void = {}, _ body: (Int) -> Void) -> Double {
+func perCall(batches: Int, size: Int, endingWith finish: () -> Void = {}, _ body: (Int) -> Void)
+  -> Double
+{
   let clock = ContinuousClock()
   var samples: [Double] = []
   var i = 0
@@ -152,7 +160,9 @@ func runChild(_ arguments: [String]) throws -> [Double] {
   let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   process.waitUntilExit()
   check(process.terminationStatus == 0, "child \(arguments.first ?? "") failed")
-  return output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+  return output.split(separator: " ").compactMap {
+    Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
+  }
 }
 
 // The ops here have no build plugin's table: keep the one-time note quiet.
@@ -162,16 +172,21 @@ let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 
 /// Prints one result.
-func report(_ scenario: String, _ value: Double?, unit: String = "ns", target: String = "—", note: String = "") {
+func report(
+  _ scenario: String, _ value: Double?, unit: String = "ns", target: String = "—", note: String = ""
+) {
   if json {
-    var object: [String: Any] = ["scenario": scenario, "unit": unit, "note": note, "target": target]
+    var object: [String: Any] = [
+      "scenario": scenario, "unit": unit, "note": note, "target": target,
+    ]
     object["value"] = value ?? NSNull()
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
   } else {
     let shown = value.map { unit == "ns" ? format($0) : String(format: "%.0f \(unit)", $0) } ?? "—"
     print(
-      "\(scenario.padding(toLength: 50, withPad: " ", startingAt: 0)) \(shown.padding(toLength: 10, withPad: " ", startingAt: 0))  \(target.padding(toLength: 11, withPad: " ", startingAt: 0))  \(note)")
+      "\(scenario.padding(toLength: 50, withPad: " ", startingAt: 0)) \(shown.padding(toLength: 10, withPad: " ", startingAt: 0))  \(target.padding(toLength: 11, withPad: " ", startingAt: 0))  \(note)"
+    )
   }
   fflush(nil)
 }
@@ -208,7 +223,8 @@ if arguments.count >= 3, arguments[1] == "--fresh-mapped" {
   let start = ContinuousClock.now
   let values = largeMapped(store, seed: 3)
   check(
-    values.isMapped && values.count == 12_500_000 && values[1] == 3.5 && values[6_250_000] == 3_125_003
+    values.isMapped && values.count == 12_500_000 && values[1] == 3.5
+      && values[6_250_000] == 3_125_003
       && values[12_499_999] == 6_250_002.5, "mapped hit")
   let elapsed = nanoseconds(ContinuousClock.now - start)
   check(try store.stats().misses == 0, "the mapped hit executed")
@@ -245,7 +261,8 @@ if arguments.count >= 3, arguments[1] == "--writer-only" {
     let output = try ValueCodec.encode(x * x)
     let call = CallRecord(
       id: CallID(Digest.sha256("writer-only \(x)")), op: OpID("square(_:)"), opVersion: version,
-      semanticVersion: version, trial: 0, inputs: [CallInput(name: "x", cid: input.cid, hid: HistoryID(input.cid.digest))],
+      semanticVersion: version, trial: 0,
+      inputs: [CallInput(name: "x", cid: input.cid, hid: HistoryID(input.cid.digest))],
       outputCID: output.cid, outputHID: HistoryID(Digest.sha256("writer-only hid \(x)")),
       outputSize: output.bytes.count, startedAt: Date(), duration: 1e-7, host: "bench", pid: 1)
     return (call, [output, input])
@@ -253,11 +270,15 @@ if arguments.count >= 3, arguments[1] == "--writer-only" {
   let failures = Mutex(0)
   let start = ContinuousClock.now
   for (call, values) in calls {
-    backend.record(call, values: values) { error in if error != nil { failures.withLock { $0 += 1 } } }
+    backend.record(call, values: values) { error in
+      if error != nil { failures.withLock { $0 += 1 } }
+    }
   }
   backend.flush()
   check(failures.withLock { $0 } == 0, "writer-only: calls not stored")
-  print("\(format(nanoseconds(ContinuousClock.now - start) / Double(count))) per call stored (writer alone)")
+  print(
+    "\(format(nanoseconds(ContinuousClock.now - start) / Double(count))) per call stored (writer alone)"
+  )
   exit(0)
 }
 
@@ -267,7 +288,9 @@ if arguments.count >= 3, arguments[1] == "--writer-only" {
 // `--hit-loop DIR N [HITS]` then hits HITS (default 20,000, at most N) of
 // those N, each once, scattered over all of them (the memory layer cold, as
 // in F).
-let loops = ["--warm-loop": "warm hit", "--miss-loop": "miss + store", "--hit-loop": "hit, memory layer cold"]
+let loops = [
+  "--warm-loop": "warm hit", "--miss-loop": "miss + store", "--hit-loop": "hit, memory layer cold",
+]
 if arguments.count >= 3, let loop = loops[arguments[1]] {
   let store = try quietSQLite(arguments[2])
   let warm = arguments[1] == "--warm-loop"
@@ -288,7 +311,9 @@ if arguments.count >= 3, let loop = loops[arguments[1]] {
     // Where the time goes: the calling thread, or the writer behind it.
     print("  calling thread: \(format(nanoseconds(handedOver - start) / Double(calls))) per call")
   }
-  if scattered, let stats = try? store.stats() { print("executed: \(stats.misses), from the store: \(stats.hits - stats.memoryHits)") }
+  if scattered, let stats = try? store.stats() {
+    print("executed: \(stats.misses), from the store: \(stats.hits - stats.memoryHits)")
+  }
   exit(0)
 }
 
@@ -320,19 +345,25 @@ if let index = arguments.firstIndex(of: "--queries") {
       result = try body()
       samples.append(nanoseconds(clock.now - start))
     }
-    print("Q  \(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(format(median(samples)).padding(toLength: 10, withPad: " ", startingAt: 0))  (\(result) rows)")
+    print(
+      "Q  \(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(format(median(samples)).padding(toLength: 10, withPad: " ", startingAt: 0))  (\(result) rows)"
+    )
   }
   try time("ops() over \(count) calls") { try store.ops().count }
   try time("calls(of:) one op, all \(count / 2)") { try store.calls(of: make.id).count }
   try time("calls(of:limit: 50)") { try store.calls(of: make.id, limit: 50).count }
-  try time("calls(of:inputs:) one argument value") { try store.calls(of: make.id, inputs: ["i": 777]).count }
+  try time("calls(of:inputs:) one argument value") {
+    try store.calls(of: make.id, inputs: ["i": 777]).count
+  }
   try time("staleCalls() (none stale)") { try store.staleCalls().count }
   let sample = try store.calls(of: use.id, limit: 1)[0]
   try time("upstream(of:) one call") { try store.upstream(of: sample.id).count }
   try time("ComputationFrame(op:).expandBack(), 100 calls") {
-    try ComputationFrame(calls: store.calls(of: use.id, limit: 100), in: store).expandBack().table().cids.count
+    try ComputationFrame(calls: store.calls(of: use.id, limit: 100), in: store).expandBack().table()
+      .cids.count
   }
-  if kept == nil { try? FileManager.default.removeItem(atPath: directory) }  // `exit` runs no `defer`
+  // `exit` runs no `defer`.
+  if kept == nil { try? FileManager.default.removeItem(atPath: directory) }
   exit(0)
 }
 
@@ -363,7 +394,9 @@ report("A warm hit, small call", warm, target: "≤ 2 µs")
 
 // C: a fresh process opens the store and hits a call it has never seen.
 let fresh = try (0..<5).map { _ in try runChild(["--fresh-process", directory]) }
-report("C store open (fresh process)", median(fresh.map { $0[0] }), target: "≤ 1 ms", note: "with the first hit")
+report(
+  "C store open (fresh process)", median(fresh.map { $0[0] }), target: "≤ 1 ms",
+  note: "with the first hit")
 report("C first hit after open (fresh process)", median(fresh.map { $0[1] }))
 
 // D: a 100 MB argument, as a fresh equal copy and as the same array.
@@ -387,7 +420,9 @@ let largeHits = try (0..<5).map { _ in try runChild(["--fresh-large", root + "/l
 report("E hit returning 100 MB [Double], fresh process", median(largeHits), target: "≤ 30 ms")
 check(largeMapped(largeStore, seed: 3)[1] == 3.5, "E mapped store")
 let mappedHits = try (0..<5).map { _ in try runChild(["--fresh-mapped", root + "/large"])[0] }
-report("E hit returning 100 MB [Double], memory-mapped", median(mappedHits), target: "≤ 2 ms", note: "MappedArray")
+report(
+  "E hit returning 100 MB [Double], memory-mapped", median(mappedHits), target: "≤ 2 ms",
+  note: "MappedArray")
 
 // F: hit latency (memory layer cold) and disk per entry by store size.
 var sizes = quick ? [1_000, 10_000] : [1_000, 100_000]
@@ -405,11 +440,17 @@ for size in sizes {
     let x = (i * 7_919) % size
     check(square(reading, x) == x * x, "F hit")
   }
-  report("F hit with \(size) entries stored", hit, target: size == 1_000 ? "—" : "≤ 1.2× 1k", note: "memory layer cold")
-  report("F disk bytes per entry, \(size) entries", Double(diskBytes(path)) / Double(size), unit: "bytes", target: "≤ 300")
+  report(
+    "F hit with \(size) entries stored", hit, target: size == 1_000 ? "—" : "≤ 1.2× 1k",
+    note: "memory layer cold")
+  report(
+    "F disk bytes per entry, \(size) entries", Double(diskBytes(path)) / Double(size),
+    unit: "bytes", target: "≤ 300")
 }
 if !arguments.contains("--full") {
-  report("F hit with 1000000 entries stored", nil, target: "≤ 1.2× 1k", note: "run with --full (fills 1M calls)")
+  report(
+    "F hit with 1000000 entries stored", nil, target: "≤ 1.2× 1k",
+    note: "run with --full (fills 1M calls)")
 }
 
 // G: two processes make the same new 2-second call at once.
@@ -422,7 +463,8 @@ for process in processes {
   process.waitUntilExit()
   check(process.terminationStatus == 0, "G child failed")
 }
-let executions = (try String(contentsOfFile: marker, encoding: .utf8)).components(separatedBy: "ran").count - 1
+let executions =
+  (try String(contentsOfFile: marker, encoding: .utf8)).components(separatedBy: "ran").count - 1
 report(
   "G executions, two processes, same 2 s call", Double(executions), unit: "runs", target: "1",
   note: String(format: "%.1f s wall", nanoseconds(ContinuousClock.now - gStart) / 1e9))

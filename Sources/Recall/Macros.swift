@@ -33,7 +33,9 @@
 ///     A later edit of the function is an ordinary code change again; keep
 ///     the parameter listed so calls at its default keep their key.
 @attached(body)
-public macro Memoized(version: String = "", ignoring: [String] = [], addedParameters: [String] = []) =
+public macro Memoized(
+  version: String = "", ignoring: [String] = [], addedParameters: [String] = []
+) =
   #externalMacro(module: "RecallMacros", type: "MemoizedMacro")
 
 /// Memoizes a block of code: the block's tokens are its code fingerprint and

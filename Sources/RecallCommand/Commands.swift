@@ -14,7 +14,8 @@ extension RecallCommand {
       var table = Table(columns: ["op", "calls", "versions", "bytes", "last_call"])
       for op in try reporting({ try store.ops() }) {
         table.rows.append([
-          .init(op.op.name), .init("\(op.calls)", json: op.calls), .init("\(op.versions)", json: op.versions),
+          .init(op.op.name), .init("\(op.calls)", json: op.calls),
+          .init("\(op.versions)", json: op.versions),
           .init(bytes(op.outputBytes), json: op.outputBytes),
           .init(op.lastCall.map(iso) ?? "-", json: op.lastCall.map(iso) ?? NSNull()),
         ])
@@ -28,7 +29,8 @@ extension RecallCommand {
       abstract: "List an op's stored calls, most recent first.")
 
     @OptionGroup var options: StoreOptions
-    @ArgumentParser.Argument(help: "The op: its full name, its name without the module, or its base name.")
+    @ArgumentParser.Argument(
+      help: "The op: its full name, its name without the module, or its base name.")
     var op: String
     @Option(help: "Only calls made with this op version (a prefix is enough).")
     var version: String?
@@ -45,7 +47,8 @@ extension RecallCommand {
         let calls = try store.calls(of: op, version: version, currentOnly: current, limit: limit)
         var table = Table(columns: ["id", "op_version", "started", "duration", "inputs", "output"])
         for call in calls {
-          let output = (try? store.backend.value(call.outputCID)).flatMap { $0 }
+          let output =
+            (try? store.backend.value(call.outputCID)).flatMap { $0 }
             .flatMap { try? ValueCodec.renderJSON($0, maximumElements: 5) } ?? "?"
           table.rows.append([
             .init(call.id.description, json: call.id.hex),
@@ -54,7 +57,8 @@ extension RecallCommand {
             .init(
               call.inputs.map { "\($0.name)=\(render(store, $0.cid))" }.joined(separator: " "),
               json: Dictionary(uniqueKeysWithValues: call.inputs.map { ($0.name, $0.cid.hex) })),
-            .init(output.count > 60 ? String(output.prefix(59)) + "…" : output, json: jsonValue(output)),
+            .init(
+              output.count > 60 ? String(output.prefix(59)) + "…" : output, json: jsonValue(output)),
           ])
         }
         options.print(table)
@@ -85,17 +89,25 @@ extension RecallCommand {
       row("duration", seconds(call.duration), json: call.duration)
       row("host", "\(call.host) (pid \(call.pid))")
       for input in call.inputs {
-        let value = (try? store.backend.value(input.cid)).flatMap { $0 }
+        let value =
+          (try? store.backend.value(input.cid)).flatMap { $0 }
           .flatMap { try? ValueCodec.renderJSON($0) } ?? "(not stored)"
         row("input \(input.name)", "\(value)  [cid \(input.cid)]", json: jsonValue(value))
       }
-      let output = (try? store.backend.value(call.outputCID)).flatMap { $0 }
+      let output =
+        (try? store.backend.value(call.outputCID)).flatMap { $0 }
         .flatMap { try? ValueCodec.renderJSON($0) } ?? "(not stored)"
-      row("output", "\(output)  [cid \(call.outputCID), \(bytes(call.outputSize))]", json: jsonValue(output))
+      row(
+        "output", "\(output)  [cid \(call.outputCID), \(bytes(call.outputSize))]",
+        json: jsonValue(output))
       let upstream = try reporting { try store.upstream(of: call.id) }
       let downstream = try reporting { try store.downstream(of: call.id) }
-      row("upstream", upstream.map { "\($0.op.name) \($0.id)" }.joined(separator: ", "), json: upstream.map(\.id.hex))
-      row("downstream", downstream.map { "\($0.op.name) \($0.id)" }.joined(separator: ", "), json: downstream.map(\.id.hex))
+      row(
+        "upstream", upstream.map { "\($0.op.name) \($0.id)" }.joined(separator: ", "),
+        json: upstream.map(\.id.hex))
+      row(
+        "downstream", downstream.map { "\($0.op.name) \($0.id)" }.joined(separator: ", "),
+        json: downstream.map(\.id.hex))
       options.print(table)
     }
   }
@@ -113,12 +125,15 @@ extension RecallCommand {
       try reporting {
         let op = try findOp(self.op, in: store)
         var table = Table(
-          columns: ["op_version", "semantic_version", "first_seen", "last_seen", "calls", "current"])
+          columns: [
+            "op_version", "semantic_version", "first_seen", "last_seen", "calls", "current",
+          ])
         for version in try store.versions(of: op) {
           table.rows.append([
             .init(version.version.description, json: version.version.hex),
             .init(
-              version.semanticVersion == version.version ? "=" : version.semanticVersion.description,
+              version.semanticVersion == version.version
+                ? "=" : version.semanticVersion.description,
               json: version.semanticVersion.hex),
             .init(iso(version.firstSeen)), .init(iso(version.lastSeen)),
             .init("\(version.calls)", json: version.calls),
@@ -141,9 +156,11 @@ extension RecallCommand {
     @OptionGroup var options: StoreOptions
     @ArgumentParser.Argument(help: "The op.")
     var op: String
-    @ArgumentParser.Argument(help: "The older version (a prefix is enough; default: the other one used last).")
+    @ArgumentParser.Argument(
+      help: "The older version (a prefix is enough; default: the other one used last).")
     var from: String?
-    @ArgumentParser.Argument(help: "The newer version (a prefix is enough; default: the current one).")
+    @ArgumentParser.Argument(
+      help: "The newer version (a prefix is enough; default: the current one).")
     var to: String?
 
     func run() throws {
@@ -181,7 +198,9 @@ extension RecallCommand {
             case .removed: kind = "removed"
             case .changed: kind = "changed"
             }
-            table.rows.append([.init(change.identity), .init(kind), .init(change.unifiedDiff), .init(shared ? "yes" : "no", json: shared),
+            table.rows.append([
+              .init(change.identity), .init(kind), .init(change.unifiedDiff),
+              .init(shared ? "yes" : "no", json: shared),
             ])
           }
           options.print(table)
@@ -190,9 +209,11 @@ extension RecallCommand {
             let added = newer.parameters.filter { !(older?.parameters.contains($0) ?? true) }
             let reason =
               added.isEmpty
-              ? "accepted as equivalent" : "adds parameter\(added.count == 1 ? "" : "s") \(added.joined(separator: ", "))"
+              ? "accepted as equivalent"
+              : "adds parameter\(added.count == 1 ? "" : "s") \(added.joined(separator: ", "))"
             print(
-              "\(to) shares the results of \(from) (\(reason)): the edit below did not make them recompute.")
+              "\(to) shares the results of \(from) (\(reason)): the edit below did not make them recompute."
+            )
           }
           print(diff)
         }
@@ -219,13 +240,17 @@ extension RecallCommand {
           if reasons[key] == nil { reasons[key] = .some(try store.staleness(of: call.id)) }
           let diff = reasons[key]!
           let why =
-            diff.map { $0.isComplete ? $0.changes.map(\.summary).joined(separator: "; ") : "code not recorded" }
+            diff.map {
+              $0.isComplete
+                ? $0.changes.map(\.summary).joined(separator: "; ") : "code not recorded"
+            }
             ?? ""
           table.rows.append([
             .init(call.id.description, json: call.id.hex), .init(call.op.name),
             .init(call.opVersion.description, json: call.opVersion.hex),
             .init(diff?.to.description ?? "", json: diff?.to.hex ?? NSNull()),
-            .init(why.isEmpty ? "no component differs" : why, json: diff?.changes.map(\.summary) ?? []),
+            .init(
+              why.isEmpty ? "no component differs" : why, json: diff?.changes.map(\.summary) ?? []),
           ])
         }
         options.print(table)
@@ -235,14 +260,16 @@ extension RecallCommand {
 
   struct Accept: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Accept a code change as not changing results: serve the old results to the new version.")
+      abstract:
+        "Accept a code change as not changing results: serve the old results to the new version.")
 
     @OptionGroup var options: StoreOptions
     @ArgumentParser.Argument(help: "The op.")
     var op: String
     @ArgumentParser.Argument(help: "The version to accept (a prefix is enough).")
     var version: String
-    @Option(name: .customLong("as"), help: "The version whose results it shares (a prefix is enough).")
+    @Option(
+      name: .customLong("as"), help: "The version whose results it shares (a prefix is enough).")
     var base: String
 
     func run() throws {
@@ -261,7 +288,8 @@ extension RecallCommand {
 extension RecallCommand {
   struct Forget: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Forget calls so that they are computed again; their values stay until 'recall gc'.",
+      abstract:
+        "Forget calls so that they are computed again; their values stay until 'recall gc'.",
       discussion: """
         With --stale, it lists the calls it will forget and asks first (or takes --yes), and \
         keeps the calls of versions some process used in the last --unused-for minutes (a \
@@ -287,7 +315,8 @@ extension RecallCommand {
         throw ValidationError("Name the calls to forget, or pass --stale (not both).")
       }
       guard (0...5_256_000).contains(unusedFor) else {
-        throw ValidationError("--unused-for takes a number of minutes, from 0 to 5256000 (ten years).")
+        throw ValidationError(
+          "--unused-for takes a number of minutes, from 0 to 5256000 (ten years).")
       }
     }
 
@@ -333,7 +362,8 @@ extension RecallCommand {
     private func confirm(_ question: String) throws -> Bool {
       if yes { return true }
       guard isatty(STDIN_FILENO) != 0 else {
-        throw ValidationError("Not forgetting without confirmation: pass --yes to forget these calls.")
+        throw ValidationError(
+          "Not forgetting without confirmation: pass --yes to forget these calls.")
       }
       Swift.print("\(question) [y/N] ", terminator: "")
       return ["y", "yes"].contains(readLine()?.lowercased() ?? "")
@@ -343,18 +373,26 @@ extension RecallCommand {
   struct CollectGarbage: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "gc",
-      abstract: "Delete values that no call uses and no tag names; safe while programs use the store.")
+      abstract:
+        "Delete values that no call uses and no tag names; safe while programs use the store.")
 
     @OptionGroup var options: StoreOptions
-    @Option(help: "Keep blob files no value names if written in the last this many seconds (a program may be committing them).")
+    @Option(
+      help:
+        "Keep blob files no value names if written in the last this many seconds (a program may be committing them)."
+    )
     var grace = 3600
 
     func run() throws {
       let store = try options.open(writing: true)
-      let report = try reporting { try store.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: -Double(grace))) }
+      let report = try reporting {
+        try store.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: -Double(grace)))
+      }
       print(
         "Deleted \(report.values) value\(report.values == 1 ? "" : "s") (\(bytes(report.bytes)))"
-          + (report.orphanFiles > 0 ? " and \(report.orphanFiles) orphan blob file\(report.orphanFiles == 1 ? "" : "s")" : "")
+          + (report.orphanFiles > 0
+            ? " and \(report.orphanFiles) orphan blob file\(report.orphanFiles == 1 ? "" : "s")"
+            : "")
           + ".")
     }
   }
@@ -362,12 +400,14 @@ extension RecallCommand {
   struct TagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "tag",
-      abstract: "Name a call ('recall tag baseline 3f2a9c'), list tags ('recall tag'), or remove one.")
+      abstract:
+        "Name a call ('recall tag baseline 3f2a9c'), list tags ('recall tag'), or remove one.")
 
     @OptionGroup var options: StoreOptions
     @ArgumentParser.Argument(help: "The tag's name.")
     var name: String?
-    @ArgumentParser.Argument(help: "The call to name: its id or first characters; or a value's full cid.")
+    @ArgumentParser.Argument(
+      help: "The call to name: its id or first characters; or a value's full cid.")
     var target: String?
     @Flag(help: "Remove the tag.")
     var remove = false
@@ -389,7 +429,9 @@ extension RecallCommand {
             case .call(let id): ("call", id.hex)
             case .value(let cid): ("value", cid.hex)
             }
-          table.rows.append([.init(tag.name), .init(kind), .init(target), .init(iso(tag.createdAt))])
+          table.rows.append([
+            .init(tag.name), .init(kind), .init(target), .init(iso(tag.createdAt)),
+          ])
         }
         options.print(table)
         return
@@ -397,7 +439,8 @@ extension RecallCommand {
       guard let target else { throw ValidationError("Name the call (or value) to tag.") }
       let store = try options.open(writing: true)
       try reporting {
-        if target.count == 64, let cid = ContentID(hex: target), try store.backend.value(cid) != nil,
+        if target.count == 64, let cid = ContentID(hex: target),
+          try store.backend.value(cid) != nil,
           try store.backend.calls(CallQuery(idPrefix: target, limit: 1)).isEmpty
         {
           try store.tag(name, value: cid)
@@ -440,7 +483,9 @@ extension RecallCommand {
   struct TableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "table",
-      abstract: "Print the joint table of an op's computation frame: one row per history, a column per input and op.")
+      abstract:
+        "Print the joint table of an op's computation frame: one row per history, a column per input and op."
+    )
 
     @OptionGroup var options: StoreOptions
     @OptionGroup var frame: FrameOptions
@@ -486,7 +531,8 @@ extension RecallCommand {
 extension RecallCommand {
   struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Summarize what the store holds and how it was used: calls, hits, misses, time saved, bytes.",
+      abstract:
+        "Summarize what the store holds and how it was used: calls, hits, misses, time saved, bytes.",
       discussion: """
         Without --by, one row per op: its stored calls, versions and stale calls, how often \
         processes found its calls stored (hits) or ran them (misses), the time the hits saved, \
@@ -496,11 +542,15 @@ extension RecallCommand {
         """)
 
     @OptionGroup var options: StoreOptions
-    @Option(help: "Show hits and misses over time, one row per period: \(Period.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+      help:
+        "Show hits and misses over time, one row per period: \(Period.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var by: Period?
     @Option(help: "Only this op's counts (with --by).")
     var op: String?
-    @Option(help: "Only periods since this date (YYYY-MM-DD, in this machine's time zone; with --by).")
+    @Option(
+      help: "Only periods since this date (YYYY-MM-DD, in this machine's time zone; with --by).")
     var since: String?
 
     enum Period: String, ExpressibleByArgument, CaseIterable {
@@ -509,7 +559,8 @@ extension RecallCommand {
 
     func validate() throws {
       if by == nil && (op != nil || since != nil) {
-        throw ValidationError("--op and --since select periods: add --by day (or hour, week, month).")
+        throw ValidationError(
+          "--op and --since select periods: add --by day (or hour, week, month).")
       }
     }
 
@@ -523,12 +574,18 @@ extension RecallCommand {
     private func printOps(_ store: Store) throws {
       let summary = try store.backend.summary()
       var use: [OpID: OpUsage] = [:]
-      for count in try store.usage() { use[count.op, default: OpUsage(op: count.op, period: .distantPast)].add(count) }
-      var table = Table(columns: ["op", "calls", "versions", "stale", "hits", "misses", "saved", "compute_time", "bytes"])
+      for count in try store.usage() {
+        use[count.op, default: OpUsage(op: count.op, period: .distantPast)].add(count)
+      }
+      var table = Table(columns: [
+        "op", "calls", "versions", "stale", "hits", "misses", "saved", "compute_time", "bytes",
+      ])
       var total = (time: 0.0, stale: 0, use: OpUsage(op: "", period: .distantPast))
       let ops = try store.ops()
       let unlisted = use.keys.filter { op in !ops.contains { $0.op == op } }.sorted()
-      for op in ops + unlisted.map({ OpSummary(op: $0, calls: 0, versions: 0, outputBytes: 0, lastCall: nil) }) {
+      for op in ops
+        + unlisted.map({ OpSummary(op: $0, calls: 0, versions: 0, outputBytes: 0, lastCall: nil) })
+      {
         let time = op.computeTime.inSeconds
         let stale = op.calls == 0 ? 0 : try store.staleCalls(of: op.op).count
         let count = use[op.op] ?? OpUsage(op: op.op, period: .distantPast)
@@ -537,7 +594,8 @@ extension RecallCommand {
         total.use.add(count)
         table.rows.append(
           [
-            .init(op.op.name), .init("\(op.calls)", json: op.calls), .init("\(op.versions)", json: op.versions),
+            .init(op.op.name), .init("\(op.calls)", json: op.calls),
+            .init("\(op.versions)", json: op.versions),
             .init("\(stale)", json: stale),
           ] + Self.cells(count) + [
             .init(seconds(time), json: time), .init(bytes(op.outputBytes), json: op.outputBytes),
@@ -590,7 +648,9 @@ extension RecallCommand {
         ])
       }
       if table.rows.isEmpty && !options.json {
-        print("No hits or misses recorded\(op.map { " for \($0.name)" } ?? "")\(since == nil ? "" : " since \(self.since!)").")
+        print(
+          "No hits or misses recorded\(op.map { " for \($0.name)" } ?? "")\(since == nil ? "" : " since \(self.since!)")."
+        )
       } else {
         options.print(table)
       }
@@ -606,7 +666,8 @@ extension RecallCommand {
     private static func day(_ text: String, _ calendar: Calendar) -> Date? {
       let parts = text.split(separator: "-").compactMap { Int($0) }
       guard parts.count == 3, text.split(separator: "-").count == 3,
-        let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+        let date = calendar.date(
+          from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
       else { return nil }
       // Calendar rolls 2026-13-40 over into 2027; refuse it instead.
       let back = calendar.dateComponents([.year, .month, .day], from: date)
@@ -626,7 +687,8 @@ extension RecallCommand {
       let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
       let day = String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
       return switch period {
-      case .hour: day + String(format: " %02d:%02d", c.hour ?? 0, c.minute ?? 0)  // :30 in some time zones
+      // Minutes: :30 in some time zones.
+      case .hour: day + String(format: " %02d:%02d", c.hour ?? 0, c.minute ?? 0)
       case .day: day
       case .week: "week of " + day
       case .month: String(format: "%04d-%02d", c.year ?? 0, c.month ?? 0)
@@ -648,8 +710,10 @@ extension RecallCommand {
         let running = now.timeIntervalSince(claim.claimedAt)
         let left = claim.expiresAt.timeIntervalSince(now)
         table.rows.append([
-          .init(claim.call.description, json: claim.call.hex), .init(claim.op.name), .init(claim.claimant.host),
-          .init("\(claim.claimant.pid)", json: claim.claimant.pid), .init(seconds(running), json: running),
+          .init(claim.call.description, json: claim.call.hex), .init(claim.op.name),
+          .init(claim.claimant.host),
+          .init("\(claim.claimant.pid)", json: claim.claimant.pid),
+          .init(seconds(running), json: running),
           .init(seconds(left), json: left),
         ])
       }
@@ -663,7 +727,8 @@ extension RecallCommand {
 
   struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Copy calls, with their values, versions and code, into another store (created if needed).")
+      abstract:
+        "Copy calls, with their values, versions and code, into another store (created if needed).")
 
     @OptionGroup var options: StoreOptions
     @Option(help: "The store to copy into.")
@@ -678,7 +743,8 @@ extension RecallCommand {
 
   struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Copy calls, with their values, versions and code, from another store into this one.")
+      abstract:
+        "Copy calls, with their values, versions and code, from another store into this one.")
 
     @OptionGroup var options: StoreOptions
     @ArgumentParser.Argument(help: "The store to copy from.")
@@ -706,12 +772,15 @@ func transfer(from source: Store, to path: String, ops names: [String]) throws {
 func describe(_ report: TransferReport, into path: String) -> String {
   "Copied \(report.calls) call\(report.calls == 1 ? "" : "s"), \(report.values) value\(report.values == 1 ? "" : "s") "
     + "(\(bytes(report.bytes))) and \(report.versions) version\(report.versions == 1 ? "" : "s") into '\(path)'."
-    + (report.incomplete > 0 ? " Left out \(report.incomplete) call\(report.incomplete == 1 ? "" : "s") whose values are gone." : "")
+    + (report.incomplete > 0
+      ? " Left out \(report.incomplete) call\(report.incomplete == 1 ? "" : "s") whose values are gone."
+      : "")
 }
 
 /// A short rendering of a stored value for a table cell.
 func render(_ store: Store, _ cid: ContentID) -> String {
-  guard let bytes = try? store.backend.value(cid), let text = try? ValueCodec.renderJSON(bytes, maximumElements: 3)
+  guard let bytes = try? store.backend.value(cid),
+    let text = try? ValueCodec.renderJSON(bytes, maximumElements: 3)
   else { return cid.description }
   return text.count > 24 ? String(text.prefix(23)) + "…" : text
 }

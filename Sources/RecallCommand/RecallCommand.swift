@@ -18,7 +18,8 @@ struct RecallCommand: ParsableCommand {
       version) is not in it; 64 for a command line that is not valid (with the usage).
       """,
     subcommands: [
-      List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self, Forget.self,
+      List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self,
+      Forget.self,
       CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Running.self,
       Export.self, Import.self,
     ])
@@ -46,7 +47,9 @@ struct RecallCommand: ParsableCommand {
         break
       }
     }
-    guard !leading.isEmpty, index < arguments.endIndex, !arguments[index].hasPrefix("-") else { return arguments }
+    guard !leading.isEmpty, index < arguments.endIndex, !arguments[index].hasPrefix("-") else {
+      return arguments
+    }
     return [arguments[index]] + leading + arguments[(index + 1)...]
   }
 }
@@ -101,11 +104,15 @@ func findOp(_ name: String, in store: Store) throws -> OpID {
   let ops = try store.ops().map(\.op)
   if ops.contains(OpID(name)) { return OpID(name) }
   func local(_ full: String) -> Substring {
-    guard let dot = full.firstIndex(of: "."), !full[..<dot].contains("(") else { return Substring(full) }
+    guard let dot = full.firstIndex(of: "."), !full[..<dot].contains("(") else {
+      return Substring(full)
+    }
     return full[full.index(after: dot)...]
   }
   // Without the module, or by the name with labels only (overloads share it).
-  var matches = ops.filter { local($0.name) == name || $0.labelName == name || local($0.labelName) == name }
+  var matches = ops.filter {
+    local($0.name) == name || $0.labelName == name || local($0.labelName) == name
+  }
   if matches.isEmpty { matches = ops.filter { local($0.name).prefix { $0 != "(" } == name } }
   guard !matches.isEmpty else {
     throw CommandFailure(
@@ -122,12 +129,15 @@ func findOp(_ name: String, in store: Store) throws -> OpID {
 
 /// Finds a call by a tag's name or by the first characters of its id.
 func findCall(_ text: String, in store: Store, path: String) throws -> CallRecord {
-  if let tag = try store.tagged(text), case .call(let id) = tag.target, let call = try store.backend.call(id) {
+  if let tag = try store.tagged(text), case .call(let id) = tag.target,
+    let call = try store.backend.call(id)
+  {
     return call
   }
   let matches = try store.backend.calls(CallQuery(idPrefix: text, limit: 2))
   guard let call = matches.first else {
-    throw CommandFailure("The store at '\(path)' has no call whose id starts with '\(text)', and no tag of that name.")
+    throw CommandFailure(
+      "The store at '\(path)' has no call whose id starts with '\(text)', and no tag of that name.")
   }
   guard matches.count == 1 else {
     throw CommandFailure("'\(text)' matches several calls; give more characters.")
@@ -150,14 +160,17 @@ func iso(_ date: Date) -> String {
 }
 
 func seconds(_ value: Double) -> String {
-  value < 1e-3 ? String(format: "%.0f µs", value * 1e6)
+  value < 1e-3
+    ? String(format: "%.0f µs", value * 1e6)
     : value < 1 ? String(format: "%.1f ms", value * 1e3) : String(format: "%.2f s", value)
 }
 
 func bytes(_ count: Int) -> String {
-  count < 1 << 10 ? "\(count) B"
-    : count < 1 << 20 ? String(format: "%.1f KiB", Double(count) / 1024)
-    : String(format: "%.1f MiB", Double(count) / 1_048_576)
+  count < 1 << 10
+    ? "\(count) B"
+    : count < 1 << 20
+      ? String(format: "%.1f KiB", Double(count) / 1024)
+      : String(format: "%.1f MiB", Double(count) / 1_048_576)
 }
 
 /// A failure that is not a usage error: the store could not be opened, or

@@ -33,7 +33,8 @@ public enum OpNaming {
     let parameters = function.signature.parameterClause.parameters
       .filter { !added.contains(($0.secondName ?? $0.firstName).text) }
       .map { "\($0.firstName.text): \(typeText($0.type))\($0.ellipsis == nil ? "" : "...")" }
-    return (typePath + ["\(function.name.text)(\(parameters.joined(separator: ", ")))"]).joined(separator: ".")
+    return (typePath + ["\(function.name.text)(\(parameters.joined(separator: ", ")))"]).joined(
+      separator: ".")
   }
 
   /// A type's tokens, spaced canonically: `[String: Int]`, `(Int) -> Double`,
@@ -45,7 +46,8 @@ public enum OpNaming {
       let piece = token.text
       if let previous {
         let wordBefore = previous.text.last.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false
-        let wordNow = piece.first.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "@" } ?? false
+        let wordNow =
+          piece.first.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "@" } ?? false
         if (wordBefore && wordNow) || piece == "->" || previous.text == "->" || previous.text == ":"
           || previous.text == "," || piece == "&" || previous.text == "&"
         {
@@ -69,7 +71,8 @@ public enum OpNaming {
       for argument in arguments where argument.label?.text == "addedParameters" {
         for item in argument.expression.as(ArrayExprSyntax.self)?.elements ?? [] {
           guard let literal = item.expression.as(StringLiteralExprSyntax.self) else { continue }
-          names.insert(literal.segments.compactMap { $0.as(StringSegmentSyntax.self)?.content.text }.joined())
+          names.insert(
+            literal.segments.compactMap { $0.as(StringSegmentSyntax.self)?.content.text }.joined())
         }
       }
     }
@@ -84,7 +87,9 @@ public enum OpNaming {
     if let decl = syntax.as(EnumDeclSyntax.self) { return decl.name.text }
     if let decl = syntax.as(ActorDeclSyntax.self) { return decl.name.text }
     if let decl = syntax.as(ProtocolDeclSyntax.self) { return decl.name.text }
-    if let decl = syntax.as(ExtensionDeclSyntax.self) { return decl.extendedType.trimmedDescription }
+    if let decl = syntax.as(ExtensionDeclSyntax.self) {
+      return decl.extendedType.trimmedDescription
+    }
     return nil
   }
 

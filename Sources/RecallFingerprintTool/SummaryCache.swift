@@ -113,7 +113,8 @@ struct SummaryCache {
           sources.append(CodeTable.EscapedSource(count: try int(), literalBody: try string()))
         }
         files[path] = Entry(
-          size: size, modified: modified, summary: FileSummary(components: components), sources: sources)
+          size: size, modified: modified, summary: FileSummary(components: components),
+          sources: sources)
       }
       guard offset == buffer.count else { throw Malformed() }
       return files
@@ -122,7 +123,8 @@ struct SummaryCache {
     /// A little-endian 64-bit word.
     mutating func word() throws -> UInt64 {
       guard offset + 8 <= buffer.count else { throw Malformed() }
-      let value = UnsafeRawBufferPointer(buffer).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+      let value = UnsafeRawBufferPointer(buffer).loadUnaligned(
+        fromByteOffset: offset, as: UInt64.self)
       offset += 8
       return UInt64(littleEndian: value)
     }
@@ -153,7 +155,8 @@ struct SummaryCache {
       let count = try int()
       guard count <= buffer.count - offset else { throw Malformed() }
       defer { offset += count }
-      return String(decoding: UnsafeBufferPointer(rebasing: buffer[offset..<offset + count]), as: UTF8.self)
+      return String(
+        decoding: UnsafeBufferPointer(rebasing: buffer[offset..<offset + count]), as: UTF8.self)
     }
 
     mutating func optional() throws -> String? {

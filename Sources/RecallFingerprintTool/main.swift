@@ -41,7 +41,9 @@ struct Arguments {
       }
     }
     guard !output.isEmpty, !cache.isEmpty else {
-      throw ToolError("usage: RecallFingerprintTool --output FILE --cache FILE --sources ... --dependency-sources ...")
+      throw ToolError(
+        "usage: RecallFingerprintTool --output FILE --cache FILE --sources ... --dependency-sources ..."
+      )
     }
   }
 }
@@ -70,11 +72,14 @@ func summarize(
     let tree = Parser.parse(source: source)
     let t1 = clock.now
     let summary = FileSummary(tree)
-    let sources = summary.components.map { CodeTable.EscapedSource(DisplaySource.text(of: $0.span, in: bytes)) }
+    let sources = summary.components.map {
+      CodeTable.EscapedSource(DisplaySource.text(of: $0.span, in: bytes))
+    }
     if ProcessInfo.processInfo.environment["RECALL_PLUGIN_VERBOSE"] == "3" {
       FileHandle.standardError.write(Data("parse \(t1 - t0) summarize \(clock.now - t1)\n".utf8))
     }
-    let entry = SummaryCache.Entry(size: size, modified: modified, summary: summary, sources: sources)
+    let entry = SummaryCache.Entry(
+      size: size, modified: modified, summary: summary, sources: sources)
     let isClean = checks?.check(tree, source: source, path: path) ?? true
     cache.files[path] = isClean ? entry : nil
     reparsed += 1
@@ -84,7 +89,9 @@ func summarize(
 
 /// The code section of the table, as a string literal: the display source of
 /// every component the ops reach, escaped when its file was summarized.
-func codeLiteral(_ versions: [TableEntry], graph: CallGraph, sources: [CodeTable.EscapedSource]) -> String {
+func codeLiteral(_ versions: [TableEntry], graph: CallGraph, sources: [CodeTable.EscapedSource])
+  -> String
+{
   var indexOf: [Int: Int] = [:]
   var entries: [(identity: String, fingerprint: String, source: CodeTable.EscapedSource)] = []
   var ops: [(name: String, reach: [Int])] = []
@@ -124,7 +131,9 @@ struct TableEntry {
 /// mixed into its version, and their calls never share keys.
 func tableEntries(_ versions: [OpVersion], fileOf: (Int) -> String) -> [TableEntry] {
   var files: [String: Set<String>] = [:]
-  for version in versions { files[tableKey(version), default: []].insert(fileOf(version.component)) }
+  for version in versions {
+    files[tableKey(version), default: []].insert(fileOf(version.component))
+  }
   var seen: Set<String> = []
   var entries: [TableEntry] = []
   for var version in versions {
@@ -156,7 +165,9 @@ func render(_ versions: [TableEntry], codeLiteral: String) -> String {
   ]
   for entry in versions {
     let version = entry.version
-    lines.append("    \(SwiftLiteral.string(entry.key)): (\(SwiftLiteral.string(version.fingerprint)), \(SwiftLiteral.string(version.version))),")
+    lines.append(
+      "    \(SwiftLiteral.string(entry.key)): (\(SwiftLiteral.string(version.fingerprint)), \(SwiftLiteral.string(version.version))),"
+    )
   }
   if versions.isEmpty { lines.append("    :") }
   lines += ["  ],", "  code: \(codeLiteral),", "  isGenerated: true", ")", ""]
@@ -173,7 +184,8 @@ do {
   let checks = BlockChecks()
   let ownEntries = try summarize(
     arguments.sources, cache: &cache, reparsed: &reparsed, checks: checks)
-  let dependencyEntries = try summarize(arguments.dependencySources, cache: &cache, reparsed: &reparsed)
+  let dependencyEntries = try summarize(
+    arguments.dependencySources, cache: &cache, reparsed: &reparsed)
   let own = ownEntries.map(\.summary)
   checks.checkNames(Array(zip(arguments.sources, own)))
   // Forget files that are no longer inputs.
@@ -189,7 +201,8 @@ do {
   // The file each of the target's own components is in (they come first).
   var fileNames: [String] = []
   for (path, summary) in zip(arguments.sources, own) {
-    fileNames += Array(repeating: URL(fileURLWithPath: path).lastPathComponent, count: summary.components.count)
+    fileNames += Array(
+      repeating: URL(fileURLWithPath: path).lastPathComponent, count: summary.components.count)
   }
   let versions = tableEntries(graph.opVersions().filter { ownOps.contains($0.op) }) {
     $0 < fileNames.count ? fileNames[$0] : ""
@@ -209,7 +222,8 @@ do {
     for version in versions.map(\.version) {
       let parts = graph.components(reachableFrom: version.component).map(\.identity)
         .joined(separator: ", ")
-      FileHandle.standardError.write(Data("RecallFingerprintTool: \(version.op) reaches \(parts)\n".utf8))
+      FileHandle.standardError.write(
+        Data("RecallFingerprintTool: \(version.op) reaches \(parts)\n".utf8))
     }
   }
   if ProcessInfo.processInfo.environment["RECALL_PLUGIN_VERBOSE"] != nil {

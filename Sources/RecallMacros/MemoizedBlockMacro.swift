@@ -50,7 +50,8 @@ public struct MemoizedBlockMacro: ExpressionMacro {
         diagnostics.append(Diagnostics.duplicateInput(argument.expression, name: label))
       }
       // An input's type is inferred, not written in the block's tokens: key it.
-      inputs.append("__recallArgument(\(SwiftLiteral.string(label)), typed: \(argument.expression.trimmed))")
+      inputs.append(
+        "__recallArgument(\(SwiftLiteral.string(label)), typed: \(argument.expression.trimmed))")
     }
     // Names the block reads from the code around it without taking them as
     // inputs: its key would not change with them. The expansion is still

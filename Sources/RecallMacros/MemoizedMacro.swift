@@ -54,7 +54,8 @@ public struct MemoizedMacro: BodyMacro {
     let isStatic = function.modifiers.contains {
       $0.name.tokenKind == .keyword(.static) || $0.name.tokenKind == .keyword(.class)
     }
-    if let mutating = function.modifiers.first(where: { $0.name.tokenKind == .keyword(.mutating) }) {
+    if let mutating = function.modifiers.first(where: { $0.name.tokenKind == .keyword(.mutating) })
+    {
       diagnostics.append(Diagnostics.mutatingMethod(mutating))
     }
     let hasSelfInput = typeContext.isType && !isStatic
@@ -99,7 +100,8 @@ public struct MemoizedMacro: BodyMacro {
       let typed = hasOpenType(parameter.type) ? "typed: " : ""
       if isAdded, let defaultValue = parameter.defaultValue?.value {
         arguments.append(
-          "__recallArgument(added: \(SwiftLiteral.string(name)), \(typed)\(name), default: \(defaultValue.trimmedDescription))")
+          "__recallArgument(added: \(SwiftLiteral.string(name)), \(typed)\(name), default: \(defaultValue.trimmedDescription))"
+        )
       } else {
         arguments.append("__recallArgument(\(SwiftLiteral.string(name)), \(typed)\(name))")
       }
@@ -109,7 +111,8 @@ public struct MemoizedMacro: BodyMacro {
     }
     for (name, element) in options.addedElements {
       if !parameterNames.contains(name) {
-        diagnostics.append(Diagnostics.unknownParameter(element, name: name, argument: "addedParameters"))
+        diagnostics.append(
+          Diagnostics.unknownParameter(element, name: name, argument: "addedParameters"))
       } else if options.ignored.contains(name) {
         diagnostics.append(Diagnostics.addedAndIgnored(element, name: name))
       }
@@ -181,7 +184,8 @@ public struct MemoizedMacro: BodyMacro {
           if let text = stringLiteralValue(argument.expression) {
             version = text
           } else {
-            diagnostics.append(Diagnostics.notAStringLiteral(argument.expression, argument: "version"))
+            diagnostics.append(
+              Diagnostics.notAStringLiteral(argument.expression, argument: "version"))
           }
         case "ignoring":
           ignoredElements = names(argument, label: "ignoring")
@@ -194,7 +198,9 @@ public struct MemoizedMacro: BodyMacro {
     }
 
     /// The parameter names of an array-literal argument.
-    private mutating func names(_ argument: LabeledExprSyntax, label: String) -> [(String, ArrayElementSyntax)] {
+    private mutating func names(_ argument: LabeledExprSyntax, label: String) -> [(
+      String, ArrayElementSyntax
+    )] {
       guard let array = argument.expression.as(ArrayExprSyntax.self) else {
         diagnostics.append(Diagnostics.notAStringArrayLiteral(argument.expression, argument: label))
         return []
@@ -238,7 +244,8 @@ struct TypeContext {
         // Extensions and protocols may be generic in ways the macro cannot see.
         let generic =
           syntax.is(ExtensionDeclSyntax.self) || syntax.is(ProtocolDeclSyntax.self)
-          || syntax.asProtocol((any WithGenericParametersSyntax).self)?.genericParameterClause != nil
+          || syntax.asProtocol((any WithGenericParametersSyntax).self)?.genericParameterClause
+            != nil
         add(name, generic: generic)
       }
     }
@@ -279,7 +286,9 @@ func isInout(_ type: TypeSyntax) -> Bool {
 
 func isFunctionType(_ type: TypeSyntax) -> Bool {
   if type.is(FunctionTypeSyntax.self) { return true }
-  if let attributed = type.as(AttributedTypeSyntax.self) { return isFunctionType(attributed.baseType) }
+  if let attributed = type.as(AttributedTypeSyntax.self) {
+    return isFunctionType(attributed.baseType)
+  }
   if let optional = type.as(OptionalTypeSyntax.self) { return isFunctionType(optional.wrappedType) }
   if let optional = type.as(ImplicitlyUnwrappedOptionalTypeSyntax.self) {
     return isFunctionType(optional.wrappedType)

@@ -146,7 +146,8 @@ extension PostgresBackend {
     let schema = ConnectionPool.quoted(configuration.schema)
     try transaction { connection in
       try connection.execute(
-        "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.migrate." + configuration.schema)])
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        [.text("recall.migrate." + configuration.schema)])
       try connection.run(
         """
         CREATE SCHEMA IF NOT EXISTS \(schema);
@@ -156,7 +157,9 @@ extension PostgresBackend {
         );
         """)
       let applied = Set(
-        try connection.rows("SELECT identifier FROM \(schema).recall_migration").map { try $0.text(0) })
+        try connection.rows("SELECT identifier FROM \(schema).recall_migration").map {
+          try $0.text(0)
+        })
       let known = Set(Self.migrations.map(\.identifier))
       let unknown = applied.subtracting(known)
       guard unknown.isEmpty else {

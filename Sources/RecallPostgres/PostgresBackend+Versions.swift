@@ -3,25 +3,34 @@ import PostgresNIO
 import RecallCore
 
 extension PostgresBackend {
-  public func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint {
+  public func registerVersion(_ registration: VersionRegistration, at date: Date) throws
+    -> CodeFingerprint
+  {
     let op = registration.op.name
     let version = registration.version.hex
     let location = registration.location
     // The common case, a version seen before that this program ran last, only reads.
-    if let known = try withConnection({ try Self.known(op, version, at: location, $0) }), known.isLatestHere {
+    if let known = try withConnection({ try Self.known(op, version, at: location, $0) }),
+      known.isLatestHere
+    {
       return known.semanticVersion
     }
     let components = registration.components()
     return try transaction { connection in
       // One registration of an op at a time, across processes.
-      try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + op)])
+      try connection.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + op)])
       if let former = registration.formerName?.name { try Self.adopt(former, as: op, connection) }
       if let known = try Self.known(op, version, at: location, connection) {
-        if !known.isLatestHere { try Self.see(op, version, at: location, since: registration.since ?? date, date, connection) }
+        if !known.isLatestHere {
+          try Self.see(
+            op, version, at: location, since: registration.since ?? date, date, connection)
+        }
         return known.semanticVersion
       }
       let lastHere = try connection.rows(
-        "SELECT version FROM op_location WHERE op = $1 AND location = $2", [.text(op), .text(location)]
+        "SELECT version FROM op_location WHERE op = $1 AND location = $2",
+        [.text(op), .text(location)]
       ).first?.text(0)
       let semanticVersion = try registration.semanticVersion(
         among: Self.versions(of: registration.op, countingCalls: false, connection),
@@ -36,7 +45,9 @@ extension PostgresBackend {
           .text(op), .text(version), .text(semanticVersion.hex),
           .text(registration.parameters.joined(separator: "\n")), SQLValue(date), SQLValue(date),
         ])
-      for component in components.sorted(by: { ($0.identity, $0.fingerprint) < ($1.identity, $1.fingerprint) }) {
+      for component in components.sorted(by: {
+        ($0.identity, $0.fingerprint) < ($1.identity, $1.fingerprint)
+      }) {
         try connection.execute(
           """
           INSERT INTO code_component (identity, fingerprint, source) VALUES ($1, $2, $3)
@@ -58,7 +69,8 @@ extension PostgresBackend {
     try transaction { connection in
       for sighting in sightings {
         try Self.see(
-          sighting.op.name, sighting.version.hex, at: sighting.location, since: sighting.since, date, connection)
+          sighting.op.name, sighting.version.hex, at: sighting.location, since: sighting.since,
+          date, connection)
       }
     }
   }
@@ -76,7 +88,8 @@ extension PostgresBackend {
   /// first program to record one replaces the location that a store from
   /// before locations has ('').
   private static func see(
-    _ op: String, _ version: String, at location: String, since: Date, _ date: Date, _ connection: Connection
+    _ op: String, _ version: String, at location: String, since: Date, _ date: Date,
+    _ connection: Connection
   ) throws {
     let known = try connection.execute(
       "UPDATE op_version SET last_seen = greatest(last_seen, $1) WHERE op = $2 AND version = $3",
@@ -103,13 +116,15 @@ extension PostgresBackend {
   /// under the new one: its calls, versions, locations, use and claims. The
   /// calls keep their ids (their keys are made with the former name).
   private static func adopt(_ former: String, as op: String, _ connection: Connection) throws {
-    try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + former)])
+    try connection.execute(
+      "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + former)])
     let count = "SELECT count(*)::bigint FROM op_version WHERE op = $1"
     guard try connection.rows(count, [.text(op)]).first?.int(0) == 0,
       try connection.rows(count, [.text(former)]).first?.int(0) ?? 0 > 0
     else { return }
     for table in ["call", "op_version", "op_version_component", "op_location", "claim"] {
-      try connection.execute("UPDATE \(table) SET op = $1 WHERE op = $2", [.text(op), .text(former)])
+      try connection.execute(
+        "UPDATE \(table) SET op = $1 WHERE op = $2", [.text(op), .text(former)])
     }
     try connection.execute(
       """
@@ -125,7 +140,9 @@ extension PostgresBackend {
 
   /// A version's semantic version, and whether it is the version the
   /// program ran last.
-  private static func known(_ op: String, _ version: String, at location: String, _ connection: Connection) throws
+  private static func known(
+    _ op: String, _ version: String, at location: String, _ connection: Connection
+  ) throws
     -> (semanticVersion: CodeFingerprint, isLatestHere: Bool)?
   {
     guard
@@ -140,7 +157,9 @@ extension PostgresBackend {
     return (CodeFingerprint(hex: try row.text(0)), try row.bool(1))
   }
 
-  private static func components(of op: String, version: String, _ connection: Connection) throws -> [CodeComponent] {
+  private static func components(of op: String, version: String, _ connection: Connection) throws
+    -> [CodeComponent]
+  {
     try connection.rows(
       """
       SELECT code_component.identity, code_component.fingerprint, code_component.source
@@ -148,14 +167,18 @@ extension PostgresBackend {
       WHERE op_version_component.op = $1 AND op_version_component.version = $2
       ORDER BY code_component.identity COLLATE "C", code_component.fingerprint COLLATE "C"
       """, [.text(op), .text(version)]
-    ).map { CodeComponent(identity: try $0.text(0), fingerprint: try $0.text(1), source: try $0.text(2)) }
+    ).map {
+      CodeComponent(identity: try $0.text(0), fingerprint: try $0.text(1), source: try $0.text(2))
+    }
   }
 
   public func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
     try withConnection { try Self.versions(of: op, countingCalls: countingCalls, $0) }
   }
 
-  private static func versions(of op: OpID, countingCalls: Bool, _ connection: Connection) throws -> [OpVersion] {
+  private static func versions(of op: OpID, countingCalls: Bool, _ connection: Connection) throws
+    -> [OpVersion]
+  {
     let count =
       countingCalls
       ? "(SELECT count(*) FROM call WHERE call.op = op_version.op AND call.op_version = op_version.version)::bigint"
@@ -169,14 +192,19 @@ extension PostgresBackend {
     ).map { row in
       let parameters = try row.text(2)
       return OpVersion(
-        op: op, version: CodeFingerprint(hex: try row.text(0)), semanticVersion: CodeFingerprint(hex: try row.text(1)),
+        op: op, version: CodeFingerprint(hex: try row.text(0)),
+        semanticVersion: CodeFingerprint(hex: try row.text(1)),
         firstSeen: try row.date(3), lastSeen: try row.date(4),
         parameters: parameters.isEmpty ? [] : parameters.split(separator: "\n").map(String.init),
         calls: try row.int(5), isCurrent: false)
     }
     let locations = try connection.rows(
       "SELECT location, version, last_seen FROM op_location WHERE op = $1", [.text(op.name)]
-    ).map { VersionLocation(location: try $0.text(0), version: CodeFingerprint(hex: try $0.text(1)), lastSeen: try $0.date(2)) }
+    ).map {
+      VersionLocation(
+        location: try $0.text(0), version: CodeFingerprint(hex: try $0.text(1)),
+        lastSeen: try $0.date(2))
+    }
     return OpVersion.markingCurrent(versions, locations: locations)
   }
 
@@ -184,7 +212,8 @@ extension PostgresBackend {
     try withConnection { connection in
       guard
         !(try connection.rows(
-          "SELECT 1 FROM op_version WHERE op = $1 AND version = $2", [.text(op.name), .text(version.hex)]
+          "SELECT 1 FROM op_version WHERE op = $1 AND version = $2",
+          [.text(op.name), .text(version.hex)]
         ).isEmpty)
       else { return nil }
       return try Self.components(of: op.name, version: version.hex, connection)
@@ -197,7 +226,8 @@ extension PostgresBackend {
 
   public func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {
     try transaction { connection in
-      try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + op.name)])
+      try connection.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))", [.text("recall.op." + op.name)])
       func semantic(_ version: CodeFingerprint) throws -> String? {
         try connection.rows(
           "SELECT semantic_version FROM op_version WHERE op = $1 AND version = $2",
@@ -238,15 +268,19 @@ extension PostgresBackend {
             trial: try call.int(1), keyFields: [UInt8](fields))
         else { continue }
         let old = SQLValue(try call.digest(0))
-        let id = CallID(op: keyName, semanticVersion: target, trial: try call.int(1), keyFields: [UInt8](fields))
-        if !(try connection.rows("SELECT 1 FROM call WHERE id = $1", [SQLValue(id.digest)]).isEmpty) {
+        let id = CallID(
+          op: keyName, semanticVersion: target, trial: try call.int(1), keyFields: [UInt8](fields))
+        if !(try connection.rows("SELECT 1 FROM call WHERE id = $1", [SQLValue(id.digest)]).isEmpty)
+        {
           // An equivalent call is filed there already: keep that one.
           try connection.execute("DELETE FROM call WHERE id = $1", [old])
           try connection.execute("DELETE FROM call_input WHERE call_id = $1", [old])
         } else {
           try connection.execute(
-            "UPDATE call SET id = $1, semantic_version = $2 WHERE id = $3", [SQLValue(id.digest), .text(to), old])
-          try connection.execute("UPDATE call_input SET call_id = $1 WHERE call_id = $2", [SQLValue(id.digest), old])
+            "UPDATE call SET id = $1, semantic_version = $2 WHERE id = $3",
+            [SQLValue(id.digest), .text(to), old])
+          try connection.execute(
+            "UPDATE call_input SET call_id = $1 WHERE call_id = $2", [SQLValue(id.digest), old])
         }
       }
     }

@@ -141,7 +141,7 @@ public final class PostgresBackend: StoreBackend {
         }
       } catch let error as RecallError {
         throw error
-      } catch where Self.isRetryable(error) && attempt < 8 {
+      } catch  where Self.isRetryable(error) && attempt < 8 {
         attempt += 1
         Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.01) * Double(attempt))
       } catch {
@@ -151,7 +151,9 @@ public final class PostgresBackend: StoreBackend {
   }
 
   static func isRetryable(_ error: any Error) -> Bool {
-    guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
+    guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else {
+      return false
+    }
     return state == "40001" || state == "40P01"
   }
 
@@ -162,7 +164,8 @@ public final class PostgresBackend: StoreBackend {
       return message + detail
     }
     if error.code == .connectionError || error.code == .serverClosedConnection {
-      return "could not connect (\(error.underlying.map { "\($0)" } ?? "\(error.code)")); check that the server "
+      return
+        "could not connect (\(error.underlying.map { "\($0)" } ?? "\(error.code)")); check that the server "
         + "runs and that the URL's host, port and credentials are right"
     }
     return String(reflecting: error)
@@ -185,9 +188,11 @@ extension Store {
   /// - Throws: ``RecallError`` when the store cannot be opened; see
   ///   ``PostgresBackend/init(url:configuration:)``.
   public static func postgres(
-    url: String, configuration: Store.Configuration = .init(), backend: PostgresBackend.Configuration = .init()
+    url: String, configuration: Store.Configuration = .init(),
+    backend: PostgresBackend.Configuration = .init()
   ) throws -> Store {
-    Store(backend: try PostgresBackend(url: url, configuration: backend), configuration: configuration)
+    Store(
+      backend: try PostgresBackend(url: url, configuration: backend), configuration: configuration)
   }
 }
 
@@ -212,14 +217,16 @@ struct PostgresURL: Sendable {
       let host = components.host, !host.isEmpty
     else {
       throw RecallError.storeUnavailable(
-        path: url.replacingOccurrences(of: #":[^:@/]*@"#, with: ":***@", options: .regularExpression),
+        path: url.replacingOccurrences(
+          of: #":[^:@/]*@"#, with: ":***@", options: .regularExpression),
         detail: "not a PostgreSQL URL; write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
     }
     self.host = host
     self.port = components.port ?? 5432
     self.user = components.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
     self.password = components.password
-    let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+    let path =
+      components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
     self.database = path.isEmpty ? nil : path
     func parameter(_ name: String) -> String? {
       components.queryItems?.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 }

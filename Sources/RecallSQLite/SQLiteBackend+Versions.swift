@@ -4,14 +4,18 @@ import GRDBSQLite
 import RecallCore
 
 extension SQLiteBackend {
-  public func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint {
+  public func registerVersion(_ registration: VersionRegistration, at date: Date) throws
+    -> CodeFingerprint
+  {
     let op = registration.op.name
     let version = registration.version.hex
     let location = registration.location
     // The common case, a version seen before that this program ran last, only reads.
-    if let known = try SQLiteBackend.mapErrors(path: path, {
-      try pool.read { try Self.known(op, version, at: location, $0) }
-    }),
+    if let known = try SQLiteBackend.mapErrors(
+      path: path,
+      {
+        try pool.read { try Self.known(op, version, at: location, $0) }
+      }),
       known.isLatestHere
     {
       return known.semanticVersion
@@ -21,11 +25,14 @@ extension SQLiteBackend {
       try pool.write { db in
         if let former = registration.formerName?.name { try Self.adopt(former, as: op, db) }
         if let known = try Self.known(op, version, at: location, db) {
-          if !known.isLatestHere { try Self.see(op, version, at: location, since: registration.since ?? date, date, db) }
+          if !known.isLatestHere {
+            try Self.see(op, version, at: location, since: registration.since ?? date, date, db)
+          }
           return known.semanticVersion
         }
         let lastHere = try String.fetchOne(
-          db, sql: "SELECT version FROM op_location WHERE op = ? AND location = ?", arguments: [op, location])
+          db, sql: "SELECT version FROM op_location WHERE op = ? AND location = ?",
+          arguments: [op, location])
         let semanticVersion = try registration.semanticVersion(
           among: Self.versions(of: registration.op, countingCalls: false, db),
           lastHere: lastHere.map(CodeFingerprint.init(hex:)), components: components
@@ -40,14 +47,17 @@ extension SQLiteBackend {
             date.timeIntervalSince1970, date.timeIntervalSince1970,
           ])
         let insertComponent = try db.cachedStatement(
-          sql: "INSERT OR IGNORE INTO code_component (identity, fingerprint, source) VALUES (?, ?, ?)")
+          sql:
+            "INSERT OR IGNORE INTO code_component (identity, fingerprint, source) VALUES (?, ?, ?)")
         let link = try db.cachedStatement(
           sql: """
             INSERT OR IGNORE INTO op_version_component (op, version, identity, fingerprint)
             VALUES (?, ?, ?, ?)
             """)
         for component in components {
-          try insertComponent.execute(arguments: [component.identity, component.fingerprint, component.source])
+          try insertComponent.execute(arguments: [
+            component.identity, component.fingerprint, component.source,
+          ])
           try link.execute(arguments: [op, version, component.identity, component.fingerprint])
         }
         try Self.see(op, version, at: location, since: registration.since ?? date, date, db)
@@ -64,7 +74,10 @@ extension SQLiteBackend {
       try lookups.withConnection { connection in
         try connection.writeTransaction {
           for sighting in sightings {
-            try Self.see(sighting.op.name, sighting.version.hex, at: sighting.location, since: sighting.since, date) {
+            try Self.see(
+              sighting.op.name, sighting.version.hex, at: sighting.location, since: sighting.since,
+              date
+            ) {
               sql, arguments in
               try FastStatement.run(connection, sql, arguments) { try $0.execute() }
               return Int(sqlite3_changes(connection.handle))
@@ -78,7 +91,9 @@ extension SQLiteBackend {
   public func acceptCount() throws -> Int {
     try SQLiteBackend.mapErrors(path: path) {
       try lookups.withConnection { connection in
-        try FastStatement.run(connection, "SELECT value FROM store_count WHERE name = 'accept_count'", []) {
+        try FastStatement.run(
+          connection, "SELECT value FROM store_count WHERE name = 'accept_count'", []
+        ) {
           try $0.step() ? Int($0.int64(0)) : 0
         }
       }
@@ -110,7 +125,9 @@ extension SQLiteBackend {
         "UPDATE op_version SET last_seen = max(last_seen, ?) WHERE op = ? AND version = ?",
         [seconds, .text(op), .text(version)]) > 0
     else { return }
-    _ = try execute(Self.seeLocationSQL, [.text(op), .text(location), .text(version), .double(since.timeIntervalSince1970), seconds])
+    _ = try execute(
+      Self.seeLocationSQL,
+      [.text(op), .text(location), .text(version), .double(since.timeIntervalSince1970), seconds])
     if !location.isEmpty {
       _ = try execute("DELETE FROM op_location WHERE op = ? AND location = ''", [.text(op)])
     }
@@ -155,7 +172,8 @@ extension SQLiteBackend {
 
   /// A version's semantic version, and whether it is the version the
   /// program ran last.
-  private static func known(_ op: String, _ version: String, at location: String, _ db: Database) throws
+  private static func known(_ op: String, _ version: String, at location: String, _ db: Database)
+    throws
     -> (semanticVersion: CodeFingerprint, isLatestHere: Bool)?
   {
     guard
@@ -177,14 +195,16 @@ extension SQLiteBackend {
     }
   }
 
-  private static func versions(of op: OpID, countingCalls: Bool, _ db: Database) throws -> [OpVersion] {
+  private static func versions(of op: OpID, countingCalls: Bool, _ db: Database) throws
+    -> [OpVersion]
+  {
     let count =
       countingCalls
       ? """
-        (SELECT count(*) FROM call WHERE call.filing IN (
-          SELECT filing.id FROM filing JOIN op_name ON op_name.id = filing.op
-          WHERE op_name.name = op_version.op AND filing.op_version = op_version.version))
-        """
+      (SELECT count(*) FROM call WHERE call.filing IN (
+        SELECT filing.id FROM filing JOIN op_name ON op_name.id = filing.op
+        WHERE op_name.name = op_version.op AND filing.op_version = op_version.version))
+      """
       : "0"
     let rows = try Row.fetchAll(
       db,
@@ -197,21 +217,27 @@ extension SQLiteBackend {
     let versions = rows.map { row in
       let parameters: String = row[2]
       return OpVersion(
-        op: op, version: CodeFingerprint(hex: row[0]), semanticVersion: CodeFingerprint(hex: row[1]),
-        firstSeen: Date(timeIntervalSince1970: row[3]), lastSeen: Date(timeIntervalSince1970: row[4]),
+        op: op, version: CodeFingerprint(hex: row[0]),
+        semanticVersion: CodeFingerprint(hex: row[1]),
+        firstSeen: Date(timeIntervalSince1970: row[3]),
+        lastSeen: Date(timeIntervalSince1970: row[4]),
         parameters: parameters.isEmpty ? [] : parameters.split(separator: "\n").map(String.init),
         calls: row[5], isCurrent: false)
     }
     let locations = try Row.fetchAll(
-      db, sql: "SELECT location, version, last_seen FROM op_location WHERE op = ?", arguments: [op.name]
+      db, sql: "SELECT location, version, last_seen FROM op_location WHERE op = ?",
+      arguments: [op.name]
     ).map {
       VersionLocation(
-        location: $0[0], version: CodeFingerprint(hex: $0[1]), lastSeen: Date(timeIntervalSince1970: $0[2]))
+        location: $0[0], version: CodeFingerprint(hex: $0[1]),
+        lastSeen: Date(timeIntervalSince1970: $0[2]))
     }
     return OpVersion.markingCurrent(versions, locations: locations)
   }
 
-  private static func components(of op: String, version: String, _ db: Database) throws -> [CodeComponent] {
+  private static func components(of op: String, version: String, _ db: Database) throws
+    -> [CodeComponent]
+  {
     try Row.fetchAll(
       db,
       sql: """
@@ -269,7 +295,8 @@ extension SQLiteBackend {
             sql: "UPDATE op_version SET semantic_version = ? WHERE op = ? AND version = ?",
             arguments: [to, op.name, version.hex])
           calls = try Row.fetchAll(
-            db, sql: refiled + " AND filing.op_version = ?", arguments: [op.name, from, version.hex])
+            db, sql: refiled + " AND filing.op_version = ?",
+            arguments: [op.name, from, version.hex])
         } else {
           try db.execute(
             sql: "UPDATE op_version SET semantic_version = ? WHERE op = ? AND semantic_version = ?",
@@ -286,11 +313,16 @@ extension SQLiteBackend {
         for call in calls {
           let row: Int64 = call[0]
           let stored: Data? = call[2]
-          let cids = try Row.fetchAll(inputs, arguments: [row]).map { ($0[0] as String, try Self.digest($0[1])) }
+          let cids = try Row.fetchAll(inputs, arguments: [row]).map {
+            ($0[0] as String, try Self.digest($0[1]))
+          }
           // Recorded before Recall kept them:
-          guard let stored, let fields = StoredKeyFields.expand([UInt8](stored), inputs: StoredKeyFields.order(cids)),
+          guard let stored,
+            let fields = StoredKeyFields.expand(
+              [UInt8](stored), inputs: StoredKeyFields.order(cids)),
             let keyName = CallID.keyName(
-              of: op, for: CallID(try Self.digest(call[4])), semanticVersion: CodeFingerprint(hex: from),
+              of: op, for: CallID(try Self.digest(call[4])),
+              semanticVersion: CodeFingerprint(hex: from),
               trial: call[1], keyFields: fields)
           else { continue }
           let id = CallID(op: keyName, semanticVersion: target, trial: call[1], keyFields: fields)

@@ -89,8 +89,10 @@ public final class SQLiteBackend: StoreBackend {
     guard access(path + "/" + BlobDirectory.markerName, F_OK) != 0 else {
       throw RecallError.storeUnavailable(
         path: path,
-        detail: "this directory is a PostgreSQL store's blob directory (it has a \(BlobDirectory.markerName) "
-          + "file); open that store with its postgres:// URL, or give the SQLite store another directory")
+        detail:
+          "this directory is a PostgreSQL store's blob directory (it has a \(BlobDirectory.markerName) "
+          + "file); open that store with its postgres:// URL, or give the SQLite store another directory"
+      )
     }
     if configuration.readOnly {
       guard access(databasePath, R_OK) == 0 else {
@@ -111,7 +113,8 @@ public final class SQLiteBackend: StoreBackend {
         // Said now, not as a warning at every call the store cannot keep.
         throw RecallError.storeUnavailable(
           path: path,
-          detail: "its database or directory cannot be written (\(String(cString: strerror(errno)))); fix their permissions, or "
+          detail:
+            "its database or directory cannot be written (\(String(cString: strerror(errno)))); fix their permissions, or "
             + "open the store read-only (SQLiteBackend.Configuration.readOnly) to look at it")
       }
     }
@@ -174,15 +177,21 @@ public final class SQLiteBackend: StoreBackend {
       // miss cost 145-155 µs at 60,000 calls, 102 µs with 64 MiB). Readers
       // start over after every commit of another connection.
       grdb.prepareDatabase { db in
-        try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536")
+        try db.execute(
+          sql: db.configuration.readonly
+            ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536")
         // The WAL file keeps the size of the largest transaction it held
         // (a group commit of tens of thousands of calls rewrites most index
         // pages: 425 MB after a million calls, more than the database) unless
         // it is truncated when it starts over.
-        if !db.configuration.readonly { try db.execute(sql: "PRAGMA journal_size_limit = 67108864") }
+        if !db.configuration.readonly {
+          try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+        }
       }
       return try SQLiteBackend.mapErrors(path: path) {
-        if configuration.readOnly { return try DatabasePool(path: databasePath, configuration: grdb) }
+        if configuration.readOnly {
+          return try DatabasePool(path: databasePath, configuration: grdb)
+        }
         // Opening for writing may create the database and switch it to WAL,
         // which fails at once (no busy wait) while another process does the
         // same: processes that open a store at the same moment take turns.
@@ -229,12 +238,14 @@ extension Store {
   /// - Throws: ``RecallError`` when the store cannot be opened; see
   ///   ``SQLiteBackend/init(path:configuration:)``.
   public static func sqlite(
-    at path: String, configuration: Store.Configuration = .init(), backend: SQLiteBackend.Configuration = .init()
+    at path: String, configuration: Store.Configuration = .init(),
+    backend: SQLiteBackend.Configuration = .init()
   ) throws -> Store {
     // The runtime's one-time warm-up overlaps the database's opening. (The
     // store, not the backend, starts it: a backend never calls up into the
     // runtime.)
     Store.warmUpInBackground()
-    return Store(backend: try SQLiteBackend(path: path, configuration: backend), configuration: configuration)
+    return Store(
+      backend: try SQLiteBackend(path: path, configuration: backend), configuration: configuration)
   }
 }

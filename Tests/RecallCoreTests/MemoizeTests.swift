@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import RecallTestSupport
+import Synchronization
 import Testing
 
 @testable import RecallCore
@@ -91,7 +91,12 @@ struct Failure: Error, Equatable {}
     let op = testOp("count")
     for _ in 0..<3 {
       Recall.disabled {
-        _ = store.memoize(op, []) { counter.withLock { $0 += 1; return $0 } }
+        _ = store.memoize(op, []) {
+          counter.withLock {
+            $0 += 1
+            return $0
+          }
+        }
       }
     }
     #expect(counter.withLock { $0 } == 3)
@@ -250,9 +255,11 @@ struct Failure: Error, Equatable {}
   @Test func theManualVersionChangesTheOpVersion() {
     let fingerprint: StaticString = "abc"
     let plain = Op.__resolve(
-      __RecallOpSite(name: "f(_:)", fileID: "Module/File.swift", fingerprint: fingerprint), .untracked)
+      __RecallOpSite(name: "f(_:)", fileID: "Module/File.swift", fingerprint: fingerprint),
+      .untracked)
     let bumped = Op.__resolve(
-      __RecallOpSite(name: "f(_:)", fileID: "Module/File.swift", fingerprint: fingerprint, version: "2"),
+      __RecallOpSite(
+        name: "f(_:)", fileID: "Module/File.swift", fingerprint: fingerprint, version: "2"),
       .untracked)
     #expect(plain.id == "Module.f(_:)")
     #expect(plain.version.hex == "abc")
@@ -272,8 +279,10 @@ struct Failure: Error, Equatable {}
     // `f(x: Int)` and `f(x: Double)` share the name `f(x:)`: the table keys
     // entries by name and own fingerprint, so each finds its own version.
     let table = __RecallFingerprintTable(
-      versions: ["f(x:)\nint": ("int", "v-int"), "f(x:)\ndouble": ("double", "v-double")], isGenerated: true)
-    let int = Op.__resolve(__RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "int"), table)
+      versions: ["f(x:)\nint": ("int", "v-int"), "f(x:)\ndouble": ("double", "v-double")],
+      isGenerated: true)
+    let int = Op.__resolve(
+      __RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "int"), table)
     let double = Op.__resolve(
       __RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "double"), table)
     #expect(int.version.hex == "v-int")
@@ -284,10 +293,12 @@ struct Failure: Error, Equatable {}
     // Issue 16, defect 2: `f(x: Int)` and `f(x: Double)` shared one op id,
     // so each made the other's results stale.
     let int = Op.__resolve(
-      __RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "i1", typedName: "f(x: Int)"),
+      __RecallOpSite(
+        name: "f(x:)", fileID: "Over/File.swift", fingerprint: "i1", typedName: "f(x: Int)"),
       .untracked)
     let double = Op.__resolve(
-      __RecallOpSite(name: "f(x:)", fileID: "Over/File.swift", fingerprint: "d1", typedName: "f(x: Double)"),
+      __RecallOpSite(
+        name: "f(x:)", fileID: "Over/File.swift", fingerprint: "d1", typedName: "f(x: Double)"),
       .untracked)
     #expect(int.id == "Over.f(x: Int)")
     #expect(double.id == "Over.f(x: Double)")
@@ -336,9 +347,12 @@ struct Failure: Error, Equatable {}
 
   @Test func identicalDeclarationsInTwoFilesFindTheirFilesEntries() {
     let table = __RecallFingerprintTable(
-      versions: ["f()\nfp\nA.swift": ("fp", "v-a"), "f()\nfp\nB.swift": ("fp", "v-b")], isGenerated: true)
-    let a = Op.__resolve(__RecallOpSite(name: "f()", fileID: "Files/A.swift", fingerprint: "fp"), table)
-    let b = Op.__resolve(__RecallOpSite(name: "f()", fileID: "Files/B.swift", fingerprint: "fp"), table)
+      versions: ["f()\nfp\nA.swift": ("fp", "v-a"), "f()\nfp\nB.swift": ("fp", "v-b")],
+      isGenerated: true)
+    let a = Op.__resolve(
+      __RecallOpSite(name: "f()", fileID: "Files/A.swift", fingerprint: "fp"), table)
+    let b = Op.__resolve(
+      __RecallOpSite(name: "f()", fileID: "Files/B.swift", fingerprint: "fp"), table)
     #expect(a.version.hex == "v-a")
     #expect(b.version.hex == "v-b")
   }
@@ -355,17 +369,21 @@ struct Failure: Error, Equatable {}
 
   @Test func theTableGivesTheCodeOfWhatAnOpReaches() {
     // As the plugin writes it: components numbered from 0, then each op's reach.
-    let code: StaticString = "C10:func k(x:)3:own19:func k(x:) { s(x) }C10:func s(_:)1:s16:func s(_ x: …)O9:k(x:)\nown3:0,1"
-    let table = __RecallFingerprintTable(versions: ["k(x:)\nown": ("own", "v")], code: code, isGenerated: true)
+    let code: StaticString =
+      "C10:func k(x:)3:own19:func k(x:) { s(x) }C10:func s(_:)1:s16:func s(_ x: …)O9:k(x:)\nown3:0,1"
+    let table = __RecallFingerprintTable(
+      versions: ["k(x:)\nown": ("own", "v")], code: code, isGenerated: true)
     let op = Op.__resolve(
-      __RecallOpSite(name: "k(x:)", fileID: "Other/File.swift", fingerprint: "own", source: "ignored"), table)
+      __RecallOpSite(
+        name: "k(x:)", fileID: "Other/File.swift", fingerprint: "own", source: "ignored"), table)
     #expect(op.components().map(\.identity) == ["func k(x:)", "func s(_:)"])
     #expect(op.components().last?.source == "func s(_ x: …)")
 
     // Without the plugin: the op's own code, and a hand-written version.
     let own = Op.__resolve(
       __RecallOpSite(
-        name: "m()", fileID: "Other/File.swift", fingerprint: "fp", version: "2", source: "func m() -> Int { 1 }",
+        name: "m()", fileID: "Other/File.swift", fingerprint: "fp", version: "2",
+        source: "func m() -> Int { 1 }",
         parameters: "a\nb", added: "b"),
       .untracked)
     #expect(own.components().map(\.identity) == ["func m()", "@Memoized(version:)"])
@@ -384,7 +402,8 @@ struct Failure: Error, Equatable {}
 
 @Suite struct KeyCompletenessTests {
   @Test func keyedTypesSeparateValuesThatEncodeAlike() throws {
-    #expect(try ValueCodec.contentID(of: Data([1, 2])) == ValueCodec.contentID(of: [UInt8]([1, 2])))
+    #expect(
+      try ValueCodec.contentID(of: Data([1, 2])) == ValueCodec.contentID(of: [UInt8]([1, 2])))
     let store = quietStore()
     let log = EventLog(store)
     let op = testOp("describe")

@@ -2,7 +2,8 @@ import MacroTesting
 import RecallMacros
 import Testing
 
-@Suite(.macros(["Memoized": MemoizedMacro.self, "memoized": MemoizedBlockMacro.self], record: .missing))
+@Suite(
+  .macros(["Memoized": MemoizedMacro.self, "memoized": MemoizedBlockMacro.self], record: .missing))
 struct MemoizedMacroTests {
   @Test func topLevelFunction() {
     assertMacro {

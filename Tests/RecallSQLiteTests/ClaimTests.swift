@@ -18,7 +18,8 @@ private struct SharedStore {
   init(_ kind: Backend) { self.kind = kind }
 
   func open(
-    lease: Duration = .seconds(30), maximumWait: Duration = .seconds(60), quickCall: Duration = .zero
+    lease: Duration = .seconds(30), maximumWait: Duration = .seconds(60),
+    quickCall: Duration = .zero
   ) throws -> Store {
     var store = Store.Configuration()
     store.printsWarnings = false
@@ -80,10 +81,19 @@ private final class Running<T: Sendable>: Sendable {
     let first = Claimant(token: "first", host: "h", pid: 1)
     let second = Claimant(token: "second", host: "h", pid: 2)
     let now = Date()
-    #expect(try backend.claim(id, of: "Tests.claimed()", by: first, at: now, until: now + 10, replacing: nil) == .acquired)
+    #expect(
+      try backend.claim(
+        id, of: "Tests.claimed()", by: first, at: now, until: now + 10, replacing: nil) == .acquired
+    )
     // The holder may claim again; another claimant finds it held.
-    #expect(try backend.claim(id, of: "Tests.claimed()", by: first, at: now, until: now + 10, replacing: nil) == .acquired)
-    guard case .held(let claim) = try backend.claim(id, of: "Tests.claimed()", by: second, at: now, until: now + 10, replacing: nil) else {
+    #expect(
+      try backend.claim(
+        id, of: "Tests.claimed()", by: first, at: now, until: now + 10, replacing: nil) == .acquired
+    )
+    guard
+      case .held(let claim) = try backend.claim(
+        id, of: "Tests.claimed()", by: second, at: now, until: now + 10, replacing: nil)
+    else {
       Issue.record("the second claimant took a live claim")
       return
     }
@@ -91,16 +101,31 @@ private final class Running<T: Sendable>: Sendable {
     #expect(try backend.claims(at: now).map(\.call) == [id])
     // A renewal moves the lease; past its end the claim can be taken over.
     // Unless its holder is known to be dead.
-    #expect(try backend.claim(id, of: "Tests.claimed()", by: second, at: now, until: now + 10, replacing: second) != .acquired)
+    #expect(
+      try backend.claim(
+        id, of: "Tests.claimed()", by: second, at: now, until: now + 10, replacing: second)
+        != .acquired)
     #expect(try backend.renewClaims(by: first, until: now + 20) == 1)
-    #expect(try backend.claim(id, of: "Tests.claimed()", by: second, at: now + 15, until: now + 30, replacing: nil) != .acquired)
-    #expect(try backend.claim(id, of: "Tests.claimed()", by: second, at: now + 25, until: now + 40, replacing: nil) == .acquired)
+    #expect(
+      try backend.claim(
+        id, of: "Tests.claimed()", by: second, at: now + 15, until: now + 30, replacing: nil)
+        != .acquired)
+    #expect(
+      try backend.claim(
+        id, of: "Tests.claimed()", by: second, at: now + 25, until: now + 40, replacing: nil)
+        == .acquired)
     #expect(try backend.renewClaims(by: first, until: now + 50) == 0)
     // Releasing is the holder's alone.
     try backend.releaseClaim(id, by: first)
-    #expect(try backend.claim(id, of: "Tests.claimed()", by: first, at: now + 26, until: now + 40, replacing: nil) != .acquired)
+    #expect(
+      try backend.claim(
+        id, of: "Tests.claimed()", by: first, at: now + 26, until: now + 40, replacing: nil)
+        != .acquired)
     try backend.releaseClaim(id, by: second)
-    #expect(try backend.claim(id, of: "Tests.claimed()", by: first, at: now + 26, until: now + 40, replacing: nil) == .acquired)
+    #expect(
+      try backend.claim(
+        id, of: "Tests.claimed()", by: first, at: now + 26, until: now + 40, replacing: nil)
+        == .acquired)
     // Storing the call ends its claim.
     let value = try ValueCodec.encode(7)
     try backend.record(
@@ -111,7 +136,9 @@ private final class Running<T: Sendable>: Sendable {
         duration: 0, host: "h", pid: 1),
       values: [value])
     #expect(try backend.claims(at: now).isEmpty)
-    #expect(try backend.claim(id, of: "Tests.claimed()", by: second, at: now, until: now + 10, replacing: nil) == .stored)
+    #expect(
+      try backend.claim(
+        id, of: "Tests.claimed()", by: second, at: now, until: now + 10, replacing: nil) == .stored)
   }
 
   @Test(arguments: Backend.shared)
@@ -190,7 +217,10 @@ private final class Running<T: Sendable>: Sendable {
     _ = store.settle(&settled)
     let dead = Claimant(token: "dead", host: "elsewhere", pid: 99)
     let lease = 0.4
-    #expect(try store.backend.claim(settled.id, of: slowOp.id, by: dead, at: Date(), until: Date() + lease, replacing: nil) == .acquired)
+    #expect(
+      try store.backend.claim(
+        settled.id, of: slowOp.id, by: dead, at: Date(), until: Date() + lease, replacing: nil)
+        == .acquired)
     let clock = ContinuousClock.now
     #expect(store.memoize(slowOp, [Argument("x", 3)]) { 9 } == 9)
     let waited = (ContinuousClock.now - clock).inSeconds
@@ -218,7 +248,8 @@ private final class Running<T: Sendable>: Sendable {
     let gone = Claimant(token: "gone", host: Host.name, pid: Int(exited.processIdentifier))
     #expect(gone.isDeadProcessOnThisHost)
     #expect(!Claimant(token: "me", host: Host.name, pid: Int(getppid())).isDeadProcessOnThisHost)
-    _ = try store.backend.claim(call.id, of: slowOp.id, by: gone, at: Date(), until: Date() + 3600, replacing: nil)
+    _ = try store.backend.claim(
+      call.id, of: slowOp.id, by: gone, at: Date(), until: Date() + 3600, replacing: nil)
     let clock = ContinuousClock.now
     #expect(store.memoize(slowOp, [Argument("x", 7)]) { 49 } == 49)
     #expect(ContinuousClock.now - clock < .seconds(5))
@@ -259,7 +290,8 @@ private final class Running<T: Sendable>: Sendable {
     }
     _ = store.settle(&call)
     let stuck = Claimant(token: "stuck", host: "elsewhere", pid: 98)
-    _ = try store.backend.claim(call.id, of: slowOp.id, by: stuck, at: Date(), until: Date() + 3600, replacing: nil)
+    _ = try store.backend.claim(
+      call.id, of: slowOp.id, by: stuck, at: Date(), until: Date() + 3600, replacing: nil)
     #expect(store.memoize(slowOp, [Argument("x", 5)]) { 25 } == 25)
     #expect(log.warnings.map(\.kind) == [.waitedTooLong])
     #expect(log.warnings.first?.message.contains("process 98 on elsewhere") == true)
@@ -302,7 +334,10 @@ private final class Running<T: Sendable>: Sendable {
     let now = Date()
     for x in [2, 3] {
       let id = try #require(other.prepare(slowOp, [Argument("x", x)], [], result: Int.self)).id
-      #expect(try other.backend.claim(id, of: slowOp.id, by: other.claimKeeper.claimant, at: now, until: now + 60, replacing: nil) == .acquired)
+      #expect(
+        try other.backend.claim(
+          id, of: slowOp.id, by: other.claimKeeper.claimant, at: now, until: now + 60,
+          replacing: nil) == .acquired)
     }
     for (quickCall, waits) in [(Duration.milliseconds(50), false), (.zero, true)] {
       let store = try shared.open(maximumWait: .milliseconds(300), quickCall: quickCall)

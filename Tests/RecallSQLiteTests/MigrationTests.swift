@@ -23,13 +23,17 @@ import Testing
     CallRecord(
       id: second, op: OpID("M.g(y:)"), opVersion: CodeFingerprint(hex: "b2"),
       semanticVersion: CodeFingerprint(hex: "b1"), trial: 1,
-      inputs: [CallInput(name: "y", cid: output, hid: firstHID)], outputCID: lost, outputHID: secondHID,
-      outputSize: 9, startedAt: Date(timeIntervalSince1970: 200), duration: 0.25, host: "there", pid: 8),
+      inputs: [CallInput(name: "y", cid: output, hid: firstHID)], outputCID: lost,
+      outputHID: secondHID,
+      outputSize: 9, startedAt: Date(timeIntervalSince1970: 200), duration: 0.25, host: "there",
+      pid: 8),
     CallRecord(
       id: first, op: OpID("M.f(x:)"), opVersion: CodeFingerprint(hex: "a1"),
       semanticVersion: CodeFingerprint(hex: "a1"), trial: 0,
-      inputs: [CallInput(name: "x", cid: input, hid: HistoryID(external: input))], outputCID: output,
-      outputHID: firstHID, outputSize: 2, startedAt: Date(timeIntervalSince1970: 100), duration: 1.5,
+      inputs: [CallInput(name: "x", cid: input, hid: HistoryID(external: input))],
+      outputCID: output,
+      outputHID: firstHID, outputSize: 2, startedAt: Date(timeIntervalSince1970: 100),
+      duration: 1.5,
       host: "here", pid: 7, keyFields: [9, 9]),
   ]
 
@@ -52,7 +56,8 @@ import Testing
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
           arguments: [
-            call.id.digest.data, call.op.name, call.opVersion.hex, call.semanticVersion.hex, call.trial,
+            call.id.digest.data, call.op.name, call.opVersion.hex, call.semanticVersion.hex,
+            call.trial,
             call.outputCID.digest.data, call.outputHID.digest.data, call.outputSize,
             call.startedAt.timeIntervalSince1970, call.duration, call.host, call.pid,
             call.keyFields.map { Data($0) },
@@ -60,24 +65,30 @@ import Testing
         for input in call.inputs {
           try db.execute(
             sql: "INSERT INTO call_input (call_id, name, cid, hid) VALUES (?, ?, ?, ?)",
-            arguments: [call.id.digest.data, input.name, input.cid.digest.data, input.hid.digest.data])
+            arguments: [
+              call.id.digest.data, input.name, input.cid.digest.data, input.hid.digest.data,
+            ])
         }
       }
       try db.execute(
-        sql: "INSERT INTO tag (name, call_id, created_at) VALUES ('best', ?, 0)", arguments: [first.digest.data])
+        sql: "INSERT INTO tag (name, call_id, created_at) VALUES ('best', ?, 0)",
+        arguments: [first.digest.data])
     }
   }
 
   @Test func aVersion6StoreKeepsItsCallsValuesHistoriesAndTags() throws {
     let directory = TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
     try Self.version6Store(at: directory.path)
     let backend = try SQLiteBackend(path: directory.path)
 
     #expect(try backend.calls(CallQuery()) == Self.calls)
     #expect(try backend.calls(CallQuery(limit: 1)) == [Self.calls[0]])
     let hit = try #require(try backend.loadResult(Self.first))
-    #expect(hit.bytes == [4, 5] && hit.cid == Self.output && hit.hid == Self.firstHID && hit.duration == 1.5)
+    #expect(
+      hit.bytes == [4, 5] && hit.cid == Self.output && hit.hid == Self.firstHID
+        && hit.duration == 1.5)
     #expect(try backend.loadResult(Self.second) == nil, "its output was lost before the upgrade")
     #expect(try backend.value(Self.input) == [1, 2, 3])
     #expect(try backend.value(Self.lost) == nil)
@@ -87,9 +98,14 @@ import Testing
     // Every way of finding a call.
     let ids = { (query: CallQuery) in try backend.calls(query).map(\.id) }
     #expect(try ids(CallQuery(op: OpID("M.f(x:)"))) == [Self.first])
-    #expect(try ids(CallQuery(op: OpID("M.g(y:)"), semanticVersion: CodeFingerprint(hex: "b1"))) == [Self.second])
+    #expect(
+      try ids(CallQuery(op: OpID("M.g(y:)"), semanticVersion: CodeFingerprint(hex: "b1"))) == [
+        Self.second
+      ])
     #expect(try ids(CallQuery(opVersion: CodeFingerprint(hex: "a1"))) == [Self.first])
-    #expect(try ids(CallQuery(op: OpID("M.g(y:)"), semanticVersionOtherThan: CodeFingerprint(hex: "b1"))) == [])
+    #expect(
+      try ids(CallQuery(op: OpID("M.g(y:)"), semanticVersionOtherThan: CodeFingerprint(hex: "b1")))
+        == [])
     #expect(try ids(CallQuery(op: OpID("M.nothing"))) == [])
     #expect(try ids(CallQuery(inputs: ["y": Self.output])) == [Self.second])
     #expect(try ids(CallQuery(inputs: ["x": Self.output])) == [])
@@ -97,18 +113,23 @@ import Testing
     #expect(try ids(CallQuery(outputCID: Self.output)) == [Self.first])
     #expect(try ids(CallQuery(outputHID: Self.secondHID)) == [Self.second])
     #expect(try ids(CallQuery(inputHID: Self.firstHID)) == [Self.second])
-    #expect(try ids(CallQuery(inputHID: HistoryID(external: Self.input))) == [Self.first], "a history id that is its cid")
+    #expect(
+      try ids(CallQuery(inputHID: HistoryID(external: Self.input))) == [Self.first],
+      "a history id that is its cid")
     #expect(try ids(CallQuery(inputCID: Self.output)) == [Self.second])
     #expect(try backend.call(Self.first) == Self.calls[1])
 
     #expect(try backend.tags().map(\.target) == [.call(Self.first)])
-    #expect(try backend.collectGarbage(keepingFilesNewerThan: Date()).values == 0, "every value is named")
+    #expect(
+      try backend.collectGarbage(keepingFilesNewerThan: Date()).values == 0, "every value is named")
     #expect(try backend.ops().map { [$0.op.name: $0.calls] } == [["M.f(x:)": 1], ["M.g(y:)": 1]])
 
     // What an older Recall did to a value whose blob failed its check is
     // refused: the row's id could be reused, and a call would name another value.
     #expect(throws: DatabaseError.self) {
-      try backend.pool.write { try $0.execute(sql: "DELETE FROM value WHERE cid = ?", arguments: [Self.output.digest.data]) }
+      try backend.pool.write {
+        try $0.execute(sql: "DELETE FROM value WHERE cid = ?", arguments: [Self.output.digest.data])
+      }
     }
     #expect(try backend.value(Self.output) == [4, 5])
 
@@ -144,7 +165,8 @@ import Testing
 
     var configuration = Store.Configuration()
     configuration.program = "host:/checkout/.build/debug/run"
-    let store = Store(backend: try SQLiteBackend(path: directory.path), configuration: configuration)
+    let store = Store(
+      backend: try SQLiteBackend(path: directory.path), configuration: configuration)
     let versions = try store.versions(of: "Tests.scaled(x:)")
     #expect(versions.filter(\.isCurrent).map(\.version.hex) == ["b2"])
     #expect(try store.staleCalls().map(\.opVersion.hex) == ["a1"])
@@ -199,7 +221,8 @@ import Testing
     // Arguments in their declared order (`z`, then `a`), a keyed type, a
     // 32-byte field that is no input's cid, and an empty field.
     let fields =
-      field(Array("z".utf8)) + field(bytes(b)) + field(Array("Swift.Int".utf8)) + field(Array("a".utf8))
+      field(Array("z".utf8)) + field(bytes(b)) + field(Array("Swift.Int".utf8))
+      + field(Array("a".utf8))
       + field(bytes(a)) + field(bytes(Self.digest("not an input"))) + field([])
     let inputs = StoredKeyFields.order([(name: "z", cid: b), (name: "a", cid: a)])
     #expect(inputs == [a, b])
@@ -210,7 +233,8 @@ import Testing
     #expect(StoredKeyFields.expand(stored, inputs: inputs) == fields)
     #expect(StoredKeyFields.expand(StoredKeyFields.compact([], inputs: []), inputs: []) == [])
     // One input, as most calls: 4 bytes instead of 49.
-    #expect(StoredKeyFields.compact(field(Array("x".utf8)) + field(bytes(a)), inputs: [a]).count == 4)
+    #expect(
+      StoredKeyFields.compact(field(Array("x".utf8)) + field(bytes(a)), inputs: [a]).count == 4)
     // Bytes that are not a run of fields are kept whole.
     #expect(StoredKeyFields.compact([1, 2, 3], inputs: [a]) == [0, 1, 2, 3])
     #expect(StoredKeyFields.expand([0, 1, 2, 3], inputs: []) == [1, 2, 3])

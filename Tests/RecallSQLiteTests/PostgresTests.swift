@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import RecallTestSupport
+import Synchronization
 import Testing
 
 @testable import RecallCore
@@ -16,7 +16,10 @@ private final class Shared<Value: Sendable>: Sendable {
 /// What only the PostgreSQL store does; the behaviour all stores share runs in
 /// the parameterized suites. Skipped unless `RECALL_TEST_POSTGRES_URL` names
 /// a database (`.ci/start-postgres` starts one).
-@Suite(.enabled(if: postgresURL != nil, "set RECALL_TEST_POSTGRES_URL to run the PostgreSQL tests (see .ci/start-postgres)"))
+@Suite(
+  .enabled(
+    if: postgresURL != nil,
+    "set RECALL_TEST_POSTGRES_URL to run the PostgreSQL tests (see .ci/start-postgres)"))
 struct PostgresTests {
   func open(_ schema: PostgresSchema, blobs: String? = nil) throws -> Store {
     var configuration = PostgresBackend.Configuration()
@@ -38,7 +41,9 @@ struct PostgresTests {
   }
 
   func files(in directory: TemporaryDirectory) throws -> [String] {
-    try FileManager.default.subpathsOfDirectory(atPath: directory.path + "/blobs").filter { $0.count > 3 }
+    try FileManager.default.subpathsOfDirectory(atPath: directory.path + "/blobs").filter {
+      $0.count > 3
+    }
   }
 
   @Test func aVersion3StoreKeepsItsCurrentVersionAndResults() throws {
@@ -66,13 +71,15 @@ struct PostgresTests {
     configuration.printsWarnings = false
     configuration.program = "host:/checkout/.build/debug/run"
     let store = Store(backend: try schema.open(), configuration: configuration)
-    #expect(try store.versions(of: "Tests.scaled(x:)").filter(\.isCurrent).map(\.version.hex) == ["b2"])
+    #expect(
+      try store.versions(of: "Tests.scaled(x:)").filter(\.isCurrent).map(\.version.hex) == ["b2"])
     #expect(try store.staleCalls().map(\.opVersion.hex) == ["a1"])
     let log = EventLog(store)
     #expect(scaled(store, v2, 1, factor: 3) == 3)
     #expect(log.executed.isEmpty)
     #expect(scaled(store, v2, 2, factor: 3) == 6)
-    #expect(try count(store.backend, "SELECT count(*)::bigint FROM op_location WHERE location = ''") == 0)
+    #expect(
+      try count(store.backend, "SELECT count(*)::bigint FROM op_location WHERE location = ''") == 0)
     #expect(try count(store.backend, "SELECT count(*)::bigint FROM op_location") == 1)
     #expect(try store.backend.acceptCount() == 0)
   }
@@ -84,7 +91,8 @@ struct PostgresTests {
       #expect(series(store, 10).count == 10)
       #expect(series(store, 300_000).count == 300_000)
       #expect(try files(in: directory).count == 1)
-      #expect(try count(store.backend, "SELECT count(*)::bigint FROM value WHERE bytes IS NULL") == 1)
+      #expect(
+        try count(store.backend, "SELECT count(*)::bigint FROM value WHERE bytes IS NULL") == 1)
       #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/tmp").isEmpty)
     }
     // Another worker that mounts the directory reads it.
@@ -102,7 +110,8 @@ struct PostgresTests {
     #expect(withoutLog.executed == ["series(n:)"])
     #expect(withoutLog.warnings.map(\.kind) == [.storeFailure])
     #expect(withoutLog.warnings.first?.message.contains("?blobs=PATH") == true)
-    #expect(try count(without.backend, "SELECT count(*)::bigint FROM value WHERE bytes IS NULL") == 0)
+    #expect(
+      try count(without.backend, "SELECT count(*)::bigint FROM value WHERE bytes IS NULL") == 0)
     let again = try open(schema)
     let againLog = EventLog(again)
     #expect(series(again, 300_000).count == 300_000)
@@ -121,7 +130,9 @@ struct PostgresTests {
     _ = series(try open(schema, blobs: directory.path), 300_000)
 
     // Another store's directory.
-    let other = #expect(throws: RecallError.self) { try open(PostgresSchema(), blobs: directory.path) }
+    let other = #expect(throws: RecallError.self) {
+      try open(PostgresSchema(), blobs: directory.path)
+    }
     #expect(other?.message.contains("belongs to another store") == true, "\(other?.message ?? "")")
     // An empty directory where the store already keeps values: not mounted.
     let empty = TemporaryDirectory()
@@ -130,7 +141,9 @@ struct PostgresTests {
     // A directory with files of a store that never marked it (an SQLite store's).
     let sqlite = TemporaryDirectory()
     _ = series(try Store.sqlite(at: sqlite.path), 300_000)
-    let foreign = #expect(throws: RecallError.self) { try open(PostgresSchema(), blobs: sqlite.path) }
+    let foreign = #expect(throws: RecallError.self) {
+      try open(PostgresSchema(), blobs: sqlite.path)
+    }
     #expect(foreign?.message.contains("already holds another store's blob files") == true)
     // And an SQLite store does not move into a PostgreSQL store's directory.
     let moved = #expect(throws: RecallError.self) { try Store.sqlite(at: directory.path) }
@@ -147,7 +160,9 @@ struct PostgresTests {
     #expect(series(store, 300_000) == (0..<300_000).map { Double($0) / 3 })
     #expect(log.executed.count == 1)
     #expect(log.warnings.map(\.kind) == [.corruptValue])
-    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").count == 1)
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").count == 1
+    )
     let again = try open(schema, blobs: directory.path)
     let againLog = EventLog(again)
     #expect(series(again, 300_000).count == 300_000)
@@ -178,7 +193,8 @@ struct PostgresTests {
     let backend = try schema.open()
     try backend.withConnection { connection in
       try connection.execute(
-        "INSERT INTO recall_migration (identifier, applied_at) VALUES ($1, 0)", [.text("v9.from-the-future")])
+        "INSERT INTO recall_migration (identifier, applied_at) VALUES ($1, 0)",
+        [.text("v9.from-the-future")])
     }
     let error = #expect(throws: RecallError.self) { try schema.open() }
     #expect(error?.code == RecallError.storeFromNewerVersion)
@@ -198,7 +214,10 @@ struct PostgresTests {
   @Test func aTransactionTheServerAbortsToBreakADeadlockIsRetried() throws {
     let schema = PostgresSchema()
     let backend = try schema.open()
-    try backend.withConnection { try $0.run("CREATE TABLE pair (id int PRIMARY KEY, n int); INSERT INTO pair VALUES (1, 0), (2, 0)") }
+    try backend.withConnection {
+      try $0.run(
+        "CREATE TABLE pair (id int PRIMARY KEY, n int); INSERT INTO pair VALUES (1, 0), (2, 0)")
+    }
     // Two transactions lock the rows in opposite orders; the server aborts one
     // of them (deadlock_timeout, 1 s by default), which must run again.
     let bothLocked = DispatchGroup()
@@ -208,7 +227,10 @@ struct PostgresTests {
     @Sendable func swap(_ first: Int, _ second: Int) -> (any Error)? {
       do {
         try backend.transaction { connection in
-          let attempt = attempts.value.withLock { $0 += 1; return $0 }
+          let attempt = attempts.value.withLock {
+            $0 += 1
+            return $0
+          }
           try connection.execute("UPDATE pair SET n = n + 1 WHERE id = $1", [.int(first)])
           if attempt <= 2 {
             bothLocked.leave()
@@ -234,22 +256,28 @@ struct PostgresTests {
     done.wait()
     #expect(errors.value.withLock { $0 } == [])
     #expect(attempts.value.withLock { $0 } == 3)
-    let total = try backend.withConnection { try $0.rows("SELECT sum(n)::bigint FROM pair").first?.int(0) }
+    let total = try backend.withConnection {
+      try $0.rows("SELECT sum(n)::bigint FROM pair").first?.int(0)
+    }
     #expect(total == 4)
   }
 
   @Test func badURLsAndUnreachableServersSayWhatToDo() throws {
-    let malformed = #expect(throws: RecallError.self) { try PostgresBackend(url: "mysql://user:secret@host/db") }
+    let malformed = #expect(throws: RecallError.self) {
+      try PostgresBackend(url: "mysql://user:secret@host/db")
+    }
     #expect(malformed?.message.contains("postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE") == true)
     #expect(malformed?.message.contains("secret") == false)
     var configuration = PostgresBackend.Configuration()
     configuration.connectTimeout = .seconds(2)
     // Nothing listens on port 1.
     let unreachable = #expect(throws: RecallError.self) {
-      try PostgresBackend(url: "postgres://nobody:secret@127.0.0.1:1/none", configuration: configuration)
+      try PostgresBackend(
+        url: "postgres://nobody:secret@127.0.0.1:1/none", configuration: configuration)
     }
     #expect(unreachable?.code == RecallError.storeUnavailable)
-    #expect(unreachable?.message.contains("could not connect") == true, "\(unreachable?.message ?? "")")
+    #expect(
+      unreachable?.message.contains("could not connect") == true, "\(unreachable?.message ?? "")")
     #expect(unreachable?.message.contains("secret") == false)
   }
 }

@@ -25,7 +25,9 @@ struct Pipeline {
 }
 
 @Suite struct ProvenanceTests {
-  @Test(arguments: Backend.allCases) func upstreamAndDownstreamFollowHistories(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func upstreamAndDownstreamFollowHistories(_ kind: Backend)
+    throws
+  {
     let backend = try Reopenable(kind)
     let pipeline = Pipeline(store: backend.open())
     _ = pipeline.run(seed: 1)
@@ -48,7 +50,8 @@ struct Pipeline {
     store.flush()
     let reportCall = try #require(try store.calls(of: "Tests.report(_:)").first)
     #expect(reportCall.inputs.map(\.hid) == [HistoryID(external: trainCall.outputCID)])
-    #expect(try store.consumers(of: trainCall.outputCID).map(\.id).contains(reportCall.id), "by content")
+    #expect(
+      try store.consumers(of: trainCall.outputCID).map(\.id).contains(reportCall.id), "by content")
     #expect(try store.downstream(of: trainCall.id).map(\.id) == [scoreCall.id])
     // The same value in the scope where `train` returned it: its output.
     _ = store.memoize(report, [Argument("model", 6.0), Argument("again", true)]) { "six" }
@@ -56,7 +59,9 @@ struct Pipeline {
     #expect(try store.downstream(of: trainCall.id).count == 2)
   }
 
-  @Test(arguments: Backend.allCases) func forgettingAndCollectingKeepWhatRemainingCallsNeed(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func forgettingAndCollectingKeepWhatRemainingCallsNeed(
+    _ kind: Backend
+  ) throws {
     let backend = try Reopenable(kind)
     let pipeline = Pipeline(store: backend.open())
     _ = pipeline.run(seed: 1)
@@ -110,14 +115,19 @@ struct Pipeline {
     let unused = try ValueCodec.encode([Double](repeating: 1, count: 100))
     try backend.record(
       CallRecord(
-        id: CallID(Digest.sha256("old")), op: op.id, opVersion: op.version, semanticVersion: op.version, trial: 0,
-        inputs: [], outputCID: unused.cid, outputHID: HistoryID(external: unused.cid), outputSize: unused.bytes.count,
+        id: CallID(Digest.sha256("old")), op: op.id, opVersion: op.version,
+        semanticVersion: op.version, trial: 0,
+        inputs: [], outputCID: unused.cid, outputHID: HistoryID(external: unused.cid),
+        outputSize: unused.bytes.count,
         startedAt: Date(), duration: 0, host: "h", pid: 1),
       values: [unused])
     _ = try backend.forget([CallID(Digest.sha256("old"))])
     // The collection runs after the next record wrote its blob, before it commits.
-    setBeforeCommit { _ = try? backend.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: 60)) }
-    #expect(store.memoize(op, [Argument("n", 100)]) { [Double](repeating: 1, count: 100) }.count == 100)
+    setBeforeCommit {
+      _ = try? backend.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: 60))
+    }
+    #expect(
+      store.memoize(op, [Argument("n", 100)]) { [Double](repeating: 1, count: 100) }.count == 100)
     setBeforeCommit(nil)
     let fresh = Store(backend: backend, configuration: configuration)
     let log = EventLog(fresh)
@@ -132,7 +142,8 @@ struct Pipeline {
     let store = pipeline.store
     let score = try #require(try store.calls(of: "Tests.score(_:)").first)
     try store.tag("baseline", call: score.id)
-    try store.tag("data", value: try #require(try store.calls(of: "Tests.load(seed:)").first).outputCID)
+    try store.tag(
+      "data", value: try #require(try store.calls(of: "Tests.load(seed:)").first).outputCID)
     #expect(try store.tags().map(\.name) == ["baseline", "data"])
     #expect(try store.tagged("baseline")?.target == .call(score.id))
     expectError(RecallError.notFound) { try store.tag("x", call: CallID(Digest.sha256("none"))) }
@@ -140,7 +151,8 @@ struct Pipeline {
     // Forgotten calls' values survive collection while a tag names them.
     try store.forget(try store.ops().flatMap { try store.calls(of: $0.op).map(\.id) })
     _ = try store.collectGarbage(keepingFilesNewerThan: Date())
-    #expect(try store.value(score.outputCID, as: Double.self) == nil)  // the call is gone, so is its tag's hold
+    // The call is gone, so is its tag's hold.
+    #expect(try store.value(score.outputCID, as: Double.self) == nil)
     #expect(try store.backend.value(try #require(try store.tagged("data")).valueCID!) != nil)
     #expect(try store.removeTag("data"))
     #expect(try !store.removeTag("data"))

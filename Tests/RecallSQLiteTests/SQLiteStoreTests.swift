@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import Synchronization
 import RecallTestSupport
+import Synchronization
 import Testing
 
 @testable import RecallCore
@@ -24,7 +24,8 @@ func series(_ store: Store, _ n: Int) -> [Double] {
 /// The path of a store's (first) blob file.
 func aBlobFile(in directory: TemporaryDirectory) throws -> String {
   let blobsPath = directory.path + "/blobs"
-  let blob = try #require(FileManager.default.subpathsOfDirectory(atPath: blobsPath).first { $0.count > 3 })
+  let blob = try #require(
+    FileManager.default.subpathsOfDirectory(atPath: blobsPath).first { $0.count > 3 })
   return "\(blobsPath)/\(blob)"
 }
 
@@ -135,7 +136,8 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
 
     let (_, warnings) = try expectSeriesRecomputedAsCorrupt(in: directory)
     #expect(warnings.first?.message.contains("checksum") == true)
-    let quarantined = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine")
+    let quarantined = try FileManager.default.contentsOfDirectory(
+      atPath: directory.path + "/quarantine")
     #expect(quarantined.count == 1)
     // The recomputed value was stored again and is served from now on.
     let again = try openStore(directory.path, inlineThreshold: 1024)
@@ -167,7 +169,9 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     try damageABlob(in: directory)
     let (store, warnings) = try expectSeriesRecomputedAsCorrupt(in: directory, count: count)
     #expect(warnings.first?.message.contains("checksum") == true)
-    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").count == 1)
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").count == 1
+    )
     store.flush()
     let again = try openStore(directory.path, inlineThreshold: 1024)
     let againLog = EventLog(again)
@@ -178,7 +182,9 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
   @Test func blobsAreCheckedByTheirChecksumOrElseByTheirContentID() throws {
     let (directory, database) = try storeWithOneBlob()
     // A checksum for the blob, none for the inline values.
-    let checksums = try database.read { try Int64?.fetchAll($0, sql: "SELECT checksum FROM value ORDER BY size") }
+    let checksums = try database.read {
+      try Int64?.fetchAll($0, sql: "SELECT checksum FROM value ORDER BY size")
+    }
     #expect(checksums.count == 4)
     #expect(checksums.dropLast().allSatisfy { $0 == nil })
     #expect(checksums.last! != nil)
@@ -193,12 +199,16 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
 
   @Test func aBlobFileUnchangedSinceItWasWrittenIsNotReadThroughAgain() throws {
     let (directory, database) = try storeWithOneBlob()
-    let stamps = try database.read { try String?.fetchAll($0, sql: "SELECT stamp FROM value ORDER BY size") }
+    let stamps = try database.read {
+      try String?.fetchAll($0, sql: "SELECT stamp FROM value ORDER BY size")
+    }
     #expect(stamps.dropLast().allSatisfy { $0 == nil })
     #expect(stamps.last!?.split(separator: ":").count == 5)
     // With a wrong checksum recorded, the unchanged file is still served: its
     // checksum is not computed.
-    try database.write { try $0.execute(sql: "UPDATE value SET checksum = 12345 WHERE stamp IS NOT NULL") }
+    try database.write {
+      try $0.execute(sql: "UPDATE value SET checksum = 12345 WHERE stamp IS NOT NULL")
+    }
     do {
       let store = try openStore(directory.path, inlineThreshold: 1024)
       let log = EventLog(store)
@@ -232,7 +242,10 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
 
   @Test func aResultWhoseTypeChangedIsRecomputedAndReplaced() throws {
     struct Old: Codable, Sendable { var a: Int }
-    struct New: Codable, Sendable, Equatable { var a: Int; var b: String }
+    struct New: Codable, Sendable, Equatable {
+      var a: Int
+      var b: String
+    }
     let directory = TemporaryDirectory()
     let changing = Op(id: "Tests.changing()", version: CodeFingerprint(hex: "1"))
     do {
@@ -255,7 +268,9 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     let directory = TemporaryDirectory()
     let backend = try SQLiteBackend(path: directory.path)
     let plan = try backend.pool.read { db in
-      try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteBackend.opSummarySQL).map { $0["detail"] as String }
+      try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteBackend.opSummarySQL).map {
+        $0["detail"] as String
+      }
     }
     #expect(plan.contains { $0.contains("COVERING INDEX call_on_op_started") }, "\(plan)")
   }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import RecallTestSupport
+import Synchronization
 import Testing
 
 @testable import RecallCore
@@ -9,7 +9,9 @@ import Testing
 
 /// The PostgreSQL database the tests may use (`RECALL_TEST_POSTGRES_URL`);
 /// without it, the PostgreSQL cases are left out.
-let postgresURL = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+let postgresURL = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"].flatMap {
+  $0.isEmpty ? nil : $0
+}
 
 /// The backends the store tests run against: PostgreSQL (with values in the
 /// database, and with every value in a blob directory) when a server is
@@ -104,7 +106,8 @@ func scaled(_ store: Store, _ op: Op, _ x: Double, factor: Double) -> Double {
 
 /// Expects `body` to throw a ``RecallError`` with `code`.
 func expectError<R>(
-  _ code: RecallError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> R
+  _ code: RecallError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+  _ body: () throws -> R
 ) {
   let error = #expect(throws: RecallError.self, sourceLocation: sourceLocation) { try body() }
   #expect(error?.code == code, sourceLocation: sourceLocation)
@@ -114,7 +117,8 @@ func expectError<R>(
   static let double = "func scale(_ x: Double) -> Double {\n  let y = x\n  return y * 2\n}"
   static let triple = "func scale(_ x: Double) -> Double {\n  let y = x\n  return y * 3\n}"
 
-  @Test(arguments: Backend.allCases) func versionsAreRecordedWithTheirCalls(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func versionsAreRecordedWithTheirCalls(_ kind: Backend) throws
+  {
     let backend = try Reopenable(kind)
     let v1 = scaledOp("a1", helper: Self.double)
     let v2 = scaledOp("b2", helper: Self.triple)
@@ -148,7 +152,9 @@ func expectError<R>(
     #expect(try store.versions(of: "Tests.unknown()").isEmpty)
   }
 
-  @Test(arguments: Backend.allCases) func diffsShowWhatChangedComponentByComponent(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func diffsShowWhatChangedComponentByComponent(_ kind: Backend)
+    throws
+  {
     let backend = try Reopenable(kind)
     do { _ = scaled(backend.open(), scaledOp("a1", helper: Self.double), 1, factor: 2) }
     let store = backend.open()
@@ -164,7 +170,8 @@ func expectError<R>(
         ]
       })
     _ = scaled(store, v2, 1, factor: 3)
-    let diff = try store.diff("Tests.scaled(x:)", from: CodeFingerprint(hex: "a1"), to: CodeFingerprint(hex: "b2"))
+    let diff = try store.diff(
+      "Tests.scaled(x:)", from: CodeFingerprint(hex: "a1"), to: CodeFingerprint(hex: "b2"))
     #expect(diff.isComplete)
     #expect(diff.changes.map(\.summary) == ["func scale(_:) changed", "var factor added"])
     #expect(
@@ -186,7 +193,8 @@ func expectError<R>(
       try store.version(of: "Tests.scaled(x:)", matching: "c")
     }
     expectError(RecallError.notFound) {
-      try store.diff("Tests.scaled(x:)", from: CodeFingerprint(hex: "a1"), to: CodeFingerprint(hex: "zz"))
+      try store.diff(
+        "Tests.scaled(x:)", from: CodeFingerprint(hex: "a1"), to: CodeFingerprint(hex: "zz"))
     }
   }
 
@@ -194,7 +202,9 @@ func expectError<R>(
     let backend = try Reopenable(kind)
     let store = backend.open()
     _ = scaled(store, scaledOp("a1", helper: Self.double), 1, factor: 2)
-    let oldCall = try #require(store.prepare(scaledOp("a1", helper: Self.double), [Argument("x", 1.0)], [], result: Double.self))
+    let oldCall = try #require(
+      store.prepare(
+        scaledOp("a1", helper: Self.double), [Argument("x", 1.0)], [], result: Double.self))
     #expect(try store.staleness(of: oldCall.id) == nil)
 
     let newer = backend.open()
@@ -255,13 +265,16 @@ func expectError<R>(
     }
   }
 
-  @Test(arguments: Backend.allCases) func addedParametersFindCallsFromBeforeThem(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func addedParametersFindCallsFromBeforeThem(_ kind: Backend)
+    throws
+  {
     let backend = try Reopenable(kind)
     let v1 = scaledOp("a1", helper: Self.double)
     do { _ = scaled(backend.open(), v1, 1, factor: 2) }
 
     // The op's own declaration changed (its parameters), nothing else.
-    let v2 = scaledOp("b2", helper: Self.double, parameters: ["x", "useScaling"], added: ["useScaling"])
+    let v2 = scaledOp(
+      "b2", helper: Self.double, parameters: ["x", "useScaling"], added: ["useScaling"])
     let store = backend.open()
     let log = EventLog(store)
     #expect(addedCall(store, v2, 1, useScaling: false) == 2)
@@ -271,7 +284,8 @@ func expectError<R>(
     #expect(try store.versions(of: "Tests.scaled(x:)").map(\.semanticVersion.hex) == ["a1", "a1"])
 
     // A later edit, with the parameter still declared added, is a code change.
-    let v3 = scaledOp("c3", helper: Self.triple, parameters: ["x", "useScaling"], added: ["useScaling"])
+    let v3 = scaledOp(
+      "c3", helper: Self.triple, parameters: ["x", "useScaling"], added: ["useScaling"])
     let later = backend.open()
     let laterLog = EventLog(later)
     #expect(addedCall(later, v3, 1, useScaling: false) == 2)
@@ -279,14 +293,17 @@ func expectError<R>(
     #expect(try later.versions(of: "Tests.scaled(x:)").last?.semanticVersion.hex == "c3")
   }
 
-  @Test(arguments: Backend.allCases) func addingAParameterWithAHelperEditRecomputes(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func addingAParameterWithAHelperEditRecomputes(_ kind: Backend)
+    throws
+  {
     // Issue 16, defect 1: adding `useScaling` and changing a helper in the
     // same build served the old helper's results.
     let backend = try Reopenable(kind)
     let v1 = scaledOp("a1", helper: Self.double)
     do { _ = scaled(backend.open(), v1, 1, factor: 2) }
 
-    let v2 = scaledOp("b2", helper: Self.triple, parameters: ["x", "useScaling"], added: ["useScaling"])
+    let v2 = scaledOp(
+      "b2", helper: Self.triple, parameters: ["x", "useScaling"], added: ["useScaling"])
     let store = backend.open()
     let log = EventLog(store)
     #expect(addedCall(store, v2, 1, useScaling: false, factor: 3) == 3)
@@ -297,13 +314,19 @@ func expectError<R>(
     #expect(diff.changes.map(\.identity).contains("func scale(_:)"))
   }
 
-  func addedCall(_ store: Store, _ op: Op, _ x: Double, useScaling: Bool, factor: Double = 2) -> Double {
-    store.memoize(op, [Argument("x", x), Argument(added: "useScaling", useScaling, default: false)]) {
+  func addedCall(_ store: Store, _ op: Op, _ x: Double, useScaling: Bool, factor: Double = 2)
+    -> Double
+  {
+    store.memoize(
+      op, [Argument("x", x), Argument(added: "useScaling", useScaling, default: false)]
+    ) {
       useScaling ? x * 10 : x * factor
     }
   }
 
-  @Test(arguments: Backend.allCases) func aRevertedVersionIsCurrentAgainThroughItsHits(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func aRevertedVersionIsCurrentAgainThroughItsHits(
+    _ kind: Backend
+  ) throws {
     // Issue 16, defect 5: change, run, revert, run twice (every call a hit):
     // the reverted-to version is current, its calls are not stale.
     let backend = try Reopenable(kind)
@@ -337,7 +360,8 @@ func expectError<R>(
     #expect(try store.calls(of: "Tests.scaled(x:)").count == 3)
   }
 
-  @Test(arguments: Backend.allCases) func eachProgramHasItsOwnCurrentVersion(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func eachProgramHasItsOwnCurrentVersion(_ kind: Backend) throws
+  {
     // Two checkouts on different branches share a store: neither makes the
     // other's results stale, however they alternate.
     let backend = try Reopenable(kind)
@@ -365,7 +389,9 @@ func expectError<R>(
     #expect(try moved.staleCalls().map(\.opVersion.hex) == ["b2"])
   }
 
-  @Test(arguments: Backend.allCases) func anOpRecordedBeforeNamesHadTypesIsRenamedWithItsResults(_ kind: Backend)
+  @Test(arguments: Backend.allCases) func anOpRecordedBeforeNamesHadTypesIsRenamedWithItsResults(
+    _ kind: Backend
+  )
     throws
   {
     // A store written when ops were named with labels only: the op with the
@@ -390,7 +416,9 @@ func expectError<R>(
     #expect(log.executed == ["scaled(x:)"])
     #expect(try store.ops().map(\.op.name) == ["Tests.scaled(x: Double)"])
     #expect(try store.calls(of: "Tests.scaled(x: Double)").count == 3)
-    #expect(try store.versions(of: "Tests.scaled(x:)").map(\.version.hex) == ["a1"], "found by its label name")
+    #expect(
+      try store.versions(of: "Tests.scaled(x:)").map(\.version.hex) == ["a1"],
+      "found by its label name")
     #expect(try store.usage(of: "Tests.scaled(x: Double)").reduce(0) { $0 + $1.misses } >= 2)
 
     // Accepting re-files calls under their label-name keys.
@@ -404,7 +432,9 @@ func expectError<R>(
     #expect(laterLog.executed.isEmpty)
   }
 
-  @Test(arguments: Backend.allCases) func aProcessStillRunningOlderCodeDoesNotTakeCurrentBack(_ kind: Backend)
+  @Test(arguments: Backend.allCases) func aProcessStillRunningOlderCodeDoesNotTakeCurrentBack(
+    _ kind: Backend
+  )
     throws
   {
     // The same program, rebuilt: the process started later runs v2; the one
@@ -425,7 +455,9 @@ func expectError<R>(
     #expect(Set(try new.staleCalls().map(\.opVersion.hex)) == ["a1"])
   }
 
-  @Test(arguments: Backend.allCases) func anAcceptedChangeIsSeenAtTheNextMiss(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func anAcceptedChangeIsSeenAtTheNextMiss(_ kind: Backend)
+    throws
+  {
     // A running process whose op settled sees an accept made by another
     // process (`recall accept`) at its next miss, not only after a restart.
     let backend = try Reopenable(kind)
@@ -442,7 +474,9 @@ func expectError<R>(
     #expect(log.reused.count == 1)
   }
 
-  @Test(arguments: Backend.allCases) func aRecursiveCallOfAnAcceptedVersionDoesNotDeadlock(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func aRecursiveCallOfAnAcceptedVersionDoesNotDeadlock(
+    _ kind: Backend
+  ) throws {
     let backend = try Reopenable(kind)
     let v1 = scaledOp("a1", helper: Self.double)
     let v2 = scaledOp("b2", helper: Self.triple)
@@ -469,16 +503,21 @@ func expectError<R>(
         op: "Tests.f(x:)", version: CodeFingerprint(hex: "new"), parameters: parameters,
         addedParameters: added, components: { [] })
     }
-    func inherited(_ registration: VersionRegistration, _ latest: OpVersion?, components: [CodeComponent] = [])
+    func inherited(
+      _ registration: VersionRegistration, _ latest: OpVersion?, components: [CodeComponent] = []
+    )
       -> String
     {
       let old = [CodeComponent(identity: "func f(x:)", fingerprint: "old-own", source: ""), helper]
-      return registration.semanticVersion(following: latest, components: components.isEmpty ? [own, helper] : components) {
+      return registration.semanticVersion(
+        following: latest, components: components.isEmpty ? [own, helper] : components
+      ) {
         old
       }.hex
     }
     let latest = OpVersion(
-      op: "Tests.f(x:)", version: CodeFingerprint(hex: "old"), semanticVersion: CodeFingerprint(hex: "root"),
+      op: "Tests.f(x:)", version: CodeFingerprint(hex: "old"),
+      semanticVersion: CodeFingerprint(hex: "root"),
       firstSeen: Date(), lastSeen: Date(), parameters: ["x"], calls: 0, isCurrent: true)
     #expect(registration(["x", "y"], added: ["y"]).ownIdentity == "func f(x:)")
     #expect(inherited(registration(["x", "y"], added: ["y"]), latest) == "root")
@@ -490,12 +529,17 @@ func expectError<R>(
     // Any other component changed, added or removed: an ordinary change.
     let edited = CodeComponent(identity: "func g()", fingerprint: "g2", source: "")
     let extra = CodeComponent(identity: "let nClass", fingerprint: "n", source: "")
-    #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, edited]) == "new")
-    #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, helper, extra]) == "new")
+    #expect(
+      inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, edited]) == "new")
+    #expect(
+      inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, helper, extra])
+        == "new")
     #expect(inherited(registration(["x", "y"], added: ["y"]), latest, components: [own]) == "new")
     // An overload the op calls shares its identity: nothing is inherited.
     let overload = CodeComponent(identity: "func f(x:)", fingerprint: "other-overload", source: "")
     #expect(
-      inherited(registration(["x", "y"], added: ["y"]), latest, components: [own, helper, overload]) == "new")
+      inherited(
+        registration(["x", "y"], added: ["y"]), latest, components: [own, helper, overload])
+        == "new")
   }
 }

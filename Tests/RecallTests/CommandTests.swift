@@ -15,7 +15,8 @@ import Testing
 
   func recall(_ arguments: [String]) throws -> (status: Int32, text: String) {
     try run(
-      productsDirectory.appendingPathComponent("recall").path, arguments + ["--store", directory.path],
+      productsDirectory.appendingPathComponent("recall").path,
+      arguments + ["--store", directory.path],
       environment: [:])
   }
 
@@ -24,8 +25,11 @@ import Testing
       id: "Lab.score(x:)", version: CodeFingerprint(hex: version), parameters: ["x"],
       components: {
         [
-          CodeComponent(identity: "func score(x:)", fingerprint: "s", source: "func score(x: Int) -> Int {\n  x * factor\n}"),
-          CodeComponent(identity: "var factor", fingerprint: factor, source: "let factor = \(factor)"),
+          CodeComponent(
+            identity: "func score(x:)", fingerprint: "s",
+            source: "func score(x: Int) -> Int {\n  x * factor\n}"),
+          CodeComponent(
+            identity: "var factor", fingerprint: factor, source: "let factor = \(factor)"),
         ]
       })
   }
@@ -58,7 +62,10 @@ import Testing
     #expect(ls.status == 0)
     let lines = ls.text.split(separator: "\n")
     #expect(lines.first?.hasPrefix("OP") == true)
-    #expect(lines.contains { $0.hasPrefix("Lab.score(x:)") && $0.contains("  4  ") && $0.contains("  2  ") })
+    #expect(
+      lines.contains {
+        $0.hasPrefix("Lab.score(x:)") && $0.contains("  4  ") && $0.contains("  2  ")
+      })
     #expect(lines.contains { $0.hasPrefix("Lab.label(_:)") })
 
     let versions = try recall("versions", "score")
@@ -86,7 +93,8 @@ import Testing
     let before = try run(binary, ["--store", directory.path, "ls"], environment: [:])
     #expect(before.status == 0, "\(before.text)")
     #expect(before.text.contains("Lab.score(x:)"))
-    let joined = try run(binary, ["--store=\(directory.path)", "--json", "versions", "score"], environment: [:])
+    let joined = try run(
+      binary, ["--store=\(directory.path)", "--json", "versions", "score"], environment: [:])
     #expect(joined.status == 0, "\(joined.text)")
     #expect(joined.text.hasPrefix("{"), "\(joined.text)")
   }
@@ -99,7 +107,9 @@ import Testing
     #expect(show.text.contains("Lab.label(_:)"))
     #expect(show.text.contains(#""run\nA""#))
     #expect(show.text.contains(#"{"name":"run","scores":"1,2"}"#))
-    #expect(try recall("show", "ffffffffffff").text.contains("has no call whose id starts with 'ffffffffffff'"))
+    #expect(
+      try recall("show", "ffffffffffff").text.contains(
+        "has no call whose id starts with 'ffffffffffff'"))
   }
 
   @Test func diffsVersionsAndExplainsStaleCalls() throws {
@@ -148,13 +158,16 @@ import Testing
     // version used in the last hour without --force.
     let kept = try recall("forget", "--stale")
     #expect(
-      kept.text == "Keeping 3 stale calls of versions used in the last 60 minutes (--force forgets them too).\n"
+      kept.text
+        == "Keeping 3 stale calls of versions used in the last 60 minutes (--force forgets them too).\n"
         + "Forgot 0 calls.\n", "\(kept.text)")
     let refused = try recall("forget", "--stale", "--force")
     #expect(refused.status != 0 && refused.text.contains("pass --yes"), "\(refused.text)")
     #expect(try recall("stale").text.split(separator: "\n").count == 4)
     let forced = try recall("forget", "--stale", "--yes", "--force")
-    #expect(forced.text.contains("Will forget 3 stale calls:\n  Lab.score(x:) a1a1: 3 calls\n"), "\(forced.text)")
+    #expect(
+      forced.text.contains("Will forget 3 stale calls:\n  Lab.score(x:) a1a1: 3 calls\n"),
+      "\(forced.text)")
     #expect(forced.text.hasSuffix("Forgot 3 calls.\n"))
     #expect(try recall("stale").text.isEmpty)
     let gc = try recall("gc")
@@ -187,11 +200,13 @@ import Testing
     // Values 1, 2, 3 (inputs; 3 is also b2b2's output) and 10, 20, 30.
     #expect(export.text.hasPrefix("Copied 4 calls, 6 values"), "\(export.text)")
     let copied = try run(
-      productsDirectory.appendingPathComponent("recall").path, ["versions", "score", "--store", other.path],
+      productsDirectory.appendingPathComponent("recall").path,
+      ["versions", "score", "--store", other.path],
       environment: [:])
     #expect(copied.text.contains("a1a1") && copied.text.contains("b2b2"))
     let diff = try run(
-      productsDirectory.appendingPathComponent("recall").path, ["diff", "score", "a1", "b2", "--store", other.path],
+      productsDirectory.appendingPathComponent("recall").path,
+      ["diff", "score", "a1", "b2", "--store", other.path],
       environment: [:])
     #expect(diff.text.contains("var factor changed"))
 
@@ -199,12 +214,14 @@ import Testing
     let third = TemporaryDirectory()
     for _ in 0..<2 {
       let imported = try run(
-        productsDirectory.appendingPathComponent("recall").path, ["import", directory.path, "--store", third.path],
+        productsDirectory.appendingPathComponent("recall").path,
+        ["import", directory.path, "--store", third.path],
         environment: [:])
       #expect(imported.text.hasPrefix("Copied 5 calls"), "\(imported.text)")
     }
     let stats = try run(
-      productsDirectory.appendingPathComponent("recall").path, ["stats", "--store", third.path], environment: [:])
+      productsDirectory.appendingPathComponent("recall").path, ["stats", "--store", third.path],
+      environment: [:])
     let total = stats.text.split(separator: "\n").last?.split(separator: " ") ?? []
     #expect(total.prefix(2) == ["(store)", "5"], "\(stats.text)")
     #expect(stats.text.contains("Lab.score(x:)"))
@@ -268,7 +285,8 @@ import Testing
     let listed = store.memoize(label, [Argument("name", "slow")]) { () -> [String: String] in
       ["running": (try? recall("running", "--json").text) ?? ""]
     }
-    let row = try JSONSerialization.jsonObject(with: Data((listed["running"] ?? "").utf8)) as? [String: Any]
+    let row =
+      try JSONSerialization.jsonObject(with: Data((listed["running"] ?? "").utf8)) as? [String: Any]
     #expect(row?["op"] as? String == "Lab.label(_:)")
     #expect(row?["pid"] as? Int == Int(getpid()))
     #expect((row?["lease_left"] as? Double ?? 0) > 20)
@@ -282,7 +300,9 @@ import Testing
     try populate()
     let unknown = try recall("calls", "nothing")
     #expect(unknown.status == 1)
-    #expect(unknown.text.contains("The store has no op named 'nothing'. Its ops: Lab.label(_:), Lab.score(x:)"))
+    #expect(
+      unknown.text.contains(
+        "The store has no op named 'nothing'. Its ops: Lab.label(_:), Lab.score(x:)"))
     #expect(!unknown.text.contains("Usage:"), "a lookup that finds nothing is not a usage error")
     let call = try recall("show", "ffffffffffff")
     #expect(call.status == 1 && !call.text.contains("Usage:"))
@@ -296,11 +316,14 @@ import Testing
     }
     let newer = try recall("ls")
     #expect(newer.status != 0)
-    #expect(newer.text.contains("written by a newer version of Recall") && newer.text.contains("Upgrade Recall"))
+    #expect(
+      newer.text.contains("written by a newer version of Recall")
+        && newer.text.contains("Upgrade Recall"))
     // Reading never creates or changes a store.
     let empty = TemporaryDirectory()
     _ = try run(
-      productsDirectory.appendingPathComponent("recall").path, ["ls", "--store", empty.path], environment: [:])
+      productsDirectory.appendingPathComponent("recall").path, ["ls", "--store", empty.path],
+      environment: [:])
     #expect(!FileManager.default.fileExists(atPath: empty.path))
   }
 }

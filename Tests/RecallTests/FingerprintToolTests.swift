@@ -8,7 +8,9 @@ import Testing
   }
 
   /// Runs the tool; returns the table and its report (`RECALL_PLUGIN_VERBOSE`).
-  func runToolReporting(_ directory: String, sources: [String]) throws -> (table: String, report: String) {
+  func runToolReporting(_ directory: String, sources: [String]) throws -> (
+    table: String, report: String
+  ) {
     let result = try run(
       productsDirectory.appendingPathComponent("RecallFingerprintTool").path,
       ["--output", directory + "/Table.swift", "--cache", directory + "/cache.bin", "--sources"]
@@ -20,18 +22,19 @@ import Testing
 
   @Test func theSummaryCacheServesUnchangedFilesAndSurvivesDamage() throws {
     let directory = TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
     let ops = directory.path + "/Ops.swift"
     let helpers = directory.path + "/Helpers.swift"
     try """
-      @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 2).scale(x) }
-      """.write(toFile: ops, atomically: true, encoding: .utf8)
+    @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 2).scale(x) }
+    """.write(toFile: ops, atomically: true, encoding: .utf8)
     try """
-      let rate = 2  // a comment: elided from the recorded source
-      func helper(_ x: Int) -> Int { x * rate }
-      struct Scaler { var factor: Int; func scale(_ x: Int) -> Int { x * factor } }
-      extension Scaler { static let unit = Scaler(factor: 1) }
-      """.write(toFile: helpers, atomically: true, encoding: .utf8)
+    let rate = 2  // a comment: elided from the recorded source
+    func helper(_ x: Int) -> Int { x * rate }
+    struct Scaler { var factor: Int; func scale(_ x: Int) -> Int { x * factor } }
+    extension Scaler { static let unit = Scaler(factor: 1) }
+    """.write(toFile: helpers, atomically: true, encoding: .utf8)
 
     let first = try runToolReporting(directory.path, sources: [ops, helpers])
     #expect(first.report.contains("2 files (2 parsed)"), "\(first.report)")
@@ -42,13 +45,15 @@ import Testing
     // One file edited: only it is parsed again.
     Thread.sleep(forTimeInterval: 0.05)
     try """
-      @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 3).scale(x) }
-      """.write(toFile: ops, atomically: true, encoding: .utf8)
+    @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 3).scale(x) }
+    """.write(toFile: ops, atomically: true, encoding: .utf8)
     let edited = try runToolReporting(directory.path, sources: [ops, helpers])
     #expect(edited.report.contains("2 files (1 parsed)"), "\(edited.report)")
     // A damaged cache (cut short, or another format) is read as empty.
-    let cut = Data(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
-    let hugeCount = Data("RecallSummaries8".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+    let cut = Data(
+      try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
+    let hugeCount =
+      Data("RecallSummaries8".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
     for damage in [cut, Data("{}".utf8), hugeCount] {
       try damage.write(to: URL(fileURLWithPath: directory.path + "/cache.bin"))
       let rebuilt = try runToolReporting(directory.path, sources: [ops, helpers])
@@ -63,13 +68,14 @@ import Testing
 
   @Test func theTableIsInternalAndRewrittenOnlyWhenItChanges() throws {
     let directory = TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
     let source = directory.path + "/Ops.swift"
     try """
-      let rate = 2
-      func helper(_ x: Int) -> Int { x * rate }
-      @Memoized func op(_ x: Int) -> Int { helper(x) }
-      """.write(toFile: source, atomically: true, encoding: .utf8)
+    let rate = 2
+    func helper(_ x: Int) -> Int { x * rate }
+    @Memoized func op(_ x: Int) -> Int { helper(x) }
+    """.write(toFile: source, atomically: true, encoding: .utf8)
 
     let first = try runTool(directory.path, sources: [source])
     #expect(first.contains("internal let __recallFingerprintTable"))
@@ -81,32 +87,32 @@ import Testing
     // Comments: same table, file untouched (nothing recompiles).
     Thread.sleep(forTimeInterval: 0.05)
     try """
-      let rate = 2
-      // Scales by the rate.
-      func helper(_ x: Int) -> Int { x * rate }  // twice, for now
-      @Memoized func op(_ x: Int) -> Int { helper(x) }
-      """.write(toFile: source, atomically: true, encoding: .utf8)
+    let rate = 2
+    // Scales by the rate.
+    func helper(_ x: Int) -> Int { x * rate }  // twice, for now
+    @Memoized func op(_ x: Int) -> Int { helper(x) }
+    """.write(toFile: source, atomically: true, encoding: .utf8)
     #expect(try runTool(directory.path, sources: [source]) == first)
     #expect(try modified(directory.path + "/Table.swift") == written)
 
     // Reformatting: the same versions (the recorded source shows the new layout).
     try """
-      let rate = 2
-      func helper(_ x: Int) -> Int {
-        x * rate
-      }
-      @Memoized func op(_ x: Int) -> Int { helper(x) }
-      """.write(toFile: source, atomically: true, encoding: .utf8)
+    let rate = 2
+    func helper(_ x: Int) -> Int {
+      x * rate
+    }
+    @Memoized func op(_ x: Int) -> Int { helper(x) }
+    """.write(toFile: source, atomically: true, encoding: .utf8)
     let reformatted = try runTool(directory.path, sources: [source])
     #expect(versionLines(reformatted) == versionLines(first))
     #expect(reformatted.contains(#"func helper(_ x: Int) -> Int {\n  x * rate\n}"#))
 
     // A global the op reaches: a new version.
     try """
-      let rate = 3
-      func helper(_ x: Int) -> Int { x * rate }
-      @Memoized func op(_ x: Int) -> Int { helper(x) }
-      """.write(toFile: source, atomically: true, encoding: .utf8)
+    let rate = 3
+    func helper(_ x: Int) -> Int { x * rate }
+    @Memoized func op(_ x: Int) -> Int { helper(x) }
+    """.write(toFile: source, atomically: true, encoding: .utf8)
     #expect(versionLines(try runTool(directory.path, sources: [source])) != versionLines(first))
   }
 
@@ -114,7 +120,8 @@ import Testing
     // Same name, same tokens, each calling its file's private helper: the
     // name-based graph cannot tell the helpers apart, so the file decides.
     let directory = TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
     let first = directory.path + "/First.swift"
     let second = directory.path + "/Second.swift"
     try "@Memoized private func f() -> Int { helper() }\nprivate func helper() -> Int { 1 }\n"

@@ -211,13 +211,17 @@ import Testing
     #expect(log.executed == ["versioned(_:)", "versionedBefore(_:)"])
     func recorded(_ name: OpID) throws -> (version: CodeFingerprint, components: [CodeComponent]) {
       let version = try #require(try store.versions(of: name).first).version
-      return (version, try #require(try store.backend.components(of: store.op(named: name), version: version)))
+      return (
+        version,
+        try #require(try store.backend.components(of: store.op(named: name), version: version))
+      )
     }
     let plain = try recorded("RecallTests.versionedBefore(_:)")
     #expect(plain.components.map(\.identity) == ["func versionedBefore(_:)"])
     #expect(plain.version.hex == plain.components[0].fingerprint)
     let bumped = try recorded("RecallTests.versioned(_:)")
-    #expect(bumped.components.map(\.identity).sorted() == ["@Memoized(version:)", "func versioned(_:)"])
+    #expect(
+      bumped.components.map(\.identity).sorted() == ["@Memoized(version:)", "func versioned(_:)"])
     let own = try #require(bumped.components.first { $0.identity == "func versioned(_:)" })
     #expect(bumped.version.hex != own.fingerprint)
     #expect(own.source.hasPrefix("@Memoized(version: \"2\")"))

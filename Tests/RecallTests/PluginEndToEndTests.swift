@@ -8,8 +8,11 @@ import Testing
 /// The first build compiles Recall and its dependencies for the client (several
 /// minutes), so the test runs only when `RECALL_E2E=1` (CI sets it). The
 /// client lives in `.build/e2e-client`, so later runs build incrementally.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["RECALL_E2E"] == "1",
-  "set RECALL_E2E=1 to build and run the client package (CI does)"))
+@Suite(
+  .serialized,
+  .enabled(
+    if: ProcessInfo.processInfo.environment["RECALL_E2E"] == "1",
+    "set RECALL_E2E=1 to build and run the client package (CI does)"))
 struct PluginEndToEndTests {
   let client: URL
   let store: String
@@ -33,7 +36,9 @@ struct PluginEndToEndTests {
   /// Builds, expecting the build to fail, and returns its output.
   func buildFailure() throws -> String {
     let output = try swiftBuild()
-    guard output.status != 0 else { throw ClientPackage.Failure("the build succeeded; it should have failed") }
+    guard output.status != 0 else {
+      throw ClientPackage.Failure("the build succeeded; it should have failed")
+    }
     return output.text
   }
 
@@ -42,7 +47,10 @@ struct PluginEndToEndTests {
       // No index store or debug info: nothing reads them, and they cost a
       // quarter of the build.
       "/usr/bin/env",
-      ["swift", "build", "--package-path", client.path, "--disable-index-store", "-debug-info-format", "none"],
+      [
+        "swift", "build", "--package-path", client.path, "--disable-index-store",
+        "-debug-info-format", "none",
+      ],
       environment: [:])
   }
 
@@ -69,7 +77,8 @@ struct PluginEndToEndTests {
     let path = client.appendingPathComponent(file).path
     let text = try String(contentsOfFile: path, encoding: .utf8)
     guard text.contains(old) else { throw ClientPackage.Failure("'\(old)' is not in \(file)") }
-    try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+    try text.replacingOccurrences(of: old, with: new).write(
+      toFile: path, atomically: true, encoding: .utf8)
   }
 
   @Test func exactlyTheAffectedOpsRecompute() throws {
@@ -77,7 +86,8 @@ struct PluginEndToEndTests {
     try build()
     #expect(
       try executed() == [
-        "classes(_: Int)", "fraction(_: Double)", "label(_: Double)", "load(seed: Int)", "report(_: Double)",
+        "classes(_: Int)", "fraction(_: Double)", "label(_: Double)", "load(seed: Int)",
+        "report(_: Double)",
         "shifted", "train(_: [Double], epochs: Int)",
       ])
     // Run again: nothing executes, and train's input is load's output.
@@ -88,7 +98,8 @@ struct PluginEndToEndTests {
     // A comment and reformatting in a helper: nothing recomputes.
     try edit(
       "Sources/Helpers/Helpers.swift", "public func scale(_ x: Double) -> Double { x * 2 }",
-      "/// Doubles a value.\npublic func scale(\n  _ x: Double\n) -> Double {\n  x * 2  // twice\n}")
+      "/// Doubles a value.\npublic func scale(\n  _ x: Double\n) -> Double {\n  x * 2  // twice\n}"
+    )
     try build()
     #expect(try executed() == [])
 
@@ -118,8 +129,12 @@ struct PluginEndToEndTests {
     #expect(lines(of: reverted, prefix: "stale classes ") == ["1"])
 
     // Code the ops cannot reach, in a dependency and in another target.
-    try edit("Sources/Helpers/Helpers.swift", "public func unrelated() -> Int { 1 }", "public func unrelated() -> Int { 2 }")
-    try edit("Sources/Tools/Tools.swift", "public func tool() -> Int { 1 }", "public func tool() -> Int { 5 }")
+    try edit(
+      "Sources/Helpers/Helpers.swift", "public func unrelated() -> Int { 1 }",
+      "public func unrelated() -> Int { 2 }")
+    try edit(
+      "Sources/Tools/Tools.swift", "public func tool() -> Int { 1 }",
+      "public func tool() -> Int { 5 }")
     try build()
     #expect(try executed() == [])
 
@@ -135,7 +150,8 @@ struct PluginEndToEndTests {
     try build()
     #expect(
       try executed() == [
-        "fraction(_: Double)", "label(_: Double)", "load(seed: Int)", "report(_: Double)", "shifted",
+        "fraction(_: Double)", "label(_: Double)", "load(seed: Int)", "report(_: Double)",
+        "shifted",
         "train(_: [Double], epochs: Int)",
       ])
 
@@ -159,11 +175,15 @@ struct PluginEndToEndTests {
     // A parameter declared added, whose default keeps the old behaviour, with
     // nothing else changed: the old results are found; a call with another
     // value computes.
-    try edit("Sources/Client/main.swift", "useScaling: Bool = true", "useScaling: Bool = true, noise: Bool = false")
+    try edit(
+      "Sources/Client/main.swift", "useScaling: Bool = true",
+      "useScaling: Bool = true, noise: Bool = false")
     try edit("Sources/Client/main.swift", "[\"useScaling\"]", "[\"useScaling\", \"noise\"]")
     try build()
     #expect(try executed() == [])
-    try edit("Sources/Client/main.swift", "train(data, epochs: 3)", "train(data, epochs: 3, useScaling: false)")
+    try edit(
+      "Sources/Client/main.swift", "train(data, epochs: 3)",
+      "train(data, epochs: 3, useScaling: false)")
     try build()
     #expect(try executed() == ["train(_: [Double], epochs: Int)"])
     // A block that reads a local it does not take as an input would be
@@ -171,8 +191,12 @@ struct PluginEndToEndTests {
     // block recomputes when the local changes.
     try edit("Sources/Client/main.swift", "{ data.map { $0 + 1 } }", "{ data.map { $0 + offset } }")
     let unlisted = try buildFailure()
-    #expect(unlisted.contains("'#memoized' block 'shifted' uses local 'offset', which is not one of its inputs"))
-    try edit("Sources/Client/main.swift", "#memoized(\"shifted\", data)", "#memoized(\"shifted\", data, offset)")
+    #expect(
+      unlisted.contains(
+        "'#memoized' block 'shifted' uses local 'offset', which is not one of its inputs"))
+    try edit(
+      "Sources/Client/main.swift", "#memoized(\"shifted\", data)",
+      "#memoized(\"shifted\", data, offset)")
     try build()
     #expect(try executed() == ["shifted"])
     try edit("Sources/Client/main.swift", "let offset = 1.0", "let offset = 2.0")
@@ -186,7 +210,8 @@ struct PluginEndToEndTests {
     let duplicate = try buildFailure()
     #expect(duplicate.contains("error: '#memoized' block name 'shifted'"), "\(duplicate)")
     try edit(
-      "Sources/Client/main.swift", "print(shifted, #memoized(\"shifted\", data) { data.count })", "print(shifted)")
+      "Sources/Client/main.swift", "print(shifted, #memoized(\"shifted\", data) { data.count })",
+      "print(shifted)")
 
     // Overloads with the same labels: each has its own table entry (a
     // duplicate key trapped at the first memoized call) and is an op of its
@@ -228,99 +253,99 @@ enum ClientPackage {
     try manager.createSymbolicLink(at: link, withDestinationURL: recall)
     let files = [
       "Package.swift": """
-        // swift-tools-version: 6.1
-        import PackageDescription
+      // swift-tools-version: 6.1
+      import PackageDescription
 
-        let package = Package(
-          name: "Client",
-          platforms: [.macOS(.v15)],
-          dependencies: [.package(path: "Recall")],
-          targets: [
-            .target(name: "Helpers"),
-            .target(name: "Tools"),
-            .executableTarget(
-              name: "Client",
-              dependencies: ["Helpers", .product(name: "Recall", package: "Recall")],
-              plugins: [.plugin(name: "RecallPlugin", package: "Recall")]
-            ),
-          ]
-        )
-        """,
+      let package = Package(
+        name: "Client",
+        platforms: [.macOS(.v15)],
+        dependencies: [.package(path: "Recall")],
+        targets: [
+          .target(name: "Helpers"),
+          .target(name: "Tools"),
+          .executableTarget(
+            name: "Client",
+            dependencies: ["Helpers", .product(name: "Recall", package: "Recall")],
+            plugins: [.plugin(name: "RecallPlugin", package: "Recall")]
+          ),
+        ]
+      )
+      """,
       "Sources/Helpers/Helpers.swift": """
-        public let nClass = 10
+      public let nClass = 10
 
-        public func scale(_ x: Double) -> Double { x * 2 }
+      public func scale(_ x: Double) -> Double { x * 2 }
 
-        public func unrelated() -> Int { 1 }
+      public func unrelated() -> Int { 1 }
 
-        public struct Units: CustomStringConvertible {
-          public init() {}
-          public var description: String { "cm" }
-        }
+      public struct Units: CustomStringConvertible {
+        public init() {}
+        public var description: String { "cm" }
+      }
 
-        extension Double {
-          public init(percent: Double) { self = percent / 100 }
-        }
-        """,
+      extension Double {
+        public init(percent: Double) { self = percent / 100 }
+      }
+      """,
       "Sources/Tools/Tools.swift": """
-        public func tool() -> Int { 1 }
-        """,
+      public func tool() -> Int { 1 }
+      """,
       "Sources/Client/main.swift": """
-        import Foundation
-        import Helpers
-        import Recall
+      import Foundation
+      import Helpers
+      import Recall
 
-        @Memoized
-        func load(seed: Int) -> [Double] { (0..<5).map { Double($0 + seed) } }
+      @Memoized
+      func load(seed: Int) -> [Double] { (0..<5).map { Double($0 + seed) } }
 
-        @Memoized
-        func train(_ data: [Double], epochs: Int) -> Double {
-          data.map(scale).reduce(0, +) * Double(epochs)
+      @Memoized
+      func train(_ data: [Double], epochs: Int) -> Double {
+        data.map(scale).reduce(0, +) * Double(epochs)
+      }
+
+      @Memoized
+      func classes(_ n: Int) -> Int { n * nClass }
+
+      @Memoized
+      func report(_ x: Double) -> String { "report: \\(x)" }
+
+      @Memoized
+      func label(_ x: Double) -> String { "\\(x) \\(Units())" }
+
+      @Memoized
+      func fraction(_ x: Double) -> Double {
+        let f: Double = .init(percent: x)
+        return f
+      }
+
+      let store = try Store.default
+      let token = store.observe { event in
+        if case .willExecute(let call) = event {
+          print("executed", call.op.name.split(separator: ".", maxSplits: 1).last!)
         }
+      }
+      let data = load(seed: 1)
+      print(train(data, epochs: 3), classes(2), report(1.5), label(2), fraction(5))
+      let offset = 1.0
+      let shifted = #memoized("shifted", data) { data.map { $0 + 1 } }
+      print(shifted)
+      token.cancel()
 
-        @Memoized
-        func classes(_ n: Int) -> Int { n * nClass }
+      // Where train's input came from: load's output (provenance).
+      if let trainCall = try store.calls(of: "Client.train(_:epochs:)").first {
+        print("upstream train", try store.upstream(of: trainCall.id).map(\\.op.name).joined(separator: ","))
+      }
 
-        @Memoized
-        func report(_ x: Double) -> String { "report: \\(x)" }
+      // Stale results of `classes` (the current version would not reuse them).
+      print("stale classes", try store.staleCalls(of: "Client.classes(_:)").count)
 
-        @Memoized
-        func label(_ x: Double) -> String { "\\(x) \\(Units())" }
-
-        @Memoized
-        func fraction(_ x: Double) -> Double {
-          let f: Double = .init(percent: x)
-          return f
-        }
-
-        let store = try Store.default
-        let token = store.observe { event in
-          if case .willExecute(let call) = event {
-            print("executed", call.op.name.split(separator: ".", maxSplits: 1).last!)
-          }
-        }
-        let data = load(seed: 1)
-        print(train(data, epochs: 3), classes(2), report(1.5), label(2), fraction(5))
-        let offset = 1.0
-        let shifted = #memoized("shifted", data) { data.map { $0 + 1 } }
-        print(shifted)
-        token.cancel()
-
-        // Where train's input came from: load's output (provenance).
-        if let trainCall = try store.calls(of: "Client.train(_:epochs:)").first {
-          print("upstream train", try store.upstream(of: trainCall.id).map(\\.op.name).joined(separator: ","))
-        }
-
-        // Stale results of `classes` (the current version would not reuse them).
-        print("stale classes", try store.staleCalls(of: "Client.classes(_:)").count)
-
-        // What changed in train's code between its last two versions.
-        let versions = try store.versions(of: "Client.train(_:epochs:)")
-        print("versions", versions.count)
-        if versions.count >= 2 {
-          print(try store.diff(versions[0].op, from: versions[versions.count - 2].version, to: versions[versions.count - 1].version))
-        }
-        """,
+      // What changed in train's code between its last two versions.
+      let versions = try store.versions(of: "Client.train(_:epochs:)")
+      print("versions", versions.count)
+      if versions.count >= 2 {
+        print(try store.diff(versions[0].op, from: versions[versions.count - 2].version, to: versions[versions.count - 1].version))
+      }
+      """,
     ]
     for (path, text) in files {
       let url = root.appendingPathComponent(path)

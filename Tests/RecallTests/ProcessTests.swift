@@ -121,7 +121,10 @@ import Testing
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
     output += String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let reported = output.split(separator: "\n").compactMap { $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil }
+    let reported =
+      output.split(separator: "\n").compactMap {
+        $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil
+      }
       .max() ?? -1
     #expect(collected > 0)
     #expect(reported > 5)
@@ -129,7 +132,9 @@ import Testing
     // child fails on a wrong one); the forgotten ones are computed again.
     let verify = try runChild(["verify", directory.path, "\(reported + 1)"])
     let expectedForgotten = forgotten.filter { $0 <= reported }.count
-    #expect(verify == "executed \(expectedForgotten) reused \(reported + 1 - expectedForgotten)", "\(verify)")
+    #expect(
+      verify == "executed \(expectedForgotten) reused \(reported + 1 - expectedForgotten)",
+      "\(verify)")
   }
 
   @Test func withoutThePluginANoteSaysOnceHowToTrackHelpers() throws {
@@ -146,14 +151,17 @@ import Testing
 
   @Test func aDefaultStoreThatCannotOpenTurnsMemoizationOffWithOneMessage() throws {
     let directory = TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
     // A file where the store's directory should be.
     let blocked = directory.path + "/not-a-directory"
     try "x".write(toFile: blocked, atomically: true, encoding: .utf8)
     let (output, errors) = try runChildCapturing(
       ["unmemoized-default"], environment: ["RECALL_STORE": blocked, "RECALL_QUIET": "1"])
     #expect(output == "results 1 4 9 1 4 9")
-    #expect(errors.components(separatedBy: "memoization is off for this process").count - 1 == 1, "\(errors)")
+    #expect(
+      errors.components(separatedBy: "memoization is off for this process").count - 1 == 1,
+      "\(errors)")
     #expect(errors.contains(blocked))
   }
 }
@@ -232,15 +240,20 @@ struct StressReport {
   /// The stores the stress tests run on: a directory, and a fresh schema of
   /// the test database when `RECALL_TEST_POSTGRES_URL` is set.
   static var sharedStores: [String] {
-    let postgres = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    let postgres = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"].flatMap {
+      $0.isEmpty ? nil : $0
+    }
     return ["sqlite"] + (postgres == nil ? [] : ["postgres"])
   }
 
   func location(_ kind: String, _ directory: TemporaryDirectory) -> String {
-    guard kind == "postgres", let url = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"] else {
+    guard kind == "postgres",
+      let url = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"]
+    else {
       return directory.path
     }
-    return url + (url.contains("?") ? "&" : "?") + "schema=recall_stress_" + UUID().uuidString.prefix(8).lowercased()
+    return url + (url.contains("?") ? "&" : "?") + "schema=recall_stress_"
+      + UUID().uuidString.prefix(8).lowercased()
   }
 
   @Test(arguments: sharedStores)
@@ -311,10 +324,13 @@ struct StressReport {
     let (status, output) = child.finish()
     #expect(status == 130, "\(output.suffix(300))")
     let kept = try #require(
-      output.split(separator: "\n").last { $0.hasPrefix("cancelled kept") }.flatMap { Int($0.dropFirst(15)) })
+      output.split(separator: "\n").last { $0.hasPrefix("cancelled kept") }.flatMap {
+        Int($0.dropFirst(15))
+      })
     #expect(kept >= 2 && kept < 60, "\(kept)")
     // Everything that finished was stored: the next run computes the rest only.
-    let report = try StressReport(try runChild(["sweep", directory.path, "60"], environment: environment))
+    let report = try StressReport(
+      try runChild(["sweep", directory.path, "60"], environment: environment))
     #expect(report.reused >= kept)
     #expect(report.executed.count + report.reused == 60)
   }

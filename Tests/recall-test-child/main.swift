@@ -102,7 +102,6 @@ struct Counts: Sendable {
   var reused = 0
 }
 
-
 /// Opens the store: a directory, or a PostgreSQL URL (for `stress` and `sweep`).
 func open(_ location: String) -> Store {
   var options = Store.Configuration()

@@ -77,7 +77,8 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
         + "give the full name, with the parameters' types.")
   }
 
-  public static func storeFromNewerVersion(path: String, unknownMigrations: [String]) -> RecallError {
+  public static func storeFromNewerVersion(path: String, unknownMigrations: [String]) -> RecallError
+  {
     RecallError(
       storeFromNewerVersion,
       "The store at '\(path)' was written by a newer version of Recall (it has schema "

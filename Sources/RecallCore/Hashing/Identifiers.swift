@@ -127,7 +127,8 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible,
     for parameter in Self.topLevelParts(inner) {
       guard let colon = parameter.firstIndex(of: ":") else { return name }
       let label = parameter[..<colon]
-      guard label == "_" || label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "`" }),
+      guard
+        label == "_" || label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "`" }),
         !label.isEmpty, parameter[colon...].hasPrefix(": ")
       else { return name }
       labels.append(label)

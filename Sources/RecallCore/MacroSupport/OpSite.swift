@@ -129,13 +129,18 @@ enum CodeTableReader {
       index += 1
       switch tag {
       case UInt8(ascii: "C"):
-        guard let identity = field(), let fingerprint = field(), let source = field() else { return nil }
-        components.append(CodeComponent(identity: identity, fingerprint: fingerprint, source: source))
+        guard let identity = field(), let fingerprint = field(), let source = field() else {
+          return nil
+        }
+        components.append(
+          CodeComponent(identity: identity, fingerprint: fingerprint, source: source))
       case UInt8(ascii: "O"):
         guard let name = field(), let reach = field() else { return nil }
         var reached: [CodeComponent] = []
         for number in reach.split(separator: ",") {
-          guard let position = Int(number), components.indices.contains(position) else { return nil }
+          guard let position = Int(number), components.indices.contains(position) else {
+            return nil
+          }
           reached.append(components[position])
         }
         ops[name] = reached
@@ -181,6 +186,8 @@ extension Op {
 
   private static let resolved = Mutex<[SiteKey: Op]>([:])
 
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  // (An entry point macro expansions call: `__` marks it as not for users.)
   /// Returns the op declared at a site, resolving its version once per process.
   public static func __resolve(_ site: __RecallOpSite, _ table: __RecallFingerprintTable) -> Op {
     // String literals have stable addresses, so the site's pointers identify it
@@ -219,7 +226,8 @@ extension Op {
       identity: site.identity, fingerprint: fingerprint, source: site.source.description)
     let op = Op(
       id: OpID(name), version: CodeFingerprint(hex: version), keysResultType: site.isBlock,
-      parameters: lines(site.parameters), addedParameters: lines(site.added), ownIdentity: site.identity,
+      parameters: lines(site.parameters), addedParameters: lines(site.added),
+      ownIdentity: site.identity,
       components: {
         var components = (tracked ? table.components(of: tableKey) : nil) ?? [own]
         if !manual.isEmpty {

@@ -91,7 +91,9 @@ public struct ComputationFrame: Sendable {
   /// Keeps only the calls of `op` (its name, or its label name, which
   /// overloads share) for which `isIncluded` is true (the other ops' calls
   /// stay).
-  public func filter(_ op: OpID, _ isIncluded: (CallRecord) throws -> Bool) rethrows -> ComputationFrame {
+  public func filter(_ op: OpID, _ isIncluded: (CallRecord) throws -> Bool) rethrows
+    -> ComputationFrame
+  {
     var frame = self
     // By name, or by label name (`train(_:epochs:)` for `train(_: Dataset, epochs: Int)`).
     for (id, record) in calls where record.op == op || record.op.labelName == op.name {
@@ -101,7 +103,9 @@ public struct ComputationFrame: Sendable {
   }
 
   /// Keeps only the calls of `op` whose input `name` equals `value`.
-  public func filter(_ op: OpID, input name: String, equals value: some Encodable) throws -> ComputationFrame {
+  public func filter(_ op: OpID, input name: String, equals value: some Encodable) throws
+    -> ComputationFrame
+  {
     let cid = try ValueCodec.contentID(of: value)
     return filter(op) { record in record.inputs.contains { $0.name == name && $0.cid == cid } }
   }
@@ -131,7 +135,9 @@ public struct ComputationFrame: Sendable {
     var producers: [CallID: [String: CallRecord]] = [:]
     for record in calls.values {
       for input in record.inputs {
-        if let producer = byHID[input.hid], producer.id != record.id { producers[record.id, default: [:]][input.name] = producer }
+        if let producer = byHID[input.hid], producer.id != record.id {
+          producers[record.id, default: [:]][input.name] = producer
+        }
       }
     }
     return producers
@@ -142,7 +148,9 @@ public struct ComputationFrame: Sendable {
     var edges: [OpID: Set<OpID>] = [:]
     for (id, inputs) in producers {
       guard let consumer = calls[id]?.op else { continue }
-      for producer in inputs.values where producer.op != consumer { edges[consumer, default: []].insert(producer.op) }
+      for producer in inputs.values where producer.op != consumer {
+        edges[consumer, default: []].insert(producer.op)
+      }
     }
     var ordered: [OpID] = []
     var visiting: Set<OpID> = []
@@ -172,7 +180,9 @@ public struct ComputationFrame: Sendable {
     var freeInputs: [OpID: [String]] = [:]
     for record in calls.values {
       for input in record.inputs where producers[record.id]?[input.name] == nil {
-        if !(freeInputs[record.op] ?? []).contains(input.name) { freeInputs[record.op, default: []].append(input.name) }
+        if !(freeInputs[record.op] ?? []).contains(input.name) {
+          freeInputs[record.op, default: []].append(input.name)
+        }
       }
     }
     let names = Dictionary(uniqueKeysWithValues: ops.map { ($0, Self.shortName($0, among: ops)) })
@@ -181,7 +191,8 @@ public struct ComputationFrame: Sendable {
     for op in ops {
       for input in (freeInputs[op] ?? []).sorted() {
         let ambiguous = inputNames.filter { $0 == input }.count > 1 || names.values.contains(input)
-        columns.append(.init(name: ambiguous ? "\(names[op]!).\(input)" : input, op: op, input: input))
+        columns.append(
+          .init(name: ambiguous ? "\(names[op]!).\(input)" : input, op: op, input: input))
       }
       columns.append(.init(name: names[op]!, op: op, input: nil))
     }
@@ -234,14 +245,18 @@ public struct ComputationFrame: Sendable {
     for op in ops {
       let name = Self.shortName(op, among: ops)
       let count = calls.values.count { $0.op == op }
-      lines.append("  \(quoted("op " + op.name)) [shape=box, style=rounded, label=\(quoted("\(name)\n\(count) call\(count == 1 ? "" : "s")"))];")
+      lines.append(
+        "  \(quoted("op " + op.name)) [shape=box, style=rounded, label=\(quoted("\(name)\n\(count) call\(count == 1 ? "" : "s")"))];"
+      )
       lines.append("  \(quoted("value " + op.name)) [shape=ellipse, label=\(quoted(name))];")
       edges.insert("  \(quoted("op " + op.name)) -> \(quoted("value " + op.name));")
     }
     for record in calls.values {
       for input in record.inputs {
         if let producer = producers[record.id]?[input.name] {
-          edges.insert("  \(quoted("value " + producer.op.name)) -> \(quoted("op " + record.op.name)) [label=\(quoted(input.name))];")
+          edges.insert(
+            "  \(quoted("value " + producer.op.name)) -> \(quoted("op " + record.op.name)) [label=\(quoted(input.name))];"
+          )
         } else {
           let variable = "input \(record.op.name).\(input.name)"
           edges.insert("  \(quoted(variable)) [shape=ellipse, label=\(quoted(input.name))];")
@@ -262,7 +277,9 @@ public struct ComputationFrame: Sendable {
     guard let dot = ComputationFrame.graphviz() else {
       throw RecallError.missingTool(
         "Graphviz's 'dot'",
-        install: "Install Graphviz (apt install graphviz, or brew install graphviz) to draw SVG, or render the DOT text (`dot()`, `recall graph`) elsewhere.")
+        install:
+          "Install Graphviz (apt install graphviz, or brew install graphviz) to draw SVG, or render the DOT text (`dot()`, `recall graph`) elsewhere."
+      )
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: dot)
@@ -277,14 +294,17 @@ public struct ComputationFrame: Sendable {
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-      throw RecallError.storeUnavailable(path: dot, detail: "Graphviz's dot failed with status \(process.terminationStatus)")
+      throw RecallError.storeUnavailable(
+        path: dot, detail: "Graphviz's dot failed with status \(process.terminationStatus)")
     }
     return String(decoding: data, as: UTF8.self)
   }
 
   static func graphviz() -> String? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    return path.split(separator: ":").map { "\($0)/dot" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    return path.split(separator: ":").map { "\($0)/dot" }.first {
+      FileManager.default.isExecutableFile(atPath: $0)
+    }
   }
 }
 
@@ -308,7 +328,9 @@ public struct FrameTable: Sendable {
   /// names are left out.
   public func selecting(_ names: [String]) -> FrameTable {
     let indices = names.compactMap { columns.firstIndex(of: $0) }
-    return FrameTable(columns: indices.map { columns[$0] }, cids: cids.map { row in indices.map { row[$0] } }, store: store)
+    return FrameTable(
+      columns: indices.map { columns[$0] }, cids: cids.map { row in indices.map { row[$0] } },
+      store: store)
   }
 
   /// The table with its rows sorted by the values of some columns, the first
@@ -361,7 +383,9 @@ public struct FrameTable: Sendable {
         guard let cid else { return "null" }
         if let text = cache[cid] { return text }
         let text =
-          ((try? store.backend.value(cid)) ?? nil).flatMap { try? ValueCodec.renderJSON($0, maximumElements: maximumElements) }
+          ((try? store.backend.value(cid)) ?? nil).flatMap {
+            try? ValueCodec.renderJSON($0, maximumElements: maximumElements)
+          }
           ?? ValueCodec.quoted("cid \(cid)")
         cache[cid] = text
         return text
@@ -377,7 +401,9 @@ public struct FrameTable: Sendable {
     }
     var lines = ["| " + columns.map(cell).joined(separator: " | ") + " |"]
     lines.append("|" + columns.map { _ in "---|" }.joined())
-    for row in renderedCells(maximumElements: 5) { lines.append("| " + row.map(cell).joined(separator: " | ") + " |") }
+    for row in renderedCells(maximumElements: 5) {
+      lines.append("| " + row.map(cell).joined(separator: " | ") + " |")
+    }
     return lines.joined(separator: "\n") + "\n"
   }
 
@@ -387,7 +413,8 @@ public struct FrameTable: Sendable {
       text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
         ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
-    return ([columns] + renderedCells()).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    return ([columns] + renderedCells()).map { $0.map(field).joined(separator: ",") }.joined(
+      separator: "\n") + "\n"
   }
 
   /// A JSON array with one object per row, keyed by column.

@@ -32,9 +32,12 @@ extension Store {
     try walk(from: call) { record in try self.backend.calls(CallQuery(inputHID: record.outputHID)) }
   }
 
-  private func walk(from start: CallID, _ next: (CallRecord) throws -> [CallRecord]) throws -> [CallRecord] {
+  private func walk(from start: CallID, _ next: (CallRecord) throws -> [CallRecord]) throws
+    -> [CallRecord]
+  {
     guard let first = try backend.call(start) else {
-      throw RecallError.notFound("call \(start.hex)", path: backend.location, hint: "List calls with `store.calls(of:)`.")
+      throw RecallError.notFound(
+        "call \(start.hex)", path: backend.location, hint: "List calls with `store.calls(of:)`.")
     }
     var seen: Set<CallID> = [start]
     var frontier = [first]
@@ -68,7 +71,9 @@ extension Store {
     if includingDownstream {
       var seen = Set(calls)
       for call in calls where try backend.call(call) != nil {
-        for record in try downstream(of: call) where seen.insert(record.id).inserted { ids.append(record.id) }
+        for record in try downstream(of: call) where seen.insert(record.id).inserted {
+          ids.append(record.id)
+        }
       }
     }
     _ = try backend.forget(ids)
@@ -81,7 +86,9 @@ extension Store {
   /// be running, or be about to run again, a version that is no longer any
   /// program's last one. Pass `.zero` to forget every stale call.
   @discardableResult
-  public func forgetStaleCalls(of op: OpID? = nil, unusedFor unused: Duration = .seconds(3600)) throws -> [CallID] {
+  public func forgetStaleCalls(of op: OpID? = nil, unusedFor unused: Duration = .seconds(3600))
+    throws -> [CallID]
+  {
     try forget(staleCalls(of: op, unusedFor: unused).map(\.id))
   }
 
@@ -89,7 +96,8 @@ extension Store {
   /// that no value names and that were last written before `date` (a process
   /// may be about to commit a newer one). Safe while other processes write.
   @discardableResult
-  public func collectGarbage(keepingFilesNewerThan date: Date = Date(timeIntervalSinceNow: -3600)) throws
+  public func collectGarbage(keepingFilesNewerThan date: Date = Date(timeIntervalSinceNow: -3600))
+    throws
     -> GarbageReport
   {
     try backend.collectGarbage(keepingFilesNewerThan: date)
@@ -101,7 +109,8 @@ extension Store {
   /// collection. A tag of the same name is replaced.
   public func tag(_ name: String, call: CallID) throws {
     guard try backend.call(call) != nil else {
-      throw RecallError.notFound("call \(call.hex)", path: backend.location, hint: "Tag a stored call.")
+      throw RecallError.notFound(
+        "call \(call.hex)", path: backend.location, hint: "Tag a stored call.")
     }
     try backend.setTag(StoreTag(name: name, target: .call(call)))
   }
@@ -110,7 +119,8 @@ extension Store {
   /// collection. A tag of the same name is replaced.
   public func tag(_ name: String, value: ContentID) throws {
     guard try backend.value(value) != nil else {
-      throw RecallError.notFound("value \(value.hex)", path: backend.location, hint: "Tag a stored value.")
+      throw RecallError.notFound(
+        "value \(value.hex)", path: backend.location, hint: "Tag a stored value.")
     }
     try backend.setTag(StoreTag(name: name, target: .value(value)))
   }

@@ -51,11 +51,14 @@ extension Store {
   /// - Throws: ``RecallError/ambiguous`` when several ops have that label
   ///   name (overloads): give the full name.
   public func op(named name: OpID) throws -> OpID {
-    guard name.labelName == name.name, try backend.versions(of: name, countingCalls: false).isEmpty else {
+    guard name.labelName == name.name, try backend.versions(of: name, countingCalls: false).isEmpty
+    else {
       return name
     }
     let matches = try backend.ops().map(\.op).filter { $0 != name && $0.labelName == name.name }
-    guard matches.count <= 1 else { throw RecallError.ambiguousOp(name.name, candidates: matches.map(\.name)) }
+    guard matches.count <= 1 else {
+      throw RecallError.ambiguousOp(name.name, candidates: matches.map(\.name))
+    }
     return matches.first ?? name
   }
 
@@ -90,7 +93,8 @@ extension Store {
   /// The semantic versions of an op's current versions (one per program
   /// that ran it, see ``OpVersion/isCurrent``).
   func currentSemanticVersions(of op: OpID) throws -> Set<CodeFingerprint> {
-    Set(try backend.versions(of: op, countingCalls: false).filter(\.isCurrent).map(\.semanticVersion))
+    Set(
+      try backend.versions(of: op, countingCalls: false).filter(\.isCurrent).map(\.semanticVersion))
   }
 
   /// Lists the stored calls of an op with their results as Swift values, most
@@ -124,7 +128,9 @@ extension Store {
   ///   - unused: Leave out calls whose semantic version some process used
   ///     (any version of it, hit or miss) within this time before now:
   ///     results a program that is still running may want.
-  public func staleCalls(of op: OpID? = nil, unusedFor unused: Duration = .zero) throws -> [CallRecord] {
+  public func staleCalls(of op: OpID? = nil, unusedFor unused: Duration = .zero) throws
+    -> [CallRecord]
+  {
     let ops = try op.map { [try self.op(named: $0)] } ?? backend.ops().map(\.op)
     let cutoff = Date(timeIntervalSinceNow: -unused.inSeconds)
     return try ops.flatMap { op -> [CallRecord] in

@@ -15,7 +15,9 @@ public struct TransferReport: Sendable, Hashable {
   public var incomplete: Int
 
   /// Creates a report.
-  public init(calls: Int = 0, values: Int = 0, bytes: Int = 0, versions: Int = 0, incomplete: Int = 0) {
+  public init(
+    calls: Int = 0, values: Int = 0, bytes: Int = 0, versions: Int = 0, incomplete: Int = 0
+  ) {
     self.calls = calls
     self.values = values
     self.bytes = bytes
@@ -77,14 +79,17 @@ extension Store {
       // Then when each was last seen, oldest first: the version the source
       // ran last is current in the target too (unless the target ran another
       // one since).
-      for (version, registration) in registrations.sorted(by: { $0.version.lastSeen < $1.version.lastSeen })
+      for (version, registration) in registrations.sorted(by: {
+        $0.version.lastSeen < $1.version.lastSeen
+      })
       where seen[version.version].map({ $0 < version.lastSeen }) ?? true {
         _ = try target.backend.registerVersion(registration, at: version.lastSeen)
       }
       for call in try backend.calls(CallQuery(op: op)) {
         var values: [EncodedValue] = []
         var complete = true
-        for cid in [call.outputCID] + call.inputs.map(\.cid) where !values.contains(where: { $0.cid == cid }) {
+        for cid in [call.outputCID] + call.inputs.map(\.cid)
+        where !values.contains(where: { $0.cid == cid }) {
           guard let bytes = try backend.value(cid) else {
             complete = false
             break

@@ -103,9 +103,12 @@ extension Store {
           Thread.sleep(forTimeInterval: pause.inSeconds)
           step = nextClaimStep(call, &claim)
         }
-        if step == .reuse, !unusable, let value: R = reuse(call, unusable: &unusable) { return value }
+        if step == .reuse, !unusable, let value: R = reuse(call, unusable: &unusable) {
+          return value
+        }
         let started = willExecute(call)
-        let result = CallStack.$current.withValue(CallStack(id: call.id, parent: CallStack.current)) {
+        let result = CallStack.$current.withValue(CallStack(id: call.id, parent: CallStack.current))
+        {
           Result { () throws(E) -> R in try body() }
         }
         return try didExecute(call, started, result, claimed: step == .run(claimed: true))
@@ -148,7 +151,9 @@ extension Store {
           do { try await Task.sleep(for: pause) } catch { step = .run(claimed: false) }
           if case .pause = step { step = nextClaimStep(call, &claim) }
         }
-        if step == .reuse, !unusable, let value: R = reuse(call, unusable: &unusable) { return value }
+        if step == .reuse, !unusable, let value: R = reuse(call, unusable: &unusable) {
+          return value
+        }
         let started = willExecute(call)
         let result = await CallStack.$current.withValue(
           CallStack(id: call.id, parent: CallStack.current),
@@ -193,7 +198,8 @@ extension Store {
       }
     }
     let keyed =
-      omitted.isEmpty ? arguments : arguments.indices.filter { !omitted.contains($0) }.map { arguments[$0] }
+      omitted.isEmpty
+      ? arguments : arguments.indices.filter { !omitted.contains($0) }.map { arguments[$0] }
     return PreparedCall(op, resolved, keyed, cids, types, result)
   }
 
@@ -210,7 +216,8 @@ extension Store {
       guard call.generation != generation.load(ordering: .acquiring) else { return false }
     }
     let resolved = resolve(call.op)
-    let settled = PreparedCall(call.op, resolved, call.arguments, call.inputCIDs, call.types, call.result)
+    let settled = PreparedCall(
+      call.op, resolved, call.arguments, call.inputCIDs, call.types, call.result)
     defer { call = settled }
     return settled.id != call.id
   }
@@ -254,7 +261,8 @@ extension Store {
     } catch {
       warn(
         .undecodableResult, call.event,
-        "its stored result no longer decodes as \(R.self) (\(error)); recomputing and replacing it.")
+        "its stored result no longer decodes as \(R.self) (\(error)); recomputing and replacing it."
+      )
       unusable = true
       return nil
     }
@@ -275,17 +283,20 @@ extension Store {
   /// stored, or (while another process computes it) says how long to pause
   /// before looking again. Problems become warnings and the body runs.
   func nextClaimStep(_ call: PreparedCall, _ wait: inout ClaimWait) -> ClaimWait.Step {
-    guard backend.isShared, configuration.claims.isEnabled, !quickOps.withLock({ $0.contains(call.op.identity) })
+    guard backend.isShared, configuration.claims.isEnabled,
+      !quickOps.withLock({ $0.contains(call.op.identity) })
     else { return .run(claimed: false) }
     var outcome: ClaimOutcome
     do {
       outcome = try backend.claim(
-        call.id, of: call.op.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry, replacing: nil)
+        call.id, of: call.op.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry,
+        replacing: nil)
       // A holder on this host whose process is gone (killed, crashed) will not
       // finish: take its claim over now rather than when its lease runs out.
       if case .held(let claim) = outcome, claim.claimant.isDeadProcessOnThisHost {
         outcome = try backend.claim(
-          call.id, of: call.op.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry, replacing: claim.claimant)
+          call.id, of: call.op.id, by: claimKeeper.claimant, at: Date(), until: claimKeeper.expiry,
+          replacing: claim.claimant)
       }
     } catch {
       warn(
@@ -307,7 +318,8 @@ extension Store {
       warn(
         .waitedTooLong, call.event,
         "waited \(Int(waited.inSeconds.rounded())) s for \(holder), which is computing it "
-          + "(ClaimPolicy.maximumWait); running it here too. Raise maximumWait for calls that take longer.")
+          + "(ClaimPolicy.maximumWait); running it here too. Raise maximumWait for calls that take longer."
+      )
       return .run(claimed: false)
     case .run(claimed: false), .reuse:
       break
@@ -326,7 +338,8 @@ extension Store {
   /// Stops renewing a claim, and releases it when its call was not stored
   /// (`warn` says why a release failed).
   static func endClaim(
-    _ id: CallID, stored: Bool, backend: any StoreBackend, keeper: ClaimKeeper, warn: (String) -> Void
+    _ id: CallID, stored: Bool, backend: any StoreBackend, keeper: ClaimKeeper,
+    warn: (String) -> Void
   ) {
     if !stored {
       do {
@@ -381,9 +394,13 @@ extension Store {
       var filed = call
       if settle(&filed), claimed {
         endClaim(call, stored: false)
-        record(filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds, claimed: false)
+        record(
+          filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds,
+          claimed: false)
       } else {
-        record(filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds, claimed: claimed)
+        record(
+          filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds,
+          claimed: claimed)
       }
       return value
     }
@@ -394,7 +411,8 @@ extension Store {
   /// committed it, ``RecallEvent/didStore(_:bytes:)`` is emitted and the
   /// call's claim (if `claimed`) ends.
   func record<R: Codable & Sendable>(
-    _ call: PreparedCall, _ value: R, inputs: [CallInput], startedAt: Date, duration: Double, claimed: Bool
+    _ call: PreparedCall, _ value: R, inputs: [CallInput], startedAt: Date, duration: Double,
+    claimed: Bool
   ) {
     let output: EncodedValue
     do {

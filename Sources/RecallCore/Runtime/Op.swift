@@ -69,7 +69,8 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
       ownIdentity: ownIdentity ?? VersionRegistration.ownIdentity(of: keyName), keyName: keyName,
       components: components,
       provisional: ResolvedOp(
-        semanticVersion: version, keyPrefix: CallID.keyPrefix(op: keyName, semanticVersion: version, trial: 0),
+        semanticVersion: version,
+        keyPrefix: CallID.keyPrefix(op: keyName, semanticVersion: version, trial: 0),
         isSettled: false))
   }
 
@@ -142,7 +143,8 @@ public struct Argument: Sendable {
   ///     when the parameter's declared type does not fix it (`some P`, `any P`):
   ///     values of different types can have equal encodings (`Data` and
   ///     `[UInt8]`, a struct and a dictionary with the same keys).
-  public init<Value: Encodable & Sendable>(_ name: String, _ value: Value, keyingType: Bool = false) {
+  public init<Value: Encodable & Sendable>(_ name: String, _ value: Value, keyingType: Bool = false)
+  {
     self.name = name
     self.value = value
     self.keyedType = keyingType ? Value.self : nil

@@ -55,8 +55,11 @@ final class InMemoryBackend: StoreBackend {
   func addUsage(_ usage: [OpUsage]) throws {
     state.withLock { state in
       for count in usage {
-        state.usage[UsageKey(op: count.op, period: count.period), default: OpUsage(op: count.op, period: count.period)]
-          .add(count)
+        state.usage[
+          UsageKey(op: count.op, period: count.period),
+          default: OpUsage(op: count.op, period: count.period)
+        ]
+        .add(count)
       }
     }
   }
@@ -65,7 +68,9 @@ final class InMemoryBackend: StoreBackend {
     let after = since.map { $0.addingTimeInterval(-3600) }
     return state.withLock { state in
       state.usage.values
-        .filter { count in op.map { count.op == $0 } ?? true && after.map { count.period > $0 } ?? true }
+        .filter { count in
+          op.map { count.op == $0 } ?? true && after.map { count.period > $0 } ?? true
+        }
         .sorted { ($0.period, $0.op.name) < ($1.period, $1.op.name) }
     }
   }
@@ -84,7 +89,8 @@ final class InMemoryBackend: StoreBackend {
       if let claim = state.claims[id], claim.isLive(against: claimant, at: now, replacing: dead) {
         return .held(claim)
       }
-      state.claims[id] = Claim(call: id, op: op, claimant: claimant, claimedAt: now, expiresAt: expiry)
+      state.claims[id] = Claim(
+        call: id, op: op, claimant: claimant, claimedAt: now, expiresAt: expiry)
       return .acquired
     }
   }
@@ -126,12 +132,16 @@ final class InMemoryBackend: StoreBackend {
     state.withLock { state in
       var summaries: [OpID: OpSummary] = [:]
       for key in state.versions.keys {
-        summaries[key.op, default: OpSummary(op: key.op, calls: 0, versions: 0, outputBytes: 0, lastCall: nil)]
-          .versions += 1
+        summaries[
+          key.op,
+          default: OpSummary(op: key.op, calls: 0, versions: 0, outputBytes: 0, lastCall: nil)
+        ]
+        .versions += 1
       }
       for call in state.calls.values {
         var summary =
-          summaries[call.op] ?? OpSummary(op: call.op, calls: 0, versions: 0, outputBytes: 0, lastCall: nil)
+          summaries[call.op]
+          ?? OpSummary(op: call.op, calls: 0, versions: 0, outputBytes: 0, lastCall: nil)
         summary.calls += 1
         summary.outputBytes += call.outputSize
         summary.lastCall = max(summary.lastCall ?? call.startedAt, call.startedAt)
@@ -157,7 +167,9 @@ final class InMemoryBackend: StoreBackend {
   // MARK: Managing
 
   func forget(_ calls: [CallID]) throws -> Int {
-    state.withLock { state in calls.reduce(0) { $0 + (state.calls.removeValue(forKey: $1) == nil ? 0 : 1) } }
+    state.withLock { state in
+      calls.reduce(0) { $0 + (state.calls.removeValue(forKey: $1) == nil ? 0 : 1) }
+    }
   }
 
   func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport {
@@ -197,11 +209,14 @@ final class InMemoryBackend: StoreBackend {
 
   // MARK: Code versions
 
-  func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint {
+  func registerVersion(_ registration: VersionRegistration, at date: Date) throws -> CodeFingerprint
+  {
     let key = VersionKey(op: registration.op, version: registration.version)
     if let known = state.withLock({ state in
       state.versions[key].map { known in
-        Self.see(registration.op, registration.version, at: registration.location, since: registration.since ?? date, date, in: &state)
+        Self.see(
+          registration.op, registration.version, at: registration.location,
+          since: registration.since ?? date, date, in: &state)
         return known.semanticVersion
       }
     }) {
@@ -210,9 +225,13 @@ final class InMemoryBackend: StoreBackend {
     // Computed outside the lock: it may parse the plugin's table.
     let components = registration.components().sorted { $0.identity < $1.identity }
     return state.withLock { state in
-      if let former = registration.formerName { Self.adopt(former, as: registration.op, in: &state) }
+      if let former = registration.formerName {
+        Self.adopt(former, as: registration.op, in: &state)
+      }
       if let known = state.versions[key] {
-        Self.see(registration.op, registration.version, at: registration.location, since: registration.since ?? date, date, in: &state)
+        Self.see(
+          registration.op, registration.version, at: registration.location,
+          since: registration.since ?? date, date, in: &state)
         return known.semanticVersion
       }
       let semanticVersion = registration.semanticVersion(
@@ -225,15 +244,20 @@ final class InMemoryBackend: StoreBackend {
         firstSeen: date, lastSeen: date, parameters: registration.parameters, calls: 0,
         isCurrent: false)
       state.components[key] = components
-      Self.see(registration.op, registration.version, at: registration.location, since: registration.since ?? date, date, in: &state)
+      Self.see(
+        registration.op, registration.version, at: registration.location,
+        since: registration.since ?? date, date, in: &state)
       return semanticVersion
     }
   }
 
   func sawVersions(_ sightings: [VersionSighting], at date: Date) throws {
     state.withLock { state in
-      for sighting in sightings where state.versions[VersionKey(op: sighting.op, version: sighting.version)] != nil {
-        Self.see(sighting.op, sighting.version, at: sighting.location, since: sighting.since, date, in: &state)
+      for sighting in sightings
+      where state.versions[VersionKey(op: sighting.op, version: sighting.version)] != nil {
+        Self.see(
+          sighting.op, sighting.version, at: sighting.location, since: sighting.since, date,
+          in: &state)
       }
     }
   }
@@ -247,7 +271,9 @@ final class InMemoryBackend: StoreBackend {
     in state: inout State
   ) {
     let key = VersionKey(op: op, version: version)
-    if let seen = state.versions[key]?.lastSeen, seen < date { state.versions[key]?.lastSeen = date }
+    if let seen = state.versions[key]?.lastSeen, seen < date {
+      state.versions[key]?.lastSeen = date
+    }
     if let last = state.locations[op]?[location] {
       if last.location.version == version {
         state.locations[op]?[location]?.location.lastSeen = max(last.location.lastSeen, date)
@@ -274,7 +300,8 @@ final class InMemoryBackend: StoreBackend {
       var renamed = version
       renamed.op = op
       state.versions[VersionKey(op: op, version: key.version)] = renamed
-      state.components[VersionKey(op: op, version: key.version)] = state.components.removeValue(forKey: key)
+      state.components[VersionKey(op: op, version: key.version)] = state.components.removeValue(
+        forKey: key)
     }
     for (id, call) in state.calls where call.op == former { state.calls[id]?.op = op }
     state.locations[op] = state.locations.removeValue(forKey: former)
@@ -282,7 +309,9 @@ final class InMemoryBackend: StoreBackend {
       state.usage[key] = nil
       var renamed = usage
       renamed.op = op
-      state.usage[UsageKey(op: op, period: key.period), default: OpUsage(op: op, period: key.period)].add(renamed)
+      state.usage[
+        UsageKey(op: op, period: key.period), default: OpUsage(op: op, period: key.period)
+      ].add(renamed)
     }
     for (id, claim) in state.claims where claim.op == former { state.claims[id]?.op = op }
   }
@@ -293,12 +322,15 @@ final class InMemoryBackend: StoreBackend {
         .map { version in
           var version = version
           if countingCalls {
-            version.calls = state.calls.values.count { $0.op == op && $0.opVersion == version.version }
+            version.calls = state.calls.values.count {
+              $0.op == op && $0.opVersion == version.version
+            }
           }
           return version
         }
         .sorted { ($0.firstSeen, $0.version.hex) < ($1.firstSeen, $1.version.hex) }
-      return OpVersion.markingCurrent(versions, locations: (state.locations[op] ?? [:]).values.map(\.location))
+      return OpVersion.markingCurrent(
+        versions, locations: (state.locations[op] ?? [:]).values.map(\.location))
     }
   }
 
@@ -326,7 +358,9 @@ final class InMemoryBackend: StoreBackend {
       // The versions that move, and the calls filed under them.
       let movingVersions: Set<CodeFingerprint> =
         version == base
-        ? [version] : Set(state.versions.values.filter { $0.op == op && $0.semanticVersion == from }.map(\.version))
+        ? [version]
+        : Set(
+          state.versions.values.filter { $0.op == op && $0.semanticVersion == from }.map(\.version))
       for key in state.versions.keys where key.op == op && movingVersions.contains(key.version) {
         state.versions[key]?.semanticVersion = to
       }

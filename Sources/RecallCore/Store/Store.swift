@@ -81,7 +81,8 @@ public final class Store: Sendable {
   private static let serials = Atomic<UInt64>(0)
 
   /// Creates a store in front of a backend.
-  public convenience init(backend: any StoreBackend, configuration: Configuration = Configuration()) {
+  public convenience init(backend: any StoreBackend, configuration: Configuration = Configuration())
+  {
     self.init(backend: backend, configuration: configuration, warmingUp: true)
   }
 
@@ -211,7 +212,8 @@ public final class Store: Sendable {
 
   /// Emits (and prints, when `printing`) a warning.
   static func warn(
-    _ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String, printing: Bool, to center: EventCenter
+    _ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String, printing: Bool,
+    to center: EventCenter
   ) {
     let warning = RecallWarning(kind: kind, call: call, message: message)
     if printing {
@@ -308,7 +310,9 @@ final class HistoryMap: Sendable {
   /// Starts the scope of a call's body, which knows the call's inputs.
   func open(_ call: CallID, inputs: [CallInput]) {
     var map: [ContentID: Entry] = [:]
-    for input in inputs where input.hid != HistoryID(external: input.cid) { Self.add(input.cid, input.hid, to: &map) }
+    for input in inputs where input.hid != HistoryID(external: input.cid) {
+      Self.add(input.cid, input.hid, to: &map)
+    }
     scopes.withLock { $0.bodies[call] = map }
   }
 

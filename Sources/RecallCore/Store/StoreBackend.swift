@@ -42,7 +42,8 @@ public protocol StoreBackend: Sendable {
   /// Keep the backend (or ``flush()`` it) until the completion is called: a
   /// batching backend released before fails the calls it still holds.
   func record(
-    _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void)
+    _ call: CallRecord, values: [EncodedValue],
+    completion: @escaping @Sendable ((any Error)?) -> Void)
 
   /// Waits until every call given to ``record(_:values:completion:)`` is
   /// stored or has failed. The default returns at once.
@@ -194,7 +195,8 @@ public protocol StoreBackend: Sendable {
 extension StoreBackend {
   /// Stores the call before returning, then calls `completion`.
   public func record(
-    _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void
+    _ call: CallRecord, values: [EncodedValue],
+    completion: @escaping @Sendable ((any Error)?) -> Void
   ) {
     do {
       try record(call, values: values)

@@ -149,7 +149,8 @@ final class UsageLedger: Sendable {
       change(&state.session)
       let key = ObjectIdentifier(op.details)
       if state.pending[key] == nil {
-        state.pending[key] = Pending(details: op.details, op: op.id, version: op.version, identity: op.identity)
+        state.pending[key] = Pending(
+          details: op.details, op: op.id, version: op.version, identity: op.identity)
       }
       change(&state.pending[key]!.counts)
       defer { state.isSaveScheduled = true }
@@ -160,7 +161,8 @@ final class UsageLedger: Sendable {
 
   private func scheduleSave() {
     BeforeExit.add(self, essential: false) { try? $0.save() }
-    DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + Self.saveInterval) { [weak self] in
+    DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + Self.saveInterval) {
+      [weak self] in
       try? self?.save()
     }
   }
@@ -179,11 +181,13 @@ final class UsageLedger: Sendable {
       }
       var sightings: [VersionSighting] = []
       for entry in state.pending.values
-      where state.sighted[entry.identity].map({ now.timeIntervalSince($0) >= Self.sightingInterval }) ?? true {
+      where state.sighted[entry.identity].map({ now.timeIntervalSince($0) >= Self.sightingInterval }
+      ) ?? true {
         state.sighted[entry.identity] = now
         sightings.append(
           VersionSighting(
-            op: entry.op, version: entry.version, location: program ?? VersionRegistration.thisProgram,
+            op: entry.op, version: entry.version,
+            location: program ?? VersionRegistration.thisProgram,
             since: since))
       }
       return (state.pending, sightings)
@@ -193,14 +197,17 @@ final class UsageLedger: Sendable {
       try backend.sawVersions(sightings, at: now)
     } catch {
       // Recorded again at the next save.
-      state.withLock { state in for sighting in pending.values { state.sighted[sighting.identity] = nil } }
+      state.withLock { state in
+        for sighting in pending.values { state.sighted[sighting.identity] = nil }
+      }
     }
     var byOp: [OpID: OpUsage] = [:]
     let period = OpUsage.hour(of: Date())
     for entry in pending.values {
       byOp[entry.op, default: OpUsage(op: entry.op, period: period)].add(
         OpUsage(
-          op: entry.op, period: period, memoryHits: entry.counts.memoryHits, storeHits: entry.counts.storeHits,
+          op: entry.op, period: period, memoryHits: entry.counts.memoryHits,
+          storeHits: entry.counts.storeHits,
           misses: entry.counts.misses, timeSaved: .seconds(entry.counts.savedSeconds),
           computeTime: .seconds(entry.counts.computeSeconds)))
     }
@@ -211,7 +218,8 @@ final class UsageLedger: Sendable {
         for (key, entry) in pending {
           if state.pending[key] == nil {
             state.pending[key] = Pending(
-              details: entry.details, op: entry.op, version: entry.version, identity: entry.identity)
+              details: entry.details, op: entry.op, version: entry.version, identity: entry.identity
+            )
           }
           state.pending[key]!.counts.add(entry.counts)
         }

@@ -119,19 +119,24 @@ extension OpVersion {
   /// the op for ``programLifetime`` before the latest one did. A store with
   /// no recorded locations (written before they were kept) marks the version
   /// last seen anywhere.
-  public static func markingCurrent(_ versions: [OpVersion], locations: [VersionLocation]) -> [OpVersion] {
+  public static func markingCurrent(_ versions: [OpVersion], locations: [VersionLocation])
+    -> [OpVersion]
+  {
     var versions = versions
     for index in versions.indices { versions[index].isCurrent = false }
     if let newest = locations.map(\.lastSeen).max() {
       let current = Set(
-        locations.filter { $0.lastSeen >= newest.addingTimeInterval(-programLifetime) }.map(\.version))
+        locations.filter { $0.lastSeen >= newest.addingTimeInterval(-programLifetime) }.map(
+          \.version))
       for index in versions.indices where current.contains(versions[index].version) {
         versions[index].isCurrent = true
       }
       if versions.contains(where: \.isCurrent) { return versions }
     }
     if let latest = versions.indices.max(by: {
-      (versions[$0].lastSeen, versions[$0].firstSeen) < (versions[$1].lastSeen, versions[$1].firstSeen)
+      (versions[$0].lastSeen, versions[$0].firstSeen) < (
+        versions[$1].lastSeen, versions[$1].firstSeen
+      )
     }) {
       versions[latest].isCurrent = true
     }
@@ -174,7 +179,8 @@ public struct VersionRegistration: Sendable {
   /// Creates a registration.
   public init(
     op: OpID, version: CodeFingerprint, parameters: [String], addedParameters: [String],
-    ownIdentity: String? = nil, location: String = VersionRegistration.thisProgram, formerName: OpID? = nil,
+    ownIdentity: String? = nil, location: String = VersionRegistration.thisProgram,
+    formerName: OpID? = nil,
     components: @escaping @Sendable () -> [CodeComponent]
   ) {
     self.formerName = formerName
@@ -208,7 +214,8 @@ public struct VersionRegistration: Sendable {
     var buffer = [CChar](repeating: 0, count: 4096)
     let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     let executable =
-      (count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil)
+      (count > 0
+        ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil)
       ?? (Bundle.main.executablePath ?? CommandLine.arguments.first).map { path in
         realpath(path, nil).map { resolved in
           defer { free(resolved) }
@@ -236,7 +243,9 @@ public struct VersionRegistration: Sendable {
     let latest =
       lastHere.flatMap { here in versions.first { $0.version == here } }
       ?? versions.max { ($0.lastSeen, $0.firstSeen) < ($1.lastSeen, $1.firstSeen) }
-    return try semanticVersion(following: latest, components: components) { try latest.flatMap(componentsOf) }
+    return try semanticVersion(following: latest, components: components) {
+      try latest.flatMap(componentsOf)
+    }
   }
 
   /// Whether the new version differs from `latest` only by parameters
@@ -276,7 +285,8 @@ public struct VersionRegistration: Sendable {
     following latest: OpVersion?, components: [CodeComponent],
     latestComponents: () throws -> [CodeComponent]?
   ) rethrows -> CodeFingerprint {
-    guard let latest, addsParameters(to: latest), let old = try latestComponents(), !old.isEmpty else {
+    guard let latest, addsParameters(to: latest), let old = try latestComponents(), !old.isEmpty
+    else {
       return version
     }
     // Overloads share their identity: with two components of it, the one

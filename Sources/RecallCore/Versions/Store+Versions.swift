@@ -37,7 +37,9 @@ extension Store {
       return resolved
     }
     let resolved = resolveOnce(op, generation)
-    op.state.entry.withLock { $0 = .init(store: serial, generation: generation, resolved: resolved) }
+    op.state.entry.withLock {
+      $0 = .init(store: serial, generation: generation, resolved: resolved)
+    }
     return resolved
   }
 
@@ -46,7 +48,8 @@ extension Store {
     // Read before the registration, so that a change accepted after it is
     // noticed at the next miss (``noticeAcceptedChanges()``).
     if acceptCountSeen.load(ordering: .acquiring) < 0, let count = try? backend.acceptCount() {
-      _ = acceptCountSeen.compareExchange(expected: -1, desired: count, ordering: .acquiringAndReleasing)
+      _ = acceptCountSeen.compareExchange(
+        expected: -1, desired: count, ordering: .acquiringAndReleasing)
     }
     var semanticVersion = op.version
     do {
@@ -62,7 +65,8 @@ extension Store {
     }
     let resolved = ResolvedOp(
       semanticVersion: semanticVersion,
-      keyPrefix: CallID.keyPrefix(op: op.details.keyName, semanticVersion: semanticVersion, trial: 0),
+      keyPrefix: CallID.keyPrefix(
+        op: op.details.keyName, semanticVersion: semanticVersion, trial: 0),
       isSettled: true, generation: generation)
     resolutions.withLock {
       // Not when a version was accepted meanwhile: the lookup may predate it.
@@ -112,7 +116,9 @@ extension Store {
   ///   ``RecallError/ambiguous`` when several do.
   public func version(of op: OpID, matching prefix: String) throws -> CodeFingerprint {
     let op = try self.op(named: op)
-    let matches = try backend.versions(of: op, countingCalls: false).filter { $0.version.hex.hasPrefix(prefix.lowercased()) }
+    let matches = try backend.versions(of: op, countingCalls: false).filter {
+      $0.version.hex.hasPrefix(prefix.lowercased())
+    }
     guard let match = matches.first else {
       throw RecallError.notFound(
         "version '\(prefix)' of op \(op)", path: backend.location,
@@ -155,10 +161,12 @@ extension Store {
   public func staleness(of call: CallID) throws -> VersionDiff? {
     guard let record = try backend.call(call) else {
       throw RecallError.notFound(
-        "call \(call.hex)", path: backend.location, hint: "It may have been forgotten or collected.")
+        "call \(call.hex)", path: backend.location, hint: "It may have been forgotten or collected."
+      )
     }
     let versions = try backend.versions(of: record.op, countingCalls: false)
-    guard !versions.contains(where: { $0.isCurrent && $0.semanticVersion == record.semanticVersion }),
+    guard
+      !versions.contains(where: { $0.isCurrent && $0.semanticVersion == record.semanticVersion }),
       let current = versions.filter(\.isCurrent).max(by: { $0.lastSeen < $1.lastSeen })
     else { return nil }
     return try diff(record.op, from: record.opVersion, to: current.version)

@@ -118,11 +118,14 @@ enum Diagnostics {
       ))
   }
 
-  static func unknownParameter(_ element: ArrayElementSyntax, name: String, argument: String) -> Diagnostic {
+  static func unknownParameter(_ element: ArrayElementSyntax, name: String, argument: String)
+    -> Diagnostic
+  {
     Diagnostic(
       node: element,
       message: RecallDiagnostic(
-        "unknownParameter", "'\(argument):' names '\(name)', which is not a parameter of this function"),
+        "unknownParameter",
+        "'\(argument):' names '\(name)', which is not a parameter of this function"),
       fixIt: FixIt(
         message: RecallFixIt(message: "Remove '\(name)'"),
         changes: [.replace(oldNode: Syntax(element), newNode: Syntax(TokenSyntax.identifier("")))]))
@@ -144,7 +147,8 @@ enum Diagnostics {
         "notAStringArrayLiteral", "'\(argument):' must be an array literal of parameter names"))
   }
 
-  static func addedWithoutDefault(_ parameter: FunctionParameterSyntax, name: String) -> Diagnostic {
+  static func addedWithoutDefault(_ parameter: FunctionParameterSyntax, name: String) -> Diagnostic
+  {
     Diagnostic(
       node: parameter,
       message: RecallDiagnostic(
@@ -158,7 +162,8 @@ enum Diagnostics {
       node: element,
       message: RecallDiagnostic(
         "addedAndIgnored",
-        "'\(name)' is both ignored and added; an ignored parameter is never part of the key, so leave it out of 'addedParameters:'"),
+        "'\(name)' is both ignored and added; an ignored parameter is never part of the key, so leave it out of 'addedParameters:'"
+      ),
       fixIt: FixIt(
         message: RecallFixIt(message: "Remove '\(name)'"),
         changes: [.replace(oldNode: Syntax(element), newNode: Syntax(TokenSyntax.identifier("")))]))

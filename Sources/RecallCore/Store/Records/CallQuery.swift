@@ -28,7 +28,10 @@ public struct CallQuery: Sendable, Hashable {
       let lower = Digest(hex: hex.padding(toLength: 64, withPad: "0", startingAt: 0)),
       let upper = Digest(hex: hex.padding(toLength: 64, withPad: "f", startingAt: 0))
     else {
-      return (Digest(bytes: [UInt8](repeating: 0xff, count: 32))!, Digest(bytes: [UInt8](repeating: 0, count: 32))!)
+      return (
+        Digest(bytes: [UInt8](repeating: 0xff, count: 32))!,
+        Digest(bytes: [UInt8](repeating: 0, count: 32))!
+      )
     }
     return (lower, upper)
   }
@@ -69,13 +72,16 @@ public struct CallQuery: Sendable, Hashable {
     if let op, call.op != op { return false }
     if let opVersion, call.opVersion != opVersion { return false }
     if let semanticVersion, call.semanticVersion != semanticVersion { return false }
-    if let semanticVersionOtherThan, call.semanticVersion == semanticVersionOtherThan { return false }
+    if let semanticVersionOtherThan, call.semanticVersion == semanticVersionOtherThan {
+      return false
+    }
     if let idPrefix, !call.id.hex.hasPrefix(idPrefix.lowercased()) { return false }
     if let outputCID, call.outputCID != outputCID { return false }
     if let outputHID, call.outputHID != outputHID { return false }
     if let inputHID, !call.inputs.contains(where: { $0.hid == inputHID }) { return false }
     if let inputCID, !call.inputs.contains(where: { $0.cid == inputCID }) { return false }
-    for (name, cid) in inputs where !call.inputs.contains(where: { $0.name == name && $0.cid == cid }) {
+    for (name, cid) in inputs
+    where !call.inputs.contains(where: { $0.name == name && $0.cid == cid }) {
       return false
     }
     return true

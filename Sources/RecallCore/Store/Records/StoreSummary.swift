@@ -35,7 +35,8 @@ public struct OpSummary: Sendable, Hashable {
 
   /// Creates a summary.
   public init(
-    op: OpID, calls: Int, versions: Int, outputBytes: Int, lastCall: Date?, computeTime: Duration = .zero
+    op: OpID, calls: Int, versions: Int, outputBytes: Int, lastCall: Date?,
+    computeTime: Duration = .zero
   ) {
     self.op = op
     self.calls = calls

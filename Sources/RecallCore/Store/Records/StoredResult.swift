@@ -37,7 +37,8 @@ public struct StoredResult: Sendable {
 
   /// Creates a stored result whose bytes may be a mapped file.
   package init(
-    cid: ContentID, hid: HistoryID, storage: StoredBytes, duration: Double, pendingChecksum: PendingChecksum? = nil
+    cid: ContentID, hid: HistoryID, storage: StoredBytes, duration: Double,
+    pendingChecksum: PendingChecksum? = nil
   ) {
     self.cid = cid
     self.hid = hid
