@@ -11,7 +11,7 @@ public func __recallMemoized<R: Codable & Sendable, E: Error>(
   _ site: __RecallOpSite, _ table: __RecallFingerprintTable, _ arguments: @autoclosure () -> [Argument],
   types: [any Any.Type] = [], _ body: () throws(E) -> R
 ) throws(E) -> R {
-  guard RecallCore.Recall.isEnabled, let store = Store.forCall() else { return try body() }
+  guard RecallCore.Memoization.isEnabled, let store = Store.forCall() else { return try body() }
   return try store.memoize(Op.__resolve(site, table), arguments(), types: types, body)
 }
 
@@ -21,7 +21,7 @@ public func __recallMemoized<R: Codable & Sendable, E: Error>(
   _ site: __RecallOpSite, _ table: __RecallFingerprintTable, _ arguments: @autoclosure () -> [Argument],
   types: [any Any.Type] = [], _ body: () async throws(E) -> R
 ) async throws(E) -> R {
-  guard RecallCore.Recall.isEnabled, let store = Store.forCall() else { return try await body() }
+  guard RecallCore.Memoization.isEnabled, let store = Store.forCall() else { return try await body() }
   return try await store.memoize(
     isolation: isolation, Op.__resolve(site, table), arguments(), types: types, body)
 }

@@ -48,7 +48,7 @@ extension RecallCommand {
         var table = Table(columns: ["id", "op_version", "started", "duration", "inputs", "output"])
         for call in calls {
           let output =
-            (try? store.backend.value(call.outputCID)).flatMap { $0 }
+            (try? store.encodedValue(call.outputCID)).flatMap { $0 }
             .flatMap { try? ValueCodec.renderJSON($0, maximumElements: 5) } ?? "?"
           table.rows.append([
             .init(call.id.description, json: call.id.hex),
@@ -90,12 +90,12 @@ extension RecallCommand {
       row("host", "\(call.host) (pid \(call.pid))")
       for input in call.inputs {
         let value =
-          (try? store.backend.value(input.cid)).flatMap { $0 }
+          (try? store.encodedValue(input.cid)).flatMap { $0 }
           .flatMap { try? ValueCodec.renderJSON($0) } ?? "(not stored)"
         row("input \(input.name)", "\(value)  [cid \(input.cid)]", json: jsonValue(value))
       }
       let output =
-        (try? store.backend.value(call.outputCID)).flatMap { $0 }
+        (try? store.encodedValue(call.outputCID)).flatMap { $0 }
         .flatMap { try? ValueCodec.renderJSON($0) } ?? "(not stored)"
       row(
         "output", "\(output)  [cid \(call.outputCID), \(bytes(call.outputSize))]",
@@ -440,8 +440,8 @@ extension RecallCommand {
       let store = try options.open(writing: true)
       try reporting {
         if target.count == 64, let cid = ContentID(hex: target),
-          try store.backend.value(cid) != nil,
-          try store.backend.calls(CallQuery(idPrefix: target, limit: 1)).isEmpty
+          try store.encodedValue(cid) != nil,
+          try store.calls(matching: CallQuery(idPrefix: target, limit: 1)).isEmpty
         {
           try store.tag(name, value: cid)
           print("Tagged value \(cid) as '\(name)'.")
@@ -572,7 +572,7 @@ extension RecallCommand {
     }
 
     private func printOps(_ store: Store) throws {
-      let summary = try store.backend.summary()
+      let summary = try store.summary()
       var use: [OpID: OpUsage] = [:]
       for count in try store.usage() {
         use[count.op, default: OpUsage(op: count.op, period: .distantPast)].add(count)
@@ -706,7 +706,7 @@ extension RecallCommand {
       let store = try options.open()
       let now = Date()
       var table = Table(columns: ["id", "op", "host", "pid", "running", "lease_left"])
-      for claim in try reporting({ try store.backend.claims(at: now) }) {
+      for claim in try reporting({ try store.claims(at: now) }) {
         let running = now.timeIntervalSince(claim.claimedAt)
         let left = claim.expiresAt.timeIntervalSince(now)
         table.rows.append([
@@ -779,7 +779,7 @@ func describe(_ report: TransferReport, into path: String) -> String {
 
 /// A short rendering of a stored value for a table cell.
 func render(_ store: Store, _ cid: ContentID) -> String {
-  guard let bytes = try? store.backend.value(cid),
+  guard let bytes = try? store.encodedValue(cid),
     let text = try? ValueCodec.renderJSON(bytes, maximumElements: 3)
   else { return cid.description }
   return text.count > 24 ? String(text.prefix(23)) + "…" : text

@@ -130,11 +130,11 @@ func findOp(_ name: String, in store: Store) throws -> OpID {
 /// Finds a call by a tag's name or by the first characters of its id.
 func findCall(_ text: String, in store: Store, path: String) throws -> CallRecord {
   if let tag = try store.tagged(text), case .call(let id) = tag.target,
-    let call = try store.backend.call(id)
+    let call = try store.call(id)
   {
     return call
   }
-  let matches = try store.backend.calls(CallQuery(idPrefix: text, limit: 2))
+  let matches = try store.calls(matching: CallQuery(idPrefix: text, limit: 2))
   guard let call = matches.first else {
     throw CommandFailure(
       "The store at '\(path)' has no call whose id starts with '\(text)', and no tag of that name.")

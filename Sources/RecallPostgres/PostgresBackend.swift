@@ -22,7 +22,7 @@ import Synchronization
 /// row is visible only with every value it names. Many processes may use one
 /// store at once; claims (``RecallCore/ClaimPolicy``) make a call that several
 /// of them miss at once run once.
-public final class PostgresBackend: StoreBackend {
+public final class PostgresBackend: StoreWriter {
   /// Options of a PostgreSQL store.
   public struct Configuration: Sendable {
     /// The schema that holds the store's tables, created if needed. Several

@@ -18,7 +18,7 @@ import Synchronization
 /// Many threads and processes may use one store at once: WAL lets readers run
 /// alongside the one writer, and a busy writer waits up to
 /// ``Configuration/busyTimeout``.
-public final class SQLiteBackend: StoreBackend {
+public final class SQLiteBackend: StoreWriter {
   /// Options of an SQLite store.
   public struct Configuration: Sendable {
     /// Values whose encoding is larger than this many bytes are stored as blob

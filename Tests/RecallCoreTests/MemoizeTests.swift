@@ -90,7 +90,7 @@ struct Failure: Error, Equatable {}
     let counter = Mutex(0)
     let op = testOp("count")
     for _ in 0..<3 {
-      Recall.disabled {
+      Memoization.disabled {
         _ = store.memoize(op, []) {
           counter.withLock {
             $0 += 1

@@ -213,13 +213,13 @@ private final class Running<T: Sendable>: Sendable {
       Issue.record("the call could not be prepared")
       return
     }
-    var settled = call
-    _ = store.settle(&settled)
+    var confirmed = call
+    _ = store.confirm(&confirmed)
     let dead = Claimant(token: "dead", host: "elsewhere", pid: 99)
     let lease = 0.4
     #expect(
       try store.backend.claim(
-        settled.id, of: slowOp.id, by: dead, at: Date(), until: Date() + lease, replacing: nil)
+        confirmed.id, of: slowOp.id, by: dead, at: Date(), until: Date() + lease, replacing: nil)
         == .acquired)
     let clock = ContinuousClock.now
     #expect(store.memoize(slowOp, [Argument("x", 3)]) { 9 } == 9)
@@ -239,7 +239,7 @@ private final class Running<T: Sendable>: Sendable {
       Issue.record("the call could not be prepared")
       return
     }
-    _ = store.settle(&call)
+    _ = store.confirm(&call)
     // A process on this host that has exited.
     let exited = Process()
     exited.executableURL = URL(fileURLWithPath: "/bin/true")
@@ -288,7 +288,7 @@ private final class Running<T: Sendable>: Sendable {
       Issue.record("the call could not be prepared")
       return
     }
-    _ = store.settle(&call)
+    _ = store.confirm(&call)
     let stuck = Claimant(token: "stuck", host: "elsewhere", pid: 98)
     _ = try store.backend.claim(
       call.id, of: slowOp.id, by: stuck, at: Date(), until: Date() + 3600, replacing: nil)

@@ -36,7 +36,7 @@ struct PostgresTests {
     store.memoize(Self.seriesOp, [Argument("n", n)]) { (0..<n).map { Double($0) / 3 } }
   }
 
-  func count(_ backend: any StoreBackend, _ sql: String) throws -> Int {
+  func count(_ backend: any StoreWriter, _ sql: String) throws -> Int {
     try (backend as! PostgresBackend).withConnection { try $0.rows(sql).first?.int(0) ?? -1 }
   }
 

@@ -97,7 +97,7 @@ struct Pipeline {
     let schema = PostgresSchema()
     var configuration = Store.Configuration()
     configuration.printsWarnings = false
-    let backend: any StoreBackend
+    let backend: any StoreWriter
     let setBeforeCommit: ((@Sendable () -> Void)?) -> Void
     if kind == .sqlite {
       var sqlite = SQLiteBackend.Configuration()

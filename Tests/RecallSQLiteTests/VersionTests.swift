@@ -62,7 +62,7 @@ final class PostgresSchema: Sendable {
 struct Reopenable {
   let directory = TemporaryDirectory()
   let schema = PostgresSchema()
-  let backend: any StoreBackend
+  let backend: any StoreWriter
 
   init(_ kind: Backend) throws {
     switch kind {
@@ -458,7 +458,7 @@ func expectError<R>(
   @Test(arguments: Backend.allCases) func anAcceptedChangeIsSeenAtTheNextMiss(_ kind: Backend)
     throws
   {
-    // A running process whose op settled sees an accept made by another
+    // A running process whose op is resolved sees an accept made by another
     // process (`recall accept`) at its next miss, not only after a restart.
     let backend = try Reopenable(kind)
     let v1 = scaledOp("a1", helper: Self.double)
@@ -466,7 +466,7 @@ func expectError<R>(
     do { _ = scaled(backend.open(), v1, 1, factor: 2) }
     let running = backend.open()
     let log = EventLog(running)
-    _ = scaled(running, v2, 5, factor: 2)  // settles v2 in this process
+    _ = scaled(running, v2, 5, factor: 2)  // confirms v2 in this process
     #expect(log.executed.count == 1)
     try backend.open().accept("Tests.scaled(x:)", version: v2.version, as: v1.version)
     #expect(scaled(running, v2, 1, factor: 2) == 2)
@@ -487,7 +487,7 @@ func expectError<R>(
       try store.accept("Tests.scaled(x:)", version: v2.version, as: v1.version)
     }
     // In a new process the call is provisional (filed under b2) until it
-    // misses; settled, its id is the one the executing call already has.
+    // misses; confirmed, its id is the one the executing call already has.
     let store = backend.open()
     func recurse(_ depth: Int) -> Int {
       store.memoize(v2, [Argument("x", 0)]) { depth >= 3 ? depth : recurse(depth + 1) }

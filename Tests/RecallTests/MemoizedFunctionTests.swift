@@ -130,7 +130,7 @@ import Testing
     let store = quietStore()
     let log = EventLog(store)
     store.activate {
-      Recall.disabled {
+      Memoization.disabled {
         _ = add(5, to: 5)
         _ = add(5, to: 5)
       }

@@ -14,6 +14,29 @@ public struct EncodedValue: Sendable {
   }
 }
 
+/// A value hashed for a call's key (``ValueCodec/hash(_:)``), ready to be
+/// stored.
+struct HashedValue {
+  enum Form {
+    /// The stored bytes: the hashed bytes, when the value has no large raw
+    /// array.
+    case stored([UInt8])
+    /// The encoded tree, streamed in store form when needed.
+    case tree(Node)
+  }
+
+  let cid: ContentID
+  let form: Form
+
+  /// The value as stored.
+  var encoded: EncodedValue {
+    switch form {
+    case .stored(let bytes): EncodedValue(cid: cid, bytes: bytes)
+    case .tree(let node): EncodedValue(cid: cid, bytes: NodeWriter.stream(node, mode: .store).out.bytes)
+    }
+  }
+}
+
 /// The result of checking stored bytes against their content id.
 public enum ValueIntegrity: Sendable, Equatable {
   /// The bytes are the value.
@@ -47,6 +70,17 @@ public enum ValueCodec {
     }
     let hashWriter = NodeWriter.stream(node, mode: .hash)
     return EncodedValue(cid: ContentID(Digest.sha256(hashWriter.out.bytes)), bytes: writer.out.bytes)
+  }
+
+  /// Computes a value's content id, keeping what storing it needs: the
+  /// hashed bytes when they are the stored form (no large raw array), else
+  /// the encoded tree. A call's arguments are hashed once this way, and a
+  /// miss stores them from it without encoding them again.
+  static func hash<T: Encodable>(_ value: T) throws -> HashedValue {
+    let node = try CanonicalEncoder().node(for: value)
+    let writer = NodeWriter.stream(node, mode: .hash)
+    let cid = ContentID(Digest.sha256(writer.out.bytes))
+    return HashedValue(cid: cid, form: writer.sawLargeRaw ? .tree(node) : .stored(writer.out.bytes))
   }
 
   /// Decodes a value from its stored bytes.

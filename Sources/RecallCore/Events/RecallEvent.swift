@@ -6,24 +6,24 @@ import Foundation
 /// logging, progress bars and viewers all read the same stream.
 public enum RecallEvent: Sendable {
   /// The call was not found and its body is about to run.
-  case willExecute(CallEvent)
+  case willExecute(CallReference)
   /// Another process is computing the call: this one waits for its result
   /// (see ``ClaimPolicy``).
-  case willWait(CallEvent, holder: Claimant)
+  case willWait(CallReference, holder: Claimant)
   /// The body returned after running for `duration`.
-  case didExecute(CallEvent, duration: Duration)
+  case didExecute(CallReference, duration: Duration)
   /// The result was stored; `bytes` is the size of its encoding.
-  case didStore(CallEvent, bytes: Int)
+  case didStore(CallReference, bytes: Int)
   /// A stored result was returned instead of running the body. `saved` is how
   /// long the body took when it ran.
-  case didReuse(CallEvent, source: ReuseSource, saved: Duration)
+  case didReuse(CallReference, source: ReuseSource, saved: Duration)
   /// The body threw; nothing was stored.
-  case didFail(CallEvent, error: String)
+  case didFail(CallReference, error: String)
   /// Something went wrong that did not stop the call; see the warning.
   case warning(RecallWarning)
 
   /// The call the event is about, if any.
-  public var call: CallEvent? {
+  public var call: CallReference? {
     switch self {
     case .willExecute(let call), .willWait(let call, _), .didExecute(let call, _), .didStore(let call, _),
       .didReuse(let call, _, _), .didFail(let call, _):
@@ -42,7 +42,7 @@ public enum ReuseSource: String, Sendable {
 }
 
 /// The call an event is about.
-public struct CallEvent: Sendable, Hashable, CustomStringConvertible {
+public struct CallReference: Sendable, Hashable, CustomStringConvertible {
   /// The op that was called.
   public let op: OpID
   /// The call's id.
@@ -80,7 +80,7 @@ public struct RecallWarning: Sendable, CustomStringConvertible {
   /// The kind of problem.
   public let kind: Kind
   /// The call it happened in, if any.
-  public let call: CallEvent?
+  public let call: CallReference?
   /// A description of the problem and of what Recall did about it.
   public let message: String
 

@@ -147,6 +147,42 @@ extension Store {
     .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
   }
 
+  /// Returns the full record of a stored call, or `nil` when the store does
+  /// not have it.
+  public func call(_ id: CallID) throws -> CallRecord? {
+    try backend.call(id)
+  }
+
+  /// Returns the stored calls that match a query, most recent first; the
+  /// query names ops by their full names (``op(named:)`` finds them).
+  public func calls(matching query: CallQuery) throws -> [CallRecord] {
+    try backend.calls(query)
+  }
+
+  /// Returns a value's stored encoding, or `nil` when the store does not have
+  /// it: for tools that render values without knowing their types.
+  public func encodedValue(_ cid: ContentID) throws -> [UInt8]? {
+    try backend.value(cid)
+  }
+
+  /// Counts what the store holds (without this process's activity, which
+  /// ``stats()`` adds).
+  public func summary() throws -> StoreSummary {
+    try backend.summary()
+  }
+
+  /// Returns the calls being computed: the claims whose leases run past
+  /// `now`, in any process sharing the store.
+  public func claims(at now: Date = Date()) throws -> [Claim] {
+    try backend.claims(at: now)
+  }
+
+  /// Returns the code components an op version covers, sorted by identity,
+  /// or `nil` when the store has not seen the version.
+  public func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]? {
+    try backend.components(of: self.op(named: op), version: version)
+  }
+
   /// Decodes a stored value, or returns `nil` when the store does not have it.
   public func value<T: Decodable>(_ cid: ContentID, as type: T.Type = T.self) throws -> T? {
     guard let bytes = try backend.value(cid) else { return nil }

@@ -26,8 +26,9 @@ extension Store {
   }
 }
 
-/// Recall's global switches.
-public enum Recall {
+/// Whether memoized functions memoize, for the current task: switched off
+/// for a scope with ``disabled(_:)-(()->R)``.
+public enum Memoization {
   @TaskLocal static var isDisabled = false
 
   /// Whether memoization is on for the current task.

@@ -24,12 +24,12 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   /// What the hot path does not read, in one reference, so that copying an
   /// op (every call does) retains one object rather than one per field.
   let details: OpDetails
-  /// The op's standing in the store it was last used with, shared by the
-  /// copies of this op (a macro's op is resolved once per site).
+  /// The op's resolution in the store it was last used with, shared by the
+  /// copies of this op (a macro's op is made once per site).
   var state: OpState { details.state }
-  /// The key's hash state for calls filed under the version itself: what a
-  /// store uses until it has looked up the version's semantic version.
-  var provisional: ResolvedOp { details.provisional }
+  /// The resolution a store assumes until it has looked up the version's
+  /// semantic version: calls filed under the version itself.
+  var assumedResolution: ResolvedOp { details.assumedResolution }
 
   /// Creates an op.
   ///
@@ -68,10 +68,10 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
       parameters: parameters, addedParameters: addedParameters,
       ownIdentity: ownIdentity ?? VersionRegistration.ownIdentity(of: keyName), keyName: keyName,
       components: components,
-      provisional: ResolvedOp(
+      assumedResolution: ResolvedOp(
         semanticVersion: version,
         keyPrefix: CallID.keyPrefix(op: keyName, semanticVersion: version, trial: 0),
-        isSettled: false))
+        isConfirmed: false))
   }
 
   public static func == (lhs: Op, rhs: Op) -> Bool { lhs.identity == rhs.identity }
@@ -97,23 +97,26 @@ final class OpDetails: Sendable {
   /// The name call keys are made with (``Op/init(id:version:keysResultType:parameters:addedParameters:ownIdentity:components:keyName:)``).
   let keyName: OpID
   let components: @Sendable () -> [CodeComponent]
-  let provisional: ResolvedOp
+  let assumedResolution: ResolvedOp
   let state = OpState()
+  /// The content ids of added parameters' defaults, by parameter name:
+  /// hashed at the op's first call, not at every call.
+  let defaultIDs = Mutex<[String: ContentID]>([:])
 
   init(
     parameters: [String], addedParameters: [String], ownIdentity: String, keyName: OpID,
-    components: @escaping @Sendable () -> [CodeComponent], provisional: ResolvedOp
+    components: @escaping @Sendable () -> [CodeComponent], assumedResolution: ResolvedOp
   ) {
     self.parameters = parameters
     self.addedParameters = addedParameters
     self.ownIdentity = ownIdentity
     self.keyName = keyName
     self.components = components
-    self.provisional = provisional
+    self.assumedResolution = assumedResolution
   }
 }
 
-/// The op's standing in the store it was last used with: a hit checks it
+/// The op's resolution in the store it was last used with: a hit checks it
 /// with one uncontended lock and two comparisons, instead of hashing.
 final class OpState: Sendable {
   struct Entry {

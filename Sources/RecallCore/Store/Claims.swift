@@ -60,7 +60,7 @@ public struct Claim: Sendable, Hashable {
   }
 }
 
-/// What ``StoreBackend/claim(_:of:by:at:until:replacing:)`` found.
+/// What ``StoreWriter/claim(_:of:by:at:until:replacing:)`` found.
 public enum ClaimOutcome: Sendable, Hashable {
   /// The call is now claimed by the caller (it was free, its lease had run
   /// out, or the caller held it already).
@@ -164,11 +164,11 @@ final class ClaimKeeper: @unchecked Sendable {
   // Guarded by `condition`.
   private let condition = NSCondition()
   /// `nil` once the store is released (``stop()``).
-  private var backend: (any StoreBackend)?
+  private var backend: (any StoreWriter)?
   private var held: [CallID: Int] = [:]
   private var isBeating = false
 
-  init(backend: any StoreBackend, lease: Duration) {
+  init(backend: any StoreWriter, lease: Duration) {
     self.backend = backend
     self.lease = lease
   }

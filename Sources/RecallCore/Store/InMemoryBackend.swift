@@ -3,7 +3,7 @@ import Synchronization
 
 /// A backend that keeps everything in memory, for tests and for computations
 /// that need not outlive the process.
-final class InMemoryBackend: StoreBackend {
+final class InMemoryBackend: StoreWriter {
   private struct VersionKey: Hashable {
     var op: OpID
     var version: CodeFingerprint

@@ -41,8 +41,9 @@ public final class Store: Sendable {
     public init() {}
   }
 
-  /// Where calls and values are kept.
-  public let backend: any StoreBackend
+  /// Where calls and values are kept. Users read through the store's own
+  /// methods; the package's tests reach the backend directly.
+  package let backend: any StoreWriter
   /// The store's options.
   public let configuration: Configuration
 
@@ -66,13 +67,13 @@ public final class Store: Sendable {
   /// version recorded) once per process.
   let resolutions = Mutex<[Digest: ResolvedOp]>([:])
   /// This store's number in the process, never reused, so that ops can cache
-  /// their standing in it (``OpState``).
+  /// their resolutions in it (``OpState``).
   let serial = Store.serials.add(1, ordering: .relaxed).newValue
   /// Bumped when the store's semantic versions change (an accepted version),
-  /// which voids the ops' cached standings.
+  /// which voids the ops' cached resolutions.
   let generation = Atomic<UInt64>(0)
   /// The store's count of accepted changes when this store last looked
-  /// (``StoreBackend/acceptCount()``), or -1 before its first registration.
+  /// (``StoreReader/acceptCount()``), or -1 before its first registration.
   let acceptCountSeen = Atomic<Int>(-1)
   /// When this store was opened: its versions' ``VersionSighting/since``,
   /// so that a process still running older code does not make it current
@@ -81,12 +82,12 @@ public final class Store: Sendable {
   private static let serials = Atomic<UInt64>(0)
 
   /// Creates a store in front of a backend.
-  public convenience init(backend: any StoreBackend, configuration: Configuration = Configuration())
+  public convenience init(backend: any StoreWriter, configuration: Configuration = Configuration())
   {
     self.init(backend: backend, configuration: configuration, warmingUp: true)
   }
 
-  init(backend: any StoreBackend, configuration: Configuration, warmingUp: Bool) {
+  init(backend: any StoreWriter, configuration: Configuration, warmingUp: Bool) {
     self.backend = backend
     self.configuration = configuration
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
@@ -206,13 +207,13 @@ public final class Store: Sendable {
     return try backend.usage(of: op.map { try self.op(named: $0) }, since: since)
   }
 
-  func warn(_ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String) {
+  func warn(_ kind: RecallWarning.Kind, _ call: CallReference?, _ message: String) {
     Store.warn(kind, call, message, printing: configuration.printsWarnings, to: eventCenter)
   }
 
   /// Emits (and prints, when `printing`) a warning.
   static func warn(
-    _ kind: RecallWarning.Kind, _ call: CallEvent?, _ message: String, printing: Bool,
+    _ kind: RecallWarning.Kind, _ call: CallReference?, _ message: String, printing: Bool,
     to center: EventCenter
   ) {
     let warning = RecallWarning(kind: kind, call: call, message: message)
@@ -241,89 +242,6 @@ public struct StoreStats: Sendable, Hashable {
   public var timeSaved: Duration
   /// The time spent running bodies in this process.
   public var computeTime: Duration
-}
-
-/// Which history an input has (Design §23, "Provenance"): the history of an
-/// output equal to it returned earlier *in the same scope* — the body of the
-/// memoized call being computed (seeded with that call's own inputs), or,
-/// outside any memoized call, the process. An input equal to no such output,
-/// or to outputs of different histories, starts a history of its own (its
-/// cid). So a call's recorded provenance depends only on what ran before it
-/// in its scope, never on what else the process did, and equal outputs of
-/// different calls are never guessed between.
-final class HistoryMap: Sendable {
-  /// At most this many values are remembered per scope (about 10 MB); later
-  /// outputs of a full scope start no links.
-  static let scopeLimit = 100_000
-
-  private enum Entry {
-    case history(HistoryID)
-    /// Outputs of different histories had this content.
-    case ambiguous
-  }
-
-  private struct Scopes {
-    /// Outside any memoized call.
-    var topLevel: [ContentID: Entry] = [:]
-    /// By the memoized call whose body is running.
-    var bodies: [CallID: [ContentID: Entry]] = [:]
-  }
-
-  private let scopes = Mutex(Scopes())
-
-  /// The scope of code running now: the memoized call whose body is
-  /// running, or `nil` outside any.
-  static var currentScope: CallID? { CallStack.current?.id }
-
-  /// Remembers that an output (or reused result) with content `cid` has
-  /// history `hid` in `scope`.
-  func record(_ cid: ContentID, _ hid: HistoryID, in scope: CallID? = HistoryMap.currentScope) {
-    scopes.withLock { scopes in
-      guard let scope else { return Self.add(cid, hid, to: &scopes.topLevel) }
-      // A call's scope exists while its body runs in this store; a task that
-      // outlives the body, or a body that calls into another store, links
-      // nothing (and must not make a scope no one closes).
-      guard scopes.bodies[scope] != nil else { return }
-      Self.add(cid, hid, to: &scopes.bodies[scope]!)
-    }
-  }
-
-  private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout [ContentID: Entry]) {
-    switch map[cid] {
-    case .history(let known):
-      // A repeated hit only reads.
-      if known != hid { map[cid] = .ambiguous }
-    case .ambiguous: break
-    case nil: if map.count < scopeLimit { map[cid] = .history(hid) }
-    }
-  }
-
-  /// The history of an input with content `cid` in `scope`.
-  func hid(for cid: ContentID, in scope: CallID? = HistoryMap.currentScope) -> HistoryID {
-    let entry = scopes.withLock { scopes in
-      if let scope { scopes.bodies[scope]?[cid] } else { scopes.topLevel[cid] }
-    }
-    if case .history(let hid) = entry { return hid }
-    return HistoryID(external: cid)
-  }
-
-  /// Starts the scope of a call's body, which knows the call's inputs.
-  func open(_ call: CallID, inputs: [CallInput]) {
-    var map: [ContentID: Entry] = [:]
-    for input in inputs where input.hid != HistoryID(external: input.cid) {
-      Self.add(input.cid, input.hid, to: &map)
-    }
-    scopes.withLock { $0.bodies[call] = map }
-  }
-
-  /// Ends the scope of a call's body.
-  func close(_ call: CallID) {
-    _ = scopes.withLock { $0.bodies.removeValue(forKey: call) }
-  }
-
-  /// How many scopes are in use: the top level (once it has a value) and
-  /// the bodies running.
-  var scopeCount: Int { scopes.withLock { ($0.topLevel.isEmpty ? 0 : 1) + $0.bodies.count } }
 }
 
 /// Whether a store was released, for work that outlives it (a commit's

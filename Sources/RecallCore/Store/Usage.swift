@@ -100,19 +100,19 @@ final class UsageLedger: Sendable {
   }
 
   /// How often a process records again that it uses an op version
-  /// (``StoreBackend/sawVersions(_:at:)``): its first save records it, later
+  /// (``StoreWriter/sawVersions(_:at:)``): its first save records it, later
   /// saves when this much time has passed.
   static let sightingInterval: TimeInterval = 300
 
   private let state = Mutex(State())
-  private let backend: any StoreBackend
+  private let backend: any StoreWriter
   /// The program versions are recorded under (``Store/Configuration/program``;
   /// `nil`: this one).
   private let program: String?
   /// When the store was opened (``VersionSighting/since``).
   private let since: Date
 
-  init(backend: any StoreBackend, program: String?, since: Date) {
+  init(backend: any StoreWriter, program: String?, since: Date) {
     self.backend = backend
     self.program = program
     self.since = since

@@ -87,7 +87,7 @@ public struct VersionLocation: Sendable, Hashable {
   }
 }
 
-/// A process's use of an op version, for ``StoreBackend/sawVersions(_:at:)``.
+/// A process's use of an op version, for ``StoreWriter/sawVersions(_:at:)``.
 public struct VersionSighting: Sendable, Hashable {
   /// The op.
   public var op: OpID

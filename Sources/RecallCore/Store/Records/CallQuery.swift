@@ -1,6 +1,6 @@
 import Foundation
 
-/// Which stored calls to list (``StoreBackend/calls(_:)``): every condition
+/// Which stored calls to list (``StoreReader/calls(_:)``): every condition
 /// given must hold.
 public struct CallQuery: Sendable, Hashable {
   /// Calls of this op.

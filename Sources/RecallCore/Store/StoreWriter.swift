@@ -1,28 +1,12 @@
 import Foundation
 
 /// Where a store keeps its calls and values: the embedded SQLite database, a
-/// PostgreSQL server, or memory.
+/// PostgreSQL server, or memory. A backend reads (``StoreReader``) and writes.
 ///
-/// A backend only stores and loads; hashing, the memory layer, single flight
-/// and events live in ``Store``, in front of every backend. Implementations must
-/// be safe to call from many threads at once.
-public protocol StoreBackend: Sendable {
-  /// Where the backend keeps its data, for messages (a path or a URL).
-  var location: String { get }
-
-  /// Returns the stored result of the call with this id, or `nil` when the store
-  /// has no complete record of it.
-  ///
-  /// This is the lookup every memoized call makes, so it reads only what a hit
-  /// needs; the full ``CallRecord`` is for queries.
-  ///
-  /// A backend checks the integrity of values it keeps outside its database.
-  /// When the output's bytes do not hash to its cid, it moves them out of the
-  /// store (so that the call is recomputed and stored again) and throws.
-  ///
-  /// - Throws: ``RecallError/corruptValue`` when the output failed its
-  ///   integrity check, or another ``RecallError`` when the store cannot be read.
-  func loadResult(_ id: CallID) throws -> StoredResult?
+/// Every write is atomic: a call is recorded with every value it needs or not
+/// at all. Implementations must be safe to call from many threads at once.
+public protocol StoreWriter: StoreReader {
+  // MARK: Recording calls
 
   /// Stores a call and the values it names, atomically: either the call and
   /// every value it needs are stored, or nothing is.
@@ -49,14 +33,7 @@ public protocol StoreBackend: Sendable {
   /// stored or has failed. The default returns at once.
   func flush()
 
-  /// Counts what the store holds.
-  func summary() throws -> StoreSummary
-
   // MARK: Claims
-
-  /// Whether other processes may use this store at the same time, so that a
-  /// miss must claim its call before running it (``ClaimPolicy``).
-  var isShared: Bool { get }
 
   /// Claims a call for `claimant` until `expiry`, atomically: returns
   /// ``ClaimOutcome/stored`` when the store has a complete record of the call,
@@ -83,22 +60,6 @@ public protocol StoreBackend: Sendable {
   /// its result could not be stored), so a waiter runs the call itself.
   func releaseClaim(_ id: CallID, by claimant: Claimant) throws
 
-  /// Returns the claims whose leases run past `now`: the calls being computed.
-  func claims(at now: Date) throws -> [Claim]
-
-  // MARK: Queries
-
-  /// Lists every op the store has calls or versions of, by name.
-  func ops() throws -> [OpSummary]
-
-  /// Returns the stored calls that match a query, most recent first. Backends
-  /// answer from indexed tables, without decoding values.
-  func calls(_ query: CallQuery) throws -> [CallRecord]
-
-  /// Returns the stored bytes of a value, or `nil` when the store does not
-  /// have it.
-  func value(_ cid: ContentID) throws -> [UInt8]?
-
   // MARK: Managing
 
   /// Deletes calls (and their inputs), atomically; their values stay until
@@ -114,28 +75,15 @@ public protocol StoreBackend: Sendable {
   /// Names a call or a value, replacing an earlier tag of the same name.
   func setTag(_ tag: StoreTag) throws
 
-  /// Returns every tag, by name.
-  func tags() throws -> [StoreTag]
-
   /// Removes a tag; returns whether it existed.
   func removeTag(named name: String) throws -> Bool
 
-  // MARK: Use
+  // MARK: Use and code versions
 
   /// Adds counts of use to the store's record: each count is added to the one
   /// stored for its op and ``OpUsage/period`` (the start of an hour), in one
   /// transaction.
   func addUsage(_ usage: [OpUsage]) throws
-
-  /// Returns the stored counts of use, one per op and hour, oldest first and
-  /// by op name within an hour.
-  ///
-  /// - Parameters:
-  ///   - op: Only this op's counts; every op's when `nil`.
-  ///   - since: Only the hours that end after this date.
-  func usage(of op: OpID?, since: Date?) throws -> [OpUsage]
-
-  // MARK: Code versions
 
   /// Records that a process runs an op version, and returns the semantic
   /// version its calls are filed under.
@@ -162,24 +110,6 @@ public protocol StoreBackend: Sendable {
   /// left out.
   func sawVersions(_ sightings: [VersionSighting], at date: Date) throws
 
-  /// A number that every accepted change (``accept(_:version:as:)``) raises,
-  /// in any process: a running process compares it at each miss and looks
-  /// its ops' semantic versions up again when it moved.
-  func acceptCount() throws -> Int
-
-  /// Returns the versions of an op the store has seen, oldest first, with the
-  /// current ones marked (``OpVersion/markingCurrent(_:locations:)``). With
-  /// `countingCalls`, each has its number of stored calls (which reads every
-  /// call of the op); without, ``OpVersion/calls`` is 0.
-  func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion]
-
-  /// Returns the components an op version covers, sorted by identity, or `nil`
-  /// when the store has not seen the version.
-  func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]?
-
-  /// Returns the full record of a stored call, or `nil`.
-  func call(_ id: CallID) throws -> CallRecord?
-
   /// Makes `version` equivalent to `base`: every version in `version`'s class
   /// joins `base`'s class, and their calls are filed under `base`'s semantic
   /// version (``CallID/init(op:semanticVersion:trial:keyFields:)``); a call
@@ -192,7 +122,7 @@ public protocol StoreBackend: Sendable {
   func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws
 }
 
-extension StoreBackend {
+extension StoreWriter {
   /// Stores the call before returning, then calls `completion`.
   public func record(
     _ call: CallRecord, values: [EncodedValue],

@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+
+/// A call whose key has been computed, ready to be looked up or executed.
+struct PreparedCall {
+  let op: Op
+  let semanticVersion: CodeFingerprint
+  let id: CallID
+  /// The arguments in the key (an added parameter at its default is not).
+  let arguments: [Argument]
+  /// The arguments' values as hashed for the key, kept so that a miss stores
+  /// them without encoding them again.
+  let inputs: [HashedValue]
+  let types: [any Any.Type]
+  let result: any Any.Type
+  /// Whether the call is filed under the op's confirmed semantic version in
+  /// the store, rather than under the version itself (``ResolvedOp``).
+  let isConfirmed: Bool
+  /// The store's generation its resolution was looked up in
+  /// (``ResolvedOp/generation``).
+  let generation: UInt64
+
+  /// The call as events name it.
+  var reference: CallReference { CallReference(op: op.id, call: id, trial: 0) }
+
+  init(
+    _ op: Op, _ resolved: ResolvedOp, _ arguments: [Argument], _ inputs: [HashedValue],
+    _ types: [any Any.Type], _ result: any Any.Type
+  ) {
+    var key = resolved.keyPrefix
+    Self.addKeyFields(to: &key, op, arguments, inputs, types, result)
+    self.op = op
+    self.semanticVersion = resolved.semanticVersion
+    self.id = CallID(key.finalize())
+    self.arguments = arguments
+    self.inputs = inputs
+    self.types = types
+    self.result = result
+    self.isConfirmed = resolved.isConfirmed
+    self.generation = resolved.generation
+  }
+
+  /// The same call filed under another resolution of its op.
+  func filed(under resolved: ResolvedOp) -> PreparedCall {
+    PreparedCall(op, resolved, arguments, inputs, types, result)
+  }
+
+  /// The key's fields after the op's, as stored with the call.
+  var keyFields: [UInt8] {
+    var recorder = FieldRecorder()
+    Self.addKeyFields(to: &recorder, op, arguments, inputs, types, result)
+    return recorder.bytes
+  }
+
+  /// Writes the key's fields after the op's: each input's name, cid and (when
+  /// keyed) type, then the types in the key.
+  private static func addKeyFields(
+    to sink: inout some FieldSink, _ op: Op, _ arguments: [Argument], _ inputs: [HashedValue],
+    _ types: [any Any.Type], _ result: any Any.Type
+  ) {
+    for (argument, input) in zip(arguments, inputs) {
+      sink.add(argument.name)
+      sink.add(input.cid.digest)
+      if let type = argument.keyedType { sink.add(TypeName.stable(type)) }
+    }
+    for type in types { sink.add(TypeName.stable(type)) }
+    if op.keysResultType { sink.add(TypeName.stable(result)) }
+  }
+}
+
+extension Store {
+  /// Computes a call's key: hashes its arguments (an added parameter at its
+  /// default is left out) under the op's current resolution in this store.
+  /// Returns `nil`, with a warning, when an argument cannot be encoded: the
+  /// call then runs without memoization.
+  func prepare(
+    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type
+  ) -> PreparedCall? {
+    let resolved = resolution(of: op)
+    var inputs: [HashedValue] = []
+    inputs.reserveCapacity(arguments.count)
+    var omitted: [Int] = []
+    for (index, argument) in arguments.enumerated() {
+      do {
+        let input = try ValueCodec.hash(argument.value)
+        if let defaultValue = argument.defaultValue,
+          op.details.defaultID(of: argument.name, defaultValue) == input.cid
+        {
+          omitted.append(index)
+        } else {
+          inputs.append(input)
+        }
+      } catch {
+        warn(
+          .unhashableArgument, nil,
+          "\(op.id.name): argument '\(argument.name)' could not be encoded (\(error)); "
+            + "the call runs without memoization. Make the type's Codable conformance total, "
+            + "or leave the parameter out with '@Memoized(ignoring:)'.")
+        return nil
+      }
+    }
+    let keyed =
+      omitted.isEmpty
+      ? arguments : arguments.indices.filter { !omitted.contains($0) }.map { arguments[$0] }
+    return PreparedCall(op, resolved, keyed, inputs, types, result)
+  }
+}
+
+extension OpDetails {
+  /// The content id of an added parameter's default, hashed at the op's
+  /// first call with it (`nil` when the default cannot be encoded).
+  func defaultID(of name: String, _ value: any Encodable & Sendable) -> ContentID? {
+    if let known = defaultIDs.withLock({ $0[name] }) { return known }
+    guard let cid = try? ValueCodec.contentID(of: value) else { return nil }
+    defaultIDs.withLock { $0[name] = cid }
+    return cid
+  }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+extension Store {
+  /// A call whose body is running: when it started, and its inputs with
+  /// their histories, taken in the caller's scope before the body runs.
+  struct Execution {
+    let startedAt: Date
+    let clock: ContinuousClock.Instant
+    let inputs: [CallInput]
+  }
+
+  /// Starts executing a call: its inputs' histories are taken in the
+  /// caller's scope, and the body's own scope opens, seeded with them.
+  func willExecute(_ call: PreparedCall) -> Execution {
+    eventCenter.emit(.willExecute(call.reference))
+    let inputs = zip(call.arguments, call.inputs).map { argument, input in
+      CallInput(name: argument.name, cid: input.cid, hid: histories.hid(for: input.cid))
+    }
+    histories.open(call.id, inputs: inputs)
+    return Execution(startedAt: Date(), clock: ContinuousClock.now, inputs: inputs)
+  }
+
+  func didExecute<R: Codable & Sendable, E: Error>(
+    _ call: PreparedCall, _ started: Execution, _ result: Result<R, E>, claimed: Bool
+  ) throws(E) -> R {
+    histories.close(call.id)
+    let elapsed = ContinuousClock.now - started.clock
+    let seconds = elapsed.inSeconds
+    ledger.count(call.op, miss: seconds)
+    switch result {
+    case .failure(let error):
+      eventCenter.emit(.didFail(call.reference, error: String(describing: error)))
+      if claimed { endClaim(call, stored: false) }
+      throw error
+    case .success(let value):
+      eventCenter.emit(.didExecute(call.reference, duration: elapsed))
+      noteDuration(of: call.op, seconds)
+      // A change accepted while the body ran may have moved the version to
+      // another class: the result is filed where its code now belongs.
+      var filed = call
+      if confirm(&filed), claimed {
+        endClaim(call, stored: false)
+        record(
+          filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds,
+          claimed: false)
+      } else {
+        record(
+          filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds,
+          claimed: claimed)
+      }
+      return value
+    }
+  }
+
+  /// Remembers whether an op's calls are quick (``ClaimPolicy/quickCall``):
+  /// its next misses skip claims while they are.
+  func noteDuration(of op: Op, _ seconds: Double) {
+    let isQuick = seconds < configuration.claims.quickCall.inSeconds
+    quickOps.withLock { quick in
+      if isQuick { quick.insert(op.identity) } else { quick.remove(op.identity) }
+    }
+  }
+}

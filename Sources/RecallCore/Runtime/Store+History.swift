@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+
+extension Store {
+  /// The history id of a call's output: its op's key name and semantic
+  /// version, and its inputs' histories.
+  func historyID(_ call: PreparedCall, _ inputs: [CallInput]) -> HistoryID {
+    var builder = DigestBuilder(domain: "recall.hid.v1")
+    // The name with labels only, as before op names had types: the same
+    // computation keeps its history id (overloads differ by version).
+    builder.add(call.op.details.keyName.name)
+    builder.add(call.semanticVersion.hex)
+    for input in inputs {
+      builder.add(input.name)
+      builder.add(input.hid.digest)
+    }
+    builder.add(0)  // output index
+    return HistoryID(builder.finalize())
+  }
+}
+
+/// Which history an input has (Design §23, "Provenance"): the history of an
+/// output equal to it returned earlier *in the same scope* — the body of the
+/// memoized call being computed (seeded with that call's own inputs), or,
+/// outside any memoized call, the process. An input equal to no such output,
+/// or to outputs of different histories, starts a history of its own (its
+/// cid). So a call's recorded provenance depends only on what ran before it
+/// in its scope, never on what else the process did, and equal outputs of
+/// different calls are never guessed between.
+final class HistoryMap: Sendable {
+  /// At most this many values are remembered per scope (about 10 MB); later
+  /// outputs of a full scope start no links.
+  static let scopeLimit = 100_000
+
+  private enum Entry {
+    case history(HistoryID)
+    /// Outputs of different histories had this content.
+    case ambiguous
+  }
+
+  private struct Scopes {
+    /// Outside any memoized call.
+    var topLevel: [ContentID: Entry] = [:]
+    /// By the memoized call whose body is running.
+    var bodies: [CallID: [ContentID: Entry]] = [:]
+  }
+
+  private let scopes = Mutex(Scopes())
+
+  /// The scope of code running now: the memoized call whose body is
+  /// running, or `nil` outside any.
+  static var currentScope: CallID? { CallStack.current?.id }
+
+  /// Remembers that an output (or reused result) with content `cid` has
+  /// history `hid` in `scope`.
+  func record(_ cid: ContentID, _ hid: HistoryID, in scope: CallID? = HistoryMap.currentScope) {
+    scopes.withLock { scopes in
+      guard let scope else { return Self.add(cid, hid, to: &scopes.topLevel) }
+      // A call's scope exists while its body runs in this store; a task that
+      // outlives the body, or a body that calls into another store, links
+      // nothing (and must not make a scope no one closes).
+      guard scopes.bodies[scope] != nil else { return }
+      Self.add(cid, hid, to: &scopes.bodies[scope]!)
+    }
+  }
+
+  private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout [ContentID: Entry]) {
+    switch map[cid] {
+    case .history(let known):
+      // A repeated hit only reads.
+      if known != hid { map[cid] = .ambiguous }
+    case .ambiguous: break
+    case nil: if map.count < scopeLimit { map[cid] = .history(hid) }
+    }
+  }
+
+  /// The history of an input with content `cid` in `scope`.
+  func hid(for cid: ContentID, in scope: CallID? = HistoryMap.currentScope) -> HistoryID {
+    let entry = scopes.withLock { scopes in
+      if let scope { scopes.bodies[scope]?[cid] } else { scopes.topLevel[cid] }
+    }
+    if case .history(let hid) = entry { return hid }
+    return HistoryID(external: cid)
+  }
+
+  /// Starts the scope of a call's body, which knows the call's inputs.
+  func open(_ call: CallID, inputs: [CallInput]) {
+    var map: [ContentID: Entry] = [:]
+    for input in inputs where input.hid != HistoryID(external: input.cid) {
+      Self.add(input.cid, input.hid, to: &map)
+    }
+    scopes.withLock { $0.bodies[call] = map }
+  }
+
+  /// Ends the scope of a call's body.
+  func close(_ call: CallID) {
+    _ = scopes.withLock { $0.bodies.removeValue(forKey: call) }
+  }
+
+  /// How many scopes are in use: the top level (once it has a value) and
+  /// the bodies running.
+  var scopeCount: Int { scopes.withLock { ($0.topLevel.isEmpty ? 0 : 1) + $0.bodies.count } }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+extension Store {
+  /// Confirms a call's resolution before it executes: resolves the op
+  /// version in the store when the call's resolution is assumed or a change
+  /// was accepted since, and files the call under its semantic version.
+  /// Returns whether its id changed, so it must be looked up again.
+  func confirm(_ call: inout PreparedCall) -> Bool {
+    // A confirmed call is resolved again only when a change was accepted
+    // since (by this store, or by another process: every thread that misses
+    // then looks again, not only the first to notice).
+    if call.isConfirmed {
+      _ = noticeAcceptedChanges()
+      guard call.generation != generation.load(ordering: .acquiring) else { return false }
+    }
+    let filed = call.filed(under: resolve(call.op))
+    defer { call = filed }
+    return filed.id != call.id
+  }
+
+  /// Returns the call's result from the memory layer, if it is there.
+  func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
+    guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
+    histories.record(entry.cid, entry.hid)
+    ledger.count(call.op, memoryHit: entry.duration)
+    eventCenter.emit(.didReuse(call.reference, source: .memory, saved: .seconds(entry.duration)))
+    return value
+  }
+
+  /// Returns the call's stored result, from the memory layer or the backend;
+  /// sets `unusable` when the backend has the call but its result cannot be
+  /// returned (the call must run).
+  func reuse<R: Decodable>(_ call: PreparedCall, unusable: inout Bool) -> R? {
+    if let value: R = reuseFromMemory(call) { return value }
+    let stored: StoredResult
+    let decoded: Result<R, any Error>
+    do {
+      guard let found = try backend.loadResult(call.id) else { return nil }
+      stored = found
+      // A large blob's checksum may still be running. Numeric arrays and Data
+      // decode alongside it (any bytes decode to some numbers, never a trap);
+      // other types wait for it. Nothing is served until it passed.
+      if (R.self as? any RawBuffer.Type)?.decodesAnyBytes != true { try stored.confirm() }
+      decoded = Result { try stored.storage.decode(R.self) }
+      try stored.confirm()
+    } catch let error as RecallError where error.code == RecallError.corruptValue {
+      warn(.corruptValue, call.reference, error.message)
+      unusable = true
+      return nil
+    } catch {
+      warn(.storeFailure, call.reference, "could not read the store (\(error)); recomputing.")
+      unusable = true
+      return nil
+    }
+    let value: R
+    do {
+      value = try decoded.get()
+    } catch {
+      warn(
+        .undecodableResult, call.reference,
+        "its stored result no longer decodes as \(R.self) (\(error)); recomputing and replacing it."
+      )
+      unusable = true
+      return nil
+    }
+    memory.put(
+      call.id,
+      .init(
+        value: value, cid: stored.cid, hid: stored.hid, size: stored.size,
+        duration: stored.duration))
+    histories.record(stored.cid, stored.hid)
+    ledger.count(call.op, storeHit: stored.duration)
+    eventCenter.emit(.didReuse(call.reference, source: .store, saved: .seconds(stored.duration)))
+    return value
+  }
+}

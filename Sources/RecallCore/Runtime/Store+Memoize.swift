@@ -1,0 +1,217 @@
+import Foundation
+
+extension Store {
+  /// Runs `body` as a call of `op` with `arguments`, or returns the stored
+  /// result of the same call.
+  ///
+  /// This is what `@Memoized` and `#memoized` expand into; call it directly
+  /// to memoize code without the macros.
+  ///
+  /// - Parameters:
+  ///   - op: The op and its current version.
+  ///   - arguments: The inputs that make up the key, by parameter name.
+  ///   - types: Types that are part of the key although no argument's value
+  ///     shows them, such as a generic function's type parameters.
+  ///   - body: The computation.
+  /// - Returns: The stored result of the same call, or the result of `body`.
+  /// - Throws: Only what `body` throws; problems with the store become warnings
+  ///   and the body runs.
+  public func memoize<R: Codable & Sendable, E: Error>(
+    _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
+    _ body: () throws(E) -> R
+  ) throws(E) -> R {
+    guard var plan = CallPlan(self, op, arguments, types, result: R.self) else {
+      return try body()
+    }
+    defer { plan.end(in: self) }
+    while true {
+      switch plan.next(in: self) {
+      case .lookUp:
+        if let value: R = reuse(plan.call, unusable: &plan.isUnusable) { return value }
+      case .lookUpMemory:
+        if let value: R = reuseFromMemory(plan.call) { return value }
+      case .follow(let flight):
+        flight.wait()
+      case .pause(let pause):
+        Thread.sleep(forTimeInterval: pause.inSeconds)
+      case .runUnmemoized:
+        return try body()
+      case .execute(let claimed):
+        let started = willExecute(plan.call)
+        let result = CallStack.$current.withValue(plan.call.stack) {
+          Result { () throws(E) -> R in try body() }
+        }
+        return try didExecute(plan.call, started, result, claimed: claimed)
+      }
+    }
+  }
+
+  /// Runs the asynchronous `body` as a call of `op` with `arguments`, or returns
+  /// the stored result of the same call.
+  ///
+  /// See ``memoize(_:_:types:_:)-(_,_,_,()throws(E)->R)``.
+  public func memoize<R: Codable & Sendable, E: Error>(
+    isolation: isolated (any Actor)? = #isolation,
+    _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
+    _ body: () async throws(E) -> R
+  ) async throws(E) -> R {
+    guard var plan = CallPlan(self, op, arguments, types, result: R.self) else {
+      return try await body()
+    }
+    defer { plan.end(in: self) }
+    while true {
+      switch plan.next(in: self) {
+      case .lookUp:
+        if let value: R = reuse(plan.call, unusable: &plan.isUnusable) { return value }
+      case .lookUpMemory:
+        if let value: R = reuseFromMemory(plan.call) { return value }
+      case .follow(let flight):
+        await flight.wait()
+      case .pause(let pause):
+        // A cancelled task stops waiting and runs the body, which sees the
+        // cancellation.
+        do { try await Task.sleep(for: pause) } catch { plan.stopWaiting() }
+      case .runUnmemoized:
+        return try await body()
+      case .execute(let claimed):
+        let started = willExecute(plan.call)
+        let result = await CallStack.$current.withValue(
+          plan.call.stack,
+          operation: { () async -> Result<R, E> in
+            do throws(E) {
+              return .success(try await body())
+            } catch {
+              return .failure(error)
+            }
+          }, isolation: isolation)
+        return try didExecute(plan.call, started, result, claimed: claimed)
+      }
+    }
+  }
+}
+
+/// What a memoized call does next, decided without its result type, so that
+/// the synchronous and asynchronous drivers share every decision: each driver
+/// only performs the step (``Step``) and asks again. A driver that asks again
+/// after a lookup found nothing; after a pause or a flight, the time passed.
+struct CallPlan {
+  enum Step {
+    /// Look the call up in the memory layer, then the store; return its
+    /// result if found.
+    case lookUp
+    /// Look the call up in the memory layer only (a flight just began: a
+    /// leader that finished meanwhile left its result there).
+    case lookUpMemory
+    /// Another task or thread of this process computes the call: wait for
+    /// it to finish.
+    case follow(SingleFlight.Flight)
+    /// Another process computes the call: wait this long, then ask again.
+    case pause(Duration)
+    /// Run the body without memoization: the call, filed under its
+    /// confirmed resolution, turned out to call itself.
+    case runUnmemoized
+    /// Run the body and record its result; `claimed` when this process holds
+    /// the call's claim in a shared store.
+    case execute(claimed: Bool)
+  }
+
+  private enum Phase {
+    case start
+    /// Looked up; nothing usable found.
+    case lookedUp
+    /// Leads the flight; looked in the memory layer.
+    case leading
+    /// Waiting for another process's claim.
+    case waiting
+    /// The claim found the call stored: looked up once more.
+    case reused
+    case done
+  }
+
+  private(set) var call: PreparedCall
+  /// Set when the store has the call but its result cannot be used (corrupt,
+  /// or of a changed type): it is recomputed, never looked up again.
+  var isUnusable = false
+  private var phase: Phase
+  private var flight: (id: CallID, flight: SingleFlight.Flight)?
+  private var claim: ClaimWait
+
+  /// Prepares a call, or returns `nil` when its body must run without
+  /// memoization (memoization is off, an argument cannot be encoded, or the
+  /// call calls itself).
+  init?(
+    _ store: Store, _ op: Op, _ arguments: [Argument], _ types: [any Any.Type],
+    result: any Any.Type
+  ) {
+    guard Memoization.isEnabled, let call = store.prepare(op, arguments, types, result: result),
+      !CallStack.contains(call.id)
+    else { return nil }
+    self.call = call
+    claim = ClaimWait(policy: store.configuration.claims)
+    phase = .start
+  }
+
+  mutating func next(in store: Store) -> Step {
+    switch phase {
+    case .start:
+      phase = .lookedUp
+      return .lookUp
+    case .lookedUp:
+      // A miss confirms the call's resolution first: filed elsewhere, it is
+      // looked up there.
+      if store.confirm(&call) {
+        guard !CallStack.contains(call.id) else { return .runUnmemoized }
+        return .lookUp
+      }
+      switch store.flights.begin(call.id) {
+      case .follower(let flight):
+        phase = .start
+        return .follow(flight)
+      case .leader(let flight):
+        self.flight = (call.id, flight)
+        phase = .leading
+        return .lookUpMemory
+      }
+    case .leading, .waiting:
+      return claimStep(in: store)
+    case .reused:
+      phase = .done
+      return .execute(claimed: false)
+    case .done:
+      preconditionFailure("a memoized call asked for a step after it ran")
+    }
+  }
+
+  /// Asks the store's claims what to do: run (claimed or not), reuse, or pause.
+  private mutating func claimStep(in store: Store) -> Step {
+    switch store.nextClaimStep(call, &claim) {
+    case .pause(let pause):
+      phase = .waiting
+      return .pause(pause)
+    case .reuse where !isUnusable:
+      phase = .reused
+      return .lookUp
+    case .run(let claimed):
+      phase = .done
+      return .execute(claimed: claimed)
+    case .reuse, .giveUp:
+      phase = .done
+      return .execute(claimed: false)
+    }
+  }
+
+  /// Stops waiting for a claim (the task was cancelled): the body runs next.
+  mutating func stopWaiting() {
+    if case .waiting = phase { phase = .reused }
+  }
+
+  /// Ends the call's flight, if it leads one.
+  func end(in store: Store) {
+    if let flight { store.flights.end(flight.id, flight.flight) }
+  }
+}
+
+extension PreparedCall {
+  /// The call stack inside the call's body.
+  var stack: CallStack { CallStack(id: id, parent: CallStack.current) }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// The reading half of a store's backend: lookups, calls, values, versions and
+/// what the store holds.
+///
+/// A backend only stores and loads; hashing, the memory layer, single flight
+/// and events live in ``Store``, in front of every backend. ``StoreWriter``
+/// refines this protocol with everything that changes the store.
+/// Implementations must be safe to call from many threads at once.
+public protocol StoreReader: Sendable {
+  // MARK: Where
+
+  /// Where the backend keeps its data, for messages (a path or a URL).
+  var location: String { get }
+
+  /// Whether other processes may use this store at the same time, so that a
+  /// miss must claim its call before running it (``ClaimPolicy``).
+  var isShared: Bool { get }
+
+  // MARK: Calls and values
+
+  /// Returns the stored result of the call with this id, or `nil` when the store
+  /// has no complete record of it.
+  ///
+  /// This is the lookup every memoized call makes, so it reads only what a hit
+  /// needs; the full ``CallRecord`` is for queries.
+  ///
+  /// A backend checks the integrity of values it keeps outside its database.
+  /// When the output's bytes do not hash to its cid, it moves them out of the
+  /// store (so that the call is recomputed and stored again) and throws.
+  ///
+  /// - Throws: ``RecallError/corruptValue`` when the output failed its
+  ///   integrity check, or another ``RecallError`` when the store cannot be read.
+  func loadResult(_ id: CallID) throws -> StoredResult?
+
+  /// Returns the full record of a stored call, or `nil`.
+  func call(_ id: CallID) throws -> CallRecord?
+
+  /// Returns the stored calls that match a query, most recent first. Backends
+  /// answer from indexed tables, without decoding values.
+  func calls(_ query: CallQuery) throws -> [CallRecord]
+
+  /// Returns the stored bytes of a value, or `nil` when the store does not
+  /// have it.
+  func value(_ cid: ContentID) throws -> [UInt8]?
+
+  /// Counts what the store holds.
+  func summary() throws -> StoreSummary
+
+  /// Lists every op the store has calls or versions of, by name.
+  func ops() throws -> [OpSummary]
+
+  // MARK: Claims, tags and use
+
+  /// Returns the claims whose leases run past `now`: the calls being computed.
+  func claims(at now: Date) throws -> [Claim]
+
+  /// Returns every tag, by name.
+  func tags() throws -> [StoreTag]
+
+  /// Returns the stored counts of use, one per op and hour, oldest first and
+  /// by op name within an hour.
+  ///
+  /// - Parameters:
+  ///   - op: Only this op's counts; every op's when `nil`.
+  ///   - since: Only the hours that end after this date.
+  func usage(of op: OpID?, since: Date?) throws -> [OpUsage]
+
+  // MARK: Code versions
+
+  /// A number that every accepted change (``accept(_:version:as:)``) raises,
+  /// in any process: a running process compares it at each miss and looks
+  /// its ops' semantic versions up again when it moved.
+  func acceptCount() throws -> Int
+
+  /// Returns the versions of an op the store has seen, oldest first, with the
+  /// current ones marked (``OpVersion/markingCurrent(_:locations:)``). With
+  /// `countingCalls`, each has its number of stored calls (which reads every
+  /// call of the op); without, ``OpVersion/calls`` is 0.
+  func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion]
+
+  /// Returns the components an op version covers, sorted by identity, or `nil`
+  /// when the store has not seen the version.
+  func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]?
+}
