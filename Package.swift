@@ -13,6 +13,14 @@ let package = Package(
     .plugin(name: "RecallPlugin", targets: ["RecallPlugin"]),
     .executable(name: "recall", targets: ["RecallCommand"]),
   ],
+  traits: [
+    .trait(
+      name: "PostgreSQL",
+      description: """
+        The `recall` tool opens postgres:// stores too (it then builds postgres-nio, SwiftNIO \
+        and NIOSSL): swift build --product recall --traits PostgreSQL
+        """)
+  ],
   dependencies: [
     // 602 and 603 build Recall (600 lacks syntax APIs the block checks use).
     .package(url: "https://github.com/swiftlang/swift-syntax", "602.0.0"..<"604.0.0"),
@@ -88,7 +96,8 @@ let package = Package(
     .executableTarget(
       name: "RecallCommand",
       dependencies: [
-        "RecallCore", "RecallSQLite", "RecallPostgres",
+        "RecallCore", "RecallSQLite",
+        .target(name: "RecallPostgres", condition: .when(traits: ["PostgreSQL"])),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -108,14 +117,21 @@ let package = Package(
       path: "Benchmarks/recall-bench"
     ),
 
-    // Tests
+    // Tests: one target per source target; the store conformance suite
+    // (RecallStoreTests) runs every backend-independent behaviour on every
+    // backend. Only it, the PostgreSQL tests and the process tests build NIO.
     .executableTarget(
       name: "recall-test-child",
       dependencies: ["Recall", "RecallPostgres"],
       path: "Tests/recall-test-child"
     ),
     .target(
-      name: "RecallTestSupport", dependencies: ["RecallCore"], path: "Tests/RecallTestSupport"),
+      name: "RecallTestSupport", dependencies: ["RecallCore", "RecallSQLite"],
+      path: "Tests/RecallTestSupport"),
+    .target(
+      name: "RecallStoreTestSupport",
+      dependencies: ["RecallTestSupport", "RecallSQLite", "RecallPostgres"],
+      path: "Tests/RecallStoreTestSupport"),
     .testTarget(name: "RecallCoreTests", dependencies: ["RecallCore", "RecallTestSupport"]),
     .testTarget(
       name: "RecallFingerprintTests",
@@ -132,17 +148,28 @@ let package = Package(
       ]
     ),
     .testTarget(
+      name: "RecallStoreTests",
+      dependencies: ["RecallStoreTestSupport", "RecallSQLite", "RecallPostgres", "RecallTestSupport"]
+    ),
+    .testTarget(
       name: "RecallSQLiteTests",
       dependencies: [
-        "RecallSQLite", "RecallPostgres", "RecallTestSupport",
+        "RecallSQLite", "RecallTestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
+    ),
+    .testTarget(
+      name: "RecallPostgresTests",
+      dependencies: ["RecallPostgres", "RecallStoreTestSupport", "RecallTestSupport"]
+    ),
+    .testTarget(
+      name: "RecallCommandTests",
+      dependencies: ["RecallCommand", "RecallSQLite", "RecallTestSupport"]
     ),
     .testTarget(
       name: "RecallTests",
       dependencies: [
         "Recall", "RecallTestSupport", "recall-test-child", "RecallFingerprintTool",
-        "RecallCommand",
       ]
     ),
   ]

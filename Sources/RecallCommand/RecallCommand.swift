@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import RecallCore
-import RecallPostgres
 import RecallSQLite
+
+#if PostgreSQL
+  import RecallPostgres
+#endif
 
 /// `recall`: look into and manage a Recall store from the command line.
 @main
@@ -82,7 +85,15 @@ struct StoreOptions: ParsableArguments {
       var quiet = Store.Configuration()
       quiet.printsWarnings = false
       if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
-        return try Store.postgres(url: path, configuration: quiet)
+        #if PostgreSQL
+          return try Store.postgres(url: path, configuration: quiet)
+        #else
+          throw CommandFailure(
+            """
+            This recall was built without PostgreSQL support, so it cannot open '\(redactingPassword(path))'. \
+            Build it with the PostgreSQL trait: swift build -c release --product recall --traits PostgreSQL
+            """)
+        #endif
       }
       var backend = SQLiteBackend.Configuration()
       backend.readOnly = !writing
@@ -152,6 +163,13 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
   } catch let error as RecallError {
     throw CommandFailure(error.message)
   }
+}
+
+/// A PostgreSQL URL with its password left out, for messages.
+func redactingPassword(_ url: String) -> String {
+  guard var components = URLComponents(string: url), components.password != nil else { return url }
+  components.password = "…"
+  return components.string ?? url
 }
 
 /// A date as people and programs read it: ISO 8601, UTC.

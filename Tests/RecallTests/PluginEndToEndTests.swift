@@ -355,20 +355,3 @@ enum ClientPackage {
     }
   }
 }
-
-/// Runs a program and returns its exit status and combined output.
-func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws
-  -> (status: Int32, text: String)
-{
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: executable)
-  process.arguments = arguments
-  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = pipe
-  try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}

@@ -2,11 +2,6 @@ import Foundation
 import Recall
 @_exported import RecallTestSupport
 
-/// The directory holding the test bundle and the other built products.
-let productsDirectory: URL = {
-  URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-}()
-
 /// Runs the test child with arguments and returns its standard output.
 @discardableResult
 func runChild(_ arguments: [String], environment: [String: String] = [:]) throws -> String {

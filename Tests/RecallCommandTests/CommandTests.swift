@@ -99,6 +99,23 @@ import Testing
     #expect(joined.text.hasPrefix("{"), "\(joined.text)")
   }
 
+
+  /// The default build leaves PostgreSQL out (no SwiftNIO, no second
+  /// BoringSSL); a postgres:// store then says how to build it in.
+  @Test func aPostgresStoreNeedsTheTraitOrSaysHowToBuildIt() throws {
+    let binary = productsDirectory.appendingPathComponent("recall").path
+    let url = "postgres://lab:secret@127.0.0.1:1/none"
+    let result = try run(binary, ["--store", url, "ls"], environment: [:])
+    #if PostgreSQL
+      // Built with the trait: the store is opened (and here, refused by the server).
+      #expect(!result.text.contains("--traits PostgreSQL"), "\(result.text)")
+    #else
+      #expect(result.status == 1, "\(result.text)")
+      #expect(result.text.contains("--traits PostgreSQL"), "\(result.text)")
+      #expect(!result.text.contains("Usage:"))
+    #endif
+    #expect(!result.text.contains("secret"), "\(result.text)")
+  }
   @Test func showsACallWithItsValues() throws {
     try populate()
     let id = try labelCallID()

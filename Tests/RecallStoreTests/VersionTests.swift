@@ -1,4 +1,5 @@
 import Foundation
+import RecallStoreTestSupport
 import RecallTestSupport
 import Synchronization
 import Testing
@@ -6,112 +7,6 @@ import Testing
 @testable import RecallCore
 @testable import RecallPostgres
 @testable import RecallSQLite
-
-/// The PostgreSQL database the tests may use (`RECALL_TEST_POSTGRES_URL`);
-/// without it, the PostgreSQL cases are left out.
-let postgresURL = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"].flatMap {
-  $0.isEmpty ? nil : $0
-}
-
-/// The backends the store tests run against: PostgreSQL (with values in the
-/// database, and with every value in a blob directory) when a server is
-/// configured.
-enum Backend: String, CaseIterable, CustomTestStringConvertible {
-  case memory, sqlite, postgres
-  case postgresBlobs = "postgres+blobs"
-  var testDescription: String { rawValue }
-
-  static var allCases: [Backend] {
-    postgresURL == nil ? [.memory, .sqlite] : [.memory, .sqlite, .postgres, .postgresBlobs]
-  }
-  /// The backends other processes can share.
-  static var shared: [Backend] { allCases.filter { $0 != .memory } }
-}
-
-/// A schema of its own in the test database, dropped when the test ends.
-final class PostgresSchema: Sendable {
-  let name = "recall_test_" + UUID().uuidString.prefix(8).lowercased()
-  private let used = Atomic(false)
-
-  func open(
-    _ configuration: PostgresBackend.Configuration = .init(), blobs: TemporaryDirectory? = nil
-  ) throws -> PostgresBackend {
-    var configuration = configuration
-    configuration.schema = name
-    if let blobs {
-      // Every value a file, to run the blob paths as often as possible.
-      configuration.blobDirectory = blobs.path
-      configuration.inlineThreshold = 0
-    }
-    used.store(true, ordering: .relaxed)
-    return try PostgresBackend(url: postgresURL!, configuration: configuration)
-  }
-
-  deinit {
-    guard used.load(ordering: .relaxed), let url = postgresURL else { return }
-    var configuration = PostgresBackend.Configuration()
-    configuration.schema = name
-    let name = name
-    try? PostgresBackend(url: url, configuration: configuration).withConnection {
-      try $0.run("DROP SCHEMA \(ConnectionPool.quoted(name)) CASCADE")
-    }
-  }
-}
-
-/// A backend whose stores can be reopened, as a new process would.
-struct Reopenable {
-  let directory = TemporaryDirectory()
-  let schema = PostgresSchema()
-  let backend: any StoreWriter
-
-  init(_ kind: Backend) throws {
-    switch kind {
-    case .memory: backend = InMemoryBackend()
-    case .sqlite: backend = try SQLiteBackend(path: directory.path)
-    case .postgres: backend = try schema.open()
-    case .postgresBlobs: backend = try schema.open(blobs: directory)
-    }
-  }
-
-  /// A store with a fresh process's state (no memory layer, no resolved ops),
-  /// run by `program` (``Store/Configuration/program``).
-  func open(program: String = "tests:/checkout/.build/debug/experiment") -> Store {
-    var configuration = Store.Configuration()
-    configuration.printsWarnings = false
-    configuration.program = program
-    return Store(backend: backend, configuration: configuration)
-  }
-}
-
-/// Version `n` of an op `scaled(x:)` that reaches a helper whose code is `helper`.
-func scaledOp(
-  _ version: String, helper: String, parameters: [String] = ["x"], added: [String] = []
-) -> Op {
-  Op(
-    id: "Tests.scaled(x:)", version: CodeFingerprint(hex: version), parameters: parameters,
-    addedParameters: added,
-    components: {
-      [
-        CodeComponent(
-          identity: "func scaled(x:)", fingerprint: "op-\(parameters.count)",
-          source: "@Memoized\nfunc scaled(x: Double) -> Double {\n  scale(x)\n}"),
-        CodeComponent(identity: "func scale(_:)", fingerprint: "scale-" + helper, source: helper),
-      ]
-    })
-}
-
-func scaled(_ store: Store, _ op: Op, _ x: Double, factor: Double) -> Double {
-  store.memoize(op, [Argument("x", x)]) { x * factor }
-}
-
-/// Expects `body` to throw a ``RecallError`` with `code`.
-func expectError<R>(
-  _ code: RecallError.Code, sourceLocation: SourceLocation = #_sourceLocation,
-  _ body: () throws -> R
-) {
-  let error = #expect(throws: RecallError.self, sourceLocation: sourceLocation) { try body() }
-  #expect(error?.code == code, sourceLocation: sourceLocation)
-}
 
 @Suite struct VersionTests {
   static let double = "func scale(_ x: Double) -> Double {\n  let y = x\n  return y * 2\n}"

@@ -1,4 +1,5 @@
 import Foundation
+import RecallStoreTestSupport
 import RecallTestSupport
 import Synchronization
 import Testing
