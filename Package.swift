@@ -149,7 +149,9 @@ let package = Package(
     ),
     .testTarget(
       name: "RecallStoreTests",
-      dependencies: ["RecallStoreTestSupport", "RecallSQLite", "RecallPostgres", "RecallTestSupport"]
+      dependencies: [
+        "RecallStoreTestSupport", "RecallSQLite", "RecallPostgres", "RecallTestSupport",
+      ]
     ),
     .testTarget(
       name: "RecallSQLiteTests",

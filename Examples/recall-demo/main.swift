@@ -53,7 +53,8 @@ func makeDataset(seed: Int, samples: Int, columns: Int, classes: Int) -> Dataset
     labels.append(label)
     for j in 0..<columns { features.append(centres[label][j] + rng.gaussian() * 2.0) }
   }
-  return Dataset(features: features, labels: labels, rows: samples, columns: columns, classes: classes)
+  return Dataset(
+    features: features, labels: labels, rows: samples, columns: columns, classes: classes)
 }
 
 /// A train/test split.
@@ -69,7 +70,8 @@ func split(_ data: Dataset, testFraction: Double) -> Split {
   let trainRows = data.rows - testRows
   func part(_ range: Range<Int>) -> Dataset {
     Dataset(
-      features: Array(data.features[(range.lowerBound * data.columns)..<(range.upperBound * data.columns)]),
+      features: Array(
+        data.features[(range.lowerBound * data.columns)..<(range.upperBound * data.columns)]),
       labels: Array(data.labels[range]), rows: range.count, columns: data.columns,
       classes: data.classes)
   }
@@ -112,7 +114,9 @@ func train(_ split: Split, learningRate: Double, l2: Double, epochs: Int) -> Mod
       let total = exps.reduce(0, +)
       for c in 0..<data.classes {
         let error = exps[c] / total - (data.labels[row] == c ? 1 : 0)
-        for j in 0..<data.columns { gradient[c * width + j] += error * data.features[row * data.columns + j] }
+        for j in 0..<data.columns {
+          gradient[c * width + j] += error * data.features[row * data.columns + j]
+        }
         gradient[c * width + data.columns] += error
       }
     }
@@ -138,8 +142,10 @@ func accuracy(_ model: Model, on split: Split) -> Double {
 // MARK: - The experiment
 
 func format(_ duration: Duration) -> String {
-  let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-  return seconds < 1 ? String(format: "%6.1f ms", seconds * 1000) : String(format: "%6.2f s ", seconds)
+  let seconds =
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+  return seconds < 1
+    ? String(format: "%6.1f ms", seconds * 1000) : String(format: "%6.2f s ", seconds)
 }
 
 let store: Store
@@ -176,7 +182,9 @@ struct GridPoint: Sendable {
 }
 
 let grid = [0.05, 0.2, 0.5].flatMap { learningRate in
-  [0.0, 0.01].flatMap { l2 in [40, 80].map { GridPoint(learningRate: learningRate, l2: l2, epochs: $0) } }
+  [0.0, 0.01].flatMap { l2 in
+    [40, 80].map { GridPoint(learningRate: learningRate, l2: l2, epochs: $0) }
+  }
 }
 // Two points at a time; stop it with Ctrl-C and run it again: it resumes.
 _ = try await store.map(grid, parallelism: 2, progress: .lines) { point in
@@ -187,7 +195,8 @@ let elapsed = ContinuousClock.now - started
 token.cancel()
 
 // The grid from the store: one row per history that ends in an accuracy.
-let table = try ComputationFrame(op: "recall_demo.accuracy(_:on:)", currentOnly: true, in: store).expandBack().table()
+let table = try ComputationFrame(op: "recall_demo.accuracy(_:on:)", currentOnly: true, in: store)
+  .expandBack().table()
 print("")
 print(
   table.selecting(["seed", "testFraction", "learningRate", "l2", "epochs", "accuracy"])
@@ -199,7 +208,8 @@ let l2s = try table.column("l2", as: Double.self)
 let epochs = try table.column("epochs", as: Int.self)
 print(
   String(
-    format: "  best: learning rate %.2f, l2 %.2f, %d epochs: %.3f", rates[best]!, l2s[best]!, epochs[best]!,
+    format: "  best: learning rate %.2f, l2 %.2f, %d epochs: %.3f", rates[best]!, l2s[best]!,
+    epochs[best]!,
     accuracies[best]))
 
 let stats = try store.stats()

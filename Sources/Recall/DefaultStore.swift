@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 @_exported import RecallCore
 @_exported import RecallSQLite
+import Synchronization
 
 extension Store {
   /// The directory of the process default store: `$RECALL_STORE` if set, else

@@ -31,7 +31,8 @@ struct Table {
     }
     func line(_ cells: [String]) -> String {
       cells.enumerated().map { index, text in
-        index == cells.count - 1 ? text : text.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        index == cells.count - 1
+          ? text : text.padding(toLength: widths[index], withPad: " ", startingAt: 0)
       }.joined(separator: "  ") + "\n"
     }
     return line(headers) + rows.map { line($0.map(\.text)) }.joined()
@@ -41,7 +42,8 @@ struct Table {
     rows.map { row in
       var object: [String: Any] = ["version": Table.jsonVersion]
       for (column, cell) in zip(columns, row) { object[column] = cell.json }
-      let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+      let data = try! JSONSerialization.data(
+        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
       return String(decoding: data, as: UTF8.self) + "\n"
     }.joined()
   }

@@ -25,9 +25,12 @@ public struct SourceSpan: Codable, Hashable, Sendable {
     let end = node.endPositionBeforeTrailingTrivia
     var ranges = skipping
     for token in node.tokens(viewMode: .sourceAccurate) {
-      if skipping.contains(where: { $0.contains(token.positionAfterSkippingLeadingTrivia) }) { continue }
+      if skipping.contains(where: { $0.contains(token.positionAfterSkippingLeadingTrivia) }) {
+        continue
+      }
       for (pieces, origin) in [
-        (token.leadingTrivia, token.position), (token.trailingTrivia, token.endPositionBeforeTrailingTrivia),
+        (token.leadingTrivia, token.position),
+        (token.trailingTrivia, token.endPositionBeforeTrailingTrivia),
       ] {
         var offset = origin
         for piece in pieces {
@@ -65,7 +68,9 @@ public enum DisplaySource {
       out += bytes[position..<lower]
       // A body or accessor block is shown as `{ … }`; a nested type, which is
       // a member of its own, is left out with the line it was on.
-      if let first = bytes[lower..<upper].first(where: { !isWhitespace($0) }), first == UInt8(ascii: "{") {
+      if let first = bytes[lower..<upper].first(where: { !isWhitespace($0) }),
+        first == UInt8(ascii: "{")
+      {
         out += Array(((out.last.map(isWhitespace) ?? true) ? "{ … }" : " { … }").utf8)
       }
       position = upper
@@ -81,23 +86,29 @@ public enum DisplaySource {
       index -= 1
     }
     let firstLineIndent = index < 0 || bytes[index] == UInt8(ascii: "\n") ? column : Int.max
-    var lines = String(decoding: out, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-      .map { line in
-        var line = Substring(line)
-        while let last = line.last, last == " " || last == "\t" || last == "\r" { line.removeLast() }
-        return line
-      }
+    var lines = String(decoding: out, as: UTF8.self).split(
+      separator: "\n", omittingEmptySubsequences: false
+    )
+    .map { line in
+      var line = Substring(line)
+      while let last = line.last, last == " " || last == "\t" || last == "\r" { line.removeLast() }
+      return line
+    }
     let indent = lines.dropFirst().filter { !$0.isEmpty }
       .map { $0.prefix { $0 == " " || $0 == "\t" }.count }
       .reduce(firstLineIndent, min)
     if indent != Int.max, indent > 0 {
-      for index in lines.indices.dropFirst() { lines[index] = lines[index].dropFirst(min(indent, leading(lines[index]))) }
+      for index in lines.indices.dropFirst() {
+        lines[index] = lines[index].dropFirst(min(indent, leading(lines[index])))
+      }
     }
     return lines.filter { !$0.isEmpty }.joined(separator: "\n")
   }
 
   /// The display source of a node, such as a declaration seen by a macro.
-  public static func text(of node: some SyntaxProtocol, skipping: [Range<AbsolutePosition>] = []) -> String {
+  public static func text(of node: some SyntaxProtocol, skipping: [Range<AbsolutePosition>] = [])
+    -> String
+  {
     let origin = node.position.utf8Offset
     var span = SourceSpan(of: node, skipping: skipping)
     span.start -= origin

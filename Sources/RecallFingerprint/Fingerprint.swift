@@ -28,7 +28,8 @@ public struct Fingerprint: Hashable, Sendable, CustomStringConvertible {
   /// keeps a declaration's fingerprint the same whether it is seen by the macro
   /// or by the build plugin.
   public init(of node: some SyntaxProtocol, excludingAttributes: Set<String> = []) {
-    self.init(normalizedSource: Fingerprint.normalize(node, excludingAttributes: excludingAttributes))
+    self.init(
+      normalizedSource: Fingerprint.normalize(node, excludingAttributes: excludingAttributes))
   }
 
   public var description: String { hex }

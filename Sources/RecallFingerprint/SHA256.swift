@@ -113,7 +113,9 @@ public struct SHA256 {
     }
   }
 
-  private mutating func compress(_ block: UnsafeRawBufferPointer, _ w: UnsafeMutableBufferPointer<UInt32>) {
+  private mutating func compress(
+    _ block: UnsafeRawBufferPointer, _ w: UnsafeMutableBufferPointer<UInt32>
+  ) {
     for i in 0..<16 {
       w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
     }

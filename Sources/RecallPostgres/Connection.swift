@@ -123,7 +123,8 @@ final class ConnectionPool: @unchecked Sendable {
       tls = server.sslMode == "require" ? .require(context) : .prefer(context)
     default:
       throw RecallError.storeUnavailable(
-        path: server.location, detail: "sslmode must be disable, prefer or require, not \(server.sslMode)")
+        path: server.location,
+        detail: "sslmode must be disable, prefer or require, not \(server.sslMode)")
     }
     var configuration = PostgresConnection.Configuration(
       host: server.host, port: server.port, username: server.user, password: server.password,

@@ -20,11 +20,13 @@ extension PostgresBackend {
       try connection.execute(
         "INSERT INTO setting (name, value) VALUES ('store_id', $1) ON CONFLICT (name) DO NOTHING",
         [.text(UUID().uuidString.lowercased())])
-      return try connection.rows("SELECT value FROM setting WHERE name = 'store_id'").first?.text(0) ?? ""
+      return try connection.rows("SELECT value FROM setting WHERE name = 'store_id'").first?.text(0)
+        ?? ""
     }
     let markerPath = blobs.root + "/" + BlobDirectory.markerName
     func refuse(_ detail: String) -> RecallError {
-      RecallError.storeUnavailable(path: location, detail: "the blob directory '\(blobs.root)' \(detail)")
+      RecallError.storeUnavailable(
+        path: location, detail: "the blob directory '\(blobs.root)' \(detail)")
     }
     if let marker = try? String(contentsOfFile: markerPath, encoding: .utf8) {
       let owner = marker.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -36,7 +38,8 @@ extension PostgresBackend {
       return
     }
     let kept = try withConnection { connection in
-      try connection.rows("SELECT count(*)::bigint FROM value WHERE bytes IS NULL").first?.int(0) ?? 0
+      try connection.rows("SELECT count(*)::bigint FROM value WHERE bytes IS NULL").first?.int(0)
+        ?? 0
     }
     guard kept == 0 else {
       throw refuse(
@@ -67,14 +70,16 @@ extension PostgresBackend {
     guard let blobs else {
       throw RecallError.storeUnavailable(
         path: location,
-        detail: "the value \(cid.hex) is kept in the store's blob directory, and this process opened the "
+        detail:
+          "the value \(cid.hex) is kept in the store's blob directory, and this process opened the "
           + "store without one; add ?blobs=PATH to the store's URL (or set "
           + "PostgresBackend.Configuration.blobDirectory) with the path of the shared directory")
     }
     let checksum = checksum.map { UInt64(bitPattern: Int64($0)) }
     return try blobs.readVerified(cid, checksum: checksum, store: location) { [self] cid in
       try withConnection { connection in
-        _ = try connection.execute("DELETE FROM value WHERE cid = $1 AND bytes IS NULL", [SQLValue(cid.digest)])
+        _ = try connection.execute(
+          "DELETE FROM value WHERE cid = $1 AND bytes IS NULL", [SQLValue(cid.digest)])
       }
     }
   }

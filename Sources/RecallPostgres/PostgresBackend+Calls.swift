@@ -16,13 +16,15 @@ extension PostgresBackend {
           ).first
         else { return nil }
         return (
-          ContentID(try row.digest(0)), HistoryID(try row.digest(1)), try row.double(2), try row.bytes(3),
+          ContentID(try row.digest(0)), HistoryID(try row.digest(1)), try row.double(2),
+          try row.bytes(3),
           try row.optionalInt(4)
         )
       }
     // A value from a newer Recall, or a file a collection removed, is a miss.
     guard let found,
-      case .intact(let bytes) = try bytes(of: found.cid, inline: found.inline, checksum: found.checksum)
+      case .intact(let bytes) = try bytes(
+        of: found.cid, inline: found.inline, checksum: found.checksum)
     else { return nil }
     return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
   }
@@ -51,7 +53,8 @@ extension PostgresBackend {
           WHERE value.bytes IS NULL AND EXCLUDED.bytes IS NOT NULL
           """,
           [
-            SQLValue(value.cid.digest), .int(value.bytes.count), isBlob(value) ? .null : .bytes(Data(value.bytes)),
+            SQLValue(value.cid.digest), .int(value.bytes.count),
+            isBlob(value) ? .null : .bytes(Data(value.bytes)),
             SQLValue(now), checksums[value.cid].map { .int($0) } ?? .null,
           ])
       }
@@ -73,7 +76,8 @@ extension PostgresBackend {
           key_fields = EXCLUDED.key_fields
         """,
         [
-          id, .text(call.op.name), .text(call.opVersion.hex), .text(call.semanticVersion.hex), .int(call.trial),
+          id, .text(call.op.name), .text(call.opVersion.hex), .text(call.semanticVersion.hex),
+          .int(call.trial),
           SQLValue(call.outputCID.digest), SQLValue(call.outputHID.digest), .int(call.outputSize),
           SQLValue(call.startedAt), .double(call.duration), .text(call.host), .int(call.pid),
           call.keyFields.map { .bytes(Data($0)) } ?? .null,
@@ -92,7 +96,9 @@ extension PostgresBackend {
   public func summary() throws -> StoreSummary {
     try withConnection { connection in
       let calls = try connection.rows("SELECT count(*)::bigint FROM call").first?.int(0) ?? 0
-      let row = try connection.rows("SELECT count(*)::bigint, coalesce(sum(size), 0)::bigint FROM value").first
+      let row = try connection.rows(
+        "SELECT count(*)::bigint, coalesce(sum(size), 0)::bigint FROM value"
+      ).first
       return StoreSummary(calls: calls, values: try row?.int(0) ?? 0, bytes: try row?.int(1) ?? 0)
     }
   }
@@ -115,7 +121,8 @@ extension PostgresBackend {
       }
       func current() throws -> Claim? {
         try connection.rows(
-          "SELECT op, token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = $1", [call]
+          "SELECT op, token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = $1",
+          [call]
         ).first.map { try Self.decodeClaim(id, $0) }
       }
       // Waiting processes look every few milliseconds: answer them with reads
@@ -167,14 +174,16 @@ extension PostgresBackend {
   public func renewClaims(by claimant: Claimant, until expiry: Date) throws -> Int {
     try withConnection { connection in
       try connection.execute(
-        "UPDATE claim SET expires_at = $1 WHERE token = $2", [SQLValue(expiry), .text(claimant.token)])
+        "UPDATE claim SET expires_at = $1 WHERE token = $2",
+        [SQLValue(expiry), .text(claimant.token)])
     }
   }
 
   public func releaseClaim(_ id: CallID, by claimant: Claimant) throws {
     try withConnection { connection in
       try connection.execute(
-        "DELETE FROM claim WHERE call_id = $1 AND token = $2", [SQLValue(id.digest), .text(claimant.token)])
+        "DELETE FROM claim WHERE call_id = $1 AND token = $2",
+        [SQLValue(id.digest), .text(claimant.token)])
     }
   }
 

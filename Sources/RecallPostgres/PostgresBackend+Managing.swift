@@ -34,7 +34,8 @@ extension PostgresBackend {
         RETURNING size, cid, bytes IS NULL
         """)
       var report = GarbageReport(
-        values: deleted.count, bytes: try deleted.reduce(0) { $0 + (try $1.int(0)) }, orphanFiles: 0)
+        values: deleted.count, bytes: try deleted.reduce(0) { $0 + (try $1.int(0)) }, orphanFiles: 0
+      )
       guard let blobs else { return report }
       for row in deleted where try row.bool(2) { try blobs.remove(ContentID(try row.digest(1))) }
       // Files no row names (a writer died before committing), unless recent.
@@ -67,9 +68,13 @@ extension PostgresBackend {
 
   public func tags() throws -> [StoreTag] {
     try withConnection { connection in
-      try connection.rows("SELECT name, call_id, cid, created_at FROM tag ORDER BY name COLLATE \"C\"").map { row in
+      try connection.rows(
+        "SELECT name, call_id, cid, created_at FROM tag ORDER BY name COLLATE \"C\""
+      ).map { row in
         let target: StoreTag.Target =
-          if try row.bytes(1) != nil { .call(CallID(try row.digest(1))) } else { .value(ContentID(try row.digest(2))) }
+          if try row.bytes(1) != nil { .call(CallID(try row.digest(1))) } else {
+            .value(ContentID(try row.digest(2)))
+          }
         return StoreTag(name: try row.text(0), target: target, createdAt: try row.date(3))
       }
     }
@@ -99,7 +104,8 @@ extension PostgresBackend {
             compute_time = usage.compute_time + EXCLUDED.compute_time
           """,
           [
-            .text(count.op.name), .int(Int(count.period.timeIntervalSince1970)), .int(count.memoryHits),
+            .text(count.op.name), .int(Int(count.period.timeIntervalSince1970)),
+            .int(count.memoryHits),
             .int(count.storeHits), .int(count.misses), .double(count.timeSaved.inSeconds),
             .double(count.computeTime.inSeconds),
           ])

@@ -21,8 +21,11 @@ extension PostgresBackend {
       }
       for row in try connection.rows("SELECT op, count(*)::bigint FROM op_version GROUP BY op") {
         let name = try row.text(0)
-        summaries[name, default: OpSummary(op: OpID(name), calls: 0, versions: 0, outputBytes: 0, lastCall: nil)]
-          .versions = try row.int(1)
+        summaries[
+          name,
+          default: OpSummary(op: OpID(name), calls: 0, versions: 0, outputBytes: 0, lastCall: nil)
+        ]
+        .versions = try row.int(1)
       }
       return summaries.values.sorted { $0.op < $1.op }
     }
@@ -36,23 +39,35 @@ extension PostgresBackend {
       return "$\(values.count)"
     }
     if let op = query.op { conditions.append("call.op = \(parameter(.text(op.name)))") }
-    if let version = query.opVersion { conditions.append("call.op_version = \(parameter(.text(version.hex)))") }
+    if let version = query.opVersion {
+      conditions.append("call.op_version = \(parameter(.text(version.hex)))")
+    }
     if let version = query.semanticVersion {
       conditions.append("call.semantic_version = \(parameter(.text(version.hex)))")
     }
     if let version = query.semanticVersionOtherThan {
       conditions.append("call.semantic_version <> \(parameter(.text(version.hex)))")
     }
-    if let cid = query.outputCID { conditions.append("call.output_cid = \(parameter(SQLValue(cid.digest)))") }
-    if let hid = query.outputHID { conditions.append("call.output_hid = \(parameter(SQLValue(hid.digest)))") }
+    if let cid = query.outputCID {
+      conditions.append("call.output_cid = \(parameter(SQLValue(cid.digest)))")
+    }
+    if let hid = query.outputHID {
+      conditions.append("call.output_hid = \(parameter(SQLValue(hid.digest)))")
+    }
     if let hid = query.inputHID {
-      conditions.append("call.id IN (SELECT call_id FROM call_input WHERE hid = \(parameter(SQLValue(hid.digest))))")
+      conditions.append(
+        "call.id IN (SELECT call_id FROM call_input WHERE hid = \(parameter(SQLValue(hid.digest))))"
+      )
     }
     if let cid = query.inputCID {
-      conditions.append("call.id IN (SELECT call_id FROM call_input WHERE cid = \(parameter(SQLValue(cid.digest))))")
+      conditions.append(
+        "call.id IN (SELECT call_id FROM call_input WHERE cid = \(parameter(SQLValue(cid.digest))))"
+      )
     }
     if let range = query.idRange {
-      conditions.append("call.id BETWEEN \(parameter(SQLValue(range.lower))) AND \(parameter(SQLValue(range.upper)))")
+      conditions.append(
+        "call.id BETWEEN \(parameter(SQLValue(range.lower))) AND \(parameter(SQLValue(range.upper)))"
+      )
     }
     for (name, cid) in query.inputs.sorted(by: { $0.key < $1.key }) {
       conditions.append(
@@ -80,7 +95,8 @@ extension PostgresBackend {
         let ids = try rows.map { SQLValue(try $0.digest(0)) }
         let list = (1...ids.count).map { "$\($0)" }.joined(separator: ", ")
         found = try connection.rows(
-          "SELECT call_id, name, cid, hid FROM call_input WHERE call_id IN (\(list)) ORDER BY call_id, name", ids)
+          "SELECT call_id, name, cid, hid FROM call_input WHERE call_id IN (\(list)) ORDER BY call_id, name",
+          ids)
       } else {
         found = try connection.rows(
           """
@@ -91,16 +107,21 @@ extension PostgresBackend {
       }
       for input in found {
         inputs[try input.digest(0), default: []].append(
-          CallInput(name: try input.text(1), cid: ContentID(try input.digest(2)), hid: HistoryID(try input.digest(3))))
+          CallInput(
+            name: try input.text(1), cid: ContentID(try input.digest(2)),
+            hid: HistoryID(try input.digest(3))))
       }
       return try rows.map { row in
         let id = try row.digest(0)
         return CallRecord(
-          id: CallID(id), op: OpID(try row.text(1)), opVersion: CodeFingerprint(hex: try row.text(2)),
-          semanticVersion: CodeFingerprint(hex: try row.text(3)), trial: try row.int(4), inputs: inputs[id] ?? [],
+          id: CallID(id), op: OpID(try row.text(1)),
+          opVersion: CodeFingerprint(hex: try row.text(2)),
+          semanticVersion: CodeFingerprint(hex: try row.text(3)), trial: try row.int(4),
+          inputs: inputs[id] ?? [],
           outputCID: ContentID(try row.digest(5)), outputHID: HistoryID(try row.digest(6)),
           outputSize: try row.int(7), startedAt: try row.date(8), duration: try row.double(9),
-          host: try row.text(10), pid: try row.int(11), keyFields: try row.bytes(12).map { [UInt8]($0) })
+          host: try row.text(10), pid: try row.int(11),
+          keyFields: try row.bytes(12).map { [UInt8]($0) })
       }
     }
   }
@@ -108,7 +129,9 @@ extension PostgresBackend {
   public func value(_ cid: ContentID) throws -> [UInt8]? {
     guard
       let row = try withConnection({ connection in
-        try connection.rows("SELECT bytes, checksum FROM value WHERE cid = $1", [SQLValue(cid.digest)]).first
+        try connection.rows(
+          "SELECT bytes, checksum FROM value WHERE cid = $1", [SQLValue(cid.digest)]
+        ).first
       })
     else { return nil }
     switch try bytes(of: cid, inline: try row.bytes(0), checksum: try row.optionalInt(1)) {

@@ -33,13 +33,17 @@ struct FastStatement {
 
   /// The same, on a lookup connection.
   static func run<T>(
-    _ connection: LookupConnection, _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
+    _ connection: LookupConnection, _ sql: String, _ arguments: [FastArgument],
+    _ body: (FastStatement) throws -> T
   ) throws -> T {
-    try FastStatement(statement: nil, raw: connection.statement(sql), handle: connection.handle, sql: sql)
-      .run(arguments, body)
+    try FastStatement(
+      statement: nil, raw: connection.statement(sql), handle: connection.handle, sql: sql
+    )
+    .run(arguments, body)
   }
 
-  private func run<T>(_ arguments: [FastArgument], _ body: (FastStatement) throws -> T) throws -> T {
+  private func run<T>(_ arguments: [FastArgument], _ body: (FastStatement) throws -> T) throws -> T
+  {
     sqlite3_reset(raw)
     defer {
       sqlite3_reset(raw)
@@ -99,7 +103,8 @@ struct FastStatement {
   static func error(_ code: Int32, _ handle: SQLiteConnection?, _ sql: String) -> DatabaseError {
     DatabaseError(
       resultCode: ResultCode(rawValue: code),
-      message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code)), sql: sql)
+      message: handle.map { String(cString: sqlite3_errmsg($0)) }
+        ?? String(cString: sqlite3_errstr(code)), sql: sql)
   }
 }
 
@@ -131,9 +136,13 @@ enum FastArgument {
     case .blob(let data) where data.isEmpty:
       return sqlite3_bind_zeroblob(statement, index, 0)  // a NULL pointer would bind NULL
     case .blob(let data):
-      return data.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+      return data.withUnsafeBytes {
+        sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient)
+      }
     case .digest(let digest):
-      return digest.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+      return digest.withUnsafeBytes {
+        sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient)
+      }
     }
   }
 }

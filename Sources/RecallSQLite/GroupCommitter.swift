@@ -39,11 +39,13 @@ final class GroupCommitter: @unchecked Sendable {
 
   /// Hands a call over; `completion` is called once it is committed or failed.
   func enqueue(
-    _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void,
+    _ call: CallRecord, values: [EncodedValue],
+    completion: @escaping @Sendable ((any Error)?) -> Void,
     backend: SQLiteBackend
   ) {
     let result = values.first { $0.cid == call.outputCID }.map {
-      StoredResult(cid: call.outputCID, hid: call.outputHID, bytes: $0.bytes, duration: call.duration)
+      StoredResult(
+        cid: call.outputCID, hid: call.outputHID, bytes: $0.bytes, duration: call.duration)
     }
     condition.lock()
     defer { condition.unlock() }
@@ -97,7 +99,8 @@ final class GroupCommitter: @unchecked Sendable {
       let errors =
         backend()?.commit(batch.map { ($0.call, $0.values) })
         ?? batch.map { _ -> (any Error)? in
-          RecallError.storeUnavailable(path: path, detail: "the store was released before its calls were stored")
+          RecallError.storeUnavailable(
+            path: path, detail: "the store was released before its calls were stored")
         }
       condition.lock()
       for pending in batch {

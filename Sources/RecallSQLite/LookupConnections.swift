@@ -73,11 +73,14 @@ final class LookupConnection: @unchecked Sendable {
   init(path: String, readOnly: Bool, busyTimeout: Duration) throws {
     var handle: OpaquePointer?
     let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
-    let code = sqlite3_open_v2(path, &handle, access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nil)
+    let code = sqlite3_open_v2(
+      path, &handle, access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nil)
     guard code == SQLITE_OK, let handle else {
-      let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+      let message =
+        handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
       sqlite3_close_v2(handle)
-      throw RecallError.storeUnavailable(path: path, detail: "could not open it for lookups: \(message)")
+      throw RecallError.storeUnavailable(
+        path: path, detail: "could not open it for lookups: \(message)")
     }
     self.handle = handle
     sqlite3_busy_timeout(handle, Int32(clamping: Int(busyTimeout.inSeconds * 1000)))
@@ -89,7 +92,8 @@ final class LookupConnection: @unchecked Sendable {
   func statement(_ sql: String) throws -> OpaquePointer {
     if let statement = statements[sql] { return statement }
     var statement: OpaquePointer?
-    let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+    let code = sqlite3_prepare_v3(
+      handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
     guard code == SQLITE_OK, let statement else {
       throw FastStatement.error(code, handle, sql)
     }

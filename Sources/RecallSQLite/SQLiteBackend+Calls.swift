@@ -12,33 +12,43 @@ extension SQLiteBackend {
 
   public func loadResult(_ id: CallID) throws -> StoredResult? {
     if let uncommitted = committer.result(of: id) { return uncommitted }
-    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?, stamp: String?)? =
-      try SQLiteBackend.mapErrors(path: path) {
-        // One statement: it reads one snapshot without a transaction around it.
-        try lookups.withConnection { connection in
-          try FastStatement.run(connection, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]) { row in
-            // A call whose output's bytes are lost (quarantined) is a miss.
-            guard try row.step(), row.int64(4) != 0 else { return nil }
-            return (
-              ContentID(try row.digest(0)), HistoryID(try row.digest(1)), row.double(2), row.data(3),
-              row.optionalInt64(5), row.text(6)
-            )
+    let found:
+      (
+        cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?,
+        stamp: String?
+      )? =
+        try SQLiteBackend.mapErrors(path: path) {
+          // One statement: it reads one snapshot without a transaction around it.
+          try lookups.withConnection { connection in
+            try FastStatement.run(
+              connection, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]
+            ) { row in
+              // A call whose output's bytes are lost (quarantined) is a miss.
+              guard try row.step(), row.int64(4) != 0 else { return nil }
+              return (
+                ContentID(try row.digest(0)), HistoryID(try row.digest(1)), row.double(2),
+                row.data(3),
+                row.optionalInt64(5), row.text(6)
+              )
+            }
           }
         }
-      }
     guard let found else { return nil }
     if let inline = found.inline {
-      return StoredResult(cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
+      return StoredResult(
+        cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }
     let checksum = found.checksum.map { UInt64(bitPattern: $0) }
     switch try blobs.readVerified(
-      found.cid, checksum: checksum, stamp: found.stamp, store: path, overlapping: true, forget: forgetValue)
+      found.cid, checksum: checksum, stamp: found.stamp, store: path, overlapping: true,
+      forget: forgetValue)
     {
     case .intact(let bytes):
       return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
     case .checking(let bytes, let check):
       return StoredResult(
-        cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration, pendingChecksum: check)
+        cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration,
+        pendingChecksum: check)
     case .unreadable, .missing:
       return nil
     }
@@ -49,7 +59,8 @@ extension SQLiteBackend {
   }
 
   public func record(
-    _ call: CallRecord, values: [EncodedValue], completion: @escaping @Sendable ((any Error)?) -> Void
+    _ call: CallRecord, values: [EncodedValue],
+    completion: @escaping @Sendable ((any Error)?) -> Void
   ) {
     committer.enqueue(call, values: values, completion: completion, backend: self)
   }
@@ -71,7 +82,8 @@ extension SQLiteBackend {
       do {
         for value in entry.values where value.bytes.count > configuration.inlineThreshold {
           let stamp = try blobs.write(value)
-          files[value.cid] = BlobFile(checksum: Int64(bitPattern: Checksum.xxh64(value.bytes)), stamp: stamp?.text)
+          files[value.cid] = BlobFile(
+            checksum: Int64(bitPattern: Checksum.xxh64(value.bytes)), stamp: stamp?.text)
         }
       } catch {
         errors[index] = error
@@ -115,20 +127,24 @@ extension SQLiteBackend {
           // A garbage collection that ran between writing a blob and taking the
           // lock may have deleted it (it held an unused value of the same cid):
           // write it again, now that no collection can run.
-          for value in values where value.bytes.count > configuration.inlineThreshold && !blobs.exists(value.cid) {
+          for value in values
+          where value.bytes.count > configuration.inlineThreshold && !blobs.exists(value.cid) {
             files[value.cid]?.stamp = try blobs.write(value)?.text
           }
           for value in values {
             let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
             try rows.value(
               value.cid,
-              storing: (value.bytes.count, inline, files[value.cid]?.checksum, files[value.cid]?.stamp))
+              storing: (
+                value.bytes.count, inline, files[value.cid]?.checksum, files[value.cid]?.stamp
+              ))
           }
           let fields: [FastArgument] = [
             .int(try rows.op(call.op.name)),
             .int(try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex)),
             .int(call.trial), .int(try rows.value(call.outputCID)), .digest(call.outputHID.digest),
-            .int(call.outputSize), .double(call.startedAt.timeIntervalSince1970), .double(call.duration),
+            .int(call.outputSize), .double(call.startedAt.timeIntervalSince1970),
+            .double(call.duration),
             .text(call.host), .int(call.pid),
             .blob(
               call.keyFields.map {
@@ -138,18 +154,27 @@ extension SQLiteBackend {
           let row: Int64
           if let existing = try rows.call(call.id) {
             row = existing
-            try FastStatement.run(db, Self.updateCallSQL, fields + [.int(existing)]) { try $0.execute() }
-            try FastStatement.run(db, "DELETE FROM call_input WHERE call = ?", [.int(existing)]) { try $0.execute() }
+            try FastStatement.run(db, Self.updateCallSQL, fields + [.int(existing)]) {
+              try $0.execute()
+            }
+            try FastStatement.run(db, "DELETE FROM call_input WHERE call = ?", [.int(existing)]) {
+              try $0.execute()
+            }
           } else {
-            try FastStatement.run(db, Self.insertCallSQL, [.digest(call.id.digest)] + fields) { try $0.execute() }
+            try FastStatement.run(db, Self.insertCallSQL, [.digest(call.id.digest)] + fields) {
+              try $0.execute()
+            }
             row = db.lastInsertedRowID
           }
           // Waiters see either the claim or the stored call, never neither.
-          try FastStatement.run(db, "DELETE FROM claim WHERE call_id = ?", [.digest(call.id.digest)]) {
+          try FastStatement.run(
+            db, "DELETE FROM claim WHERE call_id = ?", [.digest(call.id.digest)]
+          ) {
             try $0.execute()
           }
           for input in call.inputs {
-            let hid: FastArgument = input.hid.digest == input.cid.digest ? .null : .digest(input.hid.digest)
+            let hid: FastArgument =
+              input.hid.digest == input.cid.digest ? .null : .digest(input.hid.digest)
             try FastStatement.run(
               db, "INSERT INTO call_input (call, name, value, hid) VALUES (?, ?, ?, ?)",
               [.int(row), .text(input.name), .int(try rows.value(input.cid)), hid]
@@ -189,7 +214,8 @@ extension SQLiteBackend {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
         try db.execute(
-          sql: "UPDATE value SET size = NULL, bytes = NULL, checksum = NULL, stamp = NULL WHERE \(Self.matches("cid"))",
+          sql:
+            "UPDATE value SET size = NULL, bytes = NULL, checksum = NULL, stamp = NULL WHERE \(Self.matches("cid"))",
           arguments: [cid.digest.data, cid.digest.data])
       }
     }
@@ -234,7 +260,8 @@ struct RowFinder {
   /// `stored`, or added without bytes if neither it nor `stored` exists.
   @discardableResult
   mutating func value(
-    _ cid: ContentID, storing stored: (size: Int, bytes: Data?, checksum: Int64?, stamp: String?)? = nil
+    _ cid: ContentID,
+    storing stored: (size: Int, bytes: Data?, checksum: Int64?, stamp: String?)? = nil
   ) throws -> Int64 {
     let found =
       try values[cid]
@@ -247,15 +274,21 @@ struct RowFinder {
       if let stored, found.lost {
         try FastStatement.run(
           db, "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ? WHERE id = ?",
-          [.int(stored.size), .blob(stored.bytes), .int(stored.checksum), .text(stored.stamp), .int(row.row)]
+          [
+            .int(stored.size), .blob(stored.bytes), .int(stored.checksum), .text(stored.stamp),
+            .int(row.row),
+          ]
         ) { try $0.execute() }
         row.lost = false
       }
     } else {
       try FastStatement.run(
         db, "INSERT INTO value (cid, size, bytes, checksum, stamp) VALUES (?, ?, ?, ?, ?)",
-        [.digest(cid.digest), stored.map { .int($0.size) } ?? .null, .blob(stored?.bytes), .int(stored?.checksum),
-         .text(stored?.stamp)]
+        [
+          .digest(cid.digest), stored.map { .int($0.size) } ?? .null, .blob(stored?.bytes),
+          .int(stored?.checksum),
+          .text(stored?.stamp),
+        ]
       ) { try $0.execute() }
       row = (db.lastInsertedRowID, stored == nil)
     }
@@ -283,7 +316,8 @@ struct RowFinder {
   mutating func op(_ name: String) throws -> Int64 {
     if let row = ops[name] { return row }
     let row =
-      try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM op_name WHERE name = ?"), arguments: [name])
+      try Int64.fetchOne(
+        db.cachedStatement(sql: "SELECT id FROM op_name WHERE name = ?"), arguments: [name])
       ?? inserted("INSERT INTO op_name (name) VALUES (?)", [name])
     ops[name] = row
     return row
@@ -297,9 +331,12 @@ struct RowFinder {
     let opRow = try self.op(op)
     let row =
       try Int64.fetchOne(
-        db.cachedStatement(sql: "SELECT id FROM filing WHERE op = ? AND semantic_version = ? AND op_version = ?"),
+        db.cachedStatement(
+          sql: "SELECT id FROM filing WHERE op = ? AND semantic_version = ? AND op_version = ?"),
         arguments: [opRow, semanticVersion, version])
-      ?? inserted("INSERT INTO filing (op, op_version, semantic_version) VALUES (?, ?, ?)", [opRow, version, semanticVersion])
+      ?? inserted(
+        "INSERT INTO filing (op, op_version, semantic_version) VALUES (?, ?, ?)",
+        [opRow, version, semanticVersion])
     filings[key] = row
     return row
   }

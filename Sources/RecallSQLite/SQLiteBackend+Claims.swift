@@ -14,7 +14,9 @@ extension SQLiteBackend {
     return try SQLiteBackend.mapErrors(path: path) {
       // Waiting processes look every few milliseconds: answer them from a
       // reader while the claim is held, and take the write lock only to claim.
-      let seen = try database.read { db in try claimState(of: id, for: claimant, at: now, replacing: dead, db) }
+      let seen = try database.read { db in
+        try claimState(of: id, for: claimant, at: now, replacing: dead, db)
+      }
       if let seen { return seen }
       return try database.writeWithoutTransaction { db in
         // A claim need not survive a power loss (its holder would not either):
@@ -48,13 +50,14 @@ extension SQLiteBackend {
   private func claimState(
     of id: CallID, for claimant: Claimant, at now: Date, replacing dead: Claimant?, _ db: Database
   ) throws -> ClaimOutcome? {
-    let stored = try Bool.fetchOne(
-      db.cachedStatement(
-        sql: """
-          SELECT EXISTS (SELECT 1 FROM call JOIN value ON value.id = call.output
-            WHERE \(Self.matches("call.call_id")) AND value.size IS NOT NULL)
-          """),
-      arguments: [id.digest.data, id.digest.data]) ?? false
+    let stored =
+      try Bool.fetchOne(
+        db.cachedStatement(
+          sql: """
+            SELECT EXISTS (SELECT 1 FROM call JOIN value ON value.id = call.output
+              WHERE \(Self.matches("call.call_id")) AND value.size IS NOT NULL)
+            """),
+        arguments: [id.digest.data, id.digest.data]) ?? false
     if stored { return .stored }
     guard
       let row = try Row.fetchOne(
@@ -68,7 +71,8 @@ extension SQLiteBackend {
 
   private static func claim(_ id: CallID, _ row: Row) -> Claim {
     Claim(
-      call: id, op: OpID(row["op"] as String), claimant: Claimant(token: row["token"], host: row["host"], pid: row["pid"]),
+      call: id, op: OpID(row["op"] as String),
+      claimant: Claimant(token: row["token"], host: row["host"], pid: row["pid"]),
       claimedAt: Date(timeIntervalSince1970: row["claimed_at"]),
       expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
   }

@@ -56,7 +56,9 @@ extension SQLiteBackend {
         let named = try db.cachedStatement(
           sql: "SELECT 1 FROM value WHERE \(Self.matches("cid")) AND size IS NOT NULL")
         for cid in blobs.files(modifiedBefore: Int(date.timeIntervalSince1970))
-        where try Bool.fetchOne(named, arguments: [cid.digest.data, cid.digest.data]) == nil && !files.contains(cid) {
+        where try Bool.fetchOne(named, arguments: [cid.digest.data, cid.digest.data]) == nil
+          && !files.contains(cid)
+        {
           try blobs.remove(cid)
           report.orphanFiles += 1
         }
@@ -84,12 +86,16 @@ extension SQLiteBackend {
   public func tags() throws -> [StoreTag] {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
-        try Row.fetchAll(db, sql: "SELECT name, call_id, cid, created_at FROM tag ORDER BY name").map { row in
-          let call: Data? = row[1]
-          let target: StoreTag.Target =
-            if let call { .call(CallID(try Self.digest(call))) } else { .value(ContentID(try Self.digest(row[2]))) }
-          return StoreTag(name: row[0], target: target, createdAt: Date(timeIntervalSince1970: row[3]))
-        }
+        try Row.fetchAll(db, sql: "SELECT name, call_id, cid, created_at FROM tag ORDER BY name")
+          .map { row in
+            let call: Data? = row[1]
+            let target: StoreTag.Target =
+              if let call { .call(CallID(try Self.digest(call))) } else {
+                .value(ContentID(try Self.digest(row[2])))
+              }
+            return StoreTag(
+              name: row[0], target: target, createdAt: Date(timeIntervalSince1970: row[3]))
+          }
       }
     }
   }
@@ -116,7 +122,8 @@ extension SQLiteBackend {
             try FastStatement.run(
               connection, Self.addUsageSQL,
               [
-                .text(count.op.name), .int(Int(count.period.timeIntervalSince1970)), .int(count.memoryHits),
+                .text(count.op.name), .int(Int(count.period.timeIntervalSince1970)),
+                .int(count.memoryHits),
                 .int(count.storeHits), .int(count.misses), .double(count.timeSaved.inSeconds),
                 .double(count.computeTime.inSeconds),
               ]
@@ -161,8 +168,10 @@ extension SQLiteBackend {
           arguments: arguments
         ).map { row in
           OpUsage(
-            op: OpID(row[0] as String), period: Date(timeIntervalSince1970: Double(row[1] as Int64)),
-            memoryHits: row[2], storeHits: row[3], misses: row[4], timeSaved: .seconds(row[5] as Double),
+            op: OpID(row[0] as String),
+            period: Date(timeIntervalSince1970: Double(row[1] as Int64)),
+            memoryHits: row[2], storeHits: row[3], misses: row[4],
+            timeSaved: .seconds(row[5] as Double),
             computeTime: .seconds(row[6] as Double))
         }
       }

@@ -19,12 +19,16 @@ extension SQLiteBackend {
           let last: Double? = row[3]
           summaries[name] = OpSummary(
             op: OpID(name), calls: row[1], versions: 0, outputBytes: row[2],
-            lastCall: last.map { Date(timeIntervalSince1970: $0) }, computeTime: .seconds(row[4] as Double))
+            lastCall: last.map { Date(timeIntervalSince1970: $0) },
+            computeTime: .seconds(row[4] as Double))
         }
         for row in try Row.fetchAll(db, sql: "SELECT op, count(*) FROM op_version GROUP BY op") {
           let name: String = row[0]
-          summaries[name, default: OpSummary(op: OpID(name), calls: 0, versions: 0, outputBytes: 0, lastCall: nil)]
-            .versions = row[1]
+          summaries[
+            name,
+            default: OpSummary(op: OpID(name), calls: 0, versions: 0, outputBytes: 0, lastCall: nil)
+          ]
+          .versions = row[1]
         }
         return summaries.values.sorted { $0.op < $1.op }
       }
@@ -48,9 +52,12 @@ extension SQLiteBackend {
     // With a filter on inputs, histories or versions, which select few calls,
     // the unary `+` keeps SQLite from scanning the op's index instead.
     let selective =
-      !query.inputs.isEmpty || query.inputHID != nil || query.inputCID != nil || query.outputHID != nil
+      !query.inputs.isEmpty || query.inputHID != nil || query.inputCID != nil
+      || query.outputHID != nil
       || query.outputCID != nil || query.semanticVersionOtherThan != nil
-    filter((selective ? "+call.op" : "call.op") + " = (SELECT id FROM op_name WHERE name = ?)", query.op?.name)
+    filter(
+      (selective ? "+call.op" : "call.op") + " = (SELECT id FROM op_name WHERE name = ?)",
+      query.op?.name)
     var filings: [String] = []
     var filingArguments = StatementArguments()
     if let version = query.opVersion?.hex {
@@ -66,7 +73,8 @@ extension SQLiteBackend {
       filingArguments += [version]
     }
     if !filings.isEmpty {
-      conditions.append("call.filing IN (SELECT id FROM filing WHERE \(filings.joined(separator: " AND ")))")
+      conditions.append(
+        "call.filing IN (SELECT id FROM filing WHERE \(filings.joined(separator: " AND ")))")
       arguments += filingArguments
     }
     func filter(hash: Digest?, times: Int = 1, _ condition: String) {
@@ -85,14 +93,18 @@ extension SQLiteBackend {
         UNION ALL SELECT call FROM call_input WHERE hid IS NULL AND call_input.value = \(valueRow))
       """)
     filter(
-      hash: query.inputCID?.digest, "call.id IN (SELECT call FROM call_input WHERE call_input.value = \(valueRow))")
+      hash: query.inputCID?.digest,
+      "call.id IN (SELECT call FROM call_input WHERE call_input.value = \(valueRow))")
     if let range = query.idRange {
       conditions.append(
-        "substr(call.call_id, 1, 8) BETWEEN substr(?, 1, 8) AND substr(?, 1, 8) AND call.call_id BETWEEN ? AND ?")
+        "substr(call.call_id, 1, 8) BETWEEN substr(?, 1, 8) AND substr(?, 1, 8) AND call.call_id BETWEEN ? AND ?"
+      )
       arguments += [range.lower.data, range.upper.data, range.lower.data, range.upper.data]
     }
     for (name, cid) in query.inputs.sorted(by: { $0.key < $1.key }) {
-      conditions.append("call.id IN (SELECT call FROM call_input WHERE call_input.value = \(valueRow) AND name = ?)")
+      conditions.append(
+        "call.id IN (SELECT call FROM call_input WHERE call_input.value = \(valueRow) AND name = ?)"
+      )
       arguments += [cid.digest.data, cid.digest.data, name]
     }
     let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
@@ -124,7 +136,9 @@ extension SQLiteBackend {
           // then the calls, each made as its row is read.
           var inputs: [Int64: [CallInput]] = [:]
           let cursor = try Row.fetchCursor(
-            db, sql: selectInputs + " WHERE call_input.call IN (SELECT call.id FROM call \(whereClause))",
+            db,
+            sql: selectInputs
+              + " WHERE call_input.call IN (SELECT call.id FROM call \(whereClause))",
             arguments: arguments)
           while let input = try cursor.next() {
             inputs[input[0], default: []].append(try Self.callInput(input))
@@ -139,7 +153,8 @@ extension SQLiteBackend {
           return records
         }
         // A few calls: by primary key, one cached lookup per call.
-        let lookup = try db.cachedStatement(sql: selectInputs + " WHERE call_input.call = ? ORDER BY call_input.name")
+        let lookup = try db.cachedStatement(
+          sql: selectInputs + " WHERE call_input.call = ? ORDER BY call_input.name")
         return try Row.fetchAll(db, sql: selectCalls, arguments: arguments).map { row in
           let inputs = try Row.fetchAll(lookup, arguments: [row[0] as Int64]).map(Self.callInput)
           return try Self.callRecord(row, inputs: inputs)
@@ -156,10 +171,13 @@ extension SQLiteBackend {
   /// A call from a row of the listing's `SELECT`.
   private static func callRecord(_ row: Row, inputs: [CallInput]) throws -> CallRecord {
     CallRecord(
-      id: CallID(try digest(row, 1)), op: OpID(row[2] as String), opVersion: CodeFingerprint(hex: row[3]),
+      id: CallID(try digest(row, 1)), op: OpID(row[2] as String),
+      opVersion: CodeFingerprint(hex: row[3]),
       semanticVersion: CodeFingerprint(hex: row[4]), trial: row[5], inputs: inputs,
-      outputCID: ContentID(try digest(row, 6)), outputHID: HistoryID(try digest(row, 7)), outputSize: row[8],
-      startedAt: Date(timeIntervalSince1970: row[9]), duration: row[10], host: row[11], pid: row[12],
+      outputCID: ContentID(try digest(row, 6)), outputHID: HistoryID(try digest(row, 7)),
+      outputSize: row[8],
+      startedAt: Date(timeIntervalSince1970: row[9]), duration: row[10], host: row[11],
+      pid: row[12],
       keyFields: try row.withUnsafeData(atIndex: 13) { stored in
         stored.flatMap {
           StoredKeyFields.expand([UInt8]($0), inputs: StoredKeyFields.order(inputs))
@@ -171,7 +189,8 @@ extension SQLiteBackend {
     let row = try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
         try Row.fetchOne(
-          db, sql: "SELECT bytes, checksum, size IS NOT NULL FROM value WHERE \(Self.matches("cid"))",
+          db,
+          sql: "SELECT bytes, checksum, size IS NOT NULL FROM value WHERE \(Self.matches("cid"))",
           arguments: [cid.digest.data, cid.digest.data])
       }
     }

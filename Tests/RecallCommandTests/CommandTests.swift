@@ -99,7 +99,6 @@ import Testing
     #expect(joined.text.hasPrefix("{"), "\(joined.text)")
   }
 
-
   /// The default build leaves PostgreSQL out (no SwiftNIO, no second
   /// BoringSSL); a postgres:// store then says how to build it in.
   @Test func aPostgresStoreNeedsTheTraitOrSaysHowToBuildIt() throws {

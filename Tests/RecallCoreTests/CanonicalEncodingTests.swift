@@ -153,7 +153,9 @@ struct Everything: Codable, Equatable, Sendable {
     // Every byte, for any number of cores, including sizes just past a whole
     // number of 2 MiB pieces per part.
     let mib = 1 << 20
-    for (cores, count) in [(2, 16 * mib + 1), (3, 24 * mib + 5), (8, 64 * mib + 4), (2, 9 * mib), (4, 8 * mib - 1)] {
+    for (cores, count) in [
+      (2, 16 * mib + 1), (3, 24 * mib + 5), (8, 64 * mib + 4), (2, 9 * mib), (4, 8 * mib - 1),
+    ] {
       let source = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 20) }
       var copy = [UInt8](repeating: 0, count: count)
       source.withUnsafeBytes { from in
@@ -217,11 +219,17 @@ struct Everything: Codable, Equatable, Sendable {
     #expect(try ValueCodec.contentID(of: Double.nan) == ValueCodec.contentID(of: Double.nan))
     #expect(try ValueCodec.contentID(of: [1, 2]) != ValueCodec.contentID(of: [1.0, 2.0]))
     #expect(try ValueCodec.contentID(of: "1") != ValueCodec.contentID(of: 1))
-    #expect(try ValueCodec.contentID(of: [1, 2] as [Int]) != ValueCodec.contentID(of: [[1], [2]] as [[Int]]))
+    #expect(
+      try ValueCodec.contentID(of: [1, 2] as [Int])
+        != ValueCodec.contentID(of: [[1], [2]] as [[Int]]))
   }
 
   @Test func largeArraysInsideValuesAreDigestedButStoredInFull() throws {
-    struct Holder: Codable { var label: String; var data: [Double]; var rows: Set<[Double]> }
+    struct Holder: Codable {
+      var label: String
+      var data: [Double]
+      var rows: Set<[Double]>
+    }
     let big = (0..<100_000).map(Double.init)
     let value = Holder(label: "x", data: big, rows: [big, [1, 2], Array(big.reversed())])
     let encoded = try ValueCodec.encode(value)
@@ -252,18 +260,27 @@ struct Everything: Codable, Equatable, Sendable {
 
   @Test func aChangedTypeFailsToDecode() throws {
     struct Old: Codable { var a: Int }
-    struct New: Codable { var a: Int; var b: Int }
+    struct New: Codable {
+      var a: Int
+      var b: Int
+    }
     let bytes = try ValueCodec.encode(Old(a: 1)).bytes
     #expect(throws: DecodingError.self) { try ValueCodec.decode(New.self, from: bytes) }
     #expect(throws: (any Error).self) { try ValueCodec.decode(String.self, from: bytes) }
-    #expect(throws: (any Error).self) { try ValueCodec.decode([Float].self, from: ValueCodec.encode([1.0]).bytes) }
+    #expect(throws: (any Error).self) {
+      try ValueCodec.decode([Float].self, from: ValueCodec.encode([1.0]).bytes)
+    }
   }
 
   @Test func corruptBytesAreRejectedNotCrashed() throws {
     let bytes = try ValueCodec.encode(Everything()).bytes
     for cut in [1, 2, 10, bytes.count / 2, bytes.count - 1] {
-      #expect(throws: (any Error).self) { try ValueCodec.decode(Everything.self, from: Array(bytes.prefix(cut))) }
-      #expect(throws: (any Error).self) { try ValueCodec.contentID(ofStored: Array(bytes.prefix(cut))) }
+      #expect(throws: (any Error).self) {
+        try ValueCodec.decode(Everything.self, from: Array(bytes.prefix(cut)))
+      }
+      #expect(throws: (any Error).self) {
+        try ValueCodec.contentID(ofStored: Array(bytes.prefix(cut)))
+      }
     }
     var flipped = bytes
     flipped[0] = 99

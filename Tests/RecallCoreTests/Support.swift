@@ -7,4 +7,3 @@ import Foundation
 func testOp(_ name: String, version: String = "v1") -> Op {
   Op(id: OpID(name), version: CodeFingerprint(hex: version))
 }
-

@@ -26,7 +26,9 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     }
     #expect(first == inputs.map { $0 * $0 })
     #expect(log.executed.count == 30)
-    let extended = try await store.map(0..<40, parallelism: 4, progress: .none) { await slowSquare(store, $0) }
+    let extended = try await store.map(0..<40, parallelism: 4, progress: .none) {
+      await slowSquare(store, $0)
+    }
     #expect(extended == (0..<40).map { $0 * $0 })
     #expect(log.executed.count == 40)
   }
@@ -35,7 +37,10 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     let store = quietStore()
     let running = Mutex((now: 0, most: 0))
     _ = try await store.map(0..<24, parallelism: 3, progress: .none) { x -> Int in
-      running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+      running.withLock {
+        $0.now += 1
+        $0.most = max($0.most, $0.now)
+      }
       let result = await slowSquare(store, x, milliseconds: 10)
       running.withLock { $0.now -= 1 }
       return result
@@ -83,7 +88,9 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     #expect(error?.description.contains("running it again resumes") == true)
     // Rerunning computes only what did not finish.
     let executedBefore = log.executed.count
-    let all = try await store.map(0..<200, parallelism: 8, progress: .none) { await slowSquare(store, $0, milliseconds: 1) }
+    let all = try await store.map(0..<200, parallelism: 8, progress: .none) {
+      await slowSquare(store, $0, milliseconds: 1)
+    }
     #expect(all == (0..<200).map { $0 * $0 })
     #expect(log.executed.count - executedBefore <= 200 - kept)
   }

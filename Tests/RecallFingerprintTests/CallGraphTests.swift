@@ -42,7 +42,10 @@ func versions(_ sources: String...) -> [String: String] {
 
   @Test func commentsAndFormattingChangeNothing() {
     let before = versions(package)
-    #expect(edited("func scale(_ x: [[Double]]) -> [[Double]] {", "// Scales.\nfunc scale(\n  _ x: [[Double]]\n) -> [[Double]] {") == before)
+    #expect(
+      edited(
+        "func scale(_ x: [[Double]]) -> [[Double]] {",
+        "// Scales.\nfunc scale(\n  _ x: [[Double]]\n) -> [[Double]] {") == before)
   }
 
   @Test func editingAHelperRecomputesExactlyTheOpsThatReachIt() {
@@ -69,8 +72,10 @@ func versions(_ sources: String...) -> [String: String] {
     #expect(after["train(_:epochs:)"] != before["train(_:epochs:)"])
     #expect(after["Trainer.fit(_:)"] == before["Trainer.fit(_:)"])
     // A stored property's default and a method the op calls both count.
-    #expect(edited("var rate = 0.1", "var rate = 0.2")["Trainer.fit(_:)"] != before["Trainer.fit(_:)"])
-    #expect(edited("-> Double { 1 }", "-> Double { 2 }")["Trainer.fit(_:)"] != before["Trainer.fit(_:)"])
+    #expect(
+      edited("var rate = 0.1", "var rate = 0.2")["Trainer.fit(_:)"] != before["Trainer.fit(_:)"])
+    #expect(
+      edited("-> Double { 1 }", "-> Double { 2 }")["Trainer.fit(_:)"] != before["Trainer.fit(_:)"])
   }
 
   @Test func helpersInOtherFilesAndCyclesAreFollowed() {
@@ -109,7 +114,9 @@ func versions(_ sources: String...) -> [String: String] {
       """
     let before = versions(sources)
     #expect(before["block"] != nil)
-    #expect(versions(sources.replacingOccurrences(of: "{ 1 }", with: "{ 2 }"))["block"] != before["block"])
+    #expect(
+      versions(sources.replacingOccurrences(of: "{ 1 }", with: "{ 2 }"))["block"] != before["block"]
+    )
   }
 
   @Test func theOpsOwnFingerprintMatchesTheMacros() throws {
@@ -120,6 +127,8 @@ func versions(_ sources: String...) -> [String: String] {
     let file = Parser.parse(source: source)
     let function = try #require(file.statements.first?.item.as(DeclSyntax.self))
     let graph = CallGraph([FileSummary(file)])
-    #expect(graph.opVersions().first?.fingerprint == Fingerprint(of: function, excludingAttributes: ["Memoized"]).hex)
+    #expect(
+      graph.opVersions().first?.fingerprint
+        == Fingerprint(of: function, excludingAttributes: ["Memoized"]).hex)
   }
 }

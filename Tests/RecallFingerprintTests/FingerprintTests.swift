@@ -27,18 +27,26 @@ func fingerprint(_ source: String) -> Fingerprint {
     #expect(literal == #""a\"b\\c\nd\re\tf\u{1}\u{1f}\u{7f}é🙂 #x""#)
     // Swift reads it back as the same string.
     let parsed = Parser.parse(source: "let x = " + literal)
-    let expression = try #require(parsed.statements.first?.item.as(VariableDeclSyntax.self)?.bindings.first?.initializer?.value)
+    let expression = try #require(
+      parsed.statements.first?.item.as(VariableDeclSyntax.self)?.bindings.first?.initializer?.value)
     #expect(expression.as(StringLiteralExprSyntax.self)?.representedLiteralValue == value)
   }
 
   @Test func theCodeTableLiteralIsTheEscapedTable() {
     let components = [
-      (identity: "func scale(_:)", fingerprint: "ab12", source: "func scale(_ x: Double) -> Double {\n  x * \"two\".count\t// é\n}"),
+      (
+        identity: "func scale(_:)", fingerprint: "ab12",
+        source: "func scale(_ x: Double) -> Double {\n  x * \"two\".count\t// é\n}"
+      ),
       (identity: "var rate", fingerprint: "cd34", source: "let rate = \"\\(1)\""),
     ]
     let ops = [(name: "run(_:)", reach: [0, 1]), (name: "other()", reach: [1])]
-    let escaped = components.map { ($0.identity, $0.fingerprint, CodeTable.EscapedSource($0.source)) }
-    #expect(CodeTable.literal(components: escaped, ops: ops) == SwiftLiteral.string(CodeTable.encode(components: components, ops: ops)))
+    let escaped = components.map {
+      ($0.identity, $0.fingerprint, CodeTable.EscapedSource($0.source))
+    }
+    #expect(
+      CodeTable.literal(components: escaped, ops: ops)
+        == SwiftLiteral.string(CodeTable.encode(components: components, ops: ops)))
   }
 
   @Test func reformattingAndCommentsKeepTheFingerprint() {
@@ -72,9 +80,11 @@ func fingerprint(_ source: String) -> Fingerprint {
   }
 
   @Test func theMemoizedAttributeIsLeftOut() {
-    let withOptions = original.replacingOccurrences(of: "@Memoized", with: "@Memoized(version: \"2\")")
+    let withOptions = original.replacingOccurrences(
+      of: "@Memoized", with: "@Memoized(version: \"2\")")
     #expect(fingerprint(withOptions) == fingerprint(original))
-    let otherAttribute = original.replacingOccurrences(of: "@Memoized", with: "@Memoized @inlinable")
+    let otherAttribute = original.replacingOccurrences(
+      of: "@Memoized", with: "@Memoized @inlinable")
     #expect(fingerprint(otherAttribute) != fingerprint(original))
   }
 
@@ -106,7 +116,9 @@ func fingerprint(_ source: String) -> Fingerprint {
     let summary = FileSummary(file)
     let text = Array(file.syntaxTextBytes)
     let sources = Dictionary(
-      uniqueKeysWithValues: summary.components.map { ($0.identity, DisplaySource.text(of: $0.span, in: text)) })
+      uniqueKeysWithValues: summary.components.map {
+        ($0.identity, DisplaySource.text(of: $0.span, in: text))
+      })
     #expect(
       sources["type Model"] == """
         struct Model {
@@ -123,4 +135,3 @@ func fingerprint(_ source: String) -> Fingerprint {
     #expect(sources["type Model.Nested"] == "struct Nested { var a = 1 }")
   }
 }
-

@@ -21,7 +21,9 @@ import Testing
   }
 
   func storedCalls(_ path: String) throws -> Int {
-    try DatabaseQueue(path: path + "/recall.sqlite").read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM call") ?? 0 }
+    try DatabaseQueue(path: path + "/recall.sqlite").read { db in
+      try Int.fetchOne(db, sql: "SELECT count(*) FROM call") ?? 0
+    }
   }
 
   @Test func aComputedCallIsServedBeforeItsCommitAndStoredAfter() throws {
@@ -109,7 +111,9 @@ import Testing
       }
       #expect(releasedStore == nil)
       #expect(released == nil)
-      #expect(!FileManager.default.fileExists(atPath: directory.path + "/recall.sqlite-wal"), "round \(round)")
+      #expect(
+        !FileManager.default.fileExists(atPath: directory.path + "/recall.sqlite-wal"),
+        "round \(round)")
     }
   }
 
@@ -153,7 +157,9 @@ import Testing
     // what is checked.)
     let directory = TemporaryDirectory()
     let backend = try SQLiteBackend(path: directory.path)
-    let limit = try backend.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA journal_size_limit") }
+    let limit = try backend.pool.write { db in
+      try Int.fetchOne(db, sql: "PRAGMA journal_size_limit")
+    }
     #expect(limit == 64 << 20)
   }
 
@@ -171,7 +177,8 @@ import Testing
     backend.beforeCommit.withLock {
       $0 = {
         let queue = try? DatabaseQueue(path: directory.path + "/recall.sqlite")
-        try? queue?.write { db in try db.execute(sql: "ALTER TABLE call_input RENAME TO elsewhere") }
+        try? queue?.write { db in try db.execute(sql: "ALTER TABLE call_input RENAME TO elsewhere")
+        }
       }
     }
     #expect(double(store, 5) == 10)

@@ -27,7 +27,8 @@ private func mapped(_ store: Store, _ n: Int) -> MappedArray<Double> {
     // Small ones too (a plain raw array, version 1).
     let small: MappedArray<Int32> = [1, 2, 3]
     #expect(try ValueCodec.encode(small).cid == ValueCodec.encode([1, 2, 3] as [Int32]).cid)
-    #expect(try ValueCodec.decode(MappedArray<Int32>.self, from: ValueCodec.encode(small).bytes) == small)
+    #expect(
+      try ValueCodec.decode(MappedArray<Int32>.self, from: ValueCodec.encode(small).bytes) == small)
     // Other coders see an array.
     let json = try JSONEncoder().encode(small)
     #expect(String(decoding: json, as: UTF8.self) == "[1,2,3]")

@@ -16,7 +16,9 @@ struct Grid {
   func run(rates: [Double]) {
     let data = store.memoize(load, [Argument("seed", 7)]) { [1.0, 2.0, 3.0] }
     for rate in rates {
-      let model = store.memoize(train, [Argument("data", data), Argument("rate", rate)]) { data.map { $0 * rate } }
+      let model = store.memoize(train, [Argument("data", data), Argument("rate", rate)]) {
+        data.map { $0 * rate }
+      }
       _ = store.memoize(accuracy, [Argument("model", model), Argument("data", data)]) {
         model.reduce(0, +) / data.reduce(0, +)
       }
@@ -25,7 +27,9 @@ struct Grid {
 }
 
 @Suite struct ComputationFrameTests {
-  @Test(arguments: Backend.allCases) func theJointTableHasARowPerPointOfTheGrid(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func theJointTableHasARowPerPointOfTheGrid(_ kind: Backend)
+    throws
+  {
     let backend = try Reopenable(kind)
     let grid = Grid(store: backend.open())
     grid.run(rates: [0.1, 0.5, 0.9])
@@ -35,16 +39,22 @@ struct Grid {
     #expect(table.cids.count == 3)
     #expect(try Set(table.column("rate", as: Double.self).compactMap { $0 }) == [0.1, 0.5, 0.9])
     #expect(try table.column("seed", as: Int.self) == [7, 7, 7])
-    let pairs = try zip(table.column("rate", as: Double.self), table.column("accuracy", as: Double.self))
+    let pairs = try zip(
+      table.column("rate", as: Double.self), table.column("accuracy", as: Double.self))
     for (rate, accuracy) in pairs { #expect(abs(rate! - accuracy!) < 1e-12) }
 
-    #expect(table.markdown.hasPrefix("| seed | load | rate | train | accuracy |\n|---|---|---|---|---|\n| 7 | [1.0,2.0,3.0] |"))
+    #expect(
+      table.markdown.hasPrefix(
+        "| seed | load | rate | train | accuracy |\n|---|---|---|---|---|\n| 7 | [1.0,2.0,3.0] |"))
     #expect(table.csv.hasPrefix("seed,load,rate,train,accuracy\n7,\"[1.0,2.0,3.0]\","))
     // Sorted numerically (10 after 9), descending by turning the order around.
     grid.run(rates: [10, 2])
     let more = try ComputationFrame(op: "Lab.accuracy(_:on:)", in: grid.store).expandBack().table()
-    #expect(try more.sorted(by: ["rate"]).column("rate", as: Double.self) == [0.1, 0.5, 0.9, 2, 10])
-    #expect(try more.sorted(by: ["seed", "nonexistent", "rate"]).column("rate", as: Double.self).last == 10)
+    #expect(
+      try more.sorted(by: ["rate"]).column("rate", as: Double.self) == [0.1, 0.5, 0.9, 2, 10])
+    #expect(
+      try more.sorted(by: ["seed", "nonexistent", "rate"]).column("rate", as: Double.self).last
+        == 10)
     let json = try JSONSerialization.jsonObject(with: Data(table.json.utf8)) as? [[String: Any]]
     #expect(json?.count == 3)
     #expect(json?.first?["seed"] as? Int == 7)
@@ -75,7 +85,8 @@ struct Grid {
 
     let dot = forward.dot()
     #expect(dot.hasPrefix("digraph ComputationFrame {"))
-    #expect(dot.contains(#""op Lab.train(_:rate:)" [shape=box, style=rounded, label="train\n2 calls"];"#))
+    #expect(
+      dot.contains(#""op Lab.train(_:rate:)" [shape=box, style=rounded, label="train\n2 calls"];"#))
     #expect(dot.contains(#""value Lab.load(seed:)" -> "op Lab.train(_:rate:)" [label="data"];"#))
     #expect(dot.contains(#""input Lab.train(_:rate:).rate" -> "op Lab.train(_:rate:)";"#))
     if ComputationFrame.graphviz() == nil {

@@ -28,10 +28,16 @@ import Testing
     #expect(try store.calls(of: "Tests.scaled(x:)").count == 4)
     #expect(try store.calls(of: "Tests.scaled(x:)", limit: 2).count == 2)
     // A short listing looks inputs up call by call, a long one all at once: the same records.
-    #expect(try store.calls(of: "Tests.scaled(x:)", limit: 3) == Array(try store.calls(of: "Tests.scaled(x:)").prefix(3)))
-    #expect(try store.calls(of: "Tests.scaled(x:)", limit: 3).allSatisfy { $0.inputs.map(\.name) == ["x"] })
+    #expect(
+      try store.calls(of: "Tests.scaled(x:)", limit: 3)
+        == Array(try store.calls(of: "Tests.scaled(x:)").prefix(3)))
+    #expect(
+      try store.calls(of: "Tests.scaled(x:)", limit: 3).allSatisfy {
+        $0.inputs.map(\.name) == ["x"]
+      })
     #expect(try store.calls(of: "Tests.scaled(x:)", version: v1.version).count == 3)
-    #expect(try store.calls(of: "Tests.scaled(x:)", currentOnly: true).map(\.opVersion) == [v2.version])
+    #expect(
+      try store.calls(of: "Tests.scaled(x:)", currentOnly: true).map(\.opVersion) == [v2.version])
     let two = try store.calls(of: "Tests.scaled(x:)", inputs: ["x": 2.0])
     #expect(two.count == 1)
     #expect(two.first?.inputs.map(\.name) == ["x"])
@@ -46,11 +52,16 @@ import Testing
     let stale = try store.staleCalls()
     #expect(stale.count == 3)
     #expect(stale.allSatisfy { $0.opVersion == v1.version })
-    #expect(try store.backend.calls(CallQuery(idPrefix: String(stale[0].id.hex.prefix(7)))).map(\.id) == [stale[0].id])
+    #expect(
+      try store.backend.calls(CallQuery(idPrefix: String(stale[0].id.hex.prefix(7)))).map(\.id) == [
+        stale[0].id
+      ])
     #expect(try store.backend.calls(CallQuery(idPrefix: "not hex")).isEmpty)
   }
 
-  @Test(arguments: Backend.allCases) func copyingMovesCallsValuesVersionsAndEquivalences(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func copyingMovesCallsValuesVersionsAndEquivalences(
+    _ kind: Backend
+  ) throws {
     let source = try Reopenable(kind)
     let v1 = scaledOp("a1", helper: "1")
     let v2 = scaledOp("b2", helper: "2")
@@ -70,13 +81,16 @@ import Testing
     #expect(scaled(store, v2, 1, factor: -1) == 2)  // v1's result, served to v2 as accepted
     #expect(scaled(store, v1, 5, factor: -1) == 10)
     #expect(log.executed.isEmpty)
-    #expect(try store.diff("Tests.scaled(x:)", from: v1.version, to: v2.version).changes.map(\.summary) == ["func scale(_:) changed"])
+    #expect(
+      try store.diff("Tests.scaled(x:)", from: v1.version, to: v2.version).changes.map(\.summary)
+        == ["func scale(_:) changed"])
     // Copying again changes nothing.
     #expect(try source.open().copy(to: store).calls == 3)
     #expect(try store.backend.summary().calls == 3)
   }
 
-  @Test(arguments: Backend.allCases) func copyingKeepsWhichVersionIsCurrent(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func copyingKeepsWhichVersionIsCurrent(_ kind: Backend) throws
+  {
     let source = try Reopenable(kind)
     let v1 = scaledOp("a1", helper: "1")
     let v2 = scaledOp("b2", helper: "2")
@@ -92,7 +106,9 @@ import Testing
     let copied = try target.open().versions(of: "Tests.scaled(x:)")
     #expect(copied.map(\.version.hex) == ["a1", "b2"])
     #expect(copied.map(\.isCurrent) == [true, false])
-    #expect(zip(copied, sourceVersions).allSatisfy { abs($0.firstSeen.timeIntervalSince($1.firstSeen)) < 0.001 })
+    #expect(
+      zip(copied, sourceVersions).allSatisfy {
+        abs($0.firstSeen.timeIntervalSince($1.firstSeen)) < 0.001
+      })
   }
 }
-

@@ -7,9 +7,12 @@ import Testing
 @testable import RecallSQLite
 
 @Suite struct UsageTests {
-  static let other = Op(id: "Tests.other(x:)", version: CodeFingerprint(hex: "0c"), parameters: ["x"])
+  static let other = Op(
+    id: "Tests.other(x:)", version: CodeFingerprint(hex: "0c"), parameters: ["x"])
 
-  @Test(arguments: Backend.allCases) func hitsAndMissesAreAddedUpPerOpAcrossProcesses(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func hitsAndMissesAreAddedUpPerOpAcrossProcesses(
+    _ kind: Backend
+  ) throws {
     let backend = try Reopenable(kind)
     let op = scaledOp("a1", helper: "1")
     let before = OpUsage.hour(of: Date())
@@ -46,16 +49,21 @@ import Testing
     #expect(try second.usage(since: before).count == usage.count)
   }
 
-  @Test(arguments: Backend.allCases) func countsOfTheSameHourAreAddedTogether(_ kind: Backend) throws {
+  @Test(arguments: Backend.allCases) func countsOfTheSameHourAreAddedTogether(_ kind: Backend)
+    throws
+  {
     let reopenable = try Reopenable(kind)
     let backend = reopenable.backend
     let hour = OpUsage.hour(of: Date(timeIntervalSince1970: 1_800_000_123))
     #expect(hour == Date(timeIntervalSince1970: 1_800_000_000))
     let count = OpUsage(
-      op: "Tests.op", period: hour, memoryHits: 1, storeHits: 2, misses: 3, timeSaved: .seconds(1.5),
+      op: "Tests.op", period: hour, memoryHits: 1, storeHits: 2, misses: 3,
+      timeSaved: .seconds(1.5),
       computeTime: .seconds(0.25))
     try backend.addUsage([count])
-    try backend.addUsage([count, OpUsage(op: "Tests.op", period: hour.addingTimeInterval(3600), misses: 1)])
+    try backend.addUsage([
+      count, OpUsage(op: "Tests.op", period: hour.addingTimeInterval(3600), misses: 1),
+    ])
     let stored = try backend.usage(of: nil, since: nil)
     #expect(stored.count == 2)
     #expect(stored.first?.memoryHits == 2)
@@ -63,7 +71,10 @@ import Testing
     #expect(stored.first?.misses == 6)
     #expect(stored.first?.timeSaved == .seconds(3))
     #expect(stored.first?.computeTime == .seconds(0.5))
-    #expect(try backend.usage(of: "Tests.op", since: hour.addingTimeInterval(3600)).map(\.period) == [hour.addingTimeInterval(3600)])
+    #expect(
+      try backend.usage(of: "Tests.op", since: hour.addingTimeInterval(3600)).map(\.period) == [
+        hour.addingTimeInterval(3600)
+      ])
     #expect(try backend.usage(of: "Tests.none", since: nil).isEmpty)
   }
 
@@ -76,7 +87,8 @@ import Testing
     try store.saveUsage()
     var configuration = SQLiteBackend.Configuration()
     configuration.readOnly = true
-    let readOnly = Store(backend: try SQLiteBackend(path: directory.path, configuration: configuration))
+    let readOnly = Store(
+      backend: try SQLiteBackend(path: directory.path, configuration: configuration))
     _ = readOnly.memoize(Self.other, [Argument("x", 1)]) { 7 }
     #expect(throws: RecallError.self) { try readOnly.saveUsage() }
     #expect(throws: RecallError.self) { try readOnly.saveUsage() }

@@ -5,7 +5,6 @@ public let productsDirectory: URL = {
   URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 }()
 
-
 /// Runs a program and returns its exit status and combined output.
 public func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws
   -> (status: Int32, text: String)

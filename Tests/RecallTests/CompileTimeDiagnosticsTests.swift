@@ -7,19 +7,20 @@ import Testing
 @Suite struct CompileTimeDiagnosticsTests {
   @Test func nonCodableSelfParametersAndResultsAreExplained() throws {
     let directory = TemporaryDirectory()
-    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
     let source = directory.path + "/Client.swift"
     try """
-      import Recall
+    import Recall
 
-      struct Plain {
-        var x: Int
-        @Memoized func value() -> Int { x }
-      }
-      struct Opaque {}
-      @Memoized func read(_ handle: Opaque) -> Int { 1 }
-      @Memoized func make(_ seed: Int) -> Opaque { Opaque() }
-      """.write(toFile: source, atomically: true, encoding: .utf8)
+    struct Plain {
+      var x: Int
+      @Memoized func value() -> Int { x }
+    }
+    struct Opaque {}
+    @Memoized func read(_ handle: Opaque) -> Int { 1 }
+    @Memoized func make(_ seed: Int) -> Opaque { Opaque() }
+    """.write(toFile: source, atomically: true, encoding: .utf8)
 
     let build = productsDirectory
     var checkouts = build
@@ -32,7 +33,8 @@ import Testing
       "swiftc", "-typecheck", "-swift-version", "6",
       "-I", build.appendingPathComponent("Modules").path,
       "-I", checkouts.appendingPathComponent("checkouts/GRDB.swift/Sources/GRDBSQLite").path,
-      "-load-plugin-executable", build.appendingPathComponent("RecallMacros-tool").path + "#RecallMacros",
+      "-load-plugin-executable",
+      build.appendingPathComponent("RecallMacros-tool").path + "#RecallMacros",
       source,
     ]
     let errors = Pipe()
@@ -48,8 +50,10 @@ import Testing
         "'@Memoized' on an instance method needs its type to be Codable & Sendable, because 'self' is an input of the call"
       ), "\(output)")
     #expect(
-      output.contains("parameters of a '@Memoized' function must be Codable & Sendable"), "\(output)")
+      output.contains("parameters of a '@Memoized' function must be Codable & Sendable"),
+      "\(output)")
     #expect(
-      output.contains("the result of a '@Memoized' function must be Codable & Sendable"), "\(output)")
+      output.contains("the result of a '@Memoized' function must be Codable & Sendable"),
+      "\(output)")
   }
 }

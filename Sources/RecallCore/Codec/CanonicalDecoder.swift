@@ -28,7 +28,8 @@ final class CanonicalDecoder: Decoder {
         return try fast.canonicalDecode(&reader) as! T
       } catch {
         throw DecodingError.typeMismatch(
-          T.self, .init(codingPath: codingPath, debugDescription: "\(error)", underlyingError: error))
+          T.self,
+          .init(codingPath: codingPath, debugDescription: "\(error)", underlyingError: error))
       }
     }
     return try T(from: CanonicalDecoder(bytes: bytes, offset: offset, codingPath: codingPath))
@@ -80,7 +81,8 @@ final class CanonicalDecoder: Decoder {
     private func offset(_ key: some CodingKey) throws -> Int {
       guard let offset = entries[key.stringValue] else {
         throw DecodingError.keyNotFound(
-          key, .init(codingPath: codingPath, debugDescription: "no value for key '\(key.stringValue)'"))
+          key,
+          .init(codingPath: codingPath, debugDescription: "no value for key '\(key.stringValue)'"))
       }
       return offset
     }
@@ -97,22 +99,28 @@ final class CanonicalDecoder: Decoder {
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
       -> KeyedDecodingContainer<NestedKey>
     {
-      try CanonicalDecoder(bytes: decoder.bytes, offset: try offset(key), codingPath: codingPath + [key])
-        .container(keyedBy: type)
+      try CanonicalDecoder(
+        bytes: decoder.bytes, offset: try offset(key), codingPath: codingPath + [key]
+      )
+      .container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-      try CanonicalDecoder(bytes: decoder.bytes, offset: try offset(key), codingPath: codingPath + [key])
-        .unkeyedContainer()
+      try CanonicalDecoder(
+        bytes: decoder.bytes, offset: try offset(key), codingPath: codingPath + [key]
+      )
+      .unkeyedContainer()
     }
 
     func superDecoder() throws -> any Decoder {
       CanonicalDecoder(
-        bytes: decoder.bytes, offset: try offset(StringKey.super), codingPath: codingPath + [StringKey.super])
+        bytes: decoder.bytes, offset: try offset(StringKey.super),
+        codingPath: codingPath + [StringKey.super])
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-      CanonicalDecoder(bytes: decoder.bytes, offset: try offset(key), codingPath: codingPath + [key])
+      CanonicalDecoder(
+        bytes: decoder.bytes, offset: try offset(key), codingPath: codingPath + [key])
     }
   }
 
@@ -134,7 +142,9 @@ final class CanonicalDecoder: Decoder {
       guard !isAtEnd else {
         throw DecodingError.valueNotFound(
           Any.self,
-          .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "unkeyed container is at end"))
+          .init(
+            codingPath: codingPath + [IndexKey(currentIndex)],
+            debugDescription: "unkeyed container is at end"))
       }
       let start = reader.offset
       try reader.skipNode()
@@ -151,7 +161,8 @@ final class CanonicalDecoder: Decoder {
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
       let path = codingPath + [IndexKey(currentIndex)]
       let start = try next()
-      return try CanonicalDecoder.decode(T.self, bytes: decoder.bytes, offset: start, codingPath: path)
+      return try CanonicalDecoder.decode(
+        T.self, bytes: decoder.bytes, offset: start, codingPath: path)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws

@@ -294,7 +294,9 @@ struct NodeWriter {
   /// Writes a raw array; in hash mode a large one as its digest, which is
   /// remembered by buffer identity when `owner` (the array whose memory
   /// `bytes` is) is given.
-  mutating func writeRaw(kind: RawKind, bytes: UnsafeRawBufferPointer, owner: (any RawBuffer)? = nil) {
+  mutating func writeRaw(
+    kind: RawKind, bytes: UnsafeRawBufferPointer, owner: (any RawBuffer)? = nil
+  ) {
     if bytes.count >= Format.rawDigestThreshold {
       sawLargeRaw = true
       switch (mode, chunked) {
@@ -302,7 +304,9 @@ struct NodeWriter {
         out.tag(.rawChunkDigest)
         out.byte(kind.rawValue)
         out.varint(bytes.count)
-        let digest = owner.map { RawDigestCache.shared.digest(of: $0, bytes: bytes) } ?? Digest.chunkedSHA256(bytes)
+        let digest =
+          owner.map { RawDigestCache.shared.digest(of: $0, bytes: bytes) }
+          ?? Digest.chunkedSHA256(bytes)
         digest.withUnsafeBytes { out.append($0) }
         return
       case (.hash, false):
@@ -316,7 +320,8 @@ struct NodeWriter {
         out.byte(kind.rawValue)
         out.varint(bytes.count)
         // The memory starts after the padding's length byte and the padding.
-        let padding = (Format.rawAlignment - (out.bytes.count + 1) % Format.rawAlignment) % Format.rawAlignment
+        let padding =
+          (Format.rawAlignment - (out.bytes.count + 1) % Format.rawAlignment) % Format.rawAlignment
         out.byte(UInt8(padding))
         out.bytes.append(contentsOf: repeatElement(0, count: padding))
         out.append(bytes)

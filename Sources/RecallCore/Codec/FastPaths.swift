@@ -245,13 +245,15 @@ extension CanonicalInteger {
     case .int:
       let value = Int64(bitPattern: try reader.fixed64())
       guard let exact = Self(exactly: value) else {
-        throw DecodingMismatch(expected: "\(Self.self)", found: tag, detail: "\(value) does not fit")
+        throw DecodingMismatch(
+          expected: "\(Self.self)", found: tag, detail: "\(value) does not fit")
       }
       return exact
     case .uint:
       let value = try reader.fixed64()
       guard let exact = Self(exactly: value) else {
-        throw DecodingMismatch(expected: "\(Self.self)", found: tag, detail: "\(value) does not fit")
+        throw DecodingMismatch(
+          expected: "\(Self.self)", found: tag, detail: "\(value) does not fit")
       }
       return exact
     default:
@@ -284,11 +286,14 @@ extension Data: CanonicalDecodable {
 extension RawBuffer {
   static func decodeRaw(_ reader: inout ByteReader) throws -> Self {
     let tag = try reader.tag()
-    guard tag == .raw || tag == .alignedRaw else { throw DecodingMismatch(expected: "\(Self.self)", found: tag) }
+    guard tag == .raw || tag == .alignedRaw else {
+      throw DecodingMismatch(expected: "\(Self.self)", found: tag)
+    }
     let (rawKind, bytes) = try reader.rawPayload(after: tag)
     guard let kind = RawKind(rawValue: rawKind), let value = Self.fromRaw(kind: kind, bytes: bytes)
     else {
-      throw DecodingMismatch(expected: "\(Self.self)", found: tag, detail: "element kind \(rawKind)")
+      throw DecodingMismatch(
+        expected: "\(Self.self)", found: tag, detail: "element kind \(rawKind)")
     }
     return value
   }

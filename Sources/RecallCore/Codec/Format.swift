@@ -83,7 +83,8 @@ enum Format {
 
 /// The element type of a raw array.
 enum RawKind: UInt8, Sendable {
-  case uint8 = 1, int8, uint16, int16, uint32, int32, uint64, int64, float32, float64, bool
+  case uint8 = 1
+  case int8, uint16, int16, uint32, int32, uint64, int64, float32, float64, bool
 
   var stride: Int {
     switch self {
@@ -197,12 +198,16 @@ struct ByteReader {
 
   /// Reads a raw array's element kind byte and memory, the reader being just
   /// past its tag (``Format/Tag/raw`` or ``Format/Tag/alignedRaw``).
-  mutating func rawPayload(after tag: Format.Tag) throws(FormatError) -> (kind: UInt8, bytes: UnsafeRawBufferPointer) {
+  mutating func rawPayload(after tag: Format.Tag) throws(FormatError) -> (
+    kind: UInt8, bytes: UnsafeRawBufferPointer
+  ) {
     let kind = try byte()
     let count = try varint()
     if tag == .alignedRaw {
       let padding = Int(try byte())
-      guard padding < Format.rawAlignment else { throw .malformed("raw array padding of \(padding) bytes") }
+      guard padding < Format.rawAlignment else {
+        throw .malformed("raw array padding of \(padding) bytes")
+      }
       _ = try slice(padding)
     }
     return (kind, try slice(count))

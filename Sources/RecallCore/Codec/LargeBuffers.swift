@@ -40,7 +40,8 @@ package enum LargeBuffers {
   /// of a hit's time, on one core. `populating` source memory (a mapped file)
   /// has its pages asked for, part by part, first.
   package static func copy(
-    _ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer, populating: Bool = false,
+    _ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer,
+    populating: Bool = false,
     cores: Int = ProcessInfo.processInfo.activeProcessorCount
   ) {
     guard let base = source.baseAddress, source.count > 0 else { return }

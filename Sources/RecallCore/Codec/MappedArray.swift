@@ -89,7 +89,9 @@ public struct MappedArray<Element: MappedArrayElement>: @unchecked Sendable {
   public var isMapped: Bool { file != nil }
 
   /// Calls `body` with the elements' memory, without copying it.
-  public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+  public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R)
+    rethrows -> R
+  {
     try body(elements)
   }
 
@@ -118,7 +120,9 @@ extension MappedArray: RandomAccessCollection {
 
   /// Calls `body` with the elements' memory: `Array(mapped)` and other
   /// algorithms copy it in one pass.
-  public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R? {
+  public func withContiguousStorageIfAvailable<R>(
+    _ body: (UnsafeBufferPointer<Element>) throws -> R
+  ) rethrows -> R? {
     try body(elements)
   }
 }
@@ -183,7 +187,8 @@ extension MappedArray: RawBuffer {
       Int(bitPattern: base) % MemoryLayout<Element>.alignment == 0
     {
       let elements = UnsafeBufferPointer(
-        start: base.assumingMemoryBound(to: Element.self), count: bytes.count / MemoryLayout<Element>.stride)
+        start: base.assumingMemoryBound(to: Element.self),
+        count: bytes.count / MemoryLayout<Element>.stride)
       return MappedArray(file: file, elements: elements)
     }
     return MappedArray(copyingRaw(bytes, as: Element.self))
@@ -201,7 +206,8 @@ extension MappedArray: CanonicalDecodable {
     guard elementKind == nil else { return try decodeRaw(&reader) }
     var end = reader
     try end.skipNode()
-    let elements = try CanonicalDecoder.decode([Element].self, bytes: reader.bytes, offset: reader.offset, codingPath: [])
+    let elements = try CanonicalDecoder.decode(
+      [Element].self, bytes: reader.bytes, offset: reader.offset, codingPath: [])
     reader = end
     return MappedArray(elements)
   }
@@ -218,12 +224,14 @@ func copyingRaw<Element: BitwiseCopyable>(
   // The task-local is looked up only where populating can matter (small
   // arrays are decoded on every store hit).
   let mapped =
-    populating ?? (bytes.count >= LargeBuffers.threshold && MappedFile.decoding?.contains(bytes) == true)
+    populating
+    ?? (bytes.count >= LargeBuffers.threshold && MappedFile.decoding?.contains(bytes) == true)
   return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
     if let start = buffer.baseAddress {
       LargeBuffers.prepare(start, count: bytes.count)
       LargeBuffers.copy(
-        UnsafeRawBufferPointer(rebasing: bytes[0..<count * MemoryLayout<Element>.stride]), to: start,
+        UnsafeRawBufferPointer(rebasing: bytes[0..<count * MemoryLayout<Element>.stride]),
+        to: start,
         populating: mapped)
     }
     initialized = count

@@ -66,7 +66,9 @@ final class RawDigestCache: Sendable {
       state.clock += 1
       if state.entries[key] == nil { state.bytes += bytes.count }
       state.entries[key] = Entry(owner: buffer, digest: digest, lastUse: state.clock)
-      while state.bytes > budget, let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+      while state.bytes > budget,
+        let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse })
+      {
         state.entries[oldest.key] = nil
         state.bytes -= oldest.key.count
       }

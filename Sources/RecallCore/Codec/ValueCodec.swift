@@ -32,7 +32,8 @@ struct HashedValue {
   var encoded: EncodedValue {
     switch form {
     case .stored(let bytes): EncodedValue(cid: cid, bytes: bytes)
-    case .tree(let node): EncodedValue(cid: cid, bytes: NodeWriter.stream(node, mode: .store).out.bytes)
+    case .tree(let node):
+      EncodedValue(cid: cid, bytes: NodeWriter.stream(node, mode: .store).out.bytes)
     }
   }
 }
@@ -69,7 +70,8 @@ public enum ValueCodec {
       return EncodedValue(cid: ContentID(Digest.sha256(writer.out.bytes)), bytes: writer.out.bytes)
     }
     let hashWriter = NodeWriter.stream(node, mode: .hash)
-    return EncodedValue(cid: ContentID(Digest.sha256(hashWriter.out.bytes)), bytes: writer.out.bytes)
+    return EncodedValue(
+      cid: ContentID(Digest.sha256(hashWriter.out.bytes)), bytes: writer.out.bytes)
   }
 
   /// Computes a value's content id, keeping what storing it needs: the
@@ -92,7 +94,9 @@ public enum ValueCodec {
   }
 
   /// Decodes a value from its stored bytes.
-  public static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
+  public static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws
+    -> T
+  {
     var reader = ByteReader(bytes)
     let version = try reader.byte()
     guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
@@ -132,7 +136,9 @@ public enum ValueCodec {
   }
 
   /// Checks that stored bytes are the value with this content id.
-  public static func checkIntegrity(of bytes: UnsafeRawBufferPointer, cid: ContentID) -> ValueIntegrity {
+  public static func checkIntegrity(of bytes: UnsafeRawBufferPointer, cid: ContentID)
+    -> ValueIntegrity
+  {
     do {
       let actual = try contentID(ofStored: bytes)
       return actual == cid ? .intact : .corrupt("its bytes hash to \(actual.hex)")

@@ -22,7 +22,9 @@ extension ValueCodec {
     }
   }
 
-  private static func render(_ reader: inout ByteReader, into out: inout String, limit: Int, depth: Int) throws {
+  private static func render(
+    _ reader: inout ByteReader, into out: inout String, limit: Int, depth: Int
+  ) throws {
     guard depth < Format.maximumDepth else { throw FormatError.malformed("nested too deeply") }
     let tag = try reader.tag()
     switch tag {
@@ -75,20 +77,35 @@ extension ValueCodec {
     }
   }
 
-  private static func element(of kind: RawKind, in bytes: UnsafeRawBufferPointer, at offset: Int) -> String {
+  private static func element(of kind: RawKind, in bytes: UnsafeRawBufferPointer, at offset: Int)
+    -> String
+  {
     switch kind {
     case .uint8: String(bytes.loadUnaligned(fromByteOffset: offset, as: UInt8.self))
     case .int8: String(bytes.loadUnaligned(fromByteOffset: offset, as: Int8.self))
-    case .uint16: String(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-    case .int16: String(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
-    case .uint32: String(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-    case .int32: String(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-    case .uint64: String(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
-    case .int64: String(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+    case .uint16:
+      String(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+    case .int16:
+      String(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
+    case .uint32:
+      String(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+    case .int32:
+      String(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+    case .uint64:
+      String(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+    case .int64:
+      String(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
     case .float32:
-      number(Double(Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))))
+      number(
+        Double(
+          Float(
+            bitPattern: UInt32(
+              littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))))
     case .float64:
-      number(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
+      number(
+        Double(
+          bitPattern: UInt64(
+            littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
     case .bool: bytes[offset] == 0 ? "false" : "true"
     }
   }

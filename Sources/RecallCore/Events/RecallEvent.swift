@@ -25,7 +25,8 @@ public enum RecallEvent: Sendable {
   /// The call the event is about, if any.
   public var call: CallReference? {
     switch self {
-    case .willExecute(let call), .willWait(let call, _), .didExecute(let call, _), .didStore(let call, _),
+    case .willExecute(let call), .willWait(let call, _), .didExecute(let call, _),
+      .didStore(let call, _),
       .didReuse(let call, _, _), .didFail(let call, _):
       call
     case .warning(let warning): warning.call

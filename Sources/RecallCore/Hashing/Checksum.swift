@@ -18,7 +18,9 @@ package enum Checksum {
   /// The XXH64 of `bytes`.
   package static func xxh64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
     let count = bytes.count
-    guard let base = bytes.baseAddress else { return finish(seed &+ prime5, base: nil, offset: 0, end: 0) }
+    guard let base = bytes.baseAddress else {
+      return finish(seed &+ prime5, base: nil, offset: 0, end: 0)
+    }
     var offset = 0
     var hash: UInt64
     if count >= 32 {
@@ -50,7 +52,9 @@ package enum Checksum {
   }
 
   /// Mixes in the last (fewer than 32) bytes and avalanches.
-  private static func finish(_ start: UInt64, base: UnsafeRawPointer?, offset: Int, end: Int) -> UInt64 {
+  private static func finish(_ start: UInt64, base: UnsafeRawPointer?, offset: Int, end: Int)
+    -> UInt64
+  {
     var hash = start
     var offset = offset
     if let base {
@@ -59,12 +63,15 @@ package enum Checksum {
         offset += 8
       }
       if offset + 4 <= end {
-        let half = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        let half = UInt64(
+          UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
         hash = rotate(hash ^ (half &* prime1), 23) &* prime2 &+ prime3
         offset += 4
       }
       while offset < end {
-        hash = rotate(hash ^ (UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) &* prime5), 11) &* prime1
+        hash =
+          rotate(hash ^ (UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) &* prime5), 11)
+          &* prime1
         offset += 1
       }
     }

@@ -62,7 +62,9 @@ public struct SweepStatus: Sendable, Hashable {
     var parts: [String] = []
     if width > 0 {
       let filled = total == 0 ? width : width * done / total
-      parts.append("[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]")
+      parts.append(
+        "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+          + "]")
     }
     parts.append("\(done)/\(total)")
     var counts = "computed \(computed) · cached \(cached) · running \(running)"
@@ -192,7 +194,8 @@ extension Store {
     reporter?.cancel()
     interrupt?.restore()
     sweep.finish()
-    let failures = outcomes.enumerated().compactMap { index, outcome -> (index: Int, error: any Error)? in
+    let failures = outcomes.enumerated().compactMap {
+      index, outcome -> (index: Int, error: any Error)? in
       if case .failure(let error) = outcome { (index, error) } else { nil }
     }
     let results = outcomes.map { outcome -> Output? in
@@ -340,7 +343,8 @@ final class InterruptHandler: Sendable {
       raise(SIGINT)
     }
     Sweep.write(
-      "\nrecall: cancelling the sweep; finished results are stored. Press Ctrl-C again to quit now.\n")
+      "\nrecall: cancelling the sweep; finished results are stored. Press Ctrl-C again to quit now.\n"
+    )
     for cancel in cancels { cancel() }
   }
 

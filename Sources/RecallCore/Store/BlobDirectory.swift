@@ -58,7 +58,8 @@ package struct BlobDirectory: Sendable {
         if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
       }
     }
-    throw RecallError.storeUnavailable(path: root, detail: "cannot create directory \(path): \(posixError())")
+    throw RecallError.storeUnavailable(
+      path: root, detail: "cannot create directory \(path): \(posixError())")
   }
 
   package func path(_ cid: ContentID) -> String {
@@ -74,12 +75,14 @@ package struct BlobDirectory: Sendable {
     let fd = open(path(cid), O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       if errno == ENOENT { return nil }
-      throw RecallError.storeUnavailable(path: root, detail: "cannot open blob \(cid.hex): \(posixError())")
+      throw RecallError.storeUnavailable(
+        path: root, detail: "cannot open blob \(cid.hex): \(posixError())")
     }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else {
-      throw RecallError.storeUnavailable(path: root, detail: "cannot stat blob \(cid.hex): \(posixError())")
+      throw RecallError.storeUnavailable(
+        path: root, detail: "cannot stat blob \(cid.hex): \(posixError())")
     }
     return try body(fd, Int(info.st_size), BlobStamp(info))
   }
@@ -98,7 +101,8 @@ package struct BlobDirectory: Sendable {
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else {
           throw RecallError.storeUnavailable(
-            path: root, detail: "cannot read blob \(cid.hex): \(n == 0 ? "file shrank" : posixError())")
+            path: root,
+            detail: "cannot read blob \(cid.hex): \(n == 0 ? "file shrank" : posixError())")
         }
         done += n
       }
@@ -135,27 +139,34 @@ package struct BlobDirectory: Sendable {
   /// another thread while the caller decodes it (``Verified/checking(_:_:)``);
   /// the check quarantines the file and forgets its row itself when it fails.
   package func readVerified(
-    _ cid: ContentID, checksum: UInt64?, stamp: String? = nil, store: String, overlapping: Bool = false,
+    _ cid: ContentID, checksum: UInt64?, stamp: String? = nil, store: String,
+    overlapping: Bool = false,
     forget: @escaping @Sendable (ContentID) throws -> Void
   ) throws -> Verified {
     let found: StoredBytes
     let unchanged: Bool
     if mapsFiles {
-      guard let (mapped, current) = try withOpenFile(cid, { fd, size, current in (try map(cid, fd: fd, size: size), current) })
+      guard
+        let (mapped, current) = try withOpenFile(
+          cid, { fd, size, current in (try map(cid, fd: fd, size: size), current) })
       else { return .missing }
       found = .mapped(mapped)
       unchanged = stamp != nil && stamp == current.text
       if !unchanged, overlapping, let checksum, mapped.bytes.count >= PendingChecksum.minimumSize,
         case .intact = ValueCodec.checkFormat(of: mapped.bytes)
       {
-        return .checking(found, PendingChecksum(mapped, expected: checksum) { [self] detail in
-          try quarantine(cid)
-          try forget(cid)
-          return RecallError.corruptValue(cid, path: store, detail: detail)
-        })
+        return .checking(
+          found,
+          PendingChecksum(mapped, expected: checksum) { [self] detail in
+            try quarantine(cid)
+            try forget(cid)
+            return RecallError.corruptValue(cid, path: store, detail: detail)
+          })
       }
     } else {
-      guard let (bytes, current) = try withOpenFile(cid, { fd, size, current in (try read(cid, fd: fd, size: size), current) })
+      guard
+        let (bytes, current) = try withOpenFile(
+          cid, { fd, size, current in (try read(cid, fd: fd, size: size), current) })
       else { return .missing }
       found = .array(bytes)
       unchanged = stamp != nil && stamp == current.text
@@ -166,7 +177,8 @@ package struct BlobDirectory: Sendable {
       guard let checksum else { return ValueCodec.checkIntegrity(of: bytes, cid: cid) }
       let actual = Checksum.xxh64(bytes)
       guard actual == checksum else {
-        return .corrupt("its checksum is \(String(actual, radix: 16)), not \(String(checksum, radix: 16))")
+        return .corrupt(
+          "its checksum is \(String(actual, radix: 16)), not \(String(checksum, radix: 16))")
       }
       return ValueCodec.checkFormat(of: bytes)
     }
@@ -190,7 +202,8 @@ package struct BlobDirectory: Sendable {
   private func map(_ cid: ContentID, fd: Int32, size: Int) throws -> MappedFile {
     guard size > 0 else { return MappedFile(start: nil, count: 0) }
     guard let start = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), start != MAP_FAILED else {
-      throw RecallError.storeUnavailable(path: root, detail: "cannot map blob \(cid.hex): \(posixError())")
+      throw RecallError.storeUnavailable(
+        path: root, detail: "cannot map blob \(cid.hex): \(posixError())")
     }
     return MappedFile(start: UnsafeRawPointer(start), count: size)
   }
@@ -207,10 +220,12 @@ package struct BlobDirectory: Sendable {
       try BlobDirectory.makeDirectory(directory, root: root)
       syncDirectory(blobs)  // the new directory's entry must survive a power loss too
     }
-    let temporaryPath = "\(temporary)/\(value.cid.hex).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+    let temporaryPath =
+      "\(temporary)/\(value.cid.hex).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
     let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
-      throw RecallError.storeUnavailable(path: root, detail: "cannot create \(temporaryPath): \(posixError())")
+      throw RecallError.storeUnavailable(
+        path: root, detail: "cannot create \(temporaryPath): \(posixError())")
     }
     defer {
       close(fd)
@@ -222,7 +237,8 @@ package struct BlobDirectory: Sendable {
         let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else {
-          throw RecallError.storeUnavailable(path: root, detail: "cannot write blob: \(posixError())")
+          throw RecallError.storeUnavailable(
+            path: root, detail: "cannot write blob: \(posixError())")
         }
         done += n
       }
@@ -231,7 +247,8 @@ package struct BlobDirectory: Sendable {
       throw RecallError.storeUnavailable(path: root, detail: "cannot fsync blob: \(posixError())")
     }
     guard rename(temporaryPath, final) == 0 else {
-      throw RecallError.storeUnavailable(path: root, detail: "cannot move blob into place: \(posixError())")
+      throw RecallError.storeUnavailable(
+        path: root, detail: "cannot move blob into place: \(posixError())")
     }
     syncDirectory(directory)
     // The stamp of this very file (still open), renamed: another process that
@@ -248,7 +265,8 @@ package struct BlobDirectory: Sendable {
   /// Deletes a blob's file, if it exists.
   package func remove(_ cid: ContentID) throws {
     if unlink(path(cid)) != 0 && errno != ENOENT {
-      throw RecallError.storeUnavailable(path: root, detail: "cannot delete blob \(cid.hex): \(posixError())")
+      throw RecallError.storeUnavailable(
+        path: root, detail: "cannot delete blob \(cid.hex): \(posixError())")
     }
   }
 
@@ -280,9 +298,11 @@ package struct BlobDirectory: Sendable {
 
   /// Moves a blob that failed its integrity check aside for inspection.
   package func quarantine(_ cid: ContentID) throws {
-    let target = "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970)).\(UInt32.random(in: 0...UInt32.max))"
+    let target =
+      "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970)).\(UInt32.random(in: 0...UInt32.max))"
     if rename(path(cid), target) != 0 && errno != ENOENT {
-      throw RecallError.storeUnavailable(path: root, detail: "cannot quarantine blob \(cid.hex): \(posixError())")
+      throw RecallError.storeUnavailable(
+        path: root, detail: "cannot quarantine blob \(cid.hex): \(posixError())")
     }
   }
 
@@ -322,7 +342,9 @@ package final class MappedFile: @unchecked Sendable {
   }
 
   deinit {
-    if let start = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: start), bytes.count) }
+    if let start = bytes.baseAddress {
+      munmap(UnsafeMutableRawPointer(mutating: start), bytes.count)
+    }
   }
 
   /// Whether some memory lies inside this mapping.
@@ -359,7 +381,8 @@ package struct BlobStamp: Equatable, Sendable {
     inode = Int64(bitPattern: UInt64(truncatingIfNeeded: info.st_ino))
     size = Int64(info.st_size)
     #if canImport(Darwin)
-      modified = Int64(info.st_mtimespec.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtimespec.tv_nsec)
+      modified =
+        Int64(info.st_mtimespec.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtimespec.tv_nsec)
       changed = Int64(info.st_ctimespec.tv_sec) &* 1_000_000_000 &+ Int64(info.st_ctimespec.tv_nsec)
     #else
       modified = Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec)
@@ -386,7 +409,10 @@ package final class PendingChecksum: Sendable {
   private let file: MappedFile
   private let onCorrupt: @Sendable (String) throws -> RecallError
 
-  init(_ file: MappedFile, expected: UInt64, onCorrupt: @escaping @Sendable (String) throws -> RecallError) {
+  init(
+    _ file: MappedFile, expected: UInt64,
+    onCorrupt: @escaping @Sendable (String) throws -> RecallError
+  ) {
     self.file = file
     self.expected = expected
     self.onCorrupt = onCorrupt
@@ -410,7 +436,8 @@ package final class PendingChecksum: Sendable {
         } else {
           do {
             outcome = .failure(
-              try onCorrupt("its checksum is \(String(actual, radix: 16)), not \(String(expected, radix: 16))"))
+              try onCorrupt(
+                "its checksum is \(String(actual, radix: 16)), not \(String(expected, radix: 16))"))
           } catch let error as RecallError {
             outcome = .failure(error)
           } catch {

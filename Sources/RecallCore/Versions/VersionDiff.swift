@@ -72,7 +72,9 @@ public struct VersionDiff: Sendable, Hashable, CustomStringConvertible {
   public var isComplete: Bool
 
   /// Creates a diff.
-  public init(op: OpID, from: CodeFingerprint, to: CodeFingerprint, changes: [Change], isComplete: Bool) {
+  public init(
+    op: OpID, from: CodeFingerprint, to: CodeFingerprint, changes: [Change], isComplete: Bool
+  ) {
     self.op = op
     self.from = from
     self.to = to
@@ -92,8 +94,12 @@ public struct VersionDiff: Sendable, Hashable, CustomStringConvertible {
     for identity in Set(oldByIdentity.keys).union(newByIdentity.keys).sorted() {
       let before = oldByIdentity[identity] ?? []
       let after = newByIdentity[identity] ?? []
-      let removed = before.filter { component in !after.contains { $0.fingerprint == component.fingerprint } }
-      let added = after.filter { component in !before.contains { $0.fingerprint == component.fingerprint } }
+      let removed = before.filter { component in
+        !after.contains { $0.fingerprint == component.fingerprint }
+      }
+      let added = after.filter { component in
+        !before.contains { $0.fingerprint == component.fingerprint }
+      }
       if removed.count == 1, added.count == 1 {
         changes.append(.changed(from: removed[0], to: added[0]))
       } else {
@@ -107,7 +113,8 @@ public struct VersionDiff: Sendable, Hashable, CustomStringConvertible {
   public var description: String {
     var lines = ["\(op) \(from) → \(to)"]
     if !isComplete {
-      lines.append("(the store lacks the code of one of these versions; it cannot show what changed)")
+      lines.append(
+        "(the store lacks the code of one of these versions; it cannot show what changed)")
     } else if changes.isEmpty {
       lines.append("(no component differs: the versions cover the same code)")
     }
@@ -130,7 +137,9 @@ public enum UnifiedDiff {
     // Walk both texts along the edit script: each line is kept, removed or
     // inserted.
     enum Line {
-      case keep(String), remove(String), insert(String)
+      case keep(String)
+      case remove(String)
+      case insert(String)
     }
     let difference = b.difference(from: a)
     var removed = Set<Int>()
@@ -157,13 +166,18 @@ public enum UnifiedDiff {
         j += 1
       }
     }
-    guard script.contains(where: { if case .keep = $0.line { false } else { true } }) else { return "" }
+    guard script.contains(where: { if case .keep = $0.line { false } else { true } }) else {
+      return ""
+    }
 
     // Group changes whose context overlaps into hunks.
     var output = ["--- \(oldName)", "+++ \(newName)"]
     var index = 0
     while index < script.count {
-      guard let firstChange = script[index...].firstIndex(where: { if case .keep = $0.line { false } else { true } })
+      guard
+        let firstChange = script[index...].firstIndex(where: {
+          if case .keep = $0.line { false } else { true }
+        })
       else { break }
       let start = max(index, firstChange - context)
       var end = firstChange
