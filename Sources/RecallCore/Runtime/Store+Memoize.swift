@@ -134,7 +134,9 @@ struct CallPlan {
   var isUnusable = false
   private var phase: Phase
   private var flight: (id: CallID, flight: SingleFlight.Flight)?
-  private var claim: ClaimWait
+  /// The wait for another process's claim; made when the call leads its
+  /// flight (a hit never needs it).
+  private var claim: ClaimWait?
 
   /// Prepares a call, or returns `nil` when its body must run without
   /// memoization (memoization is off, an argument cannot be encoded, or the
@@ -147,7 +149,6 @@ struct CallPlan {
       !CallStack.contains(call.id)
     else { return nil }
     self.call = call
-    claim = ClaimWait(policy: store.configuration.claims)
     phase = .start
   }
 
@@ -184,7 +185,9 @@ struct CallPlan {
 
   /// Asks the store's claims what to do: run (claimed or not), reuse, or pause.
   private mutating func claimStep(in store: Store) -> Step {
-    switch store.nextClaimStep(call, &claim) {
+    var wait = claim ?? ClaimWait(policy: store.configuration.claims)
+    defer { claim = wait }
+    switch store.nextClaimStep(call, &wait) {
     case .pause(let pause):
       phase = .waiting
       return .pause(pause)
