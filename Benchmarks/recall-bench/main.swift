@@ -7,7 +7,7 @@
 //   swift run -c release recall-bench --writer-only DIR [N]  (B's background writer alone)
 //   swift run -c release recall-bench --hit-loop DIR N [HITS]  (F's hit alone, on a store --miss-loop DIR N filled)
 //
-// It calls the runtime exactly as a `@Memoized` expansion does (`Op.__resolve`
+// It calls the runtime exactly as a `@Memoized` expansion does (`Op.declared(at:_:)`
 // of the op's site, then `Store.memoize`), without depending on the macro
 // target, so that a release build does not compile swift-syntax. Scenarios
 // (the names are stable; Benchmarks/joblib_bench.py runs the same ones):
@@ -31,23 +31,23 @@ import RecallCore
 import RecallSQLite
 import Synchronization
 
-let site = __RecallOpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "b1")
+let site = OpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "b1")
 
 @inline(never)
 func square(_ store: Store, _ x: Int) -> Int {
-  store.memoize(Op.__resolve(site, .untracked), [Argument("x", x)]) { x * x }
+  store.memoize(Op.declared(at: site, .untracked), [Argument("x", x)]) { x * x }
 }
 
-let sumSite = __RecallOpSite(name: "sum(_:)", fileID: "Bench/main.swift", fingerprint: "d1")
+let sumSite = OpSite(name: "sum(_:)", fileID: "Bench/main.swift", fingerprint: "d1")
 
 @inline(never)
 func sum(_ store: Store, _ values: [Double]) -> Double {
-  store.memoize(Op.__resolve(sumSite, .untracked), [Argument("values", values)]) {
+  store.memoize(Op.declared(at: sumSite, .untracked), [Argument("values", values)]) {
     values.reduce(0, +)
   }
 }
 
-let largeSite = __RecallOpSite(name: "large(seed:)", fileID: "Bench/main.swift", fingerprint: "e1")
+let largeSite = OpSite(name: "large(seed:)", fileID: "Bench/main.swift", fingerprint: "e1")
 
 /// 100 MB of doubles.
 func makeLarge(_ seed: Int) -> [Double] {
@@ -56,21 +56,23 @@ func makeLarge(_ seed: Int) -> [Double] {
 
 @inline(never)
 func large(_ store: Store, seed: Int) -> [Double] {
-  store.memoize(Op.__resolve(largeSite, .untracked), [Argument("seed", seed)]) { makeLarge(seed) }
+  store.memoize(Op.declared(at: largeSite, .untracked), [Argument("seed", seed)]) {
+    makeLarge(seed)
+  }
 }
 
-let mappedSite = __RecallOpSite(
+let mappedSite = OpSite(
   name: "largeMapped(seed:)", fileID: "Bench/main.swift", fingerprint: "e2")
 
 /// The same 100 MB, returned as a `MappedArray`: a hit maps the blob file.
 @inline(never)
 func largeMapped(_ store: Store, seed: Int) -> MappedArray<Double> {
-  store.memoize(Op.__resolve(mappedSite, .untracked), [Argument("seed", seed)]) {
+  store.memoize(Op.declared(at: mappedSite, .untracked), [Argument("seed", seed)]) {
     MappedArray(makeLarge(seed))
   }
 }
 
-let slowSite = __RecallOpSite(name: "slow(_:)", fileID: "Bench/main.swift", fingerprint: "g1")
+let slowSite = OpSite(name: "slow(_:)", fileID: "Bench/main.swift", fingerprint: "g1")
 
 func nanoseconds(_ duration: Duration) -> Double {
   Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) * 1e-9
@@ -235,7 +237,8 @@ if arguments.count >= 4, arguments[1] == "--slow" {
   // G: a 2-second call; the marker file counts executions across processes.
   let store = try quietSQLite(arguments[2])
   let marker = arguments[3]
-  let result = store.memoize(Op.__resolve(slowSite, .untracked), [Argument("x", 41)]) { () -> Int in
+  let result = store.memoize(Op.declared(at: slowSite, .untracked), [Argument("x", 41)]) {
+    () -> Int in
     let handle = FileHandle(forWritingAtPath: marker)!
     handle.seekToEndOfFile()
     handle.write(Data("ran\n".utf8))

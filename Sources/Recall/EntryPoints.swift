@@ -2,8 +2,47 @@
 // (Every name here starts with `__recall`: macro expansions call them, users
 // do not.)
 
-// The functions macro expansions call. They are public because expansions live
-// in the user's module; they are not API and may change in any release.
+// Every symbol macro expansions (and the build plugin's generated table)
+// name. They are public because expansions live in the user's module; they
+// are implementation details, not API: do not call them directly, and expect
+// them to change in any release.
+
+/// Where a memoized function or block is declared: what `@Memoized` and
+/// `#memoized` expansions pass to ``__recallMemoized(_:_:_:types:_:)``.
+///
+/// An implementation detail of the macros; do not use it directly.
+public struct __RecallOpSite: Sendable {
+  let site: OpSite
+
+  public init(
+    name: StaticString, fileID: StaticString, fingerprint: StaticString, version: StaticString = "",
+    isBlock: Bool = false, source: StaticString = "", parameters: StaticString = "",
+    added: StaticString = "", typedName: StaticString = ""
+  ) {
+    site = OpSite(
+      name: name, fileID: fileID, fingerprint: fingerprint, version: version, isBlock: isBlock,
+      source: source, parameters: parameters, added: added, typedName: typedName)
+  }
+}
+
+/// A module's table of op versions: the build plugin generates an internal
+/// `__recallFingerprintTable` of this type in the user's module, which shadows
+/// the public, empty one below.
+///
+/// An implementation detail of the build plugin; do not use it directly.
+public struct __RecallFingerprintTable: Sendable {
+  let table: FingerprintTable
+
+  public init(
+    versions: [String: (fingerprint: String, version: String)], code: StaticString = "",
+    isGenerated: Bool
+  ) {
+    table = FingerprintTable(versions: versions, code: code, isGenerated: isGenerated)
+  }
+
+  /// The table of a module without the build plugin.
+  public static let untracked = __RecallFingerprintTable(versions: [:], isGenerated: false)
+}
 
 /// The fingerprint table of a module without the build plugin. The plugin
 /// generates an internal table of the same name in the user's module, which
@@ -17,7 +56,7 @@ public func __recallMemoized<R: Codable & Sendable, E: Error>(
   types: [any Any.Type] = [], _ body: () throws(E) -> R
 ) throws(E) -> R {
   guard RecallCore.Memoization.isEnabled, let store = Store.forCall() else { return try body() }
-  return try store.memoize(Op.__resolve(site, table), arguments(), types: types, body)
+  return try store.memoize(Op.declared(at: site.site, table.table), arguments(), types: types, body)
 }
 
 /// Runs an asynchronous memoized function's body, or returns its stored result.
@@ -31,7 +70,7 @@ public func __recallMemoized<R: Codable & Sendable, E: Error>(
     return try await body()
   }
   return try await store.memoize(
-    isolation: isolation, Op.__resolve(site, table), arguments(), types: types, body)
+    isolation: isolation, Op.declared(at: site.site, table.table), arguments(), types: types, body)
 }
 
 @available(

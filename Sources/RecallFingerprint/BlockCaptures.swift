@@ -1,3 +1,4 @@
+import RecallCodeTable
 import SwiftSyntax
 
 /// What a `#memoized` block reads from the code around it.

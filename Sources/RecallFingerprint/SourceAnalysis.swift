@@ -1,3 +1,4 @@
+import RecallCodeTable
 import SwiftSyntax
 
 /// One piece of a package's code as the build plugin sees it: a function,
@@ -493,7 +494,7 @@ final class ComponentCollector: SyntaxVisitor {
       components.append(
         Component(
           kind: .block, name: "#memoized(\(name))", owner: ownerPath.last,
-          identity: "#memoized(\"\(name)\")", fingerprint: fingerprint.hex,
+          identity: CodeTable.blockIdentity(name), fingerprint: fingerprint.hex,
           span: SourceSpan(of: node), references: references(in: node, skipping: []),
           op: name))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RecallCodeTable
 import RecallFingerprint
 
 /// Per-file summaries from earlier runs, keyed by path, with the size and
@@ -8,8 +9,8 @@ import RecallFingerprint
 /// Stored in a compact binary form: length-prefixed strings and little-endian
 /// integers, read straight from the file's bytes. The tool runs at every build,
 /// in the client's configuration (usually debug, where JSON with synthesized
-/// `Codable` took 0.13 s to load and as long to save for a 30,000-line target);
-/// this is one pass over the bytes each way. Any mismatch (another format, a
+/// `Codable` is slow for a large target); this is one pass over the bytes
+/// each way. Any mismatch (another format, a
 /// truncated file) reads as an empty cache: every file is parsed again.
 struct SummaryCache {
   struct Entry {

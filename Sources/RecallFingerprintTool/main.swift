@@ -16,6 +16,7 @@
 // name with another block (see BlockChecks.swift).
 
 import Foundation
+import RecallCodeTable
 import RecallFingerprint
 import SwiftParser
 import SwiftSyntax

@@ -1,3 +1,4 @@
+import RecallCodeTable
 import RecallFingerprint
 import SwiftDiagnostics
 import SwiftSyntax

@@ -4,10 +4,14 @@ import RecallCore
 
 extension PostgresBackend {
   /// The schema's named migrations. Append only: never edit or reorder one that
-  /// has shipped; add a new one.
+  /// has shipped; add a new one. Each is named as the SQLite store's migration
+  /// that makes the same change (``SQLiteBackend``'s `v1.calls-and-values`
+  /// … `v8.version-locations`); the first brings the schema to where SQLite's
+  /// `v3.claims` does, in one step, and SQLite's `v6.blob-stamp` and
+  /// `v7.compact` have no counterpart here.
   static let migrations: [(identifier: String, sql: String)] = [
     (
-      "v1.store",
+      "v3.claims",
       """
       CREATE TABLE value (
         cid bytea PRIMARY KEY,
@@ -88,7 +92,7 @@ extension PostgresBackend {
     (
       // A value kept in the shared blob directory has no bytes in its row, and
       // its file's XXH64, checked on load.
-      "v2.blob-directory",
+      "v4.blob-checksum",
       """
       ALTER TABLE value ALTER COLUMN bytes DROP NOT NULL;
       ALTER TABLE value ADD COLUMN checksum bigint;
@@ -101,7 +105,7 @@ extension PostgresBackend {
     (
       // Hits and misses per op and hour (`period`: its start, in seconds since
       // 1970), added to by every process (`addUsage`).
-      "v3.usage",
+      "v5.usage",
       """
       CREATE TABLE usage (
         op text NOT NULL,
@@ -122,7 +126,7 @@ extension PostgresBackend {
       // from before keeps its latest version current under the location ''
       // until a program records its own. `accept_count` rises with every
       // accepted change, so running processes notice.
-      "v4.version-locations",
+      "v8.version-locations",
       """
       CREATE TABLE op_location (
         op text NOT NULL,
@@ -138,6 +142,13 @@ extension PostgresBackend {
       INSERT INTO setting (name, value) VALUES ('accept_count', '0')
       """
     ),
+  ]
+
+  /// The names migrations had before they took the SQLite store's names: a
+  /// store migrated then has its records renamed, and nothing runs again.
+  static let formerIdentifiers = [
+    "v1.store": "v3.claims", "v2.blob-directory": "v4.blob-checksum", "v3.usage": "v5.usage",
+    "v4.version-locations": "v8.version-locations",
   ]
 
   /// Creates the schema and brings it up to date, one process at a time (an
@@ -156,6 +167,11 @@ extension PostgresBackend {
           applied_at double precision NOT NULL
         );
         """)
+      for (former, identifier) in Self.formerIdentifiers {
+        try connection.execute(
+          "UPDATE \(schema).recall_migration SET identifier = $1 WHERE identifier = $2",
+          [.text(identifier), .text(former)])
+      }
       let applied = Set(
         try connection.rows("SELECT identifier FROM \(schema).recall_migration").map {
           try $0.text(0)

@@ -45,8 +45,8 @@ public final class SQLiteBackend: StoreWriter {
 
   /// The database through GRDB, opened on first use: a process that only
   /// looks calls up (the lookups have their own connections, which also save
-  /// its usage counts) never pays for GRDB's pool, about 3 ms of a fresh
-  /// process's open. Reads and writes other than the hot path's go through
+  /// its usage counts) never pays for opening GRDB's pool (scenario C, store
+  /// open). Reads and writes other than the hot path's go through
   /// ``pool``, which first waits for the calls being committed.
   var database: DatabasePool {
     get throws { try grdb.pool() }
@@ -173,9 +173,9 @@ public final class SQLiteBackend: StoreWriter {
       grdb.label = "Recall"
       // Page caches (SQLite's default is 2 MiB): the writer updates a dozen
       // B-trees keyed by hashes, at random places, on every call, and re-read
-      // their pages from the file system once a store outgrew its cache (a
-      // miss cost 145-155 µs at 60,000 calls, 102 µs with 64 MiB). Readers
-      // start over after every commit of another connection.
+      // their pages from the file system once a store outgrew its cache
+      // (scenario B with many calls stored). Readers start over after every
+      // commit of another connection.
       grdb.prepareDatabase { db in
         try db.execute(
           sql: db.configuration.readonly

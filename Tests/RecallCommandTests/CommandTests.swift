@@ -305,7 +305,7 @@ import Testing
       try JSONSerialization.jsonObject(with: Data((listed["running"] ?? "").utf8)) as? [String: Any]
     #expect(row?["op"] as? String == "Lab.label(_:)")
     #expect(row?["pid"] as? Int == Int(getpid()))
-    #expect((row?["lease_left"] as? Double ?? 0) > 20)
+    #expect((row?["expires_in"] as? Double ?? 0) > 20)
     #expect(try recall("running").text == "No call is being computed.\n")
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RecallCodeTable
 import RecallFingerprint
 import SwiftParser
 import SwiftSyntax

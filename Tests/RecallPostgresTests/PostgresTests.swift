@@ -48,7 +48,7 @@ struct PostgresTests {
   }
 
   @Test func aVersion3StoreKeepsItsCurrentVersionAndResults() throws {
-    // Written by the runtime, then taken back to `v3.usage` (what a store
+    // Written by the runtime, then taken back to `v5.usage` (what a store
     // from before program locations holds): its latest version stays
     // current, its results are served, and the first program to run records
     // its own location in place of the migrated one.
@@ -64,7 +64,7 @@ struct PostgresTests {
           """
           DROP TABLE op_location;
           DELETE FROM setting WHERE name = 'accept_count';
-          DELETE FROM recall_migration WHERE identifier = 'v4.version-locations'
+          DELETE FROM recall_migration WHERE identifier = 'v8.version-locations'
           """)
       }
     }
@@ -187,6 +187,34 @@ struct PostgresTests {
     let stats = try reopened.stats()
     #expect(stats.calls == 2)
     #expect(stats.bytes > 2_400_000)
+  }
+
+  @Test func migrationsRecordedUnderTheirFormerNamesAreRenamedNotRunAgain() throws {
+    // Stores migrated before the migrations took the SQLite store's names
+    // (`v1.store` … `v4.version-locations`).
+    let schema = PostgresSchema()
+    do {
+      let store = try open(schema)
+      _ = series(store, 10)
+      store.flush()
+      try (store.backend as! PostgresBackend).withConnection { connection in
+        for (former, identifier) in PostgresBackend.formerIdentifiers {
+          try connection.execute(
+            "UPDATE recall_migration SET identifier = $1 WHERE identifier = $2",
+            [.text(former), .text(identifier)])
+        }
+      }
+    }
+    let store = try open(schema)
+    let log = EventLog(store)
+    #expect(series(store, 10) == (0..<10).map { Double($0) / 3 })
+    #expect(log.executed.isEmpty)
+    let identifiers = try (store.backend as! PostgresBackend).withConnection { connection in
+      try connection.rows("SELECT identifier FROM recall_migration ORDER BY identifier").map {
+        try $0.text(0)
+      }
+    }
+    #expect(identifiers == PostgresBackend.migrations.map(\.identifier).sorted())
   }
 
   @Test func aStoreFromANewerRecallIsRefused() throws {

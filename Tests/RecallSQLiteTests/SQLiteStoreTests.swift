@@ -19,23 +19,6 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
 }
 
 @Suite struct SQLiteStoreTests {
-  @Test func resultsSurviveReopening() throws {
-    let directory = TemporaryDirectory()
-    do {
-      let store = try openStore(directory.path)
-      let counter = EventLog(store)
-      #expect(series(store, 10).count == 10)
-      #expect(counter.executed.count == 1)
-    }
-    let reopened = try openStore(directory.path)
-    let counter = EventLog(reopened)
-    #expect(series(reopened, 10) == (0..<10).map { Double($0) / 3 })
-    #expect(counter.executed.count == 0)
-    let stats = try reopened.stats()
-    #expect(stats.calls == 1)
-    #expect(stats.hits == 1)
-  }
-
   @Test func recordsTheCallsProvenance() throws {
     let directory = TemporaryDirectory()
     let store = try openStore(directory.path)
@@ -189,30 +172,6 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     let value = try ValueCodec.encode((0..<5_000).map(Double.init))
     #expect(try blobs.write(value) != nil)
     #expect(try blobs.write(value) == nil)
-  }
-
-  @Test func aResultWhoseTypeChangedIsRecomputedAndReplaced() throws {
-    struct Old: Codable, Sendable { var a: Int }
-    struct New: Codable, Sendable, Equatable {
-      var a: Int
-      var b: String
-    }
-    let directory = TemporaryDirectory()
-    let changing = Op(id: "Tests.changing()", version: CodeFingerprint(hex: "1"))
-    do {
-      let store = try openStore(directory.path)
-      _ = store.memoize(changing, []) { Old(a: 1) }
-    }
-    let store = try openStore(directory.path)
-    let counter = EventLog(store)
-    #expect(store.memoize(changing, []) { New(a: 2, b: "x") } == New(a: 2, b: "x"))
-    #expect(counter.executed.count == 1)
-    #expect(counter.warnings.map(\.kind) == [.undecodableResult])
-    store.flush()  // another process sees the replacement once it is committed
-    let again = try openStore(directory.path)
-    let counterAgain = EventLog(again)
-    #expect(again.memoize(changing, []) { New(a: 3, b: "y") } == New(a: 2, b: "x"))
-    #expect(counterAgain.executed.count == 0)
   }
 
   @Test func listingOpsReadsOnlyAnIndex() throws {

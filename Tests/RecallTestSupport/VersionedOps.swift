@@ -2,6 +2,11 @@ import Foundation
 import RecallCore
 import Testing
 
+/// An op for tests that call the runtime directly, without the macros.
+public func testOp(_ name: String, version: String = "v1") -> Op {
+  Op(id: OpID(name), version: CodeFingerprint(hex: version))
+}
+
 /// Version `n` of an op `scaled(x:)` that reaches a helper whose code is `helper`.
 public func scaledOp(
   _ version: String, helper: String, parameters: [String] = ["x"], added: [String] = []

@@ -1,9 +1,9 @@
-/// XXH64, a fast non-cryptographic checksum (about ten times SHA-256's speed
-/// here), used to check large blob files on load.
+/// XXH64, a fast non-cryptographic checksum (several times SHA-256's speed),
+/// used to check large blob files on load.
 ///
 /// A value's content id is the SHA-256 of its canonical form; recomputing it
-/// to check a 100 MB file costs 90 ms on this project's machines, more than
-/// the rest of the load. Each blob file's XXH64 is recorded with its value's
+/// to check a large file would cost more than the rest of the load (scenario
+/// E). Each blob file's XXH64 is recorded with its value's
 /// row when it is written, and checked instead: it catches the damage a file
 /// suffers (flipped bits, a torn or truncated write) with probability
 /// 1 − 2⁻⁶⁴. Values recorded before the checksum existed are still checked by

@@ -58,10 +58,9 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The SHA-256 of the SHA-256s of the bytes' 1 MiB chunks (the last one may
   /// be shorter), concatenated; the chunks are hashed on all cores.
   ///
-  /// Large raw arrays are hashed this way (format version 2): one core hashes
-  /// about 1.2 GB/s here, so a 100 MB argument took 82 ms on one and takes
-  /// half that on two. The result depends only on the bytes, never on how
-  /// many cores there are.
+  /// Large raw arrays are hashed this way (format version 2), so a large
+  /// argument hashes on every core (scenario D). The result depends only on
+  /// the bytes, never on how many cores there are.
   public static func chunkedSHA256(_ bytes: UnsafeRawBufferPointer) -> Digest {
     let chunks = max(1, (bytes.count + chunkSize - 1) / chunkSize)
     var digests = [Digest](repeating: Digest(words: (0, 0, 0, 0)), count: chunks)

@@ -1,36 +1,35 @@
 import Foundation
+import RecallCodeTable
 import Synchronization
 
-/// Where a memoized function or block is declared, as the macros see it.
-///
-/// This is an implementation detail of the macros' expansions; its shape may
-/// change in any release.
-public struct __RecallOpSite: Sendable {
+/// Where a memoized function or block is declared, as the macros see it
+/// (expansions build it through `__RecallOpSite`, in the `Recall` module).
+package struct OpSite: Sendable {
   /// The qualified name within the module with argument labels only, such
   /// as `Trainer.fit(_:epochs:)`: what call keys, the plugin's table and
   /// component identities use.
-  public let name: StaticString
+  package let name: StaticString
   /// The `#fileID` of the declaration (`Module/File.swift`).
-  public let fileID: StaticString
+  package let fileID: StaticString
   /// The code fingerprint of the declaration.
-  public let fingerprint: StaticString
+  package let fingerprint: StaticString
   /// The version given with `@Memoized(version:)`, or an empty string.
-  public let version: StaticString
+  package let version: StaticString
   /// Whether the site is a `#memoized` block, whose result type enters the key.
-  public let isBlock: Bool
+  package let isBlock: Bool
   /// The declaration's source, recorded with its versions.
-  public let source: StaticString
+  package let source: StaticString
   /// The parameter names, one per line.
-  public let parameters: StaticString
+  package let parameters: StaticString
   /// The parameters declared with `@Memoized(addedParameters:)`, one per line.
-  public let added: StaticString
+  package let added: StaticString
   /// The name with the parameters' types, such as `Trainer.fit(_: Dataset,
   /// epochs: Int)`: the op's identity (overloads share ``name``). Empty for
   /// blocks.
-  public let typedName: StaticString
+  package let typedName: StaticString
 
   /// Creates an op site.
-  public init(
+  package init(
     name: StaticString, fileID: StaticString, fingerprint: StaticString, version: StaticString = "",
     isBlock: Bool = false, source: StaticString = "", parameters: StaticString = "",
     added: StaticString = "", typedName: StaticString = ""
@@ -53,7 +52,7 @@ public struct __RecallOpSite: Sendable {
 
   /// The identity of the site's own component, as the build plugin names it.
   var identity: String {
-    isBlock ? "#memoized(\(SwiftLiteralText.quoted(name.description)))" : "func \(name)"
+    isBlock ? CodeTable.blockIdentity(name.description) : "func \(name)"
   }
 }
 
@@ -63,20 +62,20 @@ public struct __RecallOpSite: Sendable {
 /// the package it can reach. The `Recall` module declares a public, empty table;
 /// the plugin generates an *internal* one in the user's module that shadows it
 /// (two public tables in imported modules would be ambiguous).
-public struct __RecallFingerprintTable: Sendable {
+package struct FingerprintTable: Sendable {
   /// By op name within the module and own code fingerprint (`name`, a line
   /// feed, `fingerprint`: overloads share a name): the op's own code
   /// fingerprint as the plugin computed it, and its version over everything
   /// it reaches.
-  public let versions: [String: (fingerprint: String, version: String)]
+  package let versions: [String: (fingerprint: String, version: String)]
   /// The source of what each op reaches, in the plugin's `CodeTable` format;
   /// read only when a store sees a version for the first time.
-  public let code: StaticString
+  package let code: StaticString
   /// Whether the build plugin generated the table.
-  public let isGenerated: Bool
+  package let isGenerated: Bool
 
   /// Creates a table.
-  public init(
+  package init(
     versions: [String: (fingerprint: String, version: String)], code: StaticString = "",
     isGenerated: Bool
   ) {
@@ -87,7 +86,7 @@ public struct __RecallFingerprintTable: Sendable {
 
   /// The table of a module without the build plugin: ops use their own
   /// fingerprint.
-  public static let untracked = __RecallFingerprintTable(versions: [:], isGenerated: false)
+  package static let untracked = FingerprintTable(versions: [:], isGenerated: false)
 
   private static let parsed = Mutex<[UInt: [String: [CodeComponent]]]>([:])
 
@@ -96,65 +95,15 @@ public struct __RecallFingerprintTable: Sendable {
   func components(of op: String) -> [CodeComponent]? {
     let key = UInt(bitPattern: code.utf8Start)
     if let table = Self.parsed.withLock({ $0[key] }) { return table[op] }
-    let table = code.withUTF8Buffer { CodeTableReader.parse($0) } ?? [:]
+    let table =
+      code.withUTF8Buffer { CodeTable.parse($0) }?.mapValues { reach in
+        reach.map {
+          CodeComponent(identity: $0.identity, fingerprint: $0.fingerprint, source: $0.source)
+        }
+      } ?? [:]
     Self.parsed.withLock { $0[key] = table }
     return table[op]
   }
-}
-
-/// Reads the build plugin's `CodeTable` format (written by `RecallFingerprint`).
-enum CodeTableReader {
-  /// Each op's components, or `nil` when the text is malformed.
-  static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [String: [CodeComponent]]? {
-    var components: [CodeComponent] = []
-    var ops: [String: [CodeComponent]] = [:]
-    var index = 0
-    func field() -> String? {
-      var count = 0
-      var digits = 0
-      while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
-        let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
-        guard (0...9).contains(digit), digits < 10 else { return nil }
-        count = count * 10 + digit
-        digits += 1
-        index += 1
-      }
-      guard digits > 0, index < bytes.count, bytes.count - index - 1 >= count else { return nil }
-      let start = index + 1
-      index = start + count
-      return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-    }
-    while index < bytes.count {
-      let tag = bytes[index]
-      index += 1
-      switch tag {
-      case UInt8(ascii: "C"):
-        guard let identity = field(), let fingerprint = field(), let source = field() else {
-          return nil
-        }
-        components.append(
-          CodeComponent(identity: identity, fingerprint: fingerprint, source: source))
-      case UInt8(ascii: "O"):
-        guard let name = field(), let reach = field() else { return nil }
-        var reached: [CodeComponent] = []
-        for number in reach.split(separator: ",") {
-          guard let position = Int(number), components.indices.contains(position) else {
-            return nil
-          }
-          reached.append(components[position])
-        }
-        ops[name] = reached
-      default:
-        return nil
-      }
-    }
-    return ops
-  }
-}
-
-/// Quoting as the build plugin writes block identities.
-enum SwiftLiteralText {
-  static func quoted(_ text: String) -> String { "\"\(text)\"" }
 }
 
 extension Op {
@@ -186,10 +135,9 @@ extension Op {
 
   private static let resolved = Mutex<[SiteKey: Op]>([:])
 
-  // swift-format-ignore: AlwaysUseLowerCamelCase
-  // (An entry point macro expansions call: `__` marks it as not for users.)
-  /// Returns the op declared at a site, resolving its version once per process.
-  public static func __resolve(_ site: __RecallOpSite, _ table: __RecallFingerprintTable) -> Op {
+  /// Returns the op declared at a site, finding its version (in the build
+  /// plugin's table, else from its own fingerprint) once per process.
+  package static func declared(at site: OpSite, _ table: FingerprintTable) -> Op {
     // String literals have stable addresses, so the site's pointers identify it
     // without hashing its text on every call.
     let key = SiteKey(
@@ -235,7 +183,7 @@ extension Op {
           components.append(
             CodeComponent(
               identity: "@Memoized(version:)", fingerprint: Digest.sha256(manual).hex,
-              source: SwiftLiteralText.quoted(manual)))
+              source: CodeTable.quoted(manual)))
         }
         return components
       }, keyName: OpID(keyName))

@@ -395,8 +395,8 @@ package struct BlobStamp: Equatable, Sendable {
 }
 
 /// The checksum of a large mapped blob, computed on a thread of its own while
-/// the caller decodes the blob (the decoded copy and the checksum each take
-/// about 20 ms for 100 MB here, so overlapping them on two cores saves one).
+/// the caller decodes the blob (the decoded copy and the checksum take about
+/// as long, so overlapping them on two cores saves one: scenario E).
 package final class PendingChecksum: Sendable {
   /// Smaller files are checked before they are returned.
   static let minimumSize = 8 << 20

@@ -45,6 +45,9 @@ final class InMemoryBackend: StoreWriter {
       for value in values where state.values[value.cid] == nil {
         state.values[value.cid] = value.bytes
       }
+      // Inputs by parameter name, as every backend returns them.
+      var call = call
+      call.inputs.sort { $0.name < $1.name }
       state.calls[call.id] = call
       state.claims[call.id] = nil
     }

@@ -130,15 +130,15 @@ public final class Store: Sendable {
 
   /// Runs a call through every path of the runtime once per process, when the
   /// first store opens, so that one-time costs (the crypto library, the Swift
-  /// runtime's conformance caches, task-local and lock set-up: about 0.4 ms)
-  /// are not paid by the user's first call.
+  /// runtime's conformance caches, task-local and lock set-up) are not paid
+  /// by the user's first call (scenario C, first hit after open).
   private static let warmUp: Void = {
     var configuration = Configuration()
     configuration.printsWarnings = false
     let store = Store(backend: InMemoryBackend(), configuration: configuration, warmingUp: false)
-    let op = Op.__resolve(
-      __RecallOpSite(name: "warmUp()", fileID: "Recall/Store.swift", fingerprint: "0"),
-      __RecallFingerprintTable(versions: [:], isGenerated: true))
+    let op = Op.declared(
+      at: OpSite(name: "warmUp()", fileID: "Recall/Store.swift", fingerprint: "0"),
+      FingerprintTable(versions: [:], isGenerated: true))
     _ = store.memoize(op, [Argument("x", 0)]) { 0 }
     if let call = store.prepare(op, [Argument("x", 0)], [], result: Int.self) {
       store.memory.remove(call.id)

@@ -1,14 +1,14 @@
 /// Writes values as Swift source, for generated code (macro expansions and the
 /// build plugin's table).
-public enum SwiftLiteral {
+package enum SwiftLiteral {
   /// A Swift string literal whose value is `value`.
-  public static func string(_ value: String) -> String {
+  package static func string(_ value: String) -> String {
     "\"" + body(value) + "\""
   }
 
   /// The text between the quotes of ``string(_:)``. Escaping goes byte by
   /// byte, so the body of a concatenation is the concatenation of the bodies.
-  public static func body(_ value: String) -> String {
+  package static func body(_ value: String) -> String {
     // Over UTF-8: the build plugin's table holds a literal of a megabyte.
     // Bytes of multi-byte characters (0x80 and above) are copied as they are.
     var escaped: [UInt8] = []

@@ -1,0 +1,143 @@
+/// The code section of the build plugin's generated table: the display source
+/// of every component the target's ops reach, and which components each op
+/// reaches. The plugin's tool writes it (``literal(components:ops:)``); the
+/// runtime reads it (``parse(_:)``) only when a store sees an op version for
+/// the first time, to record the version's code.
+///
+/// Format: a sequence of records, each a tag byte followed by fields; a field
+/// is its UTF-8 byte count in decimal, a colon, and its bytes.
+/// - `C` identity, fingerprint, source: a component (numbered from 0);
+/// - `O` op name, comma-separated component numbers: an op's reach.
+package enum CodeTable {
+  /// Encodes components (each with its identity, fingerprint and display
+  /// source) and the ops' reach (indices into `components`).
+  package static func encode(
+    components: [(identity: String, fingerprint: String, source: String)],
+    ops: [(name: String, reach: [Int])]
+  ) -> String {
+    var out = ""
+    func field(_ text: String) {
+      out += "\(text.utf8.count):"
+      out += text
+    }
+    for component in components {
+      out += "C"
+      field(component.identity)
+      field(component.fingerprint)
+      field(component.source)
+    }
+    for op in ops {
+      out += "O"
+      field(op.name)
+      field(op.reach.map(String.init).joined(separator: ","))
+    }
+    return out
+  }
+
+  /// A component's display source, escaped for a string literal once (when
+  /// its file is summarized), so that writing the table only joins pieces.
+  package struct EscapedSource: Hashable, Sendable {
+    /// The UTF-8 byte count of the source.
+    package var count: Int
+    /// The source as ``SwiftLiteral/body(_:)`` escapes it.
+    package var literalBody: String
+
+    /// Escapes a display source.
+    package init(_ source: String) {
+      self.init(count: source.utf8.count, literalBody: SwiftLiteral.body(source))
+    }
+
+    /// An escaped source read back from a cache.
+    package init(count: Int, literalBody: String) {
+      self.count = count
+      self.literalBody = literalBody
+    }
+  }
+
+  /// The same table as ``encode(components:ops:)``, as a Swift string literal
+  /// (`SwiftLiteral.string(encode(…))`), built from sources escaped before.
+  package static func literal(
+    components: [(identity: String, fingerprint: String, source: EscapedSource)],
+    ops: [(name: String, reach: [Int])]
+  ) -> String {
+    var pieces: [String] = ["\""]
+    func field(_ text: String) {
+      pieces.append("\(text.utf8.count):")
+      pieces.append(SwiftLiteral.body(text))
+    }
+    for component in components {
+      pieces.append("C")
+      field(component.identity)
+      field(component.fingerprint)
+      pieces.append("\(component.source.count):")
+      pieces.append(component.source.literalBody)
+    }
+    for op in ops {
+      pieces.append("O")
+      field(op.name)
+      field(op.reach.map(String.init).joined(separator: ","))
+    }
+    pieces.append("\"")
+    return pieces.joined()
+  }
+
+  /// Reads a table: each op's components (identity, fingerprint, display
+  /// source), by op name, or `nil` when the text is malformed.
+  package static func parse(
+    _ bytes: UnsafeBufferPointer<UInt8>
+  ) -> [String: [(identity: String, fingerprint: String, source: String)]]? {
+    var components: [(identity: String, fingerprint: String, source: String)] = []
+    var ops: [String: [(identity: String, fingerprint: String, source: String)]] = [:]
+    var index = 0
+    func field() -> String? {
+      var count = 0
+      var digits = 0
+      while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
+        let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
+        guard (0...9).contains(digit), digits < 10 else { return nil }
+        count = count * 10 + digit
+        digits += 1
+        index += 1
+      }
+      guard digits > 0, index < bytes.count, bytes.count - index - 1 >= count else { return nil }
+      let start = index + 1
+      index = start + count
+      return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    }
+    while index < bytes.count {
+      let tag = bytes[index]
+      index += 1
+      switch tag {
+      case UInt8(ascii: "C"):
+        guard let identity = field(), let fingerprint = field(), let source = field() else {
+          return nil
+        }
+        components.append((identity, fingerprint, source))
+      case UInt8(ascii: "O"):
+        guard let name = field(), let reach = field() else { return nil }
+        var reached: [(identity: String, fingerprint: String, source: String)] = []
+        for number in reach.split(separator: ",") {
+          guard let position = Int(number), components.indices.contains(position) else {
+            return nil
+          }
+          reached.append(components[position])
+        }
+        ops[name] = reached
+      default:
+        return nil
+      }
+    }
+    return ops
+  }
+
+  /// The identity of a `#memoized` block's own component: `#memoized("name")`.
+  package static func blockIdentity(_ name: String) -> String {
+    "#memoized(\(quoted(name)))"
+  }
+
+  /// Text in quotes, as component identities and sources show names and
+  /// hand-written versions (not escaped: it is for people, not a literal).
+  package static func quoted(_ text: String) -> String {
+    "\"\(text)\""
+  }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+import RecallCore
+
+/// `recall export --to STORE`
+struct Export: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract:
+      "Copy calls, with their values, versions and code, into another store (created if needed).")
+
+  @OptionGroup var options: StoreOptions
+  @Option(help: "The store to copy into.")
+  var to: String
+  @Option(name: .customLong("op"), help: "Only this op's calls (repeatable); all ops by default.")
+  var ops: [String] = []
+
+  func run() throws {
+    try transfer(from: options.open(), to: to, ops: ops)
+  }
+}

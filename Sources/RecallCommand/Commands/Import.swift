@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+import RecallCore
+
+/// `recall import STORE`
+struct Import: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract:
+      "Copy calls, with their values, versions and code, from another store into this one.")
+
+  @OptionGroup var options: StoreOptions
+  @ArgumentParser.Argument(help: "The store to copy from.")
+  var from: String
+  @Option(name: .customLong("op"), help: "Only this op's calls (repeatable); all ops by default.")
+  var ops: [String] = []
+
+  func run() throws {
+    var sourceOptions = options
+    sourceOptions.store = from
+    try transfer(from: sourceOptions.open(), to: options.path, ops: ops)
+  }
+}

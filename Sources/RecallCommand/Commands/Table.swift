@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import RecallCore
+
+/// `recall table OP`
+enum TableFormat: String, ExpressibleByArgument, CaseIterable {
+  case markdown, csv, json
+}
+
+struct TableCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "table",
+    abstract:
+      "Print the joint table of an op's computation frame: one row per history, a column per input and op."
+  )
+
+  @OptionGroup var options: StoreOptions
+  @OptionGroup var frame: FrameOptions
+  @Option(help: "markdown, csv or json.")
+  var format: TableFormat = .markdown
+
+  func run() throws {
+    let store = try options.open()
+    try reporting {
+      let table = try frame.frame(store).table()
+      switch format {
+      case .markdown: print(table.markdown, terminator: "")
+      case .csv: print(table.csv, terminator: "")
+      case .json: print(table.json, terminator: "")
+      }
+    }
+  }
+}

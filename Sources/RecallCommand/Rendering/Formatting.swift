@@ -1,0 +1,87 @@
+import Foundation
+import RecallCore
+
+/// A date as people and programs read it: ISO 8601, UTC.
+func iso(_ date: Date) -> String {
+  date.formatted(.iso8601)
+}
+
+/// A duration for people: µs, ms or s.
+func seconds(_ value: Double) -> String {
+  value < 1e-3
+    ? String(format: "%.0f µs", value * 1e6)
+    : value < 1 ? String(format: "%.1f ms", value * 1e3) : String(format: "%.2f s", value)
+}
+
+/// A size for people: B, KiB or MiB.
+func bytes(_ count: Int) -> String {
+  count < 1 << 10
+    ? "\(count) B"
+    : count < 1 << 20
+      ? String(format: "%.1f KiB", Double(count) / 1024)
+      : String(format: "%.1f MiB", Double(count) / 1_048_576)
+}
+
+/// `count` and a noun, in the plural unless the count is 1: "3 calls".
+func counted(_ count: Int, _ noun: String) -> String {
+  "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
+
+/// Stored values as the commands show them: JSON text, shortened for a
+/// table's cell or in full.
+struct ValueText {
+  let store: Store
+
+  /// How much of a value to show.
+  enum Length {
+    /// An input in a table cell.
+    case cell
+    /// An output in a table row.
+    case row
+    /// All of it, but for the middle of long arrays.
+    case full
+
+    var maximumElements: Int {
+      switch self {
+      case .cell: 3
+      case .row: 5
+      case .full: 20
+      }
+    }
+
+    var maximumCharacters: Int? {
+      switch self {
+      case .cell: 24
+      case .row: 60
+      case .full: nil
+      }
+    }
+  }
+
+  /// The value as JSON text, or `nil` when the store does not have it (or
+  /// cannot render it).
+  func json(_ cid: ContentID, _ length: Length) -> String? {
+    guard let stored = try? store.encodedValue(cid),
+      let text = try? ValueCodec.renderJSON(stored, maximumElements: length.maximumElements)
+    else { return nil }
+    guard let limit = length.maximumCharacters, text.count > limit else { return text }
+    return String(text.prefix(limit - 1)) + "…"
+  }
+
+  /// The value as JSON, for JSON Lines (in full).
+  func jsonValue(_ cid: ContentID) -> JSONValue {
+    json(cid, .full).map(JSONValue.init(parsing:)) ?? .null
+  }
+
+  /// A call's inputs as `name=value` pairs.
+  func inputs(_ call: CallRecord) -> String {
+    call.inputs.map { "\($0.name)=\(json($0.cid, .cell) ?? $0.cid.description)" }
+      .joined(separator: " ")
+  }
+}
+
+/// An id or version as tables show it: its first 12 hex digits, as
+/// `CallID.description` and `CodeFingerprint.description` do.
+func short(_ hex: String) -> String {
+  String(hex.prefix(12))
+}

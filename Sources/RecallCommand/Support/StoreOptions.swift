@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import RecallCore
+import RecallSQLite
+
+#if PostgreSQL
+  import RecallPostgres
+#endif
+
+/// Where the store is, and how to print: the options every command takes,
+/// before or after its name.
+struct StoreOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: "The store's directory, or a postgres:// URL (default: $RECALL_STORE, else ./.recall).")
+  var store: String?
+
+  @Flag(name: .long, help: "Print JSON Lines instead of a table.")
+  var json = false
+
+  var path: String {
+    store ?? ProcessInfo.processInfo.environment["RECALL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+      ?? ".recall"
+  }
+
+  /// Opens the store; read-only unless the command writes.
+  func open(writing: Bool = false) throws -> Store {
+    try Self.open(path, writing: writing)
+  }
+
+  /// Opens the store at `path` (read-only unless `writing`; a store opened for
+  /// writing is created if needed, as `export` and `import` need).
+  /// A PostgreSQL store has no read-only mode: it is opened as programs open it.
+  static func open(_ path: String, writing: Bool) throws -> Store {
+    do {
+      var quiet = Store.Configuration()
+      quiet.printsWarnings = false
+      if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
+        #if PostgreSQL
+          return try Store.postgres(url: path, configuration: quiet)
+        #else
+          throw CommandFailure(
+            """
+            This recall was built without PostgreSQL support, so it cannot open \
+            '\(redactingPassword(path))'. Build it with the PostgreSQL trait: \
+            swift build -c release --product recall --traits PostgreSQL
+            """)
+        #endif
+      }
+      var backend = SQLiteBackend.Configuration()
+      backend.readOnly = !writing
+      return try Store.sqlite(at: path, configuration: quiet, backend: backend)
+    } catch let error as RecallError {
+      throw CommandFailure(error.message)
+    }
+  }
+
+  /// Prints rows as an aligned table for people, or as JSON Lines for programs.
+  func print<Row: TableRow>(_ rows: [Row]) {
+    Swift.print(json ? JSONLines.text(rows) : TextTable.text(rows), terminator: "")
+  }
+}
+
+/// A PostgreSQL URL with its password left out, for messages.
+func redactingPassword(_ url: String) -> String {
+  guard var components = URLComponents(string: url), components.password != nil else { return url }
+  components.password = "…"
+  return components.string ?? url
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+import RecallCore
+
+/// Copies the calls of some ops (all when none are named) into the store at `path`.
+func transfer(from source: Store, to path: String, ops names: [String]) throws {
+  let target = try StoreOptions.open(path, writing: true)
+  try reporting {
+    let ops = names.isEmpty ? nil : try names.map { try findOp($0, in: source) }
+    print(describe(try source.copy(to: target, ops: ops), into: path))
+  }
+}
+
+func describe(_ report: TransferReport, into path: String) -> String {
+  "Copied \(counted(report.calls, "call")), \(counted(report.values, "value")) "
+    + "(\(bytes(report.bytes))) and \(counted(report.versions, "version")) into '\(path)'."
+    + (report.incomplete > 0
+      ? " Left out \(counted(report.incomplete, "call")) whose values are gone." : "")
+}
