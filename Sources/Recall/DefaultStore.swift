@@ -25,7 +25,7 @@ extension Store {
 
   /// The process default store, opened on first use at ``defaultPath``.
   ///
-  /// - Throws: ``RecallError`` when the store cannot be opened.
+  /// - Throws: `RecallError` when the store cannot be opened.
   public static var `default`: Store {
     get throws(RecallError) { try processDefault.get() }
   }
@@ -33,7 +33,7 @@ extension Store {
   /// The store memoized functions use: the one activated for the current task
   /// with ``Store/activate(_:)-(()->R)``, else the process default store.
   ///
-  /// - Throws: ``RecallError`` when no store is activated and the default store
+  /// - Throws: `RecallError` when no store is activated and the default store
   ///   cannot be opened.
   public static var current: Store {
     get throws(RecallError) {

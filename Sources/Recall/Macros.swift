@@ -10,7 +10,7 @@
 /// ```
 ///
 /// Parameters and the result must be `Codable & Sendable`; for an instance
-/// method, `self` is an input too. The call is looked up in ``Store/current``.
+/// method, `self` is an input too. The call is looked up in `Store.current`.
 ///
 /// - Parameters:
 ///   - version: A version to bump by hand, making every stored result of the

@@ -12,7 +12,7 @@ extension PostgresBackend {
   /// Makes sure `blobs` is this store's blob directory as every other worker
   /// sees it, and marks a new one as the store's.
   ///
-  /// - Throws: ``RecallError/storeUnavailable`` when the directory belongs to
+  /// - Throws: `RecallError.storeUnavailable` when the directory belongs to
   ///   another store, or is empty while the store already keeps values in a
   ///   blob directory (the shared file system is not mounted at that path).
   func adopt(_ blobs: BlobDirectory) throws {

@@ -20,7 +20,7 @@ import Synchronization
 ///
 /// Every statement that changes the store runs in a transaction, so a call's
 /// row is visible only with every value it names. Many processes may use one
-/// store at once; claims (``RecallCore/ClaimPolicy``) make a call that several
+/// store at once; claims (`ClaimPolicy`) make a call that several
 /// of them miss at once run once.
 public final class PostgresBackend: StoreWriter {
   /// Options of a PostgreSQL store.
@@ -79,9 +79,9 @@ public final class PostgresBackend: StoreWriter {
   /// (``Configuration/blobDirectory``):
   /// `postgres://recall@db/lab?schema=team_a&blobs=/mnt/lab/recall-blobs`.
   ///
-  /// - Throws: ``RecallError/storeUnavailable`` when the URL is malformed, the
+  /// - Throws: `RecallError.storeUnavailable` when the URL is malformed, the
   ///   server cannot be reached or the blob directory is not the store's,
-  ///   ``RecallError/storeFromNewerVersion`` when a newer version of Recall
+  ///   `RecallError.storeFromNewerVersion` when a newer version of Recall
   ///   wrote the store.
   public init(url: String, configuration: Configuration = Configuration()) throws {
     let server = try PostgresURL(url)
@@ -107,7 +107,7 @@ public final class PostgresBackend: StoreWriter {
   }
 
   /// Runs `body` on a connection, turning PostgreSQL's errors into
-  /// ``RecallError``s that say what to do.
+  /// `RecallError`s that say what to do.
   @discardableResult
   func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
     do {
@@ -185,7 +185,7 @@ extension Store {
   ///   - configuration: What every store has (memory layer, warnings, claims).
   ///   - backend: What the PostgreSQL backend has (schema, connections, blob
   ///     directory, …).
-  /// - Throws: ``RecallError`` when the store cannot be opened; see
+  /// - Throws: `RecallError` when the store cannot be opened; see
   ///   ``PostgresBackend/init(url:configuration:)``.
   public static func postgres(
     url: String, configuration: Store.Configuration = .init(),

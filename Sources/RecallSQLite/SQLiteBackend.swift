@@ -26,7 +26,7 @@ public final class SQLiteBackend: StoreWriter {
     public var inlineThreshold: Int = 64 << 10
 
     /// How long a write waits for another connection's lock before failing
-    /// with ``RecallError/storeLocked``. Default: 10 seconds.
+    /// with `RecallError.storeLocked`. Default: 10 seconds.
     public var busyTimeout: Duration = .seconds(10)
 
     /// Whether to open an existing store for reading only, as tools that only
@@ -75,9 +75,9 @@ public final class SQLiteBackend: StoreWriter {
 
   /// Opens the store in a directory, creating it (and its schema) if needed.
   ///
-  /// - Throws: ``RecallError/storeFromNewerVersion`` when a newer version of
-  ///   Recall wrote the store, ``RecallError/storeLocked`` when another process
-  ///   holds its lock past the busy timeout, ``RecallError/storeUnavailable``
+  /// - Throws: `RecallError.storeFromNewerVersion` when a newer version of
+  ///   Recall wrote the store, `RecallError.storeLocked` when another process
+  ///   holds its lock past the busy timeout, `RecallError.storeUnavailable`
   ///   when the directory or database cannot be opened, or cannot be written
   ///   unless `configuration.readOnly` is set. (GRDB's pool opens at the
   ///   first write or query: a failure to open it, rarer, is that
@@ -202,7 +202,7 @@ public final class SQLiteBackend: StoreWriter {
     }
   }
 
-  /// Runs GRDB work, turning its errors into ``RecallError``s that say what to do.
+  /// Runs GRDB work, turning its errors into `RecallError`s that say what to do.
   static func mapErrors<T>(path: String, _ body: () throws -> T) throws -> T {
     do {
       return try body()
@@ -235,7 +235,7 @@ extension Store {
   ///   - path: The store's directory.
   ///   - configuration: What every store has (memory layer, warnings, claims).
   ///   - backend: What the SQLite backend has (busy timeout, read-only, …).
-  /// - Throws: ``RecallError`` when the store cannot be opened; see
+  /// - Throws: `RecallError` when the store cannot be opened; see
   ///   ``SQLiteBackend/init(path:configuration:)``.
   public static func sqlite(
     at path: String, configuration: Store.Configuration = .init(),

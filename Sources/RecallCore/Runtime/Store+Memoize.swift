@@ -49,7 +49,7 @@ extension Store {
   /// Runs the asynchronous `body` as a call of `op` with `arguments`, or returns
   /// the stored result of the same call.
   ///
-  /// See ``memoize(_:_:types:_:)-(_,_,_,()throws(E)->R)``.
+  /// See ``memoize(_:_:types:_:)``.
   public func memoize<R: Codable & Sendable, E: Error>(
     isolation: isolated (any Actor)? = #isolation,
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],

@@ -68,7 +68,7 @@ public protocol StoreReader: Sendable {
 
   // MARK: Code versions
 
-  /// A number that every accepted change (``accept(_:version:as:)``) raises,
+  /// A number that every accepted change (``StoreWriter/accept(_:version:as:)``) raises,
   /// in any process: a running process compares it at each miss and looks
   /// its ops' semantic versions up again when it moved.
   func acceptCount() throws -> Int

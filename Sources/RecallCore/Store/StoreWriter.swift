@@ -20,7 +20,7 @@ public protocol StoreWriter: StoreReader {
   /// `nil` once the call is stored, or with the error that kept it from being
   /// stored, on any thread.
   ///
-  /// Until then, ``loadResult(_:)`` and ``claim(_:of:by:at:until:replacing:)``
+  /// Until then, ``StoreReader/loadResult(_:)`` and ``claim(_:of:by:at:until:replacing:)``
   /// of this backend see the call as stored, and its other methods wait for
   /// it. A backend without batching stores it before returning (the default).
   /// Keep the backend (or ``flush()`` it) until the completion is called: a
@@ -44,8 +44,15 @@ public protocol StoreWriter: StoreReader {
   /// ``record(_:values:)`` ends the claim on the call it stores, in the same
   /// transaction, so a waiter sees either the claim or the result.
   ///
-  /// - Parameter dead: A claimant known to have died (its process is gone),
-  ///   whose claim is taken over before its lease runs out.
+  /// - Parameters:
+  ///   - id: The call.
+  ///   - op: The call's op, shown with the claim (`recall running`).
+  ///   - claimant: The process claiming it.
+  ///   - now: The time of the claim.
+  ///   - expiry: When the claim's lease runs out unless renewed
+  ///     (``renewClaims(by:until:)``).
+  ///   - dead: A claimant known to have died (its process is gone), whose
+  ///     claim is taken over before its lease runs out.
   func claim(
     _ id: CallID, of op: OpID, by claimant: Claimant, at now: Date, until expiry: Date,
     replacing dead: Claimant?
@@ -91,7 +98,7 @@ public protocol StoreWriter: StoreReader {
   /// Called once per op version, store and process, when a call of the
   /// version first misses (hits are looked up under the version itself until
   /// then, and cost no query), and again after an accepted change
-  /// (``acceptCount()``). Atomically:
+  /// (``StoreReader/acceptCount()``). Atomically:
   /// - when the store knows the version, it returns its semantic version, and
   ///   records that the registration's program (its location) ran it at
   ///   `date` unless it is already that program's last version (so that the
