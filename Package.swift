@@ -136,7 +136,8 @@ let package = Package(
       dependencies: ["RecallTestSupport", "RecallSQLite", "RecallPostgres"],
       path: "Tests/RecallStoreTestSupport"),
     .testTarget(
-      name: "RecallCoreTests", dependencies: ["RecallCore", "RecallCodeTable", "RecallTestSupport"]),
+      name: "RecallCoreTests", dependencies: ["RecallCore", "RecallTestSupport"]),
+    .testTarget(name: "RecallCodeTableTests", dependencies: ["RecallCodeTable"]),
     .testTarget(
       name: "RecallFingerprintTests",
       dependencies: [

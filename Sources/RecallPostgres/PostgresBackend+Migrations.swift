@@ -144,8 +144,9 @@ extension PostgresBackend {
     ),
   ]
 
-  /// The names migrations had before they took the SQLite store's names: a
-  /// store migrated then has its records renamed, and nothing runs again.
+  /// The names migrations had before they took the SQLite store's names. A
+  /// store migrated then keeps its records (so that older Recalls sharing it
+  /// still open it); they count as the migrations of the new names.
   static let formerIdentifiers = [
     "v1.store": "v3.claims", "v2.blob-directory": "v4.blob-checksum", "v3.usage": "v5.usage",
     "v4.version-locations": "v8.version-locations",
@@ -167,14 +168,10 @@ extension PostgresBackend {
           applied_at double precision NOT NULL
         );
         """)
-      for (former, identifier) in Self.formerIdentifiers {
-        try connection.execute(
-          "UPDATE \(schema).recall_migration SET identifier = $1 WHERE identifier = $2",
-          [.text(identifier), .text(former)])
-      }
       let applied = Set(
         try connection.rows("SELECT identifier FROM \(schema).recall_migration").map {
-          try $0.text(0)
+          let identifier = try $0.text(0)
+          return Self.formerIdentifiers[identifier] ?? identifier
         })
       let known = Set(Self.migrations.map(\.identifier))
       let unknown = applied.subtracting(known)

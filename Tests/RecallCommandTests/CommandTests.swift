@@ -83,7 +83,7 @@ import Testing
     let rows = current.text.split(separator: "\n")
     #expect(rows.count == 1)
     let row = try JSONSerialization.jsonObject(with: Data(rows[0].utf8)) as? [String: Any]
-    #expect(row?["version"] as? Int == 1)
+    #expect(row?["version"] as? Int == 2)
     #expect(row?["output"] as? Int == 3)
   }
 

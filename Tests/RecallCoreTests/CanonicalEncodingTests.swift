@@ -60,6 +60,34 @@ struct Everything: Codable, Equatable, Sendable {
 }
 
 @Suite struct CanonicalEncodingTests {
+  /// A call's arguments are hashed once (`ValueCodec.hash`) and stored from
+  /// that encoding: the stored bytes and cid must be exactly what
+  /// `ValueCodec.encode` makes, with and without large raw arrays, inside
+  /// unordered collections too.
+  @Test func hashedArgumentsStoreExactlyTheirEncoding() throws {
+    struct Holder: Codable {
+      var label: String
+      var data: [Double]
+      var rows: Set<[Double]>
+      var table: [String: [Int32]]
+    }
+    let big = (0..<100_000).map(Double.init)
+    let values: [any Encodable] = [
+      7, "text", Point(x: 1, y: 2), [1.5, 2.5],
+      Holder(label: "small", data: [1, 2], rows: [[3], [4, 5]], table: ["a": [1]]),
+      Holder(
+        label: "large", data: big, rows: [big, [1, 2], Array(big.reversed())],
+        table: ["a": Array(0..<50_000), "b": [1]]),
+    ]
+    for value in values {
+      let hashed = try ValueCodec.hash(value)
+      let encoded = try ValueCodec.encode(value)
+      #expect(hashed.cid == encoded.cid)
+      #expect(hashed.encoded.cid == encoded.cid)
+      #expect(hashed.encoded.bytes == encoded.bytes)
+    }
+  }
+
   @Test func roundTripsEveryKindOfValue() throws {
     let value = Everything()
     let encoded = try ValueCodec.encode(value)

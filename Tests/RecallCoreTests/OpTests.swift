@@ -1,5 +1,4 @@
 import Foundation
-import RecallCodeTable
 import RecallTestSupport
 import Synchronization
 import Testing
@@ -179,13 +178,6 @@ import Testing
     #expect(own.components().first?.source == "func m() -> Int { 1 }")
     #expect(own.parameters == ["a", "b"])
     #expect(own.addedParameters == ["b"])
-  }
-
-  @Test func malformedTableCodeIsIgnored() {
-    for text in ["C3:abc", "X", "C99:x", "O1:a1:7", "C1:a1:b1:cO1:o3:0,9"] {
-      let bytes = Array(text.utf8)
-      #expect(bytes.withUnsafeBufferPointer { CodeTable.parse($0) } == nil, "\(text)")
-    }
   }
 }
 

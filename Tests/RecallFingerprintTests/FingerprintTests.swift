@@ -33,23 +33,6 @@ func fingerprint(_ source: String) -> Fingerprint {
     #expect(expression.as(StringLiteralExprSyntax.self)?.representedLiteralValue == value)
   }
 
-  @Test func theCodeTableLiteralIsTheEscapedTable() {
-    let components = [
-      (
-        identity: "func scale(_:)", fingerprint: "ab12",
-        source: "func scale(_ x: Double) -> Double {\n  x * \"two\".count\t// é\n}"
-      ),
-      (identity: "var rate", fingerprint: "cd34", source: "let rate = \"\\(1)\""),
-    ]
-    let ops = [(name: "run(_:)", reach: [0, 1]), (name: "other()", reach: [1])]
-    let escaped = components.map {
-      ($0.identity, $0.fingerprint, CodeTable.EscapedSource($0.source))
-    }
-    #expect(
-      CodeTable.literal(components: escaped, ops: ops)
-        == SwiftLiteral.string(CodeTable.encode(components: components, ops: ops)))
-  }
-
   @Test func reformattingAndCommentsKeepTheFingerprint() {
     let reformatted = """
       /// Trains.

@@ -289,4 +289,28 @@ struct Failure: Error, Equatable {}
     #expect(again.memoize(changing, []) { New(a: 3, b: "y") } == New(a: 2, b: "x"))
     #expect(logAgain.executed.count == 0)
   }
+
+  /// An added parameter at its default is left out of the key, whatever its
+  /// type: a generic function's instances have defaults of different types
+  /// (`1` as an `Int`, `1.0` as a `Double`), each hashed once.
+  @Test(arguments: Backend.allCases) func addedParametersAtTheirDefaultsOfAnyTypeFindEarlierCalls(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let log = EventLog(store)
+    let op = testOp("scale")
+    // Before the parameter existed.
+    #expect(store.memoize(op, [Argument("x", 2)]) { 2 } == 2)
+    for _ in 0..<2 {
+      #expect(
+        store.memoize(op, [Argument("x", 2), Argument(added: "factor", 1, default: 1)]) { -1 } == 2)
+      #expect(
+        store.memoize(op, [Argument("x", 2), Argument(added: "factor", 1.0, default: 1.0)]) { -1 }
+          == 2)
+    }
+    #expect(
+      store.memoize(op, [Argument("x", 2), Argument(added: "factor", 3, default: 1)]) { 6 } == 6)
+    #expect(log.executed.count == 2)
+  }
 }

@@ -381,8 +381,9 @@ import Testing
       _ = scaled(store, v2, 9, factor: 1)
       try store.accept("Tests.scaled(x:)", version: v2.version, as: v1.version)
     }
-    // In a new process the call is provisional (filed under b2) until it
-    // misses; confirmed, its id is the one the executing call already has.
+    // In a new process the call's resolution is assumed (filed under b2)
+    // until it misses; confirmed, its id is the one the executing call
+    // already has.
     let store = backend.open()
     func recurse(_ depth: Int) -> Int {
       store.memoize(v2, [Argument("x", 0)]) { depth >= 3 ? depth : recurse(depth + 1) }

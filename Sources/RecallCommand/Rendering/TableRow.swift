@@ -34,8 +34,10 @@ enum TextTable {
 /// Rows as JSON Lines for programs: one object per line, with the row's
 /// fields and `"version"`, the format's version.
 enum JSONLines {
-  /// The format version of the JSON Lines output.
-  static let version = 1
+  /// The format version of the JSON Lines output: 2 since keys follow the
+  /// store's vocabulary (`started_at`, `time_saved`, `output_bytes`…) and a
+  /// value that is not stored is `null`.
+  static let version = 2
 
   static func text<Row: Encodable>(_ rows: [Row]) -> String {
     let encoder = JSONEncoder()

@@ -89,3 +89,7 @@ public struct RecallWarning: Sendable, CustomStringConvertible {
     "recall: warning: " + (call.map { "\($0.op.name): " } ?? "") + message
   }
 }
+
+/// The call an event is about, under its former name.
+@available(*, deprecated, renamed: "CallReference")
+public typealias CallEvent = CallReference

@@ -99,9 +99,15 @@ final class OpDetails: Sendable {
   let components: @Sendable () -> [CodeComponent]
   let assumedResolution: ResolvedOp
   let state = OpState()
-  /// The content ids of added parameters' defaults, by parameter name:
-  /// hashed at the op's first call, not at every call.
-  let defaultIDs = Mutex<[String: ContentID]>([:])
+  /// The content ids of added parameters' defaults, by parameter name and
+  /// type (a generic function's instances have defaults of several types):
+  /// hashed at the first call with them, not at every call.
+  let defaultIDs = Mutex<[DefaultKey: ContentID]>([:])
+
+  struct DefaultKey: Hashable {
+    let name: String
+    let type: ObjectIdentifier
+  }
 
   init(
     parameters: [String], addedParameters: [String], ownIdentity: String, keyName: OpID,

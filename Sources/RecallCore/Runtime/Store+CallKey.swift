@@ -108,11 +108,14 @@ extension Store {
 
 extension OpDetails {
   /// The content id of an added parameter's default, hashed at the op's
-  /// first call with it (`nil` when the default cannot be encoded).
+  /// first call with a default of its type (`nil` when the default cannot be
+  /// encoded). A default is a constant of the declaration: one that changes
+  /// from call to call is taken as it was first.
   func defaultID(of name: String, _ value: any Encodable & Sendable) -> ContentID? {
-    if let known = defaultIDs.withLock({ $0[name] }) { return known }
+    let key = DefaultKey(name: name, type: ObjectIdentifier(type(of: value)))
+    if let known = defaultIDs.withLock({ $0[key] }) { return known }
     guard let cid = try? ValueCodec.contentID(of: value) else { return nil }
-    defaultIDs.withLock { $0[name] = cid }
+    defaultIDs.withLock { $0[key] = cid }
     return cid
   }
 }

@@ -20,14 +20,20 @@ extension Store {
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
     _ body: () throws(E) -> R
   ) throws(E) -> R {
-    guard var plan = CallPlan(self, op, arguments, types, result: R.self) else {
+    guard let call = prepareMemoized(op, arguments, types, result: R.self) else {
       return try body()
     }
+    // Set when the store has the call but its result cannot be used (corrupt,
+    // or of a changed type): it is recomputed, never looked up again. A hit
+    // needs no plan.
+    var unusable = false
+    if let value: R = reuse(call, unusable: &unusable) { return value }
+    var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {
-      switch plan.next(in: self) {
+      switch plan.next(in: self, unusable: unusable) {
       case .lookUp:
-        if let value: R = reuse(plan.call, unusable: &plan.isUnusable) { return value }
+        if let value: R = reuse(plan.call, unusable: &unusable) { return value }
       case .lookUpMemory:
         if let value: R = reuseFromMemory(plan.call) { return value }
       case .follow(let flight):
@@ -55,14 +61,20 @@ extension Store {
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
     _ body: () async throws(E) -> R
   ) async throws(E) -> R {
-    guard var plan = CallPlan(self, op, arguments, types, result: R.self) else {
+    guard let call = prepareMemoized(op, arguments, types, result: R.self) else {
       return try await body()
     }
+    // Set when the store has the call but its result cannot be used (corrupt,
+    // or of a changed type): it is recomputed, never looked up again. A hit
+    // needs no plan.
+    var unusable = false
+    if let value: R = reuse(call, unusable: &unusable) { return value }
+    var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {
-      switch plan.next(in: self) {
+      switch plan.next(in: self, unusable: unusable) {
       case .lookUp:
-        if let value: R = reuse(plan.call, unusable: &plan.isUnusable) { return value }
+        if let value: R = reuse(plan.call, unusable: &unusable) { return value }
       case .lookUpMemory:
         if let value: R = reuseFromMemory(plan.call) { return value }
       case .follow(let flight):
@@ -90,10 +102,12 @@ extension Store {
   }
 }
 
-/// What a memoized call does next, decided without its result type, so that
-/// the synchronous and asynchronous drivers share every decision: each driver
-/// only performs the step (``Step``) and asks again. A driver that asks again
-/// after a lookup found nothing; after a pause or a flight, the time passed.
+/// What a memoized call that missed does next, decided without its result
+/// type, so that the synchronous and asynchronous drivers share every
+/// decision: each driver only performs the step (``Step``) and asks again. A
+/// driver that asks again after a lookup found nothing; after a pause or a
+/// flight, the time passed. (A hit, the common case, needs no plan: the
+/// drivers look the call up once before making one.)
 struct CallPlan {
   enum Step {
     /// Look the call up in the memory layer, then the store; return its
@@ -129,30 +143,19 @@ struct CallPlan {
   }
 
   private(set) var call: PreparedCall
-  /// Set when the store has the call but its result cannot be used (corrupt,
-  /// or of a changed type): it is recomputed, never looked up again.
-  var isUnusable = false
   private var phase: Phase
   private var flight: (id: CallID, flight: SingleFlight.Flight)?
   /// The wait for another process's claim; made when the call leads its
   /// flight (a hit never needs it).
   private var claim: ClaimWait?
 
-  /// Prepares a call, or returns `nil` when its body must run without
-  /// memoization (memoization is off, an argument cannot be encoded, or the
-  /// call calls itself).
-  init?(
-    _ store: Store, _ op: Op, _ arguments: [Argument], _ types: [any Any.Type],
-    result: any Any.Type
-  ) {
-    guard Memoization.isEnabled, let call = store.prepare(op, arguments, types, result: result),
-      !CallStack.contains(call.id)
-    else { return nil }
+  /// A plan for a call whose first lookup found nothing.
+  init(_ call: PreparedCall) {
     self.call = call
-    phase = .start
+    phase = .lookedUp
   }
 
-  mutating func next(in store: Store) -> Step {
+  mutating func next(in store: Store, unusable: Bool) -> Step {
     switch phase {
     case .start:
       phase = .lookedUp
@@ -174,7 +177,7 @@ struct CallPlan {
         return .lookUpMemory
       }
     case .leading, .waiting:
-      return claimStep(in: store)
+      return claimStep(in: store, unusable: unusable)
     case .reused:
       phase = .done
       return .execute(claimed: false)
@@ -184,14 +187,14 @@ struct CallPlan {
   }
 
   /// Asks the store's claims what to do: run (claimed or not), reuse, or pause.
-  private mutating func claimStep(in store: Store) -> Step {
+  private mutating func claimStep(in store: Store, unusable: Bool) -> Step {
     var wait = claim ?? ClaimWait(policy: store.configuration.claims)
     defer { claim = wait }
     switch store.nextClaimStep(call, &wait) {
     case .pause(let pause):
       phase = .waiting
       return .pause(pause)
-    case .reuse where !isUnusable:
+    case .reuse where !unusable:
       phase = .reused
       return .lookUp
     case .run(let claimed):
@@ -209,8 +212,22 @@ struct CallPlan {
   }
 
   /// Ends the call's flight, if it leads one.
-  func end(in store: Store) {
+  mutating func end(in store: Store) {
     if let flight { store.flights.end(flight.id, flight.flight) }
+  }
+}
+
+extension Store {
+  /// Prepares a memoized call, or returns `nil` when its body must run
+  /// without memoization: memoization is off, an argument cannot be encoded,
+  /// or the call calls itself.
+  func prepareMemoized(
+    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type
+  ) -> PreparedCall? {
+    guard Memoization.isEnabled, let call = prepare(op, arguments, types, result: result),
+      !CallStack.contains(call.id)
+    else { return nil }
+    return call
   }
 }
 

@@ -23,20 +23,22 @@ extension Store {
   /// confirmed once a call of it missed here, assumed before.
   func resolution(of op: Op) -> ResolvedOp {
     let generation = generation.load(ordering: .acquiring)
-    return op.state.entry.withLock { entry in
+    return cachedResolution(of: op, generation) ?? resolutions.withLock { $0[op.identity] }
+      ?? op.assumedResolution
+  }
+
+  /// The resolution the op cached for this store and generation, if any.
+  private func cachedResolution(of op: Op, _ generation: UInt64) -> ResolvedOp? {
+    op.state.entry.withLock { entry in
       entry.flatMap { $0.store == serial && $0.generation == generation ? $0.resolved : nil }
-    } ?? resolutions.withLock { $0[op.identity] } ?? op.assumedResolution
+    }
   }
 
   /// Resolves the op version in this store (a confirmed resolution),
   /// recording the version the first time this process needs it here.
   func resolve(_ op: Op) -> ResolvedOp {
     let generation = generation.load(ordering: .acquiring)
-    if let resolved = op.state.entry.withLock({ entry in
-      entry.flatMap { $0.store == serial && $0.generation == generation ? $0.resolved : nil }
-    }) {
-      return resolved
-    }
+    if let resolved = cachedResolution(of: op, generation) { return resolved }
     let resolved = resolveOnce(op, generation)
     op.state.entry.withLock {
       $0 = .init(store: serial, generation: generation, resolved: resolved)

@@ -146,3 +146,7 @@ extension StoreWriter {
   /// Returns at once: the backend stores calls before returning.
   public func flush() {}
 }
+
+/// The protocol backends conform to, before reading and writing were split.
+@available(*, deprecated, renamed: "StoreWriter")
+public typealias StoreBackend = StoreWriter

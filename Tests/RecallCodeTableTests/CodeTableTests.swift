@@ -1,0 +1,45 @@
+import RecallCodeTable
+import Testing
+
+/// The build plugin's table format: what the tool writes, the runtime reads.
+@Suite struct CodeTableTests {
+  static let components = [
+    (
+      identity: "func scale(_:)", fingerprint: "ab12",
+      source: "func scale(_ x: Double) -> Double {\n  x * \"two\".count\t// é\n}"
+    ),
+    (identity: "var rate", fingerprint: "cd34", source: "let rate = \"\\(1)\""),
+    (identity: CodeTable.blockIdentity("fit"), fingerprint: "ef56", source: ""),
+  ]
+  static let ops = [(name: "run(_:)", reach: [0, 1]), (name: "other()", reach: [1, 2])]
+
+  @Test func whatTheToolWritesTheRuntimeReads() throws {
+    let text = CodeTable.encode(components: Self.components, ops: Self.ops)
+    let table = try #require(Array(text.utf8).withUnsafeBufferPointer { CodeTable.parse($0) })
+    #expect(table.keys.sorted() == ["other()", "run(_:)"])
+    for op in Self.ops {
+      let read = try #require(table[op.name])
+      #expect(read.map(\.identity) == op.reach.map { Self.components[$0].identity })
+      #expect(read.map(\.fingerprint) == op.reach.map { Self.components[$0].fingerprint })
+      #expect(read.map(\.source) == op.reach.map { Self.components[$0].source })
+    }
+    #expect(table["other()"]?.last?.identity == "#memoized(\"fit\")")
+  }
+
+  @Test func theCodeTableLiteralIsTheEscapedTable() {
+    let (components, ops) = (Self.components, Self.ops)
+    let escaped = components.map {
+      ($0.identity, $0.fingerprint, CodeTable.EscapedSource($0.source))
+    }
+    #expect(
+      CodeTable.literal(components: escaped, ops: ops)
+        == SwiftLiteral.string(CodeTable.encode(components: components, ops: ops)))
+  }
+
+  @Test func malformedTableCodeIsIgnored() {
+    for text in ["C3:abc", "X", "C99:x", "O1:a1:7", "C1:a1:b1:cO1:o3:0,9"] {
+      let bytes = Array(text.utf8)
+      #expect(bytes.withUnsafeBufferPointer { CodeTable.parse($0) } == nil, "\(text)")
+    }
+  }
+}
