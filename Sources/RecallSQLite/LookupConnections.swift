@@ -15,8 +15,8 @@ import Synchronization
 final class LookupConnections: Sendable {
   /// Connections kept open while no lookup runs: as many as lookups can run
   /// at once on this machine's cores, and at least 4.
-  /// (`sysconf` rather than Foundation's `ProcessInfo`, which costs a fresh
-  /// process a tenth of a millisecond.)
+  /// (`sysconf` rather than Foundation's `ProcessInfo`, which is slow the
+  /// first time in a fresh process: scenario C.)
   static let keptIdle = max(4, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
   private let path: String

@@ -14,8 +14,8 @@ extension SQLiteBackend {
   }
 
   /// The names of the migrations, in order: what a current store has applied.
-  /// (Checking a store against these costs no GRDB migrator, a few tenths of
-  /// a millisecond of a fresh process's open.)
+  /// (Checking a store against these needs no GRDB migrator, which would
+  /// slow a fresh process's open: scenario C.)
   static let migrationIdentifiers = migrations.map(\.identifier)
 
   private static let migrations:
@@ -130,7 +130,7 @@ extension SQLiteBackend {
         "v4.blob-checksum",
         { db in
           // The XXH64 of a blob file, checked on load instead of its content id
-          // (ten times faster); NULL for inline values and older files.
+          // (much faster: scenario E); NULL for inline values and older files.
           try db.execute(sql: "ALTER TABLE value ADD COLUMN checksum INTEGER")
         }
       ),
@@ -324,8 +324,8 @@ extension SQLiteBackend {
   func migrate(readOnly: Bool) throws {
     let known = SQLiteBackend.migrationIdentifiers
     // Through a lookup connection, which the open needs anyway: a GRDB
-    // reader would be one more connection to open (a millisecond of a fresh
-    // process). Not through the pool's writer: it caches the schema as if no
+    // reader would be one more connection to open in a fresh process
+    // (scenario C). Not through the pool's writer: it caches the schema as if no
     // other process changed it.
     let applied: Set<String> = try lookups.withConnection { connection in
       let migrated = try FastStatement.run(

@@ -10,8 +10,8 @@ import Foundation
 ///
 /// The first write to each 4 KiB page of new memory faults into the kernel,
 /// which zeroes and accounts the page: for 100 MB that is 25,600 faults, and on
-/// a virtual machine they cost more than the copy itself (they were 40% of a
-/// 100 MB hit's time). Asking for transparent huge pages turns them into about
+/// a virtual machine they cost more than the copy itself (scenario E).
+/// Asking for transparent huge pages turns them into about
 /// fifty 2 MiB faults, where the kernel allows it (`madvise` mode, the common
 /// default).
 package enum LargeBuffers {

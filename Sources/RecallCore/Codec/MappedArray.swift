@@ -22,8 +22,8 @@ extension UInt64: MappedArrayElement {}
 /// elements stay in the store's blob file, mapped into memory.
 ///
 /// Return one from a memoized function whose result is large, and a hit in a
-/// later process maps the stored file instead of copying 100 MB into a new
-/// array (under a millisecond instead of about 20):
+/// later process maps the stored file instead of copying it into a new array
+/// (scenario E, memory-mapped):
 ///
 /// ```swift
 /// @Memoized

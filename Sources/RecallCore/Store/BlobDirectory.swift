@@ -47,8 +47,8 @@ package struct BlobDirectory: Sendable {
   }
 
   /// Creates a directory (and its parents) unless it exists, with plain system
-  /// calls: opening a store must be fast, and Foundation's file manager costs a
-  /// quarter of a millisecond on first use.
+  /// calls: opening a store must be fast (scenario C), and Foundation's file
+  /// manager is slow on first use.
   package static func makeDirectory(_ path: String, root: String) throws {
     if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
     if errno == ENOENT {

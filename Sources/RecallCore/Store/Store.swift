@@ -106,8 +106,8 @@ public final class Store: Sendable {
   /// Waits until every result this store computed is stored.
   ///
   /// A memoized call returns its result as soon as it is computed; the store
-  /// commits results in the background, several at a time, usually within a
-  /// millisecond (``RecallEvent/didStore(_:bytes:)`` says when). Results not
+  /// commits results in the background, several at a time, soon after
+  /// (``RecallEvent/didStore(_:bytes:)`` says when; scenario B). Results not
   /// yet committed are already served to this process's calls. Releasing the
   /// store, and the process exiting normally, wait for them too; a process
   /// killed meanwhile loses only those results, which are computed again.

@@ -209,8 +209,8 @@ public struct VersionRegistration: Sendable {
   public static let thisProgram: String = {
     // Linux names the running executable in /proc; elsewhere, the bundle's
     // executable path, made absolute and with links resolved.
-    // (`readlink` itself: Foundation's file manager costs a fresh process
-    // a good part of a millisecond the first time.)
+    // (`readlink` itself: Foundation's file manager is slow the first time
+    // in a fresh process; scenario C.)
     var buffer = [CChar](repeating: 0, count: 4096)
     let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     let executable =
