@@ -313,4 +313,35 @@ struct Failure: Error, Equatable {}
       store.memoize(op, [Argument("x", 2), Argument(added: "factor", 3, default: 1)]) { 6 } == 6)
     #expect(log.executed.count == 2)
   }
+
+  /// A store opened for reading (as the `recall` tool's listings open it)
+  /// serves what is stored, runs and records nothing else, and refuses
+  /// changes with a `readOnly` error.
+  @Test(arguments: Backend.allCases) func aStoreOpenedForReadingServesHitsAndChangesNothing(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    do {
+      let store = place.open()
+      _ = series(store, 10)
+      store.flush()
+    }
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    let reader = Store(reading: place.backend, configuration: configuration)
+    let log = EventLog(reader)
+    #expect(series(reader, 10) == (0..<10).map { Double($0) / 3 })
+    #expect(log.executed.isEmpty)
+    #expect(series(reader, 11).count == 11)
+    reader.flush()
+    #expect(log.executed.count == 1)
+    #expect(log.warnings.map(\.kind) == [.storeFailure])
+    #expect(log.warnings.first?.message.contains("opened for reading only") == true)
+    #expect(try reader.summary().calls == 1)
+    let id = try #require(try reader.calls(of: op.id).first).id
+    expectError(RecallError.readOnly) { try reader.forget([id]) }
+    expectError(RecallError.readOnly) { try reader.tag("best", call: id) }
+    expectError(RecallError.readOnly) { try reader.collectGarbage() }
+    #expect(try place.open().calls(of: op.id).map(\.id) == [id])
+  }
 }

@@ -28,16 +28,20 @@ struct StoreOptions: ParsableArguments {
     try Self.open(path, writing: writing)
   }
 
-  /// Opens the store at `path` (read-only unless `writing`; a store opened for
-  /// writing is created if needed, as `export` and `import` need).
-  /// A PostgreSQL store has no read-only mode: it is opened as programs open it.
+  /// Opens the store at `path`: as a reader (``Store/init(reading:configuration:)``,
+  /// which refuses every change) unless `writing`; a store opened for writing
+  /// is created if needed, as `export` and `import` need. SQLite's reader
+  /// also opens the database read-only.
   static func open(_ path: String, writing: Bool) throws -> Store {
     do {
       var quiet = Store.Configuration()
       quiet.printsWarnings = false
       if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
         #if PostgreSQL
-          return try Store.postgres(url: path, configuration: quiet)
+          let backend = try PostgresBackend(url: path)
+          return writing
+            ? Store(backend: backend, configuration: quiet)
+            : Store(reading: backend, configuration: quiet)
         #else
           throw CommandFailure(
             """
@@ -47,9 +51,12 @@ struct StoreOptions: ParsableArguments {
             """)
         #endif
       }
-      var backend = SQLiteBackend.Configuration()
-      backend.readOnly = !writing
-      return try Store.sqlite(at: path, configuration: quiet, backend: backend)
+      var configuration = SQLiteBackend.Configuration()
+      configuration.readOnly = !writing
+      let backend = try SQLiteBackend(path: path, configuration: configuration)
+      return writing
+        ? Store(backend: backend, configuration: quiet)
+        : Store(reading: backend, configuration: quiet)
     } catch let error as RecallError {
       throw CommandFailure(error.message)
     }

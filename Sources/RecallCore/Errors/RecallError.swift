@@ -45,6 +45,8 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
   public static let corruptValue = Code(rawValue: "corruptValue")
   /// The store has no op, version or call by the given name.
   public static let notFound = Code(rawValue: "notFound")
+  /// The store was opened for reading only (``Store/init(reading:configuration:)``).
+  public static let readOnly = Code(rawValue: "readOnly")
   /// A version prefix matches more than one version.
   public static let ambiguous = Code(rawValue: "ambiguous")
   /// An external program Recall needs is not installed.
@@ -92,6 +94,15 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
       storeLocked,
       "The store at '\(path)' is locked by another connection (\(detail)). Wait for the other "
         + "process to finish, or raise the busy timeout in the store's configuration.")
+  }
+
+  /// A change asked of a store opened for reading only.
+  public static func readOnly(path: String, change: String) -> RecallError {
+    RecallError(
+      readOnly,
+      "The store at '\(path)' was opened for reading only, so it cannot \(change). "
+        + "Open it for writing (Store.sqlite(at:), Store.postgres(url:), or a `recall` command that changes the store)."
+    )
   }
 
   /// A store that cannot be opened, read or written.

@@ -1,4 +1,5 @@
 import Foundation
+import RecallStoreTestSupport
 import RecallTestSupport
 import Synchronization
 import Testing
@@ -15,9 +16,14 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
   }
 }
 
+/// Sweeps over many inputs on every backend: order, parallelism, failures,
+/// cancellation and resumption.
 @Suite struct SweepTests {
-  @Test func resultsComeInInputOrderAndASecondSweepComputesNothing() async throws {
-    let store = quietStore()
+  @Test(arguments: Backend.allCases) func resultsComeInInputOrderAndASecondSweepComputesNothing(
+    _ kind: Backend
+  ) async throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
     let log = EventLog(store)
     let inputs = Array((0..<30).reversed())
     let first = try await store.map(inputs, parallelism: 4, progress: .none) { x in
@@ -33,8 +39,11 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     #expect(log.executed.count == 40)
   }
 
-  @Test func noMoreThanParallelismBodiesRunAtOnce() async throws {
-    let store = quietStore()
+  @Test(arguments: Backend.allCases) func noMoreThanParallelismBodiesRunAtOnce(_ kind: Backend)
+    async throws
+  {
+    let place = try Reopenable(kind)
+    let store = place.open()
     let running = Mutex((now: 0, most: 0))
     _ = try await store.map(0..<24, parallelism: 3, progress: .none) { x -> Int in
       running.withLock {
@@ -48,14 +57,20 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     #expect(running.withLock { $0.most } == 3)
   }
 
-  @Test func theBodyRunsWithTheStoreActivated() async throws {
-    let store = quietStore()
+  @Test(arguments: Backend.allCases) func theBodyRunsWithTheStoreActivated(_ kind: Backend)
+    async throws
+  {
+    let place = try Reopenable(kind)
+    let store = place.open()
     let names = try await store.map([1, 2], progress: .none) { _ in Store.activated === store }
     #expect(names == [true, true])
   }
 
-  @Test func failuresAreReportedAfterTheOtherInputsRan() async {
-    let store = quietStore()
+  @Test(arguments: Backend.allCases) func failuresAreReportedAfterTheOtherInputsRan(_ kind: Backend)
+    async throws
+  {
+    let place = try Reopenable(kind)
+    let store = place.open()
     let error = await #expect(throws: SweepError.self) {
       try await store.map(0..<10, parallelism: 2, progress: .none) { x -> Int in
         if x % 2 == 1 { throw Odd() }
@@ -68,8 +83,11 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     #expect(error?.description.hasPrefix("5 of 10 inputs failed; input 1 threw") == true)
   }
 
-  @Test func aCancelledSweepKeepsWhatFinishedAndResumes() async throws {
-    let store = quietStore()
+  @Test(arguments: Backend.allCases) func aCancelledSweepKeepsWhatFinishedAndResumes(
+    _ kind: Backend
+  ) async throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
     let log = EventLog(store)
     let finished = Atomic(0)
     let sweep = Task {
@@ -93,26 +111,5 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     }
     #expect(all == (0..<200).map { $0 * $0 })
     #expect(log.executed.count - executedBefore <= 200 - kept)
-  }
-
-  @Test func theStatusLineShowsCountsRateAndTimeLeft() {
-    var status = SweepStatus(total: 100)
-    status.computed = 10
-    status.cached = 30
-    status.failed = 2
-    status.running = 4
-    status.elapsed = .seconds(20)
-    status.computeElapsed = .seconds(20)
-    // 2 s per computed input, 58 left.
-    #expect(
-      status.line(barWidth: 10)
-        == "[####------]  42/100  computed 10 · cached 30 · running 4 · failed 2  2.1/s  ETA 1m56s")
-    status.cached = 88
-    status.failed = 0
-    status.running = 0
-    status.elapsed = .seconds(3725)
-    #expect(status.line() == "98/100  computed 10 · cached 88 · running 0  0.0/s  ETA 4s")
-    status.cached = 90
-    #expect(status.line() == "100/100  computed 10 · cached 90 · running 0  0.0/s  in 1h02m")
   }
 }
