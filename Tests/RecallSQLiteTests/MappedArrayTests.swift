@@ -12,6 +12,8 @@ private func mapped(_ store: Store, _ n: Int) -> MappedArray<Double> {
   store.memoize(mappedOp, [Argument("n", n)]) { MappedArray((0..<n).map { Double($0) / 3 }) }
 }
 
+/// SQLite-specific: a hit maps the store's blob file. (PostgreSQL's shared
+/// blob directory is read, never mapped: it is usually a network file system.)
 @Suite struct MappedArrayTests {
   @Test func isStoredAndHashedExactlyAsTheArray() throws {
     let array = (0..<100_000).map { Double($0) * 1.5 }
