@@ -25,7 +25,6 @@ let package = Package(
     // 602 and 603 build Recall (600 lacks syntax APIs the block checks use).
     .package(url: "https://github.com/swiftlang/swift-syntax", "602.0.0"..<"604.0.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
@@ -41,8 +40,10 @@ let package = Package(
     ),
     .target(
       name: "RecallCore",
-      dependencies: ["RecallCodeTable", .product(name: "Crypto", package: "swift-crypto")]
+      dependencies: ["RecallCodeTable", "CRecallSHA256"]
     ),
+    // SHA-256 with the processor's SHA instructions, without a crypto library.
+    .target(name: "CRecallSHA256"),
     // The build plugin's table format, written by its tool and read by the
     // runtime: one module, without dependencies.
     .target(name: "RecallCodeTable"),
@@ -58,7 +59,9 @@ let package = Package(
     ),
     .target(
       name: "RecallFingerprint",
-      dependencies: ["RecallCodeTable", .product(name: "SwiftSyntax", package: "swift-syntax")]
+      dependencies: [
+        "RecallCodeTable", "CRecallSHA256", .product(name: "SwiftSyntax", package: "swift-syntax"),
+      ]
     ),
 
     .plugin(
@@ -138,6 +141,7 @@ let package = Package(
     .testTarget(
       name: "RecallCoreTests", dependencies: ["RecallCore", "RecallTestSupport"]),
     .testTarget(name: "RecallCodeTableTests", dependencies: ["RecallCodeTable"]),
+    .testTarget(name: "CRecallSHA256Tests", dependencies: ["CRecallSHA256"]),
     .testTarget(
       name: "RecallFingerprintTests",
       dependencies: [

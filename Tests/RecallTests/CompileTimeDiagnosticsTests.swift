@@ -33,6 +33,8 @@ import Testing
       "swiftc", "-typecheck", "-swift-version", "6",
       "-I", build.appendingPathComponent("Modules").path,
       "-I", checkouts.appendingPathComponent("checkouts/GRDB.swift/Sources/GRDBSQLite").path,
+      // The C module the runtime hashes with: its module map, where SwiftPM wrote it.
+      "-I", build.appendingPathComponent("CRecallSHA256.build").path,
       "-load-plugin-executable",
       build.appendingPathComponent("RecallMacros-tool").path + "#RecallMacros",
       source,

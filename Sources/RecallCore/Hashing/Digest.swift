@@ -1,4 +1,4 @@
-import Crypto
+import CRecallSHA256
 import Dispatch
 
 /// A 32-byte SHA-256 digest, stored inline as four words so that it hashes,
@@ -39,17 +39,19 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     self.init(bytes: bytes)
   }
 
-  init(_ digest: SHA256.Digest) {
+  /// The digest a C function writes into 32 bytes.
+  init(writing body: (UnsafeMutablePointer<UInt8>) -> Void) {
     var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     Swift.withUnsafeMutableBytes(of: &words) { raw in
-      digest.withUnsafeBytes { raw.copyMemory(from: $0) }
+      body(raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
     }
     (w0, w1, w2, w3) = words
   }
 
-  /// The SHA-256 of some bytes.
+  /// The SHA-256 of some bytes (the processor's SHA instructions where it has
+  /// them: `CRecallSHA256`).
   public static func sha256(_ bytes: UnsafeRawBufferPointer) -> Digest {
-    Digest(SHA256.hash(data: bytes))
+    Digest { recall_sha256_hash(bytes.baseAddress, bytes.count, $0) }
   }
 
   /// The size of the pieces ``chunkedSHA256(_:)`` hashes separately: 1 MiB.
@@ -171,14 +173,17 @@ extension FieldSink {
 
 /// An incremental SHA-256 computation over framed fields.
 struct DigestBuilder: FieldSink, @unchecked Sendable {
-  private var hasher = SHA256()
+  /// A plain C value: copying the builder forks the computation (a call key
+  /// continues from its op's prefix).
+  private var context = recall_sha256()
 
   init(domain: StaticString) {
+    recall_sha256_init(&context)
     add(domain.withUTF8Buffer { UnsafeRawBufferPointer($0) })
   }
 
   mutating func write(_ bytes: UnsafeRawBufferPointer) {
-    hasher.update(bufferPointer: bytes)
+    recall_sha256_update(&context, bytes.baseAddress, bytes.count)
   }
 
   /// Writes fields recorded by a ``FieldRecorder``.
@@ -186,7 +191,10 @@ struct DigestBuilder: FieldSink, @unchecked Sendable {
     fields.withUnsafeBytes { write($0) }
   }
 
-  func finalize() -> Digest { Digest(hasher.finalize()) }
+  func finalize() -> Digest {
+    var spent = context
+    return Digest { recall_sha256_final(&spent, $0) }
+  }
 }
 
 /// Framed fields kept as bytes, to be hashed again later (``DigestBuilder/replay(_:)``).
