@@ -175,7 +175,7 @@ let package = Package(
     ),
     .testTarget(
       name: "RecallCommandTests",
-      dependencies: ["RecallCommand", "RecallSQLite", "RecallTestSupport"],
+      dependencies: ["RecallCommand", "RecallCore", "RecallSQLite", "RecallTestSupport"],
       // `--help` snapshots, read from the source tree.
       exclude: ["Help"]
     ),

@@ -1,5 +1,5 @@
 import Foundation
-import Recall
+import RecallCore
 import RecallTestSupport
 import Testing
 

@@ -1,6 +1,12 @@
 import CRecallSHA256
 import Dispatch
 
+#if canImport(CryptoKit)
+  // Apple's SHA-256 uses the ARM SHA instructions, which `CRecallSHA256` does
+  // not use yet (it has x86-64's); elsewhere `CRecallSHA256` hashes.
+  import CryptoKit
+#endif
+
 /// A 32-byte SHA-256 digest, stored inline as four words so that it hashes,
 /// compares and copies without allocating.
 public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -51,7 +57,16 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The SHA-256 of some bytes (the processor's SHA instructions where it has
   /// them: `CRecallSHA256`).
   public static func sha256(_ bytes: UnsafeRawBufferPointer) -> Digest {
-    Digest { recall_sha256_hash(bytes.baseAddress, bytes.count, $0) }
+    #if canImport(CryptoKit)
+      let digest = CryptoKit.SHA256.hash(data: bytes)
+      return Digest { out in
+        digest.withUnsafeBytes {
+          UnsafeMutableRawPointer(out).copyMemory(from: $0.baseAddress!, byteCount: 32)
+        }
+      }
+    #else
+      return Digest { recall_sha256_hash(bytes.baseAddress, bytes.count, $0) }
+    #endif
   }
 
   /// The size of the pieces ``chunkedSHA256(_:)`` hashes separately: 1 MiB.
@@ -173,17 +188,27 @@ extension FieldSink {
 
 /// An incremental SHA-256 computation over framed fields.
 struct DigestBuilder: FieldSink, @unchecked Sendable {
-  /// A plain C value: copying the builder forks the computation (a call key
-  /// continues from its op's prefix).
-  private var context = recall_sha256()
+  // A value: copying the builder forks the computation (a call key
+  // continues from its op's prefix).
+  #if canImport(CryptoKit)
+    private var hasher = CryptoKit.SHA256()
+  #else
+    private var context = recall_sha256()
+  #endif
 
   init(domain: StaticString) {
-    recall_sha256_init(&context)
+    #if !canImport(CryptoKit)
+      recall_sha256_init(&context)
+    #endif
     add(domain.withUTF8Buffer { UnsafeRawBufferPointer($0) })
   }
 
   mutating func write(_ bytes: UnsafeRawBufferPointer) {
-    recall_sha256_update(&context, bytes.baseAddress, bytes.count)
+    #if canImport(CryptoKit)
+      hasher.update(bufferPointer: bytes)
+    #else
+      recall_sha256_update(&context, bytes.baseAddress, bytes.count)
+    #endif
   }
 
   /// Writes fields recorded by a ``FieldRecorder``.
@@ -192,8 +217,17 @@ struct DigestBuilder: FieldSink, @unchecked Sendable {
   }
 
   func finalize() -> Digest {
-    var spent = context
-    return Digest { recall_sha256_final(&spent, $0) }
+    #if canImport(CryptoKit)
+      let digest = hasher.finalize()
+      return Digest { out in
+        digest.withUnsafeBytes {
+          UnsafeMutableRawPointer(out).copyMemory(from: $0.baseAddress!, byteCount: 32)
+        }
+      }
+    #else
+      var spent = context
+      return Digest { recall_sha256_final(&spent, $0) }
+    #endif
   }
 }
 
