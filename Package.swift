@@ -134,6 +134,10 @@ let package = Package(
     .target(
       name: "RecallTestSupport", dependencies: ["RecallCore", "RecallSQLite"],
       path: "Tests/RecallTestSupport"),
+    // The fuzz targets (`.ci/fuzz`), which the tests run over their corpus.
+    .target(
+      name: "RecallFuzzTargets", dependencies: ["RecallCore", "RecallSQLite"],
+      path: "Tests/RecallFuzzTargets"),
     .target(
       name: "RecallStoreTestSupport",
       dependencies: ["RecallTestSupport", "RecallSQLite", "RecallPostgres"],
@@ -165,7 +169,7 @@ let package = Package(
     .testTarget(
       name: "RecallSQLiteTests",
       dependencies: [
-        "RecallSQLite", "RecallTestSupport",
+        "RecallSQLite", "RecallTestSupport", "RecallFuzzTargets",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),

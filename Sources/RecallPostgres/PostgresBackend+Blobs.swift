@@ -66,7 +66,14 @@ extension PostgresBackend {
   /// The bytes of a stored value whose row holds `inline` (NULL when the value
   /// is a file in the blob directory) and the file's `checksum`.
   func bytes(of cid: ContentID, inline: Data?, checksum: Int?) throws -> BlobDirectory.Verified {
-    if let inline { return .intact(.array([UInt8](inline))) }
+    if let inline {
+      let checksum = checksum.map { UInt64(bitPattern: Int64($0)) }
+      let integrity = try inline.withUnsafeBytes {
+        try checks.checkInline(cid, $0, checksum: checksum)
+      }
+      let bytes = StoredBytes.array([UInt8](inline))
+      return integrity == .intact ? .intact(bytes) : .unreadable(bytes)
+    }
     guard let blobs else {
       throw RecallError.storeUnavailable(
         path: location,
@@ -77,10 +84,22 @@ extension PostgresBackend {
     }
     let checksum = checksum.map { UInt64(bitPattern: Int64($0)) }
     return try blobs.readVerified(cid, checksum: checksum, store: location) { [self] cid in
-      try withConnection { connection in
-        _ = try connection.execute(
-          "DELETE FROM value WHERE cid = $1 AND bytes IS NULL", [SQLValue(cid.digest)])
-      }
+      try forgetValue(cid)
+    }
+  }
+
+  /// What a lookup does with a value's bytes it read.
+  var checks: ValueChecks {
+    ValueChecks(store: location, blobs: blobs, forget: { [self] in try forgetValue($0) })
+  }
+
+  /// Deletes the row of a value whose bytes failed their check or cannot be
+  /// read here (a newer Recall wrote them): the calls that name it become
+  /// misses, and the first to be recomputed stores the value again. (Rows
+  /// name values by cid: no row names the deleted one's.)
+  func forgetValue(_ cid: ContentID) throws {
+    try withConnection { connection in
+      _ = try connection.execute("DELETE FROM value WHERE cid = $1", [SQLValue(cid.digest)])
     }
   }
 }

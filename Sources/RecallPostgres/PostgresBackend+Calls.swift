@@ -21,21 +21,25 @@ extension PostgresBackend {
           try row.optionalInt(4)
         )
       }
-    // A value from a newer Recall, or a file a collection removed, is a miss.
-    guard let found,
-      case .intact(let bytes) = try bytes(
-        of: found.cid, inline: found.inline, checksum: found.checksum)
-    else { return nil }
-    return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
+    guard let found else { return nil }
+    switch try bytes(of: found.cid, inline: found.inline, checksum: found.checksum) {
+    case .intact(let bytes), .checking(let bytes, _):
+      return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
+    case .unreadable:
+      try checks.replaceNewer(found.cid)
+    case .missing:
+      // A file a collection removed, or deleted by hand: a miss, stored again.
+      return nil
+    }
   }
 
   public func record(_ call: CallRecord, values: [EncodedValue]) throws {
     // Blob files are complete and durable before the rows naming them commit,
     // so a crash at any point leaves either no row or a row with its file.
     let files = values.filter(isBlob)
+    for value in files { try blobs?.write(value) }
     var checksums: [ContentID: Int] = [:]
-    for value in files {
-      try blobs?.write(value)
+    for value in values {
       checksums[value.cid] = Int(Int64(bitPattern: Checksum.xxh64(value.bytes)))
     }
     beforeCommit.withLock { $0 }?()
@@ -49,7 +53,7 @@ extension PostgresBackend {
         try connection.execute(
           """
           INSERT INTO value (cid, size, bytes, created_at, checksum) VALUES ($1, $2, $3, $4, $5)
-          ON CONFLICT (cid) DO UPDATE SET bytes = EXCLUDED.bytes, checksum = NULL
+          ON CONFLICT (cid) DO UPDATE SET bytes = EXCLUDED.bytes, checksum = EXCLUDED.checksum
           WHERE value.bytes IS NULL AND EXCLUDED.bytes IS NOT NULL
           """,
           [

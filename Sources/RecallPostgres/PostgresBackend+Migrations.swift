@@ -152,6 +152,33 @@ extension PostgresBackend {
     "v4.version-locations": "v8.version-locations",
   ]
 
+  /// Refuses a database without the store (``Configuration/createsStore``
+  /// off): its schema has no table of Recall's migrations. Runs before the
+  /// backend is whole, so that a refused opening creates nothing.
+  static func requireStore(
+    _ connections: ConnectionPool, schema: String, location: String
+  ) throws {
+    let exists: Bool
+    do {
+      exists = try connections.with { connection in
+        try connection.rows(
+          "SELECT to_regclass($1) IS NOT NULL",
+          [.text(ConnectionPool.quoted(schema) + ".recall_migration")]
+        ).first?.bool(0) ?? false
+      }
+    } catch let error as RecallError {
+      throw error
+    } catch {
+      throw RecallError.storeUnavailable(path: location, detail: describe(error))
+    }
+    guard exists else {
+      throw RecallError.notFound(
+        "Recall store in schema '\(schema)'", path: location,
+        hint: "Check the URL and its schema= (or RECALL_STORE); a store is created by the first "
+          + "program that memoizes into it.")
+    }
+  }
+
   /// Creates the schema and brings it up to date, one process at a time (an
   /// advisory lock), refusing a store from a newer Recall.
   func migrate() throws {

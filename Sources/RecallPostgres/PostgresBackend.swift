@@ -53,6 +53,12 @@ public final class PostgresBackend: StoreWriter {
     /// ``blobDirectory`` when one is set. Default: 64 KiB.
     public var inlineThreshold = 64 << 10
 
+    /// Whether opening creates the store (its schema and tables) when the
+    /// database has none. Tools that look at or manage an existing store
+    /// turn it off: a mistyped URL or schema is then an error
+    /// (`RecallError.notFound`), not a new empty store. Default: `true`.
+    public var createsStore = true
+
     /// Creates the default configuration.
     public init() {}
   }
@@ -79,7 +85,9 @@ public final class PostgresBackend: StoreWriter {
   /// (``Configuration/blobDirectory``):
   /// `postgres://recall@db/lab?schema=team_a&blobs=/mnt/lab/recall-blobs`.
   ///
-  /// - Throws: `RecallError.storeUnavailable` when the URL is malformed, the
+  /// - Throws: `RecallError.notFound` when the schema has no store and
+  ///   ``Configuration/createsStore`` is off,
+  ///   `RecallError.storeUnavailable` when the URL is malformed, the
   ///   server cannot be reached or the blob directory is not the store's,
   ///   `RecallError.storeFromNewerVersion` when a newer version of Recall
   ///   wrote the store.
@@ -90,13 +98,23 @@ public final class PostgresBackend: StoreWriter {
     if let blobs = server.blobDirectory { configuration.blobDirectory = blobs }
     self.location = server.location + " (schema \(configuration.schema))"
     self.configuration = configuration
-    self.connections = ConnectionPool(
+    let connections = ConnectionPool(
       server: server, schema: configuration.schema, maximum: configuration.maximumConnections,
       connectTimeout: configuration.connectTimeout)
-    self.blobs = try configuration.blobDirectory.map { path in
-      var directory = try BlobDirectory(root: path)
-      directory.mapsFiles = false  // a network file system: read, never map
-      return directory
+    self.connections = connections
+    do {
+      if !configuration.createsStore {
+        try Self.requireStore(connections, schema: configuration.schema, location: location)
+      }
+      self.blobs = try configuration.blobDirectory.map { path in
+        var directory = try BlobDirectory(root: path)
+        directory.mapsFiles = false  // a network file system: read, never map
+        return directory
+      }
+    } catch {
+      // No deinit runs for a backend not yet whole: its connections close here.
+      connections.closeAll()
+      throw error
     }
     try migrate()
     if let blobs { try adopt(blobs) }

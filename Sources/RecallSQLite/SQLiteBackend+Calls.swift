@@ -5,40 +5,31 @@ import RecallCore
 extension SQLiteBackend {
   static let loadResultSQL = """
     SELECT value.cid, call.output_hid, call.duration, value.bytes,
-      value.size IS NOT NULL, value.checksum, value.stamp
+      value.size IS NOT NULL, value.checksum, value.stamp, call.checksum, call.id
     FROM call JOIN value ON value.id = call.output
     WHERE \(matches("call.call_id"))
     """
 
+  /// What the database holds of a call's result, before any check.
+  typealias ResultRow = (
+    cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?,
+    stamp: String?, callChecksum: Int64?, row: Int64
+  )
+
   public func loadResult(_ id: CallID) throws -> StoredResult? {
     if let uncommitted = committer.result(of: id) { return uncommitted }
-    let found:
-      (
-        cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?,
-        stamp: String?
-      )? =
-        try SQLiteBackend.mapErrors(path: path) {
-          // One statement: it reads one snapshot without a transaction around it.
-          try lookups.withConnection { connection in
-            try FastStatement.run(
-              connection, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]
-            ) { row in
-              // A call whose output's bytes are lost (quarantined) is a miss.
-              guard try row.step(), row.int64(4) != 0 else { return nil }
-              return (
-                ContentID(try row.digest(0)), HistoryID(try row.digest(1)), row.double(2),
-                row.data(3),
-                row.optionalInt64(5), row.text(6)
-              )
-            }
-          }
-        }
-    guard let found else { return nil }
+    guard let found = try resultRow(id) else { return nil }
+    try checkCall(
+      id, output: found.cid, history: found.hid, checksum: found.callChecksum, row: found.row)
+    let checksum = found.checksum.map { UInt64(bitPattern: $0) }
     if let inline = found.inline {
+      let integrity = try inline.withUnsafeBytes {
+        try checks.checkInline(found.cid, $0, checksum: checksum)
+      }
+      if case .unreadable = integrity { try checks.replaceNewer(found.cid) }
       return StoredResult(
         cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }
-    let checksum = found.checksum.map { UInt64(bitPattern: $0) }
     switch try blobs.readVerified(
       found.cid, checksum: checksum, stamp: found.stamp, store: path, overlapping: true,
       forget: forgetValue)
@@ -49,9 +40,77 @@ extension SQLiteBackend {
       return StoredResult(
         cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration,
         pendingChecksum: check)
-    case .unreadable, .missing:
+    case .unreadable:
+      try checks.replaceNewer(found.cid)
+    case .missing:
+      // Its file is gone (deleted by hand, or its row's bytes were damaged
+      // into NULL): the value is marked lost, so that the call's record
+      // stores it again rather than naming the missing file.
+      try forgetValue(found.cid)
       return nil
     }
+  }
+
+  /// Reads a call's result row (`nil` when the call or its output's bytes
+  /// are not stored); checks nothing, changes nothing.
+  func resultRow(_ id: CallID) throws -> ResultRow? {
+    try SQLiteBackend.mapErrors(path: path) {
+      // One statement: it reads one snapshot without a transaction around it.
+      try lookups.withConnection { connection in
+        try FastStatement.run(
+          connection, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]
+        ) { row in
+          // A call whose output's bytes are lost (quarantined) is a miss.
+          guard try row.step(), row.int64(4) != 0 else { return nil }
+          return (
+            ContentID(try row.digest(0)), HistoryID(try row.digest(1)), row.double(2),
+            row.data(3), row.optionalInt64(5), row.text(6), row.optionalInt64(7),
+            row.int64(8)
+          )
+        }
+      }
+    }
+  }
+
+  /// What a lookup does with a value's bytes it read.
+  var checks: ValueChecks {
+    ValueChecks(store: path, blobs: blobs, forget: { [self] in try forgetValue($0) })
+  }
+
+  /// Checks a stored call's record against its checksum; a call recorded
+  /// before the checksum existed (`checked_calls_from`) has none.
+  ///
+  /// - Throws: ``RecallError/corruptValue`` (``RecallError/corruptCall(_:path:detail:)``)
+  ///   when the record is damaged: the call is recomputed, and its record
+  ///   rewritten.
+  private func checkCall(
+    _ id: CallID, output cid: ContentID, history hid: HistoryID, checksum: Int64?, row: Int64
+  ) throws {
+    if let checksum {
+      let actual = Int64(bitPattern: Checksum.call(id, output: cid, history: hid))
+      guard actual != checksum else { return }
+      throw RecallError.corruptCall(
+        id, path: path,
+        detail: "its checksum is \(String(UInt64(bitPattern: actual), radix: 16)), not "
+          + String(UInt64(bitPattern: checksum), radix: 16))
+    }
+    guard row >= (try checkedCallsFrom()) else { return }
+    throw RecallError.corruptCall(id, path: path, detail: "it has no checksum")
+  }
+
+  /// The first call row recorded with a checksum (`v9.call-checksum`), read
+  /// the first time a call without one is met (only old stores have them).
+  private func checkedCallsFrom() throws -> Int64 {
+    if let known = checkedCallsStart.withLock({ $0 }) { return known }
+    let start = try SQLiteBackend.mapErrors(path: path) {
+      try lookups.withConnection { connection in
+        try FastStatement.run(
+          connection, "SELECT value FROM store_count WHERE name = 'checked_calls_from'", []
+        ) { try $0.step() ? $0.int64(0) : 1 }
+      }
+    }
+    checkedCallsStart.withLock { $0 = start }
+    return start
   }
 
   public func record(_ call: CallRecord, values: [EncodedValue]) throws {
@@ -77,12 +136,13 @@ extension SQLiteBackend {
     // Blob files are complete and durable before the rows naming them commit,
     // so a crash at any point leaves either no row or a row with its file.
     var errors: [(any Error)?] = Array(repeating: nil, count: calls.count)
-    var files: [ContentID: BlobFile] = [:]
+    var written: [ContentID: WrittenValue] = [:]
     for (index, entry) in calls.enumerated() {
       do {
-        for value in entry.values where value.bytes.count > configuration.inlineThreshold {
-          let stamp = try blobs.write(value)
-          files[value.cid] = BlobFile(
+        for value in entry.values {
+          let isBlob = value.bytes.count > configuration.inlineThreshold
+          let stamp = isBlob ? try blobs.write(value) : nil
+          written[value.cid] = WrittenValue(
             checksum: Int64(bitPattern: Checksum.xxh64(value.bytes)), stamp: stamp?.text)
         }
       } catch {
@@ -93,7 +153,7 @@ extension SQLiteBackend {
     guard !ready.isEmpty else { return errors }
     beforeCommit.withLock { $0 }?()
     do {
-      try insert(ready.map { calls[$0] }, files: &files)
+      try insert(ready.map { calls[$0] }, written: &written)
     } catch {
       // A locked store fails every call alike (each retry would wait out the
       // busy timeout again); other errors may be one call's own.
@@ -101,15 +161,16 @@ extension SQLiteBackend {
         for index in ready { errors[index] = error }
       } else {
         for index in ready {
-          do { try insert([calls[index]], files: &files) } catch { errors[index] = error }
+          do { try insert([calls[index]], written: &written) } catch { errors[index] = error }
         }
       }
     }
     return errors
   }
 
-  /// What the value table records of a blob file this process wrote.
-  struct BlobFile {
+  /// What the value table records of a value's bytes besides them: their
+  /// checksum, and for a blob file this process wrote, its stamp.
+  struct WrittenValue {
     var checksum: Int64
     /// The file's `BlobStamp` when this process wrote it.
     var stamp: String?
@@ -118,7 +179,7 @@ extension SQLiteBackend {
   /// Inserts calls and their values in one transaction; their blob files are
   /// written.
   private func insert(
-    _ calls: [(call: CallRecord, values: [EncodedValue])], files: inout [ContentID: BlobFile]
+    _ calls: [(call: CallRecord, values: [EncodedValue])], written: inout [ContentID: WrittenValue]
   ) throws {
     try SQLiteBackend.mapErrors(path: path) {
       try database.write { db in
@@ -129,14 +190,14 @@ extension SQLiteBackend {
           // write it again, now that no collection can run.
           for value in values
           where value.bytes.count > configuration.inlineThreshold && !blobs.exists(value.cid) {
-            files[value.cid]?.stamp = try blobs.write(value)?.text
+            written[value.cid]?.stamp = try blobs.write(value)?.text
           }
           for value in values {
             let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
             try rows.value(
               value.cid,
               storing: (
-                value.bytes.count, inline, files[value.cid]?.checksum, files[value.cid]?.stamp
+                value.bytes.count, inline, written[value.cid]?.checksum, written[value.cid]?.stamp
               ))
           }
           let fields: [FastArgument] = [
@@ -150,6 +211,10 @@ extension SQLiteBackend {
               call.keyFields.map {
                 Data(StoredKeyFields.compact($0, inputs: StoredKeyFields.order(call.inputs)))
               }),
+            .int(
+              Int64(
+                bitPattern: Checksum.call(call.id, output: call.outputCID, history: call.outputHID))
+            ),
           ]
           let row: Int64
           if let existing = try rows.call(call.id) {
@@ -187,12 +252,12 @@ extension SQLiteBackend {
 
   static let insertCallSQL = """
     INSERT INTO call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
-      duration, host, pid, key_fields)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      duration, host, pid, key_fields, checksum)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     """
   static let updateCallSQL = """
     UPDATE call SET op = ?, filing = ?, trial = ?, output = ?, output_hid = ?, output_size = ?,
-      started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?
+      started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?, checksum = ?
     WHERE id = ?
     """
 

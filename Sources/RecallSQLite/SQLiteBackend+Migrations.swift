@@ -317,6 +317,25 @@ extension SQLiteBackend {
               """)
         }
       ),
+      (
+        "v9.call-checksum",
+        { db in
+          // The checksum of what a lookup of a call serves (`Checksum.call`:
+          // its id, its output's cid and history id), so that a damaged row
+          // (say, a flipped byte in `output`, which names another value's row)
+          // is recomputed, never served. Inline values get their `checksum`
+          // from now on too (blob files had one); older inline values are
+          // checked by their content id. Nothing is rewritten here: calls
+          // recorded before have no checksum, and only they may lack one
+          // (`checked_calls_from`: the first call row that must have one).
+          try db.execute(
+            sql: """
+              ALTER TABLE call ADD COLUMN checksum INTEGER;
+              INSERT INTO store_count (name, value)
+                SELECT 'checked_calls_from', coalesce(max(id), 0) + 1 FROM call;
+              """)
+        }
+      ),
     ]
 
   /// Brings the schema up to date, refusing a store from a newer Recall. A
@@ -343,6 +362,23 @@ extension SQLiteBackend {
     let unknown = applied.subtracting(known)
     let isCurrent = applied.count == known.count && unknown.isEmpty
     guard unknown.isEmpty else {
+      // A newer Recall applied every migration this one knows, and more, in
+      // a database SQLite finds intact.
+      let problems = try lookups.withConnection { connection in
+        try FastStatement.run(connection, "PRAGMA quick_check(3)", []) { row in
+          var problems: [String] = []
+          while try row.step() { problems.append(row.text(0) ?? "") }
+          return problems == ["ok"] ? [] : problems
+        }
+      }
+      guard applied.isSuperset(of: known), problems.isEmpty else {
+        throw RecallError.storeDamaged(
+          path: path, file: path + "/recall.sqlite",
+          detail: "its record of schema migrations is damaged: it names "
+            + unknown.sorted().joined(separator: ", ")
+            + (problems.isEmpty ? "" : "; SQLite's check finds " + problems.joined(separator: "; "))
+        )
+      }
       throw RecallError.storeFromNewerVersion(path: path, unknownMigrations: unknown.sorted())
     }
     guard !isCurrent else { return }

@@ -195,8 +195,13 @@ extension SQLiteBackend {
       }
     }
     guard let row, row[2] as Bool else { return nil }
-    if let inline = row[0] as Data? { return [UInt8](inline) }
     let checksum = (row[1] as Int64?).map { UInt64(bitPattern: $0) }
+    if let inline = row[0] as Data? {
+      // Bytes in a newer format are returned as they are (to be shown, or
+      // exported to a newer Recall); only damaged ones are refused.
+      _ = try inline.withUnsafeBytes { try checks.checkInline(cid, $0, checksum: checksum) }
+      return [UInt8](inline)
+    }
     switch try blobs.readVerified(cid, checksum: checksum, store: path, forget: forgetValue) {
     case .intact(let bytes), .unreadable(let bytes), .checking(let bytes, _): return bytes.array
     case .missing: return nil

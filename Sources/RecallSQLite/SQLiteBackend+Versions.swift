@@ -283,7 +283,10 @@ extension SQLiteBackend {
         guard from != to else { return }
         try db.execute(sql: "UPDATE store_count SET value = value + 1 WHERE name = 'accept_count'")
         let refiled = """
-          SELECT call.id, call.trial, call.key_fields, filing.op_version, call.call_id FROM call
+          SELECT call.id, call.trial, call.key_fields, filing.op_version, call.call_id,
+            value.cid, call.output_hid
+          FROM call
+          JOIN value ON value.id = call.output
           JOIN filing ON filing.id = call.filing
           JOIN op_name ON op_name.id = filing.op
           WHERE op_name.name = ? AND filing.semantic_version = ?
@@ -330,9 +333,16 @@ extension SQLiteBackend {
             // An equivalent call is filed there already: keep that one.
             try rows.deleteCall(row)
           } else {
+            // Its checksum covers its id: the record stays checkable.
+            let checksum = Checksum.call(
+              id, output: ContentID(try Self.digest(call[5])),
+              history: HistoryID(try Self.digest(call[6])))
             try db.execute(
-              sql: "UPDATE call SET call_id = ?, filing = ? WHERE id = ?",
-              arguments: [id.digest.data, try rows.filing(op.name, call[3], to), row])
+              sql: "UPDATE call SET call_id = ?, filing = ?, checksum = ? WHERE id = ?",
+              arguments: [
+                id.digest.data, try rows.filing(op.name, call[3], to),
+                Int64(bitPattern: checksum), row,
+              ])
           }
         }
       }

@@ -34,6 +34,12 @@ public final class SQLiteBackend: StoreWriter {
     /// Default: `false`.
     public var readOnly = false
 
+    /// Whether opening creates the store (its directory and database) where
+    /// there is none. Tools that manage an existing store turn it off: a
+    /// mistyped path or an unmounted share is then an error
+    /// (`RecallError.notFound`), not a new empty store. Default: `true`.
+    public var createsStore = true
+
     /// Creates the default configuration.
     public init() {}
   }
@@ -67,15 +73,21 @@ public final class SQLiteBackend: StoreWriter {
   /// Connections for the lookup of every call (`loadResult`).
   let lookups: LookupConnections
   let blobs: BlobDirectory
+  /// The first call row that must have a checksum, once read
+  /// (`checkedCallsFrom()`).
+  let checkedCallsStart = Mutex<Int64?>(nil)
   /// Run by `record` between writing blob files and taking the write lock:
   /// lets tests put a garbage collection exactly there.
   let beforeCommit = Mutex<(@Sendable () -> Void)?>(nil)
 
   public var location: String { path }
 
-  /// Opens the store in a directory, creating it (and its schema) if needed.
+  /// Opens the store in a directory, creating it (and its schema) if needed
+  /// (unless ``Configuration/createsStore`` is off).
   ///
-  /// - Throws: `RecallError.storeFromNewerVersion` when a newer version of
+  /// - Throws: `RecallError.notFound` when there is no store and none may be
+  ///   created, `RecallError.storeDamaged` when its database is damaged,
+  ///   `RecallError.storeFromNewerVersion` when a newer version of
   ///   Recall wrote the store, `RecallError.storeLocked` when another process
   ///   holds its lock past the busy timeout, `RecallError.storeUnavailable`
   ///   when the directory or database cannot be opened, or cannot be written
@@ -94,12 +106,15 @@ public final class SQLiteBackend: StoreWriter {
           + "file); open that store with its postgres:// URL, or give the SQLite store another directory"
       )
     }
-    if configuration.readOnly {
-      guard access(databasePath, R_OK) == 0 else {
+    if configuration.readOnly || !configuration.createsStore {
+      guard access(databasePath, F_OK) == 0 else {
         throw RecallError.notFound(
           "database (recall.sqlite)", path: path,
-          hint: "Check the path, or set RECALL_STORE to the directory a Recall program wrote.")
+          hint: "Check the path, or set RECALL_STORE to the directory a Recall program wrote; "
+            + "a store is created by the first program that memoizes into it.")
       }
+    }
+    if configuration.readOnly {
       blobs = BlobDirectory(existing: path)
     } else {
       blobs = try BlobDirectory(root: path)
@@ -134,7 +149,9 @@ public final class SQLiteBackend: StoreWriter {
         ) { row in try row.step() ? row.digest(0) : nil }
       }
     }
-    _ = try? loadResult(CallID(someCall ?? Digest.sha256("recall.warm-up")))
+    // Only the read: a check that fails would quarantine a value here, out
+    // of sight of the run's warnings (the call that needs it does that).
+    _ = try? resultRow(CallID(someCall ?? Digest.sha256("recall.warm-up")))
   }
 
   deinit {
@@ -212,9 +229,24 @@ public final class SQLiteBackend: StoreWriter {
       where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     {
       throw RecallError.storeLocked(path: path, detail: error.message ?? "\(error)")
+    } catch let error as DatabaseError where isDamage(error) {
+      throw RecallError.storeDamaged(
+        path: path, file: path + "/recall.sqlite",
+        detail: error.message ?? "\(error.resultCode)")
     } catch {
       throw RecallError.storeUnavailable(path: path, detail: "\(error)")
     }
+  }
+}
+
+/// Whether SQLite's error says the database file is damaged: SQLite's own
+/// verdict, or an error that Recall's fixed statements over a schema it
+/// checked cannot otherwise meet (the schema's text was damaged).
+private func isDamage(_ error: DatabaseError) -> Bool {
+  if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB { return true }
+  guard error.resultCode == .SQLITE_ERROR, let message = error.message else { return false }
+  return ["malformed", "unsupported file format", "no such column", "no such table"].contains {
+    message.contains($0)
   }
 }
 

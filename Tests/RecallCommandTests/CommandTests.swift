@@ -284,8 +284,9 @@ import Testing
     let noPeriod = try recall("stats", "--op", "score")
     #expect(noPeriod.status != 0)
     #expect(noPeriod.text.contains("add --by day"), "\(noPeriod.text)")
-    for bad in ["yesterday", "2026-13-40"] {
-      let badDate = try recall("stats", "--by", "day", "--since", bad)
+    for bad in [["yesterday", "--by", "day"], ["2026-13-40", "--by", "day"], ["garbage"]] {
+      let badDate = try recall(["stats", "--since"] + bad)
+      #expect(badDate.status == 64)
       #expect(badDate.text.contains("--since takes a date like 2026-11-01"), "\(badDate.text)")
     }
   }
@@ -335,6 +336,24 @@ import Testing
     #expect(
       newer.text.contains("written by a newer version of Recall")
         && newer.text.contains("Upgrade Recall"))
+    // Commands that change a store refuse one that is not there (a typo, an
+    // unmounted share), naming the path: they never make an empty one.
+    let nowhere = TemporaryDirectory()
+    let changes = [
+      ["gc"], ["forget", "abc123"], ["forget", "--stale", "--yes"],
+      ["accept", "Lab.score(x:)", "b2b2", "--as", "a1a1"], ["tag", "best", "abc123"],
+      ["tag", "best", "--remove"],
+    ]
+    for change in changes {
+      let refused = try run(
+        productsDirectory.appendingPathComponent("recall").path,
+        change + ["--store", nowhere.path], environment: [:])
+      #expect(refused.status == 1, "\(change): \(refused.text)")
+      #expect(
+        refused.text.contains("The store at '\(nowhere.path)' has no database"),
+        "\(change): \(refused.text)")
+      #expect(!FileManager.default.fileExists(atPath: nowhere.path), "\(change) made a store")
+    }
     // Reading never creates or changes a store.
     let empty = TemporaryDirectory()
     _ = try run(

@@ -170,6 +170,51 @@ struct PostgresTests {
     #expect(againLog.executed.isEmpty)
   }
 
+  @Test func aDamagedInlineValueIsRecomputedAndStoredAgain() throws {
+    let schema = PostgresSchema()
+    do {
+      let store = try open(schema)
+      _ = series(store, 10)
+      _ = series(store, 11)
+      store.flush()
+      // Every value has its checksum; one output's bytes change by a bit.
+      #expect(
+        try count(store.backend, "SELECT count(*)::bigint FROM value WHERE checksum IS NULL") == 0)
+      let damaged = try ValueCodec.encode((0..<11).map { Double($0) / 3 })
+      var bytes = damaged.bytes
+      bytes[bytes.count / 2] ^= 0x08
+      try (store.backend as! PostgresBackend).withConnection { connection in
+        try connection.execute(
+          "UPDATE value SET bytes = $1 WHERE cid = $2",
+          [.bytes(Data(bytes)), SQLValue(damaged.cid.digest)])
+      }
+    }
+    let store = try open(schema)
+    let log = EventLog(store)
+    #expect(series(store, 10) == (0..<10).map { Double($0) / 3 })
+    #expect(series(store, 11) == (0..<11).map { Double($0) / 3 })
+    #expect(log.executed.count == 1)
+    #expect(log.warnings.map(\.kind) == [.corruptValue])
+    store.flush()
+    let again = try open(schema)
+    let againLog = EventLog(again)
+    #expect(series(again, 11).count == 11)
+    #expect(againLog.executed.isEmpty && againLog.warnings.isEmpty)
+  }
+
+  @Test func aSchemaWithoutAStoreIsRefusedWhenNoneMayBeCreated() throws {
+    let schema = PostgresSchema()
+    var configuration = PostgresBackend.Configuration()
+    configuration.createsStore = false
+    let error = #expect(throws: RecallError.self) { try schema.open(configuration) }
+    #expect(error?.code == RecallError.notFound)
+    #expect(error?.message.contains("schema '\(schema.name)'") == true)
+    // Nothing was created: the default opening still finds no store, and makes it.
+    #expect(throws: RecallError.self) { try schema.open(configuration) }
+    _ = try schema.open()
+    _ = try schema.open(configuration)
+  }
+
   @Test func resultsAndLargeValuesSurviveReopening() throws {
     let schema = PostgresSchema()
     do {

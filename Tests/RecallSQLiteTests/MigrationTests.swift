@@ -9,9 +9,14 @@ import Testing
 /// Stores written by an older schema keep everything through an upgrade.
 @Suite struct MigrationTests {
   static func digest(_ seed: String) -> Digest { Digest.sha256(seed) }
-  static let input = ContentID(digest("input"))
-  static let output = ContentID(digest("output"))
-  static let lost = ContentID(digest("lost"))
+  // Real values: a store checks what it serves against its checksum, or
+  // (recorded before there was one) its content id.
+  static let inputValue = try! ValueCodec.encode([1, 2, 3])
+  static let outputValue = try! ValueCodec.encode("output")
+  static let lostValue = try! ValueCodec.encode(7)
+  static let input = inputValue.cid
+  static let output = outputValue.cid
+  static let lost = lostValue.cid
   static let firstHID = HistoryID(digest("first output's history"))
   static let secondHID = HistoryID(digest("second output's history"))
   static let first = CallID(digest("first call"))
@@ -43,7 +48,7 @@ import Testing
     let queue = try DatabaseQueue(path: path + "/recall.sqlite")
     try SQLiteBackend.migrator.migrate(queue, upTo: "v6.blob-stamp")
     try queue.write { db in
-      for (cid, bytes) in [(input, Data([1, 2, 3])), (output, Data([4, 5]))] {
+      for (cid, bytes) in [(input, Data(inputValue.bytes)), (output, Data(outputValue.bytes))] {
         try db.execute(
           sql: "INSERT INTO value (cid, size, bytes, created_at) VALUES (?, ?, ?, 0)",
           arguments: [cid.digest.data, bytes.count, bytes])
@@ -87,13 +92,15 @@ import Testing
     #expect(try backend.calls(CallQuery(limit: 1)) == [Self.calls[0]])
     let hit = try #require(try backend.loadResult(Self.first))
     #expect(
-      hit.bytes == [4, 5] && hit.cid == Self.output && hit.hid == Self.firstHID
+      hit.bytes == Self.outputValue.bytes && hit.cid == Self.output && hit.hid == Self.firstHID
         && hit.duration == 1.5)
     #expect(try backend.loadResult(Self.second) == nil, "its output was lost before the upgrade")
-    #expect(try backend.value(Self.input) == [1, 2, 3])
+    #expect(try backend.value(Self.input) == Self.inputValue.bytes)
     #expect(try backend.value(Self.lost) == nil)
     let summary = try backend.summary()
-    #expect(summary.calls == 2 && summary.values == 2 && summary.bytes == 5)
+    #expect(
+      summary.calls == 2 && summary.values == 2
+        && summary.bytes == Self.inputValue.bytes.count + Self.outputValue.bytes.count)
 
     // Every way of finding a call.
     let ids = { (query: CallQuery) in try backend.calls(query).map(\.id) }
@@ -131,11 +138,11 @@ import Testing
         try $0.execute(sql: "DELETE FROM value WHERE cid = ?", arguments: [Self.output.digest.data])
       }
     }
-    #expect(try backend.value(Self.output) == [4, 5])
+    #expect(try backend.value(Self.output) == Self.outputValue.bytes)
 
     // Storing the lost output again brings the call back.
-    try backend.record(Self.calls[0], values: [EncodedValue(cid: Self.lost, bytes: [7])])
-    #expect(try backend.loadResult(Self.second)?.bytes == [7])
+    try backend.record(Self.calls[0], values: [Self.lostValue])
+    #expect(try backend.loadResult(Self.second)?.bytes == Self.lostValue.bytes)
     #expect(try backend.calls(CallQuery()) == Self.calls)
   }
 
@@ -187,9 +194,9 @@ import Testing
     let backend = try SQLiteBackend(path: directory.path)
     var call = Self.calls[1]
     call.keyFields = []  // kept, and empty: not the NULL of a call recorded before keys were kept
-    try backend.record(call, values: [EncodedValue(cid: Self.output, bytes: [4, 5])])
+    try backend.record(call, values: [Self.outputValue])
     #expect(try backend.calls(CallQuery()) == [call])
-    #expect(try backend.loadResult(Self.first)?.bytes == [4, 5])
+    #expect(try backend.loadResult(Self.first)?.bytes == Self.outputValue.bytes)
     call.keyFields = nil
     call.host = "elsewhere"
     try backend.record(call, values: [])
@@ -203,13 +210,13 @@ import Testing
     // The second call's input is the first's output, whose bytes come with
     // the first call only: one transaction must still store them.
     let errors = backend.commit([
-      (Self.calls[0], values: [EncodedValue(cid: Self.lost, bytes: [7])]),
-      (Self.calls[1], values: [EncodedValue(cid: Self.output, bytes: [4, 5])]),
+      (Self.calls[0], values: [Self.lostValue]),
+      (Self.calls[1], values: [Self.outputValue]),
     ])
     #expect(errors.allSatisfy { $0 == nil })
-    #expect(try backend.loadResult(Self.first)?.bytes == [4, 5])
-    #expect(try backend.loadResult(Self.second)?.bytes == [7])
-    #expect(try backend.value(Self.output) == [4, 5])
+    #expect(try backend.loadResult(Self.first)?.bytes == Self.outputValue.bytes)
+    #expect(try backend.loadResult(Self.second)?.bytes == Self.lostValue.bytes)
+    #expect(try backend.value(Self.output) == Self.outputValue.bytes)
   }
 
   @Test func keyFieldsAreStoredByReferenceToTheInputsAndComeBackWhole() {

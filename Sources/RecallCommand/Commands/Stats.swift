@@ -32,6 +32,8 @@ struct Stats: ParsableCommand {
   }
 
   func validate() throws {
+    // A bad date is the first thing to fix, with or without --by.
+    _ = try sinceDate(Self.calendar)
     if by == nil && (op != nil || since != nil) {
       throw ValidationError(
         "--op and --since select periods: add --by day (or hour, week, month).")
@@ -144,16 +146,27 @@ struct Stats: ParsableCommand {
     options.print(rows)
   }
 
-  private func printPeriods(_ store: Store, _ period: Period) throws {
+  /// The machine's calendar, its weeks starting on Monday (as in ISO 8601).
+  static var calendar: Calendar {
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = .current
-    calendar.firstWeekday = 2  // weeks start on Monday, as in ISO 8601
-    let since = try self.since.map { text in
-      guard let date = Self.day(text, calendar) else {
+    calendar.firstWeekday = 2
+    return calendar
+  }
+
+  /// The start of the `--since` day, if given.
+  private func sinceDate(_ calendar: Calendar) throws -> Date? {
+    try since.map { text in
+      guard let date = calendar.day(parsing: text) else {
         throw ValidationError("--since takes a date like 2026-11-01; got '\(text)'.")
       }
       return date
     }
+  }
+
+  private func printPeriods(_ store: Store, _ period: Period) throws {
+    let calendar = Self.calendar
+    let since = try sinceDate(calendar)
     let op = try self.op.map { try findOp($0, in: store) }
     var periods: [(start: Date, use: OpUsage)] = []
     for count in try store.usage(of: op, since: since) {
@@ -181,17 +194,6 @@ struct Stats: ParsableCommand {
     } else {
       options.print(rows)
     }
-  }
-
-  private static func day(_ text: String, _ calendar: Calendar) -> Date? {
-    let parts = text.split(separator: "-").compactMap { Int($0) }
-    guard parts.count == 3, text.split(separator: "-").count == 3,
-      let date = calendar.date(
-        from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
-    else { return nil }
-    // Calendar rolls 2026-13-40 over into 2027; refuse it instead.
-    let back = calendar.dateComponents([.year, .month, .day], from: date)
-    return [back.year, back.month, back.day] == parts.map(Optional.some) ? date : nil
   }
 
   private static func start(of date: Date, by period: Period, _ calendar: Calendar) -> Date {

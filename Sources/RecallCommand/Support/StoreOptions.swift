@@ -29,16 +29,19 @@ struct StoreOptions: ParsableArguments {
   }
 
   /// Opens the store at `path`: as a reader (``Store/init(reading:configuration:)``,
-  /// which refuses every change) unless `writing`; a store opened for writing
-  /// is created if needed, as `export` and `import` need. SQLite's reader
-  /// also opens the database read-only.
-  static func open(_ path: String, writing: Bool) throws -> Store {
+  /// which refuses every change) unless `writing`. A store that does not
+  /// exist is an error, unless `creating` (the store `export` and `import`
+  /// copy into): a command that manages a store never makes one by mistake.
+  /// SQLite's reader also opens the database read-only.
+  static func open(_ path: String, writing: Bool, creating: Bool = false) throws -> Store {
     do {
       var quiet = Store.Configuration()
       quiet.printsWarnings = false
       if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
         #if PostgreSQL
-          let backend = try PostgresBackend(url: path)
+          var configuration = PostgresBackend.Configuration()
+          configuration.createsStore = creating
+          let backend = try PostgresBackend(url: path, configuration: configuration)
           return writing
             ? Store(backend: backend, configuration: quiet)
             : Store(reading: backend, configuration: quiet)
@@ -53,6 +56,7 @@ struct StoreOptions: ParsableArguments {
       }
       var configuration = SQLiteBackend.Configuration()
       configuration.readOnly = !writing
+      configuration.createsStore = creating
       let backend = try SQLiteBackend(path: path, configuration: configuration)
       return writing
         ? Store(backend: backend, configuration: quiet)

@@ -4,7 +4,7 @@ import RecallCore
 
 /// Copies the calls of some ops (all when none are named) into the store at `path`.
 func transfer(from source: Store, to path: String, ops names: [String]) throws {
-  let target = try StoreOptions.open(path, writing: true)
+  let target = try StoreOptions.open(path, writing: true, creating: true)
   try reporting {
     let ops = names.isEmpty ? nil : try names.map { try findOp($0, in: source) }
     print(describe(try source.copy(to: target, ops: ops), into: path))

@@ -149,6 +149,25 @@ public enum ValueCodec {
     }
   }
 
+  /// Checks bytes a store read for a value: against `checksum` (their XXH64,
+  /// recorded with them) when the store has one, else, for a value recorded
+  /// before checksums were, against the content id (a SHA-256: slower, and as
+  /// sure).
+  ///
+  /// Every value a backend reads from disk passes here before anything decodes
+  /// it, inline values and blob files alike.
+  package static func checkStored(
+    _ bytes: UnsafeRawBufferPointer, checksum: UInt64?, cid: ContentID
+  ) -> ValueIntegrity {
+    guard let checksum else { return checkIntegrity(of: bytes, cid: cid) }
+    let actual = Checksum.xxh64(bytes)
+    guard actual == checksum else {
+      return .corrupt(
+        "its checksum is \(String(actual, radix: 16)), not \(String(checksum, radix: 16))")
+    }
+    return checkFormat(of: bytes)
+  }
+
   /// Whether bytes whose checksum matched are in a format this Recall reads
   /// (they are what was written; a newer Recall may have written them).
   static func checkFormat(of bytes: UnsafeRawBufferPointer) -> ValueIntegrity {

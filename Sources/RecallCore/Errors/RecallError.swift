@@ -41,8 +41,12 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
   public static let storeLocked = Code(rawValue: "storeLocked")
   /// The store could not be opened, read or written.
   public static let storeUnavailable = Code(rawValue: "storeUnavailable")
+  /// A file of the store's own (its database) is damaged.
+  public static let storeDamaged = Code(rawValue: "storeDamaged")
   /// A stored value failed its integrity check.
   public static let corruptValue = Code(rawValue: "corruptValue")
+  /// A stored value is in an encoding format a newer version of Recall wrote.
+  public static let valueFromNewerVersion = Code(rawValue: "valueFromNewerVersion")
   /// The store has no op, version or call by the given name.
   public static let notFound = Code(rawValue: "notFound")
   /// The store was opened for reading only (``Store/init(reading:configuration:)``).
@@ -110,10 +114,42 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
     RecallError(storeUnavailable, "The store at '\(path)' is unavailable: \(detail)")
   }
 
+  /// A store whose database file is damaged (disk or file system damage, a
+  /// bad copy): what is wrong with which file, and what the user can do.
+  public static func storeDamaged(path: String, file: String, detail: String) -> RecallError {
+    RecallError(
+      storeDamaged,
+      "The store at '\(path)' is damaged: its database \(file) cannot be read (\(detail)). "
+        + "Restore the directory from a backup if you have one; otherwise copy what can still "
+        + "be read into a new store with `recall export --store '\(path)' --to NEW-DIRECTORY` "
+        + "(it fails if the damage is in what it copies), or move the directory away and let "
+        + "the next run start a new store, recomputing what it needs.")
+  }
+
   /// A stored id (a call id, cid or history id column) that is not 32
   /// bytes: the database was damaged or written by something other than Recall.
   package static var malformedStoredID: RecallError {
     storeUnavailable(path: "", detail: "a stored id is not 32 bytes")
+  }
+
+  /// A stored call whose record fails its checksum: the row that names its
+  /// output was damaged.
+  public static func corruptCall(_ id: CallID, path: String, detail: String) -> RecallError {
+    RecallError(
+      corruptValue,
+      "The stored record of call \(id.digest.hex) in '\(path)' is damaged (\(detail)). Recall "
+        + "recomputes the call and records it again.")
+  }
+
+  /// A value in a format this Recall cannot read, which a newer one wrote.
+  public static func valueFromNewerVersion(_ cid: ContentID, path: String, detail: String)
+    -> RecallError
+  {
+    RecallError(
+      valueFromNewerVersion,
+      "The stored value \(cid.hex) in '\(path)' was written by a newer version of Recall "
+        + "(\(detail)). Recall recomputes it and stores it again in the format it writes, which "
+        + "newer versions read too; upgrade Recall to keep the newer encoding.")
   }
 
   /// A value whose bytes do not hash to its content id.

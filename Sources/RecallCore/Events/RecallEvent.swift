@@ -71,6 +71,11 @@ public struct RecallWarning: Sendable, CustomStringConvertible {
     /// A stored value failed its integrity check; it was quarantined and the
     /// call recomputed.
     public static let corruptValue = Kind(rawValue: "corruptValue")
+    /// A stored result is in an encoding format a newer version of Recall
+    /// wrote, which this one cannot read: the call was recomputed and its
+    /// result stored again in this version's format (which newer versions
+    /// read too). Said once per op and process.
+    public static let valueFromNewerVersion = Kind(rawValue: "valueFromNewerVersion")
     /// The store could not be read or written; the call ran without it.
     public static let storeFailure = Kind(rawValue: "storeFailure")
     /// Another process held the call longer than ``ClaimPolicy/maximumWait``;

@@ -1,5 +1,6 @@
 /// XXH64, a fast non-cryptographic checksum (several times SHA-256's speed),
-/// used to check large blob files on load.
+/// used to check stored values on load, and the records of calls that name
+/// them.
 ///
 /// A value's content id is the SHA-256 of its canonical form; recomputing it
 /// to check a large file would cost more than the rest of the load (scenario
@@ -7,8 +8,19 @@
 /// row when it is written, and checked instead: it catches the damage a file
 /// suffers (flipped bits, a torn or truncated write) with probability
 /// 1 − 2⁻⁶⁴. Values recorded before the checksum existed are still checked by
-/// their content id.
+/// their content id. Inline values (in the database) have one too: a flipped
+/// byte in a database file is caught as surely as in a blob file.
 package enum Checksum {
+  /// The checksum of a call's record: what a lookup of the call serves (its
+  /// id, its output's content id and history id), so that damage to the row
+  /// that links a call to its output (a flipped byte in an integer that
+  /// names the value's row) is caught, not served as another value.
+  package static func call(_ id: CallID, output cid: ContentID, history hid: HistoryID) -> UInt64 {
+    // A digest's words hold its 32 bytes in order: the tuple is the 96 bytes.
+    let fields = (id.digest, cid.digest, hid.digest)
+    return withUnsafeBytes(of: fields) { xxh64($0) }
+  }
+
   private static let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
   private static let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
   private static let prime3: UInt64 = 0x1656_67B1_9E37_79F9

@@ -47,6 +47,15 @@ extension Store {
       warn(.corruptValue, call.reference, error.message)
       unusable = true
       return nil
+    } catch let error as RecallError where error.code == RecallError.valueFromNewerVersion {
+      // The backend let the value go: the call's record stores it again.
+      if opsWithNewerValues.withLock({ $0.insert(call.reference.op.name).inserted }) {
+        warn(
+          .valueFromNewerVersion, call.reference,
+          error.message + " (Said once per op: others of its results may be recomputed too.)")
+      }
+      unusable = true
+      return nil
     } catch {
       warn(.storeFailure, call.reference, "could not read the store (\(error)); recomputing.")
       unusable = true

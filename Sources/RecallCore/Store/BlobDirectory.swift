@@ -42,6 +42,16 @@ package struct BlobDirectory: Sendable {
     self.root = root
     for directory in [root, blobs, temporary, quarantined] {
       try BlobDirectory.makeDirectory(directory, root: root)
+      // Something else in a directory's place would fail every write or
+      // quarantine, at every call: refused once, here.
+      var info = stat()
+      guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+        throw RecallError.storeUnavailable(
+          path: root,
+          detail:
+            "\(directory) is not a directory, and Recall keeps its files there; move it away "
+            + "(mv '\(directory)' '\(directory).moved') and run again")
+      }
     }
     removeAbandonedTemporaryFiles()
   }
@@ -67,8 +77,13 @@ package struct BlobDirectory: Sendable {
     return "\(blobs)/\(hex.prefix(2))/\(hex.dropFirst(2))"
   }
 
+  /// What is at a blob's path, when it is not a file (a directory, say).
+  private struct NotAFile: Error {}
+
   /// Opens a blob file and passes its descriptor and size to `body`, or
   /// returns `nil` when the file does not exist.
+  ///
+  /// - Throws: `NotAFile` when something other than a file is at its path.
   private func withOpenFile<T>(
     _ cid: ContentID, _ body: (_ fd: Int32, _ size: Int, _ stamp: BlobStamp) throws -> T
   ) throws -> T? {
@@ -84,12 +99,8 @@ package struct BlobDirectory: Sendable {
       throw RecallError.storeUnavailable(
         path: root, detail: "cannot stat blob \(cid.hex): \(posixError())")
     }
+    guard info.st_mode & S_IFMT == S_IFREG else { throw NotAFile() }
     return try body(fd, Int(info.st_size), BlobStamp(info))
-  }
-
-  /// Reads a blob, or returns `nil` when its file does not exist.
-  func read(_ cid: ContentID) throws -> [UInt8]? {
-    try withOpenFile(cid) { fd, size, _ in try read(cid, fd: fd, size: size) }
   }
 
   private func read(_ cid: ContentID, fd: Int32, size: Int) throws -> [UInt8] {
@@ -143,6 +154,23 @@ package struct BlobDirectory: Sendable {
     overlapping: Bool = false,
     forget: @escaping @Sendable (ContentID) throws -> Void
   ) throws -> Verified {
+    do {
+      return try readVerifiedFile(
+        cid, checksum: checksum, stamp: stamp, store: store, overlapping: overlapping,
+        forget: forget)
+    } catch is NotAFile {
+      // Moved aside, so that the value's next store writes its file.
+      try quarantine(cid)
+      try forget(cid)
+      throw RecallError.corruptValue(
+        cid, path: store, detail: "its blob path \(path(cid)) is not a file")
+    }
+  }
+
+  private func readVerifiedFile(
+    _ cid: ContentID, checksum: UInt64?, stamp: String?, store: String, overlapping: Bool,
+    forget: @escaping @Sendable (ContentID) throws -> Void
+  ) throws -> Verified {
     let found: StoredBytes
     let unchanged: Bool
     if mapsFiles {
@@ -174,13 +202,7 @@ package struct BlobDirectory: Sendable {
     let integrity = found.withUnsafeBytes { bytes in
       if unchanged { return ValueCodec.checkFormat(of: bytes) }
       LargeBuffers.populate(bytes)  // a whole pass over a mapped file
-      guard let checksum else { return ValueCodec.checkIntegrity(of: bytes, cid: cid) }
-      let actual = Checksum.xxh64(bytes)
-      guard actual == checksum else {
-        return .corrupt(
-          "its checksum is \(String(actual, radix: 16)), not \(String(checksum, radix: 16))")
-      }
-      return ValueCodec.checkFormat(of: bytes)
+      return ValueCodec.checkStored(bytes, checksum: checksum, cid: cid)
     }
     switch integrity {
     case .intact:
@@ -298,12 +320,31 @@ package struct BlobDirectory: Sendable {
 
   /// Moves a blob that failed its integrity check aside for inspection.
   package func quarantine(_ cid: ContentID) throws {
-    let target =
-      "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970)).\(UInt32.random(in: 0...UInt32.max))"
-    if rename(path(cid), target) != 0 && errno != ENOENT {
+    if rename(path(cid), quarantinePath(cid)) != 0 && errno != ENOENT {
       throw RecallError.storeUnavailable(
         path: root, detail: "cannot quarantine blob \(cid.hex): \(posixError())")
     }
+  }
+
+  /// Keeps the bytes of a value stored in the database (inline) that failed
+  /// their check, for inspection: the store then forgets them. Best effort:
+  /// not keeping a copy of damaged bytes is no reason to fail.
+  package func quarantine(_ cid: ContentID, inline bytes: UnsafeRawBufferPointer) {
+    let target = quarantinePath(cid) + ".inline"
+    let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return }
+    defer { close(fd) }
+    var done = 0
+    while done < bytes.count {
+      let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { return }
+      done += n
+    }
+  }
+
+  private func quarantinePath(_ cid: ContentID) -> String {
+    "\(quarantined)/\(cid.hex).\(Int(Date().timeIntervalSince1970)).\(UInt32.random(in: 0...UInt32.max))"
   }
 
   private func syncDirectory(_ directory: String) {

@@ -63,6 +63,9 @@ public final class Store: Sendable {
   /// The ops (by identity) whose last call in this process took less than
   /// ``ClaimPolicy/quickCall``: their misses run without claiming.
   let quickOps = Mutex<Set<Digest>>([])
+  /// The ops that met a value a newer Recall wrote, said once per op
+  /// (``RecallWarning/Kind/valueFromNewerVersion``).
+  let opsWithNewerValues = Mutex<Set<String>>([])
   /// Each op version's semantic version in this store, looked up (and the
   /// version recorded) once per process.
   let resolutions = Mutex<[Digest: ResolvedOp]>([:])
