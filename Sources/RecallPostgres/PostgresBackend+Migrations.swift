@@ -173,7 +173,7 @@ extension PostgresBackend {
     }
     guard exists else {
       throw RecallError.notFound(
-        "Recall store in schema '\(schema)'", path: location,
+        "tables (schema '\(schema)' has no recall_migration table)", path: location,
         hint: "Check the URL and its schema= (or RECALL_STORE); a store is created by the first "
           + "program that memoizes into it.")
     }

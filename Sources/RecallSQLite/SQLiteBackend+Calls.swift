@@ -86,16 +86,26 @@ extension SQLiteBackend {
   private func checkCall(
     _ id: CallID, output cid: ContentID, history hid: HistoryID, checksum: Int64?, row: Int64
   ) throws {
+    guard
+      let damage = try damage(
+        ofCall: id, output: cid, history: hid, checksum: checksum, row: row)
+    else { return }
+    throw RecallError.corruptCall(id, path: path, detail: damage)
+  }
+
+  /// What is wrong with a stored call's record, or `nil` when it passes its
+  /// checksum (or was recorded before there was one).
+  func damage(
+    ofCall id: CallID, output cid: ContentID, history hid: HistoryID, checksum: Int64?,
+    row: Int64
+  ) throws -> String? {
     if let checksum {
       let actual = Int64(bitPattern: Checksum.call(id, output: cid, history: hid))
-      guard actual != checksum else { return }
-      throw RecallError.corruptCall(
-        id, path: path,
-        detail: "its checksum is \(String(UInt64(bitPattern: actual), radix: 16)), not "
-          + String(UInt64(bitPattern: checksum), radix: 16))
+      guard actual != checksum else { return nil }
+      return "its checksum is \(String(UInt64(bitPattern: actual), radix: 16)), not "
+        + String(UInt64(bitPattern: checksum), radix: 16)
     }
-    guard row >= (try checkedCallsFrom()) else { return }
-    throw RecallError.corruptCall(id, path: path, detail: "it has no checksum")
+    return row >= (try checkedCallsFrom()) ? "it has no checksum" : nil
   }
 
   /// The first call row recorded with a checksum (`v9.call-checksum`), read
@@ -276,6 +286,9 @@ extension SQLiteBackend {
   /// moved to quarantine): its calls become misses. The row stays, since
   /// calls name it; storing the value again restores it.
   func forgetValue(_ cid: ContentID) throws {
+    // A store opened read-only changes nothing: what failed its check stays,
+    // refused at every read, until a process that writes reads it.
+    guard !configuration.readOnly else { return }
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
         try db.execute(

@@ -117,7 +117,7 @@ extension SQLiteBackend {
     let selectCalls = """
       SELECT call.id, call.call_id, op_name.name, filing.op_version, filing.semantic_version, call.trial,
         value.cid, call.output_hid, call.output_size, call.started_at, call.duration, call.host, call.pid,
-        call.key_fields
+        call.key_fields, call.checksum
       FROM call
       JOIN op_name ON op_name.id = call.op
       JOIN filing ON filing.id = call.filing
@@ -148,19 +148,30 @@ extension SQLiteBackend {
           while let row = try calls.next() {
             var callInputs = inputs.removeValue(forKey: row[0]) ?? []
             callInputs.sort { $0.name < $1.name }
-            records.append(try Self.callRecord(row, inputs: callInputs))
+            let record = try Self.callRecord(row, inputs: callInputs)
+            if try isIntact(record, row) { records.append(record) }
           }
           return records
         }
         // A few calls: by primary key, one cached lookup per call.
         let lookup = try db.cachedStatement(
           sql: selectInputs + " WHERE call_input.call = ? ORDER BY call_input.name")
-        return try Row.fetchAll(db, sql: selectCalls, arguments: arguments).map { row in
+        return try Row.fetchAll(db, sql: selectCalls, arguments: arguments).compactMap { row in
           let inputs = try Row.fetchAll(lookup, arguments: [row[0] as Int64]).map(Self.callInput)
-          return try Self.callRecord(row, inputs: inputs)
+          let record = try Self.callRecord(row, inputs: inputs)
+          return try isIntact(record, row) ? record : nil
         }
       }
     }
+  }
+
+  /// Whether a listed call's record passes its checksum. One that does not
+  /// is left out of listings, and so out of exports: copied, it would get a
+  /// checksum of its own over the damage. (Its next lookup recomputes it.)
+  private func isIntact(_ record: CallRecord, _ row: Row) throws -> Bool {
+    try damage(
+      ofCall: record.id, output: record.outputCID, history: record.outputHID,
+      checksum: row[14], row: row[0]) == nil
   }
 
   /// An input from a row of `(call, name, cid, hid)`.

@@ -284,7 +284,7 @@ extension SQLiteBackend {
         try db.execute(sql: "UPDATE store_count SET value = value + 1 WHERE name = 'accept_count'")
         let refiled = """
           SELECT call.id, call.trial, call.key_fields, filing.op_version, call.call_id,
-            value.cid, call.output_hid
+            value.cid, call.output_hid, call.checksum
           FROM call
           JOIN value ON value.id = call.output
           JOIN filing ON filing.id = call.filing
@@ -316,6 +316,19 @@ extension SQLiteBackend {
         for call in calls {
           let row: Int64 = call[0]
           let stored: Data? = call[2]
+          let (oldID, output, history) = (
+            CallID(try Self.digest(call[4])), ContentID(try Self.digest(call[5])),
+            HistoryID(try Self.digest(call[6]))
+          )
+          // A damaged record is not re-filed under a checksum of its own:
+          // dropped, it is computed again.
+          if try damage(
+            ofCall: oldID, output: output, history: history, checksum: call[7], row: row)
+            != nil
+          {
+            try rows.deleteCall(row)
+            continue
+          }
           let cids = try Row.fetchAll(inputs, arguments: [row]).map {
             ($0[0] as String, try Self.digest($0[1]))
           }
@@ -324,7 +337,7 @@ extension SQLiteBackend {
             let fields = StoredKeyFields.expand(
               [UInt8](stored), inputs: StoredKeyFields.order(cids)),
             let keyName = CallID.keyName(
-              of: op, for: CallID(try Self.digest(call[4])),
+              of: op, for: oldID,
               semanticVersion: CodeFingerprint(hex: from),
               trial: call[1], keyFields: fields)
           else { continue }
@@ -334,9 +347,7 @@ extension SQLiteBackend {
             try rows.deleteCall(row)
           } else {
             // Its checksum covers its id: the record stays checkable.
-            let checksum = Checksum.call(
-              id, output: ContentID(try Self.digest(call[5])),
-              history: HistoryID(try Self.digest(call[6])))
+            let checksum = Checksum.call(id, output: output, history: history)
             try db.execute(
               sql: "UPDATE call SET call_id = ?, filing = ?, checksum = ? WHERE id = ?",
               arguments: [

@@ -226,8 +226,15 @@ import Testing
       environment: [:])
     #expect(diff.text.contains("var factor changed"))
 
-    // Importing into an empty store, then again: the same calls, nothing doubled.
+    // Importing needs the store it copies into (only `export --to` creates one).
     let third = TemporaryDirectory()
+    let nowhere = try run(
+      productsDirectory.appendingPathComponent("recall").path,
+      ["import", directory.path, "--store", third.path], environment: [:])
+    #expect(nowhere.status == 1 && nowhere.text.contains("has no database"), "\(nowhere.text)")
+    #expect(!FileManager.default.fileExists(atPath: third.path))
+    // Importing into an empty store, then again: the same calls, nothing doubled.
+    _ = try Store.sqlite(at: third.path)
     for _ in 0..<2 {
       let imported = try run(
         productsDirectory.appendingPathComponent("recall").path,
@@ -353,6 +360,22 @@ import Testing
         refused.text.contains("The store at '\(nowhere.path)' has no database"),
         "\(change): \(refused.text)")
       #expect(!FileManager.default.fileExists(atPath: nowhere.path), "\(change) made a store")
+    }
+    // A damaged database: what is wrong with which file, and what to do.
+    let damaged = TemporaryDirectory()
+    try FileManager.default.createDirectory(
+      atPath: damaged.path, withIntermediateDirectories: true)
+    try Data(repeating: 0x5A, count: 8192).write(
+      to: URL(fileURLWithPath: damaged.path + "/recall.sqlite"))
+    for command in [["ls"], ["gc"]] {
+      let refused = try run(
+        productsDirectory.appendingPathComponent("recall").path,
+        command + ["--store", damaged.path], environment: [:])
+      #expect(refused.status == 1, "\(command): \(refused.text)")
+      #expect(
+        refused.text.contains("is damaged: its database \(damaged.path)/recall.sqlite")
+          && refused.text.contains("recall export --store")
+          && !refused.text.contains("SQLite error"), "\(command): \(refused.text)")
     }
     // Reading never creates or changes a store.
     let empty = TemporaryDirectory()

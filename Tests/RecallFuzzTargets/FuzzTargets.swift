@@ -69,6 +69,11 @@ public enum FuzzTargets {
     }
   }
 
+  /// Removes the blob directory ``blob(_:)`` made (what it quarantined).
+  public static func removeTemporaryFiles() {
+    if let blobs = blobDirectory { try? FileManager.default.removeItem(atPath: blobs.root) }
+  }
+
   /// A blob directory of this process's, for ``blob(_:)``.
   static let blobDirectory: BlobDirectory? = {
     let root = NSTemporaryDirectory() + "recall-fuzz-\(getpid())"

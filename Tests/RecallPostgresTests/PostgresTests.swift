@@ -202,13 +202,46 @@ struct PostgresTests {
     #expect(againLog.executed.isEmpty && againLog.warnings.isEmpty)
   }
 
+  @Test func aValueFromANewerRecallIsReplacedSaidOncePerOp() throws {
+    let schema = PostgresSchema()
+    do {
+      let store = try open(schema)
+      for n in 10...12 { _ = series(store, n) }
+      store.flush()
+      // Every output in a newer Recall's format, its checksum matching.
+      try (store.backend as! PostgresBackend).withConnection { connection in
+        for n in 10...12 {
+          let value = try ValueCodec.encode((0..<n).map { Double($0) / 3 })
+          var bytes = value.bytes
+          bytes[0] = 99
+          try connection.execute(
+            "UPDATE value SET bytes = $1, checksum = $2 WHERE cid = $3",
+            [
+              .bytes(Data(bytes)), .int(Int(Int64(bitPattern: Checksum.xxh64(bytes)))),
+              SQLValue(value.cid.digest),
+            ])
+        }
+      }
+    }
+    let store = try open(schema)
+    let log = EventLog(store)
+    for n in 10...12 { #expect(series(store, n) == (0..<n).map { Double($0) / 3 }) }
+    #expect(log.executed.count == 3)
+    #expect(log.warnings.map(\.kind) == [.valueFromNewerVersion])
+    store.flush()
+    let again = try open(schema)
+    let againLog = EventLog(again)
+    for n in 10...12 { _ = series(again, n) }
+    #expect(againLog.executed.isEmpty && againLog.warnings.isEmpty)
+  }
+
   @Test func aSchemaWithoutAStoreIsRefusedWhenNoneMayBeCreated() throws {
     let schema = PostgresSchema()
     var configuration = PostgresBackend.Configuration()
     configuration.createsStore = false
     let error = #expect(throws: RecallError.self) { try schema.open(configuration) }
     #expect(error?.code == RecallError.notFound)
-    #expect(error?.message.contains("schema '\(schema.name)'") == true)
+    #expect(error?.message.contains("schema '\(schema.name)' has no recall_migration") == true)
     // Nothing was created: the default opening still finds no store, and makes it.
     #expect(throws: RecallError.self) { try schema.open(configuration) }
     _ = try schema.open()

@@ -87,6 +87,7 @@ import Testing
         refusals.insert(error.code.description)
         // A clear error says which store, and not SQLite's internals.
         #expect(error.message.contains(directory.path), "byte \(position): \(error)")
+        #expect(error.message.contains("Restore"), "byte \(position): \(error)")
         #expect(
           !error.message.contains("while executing") && !error.message.contains("SQLite error"),
           "byte \(position): \(error)")
@@ -97,6 +98,7 @@ import Testing
     #expect(outcomes[.served, default: 0] > 0)
     #expect(outcomes[.recomputed, default: 0] > 0)
     #expect(outcomes[.refused, default: 0] > 0)
+    #expect(refusals == ["storeDamaged"], "every refusal says the database is damaged")
     print("byte flips: \(outcomes), refused with \(refusals.sorted())")
   }
 }

@@ -28,6 +28,7 @@ import Testing
       let bytes = try Data(contentsOf: input)
       bytes.withUnsafeBytes { run($0) }
     }
+    if target == "blob" { FuzzTargets.removeTemporaryFiles() }
   }
 
   /// The seeds (`seed-*`): real encodings, so that the fuzzers start from

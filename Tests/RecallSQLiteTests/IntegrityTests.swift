@@ -214,4 +214,80 @@ private func runSeries(in directory: TemporaryDirectory) throws -> (
     let again = try runSeries(in: directory)
     #expect(again.executed == 0 && again.warnings.isEmpty)
   }
+
+  @Test func listingsExportsAndAcceptsLeaveOutADamagedCallRecord() throws {
+    let (directory, database) = try storeWithInlineValues()
+    let other = try outputRow(of: 12, in: database)
+    let own = try outputRow(of: 11, in: database)
+    try database.write { db in
+      try db.execute(sql: "UPDATE call SET output = ? WHERE output = ?", arguments: [other, own])
+    }
+    var readOnly = SQLiteBackend.Configuration()
+    readOnly.readOnly = true
+    let reader = Store(reading: try SQLiteBackend(path: directory.path, configuration: readOnly))
+    #expect(try reader.calls(matching: CallQuery()).count == 2, "the damaged call is not listed")
+    // A copy does not give the damage a checksum of its own.
+    let copy = TemporaryDirectory()
+    let report = try reader.copy(to: try openStore(copy.path), ops: nil)
+    #expect(report.calls == 2)
+    let copied = try runSeries(in: copy)
+    #expect(copied.executed == 1 && copied.warnings.isEmpty, "11 is computed, never served as 12")
+  }
+
+  @Test func acceptingAChangeDropsADamagedCallRatherThanRefilingIt() throws {
+    let (directory, database) = try storeWithInlineValues()
+    let v2 = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "2"))
+    func series13(_ store: Store, _ op: Op) -> [Double] {
+      store.memoize(op, [Argument("n", 13)]) { (0..<13).map { Double($0) / 3 } }
+    }
+    do { _ = series13(try openStore(directory.path), v2) }
+    // Version 2's call of 13 now names 12's output.
+    let other = try outputRow(of: 12, in: database)
+    let own = try outputRow(of: 13, in: database)
+    try database.write { db in
+      try db.execute(sql: "UPDATE call SET output = ? WHERE output = ?", arguments: [other, own])
+    }
+    let store = try openStore(directory.path)
+    try store.accept("Tests.series(n:)", version: v2.version, as: op.version)
+    let log = EventLog(store)
+    #expect(series13(store, op) == (0..<13).map { Double($0) / 3 })
+    #expect(series13(store, v2) == (0..<13).map { Double($0) / 3 })
+    #expect(log.executed.count == 1, "computed once, never served as 12's")
+  }
+
+  @Test func aDamagedValueIsLeftOutOfAnExportAndRefusedWhenShown() throws {
+    let (directory, database) = try storeWithInlineValues()
+    let row = try outputRow(of: 10, in: database)
+    try database.write { db in
+      try db.execute(
+        sql: "UPDATE value SET bytes = substr(bytes, 1, length(bytes) - 1) || X'00' WHERE id = ?",
+        arguments: [row])
+    }
+    var readOnly = SQLiteBackend.Configuration()
+    readOnly.readOnly = true
+    let reader = Store(reading: try SQLiteBackend(path: directory.path, configuration: readOnly))
+    let cid = try ValueCodec.encode((0..<10).map { Double($0) / 3 }).cid
+    #expect(throws: RecallError.self) { try reader.encodedValue(cid) }
+    let copy = TemporaryDirectory()
+    let report = try reader.copy(to: try openStore(copy.path), ops: nil)
+    #expect(report.calls == 2 && report.incomplete == 1)
+    // Read-only, nothing was moved or forgotten: a writer still finds the
+    // damage, and then quarantines it.
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").isEmpty)
+    let writer = try runSeries(in: directory)
+    #expect(writer.executed == 1 && writer.warnings.map(\.kind) == [.corruptValue])
+  }
+
+  @Test func aDamagedRecordOfMigrationsIsDamageNotANewerRecall() throws {
+    let (directory, database) = try storeWithInlineValues()
+    try database.write { db in
+      try db.execute(
+        sql: "UPDATE grdb_migrations SET identifier = 'v5.usagf' WHERE identifier = 'v5.usage'")
+    }
+    let error = #expect(throws: RecallError.self) { _ = try openStore(directory.path) }
+    #expect(error?.code == RecallError.storeDamaged)
+    #expect(error?.message.contains("record of schema migrations is damaged") == true)
+    #expect(error?.message.contains("recall export --store") == true)
+  }
 }

@@ -15,6 +15,6 @@ struct Export: ParsableCommand {
   var ops: [String] = []
 
   func run() throws {
-    try transfer(from: options.open(), to: to, ops: ops)
+    try transfer(from: options.open(), to: to, creating: true, ops: ops)
   }
 }

@@ -6,8 +6,7 @@ import RecallCore
 struct Import: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Copy calls, with their values, versions and code, from another store into this one (created if needed)."
-  )
+      "Copy calls, with their values, versions and code, from another store into this one.")
 
   @OptionGroup var options: StoreOptions
   @ArgumentParser.Argument(help: "The store to copy from.")
@@ -18,6 +17,6 @@ struct Import: ParsableCommand {
   func run() throws {
     var sourceOptions = options
     sourceOptions.store = from
-    try transfer(from: sourceOptions.open(), to: options.path, ops: ops)
+    try transfer(from: sourceOptions.open(), to: options.path, creating: false, ops: ops)
   }
 }

@@ -30,8 +30,8 @@ struct StoreOptions: ParsableArguments {
 
   /// Opens the store at `path`: as a reader (``Store/init(reading:configuration:)``,
   /// which refuses every change) unless `writing`. A store that does not
-  /// exist is an error, unless `creating` (the store `export` and `import`
-  /// copy into): a command that manages a store never makes one by mistake.
+  /// exist is an error, unless `creating` (the store `export --to` copies
+  /// into): a command that manages a store never makes one by mistake.
   /// SQLite's reader also opens the database read-only.
   static func open(_ path: String, writing: Bool, creating: Bool = false) throws -> Store {
     do {

@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import RecallCore
 
-/// Copies the calls of some ops (all when none are named) into the store at `path`.
-func transfer(from source: Store, to path: String, ops names: [String]) throws {
-  let target = try StoreOptions.open(path, writing: true, creating: true)
+/// Copies the calls of some ops (all when none are named) into the store at
+/// `path`, which `creating` creates when there is none (`export --to`).
+func transfer(from source: Store, to path: String, creating: Bool, ops names: [String]) throws {
+  let target = try StoreOptions.open(path, writing: true, creating: creating)
   try reporting {
     let ops = names.isEmpty ? nil : try names.map { try findOp($0, in: source) }
     print(describe(try source.copy(to: target, ops: ops), into: path))

@@ -90,7 +90,15 @@ extension Store {
         var complete = true
         for cid in [call.outputCID] + call.inputs.map(\.cid)
         where !values.contains(where: { $0.cid == cid }) {
-          guard let bytes = try backend.value(cid) else {
+          // A damaged value is left out (its calls counted as incomplete),
+          // not copied, and not a reason to stop copying the rest.
+          let found: [UInt8]?
+          do {
+            found = try backend.value(cid)
+          } catch RecallError.corruptValue {
+            found = nil
+          }
+          guard let bytes = found else {
             complete = false
             break
           }

@@ -32,14 +32,20 @@ package struct BlobDirectory: Sendable {
   var temporary: String { root + "/tmp" }
   var quarantined: String { root + "/quarantine" }
 
+  /// Whether the store was opened for reading only: then nothing here is
+  /// created, moved or removed (damaged files stay where they are, refused).
+  package let isReadOnly: Bool
+
   /// The blob directory of a store opened for reading only: nothing is created
   /// or cleaned up.
   package init(existing root: String) {
     self.root = root
+    self.isReadOnly = true
   }
 
   package init(root: String) throws {
     self.root = root
+    self.isReadOnly = false
     for directory in [root, blobs, temporary, quarantined] {
       try BlobDirectory.makeDirectory(directory, root: root)
       // Something else in a directory's place would fail every write or
@@ -286,6 +292,7 @@ package struct BlobDirectory: Sendable {
 
   /// Deletes a blob's file, if it exists.
   package func remove(_ cid: ContentID) throws {
+    guard !isReadOnly else { return }
     if unlink(path(cid)) != 0 && errno != ENOENT {
       throw RecallError.storeUnavailable(
         path: root, detail: "cannot delete blob \(cid.hex): \(posixError())")
@@ -320,6 +327,7 @@ package struct BlobDirectory: Sendable {
 
   /// Moves a blob that failed its integrity check aside for inspection.
   package func quarantine(_ cid: ContentID) throws {
+    guard !isReadOnly else { return }
     if rename(path(cid), quarantinePath(cid)) != 0 && errno != ENOENT {
       throw RecallError.storeUnavailable(
         path: root, detail: "cannot quarantine blob \(cid.hex): \(posixError())")
@@ -330,6 +338,7 @@ package struct BlobDirectory: Sendable {
   /// their check, for inspection: the store then forgets them. Best effort:
   /// not keeping a copy of damaged bytes is no reason to fail.
   package func quarantine(_ cid: ContentID, inline bytes: UnsafeRawBufferPointer) {
+    guard !isReadOnly else { return }
     let target = quarantinePath(cid) + ".inline"
     let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else { return }

@@ -11,8 +11,9 @@ package struct ValueChecks: Sendable {
   /// The store's blob directory, where damaged inline values are kept for
   /// inspection too; a PostgreSQL store may have none.
   package let blobs: BlobDirectory?
-  /// Drops the store's bytes of a value (its row stays while calls name it),
-  /// so that the next store of the value puts them back.
+  /// Drops the store's bytes of a value (SQLite keeps the row while calls
+  /// name it; PostgreSQL deletes it), so that the next store of the value
+  /// puts them back. A no-op in a store opened read-only.
   package let forget: @Sendable (ContentID) throws -> Void
 
   package init(
@@ -29,8 +30,8 @@ package struct ValueChecks: Sendable {
   /// - Returns: ``ValueIntegrity/intact``, or ``ValueIntegrity/unreadable``
   ///   for bytes a newer Recall wrote.
   /// - Throws: ``RecallError/corruptValue`` for damaged bytes, after keeping
-  ///   a copy in quarantine and forgetting them (when the store can be
-  ///   written).
+  ///   a copy in quarantine and forgetting them (unless the store was opened
+  ///   read-only).
   package func checkInline(
     _ cid: ContentID, _ bytes: UnsafeRawBufferPointer, checksum: UInt64?
   ) throws -> ValueIntegrity {
@@ -39,9 +40,7 @@ package struct ValueChecks: Sendable {
     case .unreadable(let detail): return .unreadable(detail)
     case .corrupt(let detail):
       blobs?.quarantine(cid, inline: bytes)
-      // A store opened read-only cannot forget them: the damage is still
-      // refused, and forgotten by the next process that can write.
-      try? forget(cid)
+      try forget(cid)
       throw RecallError.corruptValue(cid, path: store, detail: detail)
     }
   }
