@@ -212,7 +212,5 @@ print(
     epochs[best]!,
     accuracies[best]))
 
-let stats = try store.stats()
-print(
-  "\nexecuted: \(stats.misses), reused: \(stats.hits), time saved: \(format(stats.timeSaved).trimmingCharacters(in: .whitespaces)), wall time: \(format(elapsed).trimmingCharacters(in: .whitespaces)), store: \(stats.calls) calls, \(stats.bytes) bytes"
-)
+print("\n\(try store.stats())")
+print("wall time: \(format(elapsed).trimmingCharacters(in: .whitespaces))")

@@ -164,6 +164,8 @@ import Testing
 
   @Test func tagsForgetsAndCollects() throws {
     try populate()
+    #expect(try recall("tag").text.hasPrefix("No tags. Name a call with 'recall tag NAME CALL'"))
+    #expect(try recall("tag", "--json").text.isEmpty)
     let id = try labelCallID()
     #expect(try recall("tag", "baseline", String(id.prefix(8))).text.contains("as 'baseline'"))
     let tags = try recall("tag")

@@ -45,8 +45,13 @@ struct TagCommand: ParsableCommand {
     }
     guard let name else {
       let store = try options.open()
+      let tags = try reporting { try store.tags() }
+      if tags.isEmpty && !options.json {
+        print("No tags. Name a call with 'recall tag NAME CALL' (its id or first characters).")
+        return
+      }
       options.print(
-        try reporting { try store.tags() }.map { tag in
+        tags.map { tag in
           switch tag.target {
           case .call(let id):
             Row(tag: tag.name, kind: "call", target: id.hex, createdAt: tag.createdAt)

@@ -7,20 +7,10 @@ func iso(_ date: Date) -> String {
 }
 
 /// A duration for people: µs, ms or s.
-func seconds(_ value: Double) -> String {
-  value < 1e-3
-    ? String(format: "%.0f µs", value * 1e6)
-    : value < 1 ? String(format: "%.1f ms", value * 1e3) : String(format: "%.2f s", value)
-}
+func seconds(_ value: Double) -> String { Readable.duration(value) }
 
 /// A size for people: B, KiB or MiB.
-func bytes(_ count: Int) -> String {
-  count < 1 << 10
-    ? "\(count) B"
-    : count < 1 << 20
-      ? String(format: "%.1f KiB", Double(count) / 1024)
-      : String(format: "%.1f MiB", Double(count) / 1_048_576)
-}
+func bytes(_ count: Int) -> String { Readable.size(count) }
 
 /// `count` and a noun, in the plural unless the count is 1: "3 calls".
 func counted(_ count: Int, _ noun: String) -> String {

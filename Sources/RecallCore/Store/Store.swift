@@ -228,7 +228,13 @@ public final class Store: Sendable {
 }
 
 /// What a store holds and what this process did with it.
-public struct StoreStats: Sendable, Hashable {
+///
+/// Its description is one line for people:
+///
+/// ```
+/// executed: 12, reused: 26 (14 from memory), time saved: 3.41 s, compute time: 1.20 s; store: 52 calls, 40 values, 1.5 MiB
+/// ```
+public struct StoreStats: Sendable, Hashable, CustomStringConvertible {
   /// Stored calls.
   public var calls: Int
   /// Stored values (one per cid).
@@ -245,6 +251,13 @@ public struct StoreStats: Sendable, Hashable {
   public var timeSaved: Duration
   /// The time spent running bodies in this process.
   public var computeTime: Duration
+
+  public var description: String {
+    "executed: \(misses), reused: \(hits) (\(memoryHits) from memory), "
+      + "time saved: \(Readable.duration(timeSaved.inSeconds)), "
+      + "compute time: \(Readable.duration(computeTime.inSeconds)); "
+      + "store: \(calls) calls, \(values) values, \(Readable.size(bytes))"
+  }
 }
 
 /// Whether a store was released, for work that outlives it (a commit's
