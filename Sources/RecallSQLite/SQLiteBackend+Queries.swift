@@ -113,7 +113,9 @@ extension SQLiteBackend {
     let order =
       query.semanticVersionOtherThan == nil
       ? "call.started_at DESC, call.call_id DESC" : "+call.started_at DESC, call.call_id DESC"
-    let limit = query.limit.map { " LIMIT \(max(0, $0))" } ?? ""
+    // Rows that fail their checksum are left out as they are read, so the
+    // limit counts intact calls (not a LIMIT in the statement).
+    let limit = max(0, query.limit ?? .max)
     let selectCalls = """
       SELECT call.id, call.call_id, op_name.name, filing.op_version, filing.semantic_version, call.trial,
         value.cid, call.output_hid, call.output_size, call.started_at, call.duration, call.host, call.pid,
@@ -123,7 +125,7 @@ extension SQLiteBackend {
       JOIN filing ON filing.id = call.filing
       JOIN value ON value.id = call.output
       \(whereClause)
-      ORDER BY \(order)\(limit)
+      ORDER BY \(order)
       """
     let selectInputs = """
       SELECT call_input.call, call_input.name, value.cid, coalesce(call_input.hid, value.cid)
@@ -145,7 +147,7 @@ extension SQLiteBackend {
           }
           var records: [CallRecord] = []
           let calls = try Row.fetchCursor(db, sql: selectCalls, arguments: arguments)
-          while let row = try calls.next() {
+          while records.count < limit, let row = try calls.next() {
             var callInputs = inputs.removeValue(forKey: row[0]) ?? []
             callInputs.sort { $0.name < $1.name }
             let record = try Self.callRecord(row, inputs: callInputs)
@@ -156,11 +158,14 @@ extension SQLiteBackend {
         // A few calls: by primary key, one cached lookup per call.
         let lookup = try db.cachedStatement(
           sql: selectInputs + " WHERE call_input.call = ? ORDER BY call_input.name")
-        return try Row.fetchAll(db, sql: selectCalls, arguments: arguments).compactMap { row in
+        var records: [CallRecord] = []
+        let calls = try Row.fetchCursor(db, sql: selectCalls, arguments: arguments)
+        while records.count < limit, let row = try calls.next() {
           let inputs = try Row.fetchAll(lookup, arguments: [row[0] as Int64]).map(Self.callInput)
           let record = try Self.callRecord(row, inputs: inputs)
-          return try isIntact(record, row) ? record : nil
+          if try isIntact(record, row) { records.append(record) }
         }
+        return records
       }
     }
   }

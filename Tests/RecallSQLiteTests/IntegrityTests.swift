@@ -234,6 +234,23 @@ private func runSeries(in directory: TemporaryDirectory) throws -> (
     #expect(copied.executed == 1 && copied.warnings.isEmpty, "11 is computed, never served as 12")
   }
 
+  @Test func aLimitCountsIntactCalls() throws {
+    let (directory, database) = try storeWithInlineValues()
+    // The newest call (of 12) fails its checksum.
+    let newest = try outputRow(of: 12, in: database)
+    try database.write { db in
+      try db.execute(
+        sql: "UPDATE call SET checksum = checksum + 1 WHERE output = ?", arguments: [newest])
+    }
+    var readOnly = SQLiteBackend.Configuration()
+    readOnly.readOnly = true
+    let reader = Store(reading: try SQLiteBackend(path: directory.path, configuration: readOnly))
+    for limit in [1, 2, 2_000] {
+      let listed = try reader.calls(matching: CallQuery(limit: limit))
+      #expect(listed.count == min(limit, 2), "limit \(limit)")
+    }
+  }
+
   @Test func acceptingAChangeDropsADamagedCallRatherThanRefilingIt() throws {
     let (directory, database) = try storeWithInlineValues()
     let v2 = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "2"))
