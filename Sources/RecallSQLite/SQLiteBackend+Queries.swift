@@ -14,21 +14,24 @@ extension SQLiteBackend {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
         var summaries: [String: OpSummary] = [:]
+        // Decoded with GRDB's throwing `decode` (its subscripts trap on a
+        // column of another type, which a damaged database can hold).
         for row in try Row.fetchAll(db, sql: Self.opSummarySQL) {
-          let name: String = row[0]
-          let last: Double? = row[3]
+          let name: String = try row.decode(atIndex: 0)
+          let last: Double? = try row.decode(atIndex: 3)
           summaries[name] = OpSummary(
-            op: OpID(name), calls: row[1], versions: 0, outputBytes: row[2],
+            op: OpID(name), calls: try row.decode(atIndex: 1), versions: 0,
+            outputBytes: try row.decode(atIndex: 2),
             lastCall: last.map { Date(timeIntervalSince1970: $0) },
-            computeTime: .seconds(row[4] as Double))
+            computeTime: .seconds(try row.decode(Double.self, atIndex: 4)))
         }
         for row in try Row.fetchAll(db, sql: "SELECT op, count(*) FROM op_version GROUP BY op") {
-          let name: String = row[0]
+          let name: String = try row.decode(atIndex: 0)
           summaries[
             name,
             default: OpSummary(op: OpID(name), calls: 0, versions: 0, outputBytes: 0, lastCall: nil)
           ]
-          .versions = row[1]
+          .versions = try row.decode(atIndex: 1)
         }
         return summaries.values.sorted { $0.op < $1.op }
       }
@@ -143,14 +146,21 @@ extension SQLiteBackend {
               + " WHERE call_input.call IN (SELECT call.id FROM call \(whereClause))",
             arguments: arguments)
           while let input = try cursor.next() {
-            inputs[input[0], default: []].append(try Self.callInput(input))
+            // A damaged input row is left out.
+            guard let call: Int64 = try? input.decode(atIndex: 0),
+              let decoded = try? Self.callInput(input)
+            else { continue }
+            inputs[call, default: []].append(decoded)
           }
           var records: [CallRecord] = []
           let calls = try Row.fetchCursor(db, sql: selectCalls, arguments: arguments)
           while records.count < limit, let row = try calls.next() {
-            var callInputs = inputs.removeValue(forKey: row[0]) ?? []
+            guard let id: Int64 = try? row.decode(atIndex: 0) else { continue }
+            var callInputs = inputs.removeValue(forKey: id) ?? []
             callInputs.sort { $0.name < $1.name }
-            let record = try Self.callRecord(row, inputs: callInputs)
+            // A row too damaged to decode is left out, as one that fails its
+            // checksum.
+            guard let record = try? Self.callRecord(row, inputs: callInputs) else { continue }
             if try isIntact(record, row) { records.append(record) }
           }
           return records
@@ -161,8 +171,11 @@ extension SQLiteBackend {
         var records: [CallRecord] = []
         let calls = try Row.fetchCursor(db, sql: selectCalls, arguments: arguments)
         while records.count < limit, let row = try calls.next() {
-          let inputs = try Row.fetchAll(lookup, arguments: [row[0] as Int64]).map(Self.callInput)
-          let record = try Self.callRecord(row, inputs: inputs)
+          guard let id: Int64 = try? row.decode(atIndex: 0) else { continue }
+          let inputs = try Row.fetchAll(lookup, arguments: [id]).compactMap {
+            try? Self.callInput($0)
+          }
+          guard let record = try? Self.callRecord(row, inputs: inputs) else { continue }
           if try isIntact(record, row) { records.append(record) }
         }
         return records
@@ -176,24 +189,32 @@ extension SQLiteBackend {
   private func isIntact(_ record: CallRecord, _ row: Row) throws -> Bool {
     try damage(
       ofCall: record.id, output: record.outputCID, history: record.outputHID,
-      checksum: row[14], row: row[0]) == nil
+      checksum: row.decode(atIndex: 14), row: row.decode(atIndex: 0)) == nil
   }
 
   /// An input from a row of `(call, name, cid, hid)`.
+  ///
+  /// Rows are decoded with GRDB's throwing `decode`, never its subscripts,
+  /// which trap on a column of another type: in a damaged database a column
+  /// can be anything, and a listing leaves such a row out.
   private static func callInput(_ row: Row) throws -> CallInput {
-    CallInput(name: row[1], cid: ContentID(try digest(row, 2)), hid: HistoryID(try digest(row, 3)))
+    CallInput(
+      name: try row.decode(atIndex: 1), cid: ContentID(try digest(row, 2)),
+      hid: HistoryID(try digest(row, 3)))
   }
 
   /// A call from a row of the listing's `SELECT`.
   private static func callRecord(_ row: Row, inputs: [CallInput]) throws -> CallRecord {
     CallRecord(
-      id: CallID(try digest(row, 1)), op: OpID(row[2] as String),
-      opVersion: CodeFingerprint(hex: row[3]),
-      semanticVersion: CodeFingerprint(hex: row[4]), trial: row[5], inputs: inputs,
+      id: CallID(try digest(row, 1)), op: OpID(try row.decode(String.self, atIndex: 2)),
+      opVersion: CodeFingerprint(hex: try row.decode(atIndex: 3)),
+      semanticVersion: CodeFingerprint(hex: try row.decode(atIndex: 4)),
+      trial: try row.decode(atIndex: 5), inputs: inputs,
       outputCID: ContentID(try digest(row, 6)), outputHID: HistoryID(try digest(row, 7)),
-      outputSize: row[8],
-      startedAt: Date(timeIntervalSince1970: row[9]), duration: row[10], host: row[11],
-      pid: row[12],
+      outputSize: try row.decode(atIndex: 8),
+      startedAt: Date(timeIntervalSince1970: try row.decode(atIndex: 9)),
+      duration: try row.decode(atIndex: 10), host: try row.decode(atIndex: 11),
+      pid: try row.decode(atIndex: 12),
       keyFields: try row.withUnsafeData(atIndex: 13) { stored in
         stored.flatMap {
           StoredKeyFields.expand([UInt8]($0), inputs: StoredKeyFields.order(inputs))
@@ -210,9 +231,9 @@ extension SQLiteBackend {
           arguments: [cid.digest.data, cid.digest.data])
       }
     }
-    guard let row, row[2] as Bool else { return nil }
-    let checksum = (row[1] as Int64?).map { UInt64(bitPattern: $0) }
-    if let inline = row[0] as Data? {
+    guard let row, try row.decode(Bool.self, atIndex: 2) else { return nil }
+    let checksum = (try row.decode(Int64?.self, atIndex: 1)).map { UInt64(bitPattern: $0) }
+    if let inline = try row.decode(Data?.self, atIndex: 0) {
       // Bytes in a newer format are returned as they are (to be shown, or
       // exported to a newer Recall); only damaged ones are refused.
       _ = try inline.withUnsafeBytes { try checks.checkInline(cid, $0, checksum: checksum) }

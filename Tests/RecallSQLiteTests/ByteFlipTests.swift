@@ -10,8 +10,9 @@ import Testing
 /// value, never a crash.
 ///
 /// Each trial changes one byte of a small store's `recall.sqlite` (every bit
-/// inverted), opens the store, and runs every call twice (the second run
-/// sees what the first repaired). A sample of the file's bytes is tried, the
+/// inverted), opens the store, runs every call twice (the second run sees
+/// what the first repaired), and lists the calls, values and ops as the
+/// `recall` tool does. A sample of the file's bytes is tried, the
 /// same every run; `RECALL_FLIP_EVERY_BYTE=1` tries them all (minutes).
 @Suite struct ByteFlipTests {
   static let inputs = Array(1...6)
@@ -80,6 +81,12 @@ import Testing
           }
           store.flush()
           executed += log.executed.count
+          // Listings (what `recall ls`, `calls` and `export` read) may fail
+          // with an error, never trap.
+          for call in (try? store.calls(matching: CallQuery())) ?? [] {
+            _ = try? store.encodedValue(call.outputCID)
+          }
+          _ = try? store.ops()
         }
         outcomes[executed == 0 ? .served : .recomputed, default: 0] += 1
       } catch let error as RecallError {
