@@ -23,10 +23,17 @@ extension SQLiteBackend {
       id, output: found.cid, history: found.hid, checksum: found.callChecksum, row: found.row)
     let checksum = found.checksum.map { UInt64(bitPattern: $0) }
     if let inline = found.inline {
-      let integrity = try inline.withUnsafeBytes {
-        try checks.checkInline(found.cid, $0, checksum: checksum)
+      // The common case checks without making `checks` (a closure over the
+      // backend, allocated): only bytes that fail go through it.
+      let intact = inline.withUnsafeBytes {
+        ValueCodec.checkStored($0, checksum: checksum, cid: found.cid) == .intact
       }
-      if case .unreadable = integrity { try checks.replaceNewer(found.cid) }
+      if !intact {
+        let integrity = try inline.withUnsafeBytes {
+          try checks.checkInline(found.cid, $0, checksum: checksum)
+        }
+        if case .unreadable = integrity { try checks.replaceNewer(found.cid) }
+      }
       return StoredResult(
         cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
     }

@@ -27,6 +27,13 @@ private func outputRow(of n: Int, in database: DatabaseQueue) throws -> Int64 {
     })
 }
 
+/// Opens the store as the `recall` tool's listings do: read-only.
+private func openReader(_ directory: TemporaryDirectory) throws -> Store {
+  var readOnly = SQLiteBackend.Configuration()
+  readOnly.readOnly = true
+  return Store(reading: try SQLiteBackend(path: directory.path, configuration: readOnly))
+}
+
 /// Opens the store and runs `series` of 10, 11 and 12: returns which ran and
 /// the warnings, after checking that every result is right.
 private func runSeries(in directory: TemporaryDirectory) throws -> (
@@ -222,9 +229,7 @@ private func runSeries(in directory: TemporaryDirectory) throws -> (
     try database.write { db in
       try db.execute(sql: "UPDATE call SET output = ? WHERE output = ?", arguments: [other, own])
     }
-    var readOnly = SQLiteBackend.Configuration()
-    readOnly.readOnly = true
-    let reader = Store(reading: try SQLiteBackend(path: directory.path, configuration: readOnly))
+    let reader = try openReader(directory)
     #expect(try reader.calls(matching: CallQuery()).count == 2, "the damaged call is not listed")
     // A copy does not give the damage a checksum of its own.
     let copy = TemporaryDirectory()
@@ -242,9 +247,7 @@ private func runSeries(in directory: TemporaryDirectory) throws -> (
       try db.execute(
         sql: "UPDATE call SET checksum = checksum + 1 WHERE output = ?", arguments: [newest])
     }
-    var readOnly = SQLiteBackend.Configuration()
-    readOnly.readOnly = true
-    let reader = Store(reading: try SQLiteBackend(path: directory.path, configuration: readOnly))
+    let reader = try openReader(directory)
     for limit in [1, 2, 2_000] {
       let listed = try reader.calls(matching: CallQuery(limit: limit))
       #expect(listed.count == min(limit, 2), "limit \(limit)")
@@ -280,9 +283,7 @@ private func runSeries(in directory: TemporaryDirectory) throws -> (
         sql: "UPDATE value SET bytes = substr(bytes, 1, length(bytes) - 1) || X'00' WHERE id = ?",
         arguments: [row])
     }
-    var readOnly = SQLiteBackend.Configuration()
-    readOnly.readOnly = true
-    let reader = Store(reading: try SQLiteBackend(path: directory.path, configuration: readOnly))
+    let reader = try openReader(directory)
     let cid = try ValueCodec.encode((0..<10).map { Double($0) / 3 }).cid
     #expect(throws: RecallError.self) { try reader.encodedValue(cid) }
     let copy = TemporaryDirectory()
