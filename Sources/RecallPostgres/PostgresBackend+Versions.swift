@@ -263,13 +263,14 @@ extension PostgresBackend {
       let target = CodeFingerprint(hex: to)
       for call in calls {
         guard let fields = try call.bytes(2),  // recorded before Recall kept them
-          let keyName = CallID.keyName(
+          let scheme = CallID.scheme(
             of: op, for: CallID(try call.digest(0)), semanticVersion: CodeFingerprint(hex: from),
             trial: try call.int(1), keyFields: [UInt8](fields))
         else { continue }
         let old = SQLValue(try call.digest(0))
         let id = CallID(
-          op: keyName, semanticVersion: target, trial: try call.int(1), keyFields: [UInt8](fields))
+          op: scheme.name, semanticVersion: target, trial: try call.int(1),
+          keyFields: [UInt8](fields), isRandom: scheme.isRandom)
         if !(try connection.rows("SELECT 1 FROM call WHERE id = $1", [SQLValue(id.digest)]).isEmpty)
         {
           // An equivalent call is filed there already: keep that one.

@@ -336,12 +336,14 @@ extension SQLiteBackend {
           guard let stored,
             let fields = StoredKeyFields.expand(
               [UInt8](stored), inputs: StoredKeyFields.order(cids)),
-            let keyName = CallID.keyName(
+            let scheme = CallID.scheme(
               of: op, for: oldID,
               semanticVersion: CodeFingerprint(hex: from),
               trial: call[1], keyFields: fields)
           else { continue }
-          let id = CallID(op: keyName, semanticVersion: target, trial: call[1], keyFields: fields)
+          let id = CallID(
+            op: scheme.name, semanticVersion: target, trial: call[1], keyFields: fields,
+            isRandom: scheme.isRandom)
           if try rows.call(id) != nil {
             // An equivalent call is filed there already: keep that one.
             try rows.deleteCall(row)

@@ -25,6 +25,29 @@ public final class EventLog: Sendable {
     all.compactMap { if case .willExecute(let call) = $0 { Self.local(call.op) } else { nil } }
   }
 
+  /// The ops whose bodies ran, with the trial each result was filed under
+  /// (0 for a result every trial shares), in the order they finished.
+  public var executedTrials: [ExecutedTrial] {
+    all.compactMap {
+      if case .didExecute(let call, _) = $0 {
+        ExecutedTrial(Self.local(call.op), call.trial)
+      } else {
+        nil
+      }
+    }
+  }
+
+  /// An op whose body ran, and the trial its result was filed under.
+  public struct ExecutedTrial: Hashable, Sendable, CustomStringConvertible {
+    public let op: String
+    public let trial: Int
+    public init(_ op: String, _ trial: Int) {
+      self.op = op
+      self.trial = trial
+    }
+    public var description: String { "\(op)#\(trial)" }
+  }
+
   /// Names of the ops whose results were reused, in order, without their module.
   public var reused: [String] {
     all.compactMap { if case .didReuse(let call, _, _) = $0 { Self.local(call.op) } else { nil } }

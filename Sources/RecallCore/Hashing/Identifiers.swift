@@ -31,27 +31,63 @@ public struct CallID: Hashable, Sendable, Comparable, CustomStringConvertible {
   ///
   /// Stores use it to file calls under another semantic version when a version
   /// is accepted as equivalent to another.
-  public init(op: OpID, semanticVersion: CodeFingerprint, trial: Int, keyFields: [UInt8]) {
-    var builder = CallID.keyPrefix(op: op, semanticVersion: semanticVersion, trial: trial)
+  ///
+  /// - Parameters:
+  ///   - op: The name the call's key is made with.
+  ///   - semanticVersion: The semantic version it is filed under.
+  ///   - trial: Its trial (0 for a call that is not random).
+  ///   - keyFields: The key's fields.
+  ///   - isRandom: Whether the call is random (it drew from ``RandomSource``):
+  ///     a random call's key is made in a domain of its own, so that its
+  ///     result in trial 0 is never taken for one that every trial shares.
+  public init(
+    op: OpID, semanticVersion: CodeFingerprint, trial: Int, keyFields: [UInt8],
+    isRandom: Bool = false
+  ) {
+    var builder = CallID.keyPrefix(
+      op: op, semanticVersion: semanticVersion, trial: trial, isRandom: isRandom)
     builder.replay(keyFields)
     self.init(builder.finalize())
   }
 
-  /// The name a stored call's key was made with: the op's label name
-  /// (``OpID/labelName``, what the macros key calls with) or its name, found
-  /// by recomputing the call's id; `nil` when neither gives it.
-  public static func keyName(
+  /// How a stored call's key was made: with which name, and whether in the
+  /// domain of random calls.
+  public struct Scheme: Hashable, Sendable {
+    /// The name the key was made with.
+    public let name: OpID
+    /// Whether the call is random (``CallID/init(op:semanticVersion:trial:keyFields:isRandom:)``).
+    public let isRandom: Bool
+  }
+
+  /// How a stored call's key was made: with the op's label name
+  /// (``OpID/labelName``, what the macros key calls with) or its name, as a
+  /// random call or not, found by recomputing the call's id; `nil` when none
+  /// gives it.
+  public static func scheme(
     of op: OpID, for id: CallID, semanticVersion: CodeFingerprint, trial: Int, keyFields: [UInt8]
-  ) -> OpID? {
-    let candidates = op.labelName == op.name ? [op] : [OpID(op.labelName), op]
-    return candidates.first {
-      CallID(op: $0, semanticVersion: semanticVersion, trial: trial, keyFields: keyFields) == id
+  ) -> Scheme? {
+    let names = op.labelName == op.name ? [op] : [OpID(op.labelName), op]
+    // A call of a trial other than 0 is random; one of trial 0 may be either.
+    let domains = trial == 0 ? [false, true] : [true]
+    for name in names {
+      for isRandom in domains
+      where CallID(
+        op: name, semanticVersion: semanticVersion, trial: trial, keyFields: keyFields,
+        isRandom: isRandom) == id
+      {
+        return Scheme(name: name, isRandom: isRandom)
+      }
     }
+    return nil
   }
 
   /// The hash state of a call id before its key's fields.
-  static func keyPrefix(op: OpID, semanticVersion: CodeFingerprint, trial: Int) -> DigestBuilder {
-    var builder = DigestBuilder(domain: "recall.call.v2")
+  static func keyPrefix(
+    op: OpID, semanticVersion: CodeFingerprint, trial: Int, isRandom: Bool = false
+  ) -> DigestBuilder {
+    var builder =
+      isRandom
+      ? DigestBuilder(domain: "recall.call.random.v1") : DigestBuilder(domain: "recall.call.v2")
     builder.add(op.name)
     builder.add(semanticVersion.hex)
     builder.add(trial)

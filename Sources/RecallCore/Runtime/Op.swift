@@ -103,10 +103,64 @@ final class OpDetails: Sendable {
   /// type (a generic function's instances have defaults of several types):
   /// hashed at the first call with them, not at every call.
   let defaultIDs = Mutex<[DefaultKey: ContentID]>([:])
+  /// Whether the op version's calls are random, as far as this process has
+  /// seen (a ``Randomness`` raw value): which key a call is looked up under
+  /// first. Only a hint: a call found under neither key runs, and is filed by
+  /// what it did.
+  let randomness = Atomic<UInt8>(Randomness.unknown.rawValue)
+  /// The key prefixes of random calls, by semantic version and trial, so that
+  /// a hit in a trial hashes no more than any other hit.
+  let randomPrefixes = Mutex<[RandomPrefixKey: DigestBuilder]>([:])
 
   struct DefaultKey: Hashable {
     let name: String
     let type: ObjectIdentifier
+  }
+
+  struct RandomPrefixKey: Hashable {
+    let semanticVersion: CodeFingerprint
+    let trial: Int
+  }
+
+  /// What this process has seen of an op version's calls.
+  enum Randomness: UInt8 {
+    /// None ran or was found yet.
+    case unknown
+    /// Its calls ran or were found as calls that every trial shares.
+    case shared
+    /// A call of it was random: it drew from ``RandomSource``, or used a
+    /// random call's result.
+    case random
+  }
+
+  var knownRandomness: Randomness {
+    Randomness(rawValue: randomness.load(ordering: .relaxed)) ?? .unknown
+  }
+
+  /// Notes what a call of the op version turned out to be: a random call
+  /// makes the version random; a shared one makes an unknown version shared.
+  func note(random: Bool) {
+    if random {
+      randomness.store(Randomness.random.rawValue, ordering: .relaxed)
+    } else if knownRandomness == .unknown {
+      _ = randomness.compareExchange(
+        expected: Randomness.unknown.rawValue, desired: Randomness.shared.rawValue,
+        ordering: .relaxed)
+    }
+  }
+
+  /// The key prefix of the op's random calls in `trial` under `semanticVersion`.
+  func randomPrefix(_ semanticVersion: CodeFingerprint, trial: Int) -> DigestBuilder {
+    let key = RandomPrefixKey(semanticVersion: semanticVersion, trial: trial)
+    if let known = randomPrefixes.withLock({ $0[key] }) { return known }
+    let prefix = CallID.keyPrefix(
+      op: keyName, semanticVersion: semanticVersion, trial: trial, isRandom: true)
+    randomPrefixes.withLock { prefixes in
+      // Bounded: a program that runs very many trials hashes again.
+      if prefixes.count >= 4096 { prefixes.removeAll(keepingCapacity: true) }
+      prefixes[key] = prefix
+    }
+    return prefix
   }
 
   init(

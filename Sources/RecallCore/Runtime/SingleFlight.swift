@@ -75,10 +75,13 @@ final class SingleFlight: Sendable {
 final class CallStack: Sendable {
   let id: CallID
   let parent: CallStack?
+  /// The stream of the call's ``RandomSource``.
+  let random: RandomStream
 
-  init(id: CallID, parent: CallStack?) {
+  init(id: CallID, parent: CallStack?, random: RandomStream) {
     self.id = id
     self.parent = parent
+    self.random = random
   }
 
   @TaskLocal static var current: CallStack?

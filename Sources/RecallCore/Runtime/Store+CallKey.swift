@@ -2,9 +2,12 @@ import Foundation
 import Synchronization
 
 /// A call whose key has been computed, ready to be looked up or executed.
-struct PreparedCall {
+///
+/// Sendable although it holds metatypes (`types`, `result`), which are
+/// immutable: the call's ``RandomSource`` stream keeps it, to seed itself at
+/// its first draw.
+struct PreparedCall: @unchecked Sendable {
   let op: Op
-  let semanticVersion: CodeFingerprint
   let id: CallID
   /// The arguments in the key (an added parameter at its default is not).
   let arguments: [Argument]
@@ -13,36 +16,60 @@ struct PreparedCall {
   let inputs: [HashedValue]
   let types: [any Any.Type]
   let result: any Any.Type
+  /// The op's resolution the key was made under.
+  let resolved: ResolvedOp
+  /// The trial the call is made in (``Trial/current``).
+  let trial: Int
+  /// Whether the key is the one of a random call in `trial`, rather than the
+  /// one every trial shares (``CallID/init(op:semanticVersion:trial:keyFields:isRandom:)``).
+  let isRandom: Bool
+
+  /// The semantic version the call is filed under.
+  var semanticVersion: CodeFingerprint { resolved.semanticVersion }
   /// Whether the call is filed under the op's confirmed semantic version in
   /// the store, rather than under the version itself (``ResolvedOp``).
-  let isConfirmed: Bool
+  var isConfirmed: Bool { resolved.isConfirmed }
   /// The store's generation its resolution was looked up in
   /// (``ResolvedOp/generation``).
-  let generation: UInt64
+  var generation: UInt64 { resolved.generation }
+  /// The trial the call is filed under: its own if it is random, 0 if every
+  /// trial shares it.
+  var filedTrial: Int { isRandom ? trial : 0 }
 
   /// The call as events name it.
-  var reference: CallReference { CallReference(op: op.id, call: id, trial: 0) }
+  var reference: CallReference { CallReference(op: op.id, call: id, trial: filedTrial) }
 
   init(
     _ op: Op, _ resolved: ResolvedOp, _ arguments: [Argument], _ inputs: [HashedValue],
-    _ types: [any Any.Type], _ result: any Any.Type
+    _ types: [any Any.Type], _ result: any Any.Type, trial: Int, isRandom: Bool
   ) {
-    var key = resolved.keyPrefix
+    var key =
+      isRandom
+      ? op.details.randomPrefix(resolved.semanticVersion, trial: trial) : resolved.keyPrefix
     Self.addKeyFields(to: &key, op, arguments, inputs, types, result)
     self.op = op
-    self.semanticVersion = resolved.semanticVersion
     self.id = CallID(key.finalize())
     self.arguments = arguments
     self.inputs = inputs
     self.types = types
     self.result = result
-    self.isConfirmed = resolved.isConfirmed
-    self.generation = resolved.generation
+    self.resolved = resolved
+    self.trial = trial
+    self.isRandom = isRandom
   }
 
   /// The same call filed under another resolution of its op.
   func filed(under resolved: ResolvedOp) -> PreparedCall {
-    PreparedCall(op, resolved, arguments, inputs, types, result)
+    PreparedCall(
+      op, resolved, arguments, inputs, types, result, trial: trial, isRandom: isRandom)
+  }
+
+  /// The same call keyed as a random call of its trial, or as one every
+  /// trial shares.
+  func keyed(random: Bool) -> PreparedCall {
+    guard random != isRandom else { return self }
+    return PreparedCall(
+      op, resolved, arguments, inputs, types, result, trial: trial, isRandom: random)
   }
 
   /// The key's fields after the op's, as stored with the call.
@@ -102,7 +129,11 @@ extension Store {
     let keyed =
       omitted.isEmpty
       ? arguments : arguments.indices.filter { !omitted.contains($0) }.map { arguments[$0] }
-    return PreparedCall(op, resolved, keyed, inputs, types, result)
+    // Looked up first under the key its op's calls were last found or filed
+    // under (``CallPlan`` tries the other before it runs the call).
+    return PreparedCall(
+      op, resolved, keyed, inputs, types, result, trial: Trial.current,
+      isRandom: op.details.knownRandomness == .random)
   }
 }
 

@@ -7,6 +7,9 @@ extension Store {
     let startedAt: Date
     let clock: ContinuousClock.Instant
     let inputs: [CallInput]
+    /// The memoized calls the body runs inside of, this one first, with the
+    /// call's ``RandomSource`` stream.
+    let stack: CallStack
   }
 
   /// Starts executing a call: its inputs' histories are taken in the
@@ -17,7 +20,10 @@ extension Store {
       CallInput(name: argument.name, cid: input.cid, hid: histories.hid(for: input.cid))
     }
     histories.open(call.id, inputs: inputs)
-    return Execution(startedAt: Date(), clock: ContinuousClock.now, inputs: inputs)
+    let stack = CallStack(
+      id: call.id, parent: CallStack.current,
+      random: RandomStream(call: call, trial: call.trial))
+    return Execution(startedAt: Date(), clock: ContinuousClock.now, inputs: inputs, stack: stack)
   }
 
   func didExecute<R: Codable & Sendable, E: Error>(
@@ -33,12 +39,17 @@ extension Store {
       if claimed { endClaim(call, stored: false) }
       throw error
     case .success(let value):
-      eventCenter.emit(.didExecute(call.reference, duration: elapsed))
+      // A call that drew random numbers, or used a random call's result, is
+      // filed under its trial; one that did not is shared by every trial.
+      let isRandom = started.stack.random.isRandom
+      call.op.details.note(random: isRandom)
+      if isRandom { CallStack.current?.random.markRandom() }
+      var filed = call.keyed(random: isRandom)
+      eventCenter.emit(.didExecute(filed.reference, duration: elapsed))
       noteDuration(of: call.op, seconds)
       // A change accepted while the body ran may have moved the version to
       // another class: the result is filed where its code now belongs.
-      var filed = call
-      if confirm(&filed), claimed {
+      if confirm(&filed) || filed.id != call.id, claimed {
         endClaim(call, stored: false)
         record(
           filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds,

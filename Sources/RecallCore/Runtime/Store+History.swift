@@ -3,7 +3,8 @@ import Synchronization
 
 extension Store {
   /// The history id of a call's output: its op's key name and semantic
-  /// version, and its inputs' histories.
+  /// version, its inputs' histories and, for a random call, its trial (two
+  /// trials of one call are two histories).
   func historyID(_ call: PreparedCall, _ inputs: [CallInput]) -> HistoryID {
     var builder = DigestBuilder(domain: "recall.hid.v1")
     // The name with labels only, as before op names had types: the same
@@ -15,6 +16,10 @@ extension Store {
       builder.add(input.hid.digest)
     }
     builder.add(0)  // output index
+    if call.isRandom {
+      builder.add("trial")
+      builder.add(call.trial)
+    }
     return HistoryID(builder.finalize())
   }
 }

@@ -21,10 +21,22 @@ extension Store {
   /// Returns the call's result from the memory layer, if it is there.
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
     guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
+    noteReuse(of: call)
     histories.record(entry.cid, entry.hid)
     ledger.count(call.op, memoryHit: entry.duration)
     eventCenter.emit(.didReuse(call.reference, source: .memory, saved: .seconds(entry.duration)))
     return value
+  }
+
+  /// Notes what a reused call was: a random call's result makes the call
+  /// that uses it random too.
+  private func noteReuse(of call: PreparedCall) {
+    if call.isRandom {
+      call.op.details.note(random: true)
+      CallStack.current?.random.markRandom()
+    } else if call.op.details.knownRandomness == .unknown {
+      call.op.details.note(random: false)
+    }
   }
 
   /// Returns the call's stored result, from the memory layer or the backend;
@@ -77,6 +89,7 @@ extension Store {
       .init(
         value: value, cid: stored.cid, hid: stored.hid, size: stored.size,
         duration: stored.duration))
+    noteReuse(of: call)
     histories.record(stored.cid, stored.hid)
     ledger.count(call.op, storeHit: stored.duration)
     eventCenter.emit(.didReuse(call.reference, source: .store, saved: .seconds(stored.duration)))

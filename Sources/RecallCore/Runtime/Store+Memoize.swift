@@ -44,7 +44,7 @@ extension Store {
         return try body()
       case .execute(let claimed):
         let started = willExecute(plan.call)
-        let result = CallStack.$current.withValue(plan.call.stack) {
+        let result = CallStack.$current.withValue(started.stack) {
           Result { () throws(E) -> R in try body() }
         }
         return try didExecute(plan.call, started, result, claimed: claimed)
@@ -88,7 +88,7 @@ extension Store {
       case .execute(let claimed):
         let started = willExecute(plan.call)
         let result = await CallStack.$current.withValue(
-          plan.call.stack,
+          started.stack,
           operation: { () async -> Result<R, E> in
             do throws(E) {
               return .success(try await body())
@@ -144,6 +144,9 @@ struct CallPlan {
 
   private(set) var call: PreparedCall
   private var phase: Phase
+  /// Whether the call was looked up under its other key too (random or
+  /// shared) since it last asked (``Step/lookUp``) from the start.
+  private var triedOtherKey = false
   private var flight: (id: CallID, flight: SingleFlight.Flight)?
   /// The wait for another process's claim; made when the call leads its
   /// flight (a hit never needs it).
@@ -158,6 +161,10 @@ struct CallPlan {
   mutating func next(in store: Store, unusable: Bool) -> Step {
     switch phase {
     case .start:
+      // After another run of the call: what that run was decides which key
+      // is looked up first.
+      call = call.keyed(random: call.op.details.knownRandomness == .random)
+      triedOtherKey = false
       phase = .lookedUp
       return .lookUp
     case .lookedUp:
@@ -167,6 +174,21 @@ struct CallPlan {
         guard !CallStack.contains(call.id) else { return .runUnmemoized }
         return .lookUp
       }
+      // Then the call's other key: a random call of its trial, or one every
+      // trial shares. Not for a call of a version whose calls this process
+      // has only seen shared (a random one stored meanwhile by another
+      // process is computed again, and comes out the same).
+      let randomness = call.op.details.knownRandomness
+      if !triedOtherKey, call.isRandom || randomness != .shared {
+        triedOtherKey = true
+        call = call.keyed(random: !call.isRandom)
+        guard !CallStack.contains(call.id) else { return .runUnmemoized }
+        return .lookUp
+      }
+      // Run under the key the call is most likely filed under; until a
+      // call of its version has run, the shared one, so that trials that
+      // need the same shared call wait for one run of it.
+      call = call.keyed(random: randomness == .random)
       switch store.flights.begin(call.id) {
       case .follower(let flight):
         phase = .start
@@ -229,9 +251,4 @@ extension Store {
     else { return nil }
     return call
   }
-}
-
-extension PreparedCall {
-  /// The call stack inside the call's body.
-  var stack: CallStack { CallStack(id: id, parent: CallStack.current) }
 }

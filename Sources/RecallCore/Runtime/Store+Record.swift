@@ -24,7 +24,7 @@ extension Store {
     let hid = historyID(call, inputs)
     let record = CallRecord(
       id: call.id, op: call.op.id, opVersion: call.op.version,
-      semanticVersion: call.semanticVersion, trial: 0, inputs: inputs,
+      semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
       outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
       startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
       keyFields: call.keyFields)

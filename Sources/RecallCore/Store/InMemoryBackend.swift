@@ -372,10 +372,12 @@ final class InMemoryBackend: StoreWriter {
       }
       for call in calls {
         guard let fields = call.keyFields,
-          let keyName = CallID.keyName(
+          let scheme = CallID.scheme(
             of: op, for: call.id, semanticVersion: from, trial: call.trial, keyFields: fields)
         else { continue }
-        let id = CallID(op: keyName, semanticVersion: to, trial: call.trial, keyFields: fields)
+        let id = CallID(
+          op: scheme.name, semanticVersion: to, trial: call.trial, keyFields: fields,
+          isRandom: scheme.isRandom)
         state.calls[call.id] = nil
         guard state.calls[id] == nil else { continue }
         var moved = call
