@@ -22,6 +22,7 @@
 //   F  hit latency (memory layer cold) and disk bytes per entry with 1k and 100k
 //      small calls stored (and 1M with --full)
 //   G  two processes make the same new 2-second call at once: executions
+//   R  one number from RandomSource and from SystemRandomNumberGenerator
 //
 // Every timed call checks its result inside the timed part. --json prints one
 // JSON object per scenario: {"scenario", "value", "unit" (ns, bytes, runs), "note"}.
@@ -36,6 +37,17 @@ let site = OpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "
 @inline(never)
 func square(_ store: Store, _ x: Int) -> Int {
   store.memoize(Op.declared(at: site, .untracked), [Argument("x", x)]) { x * x }
+}
+
+let noisySite = OpSite(name: "noisy(_:)", fileID: "Bench/main.swift", fingerprint: "n1")
+
+/// A small random call: it draws one number from its source.
+@inline(never)
+func noisy(_ store: Store, _ x: Int) -> Double {
+  store.memoize(Op.declared(at: noisySite, .untracked), [Argument("x", x)]) {
+    var random = RandomSource.current
+    return Double(x) + random.nextDouble()
+  }
 }
 
 let sumSite = OpSite(name: "sum(_:)", fileID: "Bench/main.swift", fingerprint: "d1")
@@ -394,6 +406,36 @@ let warm = perCall(batches: 50, size: quick ? 2_000 : 20_000) { i in
   check(square(store, x) == x * x, "warm \(x)")
 }
 report("A warm hit, small call", warm, target: "≤ 2 µs")
+
+// A in a trial: warm hits of the same calls (shared by every trial), and of
+// a random call (one that drew), in trial 3.
+let sharedWarm = withTrial(3) {
+  perCall(batches: 50, size: quick ? 2_000 : 20_000) { i in
+    let x = i % 1_000
+    check(square(store, x) == x * x, "warm \(x) in trial 3")
+  }
+}
+report("A warm hit of a shared call, trial 3", sharedWarm, target: "as A")
+withTrial(3) { for x in 0..<1_000 { check(noisy(store, x) >= Double(x), "store noisy \(x)") } }
+store.flush()
+let trialWarm = withTrial(3) {
+  perCall(batches: 50, size: quick ? 2_000 : 20_000) { i in
+    let x = i % 1_000
+    check(noisy(store, x) >= Double(x), "warm noisy \(x)")
+  }
+}
+report("A warm hit of a random call, trial 3", trialWarm, target: "as A")
+
+// R: one random number, from Recall's generator and from the system's.
+var drawn: UInt64 = 0
+var source = RandomSource(seed: 1)
+let draws = quick ? 200_000 : 2_000_000
+let recallDraw = perCall(batches: 20, size: draws / 20) { _ in drawn &+= source.next() }
+var system = SystemRandomNumberGenerator()
+let systemDraw = perCall(batches: 20, size: draws / 20) { _ in drawn &+= system.next() }
+check(drawn != 0, "draws")
+report("R RandomSource.next()", recallDraw, target: "≤ system's")
+report("R SystemRandomNumberGenerator.next()", systemDraw)
 
 // C: a fresh process opens the store and hits a call it has never seen.
 let fresh = try (0..<5).map { _ in try runChild(["--fresh-process", directory]) }

@@ -210,6 +210,52 @@ import Testing
     #expect(graph.text.contains("score\\n4 calls"))
   }
 
+  @Test func showsTrialsInCallsShowAndTables() throws {
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let (data, noisy) = (
+      Op(id: "Lab.data(n:)", version: CodeFingerprint(hex: "d1")),
+      Op(id: "Lab.noisy(data:)", version: CodeFingerprint(hex: "e1"))
+    )
+    for trial in 0..<3 {
+      _ = withTrial(trial) {
+        let points = store.memoize(data, [Argument("n", 4)]) { Array(0..<4) }
+        return store.memoize(noisy, [Argument("data", points)]) {
+          var random = RandomSource.current
+          return points.map { _ in random.nextInt(below: 100) }
+        }
+      }
+    }
+    let calls = try recall("calls", "noisy")
+    #expect(calls.text.split(separator: "\n").first?.contains("TRIAL") == true, "\(calls.text)")
+    let rows = try recall("calls", "noisy", "--json").text.split(separator: "\n").map {
+      try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    #expect(rows.compactMap { $0["trial"] as? Int }.sorted() == [0, 1, 2])
+    let dataRows = try recall("calls", "data", "--json").text.split(separator: "\n")
+    #expect(dataRows.count == 1 && dataRows[0].contains(#""trial":0"#))
+
+    let random = try #require(rows.first { $0["trial"] as? Int == 0 }?["id"] as? String)
+    #expect(
+      try recall("show", String(random.prefix(12))).text.contains(
+        "0 (random: computed for this trial)"))
+    let shared = try recall("calls", "data", "--json").text
+    let sharedID = try #require(
+      (try JSONSerialization.jsonObject(with: Data(shared.utf8)) as? [String: Any])?["id"]
+        as? String)
+    #expect(
+      try recall("show", String(sharedID.prefix(12))).text.contains(
+        "0 (shared by every trial)"))
+
+    // The frame's table has a trial column, one row per trial.
+    let table = try recall("table", "noisy", "--format", "csv").text
+    #expect(table.hasPrefix("trial,n,data,noisy\n"), "\(table)")
+    #expect(
+      table.split(separator: "\n").dropFirst().map { $0.prefix(while: { $0 != "," }) }.sorted()
+        == ["0", "1", "2"])
+  }
+
   @Test func exportsImportsAndSummarizes() throws {
     try populate()
     let other = TemporaryDirectory()

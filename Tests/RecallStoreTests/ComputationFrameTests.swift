@@ -60,6 +60,48 @@ struct Grid {
     #expect(json?.first?["seed"] as? Int == 7)
   }
 
+  @Test(arguments: Backend.allCases) func aTableOfTrialsHasATrialColumn(_ kind: Backend) throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let grid = Grid(store: store)
+    // Training draws its initial weight: one model per trial and rate; the
+    // data set is shared by every trial.
+    let noisyTrain = Op(id: "Lab.train(_:rate:)", version: CodeFingerprint(hex: "t2"))
+    let data = store.memoize(grid.load, [Argument("seed", 7)]) { [1.0, 2.0, 3.0] }
+    for trial in 0..<3 {
+      for rate in [0.1, 0.5] {
+        withTrial(trial) {
+          let model = store.memoize(noisyTrain, [Argument("data", data), Argument("rate", rate)]) {
+            var random = RandomSource.current
+            let start = random.nextDouble()
+            return data.map { $0 * rate + start }
+          }
+          _ = store.memoize(grid.accuracy, [Argument("model", model), Argument("data", data)]) {
+            model.reduce(0, +)
+          }
+        }
+      }
+    }
+    let table = try ComputationFrame(op: "Lab.accuracy(_:on:)", in: store).expandBack().table()
+    #expect(table.columns == ["trial", "seed", "load", "rate", "train", "accuracy"])
+    #expect(table.cids.count == 6)
+    let trials = try table.column("trial", as: Int.self).compactMap { $0 }
+    #expect(trials.sorted() == [0, 0, 1, 1, 2, 2])
+    #expect(Set(try table.column("seed", as: Int.self)) == [7])
+    let sorted = table.sorted(by: ["trial", "rate"])
+    #expect(try sorted.column("trial", as: Int.self) == [0, 0, 1, 1, 2, 2])
+    #expect(sorted.csv.hasPrefix("trial,seed,load,rate,train,accuracy\n0,7,"))
+    #expect(try table.selecting(["rate", "trial"]).column("trial", as: Int.self).count == 6)
+
+    // Without trials other than 0, no trial column.
+    let other = try Reopenable(kind)
+    let plain = Grid(store: other.open())
+    plain.run(rates: [0.1])
+    #expect(
+      try ComputationFrame(op: "Lab.accuracy(_:on:)", in: plain.store).expandBack().table()
+        .columns.first == "seed")
+  }
+
   @Test(arguments: Backend.allCases) func framesGrowNarrowAndCombine(_ kind: Backend) throws {
     let backend = try Reopenable(kind)
     let grid = Grid(store: backend.open())

@@ -25,7 +25,7 @@ private final class Trials: Sendable {
   let list = Mutex<[Int]>([])
 }
 
-/// Trials (``withTrial(_:_:)``, ``Store/samples(_:parallelism:progress:_:)``)
+/// Trials (``withTrial(_:_:)``, ``Store/samples(_:parallelism:progress:handlesInterrupt:_:)``)
 /// and ``RandomSource`` on every backend: what runs once per trial, what every
 /// trial shares, and what the store records.
 @Suite struct TrialTests {

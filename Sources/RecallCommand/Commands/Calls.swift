@@ -19,9 +19,13 @@ struct Calls: ParsableCommand {
   var limit = 50
 
   struct Row: TableRow {
-    static let columns = ["id", "op_version", "started_at", "duration", "inputs", "output"]
+    static let columns = [
+      "id", "op_version", "trial", "started_at", "duration", "inputs", "output",
+    ]
     let id: String
     let opVersion: String
+    /// The trial the result belongs to (0 when every trial shares it).
+    let trial: Int
     let startedAt: Date
     let duration: Double
     /// Each input's content id, by parameter name.
@@ -31,13 +35,13 @@ struct Calls: ParsableCommand {
 
     var cells: [String] {
       [
-        short(id), short(opVersion),
+        short(id), short(opVersion), String(trial),
         iso(startedAt), seconds(duration), text.inputs, text.output,
       ]
     }
 
     private enum CodingKeys: String, CodingKey {
-      case id, duration, inputs, output
+      case id, trial, duration, inputs, output
       case opVersion = "op_version"
       case startedAt = "started_at"
     }
@@ -53,7 +57,8 @@ struct Calls: ParsableCommand {
       options.print(
         calls.map { call in
           Row(
-            id: call.id.hex, opVersion: call.opVersion.hex, startedAt: call.startedAt,
+            id: call.id.hex, opVersion: call.opVersion.hex, trial: call.trial,
+            startedAt: call.startedAt,
             duration: call.duration,
             inputs: Dictionary(uniqueKeysWithValues: call.inputs.map { ($0.name, $0.cid.hex) }),
             output: values.jsonValue(call.outputCID),

@@ -39,6 +39,7 @@ struct Show: ParsableCommand {
       Row("op", call.op.name),
       Row("op_version", call.opVersion.hex),
       Row("semantic_version", call.semanticVersion.hex),
+      Row("trial", trialText(call), value: .integer(Int64(call.trial))),
       Row("started_at", iso(call.startedAt)),
       Row("duration", seconds(call.duration), value: .number(call.duration)),
       Row("host", "\(call.host) (pid \(call.pid))"),
@@ -64,5 +65,14 @@ struct Show: ParsableCommand {
           value: .array(calls.map { .string($0.id.hex) })))
     }
     options.print(rows)
+  }
+
+  /// The trial, and whether the result is the trial's own or every trial's.
+  private func trialText(_ call: CallRecord) -> String {
+    switch call.isRandom {
+    case true?: "\(call.trial) (random: computed for this trial)"
+    case false?: "\(call.trial) (shared by every trial)"
+    case nil: "\(call.trial)"
+    }
   }
 }

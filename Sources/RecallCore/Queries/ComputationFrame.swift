@@ -168,7 +168,10 @@ public struct ComputationFrame: Sendable {
   /// One row per joint history: each call no other call of the frame used (a
   /// sink), with the calls upstream of it in the frame. Columns, in dependency
   /// order: each op's inputs that no call of the frame produced, then the op's
-  /// output (named after the op).
+  /// output (named after the op). When the frame has calls of trials other
+  /// than 0, a first column `trial` holds each history's trial (the trial of
+  /// its random calls; calls every trial shares are in the histories of every
+  /// trial).
   public func table() throws -> FrameTable {
     let producers = self.producers
     let ops = orderedOps(producers)
@@ -197,6 +200,16 @@ public struct ComputationFrame: Sendable {
       columns.append(.init(name: names[op]!, op: op, input: nil))
     }
 
+    // The trial, when the frame has trials: a value of the table's own.
+    let hasTrials = calls.values.contains { $0.trial != 0 }
+    let trialColumn = columns.contains { $0.name == "trial" } ? "recall.trial" : "trial"
+    var literals: [ContentID: [UInt8]] = [:]
+    func trialCell(_ trial: Int) throws -> ContentID {
+      let encoded = try ValueCodec.encode(trial)
+      literals[encoded.cid] = encoded.bytes
+      return encoded.cid
+    }
+
     var rows: [[ContentID?]] = []
     for sink in sinks {
       // The sink's history within the frame: the nearest call of each op.
@@ -213,14 +226,17 @@ public struct ComputationFrame: Sendable {
         }
         frontier = next
       }
-      rows.append(
-        columns.map { column in
-          guard let record = history[column.op] else { return nil }
-          guard let input = column.input else { return record.outputCID }
-          return record.inputs.first { $0.name == input }?.cid
-        })
+      let row = columns.map { column -> ContentID? in
+        guard let record = history[column.op] else { return nil }
+        guard let input = column.input else { return record.outputCID }
+        return record.inputs.first { $0.name == input }?.cid
+      }
+      let trial = history.values.map(\.trial).max() ?? 0
+      rows.append(hasTrials ? [try trialCell(trial)] + row : row)
     }
-    return FrameTable(columns: columns.map(\.name), cids: rows, store: store)
+    return FrameTable(
+      columns: (hasTrials ? [trialColumn] : []) + columns.map(\.name), cids: rows,
+      literals: literals, store: store)
   }
 
   /// The op's name without its module and labels, unless that is ambiguous.
@@ -322,7 +338,23 @@ public struct FrameTable: Sendable {
   public let columns: [String]
   /// The values, by row and column (`nil` where a history has no such call).
   public let cids: [[ContentID?]]
+  /// Values of the table's own, not stored: the trials.
+  let literals: [ContentID: [UInt8]]
   let store: Store
+
+  init(
+    columns: [String], cids: [[ContentID?]], literals: [ContentID: [UInt8]] = [:], store: Store
+  ) {
+    self.columns = columns
+    self.cids = cids
+    self.literals = literals
+    self.store = store
+  }
+
+  /// The encoding of a cell's value: the table's own, or the stored one.
+  private func bytes(_ cid: ContentID) -> [UInt8]? {
+    literals[cid] ?? ((try? store.backend.value(cid)) ?? nil)
+  }
 
   /// The table with only some of its columns, in the given order; unknown
   /// names are left out.
@@ -330,7 +362,7 @@ public struct FrameTable: Sendable {
     let indices = names.compactMap { columns.firstIndex(of: $0) }
     return FrameTable(
       columns: indices.map { columns[$0] }, cids: cids.map { row in indices.map { row[$0] } },
-      store: store)
+      literals: literals, store: store)
   }
 
   /// The table with its rows sorted by the values of some columns, the first
@@ -362,7 +394,8 @@ public struct FrameTable: Sendable {
       }
       return left < right
     }
-    return FrameTable(columns: columns, cids: order.map { cids[$0] }, store: store)
+    return FrameTable(
+      columns: columns, cids: order.map { cids[$0] }, literals: literals, store: store)
   }
 
   /// Decodes the values of one column, by row (`nil` where a row has none).
@@ -372,7 +405,12 @@ public struct FrameTable: Sendable {
         "column '\(name)' in the table", path: store.backend.location,
         hint: "Its columns are: \(columns.joined(separator: ", ")).")
     }
-    return try cids.map { row in try row[index].flatMap { try store.value($0, as: T.self) } }
+    return try cids.map { row in
+      try row[index].flatMap { cid in
+        if let bytes = literals[cid] { return try ValueCodec.decode(T.self, from: bytes) }
+        return try store.value(cid, as: T.self)
+      }
+    }
   }
 
   /// Cells as JSON text (`null` where a row has no value).
@@ -383,9 +421,7 @@ public struct FrameTable: Sendable {
         guard let cid else { return "null" }
         if let text = cache[cid] { return text }
         let text =
-          ((try? store.backend.value(cid)) ?? nil).flatMap {
-            try? ValueCodec.renderJSON($0, maximumElements: maximumElements)
-          }
+          bytes(cid).flatMap { try? ValueCodec.renderJSON($0, maximumElements: maximumElements) }
           ?? ValueCodec.quoted("cid \(cid)")
         cache[cid] = text
         return text

@@ -16,7 +16,7 @@ import Synchronization
 /// ```
 ///
 /// A call that draws from it is *random*: it is computed once per trial
-/// (``withTrial(_:_:)``, ``Store/samples(_:parallelism:progress:_:)``), while
+/// (``withTrial(_:_:)``, ``Store/samples(_:parallelism:progress:handlesInterrupt:_:)``), while
 /// a call that does not is computed once and shared by every trial. Recall
 /// learns which is which from what a call did when it ran (see
 /// <doc:MemoizingFunctions>): a call that returns a random call's result is

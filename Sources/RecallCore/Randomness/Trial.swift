@@ -5,11 +5,9 @@
 /// draws from ``RandomSource`` is computed once per trial; a call that does
 /// not is computed once and shared by every trial.
 public enum Trial {
-  @TaskLocal static var selected = 0
-
   /// The trial of the current task: 0 unless ``withTrial(_:_:)`` selected
   /// another.
-  public static var current: Int { selected }
+  public static var current: Int { TaskScope.current.trial }
 }
 
 /// Runs `body` in trial `trial`: memoized calls inside it that draw from
@@ -22,7 +20,7 @@ public enum Trial {
 /// }
 /// ```
 ///
-/// ``Store/samples(_:parallelism:progress:_:)`` runs trials `0..<n` in
+/// ``Store/samples(_:parallelism:progress:handlesInterrupt:_:)`` runs trials `0..<n` in
 /// parallel.
 ///
 /// - Parameters:
@@ -30,7 +28,7 @@ public enum Trial {
 ///   - body: The work to run in it.
 public func withTrial<R>(_ trial: Int, _ body: () throws -> R) rethrows -> R {
   precondition(trial >= 0, "trials are numbered from 0; \(trial) is not a trial")
-  return try Trial.$selected.withValue(trial, operation: body)
+  return try TaskScope.with({ $0.trial = trial }, body)
 }
 
 /// Runs the asynchronous `body` in trial `trial`, and tasks it starts too
@@ -41,5 +39,5 @@ public func withTrial<R>(
   _ trial: Int, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R
 ) async rethrows -> R {
   precondition(trial >= 0, "trials are numbered from 0; \(trial) is not a trial")
-  return try await Trial.$selected.withValue(trial, operation: body, isolation: isolation)
+  return try await TaskScope.with({ $0.trial = trial }, isolation: isolation, body)
 }

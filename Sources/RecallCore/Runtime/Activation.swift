@@ -29,21 +29,20 @@ extension Store {
 /// Whether memoized functions memoize, for the current task: switched off
 /// for a scope with ``disabled(_:)-(()->R)``.
 public enum Memoization {
-  @TaskLocal static var isDisabled = false
-
   /// Whether memoization is on for the current task.
-  public static var isEnabled: Bool { !isDisabled }
+  public static var isEnabled: Bool { !TaskScope.current.isMemoizationDisabled }
 
   /// Runs `body` with memoization off: memoized functions called inside run
   /// their bodies and neither look up nor store anything.
   public static func disabled<R>(_ body: () throws -> R) rethrows -> R {
-    try $isDisabled.withValue(true, operation: body)
+    try TaskScope.with({ $0.isMemoizationDisabled = true }, body)
   }
 
   /// Runs `body` with memoization off, in tasks too.
   public static func disabled<R>(
     isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R
   ) async rethrows -> R {
-    try await $isDisabled.withValue(true, operation: body, isolation: isolation)
+    try await TaskScope.with(
+      { $0.isMemoizationDisabled = true }, isolation: isolation, body)
   }
 }

@@ -108,18 +108,19 @@ final class OpDetails: Sendable {
   /// first. Only a hint: a call found under neither key runs, and is filed by
   /// what it did.
   let randomness = Atomic<UInt8>(Randomness.unknown.rawValue)
-  /// The key prefixes of random calls, by semantic version and trial, so that
-  /// a hit in a trial hashes no more than any other hit.
-  let randomPrefixes = Mutex<[RandomPrefixKey: DigestBuilder]>([:])
+  /// The key prefixes of random calls, by trial (under the semantic version
+  /// they were made for), so that a hit in a trial hashes no more than any
+  /// other hit.
+  let randomPrefixes = Mutex<[Int: RandomPrefix]>([:])
 
   struct DefaultKey: Hashable {
     let name: String
     let type: ObjectIdentifier
   }
 
-  struct RandomPrefixKey: Hashable {
+  struct RandomPrefix {
     let semanticVersion: CodeFingerprint
-    let trial: Int
+    let prefix: DigestBuilder
   }
 
   /// What this process has seen of an op version's calls.
@@ -151,14 +152,16 @@ final class OpDetails: Sendable {
 
   /// The key prefix of the op's random calls in `trial` under `semanticVersion`.
   func randomPrefix(_ semanticVersion: CodeFingerprint, trial: Int) -> DigestBuilder {
-    let key = RandomPrefixKey(semanticVersion: semanticVersion, trial: trial)
-    if let known = randomPrefixes.withLock({ $0[key] }) { return known }
+    if let known = randomPrefixes.withLock({ $0[trial] }), known.semanticVersion == semanticVersion
+    {
+      return known.prefix
+    }
     let prefix = CallID.keyPrefix(
       op: keyName, semanticVersion: semanticVersion, trial: trial, isRandom: true)
     randomPrefixes.withLock { prefixes in
       // Bounded: a program that runs very many trials hashes again.
       if prefixes.count >= 4096 { prefixes.removeAll(keepingCapacity: true) }
-      prefixes[key] = prefix
+      prefixes[trial] = RandomPrefix(semanticVersion: semanticVersion, prefix: prefix)
     }
     return prefix
   }

@@ -84,10 +84,12 @@ final class CallStack: Sendable {
     self.random = random
   }
 
-  @TaskLocal static var current: CallStack?
+  /// The memoized call whose body the current task runs in, if any.
+  static var current: CallStack? { TaskScope.current.stack }
 
-  static func contains(_ id: CallID) -> Bool {
-    var node = current
+  /// Whether `id` is this call's or one of its callers'.
+  func contains(_ id: CallID) -> Bool {
+    var node: CallStack? = self
     while let frame = node {
       if frame.id == id { return true }
       node = frame.parent

@@ -20,6 +20,9 @@ struct PreparedCall: @unchecked Sendable {
   let resolved: ResolvedOp
   /// The trial the call is made in (``Trial/current``).
   let trial: Int
+  /// The memoized call whose body made this call (``CallStack/current``,
+  /// read once per call), if any.
+  let caller: CallStack?
   /// Whether the key is the one of a random call in `trial`, rather than the
   /// one every trial shares (``CallID/init(op:semanticVersion:trial:keyFields:isRandom:)``).
   let isRandom: Bool
@@ -36,12 +39,17 @@ struct PreparedCall: @unchecked Sendable {
   /// trial shares it.
   var filedTrial: Int { isRandom ? trial : 0 }
 
+  /// Whether the call is its own caller's, or a caller's of it: made again,
+  /// with the same key, from inside its own body.
+  var callsItself: Bool { caller?.contains(id) ?? false }
+
   /// The call as events name it.
   var reference: CallReference { CallReference(op: op.id, call: id, trial: filedTrial) }
 
   init(
     _ op: Op, _ resolved: ResolvedOp, _ arguments: [Argument], _ inputs: [HashedValue],
-    _ types: [any Any.Type], _ result: any Any.Type, trial: Int, isRandom: Bool
+    _ types: [any Any.Type], _ result: any Any.Type, caller: CallStack?, trial: Int,
+    isRandom: Bool
   ) {
     var key =
       isRandom
@@ -54,6 +62,7 @@ struct PreparedCall: @unchecked Sendable {
     self.types = types
     self.result = result
     self.resolved = resolved
+    self.caller = caller
     self.trial = trial
     self.isRandom = isRandom
   }
@@ -61,7 +70,8 @@ struct PreparedCall: @unchecked Sendable {
   /// The same call filed under another resolution of its op.
   func filed(under resolved: ResolvedOp) -> PreparedCall {
     PreparedCall(
-      op, resolved, arguments, inputs, types, result, trial: trial, isRandom: isRandom)
+      op, resolved, arguments, inputs, types, result, caller: caller, trial: trial,
+      isRandom: isRandom)
   }
 
   /// The same call keyed as a random call of its trial, or as one every
@@ -69,7 +79,8 @@ struct PreparedCall: @unchecked Sendable {
   func keyed(random: Bool) -> PreparedCall {
     guard random != isRandom else { return self }
     return PreparedCall(
-      op, resolved, arguments, inputs, types, result, trial: trial, isRandom: random)
+      op, resolved, arguments, inputs, types, result, caller: caller, trial: trial,
+      isRandom: random)
   }
 
   /// The key's fields after the op's, as stored with the call.
@@ -101,7 +112,8 @@ extension Store {
   /// Returns `nil`, with a warning, when an argument cannot be encoded: the
   /// call then runs without memoization.
   func prepare(
-    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type
+    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type,
+    in scope: TaskScope = .current
   ) -> PreparedCall? {
     let resolved = resolution(of: op)
     var inputs: [HashedValue] = []
@@ -132,7 +144,7 @@ extension Store {
     // Looked up first under the key its op's calls were last found or filed
     // under (``CallPlan`` tries the other before it runs the call).
     return PreparedCall(
-      op, resolved, keyed, inputs, types, result, trial: Trial.current,
+      op, resolved, keyed, inputs, types, result, caller: scope.stack, trial: scope.trial,
       isRandom: op.details.knownRandomness == .random)
   }
 }

@@ -7,9 +7,12 @@ extension Store {
     let startedAt: Date
     let clock: ContinuousClock.Instant
     let inputs: [CallInput]
-    /// The memoized calls the body runs inside of, this one first, with the
-    /// call's ``RandomSource`` stream.
-    let stack: CallStack
+    /// The scope of the body: the memoized calls it runs inside of, this one
+    /// first (with the call's ``RandomSource`` stream), in the call's trial.
+    let scope: TaskScope
+
+    /// The call's stack.
+    var stack: CallStack { scope.stack! }
   }
 
   /// Starts executing a call: its inputs' histories are taken in the
@@ -17,13 +20,17 @@ extension Store {
   func willExecute(_ call: PreparedCall) -> Execution {
     eventCenter.emit(.willExecute(call.reference))
     let inputs = zip(call.arguments, call.inputs).map { argument, input in
-      CallInput(name: argument.name, cid: input.cid, hid: histories.hid(for: input.cid))
+      CallInput(
+        name: argument.name, cid: input.cid, hid: histories.hid(for: input.cid, in: call.caller?.id)
+      )
     }
     histories.open(call.id, inputs: inputs)
     let stack = CallStack(
-      id: call.id, parent: CallStack.current,
+      id: call.id, parent: call.caller,
       random: RandomStream(call: call, trial: call.trial))
-    return Execution(startedAt: Date(), clock: ContinuousClock.now, inputs: inputs, stack: stack)
+    return Execution(
+      startedAt: Date(), clock: ContinuousClock.now, inputs: inputs,
+      scope: TaskScope(stack: stack, trial: call.trial))
   }
 
   func didExecute<R: Codable & Sendable, E: Error>(
@@ -43,7 +50,7 @@ extension Store {
       // filed under its trial; one that did not is shared by every trial.
       let isRandom = started.stack.random.isRandom
       call.op.details.note(random: isRandom)
-      if isRandom { CallStack.current?.random.markRandom() }
+      if isRandom { call.caller?.random.markRandom() }
       var filed = call.keyed(random: isRandom)
       eventCenter.emit(.didExecute(filed.reference, duration: elapsed))
       noteDuration(of: call.op, seconds)

@@ -22,7 +22,7 @@ extension Store {
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
     guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
     noteReuse(of: call)
-    histories.record(entry.cid, entry.hid)
+    histories.record(entry.cid, entry.hid, in: call.caller?.id)
     ledger.count(call.op, memoryHit: entry.duration)
     eventCenter.emit(.didReuse(call.reference, source: .memory, saved: .seconds(entry.duration)))
     return value
@@ -33,7 +33,7 @@ extension Store {
   private func noteReuse(of call: PreparedCall) {
     if call.isRandom {
       call.op.details.note(random: true)
-      CallStack.current?.random.markRandom()
+      call.caller?.random.markRandom()
     } else if call.op.details.knownRandomness == .unknown {
       call.op.details.note(random: false)
     }
@@ -90,7 +90,7 @@ extension Store {
         value: value, cid: stored.cid, hid: stored.hid, size: stored.size,
         duration: stored.duration))
     noteReuse(of: call)
-    histories.record(stored.cid, stored.hid)
+    histories.record(stored.cid, stored.hid, in: call.caller?.id)
     ledger.count(call.op, storeHit: stored.duration)
     eventCenter.emit(.didReuse(call.reference, source: .store, saved: .seconds(stored.duration)))
     return value

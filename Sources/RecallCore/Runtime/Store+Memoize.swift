@@ -44,7 +44,7 @@ extension Store {
         return try body()
       case .execute(let claimed):
         let started = willExecute(plan.call)
-        let result = CallStack.$current.withValue(started.stack) {
+        let result = TaskScope.$current.withValue(started.scope) {
           Result { () throws(E) -> R in try body() }
         }
         return try didExecute(plan.call, started, result, claimed: claimed)
@@ -87,8 +87,8 @@ extension Store {
         return try await body()
       case .execute(let claimed):
         let started = willExecute(plan.call)
-        let result = await CallStack.$current.withValue(
-          started.stack,
+        let result = await TaskScope.$current.withValue(
+          started.scope,
           operation: { () async -> Result<R, E> in
             do throws(E) {
               return .success(try await body())
@@ -171,7 +171,7 @@ struct CallPlan {
       // A miss confirms the call's resolution first: filed elsewhere, it is
       // looked up there.
       if store.confirm(&call) {
-        guard !CallStack.contains(call.id) else { return .runUnmemoized }
+        guard !call.callsItself else { return .runUnmemoized }
         return .lookUp
       }
       // Then the call's other key: a random call of its trial, or one every
@@ -182,7 +182,7 @@ struct CallPlan {
       if !triedOtherKey, call.isRandom || randomness != .shared {
         triedOtherKey = true
         call = call.keyed(random: !call.isRandom)
-        guard !CallStack.contains(call.id) else { return .runUnmemoized }
+        guard !call.callsItself else { return .runUnmemoized }
         return .lookUp
       }
       // Run under the key the call is most likely filed under; until a
@@ -246,8 +246,9 @@ extension Store {
   func prepareMemoized(
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type
   ) -> PreparedCall? {
-    guard Memoization.isEnabled, let call = prepare(op, arguments, types, result: result),
-      !CallStack.contains(call.id)
+    let scope = TaskScope.current
+    guard !scope.isMemoizationDisabled,
+      let call = prepare(op, arguments, types, result: result, in: scope), !call.callsItself
     else { return nil }
     return call
   }

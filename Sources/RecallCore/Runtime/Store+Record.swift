@@ -31,7 +31,7 @@ extension Store {
     memory.put(
       call.id,
       .init(value: value, cid: output.cid, hid: hid, size: output.bytes.count, duration: duration))
-    histories.record(output.cid, hid)
+    histories.record(output.cid, hid, in: call.caller?.id)
     let size = output.bytes.count
     // The completion holds what it needs, never the store: a store must not
     // be released (and flush) on the backend's writer thread. It may be

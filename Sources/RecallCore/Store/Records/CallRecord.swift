@@ -11,7 +11,9 @@ public struct CallRecord: Sendable, Hashable {
   public var opVersion: CodeFingerprint
   /// The semantic version the call is filed under (lookups use it).
   public var semanticVersion: CodeFingerprint
-  /// The trial.
+  /// The trial its result belongs to: the trial it ran in if it is random
+  /// (it drew from ``RandomSource``, or used a random call's result), 0 if
+  /// every trial shares it.
   public var trial: Int
   /// The inputs, by parameter name.
   public var inputs: [CallInput]
@@ -32,7 +34,7 @@ public struct CallRecord: Sendable, Hashable {
   /// The fields of the call's key after the op's (the inputs' names and cids,
   /// and the types in the key), as hashed: with the op, semantic version and
   /// trial they give the id, so a store can file the call under another
-  /// semantic version (``CallID/init(op:semanticVersion:trial:keyFields:)``).
+  /// semantic version (``CallID/init(op:semanticVersion:trial:keyFields:isRandom:)``).
   /// `nil` for calls recorded before Recall kept them.
   public var keyFields: [UInt8]?
 
@@ -57,6 +59,19 @@ public struct CallRecord: Sendable, Hashable {
     self.duration = duration
     self.host = host
     self.pid = pid
+  }
+}
+
+extension CallRecord {
+  /// Whether the call is random, computed once per trial rather than shared
+  /// by every trial: known from its trial, or for trial 0 from its id (a
+  /// random call's key is made in a domain of its own). `nil` for a call of
+  /// trial 0 recorded before Recall kept key fields.
+  public var isRandom: Bool? {
+    if trial != 0 { return true }
+    guard let keyFields else { return nil }
+    return CallID.scheme(
+      of: op, for: id, semanticVersion: semanticVersion, trial: 0, keyFields: keyFields)?.isRandom
   }
 }
 
