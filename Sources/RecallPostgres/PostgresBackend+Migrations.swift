@@ -142,6 +142,29 @@ extension PostgresBackend {
       INSERT INTO setting (name, value) VALUES ('accept_count', '0')
       """
     ),
+    (
+      // Hits run again to check them (`AuditPolicy`): one row per audit, with
+      // the stored result's cid and what the run gave (`audited_cid`, NULL with
+      // `error` when it threw or could not be encoded).
+      "v10.audits",
+      """
+      CREATE TABLE audit (
+        id bigserial PRIMARY KEY,
+        call_id bytea NOT NULL,
+        op text NOT NULL,
+        op_version text NOT NULL,
+        trial bigint NOT NULL,
+        stored_cid bytea NOT NULL,
+        audited_cid bytea,
+        error text,
+        audited_at double precision NOT NULL,
+        duration double precision NOT NULL,
+        host text NOT NULL,
+        pid bigint NOT NULL
+      );
+      CREATE INDEX audit_on_op ON audit (op, audited_at);
+      """
+    ),
   ]
 
   /// The names migrations had before they took the SQLite store's names. A

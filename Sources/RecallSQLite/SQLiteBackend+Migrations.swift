@@ -336,6 +336,32 @@ extension SQLiteBackend {
               """)
         }
       ),
+      (
+        "v10.audits",
+        { db in
+          // Hits run again to check them (`AuditPolicy`): one row per audit,
+          // with the stored result's cid and what the run gave (`audited_cid`,
+          // NULL with `error` when it threw or could not be encoded).
+          try db.execute(
+            sql: """
+              CREATE TABLE audit (
+                id INTEGER PRIMARY KEY,
+                call_id BLOB NOT NULL,
+                op TEXT NOT NULL,
+                op_version TEXT NOT NULL,
+                trial INTEGER NOT NULL,
+                stored_cid BLOB NOT NULL,
+                audited_cid BLOB,
+                error TEXT,
+                audited_at REAL NOT NULL,
+                duration REAL NOT NULL,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL
+              );
+              CREATE INDEX audit_on_op ON audit (op, audited_at);
+              """)
+        }
+      ),
     ]
 
   /// Brings the schema up to date, refusing a store from a newer Recall. A

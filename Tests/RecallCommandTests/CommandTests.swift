@@ -1,6 +1,7 @@
 import Foundation
 import RecallCore
 import RecallTestSupport
+import Synchronization
 import Testing
 
 @testable import RecallSQLite
@@ -254,6 +255,47 @@ import Testing
     #expect(
       table.split(separator: "\n").dropFirst().map { $0.prefix(while: { $0 != "," }) }.sorted()
         == ["0", "1", "2"])
+  }
+
+  @Test func listsAudits() throws {
+    try populate()
+    #expect(
+      try recall("audit").text
+        == "No audits. Run a program with RECALL_AUDIT=0.1 (one hit in ten; 1 for every hit) "
+        + "to record some.\n")
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    configuration.audit = AuditPolicy(fraction: 1)
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let clock = Op(id: "Lab.clock()", version: CodeFingerprint(hex: "e1e1"))
+    let count = Mutex(0)
+    for _ in 0..<3 {
+      _ = store.memoize(clock, []) {
+        count.withLock { value in
+          value += 1
+          return value
+        }
+      }
+      _ = store.memoize(op("a1a1", factor: "2"), [Argument("x", 1)]) { 10 }
+    }
+    store.flush()
+    let text = try recall("audit").text
+    let lines = text.split(separator: "\n")
+    #expect(lines.first?.hasPrefix("OP") == true, "\(text)")
+    #expect(
+      lines.contains {
+        $0.hasPrefix("Lab.clock()") && $0.contains("  2  ") && $0.contains("  no  ")
+      })
+    #expect(lines.contains { $0.hasPrefix("Lab.score(x:)") && $0.contains("  yes  ") })
+    #expect(text.contains("Lab.clock(): 2 audits differed"))
+    let rows = try recall("audit", "clock", "--json").text.split(separator: "\n")
+    #expect(rows.count == 1)
+    let row = try #require(JSONSerialization.jsonObject(with: Data(rows[0].utf8)) as? [String: Any])
+    #expect(row["checked"] as? Int == 2 && row["clean"] as? Bool == false)
+    let differing = try #require(row["differing"] as? [[String: Any]])
+    #expect(differing.count == 2)
+    #expect((differing.first?["stored_cid"] as? String)?.count == 64)
+    #expect(differing.first?["error"] is NSNull)
   }
 
   @Test func exportsImportsAndSummarizes() throws {

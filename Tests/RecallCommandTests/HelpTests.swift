@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpTests {
   static let commands = [
     "", "ls", "calls", "show", "versions", "diff", "stale", "accept", "forget", "gc", "tag",
-    "table", "graph", "stats", "running", "export", "import",
+    "table", "graph", "stats", "running", "audit", "export", "import",
   ]
 
   static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -189,6 +189,43 @@ import Testing
     #expect(try (store.backend as! SQLiteBackend).acceptCount() == 0)
   }
 
+  @Test func aStoreFromBeforeTrialsKeepsItsResultsInEveryTrial() throws {
+    // Written by the runtime, then taken back to `v9.call-checksum` (a store
+    // from before trials and audits): its calls keep their ids, which every
+    // trial shares, and nothing runs again.
+    let directory = TemporaryDirectory()
+    let v1 = scaledOp("a1", helper: "double")
+    do {
+      let store = Store(backend: try SQLiteBackend(path: directory.path))
+      _ = scaled(store, v1, 1, factor: 2)
+      _ = scaled(store, v1, 2, factor: 2)
+      store.flush()
+    }
+    let queue = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+    try queue.write { db in
+      try db.execute(
+        sql: """
+          DROP TABLE audit;
+          DELETE FROM grdb_migrations WHERE identifier = 'v10.audits';
+          """)
+    }
+    try queue.close()
+
+    let store = Store(backend: try SQLiteBackend(path: directory.path))
+    let log = EventLog(store)
+    #expect(scaled(store, v1, 1, factor: -1) == 2)
+    #expect(withTrial(3) { scaled(store, v1, 2, factor: -1) } == 4)
+    #expect(log.executed.isEmpty)
+    // The ids a call every trial shares has always had (`recall.call.v2`,
+    // trial 0): pinned, so that a change to the key is seen here first.
+    #expect(
+      try store.calls(of: "Tests.scaled(x:)").map(\.id.hex).sorted() == [
+        "146d1c2bd27d297f10b656ad9836ba2b264e286caae2a4ff5178fc8222ca7326",
+        "32f478a6b0ffff959503dfcb40765c43376906437b2211dc91b0821ff21f107c",
+      ])
+    #expect(try store.audits().isEmpty)
+  }
+
   @Test func everyColumnRoundTripsThroughTheFastPath() throws {
     let directory = TemporaryDirectory()
     let backend = try SQLiteBackend(path: directory.path)

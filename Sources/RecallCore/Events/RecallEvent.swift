@@ -19,6 +19,9 @@ public enum RecallEvent: Sendable {
   case didReuse(CallReference, source: ReuseSource, saved: Duration)
   /// The body threw; nothing was stored.
   case didFail(CallReference, error: String)
+  /// A hit was audited (``AuditPolicy``): its body ran again, and `audit` says
+  /// whether it gave the stored result.
+  case didAudit(CallReference, AuditRecord)
   /// Something went wrong that did not stop the call; see the warning.
   case warning(RecallWarning)
 
@@ -27,7 +30,7 @@ public enum RecallEvent: Sendable {
     switch self {
     case .willExecute(let call), .willWait(let call, _), .didExecute(let call, _),
       .didStore(let call, _),
-      .didReuse(let call, _, _), .didFail(let call, _):
+      .didReuse(let call, _, _), .didFail(let call, _), .didAudit(let call, _):
       call
     case .warning(let warning): warning.call
     }
@@ -76,6 +79,10 @@ public struct RecallWarning: Sendable, CustomStringConvertible {
     /// result stored again in this version's format (which newer versions
     /// read too). Said once per op and process.
     public static let valueFromNewerVersion = Kind(rawValue: "valueFromNewerVersion")
+    /// An audit of a hit (``AuditPolicy``) gave another result than the
+    /// stored one, or failed: the result is not reproducible with the current
+    /// code, or depends on more than its inputs.
+    public static let auditDiffered = Kind(rawValue: "auditDiffered")
     /// The store could not be read or written; the call ran without it.
     public static let storeFailure = Kind(rawValue: "storeFailure")
     /// Another process held the call longer than ``ClaimPolicy/maximumWait``;

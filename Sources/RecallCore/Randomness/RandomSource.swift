@@ -18,9 +18,8 @@ import Synchronization
 /// A call that draws from it is *random*: it is computed once per trial
 /// (``withTrial(_:_:)``, ``Store/samples(_:parallelism:progress:handlesInterrupt:_:)``), while
 /// a call that does not is computed once and shared by every trial. Recall
-/// learns which is which from what a call did when it ran (see
-/// <doc:MemoizingFunctions>): a call that returns a random call's result is
-/// random too.
+/// learns which is which from what a call did when it ran: a call whose body
+/// used a random call's result is random too.
 ///
 /// Every copy of the source of one call draws from the same stream, so
 /// `RandomSource.current` read twice continues where the first left off

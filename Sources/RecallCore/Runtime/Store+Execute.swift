@@ -19,11 +19,7 @@ extension Store {
   /// caller's scope, and the body's own scope opens, seeded with them.
   func willExecute(_ call: PreparedCall) -> Execution {
     eventCenter.emit(.willExecute(call.reference))
-    let inputs = zip(call.arguments, call.inputs).map { argument, input in
-      CallInput(
-        name: argument.name, cid: input.cid, hid: histories.hid(for: input.cid, in: call.caller?.id)
-      )
-    }
+    let inputs = callInputs(call)
     histories.open(call.id, inputs: inputs)
     let stack = CallStack(
       id: call.id, parent: call.caller,
@@ -31,6 +27,15 @@ extension Store {
     return Execution(
       startedAt: Date(), clock: ContinuousClock.now, inputs: inputs,
       scope: TaskScope(stack: stack, trial: call.trial))
+  }
+
+  /// A call's inputs with their histories in the caller's scope.
+  func callInputs(_ call: PreparedCall) -> [CallInput] {
+    zip(call.arguments, call.inputs).map { argument, input in
+      CallInput(
+        name: argument.name, cid: input.cid, hid: histories.hid(for: input.cid, in: call.caller?.id)
+      )
+    }
   }
 
   func didExecute<R: Codable & Sendable, E: Error>(

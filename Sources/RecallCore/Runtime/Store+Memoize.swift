@@ -27,13 +27,15 @@ extension Store {
     // or of a changed type): it is recomputed, never looked up again. A hit
     // needs no plan.
     var unusable = false
-    if let value: R = reuse(call, unusable: &unusable) { return value }
+    if let value: R = reuse(call, unusable: &unusable) { return audited(call, value, body) }
     var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {
       switch plan.next(in: self, unusable: unusable) {
       case .lookUp:
-        if let value: R = reuse(plan.call, unusable: &unusable) { return value }
+        if let value: R = reuse(plan.call, unusable: &unusable) {
+          return audited(plan.call, value, body)
+        }
       case .lookUpMemory:
         if let value: R = reuseFromMemory(plan.call) { return value }
       case .follow(let flight):
@@ -44,9 +46,7 @@ extension Store {
         return try body()
       case .execute(let claimed):
         let started = willExecute(plan.call)
-        let result = TaskScope.$current.withValue(started.scope) {
-          Result { () throws(E) -> R in try body() }
-        }
+        let result = started.scope.run(body)
         return try didExecute(plan.call, started, result, claimed: claimed)
       }
     }
@@ -68,13 +68,17 @@ extension Store {
     // or of a changed type): it is recomputed, never looked up again. A hit
     // needs no plan.
     var unusable = false
-    if let value: R = reuse(call, unusable: &unusable) { return value }
+    if let value: R = reuse(call, unusable: &unusable) {
+      return await audited(isolation: isolation, call, value, body)
+    }
     var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {
       switch plan.next(in: self, unusable: unusable) {
       case .lookUp:
-        if let value: R = reuse(plan.call, unusable: &unusable) { return value }
+        if let value: R = reuse(plan.call, unusable: &unusable) {
+          return await audited(isolation: isolation, plan.call, value, body)
+        }
       case .lookUpMemory:
         if let value: R = reuseFromMemory(plan.call) { return value }
       case .follow(let flight):
@@ -87,15 +91,7 @@ extension Store {
         return try await body()
       case .execute(let claimed):
         let started = willExecute(plan.call)
-        let result = await TaskScope.$current.withValue(
-          started.scope,
-          operation: { () async -> Result<R, E> in
-            do throws(E) {
-              return .success(try await body())
-            } catch {
-              return .failure(error)
-            }
-          }, isolation: isolation)
+        let result = await started.scope.run(isolation: isolation, body)
         return try didExecute(plan.call, started, result, claimed: claimed)
       }
     }

@@ -14,6 +14,27 @@ struct TaskScope: Sendable {
 
   @TaskLocal static var current = TaskScope()
 
+  /// Runs `body` in this scope; returns what it returned or threw.
+  func run<R, E: Error>(_ body: () throws(E) -> R) -> Result<R, E> {
+    TaskScope.$current.withValue(self) { Result { () throws(E) -> R in try body() } }
+  }
+
+  /// Runs the asynchronous `body` in this scope; returns what it returned or
+  /// threw.
+  func run<R, E: Error>(
+    isolation: isolated (any Actor)?, _ body: () async throws(E) -> R
+  ) async -> Result<R, E> {
+    await TaskScope.$current.withValue(
+      self,
+      operation: { () async -> Result<R, E> in
+        do throws(E) {
+          return .success(try await body())
+        } catch {
+          return .failure(error)
+        }
+      }, isolation: isolation)
+  }
+
   /// Runs `body` in this scope changed by `change`.
   static func with<R>(_ change: (inout TaskScope) -> Void, _ body: () throws -> R) rethrows -> R {
     var scope = current

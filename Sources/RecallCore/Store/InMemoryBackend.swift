@@ -19,6 +19,7 @@ final class InMemoryBackend: StoreWriter {
     var usage: [UsageKey: OpUsage] = [:]
     var locations: [OpID: [String: (location: VersionLocation, since: Date)]] = [:]
     var acceptCount = 0
+    var audits: [AuditRecord] = []
   }
 
   private struct UsageKey: Hashable {
@@ -50,6 +51,18 @@ final class InMemoryBackend: StoreWriter {
       call.inputs.sort { $0.name < $1.name }
       state.calls[call.id] = call
       state.claims[call.id] = nil
+    }
+  }
+
+  // MARK: Audits
+
+  func recordAudit(_ audit: AuditRecord) throws {
+    state.withLock { $0.audits.append(audit) }
+  }
+
+  func audits(of op: OpID?) throws -> [AuditRecord] {
+    state.withLock { state in
+      state.audits.filter { audit in op.map { audit.op == $0 } ?? true }.reversed()
     }
   }
 

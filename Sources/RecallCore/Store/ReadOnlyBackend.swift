@@ -49,6 +49,7 @@ final class ReadOnlyBackend: StoreWriter {
     try reader.usage(of: op, since: since)
   }
   func acceptCount() throws -> Int { try reader.acceptCount() }
+  func audits(of op: OpID?) throws -> [AuditRecord] { try reader.audits(of: op) }
   func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
     try reader.versions(of: op, countingCalls: countingCalls)
   }
@@ -73,6 +74,7 @@ final class ReadOnlyBackend: StoreWriter {
   func removeTag(named name: String) throws -> Bool { throw refuse("remove a tag") }
   /// Counts of use are this process's, not the store's: a reader keeps them.
   func addUsage(_ usage: [OpUsage]) throws {}
+  func recordAudit(_ audit: AuditRecord) throws { throw refuse("record an audit") }
   func registerVersion(_ registration: VersionRegistration, at date: Date) throws
     -> CodeFingerprint
   {

@@ -37,6 +37,11 @@ public final class Store: Sendable {
     /// first time it is needed.
     public var program: String? = nil
 
+    /// Which hits are run again to check that they give the stored result.
+    /// Default: what `RECALL_AUDIT` and `RECALL_AUDIT_REPLACE` ask for
+    /// (``AuditPolicy/environment``), off when they are unset.
+    public var audit = AuditPolicy.environment
+
     /// Creates the default configuration.
     public init() {}
   }
@@ -97,7 +102,14 @@ public final class Store: Sendable {
     self.claimKeeper = ClaimKeeper(backend: backend, lease: configuration.claims.lease)
     self.ledger = UsageLedger(backend: backend, program: configuration.program, since: opened)
     if warmingUp { Store.warmUpInBackground() }
+    if configuration.printsWarnings { _ = Store.reportEnvironmentOnce }
   }
+
+  /// Says once per process what is wrong with the environment's settings.
+  private static let reportEnvironmentOnce: Void = {
+    guard let problem = AuditPolicy.environmentProblem else { return }
+    FileHandle.standardError.write(Data("recall: warning: \(problem)\n".utf8))
+  }()
 
   deinit {
     released.set()

@@ -73,6 +73,10 @@ public protocol StoreReader: Sendable {
   /// its ops' semantic versions up again when it moved.
   func acceptCount() throws -> Int
 
+  /// The audits recorded (``StoreWriter/recordAudit(_:)``), of one op or of
+  /// all, most recent first.
+  func audits(of op: OpID?) throws -> [AuditRecord]
+
   /// Returns the versions of an op the store has seen, oldest first, with the
   /// current ones marked (``OpVersion/markingCurrent(_:locations:)``). With
   /// `countingCalls`, each has its number of stored calls (which reads every

@@ -87,6 +87,9 @@ public protocol StoreWriter: StoreReader {
 
   // MARK: Use and code versions
 
+  /// Records an audit of a stored result (``AuditPolicy``).
+  func recordAudit(_ audit: AuditRecord) throws
+
   /// Adds counts of use to the store's record: each count is added to the one
   /// stored for its op and ``OpUsage/period`` (the start of an hour), in one
   /// transaction.
@@ -119,7 +122,7 @@ public protocol StoreWriter: StoreReader {
 
   /// Makes `version` equivalent to `base`: every version in `version`'s class
   /// joins `base`'s class, and their calls are filed under `base`'s semantic
-  /// version (``CallID/init(op:semanticVersion:trial:keyFields:)``); a call
+  /// version (``CallID/init(op:semanticVersion:trial:keyFields:isRandom:)``); a call
   /// that would collide with one already filed there is dropped, since the two
   /// are equivalent by the user's word. With `base == version`, the version
   /// leaves its class and takes back the calls it ran.
