@@ -36,14 +36,23 @@ import Testing
       ])
     random = RandomSource(seed: 42)
     #expect((0..<8).map { _ in random.nextInt(below: 10) } == [4, 0, 3, 5, 5, 0, 7, 9])
+    random = RandomSource(seed: 42)
+    #expect(
+      (0..<3).map { _ in random.nextDouble(in: -2..<3) } == [
+        0.20258143393507755, -1.6912328762381417, -0.10313159741046496,
+      ])
   }
 
   @Test func outsideAnyCallEachTrialHasOneStream() {
-    // Other tests may have drawn from the top-level stream of trial 0 in this
-    // process; a trial no other test uses starts at its first number.
-    let stream = RandomStream.topLevel(982_451_653)
-    #expect(stream === RandomStream.topLevel(982_451_653))
-    #expect(!stream.isRandom, "drawing at the top level makes no call random")
+    // Other tests may draw from the top-level stream of trial 0 in this
+    // process; a trial no other test uses starts at its first number, and
+    // every copy of its source continues the one stream.
+    withTrial(982_451_653) {
+      var first = RandomSource.current
+      var second = RandomSource.current
+      #expect(first.next() == 8_553_955_934_406_122_325)
+      #expect(second.next() == 12_246_640_247_719_208_548)
+    }
   }
 
   /// A memoized call's stream: seeded from the op's key name, the key's

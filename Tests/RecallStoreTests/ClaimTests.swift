@@ -55,7 +55,7 @@ private func waits(_ log: EventLog) -> [Claimant] {
 }
 
 /// Runs `body` on a thread of its own; `join` waits for it.
-private final class Running<T: Sendable>: Sendable {
+final class Running<T: Sendable>: Sendable {
   private let result = Mutex<T?>(nil)
   private let done = DispatchSemaphore(value: 0)
 

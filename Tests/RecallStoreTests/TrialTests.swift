@@ -207,7 +207,7 @@ private final class Trials: Sendable {
     }
     // Two "processes" sample the same call at once; each trial runs once,
     // under the claim of its own key. (Each has seen the op version run as
-    // random, in a trial of its own: see "The first run of a random op".)
+    // random, in a trial of its own; the next tests start from nothing.)
     let stores = [place.open(), place.open()]
     let ops = [testOp("slowNoisy"), testOp("slowNoisy")]
     for (index, store) in stores.enumerated() {
@@ -227,6 +227,87 @@ private final class Trials: Sendable {
     }
     #expect(runs.list.withLock { $0.sorted() } == [0, 1, 2, 3])
     #expect(logs.map { $0.executedTrials.count }.reduce(0, +) == 4)
+  }
+
+  @Test(arguments: Backend.allCases.filter { $0 != .memory })
+  func twoNewProcessesOnOneTrialRunItOnce(_ kind: Backend) async throws {
+    let place = try Reopenable(kind)
+    let runs = Trials()
+    let stores = [place.open(), place.open()]
+    let logs = stores.map(EventLog.init)
+    // Neither has seen the op run: each claims trial 3's key, and the one
+    // that waited finds the other's result.
+    try await withThrowingTaskGroup(of: Double.self) { group in
+      for store in stores {
+        let op = testOp("slowNoisy")
+        group.addTask {
+          withTrial(3) {
+            store.memoize(op, [Argument("x", 1)]) {
+              runs.list.withLock { $0.append(Trial.current) }
+              Thread.sleep(forTimeInterval: 0.2)
+              var random = RandomSource.current
+              return random.nextDouble()
+            }
+          }
+        }
+      }
+      var results: [Double] = []
+      for try await result in group { results.append(result) }
+      #expect(results.count == 2 && results[0] == results[1])
+    }
+    #expect(runs.list.withLock { $0 } == [3])
+    #expect(logs.flatMap(\.executedTrials) == [.init("slowNoisy", 3)])
+  }
+
+  @Test(arguments: Backend.allCases.filter { $0 != .memory })
+  func newProcessesSamplingOtherTrialsDoNotWaitForEachOther(_ kind: Backend) throws {
+    let place = try Reopenable(kind)
+    let started = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+    let overlapped = Trials()
+    let threads = (0..<2).map { index in
+      let store = place.open()
+      let op = testOp("meetsTheOther")
+      return Running {
+        withTrial(index + 1) {
+          store.memoize(op, [Argument("x", 1)]) {
+            started[index].signal()
+            // Runs only if the other trial's body runs at the same time.
+            let met = started[1 - index].wait(timeout: .now() + 20) == .success
+            if met { overlapped.list.withLock { $0.append(index + 1) } }
+            var random = RandomSource.current
+            return random.nextDouble()
+          }
+        }
+      }
+    }
+    let values = threads.map { $0.join() }
+    #expect(values[0] != values[1])
+    #expect(overlapped.list.withLock { $0.sorted() } == [1, 2])
+  }
+
+  @Test(arguments: Backend.allCases)
+  func aCallRandomForSomeArgumentsIsFoundInEveryTrial(_ kind: Backend) throws {
+    let place = try Reopenable(kind)
+    func dropout(_ store: Store, _ op: Op, _ rate: Double) -> Double {
+      store.memoize(op, [Argument("rate", rate)]) {
+        guard rate > 0 else { return 1 }
+        var random = RandomSource.current
+        return random.nextDouble() < rate ? 0 : 1 / (1 - rate)
+      }
+    }
+    let store = place.open()
+    let stored = (0..<4).map { trial in withTrial(trial) { dropout(store, testOp("dropout"), 0.5) }
+    }
+    // A new process first sees the op's shared call, then asks for the
+    // random ones: found in every trial other than 0.
+    let reopened = place.open()
+    let log = EventLog(reopened)
+    let op = testOp("dropout")
+    #expect(dropout(reopened, op, 0) == 1)
+    #expect(
+      (1..<4).map { trial in withTrial(trial) { dropout(reopened, op, 0.5) } }
+        == Array(stored[1...]))
+    #expect(log.executed == ["dropout"])
   }
 
   @Test func copiesOfASourceDrawFromOneStream() {

@@ -34,24 +34,33 @@ extension Store {
     return didAudit(call, audit, await audit.scope.run(isolation: isolation, body)) ?? value
   }
 
-  /// Whether this hit is audited: a draw against ``AuditPolicy/fraction``.
+  /// Whether this hit is audited: a draw against ``AuditPolicy/fraction``,
+  /// outside any audit (an audit's own hits are not audited again).
   private func shouldAudit() -> Bool {
     let fraction = configuration.audit.fraction
     return fraction > 0 && (fraction >= 1 || Double.random(in: 0..<1) < fraction)
+      && !TaskScope.current.isAuditing
   }
 
-  /// Starts auditing a hit, or returns `nil` when the stored result's content
-  /// id cannot be found.
+  /// Starts auditing a hit, or returns `nil` when it cannot be: the stored
+  /// result's content id cannot be read, or another body of the same call
+  /// runs in this process (an audit of it in another task).
   private func willAudit(_ call: PreparedCall) -> Audit? {
-    guard let stored = memory.get(call.id)?.cid ?? (try? backend.call(call.id))??.outputCID
-    else { return nil }
+    var stored = memory.get(call.id)?.cid
+    if stored == nil {
+      do {
+        stored = try backend.call(call.id)?.outputCID
+      } catch {
+        warn(.storeFailure, call.reference, "could not read its record to audit it (\(error)).")
+      }
+    }
+    let inputs = callInputs(call)
+    guard let stored, histories.openIfClosed(call.id, inputs: inputs) else { return nil }
     let stack = CallStack(
       id: call.id, parent: call.caller, random: RandomStream(call: call, trial: call.trial))
-    let inputs = callInputs(call)
-    histories.open(call.id, inputs: inputs)
     return Audit(
-      scope: TaskScope(stack: stack, trial: call.trial), stored: stored, started: Date(),
-      clock: .now, inputs: inputs)
+      scope: TaskScope(stack: stack, trial: call.trial, isAuditing: true), stored: stored,
+      started: Date(), clock: .now, inputs: inputs)
   }
 
   /// Ends an audit: records what the run gave next to the stored result, and

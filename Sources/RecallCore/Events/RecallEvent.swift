@@ -3,7 +3,9 @@ import Foundation
 /// Something that happened during a memoized call.
 ///
 /// Observe events with ``Store/observe(_:)`` or ``Store/events()``; tests,
-/// logging, progress bars and viewers all read the same stream.
+/// logging, progress bars and viewers all read the same stream. New kinds of
+/// events are added over time (``didAudit(_:_:)`` is one): give a `switch`
+/// over events a `default` case.
 public enum RecallEvent: Sendable {
   /// The call was not found and its body is about to run.
   case willExecute(CallReference)
@@ -51,7 +53,12 @@ public struct CallReference: Sendable, Hashable, CustomStringConvertible {
   public let op: OpID
   /// The call's id.
   public let call: CallID
-  /// The trial (0 unless a trial was selected).
+  /// The trial the call is filed under: the trial it runs in for a random
+  /// call (one that draws from ``RandomSource``), 0 for a call every trial
+  /// shares. A call whose version this process has not yet seen run may be
+  /// announced (``RecallEvent/willExecute(_:)``) under the shared key and
+  /// finish (``RecallEvent/didExecute(_:duration:)``, ``RecallEvent/didStore(_:bytes:)``)
+  /// under its trial's, with another ``call`` id, once it is known to draw.
   public let trial: Int
 
   public var description: String { "\(op.name) [\(call)]" }

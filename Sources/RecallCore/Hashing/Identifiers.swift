@@ -81,6 +81,20 @@ public struct CallID: Hashable, Sendable, Comparable, CustomStringConvertible {
     return nil
   }
 
+  /// The name a stored call's key was made with; `nil` when neither the
+  /// op's label name nor its name gives the call's id.
+  @available(
+    *, deprecated,
+    message:
+      "Use scheme(of:for:semanticVersion:trial:keyFields:), which also says whether the call is random."
+  )
+  public static func keyName(
+    of op: OpID, for id: CallID, semanticVersion: CodeFingerprint, trial: Int, keyFields: [UInt8]
+  ) -> OpID? {
+    scheme(of: op, for: id, semanticVersion: semanticVersion, trial: trial, keyFields: keyFields)?
+      .name
+  }
+
   /// The hash state of a call id before its key's fields.
   static func keyPrefix(
     op: OpID, semanticVersion: CodeFingerprint, trial: Int, isRandom: Bool = false

@@ -32,10 +32,12 @@ import Synchronization
 /// the trial (``CallID``'s framing), read as four little-endian words. The
 /// seed leaves out the op's version, so an edit that changes the code does
 /// not change the numbers it draws. ``next()``, ``nextDouble()``,
-/// ``nextInt(below:)`` and ``nextGaussian()`` are specified here and pinned
-/// by fixed vectors in Recall's tests; the standard library's own uses of a
-/// generator (`Double.random(in:using:)`, `shuffled(using:)`) work too and
-/// draw from the same stream, with the standard library's algorithms.
+/// ``nextDouble(in:)`` and ``nextInt(below:)`` are specified here and pinned
+/// by fixed vectors in Recall's tests; ``nextGaussian()`` is specified too, but
+/// uses the platform's `log` and `cos`, whose last bit may differ between
+/// platforms. The standard library's own uses of a generator
+/// (`Double.random(in:using:)`, `shuffled(using:)`) work too and draw from the
+/// same stream, with the standard library's algorithms.
 public struct RandomSource: RandomNumberGenerator, Sendable {
   let stream: RandomStream
 
@@ -65,10 +67,14 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
   }
 
   /// A uniform `Double` in `range`: `lowerBound + (upperBound - lowerBound) *
-  /// nextDouble()`.
+  /// nextDouble()`, or the largest `Double` below `upperBound` where that
+  /// rounds up to it.
   public mutating func nextDouble(in range: Range<Double>) -> Double {
-    precondition(range.lowerBound.isFinite && range.upperBound.isFinite, "the range must be finite")
-    return range.lowerBound + (range.upperBound - range.lowerBound) * nextDouble()
+    precondition(
+      !range.isEmpty && range.lowerBound.isFinite && range.upperBound.isFinite,
+      "nextDouble(in:) needs a finite, non-empty range, not \(range)")
+    let value = range.lowerBound + (range.upperBound - range.lowerBound) * nextDouble()
+    return value < range.upperBound ? value : range.upperBound.nextDown
   }
 
   /// A uniform integer in `0..<bound`, without bias (Lemire's method: the high
@@ -148,12 +154,14 @@ final class RandomStream: Sendable {
 
   private enum Seed {
     case digest(Digest)
-    case call(PreparedCall, trial: Int)
+    /// A call's: its op's key name and key fields, and its trial.
+    case call(keyName: String, keyFields: [UInt8], trial: Int)
 
     var digest: Digest {
       switch self {
       case .digest(let digest): digest
-      case .call(let call, let trial): call.randomSeed(trial: trial)
+      case .call(let keyName, let keyFields, let trial):
+        RandomStream.seed(keyName: keyName, keyFields: keyFields, trial: trial)
       }
     }
   }
@@ -169,13 +177,20 @@ final class RandomStream: Sendable {
 
   /// The stream of a call that is about to run in `trial`.
   init(call: PreparedCall, trial: Int) {
-    state = Mutex(State(seed: .call(call, trial: trial)))
+    state = Mutex(
+      State(
+        seed: .call(keyName: call.op.details.keyName.name, keyFields: call.keyFields, trial: trial))
+    )
     marksCall = true
   }
 
   func next() -> UInt64 {
     state.withLock { state in
-      if state.generator == nil { state.generator = Xoshiro256StarStar(seed: state.seed.digest) }
+      if state.generator == nil {
+        let digest = state.seed.digest
+        state.generator = Xoshiro256StarStar(seed: digest)
+        state.seed = .digest(digest)  // lets the key fields go
+      }
       state.drew = true
       return state.generator!.next()
     }
@@ -205,12 +220,12 @@ final class RandomStream: Sendable {
   }
 }
 
-extension PreparedCall {
-  /// The seed of the call's stream in `trial`: the op's key name, the key's
+extension RandomStream {
+  /// The seed of a call's stream in `trial`: the op's key name, the key's
   /// fields and the trial; not the version, so that an edit keeps the draws.
-  func randomSeed(trial: Int) -> Digest {
+  static func seed(keyName: String, keyFields: [UInt8], trial: Int) -> Digest {
     var builder = DigestBuilder(domain: "recall.random.v1")
-    builder.add(op.details.keyName.name)
+    builder.add(keyName)
     builder.replay(keyFields)
     builder.add(trial)
     return builder.finalize()

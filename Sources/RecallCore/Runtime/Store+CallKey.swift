@@ -2,11 +2,7 @@ import Foundation
 import Synchronization
 
 /// A call whose key has been computed, ready to be looked up or executed.
-///
-/// Sendable although it holds metatypes (`types`, `result`), which are
-/// immutable: the call's ``RandomSource`` stream keeps it, to seed itself at
-/// its first draw.
-struct PreparedCall: @unchecked Sendable {
+struct PreparedCall {
   let op: Op
   let id: CallID
   /// The arguments in the key (an added parameter at its default is not).

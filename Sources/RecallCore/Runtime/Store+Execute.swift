@@ -26,7 +26,8 @@ extension Store {
       random: RandomStream(call: call, trial: call.trial))
     return Execution(
       startedAt: Date(), clock: ContinuousClock.now, inputs: inputs,
-      scope: TaskScope(stack: stack, trial: call.trial))
+      scope: TaskScope(
+        stack: stack, trial: call.trial, isAuditing: TaskScope.current.isAuditing))
   }
 
   /// A call's inputs with their histories in the caller's scope.

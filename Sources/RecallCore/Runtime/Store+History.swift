@@ -90,11 +90,28 @@ final class HistoryMap: Sendable {
 
   /// Starts the scope of a call's body, which knows the call's inputs.
   func open(_ call: CallID, inputs: [CallInput]) {
+    let map = Self.seed(inputs)
+    scopes.withLock { $0.bodies[call] = map }
+  }
+
+  /// A body's scope at its start: the histories of its inputs.
+  private static func seed(_ inputs: [CallInput]) -> [ContentID: Entry] {
     var map: [ContentID: Entry] = [:]
     for input in inputs where input.hid != HistoryID(external: input.cid) {
-      Self.add(input.cid, input.hid, to: &map)
+      add(input.cid, input.hid, to: &map)
     }
-    scopes.withLock { $0.bodies[call] = map }
+    return map
+  }
+
+  /// Starts the scope of a call's body unless one is open already (another
+  /// body of the same call runs); returns whether it started one.
+  func openIfClosed(_ call: CallID, inputs: [CallInput]) -> Bool {
+    let map = Self.seed(inputs)
+    return scopes.withLock { scopes in
+      guard scopes.bodies[call] == nil else { return false }
+      scopes.bodies[call] = map
+      return true
+    }
   }
 
   /// Ends the scope of a call's body.

@@ -33,9 +33,8 @@ extension Store {
     while true {
       switch plan.next(in: self, unusable: unusable) {
       case .lookUp:
-        if let value: R = reuse(plan.call, unusable: &unusable) {
-          return audited(plan.call, value, body)
-        }
+        // Not audited: found after a miss, it was most likely just computed.
+        if let value: R = reuse(plan.call, unusable: &unusable) { return value }
       case .lookUpMemory:
         if let value: R = reuseFromMemory(plan.call) { return value }
       case .follow(let flight):
@@ -76,9 +75,8 @@ extension Store {
     while true {
       switch plan.next(in: self, unusable: unusable) {
       case .lookUp:
-        if let value: R = reuse(plan.call, unusable: &unusable) {
-          return await audited(isolation: isolation, plan.call, value, body)
-        }
+        // Not audited: found after a miss, it was most likely just computed.
+        if let value: R = reuse(plan.call, unusable: &unusable) { return value }
       case .lookUpMemory:
         if let value: R = reuseFromMemory(plan.call) { return value }
       case .follow(let flight):
@@ -135,6 +133,9 @@ struct CallPlan {
     case waiting
     /// The claim found the call stored: looked up once more.
     case reused
+    /// Claimed after waiting for another process, which may have filed the
+    /// call under its other key: looked up there once more.
+    case rechecked
     case done
   }
 
@@ -147,6 +148,9 @@ struct CallPlan {
   /// The wait for another process's claim; made when the call leads its
   /// flight (a hit never needs it).
   private var claim: ClaimWait?
+  /// The call whose claim this process holds while it looks the call up
+  /// under its other key (``Phase/rechecked``); released if found there.
+  private var holding: PreparedCall?
 
   /// A plan for a call whose first lookup found nothing.
   init(_ call: PreparedCall) {
@@ -171,11 +175,13 @@ struct CallPlan {
         return .lookUp
       }
       // Then the call's other key: a random call of its trial, or one every
-      // trial shares. Not for a call of a version whose calls this process
-      // has only seen shared (a random one stored meanwhile by another
-      // process is computed again, and comes out the same).
+      // trial shares. Not in trial 0 for a version whose calls this process
+      // has only seen shared (the common miss: one lookup). A random call
+      // stored there meanwhile, by a call whose randomness depends on its
+      // arguments or by another process, is computed again, and comes out
+      // the same.
       let randomness = call.op.details.knownRandomness
-      if !triedOtherKey, call.isRandom || randomness != .shared {
+      if !triedOtherKey, call.isRandom || randomness != .shared || call.trial != 0 {
         triedOtherKey = true
         call = call.keyed(random: !call.isRandom)
         guard !call.callsItself else { return .runUnmemoized }
@@ -194,11 +200,29 @@ struct CallPlan {
         phase = .leading
         return .lookUpMemory
       }
-    case .leading, .waiting:
+    case .leading:
+      // Claimed under the key of its trial while its version's randomness
+      // is unknown, so that processes running other trials of it do not
+      // wait for each other (the flight above is the shared key's, so that
+      // this process's trials share one run of a call that turns out
+      // shared); a shared result releases the claim.
+      if claim == nil, !call.isRandom, call.trial != 0,
+        call.op.details.knownRandomness == .unknown
+      {
+        call = call.keyed(random: true)
+      }
+      return claimStep(in: store, unusable: unusable)
+    case .waiting:
       return claimStep(in: store, unusable: unusable)
     case .reused:
       phase = .done
       return .execute(claimed: false)
+    case .rechecked:
+      // Not under the other key either: run it, under the claim.
+      call = holding!
+      holding = nil
+      phase = .done
+      return .execute(claimed: true)
     case .done:
       preconditionFailure("a memoized call asked for a step after it ran")
     }
@@ -215,6 +239,13 @@ struct CallPlan {
     case .reuse where !unusable:
       phase = .reused
       return .lookUp
+    case .run(true) where phase == .waiting:
+      // The process it waited for let the claim go: it may have filed the
+      // call under the other key (it turned out random, or shared).
+      holding = call
+      call = call.keyed(random: !call.isRandom)
+      phase = .rechecked
+      return .lookUp
     case .run(let claimed):
       phase = .done
       return .execute(claimed: claimed)
@@ -229,8 +260,10 @@ struct CallPlan {
     if case .waiting = phase { phase = .reused }
   }
 
-  /// Ends the call's flight, if it leads one.
+  /// Ends the call's flight, if it leads one, and lets go of a claim it
+  /// holds but did not run under (found under its other key).
   mutating func end(in store: Store) {
+    if let holding { store.endClaim(holding, stored: false) }
     if let flight { store.flights.end(flight.id, flight.flight) }
   }
 }

@@ -1,9 +1,8 @@
 /// What the current task runs inside of, in one task-local value: the
-/// memoized call whose body is running, the trial, and whether memoization is
-/// off. One value rather than three, because a hit reads all three: each
-/// task-local read walks the task's bindings, so three keys cost three walks
-/// past every binding made inside the scope (a hit inside `withTrial` paid
-/// about 0.1 µs for it).
+/// memoized call whose body is running, the trial, whether memoization is
+/// off, and whether an audit is running. One value rather than several,
+/// because a call reads them all: one task-local read per call instead of
+/// three (about 0.03 µs off a hit, `Benchmarks/RESULTS.md`).
 struct TaskScope: Sendable {
   /// The memoized call whose body is running, with its callers.
   var stack: CallStack?
@@ -11,6 +10,9 @@ struct TaskScope: Sendable {
   var trial = 0
   /// Whether ``Memoization/disabled(_:)-(()->R)`` switched memoization off.
   var isMemoizationDisabled = false
+  /// Whether the code runs inside an audit (``AuditPolicy``): hits there are
+  /// not audited again.
+  var isAuditing = false
 
   @TaskLocal static var current = TaskScope()
 
