@@ -133,14 +133,20 @@ import Testing
     try populate()
     let diff = try recall("diff", "score", "a1", "b2")
     #expect(diff.status == 0)
-    #expect(diff.text.contains("var factor changed"))
+    #expect(diff.text.contains("let factor changed"))
     #expect(diff.text.contains("-let factor = 2\n+let factor = 3"))
 
+    // Grouped by op version for people: x = 1, 2, 3 under a1a1 (b2b2
+    // recomputed x = 1); one row per call with --json.
     let stale = try recall("stale")
     #expect(stale.status == 0)
-    let rows = stale.text.split(separator: "\n").dropFirst()
-    #expect(rows.count == 3)  // x = 1, 2, 3 under a1a1 (b2b2 recomputed x = 1)
-    #expect(rows.allSatisfy { $0.contains("Lab.score(x:)") && $0.hasSuffix("var factor changed") })
+    let rows = stale.text.split(separator: "\n")
+    #expect(rows.first?.hasPrefix("OP ") == true && rows.first?.contains("CALLS") == true)
+    #expect(rows.count == 2, "\(stale.text)")
+    #expect(rows.last?.hasPrefix("Lab.score(x:)") == true)
+    #expect(
+      rows.last?.contains("  3  ") == true && rows.last?.hasSuffix("let factor changed") == true)
+    #expect(try recall("stale", "--json").text.split(separator: "\n").count == 3)
 
     // Accepting the change makes the old calls current again.
     let accept = try recall("accept", "score", "b2", "--as", "a1")
@@ -160,7 +166,7 @@ import Testing
     #expect(reverted.status == 0, "\(reverted.text)")
     #expect(reverted.text.contains("shares the results of b2b2"), "\(reverted.text)")
     #expect(reverted.text.contains("(accepted as equivalent)"))
-    #expect(reverted.text.contains("var factor changed"))
+    #expect(reverted.text.contains("let factor changed"))
   }
 
   @Test func tagsForgetsAndCollects() throws {
@@ -182,7 +188,7 @@ import Testing
         + "Forgot 0 calls.\n", "\(kept.text)")
     let refused = try recall("forget", "--stale", "--force")
     #expect(refused.status != 0 && refused.text.contains("pass --yes"), "\(refused.text)")
-    #expect(try recall("stale").text.split(separator: "\n").count == 4)
+    #expect(try recall("stale", "--json").text.split(separator: "\n").count == 3)
     let forced = try recall("forget", "--stale", "--yes", "--force")
     #expect(
       forced.text.contains("Will forget 3 stale calls:\n  Lab.score(x:) a1a1: 3 calls\n"),
@@ -314,7 +320,7 @@ import Testing
       productsDirectory.appendingPathComponent("recall").path,
       ["diff", "score", "a1", "b2", "--store", other.path],
       environment: [:])
-    #expect(diff.text.contains("var factor changed"))
+    #expect(diff.text.contains("let factor changed"))
 
     // Importing needs the store it copies into (only `export --to` creates one).
     let third = TemporaryDirectory()

@@ -102,6 +102,37 @@ struct Grid {
         .columns.first == "seed")
   }
 
+  @Test(arguments: Backend.allCases) func aCurrentFrameStaysCurrentWhenItGrows(_ kind: Backend)
+    throws
+  {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let grid = Grid(store: store)
+    grid.run(rates: [0.1, 0.5])
+    // A new version of `accuracy` scores the same models again: the first
+    // version's two calls are stale.
+    let accuracy2 = Op(id: "Lab.accuracy(_:on:)", version: CodeFingerprint(hex: "a2"))
+    let data = store.memoize(grid.load, [Argument("seed", 7)]) { [1.0, 2.0, 3.0] }
+    for rate in [0.1, 0.5] {
+      let model = store.memoize(grid.train, [Argument("data", data), Argument("rate", rate)]) {
+        data.map { $0 * rate }
+      }
+      _ = store.memoize(accuracy2, [Argument("model", model), Argument("data", data)]) {
+        model.reduce(0, +) / data.reduce(0, +) + 1
+      }
+    }
+    let grown = try ComputationFrame(op: "Lab.load(seed:)", currentOnly: true, in: store)
+      .expandForward()
+    #expect(grown.calls.count == 7, "forward expansion brings the stale calls back")
+    let current = try grown.currentOnly()
+    #expect(current.calls.count == 5)
+    #expect(
+      current.calls.values.filter { $0.op == "Lab.accuracy(_:on:)" }.allSatisfy {
+        $0.opVersion.hex == "a2"
+      })
+    #expect(try current.table().cids.count == 2)
+  }
+
   @Test(arguments: Backend.allCases) func framesGrowNarrowAndCombine(_ kind: Backend) throws {
     let backend = try Reopenable(kind)
     let grid = Grid(store: backend.open())

@@ -68,7 +68,9 @@ import Testing
     let diff = try store.diff(
       "Tests.scaled(x:)", from: CodeFingerprint(hex: "a1"), to: CodeFingerprint(hex: "b2"))
     #expect(diff.isComplete)
-    #expect(diff.changes.map(\.summary) == ["func scale(_:) changed", "var factor added"])
+    // The constant is named as its source declares it.
+    #expect(diff.changes.map(\.summary) == ["func scale(_:) changed", "let factor added"])
+    #expect(diff.changes.map(\.identity) == ["func scale(_:)", "var factor"])
     #expect(
       diff.changes[0].unifiedDiff == """
         --- func scale(_:) scale-func s
@@ -80,7 +82,7 @@ import Testing
         +  return y * 3
          }
         """)
-    #expect(String(describing: diff).contains("func scale(_:) changed\nvar factor added\n"))
+    #expect(String(describing: diff).contains("func scale(_:) changed\nlet factor added\n"))
 
     // Prefixes name versions; unknown ones are clear errors.
     #expect(try store.version(of: "Tests.scaled(x:)", matching: "b") == CodeFingerprint(hex: "b2"))

@@ -32,6 +32,27 @@ struct Stale: ParsableCommand {
     }
   }
 
+  /// The stale calls of one op version, as the table shows them: grouped,
+  /// since they are stale for the same reason.
+  struct Group: TableRow {
+    static let columns = ["op", "op_version", "current_version", "calls", "why"]
+    let op: String
+    let opVersion: String
+    @Nullable var currentVersion: String?
+    let calls: Int
+    let why: String
+
+    var cells: [String] {
+      [op, short(opVersion), currentVersion.map(short) ?? "", String(calls), why]
+    }
+
+    private enum CodingKeys: String, CodingKey {
+      case op, calls, why
+      case opVersion = "op_version"
+      case currentVersion = "current_version"
+    }
+  }
+
   func run() throws {
     let store = try options.open()
     try reporting {
@@ -54,7 +75,27 @@ struct Stale: ParsableCommand {
             currentVersion: diff?.to.hex, why: diff?.changes.map(\.summary) ?? [],
             text: text.isEmpty ? "no component differs" : text))
       }
-      options.print(rows)
+      guard !options.json else { return options.print(rows) }
+      // For people, one line per op version: its calls are stale for one
+      // reason (`--json` lists every call).
+      var groups: [Group] = []
+      var indices: [String: Int] = [:]
+      for row in rows {
+        let key = row.op + " " + row.opVersion
+        if let index = indices[key] {
+          let group = groups[index]
+          groups[index] = Group(
+            op: group.op, opVersion: group.opVersion, currentVersion: group.currentVersion,
+            calls: group.calls + 1, why: group.why)
+        } else {
+          indices[key] = groups.count
+          groups.append(
+            Group(
+              op: row.op, opVersion: row.opVersion, currentVersion: row.currentVersion, calls: 1,
+              why: row.text))
+        }
+      }
+      options.print(groups.sorted { ($0.op, $0.opVersion) < ($1.op, $1.opVersion) })
     }
   }
 }

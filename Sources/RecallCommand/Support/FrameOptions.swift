@@ -7,7 +7,7 @@ import RecallCore
 struct FrameOptions: ParsableArguments {
   @ArgumentParser.Argument(help: "The op whose calls start the frame.")
   var op: String
-  @Flag(help: "Only the op's calls that its current version reuses.")
+  @Flag(help: "Only calls that the current versions of their ops reuse.")
   var current = false
   @Flag(help: "Do not add the calls upstream of them.")
   var noBack = false
@@ -18,6 +18,7 @@ struct FrameOptions: ParsableArguments {
     var frame = try ComputationFrame(op: findOp(op, in: store), currentOnly: current, in: store)
     if !noBack { frame = try frame.expandBack() }
     if !noForward { frame = try frame.expandForward() }
-    return frame
+    // Expanding brings back stale calls connected to current ones.
+    return current ? try frame.currentOnly() : frame
   }
 }

@@ -110,6 +110,18 @@ public struct ComputationFrame: Sendable {
     return filter(op) { record in record.inputs.contains { $0.name == name && $0.cid == cid } }
   }
 
+  /// Keeps only the calls that their op's current versions reuse (filed
+  /// under a current version's semantic version): stale calls, which
+  /// expanding a frame of current calls can bring back (a stale call
+  /// downstream of a current one), are left out.
+  public func currentOnly() throws -> ComputationFrame {
+    var current: [OpID: Set<CodeFingerprint>] = [:]
+    for op in ops { current[op] = try store.currentSemanticVersions(of: op) }
+    var frame = self
+    frame.calls = calls.filter { current[$0.value.op]?.contains($0.value.semanticVersion) == true }
+    return frame
+  }
+
   /// The calls in either frame.
   public func union(_ other: ComputationFrame) -> ComputationFrame {
     var frame = self

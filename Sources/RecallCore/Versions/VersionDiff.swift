@@ -31,30 +31,54 @@ public struct VersionDiff: Sendable, Hashable, CustomStringConvertible {
       }
     }
 
+    /// The component as people name it: its identity, with `let` for a
+    /// global or static constant (whose identity says `var`, as for every
+    /// stored variable, so that turning one into the other keeps its key).
+    public var displayName: String {
+      switch self {
+      case .added(let component), .removed(let component): Self.name(of: component)
+      case .changed(_, let component): Self.name(of: component)
+      }
+    }
+
     /// A one-line summary, such as `func scale(_:) changed`.
     public var summary: String {
       switch self {
-      case .added: "\(identity) added"
-      case .removed: "\(identity) removed"
-      case .changed: "\(identity) changed"
+      case .added: "\(displayName) added"
+      case .removed: "\(displayName) removed"
+      case .changed: "\(displayName) changed"
       }
+    }
+
+    /// The identity, with `let` for a variable that its source declares
+    /// with `let`.
+    static func name(of component: CodeComponent) -> String {
+      guard component.identity.hasPrefix("var ") else { return component.identity }
+      let words = component.source.split { !($0.isLetter || $0 == "_") }
+      guard words.first(where: { $0 == "let" || $0 == "var" }) == "let" else {
+        return component.identity
+      }
+      return "let " + component.identity.dropFirst(4)
     }
 
     /// The change as a unified diff of the component's source.
     public var unifiedDiff: String {
       switch self {
       case .added(let new):
-        UnifiedDiff.render(old: "", new: new.source, oldName: "/dev/null", newName: Self.name(new))
+        UnifiedDiff.render(old: "", new: new.source, oldName: "/dev/null", newName: Self.label(new))
       case .removed(let old):
-        UnifiedDiff.render(old: old.source, new: "", oldName: Self.name(old), newName: "/dev/null")
+        UnifiedDiff.render(old: old.source, new: "", oldName: Self.label(old), newName: "/dev/null")
       case .changed(let old, let new):
+        // Whitespace does not change a version: lines that differ only in
+        // it, and blank lines, are not shown as changes.
         UnifiedDiff.render(
-          old: old.source, new: new.source, oldName: Self.name(old), newName: Self.name(new))
+          old: old.source, new: new.source, oldName: Self.label(old), newName: Self.label(new),
+          ignoringWhitespace: true)
       }
     }
 
-    private static func name(_ component: CodeComponent) -> String {
-      "\(component.identity) \(component.fingerprint.prefix(12))"
+    private static func label(_ component: CodeComponent) -> String {
+      "\(name(of: component)) \(component.fingerprint.prefix(12))"
     }
   }
 
@@ -129,11 +153,31 @@ public enum UnifiedDiff {
   /// Returns a unified diff (as `diff -u` prints it) from `old` to `new`, with
   /// `context` unchanged lines around each change, or an empty string when the
   /// texts are equal.
+  ///
+  /// With `ignoringWhitespace` (as `diff -u -w -B` prints it), lines that
+  /// differ only in whitespace are the same line (shown as in `new`), and
+  /// blank lines are left out; line numbers stay those of the texts.
   public static func render(
-    old: String, new: String, oldName: String, newName: String, context: Int = 3
+    old: String, new: String, oldName: String, newName: String, context: Int = 3,
+    ignoringWhitespace: Bool = false
   ) -> String {
-    let a = lines(of: old)
-    let b = lines(of: new)
+    var a = lines(of: old)
+    var b = lines(of: new)
+    // Each line's number in its text (they differ from the positions when
+    // blank lines are left out).
+    var aNumbers = Array(a.indices)
+    var bNumbers = Array(b.indices)
+    let shown = b
+    if ignoringWhitespace {
+      func squeezed(_ line: String) -> String {
+        line.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+      }
+      aNumbers = a.indices.filter { !squeezed(a[$0]).isEmpty }
+      bNumbers = b.indices.filter { !squeezed(b[$0]).isEmpty }
+      a = aNumbers.map { squeezed(a[$0]) }
+      b = bNumbers.map { squeezed(b[$0]) }
+    }
+    let oldLines = ignoringWhitespace ? aNumbers.map { lines(of: old)[$0] } : a
     // Walk both texts along the edit script: each line is kept, removed or
     // inserted.
     enum Line {
@@ -154,14 +198,16 @@ public enum UnifiedDiff {
     var i = 0
     var j = 0
     while i < a.count || j < b.count {
+      let oldNumber = i < a.count ? aNumbers[i] : (aNumbers.last.map { $0 + 1 } ?? 0)
+      let newNumber = j < b.count ? bNumbers[j] : (bNumbers.last.map { $0 + 1 } ?? 0)
       if i < a.count, removed.contains(i) {
-        script.append((.remove(a[i]), i, j))
+        script.append((.remove(oldLines[i]), oldNumber, newNumber))
         i += 1
       } else if j < b.count, inserted.contains(j) {
-        script.append((.insert(b[j]), i, j))
+        script.append((.insert(shown[bNumbers[j]]), oldNumber, newNumber))
         j += 1
       } else {
-        script.append((.keep(a[i]), i, j))
+        script.append((.keep(shown[bNumbers[j]]), oldNumber, newNumber))
         i += 1
         j += 1
       }
