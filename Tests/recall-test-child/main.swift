@@ -13,6 +13,8 @@
 //                                       by SEED; prints "began I" and "ran I" per body, then
 //                                       "executed I,J,… reused M waited W". Environment:
 //                                       RECALL_TEST_LEASE (seconds), RECALL_TEST_BODY_MS.
+//   recall-test-child printing-sweep STORE  a sweep with a progress bar whose bodies print
+//                                       "line I" (run it on a terminal)
 //   recall-test-child sweep STORE N     store.map over stressed(0..<N), two at a time; prints
 //                                       "executed I,J,… reused M waited W", or "cancelled kept K"
 //                                       and exits with 130 when interrupted
@@ -223,6 +225,16 @@ case "sweep":
     exit(130)
   }
   print(counts.report())
+
+case "printing-sweep":
+  let store = open(Array(arguments.dropFirst())[0])
+  print("starting")
+  _ = try await store.map(0..<12, parallelism: 2, progress: .bar) { index in
+    try await Task.sleep(for: .milliseconds(120))
+    print("line \(index)")
+    return index
+  }
+  print("done")
 
 case "stress":
   let rest = Array(arguments.dropFirst())

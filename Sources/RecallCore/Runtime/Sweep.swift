@@ -1,6 +1,25 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+  private let systemRead = Glibc.read
+  private let systemWrite = Glibc.write
+  nonisolated(unsafe) private let standardOutputSymbol = dlsym(dlopen(nil, RTLD_NOW), "stdout")
+#elseif canImport(Darwin)
+  import Darwin
+  private let systemRead = Darwin.read
+  private let systemWrite = Darwin.write
+  nonisolated(unsafe) private let standardOutputSymbol = dlsym(
+    UnsafeMutableRawPointer(bitPattern: -2), "__stdoutp")
+#endif
+
+/// The C library's standard output stream, which `print` writes to. Read
+/// through its symbol: Swift 6 refuses to read the C global `stdout` (a
+/// mutable global), which the C library sets once and never assigns.
+nonisolated(unsafe) private let standardOutput: UnsafeMutablePointer<FILE>? =
+  standardOutputSymbol?.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+
 /// How a sweep reports its progress.
 public struct SweepProgress: Sendable {
   enum Style: Sendable {
@@ -12,7 +31,10 @@ public struct SweepProgress: Sendable {
   /// A bar redrawn in place when standard error is a terminal, and a plain line
   /// every few seconds when it is not (a log file, CI).
   public static let automatic = SweepProgress(style: .automatic)
-  /// A bar redrawn in place on standard error.
+  /// A bar redrawn in place on standard error. While it is shown, what the
+  /// program prints to standard output on the same terminal appears above
+  /// it, line by line (standard output goes through the bar until the sweep
+  /// ends).
   public static let bar = SweepProgress(style: .bar)
   /// A plain line on standard error every few seconds and at the end.
   public static let lines = SweepProgress(style: .lines)
@@ -153,6 +175,8 @@ extension Store {
       if case .willExecute = event { Sweep.Element.current?.ranABody() }
     }
     defer { token.cancel() }
+    // What the program prints while the bar is shown goes above it.
+    let router = sweep.routeOutput()
     // The sweep runs in a task of its own, so that Ctrl-C can cancel it.
     let work = Task { () async -> [Result<Output, any Error>?] in
       await withTaskGroup(of: (Int, Result<Output, any Error>?).self) { group in
@@ -193,6 +217,7 @@ extension Store {
     }
     reporter?.cancel()
     interrupt?.restore()
+    router?.stop()
     sweep.finish()
     let failures = outcomes.enumerated().compactMap {
       index, outcome -> (index: Int, error: any Error)? in
@@ -230,8 +255,12 @@ final class Sweep: Sendable {
   private let status: Mutex<SweepStatus>
   private let started = ContinuousClock.now
   private let style: SweepProgress.Style
-  /// Whether a bar is on screen (so the next output starts with a new line).
+  /// Whether a bar was drawn (so the last output ends with a new line).
   private let drewBar = Atomic(false)
+  /// The terminal's lines, shared by the bar and the program's output routed
+  /// through it (``OutputRouter``): whether the bar is on the last line, and
+  /// whether the program left a line unfinished (the bar waits for it).
+  private let screen = Mutex((barShown: false, partialLine: false))
 
   init(total: Int, progress: SweepProgress) {
     status = Mutex(SweepStatus(total: total))
@@ -277,6 +306,13 @@ final class Sweep: Sendable {
     }
   }
 
+  /// Routes standard output through the bar while it is shown
+  /// (``OutputRouter``); `nil` for other styles, or when standard output is
+  /// not a terminal.
+  func routeOutput() -> OutputRouter? {
+    style == .bar ? OutputRouter(for: self) : nil
+  }
+
   /// Shows the final status.
   func finish() {
     show()
@@ -287,8 +323,12 @@ final class Sweep: Sendable {
     let status = snapshot
     switch style {
     case .bar:
-      drewBar.store(true, ordering: .relaxed)
-      Sweep.write("\r\u{1B}[2K" + status.line(barWidth: 24))
+      screen.withLock { screen in
+        guard !screen.partialLine else { return }
+        drewBar.store(true, ordering: .relaxed)
+        Sweep.write("\r\u{1B}[2K" + status.line(barWidth: 24))
+        screen.barShown = true
+      }
     case .lines:
       Sweep.write("sweep: " + status.line() + "\n")
     case .none, .automatic:
@@ -298,6 +338,86 @@ final class Sweep: Sendable {
 
   static func write(_ text: String) {
     FileHandle.standardError.write(Data(text.utf8))
+  }
+
+  /// Shows output the program wrote to standard output while the bar is on
+  /// screen: the bar's line is cleared, the output written to the terminal
+  /// (`terminal`, standard output's own descriptor), and the bar drawn again
+  /// below it once the output's last line is complete.
+  func passThrough(_ bytes: UnsafeRawBufferPointer, to terminal: Int32) {
+    let line = style == .bar ? snapshot.line(barWidth: 24) : nil
+    screen.withLock { screen in
+      if screen.barShown {
+        Sweep.write("\r\u{1B}[2K")
+        screen.barShown = false
+      }
+      var offset = 0
+      while offset < bytes.count {
+        let written = systemWrite(terminal, bytes.baseAddress! + offset, bytes.count - offset)
+        guard written > 0 else { break }
+        offset += written
+      }
+      screen.partialLine = bytes.last != UInt8(ascii: "\n")
+      if !screen.partialLine, let line {
+        Sweep.write(line)
+        screen.barShown = true
+      }
+    }
+  }
+}
+
+/// While a sweep's bar is on screen, routes what the program writes to
+/// standard output through it (``Sweep/passThrough(_:to:)``), so that lines
+/// the program prints appear whole, above the bar, instead of tangled with it.
+/// Standard output is a pipe meanwhile, read by a thread of its own; it is
+/// the terminal again when the sweep ends. Only when standard output is a
+/// terminal (output to a file or a pipe is never mixed with the bar).
+final class OutputRouter: Sendable {
+  private let terminal: Int32
+  private let pipeRead: Int32
+  private let drained = DispatchSemaphore(value: 0)
+
+  init?(for sweep: Sweep) {
+    guard isatty(STDOUT_FILENO) != 0 else { return nil }
+    var ends: [Int32] = [0, 0]
+    guard pipe(&ends) == 0 else { return nil }
+    fflush(standardOutput)
+    // Line-buffered, as on the terminal: each printed line reaches the pipe
+    // (and so the screen) when it ends, not when a block fills.
+    if let standardOutput { setvbuf(standardOutput, nil, _IOLBF, Int(BUFSIZ)) }
+    terminal = dup(STDOUT_FILENO)
+    guard terminal >= 0, dup2(ends[1], STDOUT_FILENO) >= 0 else {
+      close(ends[0])
+      close(ends[1])
+      if terminal >= 0 { close(terminal) }
+      return nil
+    }
+    close(ends[1])
+    pipeRead = ends[0]
+    let (read, terminal, drained) = (pipeRead, terminal, drained)
+    Thread.detachNewThread {
+      var buffer = [UInt8](repeating: 0, count: 4096)
+      while true {
+        let count = buffer.withUnsafeMutableBytes { systemRead(read, $0.baseAddress, $0.count) }
+        if count < 0, errno == EINTR { continue }
+        guard count > 0 else { break }
+        buffer.withUnsafeBytes {
+          sweep.passThrough(UnsafeRawBufferPointer(rebasing: $0[0..<count]), to: terminal)
+        }
+      }
+      drained.signal()
+    }
+  }
+
+  /// Makes standard output the terminal again, after showing what is left in
+  /// the pipe (a process the program started that still holds the pipe is
+  /// waited for at most a second).
+  func stop() {
+    fflush(standardOutput)
+    dup2(terminal, STDOUT_FILENO)
+    _ = drained.wait(timeout: .now() + 1)
+    close(pipeRead)
+    close(terminal)
   }
 }
 

@@ -174,7 +174,14 @@ public final class Store: Sendable {
   /// let token = store.observe { event in
   ///   if case .willExecute(let call) = event { print("running", call.op) }
   /// }
+  /// // ... the work whose events you want ...
+  /// token.cancel()
   /// ```
+  ///
+  /// Keep the token for as long as you want events: in a variable that lives
+  /// that long (a top-level `let` in `main.swift` lives for the whole program,
+  /// a local one until its scope ends). `_ = store.observe { … }` releases
+  /// the token at once, and observes nothing.
   public func observe(_ handler: @escaping @Sendable (RecallEvent) -> Void) -> ObservationToken {
     ObservationToken(center: eventCenter, id: eventCenter.add(handler))
   }
