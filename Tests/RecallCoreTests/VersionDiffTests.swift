@@ -12,12 +12,18 @@ import Testing
       diff == """
         --- a
         +++ b
-        @@ -1,3 +1,3 @@
+        @@ -1,3 +1,4 @@
          func scale(_ x: Double)   -> Double {
         -  x * 2
+        +
         +    x * 3
          }
         """)
+    // Spacing within a line is whitespace too.
+    #expect(
+      UnifiedDiff.render(
+        old: "x*2\n", new: "x * 2\n", oldName: "a", newName: "b", ignoringWhitespace: true
+      ).isEmpty)
     // Without the option, every differing line shows.
     let plain = UnifiedDiff.render(old: old, new: new, oldName: "a", newName: "b")
     #expect(plain.contains("-func scale(_ x: Double) -> Double {"))

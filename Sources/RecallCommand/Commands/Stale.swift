@@ -95,7 +95,11 @@ struct Stale: ParsableCommand {
               why: row.text))
         }
       }
-      options.print(groups.sorted { ($0.op, $0.opVersion) < ($1.op, $1.opVersion) })
+      // By op; each op's versions most recent first, as their calls came.
+      let ordered = groups.enumerated().sorted {
+        ($0.element.op, $0.offset) < ($1.element.op, $1.offset)
+      }
+      options.print(ordered.map(\.element))
     }
   }
 }

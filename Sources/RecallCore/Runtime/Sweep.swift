@@ -12,6 +12,11 @@ import Synchronization
   private let systemWrite = Darwin.write
   nonisolated(unsafe) private let standardOutputSymbol = dlsym(
     UnsafeMutableRawPointer(bitPattern: -2), "__stdoutp")
+#elseif canImport(Musl)
+  import Musl
+  private let systemRead = Musl.read
+  private let systemWrite = Musl.write
+  nonisolated(unsafe) private let standardOutputSymbol = dlsym(dlopen(nil, RTLD_NOW), "stdout")
 #endif
 
 /// The C library's standard output stream, which `print` writes to. Read
@@ -31,10 +36,11 @@ public struct SweepProgress: Sendable {
   /// A bar redrawn in place when standard error is a terminal, and a plain line
   /// every few seconds when it is not (a log file, CI).
   public static let automatic = SweepProgress(style: .automatic)
-  /// A bar redrawn in place on standard error. While it is shown, what the
-  /// program prints to standard output on the same terminal appears above
-  /// it, line by line (standard output goes through the bar until the sweep
-  /// ends).
+  /// A bar redrawn in place on standard error. While it is shown, and
+  /// standard output is the same terminal, what the program prints to
+  /// standard output appears above it, line by line (standard output goes
+  /// through the bar until the sweep ends). What goes to standard error,
+  /// warnings included, is written as it comes.
   public static let bar = SweepProgress(style: .bar)
   /// A plain line on standard error every few seconds and at the end.
   public static let lines = SweepProgress(style: .lines)
@@ -257,10 +263,9 @@ final class Sweep: Sendable {
   private let style: SweepProgress.Style
   /// Whether a bar was drawn (so the last output ends with a new line).
   private let drewBar = Atomic(false)
-  /// The terminal's lines, shared by the bar and the program's output routed
-  /// through it (``OutputRouter``): whether the bar is on the last line, and
-  /// whether the program left a line unfinished (the bar waits for it).
-  private let screen = Mutex((barShown: false, partialLine: false))
+  /// Whether the bar is on the terminal's last line, which the bar and the
+  /// program's output routed through it (``OutputRouter``) share.
+  private let barShown = Mutex(false)
 
   init(total: Int, progress: SweepProgress) {
     status = Mutex(SweepStatus(total: total))
@@ -323,11 +328,10 @@ final class Sweep: Sendable {
     let status = snapshot
     switch style {
     case .bar:
-      screen.withLock { screen in
-        guard !screen.partialLine else { return }
+      barShown.withLock { shown in
         drewBar.store(true, ordering: .relaxed)
         Sweep.write("\r\u{1B}[2K" + status.line(barWidth: 24))
-        screen.barShown = true
+        shown = true
       }
     case .lines:
       Sweep.write("sweep: " + status.line() + "\n")
@@ -340,84 +344,120 @@ final class Sweep: Sendable {
     FileHandle.standardError.write(Data(text.utf8))
   }
 
-  /// Shows output the program wrote to standard output while the bar is on
-  /// screen: the bar's line is cleared, the output written to the terminal
+  /// Shows lines the program wrote to standard output while the bar is on
+  /// screen: the bar's line is cleared, the lines written to the terminal
   /// (`terminal`, standard output's own descriptor), and the bar drawn again
-  /// below it once the output's last line is complete.
-  func passThrough(_ bytes: UnsafeRawBufferPointer, to terminal: Int32) {
-    let line = style == .bar ? snapshot.line(barWidth: 24) : nil
-    screen.withLock { screen in
-      if screen.barShown {
+  /// below them, unless `redrawing` is false (the sweep has ended).
+  func passThrough(_ bytes: ArraySlice<UInt8>, to terminal: Int32, redrawing: Bool) {
+    let line = redrawing && style == .bar ? snapshot.line(barWidth: 24) : nil
+    barShown.withLock { shown in
+      if shown {
         Sweep.write("\r\u{1B}[2K")
-        screen.barShown = false
+        shown = false
       }
-      var offset = 0
-      while offset < bytes.count {
-        let written = systemWrite(terminal, bytes.baseAddress! + offset, bytes.count - offset)
-        guard written > 0 else { break }
-        offset += written
+      bytes.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+          let written = systemWrite(terminal, bytes.baseAddress! + offset, bytes.count - offset)
+          if written < 0, errno == EINTR { continue }
+          guard written > 0 else { break }
+          offset += written
+        }
       }
-      screen.partialLine = bytes.last != UInt8(ascii: "\n")
-      if !screen.partialLine, let line {
+      if let line {
         Sweep.write(line)
-        screen.barShown = true
+        shown = true
       }
     }
   }
 }
 
 /// While a sweep's bar is on screen, routes what the program writes to
-/// standard output through it (``Sweep/passThrough(_:to:)``), so that lines
-/// the program prints appear whole, above the bar, instead of tangled with it.
-/// Standard output is a pipe meanwhile, read by a thread of its own; it is
-/// the terminal again when the sweep ends. Only when standard output is a
-/// terminal (output to a file or a pipe is never mixed with the bar).
+/// standard output through it (``Sweep/passThrough(_:to:redrawing:)``), so
+/// that lines the program prints appear whole, above the bar, instead of
+/// tangled with it. Standard output is a pipe meanwhile, read by a thread of
+/// its own that passes on whole lines (an unfinished one waits for its end,
+/// or for the sweep's); it is the terminal again when the sweep ends. Only
+/// when standard output and standard error are the same terminal (output to
+/// a file or a pipe is never mixed with the bar), and one router at a time.
 final class OutputRouter: Sendable {
-  private let terminal: Int32
-  private let pipeRead: Int32
   private let drained = DispatchSemaphore(value: 0)
+  /// Set when the sweep ends: what arrives later (from a process the
+  /// program started, which still holds the pipe) is written without a bar.
+  private let ended = Atomic(false)
+  private let terminal: Int32
+
+  /// Whether a router is installed: one at a time per process (a sweep that
+  /// runs while another routes shows its bar, and prints, as usual).
+  private static let isRouting = Atomic(false)
 
   init?(for sweep: Sweep) {
-    guard isatty(STDOUT_FILENO) != 0 else { return nil }
+    var out = stat()
+    var err = stat()
+    guard let standardOutput, isatty(STDOUT_FILENO) != 0, fstat(STDOUT_FILENO, &out) == 0,
+      fstat(STDERR_FILENO, &err) == 0, out.st_rdev == err.st_rdev,
+      Self.isRouting.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    else { return nil }
     var ends: [Int32] = [0, 0]
-    guard pipe(&ends) == 0 else { return nil }
     fflush(standardOutput)
+    let terminal = dup(STDOUT_FILENO)
+    guard terminal >= 0, pipe(&ends) == 0 else {
+      if terminal >= 0 { close(terminal) }
+      Self.isRouting.store(false, ordering: .releasing)
+      return nil
+    }
+    // Neither is for the processes the program starts.
+    _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+    _ = fcntl(terminal, F_SETFD, FD_CLOEXEC)
     // Line-buffered, as on the terminal: each printed line reaches the pipe
     // (and so the screen) when it ends, not when a block fills.
-    if let standardOutput { setvbuf(standardOutput, nil, _IOLBF, Int(BUFSIZ)) }
-    terminal = dup(STDOUT_FILENO)
-    guard terminal >= 0, dup2(ends[1], STDOUT_FILENO) >= 0 else {
+    setvbuf(standardOutput, nil, _IOLBF, Int(BUFSIZ))
+    guard dup2(ends[1], STDOUT_FILENO) >= 0 else {
       close(ends[0])
       close(ends[1])
-      if terminal >= 0 { close(terminal) }
+      close(terminal)
+      Self.isRouting.store(false, ordering: .releasing)
       return nil
     }
     close(ends[1])
-    pipeRead = ends[0]
-    let (read, terminal, drained) = (pipeRead, terminal, drained)
-    Thread.detachNewThread {
+    self.terminal = terminal
+    let read = ends[0]
+    // The thread owns both descriptors and closes them at the pipe's end, so
+    // that no write ever lands on a descriptor reused by something else.
+    Thread.detachNewThread { [self] in
       var buffer = [UInt8](repeating: 0, count: 4096)
+      var pending: [UInt8] = []
       while true {
         let count = buffer.withUnsafeMutableBytes { systemRead(read, $0.baseAddress, $0.count) }
         if count < 0, errno == EINTR { continue }
         guard count > 0 else { break }
-        buffer.withUnsafeBytes {
-          sweep.passThrough(UnsafeRawBufferPointer(rebasing: $0[0..<count]), to: terminal)
-        }
+        pending += buffer[0..<count]
+        guard let last = pending.lastIndex(of: UInt8(ascii: "\n")) else { continue }
+        sweep.passThrough(
+          pending[...last], to: terminal, redrawing: !ended.load(ordering: .acquiring))
+        pending.removeSubrange(...last)
       }
+      if !pending.isEmpty { sweep.passThrough(pending[...], to: terminal, redrawing: false) }
+      close(read)
+      close(terminal)
       drained.signal()
     }
   }
 
   /// Makes standard output the terminal again, after showing what is left in
   /// the pipe (a process the program started that still holds the pipe is
-  /// waited for at most a second).
+  /// waited for at most a second; what it writes later is still shown).
   func stop() {
+    ended.store(true, ordering: .releasing)
     fflush(standardOutput)
-    dup2(terminal, STDOUT_FILENO)
+    // Standard output's own descriptor again; the pipe's writing end closes.
+    let restored = dup(terminal)
+    if restored >= 0 {
+      dup2(restored, STDOUT_FILENO)
+      close(restored)
+    }
     _ = drained.wait(timeout: .now() + 1)
-    close(pipeRead)
-    close(terminal)
+    Self.isRouting.store(false, ordering: .releasing)
   }
 }
 

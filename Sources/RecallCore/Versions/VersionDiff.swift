@@ -154,38 +154,29 @@ public enum UnifiedDiff {
   /// `context` unchanged lines around each change, or an empty string when the
   /// texts are equal.
   ///
-  /// With `ignoringWhitespace` (as `diff -u -w -B` prints it), lines that
-  /// differ only in whitespace are the same line (shown as in `new`), and
-  /// blank lines are left out; line numbers stay those of the texts.
+  /// With `ignoringWhitespace`, lines that differ only in whitespace are the
+  /// same line (shown as in `new`), and blank lines added or removed start no
+  /// hunk (inside a hunk of other changes they show), as `diff -u -w -B`
+  /// prints it.
   public static func render(
     old: String, new: String, oldName: String, newName: String, context: Int = 3,
     ignoringWhitespace: Bool = false
   ) -> String {
-    var a = lines(of: old)
-    var b = lines(of: new)
-    // Each line's number in its text (they differ from the positions when
-    // blank lines are left out).
-    var aNumbers = Array(a.indices)
-    var bNumbers = Array(b.indices)
-    let shown = b
-    if ignoringWhitespace {
-      func squeezed(_ line: String) -> String {
-        line.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-      }
-      aNumbers = a.indices.filter { !squeezed(a[$0]).isEmpty }
-      bNumbers = b.indices.filter { !squeezed(b[$0]).isEmpty }
-      a = aNumbers.map { squeezed(a[$0]) }
-      b = bNumbers.map { squeezed(b[$0]) }
+    let a = lines(of: old)
+    let b = lines(of: new)
+    // Lines are compared by their keys: without whitespace when it is
+    // ignored, so that a line that differs only in it is the same line.
+    func key(_ line: String) -> String {
+      ignoringWhitespace ? String(line.unicodeScalars.filter { !$0.properties.isWhitespace }) : line
     }
-    let oldLines = ignoringWhitespace ? aNumbers.map { lines(of: old)[$0] } : a
     // Walk both texts along the edit script: each line is kept, removed or
-    // inserted.
+    // inserted. A kept line is shown as the new text has it.
     enum Line {
       case keep(String)
       case remove(String)
       case insert(String)
     }
-    let difference = b.difference(from: a)
+    let difference = b.map(key).difference(from: a.map(key))
     var removed = Set<Int>()
     var inserted = Set<Int>()
     for change in difference {
@@ -198,41 +189,42 @@ public enum UnifiedDiff {
     var i = 0
     var j = 0
     while i < a.count || j < b.count {
-      let oldNumber = i < a.count ? aNumbers[i] : (aNumbers.last.map { $0 + 1 } ?? 0)
-      let newNumber = j < b.count ? bNumbers[j] : (bNumbers.last.map { $0 + 1 } ?? 0)
       if i < a.count, removed.contains(i) {
-        script.append((.remove(oldLines[i]), oldNumber, newNumber))
+        script.append((.remove(a[i]), i, j))
         i += 1
       } else if j < b.count, inserted.contains(j) {
-        script.append((.insert(shown[bNumbers[j]]), oldNumber, newNumber))
+        script.append((.insert(b[j]), i, j))
         j += 1
       } else {
-        script.append((.keep(shown[bNumbers[j]]), oldNumber, newNumber))
+        script.append((.keep(b[j]), i, j))
         i += 1
         j += 1
       }
     }
-    guard script.contains(where: { if case .keep = $0.line { false } else { true } }) else {
-      return ""
+    // A change that starts a hunk: any, or when whitespace is ignored, one
+    // of a line that is not blank (blank lines added or removed show only
+    // inside a hunk of other changes, as `diff -B` shows them).
+    func isChange(_ entry: (line: Line, oldIndex: Int, newIndex: Int)) -> Bool {
+      switch entry.line {
+      case .keep: false
+      case .remove(let text), .insert(let text): !ignoringWhitespace || !key(text).isEmpty
+      }
     }
+    guard script.contains(where: isChange) else { return "" }
 
     // Group changes whose context overlaps into hunks.
     var output = ["--- \(oldName)", "+++ \(newName)"]
     var index = 0
     while index < script.count {
-      guard
-        let firstChange = script[index...].firstIndex(where: {
-          if case .keep = $0.line { false } else { true }
-        })
-      else { break }
+      guard let firstChange = script[index...].firstIndex(where: isChange) else { break }
       let start = max(index, firstChange - context)
       var end = firstChange
       var lastChange = firstChange
       while end < script.count {
-        if case .keep = script[end].line {
-          if end - lastChange > 2 * context { break }
-        } else {
+        if isChange(script[end]) {
           lastChange = end
+        } else if end - lastChange > 2 * context {
+          break
         }
         end += 1
       }
