@@ -210,6 +210,10 @@ import Testing
     #expect(table.status == 0)
     #expect(table.text.hasPrefix("x,score\n"))
     #expect(table.text.split(separator: "\n").count == 5, "\(table.text)")  // header and four calls
+    let versions = try recall("table", "score", "--versions", "--format", "csv").text
+    #expect(versions.hasPrefix("x,score,score.version\n"), "\(versions)")
+    #expect(versions.components(separatedBy: "a1a1 (stale)").count == 4, "\(versions)")
+    #expect(versions.hasSuffix("1,3,\"\"\"b2b2\"\"\"\n"), "\(versions)")
     let json = try recall("table", "label", "--format", "json")
     #expect(json.text.contains(#""name":"run\nA""#))
     let graph = try recall("graph", "score")

@@ -131,6 +131,17 @@ struct Grid {
         $0.opVersion.hex == "a2"
       })
     #expect(try current.table().cids.count == 2)
+
+    // The versions, and which are stale, side by side.
+    let versions = try grown.table(showingVersions: true)
+    #expect(
+      versions.columns == [
+        "seed", "load", "load.version", "rate", "train", "train.version", "accuracy",
+        "accuracy.version",
+      ])
+    let shown = try versions.column("accuracy.version", as: String.self).compactMap { $0 }
+    #expect(shown.sorted() == ["a (stale)", "a (stale)", "a2", "a2"])
+    #expect(try versions.column("train.version", as: String.self).allSatisfy { $0 == "t" })
   }
 
   @Test(arguments: Backend.allCases) func framesGrowNarrowAndCombine(_ kind: Backend) throws {

@@ -18,11 +18,15 @@ struct TableCommand: ParsableCommand {
   @OptionGroup var frame: FrameOptions
   @Option(help: "markdown, csv or json.")
   var format: TableFormat = .markdown
+  @Flag(
+    help:
+      "After each op's column, its op version, marked (stale) when no current version reuses it.")
+  var versions = false
 
   func run() throws {
     let store = try options.open()
     try reporting {
-      let table = try frame.frame(store).table()
+      let table = try frame.frame(store).table(showingVersions: versions)
       switch format {
       case .markdown: print(table.markdown, terminator: "")
       case .csv: print(table.csv, terminator: "")

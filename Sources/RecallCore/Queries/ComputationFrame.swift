@@ -184,7 +184,12 @@ public struct ComputationFrame: Sendable {
   /// than 0, a first column `trial` holds each history's trial (the trial of
   /// its random calls; calls every trial shares are in the histories of every
   /// trial).
-  public func table() throws -> FrameTable {
+  ///
+  /// - Parameter showingVersions: Whether each op's output column is followed
+  ///   by one named `OP.version`: the op version of the row's call (its first
+  ///   12 hexadecimal digits), with ` (stale)` when no current version of the
+  ///   op reuses it.
+  public func table(showingVersions: Bool = false) throws -> FrameTable {
     let producers = self.producers
     let ops = orderedOps(producers)
     let used = Set(producers.values.flatMap { $0.values.map(\.id) })
@@ -210,14 +215,21 @@ public struct ComputationFrame: Sendable {
           .init(name: ambiguous ? "\(names[op]!).\(input)" : input, op: op, input: input))
       }
       columns.append(.init(name: names[op]!, op: op, input: nil))
+      if showingVersions {
+        columns.append(.init(name: names[op]! + ".version", op: op, input: nil, isVersion: true))
+      }
     }
+    let current = try Dictionary(
+      uniqueKeysWithValues: (showingVersions ? ops : []).map {
+        ($0, try store.currentSemanticVersions(of: $0))
+      })
 
     // The trial, when the frame has trials: a value of the table's own.
     let hasTrials = calls.values.contains { $0.trial != 0 }
     let trialColumn = columns.contains { $0.name == "trial" } ? "recall.trial" : "trial"
     var literals: [ContentID: [UInt8]] = [:]
-    func trialCell(_ trial: Int) throws -> ContentID {
-      let encoded = try ValueCodec.encode(trial)
+    func literal(_ value: some Encodable) throws -> ContentID {
+      let encoded = try ValueCodec.encode(value)
       literals[encoded.cid] = encoded.bytes
       return encoded.cid
     }
@@ -238,13 +250,18 @@ public struct ComputationFrame: Sendable {
         }
         frontier = next
       }
-      let row = columns.map { column -> ContentID? in
+      let row = try columns.map { column -> ContentID? in
         guard let record = history[column.op] else { return nil }
+        if column.isVersion {
+          let isCurrent = current[column.op]?.contains(record.semanticVersion) == true
+          return try literal(
+            String(record.opVersion.hex.prefix(12)) + (isCurrent ? "" : " (stale)"))
+        }
         guard let input = column.input else { return record.outputCID }
         return record.inputs.first { $0.name == input }?.cid
       }
       let trial = history.values.map(\.trial).max() ?? 0
-      rows.append(hasTrials ? [try trialCell(trial)] + row : row)
+      rows.append(hasTrials ? [try literal(trial)] + row : row)
     }
     return FrameTable(
       columns: (hasTrials ? [trialColumn] : []) + columns.map(\.name), cids: rows,
@@ -344,6 +361,8 @@ public struct FrameTable: Sendable {
     var name: String
     var op: OpID
     var input: String?
+    /// The column of the op's versions (``ComputationFrame/table(showingVersions:)``).
+    var isVersion = false
   }
 
   /// Column names.
