@@ -6,7 +6,7 @@ import Foundation
 /// Start from an op's calls, some calls or some values; grow the frame along
 /// provenance with ``expandBack(recursively:)`` and ``expandForward(recursively:)``;
 /// narrow it with ``filter(_:_:)``; combine frames with ``union(_:)`` and
-/// ``intersection(_:)``. ``table()`` gives one row per joint history — for a
+/// ``intersection(_:)``. ``table(showingVersions:)`` gives one row per joint history — for a
 /// sweep, one row per point, with its inputs and every result along the way:
 ///
 /// ```swift
