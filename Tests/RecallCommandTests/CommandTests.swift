@@ -214,6 +214,9 @@ import Testing
     #expect(versions.hasPrefix("x,score,score.version\n"), "\(versions)")
     #expect(versions.components(separatedBy: "a1a1 (stale)").count == 4, "\(versions)")
     #expect(versions.hasSuffix("1,3,\"\"\"b2b2\"\"\"\n"), "\(versions)")
+    // `label` returns a dictionary keyed by strings: one column per key.
+    let fields = try recall("table", "label", "--fields", "label", "--format", "csv").text
+    #expect(fields.hasPrefix("name,label.name,label.scores\n"), "\(fields)")
     let json = try recall("table", "label", "--format", "json")
     #expect(json.text.contains(#""name":"run\nA""#))
     let graph = try recall("graph", "score")

@@ -144,6 +144,36 @@ struct Grid {
     #expect(try versions.column("train.version", as: String.self).allSatisfy { $0 == "t" })
   }
 
+  @Test(arguments: Backend.allCases) func aColumnOfStructsSplitsIntoItsFields(_ kind: Backend)
+    throws
+  {
+    struct Metrics: Codable, Sendable {
+      var accuracy: Double
+      var loss: Double
+    }
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let evaluate = Op(id: "Lab.evaluate(rate:)", version: CodeFingerprint(hex: "e"))
+    for rate in [0.1, 0.5] {
+      _ = store.memoize(evaluate, [Argument("rate", rate)]) {
+        Metrics(accuracy: 1 - rate, loss: rate * 2)
+      }
+    }
+    let table = try ComputationFrame(op: "Lab.evaluate(rate:)", in: store).table()
+    let split = try table.splittingFields(of: "evaluate")
+    #expect(split.columns == ["rate", "evaluate.accuracy", "evaluate.loss"])
+    let rows = try zip(
+      split.column("rate", as: Double.self), split.column("evaluate.loss", as: Double.self)
+    ).map { ($0!, $1!) }
+    #expect(rows.allSatisfy { rate, loss in loss == rate * 2 } && rows.count == 2)
+    #expect(
+      split.sorted(by: ["evaluate.accuracy"]).csv.hasPrefix(
+        "rate,evaluate.accuracy,evaluate.loss\n0.5,0.5,1.0\n"))
+    // A column without structs stays as it is; an unknown one is an error.
+    #expect(try table.splittingFields(of: "rate").columns == table.columns)
+    expectError(RecallError.notFound) { try table.splittingFields(of: "nope") }
+  }
+
   @Test(arguments: Backend.allCases) func framesGrowNarrowAndCombine(_ kind: Backend) throws {
     let backend = try Reopenable(kind)
     let grid = Grid(store: backend.open())

@@ -22,11 +22,16 @@ struct TableCommand: ParsableCommand {
     help:
       "After each op's column, its op version, marked (stale) when no current version reuses it.")
   var versions = false
+  @Option(
+    name: .customLong("fields"),
+    help: "Split this column of structs into one column per field (repeat for several).")
+  var fieldColumns: [String] = []
 
   func run() throws {
     let store = try options.open()
     try reporting {
-      let table = try frame.frame(store).table(showingVersions: versions)
+      var table = try frame.frame(store).table(showingVersions: versions)
+      for column in fieldColumns { table = try table.splittingFields(of: column) }
       switch format {
       case .markdown: print(table.markdown, terminator: "")
       case .csv: print(table.csv, terminator: "")

@@ -22,6 +22,29 @@ extension ValueCodec {
     }
   }
 
+  /// The fields of a stored keyed value (a struct, or a dictionary keyed by
+  /// strings), each as stored bytes of its own, in the order stored; `nil`
+  /// when the value is not keyed.
+  ///
+  /// - Throws: When the bytes are malformed or in a newer format.
+  static func fields(ofStored bytes: [UInt8]) throws -> [(name: String, bytes: [UInt8])]? {
+    try bytes.withUnsafeBytes { raw in
+      var reader = ByteReader(raw)
+      let version = try reader.byte()
+      guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
+      guard try reader.tag() == .keyed else { return nil }
+      var fields: [(name: String, bytes: [UInt8])] = []
+      for _ in 0..<(try reader.varint()) {
+        let name = try reader.string()
+        let start = reader.offset
+        try reader.skipNode(depth: 1)
+        fields.append((name, [version] + raw[start..<reader.offset]))
+      }
+      guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes") }
+      return fields
+    }
+  }
+
   private static func render(
     _ reader: inout ByteReader, into out: inout String, limit: Int, depth: Int
   ) throws {

@@ -429,6 +429,50 @@ public struct FrameTable: Sendable {
       columns: columns, cids: order.map { cids[$0] }, literals: literals, store: store)
   }
 
+  /// The table with a column of structs split into one column per field,
+  /// named `COLUMN.FIELD`, in place of the column: instead of a struct's
+  /// JSON, its fields side by side. A row whose value is not a struct (or
+  /// lacks a field) has no value there. A column with no struct is kept.
+  ///
+  /// ```swift
+  /// let table = try frame.table().splittingFields(of: "evaluate")
+  /// // columns: …, evaluate.accuracy, evaluate.loss
+  /// ```
+  ///
+  /// - Throws: ``RecallError/notFound`` when the table has no such column.
+  public func splittingFields(of name: String) throws -> FrameTable {
+    guard let index = columns.firstIndex(of: name) else {
+      throw RecallError.notFound(
+        "column '\(name)' in the table", path: store.backend.location,
+        hint: "Its columns are: \(columns.joined(separator: ", ")).")
+    }
+    var literals = self.literals
+    var names: [String] = []
+    var split: [[String: ContentID]] = []
+    for row in cids {
+      var fields: [String: ContentID] = [:]
+      if let cid = row[index], let bytes = bytes(cid),
+        let parts = try? ValueCodec.fields(ofStored: bytes)
+      {
+        for part in parts {
+          guard let cid = try? ValueCodec.contentID(ofStored: part.bytes) else { continue }
+          literals[cid] = part.bytes
+          fields[part.name] = cid
+          if !names.contains(part.name) { names.append(part.name) }
+        }
+      }
+      split.append(fields)
+    }
+    guard !names.isEmpty else { return self }
+    return FrameTable(
+      columns: Array(columns[..<index]) + names.map { "\(name).\($0)" }
+        + columns[(index + 1)...],
+      cids: zip(cids, split).map { row, fields in
+        Array(row[..<index]) + names.map { fields[$0] } + row[(index + 1)...]
+      },
+      literals: literals, store: store)
+  }
+
   /// Decodes the values of one column, by row (`nil` where a row has none).
   public func column<T: Decodable>(_ name: String, as type: T.Type) throws -> [T?] {
     guard let index = columns.firstIndex(of: name) else {
