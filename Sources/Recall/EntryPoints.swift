@@ -104,7 +104,7 @@ public func __recallArgument<T: Encodable & Sendable>(_ name: String, _ value: T
 @available(
   *, unavailable,
   message:
-    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the type conform, or leave the parameter out with '@Memoized(ignoring:)'"
+    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the parameter's type conform (add 'Codable, Sendable' to its declaration). Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key with '@Memoized(ignoring:)': calls that differ in it are served one result"
 )
 public func __recallArgument<T>(_ name: String, _ value: T) -> Argument { fatalError() }
 
@@ -117,7 +117,7 @@ public func __recallArgument<T: Encodable & Sendable>(_ name: String, typed valu
 @available(
   *, unavailable,
   message:
-    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the type conform, or leave the parameter out with '@Memoized(ignoring:)'"
+    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the parameter's type conform (add 'Codable, Sendable' to its declaration). Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key with '@Memoized(ignoring:)': calls that differ in it are served one result"
 )
 public func __recallArgument<T>(_ name: String, typed value: T) -> Argument { fatalError() }
 
@@ -132,7 +132,7 @@ public func __recallArgument<T: Encodable & Sendable>(added name: String, _ valu
 @available(
   *, unavailable,
   message:
-    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the type conform, or leave the parameter out with '@Memoized(ignoring:)'"
+    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the parameter's type conform (add 'Codable, Sendable' to its declaration). Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key with '@Memoized(ignoring:)': calls that differ in it are served one result"
 )
 public func __recallArgument<T>(added name: String, _ value: T, default: T) -> Argument {
   fatalError()
@@ -148,7 +148,7 @@ public func __recallArgument<T: Encodable & Sendable>(
 @available(
   *, unavailable,
   message:
-    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the type conform, or leave the parameter out with '@Memoized(ignoring:)'"
+    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the parameter's type conform (add 'Codable, Sendable' to its declaration). Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key with '@Memoized(ignoring:)': calls that differ in it are served one result"
 )
 public func __recallArgument<T>(added name: String, typed value: T, default: T) -> Argument {
   fatalError()

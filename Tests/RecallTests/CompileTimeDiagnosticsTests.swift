@@ -54,6 +54,11 @@ import Testing
     #expect(
       output.contains("parameters of a '@Memoized' function must be Codable & Sendable"),
       "\(output)")
+    // `ignoring:` is offered only with what it costs.
+    #expect(
+      output.contains(
+        "Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key with '@Memoized(ignoring:)'"
+      ), "\(output)")
     #expect(
       output.contains("the result of a '@Memoized' function must be Codable & Sendable"),
       "\(output)")

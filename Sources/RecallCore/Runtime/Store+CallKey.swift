@@ -130,7 +130,8 @@ extension Store {
           .unhashableArgument, nil,
           "\(op.id.name): argument '\(argument.name)' could not be encoded (\(error)); "
             + "the call runs without memoization. Make the type's Codable conformance total, "
-            + "or leave the parameter out with '@Memoized(ignoring:)'.")
+            + "or, only if it never changes the result, leave the parameter out of the key with "
+            + "'@Memoized(ignoring:)'.")
         return nil
       }
     }
