@@ -11,6 +11,7 @@ extension Store {
     let started: Date
     let clock: ContinuousClock.Instant
     let inputs: [CallInput]
+    let keyFields: [UInt8]
   }
 
   /// Returns a hit's value, after auditing it when the policy draws it:
@@ -56,11 +57,13 @@ extension Store {
     }
     let inputs = callInputs(call)
     guard let stored, histories.openIfClosed(call.id, inputs: inputs) else { return nil }
+    let keyFields = call.keyFields
     let stack = CallStack(
-      id: call.id, parent: call.caller, random: RandomStream(call: call, trial: call.trial))
+      id: call.id, parent: call.caller,
+      random: RandomStream(call: call, keyFields: keyFields, trial: call.trial))
     return Audit(
       scope: TaskScope(stack: stack, trial: call.trial, isAuditing: true), stored: stored,
-      started: Date(), clock: .now, inputs: inputs)
+      started: Date(), clock: .now, inputs: inputs, keyFields: keyFields)
   }
 
   /// Ends an audit: records what the run gave next to the stored result, and
@@ -106,8 +109,8 @@ extension Store {
           : "; the stored result is kept. `recall audit` lists the findings."))
     guard let replacing else { return nil }
     self.record(
-      call, replacing, inputs: audit.inputs, startedAt: audit.started, duration: duration,
-      claimed: false)
+      call, replacing, inputs: audit.inputs, keyFields: audit.keyFields,
+      startedAt: audit.started, duration: duration, claimed: false)
     return replacing
   }
 

@@ -175,11 +175,11 @@ final class RandomStream: Sendable {
     self.marksCall = marksCall
   }
 
-  /// The stream of a call that is about to run in `trial`.
-  init(call: PreparedCall, trial: Int) {
+  /// The stream of a call that is about to run in `trial`, whose key has
+  /// the fields `keyFields` (``PreparedCall/keyFields``).
+  init(call: PreparedCall, keyFields: [UInt8], trial: Int) {
     state = Mutex(
-      State(
-        seed: .call(keyName: call.op.details.keyName.name, keyFields: call.keyFields, trial: trial))
+      State(seed: .call(keyName: call.op.details.keyName.name, keyFields: keyFields, trial: trial))
     )
     marksCall = true
   }

@@ -7,6 +7,9 @@ extension Store {
     let startedAt: Date
     let clock: ContinuousClock.Instant
     let inputs: [CallInput]
+    /// The key's fields, for the stream's seed and the call's record (made
+    /// once per execution).
+    let keyFields: [UInt8]
     /// The scope of the body: the memoized calls it runs inside of, this one
     /// first (with the call's ``RandomSource`` stream), in the call's trial.
     let scope: TaskScope
@@ -21,11 +24,12 @@ extension Store {
     eventCenter.emit(.willExecute(call.reference))
     let inputs = callInputs(call)
     histories.open(call.id, inputs: inputs)
+    let keyFields = call.keyFields
     let stack = CallStack(
       id: call.id, parent: call.caller,
-      random: RandomStream(call: call, trial: call.trial))
+      random: RandomStream(call: call, keyFields: keyFields, trial: call.trial))
     return Execution(
-      startedAt: Date(), clock: ContinuousClock.now, inputs: inputs,
+      startedAt: Date(), clock: ContinuousClock.now, inputs: inputs, keyFields: keyFields,
       scope: TaskScope(
         stack: stack, trial: call.trial, isAuditing: TaskScope.current.isAuditing))
   }
@@ -65,12 +69,12 @@ extension Store {
       if confirm(&filed) || filed.id != call.id, claimed {
         endClaim(call, stored: false)
         record(
-          filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds,
-          claimed: false)
+          filed, value, inputs: started.inputs, keyFields: started.keyFields,
+          startedAt: started.startedAt, duration: seconds, claimed: false)
       } else {
         record(
-          filed, value, inputs: started.inputs, startedAt: started.startedAt, duration: seconds,
-          claimed: claimed)
+          filed, value, inputs: started.inputs, keyFields: started.keyFields,
+          startedAt: started.startedAt, duration: seconds, claimed: claimed)
       }
       return value
     }

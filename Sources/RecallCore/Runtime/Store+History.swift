@@ -52,13 +52,9 @@ final class HistoryMap: Sendable {
 
   private let scopes = Mutex(Scopes())
 
-  /// The scope of code running now: the memoized call whose body is
-  /// running, or `nil` outside any.
-  static var currentScope: CallID? { CallStack.current?.id }
-
   /// Remembers that an output (or reused result) with content `cid` has
   /// history `hid` in `scope`.
-  func record(_ cid: ContentID, _ hid: HistoryID, in scope: CallID? = HistoryMap.currentScope) {
+  func record(_ cid: ContentID, _ hid: HistoryID, in scope: CallID?) {
     scopes.withLock { scopes in
       guard let scope else { return Self.add(cid, hid, to: &scopes.topLevel) }
       // A call's scope exists while its body runs in this store; a task that
@@ -80,7 +76,7 @@ final class HistoryMap: Sendable {
   }
 
   /// The history of an input with content `cid` in `scope`.
-  func hid(for cid: ContentID, in scope: CallID? = HistoryMap.currentScope) -> HistoryID {
+  func hid(for cid: ContentID, in scope: CallID?) -> HistoryID {
     let entry = scopes.withLock { scopes in
       if let scope { scopes.bodies[scope]?[cid] } else { scopes.topLevel[cid] }
     }

@@ -6,8 +6,8 @@ extension Store {
   /// committed it, ``RecallEvent/didStore(_:bytes:)`` is emitted and the
   /// call's claim (if `claimed`) ends.
   func record<R: Codable & Sendable>(
-    _ call: PreparedCall, _ value: R, inputs: [CallInput], startedAt: Date, duration: Double,
-    claimed: Bool
+    _ call: PreparedCall, _ value: R, inputs: [CallInput], keyFields: [UInt8], startedAt: Date,
+    duration: Double, claimed: Bool
   ) {
     let output: EncodedValue
     do {
@@ -27,7 +27,7 @@ extension Store {
       semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
       outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
       startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
-      keyFields: call.keyFields)
+      keyFields: keyFields)
     memory.put(
       call.id,
       .init(value: value, cid: output.cid, hid: hid, size: output.bytes.count, duration: duration))
