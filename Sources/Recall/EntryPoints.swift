@@ -73,12 +73,55 @@ public func __recallMemoized<R: Codable & Sendable, E: Error>(
     isolation: isolation, Op.declared(at: site.site, table.table), arguments(), types: types, body)
 }
 
+/// Chosen only in code that does not compile: `@Memoized`'s expansion checks
+/// that each parameter and the result are `Codable & Sendable` and reports the
+/// one that is not, at its type; this overload keeps the compiler from
+/// reporting it a second time here.
+public func __recallMemoized<R, E: Error>(
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable,
+  _ arguments: @autoclosure () -> [Argument],
+  types: [any Any.Type] = [], _ body: () throws(E) -> R
+) throws(E) -> R { fatalError("a '@Memoized' result that is not Codable & Sendable compiled") }
+
+/// Chosen only in code that does not compile: `@Memoized`'s expansion checks
+/// that each parameter and the result are `Codable & Sendable` and reports the
+/// one that is not, at its type; this overload keeps the compiler from
+/// reporting it a second time here.
+public func __recallMemoized<R, E: Error>(
+  isolation: isolated (any Actor)? = #isolation,
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable,
+  _ arguments: @autoclosure () -> [Argument],
+  types: [any Any.Type] = [], _ body: () async throws(E) -> R
+) async throws(E) -> R {
+  fatalError("a '@Memoized' result that is not Codable & Sendable compiled")
+}
+
+/// Runs a memoized block (`#memoized`), or returns its stored result.
+public func __recallMemoizedBlock<R: Codable & Sendable, E: Error>(
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable,
+  _ arguments: @autoclosure () -> [Argument],
+  types: [any Any.Type] = [], _ body: () throws(E) -> R
+) throws(E) -> R {
+  try __recallMemoized(site, table, arguments(), types: types, body)
+}
+
+/// Runs an asynchronous memoized block (`#memoized`), or returns its stored
+/// result.
+public func __recallMemoizedBlock<R: Codable & Sendable, E: Error>(
+  isolation: isolated (any Actor)? = #isolation,
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable,
+  _ arguments: @autoclosure () -> [Argument],
+  types: [any Any.Type] = [], _ body: () async throws(E) -> R
+) async throws(E) -> R {
+  try await __recallMemoized(isolation: isolation, site, table, arguments(), types: types, body)
+}
+
 @available(
   *, unavailable,
   message:
-    "the result of a '@Memoized' function must be Codable & Sendable; make its type conform, or return a Codable summary of it"
+    "the result of a '#memoized' block must be Codable & Sendable; make its type conform, or return a Codable summary of it"
 )
-public func __recallMemoized<R, E: Error>(
+public func __recallMemoizedBlock<R, E: Error>(
   _ site: __RecallOpSite, _ table: __RecallFingerprintTable,
   _ arguments: @autoclosure () -> [Argument],
   types: [any Any.Type] = [], _ body: () throws(E) -> R
@@ -87,9 +130,9 @@ public func __recallMemoized<R, E: Error>(
 @available(
   *, unavailable,
   message:
-    "the result of a '@Memoized' function must be Codable & Sendable; make its type conform, or return a Codable summary of it"
+    "the result of a '#memoized' block must be Codable & Sendable; make its type conform, or return a Codable summary of it"
 )
-public func __recallMemoized<R, E: Error>(
+public func __recallMemoizedBlock<R, E: Error>(
   isolation: isolated (any Actor)? = #isolation,
   _ site: __RecallOpSite, _ table: __RecallFingerprintTable,
   _ arguments: @autoclosure () -> [Argument],
@@ -101,12 +144,13 @@ public func __recallArgument<T: Encodable & Sendable>(_ name: String, _ value: T
   Argument(name, value)
 }
 
-@available(
-  *, unavailable,
-  message:
-    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the parameter's type conform (add 'Codable, Sendable' to its declaration). Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key with '@Memoized(ignoring:)': calls that differ in it are served one result"
-)
-public func __recallArgument<T>(_ name: String, _ value: T) -> Argument { fatalError() }
+/// Chosen only in code that does not compile: `@Memoized`'s expansion checks
+/// that each parameter and the result are `Codable & Sendable` and reports the
+/// one that is not, at its type; this overload keeps the compiler from
+/// reporting it a second time here.
+public func __recallArgument<T>(_ name: String, _ value: T) -> Argument {
+  fatalError("a '@Memoized' parameter that is not Codable & Sendable compiled")
+}
 
 /// An argument whose declared type (`some P`, `any P`) does not fix its type:
 /// the type enters the key with the value.
@@ -129,13 +173,12 @@ public func __recallArgument<T: Encodable & Sendable>(added name: String, _ valu
   Argument(added: name, value, default: `default`)
 }
 
-@available(
-  *, unavailable,
-  message:
-    "parameters of a '@Memoized' function must be Codable & Sendable, because they are part of the key; make the parameter's type conform (add 'Codable, Sendable' to its declaration). Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key with '@Memoized(ignoring:)': calls that differ in it are served one result"
-)
+/// Chosen only in code that does not compile: `@Memoized`'s expansion checks
+/// that each parameter and the result are `Codable & Sendable` and reports the
+/// one that is not, at its type; this overload keeps the compiler from
+/// reporting it a second time here.
 public func __recallArgument<T>(added name: String, _ value: T, default: T) -> Argument {
-  fatalError()
+  fatalError("a '@Memoized' parameter that is not Codable & Sendable compiled")
 }
 
 /// An added parameter whose declared type does not fix its type.
@@ -159,9 +202,10 @@ public func __recallSelf<T: Encodable & Sendable>(_ value: T) -> Argument {
   Argument("self", value)
 }
 
-@available(
-  *, unavailable,
-  message:
-    "'@Memoized' on an instance method needs its type to be Codable & Sendable, because 'self' is an input of the call; make the type conform, or make the method 'static' and pass what it needs as parameters"
-)
-public func __recallSelf<T>(_ value: T) -> Argument { fatalError() }
+/// Chosen only in code that does not compile: `@Memoized`'s expansion checks
+/// that each parameter and the result are `Codable & Sendable` and reports the
+/// one that is not, at its type; this overload keeps the compiler from
+/// reporting it a second time here.
+public func __recallSelf<T>(_ value: T) -> Argument {
+  fatalError("a '@Memoized' method of a type that is not Codable & Sendable compiled")
+}

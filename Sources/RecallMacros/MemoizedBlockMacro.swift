@@ -76,7 +76,7 @@ public struct MemoizedBlockMacro: ExpressionMacro {
     if context.mayBeGeneric && context.isInFunction { types.append("Self.self") }
     let typesArgument = types.isEmpty ? "" : ",\n  types: [\(types.joined(separator: ", "))]"
     return """
-      __recallMemoized(
+      __recallMemoizedBlock(
         __RecallOpSite(name: \(raw: SwiftLiteral.string(name)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex)), isBlock: true,
           source: \(raw: SwiftLiteral.string(DisplaySource.text(of: node)))\(raw: MemoizedMacro.siteList("parameters", labels))),
         __recallFingerprintTable,

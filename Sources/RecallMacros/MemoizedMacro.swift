@@ -11,6 +11,10 @@ import SwiftSyntaxMacros
 /// All caching logic is ordinary runtime code; this macro only validates,
 /// fingerprints and rewrites.
 public struct MemoizedMacro: BodyMacro {
+  /// The expansion is laid out by hand: its type checks sit at the columns of
+  /// the types they check (see `TypeChecks`), and the body keeps its layout.
+  public static var formatMode: FormatMode { .disabled }
+
   public static func expansion(
     of node: AttributeSyntax,
     providingBodyFor declaration: some DeclSyntaxProtocol & WithOptionalCodeBlockSyntax,
@@ -60,6 +64,11 @@ public struct MemoizedMacro: BodyMacro {
       diagnostics.append(Diagnostics.mutatingMethod(mutating))
     }
     let hasSelfInput = typeContext.isType && !isStatic
+    var checks = TypeChecks()
+    if hasSelfInput {
+      checks.receiver(of: function, typeName: typeContext.path.last ?? "Self", in: context)
+    }
+    if let returnType, diagnostics.isEmpty { checks.result(returnType, in: context) }
 
     // Parameters.
     var parameterNames: [String] = []
@@ -93,7 +102,7 @@ public struct MemoizedMacro: BodyMacro {
         continue
       }
       if isFunctionType(parameter.type) {
-        diagnostics.append(Diagnostics.functionParameter(parameter, name: name))
+        diagnostics.append(Diagnostics.functionParameter(parameter, name: name, attribute: node))
         continue
       }
       // A `some P` or `any P` parameter does not fix the argument's type, and
@@ -106,6 +115,7 @@ public struct MemoizedMacro: BodyMacro {
       } else {
         arguments.append("__recallArgument(\(SwiftLiteral.string(name)), \(typed)\(name))")
       }
+      if typed.isEmpty { checks.parameter(parameter, name: name, in: context) }
     }
     for (name, element) in options.ignoredElements where !parameterNames.contains(name) {
       diagnostics.append(Diagnostics.unknownParameter(element, name: name, argument: "ignoring"))
@@ -142,20 +152,26 @@ public struct MemoizedMacro: BodyMacro {
       (isAsync ? " async" : "")
       + (throwsClause.map { " " + $0.trimmedDescription } ?? "")
     let call = (throwsClause != nil ? "try " : "") + (isAsync ? "await " : "")
-    let typesArgument = types.isEmpty ? "" : ",\n  types: [\(types.joined(separator: ", "))]"
+    let typesArgument = types.isEmpty ? "" : ",\n    types: [\(types.joined(separator: ", "))]"
 
-    let expansion: CodeBlockItemSyntax = """
-      return \(raw: call)__recallMemoized(
-        __RecallOpSite(name: \(raw: SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex))\(raw: options.versionArgument),
-          source: \(raw: SwiftLiteral.string(DisplaySource.text(of: function)))\(raw: siteList("parameters", parameterNames))\(raw: siteList("added", addedNames)),
-          typedName: \(raw: SwiftLiteral.string(typedName))),
-        __recallFingerprintTable,
-        [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
-      ) { ()\(raw: effectText) -> \(raw: resultType) in
-        \(body.statements.trimmed)
-      }
+    // The body keeps its own layout (the formatter is off).
+    var bodyText = String(
+      body.statements.description.reversed().drop(while: \.isWhitespace).reversed())
+    if bodyText.first?.isNewline != true { bodyText = " " + bodyText.drop(while: \.isWhitespace) }
+    let forward: CodeBlockItemSyntax = """
+
+        return \(raw: call)__recallMemoized(
+          __RecallOpSite(name: \(raw: SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex))\(raw: options.versionArgument),
+            source: \(raw: SwiftLiteral.string(DisplaySource.text(of: function)))\(raw: siteList("parameters", parameterNames))\(raw: siteList("added", addedNames)),
+            typedName: \(raw: SwiftLiteral.string(typedName))),
+          __recallFingerprintTable,
+          [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
+        ) { ()\(raw: effectText) -> \(raw: resultType) in\(raw: bodyText)
+        }
+
       """
-    return [expansion]
+    guard !checks.isEmpty else { return [forward] }
+    return ["\n\(raw: checks.declaration)", forward]
   }
 
   /// A list argument of the op site: names, one per line.

@@ -38,7 +38,7 @@ struct MemoizedBlockInputsTests {
     } expansion: {
       #"""
       func train(data: [Double], lr: Double) -> Double {
-        __recallMemoized(
+        __recallMemoizedBlock(
           __RecallOpSite(name: "fit", fileID: #fileID, fingerprint: "e8d6bc54aa3533c673382f97921e5c9814ce895efc6ec18c8b9fa4a6369f04db", isBlock: true,
             source: "#memoized(\"fit\", data, lr) {\n  data.reduce(0, +) * lr\n}", parameters: "data\nlr"),
           __recallFingerprintTable,
@@ -65,7 +65,7 @@ struct MemoizedBlockInputsTests {
     } expansion: {
       #"""
       func train(data: [Double], lr: Double, model: Model) -> Double {
-        __recallMemoized(
+        __recallMemoizedBlock(
           __RecallOpSite(name: "fit", fileID: #fileID, fingerprint: "df40e0f1a4ac0ae40696fd0da18b7928ee1647d33a8aaeff9179c25297108c27", isBlock: true,
             source: "#memoized(\"fit\", data, lr, model.rate) {\n  let count = Double(data.count)\n  let scaled = data.map { x in x * lr * model.rate }\n  return scaled.reduce(0, +) / count * globalScale + data.map(\\.magnitude).count\n}", parameters: "data\nlr\nmodel.rate"),
           __recallFingerprintTable,
@@ -95,7 +95,7 @@ struct MemoizedBlockInputsTests {
     } expansion: {
       #"""
       func train(lr: Double) -> Double {
-        __recallMemoized(
+        __recallMemoizedBlock(
           __RecallOpSite(name: "fit", fileID: #fileID, fingerprint: "0dd3dc8948b9c766155792cc9b80d39ad8ade257bfbe68dbd8879619a964533e", isBlock: true,
             source: "#memoized(\"fit\") {\n  let lr = 0.1\n  return lr * 2\n}"),
           __recallFingerprintTable,
@@ -119,7 +119,7 @@ struct MemoizedBlockInputsTests {
     } expansion: {
       #"""
       func total(runs: [Int], count: Int) -> Int {
-        __recallMemoized(
+        __recallMemoizedBlock(
           __RecallOpSite(name: "total", fileID: #fileID, fingerprint: "cb5acab1d5dfa1e20016b633367efbe69f9d419a86816ef0bb047d47ebc49238", isBlock: true,
             source: "#memoized(\"total\", runs) { runs.count }", parameters: "runs"),
           __recallFingerprintTable,
@@ -205,7 +205,7 @@ struct MemoizedBlockInputsTests {
     } expansion: {
       #"""
       func scaled(xs: [Double]) -> [Double] {
-        xs.map { x in __recallMemoized(
+        xs.map { x in __recallMemoizedBlock(
           __RecallOpSite(name: "scale", fileID: #fileID, fingerprint: "ac2f1d0556151d31c15b1f146fa2c7be647dea8860f55cb09236d7099529e0f3", isBlock: true,
             source: "#memoized(\"scale\", x) { x * 2 }", parameters: "x"),
           __recallFingerprintTable,
@@ -217,7 +217,7 @@ struct MemoizedBlockInputsTests {
       struct Table {
         var rows: [Int]
         init(seed: Int) {
-          rows = __recallMemoized(
+          rows = __recallMemoizedBlock(
             __RecallOpSite(name: "rows", fileID: #fileID, fingerprint: "b50524b7064c86ce93bbea63651270d00571a74a8cef4d5728fb7a7b5ddc3940", isBlock: true,
               source: "#memoized(\"rows\", seed) { [seed] }", parameters: "seed"),
             __recallFingerprintTable,
@@ -227,7 +227,7 @@ struct MemoizedBlockInputsTests {
           }
         }
         subscript(i: Int) -> Int {
-          __recallMemoized(
+          __recallMemoizedBlock(
             __RecallOpSite(name: "cell", fileID: #fileID, fingerprint: "5c6d01e823bb000755ea8cad25cbe9b95d69e9332c3415b516f82d1d660c2873", isBlock: true,
               source: "#memoized(\"cell\", rows, i) { rows[i] }", parameters: "rows\ni"),
             __recallFingerprintTable,
@@ -238,7 +238,7 @@ struct MemoizedBlockInputsTests {
         }
         var first: Int {
           get { 0 }
-          set { _ = __recallMemoized(
+          set { _ = __recallMemoizedBlock(
             __RecallOpSite(name: "set", fileID: #fileID, fingerprint: "9061d6b4e0155c23a80811e23d94f7d709d88c7b0aa93b6800535bb03c0a34e1", isBlock: true,
               source: "#memoized(\"set\", newValue) { newValue }", parameters: "newValue"),
             __recallFingerprintTable,
@@ -315,7 +315,7 @@ struct MemoizedBlockInputsTests {
       struct Model: Codable {
         var rate: Double
         func predict(_ x: Double) -> Double {
-          __recallMemoized(
+          __recallMemoizedBlock(
             __RecallOpSite(name: "predict", fileID: #fileID, fingerprint: "bf7cd9053c44b8eb380989c6466c3fc4213ad849ea7599d49ef6871545d8ff80", isBlock: true,
               source: "#memoized(\"predict\", x, self) { x * self.rate }", parameters: "x\nself"),
             __recallFingerprintTable,
@@ -325,7 +325,7 @@ struct MemoizedBlockInputsTests {
           }
         }
         func listed(_ x: Double) -> Double {
-          __recallMemoized(
+          __recallMemoizedBlock(
             __RecallOpSite(name: "listed", fileID: #fileID, fingerprint: "668e24c5c1e7b340059aa0556ba8dd0e06cd18ddd162c5e965584c03db7635ed", isBlock: true,
               source: "#memoized(\"listed\", x, self) { x * self.rate }", parameters: "x\nself"),
             __recallFingerprintTable,
@@ -335,7 +335,7 @@ struct MemoizedBlockInputsTests {
           }
         }
         func member(_ x: Double) -> Double {
-          __recallMemoized(
+          __recallMemoizedBlock(
             __RecallOpSite(name: "member", fileID: #fileID, fingerprint: "61ca0358a826743d0ea16a903139ab5dd005f5e163f2402bec171ad41d4c39c7", isBlock: true,
               source: "#memoized(\"member\", x, rate) { x * self.rate }", parameters: "x\nrate"),
             __recallFingerprintTable,
@@ -345,7 +345,7 @@ struct MemoizedBlockInputsTests {
           }
         }
         static func make() -> Double {
-          __recallMemoized(
+          __recallMemoizedBlock(
             __RecallOpSite(name: "make", fileID: #fileID, fingerprint: "46c24238cc7a965edaa7163cff250d5b610580e1206993716e275066f27486e2", isBlock: true,
               source: "#memoized(\"make\") { self.defaultRate }"),
             __recallFingerprintTable,
@@ -388,7 +388,7 @@ struct MemoizedBlockInputsTests {
     } expansion: {
       #"""
       func f(a: Int, b: Int, c: Int) -> Int {
-        __recallMemoized(
+        __recallMemoizedBlock(
           __RecallOpSite(name: "sum", fileID: #fileID, fingerprint: "b09540e4eadcaf9f6d6bcce24c97f82ed29f9383669d7d98c7b34bddd358f2a2", isBlock: true,
             source: "#memoized(\"sum\", a, b) { a + b + c + b }", parameters: "a\nb"),
           __recallFingerprintTable,
@@ -426,7 +426,7 @@ struct MemoizedBlockInputsTests {
     } expansion: {
       #"""
       func f(a: Int, b: Int) -> Int {
-        __recallMemoized(
+        __recallMemoizedBlock(
           __RecallOpSite(name: "sum", fileID: #fileID, fingerprint: "783aa7605d4f0570cacf385382ad1c13250ad233af8aff6d773049f08f05189e", isBlock: true,
             source: "#memoized(\"sum\", a, b, body: { a + b })", parameters: "a\nb"),
           __recallFingerprintTable,
@@ -453,7 +453,7 @@ struct MemoizedBlockInputsTests {
       #"""
       func f(a: Int) -> Int {
         let local = 2
-        return __recallMemoized(
+        return __recallMemoizedBlock(
           __RecallOpSite(name: "product", fileID: #fileID, fingerprint: "a28a2812c9cedd4904fba78d3b2dfd5c37c16feeca2737473768b844f372b9e2", isBlock: true,
             source: "#memoized(\"product\", a) { a * local }", parameters: "a"),
           __recallFingerprintTable,

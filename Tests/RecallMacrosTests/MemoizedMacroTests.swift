@@ -16,6 +16,34 @@ struct MemoizedMacroTests {
     } expansion: {
       #"""
       func add(_ a: Int, to b: Int) -> Int {
+
+        func __recallCheckTypes() {
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; add 'Codable, Sendable' to the declaration of 'Int', or return a Codable summary of it")
+            func memoizedResult<__Checked>(_: __Checked.Type) {}
+            func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                       memoizedResult((Int).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'a' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"a\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                    memoizedParameter((Int).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'b' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"b\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                               memoizedParameter((Int).self)
+      #sourceLocation()
+          }
+        }
+
         return __recallMemoized(
           __RecallOpSite(name: "add(_:to:)", fileID: #fileID, fingerprint: "3ca96cec065d92097b40186a411568a268eea02a34624c145666e071769c82b5",
             source: "@Memoized\nfunc add(_ a: Int, to b: Int) -> Int {\n  a + b\n}", parameters: "a\nb",
@@ -23,8 +51,9 @@ struct MemoizedMacroTests {
           __recallFingerprintTable,
           [__recallArgument("a", a), __recallArgument("b", b)]
         ) { () -> Int in
-          a + b
+        a + b
         }
+
       }
       """#
     }
@@ -44,6 +73,42 @@ struct MemoizedMacroTests {
       #"""
       struct Trainer<Model: Codable>: Codable {
         func fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {
+
+          func __recallCheckTypes() {
+            do {
+              @available(*, unavailable, message: "'Trainer' is not Codable & Sendable, and 'self' is an input of a '@Memoized' instance method; add 'Codable, Sendable' to the declaration of 'Trainer', or make the method 'static' and pass what it needs as parameters")
+              func memoizedSelf<__Checked>(_: __Checked.Type) {}
+              func memoizedSelf<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 3)
+               memoizedSelf((Self).self)
+        #sourceLocation()
+            }
+            do {
+              @available(*, unavailable, message: "'Model' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; add 'Codable, Sendable' to the declaration of 'Model', or return a Codable summary of it")
+              func memoizedResult<__Checked>(_: __Checked.Type) {}
+              func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 3)
+                                                                                             memoizedResult((Model).self)
+        #sourceLocation()
+            }
+            do {
+              @available(*, unavailable, message: "'[T]' is not Codable & Sendable, so parameter 'data' cannot be part of the call's key; make the types in it Codable & Sendable. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"data\"])': calls that differ in it are then served one result")
+              func memoizedParameter<__Checked>(_: __Checked.Type) {}
+              func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 3)
+                                       memoizedParameter(([T]).self)
+        #sourceLocation()
+            }
+            do {
+              @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'epochs' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"epochs\"])': calls that differ in it are then served one result")
+              func memoizedParameter<__Checked>(_: __Checked.Type) {}
+              func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 3)
+                                                    memoizedParameter((Int).self)
+        #sourceLocation()
+            }
+          }
+
           return try await __recallMemoized(
             __RecallOpSite(name: "Trainer.fit(_:epochs:verbose:)", fileID: #fileID, fingerprint: "d4626b5673280fa64a3fcd67bf59b662d0d8e428d54ad89d9fba4acc72e5465b", version: "2",
               source: "@Memoized(version: \"2\", ignoring: [\"verbose\"])\nfunc fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {\n  try await run(data, epochs)\n}", parameters: "data\nepochs\nverbose",
@@ -54,6 +119,7 @@ struct MemoizedMacroTests {
           ) { () async throws -> Model in
             try await run(data, epochs)
           }
+
         }
       }
       """#
@@ -75,6 +141,26 @@ struct MemoizedMacroTests {
       #"""
       enum Parser {
         static func parse(_ text: String) throws(ParseError) -> Int {
+
+          func __recallCheckTypes() {
+            do {
+              @available(*, unavailable, message: "'Int' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; add 'Codable, Sendable' to the declaration of 'Int', or return a Codable summary of it")
+              func memoizedResult<__Checked>(_: __Checked.Type) {}
+              func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 3)
+                                                                  memoizedResult((Int).self)
+        #sourceLocation()
+            }
+            do {
+              @available(*, unavailable, message: "'String' is not Codable & Sendable, so parameter 'text' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'String'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"text\"])': calls that differ in it are then served one result")
+              func memoizedParameter<__Checked>(_: __Checked.Type) {}
+              func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 3)
+                                    memoizedParameter((String).self)
+        #sourceLocation()
+            }
+          }
+
           return try __recallMemoized(
             __RecallOpSite(name: "Parser.parse(_:)", fileID: #fileID, fingerprint: "17dc83c0f54e0f89cd0b5f6fa019db043acfb83277af2357fbe01af224ae300b",
               source: "@Memoized\nstatic func parse(_ text: String) throws(ParseError) -> Int {\n  guard let value = Int(text) else { throw ParseError() }\n  return value\n}", parameters: "text",
@@ -82,11 +168,10 @@ struct MemoizedMacroTests {
             __recallFingerprintTable,
             [__recallArgument("text", text)]
           ) { () throws(ParseError) -> Int in
-            guard let value = Int(text) else {
-              throw ParseError()
-            }
-                return value
+            guard let value = Int(text) else { throw ParseError() }
+            return value
           }
+
         }
       }
       """#
@@ -144,14 +229,143 @@ struct MemoizedMacroTests {
                                                                                       ┬─────────────
                │                          │                  │                        ╰─ 🛑 '@Memoized' cannot be applied to a function with an opaque result type; return a concrete Codable type instead of 'some Equatable'
                                                              ┬───────────────────
-               │                          │                  ╰─ 🛑 '@Memoized' cannot hash the function-typed parameter 'y'; pass the Codable data it depends on instead, or, if it cannot change the result, list it in '@Memoized(ignoring: ["y"])'
+               │                          │                  ╰─ 🛑 '@Memoized' cannot hash the function-typed parameter 'y'; pass the Codable data it depends on instead, or, only if it never changes the result (a progress callback, a logger), leave it out of the key with '@Memoized(ignoring: ["y"])': calls that differ in it are then served one result
+               │                          │                     ✏️ Leave 'y' out of the key (only if it never changes the result)
                                           ┬───────────
-               │                          ╰─ 🛑 '@Memoized' cannot hash the function-typed parameter 'transform'; pass the Codable data it depends on instead, or, if it cannot change the result, list it in '@Memoized(ignoring: ["transform"])'
+               │                          ╰─ 🛑 '@Memoized' cannot hash the function-typed parameter 'transform'; pass the Codable data it depends on instead, or, only if it never changes the result (a progress callback, a logger), leave it out of the key with '@Memoized(ignoring: ["transform"])': calls that differ in it are then served one result
+               │                             ✏️ Leave 'transform' out of the key (only if it never changes the result)
                ┬──────────────
                ╰─ 🛑 '@Memoized' cannot be applied to a function with 'inout' parameters; return the new value instead
         x
       }
       """
+    }
+  }
+
+  @Test func aFunctionParameterCanBeLeftOutOfTheKeyByAFixIt() {
+    assertMacro {
+      """
+      @Memoized(version: "2", addedParameters: ["scale"])
+      func run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> Int {
+        n * scale
+      }
+      """
+    } diagnostics: {
+      """
+      @Memoized(version: "2", addedParameters: ["scale"])
+      func run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> Int {
+                                                   ┬─────────────────────────
+                                                   ╰─ 🛑 '@Memoized' cannot hash the function-typed parameter 'progress'; pass the Codable data it depends on instead, or, only if it never changes the result (a progress callback, a logger), leave it out of the key with '@Memoized(ignoring: ["progress"])': calls that differ in it are then served one result
+                                                      ✏️ Leave 'progress' out of the key (only if it never changes the result)
+        n * scale
+      }
+      """
+    } fixes: {
+      """
+      @Memoized(version: "2", ignoring: ["progress"], addedParameters: ["scale"])
+      func run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> Int {
+        n * scale
+      }
+      """
+    } expansion: {
+      #"""
+      func run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> Int {
+
+        func __recallCheckTypes() {
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; add 'Codable, Sendable' to the declaration of 'Int', or return a Codable summary of it")
+            func memoizedResult<__Checked>(_: __Checked.Type) {}
+            func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                                                                  memoizedResult((Int).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'n' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"n\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                    memoizedParameter((Int).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'scale' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"scale\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                memoizedParameter((Int).self)
+      #sourceLocation()
+          }
+        }
+
+        return __recallMemoized(
+          __RecallOpSite(name: "run(_:progress:)", fileID: #fileID, fingerprint: "a5b3abf95b80cd1902d07cd9f32fab580b346c37745bf0a585915c3b3fcc6e36", version: "2",
+            source: "@Memoized(version: \"2\", ignoring: [\"progress\"], addedParameters: [\"scale\"])\nfunc run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> Int {\n  n * scale\n}", parameters: "n\nscale\nprogress", added: "scale",
+            typedName: "run(_: Int, progress: @Sendable(Double) -> Void)"),
+          __recallFingerprintTable,
+          [__recallArgument("n", n), __recallArgument(added: "scale", scale, default: 1)]
+        ) { () -> Int in
+        n * scale
+        }
+
+      }
+      """#
+    }
+  }
+
+  @Test func anUnnamedParameterIsGivenAPlaceholderName() {
+    assertMacro {
+      """
+      @Memoized
+      func run(_: Int) -> Int { 1 }
+      """
+    } diagnostics: {
+      """
+      @Memoized
+      func run(_: Int) -> Int { 1 }
+               ┬─────
+               ╰─ 🛑 '@Memoized' needs every parameter to have a name, because the argument is part of the key
+                  ✏️ Name the parameter
+      """
+    } fixes: {
+      """
+      @Memoized
+      func run(_ <#name#>: Int) -> Int { 1 }
+      """
+    } expansion: {
+      #"""
+      func run(_ <#name#>: Int) -> Int {
+
+        func __recallCheckTypes() {
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; add 'Codable, Sendable' to the declaration of 'Int', or return a Codable summary of it")
+            func memoizedResult<__Checked>(_: __Checked.Type) {}
+            func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                   memoizedResult((Int).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter '<#name#>' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"<#name#>\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                           memoizedParameter((Int).self)
+      #sourceLocation()
+          }
+        }
+
+        return __recallMemoized(
+          __RecallOpSite(name: "run(_:)", fileID: #fileID, fingerprint: "f28a955e478ba7583353d640b73172e367b78808ec0e90ec9566e0882395d59f",
+            source: "@Memoized\nfunc run(_ <#name#>: Int) -> Int { 1 }", parameters: "<#name#>",
+            typedName: "run(_: Int)"),
+          __recallFingerprintTable,
+          [__recallArgument("<#name#>", <#name#>)]
+        ) { () -> Int in 1
+        }
+
+      }
+      """#
     }
   }
 
@@ -166,6 +380,34 @@ struct MemoizedMacroTests {
     } expansion: {
       #"""
       func train(epochs: Int, useScaling: Bool = false) -> Double {
+
+        func __recallCheckTypes() {
+          do {
+            @available(*, unavailable, message: "'Double' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; add 'Codable, Sendable' to the declaration of 'Double', or return a Codable summary of it")
+            func memoizedResult<__Checked>(_: __Checked.Type) {}
+            func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                                           memoizedResult((Double).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'epochs' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"epochs\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                         memoizedParameter((Int).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'Bool' is not Codable & Sendable, so parameter 'useScaling' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Bool'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"useScaling\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                          memoizedParameter((Bool).self)
+      #sourceLocation()
+          }
+        }
+
         return __recallMemoized(
           __RecallOpSite(name: "train(epochs:)", fileID: #fileID, fingerprint: "71e2e13eb909d857498147cadfda56d6e9dea25aba008d04d5477e3dba29daaa",
             source: "@Memoized(addedParameters: [\"useScaling\"])\nfunc train(epochs: Int, useScaling: Bool = false) -> Double {\n  useScaling ? 2 : 1\n}", parameters: "epochs\nuseScaling", added: "useScaling",
@@ -173,8 +415,9 @@ struct MemoizedMacroTests {
           __recallFingerprintTable,
           [__recallArgument("epochs", epochs), __recallArgument(added: "useScaling", useScaling, default: false)]
         ) { () -> Double in
-          useScaling ? 2 : 1
+        useScaling ? 2 : 1
         }
+
       }
       """#
     }
@@ -268,7 +511,7 @@ struct MemoizedMacroTests {
       """
     } expansion: {
       #"""
-      let table = __recallMemoized(
+      let table = __recallMemoizedBlock(
         __RecallOpSite(name: "summary", fileID: #fileID, fingerprint: "c4a00a9c405f8dbc499882e0be418320e52c338e3d0dcf61e885b418834d2e3f", isBlock: true,
           source: "#memoized(\"summary\", runs, config.threshold) {\n  summarize(runs, above: config.threshold)\n}", parameters: "runs\nconfig.threshold"),
         __recallFingerprintTable,

@@ -75,13 +75,59 @@ enum Diagnostics {
       ))
   }
 
-  static func functionParameter(_ parameter: FunctionParameterSyntax, name: String) -> Diagnostic {
+  static func functionParameter(
+    _ parameter: FunctionParameterSyntax, name: String, attribute: AttributeSyntax
+  ) -> Diagnostic {
     Diagnostic(
       node: parameter.type,
       message: RecallDiagnostic(
         "functionParameter",
-        "'@Memoized' cannot hash the function-typed parameter '\(name)'; pass the Codable data it depends on instead, or, if it cannot change the result, list it in '@Memoized(ignoring: [\"\(name)\"])'"
-      ))
+        "'@Memoized' cannot hash the function-typed parameter '\(name)'; pass the Codable data it depends on instead, or, only if it never changes the result (a progress callback, a logger), leave it out of the key with '@Memoized(ignoring: [\"\(name)\"])': calls that differ in it are then served one result"
+      ),
+      fixIt: FixIt(
+        message: RecallFixIt(
+          message: "Leave '\(name)' out of the key (only if it never changes the result)"),
+        changes: [
+          .replace(
+            oldNode: Syntax(attribute),
+            newNode: Syntax(ignoring(name, in: attribute)))
+        ]))
+  }
+
+  /// The attribute with `name` added to its `ignoring:` list (made, in its
+  /// place before `addedParameters:`, when there is none).
+  private static func ignoring(_ name: String, in attribute: AttributeSyntax) -> AttributeSyntax {
+    let element = ArrayElementSyntax(expression: StringLiteralExprSyntax(content: name))
+    var arguments = Array(attribute.arguments?.as(LabeledExprListSyntax.self) ?? [])
+    if let index = arguments.firstIndex(where: { $0.label?.text == "ignoring" }),
+      let array = arguments[index].expression.as(ArrayExprSyntax.self)
+    {
+      var elements = Array(array.elements)
+      if let last = elements.last {
+        elements[elements.count - 1] = last.with(
+          \.trailingComma, .commaToken(trailingTrivia: .space))
+      }
+      elements.append(element)
+      arguments[index].expression = ExprSyntax(
+        array.with(\.elements, ArrayElementListSyntax(elements)))
+    } else {
+      let index =
+        arguments.firstIndex(where: { $0.label?.text == "addedParameters" }) ?? arguments.endIndex
+      var argument = LabeledExprSyntax(
+        label: .identifier("ignoring"), colon: .colonToken(trailingTrivia: .space),
+        expression: ArrayExprSyntax(elements: ArrayElementListSyntax([element])))
+      if index < arguments.endIndex {
+        argument.trailingComma = .commaToken(trailingTrivia: .space)
+      } else if let last = arguments.last {
+        arguments[arguments.count - 1] = last.with(
+          \.trailingComma, .commaToken(trailingTrivia: .space))
+      }
+      arguments.insert(argument, at: index)
+    }
+    return attribute.with(\.leftParen, .leftParenToken())
+      .with(\.arguments, .argumentList(LabeledExprListSyntax(arguments)))
+      .with(\.rightParen, .rightParenToken(trailingTrivia: attribute.trailingTrivia))
+      .with(\.attributeName, attribute.attributeName.trimmed)
   }
 
   static func parameterPack(_ parameter: FunctionParameterSyntax) -> Diagnostic {
@@ -92,12 +138,21 @@ enum Diagnostics {
   }
 
   static func unnamedParameter(_ parameter: FunctionParameterSyntax) -> Diagnostic {
-    Diagnostic(
+    let placeholder = TokenSyntax.identifier("<#name#>")
+    let named =
+      parameter.secondName == nil
+      ? parameter.with(\.firstName, parameter.firstName.with(\.trailingTrivia, .space))
+        .with(\.secondName, placeholder)
+      : parameter.with(\.secondName, placeholder)
+    return Diagnostic(
       node: parameter,
       message: RecallDiagnostic(
         "unnamedParameter",
         "'@Memoized' needs every parameter to have a name, because the argument is part of the key"
-      ))
+      ),
+      fixIt: FixIt(
+        message: RecallFixIt(message: "Name the parameter"),
+        changes: [.replace(oldNode: Syntax(parameter), newNode: Syntax(named))]))
   }
 
   static func mutatingMethod(_ modifier: DeclModifierSyntax) -> Diagnostic {
