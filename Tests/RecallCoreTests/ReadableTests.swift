@@ -14,6 +14,31 @@ import Testing
         + "store: 52 calls, 40 values, 1.5 MiB")
   }
 
+  @Test func eventsReadAsLines() throws {
+    let id = CallID(try #require(Digest(hex: String(repeating: "ab", count: 32))))
+    let walk = CallReference(op: "Experiments.walk(steps: Int)", call: id, trial: 0)
+    let trial2 = CallReference(op: "Experiments.walk(steps: Int)", call: id, trial: 2)
+    let lines = [
+      RecallEvent.willExecute(walk),
+      .willWait(walk, holder: Claimant(token: "t", host: "gpu-3", pid: 71)),
+      .didExecute(trial2, duration: .milliseconds(12.5)),
+      .didStore(walk, bytes: 1_536),
+      .didReuse(walk, source: .memory, saved: .seconds(3.414)),
+      .didReuse(walk, source: .store, saved: .microseconds(850)),
+      .didFail(walk, error: "out of range"),
+    ].map(\.description)
+    #expect(
+      lines == [
+        "computing Experiments.walk(steps: Int) [abababababab]",
+        "waiting for Experiments.walk(steps: Int) [abababababab], which process 71 on gpu-3 is computing",
+        "computed Experiments.walk(steps: Int) [abababababab] (trial 2) in 12.5 ms",
+        "stored Experiments.walk(steps: Int) [abababababab] (1.5 KiB)",
+        "reused Experiments.walk(steps: Int) [abababababab] from memory, saving 3.41 s",
+        "reused Experiments.walk(steps: Int) [abababababab] from the store, saving 850 µs",
+        "failed Experiments.walk(steps: Int) [abababababab]: out of range",
+      ])
+  }
+
   @Test(arguments: [
     (0.000_85, "850 µs"), (0.0125, "12.5 ms"), (3.414, "3.41 s"), (0, "0 µs"),
   ])

@@ -39,6 +39,31 @@ public enum RecallEvent: Sendable {
   }
 }
 
+extension RecallEvent: CustomStringConvertible {
+  /// The event as a line for people: what happened to which call, with its
+  /// duration or size (`computed Experiments.walk(steps: Int) [3f9c1a2b7d0e] in
+  /// (trial 2) in 12.5 ms`).
+  public var description: String {
+    switch self {
+    case .willExecute(let call): "computing \(call.readable)"
+    case .willWait(let call, let holder):
+      "waiting for \(call.readable), which \(holder) is computing"
+    case .didExecute(let call, let duration):
+      "computed \(call.readable) in \(Readable.duration(duration.inSeconds))"
+    case .didStore(let call, let bytes): "stored \(call.readable) (\(Readable.size(bytes)))"
+    case .didReuse(let call, let source, let saved):
+      "reused \(call.readable) from \(source == .memory ? "memory" : "the store"), "
+        + "saving \(Readable.duration(saved.inSeconds))"
+    case .didFail(let call, let error): "failed \(call.readable): \(error)"
+    case .didAudit(let call, let audit):
+      "audited \(call.readable): "
+        + (audit.error.map { "the rerun failed: \($0)" }
+          ?? (audit.differs ? "the rerun gave another result" : "same result"))
+    case .warning(let warning): warning.description
+    }
+  }
+}
+
 /// Which layer served a reused result.
 public enum ReuseSource: String, Sendable {
   /// The in-process memory layer.
@@ -62,6 +87,9 @@ public struct CallReference: Sendable, Hashable, CustomStringConvertible {
   public let trial: Int
 
   public var description: String { "\(op.name) [\(call)]" }
+
+  /// The description, with the trial when there is one.
+  var readable: String { trial == 0 ? description : "\(description) (trial \(trial))" }
 }
 
 /// A problem that Recall handled without failing the call.
