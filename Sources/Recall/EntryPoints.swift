@@ -17,11 +17,13 @@ public struct __RecallOpSite: Sendable {
   public init(
     name: StaticString, fileID: StaticString, fingerprint: StaticString, version: StaticString = "",
     isBlock: Bool = false, source: StaticString = "", parameters: StaticString = "",
-    added: StaticString = "", typedName: StaticString = ""
+    added: StaticString = "", typedName: StaticString = "",
+    storage: (@Sendable () -> StoragePolicy)? = nil
   ) {
     site = OpSite(
       name: name, fileID: fileID, fingerprint: fingerprint, version: version, isBlock: isBlock,
-      source: source, parameters: parameters, added: added, typedName: typedName)
+      source: source, parameters: parameters, added: added, typedName: typedName,
+      storage: storage)
   }
 }
 

@@ -32,9 +32,20 @@
 ///
 ///     A later edit of the function is an ordinary code change again; keep
 ///     the parameter listed so calls at its default keep their key.
+///   - storage: What is kept of the function's results: only those that took
+///     long enough to compute, or are small enough; in memory only; for a
+///     limited time. What it leaves `nil` comes from the store's
+///     ``RecallCore/Store/Configuration/storage``; it does not change the
+///     function's version:
+///
+///     ```swift
+///     @Memoized(storage: StoragePolicy(minimumDuration: .milliseconds(50)))
+///     func embed(_ text: String) -> [Float]
+///     ```
 @attached(body)
 public macro Memoized(
-  version: String = "", ignoring: [String] = [], addedParameters: [String] = []
+  version: String = "", ignoring: [String] = [], addedParameters: [String] = [],
+  storage: StoragePolicy = .storeEverything
 ) =
   #externalMacro(module: "RecallMacros", type: "MemoizedMacro")
 

@@ -163,7 +163,7 @@ public struct MemoizedMacro: BodyMacro {
         return \(raw: call)__recallMemoized(
           __RecallOpSite(name: \(raw: SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex))\(raw: options.versionArgument),
             source: \(raw: SwiftLiteral.string(DisplaySource.text(of: function)))\(raw: siteList("parameters", parameterNames))\(raw: siteList("added", addedNames)),
-            typedName: \(raw: SwiftLiteral.string(typedName))),
+            typedName: \(raw: SwiftLiteral.string(typedName))\(raw: options.storageArgument)),
           __recallFingerprintTable,
           [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
         ) { ()\(raw: effectText) -> \(raw: resultType) in\(raw: bodyText)
@@ -182,6 +182,9 @@ public struct MemoizedMacro: BodyMacro {
   /// The arguments of `@Memoized(version:ignoring:addedParameters:)`.
   struct Options {
     var version: String?
+    /// The `storage:` policy expression, evaluated when the op is first
+    /// declared in a process.
+    var storage: ExprSyntax?
     var ignoredElements: [(String, ArrayElementSyntax)] = []
     var addedElements: [(String, ArrayElementSyntax)] = []
     var diagnostics: [Diagnostic] = []
@@ -191,6 +194,10 @@ public struct MemoizedMacro: BodyMacro {
 
     var versionArgument: String {
       version.map { ", version: \(SwiftLiteral.string($0))" } ?? ""
+    }
+
+    var storageArgument: String {
+      storage.map { ",\n      storage: { \($0.trimmedDescription) }" } ?? ""
     }
 
     init(_ node: AttributeSyntax, context: some MacroExpansionContext) {
@@ -204,6 +211,8 @@ public struct MemoizedMacro: BodyMacro {
             diagnostics.append(
               Diagnostics.notAStringLiteral(argument.expression, argument: "version"))
           }
+        case "storage":
+          storage = argument.expression.trimmed
         case "ignoring":
           ignoredElements = names(argument, label: "ignoring")
         case "addedParameters":

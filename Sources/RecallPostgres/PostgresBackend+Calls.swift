@@ -4,27 +4,34 @@ import RecallCore
 
 extension PostgresBackend {
   public func loadResult(_ id: CallID) throws -> StoredResult? {
-    let found: (cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int?)? =
-      try withConnection { connection in
-        guard
-          let row = try connection.rows(
-            """
-            SELECT call.output_cid, call.output_hid, call.duration, value.bytes, value.checksum
-            FROM call JOIN value ON value.cid = call.output_cid
-            WHERE call.id = $1
-            """, [SQLValue(id.digest)]
-          ).first
-        else { return nil }
-        return (
-          ContentID(try row.digest(0)), HistoryID(try row.digest(1)), try row.double(2),
-          try row.bytes(3),
-          try row.optionalInt(4)
-        )
-      }
+    let found:
+      (
+        cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int?,
+        storedAt: Date
+      )? =
+        try withConnection { connection in
+          guard
+            let row = try connection.rows(
+              """
+              SELECT call.output_cid, call.output_hid, call.duration, value.bytes, value.checksum,
+                call.started_at
+              FROM call JOIN value ON value.cid = call.output_cid
+              WHERE call.id = $1
+              """, [SQLValue(id.digest)]
+            ).first
+          else { return nil }
+          return (
+            ContentID(try row.digest(0)), HistoryID(try row.digest(1)), try row.double(2),
+            try row.bytes(3),
+            try row.optionalInt(4), try row.date(5)
+          )
+        }
     guard let found else { return nil }
     switch try bytes(of: found.cid, inline: found.inline, checksum: found.checksum) {
     case .intact(let bytes), .checking(let bytes, _):
-      return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
+      return StoredResult(
+        cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration,
+        storedAt: found.storedAt.timeIntervalSince1970 + found.duration)
     case .unreadable:
       try checks.replaceNewer(found.cid)
     case .missing:

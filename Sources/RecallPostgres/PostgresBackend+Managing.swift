@@ -94,20 +94,24 @@ extension PostgresBackend {
       for count in usage {
         try connection.execute(
           """
-          INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
-          VALUES ($1, $2, $3, $4, $5, $6, $7)
+          INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time,
+            not_stored, not_stored_bytes)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
           ON CONFLICT (period, op) DO UPDATE SET
             memory_hits = usage.memory_hits + EXCLUDED.memory_hits,
             store_hits = usage.store_hits + EXCLUDED.store_hits,
             misses = usage.misses + EXCLUDED.misses,
             time_saved = usage.time_saved + EXCLUDED.time_saved,
-            compute_time = usage.compute_time + EXCLUDED.compute_time
+            compute_time = usage.compute_time + EXCLUDED.compute_time,
+            not_stored = usage.not_stored + EXCLUDED.not_stored,
+            not_stored_bytes = usage.not_stored_bytes + EXCLUDED.not_stored_bytes
           """,
           [
             .text(count.op.name), .int(Int(count.period.timeIntervalSince1970)),
             .int(count.memoryHits),
             .int(count.storeHits), .int(count.misses), .double(count.timeSaved.inSeconds),
-            .double(count.computeTime.inSeconds),
+            .double(count.computeTime.inSeconds), .int(count.notStored),
+            .int(count.notStoredBytes),
           ])
       }
     }
@@ -128,14 +132,16 @@ extension PostgresBackend {
     return try withConnection { connection in
       try connection.rows(
         """
-        SELECT op, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage
-        \(filter) ORDER BY period, op COLLATE "C"
+        SELECT op, period, memory_hits, store_hits, misses, time_saved, compute_time,
+          not_stored, not_stored_bytes
+        FROM usage \(filter) ORDER BY period, op COLLATE "C"
         """, values
       ).map { row in
         OpUsage(
           op: OpID(try row.text(0)), period: Date(timeIntervalSince1970: Double(try row.int(1))),
           memoryHits: try row.int(2), storeHits: try row.int(3), misses: try row.int(4),
-          timeSaved: .seconds(try row.double(5)), computeTime: .seconds(try row.double(6)))
+          timeSaved: .seconds(try row.double(5)), computeTime: .seconds(try row.double(6)),
+          notStored: try row.int(7), notStoredBytes: try row.int(8))
       }
     }
   }

@@ -165,6 +165,14 @@ extension PostgresBackend {
       CREATE INDEX audit_on_op ON audit (op, audited_at);
       """
     ),
+    // Results a `StoragePolicy` did not store, and their bytes.
+    (
+      "v11.usage-not-stored",
+      """
+      ALTER TABLE usage ADD COLUMN not_stored bigint NOT NULL DEFAULT 0;
+      ALTER TABLE usage ADD COLUMN not_stored_bytes bigint NOT NULL DEFAULT 0;
+      """
+    ),
   ]
 
   /// The names migrations had before they took the SQLite store's names. A

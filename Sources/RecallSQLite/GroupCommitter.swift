@@ -45,7 +45,8 @@ final class GroupCommitter: @unchecked Sendable {
   ) {
     let result = values.first { $0.cid == call.outputCID }.map {
       StoredResult(
-        cid: call.outputCID, hid: call.outputHID, bytes: $0.bytes, duration: call.duration)
+        cid: call.outputCID, hid: call.outputHID, bytes: $0.bytes, duration: call.duration,
+        storedAt: call.startedAt.timeIntervalSince1970 + call.duration)
     }
     condition.lock()
     defer { condition.unlock() }

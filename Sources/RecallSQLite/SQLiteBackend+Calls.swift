@@ -5,7 +5,8 @@ import RecallCore
 extension SQLiteBackend {
   static let loadResultSQL = """
     SELECT value.cid, call.output_hid, call.duration, value.bytes,
-      value.size IS NOT NULL, value.checksum, value.stamp, call.checksum, call.id
+      value.size IS NOT NULL, value.checksum, value.stamp, call.checksum, call.id,
+      call.started_at + call.duration
     FROM call JOIN value ON value.id = call.output
     WHERE \(matches("call.call_id"))
     """
@@ -13,7 +14,7 @@ extension SQLiteBackend {
   /// What the database holds of a call's result, before any check.
   typealias ResultRow = (
     cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?,
-    stamp: String?, callChecksum: Int64?, row: Int64
+    stamp: String?, callChecksum: Int64?, row: Int64, storedAt: Double
   )
 
   public func loadResult(_ id: CallID) throws -> StoredResult? {
@@ -35,18 +36,21 @@ extension SQLiteBackend {
         if case .unreadable = integrity { try checks.replaceNewer(found.cid) }
       }
       return StoredResult(
-        cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration)
+        cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration,
+        storedAt: found.storedAt)
     }
     switch try blobs.readVerified(
       found.cid, checksum: checksum, stamp: found.stamp, store: path, overlapping: true,
       forget: forgetValue)
     {
     case .intact(let bytes):
-      return StoredResult(cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration)
+      return StoredResult(
+        cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration,
+        storedAt: found.storedAt)
     case .checking(let bytes, let check):
       return StoredResult(
         cid: found.cid, hid: found.hid, storage: bytes, duration: found.duration,
-        pendingChecksum: check)
+        storedAt: found.storedAt, pendingChecksum: check)
     case .unreadable:
       try checks.replaceNewer(found.cid)
     case .missing:
@@ -72,7 +76,7 @@ extension SQLiteBackend {
           return (
             ContentID(try row.digest(0)), HistoryID(try row.digest(1)), row.double(2),
             row.data(3), row.optionalInt64(5), row.text(6), row.optionalInt64(7),
-            row.int64(8)
+            row.int64(8), row.double(9)
           )
         }
       }

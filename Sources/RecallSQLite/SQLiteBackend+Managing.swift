@@ -125,7 +125,8 @@ extension SQLiteBackend {
                 .text(count.op.name), .int(Int(count.period.timeIntervalSince1970)),
                 .int(count.memoryHits),
                 .int(count.storeHits), .int(count.misses), .double(count.timeSaved.inSeconds),
-                .double(count.computeTime.inSeconds),
+                .double(count.computeTime.inSeconds), .int(count.notStored),
+                .int(count.notStoredBytes),
               ]
             ) { try $0.execute() }
           }
@@ -135,14 +136,17 @@ extension SQLiteBackend {
   }
 
   static let addUsageSQL = """
-    INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
-    VALUES (?, ?, ?, ?, ?, ?, ?)
+    INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time,
+      not_stored, not_stored_bytes)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (period, op) DO UPDATE SET
       memory_hits = memory_hits + excluded.memory_hits,
       store_hits = store_hits + excluded.store_hits,
       misses = misses + excluded.misses,
       time_saved = time_saved + excluded.time_saved,
-      compute_time = compute_time + excluded.compute_time
+      compute_time = compute_time + excluded.compute_time,
+      not_stored = not_stored + excluded.not_stored,
+      not_stored_bytes = not_stored_bytes + excluded.not_stored_bytes
     """
 
   public func usage(of op: OpID?, since: Date?) throws -> [OpUsage] {
@@ -162,8 +166,9 @@ extension SQLiteBackend {
         try Row.fetchAll(
           db,
           sql: """
-            SELECT op, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage
-            \(filter) ORDER BY period, op
+            SELECT op, period, memory_hits, store_hits, misses, time_saved, compute_time,
+              not_stored, not_stored_bytes
+            FROM usage \(filter) ORDER BY period, op
             """,
           arguments: arguments
         ).map { row in
@@ -172,7 +177,7 @@ extension SQLiteBackend {
             period: Date(timeIntervalSince1970: Double(row[1] as Int64)),
             memoryHits: row[2], storeHits: row[3], misses: row[4],
             timeSaved: .seconds(row[5] as Double),
-            computeTime: .seconds(row[6] as Double))
+            computeTime: .seconds(row[6] as Double), notStored: row[7], notStoredBytes: row[8])
         }
       }
     }

@@ -362,6 +362,17 @@ extension SQLiteBackend {
               """)
         }
       ),
+      (
+        "v11.usage-not-stored",
+        { db in
+          // Results a `StoragePolicy` did not store, and their bytes.
+          try db.execute(
+            sql: """
+              ALTER TABLE usage ADD COLUMN not_stored INTEGER NOT NULL DEFAULT 0;
+              ALTER TABLE usage ADD COLUMN not_stored_bytes INTEGER NOT NULL DEFAULT 0;
+              """)
+        }
+      ),
     ]
 
   /// Brings the schema up to date, refusing a store from a newer Recall. A
@@ -419,7 +430,18 @@ extension SQLiteBackend {
     // The pool is opened before the lock, as its opening takes the lock too.
     let pool = try self.pool
     try Self.withLock(path + "/migrate.lock", path: path) {
-      try SQLiteBackend.migrator.migrate(pool)
+      do {
+        try SQLiteBackend.migrator.migrate(pool)
+      } catch let error as DatabaseError
+        where !applied.isEmpty && error.message?.contains("already exists") == true
+      {
+        // A migration the record says is not applied made its tables: the
+        // record was damaged.
+        throw RecallError.storeDamaged(
+          path: path, file: path + "/recall.sqlite",
+          detail: "its record of schema migrations does not match its tables ("
+            + (error.message ?? "") + ")")
+      }
     }
   }
 

@@ -360,6 +360,11 @@ import Testing
       configuration.printsWarnings = false
       let store = try Store.sqlite(at: directory.path, configuration: configuration)
       for _ in 0..<2 { _ = store.memoize(op("a1a1", factor: "2"), [Argument("x", 1)]) { 0 } }
+      // Kept in memory only: counted, never stored.
+      let parse = Op(id: "Lab.parse(x:)", version: CodeFingerprint(hex: "b2"), storage: .memoryOnly)
+      for x in 0..<2 {
+        _ = store.memoize(parse, [Argument("x", x)]) { [Double](repeating: 1, count: 8) }
+      }
     }
     func rows(_ arguments: String...) throws -> [[String: Any]] {
       let result = try recall(arguments + ["--json"])
@@ -372,22 +377,29 @@ import Testing
     let score = try #require(perOp.first { $0["op"] as? String == "Lab.score(x:)" })
     #expect(score["hits"] as? Int == 2)
     #expect(score["misses"] as? Int == 4)
+    #expect(score["not_stored"] as? Int == 0)
+    let parse = try #require(perOp.first { $0["op"] as? String == "Lab.parse(x:)" })
+    #expect(parse["calls"] as? Int == 0)
+    #expect(parse["misses"] as? Int == 2)
+    #expect(parse["not_stored"] as? Int == 2)
+    #expect((parse["not_stored_bytes"] as? Int ?? 0) > 0)
     let total = try #require(perOp.last)
     #expect(total["op"] as? String == "(store)")
     #expect(total["hits"] as? Int == 2)
-    #expect(total["misses"] as? Int == 5)
+    #expect(total["misses"] as? Int == 7)
+    #expect(total["not_stored"] as? Int == 2)
 
     let days = try rows("stats", "--by", "day")
     #expect(days.count == 1)
     #expect(days.first?["hits"] as? Int == 2)
-    #expect(days.first?["misses"] as? Int == 5)
-    #expect(days.first?["hit_rate"] as? Double == 2.0 / 7)
+    #expect(days.first?["misses"] as? Int == 7)
+    #expect(abs((days.first?["hit_rate"] as? Double ?? 0) - 2.0 / 9) < 1e-9)
     let hours = try rows("stats", "--by", "hour", "--op", "score")
     #expect(hours.map { $0["misses"] as? Int } == [4])
 
     let text = try recall("stats", "--by", "month").text
     #expect(text.hasPrefix("PERIOD"), "\(text)")
-    #expect(text.contains("29 %"), "\(text)")
+    #expect(text.contains("22 %"), "\(text)")
     #expect(
       try recall("stats", "--by", "day", "--since", "2999-01-01").text
         == "No hits or misses recorded since 2999-01-01.\n")

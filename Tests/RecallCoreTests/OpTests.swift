@@ -8,7 +8,8 @@ import Testing
 @Suite struct MemoryLayerTests {
   func entry(_ size: Int) -> MemoryLayer.Entry {
     let cid = ContentID(Digest.sha256("x"))
-    return .init(value: size, cid: cid, hid: HistoryID(external: cid), size: size, duration: 0)
+    return .init(
+      value: size, cid: cid, hid: HistoryID(external: cid), size: size, duration: 0, storedAt: 0)
   }
 
   func key(_ i: Int) -> CallID { CallID(Digest.sha256("\(i)")) }

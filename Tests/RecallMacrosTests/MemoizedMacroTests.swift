@@ -369,6 +369,53 @@ struct MemoizedMacroTests {
     }
   }
 
+  @Test func aStoragePolicyIsMadeWhenTheOpIsFirstDeclared() {
+    assertMacro {
+      """
+      @Memoized(storage: StoragePolicy(minimumDuration: .seconds(1)))
+      func embed(_ text: String) -> [Float] {
+        []
+      }
+      """
+    } expansion: {
+      #"""
+      func embed(_ text: String) -> [Float] {
+
+        func __recallCheckTypes() {
+          do {
+            @available(*, unavailable, message: "'[Float]' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; make the types in it Codable & Sendable, or return a Codable summary of it")
+            func memoizedResult<__Checked>(_: __Checked.Type) {}
+            func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                    memoizedResult(([Float]).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'String' is not Codable & Sendable, so parameter 'text' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'String'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"text\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                         memoizedParameter((String).self)
+      #sourceLocation()
+          }
+        }
+
+        return __recallMemoized(
+          __RecallOpSite(name: "embed(_:)", fileID: #fileID, fingerprint: "deb9e808832c1130ac41125f876c0c111ebc4800ec5083a79a154b8d69380e96",
+            source: "@Memoized(storage: StoragePolicy(minimumDuration: .seconds(1)))\nfunc embed(_ text: String) -> [Float] {\n  []\n}", parameters: "text",
+            typedName: "embed(_: String)",
+            storage: { StoragePolicy(minimumDuration: .seconds(1)) }),
+          __recallFingerprintTable,
+          [__recallArgument("text", text)]
+        ) { () -> [Float] in
+        []
+        }
+
+      }
+      """#
+    }
+  }
+
   @Test func addedParametersLeaveTheKeyAtTheirDefault() {
     assertMacro {
       """

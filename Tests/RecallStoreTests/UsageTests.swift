@@ -59,7 +59,7 @@ import Testing
     let count = OpUsage(
       op: "Tests.op", period: hour, memoryHits: 1, storeHits: 2, misses: 3,
       timeSaved: .seconds(1.5),
-      computeTime: .seconds(0.25))
+      computeTime: .seconds(0.25), notStored: 2, notStoredBytes: 100)
     try backend.addUsage([count])
     try backend.addUsage([
       count, OpUsage(op: "Tests.op", period: hour.addingTimeInterval(3600), misses: 1),
@@ -71,6 +71,8 @@ import Testing
     #expect(stored.first?.misses == 6)
     #expect(stored.first?.timeSaved == .seconds(3))
     #expect(stored.first?.computeTime == .seconds(0.5))
+    #expect(stored.first?.notStored == 4)
+    #expect(stored.first?.notStoredBytes == 200)
     #expect(
       try backend.usage(of: "Tests.op", since: hour.addingTimeInterval(3600)).map(\.period) == [
         hour.addingTimeInterval(3600)

@@ -15,6 +15,31 @@ import Testing
     #expect(log.reused.count == 1)
   }
 
+  @Test func theStoragePolicyOfAnOpIsAnArgumentOfTheMacro() throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    store.activate {
+      #expect(tokens("a b") == ["a", "b"])
+      #expect(tokens("a b") == ["a", "b"])
+      #expect(quickSum([1, 2]) == 3)
+      #expect(quickSum([1, 2]) == 3)
+    }
+    // Memory only: reused in the process; too quick to store: run each time.
+    #expect(log.executed == ["tokens(_:)", "quickSum(_:)", "quickSum(_:)"])
+    let reasons = log.all.compactMap {
+      if case .didNotStore(let call, let reason) = $0 {
+        "\(call.op.labelName): \(reason)"
+      } else {
+        nil
+      }
+    }
+    #expect(reasons.count == 3)
+    #expect(reasons.first == "RecallTests.tokens(_:): kept in memory only")
+    #expect(reasons.dropFirst().allSatisfy { $0.contains("under the minimum of 1.00 s") })
+    store.flush()
+    #expect(try store.calls(of: "RecallTests.tokens(_:)").isEmpty)
+  }
+
   @Test func defaultArgumentsAreArgumentsLikeAnyOther() {
     let store = quietStore()
     let log = EventLog(store)

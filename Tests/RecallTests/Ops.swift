@@ -94,3 +94,11 @@ func zerosBlock<T: Codable & Sendable & Numeric>(_ type: T.Type, count: Int) -> 
     [T](repeating: 0, count: count)
   }
 }
+
+/// Kept in memory only, whatever the store's policy.
+@Memoized(storage: .memoryOnly)
+func tokens(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
+
+/// Stored only when it took at least a second: never, here.
+@Memoized(storage: StoragePolicy(minimumDuration: .seconds(1)))
+func quickSum(_ values: [Int]) -> Int { values.reduce(0, +) }

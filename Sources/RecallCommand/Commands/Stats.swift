@@ -10,7 +10,9 @@ struct Stats: ParsableCommand {
     discussion: """
       Without --by, one row per op: its stored calls, versions and stale calls, how often \
       processes found its calls stored (hits) or ran them (misses), the time the hits saved, \
-      what recomputing every stored call would cost, and the bytes of its results. With --by, \
+      what recomputing every stored call would cost, the bytes of its results, and how many \
+      results its storage policy did not store (kept in memory only, computed too quickly, or \
+      too large; @Memoized(storage:), Store.Configuration.storage). With --by, \
       one row per hour, day, week or month (in this machine's time zone). Processes save their \
       counts at most ten seconds after a call and when they exit.
       """)
@@ -51,7 +53,7 @@ struct Stats: ParsableCommand {
   struct OpRow: TableRow {
     static let columns = [
       "op", "calls", "versions", "stale", "hits", "misses", "time_saved", "recompute_time",
-      "bytes",
+      "bytes", "not_stored",
     ]
     let op: String
     let calls: Int
@@ -66,16 +68,22 @@ struct Stats: ParsableCommand {
     /// The bytes of the op's results; the store's: of every value.
     let byteCount: Int
     var bytesText: String?
+    /// Results the storage policy did not store, and their bytes.
+    let notStored: Int
+    let notStoredBytes: Int
 
     var cells: [String] {
       [
         op, "\(calls)", versions.map(String.init) ?? "", "\(stale)", "\(hits)", "\(misses)",
         seconds(timeSaved), seconds(recomputeTime), bytesText ?? bytes(byteCount),
+        notStored == 0 ? "0" : "\(notStored) (\(bytes(notStoredBytes)))",
       ]
     }
 
     private enum CodingKeys: String, CodingKey {
       case op, calls, versions, stale, hits, misses
+      case notStored = "not_stored"
+      case notStoredBytes = "not_stored_bytes"
       case byteCount = "bytes"
       case timeSaved = "time_saved"
       case recomputeTime = "recompute_time"
@@ -134,7 +142,8 @@ struct Stats: ParsableCommand {
         OpRow(
           op: op.op.name, calls: op.calls, versions: op.versions, stale: stale, hits: count.hits,
           misses: count.misses, timeSaved: count.timeSaved.inSeconds, recomputeTime: time,
-          byteCount: op.outputBytes))
+          byteCount: op.outputBytes, notStored: count.notStored,
+          notStoredBytes: count.notStoredBytes))
     }
     rows.append(
       OpRow(
@@ -142,7 +151,8 @@ struct Stats: ParsableCommand {
         hits: total.use.hits, misses: total.use.misses,
         timeSaved: total.use.timeSaved.inSeconds, recomputeTime: total.time,
         byteCount: summary.bytes,
-        bytesText: "\(bytes(summary.bytes)) in \(counted(summary.values, "value"))"))
+        bytesText: "\(bytes(summary.bytes)) in \(counted(summary.values, "value"))",
+        notStored: total.use.notStored, notStoredBytes: total.use.notStoredBytes))
     options.print(rows)
   }
 

@@ -16,6 +16,10 @@ public enum RecallEvent: Sendable {
   case didExecute(CallReference, duration: Duration)
   /// The result was stored; `bytes` is the size of its encoding.
   case didStore(CallReference, bytes: Int)
+  /// The result was returned but not stored, by the op's or the store's
+  /// ``StoragePolicy``: kept in memory only, computed too quickly, or too
+  /// large.
+  case didNotStore(CallReference, NotStoredReason)
   /// A stored result was returned instead of running the body. `saved` is how
   /// long the body took when it ran.
   case didReuse(CallReference, source: ReuseSource, saved: Duration)
@@ -31,7 +35,7 @@ public enum RecallEvent: Sendable {
   public var call: CallReference? {
     switch self {
     case .willExecute(let call), .willWait(let call, _), .didExecute(let call, _),
-      .didStore(let call, _),
+      .didStore(let call, _), .didNotStore(let call, _),
       .didReuse(let call, _, _), .didFail(let call, _), .didAudit(let call, _):
       call
     case .warning(let warning): warning.call
@@ -51,6 +55,8 @@ extension RecallEvent: CustomStringConvertible {
     case .didExecute(let call, let duration):
       "computed \(call.readable) in \(Readable.duration(duration.inSeconds))"
     case .didStore(let call, let bytes): "stored \(call.readable) (\(Readable.size(bytes)))"
+    case .didNotStore(let call, .memoryOnly): "kept \(call.readable) in memory only"
+    case .didNotStore(let call, let reason): "did not store \(call.readable): \(reason)"
     case .didReuse(let call, let source, let saved):
       "reused \(call.readable) from \(source == .memory ? "memory" : "the store"), "
         + "saving \(Readable.duration(saved.inSeconds))"

@@ -27,14 +27,19 @@ package struct OpSite: Sendable {
   /// epochs: Int)`: the op's identity (overloads share ``name``). Empty for
   /// blocks.
   package let typedName: StaticString
+  /// The policy given with `@Memoized(storage:)`, made when the op is first
+  /// declared in the process.
+  package let storage: (@Sendable () -> StoragePolicy)?
 
   /// Creates an op site.
   package init(
     name: StaticString, fileID: StaticString, fingerprint: StaticString, version: StaticString = "",
     isBlock: Bool = false, source: StaticString = "", parameters: StaticString = "",
-    added: StaticString = "", typedName: StaticString = ""
+    added: StaticString = "", typedName: StaticString = "",
+    storage: (@Sendable () -> StoragePolicy)? = nil
   ) {
     self.typedName = typedName
+    self.storage = storage
     self.name = name
     self.fileID = fileID
     self.fingerprint = fingerprint
@@ -186,7 +191,7 @@ extension Op {
               source: CodeTable.quoted(manual)))
         }
         return components
-      }, keyName: OpID(keyName))
+      }, keyName: OpID(keyName), storage: site.storage?())
     resolved.withLock { $0[key] = op }
     return op
   }

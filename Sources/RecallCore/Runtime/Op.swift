@@ -17,6 +17,9 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   public var addedParameters: [String] { details.addedParameters }
   /// The components the version covers, for the store's record of versions.
   public var components: @Sendable () -> [CodeComponent] { details.components }
+  /// What is kept of the op's results, over the store's policy (`nil`: the
+  /// store's ``Store/Configuration/storage``).
+  public var storage: StoragePolicy? { details.storage }
 
   /// A digest of the id and version, so that stores find their record of the
   /// op's semantic version without hashing strings on every call.
@@ -51,10 +54,13 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   ///     `id`): for functions, the name with labels only
   ///     (``OpID/labelName``), as before op names had types, so that stored
   ///     results keep their ids.
+  ///   - storage: What is kept of the op's results, over the store's
+  ///     ``Store/Configuration/storage`` (`nil`: the store's).
   public init(
     id: OpID, version: CodeFingerprint, keysResultType: Bool = false, parameters: [String] = [],
     addedParameters: [String] = [], ownIdentity: String? = nil,
-    components: @escaping @Sendable () -> [CodeComponent] = { [] }, keyName: OpID? = nil
+    components: @escaping @Sendable () -> [CodeComponent] = { [] }, keyName: OpID? = nil,
+    storage: StoragePolicy? = nil
   ) {
     let keyName = keyName ?? id
     self.id = id
@@ -67,7 +73,7 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
     details = OpDetails(
       parameters: parameters, addedParameters: addedParameters,
       ownIdentity: ownIdentity ?? VersionRegistration.ownIdentity(of: keyName), keyName: keyName,
-      components: components,
+      components: components, storage: storage,
       assumedResolution: ResolvedOp(
         semanticVersion: version,
         keyPrefix: CallID.keyPrefix(op: keyName, semanticVersion: version, trial: 0),
@@ -94,9 +100,10 @@ final class OpDetails: Sendable {
   let parameters: [String]
   let addedParameters: [String]
   let ownIdentity: String
-  /// The name call keys are made with (``Op/init(id:version:keysResultType:parameters:addedParameters:ownIdentity:components:keyName:)``).
+  /// The name call keys are made with (``Op/init(id:version:keysResultType:parameters:addedParameters:ownIdentity:components:keyName:storage:)``).
   let keyName: OpID
   let components: @Sendable () -> [CodeComponent]
+  let storage: StoragePolicy?
   let assumedResolution: ResolvedOp
   let state = OpState()
   /// The content ids of added parameters' defaults, by parameter name and
@@ -168,8 +175,10 @@ final class OpDetails: Sendable {
 
   init(
     parameters: [String], addedParameters: [String], ownIdentity: String, keyName: OpID,
-    components: @escaping @Sendable () -> [CodeComponent], assumedResolution: ResolvedOp
+    components: @escaping @Sendable () -> [CodeComponent], storage: StoragePolicy?,
+    assumedResolution: ResolvedOp
   ) {
+    self.storage = storage
     self.parameters = parameters
     self.addedParameters = addedParameters
     self.ownIdentity = ownIdentity

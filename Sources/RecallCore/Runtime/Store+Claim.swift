@@ -5,7 +5,9 @@ extension Store {
   /// stored, or (while another process computes it) says how long to pause
   /// before looking again. Problems become warnings and the body runs.
   func nextClaimStep(_ call: PreparedCall, _ wait: inout ClaimWait) -> ClaimWait.Step {
+    // Results no other process can reuse (kept in memory only) are not claimed.
     guard backend.isShared, configuration.claims.isEnabled,
+      storagePolicy(for: call.op).isMemoryOnly != true,
       !quickOps.withLock({ $0.contains(call.op.identity) })
     else { return .run(claimed: false) }
     var outcome: ClaimOutcome

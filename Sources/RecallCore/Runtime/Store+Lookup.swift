@@ -18,9 +18,15 @@ extension Store {
     return filed.id != call.id
   }
 
-  /// Returns the call's result from the memory layer, if it is there.
+  /// Returns the call's result from the memory layer, if it is there and has
+  /// not expired.
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
     guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
+    if let expiry = expiry(of: call.op),
+      Date().timeIntervalSince1970 - entry.storedAt > expiry.inSeconds
+    {
+      return nil
+    }
     noteReuse(of: call)
     histories.record(entry.cid, entry.hid, in: call.caller?.id)
     ledger.count(call.op, memoryHit: entry.duration)
@@ -41,13 +47,19 @@ extension Store {
 
   /// Returns the call's stored result, from the memory layer or the backend;
   /// sets `unusable` when the backend has the call but its result cannot be
-  /// returned (the call must run).
+  /// returned (the call must run): it has expired, or cannot be read.
   func reuse<R: Decodable>(_ call: PreparedCall, unusable: inout Bool) -> R? {
     if let value: R = reuseFromMemory(call) { return value }
     let stored: StoredResult
     let decoded: Result<R, any Error>
     do {
       guard let found = try backend.loadResult(call.id) else { return nil }
+      if let expiry = expiry(of: call.op), let storedAt = found.storedAt,
+        Date().timeIntervalSince1970 - storedAt > expiry.inSeconds
+      {
+        unusable = true
+        return nil
+      }
       stored = found
       // A large blob's checksum may still be running. Numeric arrays and Data
       // decode alongside it (any bytes decode to some numbers, never a trap);
@@ -88,11 +100,16 @@ extension Store {
       call.id,
       .init(
         value: value, cid: stored.cid, hid: stored.hid, size: stored.size,
-        duration: stored.duration))
+        duration: stored.duration, storedAt: stored.storedAt ?? Date().timeIntervalSince1970))
     noteReuse(of: call)
     histories.record(stored.cid, stored.hid, in: call.caller?.id)
     ledger.count(call.op, storeHit: stored.duration)
     eventCenter.emit(.didReuse(call.reference, source: .store, saved: .seconds(stored.duration)))
     return value
+  }
+
+  /// How long the op's stored results may be served (``StoragePolicy/expiresAfter``).
+  func expiry(of op: Op) -> Duration? {
+    op.details.storage?.expiresAfter ?? configuration.storage.expiresAfter
   }
 }

@@ -4,7 +4,9 @@ extension Store {
   /// Stores a result with its inputs; a failure is a warning, never an error.
   /// The memory layer serves the result at once; once the backend has
   /// committed it, ``RecallEvent/didStore(_:bytes:)`` is emitted and the
-  /// call's claim (if `claimed`) ends.
+  /// call's claim (if `claimed`) ends. A result the op's ``StoragePolicy``
+  /// does not store is kept in memory (when the policy says memory only) or
+  /// nowhere, and said in ``RecallEvent/didNotStore(_:_:)``.
   func record<R: Codable & Sendable>(
     _ call: PreparedCall, _ value: R, inputs: [CallInput], keyFields: [UInt8], startedAt: Date,
     duration: Double, claimed: Bool
@@ -19,20 +21,28 @@ extension Store {
       if claimed { endClaim(call, stored: false) }
       return
     }
+    let size = output.bytes.count
+    let hid = historyID(call, inputs)
+    let entry = MemoryLayer.Entry(
+      value: value, cid: output.cid, hid: hid, size: size, duration: duration,
+      storedAt: Date().timeIntervalSince1970)
+    histories.record(output.cid, hid, in: call.caller?.id)
+    if let reason = storagePolicy(for: call.op).reasonNotToStore(duration: duration, bytes: size) {
+      if reason == .memoryOnly { memory.put(call.id, entry) }
+      ledger.count(call.op, notStored: size)
+      eventCenter.emit(.didNotStore(call.reference, reason))
+      if claimed { endClaim(call, stored: false) }
+      return
+    }
     // The inputs as hashed for the key: encoded once per call.
     let values = [output] + call.inputs.map(\.encoded)
-    let hid = historyID(call, inputs)
     let record = CallRecord(
       id: call.id, op: call.op.id, opVersion: call.op.version,
       semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
-      outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
+      outputCID: output.cid, outputHID: hid, outputSize: size,
       startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
       keyFields: keyFields)
-    memory.put(
-      call.id,
-      .init(value: value, cid: output.cid, hid: hid, size: output.bytes.count, duration: duration))
-    histories.record(output.cid, hid, in: call.caller?.id)
-    let size = output.bytes.count
+    memory.put(call.id, entry)
     // The completion holds what it needs, never the store: a store must not
     // be released (and flush) on the backend's writer thread. It may be
     // released before the commit (which its release waits for): then there
@@ -55,5 +65,10 @@ extension Store {
         if told { Store.warn(.storeFailure, reference, message, printing: printing, to: center) }
       }
     }
+  }
+
+  /// What is kept of an op's results: its own policy over the store's.
+  func storagePolicy(for op: Op) -> StoragePolicy {
+    op.details.storage?.over(configuration.storage) ?? configuration.storage
   }
 }

@@ -37,7 +37,8 @@ final class InMemoryBackend: StoreWriter {
         return nil
       }
       return StoredResult(
-        cid: record.outputCID, hid: record.outputHID, bytes: output, duration: record.duration)
+        cid: record.outputCID, hid: record.outputHID, bytes: output, duration: record.duration,
+        storedAt: record.startedAt.timeIntervalSince1970 + record.duration)
     }
   }
 

@@ -11,6 +11,9 @@ final class MemoryLayer: Sendable {
     var hid: HistoryID
     var size: Int
     var duration: Double
+    /// When the result was stored (seconds since 1970), for results that
+    /// expire (``StoragePolicy/expiresAfter``).
+    var storedAt: Double
   }
 
   private struct Slot {

@@ -42,6 +42,11 @@ public final class Store: Sendable {
     /// (``AuditPolicy/environment``), off when they are unset.
     public var audit = AuditPolicy.environment
 
+    /// What is kept of every op's results, unless the op says otherwise
+    /// (`@Memoized(storage:)`). Default: every result, in the store, forever
+    /// (``StoragePolicy/storeEverything``).
+    public var storage = StoragePolicy.storeEverything
+
     /// Creates the default configuration.
     public init() {}
   }
@@ -203,7 +208,7 @@ public final class Store: Sendable {
       calls: summary.calls, values: summary.values, bytes: summary.bytes,
       hits: session.memoryHits + session.storeHits, memoryHits: session.memoryHits,
       misses: session.misses, timeSaved: .seconds(session.savedSeconds),
-      computeTime: .seconds(session.computeSeconds))
+      computeTime: .seconds(session.computeSeconds), notStored: session.notStored)
   }
 
   /// Adds this process's hits and misses that have not been saved yet to the
@@ -270,12 +275,15 @@ public struct StoreStats: Sendable, Hashable, CustomStringConvertible {
   public var timeSaved: Duration
   /// The time spent running bodies in this process.
   public var computeTime: Duration
+  /// Results of this process that a ``StoragePolicy`` did not store.
+  public var notStored: Int = 0
 
   public var description: String {
     "executed: \(misses), reused: \(hits) (\(memoryHits) from memory), "
       + "time saved: \(Readable.duration(timeSaved.inSeconds)), "
-      + "compute time: \(Readable.duration(computeTime.inSeconds)); "
-      + "store: \(calls) calls, \(values) values, \(Readable.size(bytes))"
+      + "compute time: \(Readable.duration(computeTime.inSeconds))"
+      + (notStored == 0 ? "" : ", not stored: \(notStored)")
+      + "; store: \(calls) calls, \(values) values, \(Readable.size(bytes))"
   }
 }
 

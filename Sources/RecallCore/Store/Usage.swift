@@ -23,6 +23,11 @@ public struct OpUsage: Sendable, Hashable {
   public var timeSaved: Duration
   /// The time spent running bodies.
   public var computeTime: Duration
+  /// Results a ``StoragePolicy`` did not store (kept in memory only, computed
+  /// too quickly, or too large).
+  public var notStored: Int
+  /// The bytes of the results not stored.
+  public var notStoredBytes: Int
 
   /// Calls answered without running their body.
   public var hits: Int { memoryHits + storeHits }
@@ -30,8 +35,11 @@ public struct OpUsage: Sendable, Hashable {
   /// Creates a count of use.
   public init(
     op: OpID, period: Date, memoryHits: Int = 0, storeHits: Int = 0, misses: Int = 0,
-    timeSaved: Duration = .zero, computeTime: Duration = .zero
+    timeSaved: Duration = .zero, computeTime: Duration = .zero, notStored: Int = 0,
+    notStoredBytes: Int = 0
   ) {
+    self.notStored = notStored
+    self.notStoredBytes = notStoredBytes
     self.op = op
     self.period = period
     self.memoryHits = memoryHits
@@ -53,6 +61,8 @@ public struct OpUsage: Sendable, Hashable {
     misses += other.misses
     timeSaved += other.timeSaved
     computeTime += other.computeTime
+    notStored += other.notStored
+    notStoredBytes += other.notStoredBytes
   }
 }
 
@@ -70,8 +80,12 @@ final class UsageLedger: Sendable {
     var misses = 0
     var savedSeconds = 0.0
     var computeSeconds = 0.0
+    var notStored = 0
+    var notStoredBytes = 0
 
     mutating func add(_ other: Counts) {
+      notStored += other.notStored
+      notStoredBytes += other.notStoredBytes
       memoryHits += other.memoryHits
       storeHits += other.storeHits
       misses += other.misses
@@ -144,6 +158,13 @@ final class UsageLedger: Sendable {
     }
   }
 
+  func count(_ op: Op, notStored bytes: Int) {
+    count(op) {
+      $0.notStored += 1
+      $0.notStoredBytes += bytes
+    }
+  }
+
   private func count(_ op: Op, _ change: (inout Counts) -> Void) {
     let schedule = state.withLock { state in
       change(&state.session)
@@ -209,7 +230,8 @@ final class UsageLedger: Sendable {
           op: entry.op, period: period, memoryHits: entry.counts.memoryHits,
           storeHits: entry.counts.storeHits,
           misses: entry.counts.misses, timeSaved: .seconds(entry.counts.savedSeconds),
-          computeTime: .seconds(entry.counts.computeSeconds)))
+          computeTime: .seconds(entry.counts.computeSeconds), notStored: entry.counts.notStored,
+          notStoredBytes: entry.counts.notStoredBytes))
     }
     do {
       try backend.addUsage(byOp.values.sorted { $0.op.name < $1.op.name })

@@ -8,6 +8,9 @@ public struct StoredResult: Sendable {
   public var hid: HistoryID
   /// How long the call's body ran, in seconds.
   public var duration: Double
+  /// When the call was stored (seconds since 1970; when its body finished),
+  /// if the backend knows: what ``StoragePolicy/expiresAfter`` counts from.
+  public var storedAt: Double?
   /// The output's bytes, in memory or mapped from a blob file.
   package var storage: StoredBytes
 
@@ -27,8 +30,10 @@ public struct StoredResult: Sendable {
   }
 
   /// Creates a stored result.
-  public init(cid: ContentID, hid: HistoryID, bytes: [UInt8], duration: Double) {
-    self.init(cid: cid, hid: hid, storage: .array(bytes), duration: duration)
+  public init(
+    cid: ContentID, hid: HistoryID, bytes: [UInt8], duration: Double, storedAt: Double? = nil
+  ) {
+    self.init(cid: cid, hid: hid, storage: .array(bytes), duration: duration, storedAt: storedAt)
   }
 
   /// The check of a large blob's checksum, still running while the result
@@ -38,8 +43,9 @@ public struct StoredResult: Sendable {
   /// Creates a stored result whose bytes may be a mapped file.
   package init(
     cid: ContentID, hid: HistoryID, storage: StoredBytes, duration: Double,
-    pendingChecksum: PendingChecksum? = nil
+    storedAt: Double? = nil, pendingChecksum: PendingChecksum? = nil
   ) {
+    self.storedAt = storedAt
     self.cid = cid
     self.hid = hid
     self.storage = storage

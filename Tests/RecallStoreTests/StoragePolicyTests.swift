@@ -1,0 +1,187 @@
+import Foundation
+import RecallStoreTestSupport
+import RecallTestSupport
+import Synchronization
+import Testing
+
+@testable import RecallCore
+
+/// Counts how often a body ran, and gives each run a number of its own.
+private final class Runs: Sendable {
+  private let count = Atomic(0)
+  func next() -> Int { count.add(1, ordering: .relaxed).newValue }
+  var total: Int { count.load(ordering: .relaxed) }
+}
+
+/// A store on `place` with a store-wide storage policy.
+private func open(_ place: Reopenable, storage: StoragePolicy = .storeEverything) -> Store {
+  var configuration = Store.Configuration()
+  configuration.printsWarnings = false
+  configuration.storage = storage
+  return Store(backend: place.backend, configuration: configuration)
+}
+
+/// The reasons of the store's `didNotStore` events, in order.
+private func notStored(_ log: EventLog) -> [NotStoredReason] {
+  log.all.compactMap { if case .didNotStore(_, let reason) = $0 { reason } else { nil } }
+}
+
+private func storedCount(_ log: EventLog) -> Int {
+  log.all.filter { if case .didStore = $0 { true } else { false } }.count
+}
+
+/// Storage policies (``StoragePolicy``): what is kept of an op's results, per
+/// op and store-wide, on every backend.
+@Suite struct StoragePolicyTests {
+  @Test(arguments: Backend.allCases) func memoryOnlyResultsNeverReachTheStore(_ kind: Backend)
+    throws
+  {
+    let place = try Reopenable(kind)
+    let op = Op(id: "Lab.parse(x:)", version: CodeFingerprint(hex: "a1"), storage: .memoryOnly)
+    let runs = Runs()
+    func parse(_ store: Store, _ x: Int) -> Int {
+      store.memoize(op, [Argument("x", x)]) {
+        _ = runs.next()
+        return x * 10
+      }
+    }
+    let store = open(place)
+    let log = EventLog(store)
+    #expect(parse(store, 1) == 10)
+    #expect(parse(store, 1) == 10)
+    #expect(runs.total == 1, "the second call is served from memory")
+    #expect(log.reused == ["parse(x:)"])
+    #expect(notStored(log) == [.memoryOnly])
+    store.flush()
+    #expect(storedCount(log) == 0)
+    #expect(try store.calls(of: "Lab.parse(x:)").isEmpty)
+    #expect(try store.stats().notStored == 1)
+    // Another process computes it again, and does not store it either.
+    let other = open(place)
+    #expect(parse(other, 1) == 10)
+    #expect(runs.total == 2)
+    other.flush()
+    #expect(try other.calls(of: "Lab.parse(x:)").isEmpty)
+    try store.saveUsage()
+    try other.saveUsage()
+    let usage = try other.usage(of: "Lab.parse(x:)")
+    #expect(usage.map(\.notStored).reduce(0, +) == 2)
+    #expect(usage.map(\.misses).reduce(0, +) == 2)
+    #expect(usage.map(\.notStoredBytes).reduce(0, +) > 0)
+  }
+
+  @Test(arguments: Backend.allCases) func quickResultsAreNotStoredUnlessTheOpSaysSo(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let storage = StoragePolicy(minimumDuration: .milliseconds(30))
+    let quick = testOp("Lab.quick(x:)")
+    let slow = testOp("Lab.slow(x:)")
+    // The op's own minimum overrides the store's.
+    let kept = Op(
+      id: "Lab.kept(x:)", version: CodeFingerprint(hex: "v1"),
+      storage: StoragePolicy(minimumDuration: .zero))
+    let runs = Runs()
+    func call(_ store: Store, _ op: Op, sleeping: Double = 0) -> Int {
+      store.memoize(op, [Argument("x", 1)]) {
+        if sleeping > 0 { Thread.sleep(forTimeInterval: sleeping) }
+        return runs.next()
+      }
+    }
+    let store = open(place, storage: storage)
+    let log = EventLog(store)
+    #expect(call(store, quick) == 1)
+    #expect(call(store, quick) == 2, "not stored, not kept in memory: computed again")
+    #expect(call(store, slow, sleeping: 0.05) == 3)
+    #expect(call(store, kept) == 4)
+    #expect(log.executed == ["quick(x:)", "quick(x:)", "slow(x:)", "kept(x:)"])
+    let reasons = notStored(log)
+    #expect(reasons.count == 2)
+    for reason in reasons {
+      guard case .tooQuick(let duration, let minimum) = reason else {
+        Issue.record("\(reason)")
+        continue
+      }
+      #expect(minimum == .milliseconds(30) && duration < minimum)
+    }
+    #expect(reasons.first?.description.contains("under the minimum of 30.0 ms") == true)
+    store.flush()
+    #expect(storedCount(log) == 2)
+    // A later process finds what was stored.
+    let later = open(place, storage: storage)
+    #expect(call(later, slow) == 3)
+    #expect(call(later, kept) == 4)
+    #expect(call(later, quick) == 5)
+  }
+
+  @Test(arguments: Backend.allCases) func largeResultsAreNotStored(_ kind: Backend) throws {
+    let place = try Reopenable(kind)
+    let op = Op(
+      id: "Lab.series(n:)", version: CodeFingerprint(hex: "v1"),
+      storage: StoragePolicy(maximumBytes: 1_000))
+    let store = open(place)
+    let log = EventLog(store)
+    func series(_ n: Int) -> [Double] {
+      store.memoize(op, [Argument("n", n)]) { (0..<n).map(Double.init) }
+    }
+    _ = series(10)
+    _ = series(1_000)
+    _ = series(1_000)
+    #expect(log.executed == ["series(n:)", "series(n:)", "series(n:)"])
+    guard case .tooLarge(let bytes, 1_000) = notStored(log).first else {
+      Issue.record("\(notStored(log))")
+      return
+    }
+    #expect(bytes > 8_000)
+    #expect(notStored(log).count == 2)
+    store.flush()
+    #expect(try store.calls(of: "Lab.series(n:)").count == 1)
+  }
+
+  @Test(arguments: Backend.allCases) func expiredResultsAreComputedAgainAndReplaced(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let op = Op(
+      id: "Lab.rates()", version: CodeFingerprint(hex: "v1"),
+      storage: StoragePolicy(expiresAfter: .milliseconds(300)))
+    let runs = Runs()
+    func rates(_ store: Store) -> Int { store.memoize(op, []) { runs.next() } }
+    let store = open(place)
+    #expect(rates(store) == 1)
+    #expect(rates(store) == 1, "fresh: reused")
+    store.flush()
+    #expect(rates(open(place)) == 1, "fresh in the store too")
+    Thread.sleep(forTimeInterval: 0.4)
+    #expect(rates(store) == 2, "expired in memory and in the store: computed again")
+    store.flush()
+    #expect(rates(open(place)) == 2, "and replaced")
+    #expect(try store.calls(of: "Lab.rates()").count == 1)
+    // The store-wide expiry applies to ops that set none.
+    let plain = testOp("Lab.plain()")
+    let expiring = open(place, storage: StoragePolicy(expiresAfter: .milliseconds(300)))
+    #expect(expiring.memoize(plain, []) { runs.next() } == 3)
+    expiring.flush()
+    Thread.sleep(forTimeInterval: 0.4)
+    #expect(open(place).memoize(plain, []) { runs.next() } == 3, "a store without expiry reuses")
+    #expect(expiring.memoize(plain, []) { runs.next() } == 4)
+  }
+
+  @Test func anOpsPolicyTakesWhatItLeavesOpenFromTheStores() {
+    let store = StoragePolicy(
+      minimumDuration: .seconds(1), maximumBytes: 100, isMemoryOnly: true,
+      expiresAfter: .seconds(60))
+    let op = StoragePolicy(maximumBytes: 1_000, isMemoryOnly: false)
+    #expect(
+      op.over(store)
+        == StoragePolicy(
+          minimumDuration: .seconds(1), maximumBytes: 1_000, isMemoryOnly: false,
+          expiresAfter: .seconds(60)))
+    #expect(StoragePolicy.storeEverything.over(store) == store)
+    #expect(StoragePolicy.storeEverything.reasonNotToStore(duration: 0, bytes: 1 << 30) == nil)
+    // Too large wins over memory only: a large value is not kept in memory either.
+    #expect(
+      store.reasonNotToStore(duration: 5, bytes: 200) == .tooLarge(bytes: 200, maximum: 100))
+    #expect(store.reasonNotToStore(duration: 5, bytes: 50) == .memoryOnly)
+  }
+}
