@@ -62,3 +62,26 @@ extension Store {
     }
   }
 }
+
+extension MemoizedCall where Result: Codable & Sendable {
+  /// Whether the current store (``Store/current``) has the call's result,
+  /// usable under the op's current version; neither runs nor decodes it.
+  ///
+  /// - Throws: `RecallError` when no store can be opened, an argument cannot
+  ///   be encoded, or the store cannot be read.
+  public func isStored() throws -> Bool { try isStored(in: Store.current) }
+
+  /// The call's stored result in the current store, or `nil`: never runs the
+  /// function.
+  ///
+  /// - Throws: `RecallError` when no store can be opened, an argument cannot
+  ///   be encoded, or the store cannot be read.
+  public func storedResult() throws -> Result? { try storedResult(in: Store.current) }
+
+  /// Stores `result` as the call's result in the current store, as if the
+  /// function had returned it after running for `duration`
+  /// (``store(_:computedIn:in:)``).
+  public func store(_ result: Result, computedIn duration: Duration = .zero) throws {
+    try store(result, computedIn: duration, in: Store.current)
+  }
+}

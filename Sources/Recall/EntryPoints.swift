@@ -211,3 +211,12 @@ public func __recallSelf<T: Encodable & Sendable>(_ value: T) -> Argument {
 public func __recallSelf<T>(_ value: T) -> Argument {
   fatalError("a '@Memoized' method of a type that is not Codable & Sendable compiled")
 }
+
+/// The call a memoized function makes with these arguments, named without
+/// running it: what `@Memoized`'s `$` companion returns.
+public func __recallCall<R>(
+  _ site: __RecallOpSite, _ table: __RecallFingerprintTable, _ arguments: [Argument],
+  types: [any Any.Type] = []
+) -> MemoizedCall<R> {
+  MemoizedCall(op: Op.declared(at: site.site, table.table), arguments: arguments, types: types)
+}

@@ -35,7 +35,7 @@
 ///   - storage: What is kept of the function's results: only those that took
 ///     long enough to compute, or are small enough; in memory only; for a
 ///     limited time. What it leaves `nil` comes from the store's
-///     ``RecallCore/Store/Configuration/storage``; it does not change the
+///     `Store.Configuration.storage`; it does not change the
 ///     function's version:
 ///
 ///     ```swift
@@ -43,6 +43,7 @@
 ///     func embed(_ text: String) -> [Float]
 ///     ```
 @attached(body)
+@attached(peer, names: prefixed(`$`))
 public macro Memoized(
   version: String = "", ignoring: [String] = [], addedParameters: [String] = [],
   storage: StoragePolicy = .storeEverything

@@ -28,132 +28,15 @@ public struct MemoizedMacro: BodyMacro {
       context.diagnose(Diagnostics.missingBody(node))
       return []
     }
-    let options = Options(node, context: context)
-    var diagnostics: [Diagnostic] = options.diagnostics
-    let signature = function.signature
-
-    // Result type.
-    let returnType = signature.returnClause?.type
-    if let returnType {
-      if returnType.is(SomeOrAnyTypeSyntax.self),
-        returnType.as(SomeOrAnyTypeSyntax.self)?.someOrAnySpecifier.tokenKind == .keyword(.some)
-      {
-        diagnostics.append(Diagnostics.opaqueResult(returnType))
-      } else if isVoid(returnType) {
-        diagnostics.append(Diagnostics.voidResult(node, at: returnType))
-      }
-    } else {
-      diagnostics.append(Diagnostics.voidResult(node, at: function.name))
-    }
-
-    // Effects.
-    let effects = signature.effectSpecifiers
-    let isAsync = effects?.asyncSpecifier != nil
-    let throwsClause = effects?.throwsClause
-    if let throwsClause, throwsClause.throwsSpecifier.tokenKind == .keyword(.rethrows) {
-      diagnostics.append(Diagnostics.rethrowsUnsupported(throwsClause.throwsSpecifier))
-    }
-
-    // Receiver.
-    let typeContext = TypeContext(context.lexicalContext)
-    let isStatic = function.modifiers.contains {
-      $0.name.tokenKind == .keyword(.static) || $0.name.tokenKind == .keyword(.class)
-    }
-    if let mutating = function.modifiers.first(where: { $0.name.tokenKind == .keyword(.mutating) })
-    {
-      diagnostics.append(Diagnostics.mutatingMethod(mutating))
-    }
-    let hasSelfInput = typeContext.isType && !isStatic
-    var checks = TypeChecks()
-    if hasSelfInput {
-      checks.receiver(of: function, typeName: typeContext.path.last ?? "Self", in: context)
-    }
-    if let returnType, diagnostics.isEmpty { checks.result(returnType, in: context) }
-
-    // Parameters.
-    var parameterNames: [String] = []
-    var addedNames: [String] = []
-    var arguments: [String] = []
-    if hasSelfInput { arguments.append("__recallSelf(self)") }
-    for parameter in signature.parameterClause.parameters {
-      let name = (parameter.secondName ?? parameter.firstName).text
-      parameterNames.append(name)
-      if parameter.type.as(PackExpansionTypeSyntax.self) != nil
-        || parameter.type.description.contains("repeat ")
-      {
-        diagnostics.append(Diagnostics.parameterPack(parameter))
-        continue
-      }
-      if isInout(parameter.type) {
-        diagnostics.append(Diagnostics.inoutParameter(parameter))
-        continue
-      }
-      if options.ignored.contains(name) { continue }
-      let isAdded = options.added.contains(name)
-      if isAdded {
-        addedNames.append(name)
-        if parameter.defaultValue == nil {
-          diagnostics.append(Diagnostics.addedWithoutDefault(parameter, name: name))
-          continue
-        }
-      }
-      if name == "_" {
-        diagnostics.append(Diagnostics.unnamedParameter(parameter))
-        continue
-      }
-      if isFunctionType(parameter.type) {
-        diagnostics.append(Diagnostics.functionParameter(parameter, name: name, attribute: node))
-        continue
-      }
-      // A `some P` or `any P` parameter does not fix the argument's type, and
-      // values of different types can encode alike: key the type too.
-      let typed = hasOpenType(parameter.type) ? "typed: " : ""
-      if isAdded, let defaultValue = parameter.defaultValue?.value {
-        arguments.append(
-          "__recallArgument(added: \(SwiftLiteral.string(name)), \(typed)\(name), default: \(defaultValue.trimmedDescription))"
-        )
-      } else {
-        arguments.append("__recallArgument(\(SwiftLiteral.string(name)), \(typed)\(name))")
-      }
-      if typed.isEmpty { checks.parameter(parameter, name: name, in: context) }
-    }
-    for (name, element) in options.ignoredElements where !parameterNames.contains(name) {
-      diagnostics.append(Diagnostics.unknownParameter(element, name: name, argument: "ignoring"))
-    }
-    for (name, element) in options.addedElements {
-      if !parameterNames.contains(name) {
-        diagnostics.append(
-          Diagnostics.unknownParameter(element, name: name, argument: "addedParameters"))
-      } else if options.ignored.contains(name) {
-        diagnostics.append(Diagnostics.addedAndIgnored(element, name: name))
-      }
-    }
-
-    guard diagnostics.isEmpty else {
-      diagnostics.forEach(context.diagnose)
+    let analysis = Analysis(function, node, context)
+    guard analysis.diagnostics.isEmpty else {
+      analysis.diagnostics.forEach(context.diagnose)
       return Array(body.statements)
     }
-
-    // Types that enter the key: generic parameters in scope (the function's and
-    // those of functions it is nested in), and the receiver's type when it may
-    // be generic.
-    var types = typeContext.genericParameters.map { "\($0).self" }
-    for parameter in function.genericParameterClause?.parameters ?? []
-    where parameter.specifier?.tokenKind != .keyword(.each) {
-      types.append("\(parameter.name.text).self")
-    }
-    if typeContext.mayBeGeneric { types.append("Self.self") }
-
-    let opName = OpNaming.name(of: function, typePath: typeContext.path)
-    let typedName = OpNaming.typedName(of: function, typePath: typeContext.path)
-    let fingerprint = Fingerprint(of: function, excludingAttributes: ["Memoized"])
-    let resultType = returnType.map { $0.trimmedDescription } ?? "Void"
+    let call = (analysis.throwsClause != nil ? "try " : "") + (analysis.isAsync ? "await " : "")
     let effectText =
-      (isAsync ? " async" : "")
-      + (throwsClause.map { " " + $0.trimmedDescription } ?? "")
-    let call = (throwsClause != nil ? "try " : "") + (isAsync ? "await " : "")
-    let typesArgument = types.isEmpty ? "" : ",\n    types: [\(types.joined(separator: ", "))]"
-
+      (analysis.isAsync ? " async" : "")
+      + (analysis.throwsClause.map { " " + $0.trimmedDescription } ?? "")
     // The body keeps its own layout (the formatter is off).
     var bodyText = String(
       body.statements.description.reversed().drop(while: \.isWhitespace).reversed())
@@ -161,17 +44,156 @@ public struct MemoizedMacro: BodyMacro {
     let forward: CodeBlockItemSyntax = """
 
         return \(raw: call)__recallMemoized(
-          __RecallOpSite(name: \(raw: SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(raw: SwiftLiteral.string(fingerprint.hex))\(raw: options.versionArgument),
-            source: \(raw: SwiftLiteral.string(DisplaySource.text(of: function)))\(raw: siteList("parameters", parameterNames))\(raw: siteList("added", addedNames)),
-            typedName: \(raw: SwiftLiteral.string(typedName))\(raw: options.storageArgument)),
-          __recallFingerprintTable,
-          [\(raw: arguments.joined(separator: ", "))]\(raw: typesArgument)
-        ) { ()\(raw: effectText) -> \(raw: resultType) in\(raw: bodyText)
+          \(raw: analysis.siteArguments)
+        ) { ()\(raw: effectText) -> \(raw: analysis.resultType) in\(raw: bodyText)
         }
 
       """
-    guard !checks.isEmpty else { return [forward] }
-    return ["\n\(raw: checks.declaration)", forward]
+    guard !analysis.checks.isEmpty else { return [forward] }
+    return ["\n\(raw: analysis.checks.declaration)", forward]
+  }
+
+  /// What the macro makes of a function: the problems it reports, or what
+  /// the body's call of the runtime (and the `$` companion) passes.
+  struct Analysis {
+    var diagnostics: [Diagnostic] = []
+    var isAsync = false
+    var throwsClause: ThrowsClauseSyntax?
+    var resultType = "Void"
+    /// The op site, fingerprint table, arguments and types, as passed to
+    /// `__recallMemoized` and `__recallCall`.
+    var siteArguments = ""
+    var checks = TypeChecks()
+
+    init(
+      _ function: FunctionDeclSyntax, _ node: AttributeSyntax,
+      _ context: some MacroExpansionContext
+    ) {
+      let options = Options(node, context: context)
+      diagnostics = options.diagnostics
+      let signature = function.signature
+
+      // Result type.
+      let returnType = signature.returnClause?.type
+      if let returnType {
+        if returnType.is(SomeOrAnyTypeSyntax.self),
+          returnType.as(SomeOrAnyTypeSyntax.self)?.someOrAnySpecifier.tokenKind == .keyword(.some)
+        {
+          diagnostics.append(Diagnostics.opaqueResult(returnType))
+        } else if isVoid(returnType) {
+          diagnostics.append(Diagnostics.voidResult(node, at: returnType))
+        }
+      } else {
+        diagnostics.append(Diagnostics.voidResult(node, at: function.name))
+      }
+
+      // Effects.
+      let effects = signature.effectSpecifiers
+      isAsync = effects?.asyncSpecifier != nil
+      throwsClause = effects?.throwsClause
+      if let throwsClause, throwsClause.throwsSpecifier.tokenKind == .keyword(.rethrows) {
+        diagnostics.append(Diagnostics.rethrowsUnsupported(throwsClause.throwsSpecifier))
+      }
+
+      // Receiver.
+      let typeContext = TypeContext(context.lexicalContext)
+      let isStatic = function.modifiers.contains {
+        $0.name.tokenKind == .keyword(.static) || $0.name.tokenKind == .keyword(.class)
+      }
+      if let mutating = function.modifiers.first(where: { $0.name.tokenKind == .keyword(.mutating) }
+      ) {
+        diagnostics.append(Diagnostics.mutatingMethod(mutating))
+      }
+      let hasSelfInput = typeContext.isType && !isStatic
+      if hasSelfInput {
+        checks.receiver(of: function, typeName: typeContext.path.last ?? "Self", in: context)
+      }
+      if let returnType, diagnostics.isEmpty { checks.result(returnType, in: context) }
+
+      // Parameters.
+      var parameterNames: [String] = []
+      var addedNames: [String] = []
+      var arguments: [String] = []
+      if hasSelfInput { arguments.append("__recallSelf(self)") }
+      for parameter in signature.parameterClause.parameters {
+        let name = (parameter.secondName ?? parameter.firstName).text
+        parameterNames.append(name)
+        if parameter.type.as(PackExpansionTypeSyntax.self) != nil
+          || parameter.type.description.contains("repeat ")
+        {
+          diagnostics.append(Diagnostics.parameterPack(parameter))
+          continue
+        }
+        if isInout(parameter.type) {
+          diagnostics.append(Diagnostics.inoutParameter(parameter))
+          continue
+        }
+        if options.ignored.contains(name) { continue }
+        let isAdded = options.added.contains(name)
+        if isAdded {
+          addedNames.append(name)
+          if parameter.defaultValue == nil {
+            diagnostics.append(Diagnostics.addedWithoutDefault(parameter, name: name))
+            continue
+          }
+        }
+        if name == "_" {
+          diagnostics.append(Diagnostics.unnamedParameter(parameter))
+          continue
+        }
+        if isFunctionType(parameter.type) {
+          diagnostics.append(Diagnostics.functionParameter(parameter, name: name, attribute: node))
+          continue
+        }
+        // A `some P` or `any P` parameter does not fix the argument's type, and
+        // values of different types can encode alike: key the type too.
+        let typed = hasOpenType(parameter.type) ? "typed: " : ""
+        if isAdded, let defaultValue = parameter.defaultValue?.value {
+          arguments.append(
+            "__recallArgument(added: \(SwiftLiteral.string(name)), \(typed)\(name), default: \(defaultValue.trimmedDescription))"
+          )
+        } else {
+          arguments.append("__recallArgument(\(SwiftLiteral.string(name)), \(typed)\(name))")
+        }
+        if typed.isEmpty { checks.parameter(parameter, name: name, in: context) }
+      }
+      for (name, element) in options.ignoredElements where !parameterNames.contains(name) {
+        diagnostics.append(Diagnostics.unknownParameter(element, name: name, argument: "ignoring"))
+      }
+      for (name, element) in options.addedElements {
+        if !parameterNames.contains(name) {
+          diagnostics.append(
+            Diagnostics.unknownParameter(element, name: name, argument: "addedParameters"))
+        } else if options.ignored.contains(name) {
+          diagnostics.append(Diagnostics.addedAndIgnored(element, name: name))
+        }
+      }
+
+      guard diagnostics.isEmpty else { return }
+
+      // Types that enter the key: generic parameters in scope (the function's and
+      // those of functions it is nested in), and the receiver's type when it may
+      // be generic.
+      var types = typeContext.genericParameters.map { "\($0).self" }
+      for parameter in function.genericParameterClause?.parameters ?? []
+      where parameter.specifier?.tokenKind != .keyword(.each) {
+        types.append("\(parameter.name.text).self")
+      }
+      if typeContext.mayBeGeneric { types.append("Self.self") }
+
+      let opName = OpNaming.name(of: function, typePath: typeContext.path)
+      let typedName = OpNaming.typedName(of: function, typePath: typeContext.path)
+      let fingerprint = Fingerprint(of: function, excludingAttributes: ["Memoized"])
+      resultType = returnType.map { $0.trimmedDescription } ?? "Void"
+      let typesArgument = types.isEmpty ? "" : ",\n    types: [\(types.joined(separator: ", "))]"
+      siteArguments = """
+        __RecallOpSite(name: \(SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(SwiftLiteral.string(fingerprint.hex))\(options.versionArgument),
+            source: \(SwiftLiteral.string(DisplaySource.text(of: function)))\(siteList("parameters", parameterNames))\(siteList("added", addedNames)),
+            typedName: \(SwiftLiteral.string(typedName))\(options.storageArgument)),
+          __recallFingerprintTable,
+          [\(arguments.joined(separator: ", "))]\(typesArgument)
+        """
+    }
   }
 
   /// A list argument of the op site: names, one per line.
@@ -179,7 +201,7 @@ public struct MemoizedMacro: BodyMacro {
     names.isEmpty ? "" : ", \(label): \(SwiftLiteral.string(names.joined(separator: "\n")))"
   }
 
-  /// The arguments of `@Memoized(version:ignoring:addedParameters:)`.
+  /// The arguments of `@Memoized(version:ignoring:addedParameters:storage:)`.
   struct Options {
     var version: String?
     /// The `storage:` policy expression, evaluated when the op is first
@@ -334,4 +356,57 @@ func stringLiteralValue(_ expression: ExprSyntax) -> String? {
     value += text.content.text
   }
   return value
+}
+
+extension MemoizedMacro: PeerMacro {
+  /// Attributes the companion does not take: the macro's own, and those that
+  /// only make sense on the function itself.
+  private static let attributesLeftOut: Set<String> = [
+    "Memoized", "discardableResult", "inlinable", "usableFromInline", "inline", "objc",
+    "_effects",
+  ]
+  /// Modifiers the companion takes: where and how it is declared.
+  private static let modifiersKept: Set<String> = [
+    "public", "package", "internal", "fileprivate", "private", "static", "class", "final",
+    "nonisolated",
+  ]
+
+  /// `$name`: a function with the memoized function's parameters that returns
+  /// the call it would make (`MemoizedCall`), without running it.
+  public static func expansion(
+    of node: AttributeSyntax,
+    providingPeersOf declaration: some DeclSyntaxProtocol,
+    in context: some MacroExpansionContext
+  ) throws -> [DeclSyntax] {
+    guard let function = declaration.as(FunctionDeclSyntax.self), function.body != nil else {
+      return []
+    }
+    // The body's expansion reports any problem; the companion is left out.
+    let analysis = Analysis(function, node, context)
+    guard analysis.diagnostics.isEmpty else { return [] }
+    let attributes = function.attributes.compactMap { element -> String? in
+      guard case .attribute(let attribute) = element,
+        !attributesLeftOut.contains(attribute.attributeName.trimmedDescription)
+      else { return nil }
+      return attribute.trimmedDescription + " "
+    }.joined()
+    let modifiers = function.modifiers.filter { modifiersKept.contains($0.name.text) }
+      .map { $0.trimmedDescription + " " }.joined()
+    let name = function.name.text.filter { $0 != "`" }
+    let generics = function.genericParameterClause?.trimmedDescription ?? ""
+    let parameters = function.signature.parameterClause.trimmedDescription
+    let whereClause = function.genericWhereClause.map { " " + $0.trimmedDescription } ?? ""
+    return [
+      """
+      /// The call `\(raw: name)` makes with these arguments, named without
+      /// running it: ask whether it is stored, read its stored result, or
+      /// store one computed elsewhere.
+      \(raw: attributes)\(raw: modifiers)func $\(raw: name)\(raw: generics)\(raw: parameters) -> MemoizedCall<\(raw: analysis.resultType)>\(raw: whereClause) {
+        __recallCall(
+          \(raw: analysis.siteArguments)
+        )
+      }
+      """
+    ]
+  }
 }

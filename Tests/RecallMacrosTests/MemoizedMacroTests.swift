@@ -46,14 +46,27 @@ struct MemoizedMacroTests {
 
         return __recallMemoized(
           __RecallOpSite(name: "add(_:to:)", fileID: #fileID, fingerprint: "3ca96cec065d92097b40186a411568a268eea02a34624c145666e071769c82b5",
-            source: "@Memoized\nfunc add(_ a: Int, to b: Int) -> Int {\n  a + b\n}", parameters: "a\nb",
-            typedName: "add(_: Int, to: Int)"),
-          __recallFingerprintTable,
-          [__recallArgument("a", a), __recallArgument("b", b)]
+          source: "@Memoized\nfunc add(_ a: Int, to b: Int) -> Int {\n  a + b\n}", parameters: "a\nb",
+          typedName: "add(_: Int, to: Int)"),
+        __recallFingerprintTable,
+        [__recallArgument("a", a), __recallArgument("b", b)]
         ) { () -> Int in
         a + b
         }
 
+      }
+
+      /// The call `add` makes with these arguments, named without
+      /// running it: ask whether it is stored, read its stored result, or
+      /// store one computed elsewhere.
+      func $add(_ a: Int, to b: Int) -> MemoizedCall<Int> {
+        __recallCall(
+          __RecallOpSite(name: "add(_:to:)", fileID: #fileID, fingerprint: "3ca96cec065d92097b40186a411568a268eea02a34624c145666e071769c82b5",
+          source: "@Memoized\nfunc add(_ a: Int, to b: Int) -> Int {\n  a + b\n}", parameters: "a\nb",
+          typedName: "add(_: Int, to: Int)"),
+        __recallFingerprintTable,
+        [__recallArgument("a", a), __recallArgument("b", b)]
+        )
       }
       """#
     }
@@ -111,15 +124,29 @@ struct MemoizedMacroTests {
 
           return try await __recallMemoized(
             __RecallOpSite(name: "Trainer.fit(_:epochs:verbose:)", fileID: #fileID, fingerprint: "d4626b5673280fa64a3fcd67bf59b662d0d8e428d54ad89d9fba4acc72e5465b", version: "2",
-              source: "@Memoized(version: \"2\", ignoring: [\"verbose\"])\nfunc fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {\n  try await run(data, epochs)\n}", parameters: "data\nepochs\nverbose",
-              typedName: "Trainer.fit(_: [T], epochs: Int, verbose: Bool)"),
-            __recallFingerprintTable,
-            [__recallSelf(self), __recallArgument("data", data), __recallArgument("epochs", epochs)],
+            source: "@Memoized(version: \"2\", ignoring: [\"verbose\"])\nfunc fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {\n  try await run(data, epochs)\n}", parameters: "data\nepochs\nverbose",
+            typedName: "Trainer.fit(_: [T], epochs: Int, verbose: Bool)"),
+          __recallFingerprintTable,
+          [__recallSelf(self), __recallArgument("data", data), __recallArgument("epochs", epochs)],
             types: [T.self, Self.self]
           ) { () async throws -> Model in
             try await run(data, epochs)
           }
 
+        }
+
+        /// The call `fit` makes with these arguments, named without
+        /// running it: ask whether it is stored, read its stored result, or
+        /// store one computed elsewhere.
+        func $fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) -> MemoizedCall<Model> {
+          __recallCall(
+            __RecallOpSite(name: "Trainer.fit(_:epochs:verbose:)", fileID: #fileID, fingerprint: "d4626b5673280fa64a3fcd67bf59b662d0d8e428d54ad89d9fba4acc72e5465b", version: "2",
+            source: "@Memoized(version: \"2\", ignoring: [\"verbose\"])\nfunc fit<T: Codable>(_ data: [T], epochs: Int = 10, verbose: Bool) async throws -> Model {\n  try await run(data, epochs)\n}", parameters: "data\nepochs\nverbose",
+            typedName: "Trainer.fit(_: [T], epochs: Int, verbose: Bool)"),
+          __recallFingerprintTable,
+          [__recallSelf(self), __recallArgument("data", data), __recallArgument("epochs", epochs)],
+            types: [T.self, Self.self]
+          )
         }
       }
       """#
@@ -163,15 +190,28 @@ struct MemoizedMacroTests {
 
           return try __recallMemoized(
             __RecallOpSite(name: "Parser.parse(_:)", fileID: #fileID, fingerprint: "17dc83c0f54e0f89cd0b5f6fa019db043acfb83277af2357fbe01af224ae300b",
-              source: "@Memoized\nstatic func parse(_ text: String) throws(ParseError) -> Int {\n  guard let value = Int(text) else { throw ParseError() }\n  return value\n}", parameters: "text",
-              typedName: "Parser.parse(_: String)"),
-            __recallFingerprintTable,
-            [__recallArgument("text", text)]
+            source: "@Memoized\nstatic func parse(_ text: String) throws(ParseError) -> Int {\n  guard let value = Int(text) else { throw ParseError() }\n  return value\n}", parameters: "text",
+            typedName: "Parser.parse(_: String)"),
+          __recallFingerprintTable,
+          [__recallArgument("text", text)]
           ) { () throws(ParseError) -> Int in
             guard let value = Int(text) else { throw ParseError() }
             return value
           }
 
+        }
+
+        /// The call `parse` makes with these arguments, named without
+        /// running it: ask whether it is stored, read its stored result, or
+        /// store one computed elsewhere.
+        static func $parse(_ text: String) -> MemoizedCall<Int> {
+          __recallCall(
+            __RecallOpSite(name: "Parser.parse(_:)", fileID: #fileID, fingerprint: "17dc83c0f54e0f89cd0b5f6fa019db043acfb83277af2357fbe01af224ae300b",
+            source: "@Memoized\nstatic func parse(_ text: String) throws(ParseError) -> Int {\n  guard let value = Int(text) else { throw ParseError() }\n  return value\n}", parameters: "text",
+            typedName: "Parser.parse(_: String)"),
+          __recallFingerprintTable,
+          [__recallArgument("text", text)]
+          )
         }
       }
       """#
@@ -300,14 +340,27 @@ struct MemoizedMacroTests {
 
         return __recallMemoized(
           __RecallOpSite(name: "run(_:progress:)", fileID: #fileID, fingerprint: "a5b3abf95b80cd1902d07cd9f32fab580b346c37745bf0a585915c3b3fcc6e36", version: "2",
-            source: "@Memoized(version: \"2\", ignoring: [\"progress\"], addedParameters: [\"scale\"])\nfunc run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> Int {\n  n * scale\n}", parameters: "n\nscale\nprogress", added: "scale",
-            typedName: "run(_: Int, progress: @Sendable(Double) -> Void)"),
-          __recallFingerprintTable,
-          [__recallArgument("n", n), __recallArgument(added: "scale", scale, default: 1)]
+          source: "@Memoized(version: \"2\", ignoring: [\"progress\"], addedParameters: [\"scale\"])\nfunc run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> Int {\n  n * scale\n}", parameters: "n\nscale\nprogress", added: "scale",
+          typedName: "run(_: Int, progress: @Sendable(Double) -> Void)"),
+        __recallFingerprintTable,
+        [__recallArgument("n", n), __recallArgument(added: "scale", scale, default: 1)]
         ) { () -> Int in
         n * scale
         }
 
+      }
+
+      /// The call `run` makes with these arguments, named without
+      /// running it: ask whether it is stored, read its stored result, or
+      /// store one computed elsewhere.
+      func $run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> MemoizedCall<Int> {
+        __recallCall(
+          __RecallOpSite(name: "run(_:progress:)", fileID: #fileID, fingerprint: "a5b3abf95b80cd1902d07cd9f32fab580b346c37745bf0a585915c3b3fcc6e36", version: "2",
+          source: "@Memoized(version: \"2\", ignoring: [\"progress\"], addedParameters: [\"scale\"])\nfunc run(_ n: Int, scale: Int = 1, progress: @Sendable (Double) -> Void) -> Int {\n  n * scale\n}", parameters: "n\nscale\nprogress", added: "scale",
+          typedName: "run(_: Int, progress: @Sendable(Double) -> Void)"),
+        __recallFingerprintTable,
+        [__recallArgument("n", n), __recallArgument(added: "scale", scale, default: 1)]
+        )
       }
       """#
     }
@@ -357,13 +410,26 @@ struct MemoizedMacroTests {
 
         return __recallMemoized(
           __RecallOpSite(name: "run(_:)", fileID: #fileID, fingerprint: "f28a955e478ba7583353d640b73172e367b78808ec0e90ec9566e0882395d59f",
-            source: "@Memoized\nfunc run(_ <#name#>: Int) -> Int { 1 }", parameters: "<#name#>",
-            typedName: "run(_: Int)"),
-          __recallFingerprintTable,
-          [__recallArgument("<#name#>", <#name#>)]
+          source: "@Memoized\nfunc run(_ <#name#>: Int) -> Int { 1 }", parameters: "<#name#>",
+          typedName: "run(_: Int)"),
+        __recallFingerprintTable,
+        [__recallArgument("<#name#>", <#name#>)]
         ) { () -> Int in 1
         }
 
+      }
+
+      /// The call `run` makes with these arguments, named without
+      /// running it: ask whether it is stored, read its stored result, or
+      /// store one computed elsewhere.
+      func $run(_ <#name#>: Int) -> MemoizedCall<Int> {
+        __recallCall(
+          __RecallOpSite(name: "run(_:)", fileID: #fileID, fingerprint: "f28a955e478ba7583353d640b73172e367b78808ec0e90ec9566e0882395d59f",
+          source: "@Memoized\nfunc run(_ <#name#>: Int) -> Int { 1 }", parameters: "<#name#>",
+          typedName: "run(_: Int)"),
+        __recallFingerprintTable,
+        [__recallArgument("<#name#>", <#name#>)]
+        )
       }
       """#
     }
@@ -402,15 +468,29 @@ struct MemoizedMacroTests {
 
         return __recallMemoized(
           __RecallOpSite(name: "embed(_:)", fileID: #fileID, fingerprint: "deb9e808832c1130ac41125f876c0c111ebc4800ec5083a79a154b8d69380e96",
-            source: "@Memoized(storage: StoragePolicy(minimumDuration: .seconds(1)))\nfunc embed(_ text: String) -> [Float] {\n  []\n}", parameters: "text",
-            typedName: "embed(_: String)",
+          source: "@Memoized(storage: StoragePolicy(minimumDuration: .seconds(1)))\nfunc embed(_ text: String) -> [Float] {\n  []\n}", parameters: "text",
+          typedName: "embed(_: String)",
             storage: { StoragePolicy(minimumDuration: .seconds(1)) }),
-          __recallFingerprintTable,
-          [__recallArgument("text", text)]
+        __recallFingerprintTable,
+        [__recallArgument("text", text)]
         ) { () -> [Float] in
         []
         }
 
+      }
+
+      /// The call `embed` makes with these arguments, named without
+      /// running it: ask whether it is stored, read its stored result, or
+      /// store one computed elsewhere.
+      func $embed(_ text: String) -> MemoizedCall<[Float]> {
+        __recallCall(
+          __RecallOpSite(name: "embed(_:)", fileID: #fileID, fingerprint: "deb9e808832c1130ac41125f876c0c111ebc4800ec5083a79a154b8d69380e96",
+          source: "@Memoized(storage: StoragePolicy(minimumDuration: .seconds(1)))\nfunc embed(_ text: String) -> [Float] {\n  []\n}", parameters: "text",
+          typedName: "embed(_: String)",
+            storage: { StoragePolicy(minimumDuration: .seconds(1)) }),
+        __recallFingerprintTable,
+        [__recallArgument("text", text)]
+        )
       }
       """#
     }
@@ -457,14 +537,27 @@ struct MemoizedMacroTests {
 
         return __recallMemoized(
           __RecallOpSite(name: "train(epochs:)", fileID: #fileID, fingerprint: "71e2e13eb909d857498147cadfda56d6e9dea25aba008d04d5477e3dba29daaa",
-            source: "@Memoized(addedParameters: [\"useScaling\"])\nfunc train(epochs: Int, useScaling: Bool = false) -> Double {\n  useScaling ? 2 : 1\n}", parameters: "epochs\nuseScaling", added: "useScaling",
-            typedName: "train(epochs: Int)"),
-          __recallFingerprintTable,
-          [__recallArgument("epochs", epochs), __recallArgument(added: "useScaling", useScaling, default: false)]
+          source: "@Memoized(addedParameters: [\"useScaling\"])\nfunc train(epochs: Int, useScaling: Bool = false) -> Double {\n  useScaling ? 2 : 1\n}", parameters: "epochs\nuseScaling", added: "useScaling",
+          typedName: "train(epochs: Int)"),
+        __recallFingerprintTable,
+        [__recallArgument("epochs", epochs), __recallArgument(added: "useScaling", useScaling, default: false)]
         ) { () -> Double in
         useScaling ? 2 : 1
         }
 
+      }
+
+      /// The call `train` makes with these arguments, named without
+      /// running it: ask whether it is stored, read its stored result, or
+      /// store one computed elsewhere.
+      func $train(epochs: Int, useScaling: Bool = false) -> MemoizedCall<Double> {
+        __recallCall(
+          __RecallOpSite(name: "train(epochs:)", fileID: #fileID, fingerprint: "71e2e13eb909d857498147cadfda56d6e9dea25aba008d04d5477e3dba29daaa",
+          source: "@Memoized(addedParameters: [\"useScaling\"])\nfunc train(epochs: Int, useScaling: Bool = false) -> Double {\n  useScaling ? 2 : 1\n}", parameters: "epochs\nuseScaling", added: "useScaling",
+          typedName: "train(epochs: Int)"),
+        __recallFingerprintTable,
+        [__recallArgument("epochs", epochs), __recallArgument(added: "useScaling", useScaling, default: false)]
+        )
       }
       """#
     }

@@ -6,13 +6,6 @@ import Testing
 
 @testable import RecallCore
 
-/// Counts how often a body ran, and gives each run a number of its own.
-private final class Runs: Sendable {
-  private let count = Atomic(0)
-  func next() -> Int { count.add(1, ordering: .relaxed).newValue }
-  var total: Int { count.load(ordering: .relaxed) }
-}
-
 private struct Refused: Error {}
 
 /// A store on `place` that audits `fraction` of its hits.

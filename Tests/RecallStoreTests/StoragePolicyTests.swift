@@ -6,13 +6,6 @@ import Testing
 
 @testable import RecallCore
 
-/// Counts how often a body ran, and gives each run a number of its own.
-private final class Runs: Sendable {
-  private let count = Atomic(0)
-  func next() -> Int { count.add(1, ordering: .relaxed).newValue }
-  var total: Int { count.load(ordering: .relaxed) }
-}
-
 /// A store on `place` with a store-wide storage policy.
 private func open(_ place: Reopenable, storage: StoragePolicy = .storeEverything) -> Store {
   var configuration = Store.Configuration()
@@ -183,5 +176,72 @@ private func storedCount(_ log: EventLog) -> Int {
     #expect(
       store.reasonNotToStore(duration: 5, bytes: 200) == .tooLarge(bytes: 200, maximum: 100))
     #expect(store.reasonNotToStore(duration: 5, bytes: 50) == .memoryOnly)
+  }
+}
+
+/// Per-call control: recomputing on demand, asking whether a call is stored,
+/// reading it without computing, and seeding it, on every backend.
+@Suite struct CallControlTests {
+  @Test(arguments: Backend.allCases) func aRecomputedCallReplacesItsResultOthersAreLookedUp(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let store = open(place)
+    let log = EventLog(store)
+    let runs = Runs()
+    let inner = testOp("Lab.inner()")
+    let outer = testOp("Lab.outer()")
+    func innerCall() -> Int { store.memoize(inner, []) { runs.next() } }
+    func outerCall() -> Int { store.memoize(outer, []) { innerCall() * 100 + runs.next() } }
+    #expect(outerCall() == 102)
+    // The call made in the scope runs again; the one its body makes is reused.
+    #expect(Memoization.recomputing { outerCall() } == 103)
+    #expect(log.executed == ["outer()", "inner()", "outer()"])
+    store.flush()
+    #expect(open(place).memoize(outer, []) { -1 } == 103, "replaced in the store")
+    #expect(try store.calls(of: "Lab.outer()").count == 1)
+  }
+
+  @Test(arguments: Backend.allCases) func aCallIsAskedForReadAndSeededWithoutRunning(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let store = open(place)
+    let log = EventLog(store)
+    let op = testOp("Lab.score(x:)")
+    let call = MemoizedCall<Double>(op: op, arguments: [Argument("x", 2)])
+    #expect(try call.isStored(in: store) == false)
+    #expect(try call.storedResult(in: store) == nil)
+    try call.store(0.5, computedIn: .seconds(3), in: store)
+    #expect(try call.isStored(in: store))
+    // Another process reads the seed without running, and calls find it.
+    let other = open(place)
+    let otherLog = EventLog(other)
+    #expect(try call.storedResult(in: other) == 0.5)
+    let served: Double = other.memoize(op, [Argument("x", 2)]) { -1 }
+    #expect(served == 0.5)
+    #expect(log.executed.isEmpty && otherLog.executed.isEmpty)
+    let stored = try #require(try other.calls(of: "Lab.score(x:)").first)
+    #expect(stored.duration == 3)
+    // An expired result is not stored, as far as asking goes.
+    let expiring = Op(
+      id: "Lab.score(x:)", version: CodeFingerprint(hex: "v1"),
+      storage: StoragePolicy(expiresAfter: .milliseconds(100)))
+    Thread.sleep(forTimeInterval: 0.2)
+    #expect(
+      try MemoizedCall<Double>(op: expiring, arguments: [Argument("x", 2)]).isStored(in: other)
+        == false)
+    // A seed larger than the op's maximum is refused, saying why.
+    let small = Op(
+      id: "Lab.big()", version: CodeFingerprint(hex: "v1"),
+      storage: StoragePolicy(maximumBytes: 16))
+    let refusal = #expect(throws: RecallError.self) {
+      try MemoizedCall<[Double]>(op: small, arguments: []).store(
+        [Double](repeating: 1, count: 100), in: store)
+    }
+    #expect(refusal?.code == RecallError.invalidValue)
+    #expect(
+      refusal?.message.contains("over the maximum of 16 B") == true,
+      "\(String(describing: refusal))")
   }
 }

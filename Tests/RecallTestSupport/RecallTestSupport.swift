@@ -83,3 +83,13 @@ public final class TemporaryDirectory: Sendable {
 
   deinit { try? FileManager.default.removeItem(atPath: path) }
 }
+
+/// Counts how often a body ran, and gives each run a number of its own.
+public final class Runs: Sendable {
+  private let count = Atomic(0)
+  public init() {}
+  /// The next run's number, from 1.
+  public func next() -> Int { count.add(1, ordering: .relaxed).newValue }
+  /// How many runs there were.
+  public var total: Int { count.load(ordering: .relaxed) }
+}

@@ -40,6 +40,34 @@ import Testing
     #expect(try store.calls(of: "RecallTests.tokens(_:)").isEmpty)
   }
 
+  @Test func aCallCanBeAskedForReadSeededAndRecomputedWithoutRunningIt() throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    // Not stored yet: asking runs nothing.
+    #expect(try $add(40, to: 2).isStored(in: store) == false)
+    #expect(try $add(40, to: 2).storedResult(in: store) == nil)
+    #expect(log.executed.isEmpty)
+    store.activate { #expect(add(40, to: 2) == 42) }
+    #expect(try $add(40, to: 2).isStored(in: store))
+    #expect(try $add(40, to: 2).storedResult(in: store) == 42)
+    #expect(try $add(2, to: 40).isStored(in: store) == false, "another call")
+    // A result computed elsewhere: stored, then served without running.
+    try $add(1, to: 1).store(3, computedIn: .seconds(2), in: store)
+    store.activate { #expect(add(1, to: 1) == 3) }
+    #expect(log.executed == ["add(_:to:)"])
+    // Recomputed on demand: the body runs and its result replaces the seed.
+    store.activate { #expect(Memoization.recomputing { add(1, to: 1) } == 2) }
+    store.activate { #expect(add(1, to: 1) == 2) }
+    #expect(log.executed == ["add(_:to:)", "add(_:to:)"])
+    // Methods have companions too, with `self` in the key.
+    let line = Polynomial(coefficients: [1, 2])
+    store.activate { #expect(line.evaluate(at: 3) == 7) }
+    #expect(try line.$evaluate(at: 3).storedResult(in: store) == 7)
+    #expect(try Polynomial(coefficients: [2, 2]).$evaluate(at: 3).isStored(in: store) == false)
+    #expect(try Polynomial.$line(slope: 1, intercept: 0).isStored(in: store) == false)
+    #expect(line.$evaluate(at: 3).op.id.labelName == "RecallTests.Polynomial.evaluate(at:)")
+  }
+
   @Test func defaultArgumentsAreArgumentsLikeAnyOther() {
     let store = quietStore()
     let log = EventLog(store)

@@ -55,6 +55,14 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
   public static let ambiguous = Code(rawValue: "ambiguous")
   /// An external program Recall needs is not installed.
   public static let missingTool = Code(rawValue: "missingTool")
+  /// A value given to Recall cannot be used as asked: an argument or result
+  /// that cannot be encoded, or a result its op's ``StoragePolicy`` refuses.
+  public static let invalidValue = Code(rawValue: "invalidValue")
+
+  /// A value that cannot be used as asked.
+  public static func invalidValue(_ message: String) -> RecallError {
+    RecallError(invalidValue, message)
+  }
 
   /// An external program that is not installed.
   public static func missingTool(_ name: String, install: String) -> RecallError {

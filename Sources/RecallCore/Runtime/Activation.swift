@@ -45,4 +45,22 @@ public enum Memoization {
     try await TaskScope.with(
       { $0.isMemoizationDisabled = true }, isolation: isolation, body)
   }
+
+  /// Runs `body` recomputing the memoized calls it makes: each runs its body
+  /// even when its result is stored, and its result replaces the stored one.
+  /// The calls their bodies make are looked up as usual.
+  ///
+  /// ```swift
+  /// let fresh = Memoization.recomputing { evaluate(model, on: test) }
+  /// ```
+  public static func recomputing<R>(_ body: () throws -> R) rethrows -> R {
+    try TaskScope.with({ $0.recomputes = true }, body)
+  }
+
+  /// Runs `body` recomputing the memoized calls it makes, in tasks too.
+  public static func recomputing<R>(
+    isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R
+  ) async rethrows -> R {
+    try await TaskScope.with({ $0.recomputes = true }, isolation: isolation, body)
+  }
 }

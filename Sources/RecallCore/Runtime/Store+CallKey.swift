@@ -22,6 +22,9 @@ struct PreparedCall {
   /// Whether the key is the one of a random call in `trial`, rather than the
   /// one every trial shares (``CallID/init(op:semanticVersion:trial:keyFields:isRandom:)``).
   let isRandom: Bool
+  /// Whether the call runs even when its result is stored, and replaces it
+  /// (``Memoization/recomputing(_:)-(()->R)``).
+  var recomputes = false
 
   /// The semantic version the call is filed under.
   var semanticVersion: CodeFingerprint { resolved.semanticVersion }
@@ -65,18 +68,22 @@ struct PreparedCall {
 
   /// The same call filed under another resolution of its op.
   func filed(under resolved: ResolvedOp) -> PreparedCall {
-    PreparedCall(
+    var filed = PreparedCall(
       op, resolved, arguments, inputs, types, result, caller: caller, trial: trial,
       isRandom: isRandom)
+    filed.recomputes = recomputes
+    return filed
   }
 
   /// The same call keyed as a random call of its trial, or as one every
   /// trial shares.
   func keyed(random: Bool) -> PreparedCall {
     guard random != isRandom else { return self }
-    return PreparedCall(
+    var keyed = PreparedCall(
       op, resolved, arguments, inputs, types, result, caller: caller, trial: trial,
       isRandom: random)
+    keyed.recomputes = recomputes
+    return keyed
   }
 
   /// The key's fields after the op's, as stored with the call.

@@ -24,19 +24,23 @@ extension Store {
       return try body()
     }
     // Set when the store has the call but its result cannot be used (corrupt,
-    // or of a changed type): it is recomputed, never looked up again. A hit
-    // needs no plan.
-    var unusable = false
-    if let value: R = reuse(call, unusable: &unusable) { return audited(call, value, body) }
+    // of a changed type, expired, or to be recomputed): it is recomputed,
+    // never looked up again. A hit needs no plan.
+    var unusable = call.recomputes
+    if !unusable, let value: R = reuse(call, unusable: &unusable) {
+      return audited(call, value, body)
+    }
     var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {
       switch plan.next(in: self, unusable: unusable) {
       case .lookUp:
         // Not audited: found after a miss, it was most likely just computed.
-        if let value: R = reuse(plan.call, unusable: &unusable) { return value }
+        if !plan.call.recomputes, let value: R = reuse(plan.call, unusable: &unusable) {
+          return value
+        }
       case .lookUpMemory:
-        if let value: R = reuseFromMemory(plan.call) { return value }
+        if !plan.call.recomputes, let value: R = reuseFromMemory(plan.call) { return value }
       case .follow(let flight):
         flight.wait()
       case .pause(let pause):
@@ -64,10 +68,10 @@ extension Store {
       return try await body()
     }
     // Set when the store has the call but its result cannot be used (corrupt,
-    // or of a changed type): it is recomputed, never looked up again. A hit
-    // needs no plan.
-    var unusable = false
-    if let value: R = reuse(call, unusable: &unusable) {
+    // of a changed type, expired, or to be recomputed): it is recomputed,
+    // never looked up again. A hit needs no plan.
+    var unusable = call.recomputes
+    if !unusable, let value: R = reuse(call, unusable: &unusable) {
       return await audited(isolation: isolation, call, value, body)
     }
     var plan = CallPlan(call)
@@ -76,9 +80,11 @@ extension Store {
       switch plan.next(in: self, unusable: unusable) {
       case .lookUp:
         // Not audited: found after a miss, it was most likely just computed.
-        if let value: R = reuse(plan.call, unusable: &unusable) { return value }
+        if !plan.call.recomputes, let value: R = reuse(plan.call, unusable: &unusable) {
+          return value
+        }
       case .lookUpMemory:
-        if let value: R = reuseFromMemory(plan.call) { return value }
+        if !plan.call.recomputes, let value: R = reuseFromMemory(plan.call) { return value }
       case .follow(let flight):
         await flight.wait()
       case .pause(let pause):
@@ -277,8 +283,9 @@ extension Store {
   ) -> PreparedCall? {
     let scope = TaskScope.current
     guard !scope.isMemoizationDisabled,
-      let call = prepare(op, arguments, types, result: result, in: scope), !call.callsItself
+      var call = prepare(op, arguments, types, result: result, in: scope), !call.callsItself
     else { return nil }
+    call.recomputes = scope.recomputes
     return call
   }
 }

@@ -13,6 +13,10 @@ struct TaskScope: Sendable {
   /// Whether the code runs inside an audit (``AuditPolicy``): hits there are
   /// not audited again.
   var isAuditing = false
+  /// Whether memoized calls made here run even when stored
+  /// (``Memoization/recomputing(_:)-(()->R)``); a body's own scope starts
+  /// without it.
+  var recomputes = false
 
   @TaskLocal static var current = TaskScope()
 

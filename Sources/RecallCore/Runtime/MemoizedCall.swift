@@ -1,0 +1,166 @@
+import Foundation
+
+/// One call of a memoized function, named without running it: ask whether it
+/// is stored, read its stored result without computing it, or store a result
+/// computed elsewhere.
+///
+/// `@Memoized` makes a companion function, named with a `$`, that returns the
+/// call its function would make with the same arguments:
+///
+/// ```swift
+/// @Memoized
+/// func evaluate(_ model: Model, on split: Split) -> Double { ... }
+///
+/// if let accuracy = try $evaluate(model, on: test).storedResult() { ... }  // never computes
+/// try $evaluate(model, on: test).isStored()
+/// try $evaluate(model, on: test).store(0.93)  // seeds the store
+/// ```
+///
+/// The call is looked up as the function would look it up: under the op's
+/// current version, in the current trial (``Trial/current``). To compute a
+/// stored call again, replacing its result, call the function inside
+/// ``Memoization/recomputing(_:)-(()->R)``.
+public struct MemoizedCall<Result>: Sendable {
+  /// The op the call is a call of.
+  public let op: Op
+  /// The arguments in the call's key.
+  public let arguments: [Argument]
+  /// Types in the key that no argument's value shows (a generic function's
+  /// type parameters).
+  public let types: [any Any.Type]
+
+  /// Names a call of `op`.
+  public init(op: Op, arguments: [Argument], types: [any Any.Type] = []) {
+    self.op = op
+    self.arguments = arguments
+    self.types = types
+  }
+}
+
+extension MemoizedCall where Result: Codable & Sendable {
+  /// Whether `store` has the call's result, usable under the op's current
+  /// version (not expired); neither runs nor decodes it.
+  ///
+  /// - Throws: ``RecallError`` when an argument cannot be encoded or the
+  ///   store cannot be read.
+  public func isStored(in store: Store) throws -> Bool {
+    try store.isStored(self)
+  }
+
+  /// The call's stored result in `store`, or `nil` when it has none: never
+  /// runs the function. A result found is a hit, like one the function
+  /// finds (a ``RecallEvent/didReuse(_:source:saved:)`` event).
+  ///
+  /// - Throws: ``RecallError`` when an argument cannot be encoded or the
+  ///   store cannot be read.
+  public func storedResult(in store: Store) throws -> Result? {
+    try store.storedResult(of: self)
+  }
+
+  /// Stores `result` as the call's result in `store`, replacing one stored,
+  /// as if the function had returned it after running for `duration` (what
+  /// the store's statistics count as the time a hit saves): a result
+  /// computed elsewhere. The op's ``StoragePolicy`` applies, but for its
+  /// minimum duration: a result kept in memory only is kept in this store's
+  /// memory layer.
+  ///
+  /// - Throws: ``RecallError`` when an argument or the result cannot be
+  ///   encoded, when the policy refuses it (larger than its maximum), or when
+  ///   the store cannot be written.
+  public func store(_ result: Result, computedIn duration: Duration = .zero, in store: Store)
+    throws
+  {
+    try store.seed(self, with: result, duration: duration)
+  }
+}
+
+extension Store {
+  /// The call a ``MemoizedCall`` names, filed as a miss would file it.
+  private func prepared<R>(_ call: MemoizedCall<R>) throws -> PreparedCall {
+    guard var prepared = prepare(call.op, call.arguments, call.types, result: R.self) else {
+      throw RecallError.invalidValue(
+        "an argument of \(call.op.id.name) could not be encoded (see the warning); "
+          + "the call cannot be looked up")
+    }
+    _ = confirm(&prepared)
+    return prepared
+  }
+
+  /// The call's two keys: the one its op's calls were last found under
+  /// first, then the other (random in the trial, or shared by every trial).
+  private func candidates(_ call: PreparedCall) -> [PreparedCall] {
+    [call, call.keyed(random: !call.isRandom)]
+  }
+
+  func isStored<R>(_ call: MemoizedCall<R>) throws -> Bool {
+    let now = Date().timeIntervalSince1970
+    let expiry = self.expiry(of: call.op)
+    for candidate in candidates(try prepared(call)) {
+      if let entry = memory.get(candidate.id),
+        expiry.map({ now - entry.storedAt <= $0.inSeconds }) ?? true
+      {
+        return true
+      }
+      if let stored = try backend.loadResult(candidate.id) {
+        if let expiry, let storedAt = stored.storedAt, now - storedAt > expiry.inSeconds {
+          continue
+        }
+        return true
+      }
+    }
+    return false
+  }
+
+  func storedResult<R: Codable & Sendable>(of call: MemoizedCall<R>) throws -> R? {
+    for candidate in candidates(try prepared(call)) {
+      var unusable = false
+      if let value: R = reuse(candidate, unusable: &unusable) { return value }
+    }
+    return nil
+  }
+
+  func seed<R: Codable & Sendable>(_ call: MemoizedCall<R>, with value: R, duration: Duration)
+    throws
+  {
+    // Filed as a result the op's calls were last found as: random in the
+    // trial once the process has seen the op draw, else shared.
+    var prepared = try prepared(call)
+    prepared = prepared.keyed(random: call.op.details.knownRandomness == .random)
+    let output: EncodedValue
+    do {
+      output = try ValueCodec.encode(value)
+    } catch {
+      throw RecallError.invalidValue(
+        "the result given for \(call.op.id.name) could not be encoded: \(error)")
+    }
+    var policy = storagePolicy(for: call.op)
+    policy.minimumDuration = nil
+    if let reason = policy.reasonNotToStore(
+      duration: duration.inSeconds, bytes: output.bytes.count), reason != .memoryOnly
+    {
+      throw RecallError.invalidValue(
+        "the result given for \(call.op.id.name) is not stored: \(reason) "
+          + "(its StoragePolicy); raise maximumBytes to store it")
+    }
+    let inputs = callInputs(prepared)
+    let hid = historyID(prepared, inputs)
+    let entry = MemoryLayer.Entry(
+      value: value, cid: output.cid, hid: hid, size: output.bytes.count,
+      duration: duration.inSeconds, storedAt: Date().timeIntervalSince1970)
+    guard policy.isMemoryOnly != true else {
+      memory.put(prepared.id, entry)
+      return
+    }
+    let now = Date()
+    try backend.record(
+      CallRecord(
+        id: prepared.id, op: call.op.id, opVersion: call.op.version,
+        semanticVersion: prepared.semanticVersion, trial: prepared.filedTrial, inputs: inputs,
+        outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
+        startedAt: now.addingTimeInterval(-duration.inSeconds), duration: duration.inSeconds,
+        host: Host.name, pid: Host.pid, keyFields: prepared.keyFields),
+      values: [output] + prepared.inputs.map(\.encoded))
+    memory.put(prepared.id, entry)
+    eventCenter.emit(.didStore(prepared.reference, bytes: output.bytes.count))
+  }
+}
