@@ -16,7 +16,7 @@ struct RecallCommand: ParsableCommand {
       """,
     subcommands: [
       List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self,
-      Forget.self,
+      Forget.self, Prune.self,
       CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Running.self,
       Audit.self, Export.self, Import.self,
     ])

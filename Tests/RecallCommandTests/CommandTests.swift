@@ -169,6 +169,37 @@ import Testing
     #expect(reverted.text.contains("let factor changed"))
   }
 
+  @Test func pruneListsThenRemovesStaleResultsAndTheValuesOnlyTheyUsed() throws {
+    try populate()
+    // Not the calls of a version used in the last hour, without --force.
+    let kept = try recall("prune", "--dry-run")
+    #expect(
+      kept.text
+        == "Keeping 3 stale calls of versions used in the last 60 minutes (--force removes them too).\n"
+        + "No stale calls to remove.\n", "\(kept.text)")
+    let listed = try recall("prune", "--dry-run", "--force")
+    #expect(
+      listed.text
+        == "Would remove 3 stale calls (results of 30 B):\n  Lab.score(x:) a1a1: 3 calls, 30 B\n"
+        + "Removed nothing (--dry-run).\n", "\(listed.text)")
+    #expect(try recall("stale", "--json").text.split(separator: "\n").count == 3)
+    #expect(
+      try recall("prune", "--force", "--yes", "--older-than", "2000-01-01").text
+        == "No stale calls to remove.\n")
+    let refused = try recall("prune", "--force")
+    #expect(refused.status != 0 && refused.text.contains("pass --yes"), "\(refused.text)")
+    let removed = try recall("prune", "--force", "--yes", "--op", "score")
+    #expect(removed.status == 0, "\(removed.text)")
+    #expect(
+      removed.text.hasSuffix("Removed 3 calls; deleted 4 values (40 B) no call uses any more.\n"),
+      "\(removed.text)")
+    #expect(try recall("stale").text.isEmpty)
+    #expect(try recall("gc").text.hasPrefix("Deleted 0 values"))
+    let badDate = try recall("prune", "--older-than", "last week")
+    #expect(badDate.status == 64)
+    #expect(badDate.text.contains("--older-than takes a date like 2026-11-01"), "\(badDate.text)")
+  }
+
   @Test func tagsForgetsAndCollects() throws {
     try populate()
     #expect(try recall("tag").text.hasPrefix("No tags. Name a call with 'recall tag NAME CALL'"))
@@ -191,7 +222,8 @@ import Testing
     #expect(try recall("stale", "--json").text.split(separator: "\n").count == 3)
     let forced = try recall("forget", "--stale", "--yes", "--force")
     #expect(
-      forced.text.contains("Will forget 3 stale calls:\n  Lab.score(x:) a1a1: 3 calls\n"),
+      forced.text.contains(
+        "Will forget 3 stale calls (results of 30 B):\n  Lab.score(x:) a1a1: 3 calls, 30 B\n"),
       "\(forced.text)")
     #expect(forced.text.hasSuffix("Forgot 3 calls.\n"))
     #expect(try recall("stale").text.isEmpty)

@@ -98,6 +98,58 @@ import Testing
     #expect(Int(parts[3]) == reported + 1, "\(verify)")
   }
 
+  @Test func killingAPruneLeavesAStoreThatServesEveryCurrentResult() throws {
+    let directory = TemporaryDirectory()
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    configuration.program = "tests:prune"
+    // Results large enough to be blob files, so a prune deletes files too.
+    func values(_ i: Int, _ version: String) -> [Double] {
+      [Double](repeating: Double(i) + (version == "v2" ? 0.5 : 0), count: 20_000)
+    }
+    func op(_ version: String) -> Op {
+      Op(id: "Lab.blob(i:)", version: CodeFingerprint(hex: version), parameters: ["i"])
+    }
+    var pruned = 0
+    for round in 0..<4 {
+      // A program that ran the old version, then one that runs the new one
+      // (new calls, so that it is the program's last version again): the old
+      // version's calls are stale.
+      do {
+        let old = try Store.sqlite(at: directory.path, configuration: configuration)
+        for i in (round * 60)..<(round * 60 + 60) {
+          _ = old.memoize(op("v1"), [Argument("i", i)]) { values(i, "v1") }
+        }
+      }
+      do {
+        let new = try Store.sqlite(at: directory.path, configuration: configuration)
+        for i in (round * 10)..<(round * 10 + 10) {
+          _ = new.memoize(op("v2"), [Argument("i", i)]) { values(i, "v2") }
+        }
+      }
+      let child = try BackgroundChild(["prune", directory.path])
+      // Early in the prune, in the middle, late, and (last) after it.
+      usleep([5_000, 15_000, 30_000, 2_000_000][round] + UInt32.random(in: 0...5_000))
+      kill(child.process.processIdentifier, SIGKILL)
+      let (_, output) = child.finish()
+      if output.hasPrefix("pruned ") { pruned += 1 }
+    }
+    // The store opens; every current result is served, and right; what is
+    // left of the old version is stale, and a prune to the end removes it.
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let log = EventLog(store)
+    for i in 0..<40 {
+      let served = store.memoize(op("v2"), [Argument("i", i)]) { [-1.0] }
+      #expect(served.count == 20_000 && served.first == Double(i) + 0.5, "call \(i)")
+    }
+    #expect(log.executed.isEmpty, "a current result was lost")
+    let report = try store.prune(unusedFor: .zero)
+    #expect(try store.staleCalls().isEmpty)
+    #expect(try store.calls(of: "Lab.blob(i:)").count == 40)
+    #expect(try store.collectGarbage(keepingFilesNewerThan: Date()).values == 0)
+    print("prunes finished before the kill: \(pruned) of 4; the last removed \(report.calls) calls")
+  }
+
   @Test func forgettingAndCollectingWhileAnotherProcessWritesLosesNothing() throws {
     let directory = TemporaryDirectory()
     let (process, pipe, started) = try startHammer(directory.path, storing: 3)

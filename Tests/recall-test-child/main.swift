@@ -192,6 +192,17 @@ case "hammer":
   }
   token.cancel()
 
+case "prune":
+  // Prunes every stale call (until killed, in the test).
+  let store = open(arguments.dropFirst().first!)
+  do {
+    let report = try store.prune(unusedFor: .zero)
+    print("pruned \(report.calls) calls, \(report.garbage.values) values")
+  } catch {
+    print("failed \(error)")
+    exit(1)
+  }
+
 case "verify":
   let rest = Array(arguments.dropFirst())
   let store = open(rest[0])

@@ -42,47 +42,27 @@ struct Forget: ParsableCommand {
     try reporting {
       let forgotten: [CallID]
       if stale {
-        let unused: Duration = force ? .zero : .seconds(unusedFor * 60)
-        let doomed = try store.staleCalls(unusedFor: unused)
-        let kept = try store.staleCalls().count - doomed.count
-        if kept > 0 {
-          print(
-            "Keeping \(kept) stale call\(kept == 1 ? "" : "s") of versions used in the last \(unusedFor) "
-              + "minutes (--force forgets them too).")
-        }
-        guard !doomed.isEmpty else {
+        let selection = try StaleSelection(
+          in: store, op: nil, unusedFor: force ? .zero : .seconds(unusedFor * 60))
+        selection.printListing("Will forget", forcing: "forgets", unusedForMinutes: unusedFor)
+        guard !selection.calls.isEmpty else {
           print("Forgot 0 calls.")
           return
         }
-        print("Will forget \(doomed.count) stale call\(doomed.count == 1 ? "" : "s"):")
-        var byVersion: [String: Int] = [:]
-        for call in doomed { byVersion["\(call.op.name) \(call.opVersion)", default: 0] += 1 }
-        for (version, count) in byVersion.sorted(by: { $0.key < $1.key }) {
-          print("  \(version): \(count) call\(count == 1 ? "" : "s")")
-        }
-        guard try confirm("Forget them?") else {
+        guard
+          try confirm(
+            "Forget them?", yes: yes,
+            refusal: "Not forgetting without confirmation: pass --yes to forget these calls.")
+        else {
           print("Forgot nothing.")
           return
         }
-        // Only those still stale now: a program may have run meanwhile.
-        let still = Set(try store.staleCalls(unusedFor: unused).map(\.id))
-        forgotten = try store.forget(doomed.map(\.id).filter(still.contains))
+        forgotten = try store.forget(selection.stillStale(in: store))
       } else {
         let ids = try calls.map { try findCall($0, in: store, path: options.path).id }
         forgotten = try store.forget(ids, includingDownstream: downstream)
       }
       print("Forgot \(forgotten.count) call\(forgotten.count == 1 ? "" : "s").")
     }
-  }
-
-  /// Asks on the terminal, unless --yes; without a terminal, --yes is required.
-  private func confirm(_ question: String) throws -> Bool {
-    if yes { return true }
-    guard isatty(STDIN_FILENO) != 0 else {
-      throw ValidationError(
-        "Not forgetting without confirmation: pass --yes to forget these calls.")
-    }
-    Swift.print("\(question) [y/N] ", terminator: "")
-    return ["y", "yes"].contains(readLine()?.lowercased() ?? "")
   }
 }

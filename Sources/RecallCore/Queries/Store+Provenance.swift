@@ -92,6 +92,34 @@ extension Store {
     try forget(staleCalls(of: op, unusedFor: unused).map(\.id))
   }
 
+  /// Removes the results the current code can no longer be served: forgets
+  /// the stale calls (``staleCalls(of:unusedFor:)``) started before `date`
+  /// (every one when `nil`) whose version no process used for `unused`, then
+  /// deletes the values no call uses any more (``collectGarbage(keepingFilesNewerThan:)``).
+  /// Tagged values stay. Safe while other processes use the store: a reader
+  /// gets a whole value or a miss that recomputes it.
+  ///
+  /// - Parameters:
+  ///   - op: Only this op's calls (by default, every op's).
+  ///   - date: Only calls started before this date.
+  ///   - unused: Keep the calls of versions some process used this recently
+  ///     (a program may still be running them); `.zero` removes every stale
+  ///     call.
+  /// - Returns: How many calls were forgotten, and the values and bytes
+  ///   deleted.
+  @discardableResult
+  public func prune(
+    of op: OpID? = nil, startedBefore date: Date? = nil,
+    unusedFor unused: Duration = .seconds(3600)
+  ) throws -> PruneReport {
+    let doomed = try staleCalls(of: op, unusedFor: unused).filter { call in
+      date.map { call.startedAt < $0 } ?? true
+    }
+    let forgotten = try forget(doomed.map(\.id))
+    let garbage = try collectGarbage()
+    return PruneReport(calls: forgotten.count, garbage: garbage)
+  }
+
   /// Deletes the values that no call uses and no tag names, and blob files
   /// that no value names and that were last written before `date` (a process
   /// may be about to commit a newer one). Safe while other processes write.

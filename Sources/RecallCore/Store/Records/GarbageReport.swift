@@ -16,3 +16,17 @@ public struct GarbageReport: Sendable, Hashable {
     self.orphanFiles = orphanFiles
   }
 }
+
+/// What ``Store/prune(of:startedBefore:unusedFor:)`` removed.
+public struct PruneReport: Sendable, Hashable {
+  /// The stale calls forgotten.
+  public var calls: Int
+  /// The values (and blob files) deleted once no call used them.
+  public var garbage: GarbageReport
+
+  /// Creates a report.
+  public init(calls: Int, garbage: GarbageReport) {
+    self.calls = calls
+    self.garbage = garbage
+  }
+}
