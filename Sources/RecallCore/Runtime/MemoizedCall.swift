@@ -97,12 +97,12 @@ extension Store {
     let expiry = self.expiry(of: call.op)
     for candidate in candidates(try prepared(call)) {
       if let entry = memory.get(candidate.id),
-        expiry.map({ now - entry.storedAt <= $0.inSeconds }) ?? true
+        expiry.map({ now - entry.storedAt <= $0 }) ?? true
       {
         return true
       }
       if let stored = try backend.loadResult(candidate.id) {
-        if let expiry, let storedAt = stored.storedAt, now - storedAt > expiry.inSeconds {
+        if let expiry, let storedAt = stored.storedAt, now - storedAt > expiry {
           continue
         }
         return true

@@ -104,6 +104,9 @@ final class OpDetails: Sendable {
   let keyName: OpID
   let components: @Sendable () -> [CodeComponent]
   let storage: StoragePolicy?
+  /// ``StoragePolicy/expiresAfter`` of the op's policy, in seconds, read by
+  /// every hit.
+  let expirySeconds: Double?
   let assumedResolution: ResolvedOp
   let state = OpState()
   /// The content ids of added parameters' defaults, by parameter name and
@@ -179,6 +182,7 @@ final class OpDetails: Sendable {
     assumedResolution: ResolvedOp
   ) {
     self.storage = storage
+    self.expirySeconds = storage?.expiresAfter?.inSeconds
     self.parameters = parameters
     self.addedParameters = addedParameters
     self.ownIdentity = ownIdentity

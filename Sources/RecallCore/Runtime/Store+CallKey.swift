@@ -24,7 +24,7 @@ struct PreparedCall {
   let isRandom: Bool
   /// Whether the call runs even when its result is stored, and replaces it
   /// (``Memoization/recomputing(_:)-(()->R)``).
-  var recomputes = false
+  let recomputes: Bool
 
   /// The semantic version the call is filed under.
   var semanticVersion: CodeFingerprint { resolved.semanticVersion }
@@ -48,8 +48,9 @@ struct PreparedCall {
   init(
     _ op: Op, _ resolved: ResolvedOp, _ arguments: [Argument], _ inputs: [HashedValue],
     _ types: [any Any.Type], _ result: any Any.Type, caller: CallStack?, trial: Int,
-    isRandom: Bool
+    isRandom: Bool, recomputes: Bool
   ) {
+    self.recomputes = recomputes
     var key =
       isRandom
       ? op.details.randomPrefix(resolved.semanticVersion, trial: trial) : resolved.keyPrefix
@@ -68,22 +69,18 @@ struct PreparedCall {
 
   /// The same call filed under another resolution of its op.
   func filed(under resolved: ResolvedOp) -> PreparedCall {
-    var filed = PreparedCall(
+    PreparedCall(
       op, resolved, arguments, inputs, types, result, caller: caller, trial: trial,
-      isRandom: isRandom)
-    filed.recomputes = recomputes
-    return filed
+      isRandom: isRandom, recomputes: recomputes)
   }
 
   /// The same call keyed as a random call of its trial, or as one every
   /// trial shares.
   func keyed(random: Bool) -> PreparedCall {
     guard random != isRandom else { return self }
-    var keyed = PreparedCall(
+    return PreparedCall(
       op, resolved, arguments, inputs, types, result, caller: caller, trial: trial,
-      isRandom: random)
-    keyed.recomputes = recomputes
-    return keyed
+      isRandom: random, recomputes: recomputes)
   }
 
   /// The key's fields after the op's, as stored with the call.
@@ -149,7 +146,7 @@ extension Store {
     // under (``CallPlan`` tries the other before it runs the call).
     return PreparedCall(
       op, resolved, keyed, inputs, types, result, caller: scope.stack, trial: scope.trial,
-      isRandom: op.details.knownRandomness == .random)
+      isRandom: op.details.knownRandomness == .random, recomputes: scope.recomputes)
   }
 }
 

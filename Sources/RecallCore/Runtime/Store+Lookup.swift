@@ -22,9 +22,7 @@ extension Store {
   /// not expired.
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
     guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
-    if let expiry = expiry(of: call.op),
-      Date().timeIntervalSince1970 - entry.storedAt > expiry.inSeconds
-    {
+    if let expiry = expiry(of: call.op), Date().timeIntervalSince1970 - entry.storedAt > expiry {
       return nil
     }
     noteReuse(of: call)
@@ -55,7 +53,7 @@ extension Store {
     do {
       guard let found = try backend.loadResult(call.id) else { return nil }
       if let expiry = expiry(of: call.op), let storedAt = found.storedAt,
-        Date().timeIntervalSince1970 - storedAt > expiry.inSeconds
+        Date().timeIntervalSince1970 - storedAt > expiry
       {
         unusable = true
         return nil
@@ -108,8 +106,9 @@ extension Store {
     return value
   }
 
-  /// How long the op's stored results may be served (``StoragePolicy/expiresAfter``).
-  func expiry(of op: Op) -> Duration? {
-    op.details.storage?.expiresAfter ?? configuration.storage.expiresAfter
+  /// How long the op's stored results may be served, in seconds
+  /// (``StoragePolicy/expiresAfter``).
+  func expiry(of op: Op) -> Double? {
+    op.details.expirySeconds ?? expirySeconds
   }
 }

@@ -283,9 +283,8 @@ extension Store {
   ) -> PreparedCall? {
     let scope = TaskScope.current
     guard !scope.isMemoizationDisabled,
-      var call = prepare(op, arguments, types, result: result, in: scope), !call.callsItself
+      let call = prepare(op, arguments, types, result: result, in: scope), !call.callsItself
     else { return nil }
-    call.recomputes = scope.recomputes
     return call
   }
 }

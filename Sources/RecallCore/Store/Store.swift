@@ -58,6 +58,9 @@ public final class Store: Sendable {
   public let configuration: Configuration
 
   let memory: MemoryLayer
+  /// ``StoragePolicy/expiresAfter`` of the store's policy, in seconds, read
+  /// by every hit of an op without its own.
+  let expirySeconds: Double?
   let flights = SingleFlight()
   /// The claims this store holds on calls it computes, renewed while they run.
   let claimKeeper: ClaimKeeper
@@ -103,6 +106,7 @@ public final class Store: Sendable {
   init(backend: any StoreWriter, configuration: Configuration, warmingUp: Bool) {
     self.backend = backend
     self.configuration = configuration
+    self.expirySeconds = configuration.storage.expiresAfter?.inSeconds
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
     self.claimKeeper = ClaimKeeper(backend: backend, lease: configuration.claims.lease)
     self.ledger = UsageLedger(backend: backend, program: configuration.program, since: opened)
