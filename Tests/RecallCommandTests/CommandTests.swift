@@ -410,10 +410,17 @@ import Testing
     #expect(score["hits"] as? Int == 2)
     #expect(score["misses"] as? Int == 4)
     #expect(score["not_stored"] as? Int == 0)
+    // Seconds saved per MiB kept: the hits' saved time over the results' bytes.
+    let saved = try #require(score["time_saved"] as? Double)
+    let kept = try #require(score["bytes"] as? Int)
+    #expect(kept > 0)
+    #expect(
+      abs((score["saved_per_mib"] as? Double ?? -1) - saved / (Double(kept) / 1_048_576)) < 1e-6)
     let parse = try #require(perOp.first { $0["op"] as? String == "Lab.parse(x:)" })
     #expect(parse["calls"] as? Int == 0)
     #expect(parse["misses"] as? Int == 2)
     #expect(parse["not_stored"] as? Int == 2)
+    #expect(parse["saved_per_mib"] is NSNull, "no bytes kept: nothing to divide by")
     #expect((parse["not_stored_bytes"] as? Int ?? 0) > 0)
     let total = try #require(perOp.last)
     #expect(total["op"] as? String == "(store)")

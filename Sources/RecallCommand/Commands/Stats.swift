@@ -10,7 +10,8 @@ struct Stats: ParsableCommand {
     discussion: """
       Without --by, one row per op: its stored calls, versions and stale calls, how often \
       processes found its calls stored (hits) or ran them (misses), the time the hits saved, \
-      what recomputing every stored call would cost, the bytes of its results, and how many \
+      what recomputing every stored call would cost, the bytes of its results, the time the \
+      hits saved per MiB kept (what keeping them is worth), and how many \
       results its storage policy did not store (kept in memory only, computed too quickly, or \
       too large; @Memoized(storage:), Store.Configuration.storage). With --by, \
       one row per hour, day, week or month (in this machine's time zone). Processes save their \
@@ -53,7 +54,7 @@ struct Stats: ParsableCommand {
   struct OpRow: TableRow {
     static let columns = [
       "op", "calls", "versions", "stale", "hits", "misses", "time_saved", "recompute_time",
-      "bytes", "not_stored",
+      "bytes", "saved_per_mib", "not_stored",
     ]
     let op: String
     let calls: Int
@@ -72,18 +73,42 @@ struct Stats: ParsableCommand {
     let notStored: Int
     let notStoredBytes: Int
 
+    /// Seconds the hits saved per MiB of the op's results kept: what keeping
+    /// them is worth; `nil` without bytes.
+    var savedPerMiB: Double? {
+      byteCount == 0 ? nil : timeSaved / (Double(byteCount) / 1_048_576)
+    }
+
     var cells: [String] {
       [
         op, "\(calls)", versions.map(String.init) ?? "", "\(stale)", "\(hits)", "\(misses)",
         seconds(timeSaved), seconds(recomputeTime), bytesText ?? bytes(byteCount),
+        savedPerMiB.map { seconds($0) + "/MiB" } ?? "",
         notStored == 0 ? "0" : "\(notStored) (\(bytes(notStoredBytes)))",
       ]
+    }
+
+    func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(op, forKey: .op)
+      try container.encode(calls, forKey: .calls)
+      try container.encode(versions, forKey: .versions)
+      try container.encode(stale, forKey: .stale)
+      try container.encode(hits, forKey: .hits)
+      try container.encode(misses, forKey: .misses)
+      try container.encode(timeSaved, forKey: .timeSaved)
+      try container.encode(recomputeTime, forKey: .recomputeTime)
+      try container.encode(byteCount, forKey: .byteCount)
+      try container.encode(savedPerMiB, forKey: .savedPerMiB)
+      try container.encode(notStored, forKey: .notStored)
+      try container.encode(notStoredBytes, forKey: .notStoredBytes)
     }
 
     private enum CodingKeys: String, CodingKey {
       case op, calls, versions, stale, hits, misses
       case notStored = "not_stored"
       case notStoredBytes = "not_stored_bytes"
+      case savedPerMiB = "saved_per_mib"
       case byteCount = "bytes"
       case timeSaved = "time_saved"
       case recomputeTime = "recompute_time"
