@@ -60,6 +60,9 @@ public struct MemoizedMacro: BodyMacro {
     var isAsync = false
     var throwsClause: ThrowsClauseSyntax?
     var resultType = "Void"
+    /// The result type as a type argument (an implicitly unwrapped optional
+    /// as an optional).
+    var storedType = "Void"
     /// The op site, fingerprint table, arguments and types, as passed to
     /// `__recallMemoized` and `__recallCall`.
     var siteArguments = ""
@@ -185,6 +188,7 @@ public struct MemoizedMacro: BodyMacro {
       let typedName = OpNaming.typedName(of: function, typePath: typeContext.path)
       let fingerprint = Fingerprint(of: function, excludingAttributes: ["Memoized"])
       resultType = returnType.map { $0.trimmedDescription } ?? "Void"
+      storedType = returnType.map { TypeChecks.unwrapped($0).trimmedDescription } ?? "Void"
       let typesArgument = types.isEmpty ? "" : ",\n    types: [\(types.joined(separator: ", "))]"
       siteArguments = """
         __RecallOpSite(name: \(SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(SwiftLiteral.string(fingerprint.hex))\(options.versionArgument),
@@ -363,12 +367,12 @@ extension MemoizedMacro: PeerMacro {
   /// only make sense on the function itself.
   private static let attributesLeftOut: Set<String> = [
     "Memoized", "discardableResult", "inlinable", "usableFromInline", "inline", "objc",
-    "_effects",
+    "_effects", "concurrent",
   ]
   /// Modifiers the companion takes: where and how it is declared.
   private static let modifiersKept: Set<String> = [
-    "public", "package", "internal", "fileprivate", "private", "static", "class", "final",
-    "nonisolated",
+    "open", "public", "package", "internal", "fileprivate", "private", "static", "class",
+    "final", "nonisolated",
   ]
 
   /// `$name`: a function with the memoized function's parameters that returns
@@ -381,17 +385,32 @@ extension MemoizedMacro: PeerMacro {
     guard let function = declaration.as(FunctionDeclSyntax.self), function.body != nil else {
       return []
     }
+    // An operator has no name to put a `$` before; an override's companion
+    // would override the superclass's only if that method is memoized too.
+    switch function.name.tokenKind {
+    case .binaryOperator, .prefixOperator, .postfixOperator: return []
+    default: break
+    }
+    if function.modifiers.contains(where: { $0.name.tokenKind == .keyword(.override) }) {
+      return []
+    }
     // The body's expansion reports any problem; the companion is left out.
     let analysis = Analysis(function, node, context)
     guard analysis.diagnostics.isEmpty else { return [] }
     let attributes = function.attributes.compactMap { element -> String? in
+      // By the name's last part: `@Recall.Memoized` is the macro too.
       guard case .attribute(let attribute) = element,
-        !attributesLeftOut.contains(attribute.attributeName.trimmedDescription)
+        let name = attribute.attributeName.trimmedDescription.split(separator: ".").last,
+        !attributesLeftOut.contains(String(name))
       else { return nil }
       return attribute.trimmedDescription + " "
     }.joined()
-    let modifiers = function.modifiers.filter { modifiersKept.contains($0.name.text) }
-      .map { $0.trimmedDescription + " " }.joined()
+    // `nonisolated(nonsending)` is for asynchronous functions; the companion
+    // is synchronous.
+    let modifiers = function.modifiers.filter {
+      modifiersKept.contains($0.name.text) && $0.detail == nil
+    }
+    .map { $0.trimmedDescription + " " }.joined()
     let name = function.name.text.filter { $0 != "`" }
     let generics = function.genericParameterClause?.trimmedDescription ?? ""
     let parameters = function.signature.parameterClause.trimmedDescription
@@ -401,7 +420,7 @@ extension MemoizedMacro: PeerMacro {
       /// The call `\(raw: name)` makes with these arguments, named without
       /// running it: ask whether it is stored, read its stored result, or
       /// store one computed elsewhere.
-      \(raw: attributes)\(raw: modifiers)func $\(raw: name)\(raw: generics)\(raw: parameters) -> MemoizedCall<\(raw: analysis.resultType)>\(raw: whereClause) {
+      \(raw: attributes)\(raw: modifiers)func $\(raw: name)\(raw: generics)\(raw: parameters) -> MemoizedCall<\(raw: analysis.storedType)>\(raw: whereClause) {
         __recallCall(
           \(raw: analysis.siteArguments)
         )

@@ -433,7 +433,9 @@ extension SQLiteBackend {
       do {
         try SQLiteBackend.migrator.migrate(pool)
       } catch let error as DatabaseError
-        where !applied.isEmpty && error.message?.contains("already exists") == true
+        where !applied.isEmpty
+        && (error.message?.contains("already exists") == true
+          || error.message?.contains("duplicate column name") == true)
       {
         // A migration the record says is not applied made its tables: the
         // record was damaged.

@@ -27,17 +27,17 @@ struct MemoizedMacroTests {
       #sourceLocation()
           }
           do {
-            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'a' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"a\"])': calls that differ in it are then served one result")
+            @available(*, unavailable, message: "'Int' is not Encodable & Sendable, so parameter 'a' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"a\"])': calls that differ in it are then served one result")
             func memoizedParameter<__Checked>(_: __Checked.Type) {}
-            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
       #sourceLocation(file: "Test.swift", line: 2)
                     memoizedParameter((Int).self)
       #sourceLocation()
           }
           do {
-            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'b' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"b\"])': calls that differ in it are then served one result")
+            @available(*, unavailable, message: "'Int' is not Encodable & Sendable, so parameter 'b' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"b\"])': calls that differ in it are then served one result")
             func memoizedParameter<__Checked>(_: __Checked.Type) {}
-            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
       #sourceLocation(file: "Test.swift", line: 2)
                                memoizedParameter((Int).self)
       #sourceLocation()
@@ -89,9 +89,9 @@ struct MemoizedMacroTests {
 
           func __recallCheckTypes() {
             do {
-              @available(*, unavailable, message: "'Trainer' is not Codable & Sendable, and 'self' is an input of a '@Memoized' instance method; add 'Codable, Sendable' to the declaration of 'Trainer', or make the method 'static' and pass what it needs as parameters")
+              @available(*, unavailable, message: "'Trainer' is not Encodable & Sendable, and 'self' is an input of a '@Memoized' instance method; add 'Codable, Sendable' to the declaration of 'Trainer', or make the method 'static' and pass what it needs as parameters")
               func memoizedSelf<__Checked>(_: __Checked.Type) {}
-              func memoizedSelf<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+              func memoizedSelf<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
         #sourceLocation(file: "Test.swift", line: 3)
                memoizedSelf((Self).self)
         #sourceLocation()
@@ -105,17 +105,17 @@ struct MemoizedMacroTests {
         #sourceLocation()
             }
             do {
-              @available(*, unavailable, message: "'[T]' is not Codable & Sendable, so parameter 'data' cannot be part of the call's key; make the types in it Codable & Sendable. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"data\"])': calls that differ in it are then served one result")
+              @available(*, unavailable, message: "'[T]' is not Encodable & Sendable, so parameter 'data' cannot be part of the call's key; make the types in it Codable & Sendable. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"data\"])': calls that differ in it are then served one result")
               func memoizedParameter<__Checked>(_: __Checked.Type) {}
-              func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+              func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
         #sourceLocation(file: "Test.swift", line: 3)
                                        memoizedParameter(([T]).self)
         #sourceLocation()
             }
             do {
-              @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'epochs' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"epochs\"])': calls that differ in it are then served one result")
+              @available(*, unavailable, message: "'Int' is not Encodable & Sendable, so parameter 'epochs' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"epochs\"])': calls that differ in it are then served one result")
               func memoizedParameter<__Checked>(_: __Checked.Type) {}
-              func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+              func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
         #sourceLocation(file: "Test.swift", line: 3)
                                                     memoizedParameter((Int).self)
         #sourceLocation()
@@ -179,9 +179,9 @@ struct MemoizedMacroTests {
         #sourceLocation()
             }
             do {
-              @available(*, unavailable, message: "'String' is not Codable & Sendable, so parameter 'text' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'String'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"text\"])': calls that differ in it are then served one result")
+              @available(*, unavailable, message: "'String' is not Encodable & Sendable, so parameter 'text' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'String'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"text\"])': calls that differ in it are then served one result")
               func memoizedParameter<__Checked>(_: __Checked.Type) {}
-              func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+              func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
         #sourceLocation(file: "Test.swift", line: 3)
                                     memoizedParameter((String).self)
         #sourceLocation()
@@ -321,17 +321,17 @@ struct MemoizedMacroTests {
       #sourceLocation()
           }
           do {
-            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'n' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"n\"])': calls that differ in it are then served one result")
+            @available(*, unavailable, message: "'Int' is not Encodable & Sendable, so parameter 'n' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"n\"])': calls that differ in it are then served one result")
             func memoizedParameter<__Checked>(_: __Checked.Type) {}
-            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
       #sourceLocation(file: "Test.swift", line: 2)
                     memoizedParameter((Int).self)
       #sourceLocation()
           }
           do {
-            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'scale' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"scale\"])': calls that differ in it are then served one result")
+            @available(*, unavailable, message: "'Int' is not Encodable & Sendable, so parameter 'scale' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"scale\"])': calls that differ in it are then served one result")
             func memoizedParameter<__Checked>(_: __Checked.Type) {}
-            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
       #sourceLocation(file: "Test.swift", line: 2)
                                 memoizedParameter((Int).self)
       #sourceLocation()
@@ -399,9 +399,9 @@ struct MemoizedMacroTests {
       #sourceLocation()
           }
           do {
-            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter '<#name#>' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"<#name#>\"])': calls that differ in it are then served one result")
+            @available(*, unavailable, message: "'Int' is not Encodable & Sendable, so parameter '<#name#>' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"<#name#>\"])': calls that differ in it are then served one result")
             func memoizedParameter<__Checked>(_: __Checked.Type) {}
-            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
       #sourceLocation(file: "Test.swift", line: 2)
                            memoizedParameter((Int).self)
       #sourceLocation()
@@ -457,9 +457,9 @@ struct MemoizedMacroTests {
       #sourceLocation()
           }
           do {
-            @available(*, unavailable, message: "'String' is not Codable & Sendable, so parameter 'text' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'String'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"text\"])': calls that differ in it are then served one result")
+            @available(*, unavailable, message: "'String' is not Encodable & Sendable, so parameter 'text' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'String'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"text\"])': calls that differ in it are then served one result")
             func memoizedParameter<__Checked>(_: __Checked.Type) {}
-            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
       #sourceLocation(file: "Test.swift", line: 2)
                          memoizedParameter((String).self)
       #sourceLocation()
@@ -496,6 +496,108 @@ struct MemoizedMacroTests {
     }
   }
 
+  @Test func theCompanionKeepsWhereAndHowTheFunctionIsDeclared() {
+    assertMacro {
+      """
+      final class Lab: Codable, Sendable {
+        @MainActor @Memoized
+        public static func read(_ name: String) -> Int! { 1 }
+        @Memoized
+        override func describe(_ x: Int) -> String { "" }
+      }
+      """
+    } expansion: {
+      #"""
+      final class Lab: Codable, Sendable {
+        @MainActor
+        public static func read(_ name: String) -> Int! {
+
+          func __recallCheckTypes() {
+            do {
+              @available(*, unavailable, message: "'Int?' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; make the types in it Codable & Sendable, or return a Codable summary of it")
+              func memoizedResult<__Checked>(_: __Checked.Type) {}
+              func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 3)
+                                                     memoizedResult((Int?).self)
+        #sourceLocation()
+            }
+            do {
+              @available(*, unavailable, message: "'String' is not Encodable & Sendable, so parameter 'name' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'String'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"name\"])': calls that differ in it are then served one result")
+              func memoizedParameter<__Checked>(_: __Checked.Type) {}
+              func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 3)
+                                          memoizedParameter((String).self)
+        #sourceLocation()
+            }
+          }
+
+          return __recallMemoized(
+            __RecallOpSite(name: "Lab.read(_:)", fileID: #fileID, fingerprint: "26bbc6962c881ffac27677d97143a1ebb54e52a35b6e5f3960e7ffcafef0a3fc",
+            source: "@MainActor @Memoized\npublic static func read(_ name: String) -> Int! { 1 }", parameters: "name",
+            typedName: "Lab.read(_: String)"),
+          __recallFingerprintTable,
+          [__recallArgument("name", name)]
+          ) { () -> Int! in 1
+          }
+
+        }
+
+        /// The call `read` makes with these arguments, named without
+        /// running it: ask whether it is stored, read its stored result, or
+        /// store one computed elsewhere.
+        @MainActor public static func $read(_ name: String) -> MemoizedCall<Int?> {
+          __recallCall(
+            __RecallOpSite(name: "Lab.read(_:)", fileID: #fileID, fingerprint: "26bbc6962c881ffac27677d97143a1ebb54e52a35b6e5f3960e7ffcafef0a3fc",
+            source: "@MainActor @Memoized\npublic static func read(_ name: String) -> Int! { 1 }", parameters: "name",
+            typedName: "Lab.read(_: String)"),
+          __recallFingerprintTable,
+          [__recallArgument("name", name)]
+          )
+        }
+        override func describe(_ x: Int) -> String {
+
+          func __recallCheckTypes() {
+            do {
+              @available(*, unavailable, message: "'Lab' is not Encodable & Sendable, and 'self' is an input of a '@Memoized' instance method; add 'Codable, Sendable' to the declaration of 'Lab', or make the method 'static' and pass what it needs as parameters")
+              func memoizedSelf<__Checked>(_: __Checked.Type) {}
+              func memoizedSelf<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 5)
+                        memoizedSelf((Self).self)
+        #sourceLocation()
+            }
+            do {
+              @available(*, unavailable, message: "'String' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; add 'Codable, Sendable' to the declaration of 'String', or return a Codable summary of it")
+              func memoizedResult<__Checked>(_: __Checked.Type) {}
+              func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 5)
+                                              memoizedResult((String).self)
+        #sourceLocation()
+            }
+            do {
+              @available(*, unavailable, message: "'Int' is not Encodable & Sendable, so parameter 'x' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"x\"])': calls that differ in it are then served one result")
+              func memoizedParameter<__Checked>(_: __Checked.Type) {}
+              func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
+        #sourceLocation(file: "Test.swift", line: 5)
+                                      memoizedParameter((Int).self)
+        #sourceLocation()
+            }
+          }
+
+          return __recallMemoized(
+            __RecallOpSite(name: "Lab.describe(_:)", fileID: #fileID, fingerprint: "f517fd58966c7b0dedc68cf76d5cf349d18ef76eec96be7f8e15fedebe638661",
+            source: "@Memoized\noverride func describe(_ x: Int) -> String { \"\" }", parameters: "x",
+            typedName: "Lab.describe(_: Int)"),
+          __recallFingerprintTable,
+          [__recallSelf(self), __recallArgument("x", x)]
+          ) { () -> String in ""
+          }
+
+        }
+      }
+      """#
+    }
+  }
+
   @Test func addedParametersLeaveTheKeyAtTheirDefault() {
     assertMacro {
       """
@@ -518,17 +620,17 @@ struct MemoizedMacroTests {
       #sourceLocation()
           }
           do {
-            @available(*, unavailable, message: "'Int' is not Codable & Sendable, so parameter 'epochs' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"epochs\"])': calls that differ in it are then served one result")
+            @available(*, unavailable, message: "'Int' is not Encodable & Sendable, so parameter 'epochs' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Int'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"epochs\"])': calls that differ in it are then served one result")
             func memoizedParameter<__Checked>(_: __Checked.Type) {}
-            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
       #sourceLocation(file: "Test.swift", line: 2)
                          memoizedParameter((Int).self)
       #sourceLocation()
           }
           do {
-            @available(*, unavailable, message: "'Bool' is not Codable & Sendable, so parameter 'useScaling' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Bool'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"useScaling\"])': calls that differ in it are then served one result")
+            @available(*, unavailable, message: "'Bool' is not Encodable & Sendable, so parameter 'useScaling' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Bool'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"useScaling\"])': calls that differ in it are then served one result")
             func memoizedParameter<__Checked>(_: __Checked.Type) {}
-            func memoizedParameter<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
       #sourceLocation(file: "Test.swift", line: 2)
                                           memoizedParameter((Bool).self)
       #sourceLocation()

@@ -137,7 +137,7 @@ private func storedCount(_ log: EventLog) -> Int {
     let place = try Reopenable(kind)
     let op = Op(
       id: "Lab.rates()", version: CodeFingerprint(hex: "v1"),
-      storage: StoragePolicy(expiresAfter: .milliseconds(300)))
+      storage: StoragePolicy(expiresAfter: .milliseconds(700)))
     let runs = Runs()
     func rates(_ store: Store) -> Int { store.memoize(op, []) { runs.next() } }
     let store = open(place)
@@ -145,17 +145,17 @@ private func storedCount(_ log: EventLog) -> Int {
     #expect(rates(store) == 1, "fresh: reused")
     store.flush()
     #expect(rates(open(place)) == 1, "fresh in the store too")
-    Thread.sleep(forTimeInterval: 0.4)
+    Thread.sleep(forTimeInterval: 0.8)
     #expect(rates(store) == 2, "expired in memory and in the store: computed again")
     store.flush()
     #expect(rates(open(place)) == 2, "and replaced")
     #expect(try store.calls(of: "Lab.rates()").count == 1)
     // The store-wide expiry applies to ops that set none.
     let plain = testOp("Lab.plain()")
-    let expiring = open(place, storage: StoragePolicy(expiresAfter: .milliseconds(300)))
+    let expiring = open(place, storage: StoragePolicy(expiresAfter: .milliseconds(700)))
     #expect(expiring.memoize(plain, []) { runs.next() } == 3)
     expiring.flush()
-    Thread.sleep(forTimeInterval: 0.4)
+    Thread.sleep(forTimeInterval: 0.8)
     #expect(open(place).memoize(plain, []) { runs.next() } == 3, "a store without expiry reuses")
     #expect(expiring.memoize(plain, []) { runs.next() } == 4)
   }
@@ -200,6 +200,40 @@ private func storedCount(_ log: EventLog) -> Int {
     store.flush()
     #expect(open(place).memoize(outer, []) { -1 } == 103, "replaced in the store")
     #expect(try store.calls(of: "Lab.outer()").count == 1)
+  }
+
+  @Test(arguments: Backend.allCases)
+  func aRecomputedResultThePolicyDoesNotStoreIsNotReplacedByTheOld(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let store = open(place)
+    let runs = Runs()
+    // Small results are stored, large ones not.
+    let op = Op(
+      id: "Lab.series()", version: CodeFingerprint(hex: "v1"),
+      storage: StoragePolicy(maximumBytes: 100))
+    func series() -> [Double] {
+      store.memoize(op, []) { [Double](repeating: 1, count: runs.next() == 1 ? 1 : 100) }
+    }
+    #expect(series().count == 1)
+    #expect(Memoization.recomputing { series() }.count == 100)
+    store.flush()
+    // The old result must not come back, here or in another process.
+    #expect(try store.calls(of: "Lab.series()").isEmpty)
+    #expect(series().count == 100)
+    #expect(runs.total == 3)
+  }
+
+  @Test func aSeedOutsideTrialZeroOfAnOpNotKnownToDrawIsRefused() throws {
+    let store = quietStore()
+    let call = MemoizedCall<Int>(op: testOp("Lab.draw()"), arguments: [])
+    let refusal = #expect(throws: RecallError.self) {
+      try withTrial(3) { try call.store(7, in: store) }
+    }
+    #expect(refusal?.message.contains("seed it outside withTrial") == true)
+    try call.store(7, in: store)
+    #expect(try withTrial(3) { try call.storedResult(in: store) } == 7, "shared by every trial")
   }
 
   @Test(arguments: Backend.allCases) func aCallIsAskedForReadAndSeededWithoutRunning(

@@ -63,8 +63,8 @@ import Testing
     // offered only with what it costs.
     #expect(
       reported.sorted() == [
-        "5:18: error: 'memoizedSelf' is unavailable: 'Plain' is not Codable & Sendable, and 'self' is an input of a '@Memoized' instance method; add 'Codable, Sendable' to the declaration of 'Plain', or make the method 'static' and pass what it needs as parameters",
-        "8:31: error: 'memoizedParameter' is unavailable: 'Opaque' is not Codable & Sendable, so parameter 'handle' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Opaque'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"handle\"])': calls that differ in it are then served one result",
+        "5:18: error: 'memoizedSelf' is unavailable: 'Plain' is not Encodable & Sendable, and 'self' is an input of a '@Memoized' instance method; add 'Codable, Sendable' to the declaration of 'Plain', or make the method 'static' and pass what it needs as parameters",
+        "8:31: error: 'memoizedParameter' is unavailable: 'Opaque' is not Encodable & Sendable, so parameter 'handle' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Opaque'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"handle\"])': calls that differ in it are then served one result",
         "9:37: error: 'memoizedResult' is unavailable: '[Opaque]' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; make the types in it Codable & Sendable, or return a Codable summary of it",
         "in expansion: '__recallMemoizedBlock(_:_:_:types:_:)' is unavailable: the result of a '#memoized' block must be Codable & Sendable; make its type conform, or return a Codable summary of it",
       ], "\(output)")

@@ -15,36 +15,8 @@ import Testing
     if: ProcessInfo.processInfo.environment["RECALL_E2E"] == "1",
     "set RECALL_E2E=1 to build and run the example package (CI does)"))
 struct ExamplePackageTests {
-  let repository: URL
-  let example: URL
 
-  init() {
-    var root = productsDirectory
-    while root.lastPathComponent != ".build", root.path != "/" { root.deleteLastPathComponent() }
-    repository = root.deletingLastPathComponent()
-    example = repository.appendingPathComponent("Examples/GettingStarted")
-  }
-
-  /// The first ` ```swift ` block after `heading` in a Markdown file.
-  func swiftBlock(in file: String, after heading: String) throws -> String {
-    let text = try String(
-      contentsOf: repository.appendingPathComponent(file), encoding: .utf8)
-    let section = try #require(text.range(of: "\n" + heading + "\n"), "no '\(heading)' in \(file)")
-    let start = try #require(
-      text.range(of: "```swift\n", range: section.upperBound..<text.endIndex))
-    let end = try #require(text.range(of: "\n```", range: start.upperBound..<text.endIndex))
-    return String(text[start.upperBound..<end.lowerBound]) + "\n"
-  }
-
-  @Test func theReadmesManifestIsTheExamplesAndTheArticles() throws {
-    let manifest = try String(
-      contentsOf: example.appendingPathComponent("Package.swift"), encoding: .utf8)
-    #expect(try swiftBlock(in: "README.md", after: "## Add Recall to your package") == manifest)
-    #expect(
-      try swiftBlock(
-        in: "Sources/Recall/Recall.docc/GettingStarted.md", after: "### Add Recall to your package")
-        == manifest)
-  }
+  let example = repository.appendingPathComponent("Examples/GettingStarted")
 
   @Test func aNewPackageBuildsRunsAndRecomputesExactlyWhatChanged() throws {
     let manager = FileManager.default
@@ -59,7 +31,7 @@ struct ExamplePackageTests {
     }
     try manager.createDirectory(at: package, withIntermediateDirectories: true)
     try manager.createSymbolicLink(at: checkout, withDestinationURL: repository)
-    try swiftBlock(in: "README.md", after: "## Add Recall to your package").write(
+    try swiftBlock(in: repository, "README.md", after: "## Add Recall to your package").write(
       to: package.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
     for item in ["Sources", ".gitignore"] {
       try manager.copyItem(
@@ -143,3 +115,42 @@ struct ExamplePackageTests {
     init(_ description: String) { self.description = description }
   }
 }
+
+/// The README's and the Getting started article's `Package.swift` are the
+/// example package's, checked in every test run (building it is
+/// ``ExamplePackageTests``).
+@Suite struct ExampleManifestTests {
+
+  let example = repository.appendingPathComponent("Examples/GettingStarted")
+
+  @Test func theReadmesManifestIsTheExamplesAndTheArticles() throws {
+    let manifest = try String(
+      contentsOf: example.appendingPathComponent("Package.swift"), encoding: .utf8)
+    #expect(
+      try swiftBlock(in: repository, "README.md", after: "## Add Recall to your package")
+        == manifest)
+    #expect(
+      try swiftBlock(
+        in: repository, "Sources/Recall/Recall.docc/GettingStarted.md",
+        after: "### Add Recall to your package")
+        == manifest)
+  }
+}
+
+/// The first ` ```swift ` block after `heading` in a Markdown file of the
+/// repository.
+func swiftBlock(in repository: URL, _ file: String, after heading: String) throws -> String {
+  let text = try String(contentsOf: repository.appendingPathComponent(file), encoding: .utf8)
+  let section = try #require(text.range(of: "\n" + heading + "\n"), "no '\(heading)' in \(file)")
+  let start = try #require(
+    text.range(of: "```swift\n", range: section.upperBound..<text.endIndex))
+  let end = try #require(text.range(of: "\n```", range: start.upperBound..<text.endIndex))
+  return String(text[start.upperBound..<end.lowerBound]) + "\n"
+}
+
+/// The checkout the tests were built from.
+let repository: URL = {
+  var root = productsDirectory
+  while root.lastPathComponent != ".build", root.path != "/" { root.deleteLastPathComponent() }
+  return root.deletingLastPathComponent()
+}()

@@ -64,7 +64,9 @@ import Testing
     store.activate { #expect(line.evaluate(at: 3) == 7) }
     #expect(try line.$evaluate(at: 3).storedResult(in: store) == 7)
     #expect(try Polynomial(coefficients: [2, 2]).$evaluate(at: 3).isStored(in: store) == false)
-    #expect(try Polynomial.$line(slope: 1, intercept: 0).isStored(in: store) == false)
+    store.activate { _ = Polynomial.line(slope: 1, intercept: 0) }
+    #expect(try Polynomial.$line(slope: 1, intercept: 0).isStored(in: store))
+    #expect(try Polynomial.$line(slope: 2, intercept: 0).isStored(in: store) == false)
     #expect(line.$evaluate(at: 3).op.id.labelName == "RecallTests.Polynomial.evaluate(at:)")
   }
 

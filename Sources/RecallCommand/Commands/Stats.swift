@@ -69,6 +69,9 @@ struct Stats: ParsableCommand {
     /// The bytes of the op's results; the store's: of every value.
     let byteCount: Int
     var bytesText: String?
+    /// The bytes of the results, when ``byteCount`` counts more (the store's
+    /// row counts every value).
+    var resultBytes: Int?
     /// Results the storage policy did not store, and their bytes.
     let notStored: Int
     let notStoredBytes: Int
@@ -76,7 +79,8 @@ struct Stats: ParsableCommand {
     /// Seconds the hits saved per MiB of the op's results kept: what keeping
     /// them is worth; `nil` without bytes.
     var savedPerMiB: Double? {
-      byteCount == 0 ? nil : timeSaved / (Double(byteCount) / 1_048_576)
+      let kept = resultBytes ?? byteCount
+      return kept == 0 ? nil : timeSaved / (Double(kept) / 1_048_576)
     }
 
     var cells: [String] {
@@ -151,7 +155,9 @@ struct Stats: ParsableCommand {
       use[count.op, default: OpUsage(op: count.op, period: .distantPast)].add(count)
     }
     var rows: [OpRow] = []
-    var total = (time: 0.0, stale: 0, use: OpUsage(op: "", period: .distantPast))
+    var total = (
+      time: 0.0, stale: 0, resultBytes: 0, use: OpUsage(op: "", period: .distantPast)
+    )
     let ops = try store.ops()
     let unlisted = use.keys.filter { op in !ops.contains { $0.op == op } }.sorted()
     for op in ops
@@ -162,6 +168,7 @@ struct Stats: ParsableCommand {
       let count = use[op.op] ?? OpUsage(op: op.op, period: .distantPast)
       total.time += time
       total.stale += stale
+      total.resultBytes += op.outputBytes
       total.use.add(count)
       rows.append(
         OpRow(
@@ -177,6 +184,7 @@ struct Stats: ParsableCommand {
         timeSaved: total.use.timeSaved.inSeconds, recomputeTime: total.time,
         byteCount: summary.bytes,
         bytesText: "\(bytes(summary.bytes)) in \(counted(summary.values, "value"))",
+        resultBytes: total.resultBytes,
         notStored: total.use.notStored, notStoredBytes: total.use.notStoredBytes))
     options.print(rows)
   }

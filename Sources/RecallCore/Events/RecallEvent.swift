@@ -45,7 +45,7 @@ public enum RecallEvent: Sendable {
 
 extension RecallEvent: CustomStringConvertible {
   /// The event as a line for people: what happened to which call, with its
-  /// duration or size (`computed Experiments.walk(steps: Int) [3f9c1a2b7d0e] in
+  /// duration or size (`computed Experiments.walk(steps: Int) [3f9c1a2b7d0e]
   /// (trial 2) in 12.5 ms`).
   public var description: String {
     switch self {

@@ -39,7 +39,8 @@ public struct MemoizedCall<Result>: Sendable {
 
 extension MemoizedCall where Result: Codable & Sendable {
   /// Whether `store` has the call's result, usable under the op's current
-  /// version (not expired); neither runs nor decodes it.
+  /// version (not expired; a backend that does not say when a result was
+  /// stored has results that never expire); neither runs nor decodes it.
   ///
   /// - Throws: ``RecallError`` when an argument cannot be encoded or the
   ///   store cannot be read.
@@ -62,7 +63,10 @@ extension MemoizedCall where Result: Codable & Sendable {
   /// the store's statistics count as the time a hit saves): a result
   /// computed elsewhere. The op's ``StoragePolicy`` applies, but for its
   /// minimum duration: a result kept in memory only is kept in this store's
-  /// memory layer.
+  /// memory layer. The result is filed as one every trial shares, unless
+  /// this process has seen the op's calls draw from ``RandomSource`` (then
+  /// as the current trial's); in a trial other than 0, seeding an op not
+  /// known to draw throws.
   ///
   /// - Throws: ``RecallError`` when an argument or the result cannot be
   ///   encoded, when the policy refuses it (larger than its maximum), or when
@@ -123,9 +127,18 @@ extension Store {
     throws
   {
     // Filed as a result the op's calls were last found as: random in the
-    // trial once the process has seen the op draw, else shared.
+    // trial once the process has seen the op draw, else shared. Outside
+    // trial 0 a seed of an op not known to draw would be served to every
+    // trial: refused.
     var prepared = try prepared(call)
-    prepared = prepared.keyed(random: call.op.details.knownRandomness == .random)
+    let isRandom = call.op.details.knownRandomness == .random
+    if prepared.trial != 0 && !isRandom {
+      throw RecallError.invalidValue(
+        "a result given for \(call.op.id.name) in trial \(prepared.trial) would be filed as one "
+          + "every trial shares, since this process has not seen its calls draw: seed it outside "
+          + "withTrial, or after a call of it has run in this trial")
+    }
+    prepared = prepared.keyed(random: isRandom)
     let output: EncodedValue
     do {
       output = try ValueCodec.encode(value)

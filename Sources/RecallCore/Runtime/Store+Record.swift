@@ -28,6 +28,18 @@ extension Store {
       storedAt: Date().timeIntervalSince1970)
     histories.record(output.cid, hid, in: call.caller?.id)
     if let reason = storagePolicy(for: call.op).reasonNotToStore(duration: duration, bytes: size) {
+      if call.recomputes {
+        // The stored result was to be replaced: not replaced, it must not be
+        // served either.
+        memory.remove(call.id)
+        do {
+          _ = try backend.forget([call.id])
+        } catch {
+          warn(
+            .storeFailure, call.reference,
+            "could not forget its stored result, which its recomputed one replaces (\(error)).")
+        }
+      }
       if reason == .memoryOnly { memory.put(call.id, entry) }
       ledger.count(call.op, notStored: size)
       eventCenter.emit(.didNotStore(call.reference, reason))

@@ -95,7 +95,7 @@ enum Diagnostics {
   }
 
   /// The attribute with `name` added to its `ignoring:` list (made, in its
-  /// place before `addedParameters:`, when there is none).
+  /// place before `addedParameters:` and `storage:`, when there is none).
   private static func ignoring(_ name: String, in attribute: AttributeSyntax) -> AttributeSyntax {
     let element = ArrayElementSyntax(expression: StringLiteralExprSyntax(content: name))
     var arguments = Array(attribute.arguments?.as(LabeledExprListSyntax.self) ?? [])
@@ -111,8 +111,11 @@ enum Diagnostics {
       arguments[index].expression = ExprSyntax(
         array.with(\.elements, ArrayElementListSyntax(elements)))
     } else {
+      // In the declaration's order: after `version:`, before `addedParameters:`
+      // and `storage:`.
       let index =
-        arguments.firstIndex(where: { $0.label?.text == "addedParameters" }) ?? arguments.endIndex
+        arguments.firstIndex(where: { ["addedParameters", "storage"].contains($0.label?.text) })
+        ?? arguments.endIndex
       var argument = LabeledExprSyntax(
         label: .identifier("ignoring"), colon: .colonToken(trailingTrivia: .space),
         expression: ArrayExprSyntax(elements: ArrayElementListSyntax([element])))

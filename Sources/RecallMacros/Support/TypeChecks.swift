@@ -2,12 +2,14 @@ import RecallCodeTable
 import SwiftSyntax
 import SwiftSyntaxMacros
 
-/// The compile-time checks that a memoized function's inputs and result are
-/// `Codable & Sendable`, written so that a failure is reported once, at the
-/// parameter or result type in the user's source, naming the type.
+/// The compile-time checks that a memoized function's inputs are
+/// `Encodable & Sendable` (they are encoded into the key) and its result
+/// `Codable & Sendable` (it is stored and read back), written so that a
+/// failure is reported once, at the parameter or result type in the user's
+/// source, naming the type.
 ///
 /// A macro cannot ask whether a type conforms; the type checker can. Each check
-/// is a pair of local overloads, one constrained to `Codable & Sendable` and
+/// is a pair of local overloads, one constrained to the protocols and
 /// one unavailable with a message the macro writes for this type, and a call
 /// under `#sourceLocation` at the type's line, padded to its column, so the
 /// type checker's error lands there. The checks live in a local function that
@@ -26,8 +28,9 @@ struct TypeChecks {
     let spelled = type.trimmedDescription
     add(
       function: "memoizedParameter", type: spelled, at: parameter.type,
+      constraint: "Encodable & Sendable",
       message:
-        "\(Self.quoted(spelled)) is not Codable & Sendable, so parameter '\(name)' cannot be part of the call's key; "
+        "\(Self.quoted(spelled)) is not Encodable & Sendable, so parameter '\(name)' cannot be part of the call's key; "
         + "\(Self.remedy(for: type)). Only a parameter that never changes the result (a logger, a progress callback) "
         + "may be left out of the key, with '@Memoized(ignoring: [\"\(name)\"])': calls that differ in it are then served one result",
       in: context)
@@ -39,6 +42,7 @@ struct TypeChecks {
     let spelled = type.trimmedDescription
     add(
       function: "memoizedResult", type: spelled, at: written,
+      constraint: "Codable & Sendable",
       message:
         "\(Self.quoted(spelled)) is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; "
         + "\(Self.remedy(for: type)), or return a Codable summary of it",
@@ -51,8 +55,9 @@ struct TypeChecks {
   ) {
     add(
       function: "memoizedSelf", type: "Self", at: function.name,
+      constraint: "Encodable & Sendable",
       message:
-        "\(Self.quoted(typeName)) is not Codable & Sendable, and 'self' is an input of a '@Memoized' instance method; "
+        "\(Self.quoted(typeName)) is not Encodable & Sendable, and 'self' is an input of a '@Memoized' instance method; "
         + "add 'Codable, Sendable' to the declaration of '\(typeName)', or make the method 'static' and pass what it needs as parameters",
       in: context)
   }
@@ -63,14 +68,14 @@ struct TypeChecks {
   }
 
   private mutating func add(
-    function: String, type: String, at node: some SyntaxProtocol, message: String,
-    in context: some MacroExpansionContext
+    function: String, type: String, at node: some SyntaxProtocol, constraint: String,
+    message: String, in context: some MacroExpansionContext
   ) {
     var check = """
           do {
             @available(*, unavailable, message: \(SwiftLiteral.string(message)))
             func \(function)<__Checked>(_: __Checked.Type) {}
-            func \(function)<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+            func \(function)<__Checked: \(constraint)>(_: __Checked.Type) {}
 
       """
     let call = "\(function)((\(type)).self)\n"
@@ -96,7 +101,7 @@ struct TypeChecks {
     return TypeSyntax(ArrayTypeSyntax(element: type))
   }
 
-  private static func unwrapped(_ type: TypeSyntax) -> TypeSyntax {
+  static func unwrapped(_ type: TypeSyntax) -> TypeSyntax {
     if let attributed = type.as(AttributedTypeSyntax.self) {
       return unwrapped(attributed.baseType)
     }
