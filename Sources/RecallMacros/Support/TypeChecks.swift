@@ -113,12 +113,15 @@ struct TypeChecks {
 
   private static func quoted(_ type: String) -> String { "'\(type)'" }
 
-  /// What to do about a type: conform it, when it is a plain name; else the
-  /// types inside it.
+  /// What to do about a type: conform it, when it is a plain name; replace
+  /// it, when it is a tuple; else conform the types inside it.
   private static func remedy(for type: TypeSyntax) -> String {
     if let identifier = type.as(IdentifierTypeSyntax.self), identifier.genericArgumentClause == nil
     {
       return "add 'Codable, Sendable' to the declaration of '\(identifier.name.text)'"
+    }
+    if type.is(TupleTypeSyntax.self) {
+      return "a tuple cannot conform to protocols: use a struct with Codable & Sendable fields"
     }
     return "make the types in it Codable & Sendable"
   }
