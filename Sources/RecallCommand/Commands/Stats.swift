@@ -69,19 +69,12 @@ struct Stats: ParsableCommand {
     /// The bytes of the op's results; the store's: of every value.
     let byteCount: Int
     var bytesText: String?
-    /// The bytes of the results, when ``byteCount`` counts more (the store's
-    /// row counts every value).
-    var resultBytes: Int?
+    /// Seconds the hits saved per MiB of the op's results kept: what keeping
+    /// them is worth; `nil` without bytes.
+    @Nullable var savedPerMiB: Double?
     /// Results the storage policy did not store, and their bytes.
     let notStored: Int
     let notStoredBytes: Int
-
-    /// Seconds the hits saved per MiB of the op's results kept: what keeping
-    /// them is worth; `nil` without bytes.
-    var savedPerMiB: Double? {
-      let kept = resultBytes ?? byteCount
-      return kept == 0 ? nil : timeSaved / (Double(kept) / 1_048_576)
-    }
 
     var cells: [String] {
       [
@@ -92,20 +85,9 @@ struct Stats: ParsableCommand {
       ]
     }
 
-    func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(op, forKey: .op)
-      try container.encode(calls, forKey: .calls)
-      try container.encode(versions, forKey: .versions)
-      try container.encode(stale, forKey: .stale)
-      try container.encode(hits, forKey: .hits)
-      try container.encode(misses, forKey: .misses)
-      try container.encode(timeSaved, forKey: .timeSaved)
-      try container.encode(recomputeTime, forKey: .recomputeTime)
-      try container.encode(byteCount, forKey: .byteCount)
-      try container.encode(savedPerMiB, forKey: .savedPerMiB)
-      try container.encode(notStored, forKey: .notStored)
-      try container.encode(notStoredBytes, forKey: .notStoredBytes)
+    /// Seconds `saved` per MiB of `bytes`, or `nil` without bytes.
+    static func perMiB(_ saved: Double, _ bytes: Int) -> Double? {
+      bytes == 0 ? nil : saved / (Double(bytes) / 1_048_576)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -174,8 +156,9 @@ struct Stats: ParsableCommand {
         OpRow(
           op: op.op.name, calls: op.calls, versions: op.versions, stale: stale, hits: count.hits,
           misses: count.misses, timeSaved: count.timeSaved.inSeconds, recomputeTime: time,
-          byteCount: op.outputBytes, notStored: count.notStored,
-          notStoredBytes: count.notStoredBytes))
+          byteCount: op.outputBytes,
+          savedPerMiB: OpRow.perMiB(count.timeSaved.inSeconds, op.outputBytes),
+          notStored: count.notStored, notStoredBytes: count.notStoredBytes))
     }
     rows.append(
       OpRow(
@@ -184,7 +167,7 @@ struct Stats: ParsableCommand {
         timeSaved: total.use.timeSaved.inSeconds, recomputeTime: total.time,
         byteCount: summary.bytes,
         bytesText: "\(bytes(summary.bytes)) in \(counted(summary.values, "value"))",
-        resultBytes: total.resultBytes,
+        savedPerMiB: OpRow.perMiB(total.use.timeSaved.inSeconds, total.resultBytes),
         notStored: total.use.notStored, notStoredBytes: total.use.notStoredBytes))
     options.print(rows)
   }

@@ -17,9 +17,8 @@ struct StaleSelection {
     self.unused = unused
     self.op = op
     self.startedBefore = startedBefore
-    let inRange = { (call: CallRecord) in startedBefore.map { call.startedAt < $0 } ?? true }
-    calls = try store.staleCalls(of: op, unusedFor: unused).filter(inRange)
-    kept = try store.staleCalls(of: op).filter(inRange).count - calls.count
+    calls = try store.staleCalls(of: op, unusedFor: unused, startedBefore: startedBefore)
+    kept = try store.staleCalls(of: op, startedBefore: startedBefore).count - calls.count
   }
 
   /// Prints why some calls are kept, and the calls to remove by op version,
@@ -47,7 +46,8 @@ struct StaleSelection {
   /// The selected calls that are still stale: a program may have run their
   /// version again since they were listed.
   func stillStale(in store: Store) throws -> [CallID] {
-    let still = Set(try store.staleCalls(of: op, unusedFor: unused).map(\.id))
+    let still = Set(
+      try store.staleCalls(of: op, unusedFor: unused, startedBefore: startedBefore).map(\.id))
     return calls.map(\.id).filter(still.contains)
   }
 }

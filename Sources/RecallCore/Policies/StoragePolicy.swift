@@ -73,12 +73,6 @@ public struct StoragePolicy: Sendable, Hashable {
     }
     return nil
   }
-
-  /// Whether a result stored at `storedAt` has expired at `now`.
-  func hasExpired(storedAt: Double, now: Double) -> Bool {
-    guard let expiresAfter else { return false }
-    return now - storedAt > expiresAfter.inSeconds
-  }
 }
 
 /// Why a ``StoragePolicy`` did not store a result.

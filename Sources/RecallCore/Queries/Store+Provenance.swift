@@ -81,7 +81,7 @@ extension Store {
     return ids
   }
 
-  /// Forgets the stale calls (``staleCalls(of:unusedFor:)``) whose version
+  /// Forgets the stale calls (``staleCalls(of:unusedFor:startedBefore:)``) whose version
   /// no process used for `unused` (one hour by default): a program may still
   /// be running, or be about to run again, a version that is no longer any
   /// program's last one. Pass `.zero` to forget every stale call.
@@ -93,7 +93,7 @@ extension Store {
   }
 
   /// Removes the results the current code can no longer be served: forgets
-  /// the stale calls (``staleCalls(of:unusedFor:)``) started before `date`
+  /// the stale calls (``staleCalls(of:unusedFor:startedBefore:)``) started before `date`
   /// (every one when `nil`) whose version no process used for `unused`, then
   /// deletes the values no call uses any more (``collectGarbage(keepingFilesNewerThan:)``).
   /// Tagged values stay. Safe while other processes use the store: a reader
@@ -112,10 +112,8 @@ extension Store {
     of op: OpID? = nil, startedBefore date: Date? = nil,
     unusedFor unused: Duration = .seconds(3600)
   ) throws -> PruneReport {
-    let doomed = try staleCalls(of: op, unusedFor: unused).filter { call in
-      date.map { call.startedAt < $0 } ?? true
-    }
-    let forgotten = try forget(doomed.map(\.id))
+    let forgotten = try forget(
+      staleCalls(of: op, unusedFor: unused, startedBefore: date).map(\.id))
     let garbage = try collectGarbage()
     return PruneReport(calls: forgotten.count, garbage: garbage)
   }

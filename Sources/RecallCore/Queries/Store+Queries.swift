@@ -128,9 +128,10 @@ extension Store {
   ///   - unused: Leave out calls whose semantic version some process used
   ///     (any version of it, hit or miss) within this time before now:
   ///     results a program that is still running may want.
-  public func staleCalls(of op: OpID? = nil, unusedFor unused: Duration = .zero) throws
-    -> [CallRecord]
-  {
+  ///   - date: Only calls started before this date.
+  public func staleCalls(
+    of op: OpID? = nil, unusedFor unused: Duration = .zero, startedBefore date: Date? = nil
+  ) throws -> [CallRecord] {
     let ops = try op.map { [try self.op(named: $0)] } ?? backend.ops().map(\.op)
     let cutoff = Date(timeIntervalSinceNow: -unused.inSeconds)
     return try ops.flatMap { op -> [CallRecord] in
@@ -142,7 +143,10 @@ extension Store {
         current.count == 1
         ? try backend.calls(CallQuery(op: op, semanticVersionOtherThan: current.first))
         : try backend.calls(CallQuery(op: op)).filter { !current.contains($0.semanticVersion) }
-      return unused > .zero ? calls.filter { !recent.contains($0.semanticVersion) } : calls
+      return calls.filter { call in
+        (unused == .zero || !recent.contains(call.semanticVersion))
+          && date.map { call.startedAt < $0 } ?? true
+      }
     }
     .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
   }

@@ -97,18 +97,13 @@ extension Store {
   }
 
   func isStored<R>(_ call: MemoizedCall<R>) throws -> Bool {
-    let now = Date().timeIntervalSince1970
-    let expiry = self.expiry(of: call.op)
     for candidate in candidates(try prepared(call)) {
-      if let entry = memory.get(candidate.id),
-        expiry.map({ now - entry.storedAt <= $0 }) ?? true
-      {
+      if let entry = memory.get(candidate.id), !hasExpired(call.op, storedAt: entry.storedAt) {
         return true
       }
-      if let stored = try backend.loadResult(candidate.id) {
-        if let expiry, let storedAt = stored.storedAt, now - storedAt > expiry {
-          continue
-        }
+      if let stored = try backend.loadResult(candidate.id),
+        !hasExpired(call.op, storedAt: stored.storedAt)
+      {
         return true
       }
     }
@@ -157,22 +152,19 @@ extension Store {
     }
     let inputs = callInputs(prepared)
     let hid = historyID(prepared, inputs)
+    // As if its body had just finished after running for `duration`.
+    let now = Date()
     let entry = MemoryLayer.Entry(
       value: value, cid: output.cid, hid: hid, size: output.bytes.count,
-      duration: duration.inSeconds, storedAt: Date().timeIntervalSince1970)
+      duration: duration.inSeconds, storedAt: now.timeIntervalSince1970)
     guard policy.isMemoryOnly != true else {
       memory.put(prepared.id, entry)
       return
     }
-    let now = Date()
-    try backend.record(
-      CallRecord(
-        id: prepared.id, op: call.op.id, opVersion: call.op.version,
-        semanticVersion: prepared.semanticVersion, trial: prepared.filedTrial, inputs: inputs,
-        outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
-        startedAt: now.addingTimeInterval(-duration.inSeconds), duration: duration.inSeconds,
-        host: Host.name, pid: Host.pid, keyFields: prepared.keyFields),
-      values: [output] + prepared.inputs.map(\.encoded))
+    let (record, values) = callRecord(
+      prepared, output: output, inputs: inputs, hid: hid, keyFields: prepared.keyFields,
+      startedAt: now.addingTimeInterval(-duration.inSeconds), duration: duration.inSeconds)
+    try backend.record(record, values: values)
     memory.put(prepared.id, entry)
     eventCenter.emit(.didStore(prepared.reference, bytes: output.bytes.count))
   }

@@ -22,9 +22,7 @@ extension Store {
   /// not expired.
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
     guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
-    if let expiry = expiry(of: call.op), Date().timeIntervalSince1970 - entry.storedAt > expiry {
-      return nil
-    }
+    if hasExpired(call.op, storedAt: entry.storedAt) { return nil }
     noteReuse(of: call)
     histories.record(entry.cid, entry.hid, in: call.caller?.id)
     ledger.count(call.op, memoryHit: entry.duration)
@@ -52,9 +50,7 @@ extension Store {
     let decoded: Result<R, any Error>
     do {
       guard let found = try backend.loadResult(call.id) else { return nil }
-      if let expiry = expiry(of: call.op), let storedAt = found.storedAt,
-        Date().timeIntervalSince1970 - storedAt > expiry
-      {
+      if hasExpired(call.op, storedAt: found.storedAt) {
         unusable = true
         return nil
       }
@@ -106,9 +102,14 @@ extension Store {
     return value
   }
 
-  /// How long the op's stored results may be served, in seconds
-  /// (``StoragePolicy/expiresAfter``).
-  func expiry(of op: Op) -> Double? {
-    op.details.expirySeconds ?? expirySeconds
+  /// Whether a result of `op` stored at `storedAt` (seconds since 1970) may
+  /// no longer be served (``StoragePolicy/expiresAfter``, the op's, else the
+  /// store's). A result whose time is unknown does not expire. Reads the
+  /// clock only for ops whose results expire.
+  func hasExpired(_ op: Op, storedAt: Double?) -> Bool {
+    guard let expiry = op.details.expirySeconds ?? expirySeconds, let storedAt else {
+      return false
+    }
+    return Date().timeIntervalSince1970 - storedAt > expiry
   }
 }

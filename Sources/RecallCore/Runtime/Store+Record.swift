@@ -25,7 +25,7 @@ extension Store {
     let hid = historyID(call, inputs)
     let entry = MemoryLayer.Entry(
       value: value, cid: output.cid, hid: hid, size: size, duration: duration,
-      storedAt: Date().timeIntervalSince1970)
+      storedAt: startedAt.timeIntervalSince1970 + duration)
     histories.record(output.cid, hid, in: call.caller?.id)
     if let reason = storagePolicy(for: call.op).reasonNotToStore(duration: duration, bytes: size) {
       if call.recomputes {
@@ -46,14 +46,9 @@ extension Store {
       if claimed { endClaim(call, stored: false) }
       return
     }
-    // The inputs as hashed for the key: encoded once per call.
-    let values = [output] + call.inputs.map(\.encoded)
-    let record = CallRecord(
-      id: call.id, op: call.op.id, opVersion: call.op.version,
-      semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
-      outputCID: output.cid, outputHID: hid, outputSize: size,
-      startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
-      keyFields: keyFields)
+    let (record, values) = callRecord(
+      call, output: output, inputs: inputs, hid: hid, keyFields: keyFields, startedAt: startedAt,
+      duration: duration)
     memory.put(call.id, entry)
     // The completion holds what it needs, never the store: a store must not
     // be released (and flush) on the backend's writer thread. It may be
@@ -77,6 +72,23 @@ extension Store {
         if told { Store.warn(.storeFailure, reference, message, printing: printing, to: center) }
       }
     }
+  }
+
+  /// The record of a call that returned `output`, and the values it names:
+  /// its output and its inputs as hashed for the key (encoded once per call).
+  func callRecord(
+    _ call: PreparedCall, output: EncodedValue, inputs: [CallInput], hid: HistoryID,
+    keyFields: [UInt8], startedAt: Date, duration: Double
+  ) -> (CallRecord, [EncodedValue]) {
+    (
+      CallRecord(
+        id: call.id, op: call.op.id, opVersion: call.op.version,
+        semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
+        outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
+        startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
+        keyFields: keyFields),
+      [output] + call.inputs.map(\.encoded)
+    )
   }
 
   /// What is kept of an op's results: its own policy over the store's.

@@ -47,7 +47,7 @@ public struct OpVersion: Sendable, Hashable {
   /// Whether this is a current version: the version some program ran last
   /// (each program — a host and an executable path, so each checkout of a
   /// project — has its own). Calls filed under no current version's semantic
-  /// version are stale (``Store/staleCalls(of:unusedFor:)``). A program that has not
+  /// version are stale (``Store/staleCalls(of:unusedFor:startedBefore:)``). A program that has not
   /// run the op for ``OpVersion/programLifetime`` while another one has no
   /// longer counts.
   public var isCurrent: Bool
