@@ -98,8 +98,11 @@ extension PostgresBackend {
   /// misses, and the first to be recomputed stores the value again. (Rows
   /// name values by cid: no row names the deleted one's.)
   func forgetValue(_ cid: ContentID) throws {
-    try withConnection { connection in
+    try transaction { connection in
       _ = try connection.execute("DELETE FROM value WHERE cid = $1", [SQLValue(cid.digest)])
+      // Lost, not evicted (an eviction recorded before it was stored again).
+      _ = try connection.execute(
+        "DELETE FROM evicted_value WHERE cid = $1", [SQLValue(cid.digest)])
     }
   }
 }

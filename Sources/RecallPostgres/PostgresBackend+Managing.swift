@@ -36,6 +36,14 @@ extension PostgresBackend {
       var report = GarbageReport(
         values: deleted.count, bytes: try deleted.reduce(0) { $0 + (try $1.int(0)) }, orphanFiles: 0
       )
+      // Records of evictions that no longer say anything: the value is
+      // stored again, or no call names it.
+      try connection.execute(
+        """
+        DELETE FROM evicted_value
+        WHERE EXISTS (SELECT 1 FROM value WHERE value.cid = evicted_value.cid)
+          OR NOT EXISTS (SELECT 1 FROM call WHERE call.output_cid = evicted_value.cid)
+        """)
       guard let blobs else { return report }
       for row in deleted where try row.bool(2) { try blobs.remove(ContentID(try row.digest(1))) }
       // Files no row names (a writer died before committing), unless recent.

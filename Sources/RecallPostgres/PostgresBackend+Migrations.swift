@@ -173,6 +173,19 @@ extension PostgresBackend {
       ALTER TABLE usage ADD COLUMN not_stored_bytes bigint NOT NULL DEFAULT 0;
       """
     ),
+    (
+      // Values whose bytes were evicted to keep the store within its disk
+      // budget: their rows are deleted (the calls naming them become misses)
+      // and recorded here. A value stored again has its row back, which
+      // outranks this record; garbage collection drops such records.
+      "v12.evictions",
+      """
+      CREATE TABLE evicted_value (
+        cid bytea PRIMARY KEY,
+        evicted_at double precision NOT NULL
+      );
+      """
+    ),
   ]
 
   /// The names migrations had before they took the SQLite store's names. A

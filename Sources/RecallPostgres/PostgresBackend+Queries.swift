@@ -80,7 +80,10 @@ extension PostgresBackend {
       let rows = try connection.rows(
         """
         SELECT id, op, op_version, semantic_version, trial, output_cid, output_hid, output_size,
-          started_at, duration, host, pid, key_fields
+          started_at, duration, host, pid, key_fields, (
+            SELECT evicted_at FROM evicted_value
+            WHERE evicted_value.cid = call.output_cid
+              AND NOT EXISTS (SELECT 1 FROM value WHERE value.cid = call.output_cid))
         FROM call \(whereClause)
         ORDER BY started_at DESC, id DESC\(limit)
         """, values)
@@ -121,7 +124,8 @@ extension PostgresBackend {
           outputCID: ContentID(try row.digest(5)), outputHID: HistoryID(try row.digest(6)),
           outputSize: try row.int(7), startedAt: try row.date(8), duration: try row.double(9),
           host: try row.text(10), pid: try row.int(11),
-          keyFields: try row.bytes(12).map { [UInt8]($0) })
+          keyFields: try row.bytes(12).map { [UInt8]($0) },
+          evictedAt: try row[13].decode(Double?.self).map { Date(timeIntervalSince1970: $0) })
       }
     }
   }

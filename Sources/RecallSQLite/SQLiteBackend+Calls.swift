@@ -362,7 +362,8 @@ struct RowFinder {
       row = found
       if let stored, found.lost {
         try FastStatement.run(
-          db, "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ? WHERE id = ?",
+          db,
+          "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ?, evicted_at = NULL WHERE id = ?",
           [
             .int(stored.size), .blob(stored.bytes), .int(stored.checksum), .text(stored.stamp),
             .int(row.row),

@@ -373,6 +373,20 @@ extension SQLiteBackend {
               """)
         }
       ),
+      (
+        "v12.evictions",
+        { db in
+          // When a value's bytes were evicted to keep the store within its
+          // disk budget (`size` NULL as for a lost value; storing the value
+          // again clears it). The index holds only evicted values, so
+          // writes of others never touch it.
+          try db.execute(
+            sql: """
+              ALTER TABLE value ADD COLUMN evicted_at REAL;
+              CREATE INDEX value_on_evicted ON value(evicted_at) WHERE evicted_at IS NOT NULL;
+              """)
+        }
+      ),
     ]
 
   /// Brings the schema up to date, refusing a store from a newer Recall. A

@@ -122,7 +122,7 @@ extension SQLiteBackend {
     let selectCalls = """
       SELECT call.id, call.call_id, op_name.name, filing.op_version, filing.semantic_version, call.trial,
         value.cid, call.output_hid, call.output_size, call.started_at, call.duration, call.host, call.pid,
-        call.key_fields, call.checksum
+        call.key_fields, call.checksum, value.evicted_at
       FROM call
       JOIN op_name ON op_name.id = call.op
       JOIN filing ON filing.id = call.filing
@@ -219,7 +219,8 @@ extension SQLiteBackend {
         stored.flatMap {
           StoredKeyFields.expand([UInt8]($0), inputs: StoredKeyFields.order(inputs))
         }
-      })
+      },
+      evictedAt: try row.decode(Double?.self, atIndex: 15).map { Date(timeIntervalSince1970: $0) })
   }
 
   public func value(_ cid: ContentID) throws -> [UInt8]? {

@@ -200,6 +200,45 @@ import Testing
     #expect(badDate.text.contains("--older-than takes a date like 2026-11-01"), "\(badDate.text)")
   }
 
+  @Test func gcWithABudgetEvictsTheCheapestResultsAndShowsWhatItDid() throws {
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let simulate = Op(id: "Lab.simulate(seed:)", version: CodeFingerprint(hex: "d4d4"))
+    // Equal sizes; seed 0 took the least time, so it is the first to go.
+    for seed in 0..<4 {
+      try MemoizedCall<[Double]>(op: simulate, arguments: [Argument("seed", seed)]).store(
+        [Double](repeating: Double(seed), count: 1_000), computedIn: .seconds(Double(seed + 1)),
+        in: store)
+    }
+    let total = try store.summary().bytes
+    let bad = try recall("gc", "--budget", "lots")
+    #expect(bad.status == 64)
+    #expect(bad.text.contains("--budget takes a size like 20GB"), "\(bad.text)")
+    let gc = try recall("gc", "--budget", "\(total - 1)")
+    #expect(gc.status == 0, "\(gc.text)")
+    #expect(gc.text.hasPrefix("Deleted 0 values (0 B).\nEvicted 1 result ("), "\(gc.text)")
+    let evicted = try #require(
+      try store.calls(of: "Lab.simulate(seed:)").first { $0.evictedAt != nil })
+    #expect(try store.value(evicted.inputs[0].cid, as: Int.self) == 0)
+    let show = try recall("show", String(evicted.id.hex.prefix(12)))
+    #expect(show.text.contains("(evicted "), "\(show.text)")
+    #expect(try recall("calls", "simulate").text.contains("(evicted)"))
+    let stats = try recall("stats", "--json").text.split(separator: "\n").map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    let row = try #require(stats.first { $0["op"] as? String == "Lab.simulate(seed:)" })
+    #expect(row["evicted"] as? Int == 1)
+    #expect(row["evicted_bytes"] as? Int == evicted.outputSize)
+    #expect(row["bytes"] as? Int == 3 * evicted.outputSize, "the bytes kept")
+    #expect(stats.last?["evicted"] as? Int == 1)
+    // Under a budget nothing fits, the inputs stay: the command says so.
+    let all = try recall("gc", "--budget", "0")
+    #expect(all.text.contains("Evicted 3 results"), "\(all.text)")
+    #expect(all.text.contains("Still over the budget by"), "\(all.text)")
+    #expect(try recall("gc", "--budget", "1GB").text.hasSuffix("within the budget of 953.7 MiB.\n"))
+  }
+
   @Test func tagsForgetsAndCollects() throws {
     try populate()
     #expect(try recall("tag").text.hasPrefix("No tags. Name a call with 'recall tag NAME CALL'"))

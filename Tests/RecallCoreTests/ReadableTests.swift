@@ -46,8 +46,23 @@ import Testing
     #expect(Readable.duration(seconds) == text)
   }
 
-  @Test(arguments: [(512, "512 B"), (1_536, "1.5 KiB"), (39_006_208, "37.2 MiB")])
+  @Test(arguments: [
+    (512, "512 B"), (1_536, "1.5 KiB"), (39_006_208, "37.2 MiB"), (21_474_836_480, "20.0 GiB"),
+  ])
   func sizes(_ bytes: Int, _ text: String) {
     #expect(Readable.size(bytes) == text)
+  }
+
+  @Test(arguments: [
+    ("20GB", 20_000_000_000), ("1.5 GiB", 1_610_612_736), ("500M", 524_288_000),
+    ("4096", 4096), ("10 kb", 10_000), ("2TiB", 2_199_023_255_552), ("0", 0),
+  ])
+  func sizesAsPeopleWriteThem(_ text: String, _ bytes: Int) {
+    #expect(Readable.size(parsing: text) == bytes)
+  }
+
+  @Test(arguments: ["", "GB", "twenty", "20 parsecs", "1.2.3G", "-5GB", "1e30"])
+  func sizesThatAreNotSizes(_ text: String) {
+    #expect(Readable.size(parsing: text) == nil)
   }
 }

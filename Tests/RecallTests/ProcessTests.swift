@@ -150,6 +150,85 @@ import Testing
     print("prunes finished before the kill: \(pruned) of 4; the last removed \(report.calls) calls")
   }
 
+  @Test func killingAnEvictionLeavesEveryResultWholeOrMarkedEvicted() throws {
+    let directory = TemporaryDirectory()
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    var finished = 0
+    /// The calls of the payload op marked evicted.
+    func marked() throws -> Int {
+      let store = try Store.sqlite(at: directory.path, configuration: configuration)
+      guard let op = try store.ops().first(where: { $0.op.name.contains("payload(") })?.op else {
+        return 0
+      }
+      return try store.calls(of: op).count { $0.evictedAt != nil }
+    }
+    for round in 0..<4 {
+      // Thirty more results (blob files) each round, then an eviction down to
+      // a quarter of the store, killed early, midway, late, or not at all.
+      // Every call not marked evicted by the killed evictions before is
+      // served whole; the marked ones are computed again.
+      let count = (round + 1) * 30
+      let evicted = try marked()
+      #expect(
+        try runChild(["verify", directory.path, "\(count)"])
+          == "executed \(30 + evicted) reused \(count - 30 - evicted)")
+      let total = try Store.sqlite(at: directory.path, configuration: configuration).summary().bytes
+      let child = try BackgroundChild(["evict", directory.path, "\(total / 4)"])
+      usleep([5_000, 20_000, 60_000, 3_000_000][round] + UInt32.random(in: 0...10_000))
+      kill(child.process.processIdentifier, SIGKILL)
+      let (_, output) = child.finish()
+      if output.hasPrefix("evicted ") { finished += 1 }
+    }
+    // The store opens. Every call not marked evicted is served whole without
+    // running (a row naming bytes that are gone would be a miss); the marked
+    // ones are computed again, right.
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    let op = try #require(try store.ops().first { $0.op.name.contains("payload(") }?.op)
+    let calls = try store.calls(of: op)
+    let marked = calls.count { $0.evictedAt != nil }
+    #expect(calls.count == 120)
+    #expect(marked > 0)
+    #expect(
+      try runChild(["verify", directory.path, "120"]) == "executed \(marked) reused \(120 - marked)"
+    )
+    // Files of killed evictions are garbage, and go; nothing else does.
+    _ = try store.collectGarbage(keepingFilesNewerThan: Date())
+    #expect(try runChild(["verify", directory.path, "120"]) == "executed 0 reused 120")
+    print("evictions finished before the kill: \(finished) of 4; \(marked) results were evicted")
+  }
+
+  @Test func evictingWhileAnotherProcessReadsServesWholeValuesOrMisses() throws {
+    let directory = TemporaryDirectory()
+    #expect(try runChild(["verify", directory.path, "40"]) == "executed 40 reused 0")
+    // The reader asks for all forty results over and over, each round in a
+    // fresh store, and exits on a wrong value; meanwhile this process evicts
+    // half of the store again and again (the reader stores what it
+    // recomputes).
+    let reader = try BackgroundChild(["reread", directory.path, "40"])
+    #expect(reader.waitForLine(startingWith: "round 0"))
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    var evicted = 0
+    for _ in 0..<25 {
+      evicted += try store.evict(toFit: try store.summary().bytes / 2).values
+      usleep(40_000)
+    }
+    #expect(reader.waitForLine(startingWith: "round 2"))
+    kill(reader.process.processIdentifier, SIGKILL)
+    let (_, output) = reader.finish()
+    #expect(!output.contains("wrong"), "\(output)")
+    let rounds = output.split(separator: "\n").filter { $0.hasPrefix("round ") }
+    let executed = rounds.compactMap { Int($0.split(separator: " ")[3]) }.reduce(0, +)
+    #expect(evicted > 0)
+    #expect(executed > 0, "the reader computed again what was evicted")
+    let op = try #require(try store.ops().first { $0.op.name.contains("payload(") }?.op)
+    let marked = try store.calls(of: op).count { $0.evictedAt != nil }
+    #expect(
+      try runChild(["verify", directory.path, "40"]) == "executed \(marked) reused \(40 - marked)")
+  }
+
   @Test func forgettingAndCollectingWhileAnotherProcessWritesLosesNothing() throws {
     let directory = TemporaryDirectory()
     let (process, pipe, started) = try startHammer(directory.path, storing: 3)

@@ -8,6 +8,12 @@
 //   recall-test-child cid               prints the cid of hash-order-sensitive values
 //   recall-test-child hammer STORE      stores large values forever, printing "stored I"
 //   recall-test-child verify STORE N    checks payload(0..<N); prints "executed N reused M"
+//   recall-test-child reread STORE N    checks payload(0..<N) over and over, each round in a
+//                                       new store (no memory layer); prints "round R executed N
+//                                       reused M" per round, "wrong [I, …]" and exits on a
+//                                       wrong value
+//   recall-test-child evict STORE BYTES evicts results until the values fit BYTES; prints
+//                                       "evicted N"
 //   (STORE may be a PostgreSQL URL for stress and sweep)
 //   recall-test-child stress STORE N SEED  200 tasks ask for stressed(0..<N) in an order given
 //                                       by SEED; prints "began I" and "ran I" per body, then
@@ -135,6 +141,23 @@ func counting(_ store: Store, activating: Bool = true, _ body: () -> Void) -> Co
   return counts.withLock { $0 }
 }
 
+/// Checks payload(0..<count) in `store`, exits on a wrong value, and
+/// returns once every result computed is stored.
+func verifyPayloads(_ store: Store, _ count: Int) -> Counts {
+  var wrong: [Int] = []
+  let counts = counting(store) {
+    for index in 0..<count where payload(index: index) != expectedPayload(index) {
+      wrong.append(index)
+    }
+  }
+  if !wrong.isEmpty {
+    print("wrong \(wrong)")
+    exit(1)
+  }
+  store.flush()
+  return counts
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "run":
@@ -203,20 +226,31 @@ case "prune":
     exit(1)
   }
 
-case "verify":
+case "evict":
+  // Evicts down to the budget (until killed, in the test).
   let rest = Array(arguments.dropFirst())
   let store = open(rest[0])
-  let count = Int(rest[1])!
-  var wrong: [Int] = []
-  let counts = counting(store) {
-    for index in 0..<count where payload(index: index) != expectedPayload(index) {
-      wrong.append(index)
-    }
-  }
-  if !wrong.isEmpty {
-    print("wrong \(wrong)")
+  do {
+    let report = try store.evict(toFit: Int(rest[1])!)
+    print("evicted \(report.values)")
+  } catch {
+    print("failed \(error)")
     exit(1)
   }
+
+case "reread":
+  let rest = Array(arguments.dropFirst())
+  var round = 0
+  while true {
+    let counts = verifyPayloads(open(rest[0]), Int(rest[1])!)
+    print("round \(round) executed \(counts.executed) reused \(counts.reused)")
+    fflush(nil)
+    round += 1
+  }
+
+case "verify":
+  let rest = Array(arguments.dropFirst())
+  let counts = verifyPayloads(open(rest[0]), Int(rest[1])!)
   print("executed \(counts.executed) reused \(counts.reused)")
 
 case "sweep":

@@ -62,7 +62,10 @@ struct Calls: ParsableCommand {
             duration: call.duration,
             inputs: Dictionary(uniqueKeysWithValues: call.inputs.map { ($0.name, $0.cid.hex) }),
             output: values.jsonValue(call.outputCID),
-            text: (values.inputs(call), values.json(call.outputCID, .row) ?? "?"))
+            text: (
+              values.inputs(call),
+              values.json(call.outputCID, .row) ?? (call.evictedAt == nil ? "?" : "(evicted)")
+            ))
         })
     }
   }

@@ -52,9 +52,11 @@ struct Show: ParsableCommand {
           value: value.map(JSONValue.init(parsing:)) ?? .null))
     }
     let output = values.json(call.outputCID, .full)
+    let missing = call.evictedAt.map { "(evicted \(iso($0)); computed again when next called)" }
     rows.append(
       Row(
-        "output", "\(output ?? "(not stored)")  [cid \(call.outputCID), \(bytes(call.outputSize))]",
+        "output",
+        "\(output ?? missing ?? "(not stored)")  [cid \(call.outputCID), \(bytes(call.outputSize))]",
         value: output.map(JSONValue.init(parsing:)) ?? .null))
     let upstream = try reporting { try store.upstream(of: call.id) }
     let downstream = try reporting { try store.downstream(of: call.id) }

@@ -10,10 +10,12 @@ struct Stats: ParsableCommand {
     discussion: """
       Without --by, one row per op: its stored calls, versions and stale calls, how often \
       processes found its calls stored (hits) or ran them (misses), the time the hits saved, \
-      what recomputing every stored call would cost, the bytes of its results, the time the \
-      hits saved per MiB kept (what keeping them is worth), and how many \
+      what recomputing every stored call would cost, the bytes of its results kept, the time \
+      the hits saved per MiB kept (what keeping them is worth), how many \
       results its storage policy did not store (kept in memory only, computed too quickly, or \
-      too large; @Memoized(storage:), Store.Configuration.storage). With --by, \
+      too large; @Memoized(storage:), Store.Configuration.storage), and how many of its calls' \
+      results were evicted to keep the store within its disk budget (`recall gc --budget`, \
+      Store.Configuration.diskBudget) and not computed again since. With --by, \
       one row per hour, day, week or month (in this machine's time zone). Processes save their \
       counts at most ten seconds after a call and when they exit.
       """)
@@ -54,7 +56,7 @@ struct Stats: ParsableCommand {
   struct OpRow: TableRow {
     static let columns = [
       "op", "calls", "versions", "stale", "hits", "misses", "time_saved", "recompute_time",
-      "bytes", "saved_per_mib", "not_stored",
+      "bytes", "saved_per_mib", "not_stored", "evicted",
     ]
     let op: String
     let calls: Int
@@ -66,7 +68,8 @@ struct Stats: ParsableCommand {
     let timeSaved: Double
     /// Seconds recomputing every stored call would take.
     let recomputeTime: Double
-    /// The bytes of the op's results; the store's: of every value.
+    /// The bytes of the op's results kept (not evicted); the store's: of
+    /// every value.
     let byteCount: Int
     var bytesText: String?
     /// Seconds the hits saved per MiB of the op's results kept: what keeping
@@ -75,6 +78,9 @@ struct Stats: ParsableCommand {
     /// Results the storage policy did not store, and their bytes.
     let notStored: Int
     let notStoredBytes: Int
+    /// Calls whose results are evicted, and the bytes those took.
+    let evicted: Int
+    let evictedBytes: Int
 
     var cells: [String] {
       [
@@ -82,6 +88,7 @@ struct Stats: ParsableCommand {
         seconds(timeSaved), seconds(recomputeTime), bytesText ?? bytes(byteCount),
         savedPerMiB.map { seconds($0) + "/MiB" } ?? "",
         notStored == 0 ? "0" : "\(notStored) (\(bytes(notStoredBytes)))",
+        evicted == 0 ? "0" : "\(evicted) (\(bytes(evictedBytes)))",
       ]
     }
 
@@ -94,6 +101,8 @@ struct Stats: ParsableCommand {
       case op, calls, versions, stale, hits, misses
       case notStored = "not_stored"
       case notStoredBytes = "not_stored_bytes"
+      case evicted
+      case evictedBytes = "evicted_bytes"
       case savedPerMiB = "saved_per_mib"
       case byteCount = "bytes"
       case timeSaved = "time_saved"
@@ -137,8 +146,11 @@ struct Stats: ParsableCommand {
       use[count.op, default: OpUsage(op: count.op, period: .distantPast)].add(count)
     }
     var rows: [OpRow] = []
+    let evictions = Dictionary(
+      try store.evictions().map { ($0.op, $0) }, uniquingKeysWith: { first, _ in first })
     var total = (
-      time: 0.0, stale: 0, resultBytes: 0, use: OpUsage(op: "", period: .distantPast)
+      time: 0.0, stale: 0, resultBytes: 0, use: OpUsage(op: "", period: .distantPast),
+      evicted: OpEvictions(op: "", calls: 0, bytes: 0)
     )
     let ops = try store.ops()
     let unlisted = use.keys.filter { op in !ops.contains { $0.op == op } }.sorted()
@@ -150,15 +162,19 @@ struct Stats: ParsableCommand {
       let count = use[op.op] ?? OpUsage(op: op.op, period: .distantPast)
       total.time += time
       total.stale += stale
-      total.resultBytes += op.outputBytes
+      let evicted = evictions[op.op] ?? OpEvictions(op: op.op, calls: 0, bytes: 0)
+      let kept = op.outputBytes - evicted.bytes
+      total.resultBytes += kept
       total.use.add(count)
+      total.evicted.calls += evicted.calls
+      total.evicted.bytes += evicted.bytes
       rows.append(
         OpRow(
           op: op.op.name, calls: op.calls, versions: op.versions, stale: stale, hits: count.hits,
           misses: count.misses, timeSaved: count.timeSaved.inSeconds, recomputeTime: time,
-          byteCount: op.outputBytes,
-          savedPerMiB: OpRow.perMiB(count.timeSaved.inSeconds, op.outputBytes),
-          notStored: count.notStored, notStoredBytes: count.notStoredBytes))
+          byteCount: kept, savedPerMiB: OpRow.perMiB(count.timeSaved.inSeconds, kept),
+          notStored: count.notStored, notStoredBytes: count.notStoredBytes,
+          evicted: evicted.calls, evictedBytes: evicted.bytes))
     }
     rows.append(
       OpRow(
@@ -168,7 +184,8 @@ struct Stats: ParsableCommand {
         byteCount: summary.bytes,
         bytesText: "\(bytes(summary.bytes)) in \(counted(summary.values, "value"))",
         savedPerMiB: OpRow.perMiB(total.use.timeSaved.inSeconds, total.resultBytes),
-        notStored: total.use.notStored, notStoredBytes: total.use.notStoredBytes))
+        notStored: total.use.notStored, notStoredBytes: total.use.notStoredBytes,
+        evicted: total.evicted.calls, evictedBytes: total.evicted.bytes))
     options.print(rows)
   }
 

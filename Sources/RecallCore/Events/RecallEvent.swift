@@ -28,6 +28,9 @@ public enum RecallEvent: Sendable {
   /// A hit was audited (``AuditPolicy``): its body ran again, and `audit` says
   /// whether it gave the stored result.
   case didAudit(CallReference, AuditRecord)
+  /// Stored results were evicted to keep the store within its disk budget
+  /// (``Store/Configuration/diskBudget``, ``Store/evict(toFit:)``).
+  case didEvict(EvictionReport)
   /// Something went wrong that did not stop the call; see the warning.
   case warning(RecallWarning)
 
@@ -39,6 +42,7 @@ public enum RecallEvent: Sendable {
       .didReuse(let call, _, _), .didFail(let call, _), .didAudit(let call, _):
       call
     case .warning(let warning): warning.call
+    case .didEvict: nil
     }
   }
 }
@@ -65,6 +69,10 @@ extension RecallEvent: CustomStringConvertible {
       "audited \(call.readable): "
         + (audit.error.map { "the rerun failed: \($0)" }
           ?? (audit.differs ? "the rerun gave another result" : "same result"))
+    case .didEvict(let report):
+      "evicted \(report.values) stored \(report.values == 1 ? "result" : "results") "
+        + "(\(Readable.size(report.bytes))) to keep the store within "
+        + "\(Readable.size(report.budget))"
     case .warning(let warning): warning.description
     }
   }

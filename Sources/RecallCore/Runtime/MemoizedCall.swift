@@ -167,5 +167,6 @@ extension Store {
     try backend.record(record, values: values)
     memory.put(prepared.id, entry)
     eventCenter.emit(.didStore(prepared.reference, bytes: output.bytes.count))
+    diskBudget.stored(output.bytes.count)
   }
 }

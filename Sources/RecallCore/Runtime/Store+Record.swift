@@ -55,7 +55,9 @@ extension Store {
     // released before the commit (which its release waits for): then there
     // is no one to tell, but its claim still ends. The backend is held
     // strongly, so that it outlives the calls handed to it.
-    let (backend, keeper, center, released) = (backend, claimKeeper, eventCenter, released)
+    let (backend, keeper, center, released, budget) = (
+      backend, claimKeeper, eventCenter, released, diskBudget
+    )
     let (id, reference) = (call.id, call.reference)
     let printing = configuration.printsWarnings
     backend.record(record, values: values) { error in
@@ -67,6 +69,7 @@ extension Store {
       } else if told {
         center.emit(.didStore(reference, bytes: size))
       }
+      if error == nil { budget.stored(size) }
       guard claimed else { return }
       Store.endClaim(id, stored: error == nil, backend: backend, keeper: keeper) { message in
         if told { Store.warn(.storeFailure, reference, message, printing: printing, to: center) }

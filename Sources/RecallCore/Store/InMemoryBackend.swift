@@ -12,6 +12,8 @@ final class InMemoryBackend: StoreWriter {
   private struct State {
     var calls: [CallID: CallRecord] = [:]
     var values: [ContentID: [UInt8]] = [:]
+    /// When values whose bytes are gone were evicted.
+    var evicted: [ContentID: Date] = [:]
     var versions: [VersionKey: OpVersion] = [:]
     var components: [VersionKey: [CodeComponent]] = [:]
     var tags: [String: StoreTag] = [:]
@@ -46,6 +48,7 @@ final class InMemoryBackend: StoreWriter {
     state.withLock { state in
       for value in values where state.values[value.cid] == nil {
         state.values[value.cid] = value.bytes
+        state.evicted[value.cid] = nil
       }
       // Inputs by parameter name, as every backend returns them.
       var call = call
@@ -173,7 +176,11 @@ final class InMemoryBackend: StoreWriter {
     state.withLock { state in
       let found = state.calls.values.filter(query.matches)
         .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
-      return query.limit.map { Array(found.prefix($0)) } ?? found
+      return (query.limit.map { Array(found.prefix($0)) } ?? found).map { call in
+        var call = call
+        call.evictedAt = state.evicted[call.outputCID]
+        return call
+      }
     }
   }
 
@@ -189,19 +196,72 @@ final class InMemoryBackend: StoreWriter {
     }
   }
 
+  func evictionCandidates() throws -> [EvictionCandidate] {
+    state.withLock { state in
+      let kept = Self.inputsAndTagged(state)
+      var candidates: [ContentID: EvictionCandidate] = [:]
+      for call in state.calls.values {
+        guard !kept.contains(call.outputCID), let bytes = state.values[call.outputCID] else {
+          continue
+        }
+        let finished = call.startedAt.addingTimeInterval(call.duration)
+        var candidate =
+          candidates[call.outputCID]
+          ?? EvictionCandidate(
+            cid: call.outputCID, bytes: bytes.count, computeTime: 0, lastComputed: finished)
+        candidate.computeTime += call.duration
+        candidate.lastComputed = max(candidate.lastComputed, finished)
+        candidates[call.outputCID] = candidate
+      }
+      return Array(candidates.values)
+    }
+  }
+
+  func evict(_ values: [ContentID], at date: Date) throws -> [EvictedValue] {
+    state.withLock { state in
+      let kept = Self.inputsAndTagged(state)
+      let outputs = Set(state.calls.values.map(\.outputCID))
+      return values.compactMap { cid in
+        guard !kept.contains(cid), outputs.contains(cid),
+          let bytes = state.values.removeValue(forKey: cid)
+        else { return nil }
+        state.evicted[cid] = date
+        return EvictedValue(cid: cid, bytes: bytes.count)
+      }
+    }
+  }
+
+  func evictions() throws -> [OpEvictions] {
+    state.withLock { state in
+      var byOp: [OpID: OpEvictions] = [:]
+      for call in state.calls.values where state.evicted[call.outputCID] != nil {
+        byOp[call.op, default: OpEvictions(op: call.op, calls: 0, bytes: 0)].calls += 1
+        byOp[call.op]!.bytes += call.outputSize
+      }
+      return byOp.values.sorted { $0.op < $1.op }
+    }
+  }
+
+  /// The values no eviction takes: inputs of calls, and what tags name.
+  private static func inputsAndTagged(_ state: State) -> Set<ContentID> {
+    var kept = Set<ContentID>()
+    for call in state.calls.values {
+      for input in call.inputs { kept.insert(input.cid) }
+    }
+    for tag in state.tags.values {
+      switch tag.target {
+      case .value(let cid): kept.insert(cid)
+      case .call(let id): if let call = state.calls[id] { kept.insert(call.outputCID) }
+      }
+    }
+    return kept
+  }
+
   func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport {
     state.withLock { state in
-      var used = Set<ContentID>()
-      for call in state.calls.values {
-        used.insert(call.outputCID)
-        for input in call.inputs { used.insert(input.cid) }
-      }
-      for tag in state.tags.values {
-        switch tag.target {
-        case .value(let cid): used.insert(cid)
-        case .call(let id): if let call = state.calls[id] { used.insert(call.outputCID) }
-        }
-      }
+      var used = Self.inputsAndTagged(state)
+      for call in state.calls.values { used.insert(call.outputCID) }
+      state.evicted = state.evicted.filter { used.contains($0.key) }
       var report = GarbageReport(values: 0, bytes: 0, orphanFiles: 0)
       for (cid, bytes) in state.values where !used.contains(cid) {
         state.values[cid] = nil

@@ -45,6 +45,8 @@ final class ReadOnlyBackend: StoreWriter {
   func ops() throws -> [OpSummary] { try reader.ops() }
   func claims(at now: Date) throws -> [Claim] { try reader.claims(at: now) }
   func tags() throws -> [StoreTag] { try reader.tags() }
+  func evictionCandidates() throws -> [EvictionCandidate] { try reader.evictionCandidates() }
+  func evictions() throws -> [OpEvictions] { try reader.evictions() }
   func usage(of op: OpID?, since: Date?) throws -> [OpUsage] {
     try reader.usage(of: op, since: since)
   }
@@ -67,6 +69,9 @@ final class ReadOnlyBackend: StoreWriter {
   func renewClaims(by claimant: Claimant, until expiry: Date) throws -> Int { 0 }
   func releaseClaim(_ id: CallID, by claimant: Claimant) throws {}
   func forget(_ calls: [CallID]) throws -> Int { throw refuse("forget calls") }
+  func evict(_ values: [ContentID], at date: Date) throws -> [EvictedValue] {
+    throw refuse("evict values")
+  }
   func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport {
     throw refuse("collect garbage")
   }

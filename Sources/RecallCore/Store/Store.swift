@@ -47,6 +47,18 @@ public final class Store: Sendable {
     /// (``StoragePolicy/storeEverything``).
     public var storage = StoragePolicy.storeEverything
 
+    /// The bytes the store's values may take on disk, or `nil` for no bound.
+    /// Default: `nil` (nothing is ever evicted).
+    ///
+    /// With a budget, the store checks its size in the background after every
+    /// twentieth of the budget this process stores, and when it is over,
+    /// evicts the results cheapest to compute again per byte down to nine
+    /// tenths of the budget (``Store/evict(toFit:)``). Evicted calls keep
+    /// their records and are computed again when next called. The budget
+    /// bounds the bytes of results; the records of calls (a few hundred
+    /// bytes each) are kept whatever the budget.
+    public var diskBudget: Int? = nil
+
     /// Creates the default configuration.
     public init() {}
   }
@@ -64,6 +76,8 @@ public final class Store: Sendable {
   let flights = SingleFlight()
   /// The claims this store holds on calls it computes, renewed while they run.
   let claimKeeper: ClaimKeeper
+  /// Keeps the store within ``Configuration/diskBudget``.
+  let diskBudget: DiskBudget
   let eventCenter = EventCenter()
   /// Set when the store is released: the backend's completions check it
   /// instead of holding the store (so that a store is never released, and
@@ -110,6 +124,9 @@ public final class Store: Sendable {
     self.memory = MemoryLayer(budget: configuration.memoryBudget)
     self.claimKeeper = ClaimKeeper(backend: backend, lease: configuration.claims.lease)
     self.ledger = UsageLedger(backend: backend, program: configuration.program, since: opened)
+    self.diskBudget = DiskBudget(
+      budget: configuration.diskBudget, backend: backend, center: eventCenter,
+      printsWarnings: configuration.printsWarnings)
     if warmingUp { Store.warmUpInBackground() }
     if configuration.printsWarnings { _ = Store.reportEnvironmentOnce }
   }
@@ -123,6 +140,7 @@ public final class Store: Sendable {
   deinit {
     released.set()
     backend.flush()
+    diskBudget.wait()
     try? ledger.save()
     claimKeeper.stop()
   }
@@ -135,8 +153,10 @@ public final class Store: Sendable {
   /// yet committed are already served to this process's calls. Releasing the
   /// store, and the process exiting normally, wait for them too; a process
   /// killed meanwhile loses only those results, which are computed again.
+  /// With a disk budget, it waits for an eviction under way too.
   public func flush() {
     backend.flush()
+    diskBudget.wait()
   }
 
   /// Starts the process's one-time warm-up on another thread (once), for a

@@ -50,6 +50,18 @@ public protocol StoreReader: Sendable {
   /// Lists every op the store has calls or versions of, by name.
   func ops() throws -> [OpSummary]
 
+  // MARK: Evictions
+
+  /// Returns the values a disk budget may evict, in no particular order:
+  /// those with bytes stored that are the output of at least one call, an
+  /// input of none, and named by no tag (through the value, or a tagged
+  /// call's output).
+  func evictionCandidates() throws -> [EvictionCandidate]
+
+  /// Counts, per op, the calls whose results are evicted (``StoreWriter/evict(_:at:)``)
+  /// and not stored again since, by op name.
+  func evictions() throws -> [OpEvictions]
+
   // MARK: Claims, tags and use
 
   /// Returns the claims whose leases run past `now`: the calls being computed.

@@ -79,6 +79,17 @@ public protocol StoreWriter: StoreReader {
   /// runs keeps every value it needs.
   func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport
 
+  /// Evicts values' bytes, atomically, keeping the records of the calls that
+  /// returned them: those calls are marked evicted (``CallRecord/evictedAt``)
+  /// and their next lookup is a miss, which stores the value again. A value
+  /// that is no longer a candidate (``StoreReader/evictionCandidates()``:
+  /// since listed, it became a call's input, a tag names it, or it is
+  /// already gone) is left alone. Files of evicted values are deleted after
+  /// the rows no longer name them, so a crash leaves at most files for
+  /// ``collectGarbage(keepingFilesNewerThan:)``, never a row naming bytes
+  /// that are gone. Returns the values evicted.
+  func evict(_ values: [ContentID], at date: Date) throws -> [EvictedValue]
+
   /// Names a call or a value, replacing an earlier tag of the same name.
   func setTag(_ tag: StoreTag) throws
 

@@ -37,15 +37,21 @@ public struct CallRecord: Sendable, Hashable {
   /// semantic version (``CallID/init(op:semanticVersion:trial:keyFields:isRandom:)``).
   /// `nil` for calls recorded before Recall kept them.
   public var keyFields: [UInt8]?
+  /// When the call's result was evicted to keep the store within its disk
+  /// budget (``Store/Configuration/diskBudget``), or `nil` when it is stored
+  /// (or was never evicted). An evicted call keeps its record; its next call
+  /// computes it again, and stores it.
+  public var evictedAt: Date?
 
   /// Creates a call record.
   public init(
     id: CallID, op: OpID, opVersion: CodeFingerprint, semanticVersion: CodeFingerprint,
     trial: Int, inputs: [CallInput], outputCID: ContentID, outputHID: HistoryID,
     outputSize: Int, startedAt: Date, duration: Double, host: String, pid: Int,
-    keyFields: [UInt8]? = nil
+    keyFields: [UInt8]? = nil, evictedAt: Date? = nil
   ) {
     self.keyFields = keyFields
+    self.evictedAt = evictedAt
     self.id = id
     self.op = op
     self.opVersion = opVersion
