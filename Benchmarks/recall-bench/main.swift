@@ -22,6 +22,7 @@
 //   F  hit latency (memory layer cold) and disk bytes per entry with 1k and 100k
 //      small calls stored (and 1M with --full)
 //   G  two processes make the same new 2-second call at once: executions
+//   P  evict a tenth of the results of F's largest store (a disk budget)
 //   R  one number from RandomSource and from SystemRandomNumberGenerator
 //
 // Every timed call checks its result inside the timed part. --json prints one
@@ -491,6 +492,19 @@ for size in sizes {
   report(
     "F disk bytes per entry, \(size) entries", Double(diskBytes(path)) / Double(size),
     unit: "bytes", target: "≤ 300")
+  // P: a disk budget that takes a tenth of the results away, in one eviction
+  // (listing, ranking and evicting them), on the largest store.
+  guard size == sizes.last, size >= 10_000 else { continue }
+  let ranked = try reading.backend.evictionCandidates().sorted { $0.isEvicted(before: $1) }
+  let tenth = ranked.prefix(size / 10).map(\.bytes).reduce(0, +)
+  let budget = try reading.summary().bytes - tenth
+  let evictStart = ContinuousClock.now
+  let eviction = try reading.evict(toFit: budget)
+  let evictTime = nanoseconds(ContinuousClock.now - evictStart)
+  check(eviction.values == size / 10 && eviction.isWithinBudget, "P evicted \(eviction.values)")
+  report(
+    "P evict 10% of \(size) stored calls", evictTime, target: "seconds",
+    note: "\(eviction.values) results, \(eviction.bytes) bytes")
 }
 if !arguments.contains("--full") {
   report(

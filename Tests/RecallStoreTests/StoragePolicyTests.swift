@@ -202,6 +202,65 @@ private func storedCount(_ log: EventLog) -> Int {
     #expect(try store.calls(of: "Lab.outer()").count == 1)
   }
 
+  @Test(arguments: Backend.allCases) func aReuseOnlyScopeServesWhatIsStoredAndRunsNothing(
+    _ kind: Backend
+  ) async throws {
+    let place = try Reopenable(kind)
+    let store = open(place)
+    let runs = Runs()
+    let op = testOp("Lab.evaluate(seed:)")
+    func evaluate(_ seed: Int) throws -> Int {
+      try store.memoize(op, [Argument("seed", seed)]) { () throws -> Int in
+        _ = runs.next()
+        return seed * 2
+      }
+    }
+    func evaluateLater(_ seed: Int) async throws -> Int {
+      try await store.memoize(op, [Argument("seed", seed)]) { () async throws -> Int in
+        _ = runs.next()
+        return seed * 2
+      }
+    }
+    #expect(try evaluate(1) == 2)
+    store.flush()
+    let log = EventLog(store)
+    #expect(try Memoization.reusingOnly { try evaluate(1) } == 2)
+    let refusal = #expect(throws: RecallError.self) {
+      try Memoization.reusingOnly { try evaluate(2) }
+    }
+    #expect(refusal?.code == RecallError.notStored)
+    #expect(
+      refusal?.message.contains("Lab.evaluate(seed:) [") == true, "\(String(describing: refusal))")
+    await #expect(throws: RecallError.self) {
+      try await Memoization.reusingOnly { try await evaluateLater(3) }
+    }
+    #expect(runs.total == 1, "nothing ran in the scope")
+    #expect(log.executed.isEmpty)
+    // The refused call left no claim: another process computes it at once,
+    // and outside the scope it is computed here.
+    let other = open(place)
+    #expect(
+      try other.memoize(op, [Argument("seed", 2)]) { () throws -> Int in 4 } == 4)
+    #expect(try await evaluateLater(3) == 6)
+    #expect(runs.total == 2)
+  }
+
+  @Test func aReuseOnlyMissInAFunctionThatCannotThrowStopsTheProgram() async throws {
+    let exit = try await #require(
+      processExitsWith: .failure, observing: [\.standardErrorContent]
+    ) {
+      let store = Store.inMemory()
+      let op = Op(id: "Lab.square(x:)", version: CodeFingerprint(hex: "v1"))
+      _ = store.memoize(op, [Argument("x", 2)]) { 4 }
+      _ = Memoization.reusingOnly { store.memoize(op, [Argument("x", 2)]) { -1 } }
+      _ = Memoization.reusingOnly { store.memoize(op, [Argument("x", 3)]) { 9 } }
+    }
+    let message = String(decoding: exit.standardErrorContent, as: UTF8.self)
+    #expect(message.contains("Lab.square(x:) ["), "\(message)")
+    #expect(message.contains("is not stored, and this scope only reuses results"))
+    #expect(message.contains("This function cannot throw it (it does not throw)"))
+  }
+
   @Test(arguments: Backend.allCases)
   func aRecomputedResultThePolicyDoesNotStoreIsNotReplacedByTheOld(
     _ kind: Backend

@@ -59,6 +59,19 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
   /// that cannot be encoded, or a result its op's ``StoragePolicy`` refuses.
   public static let invalidValue = Code(rawValue: "invalidValue")
 
+  /// A memoized call ran in a reuse-only scope (``Memoization/reusingOnly(_:)-(()->R)``)
+  /// and its result is not stored.
+  public static let notStored = Code(rawValue: "notStored")
+
+  /// A call a reuse-only scope found no stored result for.
+  public static func notStored(_ call: CallReference) -> RecallError {
+    RecallError(
+      notStored,
+      "\(call.op.name) [\(call.call)] is not stored, and this scope only reuses results "
+        + "(Memoization.reusingOnly): run it outside the scope to compute it, or check first "
+        + "with its companion's isStored(), as in $name(…).isStored()")
+  }
+
   /// A value that cannot be used as asked.
   public static func invalidValue(_ message: String) -> RecallError {
     RecallError(invalidValue, message)

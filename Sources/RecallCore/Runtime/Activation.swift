@@ -57,6 +57,36 @@ public enum Memoization {
     try TaskScope.with({ $0.recomputes = true }, body)
   }
 
+  /// Runs `body` reusing stored results only: a memoized call it makes
+  /// whose result is not stored does not run its body (mandala's
+  /// `allow_new_calls(False)`: "I only want to read what my sweep
+  /// computed").
+  ///
+  /// ```swift
+  /// let scores = try Memoization.reusingOnly {
+  ///   try seeds.map { try evaluate(seed: $0) }
+  /// }
+  /// ```
+  ///
+  /// A call that is not stored throws ``RecallError/notStored(_:)`` from
+  /// the function called when it can: a function that throws any `Error`.
+  /// A function that cannot throw it (one that does not throw, or throws a
+  /// type of its own) stops the program with that message instead, as a
+  /// failed precondition does; ask such a call first with its companion's
+  /// ``MemoizedCall/isStored(in:)`` or read it with
+  /// ``MemoizedCall/storedResult(in:)``. Calls with their body's own scope
+  /// (those their bodies make) are never reached: their caller is reused.
+  public static func reusingOnly<R>(_ body: () throws -> R) rethrows -> R {
+    try TaskScope.with({ $0.reusesOnly = true }, body)
+  }
+
+  /// Runs `body` reusing stored results only, in tasks too.
+  public static func reusingOnly<R>(
+    isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R
+  ) async rethrows -> R {
+    try await TaskScope.with({ $0.reusesOnly = true }, isolation: isolation, body)
+  }
+
   /// Runs `body` recomputing the memoized calls it makes, in tasks too.
   public static func recomputing<R>(
     isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R

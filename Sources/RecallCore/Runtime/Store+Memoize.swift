@@ -48,6 +48,7 @@ extension Store {
       case .runUnmemoized:
         return try body()
       case .execute(let claimed):
+        try refuseInReuseOnlyScope(plan.call, as: E.self)
         let started = willExecute(plan.call)
         let result = started.scope.run(body)
         return try didExecute(plan.call, started, result, claimed: claimed)
@@ -94,6 +95,7 @@ extension Store {
       case .runUnmemoized:
         return try await body()
       case .execute(let claimed):
+        try refuseInReuseOnlyScope(plan.call, as: E.self)
         let started = willExecute(plan.call)
         let result = await started.scope.run(isolation: isolation, body)
         return try didExecute(plan.call, started, result, claimed: claimed)
@@ -275,6 +277,22 @@ struct CallPlan {
 }
 
 extension Store {
+  /// Throws ``RecallError/notStored(_:)`` as `E` when the call is to run in a
+  /// reuse-only scope (``Memoization/reusingOnly(_:)-(()->R)``), or stops
+  /// the program with its message when `E` cannot be it. The plan's end
+  /// releases the call's claim.
+  func refuseInReuseOnlyScope<E: Error>(_ call: PreparedCall, as: E.Type) throws(E) {
+    guard TaskScope.current.reusesOnly else { return }
+    let error = RecallError.notStored(call.reference)
+    eventCenter.emit(.didFail(call.reference, error: error.message))
+    guard let thrown = error as? E else {
+      preconditionFailure(
+        "\(error.message). This function cannot throw it (it "
+          + (E.self == Never.self ? "does not throw" : "throws \(E.self)") + ").")
+    }
+    throw thrown
+  }
+
   /// Prepares a memoized call, or returns `nil` when its body must run
   /// without memoization: memoization is off, an argument cannot be encoded,
   /// or the call calls itself.

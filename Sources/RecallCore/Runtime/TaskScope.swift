@@ -17,6 +17,10 @@ struct TaskScope: Sendable {
   /// (``Memoization/recomputing(_:)-(()->R)``); a body's own scope starts
   /// without it.
   var recomputes = false
+  /// Whether memoized calls made here only reuse stored results, and refuse
+  /// to run (``Memoization/reusingOnly(_:)-(()->R)``); a body's own scope
+  /// starts without it.
+  var reusesOnly = false
 
   @TaskLocal static var current = TaskScope()
 
