@@ -64,7 +64,11 @@ extension PostgresBackend {
       case .call(let id): (SQLValue(id.digest), .null)
       case .value(let cid): (.null, SQLValue(cid.digest))
       }
-    try withConnection { connection in
+    try transaction { connection in
+      // Waits for an eviction batch (which holds the value table's
+      // exclusive lock) and makes the next wait for this tag, so a tagged
+      // value is never evicted.
+      try connection.run("LOCK TABLE value IN ROW EXCLUSIVE MODE")
       try connection.execute(
         """
         INSERT INTO tag (name, call_id, cid, created_at) VALUES ($1, $2, $3, $4)

@@ -39,8 +39,19 @@ extension SQLiteBackend {
   }
 
   public func evict(_ values: [ContentID], at date: Date) throws -> [EvictedValue] {
-    guard !values.isEmpty else { return [] }
-    let (evicted, files) = try SQLiteBackend.mapErrors(path: path) {
+    let (evicted, files) = try evictRows(values, at: date)
+    try removeEvictedFiles(files)
+    return evicted
+  }
+
+  /// The first step of an eviction: the values' rows lose their bytes, in
+  /// one transaction. Returns the values evicted, and those whose bytes are
+  /// blob files (still on disk).
+  func evictRows(_ values: [ContentID], at date: Date) throws -> (
+    evicted: [EvictedValue], files: [ContentID]
+  ) {
+    guard !values.isEmpty else { return ([], []) }
+    return try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
         // Checked again under the write lock: since listed, a value may have
         // become an input, been tagged, or lost its bytes.
@@ -80,7 +91,12 @@ extension SQLiteBackend {
         return (evicted, files)
       }
     }
-    guard !files.isEmpty else { return evicted }
+  }
+
+  /// The second step: deletes the blob files of evicted values that no
+  /// writer stored again since.
+  func removeEvictedFiles(_ files: [ContentID]) throws {
+    guard !files.isEmpty else { return }
     // The files go once no committed row names them, under the write lock: a
     // writer that stored one of these values again meanwhile wrote its file
     // before taking the lock, and a writer waiting for it checks for its file
@@ -97,7 +113,6 @@ extension SQLiteBackend {
         }
       }
     }
-    return evicted
   }
 
   public func evictions() throws -> [OpEvictions] {

@@ -47,6 +47,36 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     #expect(try store.stats().values == 2)
   }
 
+  @Test func anEvictionKilledBetweenItsStepsLeavesOnlyGarbage() throws {
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      for n in [10, 2_000, 3_000, 4_000] { _ = series(store, n) }
+    }
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let backend = try #require(store.backend as? SQLiteBackend)
+    let outputs = try store.calls(of: op.id).map(\.outputCID)
+    // The rows lose their bytes; the process dies before the files go.
+    let (evicted, files) = try backend.evictRows(outputs, at: Date())
+    #expect(evicted.count == 4 && files.count == 3)
+    #expect(try store.calls(of: op.id).allSatisfy { $0.evictedAt != nil })
+    // A fresh process finds every call a miss, and computes it again.
+    let other = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(other)
+    #expect(series(other, 2_000).count == 2_000)
+    #expect(log.executed == ["series(n:)"])
+    other.flush()
+    // The files left behind are garbage, but for the one stored again.
+    let garbage = try other.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: 10))
+    #expect(garbage.orphanFiles == 2)
+    let fresh = try openStore(directory.path, inlineThreshold: 1024)
+    let freshLog = EventLog(fresh)
+    #expect(series(fresh, 2_000).count == 2_000)
+    #expect(series(fresh, 3_000).count == 3_000)
+    #expect(freshLog.executed == ["series(n:)"], "only the evicted 3,000 runs again")
+    #expect(try fresh.evictions().first?.calls == 2)
+  }
+
   @Test func largeValuesAreBlobFilesSmallOnesInline() throws {
     let directory = TemporaryDirectory()
     let store = try openStore(directory.path, inlineThreshold: 1024)

@@ -137,6 +137,7 @@ private func evictions(_ log: EventLog) -> [EvictionReport] {
       }
     }
     store.flush()
+    store.diskBudget.waitForChecks()
     #expect(try store.summary().bytes <= 40_000)
     #expect(!evictions(log).isEmpty)
     #expect(evictions(log).allSatisfy { $0.budget == 40_000 })

@@ -206,7 +206,12 @@ private func storedCount(_ log: EventLog) -> Int {
     _ kind: Backend
   ) async throws {
     let place = try Reopenable(kind)
-    let store = open(place)
+    // Every miss claims its call (none counts as quick), as a program's
+    // first calls of an op do.
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    configuration.claims.quickCall = .zero
+    let store = Store(backend: place.backend, configuration: configuration)
     let runs = Runs()
     let op = testOp("Lab.evaluate(seed:)")
     func evaluate(_ seed: Int) throws -> Int {
@@ -236,9 +241,12 @@ private func storedCount(_ log: EventLog) -> Int {
     }
     #expect(runs.total == 1, "nothing ran in the scope")
     #expect(log.executed.isEmpty)
+    #expect(try store.claims().isEmpty, "the refused calls' claims were released")
     // The refused call left no claim: another process computes it at once,
     // and outside the scope it is computed here.
-    let other = open(place)
+    var impatient = configuration
+    impatient.claims.maximumWait = .seconds(2)
+    let other = Store(backend: place.backend, configuration: impatient)
     #expect(
       try other.memoize(op, [Argument("seed", 2)]) { () throws -> Int in 4 } == 4)
     #expect(try await evaluateLater(3) == 6)

@@ -39,8 +39,12 @@ extension Store {
   /// outside any audit (an audit's own hits are not audited again).
   private func shouldAudit() -> Bool {
     let fraction = configuration.audit.fraction
-    return fraction > 0 && (fraction >= 1 || Double.random(in: 0..<1) < fraction)
-      && !TaskScope.current.isAuditing
+    guard fraction > 0 && (fraction >= 1 || Double.random(in: 0..<1) < fraction) else {
+      return false
+    }
+    // Nor in a reuse-only scope, where no body runs.
+    let scope = TaskScope.current
+    return !scope.isAuditing && !scope.reusesOnly
   }
 
   /// Starts auditing a hit, or returns `nil` when it cannot be: the stored

@@ -39,6 +39,11 @@ extension Store {
 /// result), it counts the store's bytes in the background, and when they are
 /// over the budget, evicts down to nine tenths of it, so that the next
 /// eviction waits for a tenth of the budget of new results.
+///
+/// ``EvictionReport/bytesBefore`` is what the store held when the eviction
+/// began; ``EvictionReport/isWithinBudget`` compares it less what this
+/// eviction freed, so with other processes evicting or storing at once it is
+/// an estimate.
 final class DiskBudget: Sendable {
   let budget: Int?
   private let backend: any StoreWriter
@@ -66,8 +71,13 @@ final class DiskBudget: Sendable {
   func stored(_ bytes: Int) {
     guard let budget else { return }
     let total = sinceCheck.add(bytes, ordering: .relaxed).newValue
-    guard total >= Self.interval(of: budget), startChecking() else { return }
+    guard total >= Self.interval(of: budget) else { return }
     checks.enter()
+    guard startChecking() else { return checks.leave() }
+    // Nothing waits for a check (a flush, or the store's release, would
+    // deadlock if an observer of its events or of the writer's completions
+    // waited), and a check holds no store: a process that exits or is killed
+    // in the middle of one leaves a store that is whole (decision 0101).
     DispatchQueue.global(qos: .utility).async { [self] in
       defer { checks.leave() }
       repeat {
@@ -93,34 +103,40 @@ final class DiskBudget: Sendable {
     isChecking.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
   }
 
-  /// Waits for a check under way.
-  func wait() { checks.wait() }
+  /// Waits for the checks under way (for tests: a check runs by itself).
+  func waitForChecks() { checks.wait() }
 
   /// Evicts, when the store's values take more than `budget` bytes, down to
   /// `target` (the budget itself unless given).
   func evict(toFit budget: Int, down target: Int? = nil) throws -> EvictionReport {
-    let before = try backend.summary().bytes
-    var report = EvictionReport(budget: budget, bytesBefore: before)
-    guard before > budget else { return report }
+    var stored = try backend.summary().bytes
+    var report = EvictionReport(budget: budget, bytesBefore: stored)
+    guard stored > budget else { return report }
     let goal = min(budget, target ?? budget)
     let ranked = try backend.evictionCandidates().sorted { $0.isEvicted(before: $1) }
     let date = Date()
     var next = ranked.startIndex
     // In batches, each its own transaction, so that writers wait for one
-    // batch at most; a value that stopped being a candidate since it was
-    // listed is skipped, and the next ones are taken instead.
-    while report.bytesAfter > goal, next < ranked.endIndex {
+    // batch at most. A value that stopped being a candidate since it was
+    // listed is skipped: most likely another process is evicting too, so the
+    // store's bytes are counted again rather than assumed, and two evictions
+    // at once do not both take the store's excess away.
+    while stored > goal, next < ranked.endIndex {
       var batch: [ContentID] = []
-      var projected = report.bytesAfter
+      var projected = stored
       while projected > goal, next < ranked.endIndex, batch.count < Self.batchSize {
         batch.append(ranked[next].cid)
         projected -= ranked[next].bytes
         next += 1
       }
-      for value in try backend.evict(batch, at: date) {
+      let evicted = try backend.evict(batch, at: date)
+      for value in evicted {
         report.values += 1
         report.bytes += value.bytes
       }
+      stored =
+        evicted.count == batch.count
+        ? stored - evicted.reduce(0) { $0 + $1.bytes } : try backend.summary().bytes
     }
     if report.values > 0 { center.emit(.didEvict(report)) }
     return report

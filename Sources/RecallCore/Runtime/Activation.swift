@@ -74,8 +74,10 @@ public enum Memoization {
   /// type of its own) stops the program with that message instead, as a
   /// failed precondition does; ask such a call first with its companion's
   /// ``MemoizedCall/isStored(in:)`` or read it with
-  /// ``MemoizedCall/storedResult(in:)``. Calls with their body's own scope
-  /// (those their bodies make) are never reached: their caller is reused.
+  /// ``MemoizedCall/storedResult(in:)``. Hits are not audited in the scope
+  /// (``AuditPolicy``). Two kinds of call still run, as they would outside:
+  /// calls in a ``disabled(_:)-(()->R)`` scope nested inside, and calls
+  /// whose arguments cannot be encoded (never stored; a warning says so).
   public static func reusingOnly<R>(_ body: () throws -> R) rethrows -> R {
     try TaskScope.with({ $0.reusesOnly = true }, body)
   }

@@ -46,9 +46,10 @@ extension Store {
       case .pause(let pause):
         Thread.sleep(forTimeInterval: pause.inSeconds)
       case .runUnmemoized:
+        try refuseInReuseOnlyScope(plan.call, claimed: false, as: E.self)
         return try body()
       case .execute(let claimed):
-        try refuseInReuseOnlyScope(plan.call, as: E.self)
+        try refuseInReuseOnlyScope(plan.call, claimed: claimed, as: E.self)
         let started = willExecute(plan.call)
         let result = started.scope.run(body)
         return try didExecute(plan.call, started, result, claimed: claimed)
@@ -93,9 +94,10 @@ extension Store {
         // cancellation.
         do { try await Task.sleep(for: pause) } catch { plan.stopWaiting() }
       case .runUnmemoized:
+        try refuseInReuseOnlyScope(plan.call, claimed: false, as: E.self)
         return try await body()
       case .execute(let claimed):
-        try refuseInReuseOnlyScope(plan.call, as: E.self)
+        try refuseInReuseOnlyScope(plan.call, claimed: claimed, as: E.self)
         let started = willExecute(plan.call)
         let result = await started.scope.run(isolation: isolation, body)
         return try didExecute(plan.call, started, result, claimed: claimed)
@@ -279,10 +281,11 @@ struct CallPlan {
 extension Store {
   /// Throws ``RecallError/notStored(_:)`` as `E` when the call is to run in a
   /// reuse-only scope (``Memoization/reusingOnly(_:)-(()->R)``), or stops
-  /// the program with its message when `E` cannot be it. The plan's end
-  /// releases the call's claim.
-  func refuseInReuseOnlyScope<E: Error>(_ call: PreparedCall, as: E.Type) throws(E) {
+  /// the program with its message when `E` cannot be it. A claim the call
+  /// took is released first, so other processes do not wait for it.
+  func refuseInReuseOnlyScope<E: Error>(_ call: PreparedCall, claimed: Bool, as: E.Type) throws(E) {
     guard TaskScope.current.reusesOnly else { return }
+    if claimed { endClaim(call, stored: false) }
     let error = RecallError.notStored(call.reference)
     eventCenter.emit(.didFail(call.reference, error: error.message))
     guard let thrown = error as? E else {

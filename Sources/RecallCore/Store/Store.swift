@@ -140,7 +140,6 @@ public final class Store: Sendable {
   deinit {
     released.set()
     backend.flush()
-    diskBudget.wait()
     try? ledger.save()
     claimKeeper.stop()
   }
@@ -153,10 +152,8 @@ public final class Store: Sendable {
   /// yet committed are already served to this process's calls. Releasing the
   /// store, and the process exiting normally, wait for them too; a process
   /// killed meanwhile loses only those results, which are computed again.
-  /// With a disk budget, it waits for an eviction under way too.
   public func flush() {
     backend.flush()
-    diskBudget.wait()
   }
 
   /// Starts the process's one-time warm-up on another thread (once), for a
