@@ -78,6 +78,13 @@ extension MemoizedCall where Result: Codable & Sendable {
   ///   be encoded, or the store cannot be read.
   public func storedResult() throws -> Result? { try storedResult(in: Store.current) }
 
+  /// Whether the current store would reuse the call now, and if not, why
+  /// (`Store.explain(_:)`): never runs it.
+  ///
+  /// - Throws: `RecallError` when no store can be opened, an argument cannot
+  ///   be encoded, or the store cannot be read.
+  public func explanation() throws -> MissExplanation { try explanation(in: Store.current) }
+
   /// Stores `result` as the call's result in the current store, as if the
   /// function had returned it after running for `duration`
   /// (``store(_:computedIn:in:)``).

@@ -239,6 +239,30 @@ import Testing
     #expect(try recall("gc", "--budget", "1GB").text.hasSuffix("within the budget of 953.7 MiB.\n"))
   }
 
+  @Test func whySaysWhyEachCallRan() throws {
+    try populate()
+    let result = try recall("why", "score", "--json")
+    #expect(result.status == 0, "\(result.text)")
+    let rows = try result.text.split(separator: "\n").map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    // Most recent first: x=1 under b2b2 (a1a1 had it), then 3, 2, 1 under a1a1.
+    #expect(
+      rows.map { $0["reason"] as? String }
+        == ["other_version", "other_inputs", "other_inputs", "never_computed"])
+    #expect(
+      rows[0]["why"] as? String == "computed under another version (a1a1 → b2b2), which this "
+        + "one does not reuse: let factor changed")
+    #expect(rows[1]["differing"] as? [String] == ["x"])
+    #expect(rows[1]["compared"] as? String != nil)
+    let text = try recall("why", "score", "--limit", "1").text
+    #expect(text.hasPrefix("ID"), "\(text)")
+    #expect(text.contains("x=1") && text.contains("let factor changed"), "\(text)")
+    let one = try recall("why", "label", try labelCallID())
+    #expect(one.text.contains("never computed"), "\(one.text)")
+    #expect(try recall("why", "nothing").status != 0)
+  }
+
   @Test func tagsForgetsAndCollects() throws {
     try populate()
     #expect(try recall("tag").text.hasPrefix("No tags. Name a call with 'recall tag NAME CALL'"))

@@ -234,14 +234,15 @@ struct Failure: Error, Equatable {}
     var kinds: [String] = []
     for await event in stream {
       switch event {
+      case .didMiss(_, let cause): kinds.append("didMiss(\(cause.rawValue))")
       case .willExecute: kinds.append("willExecute")
       case .didExecute: kinds.append("didExecute")
       case .didStore: kinds.append("didStore")
       default: kinds.append("other")
       }
-      if kinds.count == 3 { break }
+      if kinds.count == 4 { break }
     }
-    #expect(kinds == ["willExecute", "didExecute", "didStore"])
+    #expect(kinds == ["didMiss(notStored)", "willExecute", "didExecute", "didStore"])
   }
 
   @Test(arguments: Backend.allCases) func resultsSurviveReopening(_ kind: Backend) throws {

@@ -28,6 +28,11 @@ public enum RecallEvent: Sendable {
   /// A hit was audited (``AuditPolicy``): its body ran again, and `audit` says
   /// whether it gave the stored result.
   case didAudit(CallReference, AuditRecord)
+  /// A call missed, and its body is about to run: why it could not be
+  /// reused, as far as the lookup saw (``MissCause``; ``Store/explainRun(of:)``
+  /// says more for ``MissCause/notStored``). Followed by
+  /// ``willExecute(_:)``.
+  case didMiss(CallReference, MissCause)
   /// Stored results were evicted to keep the store within its disk budget
   /// (``Store/Configuration/diskBudget``, ``Store/evict(toFit:)``).
   case didEvict(EvictionReport)
@@ -38,7 +43,7 @@ public enum RecallEvent: Sendable {
   public var call: CallReference? {
     switch self {
     case .willExecute(let call), .willWait(let call, _), .didExecute(let call, _),
-      .didStore(let call, _), .didNotStore(let call, _),
+      .didStore(let call, _), .didNotStore(let call, _), .didMiss(let call, _),
       .didReuse(let call, _, _), .didFail(let call, _), .didAudit(let call, _):
       call
     case .warning(let warning): warning.call
@@ -69,6 +74,7 @@ extension RecallEvent: CustomStringConvertible {
       "audited \(call.readable): "
         + (audit.error.map { "the rerun failed: \($0)" }
           ?? (audit.differs ? "the rerun gave another result" : "same result"))
+    case .didMiss(let call, let cause): "missed \(call.readable): \(cause)"
     case .didEvict(let report):
       "evicted \(report.values) stored \(report.values == 1 ? "result" : "results") "
         + "(\(Readable.size(report.bytes))) to keep the store within "

@@ -58,6 +58,15 @@ extension MemoizedCall where Result: Codable & Sendable {
     try store.storedResult(of: self)
   }
 
+  /// Whether `store` would reuse the call now, and if not, why
+  /// (``Store/explain(_:)``): never runs it.
+  ///
+  /// - Throws: ``RecallError`` when an argument cannot be encoded or the
+  ///   store cannot be read.
+  public func explanation(in store: Store) throws -> MissExplanation {
+    try store.explain(self)
+  }
+
   /// Stores `result` as the call's result in `store`, replacing one stored,
   /// as if the function had returned it after running for `duration` (what
   /// the store's statistics count as the time a hit saves): a result
@@ -80,7 +89,7 @@ extension MemoizedCall where Result: Codable & Sendable {
 
 extension Store {
   /// The call a ``MemoizedCall`` names, filed as a miss would file it.
-  private func prepared<R>(_ call: MemoizedCall<R>) throws -> PreparedCall {
+  func prepared<R>(_ call: MemoizedCall<R>) throws -> PreparedCall {
     guard var prepared = prepare(call.op, call.arguments, call.types, result: R.self) else {
       throw RecallError.invalidValue(
         "an argument of \(call.op.id.name) could not be encoded (see the warning); "
@@ -92,7 +101,7 @@ extension Store {
 
   /// The call's two keys: the one its op's calls were last found under
   /// first, then the other (random in the trial, or shared by every trial).
-  private func candidates(_ call: PreparedCall) -> [PreparedCall] {
+  func candidates(_ call: PreparedCall) -> [PreparedCall] {
     [call, call.keyed(random: !call.isRandom)]
   }
 
@@ -112,7 +121,7 @@ extension Store {
 
   func storedResult<R: Codable & Sendable>(of call: MemoizedCall<R>) throws -> R? {
     for candidate in candidates(try prepared(call)) {
-      var unusable = false
+      var unusable: MissCause?
       if let value: R = reuse(candidate, unusable: &unusable) { return value }
     }
     return nil

@@ -44,14 +44,14 @@ extension Store {
   /// Returns the call's stored result, from the memory layer or the backend;
   /// sets `unusable` when the backend has the call but its result cannot be
   /// returned (the call must run): it has expired, or cannot be read.
-  func reuse<R: Decodable>(_ call: PreparedCall, unusable: inout Bool) -> R? {
+  func reuse<R: Decodable>(_ call: PreparedCall, unusable: inout MissCause?) -> R? {
     if let value: R = reuseFromMemory(call) { return value }
     let stored: StoredResult
     let decoded: Result<R, any Error>
     do {
       guard let found = try backend.loadResult(call.id) else { return nil }
       if hasExpired(call.op, storedAt: found.storedAt) {
-        unusable = true
+        unusable = .expired
         return nil
       }
       stored = found
@@ -63,7 +63,7 @@ extension Store {
       try stored.confirm()
     } catch let error as RecallError where error.code == RecallError.corruptValue {
       warn(.corruptValue, call.reference, error.message)
-      unusable = true
+      unusable = .corrupt
       return nil
     } catch let error as RecallError where error.code == RecallError.valueFromNewerVersion {
       // The backend let the value go: the call's record stores it again.
@@ -72,11 +72,11 @@ extension Store {
           .valueFromNewerVersion, call.reference,
           error.message + " (Said once per op: others of its results may be recomputed too.)")
       }
-      unusable = true
+      unusable = .unreadable
       return nil
     } catch {
       warn(.storeFailure, call.reference, "could not read the store (\(error)); recomputing.")
-      unusable = true
+      unusable = .unreadable
       return nil
     }
     let value: R
@@ -87,7 +87,7 @@ extension Store {
         .undecodableResult, call.reference,
         "its stored result no longer decodes as \(R.self) (\(error)); recomputing and replacing it."
       )
-      unusable = true
+      unusable = .undecodable
       return nil
     }
     memory.put(

@@ -26,14 +26,14 @@ extension Store {
     // Set when the store has the call but its result cannot be used (corrupt,
     // of a changed type, expired, or to be recomputed): it is recomputed,
     // never looked up again. A hit needs no plan.
-    var unusable = call.recomputes
-    if !unusable, let value: R = reuse(call, unusable: &unusable) {
+    var unusable: MissCause? = call.recomputes ? .recomputing : nil
+    if unusable == nil, let value: R = reuse(call, unusable: &unusable) {
       return audited(call, value, body)
     }
     var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {
-      switch plan.next(in: self, unusable: unusable) {
+      switch plan.next(in: self, unusable: unusable != nil) {
       case .lookUp:
         // Not audited: found after a miss, it was most likely just computed.
         if !plan.call.recomputes, let value: R = reuse(plan.call, unusable: &unusable) {
@@ -50,6 +50,9 @@ extension Store {
         return try body()
       case .execute(let claimed):
         try refuseInReuseOnlyScope(plan.call, claimed: claimed, as: E.self)
+        eventCenter.emit(
+          .didMiss(
+            plan.call.reference, unusable ?? (plan.gaveUpWaiting ? .claimTimedOut : .notStored)))
         let started = willExecute(plan.call)
         let result = started.scope.run(body)
         return try didExecute(plan.call, started, result, claimed: claimed)
@@ -72,14 +75,14 @@ extension Store {
     // Set when the store has the call but its result cannot be used (corrupt,
     // of a changed type, expired, or to be recomputed): it is recomputed,
     // never looked up again. A hit needs no plan.
-    var unusable = call.recomputes
-    if !unusable, let value: R = reuse(call, unusable: &unusable) {
+    var unusable: MissCause? = call.recomputes ? .recomputing : nil
+    if unusable == nil, let value: R = reuse(call, unusable: &unusable) {
       return await audited(isolation: isolation, call, value, body)
     }
     var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {
-      switch plan.next(in: self, unusable: unusable) {
+      switch plan.next(in: self, unusable: unusable != nil) {
       case .lookUp:
         // Not audited: found after a miss, it was most likely just computed.
         if !plan.call.recomputes, let value: R = reuse(plan.call, unusable: &unusable) {
@@ -98,6 +101,9 @@ extension Store {
         return try await body()
       case .execute(let claimed):
         try refuseInReuseOnlyScope(plan.call, claimed: claimed, as: E.self)
+        eventCenter.emit(
+          .didMiss(
+            plan.call.reference, unusable ?? (plan.gaveUpWaiting ? .claimTimedOut : .notStored)))
         let started = willExecute(plan.call)
         let result = await started.scope.run(isolation: isolation, body)
         return try didExecute(plan.call, started, result, claimed: claimed)
@@ -161,6 +167,9 @@ struct CallPlan {
   /// The call whose claim this process holds while it looks the call up
   /// under its other key (``Phase/rechecked``); released if found there.
   private var holding: PreparedCall?
+  /// Whether it stopped waiting for another process's claim, which ran past
+  /// ``ClaimPolicy/maximumWait`` (``MissCause/claimTimedOut``).
+  private(set) var gaveUpWaiting = false
 
   /// A plan for a call whose first lookup found nothing.
   init(_ call: PreparedCall) {
@@ -257,6 +266,8 @@ struct CallPlan {
       phase = .rechecked
       return .lookUp
     case .run(let claimed):
+      // Told to run unclaimed while waiting: it waited too long.
+      if !claimed, phase == .waiting { gaveUpWaiting = true }
       phase = .done
       return .execute(claimed: claimed)
     case .reuse, .giveUp:

@@ -176,10 +176,8 @@ final class InMemoryBackend: StoreWriter {
     state.withLock { state in
       let found = state.calls.values.filter(query.matches)
         .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
-      return (query.limit.map { Array(found.prefix($0)) } ?? found).map { call in
-        var call = call
-        call.evictedAt = state.evicted[call.outputCID]
-        return call
+      return (query.limit.map { Array(found.prefix($0)) } ?? found).map {
+        Self.marked($0, in: state)
       }
     }
   }
@@ -416,7 +414,14 @@ final class InMemoryBackend: StoreWriter {
   }
 
   func call(_ id: CallID) throws -> CallRecord? {
-    state.withLock { $0.calls[id] }
+    state.withLock { state in state.calls[id].map { Self.marked($0, in: state) } }
+  }
+
+  /// A call with its eviction, as every backend lists it.
+  private static func marked(_ call: CallRecord, in state: State) -> CallRecord {
+    var call = call
+    call.evictedAt = state.evicted[call.outputCID]
+    return call
   }
 
   func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {

@@ -1,0 +1,95 @@
+import Foundation
+
+extension Store {
+  /// Explains whether a call would be reused now, and if not, why: before
+  /// running it. Asks the store only (the memory layer is this process's).
+  ///
+  /// ```swift
+  /// print(try store.explain($train(config, epochs: 20)))
+  /// // computed under another version (3f9c1a2b7d0e → 8d2e0f41c9a7), which this one
+  /// // does not reuse: func Experiments.scale(_:) changed
+  /// ```
+  ///
+  /// - Throws: ``RecallError`` when an argument cannot be encoded or the
+  ///   store cannot be read.
+  public func explain<R>(_ call: MemoizedCall<R>) throws -> MissExplanation {
+    let prepared = try prepared(call)
+    for candidate in candidates(prepared) {
+      guard let record = try backend.call(candidate.id) else { continue }
+      if let date = record.evictedAt { return .evicted(at: date) }
+      guard let stored = try backend.loadResult(candidate.id) else { continue }
+      if hasExpired(call.op, storedAt: stored.storedAt), let storedAt = stored.storedAt {
+        return .expired(storedAt: Date(timeIntervalSince1970: storedAt))
+      }
+      return .stored
+    }
+    return try explainMissing(
+      op: call.op.id, id: prepared.id, inputs: callInputs(prepared),
+      semanticVersion: prepared.semanticVersion, opVersion: call.op.version,
+      trial: prepared.trial, before: nil)
+  }
+
+  /// Explains why a stored call ran rather than being reused, from the
+  /// calls stored before it started: for a ``RecallEvent/didMiss(_:_:)`` of
+  /// cause ``MissCause/notStored`` after the call ran, and `recall why`.
+  /// (A call whose result was evicted, expired or forgotten and then stored
+  /// again has a new record: what it replaced is gone, and the explanation
+  /// is made from the calls that remain.)
+  ///
+  /// - Throws: ``RecallError/notFound`` when the store has no such call.
+  public func explainRun(of call: CallID) throws -> MissExplanation {
+    guard let record = try backend.call(call) else {
+      throw RecallError.notFound(
+        "call \(call.hex)", path: backend.location, hint: "List calls with `store.calls(of:)`.")
+    }
+    return try explainMissing(
+      op: record.op, id: record.id, inputs: record.inputs,
+      semanticVersion: record.semanticVersion, opVersion: record.opVersion,
+      trial: record.trial, before: record.startedAt)
+  }
+
+  /// Why no result is stored for a call of `op` with `inputs`, from the
+  /// calls stored (before `before`, when given): the same inputs under
+  /// another version or trial, else the nearest call, else none.
+  private func explainMissing(
+    op: OpID, id: CallID, inputs: [CallInput], semanticVersion: CodeFingerprint,
+    opVersion: CodeFingerprint, trial: Int, before: Date?
+  ) throws -> MissExplanation {
+    func isOther(_ record: CallRecord) -> Bool {
+      record.id != id && before.map { record.startedAt < $0 } ?? true
+    }
+    let mine = Dictionary(inputs.map { ($0.name, $0.cid) }, uniquingKeysWith: { first, _ in first })
+    let same = try backend.calls(CallQuery(op: op, inputs: mine)).filter {
+      isOther($0) && $0.inputs.count == inputs.count
+    }
+    if let other = same.first(where: { $0.semanticVersion != semanticVersion }) {
+      let changes =
+        (try? diff(op, from: other.opVersion, to: opVersion))
+        ?? VersionDiff(op: op, from: other.opVersion, to: opVersion, changes: [], isComplete: false)
+      return .otherVersion(stored: other, changes: changes)
+    }
+    if let other = same.first(where: { $0.trial != trial }) { return .otherTrial(stored: other) }
+    // The nearest: the most inputs in common, under the same version if
+    // possible, then the most recent.
+    let recent = try backend.calls(CallQuery(op: op, limit: Self.explainedCalls)).filter(isOther)
+    func rank(_ record: CallRecord) -> (Int, Int, Date) {
+      (
+        record.inputs.count { mine[$0.name] == $0.cid },
+        record.semanticVersion == semanticVersion ? 1 : 0, record.startedAt
+      )
+    }
+    guard let nearest = recent.max(by: { rank($0) < rank($1) }) else { return .neverComputed }
+    let theirs = Dictionary(
+      nearest.inputs.map { ($0.name, $0.cid) }, uniquingKeysWith: { first, _ in first })
+    let differing = Set(mine.keys).union(theirs.keys).filter { mine[$0] != theirs[$0] }.sorted()
+    var upstream: [String: CallRecord] = [:]
+    for input in inputs where differing.contains(input.name) && input.hid.digest != input.cid.digest
+    {
+      upstream[input.name] = try backend.calls(CallQuery(outputHID: input.hid, limit: 1)).first
+    }
+    return .otherInputs(nearest: nearest, differing: differing, upstream: upstream)
+  }
+
+  /// The most recent calls of an op an explanation compares a call with.
+  static let explainedCalls = 1_000
+}
