@@ -77,14 +77,14 @@ extension PostgresBackend {
       try connection.execute(
         """
         INSERT INTO call (id, op, op_version, semantic_version, trial, output_cid, output_hid,
-          output_size, started_at, duration, host, pid, key_fields)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+          output_size, started_at, duration, host, pid, key_fields, miss)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (id) DO UPDATE SET op = EXCLUDED.op, op_version = EXCLUDED.op_version,
           semantic_version = EXCLUDED.semantic_version, trial = EXCLUDED.trial,
           output_cid = EXCLUDED.output_cid, output_hid = EXCLUDED.output_hid,
           output_size = EXCLUDED.output_size, started_at = EXCLUDED.started_at,
           duration = EXCLUDED.duration, host = EXCLUDED.host, pid = EXCLUDED.pid,
-          key_fields = EXCLUDED.key_fields
+          key_fields = EXCLUDED.key_fields, miss = EXCLUDED.miss
         """,
         [
           id, .text(call.op.name), .text(call.opVersion.hex), .text(call.semanticVersion.hex),
@@ -92,6 +92,7 @@ extension PostgresBackend {
           SQLValue(call.outputCID.digest), SQLValue(call.outputHID.digest), .int(call.outputSize),
           SQLValue(call.startedAt), .double(call.duration), .text(call.host), .int(call.pid),
           call.keyFields.map { .bytes(Data($0)) } ?? .null,
+          call.missCause.map { .int($0.storedCode) } ?? .null,
         ])
       try connection.execute("DELETE FROM call_input WHERE call_id = $1", [id])
       for input in call.inputs.sorted(by: { $0.name < $1.name }) {

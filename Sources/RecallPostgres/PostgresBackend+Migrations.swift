@@ -186,6 +186,12 @@ extension PostgresBackend {
       );
       """
     ),
+    (
+      // Why each call ran rather than being reused (`MissCause.storedCode`),
+      // NULL for a seeded result and for calls recorded before.
+      "v13.miss-cause",
+      "ALTER TABLE call ADD COLUMN miss smallint"
+    ),
   ]
 
   /// The names migrations had before they took the SQLite store's names. A

@@ -64,6 +64,9 @@ extension PostgresBackend {
         "call.id IN (SELECT call_id FROM call_input WHERE cid = \(parameter(SQLValue(cid.digest))))"
       )
     }
+    if let date = query.startedBefore {
+      conditions.append("call.started_at < \(parameter(SQLValue(date)))")
+    }
     if let range = query.idRange {
       conditions.append(
         "call.id BETWEEN \(parameter(SQLValue(range.lower))) AND \(parameter(SQLValue(range.upper)))"
@@ -83,7 +86,7 @@ extension PostgresBackend {
           started_at, duration, host, pid, key_fields, (
             SELECT evicted_at FROM evicted_value
             WHERE evicted_value.cid = call.output_cid
-              AND NOT EXISTS (SELECT 1 FROM value WHERE value.cid = call.output_cid))
+              AND NOT EXISTS (SELECT 1 FROM value WHERE value.cid = call.output_cid)), miss::bigint
         FROM call \(whereClause)
         ORDER BY started_at DESC, id DESC\(limit)
         """, values)
@@ -125,7 +128,8 @@ extension PostgresBackend {
           outputSize: try row.int(7), startedAt: try row.date(8), duration: try row.double(9),
           host: try row.text(10), pid: try row.int(11),
           keyFields: try row.bytes(12).map { [UInt8]($0) },
-          evictedAt: try row[13].decode(Double?.self).map { Date(timeIntervalSince1970: $0) })
+          evictedAt: try row[13].decode(Double?.self).map { Date(timeIntervalSince1970: $0) },
+          missCause: try row.optionalInt(14).flatMap { MissCause(storedCode: $0) })
       }
     }
   }

@@ -236,6 +236,7 @@ extension SQLiteBackend {
               Int64(
                 bitPattern: Checksum.call(call.id, output: call.outputCID, history: call.outputHID))
             ),
+            .int(call.missCause.map { Int64($0.storedCode) }),
           ]
           let row: Int64
           if let existing = try rows.call(call.id) {
@@ -273,12 +274,12 @@ extension SQLiteBackend {
 
   static let insertCallSQL = """
     INSERT INTO call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
-      duration, host, pid, key_fields, checksum)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      duration, host, pid, key_fields, checksum, miss)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     """
   static let updateCallSQL = """
     UPDATE call SET op = ?, filing = ?, trial = ?, output = ?, output_hid = ?, output_size = ?,
-      started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?, checksum = ?
+      started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?, checksum = ?, miss = ?
     WHERE id = ?
     """
 

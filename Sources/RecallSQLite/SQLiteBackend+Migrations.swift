@@ -387,6 +387,14 @@ extension SQLiteBackend {
               """)
         }
       ),
+      (
+        "v13.miss-cause",
+        { db in
+          // Why each call ran rather than being reused (`MissCause.storedCode`),
+          // NULL for a seeded result and for calls recorded before.
+          try db.execute(sql: "ALTER TABLE call ADD COLUMN miss INTEGER")
+        }
+      ),
     ]
 
   /// Brings the schema up to date, refusing a store from a newer Recall. A

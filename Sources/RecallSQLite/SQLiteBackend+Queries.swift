@@ -98,6 +98,7 @@ extension SQLiteBackend {
     filter(
       hash: query.inputCID?.digest,
       "call.id IN (SELECT call FROM call_input WHERE call_input.value = \(valueRow))")
+    filter("call.started_at < ?", query.startedBefore?.timeIntervalSince1970)
     if let range = query.idRange {
       conditions.append(
         "substr(call.call_id, 1, 8) BETWEEN substr(?, 1, 8) AND substr(?, 1, 8) AND call.call_id BETWEEN ? AND ?"
@@ -122,7 +123,7 @@ extension SQLiteBackend {
     let selectCalls = """
       SELECT call.id, call.call_id, op_name.name, filing.op_version, filing.semantic_version, call.trial,
         value.cid, call.output_hid, call.output_size, call.started_at, call.duration, call.host, call.pid,
-        call.key_fields, call.checksum, value.evicted_at
+        call.key_fields, call.checksum, value.evicted_at, call.miss
       FROM call
       JOIN op_name ON op_name.id = call.op
       JOIN filing ON filing.id = call.filing
@@ -220,7 +221,8 @@ extension SQLiteBackend {
           StoredKeyFields.expand([UInt8]($0), inputs: StoredKeyFields.order(inputs))
         }
       },
-      evictedAt: try row.decode(Double?.self, atIndex: 15).map { Date(timeIntervalSince1970: $0) })
+      evictedAt: try row.decode(Double?.self, atIndex: 15).map { Date(timeIntervalSince1970: $0) },
+      missCause: try row.decode(Int?.self, atIndex: 16).flatMap { MissCause(storedCode: $0) })
   }
 
   public func value(_ cid: ContentID) throws -> [UInt8]? {

@@ -261,6 +261,22 @@ import Testing
     let one = try recall("why", "label", try labelCallID())
     #expect(one.text.contains("never computed"), "\(one.text)")
     #expect(try recall("why", "nothing").status != 0)
+    // A call given by its inputs, against the current version (b2b2).
+    func given(_ value: String) throws -> [String: Any] {
+      let result = try recall("why", "score", "--input", "x=\(value)", "--json")
+      #expect(result.status == 0, "\(result.text)")
+      return try #require(
+        try JSONSerialization.jsonObject(with: Data(result.text.utf8)) as? [String: Any])
+    }
+    #expect(try given("1")["reason"] as? String == "stored")
+    #expect(try given("2")["reason"] as? String == "other_version")
+    let new = try given("7")
+    #expect(new["reason"] as? String == "other_inputs")
+    #expect(new["differing"] as? [String] == ["x"])
+    let explained = try recall("why", "score", "--input", "x=2").text
+    #expect(explained.contains("x=2") && explained.contains("let factor changed"), "\(explained)")
+    let bad = try recall("why", "score", "--input", "x")
+    #expect(bad.status == 64 && bad.text.contains("--input takes name=value"), "\(bad.text)")
   }
 
   @Test func tagsForgetsAndCollects() throws {

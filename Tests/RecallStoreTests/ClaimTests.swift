@@ -297,6 +297,8 @@ final class Running<T: Sendable>: Sendable {
     #expect(log.warnings.map(\.kind) == [.waitedTooLong])
     #expect(log.warnings.first?.message.contains("process 98 on elsewhere") == true)
     #expect(log.executed.count == 1)
+    let causes = log.all.compactMap { if case .didMiss(_, let cause) = $0 { cause } else { nil } }
+    #expect(causes == [.claimTimedOut])
     // Its result is stored all the same, and ends the stuck claim.
     #expect(try store.backend.claims(at: Date()).isEmpty)
   }

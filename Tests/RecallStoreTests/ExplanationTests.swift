@@ -37,7 +37,7 @@ private func misses(_ log: EventLog) -> [MissCause] {
       return
     }
     #expect(differing == ["x"] && upstream.isEmpty)
-    #expect(nearest.inputs.first?.name == "x")
+    #expect(try store.value(nearest.inputs[0].cid, as: Double.self) == 2, "the most recent")
     // The helper changed: the same inputs under the old version.
     _ = scaled(store, v2, 2, factor: 3)  // the new version is registered by a miss
     store.flush()
@@ -85,15 +85,14 @@ private func misses(_ log: EventLog) -> [MissCause] {
     }
     #expect(trained(loaded(3)) == 3)
     #expect(trained(loaded(4)) == 4)
-    // Both calls are made in the closure: both are recomputed.
-    _ = Memoization.recomputing { trained(loaded(3)) }
-    #expect(
-      misses(log) == [.notStored, .notStored, .notStored, .notStored, .recomputing, .recomputing])
+    #expect(trained(loaded(4)) == 4, "hits say nothing of misses")
+    #expect(misses(log) == [.notStored, .notStored, .notStored, .notStored])
     store.flush()
     // Afterwards: the first call of train was never computed before; the
     // second had other data, which load(n: 4) returned.
     let runs = try store.calls(of: "Lab.train(data:)").sorted { $0.startedAt < $1.startedAt }
     #expect(runs.count == 2)
+    #expect(runs.allSatisfy { $0.missCause == .notStored })
     #expect(try store.explainRun(of: runs[0].id) == .neverComputed)
     let second = try store.explainRun(of: runs[1].id)
     guard case .otherInputs(let nearest, let differing, let upstream) = second else {
@@ -103,6 +102,13 @@ private func misses(_ log: EventLog) -> [MissCause] {
     #expect(nearest.id == runs[0].id && differing == ["data"])
     #expect(upstream["data"]?.op == "Lab.load(n:)")
     #expect(second.description.contains("data (returned by Lab.load(n:) ["), "\(second)")
+    // Both calls made in the closure are recomputed; the cause is kept with
+    // the new record.
+    _ = Memoization.recomputing { trained(loaded(3)) }
+    #expect(
+      misses(log) == [.notStored, .notStored, .notStored, .notStored, .recomputing, .recomputing])
+    store.flush()
+    #expect(try place.open().explainRun(of: runs[0].id) == .sawWhenItRan(.recomputing))
   }
 
   @Test(arguments: Backend.allCases) func anExpiredOrUndecodableResultSaysSoWhenItMisses(
@@ -120,6 +126,8 @@ private func misses(_ log: EventLog) -> [MissCause] {
     let log = EventLog(fresh)
     _ = fresh.memoize(expiring, []) { 2 }
     fresh.flush()
+    let rates = try #require(try fresh.calls(of: "Lab.rates()").first)
+    #expect(try fresh.explainRun(of: rates.id) == .sawWhenItRan(.expired))
     // A result type that changed: the stored Int does not decode as a String.
     _ = place.open().memoize(expiring, []) { "two" }
     let other = place.open()

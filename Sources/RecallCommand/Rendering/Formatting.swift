@@ -30,12 +30,15 @@ struct ValueText {
     case row
     /// All of it, but for the middle of long arrays.
     case full
+    /// All of it.
+    case whole
 
     var maximumElements: Int {
       switch self {
       case .cell: 3
       case .row: 5
       case .full: 20
+      case .whole: .max
       }
     }
 
@@ -43,7 +46,7 @@ struct ValueText {
       switch self {
       case .cell: 24
       case .row: 60
-      case .full: nil
+      case .full, .whole: nil
       }
     }
   }
@@ -58,9 +61,10 @@ struct ValueText {
     return String(text.prefix(limit - 1)) + "…"
   }
 
-  /// The value as JSON, for JSON Lines (in full).
-  func jsonValue(_ cid: ContentID) -> JSONValue {
-    json(cid, .full).map(JSONValue.init(parsing:)) ?? .null
+  /// The value as JSON, for JSON Lines (in full, but for the middle of long
+  /// arrays unless `whole`).
+  func jsonValue(_ cid: ContentID, whole: Bool = false) -> JSONValue {
+    json(cid, whole ? .whole : .full).map(JSONValue.init(parsing:)) ?? .null
   }
 
   /// A call's inputs as `name=value` pairs.

@@ -114,7 +114,7 @@ extension Store {
     guard let replacing else { return nil }
     self.record(
       call, replacing, inputs: audit.inputs, keyFields: audit.keyFields,
-      startedAt: audit.started, duration: duration, claimed: false)
+      startedAt: audit.started, duration: duration, cause: nil, claimed: false)
     return replacing
   }
 

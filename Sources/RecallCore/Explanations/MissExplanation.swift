@@ -3,7 +3,7 @@ import Foundation
 /// What a memoized call saw when it missed, said in
 /// ``RecallEvent/didMiss(_:_:)`` just before its body runs. The runtime
 /// knows it without asking the store anything more; for ``notStored``,
-/// ``Store/explain(_:)`` says why nothing was stored.
+/// ``Store/explainRun(of:)`` says why nothing was stored, once the call ran.
 public enum MissCause: String, Sendable, Hashable, CustomStringConvertible {
   /// Nothing is stored under the call's key (never computed, computed under
   /// another version or with other inputs, evicted, or forgotten).
@@ -22,6 +22,29 @@ public enum MissCause: String, Sendable, Hashable, CustomStringConvertible {
   /// Another process was computing it and held its claim longer than
   /// ``ClaimPolicy/maximumWait``: this one ran it too.
   case claimTimedOut
+
+  /// The cause's number in a store's records.
+  package var storedCode: Int {
+    switch self {
+    case .notStored: 1
+    case .expired: 2
+    case .undecodable: 3
+    case .corrupt: 4
+    case .unreadable: 5
+    case .recomputing: 6
+    case .claimTimedOut: 7
+    }
+  }
+
+  /// The cause a store's record numbers `code`, or `nil` for a number a
+  /// newer Recall wrote.
+  package init?(storedCode code: Int) {
+    let causes: [MissCause] = [
+      .notStored, .expired, .undecodable, .corrupt, .unreadable, .recomputing, .claimTimedOut,
+    ]
+    guard let cause = causes.first(where: { $0.storedCode == code }) else { return nil }
+    self = cause
+  }
 
   public var description: String {
     switch self {
@@ -51,6 +74,13 @@ public enum MissExplanation: Sendable, Hashable, CustomStringConvertible {
   /// The same inputs and version, in another trial (a call that draws is
   /// computed once per trial: ``Trial``).
   case otherTrial(stored: CallRecord)
+  /// The same inputs, version and trial under another key: other types in
+  /// the key (a generic function's), or filed as every trial's rather than
+  /// the trial's own (or the reverse).
+  case otherKey(stored: CallRecord)
+  /// Stored, but its result no longer decodes as the result type (the type
+  /// changed): it would be computed again.
+  case undecodable
   /// The nearest stored call (the most inputs in common, then the most
   /// recent) differs in the arguments `differing`; `upstream` names, for
   /// those of this call's arguments that another op returned, the call that
@@ -60,9 +90,14 @@ public enum MissExplanation: Sendable, Hashable, CustomStringConvertible {
   case evicted(at: Date)
   /// Its stored result is older than its op's ``StoragePolicy/expiresAfter``.
   case expired(storedAt: Date)
+  /// It ran although a result was stored, or another process was computing
+  /// it: its lookup saw `cause` (recorded with the call: expired,
+  /// undecodable, corrupt, unreadable, recomputing, or a claim timed out).
+  case sawWhenItRan(MissCause)
 
   public var description: String {
     switch self {
+    case .sawWhenItRan(let cause): "when it ran, \(cause)"
     case .stored: "stored: the call is reused"
     case .neverComputed: "never computed: no call of the op was stored before"
     case .otherVersion(let stored, let changes):
@@ -75,6 +110,10 @@ public enum MissExplanation: Sendable, Hashable, CustomStringConvertible {
             : changes.changes.map(\.summary).joined(separator: "; "))
     case .otherTrial(let stored):
       "computed in trial \(stored.trial) only: a call that draws is computed once per trial"
+    case .otherKey(let stored):
+      "computed with the same inputs under another key (\(stored.id)): other types in the key, "
+        + "or filed as shared by every trial rather than the trial's own"
+    case .undecodable: "stored, but its result no longer decodes as the result type"
     case .otherInputs(let nearest, let differing, let upstream):
       "computed with other inputs: the nearest stored call, \(nearest.id), differs in "
         + differing.map { name in

@@ -12,7 +12,7 @@ extension Store {
   ///
   /// - Throws: ``RecallError`` when an argument cannot be encoded or the
   ///   store cannot be read.
-  public func explain<R>(_ call: MemoizedCall<R>) throws -> MissExplanation {
+  public func explain<R: Decodable>(_ call: MemoizedCall<R>) throws -> MissExplanation {
     let prepared = try prepared(call)
     for candidate in candidates(prepared) {
       guard let record = try backend.call(candidate.id) else { continue }
@@ -21,6 +21,7 @@ extension Store {
       if hasExpired(call.op, storedAt: stored.storedAt), let storedAt = stored.storedAt {
         return .expired(storedAt: Date(timeIntervalSince1970: storedAt))
       }
+      guard (try? stored.storage.decode(R.self)) != nil else { return .undecodable }
       return .stored
     }
     return try explainMissing(
@@ -29,12 +30,13 @@ extension Store {
       trial: prepared.trial, before: nil)
   }
 
-  /// Explains why a stored call ran rather than being reused, from the
-  /// calls stored before it started: for a ``RecallEvent/didMiss(_:_:)`` of
-  /// cause ``MissCause/notStored`` after the call ran, and `recall why`.
-  /// (A call whose result was evicted, expired or forgotten and then stored
-  /// again has a new record: what it replaced is gone, and the explanation
-  /// is made from the calls that remain.)
+  /// Explains why a stored call ran rather than being reused: the cause its
+  /// lookup saw, recorded with it, when that was not ``MissCause/notStored``
+  /// (expired, undecodable, recomputing, …); else from the calls stored
+  /// before it started. For a ``RecallEvent/didMiss(_:_:)`` after the call
+  /// ran, and `recall why`. (A call whose result was evicted or forgotten
+  /// and then stored again has a new record: what it replaced is gone, and
+  /// the explanation is made from the calls that remain.)
   ///
   /// - Throws: ``RecallError/notFound`` when the store has no such call.
   public func explainRun(of call: CallID) throws -> MissExplanation {
@@ -42,36 +44,66 @@ extension Store {
       throw RecallError.notFound(
         "call \(call.hex)", path: backend.location, hint: "List calls with `store.calls(of:)`.")
     }
+    if let cause = record.missCause, cause != .notStored { return .sawWhenItRan(cause) }
     return try explainMissing(
       op: record.op, id: record.id, inputs: record.inputs,
       semanticVersion: record.semanticVersion, opVersion: record.opVersion,
       trial: record.trial, before: record.startedAt)
   }
 
+  /// Explains whether the current version of `op` (the one that ran last)
+  /// would reuse a call with these inputs, given by content id, and if not,
+  /// why: for tools that name a call by values already stored, such as
+  /// `recall why OP --input x=3`. Trials and types in the key are not told
+  /// apart (the call of trial 0 is meant). An op the store has no version
+  /// of was never computed.
+  ///
+  /// - Throws: ``RecallError`` when the store cannot be read.
+  public func explain(op: OpID, inputs: [String: ContentID]) throws -> MissExplanation {
+    let op = try self.op(named: op)
+    guard let current = try currentVersion(of: op) else { return .neverComputed }
+    let same = try backend.calls(CallQuery(op: op, inputs: inputs)).filter {
+      $0.inputs.count == inputs.count
+    }
+    if let stored = same.first(where: { $0.semanticVersion == current.semanticVersion }) {
+      return stored.evictedAt.map { .evicted(at: $0) } ?? .stored
+    }
+    return try explainMissing(
+      op: op, id: nil,
+      inputs: inputs.sorted { $0.key < $1.key }.map {
+        CallInput(name: $0.key, cid: $0.value, hid: HistoryID($0.value.digest))
+      },
+      semanticVersion: current.semanticVersion, opVersion: current.version, trial: 0, before: nil)
+  }
+
   /// Why no result is stored for a call of `op` with `inputs`, from the
   /// calls stored (before `before`, when given): the same inputs under
   /// another version or trial, else the nearest call, else none.
   private func explainMissing(
-    op: OpID, id: CallID, inputs: [CallInput], semanticVersion: CodeFingerprint,
+    op: OpID, id: CallID?, inputs: [CallInput], semanticVersion: CodeFingerprint,
     opVersion: CodeFingerprint, trial: Int, before: Date?
   ) throws -> MissExplanation {
-    func isOther(_ record: CallRecord) -> Bool {
-      record.id != id && before.map { record.startedAt < $0 } ?? true
-    }
+    func isOther(_ record: CallRecord) -> Bool { record.id != id }
     let mine = Dictionary(inputs.map { ($0.name, $0.cid) }, uniquingKeysWith: { first, _ in first })
-    let same = try backend.calls(CallQuery(op: op, inputs: mine)).filter {
-      isOther($0) && $0.inputs.count == inputs.count
+    var query = CallQuery(op: op, inputs: mine)
+    query.startedBefore = before
+    let same = try backend.calls(query).filter { isOther($0) && $0.inputs.count == inputs.count }
+    let sameVersion = same.filter { $0.semanticVersion == semanticVersion }
+    if let other = sameVersion.first(where: { $0.trial != trial }) {
+      return .otherTrial(stored: other)
     }
-    if let other = same.first(where: { $0.semanticVersion != semanticVersion }) {
+    if let other = sameVersion.first { return .otherKey(stored: other) }
+    if let other = same.first {
       let changes =
         (try? diff(op, from: other.opVersion, to: opVersion))
         ?? VersionDiff(op: op, from: other.opVersion, to: opVersion, changes: [], isComplete: false)
       return .otherVersion(stored: other, changes: changes)
     }
-    if let other = same.first(where: { $0.trial != trial }) { return .otherTrial(stored: other) }
     // The nearest: the most inputs in common, under the same version if
     // possible, then the most recent.
-    let recent = try backend.calls(CallQuery(op: op, limit: Self.explainedCalls)).filter(isOther)
+    var recentQuery = CallQuery(op: op, limit: Self.explainedCalls)
+    recentQuery.startedBefore = before
+    let recent = try backend.calls(recentQuery).filter(isOther)
     func rank(_ record: CallRecord) -> (Int, Int, Date) {
       (
         record.inputs.count { mine[$0.name] == $0.cid },
@@ -91,5 +123,5 @@ extension Store {
   }
 
   /// The most recent calls of an op an explanation compares a call with.
-  static let explainedCalls = 1_000
+  package static let explainedCalls = 1_000
 }

@@ -63,7 +63,7 @@ extension MemoizedCall where Result: Codable & Sendable {
   ///
   /// - Throws: ``RecallError`` when an argument cannot be encoded or the
   ///   store cannot be read.
-  public func explanation(in store: Store) throws -> MissExplanation {
+  public func explanation(in store: Store) throws -> MissExplanation where Result: Decodable {
     try store.explain(self)
   }
 
@@ -172,7 +172,8 @@ extension Store {
     }
     let (record, values) = callRecord(
       prepared, output: output, inputs: inputs, hid: hid, keyFields: prepared.keyFields,
-      startedAt: now.addingTimeInterval(-duration.inSeconds), duration: duration.inSeconds)
+      startedAt: now.addingTimeInterval(-duration.inSeconds), duration: duration.inSeconds,
+      cause: nil)
     try backend.record(record, values: values)
     memory.put(prepared.id, entry)
     eventCenter.emit(.didStore(prepared.reference, bytes: output.bytes.count))

@@ -44,7 +44,6 @@ extension Store {
         "waited \(Int(waited.inSeconds.rounded())) s for \(holder), which is computing it "
           + "(ClaimPolicy.maximumWait); running it here too. Raise maximumWait for calls that take longer."
       )
-      return .run(claimed: false)
     case .run(claimed: false), .reuse:
       break
     }

@@ -13,6 +13,8 @@ extension Store {
     /// The scope of the body: the memoized calls it runs inside of, this one
     /// first (with the call's ``RandomSource`` stream), in the call's trial.
     let scope: TaskScope
+    /// Why the call runs rather than being reused (recorded with it).
+    let cause: MissCause
 
     /// The call's stack.
     var stack: CallStack { scope.stack! }
@@ -20,7 +22,8 @@ extension Store {
 
   /// Starts executing a call: its inputs' histories are taken in the
   /// caller's scope, and the body's own scope opens, seeded with them.
-  func willExecute(_ call: PreparedCall) -> Execution {
+  func willExecute(_ call: PreparedCall, because cause: MissCause) -> Execution {
+    eventCenter.emit(.didMiss(call.reference, cause))
     eventCenter.emit(.willExecute(call.reference))
     let inputs = callInputs(call)
     histories.open(call.id, inputs: inputs)
@@ -31,7 +34,7 @@ extension Store {
     return Execution(
       startedAt: Date(), clock: ContinuousClock.now, inputs: inputs, keyFields: keyFields,
       scope: TaskScope(
-        stack: stack, trial: call.trial, isAuditing: TaskScope.current.isAuditing))
+        stack: stack, trial: call.trial, isAuditing: TaskScope.current.isAuditing), cause: cause)
   }
 
   /// A call's inputs with their histories in the caller's scope.
@@ -70,11 +73,11 @@ extension Store {
         endClaim(call, stored: false)
         record(
           filed, value, inputs: started.inputs, keyFields: started.keyFields,
-          startedAt: started.startedAt, duration: seconds, claimed: false)
+          startedAt: started.startedAt, duration: seconds, cause: started.cause, claimed: false)
       } else {
         record(
           filed, value, inputs: started.inputs, keyFields: started.keyFields,
-          startedAt: started.startedAt, duration: seconds, claimed: claimed)
+          startedAt: started.startedAt, duration: seconds, cause: started.cause, claimed: claimed)
       }
       return value
     }

@@ -50,10 +50,8 @@ extension Store {
         return try body()
       case .execute(let claimed):
         try refuseInReuseOnlyScope(plan.call, claimed: claimed, as: E.self)
-        eventCenter.emit(
-          .didMiss(
-            plan.call.reference, unusable ?? (plan.gaveUpWaiting ? .claimTimedOut : .notStored)))
-        let started = willExecute(plan.call)
+        let started = willExecute(
+          plan.call, because: unusable ?? (plan.gaveUpWaiting ? .claimTimedOut : .notStored))
         let result = started.scope.run(body)
         return try didExecute(plan.call, started, result, claimed: claimed)
       }
@@ -101,10 +99,8 @@ extension Store {
         return try await body()
       case .execute(let claimed):
         try refuseInReuseOnlyScope(plan.call, claimed: claimed, as: E.self)
-        eventCenter.emit(
-          .didMiss(
-            plan.call.reference, unusable ?? (plan.gaveUpWaiting ? .claimTimedOut : .notStored)))
-        let started = willExecute(plan.call)
+        let started = willExecute(
+          plan.call, because: unusable ?? (plan.gaveUpWaiting ? .claimTimedOut : .notStored))
         let result = await started.scope.run(isolation: isolation, body)
         return try didExecute(plan.call, started, result, claimed: claimed)
       }
@@ -266,11 +262,13 @@ struct CallPlan {
       phase = .rechecked
       return .lookUp
     case .run(let claimed):
-      // Told to run unclaimed while waiting: it waited too long.
-      if !claimed, phase == .waiting { gaveUpWaiting = true }
       phase = .done
       return .execute(claimed: claimed)
-    case .reuse, .giveUp:
+    case .giveUp:
+      gaveUpWaiting = true
+      phase = .done
+      return .execute(claimed: false)
+    case .reuse:
       phase = .done
       return .execute(claimed: false)
     }

@@ -9,7 +9,7 @@ extension Store {
   /// nowhere, and said in ``RecallEvent/didNotStore(_:_:)``.
   func record<R: Codable & Sendable>(
     _ call: PreparedCall, _ value: R, inputs: [CallInput], keyFields: [UInt8], startedAt: Date,
-    duration: Double, claimed: Bool
+    duration: Double, cause: MissCause?, claimed: Bool
   ) {
     let output: EncodedValue
     do {
@@ -48,7 +48,7 @@ extension Store {
     }
     let (record, values) = callRecord(
       call, output: output, inputs: inputs, hid: hid, keyFields: keyFields, startedAt: startedAt,
-      duration: duration)
+      duration: duration, cause: cause)
     memory.put(call.id, entry)
     // The completion holds what it needs, never the store: a store must not
     // be released (and flush) on the backend's writer thread. It may be
@@ -81,7 +81,7 @@ extension Store {
   /// its output and its inputs as hashed for the key (encoded once per call).
   func callRecord(
     _ call: PreparedCall, output: EncodedValue, inputs: [CallInput], hid: HistoryID,
-    keyFields: [UInt8], startedAt: Date, duration: Double
+    keyFields: [UInt8], startedAt: Date, duration: Double, cause: MissCause?
   ) -> (CallRecord, [EncodedValue]) {
     (
       CallRecord(
@@ -89,7 +89,7 @@ extension Store {
         semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
         outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
         startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
-        keyFields: keyFields),
+        keyFields: keyFields, missCause: cause),
       [output] + call.inputs.map(\.encoded)
     )
   }

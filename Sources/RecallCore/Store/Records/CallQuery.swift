@@ -44,6 +44,8 @@ public struct CallQuery: Sendable, Hashable {
   public var inputHID: HistoryID?
   /// Calls with an input of this value, whatever its history.
   public var inputCID: ContentID?
+  /// Only calls started before this date.
+  public var startedBefore: Date?
   /// At most this many calls.
   public var limit: Int?
 
@@ -76,6 +78,7 @@ public struct CallQuery: Sendable, Hashable {
       return false
     }
     if let idPrefix, !call.id.hex.hasPrefix(idPrefix.lowercased()) { return false }
+    if let startedBefore, call.startedAt >= startedBefore { return false }
     if let outputCID, call.outputCID != outputCID { return false }
     if let outputHID, call.outputHID != outputHID { return false }
     if let inputHID, !call.inputs.contains(where: { $0.hid == inputHID }) { return false }

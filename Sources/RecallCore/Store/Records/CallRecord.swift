@@ -42,15 +42,21 @@ public struct CallRecord: Sendable, Hashable {
   /// (or was never evicted). An evicted call keeps its record; its next call
   /// computes it again, and stores it.
   public var evictedAt: Date?
+  /// Why the call ran rather than being reused, as its lookup saw it
+  /// (``RecallEvent/didMiss(_:_:)``); `nil` for a seeded result
+  /// (``MemoizedCall/store(_:computedIn:in:)``), a result an audit replaced
+  /// (``AuditPolicy``), and calls recorded before Recall kept it.
+  public var missCause: MissCause?
 
   /// Creates a call record.
   public init(
     id: CallID, op: OpID, opVersion: CodeFingerprint, semanticVersion: CodeFingerprint,
     trial: Int, inputs: [CallInput], outputCID: ContentID, outputHID: HistoryID,
     outputSize: Int, startedAt: Date, duration: Double, host: String, pid: Int,
-    keyFields: [UInt8]? = nil, evictedAt: Date? = nil
+    keyFields: [UInt8]? = nil, evictedAt: Date? = nil, missCause: MissCause? = nil
   ) {
     self.keyFields = keyFields
+    self.missCause = missCause
     self.evictedAt = evictedAt
     self.id = id
     self.op = op
