@@ -150,70 +150,57 @@ import Testing
     print("prunes finished before the kill: \(pruned) of 4; the last removed \(report.calls) calls")
   }
 
-  @Test func killingAnEvictionLeavesEveryResultWholeOrMarkedEvicted() throws {
+  @Test(arguments: ClaimProcessTests.sharedStores)
+  func killingAnEvictionLeavesEveryResultWholeOrMarkedEvicted(_ kind: String) throws {
     let directory = TemporaryDirectory()
-    var configuration = Store.Configuration()
-    configuration.printsWarnings = false
+    let store = ClaimProcessTests.location(kind, directory)
     var finished = 0
     /// The calls of the payload op marked evicted.
-    func marked() throws -> Int {
-      let store = try Store.sqlite(at: directory.path, configuration: configuration)
-      guard let op = try store.ops().first(where: { $0.op.name.contains("payload(") })?.op else {
-        return 0
-      }
-      return try store.calls(of: op).count { $0.evictedAt != nil }
-    }
+    func marked() throws -> Int { Int(try runChild(["marked", store])) ?? -1 }
     for round in 0..<4 {
-      // Thirty more results (blob files) each round, then an eviction down to
-      // a quarter of the store, killed early, midway, late, or not at all.
-      // Every call not marked evicted by the killed evictions before is
-      // served whole; the marked ones are computed again.
+      // Thirty more results (blob files in SQLite) each round, then an
+      // eviction down to a quarter of the store, killed early, midway, late,
+      // or not at all. Every call not marked evicted by the killed evictions
+      // before is served whole; the marked ones are computed again.
       let count = (round + 1) * 30
       let evicted = try marked()
       #expect(
-        try runChild(["verify", directory.path, "\(count)"])
+        try runChild(["verify", store, "\(count)"])
           == "executed \(30 + evicted) reused \(count - 30 - evicted)")
-      let total = try Store.sqlite(at: directory.path, configuration: configuration).summary().bytes
-      let child = try BackgroundChild(["evict", directory.path, "\(total / 4)"])
+      let child = try BackgroundChild(["evict", store, "0.25"])
       usleep([5_000, 20_000, 60_000, 3_000_000][round] + UInt32.random(in: 0...10_000))
       kill(child.process.processIdentifier, SIGKILL)
       let (_, output) = child.finish()
       if output.hasPrefix("evicted ") { finished += 1 }
     }
-    // The store opens. Every call not marked evicted is served whole without
-    // running (a row naming bytes that are gone would be a miss); the marked
-    // ones are computed again, right.
-    let store = try Store.sqlite(at: directory.path, configuration: configuration)
-    let op = try #require(try store.ops().first { $0.op.name.contains("payload(") }?.op)
-    let calls = try store.calls(of: op)
-    let marked = calls.count { $0.evictedAt != nil }
-    #expect(calls.count == 120)
-    #expect(marked > 0)
+    // Every call not marked evicted is served whole without running (a row
+    // naming bytes that are gone would be a miss); the marked ones are
+    // computed again, right.
+    let evicted = try marked()
+    #expect(evicted > 0)
     #expect(
-      try runChild(["verify", directory.path, "120"]) == "executed \(marked) reused \(120 - marked)"
-    )
+      try runChild(["verify", store, "120"]) == "executed \(evicted) reused \(120 - evicted)")
     // Files of killed evictions are garbage, and go; nothing else does.
-    _ = try store.collectGarbage(keepingFilesNewerThan: Date())
-    #expect(try runChild(["verify", directory.path, "120"]) == "executed 0 reused 120")
-    print("evictions finished before the kill: \(finished) of 4; \(marked) results were evicted")
+    #expect(try runChild(["gc", store]).hasPrefix("deleted "))
+    #expect(try runChild(["verify", store, "120"]) == "executed 0 reused 120")
+    print("\(kind): evictions finished before the kill: \(finished) of 4; \(evicted) evicted")
   }
 
-  @Test func evictingWhileAnotherProcessReadsServesWholeValuesOrMisses() throws {
+  @Test(arguments: ClaimProcessTests.sharedStores)
+  func evictingWhileAnotherProcessReadsServesWholeValuesOrMisses(_ kind: String) throws {
     let directory = TemporaryDirectory()
-    #expect(try runChild(["verify", directory.path, "40"]) == "executed 40 reused 0")
+    let store = ClaimProcessTests.location(kind, directory)
+    #expect(try runChild(["verify", store, "40"]) == "executed 40 reused 0")
     // The reader asks for all forty results over and over, each round in a
-    // fresh store, and exits on a wrong value; meanwhile this process evicts
-    // half of the store again and again (the reader stores what it
+    // fresh store, and exits on a wrong value; meanwhile other processes
+    // evict half of the store again and again (the reader stores what it
     // recomputes).
-    let reader = try BackgroundChild(["reread", directory.path, "40"])
+    let reader = try BackgroundChild(["reread", store, "40"])
     #expect(reader.waitForLine(startingWith: "round 0"))
-    var configuration = Store.Configuration()
-    configuration.printsWarnings = false
-    let store = try Store.sqlite(at: directory.path, configuration: configuration)
     var evicted = 0
-    for _ in 0..<25 {
-      evicted += try store.evict(toFit: try store.summary().bytes / 2).values
-      usleep(40_000)
+    for _ in 0..<12 {
+      let output = try runChild(["evict", store, "0.5"])
+      evicted += Int(output.split(separator: " ").last ?? "") ?? 0
     }
     #expect(reader.waitForLine(startingWith: "round 2"))
     kill(reader.process.processIdentifier, SIGKILL)
@@ -223,10 +210,8 @@ import Testing
     let executed = rounds.compactMap { Int($0.split(separator: " ")[3]) }.reduce(0, +)
     #expect(evicted > 0)
     #expect(executed > 0, "the reader computed again what was evicted")
-    let op = try #require(try store.ops().first { $0.op.name.contains("payload(") }?.op)
-    let marked = try store.calls(of: op).count { $0.evictedAt != nil }
-    #expect(
-      try runChild(["verify", directory.path, "40"]) == "executed \(marked) reused \(40 - marked)")
+    let marked = Int(try runChild(["marked", store])) ?? -1
+    #expect(try runChild(["verify", store, "40"]) == "executed \(marked) reused \(40 - marked)")
   }
 
   @Test func forgettingAndCollectingWhileAnotherProcessWritesLosesNothing() throws {
@@ -378,7 +363,7 @@ struct StressReport {
     return ["sqlite"] + (postgres == nil ? [] : ["postgres"])
   }
 
-  func location(_ kind: String, _ directory: TemporaryDirectory) -> String {
+  static func location(_ kind: String, _ directory: TemporaryDirectory) -> String {
     guard kind == "postgres",
       let url = ProcessInfo.processInfo.environment["RECALL_TEST_POSTGRES_URL"]
     else {
@@ -391,7 +376,7 @@ struct StressReport {
   @Test(arguments: sharedStores)
   func fourProcessesShareOneStoreAndRunEveryCallOnce(_ kind: String) throws {
     let directory = TemporaryDirectory()
-    let store = location(kind, directory)
+    let store = Self.location(kind, directory)
     // Four processes × 200 tasks, each process asking for all 1,000 calls in
     // its own order: they overlap on every call. They also open the new store
     // at the same moment.
@@ -417,7 +402,7 @@ struct StressReport {
   @Test(arguments: sharedStores)
   func whenAHolderIsKilledAWaiterTakesItsCallsOver(_ kind: String) throws {
     let directory = TemporaryDirectory()
-    let store = location(kind, directory)
+    let store = Self.location(kind, directory)
     // Slow calls: the first child claims all 40 calls, the second waits for
     // them; the first dies before finishing any. The default lease (30 s) is
     // not waited out: the holder's process is gone, so its claims are taken

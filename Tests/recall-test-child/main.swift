@@ -13,7 +13,10 @@
 //                                       reused M" per round, "wrong [I, …]" and exits on a
 //                                       wrong value
 //   recall-test-child evict STORE BYTES evicts results until the values fit BYTES; prints
-//                                       "evicted N"
+//                                       "evicted N" (BYTES may be a fraction of the store's
+//                                       bytes, such as 0.5)
+//   recall-test-child marked STORE      prints how many payload calls are marked evicted
+//   recall-test-child gc STORE          collects garbage (no grace); prints "deleted N files"
 //   (STORE may be a PostgreSQL URL for stress and sweep)
 //   recall-test-child stress STORE N SEED  200 tasks ask for stressed(0..<N) in an order given
 //                                       by SEED; prints "began I" and "ran I" per body, then
@@ -231,8 +234,30 @@ case "evict":
   let rest = Array(arguments.dropFirst())
   let store = open(rest[0])
   do {
-    let report = try store.evict(toFit: Int(rest[1])!)
+    let budget =
+      try Int(rest[1]) ?? Int(Double(store.summary().bytes) * Double(rest[1])!)
+    let report = try store.evict(toFit: budget)
     print("evicted \(report.values)")
+  } catch {
+    print("failed \(error)")
+    exit(1)
+  }
+
+case "marked":
+  let store = open(arguments.dropFirst().first!)
+  do {
+    let op = try store.ops().first { $0.op.name.contains("payload(") }?.op
+    print(try op.map { try store.calls(of: $0).count { $0.evictedAt != nil } } ?? 0)
+  } catch {
+    print("failed \(error)")
+    exit(1)
+  }
+
+case "gc":
+  let store = open(arguments.dropFirst().first!)
+  do {
+    let report = try store.collectGarbage(keepingFilesNewerThan: Date(timeIntervalSinceNow: 10))
+    print("deleted \(report.orphanFiles) files")
   } catch {
     print("failed \(error)")
     exit(1)
