@@ -3,16 +3,22 @@ import PostgresNIO
 import RecallCore
 
 extension PostgresBackend {
-  /// The condition that a value (the row `value`) may be evicted: a call
-  /// returned it, none takes it as an input, and no tag names it (through
-  /// the value, or a tagged call's output).
-  static let evictableSQL = """
-    EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
-    AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.cid = value.cid)
+  /// The condition that no call takes a value (the row `value`) as an
+  /// input and no tag names it (through the value, or a tagged call's
+  /// output): what garbage collection and eviction both require.
+  static let neitherInputNorTaggedSQL = """
+    NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.cid = value.cid)
     AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.cid = value.cid)
     AND NOT EXISTS (
       SELECT 1 FROM tag JOIN call AS tagged ON tagged.id = tag.call_id
       WHERE tagged.output_cid = value.cid)
+    """
+
+  /// The condition that a value (the row `value`) may be evicted: a call
+  /// returned it, and it is neither an input nor tagged.
+  static let evictableSQL = """
+    EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
+    AND \(neitherInputNorTaggedSQL)
     """
 
   public func evictionCandidates() throws -> [EvictionCandidate] {

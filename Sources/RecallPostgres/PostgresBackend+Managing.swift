@@ -27,10 +27,7 @@ extension PostgresBackend {
         """
         DELETE FROM value
         WHERE NOT EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
-          AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.cid = value.cid)
-          AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.cid = value.cid)
-          AND NOT EXISTS (
-            SELECT 1 FROM tag JOIN call ON call.id = tag.call_id WHERE call.output_cid = value.cid)
+          AND \(Self.neitherInputNorTaggedSQL)
         RETURNING size, cid, bytes IS NULL
         """)
       var report = GarbageReport(

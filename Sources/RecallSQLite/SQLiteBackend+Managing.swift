@@ -32,10 +32,7 @@ extension SQLiteBackend {
         let unused = try Row.fetchAll(
           db,
           sql: """
-            WITH tagged(value) AS (
-              SELECT value.id FROM tag JOIN value ON \(Self.matches("value.cid", "tag.cid"))
-              UNION SELECT call.output FROM tag JOIN call
-                ON \(Self.matches("call.call_id", "tag.call_id")))
+            WITH tagged(value) AS (\(Self.taggedValuesSQL))
             SELECT id, cid, size, size IS NOT NULL AND bytes IS NULL FROM value
             WHERE NOT EXISTS (SELECT 1 FROM call WHERE call.output = value.id)
               AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.value = value.id)

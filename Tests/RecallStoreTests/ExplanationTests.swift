@@ -69,6 +69,42 @@ private func misses(_ log: EventLog) -> [MissCause] {
     }
   }
 
+  @Test(arguments: Backend.allCases) func anotherTrialAnotherKeyAndAChangedTypeAreToldApart(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    // A call that draws is computed once per trial.
+    let draw = testOp("Lab.draw(seed:)")
+    _ = withTrial(1) {
+      store.memoize(draw, [Argument("seed", 1)]) {
+        var random = RandomSource.current
+        return random.nextDouble()
+      }
+    }
+    store.flush()
+    let drawn = MemoizedCall<Double>(op: draw, arguments: [Argument("seed", 1)])
+    guard case .otherTrial(let stored) = try withTrial(2, { try store.explain(drawn) }) else {
+      Issue.record("expected another trial")
+      return
+    }
+    #expect(stored.trial == 1)
+    // The same inputs under another key: other types in it.
+    let make = testOp("Lab.make(x:)")
+    try MemoizedCall<Int>(op: make, arguments: [Argument("x", 1)]).store(5, in: store)
+    let typed = MemoizedCall<Int>(op: make, arguments: [Argument("x", 1)], types: [String.self])
+    guard case .otherKey = try store.explain(typed) else {
+      Issue.record("expected another key")
+      return
+    }
+    #expect(
+      try store.explain(MemoizedCall<Int>(op: make, arguments: [Argument("x", 1)])) == .stored)
+    // Stored, but as another type than the one asked for.
+    #expect(
+      try store.explain(MemoizedCall<String>(op: make, arguments: [Argument("x", 1)]))
+        == .undecodable)
+  }
+
   @Test(arguments: Backend.allCases) func aMissSaysItsCauseAndARunIsExplainedAfterwards(
     _ kind: Backend
   ) throws {

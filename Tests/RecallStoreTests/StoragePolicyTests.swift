@@ -253,6 +253,23 @@ private func storedCount(_ log: EventLog) -> Int {
     #expect(runs.total == 2)
   }
 
+  @Test func aReuseOnlyScopeRunsNoAudit() {
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    configuration.audit = AuditPolicy(fraction: 1)
+    let store = Store.inMemory(configuration: configuration)
+    let log = EventLog(store)
+    let runs = Runs()
+    let op = testOp("Lab.score(x:)")
+    func score() -> Int { store.memoize(op, [Argument("x", 1)]) { runs.next() } }
+    #expect(score() == 1)
+    #expect(Memoization.reusingOnly { score() } == 1)
+    #expect(runs.total == 1, "an audit would run the body again")
+    #expect(!log.all.contains { if case .didAudit = $0 { true } else { false } })
+    #expect(score() == 1)
+    #expect(runs.total == 2, "outside the scope, the hit is audited")
+  }
+
   @Test func aReuseOnlyMissInAFunctionThatCannotThrowStopsTheProgram() async throws {
     let exit = try await #require(
       processExitsWith: .failure, observing: [\.standardErrorContent]

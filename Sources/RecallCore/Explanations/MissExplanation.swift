@@ -4,7 +4,7 @@ import Foundation
 /// ``RecallEvent/didMiss(_:_:)`` just before its body runs. The runtime
 /// knows it without asking the store anything more; for ``notStored``,
 /// ``Store/explainRun(of:)`` says why nothing was stored, once the call ran.
-public enum MissCause: String, Sendable, Hashable, CustomStringConvertible {
+public enum MissCause: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
   /// Nothing is stored under the call's key (never computed, computed under
   /// another version or with other inputs, evicted, or forgotten).
   case notStored
@@ -39,10 +39,7 @@ public enum MissCause: String, Sendable, Hashable, CustomStringConvertible {
   /// The cause a store's record numbers `code`, or `nil` for a number a
   /// newer Recall wrote.
   package init?(storedCode code: Int) {
-    let causes: [MissCause] = [
-      .notStored, .expired, .undecodable, .corrupt, .unreadable, .recomputing, .claimTimedOut,
-    ]
-    guard let cause = causes.first(where: { $0.storedCode == code }) else { return nil }
+    guard let cause = Self.allCases.first(where: { $0.storedCode == code }) else { return nil }
     self = cause
   }
 

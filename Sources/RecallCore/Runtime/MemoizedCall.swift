@@ -63,7 +63,7 @@ extension MemoizedCall where Result: Codable & Sendable {
   ///
   /// - Throws: ``RecallError`` when an argument cannot be encoded or the
   ///   store cannot be read.
-  public func explanation(in store: Store) throws -> MissExplanation where Result: Decodable {
+  public func explanation(in store: Store) throws -> MissExplanation {
     try store.explain(self)
   }
 
