@@ -13,7 +13,9 @@ import PackagePlugin
 /// At every build it hands the target's sources, and those of the package's
 /// source targets the target depends on (macro targets excluded), to
 /// `RecallFingerprintTool`, which generates the module's internal fingerprint
-/// table.
+/// table, with what was built: the package's git commit and uncommitted
+/// changes, the compiler (`swiftc --version`) and the dependencies that
+/// `Package.resolved` pins.
 @main
 struct RecallPlugin: BuildToolPlugin {
   func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -38,13 +40,29 @@ struct RecallPlugin: BuildToolPlugin {
 
     let output = context.pluginWorkDirectoryURL.appending(path: "RecallFingerprintTable.swift")
     let cache = context.pluginWorkDirectoryURL.appending(path: "RecallFingerprintCache.bin")
+    var arguments = [
+      "--output", output.path, "--cache", cache.path,
+      "--package-name", context.package.displayName,
+      "--package-directory", context.package.directoryURL.path,
+    ]
+    // Inputs too, so that a new compiler or new pins run the tool again.
+    var buildInputs: [URL] = []
+    if let swiftc = try? context.tool(named: "swiftc").url {
+      arguments += ["--swiftc", swiftc.path]
+      buildInputs.append(swiftc)
+    }
+    let resolved = context.package.directoryURL.appending(path: "Package.resolved")
+    if FileManager.default.fileExists(atPath: resolved.path) {
+      arguments += ["--resolved", resolved.path]
+      buildInputs.append(resolved)
+    }
     return [
       .buildCommand(
         displayName: "Fingerprinting \(module.name) for Recall",
         executable: try context.tool(named: "RecallFingerprintTool").url,
-        arguments: ["--output", output.path, "--cache", cache.path, "--sources"]
-          + sources.map(\.path) + ["--dependency-sources"] + dependencySources.map(\.path),
-        inputFiles: sources + dependencySources,
+        arguments: arguments + ["--sources"] + sources.map(\.path) + ["--dependency-sources"]
+          + dependencySources.map(\.path),
+        inputFiles: sources + dependencySources + buildInputs,
         outputFiles: [output])
     ]
   }

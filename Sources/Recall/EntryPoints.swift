@@ -37,9 +37,9 @@ public struct __RecallFingerprintTable: Sendable {
 
   public init(
     versions: [String: (fingerprint: String, version: String)], code: StaticString = "",
-    isGenerated: Bool
+    build: StaticString = "", isGenerated: Bool
   ) {
-    table = FingerprintTable(versions: versions, code: code, isGenerated: isGenerated)
+    table = FingerprintTable(versions: versions, code: code, build: build, isGenerated: isGenerated)
   }
 
   /// The table of a module without the build plugin.

@@ -16,20 +16,13 @@ package enum CodeTable {
     ops: [(name: String, reach: [Int])]
   ) -> String {
     var out = ""
-    func field(_ text: String) {
-      out += "\(text.utf8.count):"
-      out += text
-    }
     for component in components {
-      out += "C"
-      field(component.identity)
-      field(component.fingerprint)
-      field(component.source)
+      out += "C" + lengthPrefixed(component.identity) + lengthPrefixed(component.fingerprint)
+      out += lengthPrefixed(component.source)
     }
     for op in ops {
-      out += "O"
-      field(op.name)
-      field(op.reach.map(String.init).joined(separator: ","))
+      out += "O" + lengthPrefixed(op.name)
+      out += lengthPrefixed(op.reach.map(String.init).joined(separator: ","))
     }
     return out
   }
@@ -88,33 +81,18 @@ package enum CodeTable {
   ) -> [String: [(identity: String, fingerprint: String, source: String)]]? {
     var components: [(identity: String, fingerprint: String, source: String)] = []
     var ops: [String: [(identity: String, fingerprint: String, source: String)]] = [:]
-    var index = 0
-    func field() -> String? {
-      var count = 0
-      var digits = 0
-      while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
-        let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
-        guard (0...9).contains(digit), digits < 10 else { return nil }
-        count = count * 10 + digit
-        digits += 1
-        index += 1
-      }
-      guard digits > 0, index < bytes.count, bytes.count - index - 1 >= count else { return nil }
-      let start = index + 1
-      index = start + count
-      return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-    }
-    while index < bytes.count {
-      let tag = bytes[index]
-      index += 1
-      switch tag {
+    var reader = FieldReader(bytes)
+    while !reader.isAtEnd {
+      switch reader.tag() {
       case UInt8(ascii: "C"):
-        guard let identity = field(), let fingerprint = field(), let source = field() else {
+        guard let identity = reader.field(), let fingerprint = reader.field(),
+          let source = reader.field()
+        else {
           return nil
         }
         components.append((identity, fingerprint, source))
       case UInt8(ascii: "O"):
-        guard let name = field(), let reach = field() else { return nil }
+        guard let name = reader.field(), let reach = reader.field() else { return nil }
         var reached: [(identity: String, fingerprint: String, source: String)] = []
         for number in reach.split(separator: ",") {
           guard let position = Int(number), components.indices.contains(position) else {

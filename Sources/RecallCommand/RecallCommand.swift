@@ -18,7 +18,7 @@ struct RecallCommand: ParsableCommand {
       List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self,
       Forget.self, Prune.self,
       CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Running.self,
-      Audit.self, Why.self, Export.self, Import.self,
+      Audit.self, Why.self, EnvironmentCommand.self, Export.self, Import.self,
     ])
 
   /// Runs the command line, with the store options also accepted before the

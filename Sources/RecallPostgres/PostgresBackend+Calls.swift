@@ -77,14 +77,15 @@ extension PostgresBackend {
       try connection.execute(
         """
         INSERT INTO call (id, op, op_version, semantic_version, trial, output_cid, output_hid,
-          output_size, started_at, duration, host, pid, key_fields, miss)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+          output_size, started_at, duration, host, pid, key_fields, miss, environment)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
         ON CONFLICT (id) DO UPDATE SET op = EXCLUDED.op, op_version = EXCLUDED.op_version,
           semantic_version = EXCLUDED.semantic_version, trial = EXCLUDED.trial,
           output_cid = EXCLUDED.output_cid, output_hid = EXCLUDED.output_hid,
           output_size = EXCLUDED.output_size, started_at = EXCLUDED.started_at,
           duration = EXCLUDED.duration, host = EXCLUDED.host, pid = EXCLUDED.pid,
-          key_fields = EXCLUDED.key_fields, miss = EXCLUDED.miss
+          key_fields = EXCLUDED.key_fields, miss = EXCLUDED.miss,
+          environment = EXCLUDED.environment
         """,
         [
           id, .text(call.op.name), .text(call.opVersion.hex), .text(call.semanticVersion.hex),
@@ -93,6 +94,7 @@ extension PostgresBackend {
           SQLValue(call.startedAt), .double(call.duration), .text(call.host), .int(call.pid),
           call.keyFields.map { .bytes(Data($0)) } ?? .null,
           call.missCause.map { .int($0.storedCode) } ?? .null,
+          call.environment.map { .int(Int(Int64(bitPattern: $0.rawValue))) } ?? .null,
         ])
       try connection.execute("DELETE FROM call_input WHERE call_id = $1", [id])
       for input in call.inputs.sorted(by: { $0.name < $1.name }) {

@@ -192,6 +192,22 @@ extension PostgresBackend {
       "v13.miss-cause",
       "ALTER TABLE call ADD COLUMN miss smallint"
     ),
+    (
+      // What calls ran in (`CallEnvironment`), one row per distinct
+      // environment, by its id (the first 64 bits of its digest); each call
+      // names it (NULL for calls recorded before). Uncommitted changes are
+      // kept once per digest. When it was saved keeps a collection from
+      // deleting it before the first call that names it commits.
+      "v14.environments",
+      """
+      CREATE TABLE environment (
+        id bigint PRIMARY KEY, body text NOT NULL, changes_digest text,
+        saved_at double precision NOT NULL
+      );
+      CREATE TABLE environment_changes (digest text PRIMARY KEY, changes text NOT NULL);
+      ALTER TABLE call ADD COLUMN environment bigint;
+      """
+    ),
   ]
 
   /// The names migrations had before they took the SQLite store's names. A

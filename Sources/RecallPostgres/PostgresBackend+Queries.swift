@@ -86,7 +86,8 @@ extension PostgresBackend {
           started_at, duration, host, pid, key_fields, (
             SELECT evicted_at FROM evicted_value
             WHERE evicted_value.cid = call.output_cid
-              AND NOT EXISTS (SELECT 1 FROM value WHERE value.cid = call.output_cid)), miss::bigint
+              AND NOT EXISTS (SELECT 1 FROM value WHERE value.cid = call.output_cid)), miss::bigint,
+          environment
         FROM call \(whereClause)
         ORDER BY started_at DESC, id DESC\(limit)
         """, values)
@@ -129,7 +130,10 @@ extension PostgresBackend {
           host: try row.text(10), pid: try row.int(11),
           keyFields: try row.bytes(12).map { [UInt8]($0) },
           evictedAt: try row[13].decode(Double?.self).map { Date(timeIntervalSince1970: $0) },
-          missCause: try row.optionalInt(14).flatMap { MissCause(storedCode: $0) })
+          missCause: try row.optionalInt(14).flatMap { MissCause(storedCode: $0) },
+          environment: try row.optionalInt(15).map {
+            EnvironmentID(rawValue: UInt64(bitPattern: Int64($0)))
+          })
       }
     }
   }

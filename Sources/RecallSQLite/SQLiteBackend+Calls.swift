@@ -237,6 +237,7 @@ extension SQLiteBackend {
                 bitPattern: Checksum.call(call.id, output: call.outputCID, history: call.outputHID))
             ),
             .int(call.missCause.map { Int64($0.storedCode) }),
+            .int(call.environment.map { Int64(bitPattern: $0.rawValue) }),
           ]
           let row: Int64
           if let existing = try rows.call(call.id) {
@@ -274,12 +275,13 @@ extension SQLiteBackend {
 
   static let insertCallSQL = """
     INSERT INTO call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
-      duration, host, pid, key_fields, checksum, miss)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      duration, host, pid, key_fields, checksum, miss, environment)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     """
   static let updateCallSQL = """
     UPDATE call SET op = ?, filing = ?, trial = ?, output = ?, output_hid = ?, output_size = ?,
-      started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?, checksum = ?, miss = ?
+      started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?, checksum = ?, miss = ?,
+      environment = ?
     WHERE id = ?
     """
 

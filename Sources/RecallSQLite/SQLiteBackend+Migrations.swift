@@ -395,6 +395,26 @@ extension SQLiteBackend {
           try db.execute(sql: "ALTER TABLE call ADD COLUMN miss INTEGER")
         }
       ),
+      (
+        "v14.environments",
+        { db in
+          // What calls ran in (`CallEnvironment`), one row per distinct
+          // environment: its id (the first 64 bits of its digest) is the
+          // rowid, and each call names it (NULL for calls recorded before).
+          // Uncommitted changes are kept once per digest. When it was saved
+          // keeps a collection from deleting it before the first call that
+          // names it commits.
+          try db.execute(
+            sql: """
+              CREATE TABLE environment (
+                id INTEGER PRIMARY KEY, body TEXT NOT NULL, changes_digest TEXT,
+                saved_at REAL NOT NULL);
+              CREATE TABLE environment_changes (
+                digest TEXT PRIMARY KEY, changes TEXT NOT NULL) WITHOUT ROWID;
+              ALTER TABLE call ADD COLUMN environment INTEGER;
+              """)
+        }
+      ),
     ]
 
   /// Brings the schema up to date, refusing a store from a newer Recall. A

@@ -123,7 +123,7 @@ extension SQLiteBackend {
     let selectCalls = """
       SELECT call.id, call.call_id, op_name.name, filing.op_version, filing.semantic_version, call.trial,
         value.cid, call.output_hid, call.output_size, call.started_at, call.duration, call.host, call.pid,
-        call.key_fields, call.checksum, value.evicted_at, call.miss
+        call.key_fields, call.checksum, value.evicted_at, call.miss, call.environment
       FROM call
       JOIN op_name ON op_name.id = call.op
       JOIN filing ON filing.id = call.filing
@@ -222,7 +222,10 @@ extension SQLiteBackend {
         }
       },
       evictedAt: try row.decode(Double?.self, atIndex: 15).map { Date(timeIntervalSince1970: $0) },
-      missCause: try row.decode(Int?.self, atIndex: 16).flatMap { MissCause(storedCode: $0) })
+      missCause: try row.decode(Int?.self, atIndex: 16).flatMap { MissCause(storedCode: $0) },
+      environment: try row.decode(Int64?.self, atIndex: 17).map {
+        EnvironmentID(rawValue: UInt64(bitPattern: $0))
+      })
   }
 
   public func value(_ cid: ContentID) throws -> [UInt8]? {

@@ -42,4 +42,22 @@ import Testing
       #expect(bytes.withUnsafeBufferPointer { CodeTable.parse($0) } == nil, "\(text)")
     }
   }
+
+  @Test func theBuildSectionReadsBackInOrderWithRepeatedNames() throws {
+    let fields: [(name: String, value: String)] = [
+      (BuildTable.package, "Lab"), (BuildTable.commit, String(repeating: "a", count: 40)),
+      (BuildTable.changes, "diff --git a/x b/x\n+é \"quoted\" 1:2\n"),
+      (BuildTable.dependency, "grdb\nhttps://example.com/grdb\n7.1.0\n\nabc"),
+      (BuildTable.dependency, "numerics\n../numerics\n\nmain\ndef"), ("a-later-field", ""),
+    ]
+    let text = BuildTable.encode(fields)
+    let read = try #require(Array(text.utf8).withUnsafeBufferPointer { BuildTable.parse($0) })
+    #expect(read.map(\.name) == fields.map(\.name))
+    #expect(read.map(\.value) == fields.map(\.value))
+    #expect(Array("".utf8).withUnsafeBufferPointer { BuildTable.parse($0) }?.isEmpty == true)
+    // A name without a value, a count past the end, a count that is not one.
+    for text in ["7:package", "7:package9:Lab", "x:package3:Lab"] {
+      #expect(Array(text.utf8).withUnsafeBufferPointer { BuildTable.parse($0) } == nil, "\(text)")
+    }
+  }
 }

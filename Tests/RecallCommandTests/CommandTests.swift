@@ -129,6 +129,48 @@ import Testing
         "has no call whose id starts with 'ffffffffffff'"))
   }
 
+  @Test func showsTheEnvironmentACallRanInAndItsUncommittedChanges() throws {
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    _ = store.memoize(builtOp(), [Argument("x", 2)]) { 6 }
+    _ = store.memoize(testOp("Lab.plain(x:)"), [Argument("x", 2)]) { 6 }
+    store.flush()
+    let built = try #require(try store.calls(of: "Tests.built(x:)").first)
+    let plain = try #require(try store.calls(of: "Lab.plain(x:)").first)
+    let commit = String(repeating: "c", count: 40)
+
+    let show = try recall("show", built.id.hex)
+    #expect(show.status == 0)
+    #expect(
+      show.text.contains(
+        "\(commit) with uncommitted changes 1159fad3860d (recall environment \(built.id) --diff)"),
+      "\(show.text)")
+    #expect(show.text.contains("Swift version 6.3.1 (swift-6.3.1-RELEASE)"))
+    #expect(show.text.contains("dependencies") && show.text.contains("grdb.swift 7.10.0"))
+    #expect(show.text.contains(try #require(try store.environment(of: built)).operatingSystem))
+
+    let listed = try recall("environment", built.id.hex, "--json")
+    let rows = try listed.text.split(separator: "\n").map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    let fields = Dictionary(
+      uniqueKeysWithValues: rows.map { ($0["field"] as? String ?? "", $0["value"]) })
+    #expect(fields["commit"] as? String == commit, "\(listed.text)")
+    #expect(fields["dependency grdb.swift"] as? String == "7.10.0")
+    #expect(fields["environment"] as? String == built.environment?.hex)
+    #expect(fields["recall"] as? String == CallEnvironment.recallVersion)
+
+    // The changes, exactly, for git apply.
+    let diff = try recall("environment", built.id.hex, "--diff")
+    #expect(diff.status == 0 && diff.text == builtChanges, "\(diff.text)")
+    // Built without the plugin: no commit to apply them to, and says why.
+    let none = try recall("environment", plain.id.hex, "--diff")
+    #expect(none.status == 1 && none.text.contains("has no recorded commit"), "\(none.text)")
+    let plainShow = try recall("show", plain.id.hex)
+    #expect(plainShow.text.contains("(not a git checkout, or built without RecallPlugin)"))
+  }
+
   @Test func diffsVersionsAndExplainsStaleCalls() throws {
     try populate()
     let diff = try recall("diff", "score", "a1", "b2")

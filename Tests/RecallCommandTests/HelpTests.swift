@@ -9,7 +9,7 @@ import Testing
   static let commands = [
     "", "ls", "calls", "show", "versions", "diff", "stale", "accept", "forget", "prune", "gc",
     "tag",
-    "table", "graph", "stats", "running", "audit", "why", "export", "import",
+    "table", "graph", "stats", "running", "audit", "why", "environment", "export", "import",
   ]
 
   static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -231,11 +231,15 @@ import Testing
     let backend = try SQLiteBackend(path: directory.path)
     var call = Self.calls[1]
     call.keyFields = []  // kept, and empty: not the NULL of a call recorded before keys were kept
+    call.missCause = .expired
+    // The high bit set: stored as a negative 64-bit integer, read back whole.
+    call.environment = EnvironmentID(rawValue: 0xF123_4567_89AB_CDEF)
     try backend.record(call, values: [Self.outputValue])
     #expect(try backend.calls(CallQuery()) == [call])
     #expect(try backend.loadResult(Self.first)?.bytes == Self.outputValue.bytes)
     call.keyFields = nil
     call.host = "elsewhere"
+    call.environment = nil
     try backend.record(call, values: [])
     #expect(try backend.calls(CallQuery()) == [call], "recording a call again replaces it")
     #expect(try backend.summary().calls == 1)

@@ -47,6 +47,24 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
     #expect(try store.stats().values == 2)
   }
 
+  @Test func anEnvironmentIsOneRowHoweverManyCallsAndProcessesNameIt() throws {
+    let directory = TemporaryDirectory()
+    for process in 0..<3 {
+      let store = try openStore(directory.path)
+      for x in 0..<4 { _ = store.memoize(builtOp(), [Argument("x", process * 10 + x)]) { x } }
+      _ = store.memoize(testOp("Tests.plain(x:)"), [Argument("x", process)]) { process }
+      store.flush()
+    }
+    let backend = try SQLiteBackend(path: directory.path)
+    let counts = try backend.pool.read { db in
+      try [
+        "SELECT count(*) FROM environment", "SELECT count(*) FROM environment_changes",
+        "SELECT count(DISTINCT environment) FROM call", "SELECT count(*) FROM call",
+      ].map { try Int.fetchOne(db, sql: $0) ?? -1 }
+    }
+    #expect(counts == [2, 1, 2, 15], "environments, changes, named by calls, calls")
+  }
+
   @Test func anEvictionKilledBetweenItsStepsLeavesOnlyGarbage() throws {
     let directory = TemporaryDirectory()
     do {

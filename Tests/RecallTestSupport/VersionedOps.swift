@@ -36,3 +36,19 @@ public func expectError<R>(
   let error = #expect(throws: RecallError.self, sourceLocation: sourceLocation) { try body() }
   #expect(error?.code == code, sourceLocation: sourceLocation)
 }
+
+/// The uncommitted changes ``builtOp(_:)``'s build section records.
+public let builtChanges = "diff --git a/Ops.swift b/Ops.swift\n-x * 2\n+x * 3\n"
+
+/// An op `built(x:)` whose module the build plugin built from package `Lab`
+/// at commit `c…c` (40 of them) with ``builtChanges``, with Swift 6.3.1 and
+/// GRDB 7.10.0 pinned.
+public func builtOp(_ version: String = "b1") -> Op {
+  Op(
+    id: "Tests.built(x:)", version: CodeFingerprint(hex: version), keysResultType: false,
+    parameters: ["x"], addedParameters: [], ownIdentity: nil, components: { [] }, keyName: nil,
+    storage: nil,
+    build:
+      "7:package3:Lab6:commit40:cccccccccccccccccccccccccccccccccccccccc14:changes-sha25664:1159fad3860d393634baa477b4714a43890b6380dba9202f85c361ed391cb61e7:changes49:diff --git a/Ops.swift b/Ops.swift\n-x * 2\n+x * 3\n8:compiler41:Swift version 6.3.1 (swift-6.3.1-RELEASE)10:dependency58:grdb.swift\nhttps://github.com/groue/GRDB.swift\n7.10.0\n\nabc"
+  )
+}

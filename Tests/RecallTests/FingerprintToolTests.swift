@@ -141,4 +141,100 @@ import Testing
   func versionLines(_ table: String) -> [Substring] {
     table.split(separator: "\n").filter { $0.contains("\"op(_:)\\n") }
   }
+
+  @Test func theBuildSectionRecordsTheCommitTheChangesTheCompilerAndThePins() throws {
+    let directory = TemporaryDirectory()
+    let root = directory.path + "/Lab"
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    let ops = root + "/Ops.swift"
+    try "@Memoized func op(_ x: Int) -> Int { x * 2 }\n".write(
+      toFile: ops, atomically: true, encoding: .utf8)
+    try """
+    {"pins": [
+      {"identity": "swift-numerics", "kind": "remoteSourceControl",
+       "location": "https://github.com/apple/swift-numerics",
+       "state": {"revision": "0123456789abcdef", "version": "1.0.2"}},
+      {"identity": "grdb.swift", "kind": "remoteSourceControl",
+       "location": "https://github.com/groue/GRDB.swift",
+       "state": {"branch": "main", "revision": "fedcba9876543210"}}
+    ], "version": 2}
+    """.write(toFile: root + "/Package.resolved", atomically: true, encoding: .utf8)
+    func git(_ arguments: String...) throws -> String {
+      let result = try run(
+        "/usr/bin/env",
+        ["git", "-C", root, "-c", "user.name=Lab", "-c", "user.email=lab@example.com"]
+          + arguments, environment: [:])
+      #expect(result.status == 0, "git \(arguments): \(result.text)")
+      return result.text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    _ = try git("init", "-q")
+    _ = try git("add", ".")
+    _ = try git("commit", "-qm", "first")
+    let head = try git("rev-parse", "HEAD")
+    let swiftc = try #require(
+      (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map {
+        "\($0)/swiftc"
+      }.first { FileManager.default.isExecutableFile(atPath: $0) })
+    func build(_ sources: [String], in directory: String = root) throws -> String {
+      let result = try run(
+        productsDirectory.appendingPathComponent("RecallFingerprintTool").path,
+        [
+          "--output", directory + "/Table.swift", "--cache", directory + "/cache.bin",
+          "--package-name", "Lab", "--package-directory", directory, "--swiftc", swiftc,
+          "--resolved", directory + "/Package.resolved", "--sources",
+        ] + sources + ["--dependency-sources"], environment: [:])
+      #expect(result.status == 0, "\(result.text)")
+      let table = try String(contentsOfFile: directory + "/Table.swift", encoding: .utf8)
+      // The build section's literal, as the generated file holds it.
+      return try #require(
+        table.split(separator: "\n").first { $0.hasPrefix("  build: ") }.map(String.init))
+    }
+
+    // Committed: the commit, no changes; the compiler; the pins, by identity.
+    try "Table.swift\ncache.bin*\n".write(
+      toFile: root + "/.gitignore", atomically: true, encoding: .utf8)
+    let clean = try build([ops])
+    #expect(clean.contains("7:package3:Lab6:commit40:\(head)"), "\(clean)")
+    #expect(!clean.contains("changes"))
+    #expect(clean.contains("8:compiler") && clean.contains("Swift version"), "\(clean)")
+    #expect(
+      clean.contains(
+        #"grdb.swift\nhttps://github.com/groue/GRDB.swift\n\nmain\nfedcba9876543210"#))
+    #expect(
+      clean.contains(
+        #"swift-numerics\nhttps://github.com/apple/swift-numerics\n1.0.2\n\n0123456789abcdef"#))
+    #expect(clean.range(of: "grdb")!.lowerBound < clean.range(of: "swift-numerics")!.lowerBound)
+
+    // Edited, and a new source not yet added: both are in the changes, with
+    // their digest.
+    try "@Memoized func op(_ x: Int) -> Int { x * 3 }\n".write(
+      toFile: ops, atomically: true, encoding: .utf8)
+    let new = root + "/New.swift"
+    try "let rate = 2\nlet unit = 1".write(toFile: new, atomically: true, encoding: .utf8)
+    let dirty = try build([ops, new])
+    #expect(dirty.contains("6:commit40:\(head)14:changes-sha25664:"), "\(dirty)")
+    #expect(dirty.contains(#"-@Memoized func op(_ x: Int) -> Int { x * 2 }\n"#), "\(dirty)")
+    #expect(dirty.contains(#"+@Memoized func op(_ x: Int) -> Int { x * 3 }\n"#))
+    #expect(
+      dirty.contains(
+        #"diff --git a/New.swift b/New.swift\nnew file mode 100644\n--- /dev/null\n+++ b/New.swift\n@@ -0,0 +1,2 @@\n+let rate = 2\n+let unit = 1\n\\ No newline at end of file\n"#
+      ), "\(dirty)")
+    // In a directory the repository ignores: not part of its commits.
+    let ignored = root + "/vendor/Other"
+    try FileManager.default.createDirectory(atPath: ignored, withIntermediateDirectories: true)
+    try "vendor/\n".write(toFile: root + "/.gitignore", atomically: true, encoding: .utf8)
+    try "@Memoized func op(_ x: Int) -> Int { x }\n".write(
+      toFile: ignored + "/Ops.swift", atomically: true, encoding: .utf8)
+    let vendored = try build([ignored + "/Ops.swift"], in: ignored)
+    #expect(vendored.contains("7:package3:Lab8:compiler"), "\(vendored)")
+
+    // Not a git checkout: no commit.
+    let elsewhere = directory.path + "/Elsewhere"
+    try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+    try "@Memoized func op(_ x: Int) -> Int { x }\n".write(
+      toFile: elsewhere + "/Ops.swift", atomically: true, encoding: .utf8)
+    let outside = try build([elsewhere + "/Ops.swift"], in: elsewhere)
+    #expect(outside.contains("7:package3:Lab8:compiler"), "\(outside)")
+    #expect(!outside.contains("commit"))
+  }
 }

@@ -81,15 +81,50 @@ struct PluginEndToEndTests {
       toFile: path, atomically: true, encoding: .utf8)
   }
 
+  /// Runs git in the client's directory.
+  @discardableResult
+  func git(_ arguments: String...) throws -> String {
+    let output = try run(
+      "/usr/bin/env",
+      ["git", "-C", client.path, "-c", "user.name=Client", "-c", "user.email=client@example.com"]
+        + arguments, environment: [:])
+    guard output.status == 0 else {
+      throw ClientPackage.Failure("git \(arguments) failed:\n\(output.text)")
+    }
+    return output.text.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// Runs the `recall` tool on the client's store.
+  func recall(_ arguments: String...) throws -> (status: Int32, text: String) {
+    try run(
+      productsDirectory.appendingPathComponent("recall").path, arguments + ["--store", store],
+      environment: [:])
+  }
+
   @Test func exactlyTheAffectedOpsRecompute() throws {
     try? FileManager.default.removeItem(atPath: store)
+    // The client is a git checkout, committed as written: its calls record
+    // the commit, and a clean tree.
+    if !FileManager.default.fileExists(atPath: client.appendingPathComponent(".git").path) {
+      try git("init", "-q")
+    }
+    // Only when something changed: a table built at the same commit (a run
+    // that stopped before editing) is then still current.
+    if !(try git("status", "--porcelain")).isEmpty {
+      try git("add", "-A")
+      try git("commit", "-q", "-m", "The client as the test writes it")
+    }
+    let head = try git("rev-parse", "HEAD")
     try build()
+    let first = try runClient()
     #expect(
-      try executed() == [
+      lines(of: first, prefix: "executed ").sorted() == [
         "classes(_: Int)", "fraction(_: Double)", "label(_: Double)", "load(seed: Int)",
         "report(_: Double)",
         "shifted", "train(_: [Double], epochs: Int)",
       ])
+    let environment = try #require(lines(of: first, prefix: "environment train ").first)
+    #expect(environment.hasPrefix("\(head) clean Swift version "), "\(environment)")
     // Run again: nothing executes, and train's input is load's output.
     let second = try runClient()
     #expect(lines(of: second, prefix: "executed ").isEmpty)
@@ -113,6 +148,18 @@ struct PluginEndToEndTests {
     #expect(output.contains("func scale(_:) changed"))
     #expect(output.contains("-public func scale(_ x: Double) -> Double { x * 2 }"))
     #expect(output.contains("+  x * 3"))
+    // Built from an uncommitted edit: the call records the commit and the
+    // changes, which are exactly the tree's (they apply backwards to it).
+    let dirty = try #require(lines(of: output, prefix: "environment train ").first)
+    #expect(dirty.hasPrefix("\(head) dirty "), "\(dirty)")
+    let trainCall = try #require(lines(of: output, prefix: "train call ").first)
+    let patch = try recall("environment", trainCall, "--diff")
+    #expect(patch.status == 0 && patch.text.contains("+  x * 3"), "\(patch.text)")
+    let patchFile = client.appendingPathComponent(".build/train.patch")
+    try patch.text.write(to: patchFile, atomically: true, encoding: .utf8)
+    try git("apply", "--check", "-R", patchFile.path)
+    let shown = try recall("show", trainCall)
+    #expect(shown.text.contains("\(head) with uncommitted changes"), "\(shown.text)")
 
     // A global constant: whatever reads it recomputes.
     try edit("Sources/Helpers/Helpers.swift", "public let nClass = 10", "public let nClass = 12")
@@ -252,6 +299,7 @@ enum ClientPackage {
     try? manager.removeItem(at: link)
     try manager.createSymbolicLink(at: link, withDestinationURL: recall)
     let files = [
+      ".gitignore": ".build/\nstore/\nPackage.resolved\n",
       "Package.swift": """
       // swift-tools-version: 6.1
       import PackageDescription
@@ -334,6 +382,13 @@ enum ClientPackage {
       // Where train's input came from: load's output (provenance).
       if let trainCall = try store.calls(of: "Client.train(_:epochs:)").first {
         print("upstream train", try store.upstream(of: trainCall.id).map(\\.op.name).joined(separator: ","))
+      }
+
+      // What train's latest call ran in.
+      if let trainCall = try store.calls(of: "Client.train(_:epochs:)").first,
+        let environment = try store.environment(of: trainCall) {
+        print("train call", trainCall.id.hex)
+        print("environment train", environment.commit ?? "none", environment.isDirty == true ? "dirty" : "clean", environment.compiler ?? "none")
       }
 
       // Stale results of `classes` (the current version would not reuse them).

@@ -56,7 +56,8 @@ struct CollectGarbage: ParsableCommand {
     print(
       "Deleted \(counted(report.values, "value")) (\(bytes(report.bytes)))"
         + (report.orphanFiles > 0 ? " and \(counted(report.orphanFiles, "orphan blob file"))" : "")
-        + ".")
+        + (report.environments > 0
+          ? ", and \(counted(report.environments, "environment")) no call names" : "") + ".")
     guard let eviction else { return }
     if eviction.values > 0 {
       print(

@@ -6,7 +6,8 @@ import RecallCore
 struct Export: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Copy calls, with their values, versions and code, into another store (created if needed).")
+      "Copy calls, with their values, versions, code and environments, into another store (created if needed)."
+  )
 
   @OptionGroup var options: StoreOptions
   @Option(help: "The store to copy into.")

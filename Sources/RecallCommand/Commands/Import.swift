@@ -6,7 +6,8 @@ import RecallCore
 struct Import: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Copy calls, with their values, versions and code, from another store into this one.")
+      "Copy calls, with their values, versions, code and environments, from another store into this one."
+  )
 
   @OptionGroup var options: StoreOptions
   @ArgumentParser.Argument(help: "The store to copy from.")

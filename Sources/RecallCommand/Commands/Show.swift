@@ -58,6 +58,7 @@ struct Show: ParsableCommand {
         "output",
         "\(output ?? missing ?? "(not stored)")  [cid \(call.outputCID), \(bytes(call.outputSize))]",
         value: output.map(JSONValue.init(parsing:)) ?? .null))
+    rows += try reporting { try environmentRows(of: call, in: store, listing: false) }
     let upstream = try reporting { try store.upstream(of: call.id) }
     let downstream = try reporting { try store.downstream(of: call.id) }
     for (field, calls) in [("upstream", upstream), ("downstream", downstream)] {

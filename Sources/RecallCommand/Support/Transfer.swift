@@ -14,7 +14,8 @@ func transfer(from source: Store, to path: String, creating: Bool, ops names: [S
 
 func describe(_ report: TransferReport, into path: String) -> String {
   "Copied \(counted(report.calls, "call")), \(counted(report.values, "value")) "
-    + "(\(bytes(report.bytes))) and \(counted(report.versions, "version")) into '\(path)'."
+    + "(\(bytes(report.bytes))), \(counted(report.versions, "version")) and "
+    + "\(counted(report.environments, "environment")) into '\(path)'."
     + (report.incomplete > 0
       ? " Left out \(counted(report.incomplete, "call")) whose values are gone." : "")
 }

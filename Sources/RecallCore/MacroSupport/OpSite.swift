@@ -76,16 +76,22 @@ package struct FingerprintTable: Sendable {
   /// The source of what each op reaches, in the plugin's `CodeTable` format;
   /// read only when a store sees a version for the first time.
   package let code: StaticString
+  /// What was built, in the plugin's `BuildTable` format: the package, its
+  /// git commit and uncommitted changes, the compiler, the resolved
+  /// dependencies (``CallEnvironment``); read when a store records the first
+  /// call of one of the module's ops in a process.
+  package let build: StaticString
   /// Whether the build plugin generated the table.
   package let isGenerated: Bool
 
   /// Creates a table.
   package init(
     versions: [String: (fingerprint: String, version: String)], code: StaticString = "",
-    isGenerated: Bool
+    build: StaticString = "", isGenerated: Bool
   ) {
     self.versions = versions
     self.code = code
+    self.build = build
     self.isGenerated = isGenerated
   }
 
@@ -191,7 +197,7 @@ extension Op {
               source: CodeTable.quoted(manual)))
         }
         return components
-      }, keyName: OpID(keyName), storage: site.storage?())
+      }, keyName: OpID(keyName), storage: site.storage?(), build: table.build)
     resolved.withLock { $0[key] = op }
     return op
   }

@@ -118,9 +118,11 @@ extension Store {
     return PruneReport(calls: forgotten.count, garbage: garbage)
   }
 
-  /// Deletes the values that no call uses and no tag names, and blob files
+  /// Deletes the values that no call uses and no tag names, blob files
   /// that no value names and that were last written before `date` (a process
-  /// may be about to commit a newer one). Safe while other processes write.
+  /// may be about to commit a newer one), and environments that no call names
+  /// and that were saved before `date` (``CallEnvironment``). Safe while other
+  /// processes write.
   @discardableResult
   public func collectGarbage(keepingFilesNewerThan date: Date = Date(timeIntervalSinceNow: -3600))
     throws

@@ -13,11 +13,15 @@ public struct TransferReport: Sendable, Hashable {
   public var versions: Int
   /// Calls left out because the source no longer has one of their values.
   public var incomplete: Int
+  /// Distinct environments the copied calls ran in (``CallEnvironment``).
+  public var environments: Int
 
   /// Creates a report.
   public init(
-    calls: Int = 0, values: Int = 0, bytes: Int = 0, versions: Int = 0, incomplete: Int = 0
+    calls: Int = 0, values: Int = 0, bytes: Int = 0, versions: Int = 0, incomplete: Int = 0,
+    environments: Int = 0
   ) {
+    self.environments = environments
     self.calls = calls
     self.values = values
     self.bytes = bytes
@@ -28,7 +32,8 @@ public struct TransferReport: Sendable, Hashable {
 
 extension Store {
   /// Copies calls, with every value they use, the op versions they ran with
-  /// (and the code those cover) and equivalences between versions, into
+  /// (and the code those cover), the environments they ran in and
+  /// equivalences between versions, into
   /// another store: to move results to another machine, or merge stores.
   ///
   /// ```swift
@@ -47,6 +52,7 @@ extension Store {
   public func copy(to target: Store, ops: [OpID]? = nil) throws -> TransferReport {
     var report = TransferReport()
     var copiedValues: Set<ContentID> = []
+    var copiedEnvironments: Set<EnvironmentID> = []
     for op in try ops?.map({ try self.op(named: $0) }) ?? self.ops().map(\.op) {
       // Versions first, roots of their classes before the versions accepted
       // as equivalent to them.
@@ -107,6 +113,13 @@ extension Store {
         guard complete else {
           report.incomplete += 1
           continue
+        }
+        if let id = call.environment, copiedEnvironments.insert(id).inserted,
+          let environment = try backend.environment(id)
+        {
+          try target.backend.saveEnvironment(
+            environment, changes: try uncommittedChanges(of: environment))
+          report.environments += 1
         }
         try target.backend.record(call, values: values)
         report.calls += 1

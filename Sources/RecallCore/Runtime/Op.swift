@@ -62,6 +62,19 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
     components: @escaping @Sendable () -> [CodeComponent] = { [] }, keyName: OpID? = nil,
     storage: StoragePolicy? = nil
   ) {
+    self.init(
+      id: id, version: version, keysResultType: keysResultType, parameters: parameters,
+      addedParameters: addedParameters, ownIdentity: ownIdentity, components: components,
+      keyName: keyName, storage: storage, build: "")
+  }
+
+  /// Creates an op whose module's table has a build section (``FingerprintTable/build``).
+  package init(
+    id: OpID, version: CodeFingerprint, keysResultType: Bool, parameters: [String],
+    addedParameters: [String], ownIdentity: String?,
+    components: @escaping @Sendable () -> [CodeComponent], keyName: OpID?,
+    storage: StoragePolicy?, build: StaticString
+  ) {
     let keyName = keyName ?? id
     self.id = id
     self.version = version
@@ -73,7 +86,7 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
     details = OpDetails(
       parameters: parameters, addedParameters: addedParameters,
       ownIdentity: ownIdentity ?? VersionRegistration.ownIdentity(of: keyName), keyName: keyName,
-      components: components, storage: storage,
+      components: components, storage: storage, build: build,
       assumedResolution: ResolvedOp(
         semanticVersion: version,
         keyPrefix: CallID.keyPrefix(op: keyName, semanticVersion: version, trial: 0),
@@ -104,6 +117,9 @@ final class OpDetails: Sendable {
   let keyName: OpID
   let components: @Sendable () -> [CodeComponent]
   let storage: StoragePolicy?
+  /// The build section of the op's module's table (``FingerprintTable/build``),
+  /// read when a store records the op's first call in a process.
+  let build: StaticString
   /// ``StoragePolicy/expiresAfter`` of the op's policy, in seconds, read by
   /// every hit.
   let expirySeconds: Double?
@@ -179,9 +195,10 @@ final class OpDetails: Sendable {
   init(
     parameters: [String], addedParameters: [String], ownIdentity: String, keyName: OpID,
     components: @escaping @Sendable () -> [CodeComponent], storage: StoragePolicy?,
-    assumedResolution: ResolvedOp
+    build: StaticString, assumedResolution: ResolvedOp
   ) {
     self.storage = storage
+    self.build = build
     self.expirySeconds = storage?.expiresAfter?.inSeconds
     self.parameters = parameters
     self.addedParameters = addedParameters

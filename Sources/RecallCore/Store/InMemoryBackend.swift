@@ -22,6 +22,8 @@ final class InMemoryBackend: StoreWriter {
     var locations: [OpID: [String: (location: VersionLocation, since: Date)]] = [:]
     var acceptCount = 0
     var audits: [AuditRecord] = []
+    var environments: [EnvironmentID: (environment: CallEnvironment, savedAt: Date)] = [:]
+    var changes: [String: String] = [:]
   }
 
   private struct UsageKey: Hashable {
@@ -56,6 +58,25 @@ final class InMemoryBackend: StoreWriter {
       state.calls[call.id] = call
       state.claims[call.id] = nil
     }
+  }
+
+  // MARK: Environments
+
+  func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
+    state.withLock { state in
+      if state.environments[environment.id] == nil {
+        state.environments[environment.id] = (environment, Date())
+      }
+      if let digest = environment.changesDigest, let changes { state.changes[digest] = changes }
+    }
+  }
+
+  func environment(_ id: EnvironmentID) throws -> CallEnvironment? {
+    state.withLock { $0.environments[id]?.environment }
+  }
+
+  func uncommittedChanges(digest: String) throws -> String? {
+    state.withLock { $0.changes[digest] }
   }
 
   // MARK: Audits
@@ -266,6 +287,13 @@ final class InMemoryBackend: StoreWriter {
         report.values += 1
         report.bytes += bytes.count
       }
+      let named = Set(state.calls.values.compactMap(\.environment))
+      for (id, saved) in state.environments where saved.savedAt < date && !named.contains(id) {
+        state.environments[id] = nil
+        report.environments += 1
+      }
+      let digests = Set(state.environments.values.compactMap(\.environment.changesDigest))
+      state.changes = state.changes.filter { digests.contains($0.key) }
       return report
     }
   }

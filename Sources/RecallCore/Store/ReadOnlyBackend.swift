@@ -58,6 +58,10 @@ final class ReadOnlyBackend: StoreWriter {
   func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]? {
     try reader.components(of: op, version: version)
   }
+  func environment(_ id: EnvironmentID) throws -> CallEnvironment? { try reader.environment(id) }
+  func uncommittedChanges(digest: String) throws -> String? {
+    try reader.uncommittedChanges(digest: digest)
+  }
 
   // MARK: Changes, refused
 
@@ -89,6 +93,8 @@ final class ReadOnlyBackend: StoreWriter {
     return known.first { $0.version == registration.version }?.semanticVersion
       ?? registration.version
   }
+  /// Environments are recorded with calls, which a reader does not record.
+  func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {}
   /// Sightings are not recorded by a reader.
   func sawVersions(_ sightings: [VersionSighting], at date: Date) throws {}
   func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws {

@@ -96,6 +96,9 @@ public final class Store: Sendable {
   /// Each op version's semantic version in this store, looked up (and the
   /// version recorded) once per process.
   let resolutions = Mutex<[Digest: ResolvedOp]>([:])
+  /// The environments this store has saved in this process, by the build
+  /// section they come from (``Store/environment(of:)``).
+  let savedEnvironments = Mutex<[UInt: EnvironmentID]>([:])
   /// This store's number in the process, never reused, so that ops can cache
   /// their resolutions in it (``OpState``).
   let serial = Store.serials.add(1, ordering: .relaxed).newValue

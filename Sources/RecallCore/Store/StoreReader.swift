@@ -98,4 +98,14 @@ public protocol StoreReader: Sendable {
   /// Returns the components an op version covers, sorted by identity, or `nil`
   /// when the store has not seen the version.
   func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]?
+
+  // MARK: Environments
+
+  /// The environment with this id (``CallRecord/environment``), or `nil`
+  /// when the store has none.
+  func environment(_ id: EnvironmentID) throws -> CallEnvironment?
+
+  /// The uncommitted changes with this digest (``CallEnvironment/changesDigest``),
+  /// as a patch, or `nil` when the store has none.
+  func uncommittedChanges(digest: String) throws -> String?
 }

@@ -75,8 +75,11 @@ public protocol StoreWriter: StoreReader {
 
   /// Deletes the values no call uses (as input or output) and no tag names,
   /// and blob files that no value row names and that are older than the given
-  /// date (a writer may be about to commit them). A call recorded while this
-  /// runs keeps every value it needs.
+  /// date (a writer may be about to commit them), and the environments no
+  /// call names that were saved before that date (a process saves its own
+  /// just before its first call names it), with the uncommitted changes no
+  /// remaining environment names. A call recorded while this runs keeps
+  /// every value it needs.
   func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport
 
   /// Evicts values' bytes, atomically, keeping the records of the calls that
@@ -141,6 +144,16 @@ public protocol StoreWriter: StoreReader {
   /// - Throws: ``RecallError/notFound`` when the store has not seen either
   ///   version.
   func accept(_ op: OpID, version: CodeFingerprint, as base: CodeFingerprint) throws
+
+  // MARK: Environments
+
+  /// Stores an environment under its id (``CallEnvironment/id``), and the
+  /// uncommitted changes it names under their digest
+  /// (``CallEnvironment/changesDigest``), unless the store has them already:
+  /// one record per distinct environment and per distinct set of changes,
+  /// however many calls name them. Called once per environment, store and
+  /// process, before the first call that names it is recorded.
+  func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws
 }
 
 extension StoreWriter {

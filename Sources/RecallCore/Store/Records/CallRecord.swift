@@ -47,15 +47,21 @@ public struct CallRecord: Sendable, Hashable {
   /// (``MemoizedCall/store(_:computedIn:in:)``), a result an audit replaced
   /// (``AuditPolicy``), and calls recorded before Recall kept it.
   public var missCause: MissCause?
+  /// What the call ran in: its code's commit and changes, the compiler, the
+  /// dependencies, the system (``StoreReader/environment(_:)``); `nil` for
+  /// calls recorded before Recall kept it.
+  public var environment: EnvironmentID?
 
   /// Creates a call record.
   public init(
     id: CallID, op: OpID, opVersion: CodeFingerprint, semanticVersion: CodeFingerprint,
     trial: Int, inputs: [CallInput], outputCID: ContentID, outputHID: HistoryID,
     outputSize: Int, startedAt: Date, duration: Double, host: String, pid: Int,
-    keyFields: [UInt8]? = nil, evictedAt: Date? = nil, missCause: MissCause? = nil
+    keyFields: [UInt8]? = nil, evictedAt: Date? = nil, missCause: MissCause? = nil,
+    environment: EnvironmentID? = nil
   ) {
     self.keyFields = keyFields
+    self.environment = environment
     self.missCause = missCause
     self.evictedAt = evictedAt
     self.id = id

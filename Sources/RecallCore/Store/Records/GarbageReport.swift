@@ -8,9 +8,13 @@ public struct GarbageReport: Sendable, Hashable {
   public var bytes: Int
   /// Blob files deleted that no value named (left by interrupted writes).
   public var orphanFiles: Int
+  /// Environments deleted that no call names (``CallEnvironment``), with the
+  /// uncommitted changes only they named.
+  public var environments: Int
 
   /// Creates a report.
-  public init(values: Int, bytes: Int, orphanFiles: Int) {
+  public init(values: Int, bytes: Int, orphanFiles: Int, environments: Int = 0) {
+    self.environments = environments
     self.values = values
     self.bytes = bytes
     self.orphanFiles = orphanFiles

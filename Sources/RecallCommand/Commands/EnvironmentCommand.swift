@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import RecallCore
+
+/// `recall environment CALL [--diff]`
+struct EnvironmentCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "environment",
+    abstract:
+      "Show what a call ran in: its code's git commit and uncommitted changes, the compiler, "
+      + "the dependencies, the system.",
+    discussion: """
+      The build plugin records the package's commit, its uncommitted changes, the compiler \
+      and Package.resolved's pins; a call made without it has no commit, compiler or \
+      dependencies. To rebuild what produced a result: git checkout COMMIT, then \
+      recall environment CALL --diff | git apply (in the repository's root).
+      """)
+
+  @OptionGroup var options: StoreOptions
+  @ArgumentParser.Argument(help: "The call's id, its first characters, or a tag's name.")
+  var id: String
+  @Flag(
+    help: "Print the uncommitted changes the code had over its commit, as a patch for git apply.")
+  var diff = false
+
+  func run() throws {
+    let store = try options.open()
+    let call = try reporting { try findCall(id, in: store, path: options.path) }
+    guard diff else {
+      options.print(try reporting { try environmentRows(of: call, in: store, listing: true) })
+      return
+    }
+    let environment = try reporting { try store.environment(of: call) }
+    guard let environment, environment.commit != nil else {
+      throw CommandFailure(
+        "The call \(call.id) has no recorded commit: its module was built without RecallPlugin, "
+          + "outside a git checkout, or before Recall recorded environments.")
+    }
+    guard environment.changesDigest != nil else {
+      FileHandle.standardError.write(
+        Data("The code had no uncommitted changes over \(environment.commit ?? "").\n".utf8))
+      return
+    }
+    guard let changes = try reporting({ try store.uncommittedChanges(of: environment) }) else {
+      throw CommandFailure(
+        "The store does not have the changes with digest \(environment.changesDigest ?? "").")
+    }
+    FileHandle.standardOutput.write(Data(changes.utf8))
+  }
+}
+
+/// The rows of a call's environment, as `recall show` and `recall
+/// environment` print them: the dependencies in one row, or (`listing`) one
+/// row each.
+func environmentRows(of call: CallRecord, in store: Store, listing: Bool) throws -> [Show.Row] {
+  guard let id = call.environment else {
+    return [
+      Show.Row(
+        "environment", "(not recorded: the call is older than environment records)", value: .null)
+    ]
+  }
+  guard let environment = try store.environment(id) else {
+    return [Show.Row("environment", "\(id) (not in the store)")]
+  }
+  let unknown = "(unknown: built without RecallPlugin)"
+  let commit: String
+  switch (environment.commit, environment.changesDigest) {
+  case (nil, _): commit = "(not a git checkout, or built without RecallPlugin)"
+  case (let sha?, nil): commit = "\(sha) (clean)"
+  case (let sha?, let digest?):
+    commit =
+      "\(sha) with uncommitted changes \(digest.prefix(12)) (recall environment \(call.id) --diff)"
+  }
+  var rows = [
+    Show.Row("environment", id.hex),
+    Show.Row(
+      "package", environment.package ?? unknown,
+      value: environment.package.map(JSONValue.string) ?? .null),
+    Show.Row("commit", commit, value: environment.commit.map(JSONValue.string) ?? .null),
+    Show.Row(
+      "uncommitted_changes",
+      environment.changesDigest ?? (environment.commit == nil ? "(unknown)" : "(none)"),
+      value: environment.changesDigest.map(JSONValue.string) ?? .null),
+    Show.Row(
+      "compiler", environment.compiler ?? unknown,
+      value: environment.compiler.map(JSONValue.string) ?? .null),
+    Show.Row("system", "\(environment.operatingSystem), \(environment.architecture)"),
+    Show.Row("recall", environment.recallVersion),
+  ]
+  let dependencies = environment.dependencies
+  if listing {
+    rows += dependencies.map {
+      Show.Row(
+        "dependency \($0.identity)", "\($0.resolution)  [\($0.location)]",
+        value: .string($0.resolution))
+    }
+  } else {
+    rows.append(
+      Show.Row(
+        "dependencies",
+        dependencies.isEmpty
+          ? (environment.package == nil ? unknown : "(none)")
+          : dependencies.map { "\($0.identity) \($0.resolution)" }.joined(separator: ", "),
+        value: .array(dependencies.map { .string("\($0.identity) \($0.resolution)") })))
+  }
+  return rows
+}

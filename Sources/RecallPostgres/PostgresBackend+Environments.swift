@@ -1,0 +1,60 @@
+import Foundation
+import RecallCore
+
+extension PostgresBackend {
+  public func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
+    let id = SQLValue.int(Int(Int64(bitPattern: environment.id.rawValue)))
+    try transaction { connection in
+      if let digest = environment.changesDigest, let changes {
+        try connection.execute(
+          """
+          INSERT INTO environment_changes (digest, changes) VALUES ($1, $2)
+          ON CONFLICT (digest) DO NOTHING
+          """, [.text(digest), .text(changes)])
+      }
+      try connection.execute(
+        """
+        INSERT INTO environment (id, body, changes_digest, saved_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (id) DO NOTHING
+        """,
+        [
+          id, .text(environment.body), environment.changesDigest.map(SQLValue.text) ?? .null,
+          .double(Date().timeIntervalSince1970),
+        ])
+    }
+  }
+
+  /// Deletes the environments no call names, saved before `date`, and the
+  /// changes no environment names; returns how many environments.
+  static func collectEnvironments(savedBefore date: Date, _ connection: Connection) throws -> Int {
+    // An anti-join: one scan of the calls.
+    let deleted = try connection.execute(
+      """
+      DELETE FROM environment WHERE saved_at < $1
+        AND NOT EXISTS (SELECT 1 FROM call WHERE call.environment = environment.id)
+      """, [.double(date.timeIntervalSince1970)])
+    try connection.execute(
+      """
+      DELETE FROM environment_changes WHERE NOT EXISTS (
+        SELECT 1 FROM environment WHERE environment.changes_digest = environment_changes.digest)
+      """)
+    return deleted
+  }
+
+  public func environment(_ id: EnvironmentID) throws -> CallEnvironment? {
+    try withConnection { connection in
+      try connection.rows(
+        "SELECT body FROM environment WHERE id = $1",
+        [.int(Int(Int64(bitPattern: id.rawValue)))]
+      ).first?.text(0)
+    }.flatMap(CallEnvironment.init(body:))
+  }
+
+  public func uncommittedChanges(digest: String) throws -> String? {
+    try withConnection { connection in
+      try connection.rows(
+        "SELECT changes FROM environment_changes WHERE digest = $1", [.text(digest)]
+      ).first?.text(0)
+    }
+  }
+}

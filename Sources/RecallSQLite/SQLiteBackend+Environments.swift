@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+import RecallCore
+
+extension SQLiteBackend {
+  public func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
+    let id = Int64(bitPattern: environment.id.rawValue)
+    try SQLiteBackend.mapErrors(path: path) {
+      // The common case, an environment another process saved, only reads.
+      let saved = try pool.read { db in
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM environment WHERE id = ?", arguments: [id])
+          ?? false
+      }
+      guard !saved else { return }
+      try pool.write { db in
+        if let digest = environment.changesDigest, let changes {
+          try db.execute(
+            sql: "INSERT OR IGNORE INTO environment_changes (digest, changes) VALUES (?, ?)",
+            arguments: [digest, changes])
+        }
+        try db.execute(
+          sql: """
+            INSERT OR IGNORE INTO environment (id, body, changes_digest, saved_at)
+            VALUES (?, ?, ?, ?)
+            """,
+          arguments: [
+            id, environment.body, environment.changesDigest, Date().timeIntervalSince1970,
+          ])
+      }
+    }
+  }
+
+  /// Deletes the environments no call names, saved before `date`, and the
+  /// changes no environment names; returns how many environments.
+  static func collectEnvironments(savedBefore date: Date, _ db: Database) throws -> Int {
+    // One scan of the calls, not one per environment.
+    try db.execute(
+      sql: """
+        DELETE FROM environment WHERE saved_at < ?
+          AND id NOT IN (SELECT environment FROM call WHERE environment IS NOT NULL)
+        """, arguments: [date.timeIntervalSince1970])
+    let deleted = db.changesCount
+    try db.execute(
+      sql: """
+        DELETE FROM environment_changes WHERE digest NOT IN (
+          SELECT changes_digest FROM environment WHERE changes_digest IS NOT NULL)
+        """)
+    return deleted
+  }
+
+  public func environment(_ id: EnvironmentID) throws -> CallEnvironment? {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        try String.fetchOne(
+          db, sql: "SELECT body FROM environment WHERE id = ?",
+          arguments: [Int64(bitPattern: id.rawValue)])
+      }
+    }.flatMap(CallEnvironment.init(body:))
+  }
+
+  public func uncommittedChanges(digest: String) throws -> String? {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        try String.fetchOne(
+          db, sql: "SELECT changes FROM environment_changes WHERE digest = ?", arguments: [digest])
+      }
+    }
+  }
+}
