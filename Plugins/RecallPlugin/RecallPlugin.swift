@@ -16,6 +16,11 @@ import PackagePlugin
 /// table, with what was built: the package's git commit and uncommitted
 /// changes, the compiler (`swiftc --version`) and the dependencies that
 /// `Package.resolved` pins.
+///
+/// A target that defines `RECALL_TRACK_DEPENDENCIES`
+/// (`swiftSettings: [.define("RECALL_TRACK_DEPENDENCIES")]`) makes the
+/// pinned versions of the packages each op reaches — those whose modules the
+/// op's code imports, and their dependencies — part of the op's version.
 @main
 struct RecallPlugin: BuildToolPlugin {
   func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -56,6 +61,9 @@ struct RecallPlugin: BuildToolPlugin {
       arguments += ["--resolved", resolved.path]
       buildInputs.append(resolved)
     }
+    if module.compilationConditions.contains("RECALL_TRACK_DEPENDENCIES") {
+      arguments += ["--track-dependencies"] + Self.dependencyArguments(context.package)
+    }
     return [
       .buildCommand(
         displayName: "Fingerprinting \(module.name) for Recall",
@@ -65,5 +73,29 @@ struct RecallPlugin: BuildToolPlugin {
         inputFiles: sources + dependencySources + buildInputs,
         outputFiles: [output])
     ]
+  }
+
+  /// Which package each importable module of the package's dependencies
+  /// comes from (`--module-package MODULE=PACKAGE`), and each package's
+  /// dependencies (`--package-dependencies PACKAGE=A,B`).
+  static func dependencyArguments(_ root: Package) -> [String] {
+    var arguments: [String] = []
+    var visited: Set<String> = []
+    func visit(_ package: Package) {
+      guard visited.insert(package.id).inserted else { return }
+      let dependencies = package.dependencies.map(\.package.id)
+      arguments += [
+        "--package-dependencies", "\(package.id)=\(dependencies.joined(separator: ","))",
+      ]
+      for product in package.products {
+        for target in product.targets {
+          let name = (target as? SourceModuleTarget)?.moduleName ?? target.name
+          arguments += ["--module-package", "\(name)=\(package.id)"]
+        }
+      }
+      for dependency in package.dependencies { visit(dependency.package) }
+    }
+    for dependency in root.dependencies { visit(dependency.package) }
+    return arguments
   }
 }

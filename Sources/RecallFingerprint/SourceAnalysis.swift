@@ -102,21 +102,30 @@ public struct Component: Codable, Hashable, Sendable {
 public struct FileSummary: Codable, Hashable, Sendable {
   /// The file's components, in source order.
   public var components: [Component]
+  /// The modules the file imports, sorted (`import Numerics`, `import struct
+  /// GRDB.Row` and `@testable import X` each name their module once).
+  public var imports: [String]
 
   /// Creates a summary from components (for caches of summaries).
-  public init(components: [Component]) { self.components = components }
+  public init(components: [Component], imports: [String] = []) {
+    self.components = components
+    self.imports = imports
+  }
 
   /// Summarizes a parsed source file.
   public init(_ file: SourceFileSyntax) {
     let visitor = ComponentCollector(viewMode: .sourceAccurate)
     visitor.walk(file)
     components = visitor.components
+    imports = Set(visitor.imports).sorted()
   }
 }
 
 /// Walks a file, collecting components.
 final class ComponentCollector: SyntaxVisitor {
   var components: [Component] = []
+  /// The modules the file's `import` declarations name (inside `#if` too).
+  var imports: [String] = []
   /// The enclosing types and extended types as written, outermost first.
   private var typePath: [String] = []
   /// Their names as components name them (``Component/owner``).
@@ -364,6 +373,11 @@ final class ComponentCollector: SyntaxVisitor {
   private func leaveType() {
     typePath.removeLast()
     ownerPath.removeLast()
+  }
+
+  override func visit(_ node: ImportDeclSyntax) -> SyntaxVisitorContinueKind {
+    if let module = node.path.first?.name.text { imports.append(module) }
+    return .skipChildren
   }
 
   override func visit(_ node: StructDeclSyntax) -> SyntaxVisitorContinueKind {

@@ -41,7 +41,7 @@ struct BuildFacts {
       }
     }
     if let compiler = compilerVersion() { fields.append((BuildTable.compiler, compiler)) }
-    for pin in resolvedPins() {
+    for pin in Self.resolvedPins(resolved) {
       fields.append((BuildTable.dependency, pin.joined(separator: "\n")))
     }
     return fields
@@ -138,8 +138,8 @@ struct BuildFacts {
   }
 
   /// Package.resolved's pins (format 1, 2 or 3): identity, location,
-  /// version, branch and revision, sorted by identity.
-  func resolvedPins() -> [[String]] {
+  /// version, branch and revision (empty when unknown), sorted by identity.
+  static func resolvedPins(_ resolved: String?) -> [[String]] {
     guard let resolved, let data = FileManager.default.contents(atPath: resolved),
       let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     else { return [] }

@@ -22,7 +22,7 @@ struct SummaryCache {
   }
 
   /// Changes whenever the layout or what a summary holds changes.
-  static let magic: [UInt8] = Array("RecallSummaries8".utf8)
+  static let magic: [UInt8] = Array("RecallSummaries9".utf8)
 
   var files: [String: Entry] = [:]
 
@@ -47,6 +47,8 @@ struct SummaryCache {
       writer.string(path)
       writer.int(entry.size + 1)  // -1: unknown
       writer.word(entry.modified.bitPattern)
+      writer.int(entry.summary.imports.count)
+      for module in entry.summary.imports { writer.string(module) }
       writer.int(entry.summary.components.count)
       for (component, source) in zip(entry.summary.components, entry.sources) {
         writer.int(Kind.allCases.firstIndex(of: component.kind)!)
@@ -88,6 +90,7 @@ struct SummaryCache {
         let path = try string()
         let size = try int() - 1
         let modified = Double(bitPattern: try word())
+        let imports = try (0..<itemCount()).map { _ in try string() }
         var components: [Component] = []
         var sources: [CodeTable.EscapedSource] = []
         let componentCount = try itemCount()
@@ -114,7 +117,8 @@ struct SummaryCache {
           sources.append(CodeTable.EscapedSource(count: try int(), literalBody: try string()))
         }
         files[path] = Entry(
-          size: size, modified: modified, summary: FileSummary(components: components),
+          size: size, modified: modified,
+          summary: FileSummary(components: components, imports: imports),
           sources: sources)
       }
       guard offset == buffer.count else { throw Malformed() }

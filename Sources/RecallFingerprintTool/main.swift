@@ -5,6 +5,8 @@
 //
 //   RecallFingerprintTool --output FILE --cache FILE
 //     [--package-name NAME --package-directory DIR --swiftc PATH --resolved FILE]
+//     [--track-dependencies --module-package MODULE=PACKAGE ...
+//      --package-dependencies PACKAGE=DEPENDENCY,... ...]
 //     --sources A.swift B.swift ... --dependency-sources C.swift ...
 //
 // Files are summarized once and cached by path, size and modification time, so
@@ -18,6 +20,8 @@
 //
 // The table's build section records the package's git commit and uncommitted
 // changes, the compiler and the resolved dependencies (see BuildFacts.swift).
+// With --track-dependencies, the versions of the packages an op reaches are
+// part of its version (see DependencyVersions.swift).
 
 import Foundation
 import RecallCodeTable
@@ -34,6 +38,8 @@ struct Arguments {
   var packageDirectory: String?
   var swiftc: String?
   var resolved: String?
+  var tracksDependencies = false
+  var dependencies = DependencyVersions()
 
   init(_ arguments: [String]) throws {
     var list: WritableKeyPath<Arguments, [String]>?
@@ -46,6 +52,9 @@ struct Arguments {
       case "--package-directory": packageDirectory = iterator.next()
       case "--swiftc": swiftc = iterator.next()
       case "--resolved": resolved = iterator.next()
+      case "--track-dependencies": tracksDependencies = true
+      case "--module-package": dependencies.add(module: iterator.next() ?? "")
+      case "--package-dependencies": dependencies.add(packageDependencies: iterator.next() ?? "")
       case "--sources": list = \.sources
       case "--dependency-sources": list = \.dependencySources
       default:
@@ -106,6 +115,7 @@ func codeLiteral(_ versions: [TableEntry], graph: CallGraph, sources: [CodeTable
   -> String
 {
   var indexOf: [Int: Int] = [:]
+  var packageIndex: [String: Int] = [:]
   var entries: [(identity: String, fingerprint: String, source: CodeTable.EscapedSource)] = []
   var ops: [(name: String, reach: [Int])] = []
   for entry in versions {
@@ -121,6 +131,17 @@ func codeLiteral(_ versions: [TableEntry], graph: CallGraph, sources: [CodeTable
       reach.append(entries.count)
       entries.append((found.identity, found.fingerprint, sources[component]))
     }
+    for package in entry.packages {
+      let key = package.identity + "\n" + package.fingerprint
+      if let index = packageIndex[key] {
+        reach.append(index)
+        continue
+      }
+      packageIndex[key] = entries.count
+      reach.append(entries.count)
+      entries.append(
+        (package.identity, package.fingerprint, CodeTable.EscapedSource(package.source)))
+    }
     ops.append((entry.key, reach))
   }
   return CodeTable.literal(components: entries, ops: ops)
@@ -135,6 +156,20 @@ func tableKey(_ version: OpVersion) -> String { version.op + "\n" + version.fing
 struct TableEntry {
   var key: String
   var version: OpVersion
+  /// The pinned packages the op reaches, when the target tracks them.
+  var packages: [(identity: String, fingerprint: String, source: String)] = []
+
+  /// Makes the packages the files of the op's reach import part of its
+  /// version: their components, and a version over its own and theirs.
+  mutating func track(_ dependencies: DependencyVersions, importsOf: (Int) -> [String]) {
+    packages = dependencies.packages(importing: version.reach.flatMap(importsOf)).compactMap {
+      dependencies.component($0)
+    }
+    guard !packages.isEmpty else { return }
+    version.version = SHA256.hex(
+      ([version.version] + packages.map { $0.identity + "\u{0}" + $0.fingerprint })
+        .joined(separator: "\n"))
+  }
 }
 
 /// The table's entries: one per key, except for declarations with the same
@@ -224,8 +259,21 @@ do {
     fileNames += Array(
       repeating: URL(fileURLWithPath: path).lastPathComponent, count: summary.components.count)
   }
-  let versions = tableEntries(graph.opVersions().filter { ownOps.contains($0.op) }) {
+  var versions = tableEntries(graph.opVersions().filter { ownOps.contains($0.op) }) {
     $0 < fileNames.count ? fileNames[$0] : ""
+  }
+  if arguments.tracksDependencies {
+    var dependencies = arguments.dependencies
+    for pin in BuildFacts.resolvedPins(arguments.resolved) {
+      dependencies.pins[pin[0]] = Array(pin.dropFirst())
+    }
+    // The imports of the file each component is in, in the graph's order.
+    let importsOfComponent = summaries.flatMap { summary in
+      Array(repeating: summary.imports, count: summary.components.count)
+    }
+    for index in versions.indices {
+      versions[index].track(dependencies) { importsOfComponent[$0] }
+    }
   }
   let graphed = clock.now
   let sources = (ownEntries + dependencyEntries).flatMap(\.sources)

@@ -53,7 +53,7 @@ import Testing
     let cut = Data(
       try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
     let hugeCount =
-      Data("RecallSummaries8".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+      Data("RecallSummaries9".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
     for damage in [cut, Data("{}".utf8), hugeCount] {
       try damage.write(to: URL(fileURLWithPath: directory.path + "/cache.bin"))
       let rebuilt = try runToolReporting(directory.path, sources: [ops, helpers])
@@ -236,5 +236,82 @@ import Testing
     let outside = try build([elsewhere + "/Ops.swift"], in: elsewhere)
     #expect(outside.contains("7:package3:Lab8:compiler"), "\(outside)")
     #expect(!outside.contains("commit"))
+  }
+
+  @Test func aTargetThatTracksDependenciesVersionsItsOpsByThePackagesTheyReach() throws {
+    let directory = TemporaryDirectory()
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
+    func file(_ name: String, _ text: String) throws -> String {
+      let path = directory.path + "/" + name
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    // `fit` reaches a helper in a file that imports Algorithms, which
+    // depends on swift-collections; `count` imports nothing.
+    let sources = [
+      try file(
+        "Fit.swift", "import Numerics\n@Memoized func fit(_ x: Double) -> Double { smooth(x) }\n"),
+      try file("Smooth.swift", "import Algorithms\nfunc smooth(_ x: Double) -> Double { x }\n"),
+      try file("Count.swift", "@Memoized func count(_ n: Int) -> Int { n }\n"),
+    ]
+    func pins(numerics: String) throws {
+      _ = try file(
+        "Package.resolved",
+        """
+        {"pins": [
+          {"identity": "swift-numerics", "location": "https://github.com/apple/swift-numerics",
+           "state": {"revision": "1111", "version": "\(numerics)"}},
+          {"identity": "swift-algorithms", "location": "https://github.com/apple/swift-algorithms",
+           "state": {"revision": "2222", "version": "1.2.0"}},
+          {"identity": "swift-collections", "location": "https://github.com/apple/swift-collections",
+           "state": {"revision": "3333", "version": "1.1.0"}}
+        ], "version": 2}
+        """)
+    }
+    func table(tracking: Bool) throws -> String {
+      let tracked =
+        tracking
+        ? [
+          "--track-dependencies", "--module-package", "Numerics=swift-numerics",
+          "--module-package", "Algorithms=swift-algorithms", "--package-dependencies",
+          "swift-algorithms=swift-collections", "--package-dependencies", "swift-numerics=",
+        ] : []
+      let result = try run(
+        productsDirectory.appendingPathComponent("RecallFingerprintTool").path,
+        [
+          "--output", directory.path + "/Table.swift", "--cache", directory.path + "/cache.bin",
+          "--resolved", directory.path + "/Package.resolved",
+        ] + tracked + ["--sources"] + sources
+          + ["--dependency-sources"], environment: [:])
+      #expect(result.status == 0, "\(result.text)")
+      return try String(contentsOfFile: directory.path + "/Table.swift", encoding: .utf8)
+    }
+    /// An op's version in a table.
+    func version(_ op: String, _ table: String) throws -> Substring {
+      let line = try #require(table.split(separator: "\n").first { $0.contains("\"\(op)\\n") })
+      return try #require(line.split(separator: "\"").dropLast().last)
+    }
+
+    try pins(numerics: "1.0.2")
+    let untracked = try table(tracking: false)
+    #expect(!untracked.contains("package swift"))
+    let tracked = try table(tracking: true)
+    #expect(try version("fit(_:)", tracked) != version("fit(_:)", untracked))
+    #expect(try version("count(_:)", tracked) == version("count(_:)", untracked))
+    for package in ["swift-numerics", "swift-algorithms", "swift-collections"] {
+      #expect(tracked.contains("package \(package)"), "\(package)")
+    }
+    #expect(
+      tracked.contains(
+        #"swift-numerics 1.0.2 (revision 1111)\nfrom https://github.com/apple/swift-numerics"#))
+
+    // An upgrade: a new version of what reaches the package, and the code
+    // names the new version.
+    try pins(numerics: "1.1.0")
+    let upgraded = try table(tracking: true)
+    #expect(try version("fit(_:)", upgraded) != version("fit(_:)", tracked))
+    #expect(try version("count(_:)", upgraded) == version("count(_:)", tracked))
+    #expect(upgraded.contains("swift-numerics 1.1.0 (revision 1111)"))
   }
 }

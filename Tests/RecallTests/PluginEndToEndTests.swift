@@ -123,6 +123,11 @@ struct PluginEndToEndTests {
         "report(_: Double)",
         "shifted", "train(_: [Double], epochs: Int)",
       ])
+    // Its version covers the pinned packages the code reaches: Recall's
+    // (through `import Recall`).
+    let packages = try #require(lines(of: first, prefix: "packages train ").first)
+    #expect(packages.contains("package grdb.swift"), "\(packages)")
+    #expect(packages.contains("package swift-syntax"), "\(packages)")
     let environment = try #require(lines(of: first, prefix: "environment train ").first)
     #expect(environment.hasPrefix("\(head) clean Swift version "), "\(environment)")
     // Run again: nothing executes, and train's input is load's output.
@@ -314,6 +319,7 @@ enum ClientPackage {
           .executableTarget(
             name: "Client",
             dependencies: ["Helpers", .product(name: "Recall", package: "Recall")],
+            swiftSettings: [.define("RECALL_TRACK_DEPENDENCIES")],
             plugins: [.plugin(name: "RecallPlugin", package: "Recall")]
           ),
         ]
@@ -389,6 +395,13 @@ enum ClientPackage {
         let environment = try store.environment(of: trainCall) {
         print("train call", trainCall.id.hex)
         print("environment train", environment.commit ?? "none", environment.isDirty == true ? "dirty" : "clean", environment.compiler ?? "none")
+      }
+
+      // The packages train's version covers (the target tracks them): those
+      // the modules its code imports come from, and their dependencies.
+      if let version = try store.currentVersion(of: "Client.train(_:epochs:)") {
+        let packages = try store.components(of: version.op, version: version.version) ?? []
+        print("packages train", packages.map(\\.identity).filter { $0.hasPrefix("package ") }.joined(separator: ","))
       }
 
       // Stale results of `classes` (the current version would not reuse them).

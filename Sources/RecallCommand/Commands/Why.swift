@@ -54,7 +54,8 @@ struct Why: ParsableCommand {
     /// `never_computed`, `other_version`, `other_trial`, `other_inputs`,
     /// `evicted`, `expired` or `stored`; or what its lookup saw when it ran:
     /// `expired`, `undecodable`, `corrupt`, `unreadable`, `recomputing`,
-    /// `claim_timed_out`.
+    /// `claim_timed_out`, `file_changed` (a file its stored result holds
+    /// changed).
     let reason: String
     /// The call the explanation compares with, if any.
     @Nullable var compared: String?
@@ -164,6 +165,7 @@ struct Why: ParsableCommand {
     case .otherInputs: "other_inputs"
     case .evicted: "evicted"
     case .expired: "expired"
+    case .fileChanged, .sawWhenItRan(.fileChanged): "file_changed"
     case .sawWhenItRan(.claimTimedOut): "claim_timed_out"
     case .sawWhenItRan(let cause): cause.rawValue
     }
@@ -173,7 +175,8 @@ struct Why: ParsableCommand {
     switch explanation {
     case .otherVersion(let stored, _), .otherTrial(let stored), .otherKey(let stored): stored
     case .otherInputs(let nearest, _, _): nearest
-    case .stored, .neverComputed, .evicted, .expired, .sawWhenItRan, .undecodable: nil
+    case .stored, .neverComputed, .evicted, .expired, .sawWhenItRan, .undecodable, .fileChanged:
+      nil
     }
   }
 

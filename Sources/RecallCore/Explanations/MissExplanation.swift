@@ -22,6 +22,9 @@ public enum MissCause: String, Sendable, Hashable, CaseIterable, CustomStringCon
   /// Another process was computing it and held its claim longer than
   /// ``ClaimPolicy/maximumWait``: this one ran it too.
   case claimTimedOut
+  /// A file its stored result holds (``TrackedFile``) changed or is gone
+  /// since the result was stored.
+  case fileChanged
 
   /// The cause's number in a store's records.
   package var storedCode: Int {
@@ -33,6 +36,7 @@ public enum MissCause: String, Sendable, Hashable, CaseIterable, CustomStringCon
     case .unreadable: 5
     case .recomputing: 6
     case .claimTimedOut: 7
+    case .fileChanged: 8
     }
   }
 
@@ -52,6 +56,7 @@ public enum MissCause: String, Sendable, Hashable, CaseIterable, CustomStringCon
     case .unreadable: "its stored result could not be read"
     case .recomputing: "asked to recompute it (Memoization.recomputing)"
     case .claimTimedOut: "another process held it longer than ClaimPolicy.maximumWait"
+    case .fileChanged: "a file its stored result holds changed or is gone"
     }
   }
 }
@@ -87,6 +92,9 @@ public enum MissExplanation: Sendable, Hashable, CustomStringConvertible {
   case evicted(at: Date)
   /// Its stored result is older than its op's ``StoragePolicy/expiresAfter``.
   case expired(storedAt: Date)
+  /// Stored, but a file its result holds (``TrackedFile``) changed or is
+  /// gone since: it would be computed again.
+  case fileChanged(path: String)
   /// It ran although a result was stored, or another process was computing
   /// it: its lookup saw `cause` (recorded with the call: expired,
   /// undecodable, corrupt, unreadable, recomputing, or a claim timed out).
@@ -120,6 +128,8 @@ public enum MissExplanation: Sendable, Hashable, CustomStringConvertible {
       "evicted at \(Self.format(date)) to keep the store within its disk budget"
     case .expired(let date):
       "expired: stored at \(Self.format(date)), older than its op's expiresAfter"
+    case .fileChanged(let path):
+      "stored, but the file \(path), which its result holds, changed or is gone since"
     }
   }
 

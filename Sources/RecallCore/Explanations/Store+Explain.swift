@@ -21,7 +21,12 @@ extension Store {
       if hasExpired(call.op, storedAt: stored.storedAt), let storedAt = stored.storedAt {
         return .expired(storedAt: Date(timeIntervalSince1970: storedAt))
       }
-      guard (try? stored.storage.decode(R.self)) != nil else { return .undecodable }
+      guard
+        let (_, files) = try? FileCollection.collecting({ try stored.storage.decode(R.self) })
+      else { return .undecodable }
+      if let changed = FileCollection.firstChanged(files) {
+        return .fileChanged(path: changed.path)
+      }
       return .stored
     }
     return try explainMissing(

@@ -40,7 +40,9 @@ public struct MemoizedCall<Result>: Sendable {
 extension MemoizedCall where Result: Codable & Sendable {
   /// Whether `store` has the call's result, usable under the op's current
   /// version (not expired; a backend that does not say when a result was
-  /// stored has results that never expire); neither runs nor decodes it.
+  /// stored has results that never expire); neither runs nor decodes it,
+  /// so it does not check the files a result holds (``TrackedFile``):
+  /// ``storedResult(in:)`` does.
   ///
   /// - Throws: ``RecallError`` when an argument cannot be encoded or the
   ///   store cannot be read.
@@ -144,8 +146,9 @@ extension Store {
     }
     prepared = prepared.keyed(random: isRandom)
     let output: EncodedValue
+    let files: [TrackedFile]
     do {
-      output = try ValueCodec.encode(value)
+      (output, files) = try FileCollection.collecting { try ValueCodec.encode(value) }
     } catch {
       throw RecallError.invalidValue(
         "the result given for \(call.op.id.name) could not be encoded: \(error)")
@@ -165,7 +168,7 @@ extension Store {
     let now = Date()
     let entry = MemoryLayer.Entry(
       value: value, cid: output.cid, hid: hid, size: output.bytes.count,
-      duration: duration.inSeconds, storedAt: now.timeIntervalSince1970)
+      duration: duration.inSeconds, storedAt: now.timeIntervalSince1970, files: files)
     guard policy.isMemoryOnly != true else {
       memory.put(prepared.id, entry)
       return

@@ -23,6 +23,12 @@ extension Store {
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
     guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
     if hasExpired(call.op, storedAt: entry.storedAt) { return nil }
+    // A file the result holds changed: the store's lookup says so, and the
+    // call runs.
+    if !entry.files.isEmpty, FileCollection.firstChanged(entry.files) != nil {
+      memory.remove(call.id)
+      return nil
+    }
     noteReuse(of: call)
     histories.record(entry.cid, entry.hid, in: call.caller?.id)
     ledger.count(call.op, memoryHit: entry.duration)
@@ -47,7 +53,7 @@ extension Store {
   func reuse<R: Decodable>(_ call: PreparedCall, unusable: inout MissCause?) -> R? {
     if let value: R = reuseFromMemory(call) { return value }
     let stored: StoredResult
-    let decoded: Result<R, any Error>
+    let decoded: Result<(R, [TrackedFile]), any Error>
     do {
       guard let found = try backend.loadResult(call.id) else { return nil }
       if hasExpired(call.op, storedAt: found.storedAt) {
@@ -59,7 +65,7 @@ extension Store {
       // decode alongside it (any bytes decode to some numbers, never a trap);
       // other types wait for it. Nothing is served until it passed.
       if (R.self as? any RawBuffer.Type)?.decodesAnyBytes != true { try stored.confirm() }
-      decoded = Result { try stored.storage.decode(R.self) }
+      decoded = Result { try FileCollection.collecting { try stored.storage.decode(R.self) } }
       try stored.confirm()
     } catch let error as RecallError where error.code == RecallError.corruptValue {
       warn(.corruptValue, call.reference, error.message)
@@ -79,9 +85,9 @@ extension Store {
       unusable = .unreadable
       return nil
     }
-    let value: R
+    let (value, files): (R, [TrackedFile])
     do {
-      value = try decoded.get()
+      (value, files) = try decoded.get()
     } catch {
       warn(
         .undecodableResult, call.reference,
@@ -90,11 +96,16 @@ extension Store {
       unusable = .undecodable
       return nil
     }
+    if !files.isEmpty, FileCollection.firstChanged(files) != nil {
+      unusable = .fileChanged
+      return nil
+    }
     memory.put(
       call.id,
       .init(
         value: value, cid: stored.cid, hid: stored.hid, size: stored.size,
-        duration: stored.duration, storedAt: stored.storedAt ?? Date().timeIntervalSince1970))
+        duration: stored.duration, storedAt: stored.storedAt ?? Date().timeIntervalSince1970,
+        files: files))
     noteReuse(of: call)
     histories.record(stored.cid, stored.hid, in: call.caller?.id)
     ledger.count(call.op, storeHit: stored.duration)

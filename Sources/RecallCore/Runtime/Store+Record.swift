@@ -12,8 +12,9 @@ extension Store {
     duration: Double, cause: MissCause?, claimed: Bool
   ) {
     let output: EncodedValue
+    let files: [TrackedFile]
     do {
-      output = try ValueCodec.encode(value)
+      (output, files) = try FileCollection.collecting { try ValueCodec.encode(value) }
     } catch {
       warn(
         .unencodableResult, call.reference,
@@ -25,7 +26,7 @@ extension Store {
     let hid = historyID(call, inputs)
     let entry = MemoryLayer.Entry(
       value: value, cid: output.cid, hid: hid, size: size, duration: duration,
-      storedAt: startedAt.timeIntervalSince1970 + duration)
+      storedAt: startedAt.timeIntervalSince1970 + duration, files: files)
     histories.record(output.cid, hid, in: call.caller?.id)
     if let reason = storagePolicy(for: call.op).reasonNotToStore(duration: duration, bytes: size) {
       if call.recomputes {

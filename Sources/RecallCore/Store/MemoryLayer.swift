@@ -14,6 +14,9 @@ final class MemoryLayer: Sendable {
     /// When the result was stored (seconds since 1970), for results that
     /// expire (``StoragePolicy/expiresAfter``).
     var storedAt: Double
+    /// The tracked files the result holds, checked before it is served
+    /// (``TrackedFile``); empty for almost every result.
+    var files: [TrackedFile] = []
   }
 
   private struct Slot {
