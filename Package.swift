@@ -181,7 +181,7 @@ let package = Package(
       name: "RecallCommandTests",
       dependencies: ["RecallCommand", "RecallCore", "RecallSQLite", "RecallTestSupport"],
       // `--help` snapshots, read from the source tree.
-      exclude: ["Help"]
+      exclude: ["Help", "Why"]
     ),
     .testTarget(
       name: "RecallTests",

@@ -61,6 +61,9 @@ struct RecallPlugin: BuildToolPlugin {
       arguments += ["--resolved", resolved.path]
       buildInputs.append(resolved)
     }
+    if module.compilationConditions.contains("RECALL_OMIT_CHANGES") {
+      arguments.append("--omit-changes")
+    }
     if module.compilationConditions.contains("RECALL_TRACK_DEPENDENCIES") {
       arguments += ["--track-dependencies"] + Self.dependencyArguments(context.package)
     }
@@ -75,27 +78,54 @@ struct RecallPlugin: BuildToolPlugin {
     ]
   }
 
-  /// Which package each importable module of the package's dependencies
-  /// comes from (`--module-package MODULE=PACKAGE`), and each package's
-  /// dependencies (`--package-dependencies PACKAGE=A,B`).
+  /// For each module the package's dependencies vend, the packages it
+  /// reaches: its own and those of the products its targets depend on,
+  /// transitively (`--module-packages MODULE=PACKAGE,…`). Recall's own
+  /// package is left out: its version is in every call's environment, and
+  /// its dependencies are not the op's.
   static func dependencyArguments(_ root: Package) -> [String] {
-    var arguments: [String] = []
-    var visited: Set<String> = []
-    func visit(_ package: Package) {
+    var packageOfProduct: [Product.ID: Package] = [:]
+    var packages: [Package] = []
+    var visited: Set<Package.ID> = []
+    func index(_ package: Package) {
       guard visited.insert(package.id).inserted else { return }
-      let dependencies = package.dependencies.map(\.package.id)
-      arguments += [
-        "--package-dependencies", "\(package.id)=\(dependencies.joined(separator: ","))",
-      ]
-      for product in package.products {
-        for target in product.targets {
-          let name = (target as? SourceModuleTarget)?.moduleName ?? target.name
-          arguments += ["--module-package", "\(name)=\(package.id)"]
+      packages.append(package)
+      for product in package.products { packageOfProduct[product.id] = package }
+      for dependency in package.dependencies { index(dependency.package) }
+    }
+    for dependency in root.dependencies { index(dependency.package) }
+    func isRecall(_ package: Package) -> Bool {
+      package.products.contains { $0.name == "RecallCore" }
+    }
+    var reached: [Target.ID: Set<Package.ID>] = [:]
+    func reach(_ target: Target, in package: Package) -> Set<Package.ID> {
+      if let known = reached[target.id] { return known }
+      reached[target.id] = [package.id]  // a cycle ends here
+      var result: Set<Package.ID> = [package.id]
+      for dependency in target.dependencies {
+        switch dependency {
+        case .target(let other):
+          result.formUnion(reach(other, in: package))
+        case .product(let product):
+          guard let owner = packageOfProduct[product.id], !isRecall(owner) else { continue }
+          for other in product.targets { result.formUnion(reach(other, in: owner)) }
+        @unknown default:
+          continue
         }
       }
-      for dependency in package.dependencies { visit(dependency.package) }
+      reached[target.id] = result
+      return result
     }
-    for dependency in root.dependencies { visit(dependency.package) }
+    var arguments: [String] = []
+    for package in packages where !isRecall(package) {
+      for product in package.products {
+        for target in product.targets {
+          let module = (target as? SourceModuleTarget)?.moduleName ?? target.name
+          let reachable = reach(target, in: package).sorted().joined(separator: ",")
+          arguments += ["--module-packages", "\(module)=\(reachable)"]
+        }
+      }
+    }
     return arguments
   }
 }

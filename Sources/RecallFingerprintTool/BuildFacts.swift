@@ -24,6 +24,9 @@ struct BuildFacts {
   var packageDirectory: String?
   var swiftc: String?
   var resolved: String?
+  /// Whether to leave the changes themselves out of the table (their digest
+  /// stays): the target defines `RECALL_OMIT_CHANGES`.
+  var omitsChanges = false
   /// Where the compiler's version is cached, by the compiler's path, size and
   /// modification time (running `swiftc --version` takes 60 ms).
   var compilerCache: String
@@ -37,7 +40,7 @@ struct BuildFacts {
       fields.append((BuildTable.commit, commit))
       if !changes.isEmpty {
         fields.append((BuildTable.changesDigest, SHA256.hex(changes)))
-        fields.append((BuildTable.changes, cut(changes)))
+        if !omitsChanges { fields.append((BuildTable.changes, cut(changes))) }
       }
     }
     if let compiler = compilerVersion() { fields.append((BuildTable.compiler, compiler)) }
@@ -69,8 +72,11 @@ struct BuildFacts {
       run(
         "/usr/bin/env",
         [
-          "git", "-C", directory, "diff", "HEAD", "--no-color", "--no-ext-diff", "--binary", "--",
-          ".",
+          // A patch `git apply` takes in the repository's root, whatever the
+          // user's diff settings.
+          "git", "-C", directory, "diff", "HEAD", "--no-color", "--no-ext-diff", "--no-textconv",
+          "--binary", "--no-relative", "--src-prefix=a/", "--dst-prefix=b/", "--submodule=short",
+          "--", ".",
         ]
       ) ?? ""
     let root = URL(fileURLWithPath: directory).standardizedFileURL.path
@@ -105,7 +111,9 @@ struct BuildFacts {
 
   /// A patch that creates a file, as `git diff` writes one.
   func newFilePatch(_ path: String, _ text: String) -> String {
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    // By bytes: a Character is "\r\n" in a file with Windows line ends.
+    var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+      .map { String(decoding: $0, as: UTF8.self) }
     let endsWithNewline = lines.last == ""
     if endsWithNewline { lines.removeLast() }
     var patch =
@@ -119,8 +127,10 @@ struct BuildFacts {
 
   /// The first line of `swiftc --version`, cached while the compiler is unchanged.
   func compilerVersion() -> String? {
+    // The toolchain's swiftc is a link: the file it names is what changes.
     guard let swiftc,
-      let attributes = try? FileManager.default.attributesOfItem(atPath: swiftc)
+      let attributes = try? FileManager.default.attributesOfItem(
+        atPath: URL(fileURLWithPath: swiftc).resolvingSymlinksInPath().path)
     else { return nil }
     let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
     let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
@@ -179,6 +189,10 @@ struct BuildFacts {
     var environment = ProcessInfo.processInfo.environment
     // Git must not take the index lock: the user may be running git too.
     environment["GIT_OPTIONAL_LOCKS"] = "0"
+    // The package's repository, not one a git hook that runs the build names.
+    for name in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX"] {
+      environment[name] = nil
+    }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {

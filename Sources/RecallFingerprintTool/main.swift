@@ -5,8 +5,7 @@
 //
 //   RecallFingerprintTool --output FILE --cache FILE
 //     [--package-name NAME --package-directory DIR --swiftc PATH --resolved FILE]
-//     [--track-dependencies --module-package MODULE=PACKAGE ...
-//      --package-dependencies PACKAGE=DEPENDENCY,... ...]
+//     [--omit-changes] [--track-dependencies --module-packages MODULE=PACKAGE,... ...]
 //     --sources A.swift B.swift ... --dependency-sources C.swift ...
 //
 // Files are summarized once and cached by path, size and modification time, so
@@ -39,6 +38,7 @@ struct Arguments {
   var swiftc: String?
   var resolved: String?
   var tracksDependencies = false
+  var omitsChanges = false
   var dependencies = DependencyVersions()
 
   init(_ arguments: [String]) throws {
@@ -53,8 +53,8 @@ struct Arguments {
       case "--swiftc": swiftc = iterator.next()
       case "--resolved": resolved = iterator.next()
       case "--track-dependencies": tracksDependencies = true
-      case "--module-package": dependencies.add(module: iterator.next() ?? "")
-      case "--package-dependencies": dependencies.add(packageDependencies: iterator.next() ?? "")
+      case "--omit-changes": omitsChanges = true
+      case "--module-packages": dependencies.add(module: iterator.next() ?? "")
       case "--sources": list = \.sources
       case "--dependency-sources": list = \.dependencySources
       default:
@@ -279,7 +279,7 @@ do {
   let sources = (ownEntries + dependencyEntries).flatMap(\.sources)
   let facts = BuildFacts(
     packageName: arguments.packageName, packageDirectory: arguments.packageDirectory,
-    swiftc: arguments.swiftc, resolved: arguments.resolved,
+    swiftc: arguments.swiftc, resolved: arguments.resolved, omitsChanges: arguments.omitsChanges,
     compilerCache: arguments.cache + ".compiler")
   let build = facts.fields(sources: arguments.sources + arguments.dependencySources)
   let built = clock.now

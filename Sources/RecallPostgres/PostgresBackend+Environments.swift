@@ -15,7 +15,7 @@ extension PostgresBackend {
       try connection.execute(
         """
         INSERT INTO environment (id, body, changes_digest, saved_at) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (id) DO NOTHING
+        ON CONFLICT (id) DO UPDATE SET saved_at = greatest(environment.saved_at, EXCLUDED.saved_at)
         """,
         [
           id, .text(environment.body), environment.changesDigest.map(SQLValue.text) ?? .null,
@@ -24,15 +24,16 @@ extension PostgresBackend {
     }
   }
 
-  /// Deletes the environments no call names, saved before `date`, and the
-  /// changes no environment names; returns how many environments.
-  static func collectEnvironments(savedBefore date: Date, _ connection: Connection) throws -> Int {
+  /// Deletes the environments no call names that were last saved a day
+  /// before `date`, and the changes no environment names; returns how many
+  /// environments.
+  static func collectEnvironments(before date: Date, _ connection: Connection) throws -> Int {
     // An anti-join: one scan of the calls.
     let deleted = try connection.execute(
       """
       DELETE FROM environment WHERE saved_at < $1
         AND NOT EXISTS (SELECT 1 FROM call WHERE call.environment = environment.id)
-      """, [.double(date.timeIntervalSince1970)])
+      """, [.double(date.timeIntervalSince1970 - 86_400)])
     try connection.execute(
       """
       DELETE FROM environment_changes WHERE NOT EXISTS (

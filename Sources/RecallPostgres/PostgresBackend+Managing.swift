@@ -41,7 +41,7 @@ extension PostgresBackend {
         WHERE EXISTS (SELECT 1 FROM value WHERE value.cid = evicted_value.cid)
           OR NOT EXISTS (SELECT 1 FROM call WHERE call.output_cid = evicted_value.cid)
         """)
-      report.environments = try Self.collectEnvironments(savedBefore: date, connection)
+      report.environments = try Self.collectEnvironments(before: date, connection)
       guard let blobs else { return report }
       for row in deleted where try row.bool(2) { try blobs.remove(ContentID(try row.digest(1))) }
       // Files no row names (a writer died before committing), unless recent.

@@ -6,12 +6,13 @@ extension SQLiteBackend {
   public func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
     let id = Int64(bitPattern: environment.id.rawValue)
     try SQLiteBackend.mapErrors(path: path) {
-      // The common case, an environment another process saved, only reads.
-      let saved = try pool.read { db in
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM environment WHERE id = ?", arguments: [id])
-          ?? false
+      // The common case, an environment saved within the hour, only reads.
+      let now = Date().timeIntervalSince1970
+      let savedAt = try pool.read { db in
+        try Double.fetchOne(
+          db, sql: "SELECT saved_at FROM environment WHERE id = ?", arguments: [id])
       }
-      guard !saved else { return }
+      if let savedAt, now - savedAt < 3600 { return }
       try pool.write { db in
         if let digest = environment.changesDigest, let changes {
           try db.execute(
@@ -20,25 +21,24 @@ extension SQLiteBackend {
         }
         try db.execute(
           sql: """
-            INSERT OR IGNORE INTO environment (id, body, changes_digest, saved_at)
-            VALUES (?, ?, ?, ?)
+            INSERT INTO environment (id, body, changes_digest, saved_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET saved_at = max(saved_at, excluded.saved_at)
             """,
-          arguments: [
-            id, environment.body, environment.changesDigest, Date().timeIntervalSince1970,
-          ])
+          arguments: [id, environment.body, environment.changesDigest, now])
       }
     }
   }
 
-  /// Deletes the environments no call names, saved before `date`, and the
-  /// changes no environment names; returns how many environments.
-  static func collectEnvironments(savedBefore date: Date, _ db: Database) throws -> Int {
+  /// Deletes the environments no call names that were last saved a day
+  /// before `date`, and the changes no environment names; returns how many
+  /// environments.
+  static func collectEnvironments(before date: Date, _ db: Database) throws -> Int {
     // One scan of the calls, not one per environment.
     try db.execute(
       sql: """
         DELETE FROM environment WHERE saved_at < ?
           AND id NOT IN (SELECT environment FROM call WHERE environment IS NOT NULL)
-        """, arguments: [date.timeIntervalSince1970])
+        """, arguments: [date.timeIntervalSince1970 - 86_400])
     let deleted = db.changesCount
     try db.execute(
       sql: """

@@ -60,7 +60,7 @@ extension SQLiteBackend {
           report.orphanFiles += 1
         }
         for cid in files { try blobs.remove(cid) }
-        report.environments = try Self.collectEnvironments(savedBefore: date, db)
+        report.environments = try Self.collectEnvironments(before: date, db)
         return report
       }
     }

@@ -66,18 +66,27 @@ import Testing
     #expect(copiedEnvironment == environment)
     #expect(try copy.uncommittedChanges(of: copiedEnvironment) == builtChanges)
 
-    // Collected once no call names them, and not before: a process saves its
-    // environment just before its first call names it.
+    // Collected once no call names them and no process saved them for a
+    // day: a process saves its environment before its first call names it,
+    // and again while it runs.
     _ = try store.forget([other.id])
-    #expect(try store.collectGarbage().environments == 0, "saved less than an hour ago")
+    let dayLater = Date(timeIntervalSinceNow: 86_400 + 60)
+    #expect(try store.collectGarbage(keepingFilesNewerThan: Date()).environments == 0)
     #expect(try store.environment(bare.id) != nil)
-    #expect(try store.collectGarbage(keepingFilesNewerThan: Date()).environments == 1)
+    #expect(try store.collectGarbage(keepingFilesNewerThan: dayLater).environments == 1)
     #expect(try store.environment(bare.id) == nil)
     #expect(try store.environment(id) == environment)
     _ = try store.forget(try store.calls(of: built.id).map(\.id))
-    #expect(try store.collectGarbage(keepingFilesNewerThan: Date()).environments == 1)
+    #expect(try store.collectGarbage(keepingFilesNewerThan: dayLater).environments == 1)
     #expect(try store.environment(id) == nil)
     #expect(try store.uncommittedChanges(of: environment) == nil, "the changes go with it")
+    // A process still running saves it again every ten minutes, before the
+    // calls it records name it.
+    #expect(store.environmentID(recording: built, at: Date()) == id)
+    #expect(try store.environment(id) == nil, "saved a moment ago, as far as it knows")
+    #expect(store.environmentID(recording: built, at: Date(timeIntervalSinceNow: 601)) == id)
+    #expect(try store.environment(id) == environment)
+    #expect(try store.uncommittedChanges(of: environment) == builtChanges)
   }
 
   @Test func anEnvironmentsIdIsItsContentsDigestAndReadsBack() throws {

@@ -119,18 +119,36 @@ import Testing
     #expect(try fresh.explain(call) == .stored)
   }
 
+  @Test func aFilesDigestIsTheChunkedDigestOfItsBytesReadInBatches() throws {
+    // Empty, one chunk, across the 64-chunk batches it is read in.
+    for size in [0, 5, Digest.chunkSize + 1, 65 * Digest.chunkSize + 7] {
+      let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+      let path = directory.path + "/bytes-\(size)"
+      try Data(bytes).write(to: URL(fileURLWithPath: path))
+      #expect(
+        try FileDigests.hash(path) == bytes.withUnsafeBytes { Digest.chunkedSHA256($0).hex },
+        "\(size) bytes")
+    }
+  }
+
+  /// A short window for recent changes (two seconds in use), waited out.
+  static let window: Int64 = 100_000_000
+
+  func waitOutTheWindow() { Thread.sleep(forTimeInterval: 0.15) }
+
   @Test func anUnchangedFileIsRecognizedWithoutReadingIt() throws {
     let cache = directory.path + "/digests"
     let path = try write(String(repeating: "x", count: 10_000), to: "big.bin")
     let old = Date(timeIntervalSinceNow: -3600)
     try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: path)
-    let digests = FileDigests(cacheFile: cache)
+    waitOutTheWindow()
+    let digests = FileDigests(cacheFile: cache, recentWindow: Self.window)
     let first = try digests.digest(of: path)
     #expect(digests.reads.load(ordering: .relaxed) == 1)
     #expect(try digests.digest(of: path) == first)
     #expect(digests.reads.load(ordering: .relaxed) == 1, "the stamp matched: not read again")
     // A later process: from the cache file.
-    let later = FileDigests(cacheFile: cache)
+    let later = FileDigests(cacheFile: cache, recentWindow: Self.window)
     #expect(try later.digest(of: path) == first)
     #expect(later.reads.load(ordering: .relaxed) == 0)
     // New content of the same size, the modification time put back: the
@@ -138,6 +156,7 @@ import Testing
     try String(repeating: "y", count: 10_000).write(
       toFile: path, atomically: false, encoding: .utf8)
     try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: path)
+    waitOutTheWindow()
     let changed = try later.digest(of: path)
     #expect(changed != first && later.reads.load(ordering: .relaxed) == 1)
     // A damaged line (here, the current one naming the old digest) fails its
@@ -145,11 +164,11 @@ import Testing
     let text = try String(contentsOfFile: cache, encoding: .utf8)
     try (text.replacingOccurrences(of: changed, with: first)).write(
       toFile: cache, atomically: true, encoding: .utf8)
-    let third = FileDigests(cacheFile: cache)
+    let third = FileDigests(cacheFile: cache, recentWindow: Self.window)
     #expect(try third.digest(of: path) == changed)
     #expect(third.reads.load(ordering: .relaxed) == 1)
-    // A file modified just now is read every time, never cached: a change
-    // within the clock's tick would keep its stamp.
+    // A file modified (or changed) just now is read every time, never
+    // cached: a change within the clock's tick would keep its stamp.
     let recent = try write("new", to: "recent.txt")
     _ = try third.digest(of: recent)
     _ = try third.digest(of: recent)

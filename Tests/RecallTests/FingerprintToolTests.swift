@@ -211,7 +211,13 @@ import Testing
       toFile: ops, atomically: true, encoding: .utf8)
     let new = root + "/New.swift"
     try "let rate = 2\nlet unit = 1".write(toFile: new, atomically: true, encoding: .utf8)
-    let dirty = try build([ops, new])
+    let windows = root + "/Windows.swift"
+    try "let a = 1\r\nlet b = 2\r\n".write(toFile: windows, atomically: true, encoding: .utf8)
+    let dirty = try build([ops, new, windows])
+    // Windows line ends: two lines, each kept whole.
+    #expect(
+      dirty.contains(#"+++ b/Windows.swift\n@@ -0,0 +1,2 @@\n+let a = 1\r\n+let b = 2\r\n"#),
+      "\(dirty)")
     #expect(dirty.contains("6:commit40:\(head)14:changes-sha25664:"), "\(dirty)")
     #expect(dirty.contains(#"-@Memoized func op(_ x: Int) -> Int { x * 2 }\n"#), "\(dirty)")
     #expect(dirty.contains(#"+@Memoized func op(_ x: Int) -> Int { x * 3 }\n"#))
@@ -273,9 +279,8 @@ import Testing
       let tracked =
         tracking
         ? [
-          "--track-dependencies", "--module-package", "Numerics=swift-numerics",
-          "--module-package", "Algorithms=swift-algorithms", "--package-dependencies",
-          "swift-algorithms=swift-collections", "--package-dependencies", "swift-numerics=",
+          "--track-dependencies", "--module-packages", "Numerics=swift-numerics",
+          "--module-packages", "Algorithms=swift-algorithms,swift-collections",
         ] : []
       let result = try run(
         productsDirectory.appendingPathComponent("RecallFingerprintTool").path,

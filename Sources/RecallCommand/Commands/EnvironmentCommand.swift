@@ -43,7 +43,15 @@ struct EnvironmentCommand: ParsableCommand {
     }
     guard let changes = try reporting({ try store.uncommittedChanges(of: environment) }) else {
       throw CommandFailure(
-        "The store does not have the changes with digest \(environment.changesDigest ?? "").")
+        "The store does not have the changes with digest \(environment.changesDigest ?? ""): the "
+          + "module was built with RECALL_OMIT_CHANGES, or they were recorded elsewhere.")
+    }
+    // Cut when the module was built (more than a megabyte): not a patch to apply.
+    guard Digest.sha256(changes).hex == environment.changesDigest else {
+      throw CommandFailure(
+        "The changes recorded for \(call.id) are incomplete (cut at 1 MiB when the module was "
+          + "built): they cannot rebuild its sources. Their digest is "
+          + "\(environment.changesDigest ?? "").")
     }
     FileHandle.standardOutput.write(Data(changes.utf8))
   }

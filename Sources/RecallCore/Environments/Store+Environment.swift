@@ -1,24 +1,35 @@
 import Foundation
 
 extension Store {
-  /// The environment a call of `op` records: its module's build section and
-  /// this process (``CallEnvironment``), saved in the store the first time
-  /// this process records a call from that module.
-  func environmentID(recording op: Op) -> EnvironmentID {
+  /// How often a process saves its environment again while it records
+  /// calls (``StoreWriter/saveEnvironment(_:changes:)``): ten minutes.
+  static let environmentRenewal: Double = 600
+
+  /// The environment a call of `op` started at `date` records: its module's
+  /// build section and this process (``CallEnvironment``), saved in the
+  /// store the first time this process records a call from that module, and
+  /// again every ``environmentRenewal``, so that a garbage collection never
+  /// takes it from a process still using it.
+  func environmentID(recording op: Op, at date: Date) -> EnvironmentID {
     let build = op.details.build
     let key = UInt(bitPattern: build.utf8Start)
-    if let id = savedEnvironments.withLock({ $0[key] }) { return id }
+    let now = date.timeIntervalSince1970
+    if let saved = savedEnvironments.withLock({ $0[key] }),
+      now - saved.savedAt < Self.environmentRenewal
+    {
+      return saved.id
+    }
     let (environment, changes) = CallEnvironment.current(build: build)
     do {
       try backend.saveEnvironment(environment, changes: changes)
     } catch {
-      // Said once: the calls name an environment the store does not have,
-      // which reads as unknown.
+      // Said once per renewal: the calls name an environment the store does
+      // not have, which reads as unknown.
       warn(
         .storeFailure, nil,
         "\(op.id.name): could not record the environment its calls ran in (\(error)).")
     }
-    savedEnvironments.withLock { $0[key] = environment.id }
+    savedEnvironments.withLock { $0[key] = (environment.id, now) }
     return environment.id
   }
 

@@ -14,10 +14,14 @@ import Synchronization
 /// `$RECALL_FILE_DIGESTS`, else `$XDG_CACHE_HOME/recall/file-digests`, else
 /// `~/.cache/recall/file-digests` (without a writable one, in memory only).
 ///
-/// A file modified within the last two seconds is not cached: a change in
-/// the same tick of a coarse clock would leave its stamp unchanged.
+/// A file modified or changed within the last two seconds is not cached: a
+/// change in the same tick of a coarse clock would leave its stamp unchanged.
 final class FileDigests: Sendable {
   static let shared = FileDigests(cacheFile: FileDigests.defaultCacheFile)
+
+  /// How recently a file may have been modified or changed and still be
+  /// cached, in nanoseconds: two seconds (FAT's clock ticks that slowly).
+  let recentWindow: Int64
 
   /// What identifies a file's content without reading it.
   struct Stamp: Hashable {
@@ -38,7 +42,10 @@ final class FileDigests: Sendable {
   /// How many files this process read to hash them (for tests).
   let reads = Atomic<Int>(0)
 
-  init(cacheFile: String?) { self.cacheFile = cacheFile }
+  init(cacheFile: String?, recentWindow: Int64 = 2_000_000_000) {
+    self.cacheFile = cacheFile
+    self.recentWindow = recentWindow
+  }
 
   static var defaultCacheFile: String? {
     let environment = ProcessInfo.processInfo.environment
@@ -60,9 +67,11 @@ final class FileDigests: Sendable {
     let digest = try Self.hash(path)
     reads.add(1, ordering: .relaxed)
     // Cached only if the file did not change while it was read, and not
-    // within the last two seconds.
+    // within the last two seconds (by either time: `touch -d` and `cp -p`
+    // set the modification time back, not the change time).
     if (try? Self.stamp(of: path)) == stamp,
-      Int64(Date().timeIntervalSince1970 * 1e9) - stamp.modified > 2_000_000_000
+      Int64(Date().timeIntervalSince1970 * 1e9) - max(stamp.modified, stamp.changed)
+        > recentWindow
     {
       known.withLock { $0?[path] = Known(stamp: stamp, digest: digest) }
       append(path, stamp, digest)
@@ -95,21 +104,69 @@ final class FileDigests: Sendable {
       let (modified, changed) = (info.st_mtim, info.st_ctim)
     #endif
     return Stamp(
-      device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+      device: UInt64(truncatingIfNeeded: info.st_dev),
+      inode: UInt64(truncatingIfNeeded: info.st_ino), size: Int64(info.st_size),
       modified: Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec),
       changed: Int64(changed.tv_sec) * 1_000_000_000 + Int64(changed.tv_nsec))
   }
 
-  /// Reads the file (mapped) and hashes it on all cores.
+  /// Reads the file and hashes it as ``Digest/chunkedSHA256(_:)`` does: the
+  /// SHA-256 of its 1 MiB chunks' SHA-256s, 64 chunks at a time on all
+  /// cores. Read, not mapped: a file another process cuts short while it is
+  /// hashed must not stop this one (a mapped page past the end is a bus
+  /// error).
   static func hash(_ path: String) throws -> String {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-    } catch {
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else {
       throw RecallError.invalidValue(
-        "the tracked file '\(path)' cannot be read (\(error)): check its permissions")
+        "the tracked file '\(path)' cannot be read (\(String(cString: strerror(errno)))): "
+          + "check its permissions")
     }
-    return data.withUnsafeBytes { Digest.chunkedSHA256($0).hex }
+    defer { close(descriptor) }
+    let chunk = Digest.chunkSize
+    let batch = 64
+    var buffer = [UInt8](repeating: 0, count: chunk * batch)
+    var digests: [Digest] = []
+    while true {
+      // Fill the buffer (a read may return less than asked).
+      var filled = 0
+      while filled < buffer.count {
+        let count = buffer.withUnsafeMutableBytes {
+          read(descriptor, $0.baseAddress! + filled, $0.count - filled)
+        }
+        if count < 0, errno == EINTR { continue }
+        guard count >= 0 else {
+          throw RecallError.invalidValue(
+            "the tracked file '\(path)' could not be read (\(String(cString: strerror(errno)))).")
+        }
+        if count == 0 { break }
+        filled += count
+      }
+      let (chunks, end) = ((filled + chunk - 1) / chunk, filled)
+      if chunks > 0 {
+        var batchDigests = [Digest](repeating: Digest.sha256([]), count: chunks)
+        buffer.withUnsafeBytes { bytes in
+          batchDigests.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let (out, bytes) = (out, bytes)
+            let hashChunk = { @Sendable (index: Int) in
+              let start = index * chunk
+              out[index] = Digest.sha256(
+                UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + chunk, end)]))
+            }
+            if chunks >= 4 {
+              DispatchQueue.concurrentPerform(iterations: chunks, execute: hashChunk)
+            } else {
+              for index in 0..<chunks { hashChunk(index) }
+            }
+          }
+        }
+        digests += batchDigests
+      }
+      if filled < buffer.count { break }
+    }
+    // An empty file is one empty chunk, as chunkedSHA256 has it.
+    if digests.isEmpty { digests = [Digest.sha256([])] }
+    return digests.flatMap(\.bytes).withUnsafeBytes { Digest.sha256($0).hex }
   }
 
   // MARK: The cache file
@@ -127,12 +184,14 @@ final class FileDigests: Sendable {
   private static func check(_ text: String) -> String { String(Digest.sha256(text).hex.prefix(16)) }
 
   private func loadCacheFile() -> [String: Known] {
-    guard let cacheFile, let text = try? String(contentsOfFile: cacheFile, encoding: .utf8) else {
+    guard let cacheFile, let data = FileManager.default.contents(atPath: cacheFile) else {
       return [:]
     }
+    // Line by line, each decoded on its own: a torn write spoils one line.
     var known: [String: Known] = [:]
     var lines = 0
-    for line in text.split(separator: "\n") {
+    for bytes in data.split(separator: UInt8(ascii: "\n")) {
+      let line = String(decoding: bytes, as: UTF8.self)
       lines += 1
       let parts = line.split(separator: "\t", maxSplits: 7, omittingEmptySubsequences: false)
       guard parts.count == 8,
@@ -145,9 +204,9 @@ final class FileDigests: Sendable {
           device: device, inode: inode, size: size, modified: modified, changed: changed),
         digest: String(parts[5]))
     }
-    // Rewritten when most of its lines are old ones: without files that are
-    // gone, one line per path.
-    if lines > 1_000, lines > 2 * known.count {
+    // Rewritten when most of its lines are old ones, or it holds many: without
+    // files that are gone, one line per path.
+    if lines > 1_000, lines > 2 * known.count || lines > 100_000 {
       let kept = known.filter { FileManager.default.fileExists(atPath: $0.key) }
       let text = kept.map { Self.line($0.key, $0.value.stamp, $0.value.digest) }.joined()
       try? text.write(toFile: cacheFile, atomically: true, encoding: .utf8)

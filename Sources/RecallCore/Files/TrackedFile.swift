@@ -21,7 +21,8 @@ import Foundation
 /// is kept, by path, with the file's device, inode, size, modification and
 /// change times, and read again only when one of them differs — in this
 /// process, and in later ones through a cache file (`$RECALL_FILE_DIGESTS`, else
-/// `~/.cache/recall/file-digests`).
+/// `$XDG_CACHE_HOME/recall/file-digests`, else `~/.cache/recall/file-digests`;
+/// `RECALL_FILE_DIGESTS=` with no value keeps digests in memory only).
 ///
 /// A tracked file is encoded as its absolute path and its content digest
 /// (Recall's chunked SHA-256: ``Digest/chunkedSHA256(_:)``), so two paths
@@ -68,6 +69,12 @@ public struct TrackedFile: Codable, Sendable, Hashable, CustomStringConvertible 
 
   public var description: String { path }
 
+  /// Tracked files are equal when they name the same path: the digest a
+  /// value read back from a store carries is not part of its identity.
+  public static func == (lhs: TrackedFile, rhs: TrackedFile) -> Bool { lhs.path == rhs.path }
+
+  public func hash(into hasher: inout Hasher) { hasher.combine(path) }
+
   private enum CodingKeys: String, CodingKey {
     case path, digest
   }
@@ -101,8 +108,9 @@ public struct TrackedFile: Codable, Sendable, Hashable, CustomStringConvertible 
 
 /// The tracked files a value held, noted while it is encoded or decoded on
 /// this thread (``collecting(_:)``), so that a hit can check them: a
-/// thread-specific pointer, so that values without files pay nothing, and
-/// the codec needs no context of its own.
+/// thread-specific pointer, so that the codec needs no context of its own,
+/// and a value without files costs two stores and a load of it (the list is
+/// made at the first file).
 enum FileCollection {
   final class Collector {
     var files: [TrackedFile] = []
@@ -114,21 +122,41 @@ enum FileCollection {
     return key
   }()
 
+  /// What the thread-specific pointer holds while collecting, before the
+  /// first file.
+  private static var collectingNone: UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(bitPattern: 1)!
+  }
+
   /// Runs `body` (an encoding or decoding), returning the tracked files it
   /// met.
   static func collecting<T>(_ body: () throws -> T) rethrows -> (T, [TrackedFile]) {
-    let collector = Collector()
     let previous = pthread_getspecific(key)
-    pthread_setspecific(key, Unmanaged.passUnretained(collector).toOpaque())
-    defer { pthread_setspecific(key, previous) }
-    let result = try withExtendedLifetime(collector) { try body() }
-    return (result, collector.files)
+    pthread_setspecific(key, collectingNone)
+    var files: [TrackedFile] = []
+    defer {
+      if let pointer = pthread_getspecific(key), pointer != collectingNone {
+        files = Unmanaged<Collector>.fromOpaque(pointer).takeRetainedValue().files
+      }
+      pthread_setspecific(key, previous)
+    }
+    let result = try body()
+    if let pointer = pthread_getspecific(key), pointer != collectingNone {
+      files = Unmanaged<Collector>.fromOpaque(pointer).takeUnretainedValue().files
+    }
+    return (result, files)
   }
 
   /// Notes a file met while encoding or decoding, when someone collects.
   static func note(_ file: TrackedFile) {
     guard let pointer = pthread_getspecific(key) else { return }
-    Unmanaged<Collector>.fromOpaque(pointer).takeUnretainedValue().files.append(file)
+    if pointer == collectingNone {
+      let collector = Collector()
+      collector.files.append(file)
+      pthread_setspecific(key, Unmanaged.passRetained(collector).toOpaque())
+    } else {
+      Unmanaged<Collector>.fromOpaque(pointer).takeUnretainedValue().files.append(file)
+    }
   }
 
   /// The first of `files` that changed since it was stored, if any.

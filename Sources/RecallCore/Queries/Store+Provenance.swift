@@ -121,8 +121,8 @@ extension Store {
   /// Deletes the values that no call uses and no tag names, blob files
   /// that no value names and that were last written before `date` (a process
   /// may be about to commit a newer one), and environments that no call names
-  /// and that were saved before `date` (``CallEnvironment``). Safe while other
-  /// processes write.
+  /// and that no process saved within a day before `date`
+  /// (``CallEnvironment``). Safe while other processes write.
   @discardableResult
   public func collectGarbage(keepingFilesNewerThan date: Date = Date(timeIntervalSinceNow: -3600))
     throws

@@ -90,7 +90,8 @@ extension Store {
         semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
         outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
         startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
-        keyFields: keyFields, missCause: cause, environment: environmentID(recording: call.op)),
+        keyFields: keyFields, missCause: cause,
+        environment: environmentID(recording: call.op, at: startedAt)),
       [output] + call.inputs.map(\.encoded)
     )
   }

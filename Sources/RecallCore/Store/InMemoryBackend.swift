@@ -64,9 +64,7 @@ final class InMemoryBackend: StoreWriter {
 
   func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
     state.withLock { state in
-      if state.environments[environment.id] == nil {
-        state.environments[environment.id] = (environment, Date())
-      }
+      state.environments[environment.id] = (environment, Date())
       if let digest = environment.changesDigest, let changes { state.changes[digest] = changes }
     }
   }
@@ -288,7 +286,8 @@ final class InMemoryBackend: StoreWriter {
         report.bytes += bytes.count
       }
       let named = Set(state.calls.values.compactMap(\.environment))
-      for (id, saved) in state.environments where saved.savedAt < date && !named.contains(id) {
+      for (id, saved) in state.environments
+      where saved.savedAt < date.addingTimeInterval(-86_400) && !named.contains(id) {
         state.environments[id] = nil
         report.environments += 1
       }

@@ -97,8 +97,9 @@ public final class Store: Sendable {
   /// version recorded) once per process.
   let resolutions = Mutex<[Digest: ResolvedOp]>([:])
   /// The environments this store has saved in this process, by the build
-  /// section they come from (``Store/environment(of:)``).
-  let savedEnvironments = Mutex<[UInt: EnvironmentID]>([:])
+  /// section they come from, with when (seconds since 1970;
+  /// ``Store/environment(of:)``).
+  let savedEnvironments = Mutex<[UInt: (id: EnvironmentID, savedAt: Double)]>([:])
   /// This store's number in the process, never reused, so that ops can cache
   /// their resolutions in it (``OpState``).
   let serial = Store.serials.add(1, ordering: .relaxed).newValue

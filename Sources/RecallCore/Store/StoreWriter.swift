@@ -76,9 +76,9 @@ public protocol StoreWriter: StoreReader {
   /// Deletes the values no call uses (as input or output) and no tag names,
   /// and blob files that no value row names and that are older than the given
   /// date (a writer may be about to commit them), and the environments no
-  /// call names that were saved before that date (a process saves its own
-  /// just before its first call names it), with the uncommitted changes no
-  /// remaining environment names. A call recorded while this runs keeps
+  /// call names that were last saved a day before that date (a process saves
+  /// its own before its first call names it, and renews it while it runs),
+  /// with the uncommitted changes no remaining environment names. A call recorded while this runs keeps
   /// every value it needs.
   func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport
 
@@ -151,8 +151,10 @@ public protocol StoreWriter: StoreReader {
   /// uncommitted changes it names under their digest
   /// (``CallEnvironment/changesDigest``), unless the store has them already:
   /// one record per distinct environment and per distinct set of changes,
-  /// however many calls name them. Called once per environment, store and
-  /// process, before the first call that names it is recorded.
+  /// however many calls name them; an environment saved again has its saved
+  /// date renewed (at most hourly: the common case only reads). Called before
+  /// the first call that names it is recorded, and every ten minutes while a
+  /// process records calls that name it.
   func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws
 }
 
