@@ -91,7 +91,9 @@ struct BuildFacts {
       ) ?? ""
     for path in untracked.split(separator: "\0").map(String.init).sorted() {
       let full = root + "/" + path
-      guard read.contains(full), let text = try? String(contentsOfFile: full, encoding: .utf8)
+      // A text file: a NUL byte is no source (and no database's text).
+      guard read.contains(full), let text = try? String(contentsOfFile: full, encoding: .utf8),
+        !text.utf8.contains(0)
       else { continue }
       changes += newFilePatch(prefix + path, text)
     }
@@ -186,13 +188,11 @@ struct BuildFacts {
     posix_spawn_file_actions_addclose(&actions, ends[0])
     posix_spawn_file_actions_addclose(&actions, ends[1])
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    var environment = ProcessInfo.processInfo.environment
+    // The package's repository, not one a git hook that runs the build
+    // names (GIT_DIR, GIT_INDEX_FILE, GIT_CONFIG_PARAMETERS…).
+    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GIT_") }
     // Git must not take the index lock: the user may be running git too.
     environment["GIT_OPTIONAL_LOCKS"] = "0"
-    // The package's repository, not one a git hook that runs the build names.
-    for name in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX"] {
-      environment[name] = nil
-    }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {

@@ -4,6 +4,23 @@ import RecallCore
 extension PostgresBackend {
   public func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
     let id = SQLValue.int(Int(Int64(bitPattern: environment.id.rawValue)))
+    let now = Date().timeIntervalSince1970
+    // The common case, an environment saved within the hour with its
+    // changes, only reads.
+    let saved = try withConnection { connection in
+      try connection.rows(
+        """
+        SELECT environment.saved_at,
+          EXISTS (SELECT 1 FROM environment_changes WHERE digest = environment.changes_digest)
+        FROM environment WHERE id = $1
+        """, [id]
+      ).first.map { (try $0.double(0), try $0.bool(1)) }
+    }
+    if let (savedAt, hasChanges) = saved, now - savedAt < 3600,
+      hasChanges || environment.changesDigest == nil || changes == nil
+    {
+      return
+    }
     try transaction { connection in
       if let digest = environment.changesDigest, let changes {
         try connection.execute(
@@ -19,21 +36,22 @@ extension PostgresBackend {
         """,
         [
           id, .text(environment.body), environment.changesDigest.map(SQLValue.text) ?? .null,
-          .double(Date().timeIntervalSince1970),
+          .double(now),
         ])
     }
   }
 
   /// Deletes the environments no call names that were last saved a day
-  /// before `date`, and the changes no environment names; returns how many
-  /// environments.
+  /// before `date` (or now, if earlier: a date in the future must not take
+  /// a running process's environment), and the changes no environment names;
+  /// returns how many environments.
   static func collectEnvironments(before date: Date, _ connection: Connection) throws -> Int {
     // An anti-join: one scan of the calls.
     let deleted = try connection.execute(
       """
       DELETE FROM environment WHERE saved_at < $1
         AND NOT EXISTS (SELECT 1 FROM call WHERE call.environment = environment.id)
-      """, [.double(date.timeIntervalSince1970 - 86_400)])
+      """, [.double(min(date, Date()).timeIntervalSince1970 - 86_400)])
     try connection.execute(
       """
       DELETE FROM environment_changes WHERE NOT EXISTS (

@@ -12,7 +12,16 @@ extension SQLiteBackend {
         try Double.fetchOne(
           db, sql: "SELECT saved_at FROM environment WHERE id = ?", arguments: [id])
       }
-      if let savedAt, now - savedAt < 3600 { return }
+      if let savedAt, now - savedAt < 3600 {
+        // Saved, with its changes (a build that omitted them has the same id).
+        guard let digest = environment.changesDigest, changes != nil else { return }
+        let hasChanges = try pool.read { db in
+          try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM environment_changes WHERE digest = ?", arguments: [digest])
+            ?? false
+        }
+        if hasChanges { return }
+      }
       try pool.write { db in
         if let digest = environment.changesDigest, let changes {
           try db.execute(
@@ -30,15 +39,16 @@ extension SQLiteBackend {
   }
 
   /// Deletes the environments no call names that were last saved a day
-  /// before `date`, and the changes no environment names; returns how many
-  /// environments.
+  /// before `date` (or now, if earlier: a date in the future must not take
+  /// a running process's environment), and the changes no environment names;
+  /// returns how many environments.
   static func collectEnvironments(before date: Date, _ db: Database) throws -> Int {
     // One scan of the calls, not one per environment.
     try db.execute(
       sql: """
         DELETE FROM environment WHERE saved_at < ?
           AND id NOT IN (SELECT environment FROM call WHERE environment IS NOT NULL)
-        """, arguments: [date.timeIntervalSince1970 - 86_400])
+        """, arguments: [min(date, Date()).timeIntervalSince1970 - 86_400])
     let deleted = db.changesCount
     try db.execute(
       sql: """

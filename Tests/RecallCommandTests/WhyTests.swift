@@ -77,15 +77,30 @@ import Testing
       _ = write()
       try FileManager.default.removeItem(atPath: path)
       _ = write()
-      // evicted and stored, for `--input`.
-      for x in [1, 2] {
-        try MemoizedCall<[Double]>(op: op("big(x:)", "b8b8"), arguments: [Argument("x", x)])
-          .store([Double](repeating: Double(x), count: 1_000), computedIn: .seconds(x), in: later)
+      // evicted and stored, for `--input`: x=2 took a thousand times longer
+      // than x=1, so it is kept longer.
+      func big(_ x: Int) -> MemoizedCall<[Double]> {
+        MemoizedCall(op: op("big(x:)", "b8b8"), arguments: [Argument("x", x)])
+      }
+      for (x, seconds) in [(1, 1), (2, 1_000)] {
+        try big(x).store(
+          [Double](repeating: Double(x), count: 1_000), computedIn: .seconds(seconds), in: later)
       }
       later.flush()
-      // Small results go first (the least compute time per byte), then x=1's.
-      _ = try later.evict(toFit: try later.summary().bytes - 9_000)
+      // One value at a time, the cheapest per byte first (the small results),
+      // until x=1's goes.
+      for _ in 0..<100 where try later.explain(big(1)) == .stored {
+        _ = try later.evict(toFit: try later.summary().bytes - 1)
+      }
+      guard case .evicted = try later.explain(big(1)), try later.explain(big(2)) == .stored else {
+        throw Failure("the fixture should evict x=1's result and keep x=2's")
+      }
     }
+  }
+
+  struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
   }
 
   static let fixture = Result { try Fixture() }

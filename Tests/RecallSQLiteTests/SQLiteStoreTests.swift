@@ -63,6 +63,29 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
       ].map { try Int.fetchOne(db, sql: $0) ?? -1 }
     }
     #expect(counts == [2, 1, 2, 15], "environments, changes, named by calls, calls")
+
+    // Collected a day after they were last saved, once no call names them,
+    // with the changes only they named; a process still running saves its
+    // own again (every ten minutes) before its calls name it.
+    let store = try openStore(directory.path)
+    _ = try store.forget(try store.calls(matching: CallQuery()).map(\.id))
+    try backend.pool.write { db in
+      try db.execute(sql: "UPDATE environment SET saved_at = saved_at - 2 * 86400")
+    }
+    #expect(try store.collectGarbage().environments == 2)
+    let (environment, _) = CallEnvironment.current(build: builtOp().details.build)
+    #expect(try store.environment(environment.id) == nil)
+    #expect(try store.uncommittedChanges(of: environment) == nil)
+    #expect(store.environmentID(recording: builtOp()) == environment.id)
+    #expect(try store.environment(environment.id) == environment)
+    #expect(try store.uncommittedChanges(of: environment) == builtChanges)
+    // Saved again ten minutes later, not before.
+    try backend.pool.write { db in try db.execute(sql: "DELETE FROM environment") }
+    #expect(store.environmentID(recording: builtOp()) == environment.id)
+    #expect(try store.environment(environment.id) == nil)
+    let later = Date(timeIntervalSinceNow: Store.environmentRenewal + 1)
+    #expect(store.environmentID(recording: builtOp(), at: later) == environment.id)
+    #expect(try store.environment(environment.id) == environment)
   }
 
   @Test func anEvictionKilledBetweenItsStepsLeavesOnlyGarbage() throws {

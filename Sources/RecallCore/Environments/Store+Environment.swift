@@ -5,12 +5,14 @@ extension Store {
   /// calls (``StoreWriter/saveEnvironment(_:changes:)``): ten minutes.
   static let environmentRenewal: Double = 600
 
-  /// The environment a call of `op` started at `date` records: its module's
-  /// build section and this process (``CallEnvironment``), saved in the
-  /// store the first time this process records a call from that module, and
-  /// again every ``environmentRenewal``, so that a garbage collection never
-  /// takes it from a process still using it.
-  func environmentID(recording op: Op, at date: Date) -> EnvironmentID {
+  /// The environment a call of `op` recorded at `date` (now; tests give
+  /// another) names: its module's build section and this process
+  /// (``CallEnvironment``), saved in the store the first time this process
+  /// records a call from that module, and again every ``environmentRenewal``,
+  /// so that a garbage collection never takes it from a process still using
+  /// it. Timed by when calls are recorded, not when they started: a call that
+  /// ran for a day renews it before it names it.
+  func environmentID(recording op: Op, at date: Date = Date()) -> EnvironmentID {
     let build = op.details.build
     let key = UInt(bitPattern: build.utf8Start)
     let now = date.timeIntervalSince1970

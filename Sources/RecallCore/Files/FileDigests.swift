@@ -64,14 +64,15 @@ final class FileDigests: Sendable {
   func digest(of path: String) throws -> String {
     let stamp = try Self.stamp(of: path)
     if let cached = cachedDigest(path, stamp) { return cached }
+    // Before reading: a write while the file is read must count as recent.
+    let now = Int64(Date().timeIntervalSince1970 * 1e9)
     let digest = try Self.hash(path)
     reads.add(1, ordering: .relaxed)
     // Cached only if the file did not change while it was read, and not
     // within the last two seconds (by either time: `touch -d` and `cp -p`
     // set the modification time back, not the change time).
     if (try? Self.stamp(of: path)) == stamp,
-      Int64(Date().timeIntervalSince1970 * 1e9) - max(stamp.modified, stamp.changed)
-        > recentWindow
+      now - max(stamp.modified, stamp.changed) > recentWindow
     {
       known.withLock { $0?[path] = Known(stamp: stamp, digest: digest) }
       append(path, stamp, digest)
@@ -116,16 +117,25 @@ final class FileDigests: Sendable {
   /// hashed must not stop this one (a mapped page past the end is a bus
   /// error).
   static func hash(_ path: String) throws -> String {
-    let descriptor = open(path, O_RDONLY)
+    // Without blocking: what is opened is checked to be a regular file
+    // (the path may have been replaced since it was stat'ed).
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard descriptor >= 0 else {
       throw RecallError.invalidValue(
         "the tracked file '\(path)' cannot be read (\(String(cString: strerror(errno)))): "
           + "check its permissions")
     }
     defer { close(descriptor) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+      throw RecallError.invalidValue(
+        "the tracked path '\(path)' is not a regular file: track a file, not a directory")
+    }
     let chunk = Digest.chunkSize
-    let batch = 64
-    var buffer = [UInt8](repeating: 0, count: chunk * batch)
+    // A buffer as large as the file (in whole chunks), up to 64 chunks.
+    let size = max(0, Int(info.st_size))
+    var buffer = [UInt8](
+      repeating: 0, count: chunk * min(64, max(1, (size + chunk - 1) / chunk)))
     var digests: [Digest] = []
     while true {
       // Fill the buffer (a read may return less than asked).
@@ -206,7 +216,7 @@ final class FileDigests: Sendable {
     }
     // Rewritten when most of its lines are old ones, or it holds many: without
     // files that are gone, one line per path.
-    if lines > 1_000, lines > 2 * known.count || lines > 100_000 {
+    if lines > 1_000, lines > 2 * known.count || lines > known.count + 100_000 {
       let kept = known.filter { FileManager.default.fileExists(atPath: $0.key) }
       let text = kept.map { Self.line($0.key, $0.value.stamp, $0.value.digest) }.joined()
       try? text.write(toFile: cacheFile, atomically: true, encoding: .utf8)

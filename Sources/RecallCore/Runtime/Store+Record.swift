@@ -91,7 +91,7 @@ extension Store {
         outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
         startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
         keyFields: keyFields, missCause: cause,
-        environment: environmentID(recording: call.op, at: startedAt)),
+        environment: environmentID(recording: call.op)),
       [output] + call.inputs.map(\.encoded)
     )
   }

@@ -287,7 +287,7 @@ final class InMemoryBackend: StoreWriter {
       }
       let named = Set(state.calls.values.compactMap(\.environment))
       for (id, saved) in state.environments
-      where saved.savedAt < date.addingTimeInterval(-86_400) && !named.contains(id) {
+      where saved.savedAt < min(date, Date()).addingTimeInterval(-86_400) && !named.contains(id) {
         state.environments[id] = nil
         report.environments += 1
       }
