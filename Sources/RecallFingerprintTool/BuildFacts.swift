@@ -23,7 +23,8 @@ struct BuildFacts {
   var packageName: String?
   var packageDirectory: String?
   var swiftc: String?
-  var resolved: String?
+  /// Package.resolved's pins (``resolvedPins(_:)``), read once per run.
+  var pins: [[String]] = []
   /// Whether to leave the changes themselves out of the table (their digest
   /// stays): the target defines `RECALL_OMIT_CHANGES`.
   var omitsChanges = false
@@ -44,7 +45,7 @@ struct BuildFacts {
       }
     }
     if let compiler = compilerVersion() { fields.append((BuildTable.compiler, compiler)) }
-    for pin in Self.resolvedPins(resolved) {
+    for pin in pins {
       fields.append((BuildTable.dependency, pin.joined(separator: "\n")))
     }
     return fields

@@ -259,12 +259,13 @@ do {
     fileNames += Array(
       repeating: URL(fileURLWithPath: path).lastPathComponent, count: summary.components.count)
   }
+  let pins = BuildFacts.resolvedPins(arguments.resolved)
   var versions = tableEntries(graph.opVersions().filter { ownOps.contains($0.op) }) {
     $0 < fileNames.count ? fileNames[$0] : ""
   }
   if arguments.tracksDependencies {
     var dependencies = arguments.dependencies
-    for pin in BuildFacts.resolvedPins(arguments.resolved) {
+    for pin in pins {
       dependencies.pins[pin[0]] = Array(pin.dropFirst())
     }
     // The imports of the file each component is in, in the graph's order.
@@ -279,7 +280,7 @@ do {
   let sources = (ownEntries + dependencyEntries).flatMap(\.sources)
   let facts = BuildFacts(
     packageName: arguments.packageName, packageDirectory: arguments.packageDirectory,
-    swiftc: arguments.swiftc, resolved: arguments.resolved, omitsChanges: arguments.omitsChanges,
+    swiftc: arguments.swiftc, pins: pins, omitsChanges: arguments.omitsChanges,
     compilerCache: arguments.cache + ".compiler")
   let build = facts.fields(sources: arguments.sources + arguments.dependencySources)
   let built = clock.now

@@ -94,7 +94,7 @@ extension PostgresBackend {
           SQLValue(call.startedAt), .double(call.duration), .text(call.host), .int(call.pid),
           call.keyFields.map { .bytes(Data($0)) } ?? .null,
           call.missCause.map { .int($0.storedCode) } ?? .null,
-          call.environment.map { .int(Int(Int64(bitPattern: $0.rawValue))) } ?? .null,
+          call.environment.map { .int(Int($0.storedValue)) } ?? .null,
         ])
       try connection.execute("DELETE FROM call_input WHERE call_id = $1", [id])
       for input in call.inputs.sorted(by: { $0.name < $1.name }) {

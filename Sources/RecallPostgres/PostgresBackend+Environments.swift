@@ -3,7 +3,7 @@ import RecallCore
 
 extension PostgresBackend {
   public func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
-    let id = SQLValue.int(Int(Int64(bitPattern: environment.id.rawValue)))
+    let id = SQLValue.int(Int(environment.id.storedValue))
     let now = Date().timeIntervalSince1970
     // The common case, an environment saved within the hour with its
     // changes, only reads.
@@ -64,7 +64,7 @@ extension PostgresBackend {
     try withConnection { connection in
       try connection.rows(
         "SELECT body FROM environment WHERE id = $1",
-        [.int(Int(Int64(bitPattern: id.rawValue)))]
+        [.int(Int(id.storedValue))]
       ).first?.text(0)
     }.flatMap(CallEnvironment.init(body:))
   }

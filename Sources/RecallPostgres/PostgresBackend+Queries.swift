@@ -132,7 +132,7 @@ extension PostgresBackend {
           evictedAt: try row[13].decode(Double?.self).map { Date(timeIntervalSince1970: $0) },
           missCause: try row.optionalInt(14).flatMap { MissCause(storedCode: $0) },
           environment: try row.optionalInt(15).map {
-            EnvironmentID(rawValue: UInt64(bitPattern: Int64($0)))
+            EnvironmentID(storedValue: Int64($0))
           })
       }
     }

@@ -237,7 +237,7 @@ extension SQLiteBackend {
                 bitPattern: Checksum.call(call.id, output: call.outputCID, history: call.outputHID))
             ),
             .int(call.missCause.map { Int64($0.storedCode) }),
-            .int(call.environment.map { Int64(bitPattern: $0.rawValue) }),
+            .int(call.environment?.storedValue),
           ]
           let row: Int64
           if let existing = try rows.call(call.id) {

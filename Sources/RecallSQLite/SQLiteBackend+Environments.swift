@@ -4,23 +4,25 @@ import RecallCore
 
 extension SQLiteBackend {
   public func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
-    let id = Int64(bitPattern: environment.id.rawValue)
+    let id = environment.id.storedValue
     try SQLiteBackend.mapErrors(path: path) {
-      // The common case, an environment saved within the hour, only reads.
+      // The common case, an environment saved within the hour with its
+      // changes (a build that omitted them has the same id), only reads.
       let now = Date().timeIntervalSince1970
-      let savedAt = try pool.read { db in
-        try Double.fetchOne(
-          db, sql: "SELECT saved_at FROM environment WHERE id = ?", arguments: [id])
+      let saved = try pool.read { db in
+        try Row.fetchOne(
+          db,
+          sql: """
+            SELECT environment.saved_at,
+              EXISTS (SELECT 1 FROM environment_changes WHERE digest = environment.changes_digest)
+            FROM environment WHERE id = ?
+            """, arguments: [id])
       }
-      if let savedAt, now - savedAt < 3600 {
-        // Saved, with its changes (a build that omitted them has the same id).
-        guard let digest = environment.changesDigest, changes != nil else { return }
-        let hasChanges = try pool.read { db in
-          try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM environment_changes WHERE digest = ?", arguments: [digest])
-            ?? false
-        }
-        if hasChanges { return }
+      if let saved, now - (try saved.decode(Double.self, atIndex: 0)) < 3600,
+        try saved.decode(Bool.self, atIndex: 1) || environment.changesDigest == nil
+          || changes == nil
+      {
+        return
       }
       try pool.write { db in
         if let digest = environment.changesDigest, let changes {
@@ -63,7 +65,7 @@ extension SQLiteBackend {
       try pool.read { db in
         try String.fetchOne(
           db, sql: "SELECT body FROM environment WHERE id = ?",
-          arguments: [Int64(bitPattern: id.rawValue)])
+          arguments: [id.storedValue])
       }
     }.flatMap(CallEnvironment.init(body:))
   }

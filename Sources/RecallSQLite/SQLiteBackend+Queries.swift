@@ -224,7 +224,7 @@ extension SQLiteBackend {
       evictedAt: try row.decode(Double?.self, atIndex: 15).map { Date(timeIntervalSince1970: $0) },
       missCause: try row.decode(Int?.self, atIndex: 16).flatMap { MissCause(storedCode: $0) },
       environment: try row.decode(Int64?.self, atIndex: 17).map {
-        EnvironmentID(rawValue: UInt64(bitPattern: $0))
+        EnvironmentID(storedValue: $0)
       })
   }
 

@@ -137,6 +137,12 @@ public struct EnvironmentID: Sendable, Hashable, Comparable, CustomStringConvert
     rawValue = builder.finalize().bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
   }
 
+  /// The id as a store's 64-bit integer column holds it (its bits, signed).
+  package var storedValue: Int64 { Int64(bitPattern: rawValue) }
+
+  /// An id read from a store's 64-bit integer column.
+  package init(storedValue: Int64) { rawValue = UInt64(bitPattern: storedValue) }
+
   /// The 16 hexadecimal digits.
   public var hex: String {
     let digits = String(rawValue, radix: 16)
