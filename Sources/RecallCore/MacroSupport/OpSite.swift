@@ -175,12 +175,7 @@ extension Op {
       reportUntracked()
     }
     let manual = site.version.description
-    if !manual.isEmpty {
-      var builder = DigestBuilder(domain: "recall.manual-version.v1")
-      builder.add(version)
-      builder.add(manual)
-      version = builder.finalize().hex
-    }
+    version = CodeVersions.version(version, manual: manual)
     let own = CodeComponent(
       identity: site.identity, fingerprint: fingerprint, source: site.source.description)
     let op = Op(

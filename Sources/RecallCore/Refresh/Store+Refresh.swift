@@ -1,0 +1,272 @@
+import Foundation
+
+/// A memoized function that ``Store/refresh(_:parallelism:progress:handlesInterrupt:)``
+/// can call again with a stored call's inputs: the function, and its
+/// companion (`$name`), which names the op its calls are calls of without
+/// running it.
+///
+/// ```swift
+/// try await store.refresh(.op(loadData, $loadData), .op(train, $train), .op(evaluate, $evaluate))
+/// ```
+public struct RefreshableOp: Sendable {
+  /// How many parameters the function takes.
+  let arity: Int
+  /// The op a call with these encoded arguments (in parameter order) is a
+  /// call of, through the companion: never runs anything.
+  let identify: @Sendable ([[UInt8]]) throws -> Op
+  /// Calls the function with these encoded arguments.
+  let run: @Sendable ([[UInt8]]) async throws -> Void
+
+  /// A memoized function and its companion, with the same parameters.
+  ///
+  /// - Parameters:
+  ///   - function: The memoized function: `train`.
+  ///   - companion: Its companion: `$train`.
+  public static func op<each Argument: Codable & Sendable, Result: Codable & Sendable>(
+    _ function: @escaping @Sendable (repeat each Argument) async throws -> Result,
+    _ companion: @escaping @Sendable (repeat each Argument) -> MemoizedCall<Result>
+  ) -> RefreshableOp {
+    var arity = 0
+    for _ in repeat (each Argument).self { arity += 1 }
+    return RefreshableOp(
+      arity: arity,
+      identify: { encoded in
+        let reader = EncodedArguments(encoded)
+        return companion(repeat try reader.next((each Argument).self)).op
+      },
+      run: { encoded in
+        let reader = EncodedArguments(encoded)
+        _ = try await function(repeat try reader.next((each Argument).self))
+      })
+  }
+}
+
+/// Decodes a function's arguments one after the other.
+private final class EncodedArguments {
+  private let values: [[UInt8]]
+  private var index = 0
+
+  init(_ values: [[UInt8]]) { self.values = values }
+
+  func next<T: Decodable>(_ type: T.Type) throws -> T {
+    defer { index += 1 }
+    guard index < values.count else {
+      throw RecallError.invalidValue("a stored call has fewer inputs than its function takes")
+    }
+    return try ValueCodec.decode(type, from: values[index])
+  }
+}
+
+/// What ``Store/refresh(_:parallelism:progress:handlesInterrupt:)`` did.
+public struct RefreshReport: Sendable {
+  /// An outdated call the refresh did not compute, and why.
+  public struct Skipped: Sendable {
+    /// The call.
+    public var call: CallRecord
+    /// Why: its op was not given, an input is not stored, or its function
+    /// threw.
+    public var reason: String
+  }
+
+  /// Calls computed again (their function's body ran).
+  public var recomputed: Int
+  /// Outdated calls whose replacement was found stored when the refresh
+  /// came to them (another process computed it meanwhile).
+  public var reused: Int
+  /// Calls downstream of recomputed ones whose inputs came out the same,
+  /// byte for byte: reused without computing (early cutoff).
+  public var revalidated: Int
+  /// Outdated calls it could not compute.
+  public var skipped: [Skipped]
+  /// What is still outdated afterwards: the skipped calls and everything
+  /// downstream of them.
+  public var remaining: OutdatedReport
+}
+
+extension Store {
+  /// Computes again, from their stored inputs, the stored results that the
+  /// current code would not reuse (``outdated(current:)``): the calls of the
+  /// given ops filed under an older semantic version, then the calls whose
+  /// inputs came from them, in dependency order, `parallelism` at a time,
+  /// with a sweep's progress bar.
+  ///
+  /// ```swift
+  /// let report = try await store.refresh(.op(loadData, $loadData), .op(train, $train))
+  /// print(report.recomputed, "recomputed,", report.revalidated, "still valid")
+  /// ```
+  ///
+  /// Where a recomputed call's result is byte for byte the one it replaces,
+  /// the calls downstream of it keep their results (early cutoff, counted in
+  /// ``RefreshReport/revalidated``). Each result is stored as it finishes,
+  /// so a refresh cancelled (Ctrl-C) or killed half way resumes where it
+  /// stopped. A call is made as the program would make it: looked up first,
+  /// in its trial (``withTrial(_:_:)``), and its inputs keep their histories
+  /// (provenance links the new calls to the calls their inputs came from).
+  /// Calls of ops not given, of ops whose calls' inputs are not all stored
+  /// (an ignored parameter, one added at its default) and of `#memoized`
+  /// blocks are skipped, with what is downstream of them.
+  ///
+  /// - Parameters:
+  ///   - ops: The memoized functions whose calls may be computed again.
+  ///   - parallelism: How many calls run at once. Default: the number of
+  ///     processor cores.
+  ///   - progress: How progress is shown (``SweepProgress``), once per
+  ///     round of calls whose inputs are ready.
+  ///   - handlesInterrupt: Whether Ctrl-C cancels the refresh rather than
+  ///     ending the process (see ``map(_:parallelism:progress:handlesInterrupt:_:)``).
+  /// - Returns: What was recomputed, revalidated and skipped.
+  /// - Throws: ``SweepError`` when the refresh was cancelled (what finished
+  ///   is stored), ``RecallError`` when the store cannot be read.
+  public func refresh(
+    _ ops: RefreshableOp..., parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+    progress: SweepProgress = .automatic, handlesInterrupt: Bool = true
+  ) async throws -> RefreshReport {
+    try await refresh(
+      ops, parallelism: parallelism, progress: progress, handlesInterrupt: handlesInterrupt)
+  }
+
+  /// Computes again the stored results that the current code would not
+  /// reuse; see ``refresh(_:parallelism:progress:handlesInterrupt:)-(RefreshableOp...,_,_,_)``.
+  public func refresh(
+    _ ops: [RefreshableOp], parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+    progress: SweepProgress = .automatic, handlesInterrupt: Bool = true
+  ) async throws -> RefreshReport {
+    let functions = try identify(ops)
+    var current: [OpID: CurrentOp] = [:]
+    for (stored, function) in functions {
+      let op = function.op
+      current[stored] = CurrentOp(
+        version: op.version, semanticVersion: resolve(op).semanticVersion,
+        components: op.components())
+    }
+    var recomputed = 0
+    var reused = 0
+    var skipped: [CallID: RefreshReport.Skipped] = [:]
+    while true {
+      let plan = try outdatedPlan(current)
+      var work: [OutdatedPlan.Call] = []
+      for call in plan.calls where call.isReady && skipped[call.record.id] == nil {
+        if functions[call.record.op] == nil {
+          skipped[call.record.id] = .init(
+            call: call.record,
+            reason: "its op is not among those given to refresh (pass .op(name, $name))")
+        } else {
+          work.append(call)
+        }
+      }
+      guard !work.isEmpty else { break }
+      let outcomes = try await replay(
+        work, functions, parallelism: parallelism, progress: progress,
+        handlesInterrupt: handlesInterrupt)
+      for (call, outcome) in zip(work, outcomes) {
+        switch outcome {
+        case .success(true): recomputed += 1
+        case .success(false): reused += 1
+        case .failure(let error):
+          skipped[call.record.id] = .init(call: call.record, reason: "\(error)")
+        }
+      }
+      flush()
+    }
+    let remaining = try outdatedPlan(current)
+    return RefreshReport(
+      recomputed: recomputed, reused: reused, revalidated: remaining.revalidated,
+      skipped: skipped.values.sorted {
+        ($0.call.startedAt, $0.call.id) < ($1.call.startedAt, $1.call.id)
+      },
+      remaining: remaining.report)
+  }
+
+  /// A given function, matched with the stored op it computes.
+  private struct Identified {
+    var function: RefreshableOp
+    /// The op as this process declares it (its current version).
+    var op: Op
+    /// Its parameters, in order: the op's, or those of the stored call's
+    /// version it was matched with when the op does not list them.
+    var parameters: [String]
+  }
+
+  /// Which stored op each function computes: its companion is given the
+  /// inputs of one of the op's stored calls, and names the op.
+  private func identify(_ functions: [RefreshableOp]) throws -> [OpID: Identified] {
+    var identified: [OpID: Identified] = [:]
+    for summary in try backend.ops() {
+      guard let call = try backend.calls(CallQuery(op: summary.op, limit: 1)).first,
+        let version = try backend.versions(of: summary.op, countingCalls: false)
+          .first(where: { $0.version == call.opVersion })
+      else { continue }
+      let inputs = Dictionary(call.inputs.map { ($0.name, $0) }) { first, _ in first }
+      let names = version.parameters.filter { inputs[$0] != nil }
+      guard names.count == call.inputs.count else { continue }
+      var encoded: [[UInt8]]?
+      for function in functions where function.arity == names.count {
+        if encoded == nil {
+          encoded = try names.map { name in
+            guard let bytes = try backend.value(inputs[name]!.cid) else {
+              throw RecallError.notFound(
+                "the input \(name) of call \(call.id.hex)", path: backend.location,
+                hint: "It was collected; its op cannot be matched with a function.")
+            }
+            return bytes
+          }
+        }
+        guard let op = try? function.identify(encoded!),
+          op.id == summary.op || op.id.labelName == summary.op.name
+        else { continue }
+        identified[summary.op] = Identified(
+          function: function, op: op, parameters: op.parameters.isEmpty ? names : op.parameters)
+        break
+      }
+    }
+    return identified
+  }
+
+  /// Calls each function again with its call's inputs; whether its body ran.
+  private func replay(
+    _ calls: [OutdatedPlan.Call], _ functions: [OpID: Identified], parallelism: Int,
+    progress: SweepProgress, handlesInterrupt: Bool
+  ) async throws -> [Result<Bool, any Error>] {
+    do {
+      return try await map(
+        calls, parallelism: parallelism, progress: progress, handlesInterrupt: handlesInterrupt
+      ) { call -> Result<Bool, any Error> in
+        do {
+          try await self.replay(call, functions[call.record.op]!)
+          return .success(Sweep.Element.current?.didRunABody ?? false)
+        } catch {
+          return .failure(error)
+        }
+      }
+    } catch let error as SweepError where !error.wasCancelled {
+      return error.results.map { ($0 as? Result<Bool, any Error>) ?? .failure(error) }
+    }
+  }
+
+  private func replay(_ call: OutdatedPlan.Call, _ function: Identified) async throws {
+    let record = call.record
+    let inputs = Dictionary(record.inputs.map { ($0.name, $0) }) { first, _ in first }
+    var encoded: [[UInt8]] = []
+    for name in function.parameters {
+      guard let input = call.substitutions[name] ?? inputs[name] else {
+        throw RecallError.invalidValue(
+          "call \(record.id.hex) of \(record.op) has no recorded input '\(name)' (a parameter "
+            + "it ignores, or one added later): run the program to compute it")
+      }
+      guard let bytes = try backend.value(input.cid) else {
+        throw RecallError.notFound(
+          "the input \(name) (\(input.cid)) of call \(record.id.hex)", path: backend.location,
+          hint: "Its value was evicted or collected: run the program to compute it.")
+      }
+      encoded.append(bytes)
+      // The input keeps its history: the call's provenance links it to the
+      // call its value came from, as when the program passed it along.
+      if input.hid != HistoryID(external: input.cid) {
+        histories.record(input.cid, input.hid, in: nil)
+      }
+    }
+    try await withTrial(record.trial) {
+      try await function.function.run(encoded)
+    }
+  }
+}
