@@ -58,6 +58,7 @@ private struct Code: Sendable {
 }
 
 /// A store on `kind` where the first version of the code ran for `seeds`.
+/// (Keep `place` until the test ends: it removes the store when released.)
 private func ran(_ kind: Backend, seeds: [Int]) throws -> (place: Reopenable, store: Store) {
   let place = try Reopenable(kind)
   let store = place.open()
@@ -73,7 +74,7 @@ private func ran(_ kind: Backend, seeds: [Int]) throws -> (place: Reopenable, st
   @Test(arguments: Backend.allCases) func aChangeWithTheSameResultIsCutOff(_ kind: Backend)
     async throws
   {
-    let (_, store) = try ran(kind, seeds: [1, 2])
+    let (place, store) = try ran(kind, seeds: [1, 2])
     #expect(try store.outdated(current: Code(store: store).versions).count == 0)
 
     // `load`'s code changes, and computes the same.
@@ -104,12 +105,13 @@ private func ran(_ kind: Backend, seeds: [Int]) throws -> (place: Reopenable, st
     let rerun = EventLog(store)
     #expect(new.run(seed: 2) == 0.7)
     #expect(rerun.executed.isEmpty)
+    withExtendedLifetime(place) {}
   }
 
   @Test(arguments: Backend.allCases) func aChangedResultRecomputesWhatUsesIt(_ kind: Backend)
     async throws
   {
-    let (_, store) = try ran(kind, seeds: [1])
+    let (place, store) = try ran(kind, seeds: [1])
 
     // `load` now computes something else: train and score follow.
     let new = Code(store: store, load: "l2", tail: [2, 4])
@@ -134,6 +136,7 @@ private func ran(_ kind: Backend, seeds: [Int]) throws -> (place: Reopenable, st
     let upstream = try store.upstream(of: score.id)
     #expect(upstream.map(\.op) == ["Tests.train(_:)", "Tests.load(seed:)"])
     #expect(upstream.map(\.opVersion).last == CodeFingerprint(hex: "l2"))
+    withExtendedLifetime(place) {}
   }
 
   @Test(arguments: Backend.allCases) func aRefreshResumesWhereItStopped(_ kind: Backend)
@@ -164,7 +167,7 @@ private func ran(_ kind: Backend, seeds: [Int]) throws -> (place: Reopenable, st
   }
 
   @Test(arguments: Backend.allCases) func aDownstreamChangeIsListedAlone(_ kind: Backend) throws {
-    let (_, store) = try ran(kind, seeds: [1])
+    let (place, store) = try ran(kind, seeds: [1])
     // A version the store never saw: listed from the versions alone, without
     // recording anything.
     let new = Code(store: store, score: "s2")
@@ -176,6 +179,7 @@ private func ran(_ kind: Backend, seeds: [Int]) throws -> (place: Reopenable, st
     // Ops the versions do not name are not checked.
     let partial = try store.outdated(current: CodeVersions(ops: [new.score]))
     #expect(partial.unknownOps == ["Tests.load(seed:)", "Tests.train(_:)"])
+    withExtendedLifetime(place) {}
   }
 
   @Test func keyFieldsReplaceTheNamedInputsCid() throws {
