@@ -46,7 +46,7 @@ struct RecallPlugin: BuildToolPlugin {
     let output = context.pluginWorkDirectoryURL.appending(path: "RecallFingerprintTable.swift")
     let cache = context.pluginWorkDirectoryURL.appending(path: "RecallFingerprintCache.bin")
     var arguments = [
-      "--output", output.path, "--cache", cache.path,
+      "--output", output.path, "--cache", cache.path, "--module", module.moduleName,
       "--package-name", context.package.displayName,
       "--package-directory", context.package.directoryURL.path,
     ]

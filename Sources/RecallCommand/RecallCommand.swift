@@ -15,7 +15,8 @@ struct RecallCommand: ParsableCommand {
       version) is not in it; 64 for a command line that is not valid (with the usage).
       """,
     subcommands: [
-      List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Accept.self,
+      List.self, Calls.self, Show.self, Versions.self, Diff.self, Stale.self, Outdated.self,
+      Accept.self,
       Forget.self, Prune.self,
       CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Running.self,
       Audit.self, Why.self, EnvironmentCommand.self, Export.self, Import.self,

@@ -60,6 +60,39 @@ public enum OpNaming {
     return text
   }
 
+  /// A parameter's name inside the function: its second name, else its
+  /// first (`x` for `_ x: Int` and for `x: Int`).
+  public static func parameterName(_ parameter: FunctionParameterSyntax) -> String {
+    (parameter.secondName ?? parameter.firstName).text
+  }
+
+  /// The text of a string literal without interpolation, as written (escape
+  /// sequences kept), or `nil` for any other expression.
+  public static func literalText(_ expression: ExprSyntax) -> String? {
+    guard let literal = expression.as(StringLiteralExprSyntax.self) else { return nil }
+    var value = ""
+    for segment in literal.segments {
+      guard let text = segment.as(StringSegmentSyntax.self) else { return nil }
+      value += text.content.text
+    }
+    return value
+  }
+
+  /// The version written by hand in a function's `@Memoized(version:)`, as
+  /// the macro passes it to the runtime, or `nil` without one.
+  public static func manualVersion(of function: FunctionDeclSyntax) -> String? {
+    for element in function.attributes {
+      guard let attribute = element.as(AttributeSyntax.self),
+        attribute.attributeName.trimmedDescription == "Memoized",
+        case .argumentList(let arguments) = attribute.arguments
+      else { continue }
+      for argument in arguments where argument.label?.text == "version" {
+        return literalText(argument.expression)
+      }
+    }
+    return nil
+  }
+
   /// The parameter names listed in a function's `@Memoized(addedParameters:)`.
   public static func addedParameters(of function: FunctionDeclSyntax) -> Set<String> {
     var names: Set<String> = []

@@ -61,6 +61,9 @@ public struct Component: Codable, Hashable, Sendable {
   public var references: [String]
   /// The op name, for `@Memoized` functions and `#memoized` blocks.
   public var op: String?
+  /// What a `@Memoized` function's declaration says of its op, besides its
+  /// name.
+  public var declaration: OpDeclaration?
   /// The first 256 bits of SHA-256 of the identity and the fingerprint, as four
   /// words: what op versions combine.
   public var key: [UInt64]
@@ -68,8 +71,10 @@ public struct Component: Codable, Hashable, Sendable {
   /// Creates a component whose key was computed before (read from a cache).
   public init(
     kind: Kind, name: String, owner: String?, identity: String, fingerprint: String,
-    span: SourceSpan, references: [String], op: String?, key: [UInt64]
+    span: SourceSpan, references: [String], op: String?, declaration: OpDeclaration? = nil,
+    key: [UInt64]
   ) {
+    self.declaration = declaration
     self.kind = kind
     self.name = name
     self.owner = owner
@@ -84,7 +89,7 @@ public struct Component: Codable, Hashable, Sendable {
   /// Creates a component, computing its key.
   public init(
     kind: Kind, name: String, owner: String?, identity: String, fingerprint: String,
-    span: SourceSpan, references: [String], op: String?
+    span: SourceSpan, references: [String], op: String?, declaration: OpDeclaration? = nil
   ) {
     var hasher = SHA256()
     hasher.update(identity + "\u{0}" + fingerprint)
@@ -94,7 +99,29 @@ public struct Component: Codable, Hashable, Sendable {
     }
     self.init(
       kind: kind, name: name, owner: owner, identity: identity, fingerprint: fingerprint,
-      span: span, references: references, op: op, key: key)
+      span: span, references: references, op: op, declaration: declaration, key: key)
+  }
+}
+
+/// What a `@Memoized` function's declaration says of its op, as its macro
+/// reads it: for the build plugin's version file.
+public struct OpDeclaration: Codable, Hashable, Sendable {
+  /// The name with parameter types (``OpNaming/typedName(of:typePath:)``).
+  public var typedName: String
+  /// The parameters' names, in order (``OpNaming/parameterName(_:)``).
+  public var parameters: [String]
+  /// The parameters listed in `@Memoized(addedParameters:)`, in order.
+  public var addedParameters: [String]
+  /// `@Memoized(version:)`'s text (``OpNaming/manualVersion(of:)``).
+  public var manualVersion: String?
+
+  /// Reads a memoized function's declaration.
+  public init(_ function: FunctionDeclSyntax, typePath: [String]) {
+    typedName = OpNaming.typedName(of: function, typePath: typePath)
+    parameters = function.signature.parameterClause.parameters.map(OpNaming.parameterName)
+    let added = OpNaming.addedParameters(of: function)
+    addedParameters = parameters.filter(added.contains)
+    manualVersion = OpNaming.manualVersion(of: function)
   }
 }
 
@@ -153,7 +180,7 @@ final class ComponentCollector: SyntaxVisitor {
   private func add(
     _ kind: Component.Kind, name: String, identity: String, node: some SyntaxProtocol,
     skipping: [Range<AbsolutePosition>] = [], data: [Range<AbsolutePosition>] = [],
-    extraReferences: [String] = [], op: String? = nil
+    extraReferences: [String] = [], op: String? = nil, declaration: OpDeclaration? = nil
   ) {
     let source = Fingerprint.normalize(node, excludingAttributes: ["Memoized"], skipping: skipping)
     components.append(
@@ -161,7 +188,7 @@ final class ComponentCollector: SyntaxVisitor {
         kind: kind, name: Self.plainName(name), owner: ownerPath.last, identity: identity,
         fingerprint: SHA256.hex(source), span: SourceSpan(of: node, skipping: skipping),
         references: references(in: node, skipping: skipping, data: data, adding: extraReferences),
-        op: op))
+        op: op, declaration: declaration))
   }
 
   /// The references of a node's tokens outside `skipping`; a name within
@@ -458,7 +485,8 @@ final class ComponentCollector: SyntaxVisitor {
       }
       add(
         .function, name: node.name.text, identity: "func \(name)", node: node,
-        op: isMemoized ? name : nil)
+        op: isMemoized ? name : nil,
+        declaration: isMemoized ? OpDeclaration(node, typePath: typePath) : nil)
     }
     return .visitChildren
   }

@@ -22,7 +22,7 @@ struct SummaryCache {
   }
 
   /// Changes whenever the layout or what a summary holds changes.
-  static let magic: [UInt8] = Array("RecallSummaries9".utf8)
+  static let magic: [UInt8] = Array("RecallSummaries10".utf8)
 
   var files: [String: Entry] = [:]
 
@@ -63,6 +63,11 @@ struct SummaryCache {
         writer.int(component.references.count)
         for reference in component.references { writer.string(reference) }
         writer.optional(component.op)
+        // An op's declaration, rarely there: as JSON.
+        writer.optional(
+          component.declaration.flatMap { declaration in
+            (try? JSONEncoder().encode(declaration)).map { String(decoding: $0, as: UTF8.self) }
+          })
         for word in component.key { writer.word(word) }
         writer.int(source.count)
         writer.string(source.literalBody)
@@ -108,12 +113,15 @@ struct SummaryCache {
           let elided = try (0..<itemCount()).map { _ in try int() }
           let references = try (0..<itemCount()).map { _ in try string() }
           let op = try optional()
+          let declaration = try optional().flatMap {
+            try? JSONDecoder().decode(OpDeclaration.self, from: Data($0.utf8))
+          }
           let key = [try word(), try word(), try word(), try word()]
           components.append(
             Component(
               kind: Kind.allCases[kindIndex], name: name, owner: owner, identity: identity,
               fingerprint: fingerprint, span: SourceSpan(start: start, end: end, elided: elided),
-              references: references, op: op, key: key))
+              references: references, op: op, declaration: declaration, key: key))
           sources.append(CodeTable.EscapedSource(count: try int(), literalBody: try string()))
         }
         files[path] = Entry(

@@ -3,7 +3,7 @@
 // name-based call graph, and writes the module's fingerprint table: each op's
 // version over its own code and everything it can reach.
 //
-//   RecallFingerprintTool --output FILE --cache FILE
+//   RecallFingerprintTool --output FILE --cache FILE [--module NAME]
 //     [--package-name NAME --package-directory DIR --swiftc PATH --resolved FILE]
 //     [--omit-changes] [--track-dependencies --module-packages MODULE=PACKAGE,... ...]
 //     --sources A.swift B.swift ... --dependency-sources C.swift ...
@@ -12,6 +12,9 @@
 // an edit re-parses only the edited file. The table is rewritten only when its
 // content changes, and holds no timestamp, so an unchanged table recompiles
 // nothing.
+//
+// With --module, it also writes the module's op versions as JSON next to the
+// table (RecallVersions.json, see VersionManifest), for `recall outdated`.
 //
 // It also fails the build, with compiler-style errors, when a `#memoized` block
 // of the target reads a local without taking it as an input, or shares its
@@ -31,6 +34,7 @@ import SwiftSyntax
 struct Arguments {
   var output = ""
   var cache = ""
+  var module: String?
   var sources: [String] = []
   var dependencySources: [String] = []
   var packageName: String?
@@ -48,6 +52,7 @@ struct Arguments {
       switch argument {
       case "--output": output = iterator.next() ?? ""
       case "--cache": cache = iterator.next() ?? ""
+      case "--module": module = iterator.next()
       case "--package-name": packageName = iterator.next()
       case "--package-directory": packageDirectory = iterator.next()
       case "--swiftc": swiftc = iterator.next()
@@ -196,6 +201,28 @@ func tableEntries(_ versions: [OpVersion], fileOf: (Int) -> String) -> [TableEnt
   return entries
 }
 
+/// The module's op versions for tools that do not run the program.
+func manifest(
+  _ versions: [TableEntry], graph: CallGraph, module: String, package: String?
+) -> VersionManifest {
+  VersionManifest(
+    module: module, package: package,
+    ops: versions.map { entry in
+      let version = entry.version
+      let component = graph.components[version.component]
+      return VersionManifest.Op(
+        name: version.op, typedName: component.declaration?.typedName ?? version.op,
+        fingerprint: version.fingerprint, version: version.version,
+        manualVersion: component.declaration?.manualVersion,
+        parameters: component.declaration?.parameters ?? [],
+        addedParameters: component.declaration?.addedParameters ?? [],
+        components: version.reach.map {
+          [graph.components[$0].identity, graph.components[$0].fingerprint]
+        }
+          + entry.packages.map { [$0.identity, $0.fingerprint] })
+    })
+}
+
 func render(_ versions: [TableEntry], codeLiteral: String, build: [(name: String, value: String)])
   -> String
 {
@@ -290,6 +317,15 @@ do {
 
   if (try? String(contentsOfFile: arguments.output, encoding: .utf8)) != table {
     try table.write(toFile: arguments.output, atomically: true, encoding: .utf8)
+  }
+  if let module = arguments.module {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let file = URL(fileURLWithPath: arguments.output).deletingLastPathComponent()
+      .appending(path: VersionManifest.fileName)
+    let json = try encoder.encode(
+      manifest(versions, graph: graph, module: module, package: arguments.packageName))
+    if (try? Data(contentsOf: file)) != json { try json.write(to: file, options: .atomic) }
   }
   if reparsed > 0 || removed {
     try Data(cache.encoded()).write(to: URL(fileURLWithPath: arguments.cache), options: .atomic)

@@ -119,7 +119,7 @@ public struct MemoizedMacro: BodyMacro {
       var arguments: [String] = []
       if hasSelfInput { arguments.append("__recallSelf(self)") }
       for parameter in signature.parameterClause.parameters {
-        let name = (parameter.secondName ?? parameter.firstName).text
+        let name = OpNaming.parameterName(parameter)
         parameterNames.append(name)
         if parameter.type.as(PackExpansionTypeSyntax.self) != nil
           || parameter.type.description.contains("repeat ")
@@ -231,7 +231,7 @@ public struct MemoizedMacro: BodyMacro {
       for argument in arguments {
         switch argument.label?.text {
         case "version":
-          if let text = stringLiteralValue(argument.expression) {
+          if let text = OpNaming.literalText(argument.expression) {
             version = text
           } else {
             diagnostics.append(
@@ -259,7 +259,7 @@ public struct MemoizedMacro: BodyMacro {
       }
       var names: [(String, ArrayElementSyntax)] = []
       for element in array.elements {
-        if let name = stringLiteralValue(element.expression) {
+        if let name = OpNaming.literalText(element.expression) {
           names.append((name, element))
         } else {
           diagnostics.append(Diagnostics.notAStringLiteral(element.expression, argument: label))
@@ -349,17 +349,6 @@ func isFunctionType(_ type: TypeSyntax) -> Bool {
     return isFunctionType(tuple.elements.first!.type)
   }
   return false
-}
-
-/// The value of a string literal without interpolation.
-func stringLiteralValue(_ expression: ExprSyntax) -> String? {
-  guard let literal = expression.as(StringLiteralExprSyntax.self) else { return nil }
-  var value = ""
-  for segment in literal.segments {
-    guard let text = segment.as(StringSegmentSyntax.self) else { return nil }
-    value += text.content.text
-  }
-  return value
 }
 
 extension MemoizedMacro: PeerMacro {

@@ -321,6 +321,66 @@ import Testing
     #expect(bad.status == 64 && bad.text.contains("--input takes name=value"), "\(bad.text)")
   }
 
+  @Test func outdatedListsWhatTheBuiltCodeWouldComputeAgain() throws {
+    var configuration = Store.Configuration()
+    configuration.printsWarnings = false
+    let store = try Store.sqlite(at: directory.path, configuration: configuration)
+    @Sendable func component(_ identity: String, _ fingerprint: String) -> CodeComponent {
+      CodeComponent(identity: identity, fingerprint: fingerprint, source: identity)
+    }
+    let load = Op(
+      id: "Lab.load(seed:)", version: CodeFingerprint(hex: "a1a1"), parameters: ["seed"],
+      components: { [component("func load(seed:)", "1"), component("var noise", "1")] })
+    let train = Op(
+      id: "Lab.train(_:)", version: CodeFingerprint(hex: "b1b1"), parameters: ["data"],
+      components: { [component("func train(_:)", "1")] })
+    for seed in [1, 2] {
+      let data = store.memoize(load, [Argument("seed", seed)]) { [seed, seed + 1] }
+      _ = store.memoize(train, [Argument("data", data)]) { data.reduce(0, +) }
+    }
+    store.flush()
+    // The build changed `noise`, which `load` reads: as the plugin writes it.
+    let build = directory.path + "-build"
+    let versions = build + "/plugins/outputs/lab/Lab/destination/RecallPlugin"
+    try FileManager.default.createDirectory(atPath: versions, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: build) }
+    try """
+    {"format": 1, "module": "Lab", "package": "lab", "ops": [
+      {"name": "load(seed:)", "typedName": "load(seed:)", "fingerprint": "1", "version": "a2a2",
+       "parameters": ["seed"], "addedParameters": [],
+       "components": [["func load(seed:)", "1"], ["var noise", "2"]]},
+      {"name": "train(_:)", "typedName": "train(_:)", "fingerprint": "1", "version": "b1b1",
+       "parameters": ["data"], "addedParameters": [], "components": [["func train(_:)", "1"]]}
+    ]}
+    """.write(toFile: versions + "/RecallVersions.json", atomically: true, encoding: .utf8)
+
+    let outdated = try recall("outdated", "--build-path", build)
+    #expect(outdated.status == 0, "\(outdated.text)")
+    let lines = outdated.text.split(separator: "\n")
+    #expect(lines.first?.hasPrefix("OP") == true, "\(outdated.text)")
+    #expect(
+      lines.contains {
+        $0.hasPrefix("Lab.load(seed:)") && $0.contains("a1a1") && $0.contains("a2a2")
+          && $0.contains("  2  ") && $0.hasSuffix("var noise changed")
+      }, "\(outdated.text)")
+    #expect(lines.last == "4 calls outdated.", "\(outdated.text)")
+    let json = try recall("outdated", "--versions", versions + "/RecallVersions.json", "--json")
+    let rows = try json.text.split(separator: "\n").map {
+      try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    #expect(rows.map { $0["kind"] as? String } == ["stale", "stale", "downstream", "downstream"])
+    #expect(Set(rows.map { $0["op"] as? String }) == ["Lab.load(seed:)", "Lab.train(_:)"])
+    #expect(rows.allSatisfy { $0["changed_op"] as? String == "Lab.load(seed:)" })
+    #expect(rows.allSatisfy { $0["why"] as? [String] == ["var noise"] })
+    // Nothing was recorded: the new version is not in the store.
+    #expect(try store.versions(of: "Lab.load(seed:)").count == 1)
+
+    // Without version files: what to do.
+    let none = try recall("outdated", "--build-path", directory.path + "-nowhere")
+    #expect(none.status == 1)
+    #expect(none.text.contains("swift build"), "\(none.text)")
+  }
+
   @Test func tagsForgetsAndCollects() throws {
     try populate()
     #expect(try recall("tag").text.hasPrefix("No tags. Name a call with 'recall tag NAME CALL'"))

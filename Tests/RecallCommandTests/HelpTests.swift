@@ -7,7 +7,8 @@ import Testing
 /// Run with `RECALL_RECORD_HELP=1` to write the snapshots again.
 @Suite struct HelpTests {
   static let commands = [
-    "", "ls", "calls", "show", "versions", "diff", "stale", "accept", "forget", "prune", "gc",
+    "", "ls", "calls", "show", "versions", "diff", "stale", "outdated", "accept", "forget", "prune",
+    "gc",
     "tag",
     "table", "graph", "stats", "running", "audit", "why", "environment", "export", "import",
   ]

@@ -1,4 +1,5 @@
 import Foundation
+import RecallCore
 import Testing
 
 /// The build plugin's tool, run as the plugin runs it.
@@ -53,7 +54,7 @@ import Testing
     let cut = Data(
       try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
     let hugeCount =
-      Data("RecallSummaries9".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+      Data("RecallSummaries10".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
     for damage in [cut, Data("{}".utf8), hugeCount] {
       try damage.write(to: URL(fileURLWithPath: directory.path + "/cache.bin"))
       let rebuilt = try runToolReporting(directory.path, sources: [ops, helpers])
@@ -242,6 +243,53 @@ import Testing
     let outside = try build([elsewhere + "/Ops.swift"], in: elsewhere)
     #expect(outside.contains("7:package3:Lab8:compiler"), "\(outside)")
     #expect(!outside.contains("commit"))
+  }
+
+  @Test func theVersionFileNamesEachOpAsTheRuntimeDoes() throws {
+    let directory = TemporaryDirectory()
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
+    let source = directory.path + "/Ops.swift"
+    try """
+    @Memoized(version: "2", addedParameters: ["scale"])
+    func fit(_ x: [Double], rate r: Double, scale: Double = 1) -> Double { helper(x) * r }
+    func helper(_ x: [Double]) -> Double { x.reduce(0, +) }
+    """.write(toFile: source, atomically: true, encoding: .utf8)
+    func tool() throws {
+      let result = try run(
+        productsDirectory.appendingPathComponent("RecallFingerprintTool").path,
+        [
+          "--output", directory.path + "/Table.swift", "--cache", directory.path + "/cache.bin",
+          "--module", "Lab", "--sources", source, "--dependency-sources",
+        ], environment: [:])
+      #expect(result.status == 0, "\(result.text)")
+    }
+    try tool()
+    let file = URL(fileURLWithPath: directory.path + "/" + CodeVersions.fileName)
+    let json = try #require(
+      JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+    #expect(json["module"] as? String == "Lab")
+    let op = try #require((json["ops"] as? [[String: Any]])?.first)
+    #expect(op["name"] as? String == "fit(_:rate:)")
+    #expect(op["typedName"] as? String == "fit(_: [Double], rate: Double)")
+    #expect(op["parameters"] as? [String] == ["x", "r", "scale"])
+    #expect(op["addedParameters"] as? [String] == ["scale"])
+    #expect(op["manualVersion"] as? String == "2")
+    let components = try #require(op["components"] as? [[String]]).map { $0[0] }
+    #expect(components.contains("func helper(_:)"))
+    // Read back: named as a store names the op, the hand-written version
+    // mixed in as the runtime mixes it (a component of its own).
+    let entry = try #require(CodeVersions(contentsOf: [file]).entries.first)
+    #expect(entry.op == "Lab.fit(_: [Double], rate: Double)")
+    #expect(entry.version.hex != op["version"] as? String)
+    #expect(entry.components.map(\.identity).last == "@Memoized(version:)")
+    // Written again only when it changes.
+    let written = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate]
+    Thread.sleep(forTimeInterval: 0.05)
+    try tool()
+    #expect(
+      try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
+        == written as? Date)
   }
 
   @Test func aTargetThatTracksDependenciesVersionsItsOpsByThePackagesTheyReach() throws {

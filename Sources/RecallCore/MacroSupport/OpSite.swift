@@ -186,10 +186,7 @@ extension Op {
         var components = (tracked ? table.components(of: tableKey) : nil) ?? [own]
         if !manual.isEmpty {
           // The hand-written version, so that a diff shows it changed.
-          components.append(
-            CodeComponent(
-              identity: "@Memoized(version:)", fingerprint: Digest.sha256(manual).hex,
-              source: CodeTable.quoted(manual)))
+          components.append(CodeVersions.manualComponent(manual))
         }
         return components
       }, keyName: OpID(keyName), storage: site.storage?(), build: table.build)

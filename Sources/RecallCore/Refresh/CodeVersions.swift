@@ -44,6 +44,9 @@ public struct CodeVersions: Sendable {
     }
   }
 
+  /// The name of the files the build plugin writes (`RecallVersions.json`).
+  public static let fileName = VersionManifest.fileName
+
   /// The entries, one per op.
   public var entries: [Entry]
 
@@ -92,7 +95,7 @@ public struct CodeVersions: Sendable {
           components: op.components.compactMap { pair in
             pair.count == 2
               ? CodeComponent(identity: pair[0], fingerprint: pair[1], source: "") : nil
-          })
+          } + (op.manualVersion.flatMap { $0.isEmpty ? nil : [Self.manualComponent($0)] } ?? []))
       }
     }
     self.init(entries)
@@ -129,6 +132,14 @@ public struct CodeVersions: Sendable {
     if let entry = entries.first(where: { $0.op == op }) { return entry }
     let matches = entries.filter { $0.op.labelName == op.labelName }
     return matches.count == 1 ? matches[0] : nil
+  }
+
+  /// The component a hand-written version adds to an op's, so that a diff
+  /// shows it changed.
+  static func manualComponent(_ manual: String) -> CodeComponent {
+    CodeComponent(
+      identity: "@Memoized(version:)", fingerprint: Digest.sha256(manual).hex,
+      source: CodeTable.quoted(manual))
   }
 
   /// A version with a hand-written version (`@Memoized(version:)`) mixed in,
