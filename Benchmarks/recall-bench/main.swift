@@ -378,6 +378,25 @@ if let index = arguments.firstIndex(of: "--queries") {
     try ComputationFrame(calls: store.calls(of: use.id, limit: 100), in: store).expandBack().table()
       .cids.count
   }
+  // What a new version of one op makes outdated (`recall outdated`): `use`
+  // alone (its calls stale), and `make` (its calls stale, and `use`'s
+  // downstream of them). Read only: the versions are not recorded.
+  try time("outdated(current:) use changed") {
+    try store.outdated(
+      current: CodeVersions([
+        .init(op: make.id, version: make.version),
+        .init(op: use.id, version: CodeFingerprint(hex: "u2")),
+      ])
+    ).count
+  }
+  try time("outdated(current:) make changed, use downstream") {
+    try store.outdated(
+      current: CodeVersions([
+        .init(op: make.id, version: CodeFingerprint(hex: "m2")),
+        .init(op: use.id, version: use.version),
+      ])
+    ).count
+  }
   // `exit` runs no `defer`.
   if kept == nil { try? FileManager.default.removeItem(atPath: directory) }
   exit(0)

@@ -285,6 +285,97 @@ struct PluginEndToEndTests {
   }
 }
 
+extension PluginEndToEndTests {
+  /// `recall outdated` before anything runs, then `store.refresh` in the
+  /// client: what it lists and what it computes, with an early cutoff.
+  @Test func outdatedThenRefreshComputesExactlyWhatChanged() throws {
+    try? FileManager.default.removeItem(atPath: store)
+    // An op that takes train's result, two more in a chain (whose parameter
+    // names no global shares: the name-based graph would join them), and a
+    // refresh mode.
+    try edit(
+      "Sources/Client/main.swift", "@Memoized\nfunc classes(",
+      """
+      @Memoized
+      func summary(_ x: Double) -> String { "trained to \\(x)" }
+
+      @Memoized
+      func base(_ n: Int) -> Int { n * 2 }
+
+      @Memoized
+      func grow(_ b: Int) -> Int { b + 1 }
+
+      @Memoized
+      func classes(
+      """)
+    try edit(
+      "Sources/Client/main.swift", "let data = load(seed: 1)",
+      """
+      if ProcessInfo.processInfo.environment["CLIENT_REFRESH"] == "1" {
+        let report = try await store.refresh(
+          .op(base, $base), .op(grow, $grow), .op(train, $train), .op(summary, $summary),
+          progress: .none)
+        print("refresh", report.recomputed, report.revalidated, report.skipped.count, report.remaining.count)
+        exit(0)
+      }
+      print(grow(base(3)))
+      let data = load(seed: 1)
+      print(summary(train(data, epochs: 3)))
+      """)
+    try build()
+    let first = try executed()
+    #expect(first.contains("summary(_: Double)") && first.contains("grow(_: Int)"), "\(first)")
+    // The versions the plugin wrote are those the program ran.
+    let buildPath = client.appendingPathComponent(".build").path
+    let current = try recall("outdated", "--build-path", buildPath)
+    #expect(current.status == 0 && current.text.contains("Nothing is outdated."), "\(current.text)")
+
+    // base computes the same, written otherwise: listed before anything
+    // runs, with grow, which takes its result.
+    try edit("Sources/Client/main.swift", "{ n * 2 }", "{ 2 * n }")
+    try build()
+    let outdated = try recall("outdated", "--build-path", buildPath)
+    #expect(
+      outdated.text.split(separator: "\n").contains {
+        $0.hasPrefix("Client.base(_: Int)") && $0.contains("  1  ")
+          && $0.hasSuffix("func base(_:) changed")
+      }, "\(outdated.text)")
+    #expect(outdated.text.contains("2 calls outdated."), "\(outdated.text)")
+    // The refresh computes base again; grow is cut off.
+    let cutoff = try run(
+      client.appendingPathComponent(".build/debug/Client").path, [],
+      environment: ["RECALL_STORE": store, "CLIENT_REFRESH": "1"])
+    #expect(lines(of: cutoff.text, prefix: "executed ") == ["base(_: Int)"], "\(cutoff.text)")
+    #expect(lines(of: cutoff.text, prefix: "refresh ") == ["1 1 0 0"], "\(cutoff.text)")
+    let after = try recall("outdated", "--build-path", buildPath)
+    #expect(after.text.contains("Nothing is outdated."), "\(after.text)")
+    #expect(after.text.contains("1 call downstream still reused"), "\(after.text)")
+
+    // A helper train reaches: train and its summary are computed again.
+    try edit(
+      "Sources/Helpers/Helpers.swift", "public func scale(_ x: Double) -> Double { x * 2 }",
+      "public func scale(_ x: Double) -> Double { x * 3 }")
+    try build()
+    let helper = try recall("outdated", "--build-path", buildPath, "--json")
+    #expect(
+      helper.text.split(separator: "\n").count == 2
+        && helper.text.contains("\"kind\":\"stale\"")
+        && helper.text.contains("\"kind\":\"downstream\"")
+        && helper.text.contains("\"func scale(_:)\""),
+      "\(helper.text)")
+    let refreshed = try run(
+      client.appendingPathComponent(".build/debug/Client").path, [],
+      environment: ["RECALL_STORE": store, "CLIENT_REFRESH": "1"])
+    #expect(
+      lines(of: refreshed.text, prefix: "executed ").sorted() == [
+        "summary(_: Double)", "train(_: [Double], epochs: Int)",
+      ], "\(refreshed.text)")
+    #expect(lines(of: refreshed.text, prefix: "refresh ") == ["2 0 0 0"], "\(refreshed.text)")
+    // The program finds everything the refresh computed.
+    #expect(try executed() == [])
+  }
+}
+
 /// The client package's sources, reset to their original text on every run.
 enum ClientPackage {
   struct Failure: Error, CustomStringConvertible {

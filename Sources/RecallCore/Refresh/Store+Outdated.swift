@@ -119,7 +119,7 @@ extension Store {
   /// key under the current semantic version, with the replaced inputs) is
   /// not outdated; neither is a downstream call whose inputs came out the
   /// same, byte for byte, when the calls they came from were computed again
-  /// (early cutoff). ``refresh(_:parallelism:progress:handlesInterrupt:)``
+  /// (early cutoff). ``refresh(_:parallelism:progress:handlesInterrupt:)-(RefreshableOp...,_,_,_)``
   /// computes what is listed.
   ///
   /// A version the store has not seen is filed under itself, or under its

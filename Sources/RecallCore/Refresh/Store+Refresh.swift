@@ -1,6 +1,6 @@
 import Foundation
 
-/// A memoized function that ``Store/refresh(_:parallelism:progress:handlesInterrupt:)``
+/// A memoized function that ``Store/refresh(_:parallelism:progress:handlesInterrupt:)-(RefreshableOp...,_,_,_)``
 /// can call again with a stored call's inputs: the function, and its
 /// companion (`$name`), which names the op its calls are calls of without
 /// running it.
@@ -57,7 +57,7 @@ private final class EncodedArguments {
   }
 }
 
-/// What ``Store/refresh(_:parallelism:progress:handlesInterrupt:)`` did.
+/// What ``Store/refresh(_:parallelism:progress:handlesInterrupt:)-(RefreshableOp...,_,_,_)`` did.
 public struct RefreshReport: Sendable {
   /// An outdated call the refresh did not compute, and why.
   public struct Skipped: Sendable {
@@ -73,13 +73,15 @@ public struct RefreshReport: Sendable {
   /// Outdated calls whose replacement was found stored when the refresh
   /// came to them (another process computed it meanwhile).
   public var reused: Int
-  /// Calls downstream of recomputed ones whose inputs came out the same,
-  /// byte for byte: reused without computing (early cutoff).
+  /// Calls downstream of the ones this refresh recomputed whose inputs came
+  /// out the same, byte for byte: reused without computing (early cutoff).
   public var revalidated: Int
   /// Outdated calls it could not compute.
   public var skipped: [Skipped]
-  /// What is still outdated afterwards: the skipped calls and everything
-  /// downstream of them.
+  /// What is still outdated afterwards among the calls of the ops given
+  /// and what is downstream of them: the skipped calls and everything
+  /// downstream of those. (`recall outdated` checks every op the build
+  /// has, `#memoized` blocks included.)
   public var remaining: OutdatedReport
 }
 
@@ -142,14 +144,26 @@ extension Store {
     var recomputed = 0
     var reused = 0
     var skipped: [CallID: RefreshReport.Skipped] = [:]
+    var attempted: Set<CallID> = []
+    var revalidatedBefore: Int?
     while true {
       let plan = try outdatedPlan(current)
+      // What earlier refreshes or runs cut off is not this one's.
+      if revalidatedBefore == nil { revalidatedBefore = plan.revalidated }
       var work: [OutdatedPlan.Call] = []
       for call in plan.calls where call.isReady && skipped[call.record.id] == nil {
         if functions[call.record.op] == nil {
           skipped[call.record.id] = .init(
             call: call.record,
-            reason: "its op is not among those given to refresh (pass .op(name, $name))")
+            reason: "its op is not among those given to refresh (pass .op(f, $f) for a "
+              + "function; methods and #memoized blocks are computed by running the program)")
+        } else if !attempted.insert(call.record.id).inserted {
+          // It ran, yet its replacement is not where the plan looks for it.
+          skipped[call.record.id] = .init(
+            call: call.record,
+            reason: "it ran again, but its result is not filed under the key the refresh "
+              + "expects (\(call.record.op) may key calls by something its stored inputs do "
+              + "not show): run the program to compute it")
         } else {
           work.append(call)
         }
@@ -170,7 +184,8 @@ extension Store {
     }
     let remaining = try outdatedPlan(current)
     return RefreshReport(
-      recomputed: recomputed, reused: reused, revalidated: remaining.revalidated,
+      recomputed: recomputed, reused: reused,
+      revalidated: remaining.revalidated - (revalidatedBefore ?? 0),
       skipped: skipped.values.sorted {
         ($0.call.startedAt, $0.call.id) < ($1.call.startedAt, $1.call.id)
       },
