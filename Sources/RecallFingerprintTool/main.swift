@@ -14,7 +14,8 @@
 // nothing.
 //
 // With --module, it also writes the module's op versions as JSON next to the
-// table (RecallVersions.json, see VersionManifest), for `recall outdated`.
+// table (RecallVersions.json, see VersionManifest), for `recall outdated`, on
+// every run.
 //
 // It also fails the build, with compiler-style errors, when a `#memoized` block
 // of the target reads a local without taking it as an input, or shares its
@@ -325,7 +326,10 @@ do {
       .appending(path: VersionManifest.fileName)
     let json = try encoder.encode(
       manifest(versions, graph: graph, module: module, package: arguments.packageName))
-    if (try? Data(contentsOf: file)) != json { try json.write(to: file, options: .atomic) }
+    // Written on every run, changed or not: its date says which build of the
+    // module (debug or release, one platform or another) ran last, and it is
+    // no input of anything.
+    try json.write(to: file, options: .atomic)
   }
   if reparsed > 0 || removed {
     try Data(cache.encoded()).write(to: URL(fileURLWithPath: arguments.cache), options: .atomic)

@@ -59,6 +59,10 @@ extension PostgresBackend {
         "call.id IN (SELECT call_id FROM call_input WHERE hid = \(parameter(SQLValue(hid.digest))))"
       )
     }
+    if !query.inputHIDs.isEmpty {
+      let list = query.inputHIDs.map { parameter(SQLValue($0.digest)) }.joined(separator: ", ")
+      conditions.append("call.id IN (SELECT call_id FROM call_input WHERE hid IN (\(list)))")
+    }
     if let cid = query.inputCID {
       conditions.append(
         "call.id IN (SELECT call_id FROM call_input WHERE cid = \(parameter(SQLValue(cid.digest))))"

@@ -55,7 +55,8 @@ extension SQLiteBackend {
     // With a filter on inputs, histories or versions, which select few calls,
     // the unary `+` keeps SQLite from scanning the op's index instead.
     let selective =
-      !query.inputs.isEmpty || query.inputHID != nil || query.inputCID != nil
+      !query.inputs.isEmpty || query.inputHID != nil || !query.inputHIDs.isEmpty
+      || query.inputCID != nil
       || query.outputHID != nil
       || query.outputCID != nil || query.semanticVersionOtherThan != nil
     filter(
@@ -95,6 +96,22 @@ extension SQLiteBackend {
         SELECT call FROM call_input WHERE hid IS NOT NULL AND \(Self.matches("hid"))
         UNION ALL SELECT call FROM call_input WHERE hid IS NULL AND call_input.value = \(valueRow))
       """)
+    if !query.inputHIDs.isEmpty {
+      // Each history by the prefix the index holds, then in full; one equal
+      // to a value's cid (a value from outside any op) is recorded as none.
+      let list = Array(repeating: "?", count: query.inputHIDs.count).joined(separator: ", ")
+      conditions.append(
+        """
+        call.id IN (
+          SELECT call FROM call_input WHERE hid IS NOT NULL AND substr(hid, 1, 8) IN (\(list))
+            AND hid IN (\(list))
+          UNION ALL SELECT call FROM call_input WHERE hid IS NULL AND call_input.value IN (
+            SELECT id FROM value WHERE substr(cid, 1, 8) IN (\(list)) AND cid IN (\(list))))
+        """)
+      let prefixes = query.inputHIDs.map { $0.digest.data.prefix(8) }
+      let hids = query.inputHIDs.map(\.digest.data)
+      arguments += StatementArguments(prefixes + hids + prefixes + hids)
+    }
     filter(
       hash: query.inputCID?.digest,
       "call.id IN (SELECT call FROM call_input WHERE call_input.value = \(valueRow))")

@@ -375,6 +375,12 @@ import Testing
     // Nothing was recorded: the new version is not in the store.
     #expect(try store.versions(of: "Lab.load(seed:)").count == 1)
 
+    // A version file from a newer Recall: refused, with what to do.
+    try #"{"format": 99, "module": "Lab", "ops": []}"#.write(
+      toFile: versions + "/RecallVersions.json", atomically: true, encoding: .utf8)
+    let newer = try recall("outdated", "--build-path", build)
+    #expect(newer.status == 1 && newer.text.contains("written by a newer Recall"), "\(newer.text)")
+
     // Without version files: what to do.
     let none = try recall("outdated", "--build-path", directory.path + "-nowhere")
     #expect(none.status == 1)

@@ -73,7 +73,7 @@ struct Outdated: ParsableCommand {
     try reporting {
       let files =
         versionFiles.isEmpty
-        ? CodeVersions.manifests(under: URL(filePath: buildPath))
+        ? try CodeVersions.manifests(under: URL(filePath: buildPath))
         : versionFiles.map { URL(filePath: $0) }
       guard !files.isEmpty else {
         throw RecallError.notFound(

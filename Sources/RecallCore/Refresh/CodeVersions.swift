@@ -73,19 +73,7 @@ public struct CodeVersions: Sendable {
   public init(contentsOf files: [URL]) throws {
     var entries: [Entry] = []
     for file in files {
-      let manifest: VersionManifest
-      do {
-        manifest = try JSONDecoder().decode(VersionManifest.self, from: Data(contentsOf: file))
-      } catch {
-        throw RecallError.invalidValue(
-          "\(file.path) is not a version file the build plugin wrote (\(error)); build the "
-            + "package again (`swift build`) to write it anew")
-      }
-      guard manifest.format <= VersionManifest.currentFormat else {
-        throw RecallError.invalidValue(
-          "\(file.path) was written by a newer Recall (format \(manifest.format)); use that "
-            + "Recall's `recall` tool")
-      }
+      let manifest = try Self.read(file)
       entries += manifest.ops.map { op in
         Entry(
           op: OpID("\(manifest.module).\(op.typedName)"),
@@ -104,7 +92,10 @@ public struct CodeVersions: Sendable {
   /// The version files the build plugin wrote under a package's build
   /// directory (`.build` by default): each module's newest, whatever the
   /// configuration or platform it was built for.
-  public static func manifests(under buildDirectory: URL) -> [URL] {
+  ///
+  /// - Throws: ``RecallError/invalidValue(_:)`` when a file there is not one
+  ///   the build plugin wrote, or was written by a newer Recall.
+  public static func manifests(under buildDirectory: URL) throws -> [URL] {
     let outputs = buildDirectory.appending(path: "plugins/outputs")
     guard
       let walker = FileManager.default.enumerator(
@@ -117,21 +108,49 @@ public struct CodeVersions: Sendable {
       let date =
         (try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate)
         ?? .distantPast
-      guard let data = try? Data(contentsOf: url),
-        let manifest = try? JSONDecoder().decode(VersionManifest.self, from: data)
-      else { continue }
+      let manifest = try read(url)
       if let known = newest[manifest.module], known.date >= date { continue }
       newest[manifest.module] = (url, date)
     }
     return newest.keys.sorted().map { newest[$0]!.url }
   }
 
-  /// The entry for a stored op: by its full name, else by its label name
+  /// Reads one version file.
+  private static func read(_ file: URL) throws -> VersionManifest {
+    struct Format: Decodable { var format: Int }
+    let data: Data
+    do {
+      data = try Data(contentsOf: file)
+    } catch {
+      throw RecallError.invalidValue(
+        "\(file.path) cannot be read (\(error.localizedDescription)); check the path")
+    }
+    if let format = try? JSONDecoder().decode(Format.self, from: data).format,
+      format > VersionManifest.currentFormat
+    {
+      throw RecallError.invalidValue(
+        "\(file.path) was written by a newer Recall (format \(format)); use that Recall's "
+          + "`recall` tool")
+    }
+    do {
+      return try JSONDecoder().decode(VersionManifest.self, from: data)
+    } catch {
+      throw RecallError.invalidValue(
+        "\(file.path) is not a version file the build plugin wrote (\(error)); build the "
+          + "package again (`swift build`) to write it anew")
+    }
+  }
+
+  /// The entries for a stored op: by its full name, else by its label name
   /// when one entry has it (a store that named it before names had types).
-  public func entry(for op: OpID) -> Entry? {
-    if let entry = entries.first(where: { $0.op == op }) { return entry }
-    let matches = entries.filter { $0.op.labelName == op.labelName }
-    return matches.count == 1 ? matches[0] : nil
+  /// Several entries share a name when declarations do (two `private`
+  /// functions with the same signature in two files): the op's calls under
+  /// either version are current.
+  public func entries(for op: OpID) -> [Entry] {
+    let named = entries.filter { $0.op == op }
+    if !named.isEmpty { return named }
+    let labelled = entries.filter { $0.op.labelName == op.labelName }
+    return Set(labelled.map(\.op)).count == 1 ? labelled : []
   }
 
   /// The component a hand-written version adds to an op's, so that a diff

@@ -109,7 +109,7 @@ extension Store {
   /// transitively (downstream), grouped by the change that caused it.
   ///
   /// ```swift
-  /// let manifests = CodeVersions.manifests(under: URL(filePath: ".build"))
+  /// let manifests = try CodeVersions.manifests(under: URL(filePath: ".build"))
   /// for group in try store.outdated(current: CodeVersions(contentsOf: manifests)).groups {
   ///   print(group.change.op, group.change.changedComponents, group.stale.count, group.downstream.count)
   /// }
@@ -130,40 +130,55 @@ extension Store {
   /// - Parameter current: The op versions of the code as it is now.
   /// - Throws: ``RecallError`` when the store cannot be read.
   public func outdated(current: CodeVersions) throws -> OutdatedReport {
-    var resolved: [OpID: CurrentOp] = [:]
+    var resolved: [OpID: [CurrentOp]] = [:]
     for summary in try backend.ops() {
-      guard let entry = current.entry(for: summary.op) else { continue }
+      let entries = current.entries(for: summary.op)
+      guard !entries.isEmpty else { continue }
       let versions = try backend.versions(of: summary.op, countingCalls: false)
-      let semanticVersion: CodeFingerprint
-      if let known = versions.first(where: { $0.version == entry.version }) {
-        semanticVersion = known.semanticVersion
-      } else {
-        let registration = VersionRegistration(
-          op: summary.op, version: entry.version, parameters: entry.parameters,
-          addedParameters: entry.addedParameters, components: { entry.components })
-        semanticVersion = try registration.semanticVersion(
-          among: versions, lastHere: nil, components: entry.components
-        ) { try backend.components(of: summary.op, version: $0.version) }
+      resolved[summary.op] = try entries.map { entry in
+        let semanticVersion: CodeFingerprint
+        if let known = versions.first(where: { $0.version == entry.version }) {
+          semanticVersion = known.semanticVersion
+        } else {
+          let registration = VersionRegistration(
+            op: summary.op, version: entry.version, parameters: entry.parameters,
+            addedParameters: entry.addedParameters, components: { entry.components })
+          semanticVersion = try registration.semanticVersion(
+            among: versions, lastHere: nil, components: entry.components
+          ) { try backend.components(of: summary.op, version: $0.version) }
+        }
+        return CurrentOp(
+          version: entry.version, semanticVersion: semanticVersion, components: entry.components)
       }
-      resolved[summary.op] = CurrentOp(
-        version: entry.version, semanticVersion: semanticVersion, components: entry.components)
     }
     return try outdatedPlan(resolved).report
   }
 
-  /// The outdated calls given the current ops' resolutions in this store.
-  func outdatedPlan(_ current: [OpID: CurrentOp]) throws -> OutdatedPlan {
+  /// How many histories one query of the downstream walk asks for.
+  static let historiesPerQuery = 2_000
+
+  /// The outdated calls given the current ops' resolutions in this store:
+  /// one per op, or several where declarations share an op's name (two
+  /// `private` functions with the same signature in two files).
+  func outdatedPlan(_ current: [OpID: [CurrentOp]]) throws -> OutdatedPlan {
     var plan = OutdatedPlan()
-    var records: [CallID: CallRecord] = [:]
-    var changeOf: [CallID: Int] = [:]
-    var stale: [CallID] = []
+    // The affected calls, by index: the stale ones first, then what is
+    // downstream of them, with the change each descends from.
+    var nodes: [CallRecord] = []
+    var changeOf: [Int] = []
+    var indexOf: [CallID: Int] = [:]
     for summary in try backend.ops() {
-      guard let op = current[summary.op] else {
+      guard let ops = current[summary.op], let op = ops.first else {
         plan.unknownOps.append(summary.op)
         continue
       }
-      let calls = try backend.calls(
-        CallQuery(op: summary.op, semanticVersionOtherThan: op.semanticVersion))
+      let currentVersions = Set(ops.map(\.semanticVersion))
+      let calls =
+        currentVersions.count == 1
+        ? try backend.calls(CallQuery(op: summary.op, semanticVersionOtherThan: op.semanticVersion))
+        : try backend.calls(CallQuery(op: summary.op)).filter {
+          !currentVersions.contains($0.semanticVersion)
+        }
       var changeIndex: [CodeFingerprint: Int] = [:]
       for call in calls {
         let index: Int
@@ -177,54 +192,93 @@ extension Store {
               op: summary.op, from: call.semanticVersion, to: op.version,
               changedComponents: try changedComponents(call, op)))
         }
-        records[call.id] = call
-        changeOf[call.id] = index
-        stale.append(call.id)
+        indexOf[call.id] = nodes.count
+        nodes.append(call)
+        changeOf.append(index)
       }
     }
-    // Everything downstream of the stale calls, through history ids.
-    var producers: [CallID: Set<CallID>] = [:]
-    var consumers: [CallID: [CallID]] = [:]
-    var queue = stale
-    while let id = queue.popLast() {
-      let record = records[id]!
-      for consumer in try backend.calls(CallQuery(inputHID: record.outputHID))
-      where consumer.id != id {
-        if producers[consumer.id, default: []].insert(id).inserted {
-          consumers[id, default: []].append(consumer.id)
+    let staleCount = nodes.count
+    // Everything downstream of the stale calls, through history ids: the
+    // calls that took their outputs, a few thousand histories per query.
+    var producers: [[Int]] = Array(repeating: [], count: nodes.count)
+    var consumers: [[Int]] = Array(repeating: [], count: nodes.count)
+    var frontier = 0..<nodes.count
+    while !frontier.isEmpty {
+      let level = frontier
+      for start in stride(from: level.lowerBound, to: level.upperBound, by: Self.historiesPerQuery)
+      {
+        var byOutput: [Output: [Int]] = [:]
+        for node in start..<min(start + Self.historiesPerQuery, level.upperBound) {
+          byOutput[Output(nodes[node]), default: []].append(node)
         }
-        if records[consumer.id] == nil {
-          records[consumer.id] = consumer
-          changeOf[consumer.id] = changeOf[id]
-          queue.append(consumer.id)
+        var query = CallQuery()
+        query.inputHIDs = Array(Set(byOutput.keys.map(\.hid)))
+        for consumer in try backend.calls(query) {
+          for input in consumer.inputs {
+            for producer in byOutput[Output(input)] ?? [] where nodes[producer].id != consumer.id {
+              let node: Int
+              if let known = indexOf[consumer.id] {
+                node = known
+              } else {
+                node = nodes.count
+                indexOf[consumer.id] = node
+                nodes.append(consumer)
+                changeOf.append(changeOf[producer])
+                producers.append([])
+                consumers.append([])
+              }
+              if !producers[node].contains(producer) {
+                producers[node].append(producer)
+                consumers[producer].append(node)
+              }
+            }
+          }
         }
       }
+      frontier = level.upperBound..<nodes.count
     }
     // In dependency order (Kahn): a call after every call its inputs came
     // from. A cycle (not possible from one clock's histories) is left out.
-    var remaining = producers.mapValues(\.count)
-    var ready = stale.filter { remaining[$0] == nil }.sorted { $0.hex < $1.hex }
-    var outcomes: [CallID: ReplayOutcome] = [:]
-    let isStale = Set(stale)
-    while let id = ready.popLast() {
-      let record = records[id]!
+    var remaining = producers.map(\.count)
+    var ready = (0..<staleCount).filter { remaining[$0] == 0 }.reversed().map { $0 }
+    var outcomes = [ReplayOutcome?](repeating: nil, count: nodes.count)
+    // Whether an op has calls under a semantic version: where it has none, no
+    // replacement can be stored, and none is looked up (a change no run has
+    // met yet costs no lookup per call).
+    var filed: [OpID: [CodeFingerprint: Int]] = [:]
+    func mayHaveCalls(_ op: OpID, under semanticVersion: CodeFingerprint) throws -> Bool {
+      if filed[op] == nil {
+        var counts: [CodeFingerprint: Int] = [:]
+        for version in try backend.versions(of: op, countingCalls: true) {
+          counts[version.semanticVersion, default: 0] += version.calls
+        }
+        filed[op] = counts
+      }
+      return filed[op]![semanticVersion, default: 0] > 0
+    }
+    while let node = ready.popLast() {
+      let record = nodes[node]
+      // Ops the current versions do not name are taken as they were filed.
+      let semanticVersions =
+        current[record.op].map { $0.map(\.semanticVersion) } ?? [record.semanticVersion]
       let outcome = try replayOutcome(
-        record, current: current[record.op]?.semanticVersion ?? record.semanticVersion,
-        producers: producers[id] ?? [], records: records, outcomes: outcomes)
-      outcomes[id] = outcome.result
+        record, current: semanticVersions.filter { try mayHaveCalls(record.op, under: $0) },
+        isCurrent: semanticVersions.contains(record.semanticVersion),
+        producers: producers[node].map { (nodes[$0], outcomes[$0] ?? .pending) })
+      outcomes[node] = outcome.result
       switch outcome.result {
       case .unchanged:
-        if !isStale.contains(id) { plan.revalidated += 1 }
+        if outcome.isCutOff { plan.revalidated += 1 }
       case .replaced:
         plan.replaced += 1
       case .pending:
         plan.calls.append(
           OutdatedPlan.Call(
-            record: record, change: changeOf[id]!, isStale: isStale.contains(id),
+            record: record, change: changeOf[node], isStale: node < staleCount,
             isReady: outcome.isReady, substitutions: outcome.substitutions))
       }
-      for consumer in consumers[id] ?? [] {
-        remaining[consumer]! -= 1
+      for consumer in consumers[node] {
+        remaining[consumer] -= 1
         if remaining[consumer] == 0 { ready.append(consumer) }
       }
     }
@@ -241,57 +295,71 @@ extension Store {
     case pending
   }
 
+  /// What the current code makes of an affected call, given what it made of
+  /// the calls its inputs came from.
+  ///
+  /// - Parameters:
+  ///   - current: The semantic versions the call's replacement may be filed
+  ///     under (those of its op's current versions that have calls).
+  ///   - isCurrent: Whether the call is filed under a current version.
+  ///   - producers: The affected calls its inputs came from, with what the
+  ///     current code made of them.
   private func replayOutcome(
-    _ record: CallRecord, current: CodeFingerprint, producers: Set<CallID>,
-    records: [CallID: CallRecord], outcomes: [CallID: ReplayOutcome]
-  ) throws -> (result: ReplayOutcome, isReady: Bool, substitutions: [String: CallInput]) {
+    _ record: CallRecord, current: [CodeFingerprint], isCurrent: Bool,
+    producers: [(call: CallRecord, outcome: ReplayOutcome)]
+  ) throws -> (
+    result: ReplayOutcome, isReady: Bool, isCutOff: Bool, substitutions: [String: CallInput]
+  ) {
     // The outputs of the outdated calls its inputs came from, now.
-    var byHistory: [HistoryID: ReplayOutcome] = [:]
+    var byOutput: [Output: ReplayOutcome] = [:]
     for producer in producers {
-      byHistory[records[producer]!.outputHID] = outcomes[producer] ?? .pending
+      byOutput[Output(producer.call)] = producer.outcome
     }
     var substitutions: [String: CallInput] = [:]
     var isReady = true
     for input in record.inputs {
-      switch byHistory[input.hid] {
+      switch byOutput[Output(input)] {
       case .pending: isReady = false
       case .replaced(let output):
         substitutions[input.name] = CallInput(name: input.name, cid: output.cid, hid: output.hid)
       case .unchanged, nil: break
       }
     }
-    guard isReady else { return (.pending, false, [:]) }
+    guard isReady else { return (.pending, false, false, [:]) }
     let changed = record.inputs.filter { input in
       substitutions[input.name].map { $0.cid != input.cid } ?? false
     }
-    if changed.isEmpty && current == record.semanticVersion {
-      return (.unchanged, true, substitutions)
+    if changed.isEmpty && isCurrent {
+      // Cut off when a call its inputs came from was computed again, and
+      // came out the same.
+      return (.unchanged, true, !substitutions.isEmpty, substitutions)
     }
-    guard let fields = record.keyFields,
+    guard !current.isEmpty, let fields = record.keyFields,
       let scheme = CallID.scheme(
         of: record.op, for: record.id, semanticVersion: record.semanticVersion,
         trial: record.trial, keyFields: fields)
-    else { return (.pending, true, substitutions) }
+    else { return (.pending, true, false, substitutions) }
     let newFields = KeyFields.replacing(
       fields,
       inputs: Dictionary(
         uniqueKeysWithValues: changed.map { ($0.name, substitutions[$0.name]!.cid) }))
     // Filed as it was (random in its trial, or shared), or as the other:
     // the current code may draw where the old one did not.
-    for isRandom in [scheme.isRandom, !scheme.isRandom] {
-      if isRandom && record.trial == 0 && !scheme.isRandom { continue }
-      let id = CallID(
-        op: scheme.name, semanticVersion: current, trial: isRandom ? record.trial : 0,
-        keyFields: newFields, isRandom: isRandom)
-      if let replacement = try backend.call(id), replacement.evictedAt == nil {
-        return (
-          .replaced(
-            CallInput(name: "", cid: replacement.outputCID, hid: replacement.outputHID)),
-          true, substitutions
-        )
+    for semanticVersion in current {
+      for isRandom in [scheme.isRandom, !scheme.isRandom] {
+        let id = CallID(
+          op: scheme.name, semanticVersion: semanticVersion, trial: isRandom ? record.trial : 0,
+          keyFields: newFields, isRandom: isRandom)
+        if let replacement = try backend.call(id), replacement.evictedAt == nil {
+          return (
+            .replaced(
+              CallInput(name: "", cid: replacement.outputCID, hid: replacement.outputHID)),
+            true, false, substitutions
+          )
+        }
       }
     }
-    return (.pending, true, substitutions)
+    return (.pending, true, false, substitutions)
   }
 
   /// The components that differ between a stale call's version and the
@@ -305,6 +373,23 @@ extension Store {
       first, _ in first
     }
     return Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
+  }
+}
+
+/// An output as a later call's input names it: its history and its content
+/// (a history alone does not tell apart the instances of a generic op).
+private struct Output: Hashable {
+  let hid: HistoryID
+  let cid: ContentID
+
+  init(_ call: CallRecord) {
+    hid = call.outputHID
+    cid = call.outputCID
+  }
+
+  init(_ input: CallInput) {
+    hid = input.hid
+    cid = input.cid
   }
 }
 

@@ -134,12 +134,14 @@ extension Store {
     progress: SweepProgress = .automatic, handlesInterrupt: Bool = true
   ) async throws -> RefreshReport {
     let functions = try identify(ops)
-    var current: [OpID: CurrentOp] = [:]
+    var current: [OpID: [CurrentOp]] = [:]
     for (stored, function) in functions {
       let op = function.op
-      current[stored] = CurrentOp(
-        version: op.version, semanticVersion: resolve(op).semanticVersion,
-        components: op.components())
+      current[stored] = [
+        CurrentOp(
+          version: op.version, semanticVersion: resolve(op).semanticVersion,
+          components: op.components())
+      ]
     }
     var recomputed = 0
     var reused = 0
@@ -202,36 +204,40 @@ extension Store {
     var parameters: [String]
   }
 
+  /// How many of an op's most recent calls ``identify(_:)`` tries.
+  static let callsToIdentify = 5
+
   /// Which stored op each function computes: its companion is given the
   /// inputs of one of the op's stored calls, and names the op.
   private func identify(_ functions: [RefreshableOp]) throws -> [OpID: Identified] {
     var identified: [OpID: Identified] = [:]
     for summary in try backend.ops() {
-      guard let call = try backend.calls(CallQuery(op: summary.op, limit: 1)).first,
-        let version = try backend.versions(of: summary.op, countingCalls: false)
-          .first(where: { $0.version == call.opVersion })
-      else { continue }
-      let inputs = Dictionary(call.inputs.map { ($0.name, $0) }) { first, _ in first }
-      let names = version.parameters.filter { inputs[$0] != nil }
-      guard names.count == call.inputs.count else { continue }
-      var encoded: [[UInt8]]?
-      for function in functions where function.arity == names.count {
-        if encoded == nil {
-          encoded = try names.map { name in
-            guard let bytes = try backend.value(inputs[name]!.cid) else {
-              throw RecallError.notFound(
-                "the input \(name) of call \(call.id.hex)", path: backend.location,
-                hint: "It was collected; its op cannot be matched with a function.")
-            }
-            return bytes
-          }
+      let versions = try backend.versions(of: summary.op, countingCalls: false)
+      // A few recent calls: one whose inputs are all stored and decode as a
+      // function's parameters names the op through its companion.
+      search: for call in try backend.calls(
+        CallQuery(op: summary.op, limit: Self.callsToIdentify))
+      {
+        guard let version = versions.first(where: { $0.version == call.opVersion }) else {
+          continue
         }
-        guard let op = try? function.identify(encoded!),
-          op.id == summary.op || op.id.labelName == summary.op.name
-        else { continue }
-        identified[summary.op] = Identified(
-          function: function, op: op, parameters: op.parameters.isEmpty ? names : op.parameters)
-        break
+        let inputs = Dictionary(call.inputs.map { ($0.name, $0) }) { first, _ in first }
+        let names = version.parameters.filter { inputs[$0] != nil }
+        guard names.count == call.inputs.count else { continue }
+        var encoded: [[UInt8]]?
+        for function in functions where function.arity == names.count {
+          if encoded == nil {
+            let values = try names.map { try backend.value(inputs[$0]!.cid) }
+            guard !values.contains(where: { $0 == nil }) else { continue search }
+            encoded = values.map { $0! }
+          }
+          guard let op = try? function.identify(encoded!),
+            op.id == summary.op || op.id.labelName == summary.op.name
+          else { continue }
+          identified[summary.op] = Identified(
+            function: function, op: op, parameters: op.parameters.isEmpty ? names : op.parameters)
+          break search
+        }
       }
     }
     return identified
@@ -262,6 +268,7 @@ extension Store {
     let record = call.record
     let inputs = Dictionary(record.inputs.map { ($0.name, $0) }) { first, _ in first }
     var encoded: [[UInt8]] = []
+    var passed: [CallInput] = []
     for name in function.parameters {
       guard let input = call.substitutions[name] ?? inputs[name] else {
         throw RecallError.invalidValue(
@@ -274,14 +281,24 @@ extension Store {
           hint: "Its value was evicted or collected: run the program to compute it.")
       }
       encoded.append(bytes)
-      // The input keeps its history: the call's provenance links it to the
-      // call its value came from, as when the program passed it along.
-      if input.hid != HistoryID(external: input.cid) {
-        histories.record(input.cid, input.hid, in: nil)
-      }
+      passed.append(input)
     }
-    try await withTrial(record.trial) {
-      try await function.function.run(encoded)
-    }
+    // The call is made in a scope of its own, seeded with its inputs'
+    // histories, as a body's is: its provenance links each input to the call
+    // it came from, as when the program passed it along, and replays running
+    // side by side (or the program's own calls) do not mix their histories.
+    var builder = DigestBuilder(domain: "recall.refresh.scope.v1")
+    builder.add(UUID().uuidString)
+    let scope = CallID(builder.finalize())
+    histories.open(scope, inputs: passed)
+    defer { histories.close(scope) }
+    let frame = CallStack(id: scope, parent: nil, random: .topLevel(record.trial))
+    let run = function.function.run
+    try await TaskScope.with(
+      { scope in
+        scope.stack = frame
+        scope.trial = record.trial
+      },
+      { try await run(encoded) })
   }
 }

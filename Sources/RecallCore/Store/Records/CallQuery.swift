@@ -42,6 +42,10 @@ public struct CallQuery: Sendable, Hashable {
   /// Calls with an input that has this history: the calls that used the
   /// output of the call that produced it.
   public var inputHID: HistoryID?
+  /// Calls with an input that has any of these histories (when not empty):
+  /// the calls that used the outputs of the calls that produced them, many
+  /// at once.
+  public var inputHIDs: [HistoryID] = []
   /// Calls with an input of this value, whatever its history.
   public var inputCID: ContentID?
   /// Only calls started before this date.
@@ -82,6 +86,9 @@ public struct CallQuery: Sendable, Hashable {
     if let outputCID, call.outputCID != outputCID { return false }
     if let outputHID, call.outputHID != outputHID { return false }
     if let inputHID, !call.inputs.contains(where: { $0.hid == inputHID }) { return false }
+    if !inputHIDs.isEmpty, !call.inputs.contains(where: { inputHIDs.contains($0.hid) }) {
+      return false
+    }
     if let inputCID, !call.inputs.contains(where: { $0.cid == inputCID }) { return false }
     for (name, cid) in inputs
     where !call.inputs.contains(where: { $0.name == name && $0.cid == cid }) {
