@@ -1,6 +1,7 @@
 import Foundation
 import RecallStoreTestSupport
 import RecallTestSupport
+import Synchronization
 import Testing
 
 @testable import RecallCore
@@ -165,6 +166,56 @@ private func ran(_ kind: Backend, seeds: [Int]) throws -> (place: Reopenable, st
     #expect(rest.recomputed == 3)
     #expect(rest.reused == 0)
     #expect(try reopened.outdated(current: again.versions).count == 0)
+  }
+
+  @Test(arguments: Backend.allCases) func aCancelledRefreshLosesNothing(_ kind: Backend)
+    async throws
+  {
+    let (place, store) = try ran(kind, seeds: [1, 2, 3, 4])
+    let new = Code(store: store, load: "l2", tail: [4])
+    // Cancelled (as Ctrl-C cancels it) once the first call has run.
+    let running = Mutex<Task<RefreshReport, any Error>?>(nil)
+    let token = store.observe { event in
+      if case .didExecute = event { running.withLock { $0?.cancel() } }
+    }
+    let first = EventLog(store)
+    // Made under the lock, so that the observer cannot look before it is set.
+    let task = running.withLock { running in
+      let task = Task {
+        try await store.refresh(
+          new.refreshable, parallelism: 1, progress: .none, handlesInterrupt: false)
+      }
+      running = task
+      return task
+    }
+    await #expect(throws: SweepError.self) { _ = try await task.value }
+    token.cancel()
+    let done = first.executed.count
+    #expect(done >= 1 && done < 4, "\(first.executed)")
+    #expect(first.executed.allSatisfy { $0 == "load(seed:)" })
+    store.flush()
+
+    // Run again: only what is left.
+    let second = EventLog(store)
+    let report = try await store.refresh(new.refreshable, progress: .none)
+    #expect(second.executed.count { $0 == "load(seed:)" } == 4 - done)
+    #expect(report.remaining.count == 0)
+    #expect(try store.outdated(current: new.versions).count == 0)
+    withExtendedLifetime(place) {}
+  }
+
+  @Test(arguments: Backend.allCases) func twoFunctionsOfOneOpAreNotGuessedBetween(
+    _ kind: Backend
+  ) async throws {
+    let (place, store) = try ran(kind, seeds: [1])
+    // Two declarations that share score's name, at two versions: a stored
+    // call cannot say which one computed it, so neither replays it.
+    let log = EventLog(store)
+    _ = try await store.refresh(
+      Code(store: store, score: "s2").refreshable[2], Code(store: store).refreshable[2],
+      progress: .none)
+    #expect(log.executed.isEmpty)
+    withExtendedLifetime(place) {}
   }
 
   @Test(arguments: Backend.allCases) func aDownstreamChangeIsListedAlone(_ kind: Backend) throws {

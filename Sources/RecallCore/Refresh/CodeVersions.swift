@@ -93,8 +93,10 @@ public struct CodeVersions: Sendable {
   /// directory (`.build` by default): each module's newest, whatever the
   /// configuration or platform it was built for.
   ///
-  /// - Throws: ``RecallError/invalidValue(_:)`` when a file there is not one
-  ///   the build plugin wrote, or was written by a newer Recall.
+  /// - Throws: ``RecallError/invalidValue(_:)`` when no file there can be
+  ///   read, and one is not a file the build plugin wrote, or was written
+  ///   by a newer Recall (files that cannot be read are left out when
+  ///   others can).
   public static func manifests(under buildDirectory: URL) throws -> [URL] {
     let outputs = buildDirectory.appending(path: "plugins/outputs")
     guard
@@ -102,16 +104,26 @@ public struct CodeVersions: Sendable {
         at: outputs, includingPropertiesForKeys: [.contentModificationDateKey])
     else { return [] }
     var newest: [String: (url: URL, date: Date)] = [:]
+    var unreadable: (any Error)?
     for case let url as URL in walker where url.lastPathComponent == VersionManifest.fileName {
       // Several builds of one module (debug and release, two platforms):
       // the most recently written one is the code as it is now.
       let date =
         (try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate)
         ?? .distantPast
-      let manifest = try read(url)
+      let manifest: VersionManifest
+      do {
+        manifest = try read(url)
+      } catch {
+        // A leftover of another toolchain or configuration: the others say
+        // what the code is, unless there are none.
+        unreadable = unreadable ?? error
+        continue
+      }
       if let known = newest[manifest.module], known.date >= date { continue }
       newest[manifest.module] = (url, date)
     }
+    if newest.isEmpty, let unreadable { throw unreadable }
     return newest.keys.sorted().map { newest[$0]!.url }
   }
 

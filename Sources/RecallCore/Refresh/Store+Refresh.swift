@@ -133,7 +133,7 @@ extension Store {
     _ ops: [RefreshableOp], parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
     progress: SweepProgress = .automatic, handlesInterrupt: Bool = true
   ) async throws -> RefreshReport {
-    let functions = try identify(ops)
+    let (functions, ambiguous) = try identify(ops)
     var current: [OpID: [CurrentOp]] = [:]
     for (stored, function) in functions {
       let op = function.op
@@ -154,7 +154,12 @@ extension Store {
       if revalidatedBefore == nil { revalidatedBefore = plan.revalidated }
       var work: [OutdatedPlan.Call] = []
       for call in plan.calls where call.isReady && skipped[call.record.id] == nil {
-        if functions[call.record.op] == nil {
+        if ambiguous.contains(call.record.op) {
+          skipped[call.record.id] = .init(
+            call: call.record,
+            reason: "two functions given name its op (declarations that share a name): which "
+              + "one computed it is not known; run the program to compute it")
+        } else if functions[call.record.op] == nil {
           skipped[call.record.id] = .init(
             call: call.record,
             reason: "its op is not among those given to refresh (pass .op(f, $f) for a "
@@ -208,9 +213,14 @@ extension Store {
   static let callsToIdentify = 5
 
   /// Which stored op each function computes: its companion is given the
-  /// inputs of one of the op's stored calls, and names the op.
-  private func identify(_ functions: [RefreshableOp]) throws -> [OpID: Identified] {
+  /// inputs of one of the op's stored calls, and names the op. Ops that two
+  /// functions of different versions name (declarations that share a name)
+  /// are returned apart: a stored call cannot say which one computed it.
+  private func identify(_ functions: [RefreshableOp]) throws -> (
+    identified: [OpID: Identified], ambiguous: Set<OpID>
+  ) {
     var identified: [OpID: Identified] = [:]
+    var ambiguous: Set<OpID> = []
     for summary in try backend.ops() {
       let versions = try backend.versions(of: summary.op, countingCalls: false)
       // A few recent calls: one whose inputs are all stored and decode as a
@@ -225,6 +235,7 @@ extension Store {
         let names = version.parameters.filter { inputs[$0] != nil }
         guard names.count == call.inputs.count else { continue }
         var encoded: [[UInt8]]?
+        var matches: [Identified] = []
         for function in functions where function.arity == names.count {
           if encoded == nil {
             let values = try names.map { try backend.value(inputs[$0]!.cid) }
@@ -234,13 +245,21 @@ extension Store {
           guard let op = try? function.identify(encoded!),
             op.id == summary.op || op.id.labelName == summary.op.name
           else { continue }
-          identified[summary.op] = Identified(
-            function: function, op: op, parameters: op.parameters.isEmpty ? names : op.parameters)
-          break search
+          matches.append(
+            Identified(
+              function: function, op: op,
+              parameters: op.parameters.isEmpty ? names : op.parameters))
         }
+        guard let match = matches.first else { continue }
+        if Set(matches.map(\.op.version)).count > 1 {
+          ambiguous.insert(summary.op)
+        } else {
+          identified[summary.op] = match
+        }
+        break search
       }
     }
-    return identified
+    return (identified, ambiguous)
   }
 
   /// Calls each function again with its call's inputs; whether its body ran.
@@ -296,8 +315,12 @@ extension Store {
     let run = function.function.run
     try await TaskScope.with(
       { scope in
+        // Made as the program makes it: memoized, looked up first.
         scope.stack = frame
         scope.trial = record.trial
+        scope.isMemoizationDisabled = false
+        scope.recomputes = false
+        scope.reusesOnly = false
       },
       { try await run(encoded) })
   }
