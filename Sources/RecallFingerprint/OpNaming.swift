@@ -81,32 +81,32 @@ public enum OpNaming {
   /// The version written by hand in a function's `@Memoized(version:)`, as
   /// the macro passes it to the runtime, or `nil` without one.
   public static func manualVersion(of function: FunctionDeclSyntax) -> String? {
-    for element in function.attributes {
+    memoizedArguments(of: function, labelled: "version").first.flatMap {
+      literalText($0.expression)
+    }
+  }
+
+  /// The arguments of a function's `@Memoized(...)` with a label.
+  private static func memoizedArguments(of function: FunctionDeclSyntax, labelled label: String)
+    -> [LabeledExprSyntax]
+  {
+    function.attributes.flatMap { element -> [LabeledExprSyntax] in
       guard let attribute = element.as(AttributeSyntax.self),
         attribute.attributeName.trimmedDescription == "Memoized",
         case .argumentList(let arguments) = attribute.arguments
-      else { continue }
-      for argument in arguments where argument.label?.text == "version" {
-        return literalText(argument.expression)
-      }
+      else { return [] }
+      return arguments.filter { $0.label?.text == label }
     }
-    return nil
   }
 
   /// The parameter names listed in a function's `@Memoized(addedParameters:)`.
   public static func addedParameters(of function: FunctionDeclSyntax) -> Set<String> {
     var names: Set<String> = []
-    for element in function.attributes {
-      guard let attribute = element.as(AttributeSyntax.self),
-        attribute.attributeName.trimmedDescription == "Memoized",
-        case .argumentList(let arguments) = attribute.arguments
-      else { continue }
-      for argument in arguments where argument.label?.text == "addedParameters" {
-        for item in argument.expression.as(ArrayExprSyntax.self)?.elements ?? [] {
-          guard let literal = item.expression.as(StringLiteralExprSyntax.self) else { continue }
-          names.insert(
-            literal.segments.compactMap { $0.as(StringSegmentSyntax.self)?.content.text }.joined())
-        }
+    for argument in memoizedArguments(of: function, labelled: "addedParameters") {
+      for item in argument.expression.as(ArrayExprSyntax.self)?.elements ?? [] {
+        guard let literal = item.expression.as(StringLiteralExprSyntax.self) else { continue }
+        names.insert(
+          literal.segments.compactMap { $0.as(StringSegmentSyntax.self)?.content.text }.joined())
       }
     }
     return names

@@ -31,7 +31,7 @@ enum StoredKeyFields {
     var stored: [UInt8] = [1]
     var offset = 0
     while offset < fields.count {
-      guard let (start, end) = field(in: fields, at: offset) else { return [0] + fields }
+      guard let (start, end) = KeyFields.field(in: fields, at: offset) else { return [0] + fields }
       let bytes = fields[start..<end]
       if bytes.count == 32, let input = cids.firstIndex(where: { $0.elementsEqual(bytes) }) {
         appendNumber(2 * input + 1, to: &stored)
@@ -68,15 +68,6 @@ enum StoredKeyFields {
   }
 
   /// The bounds of the field's bytes at `offset` (after its length).
-  private static func field(in fields: [UInt8], at offset: Int) -> (Int, Int)? {
-    guard fields.count - offset >= 8 else { return nil }
-    var length: UInt64 = 0
-    for index in 0..<8 { length |= UInt64(fields[offset + index]) << (8 * UInt64(index)) }
-    let start = offset + 8
-    guard length <= UInt64(fields.count - start) else { return nil }
-    return (start, start + Int(length))
-  }
-
   private static func appendField(_ bytes: [UInt8], to fields: inout [UInt8]) {
     var length = UInt64(bytes.count)
     for _ in 0..<8 {

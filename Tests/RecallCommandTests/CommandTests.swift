@@ -375,6 +375,16 @@ import Testing
     // Nothing was recorded: the new version is not in the store.
     #expect(try store.versions(of: "Lab.load(seed:)").count == 1)
 
+    // A leftover that cannot be read (another toolchain's) next to a file
+    // that can: left out.
+    let leftover = build + "/plugins/outputs/lab/Lab/old/RecallPlugin"
+    try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+    try "not json".write(
+      toFile: leftover + "/RecallVersions.json", atomically: true, encoding: .utf8)
+    let beside = try recall("outdated", "--build-path", build)
+    #expect(beside.status == 0 && beside.text.contains("4 calls outdated."), "\(beside.text)")
+    try FileManager.default.removeItem(atPath: leftover)
+
     // A version file from a newer Recall: refused, with what to do.
     try #"{"format": 99, "module": "Lab", "ops": []}"#.write(
       toFile: versions + "/RecallVersions.json", atomically: true, encoding: .utf8)

@@ -204,6 +204,22 @@ private func ran(_ kind: Backend, seeds: [Int]) throws -> (place: Reopenable, st
     withExtendedLifetime(place) {}
   }
 
+  @Test(arguments: Backend.allCases) func aRefreshMemoizesWhateverScopeItIsCalledIn(
+    _ kind: Backend
+  ) async throws {
+    let (place, store) = try ran(kind, seeds: [1])
+    let new = Code(store: store, score: "s2")
+    // Called with memoization off: the replays are still memoized, so what
+    // they compute is stored and nothing is left outdated.
+    let report = try await Memoization.disabled {
+      try await store.refresh(new.refreshable, progress: .none)
+    }
+    #expect(report.recomputed == 1)
+    #expect(report.skipped.isEmpty)
+    #expect(try store.outdated(current: new.versions).count == 0)
+    withExtendedLifetime(place) {}
+  }
+
   @Test(arguments: Backend.allCases) func twoFunctionsOfOneOpAreNotGuessedBetween(
     _ kind: Backend
   ) async throws {

@@ -395,7 +395,7 @@ private struct Output: Hashable {
 
 /// Reads and rewrites a call's recorded key fields (``CallRecord/keyFields``):
 /// length-prefixed fields, each input's name followed by its cid.
-enum KeyFields {
+package enum KeyFields {
   /// The fields with the cids of the named inputs replaced.
   static func replacing(_ fields: [UInt8], inputs: [String: ContentID]) -> [UInt8] {
     guard !inputs.isEmpty else { return fields }
@@ -420,8 +420,9 @@ enum KeyFields {
     return offset == fields.count ? result : fields
   }
 
-  /// The bounds of the field at `offset`: after its 8-byte length.
-  private static func field(in fields: [UInt8], at offset: Int) -> (Int, Int)? {
+  /// The bounds of the field at `offset`, after its 8-byte little-endian
+  /// length, or `nil` past the end or for a length the bytes do not hold.
+  package static func field(in fields: [UInt8], at offset: Int) -> (Int, Int)? {
     guard offset + 8 <= fields.count else { return nil }
     var count: UInt64 = 0
     for index in 0..<8 { count |= UInt64(fields[offset + index]) << (8 * UInt64(index)) }
