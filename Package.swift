@@ -31,6 +31,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
   ],
   targets: [
     // Core
@@ -95,16 +97,30 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
       ]
     ),
 
     // Tools
+    // The rows the `recall` tool prints and the viewer serves: one type per
+    // kind of row, so the two stay alike.
+    .target(name: "RecallRows", dependencies: ["RecallCore"]),
+    // `recall serve`: the web viewer, on Hummingbird. Only the `recall` tool
+    // builds it; a program using Recall never does.
+    .target(
+      name: "RecallViewer",
+      dependencies: [
+        "RecallCore", "RecallRows", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     .executableTarget(
       name: "RecallCommand",
       dependencies: [
-        "RecallCore", "RecallSQLite",
+        "RecallCore", "RecallSQLite", "RecallRows", "RecallViewer",
         .target(name: "RecallPostgres", condition: .when(traits: ["PostgreSQL"])),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
       ]
     ),
 
@@ -182,6 +198,13 @@ let package = Package(
       dependencies: ["RecallCommand", "RecallCore", "RecallSQLite", "RecallTestSupport"],
       // `--help` snapshots, read from the source tree.
       exclude: ["Help", "Why"]
+    ),
+    .testTarget(
+      name: "RecallViewerTests",
+      dependencies: [
+        "RecallViewer", "RecallCore", "RecallSQLite", "RecallTestSupport", "RecallCommand",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
     .testTarget(
       name: "RecallTests",

@@ -246,3 +246,4 @@ print(
 
 print("\n\(try store.stats())")
 print("wall time: \(format(elapsed).trimmingCharacters(in: .whitespaces))")
+print("explore the results in a browser: swift run recall serve --store \(Store.defaultPath)")

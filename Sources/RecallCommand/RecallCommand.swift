@@ -19,7 +19,7 @@ struct RecallCommand: ParsableCommand {
       Accept.self,
       Forget.self, Prune.self,
       CollectGarbage.self, TagCommand.self, TableCommand.self, Graph.self, Stats.self, Running.self,
-      Audit.self, Why.self, EnvironmentCommand.self, Export.self, Import.self,
+      Audit.self, Why.self, EnvironmentCommand.self, Export.self, Import.self, Serve.self,
     ])
 
   /// Runs the command line, with the store options also accepted before the

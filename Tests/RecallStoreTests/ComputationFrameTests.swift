@@ -202,6 +202,13 @@ struct Grid {
     #expect(
       dot.contains(#""op Lab.train(_:rate:)" [shape=box, style=rounded, label="train\n2 calls"];"#))
     #expect(dot.contains(#""value Lab.load(seed:)" -> "op Lab.train(_:rate:)" [label="data"];"#))
+    // Links and stale marks, as the viewer draws them.
+    let stale = try #require(forward.calls.values.first { $0.op == "Lab.train(_:rate:)" }).id
+    let marked = forward.dot(links: ["Lab.train(_:rate:)": "/op?name=train"], stale: [stale])
+    #expect(
+      marked.contains(
+        ##""op Lab.train(_:rate:)" [shape=box, style="rounded,filled", fillcolor="#fde3c0", label="train\n2 calls\n1 stale", URL="/op?name=train", target="_top"];"##
+      ))
     #expect(dot.contains(#""input Lab.train(_:rate:).rate" -> "op Lab.train(_:rate:)";"#))
     if ComputationFrame.graphviz() == nil {
       expectError(RecallError.missingTool) { try forward.svg() }

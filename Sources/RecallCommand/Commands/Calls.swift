@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// `recall calls OP`
 struct Calls: ParsableCommand {
@@ -18,35 +19,6 @@ struct Calls: ParsableCommand {
   @Option(help: "At most this many calls.")
   var limit = 50
 
-  struct Row: TableRow {
-    static let columns = [
-      "id", "op_version", "trial", "started_at", "duration", "inputs", "output",
-    ]
-    let id: String
-    let opVersion: String
-    /// The trial the result belongs to (0 when every trial shares it).
-    let trial: Int
-    let startedAt: Date
-    let duration: Double
-    /// Each input's content id, by parameter name.
-    let inputs: [String: String]
-    let output: JSONValue
-    let text: (inputs: String, output: String)
-
-    var cells: [String] {
-      [
-        short(id), short(opVersion), String(trial),
-        iso(startedAt), seconds(duration), text.inputs, text.output,
-      ]
-    }
-
-    private enum CodingKeys: String, CodingKey {
-      case id, trial, duration, inputs, output
-      case opVersion = "op_version"
-      case startedAt = "started_at"
-    }
-  }
-
   func run() throws {
     let store = try options.open()
     let values = ValueText(store: store)
@@ -54,19 +26,7 @@ struct Calls: ParsableCommand {
       let op = try findOp(self.op, in: store)
       let version = try self.version.map { try store.version(of: op, matching: $0) }
       let calls = try store.calls(of: op, version: version, currentOnly: current, limit: limit)
-      options.print(
-        calls.map { call in
-          Row(
-            id: call.id.hex, opVersion: call.opVersion.hex, trial: call.trial,
-            startedAt: call.startedAt,
-            duration: call.duration,
-            inputs: Dictionary(uniqueKeysWithValues: call.inputs.map { ($0.name, $0.cid.hex) }),
-            output: values.jsonValue(call.outputCID),
-            text: (
-              values.inputs(call),
-              values.json(call.outputCID, .row) ?? (call.evictedAt == nil ? "?" : "(evicted)")
-            ))
-        })
+      options.print(calls.map { CallRow($0, values: values) })
     }
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// `recall environment CALL [--diff]`
 struct EnvironmentCommand: ParsableCommand {
@@ -27,7 +28,8 @@ struct EnvironmentCommand: ParsableCommand {
     let store = try options.open()
     let call = try reporting { try findCall(id, in: store, path: options.path) }
     guard diff else {
-      options.print(try reporting { try environmentRows(of: call, in: store, listing: true) })
+      options.print(
+        try reporting { try CallFieldRow.environment(of: call, in: store, listing: true) })
       return
     }
     let environment = try reporting { try store.environment(of: call) }
@@ -55,61 +57,4 @@ struct EnvironmentCommand: ParsableCommand {
     }
     FileHandle.standardOutput.write(Data(changes.utf8))
   }
-}
-
-/// The rows of a call's environment, as `recall show` and `recall
-/// environment` print them: the dependencies in one row, or (`listing`) one
-/// row each.
-func environmentRows(of call: CallRecord, in store: Store, listing: Bool) throws -> [Show.Row] {
-  guard let id = call.environment else {
-    return [
-      Show.Row(
-        "environment", "(not recorded: the call is older than environment records)", value: .null)
-    ]
-  }
-  guard let environment = try store.environment(id) else {
-    return [Show.Row("environment", "\(id) (not in the store)")]
-  }
-  let unknown = "(unknown: built without RecallPlugin)"
-  let commit: String
-  switch (environment.commit, environment.changesDigest) {
-  case (nil, _): commit = "(not a git checkout, or built without RecallPlugin)"
-  case (let sha?, nil): commit = "\(sha) (clean)"
-  case (let sha?, let digest?):
-    commit =
-      "\(sha) with uncommitted changes \(digest.prefix(12)) (recall environment \(call.id) --diff)"
-  }
-  var rows = [
-    Show.Row("environment", id.hex),
-    Show.Row(
-      "package", environment.package ?? unknown,
-      value: environment.package.map(JSONValue.string) ?? .null),
-    Show.Row("commit", commit, value: environment.commit.map(JSONValue.string) ?? .null),
-    Show.Row(
-      "uncommitted_changes",
-      environment.changesDigest ?? (environment.commit == nil ? "(unknown)" : "(none)"),
-      value: environment.changesDigest.map(JSONValue.string) ?? .null),
-    Show.Row(
-      "compiler", environment.compiler ?? unknown,
-      value: environment.compiler.map(JSONValue.string) ?? .null),
-    Show.Row("system", "\(environment.operatingSystem), \(environment.architecture)"),
-    Show.Row("recall", environment.recallVersion),
-  ]
-  let dependencies = environment.dependencies
-  if listing {
-    rows += dependencies.map {
-      Show.Row(
-        "dependency \($0.identity)", "\($0.resolution)  [\($0.location)]",
-        value: .string($0.resolution))
-    }
-  } else {
-    rows.append(
-      Show.Row(
-        "dependencies",
-        dependencies.isEmpty
-          ? (environment.package == nil ? unknown : "(none)")
-          : dependencies.map { "\($0.identity) \($0.resolution)" }.joined(separator: ", "),
-        value: .array(dependencies.map { .string("\($0.identity) \($0.resolution)") })))
-  }
-  return rows
 }

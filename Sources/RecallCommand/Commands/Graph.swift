@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// `recall graph OP`
 enum GraphFormat: String, ExpressibleByArgument, CaseIterable {

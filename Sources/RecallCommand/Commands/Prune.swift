@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// `recall prune [--op OP] [--older-than YYYY-MM-DD] [--dry-run]`
 struct Prune: ParsableCommand {
@@ -41,7 +42,7 @@ struct Prune: ParsableCommand {
 
   private func olderThanDate() throws -> Date? {
     try olderThan.map { text in
-      guard let date = Stats.calendar.day(parsing: text) else {
+      guard let date = UsagePeriod.calendar.day(parsing: text) else {
         throw ValidationError("--older-than takes a date like 2026-11-01; got '\(text)'.")
       }
       return date

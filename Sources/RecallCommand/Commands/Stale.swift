@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// `recall stale [OP]`
 struct Stale: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// `recall why OP [CALL] [--limit N]`
 struct Why: ParsableCommand {

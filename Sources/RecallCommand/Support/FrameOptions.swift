@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// The frame the table and graph commands show: an op's calls and everything
 /// connected to them.

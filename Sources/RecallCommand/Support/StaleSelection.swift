@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// The stale calls `forget --stale` and `prune` act on: those of versions no
 /// process used for a while, listed by op version before anything is removed.

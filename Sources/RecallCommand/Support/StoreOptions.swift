@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 import RecallSQLite
 
 #if PostgreSQL

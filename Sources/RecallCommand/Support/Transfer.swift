@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecallCore
+import RecallRows
 
 /// Copies the calls of some ops (all when none are named) into the store at
 /// `path`, which `creating` creates when there is none (`export --to`).

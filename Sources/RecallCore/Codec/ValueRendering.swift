@@ -156,3 +156,102 @@ extension ValueCodec {
     return out + "\""
   }
 }
+
+/// A long array of numbers as a tool shows it instead of its elements: how
+/// many, their range and mean, and a few evenly spaced ones for a small plot.
+public struct NumericSummary: Sendable, Hashable {
+  /// The number of elements.
+  public var count: Int
+  /// The smallest finite element (`nan` when none is finite).
+  public var minimum: Double
+  /// The largest finite element (`nan` when none is finite).
+  public var maximum: Double
+  /// The mean of the finite elements (`nan` when none is finite).
+  public var mean: Double
+  /// Elements at evenly spaced indices, in order.
+  public var samples: [Double]
+}
+
+extension ValueCodec {
+  /// Summarizes stored bytes that hold an array of numbers (a raw array, such
+  /// as `[Float]` or a ``MappedArray``, or an array of numbers encoded one by
+  /// one), reading each element once without building the array; `nil` for
+  /// any other value.
+  ///
+  /// - Parameter samples: How many evenly spaced elements to keep.
+  /// - Throws: When the bytes are malformed or in a newer format.
+  public static func numericSummary(_ bytes: [UInt8], samples: Int = 200) throws
+    -> NumericSummary?
+  {
+    try bytes.withUnsafeBytes { raw in
+      var reader = ByteReader(raw)
+      let version = try reader.byte()
+      guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
+      let tag = try reader.tag()
+      var summary = NumericSummary(
+        count: 0, minimum: .nan, maximum: .nan, mean: .nan, samples: [])
+      var total = 0.0
+      var finite = 0
+      var step = 1
+      func add(_ value: Double, at index: Int) {
+        if value.isFinite {
+          summary.minimum = finite == 0 ? value : min(summary.minimum, value)
+          summary.maximum = finite == 0 ? value : max(summary.maximum, value)
+          total += value
+          finite += 1
+        }
+        if index % step == 0 && summary.samples.count < samples { summary.samples.append(value) }
+      }
+      switch tag {
+      case .raw, .alignedRaw:
+        let (kindByte, elements) = try reader.rawPayload(after: tag)
+        guard let kind = RawKind(rawValue: kindByte), kind != .bool else { return nil }
+        summary.count = elements.count / kind.stride
+        step = max(1, summary.count / max(1, samples))
+        for index in 0..<summary.count {
+          add(number(of: kind, in: elements, at: index * kind.stride), at: index)
+        }
+      case .unkeyed:
+        summary.count = try reader.varint()
+        step = max(1, summary.count / max(1, samples))
+        for index in 0..<summary.count {
+          let value: Double
+          switch try reader.tag() {
+          case .int: value = Double(Int64(bitPattern: try reader.fixed64()))
+          case .uint: value = Double(try reader.fixed64())
+          case .float: value = Double(Float(bitPattern: try reader.fixed32()))
+          case .double: value = Double(bitPattern: try reader.fixed64())
+          default: return nil
+          }
+          add(value, at: index)
+        }
+      default:
+        return nil
+      }
+      guard reader.isAtEnd else { throw FormatError.malformed("trailing bytes") }
+      if finite > 0 { summary.mean = total / Double(finite) }
+      return summary
+    }
+  }
+
+  private static func number(of kind: RawKind, in bytes: UnsafeRawBufferPointer, at offset: Int)
+    -> Double
+  {
+    func load<T: FixedWidthInteger>(_ type: T.Type) -> T {
+      T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+    return switch kind {
+    case .uint8: Double(load(UInt8.self))
+    case .int8: Double(load(Int8.self))
+    case .uint16: Double(load(UInt16.self))
+    case .int16: Double(load(Int16.self))
+    case .uint32: Double(load(UInt32.self))
+    case .int32: Double(load(Int32.self))
+    case .uint64: Double(load(UInt64.self))
+    case .int64: Double(load(Int64.self))
+    case .float32: Double(Float(bitPattern: load(UInt32.self)))
+    case .float64: Double(bitPattern: load(UInt64.self))
+    case .bool: bytes[offset] == 0 ? 0 : 1
+    }
+  }
+}

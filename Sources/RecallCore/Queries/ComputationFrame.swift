@@ -281,7 +281,12 @@ public struct ComputationFrame: Sendable {
 
   /// The frame as a Graphviz graph: ops as boxes (with their number of calls),
   /// values as ellipses, edges along provenance.
-  public func dot() -> String {
+  ///
+  /// - Parameters:
+  ///   - links: A URL for each op's box (Graphviz's `URL`, a link in SVG).
+  ///   - stale: Calls to mark: an op's box counts those among its calls and
+  ///     is drawn in orange when it has any.
+  public func dot(links: [OpID: String] = [:], stale: Set<CallID> = []) -> String {
     let producers = self.producers
     let ops = orderedOps(producers)
     var lines = ["digraph ComputationFrame {", "  rankdir=LR;", "  node [fontname=\"Helvetica\"];"]
@@ -290,9 +295,18 @@ public struct ComputationFrame: Sendable {
     for op in ops {
       let name = Self.shortName(op, among: ops)
       let count = calls.values.count { $0.op == op }
-      lines.append(
-        "  \(quoted("op " + op.name)) [shape=box, style=rounded, label=\(quoted("\(name)\n\(count) call\(count == 1 ? "" : "s")"))];"
-      )
+      let staleCount =
+        stale.isEmpty ? 0 : calls.values.count { $0.op == op && stale.contains($0.id) }
+      var attributes = [
+        "shape=box",
+        staleCount == 0 ? "style=rounded" : "style=\"rounded,filled\", fillcolor=\"#fde3c0\"",
+        "label="
+          + quoted(
+            "\(name)\n\(count) call\(count == 1 ? "" : "s")"
+              + (staleCount == 0 ? "" : "\n\(staleCount) stale")),
+      ]
+      if let link = links[op] { attributes += ["URL=" + quoted(link), "target=\"_top\""] }
+      lines.append("  \(quoted("op " + op.name)) [\(attributes.joined(separator: ", "))];")
       lines.append("  \(quoted("value " + op.name)) [shape=ellipse, label=\(quoted(name))];")
       edges.insert("  \(quoted("op " + op.name)) -> \(quoted("value " + op.name));")
     }
@@ -318,7 +332,9 @@ public struct ComputationFrame: Sendable {
   ///
   /// - Throws: ``RecallError/missingTool`` when `dot` is not installed, saying
   ///   how to install it.
-  public func svg() throws -> String {
+  ///
+  /// - Parameters: As for ``dot(links:stale:)``.
+  public func svg(links: [OpID: String] = [:], stale: Set<CallID> = []) throws -> String {
     guard let dot = ComputationFrame.graphviz() else {
       throw RecallError.missingTool(
         "Graphviz's 'dot'",
@@ -334,7 +350,7 @@ public struct ComputationFrame: Sendable {
     process.standardInput = input
     process.standardOutput = output
     try process.run()
-    input.fileHandleForWriting.write(Data(self.dot().utf8))
+    input.fileHandleForWriting.write(Data(self.dot(links: links, stale: stale).utf8))
     try input.fileHandleForWriting.close()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -2,28 +2,30 @@ import Foundation
 import RecallCore
 
 /// A date as people and programs read it: ISO 8601, UTC.
-func iso(_ date: Date) -> String {
+package func iso(_ date: Date) -> String {
   date.formatted(.iso8601)
 }
 
 /// A duration for people: µs, ms or s.
-func seconds(_ value: Double) -> String { Readable.duration(value) }
+package func seconds(_ value: Double) -> String { Readable.duration(value) }
 
 /// A size for people: B, KiB or MiB.
-func bytes(_ count: Int) -> String { Readable.size(count) }
+package func bytes(_ count: Int) -> String { Readable.size(count) }
 
 /// `count` and a noun, in the plural unless the count is 1: "3 calls".
-func counted(_ count: Int, _ noun: String) -> String {
+package func counted(_ count: Int, _ noun: String) -> String {
   "\(count) \(noun)\(count == 1 ? "" : "s")"
 }
 
 /// Stored values as the commands show them: JSON text, shortened for a
 /// table's cell or in full.
-struct ValueText {
-  let store: Store
+package struct ValueText: Sendable {
+  package let store: Store
+
+  package init(store: Store) { self.store = store }
 
   /// How much of a value to show.
-  enum Length {
+  package enum Length {
     /// An input in a table cell.
     case cell
     /// An output in a table row.
@@ -53,7 +55,7 @@ struct ValueText {
 
   /// The value as JSON text, or `nil` when the store does not have it (or
   /// cannot render it).
-  func json(_ cid: ContentID, _ length: Length) -> String? {
+  package func json(_ cid: ContentID, _ length: Length) -> String? {
     guard let stored = try? store.encodedValue(cid),
       let text = try? ValueCodec.renderJSON(stored, maximumElements: length.maximumElements)
     else { return nil }
@@ -63,12 +65,12 @@ struct ValueText {
 
   /// The value as JSON, for JSON Lines (in full, but for the middle of long
   /// arrays unless `whole`).
-  func jsonValue(_ cid: ContentID, whole: Bool = false) -> JSONValue {
+  package func jsonValue(_ cid: ContentID, whole: Bool = false) -> JSONValue {
     json(cid, whole ? .whole : .full).map(JSONValue.init(parsing:)) ?? .null
   }
 
   /// A call's inputs as `name=value` pairs.
-  func inputs(_ call: CallRecord) -> String {
+  package func inputs(_ call: CallRecord) -> String {
     call.inputs.map { "\($0.name)=\(json($0.cid, .cell) ?? $0.cid.description)" }
       .joined(separator: " ")
   }
@@ -76,6 +78,6 @@ struct ValueText {
 
 /// An id or version as tables show it: its first 12 hex digits, as
 /// `CallID.description` and `CodeFingerprint.description` do.
-func short(_ hex: String) -> String {
+package func short(_ hex: String) -> String {
   String(hex.prefix(12))
 }

@@ -3,7 +3,7 @@ import RecallCore
 
 /// Finds an op by its full name, or by its name without the module, or by its
 /// base name, when that is unique.
-func findOp(_ name: String, in store: Store) throws -> OpID {
+package func findOp(_ name: String, in store: Store) throws -> OpID {
   let ops = try store.ops().map(\.op)
   if ops.contains(OpID(name)) { return OpID(name) }
   func local(_ full: String) -> Substring {
@@ -31,7 +31,7 @@ func findOp(_ name: String, in store: Store) throws -> OpID {
 }
 
 /// Finds a call by a tag's name or by the first characters of its id.
-func findCall(_ text: String, in store: Store, path: String) throws -> CallRecord {
+package func findCall(_ text: String, in store: Store, path: String) throws -> CallRecord {
   if let tag = try store.tagged(text), case .call(let id) = tag.target,
     let call = try store.call(id)
   {
@@ -49,7 +49,7 @@ func findCall(_ text: String, in store: Store, path: String) throws -> CallRecor
 }
 
 /// Runs a store operation, turning Recall's errors into messages for people.
-func reporting<T>(_ body: () throws -> T) throws -> T {
+package func reporting<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
   } catch let error as RecallError {
@@ -61,7 +61,7 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
 /// what the command line names is not in it. It prints its message without
 /// the usage and exits with status 1 (usage errors, `ValidationError`, exit
 /// with 64 and show the usage).
-struct CommandFailure: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
+package struct CommandFailure: Error, CustomStringConvertible {
+  package let description: String
+  package init(_ description: String) { self.description = description }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// A row a command prints: its JSON Lines form is its `Codable` encoding (keys
 /// are the columns, in the vocabulary of the store's tables: `op_version`,
 /// `started_at`, `time_saved`…), its table form the texts of ``cells``.
-protocol TableRow: Encodable {
+package protocol TableRow: Encodable, Sendable {
   /// The column names, in order: the JSON keys, and (upper-cased, with spaces
   /// for underscores) the table's header.
   static var columns: [String] { get }
@@ -12,8 +12,8 @@ protocol TableRow: Encodable {
 }
 
 /// Rows as an aligned text table for people.
-enum TextTable {
-  static func text<Row: TableRow>(_ rows: [Row]) -> String {
+package enum TextTable {
+  package static func text<Row: TableRow>(_ rows: [Row]) -> String {
     guard !rows.isEmpty else { return "" }
     let headers = Row.columns.map { $0.uppercased().replacingOccurrences(of: "_", with: " ") }
     let cells = rows.map(\.cells)
@@ -33,16 +33,14 @@ enum TextTable {
 
 /// Rows as JSON Lines for programs: one object per line, with the row's
 /// fields and `"version"`, the format's version.
-enum JSONLines {
+package enum JSONLines {
   /// The format version of the JSON Lines output: 2 since keys follow the
   /// store's vocabulary (`started_at`, `time_saved`, `output_bytes`…) and a
   /// value that is not stored is `null`.
-  static let version = 2
+  package static let version = 2
 
-  static func text<Row: Encodable>(_ rows: [Row]) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
+  package static func text<Row: Encodable>(_ rows: [Row]) -> String {
+    let encoder = Self.encoder
     return rows.map { row in
       // Rows hold plain values: encoding cannot fail.
       let data = try! encoder.encode(Line(row: row))
@@ -50,13 +48,30 @@ enum JSONLines {
     }.joined()
   }
 
-  /// A row with the format's version added to its fields.
-  private struct Line<Row: Encodable>: Encodable {
-    let row: Row
+  /// Rows as one JSON array of the objects JSON Lines prints one per line:
+  /// the body of the viewer's `/api/v1/…` answers.
+  package static func array<Row: Encodable>(_ rows: [Row]) -> String {
+    // Rows hold plain values: encoding cannot fail.
+    String(decoding: try! encoder.encode(rows.map { Line(row: $0) }), as: UTF8.self)
+  }
+
+  private static var encoder: JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    return encoder
+  }
+
+  /// A row with the format's version added to its fields: one line of JSON
+  /// Lines, one element of the viewer's JSON arrays.
+  package struct Line<Row: Encodable>: Encodable {
+    package let row: Row
+
+    package init(row: Row) { self.row = row }
 
     private enum Keys: String, CodingKey { case version }
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
       try row.encode(to: encoder)
       var container = encoder.container(keyedBy: Keys.self)
       try container.encode(JSONLines.version, forKey: .version)
@@ -65,7 +80,7 @@ enum JSONLines {
 }
 
 /// A JSON value: a stored value as rendered for JSON Lines.
-enum JSONValue: Codable, Equatable {
+package enum JSONValue: Codable, Equatable, Sendable {
   case null
   case bool(Bool)
   case integer(Int64)
@@ -75,11 +90,11 @@ enum JSONValue: Codable, Equatable {
   case object([String: JSONValue])
 
   /// Parses rendered JSON text; text that is not JSON stays a string.
-  init(parsing text: String) {
+  package init(parsing text: String) {
     self = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
   }
 
-  init(from decoder: any Decoder) throws {
+  package init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
     if container.decodeNil() {
       self = .null
@@ -98,7 +113,7 @@ enum JSONValue: Codable, Equatable {
     }
   }
 
-  func encode(to encoder: any Encoder) throws {
+  package func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     switch self {
     case .null: try container.encodeNil()
@@ -116,16 +131,16 @@ enum JSONValue: Codable, Equatable {
 /// synthesized encoding leaves such a key out), so every row has every column.
 // swift-format-ignore: UseSynthesizedInitializer
 @propertyWrapper
-struct Nullable<Value: Encodable>: Encodable {
-  var wrappedValue: Value?
+package struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
+  package var wrappedValue: Value?
 
   // Declared, not synthesized: only a declared `init(wrappedValue:)` lets a
   // row's memberwise initializer take the plain optional.
-  init(wrappedValue: Value?) {
+  package init(wrappedValue: Value?) {
     self.wrappedValue = wrappedValue
   }
 
-  func encode(to encoder: any Encoder) throws {
+  package func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
   }
