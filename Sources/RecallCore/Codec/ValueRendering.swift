@@ -178,7 +178,9 @@ extension ValueCodec {
   /// one), reading each element once without building the array; `nil` for
   /// any other value.
   ///
-  /// - Parameter samples: How many evenly spaced elements to keep.
+  /// - Parameters:
+  ///   - bytes: A value's stored bytes (``Store/encodedValue(_:)``).
+  ///   - samples: How many evenly spaced elements to keep.
   /// - Throws: When the bytes are malformed or in a newer format.
   public static func numericSummary(_ bytes: [UInt8], samples: Int = 200) throws
     -> NumericSummary?
