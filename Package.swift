@@ -135,7 +135,7 @@ let package = Package(
     // Benchmarks
     .executableTarget(
       name: "recall-bench",
-      dependencies: ["RecallCore", "RecallSQLite"],
+      dependencies: ["RecallCore", "RecallSQLite", "RecallViewer"],
       path: "Benchmarks/recall-bench"
     ),
 

@@ -31,6 +31,7 @@
 import Foundation
 import RecallCore
 import RecallSQLite
+import RecallViewer
 import Synchronization
 
 let site = OpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "b1")
@@ -397,6 +398,11 @@ if let index = arguments.firstIndex(of: "--queries") {
       ])
     ).count
   }
+  // The viewer's pages (`recall serve`), made from the store as a request
+  // makes them: the overview, and the first page of one op's calls.
+  let viewer = Viewer(store: store, location: directory)
+  try time("viewer: overview page") { try viewer.overviewHTML().utf8.count }
+  try time("viewer: op page, first 100 calls") { try viewer.opPageHTML(use.id.name).utf8.count }
   // `exit` runs no `defer`.
   if kept == nil { try? FileManager.default.removeItem(atPath: directory) }
   exit(0)

@@ -1,5 +1,6 @@
 import Foundation
 import RecallCore
+import Synchronization
 
 /// A date as people and programs read it: ISO 8601, UTC.
 package func iso(_ date: Date) -> String {
@@ -21,8 +22,16 @@ package func counted(_ count: Int, _ noun: String) -> String {
 /// table's cell or in full.
 package struct ValueText: Sendable {
   package let store: Store
+  /// What this instance rendered, by value and length: a listing whose
+  /// calls share an input (a data set every call of a sweep took) reads it
+  /// once.
+  private let rendered = Rendered()
 
   package init(store: Store) { self.store = store }
+
+  private final class Rendered: Sendable {
+    let texts = Mutex<[String: String?]>([:])
+  }
 
   /// How much of a value to show.
   package enum Length {
@@ -56,6 +65,14 @@ package struct ValueText: Sendable {
   /// The value as JSON text, or `nil` when the store does not have it (or
   /// cannot render it).
   package func json(_ cid: ContentID, _ length: Length) -> String? {
+    let key = "\(cid.hex) \(length)"
+    if let text = rendered.texts.withLock({ $0[key] }) { return text }
+    let text = render(cid, length)
+    rendered.texts.withLock { $0[key] = text }
+    return text
+  }
+
+  private func render(_ cid: ContentID, _ length: Length) -> String? {
     guard let stored = try? store.encodedValue(cid),
       let text = try? ValueCodec.renderJSON(stored, maximumElements: length.maximumElements)
     else { return nil }

@@ -62,6 +62,16 @@ package struct OpStatsRow: TableRow {
     case recomputeTime = "recompute_time"
   }
 
+  /// How many of an op's calls no current version reuses (as
+  /// `Store.staleCalls(of:)` lists them), counted per version by the store
+  /// instead of listed.
+  static func staleCount(of op: OpID, in store: Store) throws -> Int {
+    let versions = try store.versions(of: op)
+    let current = Set(versions.filter(\.isCurrent).map(\.semanticVersion))
+    guard !current.isEmpty else { return 0 }
+    return versions.filter { !current.contains($0.semanticVersion) }.reduce(0) { $0 + $1.calls }
+  }
+
   /// One row per op the store has calls, versions or counts of, then the
   /// store's row.
   package static func rows(in store: Store) throws -> [OpStatsRow] {
@@ -83,7 +93,7 @@ package struct OpStatsRow: TableRow {
       + unlisted.map({ OpSummary(op: $0, calls: 0, versions: 0, outputBytes: 0, lastCall: nil) })
     {
       let time = op.computeTime.inSeconds
-      let stale = op.calls == 0 ? 0 : try store.staleCalls(of: op.op).count
+      let stale = op.calls == 0 ? 0 : try staleCount(of: op.op, in: store)
       let count = use[op.op] ?? OpUsage(op: op.op, period: .distantPast)
       total.time += time
       total.stale += stale

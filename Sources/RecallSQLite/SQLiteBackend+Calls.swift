@@ -221,9 +221,10 @@ extension SQLiteBackend {
                 value.bytes.count, inline, written[value.cid]?.checksum, written[value.cid]?.stamp
               ))
           }
+          let filing = try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex)
           let fields: [FastArgument] = [
             .int(try rows.op(call.op.name)),
-            .int(try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex)),
+            .int(filing),
             .int(call.trial), .int(try rows.value(call.outputCID)), .digest(call.outputHID.digest),
             .int(call.outputSize), .double(call.startedAt.timeIntervalSince1970),
             .double(call.duration),
@@ -253,6 +254,8 @@ extension SQLiteBackend {
               try $0.execute()
             }
             row = db.lastInsertedRowID
+            rows.countInsertedCall(
+              filing: filing, outputSize: call.outputSize, duration: call.duration)
           }
           // Waiters see either the claim or the stored call, never neither.
           try FastStatement.run(
@@ -269,6 +272,7 @@ extension SQLiteBackend {
             ) { try $0.execute() }
           }
         }
+        try rows.writeCounts()
       }
     }
   }
@@ -288,10 +292,15 @@ extension SQLiteBackend {
   public func summary() throws -> StoreSummary {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
-        let calls = try Int.fetchOne(db, sql: "SELECT count(*) FROM call") ?? 0
-        let row = try Row.fetchOne(
-          db, sql: "SELECT count(size), coalesce(sum(size), 0) FROM value WHERE size IS NOT NULL")
-        return StoreSummary(calls: calls, values: row?[0] ?? 0, bytes: row?[1] ?? 0)
+        // Kept by triggers as calls and values change (migration v15).
+        let calls = try Int.fetchOne(db, sql: "SELECT coalesce(sum(calls), 0) FROM filing") ?? 0
+        let counts = try Dictionary(
+          Row.fetchAll(
+            db, sql: "SELECT name, value FROM store_count WHERE name IN ('values', 'value_bytes')"
+          ).map { (try $0.decode(String.self, atIndex: 0), try $0.decode(Int.self, atIndex: 1)) },
+          uniquingKeysWith: { first, _ in first })
+        return StoreSummary(
+          calls: calls, values: counts["values"] ?? 0, bytes: counts["value_bytes"] ?? 0)
       }
     }
   }
@@ -345,6 +354,10 @@ struct RowFinder {
   private var values: [ContentID: (row: Int64, lost: Bool)] = [:]
   private var ops: [String: Int64] = [:]
   private var filings: [[String]: Int64] = [:]
+  /// What the transaction inserted, for the counts `v15.counts` keeps
+  /// (``writeCounts()``): calls by filing, and values with bytes.
+  private var insertedCalls: [Int64: (calls: Int, bytes: Int, time: Double)] = [:]
+  private var insertedValues = (count: 0, bytes: 0)
 
   init(_ db: Database) { self.db = db }
 
@@ -384,9 +397,45 @@ struct RowFinder {
         ]
       ) { try $0.execute() }
       row = (db.lastInsertedRowID, stored == nil)
+      if let stored {
+        insertedValues.count += 1
+        insertedValues.bytes += stored.size
+      }
     }
     values[cid] = row
     return row.row
+  }
+
+  /// Counts a call row the transaction inserted.
+  mutating func countInsertedCall(filing: Int64, outputSize: Int, duration: Double) {
+    insertedCalls[filing, default: (0, 0, 0)].calls += 1
+    insertedCalls[filing, default: (0, 0, 0)].bytes += outputSize
+    insertedCalls[filing, default: (0, 0, 0)].time += duration
+  }
+
+  /// Adds what the transaction inserted to the store's counts: one update
+  /// per filing and one for the values, however many rows. (Updates and
+  /// deletes are counted by triggers.)
+  func writeCounts() throws {
+    for (filing, added) in insertedCalls {
+      try FastStatement.run(
+        db,
+        """
+        UPDATE filing SET calls = calls + ?, output_bytes = output_bytes + ?,
+          compute_time = compute_time + ? WHERE id = ?
+        """,
+        [.int(Int64(added.calls)), .int(Int64(added.bytes)), .double(added.time), .int(filing)]
+      ) { try $0.execute() }
+    }
+    guard insertedValues.count > 0 else { return }
+    try FastStatement.run(
+      db,
+      """
+      UPDATE store_count SET value = value + CASE name WHEN 'values' THEN ? ELSE ? END
+      WHERE name IN ('values', 'value_bytes')
+      """,
+      [.int(Int64(insertedValues.count)), .int(Int64(insertedValues.bytes))]
+    ) { try $0.execute() }
   }
 
   /// Deletes a stored call and its inputs.

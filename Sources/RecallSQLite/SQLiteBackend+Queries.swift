@@ -5,9 +5,15 @@ import RecallCore
 extension SQLiteBackend {
   /// What `ops()` sums per op: answered from the index `call_on_op_started`
   /// alone, without reading a call row (a test checks the plan).
+  /// Each op's calls, output bytes and compute time from the counts its
+  /// filings keep (migration v15), and its latest call from the index on
+  /// `(op, started_at)`: no scan of the calls.
   static let opSummarySQL = """
-    SELECT op_name.name, count(*), coalesce(sum(call.output_size), 0), max(call.started_at), total(call.duration)
-    FROM call JOIN op_name ON op_name.id = call.op GROUP BY call.op
+    SELECT op_name.name, sum(filing.calls), sum(filing.output_bytes),
+      (SELECT started_at FROM call WHERE call.op = filing.op ORDER BY started_at DESC LIMIT 1),
+      total(filing.compute_time)
+    FROM filing JOIN op_name ON op_name.id = filing.op
+    GROUP BY filing.op HAVING sum(filing.calls) > 0
     """
 
   public func ops() throws -> [OpSummary] {

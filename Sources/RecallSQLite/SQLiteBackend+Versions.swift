@@ -201,9 +201,8 @@ extension SQLiteBackend {
     let count =
       countingCalls
       ? """
-      (SELECT count(*) FROM call WHERE call.filing IN (
-        SELECT filing.id FROM filing JOIN op_name ON op_name.id = filing.op
-        WHERE op_name.name = op_version.op AND filing.op_version = op_version.version))
+      (SELECT coalesce(sum(filing.calls), 0) FROM filing JOIN op_name ON op_name.id = filing.op
+        WHERE op_name.name = op_version.op AND filing.op_version = op_version.version)
       """
       : "0"
     let rows = try Row.fetchAll(

@@ -87,7 +87,8 @@ enum Assets {
     function cellValue(row, index) {
       const cell = row.children[index];
       if (!cell) return "";
-      const key = cell.getAttribute("data-sort");
+      const marked = cell.querySelector("[data-sort]");
+      const key = marked ? marked.getAttribute("data-sort") : null;
       if (key !== null) return isNaN(Number(key)) ? key : Number(key);
       return cell.textContent.trim();
     }

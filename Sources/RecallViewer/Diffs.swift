@@ -12,8 +12,8 @@ enum Diffs {
     let to = comparison.to.hex
     let modes: HTML =
       split
-      ? "\(HTML.link("unified", to: Paths.query("/versions", [("op", op.name), ("from", from), ("to", to)]))) · <b>side by side</b>"
-      : "<b>unified</b> · \(HTML.link("side by side", to: Paths.query("/versions", [("op", op.name), ("from", from), ("to", to), ("mode", "split")])))"
+      ? "\(HTML.link("unified", to: Paths.versions(op, from: from, to: to))) · <b>side by side</b>"
+      : "<b>unified</b> · \(HTML.link("side by side", to: Paths.versions(op, from: from, to: to, split: true)))"
     let sharing: HTML =
       comparison.sharing.map {
         "<p class=\"notice\">\(short(to)) shares the results of \(short(from)) (\($0)): the edit below did not make them recompute.</p>"
@@ -40,10 +40,8 @@ enum Diffs {
 
   private static func unified(_ lines: [String]) -> HTML {
     var out = "<pre>"
-    for line in lines where !line.isEmpty {
-      if line.hasPrefix("---") || line.hasPrefix("+++") {
-        out += "<span class=\"line hunk\">\(HTML.escape(line))</span>"
-      } else if line.hasPrefix("@@") {
+    for (index, line) in lines.enumerated() where !line.isEmpty {
+      if index < 2 || line.hasPrefix("@@") {
         out += "<span class=\"line hunk\">\(HTML.escape(line))</span>"
       } else {
         let kind = line.first == "+" ? " add" : line.first == "-" ? " del" : ""
@@ -66,7 +64,8 @@ enum Diffs {
       removed = []
       added = []
     }
-    for line in lines where !line.isEmpty && !line.hasPrefix("---") && !line.hasPrefix("+++") {
+    // The first two lines name the old and new code (--- and +++).
+    for line in lines.dropFirst(2) where !line.isEmpty {
       if line.hasPrefix("@@") {
         flush()
         rows.append((line, line))

@@ -83,8 +83,11 @@ enum Paths {
 
   static func graph(call: CallID) -> String { query("/graph", [("call", call.hex)]) }
 
-  static func versions(_ op: OpID, from: String? = nil, to: String? = nil) -> String {
-    query("/versions", [("op", op.name), ("from", from), ("to", to)])
+  static func versions(_ op: OpID, from: String? = nil, to: String? = nil, split: Bool = false)
+    -> String
+  {
+    query(
+      "/versions", [("op", op.name), ("from", from), ("to", to), ("mode", split ? "split" : nil)])
   }
 }
 

@@ -8,6 +8,8 @@ import RecallRows
 struct Query: Sendable {
   let values: [String: String]
 
+  init(values: [String: String]) { self.values = values }
+
   init(_ request: Request) {
     var values: [String: String] = [:]
     for (name, value) in request.uri.queryParameters where values[String(name)] == nil {
@@ -33,7 +35,9 @@ struct Query: Sendable {
 /// `/api/v1/calls` returns.
 struct CallsPage: Sendable {
   static let defaultLimit = 100
-  static let maximumLimit = 1000
+  /// The most calls a page shows (SQLite reads a page's inputs call by call
+  /// up to 1,000 calls).
+  static let maximumLimit = 500
 
   let op: OpID
   let calls: [CallRecord]
@@ -65,21 +69,59 @@ struct CallsPage: Sendable {
       }
       request.startedBefore = Date(timeIntervalSince1970: seconds)
     }
-    var calls: [CallRecord]
-    if currentOnly {
-      let current = try Viewer.currentSemanticVersions(of: op, in: store)
-      if current.count == 1 {
-        request.semanticVersion = current.first
-        calls = try store.calls(matching: request)
-      } else {
-        request.limit = nil
-        calls = try store.calls(matching: request).filter { current.contains($0.semanticVersion) }
+    var fetched = try Self.fetch(request, currentOnly: currentOnly, op: op, in: store)
+    // The page ends in a gap between two calls' starts, never between two
+    // that started within a microsecond of each other: the next page
+    // starts strictly before the gap's middle, so that no call is shown
+    // twice or skipped however the boundary's seconds round on the way
+    // through the URL. A run of such calls longer than a page is shown
+    // whole (up to ten pages' worth).
+    var shown = Swift.min(fetched.count, self.limit)
+    while shown < fetched.count && shown > 0
+      && fetched[shown - 1].startedAt.timeIntervalSince(fetched[shown].startedAt) <= Self.tie
+    {
+      shown += 1
+      if shown == fetched.count, let limit = request.limit, limit < Self.maximumLimit * 10 {
+        request.limit = limit * 2
+        fetched = try Self.fetch(request, currentOnly: currentOnly, op: op, in: store)
       }
-    } else {
-      calls = try store.calls(matching: request)
     }
-    next = calls.count > self.limit ? calls[self.limit - 1].startedAt.timeIntervalSince1970 : nil
-    self.calls = Array(calls.prefix(self.limit))
+    if shown < fetched.count {
+      next =
+        (fetched[shown - 1].startedAt.timeIntervalSince1970
+          + fetched[shown].startedAt.timeIntervalSince1970) / 2
+    } else if shown > 0 && fetched.count == request.limit {
+      // A run longer than ten pages: the rest of it is left out.
+      next = fetched[shown - 1].startedAt.timeIntervalSince1970
+    } else {
+      next = nil
+    }
+    calls = Array(fetched.prefix(shown))
+  }
+
+  /// Calls closer together than this are one run for paging.
+  static let tie = 1e-6
+
+  private static func fetch(_ request: CallQuery, currentOnly: Bool, op: OpID, in store: Store)
+    throws -> [CallRecord]
+  {
+    guard currentOnly else { return try store.calls(matching: request) }
+    let current = try Viewer.currentSemanticVersions(of: op, in: store)
+    guard current.count > 1 else {
+      guard let version = current.first else { return [] }
+      var request = request
+      request.semanticVersion = version
+      return try store.calls(matching: request)
+    }
+    // Several current versions (programs running different code): each
+    // one's page, merged.
+    return try current.flatMap { version in
+      var request = request
+      request.semanticVersion = version
+      return try store.calls(matching: request)
+    }
+    .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+    .prefix(request.limit ?? .max).map { $0 }
   }
 
   /// The address of the next page, under `path`.
@@ -98,6 +140,14 @@ struct CallsPage: Sendable {
 extension Viewer {
   static func currentSemanticVersions(of op: OpID, in store: Store) throws -> Set<CodeFingerprint> {
     Set(try store.versions(of: op).filter(\.isCurrent).map(\.semanticVersion))
+  }
+
+  /// The overview page's HTML, as `/` serves it (for the benchmark).
+  package func overviewHTML() throws -> String { try overview().markup }
+
+  /// An op's page of calls, as `/op?name=OP` serves it (for the benchmark).
+  package func opPageHTML(_ op: String) throws -> String {
+    try opPage(Query(values: ["name": op])).markup
   }
 
   // MARK: Overview
@@ -174,7 +224,7 @@ extension Viewer {
         "<span class=\"mono\">\(short(call.opVersion.hex))</span> \(isStale ? HTML("<span class=\"badge stale\">stale</span>") : "")",
         "\(call.host)",
         "<span class=\"mono\">\(values.inputs(call))</span>",
-        "<span class=\"mono\">\(values.json(call.outputCID, .row) ?? (call.evictedAt == nil ? "(not stored)" : "(evicted)"))</span>",
+        "<span class=\"mono\">\(Self.outputCell(call, values))</span>",
       ]
       return cells
     }
@@ -213,6 +263,16 @@ extension Viewer {
     return Layout.page(title: op.name, store: location, active: "", body: body)
   }
 
+  /// The outputs a table cell shows: larger ones are only sized (their
+  /// call's page shows them).
+  static let largestCell = 1 << 20
+
+  static func outputCell(_ call: CallRecord, _ values: ValueText) -> String {
+    guard call.evictedAt == nil else { return "(evicted)" }
+    guard call.outputSize <= largestCell else { return "(\(bytes(call.outputSize)))" }
+    return values.json(call.outputCID, .row) ?? "(not stored)"
+  }
+
   // MARK: Call
 
   func call(_ id: String) throws -> CallRecord {
@@ -224,6 +284,9 @@ extension Viewer {
       throw ViewerError.notFound(failure.description)
     }
   }
+
+  /// The most calls that used a call's output its page lists.
+  static let consumersShown = 100
 
   func callPage(_ id: String) throws -> HTML {
     let call = try call(id)
@@ -246,12 +309,21 @@ extension Viewer {
     for row in try CallFieldRow.environment(of: call, in: store, listing: false) {
       fields.append((row.field.replacingOccurrences(of: "_", with: " "), "\(row.text)"))
     }
-    let upstream = try store.upstream(of: call.id)
-    let downstream = try store.downstream(of: call.id)
+    // The calls that made its inputs and those that used its output
+    // directly: what each link leads to (the graph shows the rest).
+    var producers: [String: CallRecord] = [:]
+    for input in call.inputs where input.hid != HistoryID(external: input.cid) {
+      producers[input.name] = try store.calls(
+        matching: CallQuery(outputHID: input.hid, limit: 1)
+      ).first
+    }
+    let upstream = call.inputs.compactMap { producers[$0.name] }
+    let consumers = try store.calls(
+      matching: CallQuery(inputHID: call.outputHID, limit: Self.consumersShown + 1))
+    let downstream = Array(consumers.prefix(Self.consumersShown))
     let inputs = call.inputs.map { input -> HTML in
-      let producer = upstream.first { $0.outputCID == input.cid }
       let from: HTML =
-        producer.map {
+        producers[input.name].map {
           "<p class=\"muted\">produced by \(HTML.link("\($0.op.name) \(short($0.id.hex))", to: Paths.call($0.id)))</p>"
         } ?? ""
       return """
@@ -286,6 +358,7 @@ extension Viewer {
       \(list(upstream, "None: its inputs came from outside the store."))
       <h2>Downstream: the calls that used its output</h2>
       \(list(downstream, "None yet."))
+      \(consumers.count > Self.consumersShown ? HTML("<p class=\"muted\">The first \(Self.consumersShown) are listed; \(HTML.link("the graph", to: Paths.graph(call: call.id))) shows more of them.</p>") : "")
       """
     return Layout.page(
       title: "\(call.op.name) \(short(call.id.hex))", store: location, active: "", body: body)
@@ -295,24 +368,63 @@ extension Viewer {
 
   /// The most calls of one op a graph starts from: more are drawn from its
   /// latest calls.
-  static let graphCalls = 2_000
+  static let graphCalls = 500
+  /// The most calls a graph draws: a walk through provenance that reaches
+  /// more stops there.
+  static let graphLimit = 5_000
 
   /// The frame a graph query names, and what the page says about its size.
   func frame(_ query: Query) throws -> (frame: ComputationFrame, title: String, note: String?) {
+    let start: [CallRecord]
+    let title: String
+    var notes: [String] = []
     if let id = query.text("call") {
       let call = try call(id)
-      let frame = try ComputationFrame(calls: [call], in: store).expandBack().expandForward()
-      return (frame, "\(call.op.name) \(short(call.id.hex))", nil)
+      start = [call]
+      title = "\(call.op.name) \(short(call.id.hex))"
+    } else {
+      let op = try findOp(try query.required("op", "the op whose calls to draw"), in: store)
+      let calls = try store.calls(matching: CallQuery(op: op, limit: Self.graphCalls + 1))
+      if calls.count > Self.graphCalls {
+        notes.append("Drawn from the latest \(Self.graphCalls) calls of \(op.name).")
+      }
+      start = Array(calls.prefix(Self.graphCalls))
+      title = op.name
     }
-    let op = try findOp(try query.required("op", "the op whose calls to draw"), in: store)
-    let calls = try store.calls(matching: CallQuery(op: op, limit: Self.graphCalls + 1))
-    let note =
-      calls.count > Self.graphCalls
-      ? "Drawn from the latest \(Self.graphCalls) calls of \(op.name) and the calls connected to them."
-      : nil
-    let frame = try ComputationFrame(calls: Array(calls.prefix(Self.graphCalls)), in: store)
-      .expandBack().expandForward()
-    return (frame, op.name, note)
+    let (calls, complete) = try connected(to: start, limit: Self.graphLimit)
+    if !complete {
+      notes.append(
+        "The calls connected to them are more than \(Self.graphLimit): the nearest are drawn.")
+    }
+    let frame = ComputationFrame(calls: calls, in: store)
+    return (frame, title, notes.isEmpty ? nil : notes.joined(separator: " "))
+  }
+
+  /// The calls upstream and downstream of `start`, nearest first, at most
+  /// `limit` of them: whether it reached them all.
+  func connected(to start: [CallRecord], limit: Int) throws -> ([CallRecord], complete: Bool) {
+    var found: [CallID: CallRecord] = [:]
+    var queue: [CallRecord] = []
+    for call in start where found[call.id] == nil {
+      found[call.id] = call
+      queue.append(call)
+    }
+    var next = 0
+    while next < queue.count {
+      let call = queue[next]
+      next += 1
+      var neighbours = try store.calls(
+        matching: CallQuery(inputHID: call.outputHID, limit: limit + 1))
+      for input in call.inputs where input.hid != HistoryID(external: input.cid) {
+        neighbours += try store.calls(matching: CallQuery(outputHID: input.hid, limit: 1))
+      }
+      for neighbour in neighbours where found[neighbour.id] == nil {
+        guard found.count < limit else { return (Array(found.values), false) }
+        found[neighbour.id] = neighbour
+        queue.append(neighbour)
+      }
+    }
+    return (Array(found.values), true)
   }
 
   func graphPage(_ query: Query) throws -> HTML {
@@ -369,7 +481,7 @@ extension Viewer {
           "<span class=\"mono\">\(row.semanticVersion == row.opVersion ? "=" : short(row.semanticVersion))</span>",
           "\(iso(row.firstSeen))", "\(iso(row.lastSeen))", number(row.calls),
           row.current ? "<span class=\"badge current\">current</span>" : "",
-          "\(HTML.link("as older", to: Paths.versions(op, from: row.opVersion, to: to))) · \(HTML.link("as newer", to: Paths.versions(op, from: from, to: row.opVersion)))",
+          "\(HTML.link("as older", to: Paths.versions(op, from: row.opVersion, to: to, split: split))) · \(HTML.link("as newer", to: Paths.versions(op, from: from, to: row.opVersion, split: split)))",
         ]
       })
     let comparison: HTML
@@ -378,6 +490,8 @@ extension Viewer {
       comparison = Diffs.render(compared, split: split)
     } catch let failure as CommandFailure {
       comparison = "<p class=\"notice\">\(failure.description)</p>"
+    } catch let error as RecallError where error.code == RecallError.notFound {
+      comparison = "<p class=\"notice\">\(error.message)</p>"
     }
     let body: HTML = """
       <h1>Versions of \(HTML.link(op.name, to: Paths.op(op)))</h1>

@@ -14,15 +14,26 @@ package struct Viewer: Sendable {
   /// Where the store is, as the header shows it (a URL without its password).
   package let location: String
 
-  package init(store: Store, location: String) {
+  /// The host names requests must be addressed to (their `Host` header),
+  /// or `nil` for any: a viewer on loopback answers only requests for
+  /// loopback names, so that a web page elsewhere cannot read the store
+  /// through a name it made resolve to 127.0.0.1 (DNS rebinding).
+  package let allowedHosts: Set<String>?
+
+  /// The host names of this machine's loopback interface.
+  package static let loopbackHosts: Set<String> = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+  package init(store: Store, location: String, allowedHosts: Set<String>? = Viewer.loopbackHosts) {
     self.store = store
     self.location = location
+    self.allowedHosts = allowedHosts
   }
 
   /// The viewer's routes: pages, the API and the assets.
   package func router() -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: Failures(viewer: self))
+    if let allowedHosts { router.add(middleware: HostCheck(allowed: allowedHosts)) }
     router.get("/") { request, _ in try await self.page { try self.overview() } }
     router.get("/op") { request, _ in
       try await self.page { try self.opPage(Query(request)) }
@@ -110,6 +121,8 @@ enum ViewerError: Error {
   case notFound(String)
   /// The request is missing something it needs, or has a malformed value.
   case badRequest(String)
+  /// The request is addressed to a host name the viewer does not serve.
+  case forbidden(String)
 }
 
 /// Turns every failure into a page (or, under `/api/`, a JSON error) with
@@ -140,6 +153,7 @@ struct Failures: RouterMiddleware {
     switch error {
     case ViewerError.notFound(let message): (.notFound, "Not found", message)
     case ViewerError.badRequest(let message): (.badRequest, "Bad request", message)
+    case ViewerError.forbidden(let message): (.forbidden, "Forbidden", message)
     case let error as CommandFailure: (.notFound, "Not found", error.description)
     case let error as RecallError where error.code == RecallError.notFound:
       (.notFound, "Not found", error.message)
@@ -152,6 +166,31 @@ struct Failures: RouterMiddleware {
     default:
       (.internalServerError, "Something went wrong", String(describing: error))
     }
+  }
+}
+
+/// Refuses a request addressed to a host name the viewer does not serve
+/// (``Viewer/allowedHosts``).
+struct HostCheck: RouterMiddleware {
+  typealias Context = BasicRequestContext
+  let allowed: Set<String>
+
+  func handle(
+    _ request: Request, context: Context,
+    next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    let authority = request.head.authority ?? ""
+    let host =
+      authority.hasPrefix("[")
+      ? String(authority.prefix { $0 != "]" }) + "]"
+      : String(authority.prefix { $0 != ":" })
+    guard allowed.contains(host.lowercased()) else {
+      throw ViewerError.forbidden(
+        "This viewer answers requests addressed to this machine (127.0.0.1 or localhost), "
+          + "not to '\(host)'. Open it at http://127.0.0.1 with its port, or start it with "
+          + "--host to serve other names.")
+    }
+    return try await next(request, context)
   }
 }
 

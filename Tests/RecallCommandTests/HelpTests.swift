@@ -10,7 +10,8 @@ import Testing
     "", "ls", "calls", "show", "versions", "diff", "stale", "outdated", "accept", "forget", "prune",
     "gc",
     "tag",
-    "table", "graph", "stats", "running", "audit", "why", "environment", "export", "import", "serve",
+    "table", "graph", "stats", "running", "audit", "why", "environment", "export", "import",
+    "serve",
   ]
 
   static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

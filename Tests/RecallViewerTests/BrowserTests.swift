@@ -61,8 +61,10 @@ struct BrowserTests {
     #expect(call.contains("<a href=\"/graph?call=\(train)\">"))
 
     let graph = try load("graph", "/graph?op=train")
-    #expect(graph.contains("<svg"))
-    #expect(graph.contains("href=\"/op?name=recall_demo.train"))
+    // The drawing's op boxes link to their pages.
+    let drawing = try #require(
+      graph.range(of: "<svg").map { String(graph[$0.lowerBound...].prefix { _ in true }) })
+    #expect(drawing.contains("xlink:href=\"/op?name=recall_demo.train"))
     #expect(graph.contains("36 calls"))
 
     let versions = try load("versions", "/versions?op=train")

@@ -56,9 +56,11 @@ import Testing
     _ = store.memoize(label, [Argument("name", "<script>alert(1)</script>")]) {
       "<b>bold</b> & \"quoted\""
     }
+    store.flush()
     let later = try Store.sqlite(at: directory.path, configuration: quiet())
     let data = later.memoize(load, [Argument("n", 1)]) { (0..<1000).map { Double($0) } }
     _ = later.memoize(score("3"), [Argument("data", data)]) { data.reduce(0, +) * 3 }
+    later.flush()
     let labelCall = try #require(later.calls(of: "Lab.label(_:)").first).id
     return (loads, labelCall)
   }
@@ -185,6 +187,20 @@ import Testing
         try JSONSerialization.jsonObject(with: Data(cli.text.utf8)) as? [String: Any])
       #expect(NSDictionary(dictionary: cliRow).isEqual(to: rows[0]))
 
+      // Calls that started at the same instant are never split across
+      // pages: a page of 2 shows all four of score's calls.
+      let database = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+      try await database.write { db in
+        try db.execute(
+          sql: """
+            UPDATE call SET started_at = 1800000000.123456
+            WHERE op = (SELECT id FROM op_name WHERE name = 'Lab.score(_:)')
+            """)
+      }
+      let tied = try await client.get("/op?name=score&limit=2")
+      #expect(tied.body.components(separatedBy: "<a href=\"/call/").count - 1 == 4)
+      #expect(tied.body.contains("No older calls."))
+
       let current = try await client.get("/op?name=score&current=1")
       #expect(current.body.components(separatedBy: "<a href=\"/call/").count - 1 == 1)
       #expect(!current.body.contains("badge stale\">stale"))
@@ -204,7 +220,8 @@ import Testing
         ("/op", 400, "needs ?name="),
         ("/op?name=score&limit=-4", 400, "limit must be a positive number"),
         ("/op?name=score&before=yesterday", 400, "before must be seconds since 1970"),
-        ("/versions?op=score&from=zz", 404, "Not found"),
+        // An unknown version: the versions are listed, with a notice.
+        ("/versions?op=score&from=zz", 200, "<p class=\"notice\">"),
         ("/graph", 400, "needs ?op="),
       ]
       for (path, status, text) in cases {
@@ -220,6 +237,33 @@ import Testing
       #expect(css.status == 200)
       #expect(css.headers["content-type"]?.hasPrefix("text/css") == true)
     }
+  }
+
+  @Test func requestsForOtherHostNamesAreRefused() async throws {
+    _ = try populate()
+    try await serving { client in
+      let refused = try await client.get("/", host: "rebound.example:\(client.port)")
+      #expect(refused.status == 403)
+      #expect(refused.body.contains("not to &#39;rebound.example&#39;"))
+      let api = try await client.get("/api/v1/ops", host: "rebound.example")
+      #expect(api.status == 403)
+      #expect(try await client.get("/", host: "localhost:\(client.port)").status == 200)
+      #expect(try await client.get("/", host: "[::1]:\(client.port)").status == 200)
+    }
+  }
+
+  @Test func graphsStopAtTheirLimit() throws {
+    let (loads, _) = try populate()
+    let store = try Store.sqlite(at: directory.path, configuration: quiet())
+    let viewer = Viewer(store: store, location: directory.path)
+    let load = try #require(try store.call(loads[0]))
+    // load(n: 1) fed two score calls (one per version).
+    let all = try viewer.connected(to: [load], limit: 100)
+    #expect(all.complete)
+    #expect(Set(all.0.map(\.op)) == ["Lab.load(n:)", "Lab.score(_:)"])
+    let cut = try viewer.connected(to: [load], limit: 2)
+    #expect(!cut.complete)
+    #expect(cut.0.count == 2)
   }
 
   @Test func versionsPageDiffsComponents() async throws {
@@ -259,7 +303,11 @@ import Testing
       }) == true {
         #expect(page.body.contains("<svg"))
         #expect(page.body.contains("xlink:href=\"/op?name=Lab.score%28_%3A%29\""))
-        #expect(page.body.contains("3 stale"))
+        // The op box with stale calls is shaded and counts them.
+        let svg = try #require(
+          page.body.range(of: "<svg").map { String(page.body[$0.lowerBound...]) })
+        #expect(svg.contains("fill=\"#fde3c0\""))
+        #expect(svg.contains(">3 stale</text>"))
       } else {
         #expect(page.body.contains("apt install graphviz"))
         #expect(page.body.contains("digraph ComputationFrame"))
@@ -316,7 +364,11 @@ import Testing
         #expect(page.status == 503, "\(path): \(page.status)")
         #expect(
           page.body.contains("cannot be read") || page.body.contains("\"status\":503"), "\(path)")
-        #expect(page.body.contains(directory.path), "\(path): the error names the store")
+        let message =
+          page.body.range(of: "<p class=\"error\">").map {
+            String(page.body[$0.upperBound...].prefix { $0 != "<" })
+          } ?? page.body
+        #expect(message.contains(directory.path), "\(path): the error names the store")
       }
       // Pages that do not read the damaged table still work.
       #expect(try await client.get("/op?name=score").status == 200)
@@ -335,10 +387,13 @@ struct Client: Sendable {
     let body: String
   }
 
-  func get(_ path: String) async throws -> Answer {
+  /// GETs `path`, addressed to `host` (the Host header) when given.
+  func get(_ path: String, host: String? = nil) async throws -> Answer {
     let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
+    var request = URLRequest(url: url)
+    if let host { request.setValue(host, forHTTPHeaderField: "Host") }
     return try await withCheckedThrowingContinuation { continuation in
-      let task = URLSession.shared.dataTask(with: url) { data, response, error in
+      let task = URLSession.shared.dataTask(with: request) { data, response, error in
         guard let response = response as? HTTPURLResponse, let data else {
           continuation.resume(throwing: error ?? URLError(.badServerResponse))
           return

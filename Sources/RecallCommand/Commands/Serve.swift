@@ -39,6 +39,8 @@ struct Serve: ParsableCommand {
   func run() throws {
     let store = try options.open()
     let location = redactingPassword(options.path)
+    // An IPv6 address with or without its brackets.
+    let host = self.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
     if !Self.loopback.contains(host) {
       FileHandle.standardError.write(
         Data(
@@ -47,8 +49,11 @@ struct Serve: ParsableCommand {
           (the viewer has no login). Leave out --host to serve this machine only.\n
           """.utf8))
     }
-    let viewer = Viewer(store: store, location: location)
-    let host = self.host
+    // On loopback, requests for other names are refused (DNS rebinding);
+    // on another address, the user chose who may connect.
+    let viewer = Viewer(
+      store: store, location: location,
+      allowedHosts: Self.loopback.contains(host) ? Viewer.loopbackHosts : nil)
     let printedHost = host.contains(":") ? "[\(host)]" : host
     let done = DispatchSemaphore(value: 0)
     let failure = Failure()
