@@ -172,6 +172,19 @@ extension PostgresBackend {
     }
   }
 
+  public func callCounts(of op: OpID) throws -> [CodeFingerprint: Int] {
+    try withConnection { connection in
+      var counts: [CodeFingerprint: Int] = [:]
+      for row in try connection.rows(
+        "SELECT semantic_version, count(*)::bigint FROM call WHERE op = $1 GROUP BY semantic_version",
+        [.text(op.name)])
+      {
+        counts[CodeFingerprint(hex: try row.text(0))] = try row.int(1)
+      }
+      return counts
+    }
+  }
+
   public func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
     try withConnection { try Self.versions(of: op, countingCalls: countingCalls, $0) }
   }

@@ -22,9 +22,9 @@ package func counted(_ count: Int, _ noun: String) -> String {
 /// table's cell or in full.
 package struct ValueText: Sendable {
   package let store: Store
-  /// What this instance rendered, by value and length: a listing whose
-  /// calls share an input (a data set every call of a sweep took) reads it
-  /// once.
+  /// What this instance rendered for table cells, by value and length: a
+  /// listing whose calls share an input (a data set every call of a sweep
+  /// took) reads it once.
   private let rendered = Rendered()
 
   package init(store: Store) { self.store = store }
@@ -65,6 +65,8 @@ package struct ValueText: Sendable {
   /// The value as JSON text, or `nil` when the store does not have it (or
   /// cannot render it).
   package func json(_ cid: ContentID, _ length: Length) -> String? {
+    // Only what table cells show is kept: a value shown in full is shown once.
+    guard length == .cell || length == .row else { return render(cid, length) }
     let key = "\(cid.hex) \(length)"
     if let text = rendered.texts.withLock({ $0[key] }) { return text }
     let text = render(cid, length)

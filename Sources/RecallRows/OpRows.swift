@@ -62,16 +62,6 @@ package struct OpStatsRow: TableRow {
     case recomputeTime = "recompute_time"
   }
 
-  /// How many of an op's calls no current version reuses (as
-  /// `Store.staleCalls(of:)` lists them), counted per version by the store
-  /// instead of listed.
-  static func staleCount(of op: OpID, in store: Store) throws -> Int {
-    let versions = try store.versions(of: op)
-    let current = Set(versions.filter(\.isCurrent).map(\.semanticVersion))
-    guard !current.isEmpty else { return 0 }
-    return versions.filter { !current.contains($0.semanticVersion) }.reduce(0) { $0 + $1.calls }
-  }
-
   /// One row per op the store has calls, versions or counts of, then the
   /// store's row.
   package static func rows(in store: Store) throws -> [OpStatsRow] {
@@ -93,7 +83,7 @@ package struct OpStatsRow: TableRow {
       + unlisted.map({ OpSummary(op: $0, calls: 0, versions: 0, outputBytes: 0, lastCall: nil) })
     {
       let time = op.computeTime.inSeconds
-      let stale = op.calls == 0 ? 0 : try staleCount(of: op.op, in: store)
+      let stale = op.calls == 0 ? 0 : try store.staleCallCount(of: op.op)
       let count = use[op.op] ?? OpUsage(op: op.op, period: .distantPast)
       total.time += time
       total.stale += stale
@@ -217,6 +207,39 @@ package struct PeriodRow: TableRow {
         misses: use.misses, hitRate: calls == 0 ? 0 : Double(use.hits) / Double(calls),
         timeSaved: use.timeSaved.inSeconds, computeTime: use.computeTime.inSeconds)
     }
+  }
+}
+
+extension PeriodRow {
+  /// The last `count` periods up to the last row's, with the periods that
+  /// have no counts as rows of zeros: a time axis for a chart.
+  package static func continuous(_ rows: [PeriodRow], by period: UsagePeriod, last count: Int)
+    -> [PeriodRow]
+  {
+    guard let last = rows.last?.period, count > 0 else { return [] }
+    let calendar = UsagePeriod.calendar
+    let component: Calendar.Component =
+      switch period {
+      case .hour: .hour
+      case .day: .day
+      case .week: .weekOfYear
+      case .month: .month
+      }
+    let byStart = Dictionary(rows.map { ($0.period, $0) }, uniquingKeysWith: { first, _ in first })
+    var filled: [PeriodRow] = []
+    for back in (0..<count).reversed() {
+      guard let date = calendar.date(byAdding: component, value: -back, to: last) else { continue }
+      let start = period.start(of: date, calendar)
+      if let first = rows.first?.period, start < first, filled.isEmpty && back > 0 {
+        continue
+      }
+      filled.append(
+        byStart[start]
+          ?? PeriodRow(
+            period: start, label: period.label(start, calendar), hits: 0, misses: 0, hitRate: 0,
+            timeSaved: 0, computeTime: 0))
+    }
+    return filled
   }
 }
 

@@ -3,6 +3,17 @@ import GRDB
 import RecallCore
 
 extension SQLiteBackend {
+  /// Sets the counts `v15.counts` keeps to what the tables hold.
+  static let recountSQL = """
+    UPDATE filing SET (calls, output_bytes, compute_time) = (
+      SELECT count(*), coalesce(sum(output_size), 0), total(duration)
+      FROM call WHERE call.filing = filing.id);
+    UPDATE store_count SET value = (
+      SELECT CASE store_count.name WHEN 'values' THEN count(*) ELSE coalesce(sum(size), 0) END
+      FROM value WHERE size IS NOT NULL)
+    WHERE name IN ('values', 'value_bytes');
+    """
+
   public func forget(_ calls: [CallID]) throws -> Int {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
@@ -39,6 +50,10 @@ extension SQLiteBackend {
               AND value.id NOT IN tagged
             """)
         var report = GarbageReport(values: 0, bytes: 0, orphanFiles: 0)
+        // The counts `v15.counts` keeps, counted again from the tables: a
+        // process of an older Recall that kept writing after the upgrade
+        // added rows without counting them.
+        try db.execute(sql: Self.recountSQL)
         let delete = try db.cachedStatement(sql: "DELETE FROM value WHERE id = ?")
         var files: [ContentID] = []
         for row in unused {

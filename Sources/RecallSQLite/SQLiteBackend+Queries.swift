@@ -11,7 +11,7 @@ extension SQLiteBackend {
   static let opSummarySQL = """
     SELECT op_name.name, sum(filing.calls), sum(filing.output_bytes),
       (SELECT started_at FROM call WHERE call.op = filing.op ORDER BY started_at DESC LIMIT 1),
-      total(filing.compute_time)
+      total(CASE WHEN filing.calls > 0 THEN filing.compute_time ELSE 0 END)
     FROM filing JOIN op_name ON op_name.id = filing.op
     GROUP BY filing.op HAVING sum(filing.calls) > 0
     """

@@ -189,6 +189,28 @@ extension SQLiteBackend {
     return (CodeFingerprint(hex: row[0]), row[1])
   }
 
+  /// From the counts each filing keeps (`v15.counts`).
+  public func callCounts(of op: OpID) throws -> [CodeFingerprint: Int] {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        var counts: [CodeFingerprint: Int] = [:]
+        for row in try Row.fetchAll(
+          db,
+          sql: """
+            SELECT semantic_version, sum(calls) FROM filing
+            WHERE op = (SELECT id FROM op_name WHERE name = ?)
+            GROUP BY semantic_version HAVING sum(calls) > 0
+            """,
+          arguments: [op.name])
+        {
+          counts[CodeFingerprint(hex: try row.decode(String.self, atIndex: 0))] =
+            try row.decode(Int.self, atIndex: 1)
+        }
+        return counts
+      }
+    }
+  }
+
   public func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.read { try Self.versions(of: op, countingCalls: countingCalls, $0) }

@@ -75,14 +75,15 @@ struct CallsPage: Sendable {
     // starts strictly before the gap's middle, so that no call is shown
     // twice or skipped however the boundary's seconds round on the way
     // through the URL. A run of such calls longer than a page is shown
-    // whole (up to ten pages' worth).
+    // whole (up to 1,000 calls).
     var shown = Swift.min(fetched.count, self.limit)
     while shown < fetched.count && shown > 0
       && fetched[shown - 1].startedAt.timeIntervalSince(fetched[shown].startedAt) <= Self.tie
     {
       shown += 1
-      if shown == fetched.count, let limit = request.limit, limit < Self.maximumLimit * 10 {
-        request.limit = limit * 2
+      if shown == fetched.count, let limit = request.limit, limit < Self.longestRun {
+        // (SQLite reads a listing's inputs call by call up to 1,000 calls.)
+        request.limit = Swift.min(limit * 2, Self.longestRun)
         fetched = try Self.fetch(request, currentOnly: currentOnly, op: op, in: store)
       }
     }
@@ -91,7 +92,7 @@ struct CallsPage: Sendable {
         (fetched[shown - 1].startedAt.timeIntervalSince1970
           + fetched[shown].startedAt.timeIntervalSince1970) / 2
     } else if shown > 0 && fetched.count == request.limit {
-      // A run longer than ten pages: the rest of it is left out.
+      // A run longer than 1,000 calls: the rest of it is left out.
       next = fetched[shown - 1].startedAt.timeIntervalSince1970
     } else {
       next = nil
@@ -101,6 +102,8 @@ struct CallsPage: Sendable {
 
   /// Calls closer together than this are one run for paging.
   static let tie = 1e-6
+  /// The longest run of such calls a page shows whole.
+  static let longestRun = 1_000
 
   private static func fetch(_ request: CallQuery, currentOnly: Bool, op: OpID, in store: Store)
     throws -> [CallRecord]
@@ -193,7 +196,7 @@ extension Viewer {
       <input class="filter" data-table="ops" placeholder="Filter ops…">
       \(table)
       <h2>Use by day</h2>
-      \(Charts.usage(Array(usage.suffix(60))))
+      \(Charts.usage(PeriodRow.continuous(usage, by: .day, last: 60)))
       """
     return Layout.page(title: "Overview", store: location, active: "Overview", body: body)
   }
@@ -328,13 +331,13 @@ extension Viewer {
         } ?? ""
       return """
         <h3><span class="mono">\(input.name)</span> <span class="muted mono">cid \(short(input.cid.hex))</span></h3>
-        \(from)\(values.render(input.cid))
+        \(from)\(values.render(input.cid, producer: producers[input.name]?.id))
         """
     }
     let output: HTML =
       call.evictedAt.map {
         "<p class=\"notice\">Evicted \(iso($0)) to keep the store within its disk budget: computed again when next called.</p>"
-      } ?? values.render(call.outputCID, size: call.outputSize)
+      } ?? values.render(call.outputCID, size: call.outputSize, producer: call.id)
     func list(_ calls: [CallRecord], _ none: String) -> HTML {
       guard !calls.isEmpty else { return "<p class=\"muted\">\(none)</p>" }
       return Layout.table(
@@ -413,18 +416,21 @@ extension Viewer {
     while next < queue.count {
       let call = queue[next]
       next += 1
+      // At most as many as could still be added, and never more than the
+      // 1,000 SQLite reads the inputs of call by call.
       var neighbours = try store.calls(
-        matching: CallQuery(inputHID: call.outputHID, limit: limit + 1))
+        matching: CallQuery(
+          inputHID: call.outputHID, limit: Swift.min(limit - found.count + 1, 1_000)))
       for input in call.inputs where input.hid != HistoryID(external: input.cid) {
         neighbours += try store.calls(matching: CallQuery(outputHID: input.hid, limit: 1))
       }
       for neighbour in neighbours where found[neighbour.id] == nil {
-        guard found.count < limit else { return (Array(found.values), false) }
+        guard found.count < limit else { return (queue, false) }
         found[neighbour.id] = neighbour
         queue.append(neighbour)
       }
     }
-    return (Array(found.values), true)
+    return (queue, true)
   }
 
   func graphPage(_ query: Query) throws -> HTML {

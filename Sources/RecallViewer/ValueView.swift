@@ -14,7 +14,11 @@ struct ValueView {
   /// Arrays of numbers longer than this are summarised.
   static let longArray = 32
 
-  func render(_ cid: ContentID, size: Int? = nil) -> HTML {
+  /// `producer`, the call whose output the value is, lets a value in a blob
+  /// file be read where it lies (mapped): an array of numbers is summarised
+  /// from its pages, of a long one only evenly spaced elements.
+  func render(_ cid: ContentID, size: Int? = nil, producer: CallID? = nil) -> HTML {
+    if let producer, let mapped = mappedSummary(cid, of: producer) { return mapped }
     if let size, size > Self.largestShown {
       return
         "<p class=\"notice\">\(bytes(size)): too large to show here. Read it in Swift with store.value(_:as:).</p>"
@@ -37,6 +41,14 @@ struct ValueView {
         "<p class=\"error\">The value's bytes do not parse: it may come from a newer Recall.</p>"
     }
     return "<div class=\"value-tree\">\(Self.tree(JSONValue(parsing: text), depth: 0))</div>"
+  }
+
+  private func mappedSummary(_ cid: ContentID, of producer: CallID) -> HTML? {
+    guard let result = try? store.backend.loadResult(producer), result.cid == cid,
+      let summary = try? result.withUnsafeBytes({ try ValueCodec.numericSummary(of: $0) }),
+      summary.count > Self.longArray
+    else { return nil }
+    return Charts.summary(summary, bytes: result.withUnsafeBytes(\.count))
   }
 
   static func tree(_ value: JSONValue, depth: Int) -> HTML {
@@ -142,7 +154,7 @@ enum Charts {
     let first = summary.samples.prefix(8).map { Self.number($0) }.joined(separator: ", ")
     return HTML(
       raw: """
-        <div class="summary"><p><b>\(summary.count) numbers</b> (\(HTML.escape(bytes(count))) stored) · \
+        <div class="summary"><p><b>\(summary.count) numbers</b> (\(HTML.escape(bytes(count))) stored\(summary.measured < summary.count ? "; range and mean of \(summary.measured) evenly spaced ones" : "")) · \
         min <span class="number">\(Self.number(summary.minimum))</span> · \
         max <span class="number">\(Self.number(summary.maximum))</span> · \
         mean <span class="number">\(Self.number(summary.mean))</span></p>\(plot)\

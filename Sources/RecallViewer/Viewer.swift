@@ -139,6 +139,12 @@ struct Failures: RouterMiddleware {
       return try await next(request, context)
     } catch {
       let (status, title, message) = Self.describe(error)
+      // A page for a foreign host name says nothing of the store.
+      guard status != .forbidden else {
+        return Response(
+          status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+          body: ResponseBody(byteBuffer: ByteBuffer(string: message + "\n")))
+      }
       guard !request.uri.path.hasPrefix("/api/") else {
         let json = JSONLines.text([APIError(error: message, status: Int(status.code))])
         return Response(

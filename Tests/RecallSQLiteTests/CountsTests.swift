@@ -91,4 +91,32 @@ import Testing
     }
     try expectCounts(store, "recomputed")
   }
+
+  @Test func garbageCollectionCountsAgainWhatAnOlderWriterLeftUncounted() throws {
+    let store = try openStore(directory.path, inlineThreshold: 64)
+    for x in 0..<10 {
+      _ = store.memoize(op("a1"), [Argument("x", x)]) { [Double](repeating: 1, count: x) }
+    }
+    store.flush()
+    // As if a process of an older Recall had added rows without counting.
+    let database = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+    try database.write { db in
+      try db.execute(sql: "UPDATE filing SET calls = calls - 3, output_bytes = 7")
+      try db.execute(
+        sql: "UPDATE store_count SET value = 1 WHERE name IN ('values', 'value_bytes')")
+    }
+    #expect(try store.summary().calls == 7)
+    _ = try store.collectGarbage(keepingFilesNewerThan: Date())
+    try expectCounts(store, "counted again")
+    #expect(try store.summary().calls == 10)
+  }
+
+  @Test func staleCountsFollowTheFilingNotTheVersion() throws {
+    let store = try openStore(directory.path, inlineThreshold: 64)
+    for x in 0..<4 { _ = store.memoize(op("a1"), [Argument("x", x)]) { x } }
+    _ = store.memoize(op("b2"), [Argument("x", 9)]) { 9 }
+    store.flush()
+    #expect(try store.staleCallCount(of: "Lab.square(x:)") == 4)
+    #expect(try store.staleCallCount(of: "Lab.square(x:)") == store.staleCalls().count)
+  }
 }

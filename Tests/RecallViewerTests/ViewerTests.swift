@@ -151,6 +151,25 @@ import Testing
     }
   }
 
+  @Test func longArraysAreSummarisedWhereTheyLie() async throws {
+    let store = try Store.sqlite(at: directory.path, configuration: quiet())
+    let big = Op(id: "Lab.big(n:)", version: CodeFingerprint(hex: "f6f6"), parameters: ["n"])
+    // 2,100,000 floats: a blob file, mapped, of which 2^20 evenly spaced
+    // elements are read.
+    _ = store.memoize(big, [Argument("n", 2_100_000)]) { (0..<2_100_000).map { Float($0) } }
+    store.flush()
+    let id = try #require(try store.calls(of: "Lab.big(n:)").first).id
+    try await serving { client in
+      let page = try await client.get("/call/\(id.hex)")
+      #expect(page.status == 200)
+      #expect(page.body.contains("<b>2100000 numbers</b>"))
+      #expect(page.body.contains("range and mean of 1048576 evenly spaced ones"))
+      // Every second element: 0, 2, …, 2097150.
+      #expect(page.body.contains("max <span class=\"number\">2.09715e+06</span>"))
+      #expect(page.body.contains("mean <span class=\"number\">1.04858e+06</span>"))
+    }
+  }
+
   @Test func opPagesArePagedByTheDatabase() async throws {
     _ = try populate()
     try await serving { client in
@@ -244,7 +263,10 @@ import Testing
     try await serving { client in
       let refused = try await client.get("/", host: "rebound.example:\(client.port)")
       #expect(refused.status == 403)
-      #expect(refused.body.contains("not to &#39;rebound.example&#39;"))
+      #expect(refused.body.contains("not to 'rebound.example'"))
+      // It says nothing of the store to the page that asked.
+      #expect(!refused.body.contains(directory.path))
+      #expect(refused.headers["content-type"]?.hasPrefix("text/plain") == true)
       let api = try await client.get("/api/v1/ops", host: "rebound.example")
       #expect(api.status == 403)
       #expect(try await client.get("/", host: "localhost:\(client.port)").status == 200)

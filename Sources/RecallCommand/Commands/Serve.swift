@@ -18,7 +18,12 @@ struct Serve: ParsableCommand {
       names another address.
       """)
 
-  @OptionGroup var options: StoreOptions
+  // The store option alone: the viewer prints no rows, so --json means
+  // nothing here.
+  @Option(
+    name: .long,
+    help: "The store's directory, or a postgres:// URL (default: $RECALL_STORE, else ./.recall).")
+  var store: String?
   @Option(help: "The port (0: one the system picks).")
   var port = 8080
   @Option(
@@ -37,8 +42,9 @@ struct Serve: ParsableCommand {
   }
 
   func run() throws {
-    let store = try options.open()
-    let location = redactingPassword(options.path)
+    let path = StoreOptions.path(self.store)
+    let store = try StoreOptions.open(path, writing: false)
+    let location = redactingPassword(path)
     // An IPv6 address with or without its brackets.
     let host = self.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
     if !Self.loopback.contains(host) {

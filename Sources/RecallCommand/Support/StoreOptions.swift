@@ -19,7 +19,10 @@ struct StoreOptions: ParsableArguments {
   @Flag(name: .long, help: "Print JSON Lines instead of a table.")
   var json = false
 
-  var path: String {
+  var path: String { Self.path(store) }
+
+  /// The store `--store` names, else $RECALL_STORE's, else ./.recall.
+  static func path(_ store: String?) -> String {
     store ?? ProcessInfo.processInfo.environment["RECALL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
       ?? ".recall"
   }

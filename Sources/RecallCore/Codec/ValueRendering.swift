@@ -170,6 +170,11 @@ public struct NumericSummary: Sendable, Hashable {
   public var mean: Double
   /// Elements at evenly spaced indices, in order.
   public var samples: [Double]
+  /// How many elements the minimum, maximum and mean were computed from:
+  /// ``count``, or for a raw array longer than the summary reads in full, as
+  /// many evenly spaced elements (so that a large mapped file is not read
+  /// whole).
+  public var measured: Int
 }
 
 extension ValueCodec {
@@ -185,13 +190,31 @@ extension ValueCodec {
   public static func numericSummary(_ bytes: [UInt8], samples: Int = 200) throws
     -> NumericSummary?
   {
-    try bytes.withUnsafeBytes { raw in
+    try bytes.withUnsafeBytes { try numericSummary(of: $0, samples: samples) }
+  }
+
+  /// The raw arrays longer than this are measured from this many evenly
+  /// spaced elements (``NumericSummary/measured``).
+  public static let measuredElements = 1 << 20
+
+  /// Summarizes stored bytes in place: a value in a mapped blob file is read
+  /// where it lies, and of a raw array longer than ``measuredElements`` only
+  /// that many evenly spaced elements are read.
+  ///
+  /// - Parameters:
+  ///   - raw: A value's stored bytes, in memory or mapped.
+  ///   - samples: How many evenly spaced elements to keep.
+  /// - Throws: When the bytes are malformed or in a newer format.
+  public static func numericSummary(of raw: UnsafeRawBufferPointer, samples: Int = 200) throws
+    -> NumericSummary?
+  {
+    do {
       var reader = ByteReader(raw)
       let version = try reader.byte()
       guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
       let tag = try reader.tag()
       var summary = NumericSummary(
-        count: 0, minimum: .nan, maximum: .nan, mean: .nan, samples: [])
+        count: 0, minimum: .nan, maximum: .nan, mean: .nan, samples: [], measured: 0)
       var total = 0.0
       var finite = 0
       var step = 1
@@ -209,9 +232,20 @@ extension ValueCodec {
         let (kindByte, elements) = try reader.rawPayload(after: tag)
         guard let kind = RawKind(rawValue: kindByte), kind != .bool else { return nil }
         summary.count = elements.count / kind.stride
-        step = max(1, summary.count / max(1, samples))
-        for index in 0..<summary.count {
-          add(number(of: kind, in: elements, at: index * kind.stride), at: index)
+        if summary.count > measuredElements {
+          // Evenly spaced elements: the plot's samples among them.
+          let spacing = summary.count / measuredElements
+          step = max(1, measuredElements / max(1, samples))
+          for position in 0..<measuredElements {
+            add(number(of: kind, in: elements, at: position * spacing * kind.stride), at: position)
+          }
+          summary.measured = measuredElements
+        } else {
+          step = max(1, summary.count / max(1, samples))
+          for index in 0..<summary.count {
+            add(number(of: kind, in: elements, at: index * kind.stride), at: index)
+          }
+          summary.measured = summary.count
         }
       case .unkeyed:
         summary.count = try reader.varint()
@@ -227,6 +261,7 @@ extension ValueCodec {
           }
           add(value, at: index)
         }
+        summary.measured = summary.count
       default:
         return nil
       }

@@ -151,6 +151,17 @@ extension Store {
     .sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
   }
 
+  /// Counts the stored calls of an op that no current version of it would
+  /// reuse: as many as ``staleCalls(of:unusedFor:startedBefore:)`` lists by
+  /// default, counted by the store instead of read (`recall stats`, the
+  /// viewer's overview).
+  public func staleCallCount(of op: OpID) throws -> Int {
+    let op = try self.op(named: op)
+    let current = try currentSemanticVersions(of: op)
+    guard !current.isEmpty else { return 0 }
+    return try backend.callCounts(of: op).filter { !current.contains($0.key) }.values.reduce(0, +)
+  }
+
   /// Returns the full record of a stored call, or `nil` when the store does
   /// not have it.
   public func call(_ id: CallID) throws -> CallRecord? {

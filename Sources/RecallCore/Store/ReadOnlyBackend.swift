@@ -52,6 +52,7 @@ final class ReadOnlyBackend: StoreWriter {
   }
   func acceptCount() throws -> Int { try reader.acceptCount() }
   func audits(of op: OpID?) throws -> [AuditRecord] { try reader.audits(of: op) }
+  func callCounts(of op: OpID) throws -> [CodeFingerprint: Int] { try reader.callCounts(of: op) }
   func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion] {
     try reader.versions(of: op, countingCalls: countingCalls)
   }

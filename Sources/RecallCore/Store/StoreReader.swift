@@ -95,6 +95,11 @@ public protocol StoreReader: Sendable {
   /// call of the op); without, ``OpVersion/calls`` is 0.
   func versions(of op: OpID, countingCalls: Bool) throws -> [OpVersion]
 
+  /// Counts an op's stored calls by the semantic version each is filed
+  /// under (what ``Store/staleCallCount(of:)`` sums). The default reads every
+  /// call of the op; a backend that keeps counts answers from them.
+  func callCounts(of op: OpID) throws -> [CodeFingerprint: Int]
+
   /// Returns the components an op version covers, sorted by identity, or `nil`
   /// when the store has not seen the version.
   func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]?
@@ -108,4 +113,13 @@ public protocol StoreReader: Sendable {
   /// The uncommitted changes with this digest (``CallEnvironment/changesDigest``),
   /// as a patch, or `nil` when the store has none.
   func uncommittedChanges(digest: String) throws -> String?
+}
+
+extension StoreReader {
+  /// Counts an op's stored calls by semantic version, reading them all.
+  public func callCounts(of op: OpID) throws -> [CodeFingerprint: Int] {
+    var counts: [CodeFingerprint: Int] = [:]
+    for call in try calls(CallQuery(op: op)) { counts[call.semanticVersion, default: 0] += 1 }
+    return counts
+  }
 }
