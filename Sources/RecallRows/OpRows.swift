@@ -211,8 +211,9 @@ package struct PeriodRow: TableRow {
 }
 
 extension PeriodRow {
-  /// The last `count` periods up to the last row's, with the periods that
-  /// have no counts as rows of zeros: a time axis for a chart.
+  /// The periods from the first row's (or `count` periods before the last
+  /// row's, if later) to the last row's, those without counts as rows of
+  /// zeros: a time axis for a chart.
   package static func continuous(_ rows: [PeriodRow], by period: UsagePeriod, last count: Int)
     -> [PeriodRow]
   {

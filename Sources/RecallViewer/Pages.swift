@@ -413,14 +413,17 @@ extension Viewer {
       queue.append(call)
     }
     var next = 0
+    var complete = true
     while next < queue.count {
       let call = queue[next]
       next += 1
       // At most as many as could still be added, and never more than the
       // 1,000 SQLite reads the inputs of call by call.
+      let asked = Swift.min(limit - found.count + 1, 1_000)
       var neighbours = try store.calls(
-        matching: CallQuery(
-          inputHID: call.outputHID, limit: Swift.min(limit - found.count + 1, 1_000)))
+        matching: CallQuery(inputHID: call.outputHID, limit: asked))
+      // A full answer may have left some out.
+      if neighbours.count == asked { complete = false }
       for input in call.inputs where input.hid != HistoryID(external: input.cid) {
         neighbours += try store.calls(matching: CallQuery(outputHID: input.hid, limit: 1))
       }
@@ -430,7 +433,7 @@ extension Viewer {
         queue.append(neighbour)
       }
     }
-    return (queue, true)
+    return (queue, complete)
   }
 
   func graphPage(_ query: Query) throws -> HTML {

@@ -44,11 +44,22 @@ struct ValueView {
   }
 
   private func mappedSummary(_ cid: ContentID, of producer: CallID) -> HTML? {
+    // Only a blob file the store maps (SQLite's): anything else would be
+    // read whole here, before the size check.
     guard let result = try? store.backend.loadResult(producer), result.cid == cid,
-      let summary = try? result.withUnsafeBytes({ try ValueCodec.numericSummary(of: $0) }),
+      case .mapped = result.storage
+    else { return nil }
+    guard let summary = try? result.withUnsafeBytes({ try ValueCodec.numericSummary(of: $0) }),
       summary.count > Self.longArray
     else { return nil }
-    return Charts.summary(summary, bytes: result.withUnsafeBytes(\.count))
+    // A file whose checksum is still being checked is shown only once it
+    // passed (a corrupt one is quarantined by a writer, refused here).
+    do {
+      try result.confirm()
+    } catch {
+      return "<p class=\"error\">The value cannot be read: \(String(describing: error))</p>"
+    }
+    return Charts.summary(summary, bytes: result.size)
   }
 
   static func tree(_ value: JSONValue, depth: Int) -> HTML {
@@ -154,7 +165,7 @@ enum Charts {
     let first = summary.samples.prefix(8).map { Self.number($0) }.joined(separator: ", ")
     return HTML(
       raw: """
-        <div class="summary"><p><b>\(summary.count) numbers</b> (\(HTML.escape(bytes(count))) stored\(summary.measured < summary.count ? "; range and mean of \(summary.measured) evenly spaced ones" : "")) · \
+        <div class="summary"><p><b>\(summary.count) numbers</b> (\(HTML.escape(bytes(count))) stored\(summary.measured < summary.count ? "; range and mean of \(summary.measured) of them, in \(ValueCodec.measuredRuns) runs spread over the array" : "")) · \
         min <span class="number">\(Self.number(summary.minimum))</span> · \
         max <span class="number">\(Self.number(summary.maximum))</span> · \
         mean <span class="number">\(Self.number(summary.mean))</span></p>\(plot)\

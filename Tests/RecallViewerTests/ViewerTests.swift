@@ -154,8 +154,8 @@ import Testing
   @Test func longArraysAreSummarisedWhereTheyLie() async throws {
     let store = try Store.sqlite(at: directory.path, configuration: quiet())
     let big = Op(id: "Lab.big(n:)", version: CodeFingerprint(hex: "f6f6"), parameters: ["n"])
-    // 2,100,000 floats: a blob file, mapped, of which 2^20 evenly spaced
-    // elements are read.
+    // 2,100,000 floats: a blob file, mapped, of which 2^20 elements are
+    // read, in 64 runs from the first element to the last.
     _ = store.memoize(big, [Argument("n", 2_100_000)]) { (0..<2_100_000).map { Float($0) } }
     store.flush()
     let id = try #require(try store.calls(of: "Lab.big(n:)").first).id
@@ -163,10 +163,11 @@ import Testing
       let page = try await client.get("/call/\(id.hex)")
       #expect(page.status == 200)
       #expect(page.body.contains("<b>2100000 numbers</b>"))
-      #expect(page.body.contains("range and mean of 1048576 evenly spaced ones"))
-      // Every second element: 0, 2, …, 2097150.
-      #expect(page.body.contains("max <span class=\"number\">2.09715e+06</span>"))
-      #expect(page.body.contains("mean <span class=\"number\">1.04858e+06</span>"))
+      #expect(
+        page.body.contains("range and mean of 1048576 of them, in 64 runs spread over the array"))
+      #expect(page.body.contains("min <span class=\"number\">0</span>"))
+      #expect(page.body.contains("max <span class=\"number\">2.1e+06</span>"))
+      #expect(page.body.contains("mean <span class=\"number\">1.05e+06</span>"))
     }
   }
 
@@ -440,5 +441,26 @@ struct Client: Sendable {
     #expect(answer.status == 200, "\(path): \(answer.body)")
     return try #require(
       try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [[String: Any]])
+  }
+}
+
+/// Summaries of arrays of numbers, as the call page draws them.
+@Suite struct NumericSummaryTests {
+  @Test func samplesSpanTheWholeArray() throws {
+    // 399 elements, 200 samples: positions 0, 1, 3, …, up to 397, never a
+    // prefix stretched over the plot.
+    let bytes = try ValueCodec.encode((0..<399).map(Double.init)).bytes
+    let summary = try #require(try ValueCodec.numericSummary(bytes, samples: 200))
+    #expect(summary.count == 399 && summary.measured == 399)
+    #expect(summary.samples.count == 200)
+    #expect(summary.samples.first == 0)
+    #expect(try #require(summary.samples.last) >= 397)
+    #expect(summary.mean == 199)
+    // Fewer elements than samples: each once.
+    let few = try #require(
+      try ValueCodec.numericSummary(try ValueCodec.encode([3.0, 1, 2]).bytes, samples: 200))
+    #expect(few.samples == [3, 1, 2] && few.minimum == 1 && few.maximum == 3)
+    // Not numbers: no summary.
+    #expect(try ValueCodec.numericSummary(try ValueCodec.encode(["a", "b"]).bytes) == nil)
   }
 }

@@ -168,20 +168,20 @@ public struct NumericSummary: Sendable, Hashable {
   public var maximum: Double
   /// The mean of the finite elements (`nan` when none is finite).
   public var mean: Double
-  /// Elements at evenly spaced indices, in order.
+  /// Elements at evenly spaced positions among those measured, in order.
   public var samples: [Double]
-  /// How many elements the minimum, maximum and mean were computed from:
-  /// ``count``, or for a raw array longer than the summary reads in full, as
-  /// many evenly spaced elements (so that a large mapped file is not read
-  /// whole).
+  /// How many elements the minimum, maximum, mean and samples come from:
+  /// ``count``, or for a raw array longer than the summary reads in full,
+  /// that many in runs of contiguous ones spread evenly over the array (so
+  /// that a large mapped file is not read whole).
   public var measured: Int
 }
 
 extension ValueCodec {
   /// Summarizes stored bytes that hold an array of numbers (a raw array, such
   /// as `[Float]` or a ``MappedArray``, or an array of numbers encoded one by
-  /// one), reading each element once without building the array; `nil` for
-  /// any other value.
+  /// one) without building the array, as ``numericSummary(of:samples:)``
+  /// does; `nil` for any other value.
   ///
   /// - Parameters:
   ///   - bytes: A value's stored bytes (``Store/encodedValue(_:)``).
@@ -193,13 +193,17 @@ extension ValueCodec {
     try bytes.withUnsafeBytes { try numericSummary(of: $0, samples: samples) }
   }
 
-  /// The raw arrays longer than this are measured from this many evenly
-  /// spaced elements (``NumericSummary/measured``).
+  /// The raw arrays longer than this are measured from this many elements,
+  /// in ``measuredRuns`` runs of contiguous ones spread evenly over the
+  /// array (``NumericSummary/measured``).
   public static let measuredElements = 1 << 20
+  /// How many runs of contiguous elements a long raw array is measured from.
+  public static let measuredRuns = 64
 
   /// Summarizes stored bytes in place: a value in a mapped blob file is read
   /// where it lies, and of a raw array longer than ``measuredElements`` only
-  /// that many evenly spaced elements are read.
+  /// that many elements are read, in ``measuredRuns`` contiguous runs spread
+  /// evenly over it (a few megabytes of a mapped file, whatever its size).
   ///
   /// - Parameters:
   ///   - raw: A value's stored bytes, in memory or mapped.
@@ -217,15 +221,23 @@ extension ValueCodec {
         count: 0, minimum: .nan, maximum: .nan, mean: .nan, samples: [], measured: 0)
       var total = 0.0
       var finite = 0
-      var step = 1
-      func add(_ value: Double, at index: Int) {
+      // The plot's samples: the elements at i * n / min(samples, n), for i
+      // in 0..<min(samples, n), among those measured (n of them, in order).
+      var measuredCount = 0
+      func add(_ value: Double, of n: Int) {
         if value.isFinite {
           summary.minimum = finite == 0 ? value : min(summary.minimum, value)
           summary.maximum = finite == 0 ? value : max(summary.maximum, value)
           total += value
           finite += 1
         }
-        if index % step == 0 && summary.samples.count < samples { summary.samples.append(value) }
+        // At most one sample per element: every element when there are
+        // fewer than `samples`, else strictly increasing positions.
+        let wanted = min(samples, n)
+        if summary.samples.count < wanted && measuredCount == summary.samples.count * n / wanted {
+          summary.samples.append(value)
+        }
+        measuredCount += 1
       }
       switch tag {
       case .raw, .alignedRaw:
@@ -233,24 +245,25 @@ extension ValueCodec {
         guard let kind = RawKind(rawValue: kindByte), kind != .bool else { return nil }
         summary.count = elements.count / kind.stride
         if summary.count > measuredElements {
-          // Evenly spaced elements: the plot's samples among them.
-          let spacing = summary.count / measuredElements
-          step = max(1, measuredElements / max(1, samples))
-          for position in 0..<measuredElements {
-            add(number(of: kind, in: elements, at: position * spacing * kind.stride), at: position)
+          // Runs of contiguous elements spread evenly over the array: few
+          // pages of a mapped file are read.
+          let run = measuredElements / measuredRuns
+          for block in 0..<measuredRuns {
+            let start = block * (summary.count - run) / (measuredRuns - 1)
+            for index in start..<(start + run) {
+              add(number(of: kind, in: elements, at: index * kind.stride), of: measuredElements)
+            }
           }
           summary.measured = measuredElements
         } else {
-          step = max(1, summary.count / max(1, samples))
           for index in 0..<summary.count {
-            add(number(of: kind, in: elements, at: index * kind.stride), at: index)
+            add(number(of: kind, in: elements, at: index * kind.stride), of: summary.count)
           }
           summary.measured = summary.count
         }
       case .unkeyed:
         summary.count = try reader.varint()
-        step = max(1, summary.count / max(1, samples))
-        for index in 0..<summary.count {
+        for _ in 0..<summary.count {
           let value: Double
           switch try reader.tag() {
           case .int: value = Double(Int64(bitPattern: try reader.fixed64()))
@@ -259,7 +272,7 @@ extension ValueCodec {
           case .double: value = Double(bitPattern: try reader.fixed64())
           default: return nil
           }
-          add(value, at: index)
+          add(value, of: summary.count)
         }
         summary.measured = summary.count
       default:
