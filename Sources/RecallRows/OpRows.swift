@@ -231,7 +231,8 @@ extension PeriodRow {
     for back in (0..<count).reversed() {
       guard let date = calendar.date(byAdding: component, value: -back, to: last) else { continue }
       let start = period.start(of: date, calendar)
-      if let first = rows.first?.period, start < first, filled.isEmpty && back > 0 {
+      // Days before the first with counts are left out.
+      if let first = rows.first?.period, start < first {
         continue
       }
       filled.append(

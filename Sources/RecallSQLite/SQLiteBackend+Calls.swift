@@ -408,9 +408,8 @@ struct RowFinder {
 
   /// Counts a call row the transaction inserted.
   mutating func countInsertedCall(filing: Int64, outputSize: Int, duration: Double) {
-    insertedCalls[filing, default: (0, 0, 0)].calls += 1
-    insertedCalls[filing, default: (0, 0, 0)].bytes += outputSize
-    insertedCalls[filing, default: (0, 0, 0)].time += duration
+    let added = insertedCalls[filing, default: (0, 0, 0)]
+    insertedCalls[filing] = (added.calls + 1, added.bytes + outputSize, added.time + duration)
   }
 
   /// Adds what the transaction inserted to the store's counts: one update

@@ -109,7 +109,7 @@ struct CallsPage: Sendable {
     throws -> [CallRecord]
   {
     guard currentOnly else { return try store.calls(matching: request) }
-    let current = try Viewer.currentSemanticVersions(of: op, in: store)
+    let current = try store.currentSemanticVersions(of: op)
     guard current.count > 1 else {
       guard let version = current.first else { return [] }
       var request = request
@@ -141,10 +141,6 @@ struct CallsPage: Sendable {
 }
 
 extension Viewer {
-  static func currentSemanticVersions(of op: OpID, in store: Store) throws -> Set<CodeFingerprint> {
-    Set(try store.versions(of: op).filter(\.isCurrent).map(\.semanticVersion))
-  }
-
   /// The overview page's HTML, as `/` serves it (for the benchmark).
   package func overviewHTML() throws -> String { try overview().markup }
 
@@ -293,7 +289,7 @@ extension Viewer {
 
   func callPage(_ id: String) throws -> HTML {
     let call = try call(id)
-    let current = try Viewer.currentSemanticVersions(of: call.op, in: store)
+    let current = try store.currentSemanticVersions(of: call.op)
     let isStale = !current.isEmpty && !current.contains(call.semanticVersion)
     let values = ValueView(store: store)
     var fields: [(String, HTML)] = [
@@ -442,7 +438,7 @@ extension Viewer {
     var links: [OpID: String] = [:]
     for op in frame.ops {
       links[op] = Paths.op(op)
-      let current = try Viewer.currentSemanticVersions(of: op, in: store)
+      let current = try store.currentSemanticVersions(of: op)
       guard !current.isEmpty else { continue }
       for call in frame.calls.values where call.op == op && !current.contains(call.semanticVersion)
       {

@@ -125,13 +125,7 @@ final class Server: Sendable {
     process.standardOutput = output
     try process.run()
     // "Serving STORE at http://127.0.0.1:PORT/ (Ctrl-C to stop)"
-    var line = Data()
-    while !line.contains(UInt8(ascii: "\n")) {
-      let chunk = output.fileHandleForReading.availableData
-      guard !chunk.isEmpty else { break }
-      line.append(chunk)
-    }
-    let text = String(decoding: line, as: UTF8.self)
+    let text = Self.firstLine(of: output)
     guard let start = text.range(of: "http://"),
       let end = text[start.lowerBound...].firstIndex(of: " "),
       let port = Int(text[start.lowerBound..<end].split(separator: ":").last?.dropLast() ?? "")
@@ -142,6 +136,18 @@ final class Server: Sendable {
     self.process = process
     self.url = String(text[start.lowerBound..<end].dropLast())
     self.port = port
+  }
+
+  /// What a process wrote to `pipe` up to its first line's end (or its
+  /// exit): `recall serve` prints its URL, then serves.
+  static func firstLine(of pipe: Pipe) -> String {
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+      let chunk = pipe.fileHandleForReading.availableData
+      guard !chunk.isEmpty else { break }
+      line.append(chunk)
+    }
+    return String(decoding: line, as: UTF8.self)
   }
 
   func stop() {

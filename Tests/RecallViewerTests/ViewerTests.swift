@@ -275,6 +275,32 @@ import Testing
     }
   }
 
+  @Test func servingOtherInterfacesWarnsAndLoopbackDoesNot() throws {
+    _ = try populate()
+    func serve(_ host: [String]) throws -> (stdout: String, stderr: String) {
+      let process = Process()
+      process.executableURL = productsDirectory.appendingPathComponent("recall")
+      process.arguments = ["serve", "--store", directory.path, "--port", "0"] + host
+      let output = Pipe()
+      let errors = Pipe()
+      process.standardOutput = output
+      process.standardError = errors
+      try process.run()
+      let line = Server.firstLine(of: output)
+      process.interrupt()
+      process.waitUntilExit()
+      return (
+        line, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      )
+    }
+    let wide = try serve(["--host", "0.0.0.0"])
+    #expect(wide.stdout.hasPrefix("Serving \(directory.path) at http://0.0.0.0:"))
+    #expect(wide.stderr.contains("warning: listening on 0.0.0.0"))
+    let local = try serve([])
+    #expect(local.stdout.hasPrefix("Serving \(directory.path) at http://127.0.0.1:"))
+    #expect(!local.stderr.contains("warning"))
+  }
+
   @Test func graphsStopAtTheirLimit() throws {
     let (loads, _) = try populate()
     let store = try Store.sqlite(at: directory.path, configuration: quiet())

@@ -92,7 +92,7 @@ extension Store {
 
   /// The semantic versions of an op's current versions (one per program
   /// that ran it, see ``OpVersion/isCurrent``).
-  func currentSemanticVersions(of op: OpID) throws -> Set<CodeFingerprint> {
+  package func currentSemanticVersions(of op: OpID) throws -> Set<CodeFingerprint> {
     Set(
       try backend.versions(of: op, countingCalls: false).filter(\.isCurrent).map(\.semanticVersion))
   }
