@@ -1,6 +1,7 @@
 """The scenarios of recall-bench, run with Python's joblib (the anchor).
 
     python joblib_bench.py [--json] [--quick]
+    python joblib_bench.py --chain N   (L alone)
 
 Prints one line per scenario (or one JSON object per line with --json):
 the same scenario names as recall-bench, with medians in nanoseconds. Each
@@ -80,6 +81,56 @@ def slow(x):
     return x + 1
 
 
+def step(signal, index):
+    # L: one step of a chain of 1 MiB arrays, each sample plus one.
+    return signal + 1
+
+
+CHAIN_CHILD = r"""
+import sys, time, json
+sys.path.insert(0, {here!r})
+from joblib import Memory
+import numpy as np
+import joblib_bench as jb
+memory = Memory({location!r}, mmap_mode={mmap!r}, verbose=0)
+cached = memory.cache(jb.step)
+start = time.perf_counter_ns()
+signal = np.zeros(131_072)
+for index in range({steps}):
+    signal = cached(signal, index)
+last = float(signal[131_071])
+print(json.dumps({{"time": time.perf_counter_ns() - start, "ok": last == {steps}}}))
+"""
+
+
+def chain_scenario(root, steps):
+    """L: a fresh process re-traces a chain of memoized calls whose results are
+    1 MiB arrays: memory-mapped (joblib's way not to copy a result), and
+    loaded (its default) for at most 1,000 of them."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    location = os.path.join(root, "chain")
+    memory = Memory(location, verbose=0)
+    cached = memory.cache(step)
+    signal = np.zeros(131_072)
+    for index in range(steps):
+        signal = cached(signal, index)
+    check(signal[0] == steps, "L populate")
+
+    def rerun(count, mmap):
+        code = CHAIN_CHILD.format(here=here, location=location, mmap=mmap, steps=count)
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        check(result["ok"], "L re-trace")
+        return result["time"]
+
+    report(f"L re-trace {steps} chained 1 MB results, lazy",
+           statistics.median(rerun(steps, "r") for _ in range(3)), "mmap_mode='r'; hashes each argument")
+    decoded = min(steps, 1_000)
+    report(f"L re-trace {decoded} chained 1 MB results, decoded",
+           statistics.median(rerun(decoded, None) for _ in range(3)))
+    shutil.rmtree(location, ignore_errors=True)
+
+
 CHILD = r"""
 import sys, time, json
 t0 = time.perf_counter_ns()
@@ -109,6 +160,12 @@ def fresh_process(location, function, argument, check_expression):
 
 def main():
     root = tempfile.mkdtemp(prefix="joblib-bench-")
+    if "--chain" in sys.argv:
+        try:
+            chain_scenario(root, int(sys.argv[sys.argv.index("--chain") + 1]))
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
     try:
         calls = 2_000 if QUICK else 10_000
         memory = Memory(os.path.join(root, "small"), verbose=0)
@@ -170,6 +227,8 @@ def main():
             check(out["ok"], "E mmap fresh")
             samples.append(out["first"])
         report("E hit returning 100 MB [Double], memory-mapped", statistics.median(samples))
+
+        chain_scenario(root, 1_000 if QUICK else 10_000)
 
         # F: hit latency and disk per entry by store size.
         sizes = [1_000, 10_000] if QUICK else [1_000, 100_000]

@@ -2,6 +2,7 @@
 //
 //   swift run -c release recall-bench [--json] [--quick] [--full]
 //   swift run -c release recall-bench --queries [N [DIR]]
+//   swift run -c release recall-bench --chain [N [DIR]]   (L alone)
 //   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //   swift run -c release recall-bench --miss-loop DIR [N]   (B alone, to profile)
 //   swift run -c release recall-bench --writer-only DIR [N]  (B's background writer alone)
@@ -24,6 +25,9 @@
 //   G  two processes make the same new 2-second call at once: executions
 //   P  evict a tenth of the results of F's largest store (a disk budget)
 //   R  one number from RandomSource and from SystemRandomNumberGenerator
+//   L  a fresh process re-traces a chain of 10,000 calls (1,000 with --quick)
+//      whose results are 1 MiB arrays, with lazy results; and 1,000 of them
+//      decoded at every hit
 //
 // Every timed call checks its result inside the timed part. --json prints one
 // JSON object per scenario: {"scenario", "value", "unit" (ns, bytes, runs), "note"}.
@@ -85,6 +89,32 @@ func largeMapped(_ store: Store, seed: Int) -> MappedArray<Double> {
     MappedArray(makeLarge(seed))
   }
 }
+
+let chainSite = OpSite(name: "step(_:index:)", fileID: "Bench/main.swift", fingerprint: "l1")
+
+/// L: one step of a chain of 1 MiB arrays (131,072 doubles), each sample of the
+/// previous step's plus one, with lazy results: a hit reads nothing.
+@inline(never)
+func step(_ store: Store, _ signal: Lazy<[Double]>, index: Int) throws -> Lazy<[Double]> {
+  try store.memoize(
+    Op.declared(at: chainSite, .untracked),
+    [Argument("signal", signal), Argument("index", index)]
+  ) { () throws(RecallError) -> Lazy<[Double]> in
+    Lazy(try signal.value.map { $0 + 1 })
+  }
+}
+
+/// L without `Lazy`: the same op, stored the same, decoded at every hit (and
+/// its argument hashed at every call).
+@inline(never)
+func stepDecoded(_ store: Store, _ signal: [Double], index: Int) -> [Double] {
+  store.memoize(
+    Op.declared(at: chainSite, .untracked),
+    [Argument("signal", signal), Argument("index", index)]
+  ) { signal.map { $0 + 1 } }
+}
+
+let chainStart = [Double](repeating: 0, count: 131_072)
 
 let slowSite = OpSite(name: "slow(_:)", fileID: "Bench/main.swift", fingerprint: "g1")
 
@@ -244,6 +274,28 @@ if arguments.count >= 3, arguments[1] == "--fresh-mapped" {
       && values[12_499_999] == 6_250_002.5, "mapped hit")
   let elapsed = nanoseconds(ContinuousClock.now - start)
   check(try store.stats().misses == 0, "the mapped hit executed")
+  print("\(elapsed)")
+  exit(0)
+}
+if arguments.count >= 4, arguments[1] == "--fresh-chain" || arguments[1] == "--fresh-chain-decoded"
+{
+  // L: re-trace a stored chain of N steps to its last result, and read it.
+  let store = try quietSQLite(arguments[2])
+  let steps = Int(arguments[3])!
+  let start = ContinuousClock.now
+  let last: Double
+  if arguments[1] == "--fresh-chain" {
+    var signal = Lazy(chainStart)
+    for index in 0..<steps { signal = try step(store, signal, index: index) }
+    last = try signal.value[131_071]
+  } else {
+    var signal = chainStart
+    for index in 0..<steps { signal = stepDecoded(store, signal, index: index) }
+    last = signal[131_071]
+  }
+  check(last == Double(steps), "chain's last value \(last)")
+  let elapsed = nanoseconds(ContinuousClock.now - start)
+  check(try store.stats().misses == 0, "a step of the chain executed")
   print("\(elapsed)")
   exit(0)
 }
@@ -408,6 +460,44 @@ if let index = arguments.firstIndex(of: "--queries") {
   exit(0)
 }
 
+// L: a fresh process re-traces a chain of memoized calls whose results are
+// 1 MiB arrays to reach the last one: with lazy results, and decoding each.
+func chainScenario(in root: String, steps chainSteps: Int, keeping: Bool = false) throws {
+  let decodedSteps = min(chainSteps, 1_000)
+  let chainStore = try quietSQLite(root + "/chain")
+  if try chainStore.stats().calls == 0 {
+    var signal = Lazy(chainStart)
+    for index in 0..<chainSteps { signal = try step(chainStore, signal, index: index) }
+    check(try signal.value[0] == Double(chainSteps), "L populate")
+    chainStore.flush()
+  }
+  let chainRuns = try (0..<3).map { _ in
+    try runChild(["--fresh-chain", root + "/chain", "\(chainSteps)"])[0]
+  }
+  report(
+    "L re-trace \(chainSteps) chained 1 MB results, lazy", median(chainRuns), target: "≤ 100 ms",
+    note: "fresh process, total")
+  let decodedRuns = try (0..<3).map { _ in
+    try runChild(["--fresh-chain-decoded", root + "/chain", "\(decodedSteps)"])[0]
+  }
+  report(
+    "L re-trace \(decodedSteps) chained 1 MB results, decoded", median(decodedRuns),
+    note: "fresh process, total; [Double], no Lazy")
+  if !keeping { try? FileManager.default.removeItem(atPath: root + "/chain") }
+}
+
+// L alone: `--chain [N]` (10,000 steps by default).
+if let index = arguments.firstIndex(of: "--chain") {
+  let steps = index + 1 < arguments.count ? Int(arguments[index + 1]) ?? 10_000 : 10_000
+  // A directory given after N keeps the chain's store (filled only when
+  // empty), to time it again or under a profiler.
+  let kept = index + 2 < arguments.count ? arguments[index + 2] : nil
+  let root = kept ?? NSTemporaryDirectory() + "recall-bench-chain-\(UUID().uuidString)"
+  try chainScenario(in: root, steps: steps, keeping: kept != nil)
+  if kept == nil { try? FileManager.default.removeItem(atPath: root) }
+  exit(0)
+}
+
 let calls = quick ? 2_000 : 10_000
 let root = NSTemporaryDirectory() + "recall-bench-\(UUID().uuidString)"
 defer { try? FileManager.default.removeItem(atPath: root) }
@@ -494,6 +584,8 @@ let mappedHits = try (0..<5).map { _ in try runChild(["--fresh-mapped", root + "
 report(
   "E hit returning 100 MB [Double], memory-mapped", median(mappedHits), target: "≤ 2 ms",
   note: "MappedArray")
+
+try chainScenario(in: root, steps: quick ? 1_000 : 10_000)
 
 // F: hit latency (memory layer cold) and disk per entry by store size.
 var sizes = quick ? [1_000, 10_000] : [1_000, 100_000]

@@ -5,7 +5,7 @@ import RecallCore
 extension SQLiteBackend {
   static let loadResultSQL = """
     SELECT value.cid, call.output_hid, call.duration, value.bytes,
-      value.size IS NOT NULL, value.checksum, value.stamp, call.checksum, call.id,
+      coalesce(value.size, 0), value.checksum, value.stamp, call.checksum, call.id,
       call.started_at + call.duration
     FROM call JOIN value ON value.id = call.output
     WHERE \(matches("call.call_id"))
@@ -13,11 +13,15 @@ extension SQLiteBackend {
 
   /// What the database holds of a call's result, before any check.
   typealias ResultRow = (
-    cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, checksum: Int64?,
-    stamp: String?, callChecksum: Int64?, row: Int64, storedAt: Double
+    cid: ContentID, hid: HistoryID, duration: Double, inline: Data?, size: Int,
+    checksum: Int64?, stamp: String?, callChecksum: Int64?, row: Int64, storedAt: Double
   )
 
   public func loadResult(_ id: CallID) throws -> StoredResult? {
+    try loadResult(id, deferringBlob: false)
+  }
+
+  public func loadResult(_ id: CallID, deferringBlob: Bool) throws -> StoredResult? {
     if let uncommitted = committer.result(of: id) { return uncommitted }
     guard let found = try resultRow(id) else { return nil }
     try checkCall(
@@ -38,6 +42,29 @@ extension SQLiteBackend {
       return StoredResult(
         cid: found.cid, hid: found.hid, bytes: [UInt8](inline), duration: found.duration,
         storedAt: found.storedAt)
+    }
+    if deferringBlob {
+      // Opened when its value is read, and checked then: by its stamp, or
+      // whole if the file changed since it was written.
+      var result = StoredResult(
+        cid: found.cid, hid: found.hid, bytes: [], duration: found.duration,
+        storedAt: found.storedAt)
+      result.unopened = UnopenedBlob(size: found.size) { [self] in
+        switch try blobs.readVerified(
+          found.cid, checksum: checksum, stamp: found.stamp, store: path, forget: forgetValue)
+        {
+        case .intact(let bytes): return bytes
+        case .checking(let bytes, let check):
+          try check.confirm()
+          return bytes
+        case .unreadable:
+          try checks.replaceNewer(found.cid)
+        case .missing:
+          try forgetValue(found.cid)
+          throw RecallError.corruptValue(found.cid, path: path, detail: "its blob file is missing")
+        }
+      }
+      return result
     }
     switch try blobs.readVerified(
       found.cid, checksum: checksum, stamp: found.stamp, store: path, overlapping: true,
@@ -75,7 +102,7 @@ extension SQLiteBackend {
           guard try row.step(), row.int64(4) != 0 else { return nil }
           return (
             ContentID(try row.digest(0)), HistoryID(try row.digest(1)), row.double(2),
-            row.data(3), row.optionalInt64(5), row.text(6), row.optionalInt64(7),
+            row.data(3), Int(row.int64(4)), row.optionalInt64(5), row.text(6), row.optionalInt64(7),
             row.int64(8), row.double(9)
           )
         }
@@ -160,7 +187,9 @@ extension SQLiteBackend {
     var written: [ContentID: WrittenValue] = [:]
     for (index, entry) in calls.enumerated() {
       do {
-        for value in entry.values {
+        // A value several calls name (one call's output, the next one's
+        // input) is written once: its stamp is the one of that write.
+        for value in entry.values where written[value.cid] == nil {
           let isBlob = value.bytes.count > configuration.inlineThreshold
           let stamp = isBlob ? try blobs.write(value) : nil
           written[value.cid] = WrittenValue(

@@ -83,8 +83,8 @@ struct Everything: Codable, Equatable, Sendable {
       let hashed = try ValueCodec.hash(value)
       let encoded = try ValueCodec.encode(value)
       #expect(hashed.cid == encoded.cid)
-      #expect(hashed.encoded.cid == encoded.cid)
-      #expect(hashed.encoded.bytes == encoded.bytes)
+      #expect(try hashed.encoded().cid == encoded.cid)
+      #expect(try hashed.encoded().bytes == encoded.bytes)
     }
   }
 

@@ -144,4 +144,48 @@ private func mapped(_ store: Store, _ n: Int) -> MappedArray<Double> {
     #expect(!value.isMapped)
     #expect(value[1_666] == 1_666.0 / 3)
   }
+
+  @Test func aLazyResultOfADamagedBlobIsNeverReadAndIsComputedAgain() throws {
+    let directory = TemporaryDirectory()
+    let lazyOp = Op(id: "Tests.series(n:)", version: CodeFingerprint(hex: "1"))
+    let expected = (0..<10_000).map { Double($0) / 3 }
+    let lazySeries = { (store: Store) -> Lazy<[Double]> in
+      store.memoize(lazyOp, [Argument("n", 10_000)]) { Lazy(expected) }
+    }
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = lazySeries(store)
+    }
+    // Intact: a hit that opens no file, read when asked.
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      let log = EventLog(store)
+      let hit = lazySeries(store)
+      #expect(log.executed.isEmpty && !hit.isLoaded)
+      #expect(try hit.value == expected)
+    }
+    // Damaged: the hit is still a hit (nothing was opened), but reading it
+    // checks the file, whose stamp changed: it fails, is quarantined, and is
+    // said as a corrupt value; the next call computes it again.
+    try damageABlob(in: directory)
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    let damaged = lazySeries(store)
+    #expect(log.executed.isEmpty)
+    let error = #expect(throws: RecallError.self) { try damaged.value }
+    #expect(error?.code == RecallError.corruptValue)
+    #expect(log.warnings.map(\.kind) == [.corruptValue])
+    let again = lazySeries(store)
+    #expect(log.executed == ["series(n:)"])
+    #expect(try again.value == expected)
+    // Its file removed: the same.
+    store.flush()
+    try FileManager.default.removeItem(atPath: try aBlobFile(in: directory))
+    let later = try openStore(directory.path, inlineThreshold: 1024)
+    let laterLog = EventLog(later)
+    let gone = lazySeries(later)
+    #expect(throws: RecallError.self) { try gone.value }
+    #expect(try lazySeries(later).value == expected)
+    #expect(laterLog.executed == ["series(n:)"])
+  }
 }

@@ -70,6 +70,24 @@ import Testing
     #expect(line.$evaluate(at: 3).op.id.labelName == "RecallTests.Polynomial.evaluate(at:)")
   }
 
+  @Test func aPipelineOfLazyResultsIsReTracedWithoutReadingThem() throws {
+    let directory = TemporaryDirectory()
+    let run = { (store: Store) throws -> Lazy<[Double]> in
+      try store.activate {
+        var signal = Lazy([Double](repeating: 8, count: 1_000))
+        for pass in 0..<5 { signal = try smooth(signal, pass: pass) }
+        return signal
+      }
+    }
+    let first = try run(try openStore(directory.path, inlineThreshold: 1024))
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    let again = try run(store)
+    #expect(log.executed.isEmpty)
+    #expect(!again.isLoaded)
+    #expect(try again.value == first.value)
+  }
+
   @Test func defaultArgumentsAreArgumentsLikeAnyOther() {
     let store = quietStore()
     let log = EventLog(store)

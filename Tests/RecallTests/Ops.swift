@@ -102,3 +102,9 @@ func tokens(_ text: String) -> [String] { text.split(separator: " ").map(String.
 /// Stored only when it took at least a second: never, here.
 @Memoized(storage: StoragePolicy(minimumDuration: .seconds(1)))
 func quickSum(_ values: [Int]) -> Int { values.reduce(0, +) }
+
+/// A step of a pipeline with lazy results: `Lazy` as argument and result.
+@Memoized
+func smooth(_ signal: Lazy<[Double]>, pass: Int) throws -> Lazy<[Double]> {
+  Lazy(try signal.value.map { $0 / 2 + Double(pass) })
+}

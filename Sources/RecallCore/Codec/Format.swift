@@ -246,6 +246,37 @@ struct ByteReader {
   }
 }
 
+extension ByteReader {
+  /// Skips one node; returns whether it holds a keyed container whose keys
+  /// are exactly `digest` and `path` (how a ``TrackedFile`` is encoded).
+  mutating func holdsFileShape(depth: Int = 0) throws(FormatError) -> Bool {
+    guard depth < Format.maximumDepth else { throw .malformed("nested too deeply") }
+    switch try peekTag() {
+    case .unkeyed:
+      _ = try tag()
+      var found = false
+      for _ in 0..<(try varint()) where try holdsFileShape(depth: depth + 1) { found = true }
+      return found
+    case .keyed:
+      _ = try tag()
+      let count = try varint()
+      var keys: [UnsafeRawBufferPointer] = []
+      var found = false
+      for _ in 0..<count {
+        let key = try slice(try varint())
+        if count == 2 { keys.append(key) }
+        if try holdsFileShape(depth: depth + 1) { found = true }
+      }
+      return found
+        || (keys.count == 2 && keys[0].elementsEqual("digest".utf8)
+          && keys[1].elementsEqual("path".utf8))
+    default:
+      try skipNode(depth: depth)
+      return false
+    }
+  }
+}
+
 /// A structural problem in encoded bytes.
 enum FormatError: Error, CustomStringConvertible {
   case truncated

@@ -23,17 +23,23 @@ struct HashedValue {
     case stored([UInt8])
     /// The encoded tree, streamed in store form when needed.
     case tree(Node)
+    /// Bytes produced when needed: a ``Lazy``'s stored bytes, or its value
+    /// encoded again (its content id was known, so it was not hashed).
+    case deferred(@Sendable () throws -> [UInt8])
   }
 
   let cid: ContentID
   let form: Form
 
   /// The value as stored.
-  var encoded: EncodedValue {
+  ///
+  /// - Throws: What encoding a deferred value again throws.
+  func encoded() throws -> EncodedValue {
     switch form {
     case .stored(let bytes): EncodedValue(cid: cid, bytes: bytes)
     case .tree(let node):
       EncodedValue(cid: cid, bytes: NodeWriter.stream(node, mode: .store).out.bytes)
+    case .deferred(let bytes): EncodedValue(cid: cid, bytes: try bytes())
     }
   }
 }

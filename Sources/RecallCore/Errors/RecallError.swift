@@ -63,6 +63,10 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
   /// and its result is not stored.
   public static let notStored = Code(rawValue: "notStored")
 
+  /// A stored value does not decode as the type asked for: the type changed
+  /// since it was stored (a ``Lazy`` read after its hit).
+  public static let undecodableValue = Code(rawValue: "undecodableValue")
+
   /// A call a reuse-only scope found no stored result for.
   public static func notStored(_ call: CallReference) -> RecallError {
     RecallError(
@@ -171,6 +175,15 @@ public struct RecallError: Error, Sendable, CustomStringConvertible {
       "The stored value \(cid.hex) in '\(path)' was written by a newer version of Recall "
         + "(\(detail)). Recall recomputes it and stores it again in the format it writes, which "
         + "newer versions read too; upgrade Recall to keep the newer encoding.")
+  }
+
+  /// A stored value that does not decode as `type`.
+  static func undecodableValue(_ cid: ContentID, as type: Any.Type, detail: String) -> RecallError {
+    RecallError(
+      undecodableValue,
+      "The stored value \(cid.hex) no longer decodes as \(type) (\(detail)): its type changed "
+        + "since it was stored. The call that returned it was forgotten; call it again to compute "
+        + "it with the current type.")
   }
 
   /// A value whose bytes do not hash to its content id.

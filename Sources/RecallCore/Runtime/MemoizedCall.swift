@@ -173,7 +173,7 @@ extension Store {
       memory.put(prepared.id, entry)
       return
     }
-    let (record, values) = callRecord(
+    let (record, values) = try callRecord(
       prepared, output: output, inputs: inputs, hid: hid, keyFields: prepared.keyFields,
       startedAt: now.addingTimeInterval(-duration.inSeconds), duration: duration.inSeconds,
       cause: nil)

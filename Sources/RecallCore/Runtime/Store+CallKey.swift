@@ -121,7 +121,10 @@ extension Store {
     var omitted: [Int] = []
     for (index, argument) in arguments.enumerated() {
       do {
-        let input = try ValueCodec.hash(argument.value)
+        // A `Lazy` knows its content id (read with it from the store, or
+        // kept from its first hashing): it is neither read nor hashed.
+        let input =
+          try (argument.value as? any LazyHandle)?.hashed() ?? ValueCodec.hash(argument.value)
         if let defaultValue = argument.defaultValue,
           op.details.defaultID(of: argument.name, defaultValue) == input.cid
         {

@@ -54,8 +54,14 @@ extension Store {
     if let value: R = reuseFromMemory(call) { return value }
     let stored: StoredResult
     let decoded: Result<(R, [TrackedFile]), any Error>
+    let lazy = R.self as? any LazyHandle.Type
     do {
-      guard let found = try backend.loadResult(call.id) else { return nil }
+      // A lazy numeric array (which cannot hold tracked files) leaves its
+      // blob file unopened: it is opened, and checked, when it is read.
+      guard let found = try backend.loadResult(call.id, deferringBlob: lazy?.holdsNoFiles == true)
+      else {
+        return nil
+      }
       if hasExpired(call.op, storedAt: found.storedAt) {
         unusable = .expired
         return nil
@@ -64,8 +70,30 @@ extension Store {
       // A large blob's checksum may still be running. Numeric arrays and Data
       // decode alongside it (any bytes decode to some numbers, never a trap);
       // other types wait for it. Nothing is served until it passed.
-      if (R.self as? any RawBuffer.Type)?.decodesAnyBytes != true { try stored.confirm() }
-      decoded = Result { try FileCollection.collecting { try stored.storage.decode(R.self) } }
+      if lazy != nil || (R.self as? any RawBuffer.Type)?.decodesAnyBytes != true {
+        try stored.confirm()
+      }
+      if let lazy, lazy.holdsNoFiles || !stored.storage.mayHoldTrackedFiles {
+        // Checked, not decoded: read when its value is. (One that may hold
+        // tracked files is decoded now, so that a changed file is noticed.)
+        let (memory, backend, center, reference) = (memory, backend, eventCenter, call.reference)
+        let printing = configuration.printsWarnings
+        let value = lazy.deferred(stored) { error in
+          // Not served: said as a hit's failure is, and computed again by
+          // the next call (an undecodable result is forgotten for that; a
+          // damaged one is quarantined already).
+          memory.remove(reference.call)
+          if error.code == RecallError.undecodableValue {
+            _ = try? backend.forget([reference.call])
+          }
+          Store.warn(
+            error.code == RecallError.corruptValue ? .corruptValue : .undecodableResult, reference,
+            error.message, printing: printing, to: center)
+        }
+        decoded = .success((value as! R, []))
+      } else {
+        decoded = Result { try FileCollection.collecting { try stored.storage.decode(R.self) } }
+      }
       try stored.confirm()
     } catch let error as RecallError where error.code == RecallError.corruptValue {
       warn(.corruptValue, call.reference, error.message)

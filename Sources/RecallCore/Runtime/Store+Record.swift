@@ -23,6 +23,8 @@ extension Store {
       return
     }
     let size = output.bytes.count
+    // A `Lazy` result passed on as an argument is not hashed again.
+    (value as? any LazyHandle)?.remember(output.cid)
     let hid = historyID(call, inputs)
     let entry = MemoryLayer.Entry(
       value: value, cid: output.cid, hid: hid, size: size, duration: duration,
@@ -47,9 +49,22 @@ extension Store {
       if claimed { endClaim(call, stored: false) }
       return
     }
-    let (record, values) = callRecord(
-      call, output: output, inputs: inputs, hid: hid, keyFields: keyFields, startedAt: startedAt,
-      duration: duration, cause: cause)
+    let record: CallRecord
+    let values: [EncodedValue]
+    do {
+      (record, values) = try callRecord(
+        call, output: output, inputs: inputs, hid: hid, keyFields: keyFields,
+        startedAt: startedAt, duration: duration, cause: cause)
+    } catch {
+      // A `Lazy` input whose value could not be encoded again.
+      warn(
+        .unencodableResult, call.reference,
+        "an input could not be encoded to be stored with it (\(error)); it was returned but "
+          + "not stored.")
+      memory.put(call.id, entry)
+      if claimed { endClaim(call, stored: false) }
+      return
+    }
     memory.put(call.id, entry)
     // The completion holds what it needs, never the store: a store must not
     // be released (and flush) on the backend's writer thread. It may be
@@ -79,12 +94,13 @@ extension Store {
   }
 
   /// The record of a call that returned `output`, and the values it names:
-  /// its output and its inputs as hashed for the key (encoded once per call).
+  /// its output and its inputs as hashed for the key (encoded once per call;
+  /// a ``Lazy`` input's stored bytes copied, or its value encoded again).
   func callRecord(
     _ call: PreparedCall, output: EncodedValue, inputs: [CallInput], hid: HistoryID,
     keyFields: [UInt8], startedAt: Date, duration: Double, cause: MissCause?
-  ) -> (CallRecord, [EncodedValue]) {
-    (
+  ) throws -> (CallRecord, [EncodedValue]) {
+    try (
       CallRecord(
         id: call.id, op: call.op.id, opVersion: call.op.version,
         semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
@@ -92,7 +108,7 @@ extension Store {
         startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
         keyFields: keyFields, missCause: cause,
         environment: environmentID(recording: call.op)),
-      [output] + call.inputs.map(\.encoded)
+      [output] + call.inputs.map { try $0.encoded() }
     )
   }
 

@@ -527,6 +527,17 @@ package enum StoredBytes: Sendable {
     }
   }
 
+  /// Whether the value may hold a ``TrackedFile``: it has a keyed container
+  /// with exactly the keys a tracked file encodes (`digest` and `path`), or
+  /// its bytes are not well formed. Walks the value's structure only, never
+  /// the memory of its raw arrays (a mapped file's pages stay unread).
+  package var mayHoldTrackedFiles: Bool {
+    withUnsafeBytes { bytes in
+      var reader = ByteReader(bytes, offset: 1)
+      return (try? reader.holdsFileShape()) ?? true
+    }
+  }
+
   /// Decodes the value; a ``MappedArray`` in a mapped file uses its pages.
   package func decode<T: Decodable>(_ type: T.Type) throws -> T {
     switch self {

@@ -38,6 +38,9 @@ final class ReadOnlyBackend: StoreWriter {
   var location: String { reader.location }
   var isShared: Bool { false }
   func loadResult(_ id: CallID) throws -> StoredResult? { try reader.loadResult(id) }
+  func loadResult(_ id: CallID, deferringBlob: Bool) throws -> StoredResult? {
+    try reader.loadResult(id, deferringBlob: deferringBlob)
+  }
   func call(_ id: CallID) throws -> CallRecord? { try reader.call(id) }
   func calls(_ query: CallQuery) throws -> [CallRecord] { try reader.calls(query) }
   func value(_ cid: ContentID) throws -> [UInt8]? { try reader.value(cid) }

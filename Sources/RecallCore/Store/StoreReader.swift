@@ -33,6 +33,12 @@ public protocol StoreReader: Sendable {
   ///   integrity check, or another ``RecallError`` when the store cannot be read.
   func loadResult(_ id: CallID) throws -> StoredResult?
 
+  /// Returns a call's stored result as ``loadResult(_:)`` does, except that a
+  /// blob file whose stamp shows it unchanged since the store wrote it may be
+  /// left unopened (``StoredResult/unopened``): a ``Lazy`` result opens it
+  /// when its value is read. The default implementation reads the bytes.
+  func loadResult(_ id: CallID, deferringBlob: Bool) throws -> StoredResult?
+
   /// Returns the full record of a stored call, or `nil`.
   func call(_ id: CallID) throws -> CallRecord?
 
@@ -116,6 +122,10 @@ public protocol StoreReader: Sendable {
 }
 
 extension StoreReader {
+  public func loadResult(_ id: CallID, deferringBlob: Bool) throws -> StoredResult? {
+    try loadResult(id)
+  }
+
   /// Counts an op's stored calls by semantic version, reading them all.
   public func callCounts(of op: OpID) throws -> [CodeFingerprint: Int] {
     var counts: [CodeFingerprint: Int] = [:]

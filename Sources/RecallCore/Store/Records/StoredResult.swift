@@ -22,7 +22,26 @@ public struct StoredResult: Sendable {
   }
 
   /// The size of the output value's stored bytes.
-  public var size: Int { storage.count }
+  public var size: Int { unopened?.size ?? storage.count }
+
+  /// A blob file left unopened by a lookup that deferred it
+  /// (``StoreReader/loadResult(_:deferringBlob:)``): ``storage`` is empty
+  /// until ``opened()``.
+  package var unopened: UnopenedBlob?
+
+  /// The result with its bytes: its blob file opened (and checked) if it was
+  /// left unopened.
+  ///
+  /// - Throws: ``RecallError/corruptValue`` when the file changed since its
+  ///   lookup and fails its check, or another ``RecallError`` when it cannot
+  ///   be read.
+  package func opened() throws -> StoredResult {
+    guard let unopened else { return self }
+    var result = self
+    result.storage = try unopened.open()
+    result.unopened = nil
+    return result
+  }
 
   /// Calls `body` with the output value's stored bytes, without copying them.
   public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -59,4 +78,20 @@ public struct StoredResult: Sendable {
   package func confirm() throws {
     try pendingChecksum?.confirm()
   }
+}
+
+/// A blob file a lookup found unchanged and did not open: opened (mapped, or
+/// read) when the value is first used.
+package final class UnopenedBlob: Sendable {
+  /// The file's size.
+  package let size: Int
+  private let opening: @Sendable () throws -> StoredBytes
+
+  package init(size: Int, open: @escaping @Sendable () throws -> StoredBytes) {
+    self.size = size
+    opening = open
+  }
+
+  /// Opens the file: its bytes, checked as a lookup checks them.
+  package func open() throws -> StoredBytes { try opening() }
 }
