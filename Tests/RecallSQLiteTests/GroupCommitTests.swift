@@ -59,6 +59,43 @@ import Testing
     #expect(log.all.contains { if case .didStore(_, let bytes) = $0 { bytes > 0 } else { false } })
   }
 
+  @Test func aBlobNamedByTwoCallsOfOneCommitKeepsItsStamp() throws {
+    let directory = TemporaryDirectory()
+    var configuration = SQLiteBackend.Configuration()
+    configuration.inlineThreshold = 1024
+    let backend = try SQLiteBackend(path: directory.path, configuration: configuration)
+    let store = quietStore(backend)
+    let step = Op(id: "Tests.step(_:)", version: CodeFingerprint(hex: "s1"))
+    let next = { (values: [Double]) in
+      store.memoize(step, [Argument("values", values)]) { values.map { $0 + 1 } }
+    }
+    // The first commit waits, so that the next two calls share one: the
+    // second one's input is the first one's output, a blob written once.
+    let entered = DispatchSemaphore(value: 0)
+    let proceed = DispatchSemaphore(value: 0)
+    backend.beforeCommit.withLock {
+      $0 = {
+        entered.signal()
+        proceed.wait()
+      }
+    }
+    let first = next([Double](repeating: 0, count: 1_000))
+    entered.wait()
+    backend.beforeCommit.withLock { $0 = nil }
+    _ = next(next(first))
+    proceed.signal()
+    store.flush()
+    // Every blob has the stamp of its write: a hit maps it without reading it.
+    let unstamped = try DatabaseQueue(path: directory.path + "/recall.sqlite").read { db in
+      try Int.fetchOne(
+        db,
+        sql: "SELECT count(*) FROM value WHERE bytes IS NULL AND size IS NOT NULL AND stamp IS NULL"
+      )
+    }
+    #expect(unstamped == 0)
+    #expect(try storedCalls(directory.path) == 3)
+  }
+
   @Test func queriesSeeEveryCallComputedBeforeThem() throws {
     let directory = TemporaryDirectory()
     let store = quietStore(try SQLiteBackend(path: directory.path))
