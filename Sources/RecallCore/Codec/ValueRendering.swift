@@ -9,9 +9,19 @@ extension ValueCodec {
   /// `"nan"`), `Data` becomes an array of bytes. Arrays longer than
   /// `maximumElements` are cut, ending with a string such as `"… 9990 more"`.
   ///
+  /// An input recorded by its own identity (``CustomContentIdentity``, ``Named``)
+  /// becomes a string: its label (or digest) and its scheme, such as
+  /// `"mnist-train@2024-05 (recall.named.v1)"`.
+  ///
   /// - Throws: When the bytes are malformed or in a newer format.
   public static func renderJSON(_ bytes: [UInt8], maximumElements: Int = 20) throws -> String {
-    try bytes.withUnsafeBytes { raw in
+    if bytes.count > 1, bytes[1] == Format.Tag.keyed.rawValue,
+      let reference = IdentityReference.stored(in: bytes)
+    {
+      return quoted(
+        "\(reference.label ?? String(reference.digest.prefix(12))) (\(reference.scheme))")
+    }
+    return try bytes.withUnsafeBytes { raw in
       var reader = ByteReader(raw)
       let version = try reader.byte()
       guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }

@@ -53,7 +53,16 @@ private final class EncodedArguments {
     guard index < values.count else {
       throw RecallError.invalidValue("a stored call has fewer inputs than its function takes")
     }
-    return try ValueCodec.decode(type, from: values[index])
+    do {
+      return try ValueCodec.decode(type, from: values[index])
+    } catch {
+      // A value with its own identity was recorded as a reference to it.
+      guard let reference = IdentityReference.stored(in: values[index]) else { throw error }
+      throw RecallError.invalidValue(
+        "input \(index + 1) of a stored call was identified by its \(reference.type) "
+          + "(\(reference.label ?? reference.scheme)), not stored: call the function with it "
+          + "to compute the call again")
+    }
   }
 }
 

@@ -122,9 +122,16 @@ extension Store {
     for (index, argument) in arguments.enumerated() {
       do {
         // A `Lazy` knows its content id (read with it from the store, or
-        // kept from its first hashing): it is neither read nor hashed.
+        // kept from its first hashing): it is neither read nor hashed. A
+        // value with its own identity is keyed by a reference to it.
         let input =
-          try (argument.value as? any LazyHandle)?.hashed() ?? ValueCodec.hash(argument.value)
+          if let lazy = argument.value as? any LazyHandle {
+            try lazy.hashed()
+          } else if let custom = argument.value as? any CustomContentIdentity {
+            try custom.hashedIdentity()
+          } else {
+            try ValueCodec.hash(argument.value)
+          }
         if let defaultValue = argument.defaultValue,
           op.details.defaultID(of: argument.name, defaultValue) == input.cid
         {

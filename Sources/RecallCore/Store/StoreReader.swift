@@ -33,10 +33,10 @@ public protocol StoreReader: Sendable {
   ///   integrity check, or another ``RecallError`` when the store cannot be read.
   func loadResult(_ id: CallID) throws -> StoredResult?
 
-  /// Returns a call's stored result as ``loadResult(_:)`` does, except that a
-  /// blob file whose stamp shows it unchanged since the store wrote it may be
-  /// left unopened (``StoredResult/unopened``): a ``Lazy`` result opens it
-  /// when its value is read. The default implementation reads the bytes.
+  /// Returns a call's stored result as ``loadResult(_:)`` does, except that,
+  /// when `deferringBlob`, a value kept in a blob file may be left unopened:
+  /// a ``Lazy`` result opens and checks it when its value is read. The
+  /// default implementation reads the bytes.
   func loadResult(_ id: CallID, deferringBlob: Bool) throws -> StoredResult?
 
   /// Returns the full record of a stored call, or `nil`.
