@@ -184,8 +184,43 @@ private func mapped(_ store: Store, _ n: Int) -> MappedArray<Double> {
     let later = try openStore(directory.path, inlineThreshold: 1024)
     let laterLog = EventLog(later)
     let gone = lazySeries(later)
-    #expect(throws: RecallError.self) { try gone.value }
+    let missing = #expect(throws: RecallError.self) { try gone.value }
+    #expect(missing?.code == RecallError.corruptValue)
+    #expect(missing?.message.contains("missing") == true)
+    #expect(laterLog.warnings.map(\.kind) == [.corruptValue])
     #expect(try lazySeries(later).value == expected)
     #expect(laterLog.executed == ["series(n:)"])
+  }
+
+  @Test func aRecomputedCallWhoseLazyInputIsDamagedIsNotServedTheOldResult() throws {
+    let directory = TemporaryDirectory()
+    let produce = Op(id: "Tests.produce()", version: CodeFingerprint(hex: "1"))
+    let consume = Op(id: "Tests.consume(_:)", version: CodeFingerprint(hex: "1"))
+    let produced = { (store: Store) -> Lazy<[Double]> in
+      store.memoize(produce, []) { Lazy((0..<10_000).map(Double.init)) }
+    }
+    let consumed = { (store: Store, input: Lazy<[Double]>) -> Int in
+      store.memoize(consume, [Argument("input", input)]) { 1 }
+    }
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      #expect(consumed(store, produced(store)) == 1)
+    }
+    try damageABlob(in: directory)
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    let input = produced(store)  // a hit: nothing read yet
+    // Recomputing the consumer runs it, but its damaged input cannot be
+    // stored with it: the new result is not stored, and the old one is
+    // forgotten rather than left to be served.
+    let again = Memoization.recomputing { consumed(store, input) }
+    #expect(again == 1)
+    #expect(log.executed == ["consume(_:)"])
+    #expect(log.warnings.map(\.kind) == [.storeFailure])
+    store.flush()
+    let later = try openStore(directory.path, inlineThreshold: 1024)
+    #expect(
+      try MemoizedCall<Int>(op: consume, arguments: [Argument("input", input)]).isStored(in: later)
+        == false)
   }
 }

@@ -62,10 +62,15 @@ import Testing
       #expect(input(next, "signal").hid == previous.outputHID)
       #expect(input(next, "signal").cid == previous.outputCID)
     }
-    // The memory layer serves the handle it kept: still not read.
+    // The memory layer serves the handle it kept: the same one, still not
+    // read (the last one was).
+    let memoryHits = { (log: EventLog) in
+      log.all.filter { if case .didReuse(_, .memory, _) = $0 { true } else { false } }.count
+    }
     let again = try step(store, traced[3], 4)
     #expect(log.executed.isEmpty)
-    #expect(try again.contentID == traced[4].contentID)
+    #expect(memoryHits(log) == 1)
+    #expect(again.box === traced[4].box && !again.isLoaded)
   }
 
   @Test(arguments: Backend.allCases) func aLazyIsStoredAndKeyedExactlyAsItsValue(
@@ -73,7 +78,6 @@ import Testing
   ) throws {
     let place = try Reopenable(kind)
     let store = place.open()
-    let log = EventLog(store)
     let op = testOp("Tests.table(n:)")
     let plain: [Int] = store.memoize(op, [Argument("n", 3)]) { [1, 2, 3] }
     store.flush()
@@ -86,15 +90,18 @@ import Testing
     #expect(try lazy.value == plain)
     let lazyOp = testOp("Tests.lazyTable(n:)")
     _ = later.memoize(lazyOp, [Argument("n", 4)]) { Lazy([4, 5]) }
+    #expect(laterLog.executed == ["lazyTable(n:)"])
     later.flush()
     let third = place.open()
+    let thirdLog = EventLog(third)
     #expect(third.memoize(lazyOp, [Argument("n", 4)]) { [Int]() } == [4, 5])
     // As an argument, a Lazy hashes as its value: the same call.
     let sumOp = testOp("Tests.sum(values:)")
     #expect(third.memoize(sumOp, [Argument("values", [1, 2, 3])]) { 6 } == 6)
     let sum = third.memoize(sumOp, [Argument("values", Lazy([1, 2, 3]))]) { -1 }
     #expect(sum == 6)
-    #expect(log.executed == ["table(n:)"])
+    #expect(thirdLog.executed == ["sum(values:)"])
+    #expect(thirdLog.reused.count == 2)
   }
 
   @Test(arguments: Backend.allCases) func aStoredLazyTakenByAnotherStoreIsStoredThere(
@@ -142,6 +149,7 @@ import Testing
     #expect(log.executed.isEmpty, "a hit: the type is not checked until it is read")
     let error = #expect(throws: RecallError.self) { try wrong.value }
     #expect(error?.code == RecallError.undecodableValue)
+    #expect(log.warnings.map(\.kind) == [.undecodableResult])
     store.flush()
     let again: Lazy<String> = store.memoize(op, [Argument("n", 1)]) { Lazy("computed") }
     #expect(log.executed == ["label(n:)"])
@@ -184,6 +192,33 @@ import Testing
     let laterLog = EventLog(later)
     #expect(try report(later).value.lines == 3)
     #expect(laterLog.executed == ["report(n:)"])
+  }
+
+  @Test(arguments: Backend.allCases) func aLazyHoldingATrackedFileIsHashedAgainAsAnArgument(
+    _ kind: Backend
+  ) throws {
+    let directory = TemporaryDirectory()
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
+    let path = directory.path + "/data.txt"
+    try "a\n".write(toFile: path, atomically: false, encoding: .utf8)
+    let store = try Reopenable(kind).open()
+    let log = EventLog(store)
+    let count = { (report: Lazy<Report>) in
+      store.memoize(testOp("Tests.count(_:)"), [Argument("report", report)]) {
+        (try? report.value.lines) ?? -1
+      }
+    }
+    let produced: Lazy<Report> = store.memoize(testOp("Tests.produce()"), []) {
+      Lazy(Report(source: TrackedFile(path), lines: 1))
+    }
+    _ = count(produced)
+    _ = count(produced)
+    #expect(log.executed == ["produce()", "count(_:)"])
+    // The file changes: the same handle is another argument now.
+    try "a\nb\n".write(toFile: path, atomically: false, encoding: .utf8)
+    _ = count(produced)
+    #expect(log.executed == ["produce()", "count(_:)", "count(_:)"])
   }
 
   @Test func aLazyMadeInMemoryIsHashedOnce() throws {

@@ -21,13 +21,19 @@ import Synchronization
 /// On a hit, the call's key needs only its arguments' content ids, and a
 /// `Lazy` that came from the store knows its own: passing it to the next call
 /// neither decodes nor hashes it. A `Lazy` made from a value hashes it once,
-/// when it is first an argument or a result, and remembers the content id.
+/// when it is first an argument or a result, and remembers the content id;
+/// the value must not change after that (a miss that stores it checks that
+/// it still encodes to that id, and stores nothing if not). A value holding
+/// ``TrackedFile``s is hashed again on every call instead, since a file's
+/// content is part of its id.
 ///
 /// A `Lazy<Value>` is stored exactly as its `Value` (the same bytes, the same
 /// content id), so changing a function's result or parameter type between
-/// `Value` and `Lazy<Value>` finds the same calls (under the version the new
-/// code has). Inside another value (a struct's property, an array's element)
-/// it is encoded as its value, which is then read.
+/// `Value` and `Lazy<Value>` finds the same calls, under the version the new
+/// code has — unless the type itself is part of the key (a generic result,
+/// a `some` or `any` parameter, a `#memoized` block's result). Inside another
+/// value (a struct's property, an array's element) it is encoded as its
+/// value, which is then read.
 ///
 /// What a hit checks before it returns a `Lazy`: that the call's record is
 /// intact and its result has not expired. A result of a type that may hold
@@ -36,9 +42,16 @@ import Synchronization
 /// file computes the call again. Its bytes are checked when ``value`` reads
 /// them, as a hit checks them (a blob file the store wrote and nothing
 /// changed since, or its checksum). A value that fails then — damaged, its
-/// file removed, or no longer decoding as `Value` because the type changed —
-/// is never returned: ``value`` throws, the store warns as for a hit, and the
-/// next call computes it again.
+/// file removed, or no longer decoding as `Value` — is never returned:
+/// ``value`` throws, the store warns (`corruptValue`, `undecodableResult`,
+/// …), and the next call of its function computes it again.
+///
+/// Since a hit does not decode, a change of `Value`'s type that its op's
+/// version does not show (a type from another package, without the build
+/// plugin's dependency tracking) is noticed only when a value is read:
+/// calls downstream of an unread `Lazy` are keyed by the stored content id.
+/// Give the op a new version (`@Memoized(version:)`) when such a type
+/// changes what its values mean.
 ///
 /// On the SQLite store a hit of a large numeric result opens nothing but the
 /// database: its blob file is mapped when the value is read. On PostgreSQL
@@ -114,84 +127,112 @@ extension Lazy: LazyHandle {
 }
 
 /// The shared state of a ``Lazy`` and its copies: the value once read, the
-/// stored bytes until then, and the content id once known.
+/// stored result until then, and the content id once known.
 final class LazyBox<Value: Codable & Sendable>: Sendable {
   private struct State {
     var value: Value?
+    /// Known only for a value without tracked files (whose content id would
+    /// change with a file's content).
     var cid: ContentID?
+    /// The stored result it reads from, until it is read; `nil` for a value
+    /// made in memory.
+    var stored: StoredResult?
   }
 
-  /// The stored result it reads from; `nil` for a value made in memory.
-  private let stored: StoredResult?
   private let failed: (@Sendable (RecallError) -> Void)?
   private let state: Mutex<State>
 
   init(value: Value) {
-    stored = nil
     failed = nil
     state = Mutex(State(value: value))
   }
 
   init(stored: StoredResult, failed: @escaping @Sendable (RecallError) -> Void) {
-    self.stored = stored
     self.failed = failed
-    state = Mutex(State(cid: stored.cid))
+    state = Mutex(State(cid: stored.cid, stored: stored))
   }
 
   var isLoaded: Bool { state.withLock { $0.value != nil } }
 
+  /// The value, if it is in memory.
+  var loadedValue: Value? { state.withLock { $0.value } }
+
   func load() throws(RecallError) -> Value {
-    if let value = state.withLock({ $0.value }) { return value }
+    let (loaded, stored) = state.withLock { ($0.value, $0.stored) }
+    if let loaded { return loaded }
     // Only a stored handle has no value yet.
-    let stored = stored!
     let value: Value
     do {
-      let opened = try stored.opened()
-      do {
-        value = try opened.storage.decode(Value.self)
-      } catch {
-        throw RecallError.undecodableValue(stored.cid, as: Value.self, detail: "\(error)")
-      }
-    } catch let error as RecallError {
-      // Damaged, gone, or of another type: not served.
+      value = try Self.decode(stored!)
+    } catch {
+      // Damaged, gone, unreadable or of another type: not served.
       failed?(error)
       throw error
-    } catch {
-      let wrapped = RecallError.undecodableValue(stored.cid, as: Value.self, detail: "\(error)")
-      failed?(wrapped)
-      throw wrapped
     }
-    // Two threads reading at once decode twice; both get equal values.
+    // Two threads reading at once decode twice; both get equal values. The
+    // stored bytes are let go: the value is what is kept.
     return state.withLock { state in
       if let first = state.value { return first }
       state.value = value
+      state.stored = nil
       return value
     }
   }
 
+  private static func decode(_ stored: StoredResult) throws(RecallError) -> Value {
+    let opened: StoredResult
+    do {
+      opened = try stored.opened()
+    } catch let error as RecallError {
+      throw error
+    } catch {
+      throw RecallError.storeUnavailable(path: "its store", detail: "\(error)")
+    }
+    do {
+      return try opened.storage.decode(Value.self)
+    } catch {
+      throw RecallError.undecodableValue(stored.cid, as: Value.self, detail: "\(error)")
+    }
+  }
+
+  /// Notes the content id the value was just encoded with, unless the
+  /// encoding noted tracked files.
   func remember(_ cid: ContentID) {
     state.withLock { $0.cid = $0.cid ?? cid }
   }
 
   func hashed() throws(RecallError) -> HashedValue {
+    let (value, known, stored) = state.withLock { ($0.value, $0.cid, $0.stored) }
     if let stored {
       // The stored bytes are the value's stored form: a miss that takes it as
       // an input copies them, never decodes them.
       return HashedValue(cid: stored.cid, form: .deferred { try stored.opened().storage.array })
     }
-    let (value, known) = state.withLock { ($0.value!, $0.cid) }
+    let inMemory = value!
     if let known {
+      // Encoded again only by a miss that stores it, and checked then: a
+      // value that no longer encodes to its content id is not stored under it.
       return HashedValue(
         cid: known,
-        form: .deferred { try ValueCodec.encode(value).bytes })
+        form: .deferred {
+          let encoded = try ValueCodec.encode(inMemory)
+          guard encoded.cid == known else {
+            throw RecallError.invalidValue(
+              "a Lazy<\(Value.self)> no longer encodes as it did when it was hashed "
+                + "(\(encoded.cid), not \(known)): a value in a Lazy must not change")
+          }
+          return encoded.bytes
+        })
     }
-    let hashed: HashedValue
+    let (hashed, files): (HashedValue, [TrackedFile])
     do {
-      hashed = try ValueCodec.hash(value)
+      (hashed, files) = try FileCollection.collecting { try ValueCodec.hash(inMemory) }
     } catch {
       throw RecallError.invalidValue("a Lazy<\(Value.self)> could not be encoded: \(error)")
     }
-    remember(hashed.cid)
+    // A value with tracked files is hashed on every call, as its files may
+    // have changed.
+    if files.isEmpty { remember(hashed.cid) }
     return hashed
   }
 }
@@ -233,9 +274,4 @@ extension Lazy: CustomStringConvertible {
     if let value = box.loadedValue { return "Lazy(\(value))" }
     return "Lazy<\(Value.self)>(not read)"
   }
-}
-
-extension LazyBox {
-  /// The value, if it is in memory.
-  var loadedValue: Value? { state.withLock { $0.value } }
 }

@@ -80,15 +80,19 @@ extension Store {
         let printing = configuration.printsWarnings
         let value = lazy.deferred(stored) { error in
           // Not served: said as a hit's failure is, and computed again by
-          // the next call (an undecodable result is forgotten for that; a
-          // damaged one is quarantined already).
+          // the next call (a damaged value is quarantined, its bytes marked
+          // lost; an undecodable result is forgotten, as no hit decodes it).
           memory.remove(reference.call)
-          if error.code == RecallError.undecodableValue {
+          let kind: RecallWarning.Kind
+          switch error.code {
+          case RecallError.corruptValue: kind = .corruptValue
+          case RecallError.valueFromNewerVersion: kind = .valueFromNewerVersion
+          case RecallError.undecodableValue:
+            kind = .undecodableResult
             _ = try? backend.forget([reference.call])
+          default: kind = .storeFailure
           }
-          Store.warn(
-            error.code == RecallError.corruptValue ? .corruptValue : .undecodableResult, reference,
-            error.message, printing: printing, to: center)
+          Store.warn(kind, reference, error.message, printing: printing, to: center)
         }
         decoded = .success((value as! R, []))
       } else {

@@ -23,26 +23,16 @@ extension Store {
       return
     }
     let size = output.bytes.count
-    // A `Lazy` result passed on as an argument is not hashed again.
-    (value as? any LazyHandle)?.remember(output.cid)
+    // A `Lazy` result passed on as an argument is not hashed again (unless
+    // it holds tracked files, whose content may change).
+    if files.isEmpty { (value as? any LazyHandle)?.remember(output.cid) }
     let hid = historyID(call, inputs)
     let entry = MemoryLayer.Entry(
       value: value, cid: output.cid, hid: hid, size: size, duration: duration,
       storedAt: startedAt.timeIntervalSince1970 + duration, files: files)
     histories.record(output.cid, hid, in: call.caller?.id)
     if let reason = storagePolicy(for: call.op).reasonNotToStore(duration: duration, bytes: size) {
-      if call.recomputes {
-        // The stored result was to be replaced: not replaced, it must not be
-        // served either.
-        memory.remove(call.id)
-        do {
-          _ = try backend.forget([call.id])
-        } catch {
-          warn(
-            .storeFailure, call.reference,
-            "could not forget its stored result, which its recomputed one replaces (\(error)).")
-        }
-      }
+      forgetReplaced(call)
       if reason == .memoryOnly { memory.put(call.id, entry) }
       ledger.count(call.op, notStored: size)
       eventCenter.emit(.didNotStore(call.reference, reason))
@@ -56,11 +46,12 @@ extension Store {
         call, output: output, inputs: inputs, hid: hid, keyFields: keyFields,
         startedAt: startedAt, duration: duration, cause: cause)
     } catch {
-      // A `Lazy` input whose value could not be encoded again.
+      // A `Lazy` input whose stored bytes could not be read, or whose value
+      // no longer encodes as it did.
       warn(
-        .unencodableResult, call.reference,
-        "an input could not be encoded to be stored with it (\(error)); it was returned but "
-          + "not stored.")
+        .storeFailure, call.reference,
+        "an input could not be stored with it (\(error)); its result was returned but not stored.")
+      forgetReplaced(call)
       memory.put(call.id, entry)
       if claimed { endClaim(call, stored: false) }
       return
@@ -90,6 +81,20 @@ extension Store {
       Store.endClaim(id, stored: error == nil, backend: backend, keeper: keeper) { message in
         if told { Store.warn(.storeFailure, reference, message, printing: printing, to: center) }
       }
+    }
+  }
+
+  /// Forgets the stored result a recomputed call was to replace, when its
+  /// new result is not stored: not replaced, it must not be served either.
+  private func forgetReplaced(_ call: PreparedCall) {
+    guard call.recomputes else { return }
+    memory.remove(call.id)
+    do {
+      _ = try backend.forget([call.id])
+    } catch {
+      warn(
+        .storeFailure, call.reference,
+        "could not forget its stored result, which its recomputed one replaces (\(error)).")
     }
   }
 

@@ -15,10 +15,15 @@ public struct StoredResult: Sendable {
   package var storage: StoredBytes
 
   /// The output value's stored bytes. For a large value that the store mapped
-  /// from its file, this is a copy; ``withUnsafeBytes(_:)`` is not.
+  /// from its file, this is a copy; ``withUnsafeBytes(_:)`` is not. Empty for
+  /// a result whose blob file a lookup left unopened
+  /// (``StoreReader/loadResult(_:deferringBlob:)``): ``opened()`` reads it.
   public var bytes: [UInt8] {
     get { storage.array }
-    set { storage = .array(newValue) }
+    set {
+      storage = .array(newValue)
+      unopened = nil
+    }
   }
 
   /// The size of the output value's stored bytes.
@@ -29,13 +34,17 @@ public struct StoredResult: Sendable {
   /// until ``opened()``.
   package var unopened: UnopenedBlob?
 
-  /// The result with its bytes: its blob file opened (and checked) if it was
-  /// left unopened.
+  /// Whether the bytes are here: `false` for a result whose blob file a
+  /// lookup left unopened (``StoreReader/loadResult(_:deferringBlob:)``).
+  public var isOpened: Bool { unopened == nil }
+
+  /// The result with its bytes: its blob file opened and checked, as a
+  /// lookup checks it, if it was left unopened; else the result itself.
   ///
-  /// - Throws: ``RecallError/corruptValue`` when the file changed since its
-  ///   lookup and fails its check, or another ``RecallError`` when it cannot
+  /// - Throws: ``RecallError/corruptValue`` when the file is damaged or
+  ///   missing (it is quarantined), or another ``RecallError`` when it cannot
   ///   be read.
-  package func opened() throws -> StoredResult {
+  public func opened() throws -> StoredResult {
     guard let unopened else { return self }
     var result = self
     result.storage = try unopened.open()
