@@ -470,6 +470,9 @@ func chainScenario(in root: String, steps chainSteps: Int, keeping: Bool = false
     for index in 0..<chainSteps { signal = try step(chainStore, signal, index: index) }
     check(try signal.value[0] == Double(chainSteps), "L populate")
     chainStore.flush()
+    // The chain is re-traced later, not while the kernel still writes the
+    // gigabytes just stored back to disk.
+    sync()
   }
   let chainRuns = try (0..<3).map { _ in
     try runChild(["--fresh-chain", root + "/chain", "\(chainSteps)"])[0]

@@ -144,6 +144,30 @@ import Testing
     #expect(rendered.contains("\"mnist-train@2024-05 (recall.named.v1)\""))
   }
 
+  @Test func queriesAndAddedParametersKeyAValueByItsIdentityAsCallsDo() throws {
+    let store = try Reopenable(.memory).open()
+    let data = Named("mnist-train", version: "2024-05", [1.0, 2.0])
+    _ = fit(store, data, epochs: 1)
+    _ = fit(store, Named("mnist-train", version: "2024-06", [1.0, 2.0]), epochs: 1)
+    store.flush()
+    // Found by the value, as the call keyed it.
+    let found = try store.calls(of: "Tests.fit(_:epochs:)", inputs: ["data": data])
+    #expect(found.count == 1)
+    let frame = try ComputationFrame(calls: store.calls(of: "Tests.fit(_:epochs:)"), in: store)
+      .filter("Tests.fit(_:epochs:)", input: "data", equals: data)
+    #expect(frame.calls.keys.sorted() == found.map(\.id))
+    // A parameter added with a named default: at its default, the call made
+    // before it existed.
+    let log = EventLog(store)
+    let train = testOp("Tests.train(epochs:)")
+    _ = store.memoize(train, [Argument("epochs", 1)]) { 1 }
+    let again = store.memoize(
+      train, [Argument("epochs", 1), Argument(added: "data", data, default: data)]
+    ) { 2 }
+    #expect(again == 1)
+    #expect(log.executed == ["train(epochs:)"])
+  }
+
   @Test(arguments: Backend.allCases) func changingWhatANameAndVersionPointToIsRefused(
     _ kind: Backend
   ) throws {

@@ -131,6 +131,18 @@ extension CustomContentIdentity {
   func hashedIdentity() throws -> HashedValue { try IdentityReference.hashed(self) }
 }
 
+extension ValueCodec {
+  /// Hashes a value as an argument is keyed: a ``Lazy`` by the content id
+  /// it knows (neither read nor hashed again), a ``CustomContentIdentity``
+  /// by its identity reference, anything else by its canonical encoding.
+  /// Queries that look for calls by an argument's value hash it this way.
+  static func hashArgument<T: Encodable>(_ value: T) throws -> HashedValue {
+    if let lazy = value as? any LazyHandle { return try lazy.hashed() }
+    if let custom = value as? any CustomContentIdentity { return try custom.hashedIdentity() }
+    return try hash(value)
+  }
+}
+
 /// A large input identified by a name and a version rather than by its
 /// content (mamo's external values): `Named("mnist-train", version:
 /// "2024-05", images)`.

@@ -106,7 +106,7 @@ public struct ComputationFrame: Sendable {
   public func filter(_ op: OpID, input name: String, equals value: some Encodable) throws
     -> ComputationFrame
   {
-    let cid = try ValueCodec.contentID(of: value)
+    let cid = try ValueCodec.hashArgument(value).cid
     return filter(op) { record in record.inputs.contains { $0.name == name && $0.cid == cid } }
   }
 

@@ -83,7 +83,7 @@ extension Store {
       guard !current.isEmpty else { return [] }
       if current.count == 1 { query.semanticVersion = current.first } else { query.limit = nil }
     }
-    for (name, value) in inputs { query.inputs[name] = try ValueCodec.contentID(of: value) }
+    for (name, value) in inputs { query.inputs[name] = try ValueCodec.hashArgument(value).cid }
     let calls = try backend.calls(query)
     guard current.count > 1 else { return calls }
     let filtered = calls.filter { current.contains($0.semanticVersion) }

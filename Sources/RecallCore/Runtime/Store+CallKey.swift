@@ -121,17 +121,7 @@ extension Store {
     var omitted: [Int] = []
     for (index, argument) in arguments.enumerated() {
       do {
-        // A `Lazy` knows its content id (read with it from the store, or
-        // kept from its first hashing): it is neither read nor hashed. A
-        // value with its own identity is keyed by a reference to it.
-        let input =
-          if let lazy = argument.value as? any LazyHandle {
-            try lazy.hashed()
-          } else if let custom = argument.value as? any CustomContentIdentity {
-            try custom.hashedIdentity()
-          } else {
-            try ValueCodec.hash(argument.value)
-          }
+        let input = try ValueCodec.hashArgument(argument.value)
         if let defaultValue = argument.defaultValue,
           op.details.defaultID(of: argument.name, defaultValue) == input.cid
         {
@@ -168,7 +158,7 @@ extension OpDetails {
   func defaultID(of name: String, _ value: any Encodable & Sendable) -> ContentID? {
     let key = DefaultKey(name: name, type: ObjectIdentifier(type(of: value)))
     if let known = defaultIDs.withLock({ $0[key] }) { return known }
-    guard let cid = try? ValueCodec.contentID(of: value) else { return nil }
+    guard let cid = try? ValueCodec.hashArgument(value).cid else { return nil }
     defaultIDs.withLock { $0[key] = cid }
     return cid
   }
