@@ -9,8 +9,9 @@ import Testing
 /// Custom identities (``CustomContentIdentity``) and named external values
 /// (``Named``), on every backend.
 @Suite struct IdentityTests {
-  /// How often a `Checkpoint` was encoded (hashing by content encodes it).
-  static let encodings = Atomic(0)
+  /// How often a `Checkpoint` was encoded (hashing by content encodes it),
+  /// by path: test cases run at once use paths of their own.
+  static let encodings = Mutex<[String: Int]>([:])
 
   /// A large value identified by where it was loaded from, with a cache
   /// inside that its encoding would show.
@@ -30,7 +31,7 @@ import Testing
     var identityLabel: String? { "\(path)#\(step)" }
 
     func encode(to encoder: any Encoder) throws {
-      IdentityTests.encodings.add(1, ordering: .relaxed)
+      IdentityTests.encodings.withLock { $0[path, default: 0] += 1 }
       var container = encoder.container(keyedBy: CodingKeys.self)
       try container.encode(path, forKey: .path)
       try container.encode(step, forKey: .step)
@@ -52,8 +53,8 @@ import Testing
     let place = try Reopenable(kind)
     let store = place.open()
     let log = EventLog(store)
-    let before = Self.encodings.load(ordering: .relaxed)
-    var checkpoint = Checkpoint(path: "runs/a.ckpt", step: 100, weights: [1, 2, 3])
+    let path = "runs/\(kind).ckpt"
+    var checkpoint = Checkpoint(path: path, step: 100, weights: [1, 2, 3])
     #expect(evaluate(store, checkpoint, split: "test") == 10)
     // The cache inside changed, the identity did not: the same call.
     checkpoint.cache["warm"] = 1
@@ -61,9 +62,9 @@ import Testing
     #expect(log.executed == ["evaluate(_:split:)"])
     // Another step is another identity.
     #expect(
-      evaluate(store, Checkpoint(path: "runs/a.ckpt", step: 200, weights: [1]), split: "test") == 5)
+      evaluate(store, Checkpoint(path: path, step: 200, weights: [1]), split: "test") == 5)
     #expect(log.executed.count == 2)
-    #expect(Self.encodings.load(ordering: .relaxed) == before, "never encoded to be hashed")
+    #expect(Self.encodings.withLock { $0[path] } == nil, "never encoded to be hashed")
     // Recorded: a reference that names the scheme, the type and the label,
     // in a fresh process too; the value itself is not stored.
     store.flush()
@@ -79,7 +80,7 @@ import Testing
       return try #require(try later.value(input.cid, as: IdentityReference.self))
     }
     #expect(Set(references.map(\.scheme)) == ["tests.checkpoint.v1"])
-    #expect(Set(references.compactMap(\.label)) == ["runs/a.ckpt#100", "runs/a.ckpt#200"])
+    #expect(Set(references.compactMap(\.label)) == ["\(path)#100", "\(path)#200"])
     #expect(references.allSatisfy { $0.type.hasSuffix("Checkpoint") })
     #expect(throws: DecodingError.self) {
       try later.value(calls[0].inputs.first { $0.name == "checkpoint" }!.cid, as: Checkpoint.self)
