@@ -8,7 +8,9 @@ extension PostgresBackend {
   /// output): what garbage collection and eviction both require.
   static let neitherInputNorTaggedSQL = """
     NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.cid = value.cid)
-    AND NOT EXISTS (SELECT 1 FROM tag WHERE tag.cid = value.cid)
+    AND NOT EXISTS (
+      SELECT 1 FROM tag
+      WHERE tag.cid = value.cid AND tag.name NOT LIKE '\(StoreTag.registrationPrefix)%')
     AND NOT EXISTS (
       SELECT 1 FROM tag JOIN call AS tagged ON tagged.id = tag.call_id
       WHERE tagged.output_cid = value.cid)

@@ -76,6 +76,32 @@ extension PostgresBackend {
     }
   }
 
+  public func addTag(_ tag: StoreTag) throws -> StoreTag.Target? {
+    let (call, cid): (SQLValue, SQLValue) =
+      switch tag.target {
+      case .call(let id): (SQLValue(id.digest), .null)
+      case .value(let cid): (.null, SQLValue(cid.digest))
+      }
+    return try transaction { connection in
+      try connection.run("LOCK TABLE value IN ROW EXCLUSIVE MODE")
+      // Of two processes adding the same name, the second waits for the
+      // first's row and finds it.
+      let inserted = try connection.execute(
+        """
+        INSERT INTO tag (name, call_id, cid, created_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (name) DO NOTHING
+        """, [.text(tag.name), call, cid, SQLValue(tag.createdAt)])
+      guard inserted == 0 else { return nil }
+      guard
+        let row = try connection.rows(
+          "SELECT call_id, cid FROM tag WHERE name = $1", [.text(tag.name)]
+        ).first
+      else { return nil }
+      return try row.bytes(0) != nil
+        ? .call(CallID(try row.digest(0))) : .value(ContentID(try row.digest(1)))
+    }
+  }
+
   public func tags() throws -> [StoreTag] {
     try withConnection { connection in
       try connection.rows(

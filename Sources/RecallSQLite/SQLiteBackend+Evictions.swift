@@ -3,10 +3,11 @@ import GRDB
 import RecallCore
 
 extension SQLiteBackend {
-  /// The rows of the values a tag keeps: named by the tag, or the output of
-  /// a tagged call.
+  /// The rows of the values a tag keeps: named by the tag (not a named
+  /// value's registration), or the output of a tagged call.
   static let taggedValuesSQL = """
     SELECT value.id FROM tag JOIN value ON \(matches("value.cid", "tag.cid"))
+      WHERE tag.name NOT LIKE '\(StoreTag.registrationPrefix)%'
     UNION SELECT call.output FROM tag JOIN call ON \(matches("call.call_id", "tag.call_id"))
     """
 

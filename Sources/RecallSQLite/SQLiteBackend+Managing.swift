@@ -82,16 +82,35 @@ extension SQLiteBackend {
   }
 
   public func setTag(_ tag: StoreTag) throws {
+    _ = try insertTag(tag, replacing: true)
+  }
+
+  public func addTag(_ tag: StoreTag) throws -> StoreTag.Target? {
+    try insertTag(tag, replacing: false)
+  }
+
+  /// Inserts a tag, replacing one of the same name or, if not `replacing`,
+  /// leaving it and returning what it names; in one write transaction.
+  private func insertTag(_ tag: StoreTag, replacing: Bool) throws -> StoreTag.Target? {
     let (call, cid): (Data?, Data?) =
       switch tag.target {
       case .call(let id): (id.digest.data, nil)
       case .value(let cid): (nil, cid.digest.data)
       }
-    try SQLiteBackend.mapErrors(path: path) {
+    return try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
+        if !replacing,
+          let row = try Row.fetchOne(
+            db, sql: "SELECT call_id, cid FROM tag WHERE name = ?", arguments: [tag.name])
+        {
+          let existingCall: Data? = row[0]
+          if let existingCall { return .call(CallID(try Self.digest(existingCall))) }
+          return .value(ContentID(try Self.digest(row[1])))
+        }
         try db.execute(
           sql: "INSERT OR REPLACE INTO tag (name, call_id, cid, created_at) VALUES (?, ?, ?, ?)",
           arguments: [tag.name, call, cid, tag.createdAt.timeIntervalSince1970])
+        return nil
       }
     }
   }

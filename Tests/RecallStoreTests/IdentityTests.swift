@@ -1,4 +1,5 @@
 import Foundation
+import RecallSQLite
 import RecallStoreTestSupport
 import RecallTestSupport
 import Synchronization
@@ -87,7 +88,7 @@ import Testing
     }
   }
 
-  @Test func anIdentityDiffersFromEveryEncodedValue() throws {
+  @Test func anIdentityIsItsSchemeTypeAndFieldsNotTheValue() throws {
     let checkpoint = Checkpoint(path: "p", step: 1, weights: [])
     let byIdentity = try checkpoint.hashedIdentity().cid
     #expect(byIdentity != (try ValueCodec.contentID(of: checkpoint)))
@@ -125,7 +126,9 @@ import Testing
     let log = EventLog(store)
     let data = Named("mnist-train", version: "2024-05", [1.0, 2.0, 3.0])
     #expect(fit(store, data, epochs: 2) == 12)
-    #expect(fit(store, Named("mnist-train", version: "2024-05", [1.0, 2.0, 3.0]), epochs: 2) == 12)
+    // Other content under the same name and version is not looked at (the
+    // promise `register` checks): the same call.
+    #expect(fit(store, Named("mnist-train", version: "2024-05", [9.0]), epochs: 2) == 12)
     #expect(log.executed == ["fit(_:epochs:)"])
     // A new version is a new input; the content is not looked at.
     #expect(fit(store, Named("mnist-train", version: "2024-06", [1.0, 2.0, 3.0]), epochs: 2) == 12)
@@ -191,6 +194,54 @@ import Testing
     #expect(tag.target == .value(cid))
     // A new version registers.
     #expect(try store.register(Named("mnist-train", version: "2024-06", [1.0, 2.0, 4.0])) != cid)
+    // Names and versions are escaped: these two are different pairs.
+    try store.register(Named("a@b", version: "c", [1.0]))
+    try store.register(Named("a", version: "b@c", [2.0]))
+  }
+
+  @Test(arguments: Backend.shared) func ofRegistrationsMadeAtOnceOneIsRefused(_ kind: Backend)
+    throws
+  {
+    let place = try Reopenable(kind)
+    // Eight stores, each with a backend (a connection) of its own, as eight
+    // processes have, register the same name and version with content of
+    // their own: one records it, seven are refused.
+    let stores: [Store] = try (0..<8).map { _ in
+      switch kind {
+      case .memory: place.open()
+      case .sqlite: Store(backend: try SQLiteBackend(path: place.directory.path))
+      case .postgres: Store(backend: try place.schema.open())
+      case .postgresBlobs: Store(backend: try place.schema.open(blobs: place.directory))
+      }
+    }
+    let refused = Mutex(0)
+    DispatchQueue.concurrentPerform(iterations: 8) { index in
+      let store = stores[index]
+      do {
+        try store.register(Named("sweep-data", version: "1", [Double(index)]))
+      } catch {
+        refused.withLock { $0 += 1 }
+      }
+    }
+    #expect(refused.withLock { $0 } == 7)
+  }
+
+  @Test(arguments: Backend.allCases) func aRegistrationKeepsNothingFromGarbageCollection(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    // The data set is a stored result too; its registration names its cid.
+    let load = testOp("Tests.load()")
+    let data: [Double] = store.memoize(load, []) { [5, 6, 7] }
+    let cid = try store.register(Named("set", version: "1", data))
+    store.flush()
+    #expect(try store.value(cid, as: [Double].self) == data)
+    let call = try #require(try store.calls(of: "Tests.load()").first)
+    _ = try store.forget([call.id])
+    _ = try store.collectGarbage(keepingFilesNewerThan: Date.distantPast)
+    #expect(try store.value(cid, as: [Double].self) == nil, "collected")
+    #expect(try store.tagged("recall.named/set@1")?.target == .value(cid), "still registered")
   }
 
   /// Refresh replays a call from its stored inputs: one with its own
@@ -217,6 +268,10 @@ import Testing
       ], progress: .none)
     #expect(log.executed.isEmpty)
     #expect(report.recomputed == 0)
+    #expect(
+      report.unidentified["Tests.score(_:)"]
+        == "its input 'checkpoint' is recorded by its identity (runs/a.ckpt#3), not its value: "
+        + "run the program to compute its calls")
     #expect(
       try store.outdated(current: CodeVersions(ops: [op("a2")])).count == 1,
       "still outdated")

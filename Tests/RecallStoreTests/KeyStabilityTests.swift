@@ -75,6 +75,25 @@ import Testing
     ],
   ]
 
+  /// A call keyed by a named value's reference (what a store written with
+  /// `Named` holds).
+  @Test func referencesKeepTheirKeys() throws {
+    let store = Store.inMemory()
+    _ = store.memoize(
+      Op(id: "Golden.fit(_:)", version: CodeFingerprint(hex: "a1")),
+      [Argument("data", Named("mnist-train", version: "2024-05", [1.0, 2.0]))]
+    ) { 3.0 }
+    store.flush()
+    #expect(try recorded(store, "Golden.fit(_:)") == Self.expectedReference)
+  }
+
+  static let expectedReference = [
+    "10292cda3ed4ef29cb486a798b5d9ca5712218eccd5c7e1db0c28483682ff725",
+    "5a6b9e2e9121756247d14a8b050efeef224b1f53526ec5083fc592df8e670aba",
+    "c2fe32bdd18fff8a1ce98a019b4bf44cb4365842a7358f799f321b34942d2ebe",
+    "66502568cea6539077f80ed903780d2a87860ac65f31d419611da5814575d5a2",
+  ]
+
   @Test(arguments: [false, true]) func singleOutputCallsKeepTheirKeysAndIds(lazy: Bool) throws {
     let store = Store.inMemory()
     run(store, lazy: lazy)

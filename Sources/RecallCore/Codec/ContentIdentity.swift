@@ -33,13 +33,20 @@ import Foundation
 /// and its ``identityLabel`` — so the store tells which scheme produced a key,
 /// `recall show` shows it, and the value itself is not copied into the store
 /// (``Store/refresh(_:parallelism:progress:handlesInterrupt:)-(RefreshableOp...,_,_,_)``
-/// cannot call the function again with it, and says so). Its content id is the
-/// reference's, so it never equals the content id of an encoded value, and
-/// an input with a custom identity starts a history of its own.
+/// cannot call the function again with it, and says so in
+/// ``RefreshReport/unidentified``). The key is the reference's content id: the
+/// scheme, the type's name, the identity and the label all enter it, so
+/// renaming or moving the type, or changing what its label shows, makes new
+/// keys. A reference is a keyed value with a `recall.identity` key, which no
+/// ordinary type encodes. An input with a custom identity starts a history of
+/// its own.
 ///
-/// It applies to an argument itself, not to a value inside another argument
-/// (a struct's property is hashed by its encoding). As a result, a value is
-/// stored and identified by its encoding, as any other.
+/// It applies to an argument itself (an optional one too, and a ``Lazy`` of
+/// it), not to a value inside another argument (a struct's property is
+/// hashed by its encoding). As a result, a value is stored and identified by
+/// its encoding, as any other; a call that then takes it is keyed by its
+/// identity only, so a function returning one must give it a new identity
+/// when its code changes what it returns.
 public protocol CustomContentIdentity: Encodable {
   /// The name of how ``contentIdentity(into:)`` identifies a value, recorded
   /// with every key it makes. Change it when the identity changes meaning:
@@ -53,7 +60,8 @@ public protocol CustomContentIdentity: Encodable {
   func contentIdentity(into hasher: inout ContentHasher) throws
 
   /// A short text for the value in provenance (`recall show`, the viewer),
-  /// such as a file's name; `nil` by default.
+  /// such as a file's name; `nil` by default. It is part of the key: make it
+  /// from what the identity covers.
   var identityLabel: String? { get }
 }
 
@@ -198,16 +206,23 @@ public struct Named<Value: Codable & Sendable>: Codable, Sendable, CustomContent
 }
 
 extension Store {
-  /// The tag that records what a named value's name and version point to.
+  /// The tag that records what a named value's name and version point to:
+  /// `recall.named/NAME@VERSION`, with `%` and `@` in either escaped, so no
+  /// two pairs share a tag.
   static func registrationTag(name: String, version: String) -> String {
-    "recall.named/\(name)@\(version)"
+    func escaped(_ text: String) -> String {
+      text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "@", with: "%40")
+    }
+    return StoreTag.registrationPrefix + escaped(name) + "@" + escaped(version)
   }
 
   /// Records what a named value's name and version point to (its content id,
   /// hashed now), so that other content under the same name and version is
   /// refused; registering the same content again does nothing. The record is
-  /// a tag (`recall.named/NAME@VERSION`, listed by `recall tags`), which keeps
-  /// nothing from garbage collection: the value is not stored.
+  /// a tag (`recall.named/NAME@VERSION`, listed by `recall tag`) set in one
+  /// step, so that of two processes registering at once, one is refused. It
+  /// keeps nothing from garbage collection or eviction: the value itself is
+  /// not stored.
   ///
   /// - Returns: The value's content id.
   /// - Throws: ``RecallError/invalidValue`` when the name and version were
@@ -216,21 +231,28 @@ extension Store {
   ///   cannot be read or written.
   @discardableResult
   public func register<Value>(_ named: Named<Value>) throws -> ContentID {
+    let label = "\(named.name)@\(named.version)"
     let cid: ContentID
     do {
       cid = try ValueCodec.contentID(of: named.value)
     } catch {
-      throw RecallError.invalidValue("\(named.identityLabel!) could not be encoded: \(error)")
+      throw RecallError.invalidValue("\(label) could not be encoded: \(error)")
     }
-    let tag = Self.registrationTag(name: named.name, version: named.version)
-    if let known = try tagged(tag) {
-      guard case .value(let registered) = known.target, registered != cid else { return cid }
+    let name = Self.registrationTag(name: named.name, version: named.version)
+    switch try backend.addTag(StoreTag(name: name, target: .value(cid))) {
+    case nil:
+      return cid
+    case .value(let registered) where registered == cid:
+      return cid
+    case .value(let registered):
       throw RecallError.invalidValue(
-        "\(named.identityLabel!) was registered with other content (\(registered)), not "
-          + "this value (\(cid)): calls keyed by it would be served results of the other. "
-          + "Give it a new version, such as Named(\"\(named.name)\", version: \"…\", value).")
+        "\(label) was registered with other content (\(registered)), not this value (\(cid)): "
+          + "calls keyed by it would be served results of the other. Give it a new version, "
+          + "such as Named(\"\(named.name)\", version: \"…\", value).")
+    case .call:
+      throw RecallError.invalidValue(
+        "the tag '\(name)' names a call, not what \(label) is: remove it "
+          + "('recall tag --remove \(name)') to register \(label)")
     }
-    try backend.setTag(StoreTag(name: tag, target: .value(cid)))
-    return cid
   }
 }

@@ -134,8 +134,9 @@ final class LazyBox<Value: Codable & Sendable>: Sendable {
     /// Known only for a value without tracked files (whose content id would
     /// change with a file's content).
     var cid: ContentID?
-    /// The stored result it reads from, until it is read; `nil` for a value
-    /// made in memory.
+    /// The stored result it reads from (kept once read, so that a miss that
+    /// takes it stores its bytes, not an encoding of the decoded value);
+    /// `nil` for a value made in memory.
     var stored: StoredResult?
   }
 
@@ -169,12 +170,10 @@ final class LazyBox<Value: Codable & Sendable>: Sendable {
       failed?(error)
       throw error
     }
-    // Two threads reading at once decode twice; both get equal values. The
-    // stored bytes are let go: the value is what is kept.
+    // Two threads reading at once decode twice; both get equal values.
     return state.withLock { state in
       if let first = state.value { return first }
       state.value = value
-      state.stored = nil
       return value
     }
   }
@@ -186,7 +185,7 @@ final class LazyBox<Value: Codable & Sendable>: Sendable {
     } catch let error as RecallError {
       throw error
     } catch {
-      throw RecallError.storeUnavailable(path: "its store", detail: "\(error)")
+      throw RecallError(RecallError.storeUnavailable, "A stored value could not be read: \(error).")
     }
     do {
       return try opened.storage.decode(Value.self)
@@ -202,6 +201,16 @@ final class LazyBox<Value: Codable & Sendable>: Sendable {
   }
 
   func hashed() throws(RecallError) -> HashedValue {
+    if Value.self is any CustomContentIdentity.Type {
+      // Keyed by its identity, as the value itself is.
+      do {
+        return try (load() as! any CustomContentIdentity).hashedIdentity()
+      } catch let error as RecallError {
+        throw error
+      } catch {
+        throw RecallError.invalidValue("a Lazy<\(Value.self)>'s identity failed: \(error)")
+      }
+    }
     let (value, known, stored) = state.withLock { ($0.value, $0.cid, $0.stored) }
     if let stored {
       // The stored bytes are the value's stored form: a miss that takes it as

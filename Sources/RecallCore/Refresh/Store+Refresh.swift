@@ -92,6 +92,11 @@ public struct RefreshReport: Sendable {
   /// downstream of those. (`recall outdated` checks every op the build
   /// has, `#memoized` blocks included.)
   public var remaining: OutdatedReport
+  /// Ops whose stored calls it could not tie to a function given, because
+  /// their recent calls record an input by a reference to its identity
+  /// (``CustomContentIdentity``, ``Named``), not by its value: why, by op.
+  /// Their calls are computed when the program calls the function.
+  public var unidentified: [OpID: String] = [:]
 }
 
 extension Store {
@@ -142,7 +147,7 @@ extension Store {
     _ ops: [RefreshableOp], parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
     progress: SweepProgress = .automatic, handlesInterrupt: Bool = true
   ) async throws -> RefreshReport {
-    let (functions, ambiguous) = try identify(ops)
+    let (functions, ambiguous, unidentified) = try identify(ops)
     var current: [OpID: [CurrentOp]] = [:]
     for (stored, function) in functions {
       let op = function.op
@@ -205,7 +210,7 @@ extension Store {
       skipped: skipped.values.sorted {
         ($0.call.startedAt, $0.call.id) < ($1.call.startedAt, $1.call.id)
       },
-      remaining: remaining.report)
+      remaining: remaining.report, unidentified: unidentified)
   }
 
   /// A given function, matched with the stored op it computes.
@@ -226,10 +231,11 @@ extension Store {
   /// functions of different versions name (declarations that share a name)
   /// are returned apart: a stored call cannot say which one computed it.
   private func identify(_ functions: [RefreshableOp]) throws -> (
-    identified: [OpID: Identified], ambiguous: Set<OpID>
+    identified: [OpID: Identified], ambiguous: Set<OpID>, unidentified: [OpID: String]
   ) {
     var identified: [OpID: Identified] = [:]
     var ambiguous: Set<OpID> = []
+    var unidentified: [OpID: String] = [:]
     for summary in try backend.ops() {
       let versions = try backend.versions(of: summary.op, countingCalls: false)
       // A few recent calls: one whose inputs are all stored and decode as a
@@ -250,6 +256,15 @@ extension Store {
             let values = try names.map { try backend.value(inputs[$0]!.cid) }
             guard !values.contains(where: { $0 == nil }) else { continue search }
             encoded = values.map { $0! }
+            // An input recorded by its identity cannot be passed again.
+            for (name, value) in zip(names, encoded!) {
+              guard let reference = IdentityReference.stored(in: value) else { continue }
+              unidentified[summary.op] =
+                "its input '\(name)' is recorded by its identity "
+                + "(\(reference.label ?? reference.scheme)), not its value: "
+                + "run the program to compute its calls"
+              continue search
+            }
           }
           guard let op = try? function.identify(encoded!),
             op.id == summary.op || op.id.labelName == summary.op.name
@@ -260,6 +275,7 @@ extension Store {
               parameters: op.parameters.isEmpty ? names : op.parameters))
         }
         guard let match = matches.first else { continue }
+        unidentified[summary.op] = nil
         if Set(matches.map(\.op.version)).count > 1 {
           ambiguous.insert(summary.op)
         } else {
@@ -268,7 +284,7 @@ extension Store {
         break search
       }
     }
-    return (identified, ambiguous)
+    return (identified, ambiguous, unidentified)
   }
 
   /// Calls each function again with its call's inputs; whether its body ran.

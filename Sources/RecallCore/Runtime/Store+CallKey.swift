@@ -130,10 +130,15 @@ extension Store {
           inputs.append(input)
         }
       } catch {
+        let fix =
+          argument.value is any CustomContentIdentity
+          ? "Make its type's contentIdentity(into:) total"
+          : "Make the type's Codable conformance total"
         warn(
           .unhashableArgument, nil,
-          "\(op.id.name): argument '\(argument.name)' could not be encoded (\(error)); "
-            + "the call runs without memoization. Make the type's Codable conformance total, "
+          "\(op.id.name): argument '\(argument.name)' could not be "
+            + (argument.value is any CustomContentIdentity ? "identified" : "encoded")
+            + " (\(error)); the call runs without memoization. \(fix), "
             + "or, only if it never changes the result, leave the parameter out of the key with "
             + "'@Memoized(ignoring:)'.")
         return nil

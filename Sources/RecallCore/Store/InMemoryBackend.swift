@@ -267,7 +267,9 @@ final class InMemoryBackend: StoreWriter {
     }
     for tag in state.tags.values {
       switch tag.target {
-      case .value(let cid): kept.insert(cid)
+      case .value(let cid):
+        // A named value's registration keeps nothing.
+        if !tag.name.hasPrefix(StoreTag.registrationPrefix) { kept.insert(cid) }
       case .call(let id): if let call = state.calls[id] { kept.insert(call.outputCID) }
       }
     }
@@ -299,6 +301,14 @@ final class InMemoryBackend: StoreWriter {
 
   func setTag(_ tag: StoreTag) throws {
     state.withLock { $0.tags[tag.name] = tag }
+  }
+
+  func addTag(_ tag: StoreTag) throws -> StoreTag.Target? {
+    state.withLock { state in
+      if let existing = state.tags[tag.name] { return existing.target }
+      state.tags[tag.name] = tag
+      return nil
+    }
   }
 
   func tags() throws -> [StoreTag] {

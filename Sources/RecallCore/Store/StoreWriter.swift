@@ -96,6 +96,12 @@ public protocol StoreWriter: StoreReader {
   /// Names a call or a value, replacing an earlier tag of the same name.
   func setTag(_ tag: StoreTag) throws
 
+  /// Names a call or a value unless a tag of that name exists, in one step
+  /// that another process cannot come between; returns what the existing
+  /// tag names, or `nil` when this one was set. The default implementation
+  /// reads, then sets: a backend shared by processes implements it itself.
+  func addTag(_ tag: StoreTag) throws -> StoreTag.Target?
+
   /// Removes a tag; returns whether it existed.
   func removeTag(named name: String) throws -> Bool
 
@@ -174,6 +180,12 @@ extension StoreWriter {
 
   /// Returns at once: the backend stores calls before returning.
   public func flush() {}
+
+  public func addTag(_ tag: StoreTag) throws -> StoreTag.Target? {
+    if let existing = try tags().first(where: { $0.name == tag.name }) { return existing.target }
+    try setTag(tag)
+    return nil
+  }
 }
 
 /// The protocol backends conform to, before reading and writing were split.

@@ -17,6 +17,11 @@ public struct StoreTag: Sendable, Hashable {
   /// When it was set.
   public var createdAt: Date
 
+  /// The start of the names of the tags ``Store/register(_:)`` sets, one per
+  /// named value's name and version. They record a content id the store may
+  /// not hold, and keep nothing from garbage collection or eviction.
+  public static let registrationPrefix = "recall.named/"
+
   /// Creates a tag.
   public init(name: String, target: Target, createdAt: Date = Date()) {
     self.name = name
