@@ -226,6 +226,29 @@ import Testing
     #expect(refused.withLock { $0 } == 7)
   }
 
+  @Test(arguments: Backend.allCases) func aCopyCarriesRegistrationsAndRefusesAConflict(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let source = place.open()
+    _ = fit(source, Named("set", version: "1", [1.0]), epochs: 1)
+    try source.register(Named("set", version: "1", [1.0]))
+    source.flush()
+    // Into a store that has none: the calls and the registration.
+    let target = try Reopenable(.memory).open()
+    let report = try source.copy(to: target)
+    #expect(report.calls == 1 && report.registrations == 1)
+    #expect(throws: RecallError.self) { try target.register(Named("set", version: "1", [2.0])) }
+    // Into a store that registered the same name and version otherwise:
+    // refused, and nothing copied.
+    let other = try Reopenable(.memory).open()
+    try other.register(Named("set", version: "1", [2.0]))
+    let error = #expect(throws: RecallError.self) { try source.copy(to: other) }
+    #expect(error?.message.contains("registered set@1 with other content") == true)
+    #expect(try other.calls(of: "Tests.fit(_:epochs:)").isEmpty)
+    withExtendedLifetime(place) {}
+  }
+
   @Test(arguments: Backend.allCases) func aRegistrationKeepsNothingFromGarbageCollection(
     _ kind: Backend
   ) throws {

@@ -202,7 +202,8 @@ import Testing
       atPath: directory.path, withIntermediateDirectories: true)
     let path = directory.path + "/data.txt"
     try "a\n".write(toFile: path, atomically: false, encoding: .utf8)
-    let store = try Reopenable(kind).open()
+    let place = try Reopenable(kind)
+    let store = place.open()
     let log = EventLog(store)
     let count = { (report: Lazy<Report>) in
       store.memoize(testOp("Tests.count(_:)"), [Argument("report", report)]) {
@@ -219,6 +220,7 @@ import Testing
     try "a\nb\n".write(toFile: path, atomically: false, encoding: .utf8)
     _ = count(produced)
     #expect(log.executed == ["produce()", "count(_:)", "count(_:)"])
+    withExtendedLifetime(place) {}
   }
 
   @Test func aLazyMadeInMemoryIsHashedOnce() throws {

@@ -17,6 +17,8 @@ func describe(_ report: TransferReport, into path: String) -> String {
   "Copied \(counted(report.calls, "call")), \(counted(report.values, "value")) "
     + "(\(bytes(report.bytes))), \(counted(report.versions, "version")) and "
     + "\(counted(report.environments, "environment")) into '\(path)'."
+    + (report.registrations > 0
+      ? " Registered \(counted(report.registrations, "named value")) there." : "")
     + (report.incomplete > 0
       ? " Left out \(counted(report.incomplete, "call")) whose values are gone." : "")
 }

@@ -15,12 +15,16 @@ public struct TransferReport: Sendable, Hashable {
   public var incomplete: Int
   /// Distinct environments the copied calls ran in (``CallEnvironment``).
   public var environments: Int
+  /// Registrations of named values (``Store/register(_:)``) the target did
+  /// not have.
+  public var registrations: Int
 
   /// Creates a report.
   public init(
     calls: Int = 0, values: Int = 0, bytes: Int = 0, versions: Int = 0, incomplete: Int = 0,
-    environments: Int = 0
+    environments: Int = 0, registrations: Int = 0
   ) {
+    self.registrations = registrations
     self.environments = environments
     self.calls = calls
     self.values = values
@@ -43,14 +47,34 @@ extension Store {
   ///
   /// Ids, content ids and history ids are the same in both stores, so copying
   /// twice, or copying back, changes nothing. Each call is stored atomically
-  /// with its values, as any call is.
+  /// with its values, as any call is. Every registration of a named value
+  /// (``Store/register(_:)``) comes along, whatever the ops.
   ///
   /// - Parameters:
   ///   - target: The store to copy into.
   ///   - ops: The ops whose calls to copy; every op when `nil`.
+  /// - Throws: ``RecallError/invalidValue``, before copying anything, when
+  ///   the target registered a name and version with other content than
+  ///   this store did (calls keyed by it would be served for the other).
   @discardableResult
   public func copy(to target: Store, ops: [OpID]? = nil) throws -> TransferReport {
     var report = TransferReport()
+    let registrations = try backend.tags().filter {
+      $0.name.hasPrefix(StoreTag.registrationPrefix)
+    }
+    let targetTags = Dictionary(
+      try target.backend.tags().map { ($0.name, $0.target) },
+      uniquingKeysWith: { first, _ in first })
+    let conflicts = registrations.filter { tag in
+      targetTags[tag.name].map { $0 != tag.target } ?? false
+    }
+    if !conflicts.isEmpty {
+      let names = conflicts.map { String($0.name.dropFirst(StoreTag.registrationPrefix.count)) }
+      throw RecallError.invalidValue(
+        "the target registered \(names.joined(separator: ", ")) with other content than this "
+          + "store did; nothing was copied. Give the named values of one of them a new version "
+          + "and compute their calls again, or copy other ops into a store of their own.")
+    }
     var copiedValues: Set<ContentID> = []
     var copiedEnvironments: Set<EnvironmentID> = []
     for op in try ops?.map({ try self.op(named: $0) }) ?? self.ops().map(\.op) {
@@ -128,6 +152,9 @@ extension Store {
           report.bytes += value.bytes.count
         }
       }
+    }
+    for registration in registrations where try target.backend.addTag(registration) == nil {
+      report.registrations += 1
     }
     return report
   }
