@@ -156,6 +156,18 @@ import Testing
     #expect(try again.value == "computed")
   }
 
+  /// Where the tracked-file tests keep their file; removed with the test.
+  let directory = TemporaryDirectory()
+
+  /// Writes the tracked-file tests' file; returns its path.
+  func write(_ text: String) throws -> String {
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
+    let path = directory.path + "/data.txt"
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    return path
+  }
+
   struct Report: Codable, Sendable, Equatable {
     var source: TrackedFile
     var lines: Int
@@ -164,11 +176,7 @@ import Testing
   @Test(arguments: Backend.allCases) func aLazyHoldingATrackedFileIsCheckedAtItsHit(
     _ kind: Backend
   ) throws {
-    let directory = TemporaryDirectory()
-    try FileManager.default.createDirectory(
-      atPath: directory.path, withIntermediateDirectories: true)
-    let path = directory.path + "/data.txt"
-    try "a\nb\n".write(toFile: path, atomically: false, encoding: .utf8)
+    let path = try write("a\nb\n")
     let place = try Reopenable(kind)
     let op = testOp("Tests.report(n:)")
     let report = { (store: Store) -> Lazy<Report> in
@@ -187,7 +195,7 @@ import Testing
     let hit = report(store)
     #expect(log.executed.isEmpty)
     #expect(hit.isLoaded, "decoded at the hit, to check its file")
-    try "a\nb\nc\n".write(toFile: path, atomically: false, encoding: .utf8)
+    _ = try write("a\nb\nc\n")
     let later = place.open()
     let laterLog = EventLog(later)
     #expect(try report(later).value.lines == 3)
@@ -197,11 +205,7 @@ import Testing
   @Test(arguments: Backend.allCases) func aLazyHoldingATrackedFileIsHashedAgainAsAnArgument(
     _ kind: Backend
   ) throws {
-    let directory = TemporaryDirectory()
-    try FileManager.default.createDirectory(
-      atPath: directory.path, withIntermediateDirectories: true)
-    let path = directory.path + "/data.txt"
-    try "a\n".write(toFile: path, atomically: false, encoding: .utf8)
+    let path = try write("a\n")
     let place = try Reopenable(kind)
     let store = place.open()
     let log = EventLog(store)
@@ -217,7 +221,7 @@ import Testing
     _ = count(produced)
     #expect(log.executed == ["produce()", "count(_:)"])
     // The file changes: the same handle is another argument now.
-    try "a\nb\n".write(toFile: path, atomically: false, encoding: .utf8)
+    _ = try write("a\nb\n")
     _ = count(produced)
     #expect(log.executed == ["produce()", "count(_:)", "count(_:)"])
     withExtendedLifetime(place) {}
