@@ -69,6 +69,16 @@ extension PostgresBackend {
             SQLValue(now), checksums[value.cid].map { .int($0) } ?? .null,
           ])
       }
+      for value in values where !value.parts.isEmpty {
+        for part in value.parts {
+          try connection.execute(
+            """
+            INSERT INTO value_part (value, label, part) VALUES ($1, $2, $3)
+            ON CONFLICT (value, label) DO NOTHING
+            """,
+            [SQLValue(value.cid.digest), .text(part.label), SQLValue(part.value.cid.digest)])
+        }
+      }
       // The inserts hold the value table's lock, which a garbage collection
       // takes too: one that ran between writing a file and here may have
       // deleted it (it held an unused value of the same cid). Write it again,

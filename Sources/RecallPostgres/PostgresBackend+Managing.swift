@@ -28,8 +28,21 @@ extension PostgresBackend {
         DELETE FROM value
         WHERE NOT EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
           AND \(Self.neitherInputNorTaggedSQL)
+          AND NOT EXISTS (
+            SELECT 1 FROM value_part WHERE value_part.part = value.cid
+              AND (EXISTS (SELECT 1 FROM call WHERE call.output_cid = value_part.value)
+                OR EXISTS (SELECT 1 FROM call_input WHERE call_input.cid = value_part.value)
+                OR EXISTS (
+                  SELECT 1 FROM tag WHERE tag.cid = value_part.value
+                    AND tag.name NOT LIKE '\(StoreTag.registrationPrefix)%')
+                OR EXISTS (
+                  SELECT 1 FROM tag JOIN call AS tagged ON tagged.id = tag.call_id
+                  WHERE tagged.output_cid = value_part.value)))
         RETURNING size, cid, bytes IS NULL
         """)
+      try connection.execute(
+        "DELETE FROM value_part WHERE NOT EXISTS (SELECT 1 FROM value WHERE value.cid = value_part.value)"
+      )
       var report = GarbageReport(
         values: deleted.count, bytes: try deleted.reduce(0) { $0 + (try $1.int(0)) }, orphanFiles: 0
       )

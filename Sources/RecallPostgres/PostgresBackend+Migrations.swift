@@ -208,6 +208,20 @@ extension PostgresBackend {
       ALTER TABLE call ADD COLUMN environment bigint;
       """
     ),
+    (
+      // The outputs of a result of several outputs (`MultipleOutputs`): the
+      // value stored by parts (its manifest), each output's label, and the
+      // value it is. A value kept keeps its parts; a part is found from its
+      // whole for provenance. (SQLite's v15 has no PostgreSQL counterpart.)
+      "v16.value-parts",
+      """
+      CREATE TABLE value_part (
+        value bytea NOT NULL, label text NOT NULL, part bytea NOT NULL,
+        PRIMARY KEY (value, label)
+      );
+      CREATE INDEX value_part_on_part ON value_part (part);
+      """
+    ),
   ]
 
   /// The names migrations had before they took the SQLite store's names. A

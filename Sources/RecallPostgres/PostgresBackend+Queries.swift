@@ -142,6 +142,24 @@ extension PostgresBackend {
     }
   }
 
+  public func parts(of cid: ContentID) throws -> [ValuePart] {
+    try withConnection { connection in
+      try connection.rows(
+        "SELECT label, part FROM value_part WHERE value = $1 ORDER BY label COLLATE \"C\"",
+        [SQLValue(cid.digest)]
+      ).map { ValuePart(label: try $0.text(0), cid: ContentID(try $0.digest(1))) }
+    }
+  }
+
+  public func wholes(containing cid: ContentID) throws -> [ContentID] {
+    try withConnection { connection in
+      try connection.rows(
+        "SELECT DISTINCT value FROM value_part WHERE part = $1 ORDER BY value",
+        [SQLValue(cid.digest)]
+      ).map { ContentID(try $0.digest(0)) }
+    }
+  }
+
   public func value(_ cid: ContentID) throws -> [UInt8]? {
     guard
       let row = try withConnection({ connection in

@@ -76,7 +76,9 @@ package struct ValueText: Sendable {
 
   private func render(_ cid: ContentID, _ length: Length) -> String? {
     guard let stored = try? store.encodedValue(cid),
-      let text = try? ValueCodec.renderJSON(stored, maximumElements: length.maximumElements)
+      let text = try? ValueCodec.renderJSON(
+        stored, maximumElements: length.maximumElements,
+        part: { (try? store.encodedValue($0)) ?? nil })
     else { return nil }
     guard let limit = length.maximumCharacters, text.count > limit else { return text }
     return String(text.prefix(limit - 1)) + "…"

@@ -250,6 +250,15 @@ extension SQLiteBackend {
                 value.bytes.count, inline, written[value.cid]?.checksum, written[value.cid]?.stamp
               ))
           }
+          for value in values where !value.parts.isEmpty {
+            let whole = try rows.value(value.cid)
+            for part in value.parts {
+              try FastStatement.run(
+                db, "INSERT OR IGNORE INTO value_part (value, label, part) VALUES (?, ?, ?)",
+                [.int(whole), .text(part.label), .int(try rows.value(part.value.cid))]
+              ) { try $0.execute() }
+            }
+          }
           let filing = try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex)
           let fields: [FastArgument] = [
             .int(try rows.op(call.op.name)),

@@ -48,6 +48,11 @@ extension SQLiteBackend {
             WHERE NOT EXISTS (SELECT 1 FROM call WHERE call.output = value.id)
               AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.value = value.id)
               AND value.id NOT IN tagged
+              AND NOT EXISTS (
+                SELECT 1 FROM value_part WHERE value_part.part = value.id
+                  AND (EXISTS (SELECT 1 FROM call WHERE call.output = value_part.value)
+                    OR EXISTS (SELECT 1 FROM call_input WHERE call_input.value = value_part.value)
+                    OR value_part.value IN tagged))
             """)
         var report = GarbageReport(values: 0, bytes: 0, orphanFiles: 0)
         // The counts `v15.counts` keeps, counted again from the tables: a
@@ -55,9 +60,11 @@ extension SQLiteBackend {
         // added rows without counting them.
         try db.execute(sql: Self.recountSQL)
         let delete = try db.cachedStatement(sql: "DELETE FROM value WHERE id = ?")
+        let deleteParts = try db.cachedStatement(sql: "DELETE FROM value_part WHERE value = ?")
         var files: [ContentID] = []
         for row in unused {
           try delete.execute(arguments: [row[0] as Int64])
+          try deleteParts.execute(arguments: [row[0] as Int64])
           guard let size = row[2] as Int? else { continue }
           report.values += 1
           report.bytes += size

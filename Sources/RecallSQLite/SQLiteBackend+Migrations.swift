@@ -465,6 +465,25 @@ extension SQLiteBackend {
               """)
         }
       ),
+      (
+        "v16.value-parts",
+        { db in
+          // The outputs of a result of several outputs (`MultipleOutputs`):
+          // the value stored by parts (its manifest), each output's label,
+          // and the value it is. A value kept keeps its parts; a part is
+          // found from its whole for provenance.
+          try db.execute(
+            sql: """
+              CREATE TABLE value_part (
+                value INTEGER NOT NULL,
+                label TEXT NOT NULL,
+                part INTEGER NOT NULL,
+                PRIMARY KEY (value, label)
+              ) WITHOUT ROWID;
+              CREATE INDEX value_part_on_part ON value_part(part);
+              """)
+        }
+      ),
     ]
 
   /// Brings the schema up to date, refusing a store from a newer Recall. A

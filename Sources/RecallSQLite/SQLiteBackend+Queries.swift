@@ -251,6 +251,38 @@ extension SQLiteBackend {
       })
   }
 
+  public func parts(of cid: ContentID) throws -> [ValuePart] {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        try Row.fetchAll(
+          db,
+          sql: """
+            SELECT value_part.label, part.cid FROM value AS whole
+            JOIN value_part ON value_part.value = whole.id
+            JOIN value AS part ON part.id = value_part.part
+            WHERE \(Self.matches("whole.cid")) ORDER BY value_part.label
+            """, arguments: [cid.digest.data, cid.digest.data]
+        ).map { ValuePart(label: $0[0], cid: ContentID(try Self.digest($0[1]))) }
+      }
+    }
+  }
+
+  public func wholes(containing cid: ContentID) throws -> [ContentID] {
+    try SQLiteBackend.mapErrors(path: path) {
+      try pool.read { db in
+        try Row.fetchAll(
+          db,
+          sql: """
+            SELECT DISTINCT whole.cid FROM value AS part
+            JOIN value_part ON value_part.part = part.id
+            JOIN value AS whole ON whole.id = value_part.value
+            WHERE \(Self.matches("part.cid")) ORDER BY whole.cid
+            """, arguments: [cid.digest.data, cid.digest.data]
+        ).map { ContentID(try Self.digest($0[0])) }
+      }
+    }
+  }
+
   public func value(_ cid: ContentID) throws -> [UInt8]? {
     let row = try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in

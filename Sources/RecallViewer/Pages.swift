@@ -312,13 +312,10 @@ extension Viewer {
     // directly: what each link leads to (the graph shows the rest).
     var producers: [String: CallRecord] = [:]
     for input in call.inputs where input.hid != HistoryID(external: input.cid) {
-      producers[input.name] = try store.calls(
-        matching: CallQuery(outputHID: input.hid, limit: 1)
-      ).first
+      producers[input.name] = try store.producers(of: input, limit: 1).first
     }
     let upstream = call.inputs.compactMap { producers[$0.name] }
-    let consumers = try store.calls(
-      matching: CallQuery(inputHID: call.outputHID, limit: Self.consumersShown + 1))
+    let consumers = try store.consumers(of: call, limit: Self.consumersShown + 1)
     let downstream = Array(consumers.prefix(Self.consumersShown))
     let inputs = call.inputs.map { input -> HTML in
       let from: HTML =
@@ -416,12 +413,11 @@ extension Viewer {
       // At most as many as could still be added, and never more than the
       // 1,000 SQLite reads the inputs of call by call.
       let asked = Swift.min(limit - found.count + 1, 1_000)
-      var neighbours = try store.calls(
-        matching: CallQuery(inputHID: call.outputHID, limit: asked))
+      var neighbours = try store.consumers(of: call, limit: asked)
       // A full answer may have left some out.
       if neighbours.count == asked { complete = false }
       for input in call.inputs where input.hid != HistoryID(external: input.cid) {
-        neighbours += try store.calls(matching: CallQuery(outputHID: input.hid, limit: 1))
+        neighbours += try store.producers(of: input, limit: 1)
       }
       for neighbour in neighbours where found[neighbour.id] == nil {
         guard found.count < limit else { return (queue, false) }

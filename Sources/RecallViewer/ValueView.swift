@@ -36,7 +36,10 @@ struct ValueView {
     if let summary = try? ValueCodec.numericSummary(stored), summary.count > Self.longArray {
       return Charts.summary(summary, bytes: stored.count)
     }
-    guard let text = try? ValueCodec.renderJSON(stored, maximumElements: 100) else {
+    guard
+      let text = try? ValueCodec.renderJSON(
+        stored, maximumElements: 100, part: { (try? store.encodedValue($0)) ?? nil })
+    else {
       return
         "<p class=\"error\">The value's bytes do not parse: it may come from a newer Recall.</p>"
     }

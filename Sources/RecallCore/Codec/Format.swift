@@ -31,6 +31,11 @@ import Foundation
 /// version 2) store them as tag 8 and hash them as tag 9, the SHA-256 of the
 /// whole memory; they are still read and checked that way.
 ///
+/// **Manifests.** A value stored by parts (a ``MultipleOutputs`` result) is a
+/// version-3 stream: a keyed container mapping each output's label to its
+/// content id (32 bytes, as `Data`). Its parts are values of their own; the
+/// manifest is read as a whole only with them (``ValueParts``).
+///
 /// Keys of keyed containers are sorted, and the elements of sets and of
 /// dictionaries encoded as key-value lists are sorted by their encoding, so the
 /// format does not depend on hash-table iteration order, which Swift randomizes
@@ -45,9 +50,13 @@ enum Format {
   /// hashed by chunks.
   static let largeRawVersion: UInt8 = 2
 
+  /// The version of a manifest: a value stored by parts (``MultipleOutputs``),
+  /// a keyed container of its parts' content ids (``ValueParts``).
+  static let partsVersion: UInt8 = 3
+
   /// Whether this Recall reads streams of a version.
   static func reads(_ version: UInt8) -> Bool {
-    version == baseVersion || version == largeRawVersion
+    version == baseVersion || version == largeRawVersion || version == partsVersion
   }
 
   /// The alignment of an aligned raw array's memory from the stream's start.
@@ -283,6 +292,8 @@ enum FormatError: Error, CustomStringConvertible {
   case unknownTag(UInt8)
   case unsupportedVersion(UInt8)
   case malformed(String)
+  /// A manifest decoded as a value: its parts are stored apart.
+  case storedByParts
 
   var description: String {
     switch self {
@@ -291,6 +302,8 @@ enum FormatError: Error, CustomStringConvertible {
     case .unsupportedVersion(let version):
       "the value was encoded in format version \(version), which this version of Recall cannot read"
     case .malformed(let detail): "malformed encoded value: \(detail)"
+    case .storedByParts:
+      "the value is stored by parts (a result of several outputs): read it with store.value(_:as:) as its MultipleOutputs type"
     }
   }
 }

@@ -7,11 +7,37 @@ public struct EncodedValue: Sendable {
   /// The bytes that are stored.
   public let bytes: [UInt8]
 
+  /// A value stored by parts (``MultipleOutputs``): the parts its bytes (a
+  /// manifest) name, which are stored with it.
+  package let parts: [Part]
+
+  /// A part of a value stored by parts.
+  package struct Part: Sendable {
+    package let label: String
+    package let value: EncodedValue
+  }
+
   /// Creates an encoded value from bytes and their cid.
   public init(cid: ContentID, bytes: [UInt8]) {
+    self.init(cid: cid, bytes: bytes, parts: [])
+  }
+
+  package init(cid: ContentID, bytes: [UInt8], parts: [Part]) {
     self.cid = cid
     self.bytes = bytes
+    self.parts = parts
   }
+
+  /// The bytes stored for the value and its parts.
+  package var totalSize: Int { parts.reduce(bytes.count) { $0 + $1.value.bytes.count } }
+
+  /// The parts as the store lists them.
+  package var valueParts: [ValuePart] {
+    parts.map { ValuePart(label: $0.label, cid: $0.value.cid) }
+  }
+
+  /// The value followed by its parts: every value storing it stores.
+  package var withParts: [EncodedValue] { [self] + parts.map(\.value) }
 }
 
 /// A value hashed for a call's key (``ValueCodec/hash(_:)``), ready to be
@@ -26,6 +52,8 @@ struct HashedValue {
     /// Bytes produced when needed: a ``Lazy``'s stored bytes, or its value
     /// encoded again (its content id was known, so it was not hashed).
     case deferred(@Sendable () throws -> [UInt8])
+    /// A value stored by parts (``MultipleOutputs``), encoded whole.
+    case parts(EncodedValue)
   }
 
   let cid: ContentID
@@ -40,6 +68,7 @@ struct HashedValue {
     case .tree(let node):
       EncodedValue(cid: cid, bytes: NodeWriter.stream(node, mode: .store).out.bytes)
     case .deferred(let bytes): EncodedValue(cid: cid, bytes: try bytes())
+    case .parts(let encoded): encoded
     }
   }
 }
@@ -63,12 +92,14 @@ public enum ValueIntegrity: Sendable, Equatable {
 public enum ValueCodec {
   /// Returns the content id of a value without producing its stored form.
   public static func contentID<T: Encodable>(of value: T) throws -> ContentID {
+    if value is any MultipleOutputs { return try ValueParts.encode(value).cid }
     let node = try CanonicalEncoder().node(for: value)
     return ContentID(Digest.sha256(NodeWriter.stream(node, mode: .hash).out.bytes))
   }
 
   /// Encodes a value for storage and computes its content id.
   public static func encode<T: Encodable>(_ value: T) throws -> EncodedValue {
+    if value is any MultipleOutputs { return try ValueParts.encode(value) }
     let node = try CanonicalEncoder().node(for: value)
     let writer = NodeWriter.stream(node, mode: .store)
     guard writer.sawLargeRaw else {
@@ -85,6 +116,10 @@ public enum ValueCodec {
   /// the encoded tree. A call's arguments are hashed once this way, and a
   /// miss stores them from it without encoding them again.
   static func hash<T: Encodable>(_ value: T) throws -> HashedValue {
+    if value is any MultipleOutputs {
+      let encoded = try ValueParts.encode(value)
+      return HashedValue(cid: encoded.cid, form: .parts(encoded))
+    }
     let node = try CanonicalEncoder().node(for: value)
     let writer = NodeWriter.stream(node, mode: .hash)
     let cid = ContentID(Digest.sha256(writer.out.bytes))
@@ -106,6 +141,8 @@ public enum ValueCodec {
     var reader = ByteReader(bytes)
     let version = try reader.byte()
     guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
+    // Its outputs are stored apart: `Store.value(_:as:)` and a hit read them.
+    guard version != Format.partsVersion else { throw FormatError.storedByParts }
     var end = reader
     try end.skipNode()
     guard end.isAtEnd else { throw FormatError.malformed("trailing bytes after the value") }

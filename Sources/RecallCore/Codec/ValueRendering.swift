@@ -13,8 +13,21 @@ extension ValueCodec {
   /// becomes a string: its label (or digest) and its scheme, such as
   /// `"mnist-train@2024-05 (recall.named.v1)"`.
   ///
+  /// A result of several outputs (``MultipleOutputs``) becomes an object of
+  /// its outputs by label: each rendered when `part` gives its bytes, else a
+  /// string naming its content id, such as `"output 1a2b3c4d5e6f"`.
+  ///
   /// - Throws: When the bytes are malformed or in a newer format.
-  public static func renderJSON(_ bytes: [UInt8], maximumElements: Int = 20) throws -> String {
+  public static func renderJSON(
+    _ bytes: [UInt8], maximumElements: Int = 20, part: (ContentID) -> [UInt8]? = { _ in nil }
+  ) throws -> String {
+    if ValueParts.isManifest(bytes) {
+      let fields = try ValueParts.manifest(bytes).map { entry in
+        let text = try part(entry.cid).map { try renderJSON($0, maximumElements: maximumElements) }
+        return quoted(entry.label) + ":" + (text ?? quoted("output \(entry.cid)"))
+      }
+      return "{" + fields.joined(separator: ",") + "}"
+    }
     if bytes.count > 1, bytes[1] == Format.Tag.keyed.rawValue,
       let reference = IdentityReference.stored(in: bytes)
     {

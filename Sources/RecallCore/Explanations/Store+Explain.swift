@@ -21,8 +21,11 @@ extension Store {
       if hasExpired(call.op, storedAt: stored.storedAt), let storedAt = stored.storedAt {
         return .expired(storedAt: Date(timeIntervalSince1970: storedAt))
       }
+      var size = 0
       guard
-        let (_, files) = try? FileCollection.collecting({ try stored.storage.decode(R.self) })
+        let (_, files) = try? FileCollection.collecting({
+          try decodeStored(R.self, stored.storage, size: &size)
+        })
       else { return .undecodable }
       if let changed = FileCollection.firstChanged(files) {
         return .fileChanged(path: changed.path)
@@ -122,7 +125,7 @@ extension Store {
     var upstream: [String: CallRecord] = [:]
     for input in inputs where differing.contains(input.name) && input.hid.digest != input.cid.digest
     {
-      upstream[input.name] = try backend.calls(CallQuery(outputHID: input.hid, limit: 1)).first
+      upstream[input.name] = try producers(of: input, limit: 1).first
     }
     return .otherInputs(nearest: nearest, differing: differing, upstream: upstream)
   }

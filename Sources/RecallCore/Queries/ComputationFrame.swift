@@ -49,14 +49,14 @@ public struct ComputationFrame: Sendable {
   /// Adds the calls that produced the frame's inputs (and, recursively, theirs).
   public func expandBack(recursively: Bool = true) throws -> ComputationFrame {
     try expand(recursively: recursively) { record in
-      try record.inputs.flatMap { try store.backend.calls(CallQuery(outputHID: $0.hid)) }
+      try record.inputs.flatMap { try store.producers(of: $0) }
     }
   }
 
   /// Adds the calls that used the frame's outputs (and, recursively, theirs).
   public func expandForward(recursively: Bool = true) throws -> ComputationFrame {
     try expand(recursively: recursively) { record in
-      try store.backend.calls(CallQuery(inputHID: record.outputHID))
+      try store.consumers(of: record)
     }
   }
 
@@ -138,16 +138,40 @@ public struct ComputationFrame: Sendable {
 
   // MARK: Structure
 
-  /// For each call, the frame's calls that produced its inputs, by input name.
-  private var producers: [CallID: [String: CallRecord]] {
-    var byHID: [HistoryID: CallRecord] = [:]
-    for record in calls.values.sorted(by: { $0.id < $1.id }) where byHID[record.outputHID] == nil {
-      byHID[record.outputHID] = record
+  /// A call of the frame that produced an input: its whole result, or one
+  /// of its outputs (``MultipleOutputs``).
+  private struct Producer {
+    var record: CallRecord
+    /// The output's label; `nil` for the whole result.
+    var output: String?
+  }
+
+  /// The outputs of the frame's calls whose results have several
+  /// (``MultipleOutputs``), by call. (A call whose outputs cannot be read is
+  /// taken as having one.)
+  private var outputs: [CallID: [ValuePart]] {
+    var outputs: [CallID: [ValuePart]] = [:]
+    for record in calls.values {
+      let parts = (try? store.backend.parts(of: record.outputCID)) ?? []
+      if !parts.isEmpty { outputs[record.id] = parts }
     }
-    var producers: [CallID: [String: CallRecord]] = [:]
+    return outputs
+  }
+
+  /// For each call, the frame's calls that produced its inputs, by input name.
+  private func producers(_ outputs: [CallID: [ValuePart]]) -> [CallID: [String: Producer]] {
+    var byHID: [HistoryID: Producer] = [:]
+    for record in calls.values.sorted(by: { $0.id < $1.id }) {
+      if byHID[record.outputHID] == nil { byHID[record.outputHID] = Producer(record: record) }
+      for part in outputs[record.id] ?? [] {
+        let hid = HistoryID(output: part.label, of: record.outputHID)
+        if byHID[hid] == nil { byHID[hid] = Producer(record: record, output: part.label) }
+      }
+    }
+    var producers: [CallID: [String: Producer]] = [:]
     for record in calls.values {
       for input in record.inputs {
-        if let producer = byHID[input.hid], producer.id != record.id {
+        if let producer = byHID[input.hid], producer.record.id != record.id {
           producers[record.id, default: [:]][input.name] = producer
         }
       }
@@ -156,12 +180,12 @@ public struct ComputationFrame: Sendable {
   }
 
   /// Ops in dependency order: producers before consumers, then by name.
-  private func orderedOps(_ producers: [CallID: [String: CallRecord]]) -> [OpID] {
+  private func orderedOps(_ producers: [CallID: [String: Producer]]) -> [OpID] {
     var edges: [OpID: Set<OpID>] = [:]
     for (id, inputs) in producers {
       guard let consumer = calls[id]?.op else { continue }
-      for producer in inputs.values where producer.op != consumer {
-        edges[consumer, default: []].insert(producer.op)
+      for producer in inputs.values where producer.record.op != consumer {
+        edges[consumer, default: []].insert(producer.record.op)
       }
     }
     var ordered: [OpID] = []
@@ -180,7 +204,9 @@ public struct ComputationFrame: Sendable {
   /// One row per joint history: each call no other call of the frame used (a
   /// sink), with the calls upstream of it in the frame. Columns, in dependency
   /// order: each op's inputs that no call of the frame produced, then the op's
-  /// output (named after the op). When the frame has calls of trials other
+  /// output (named after the op) or, for an op whose results have several
+  /// outputs (``MultipleOutputs``), one column per output, named by its label
+  /// (`OP.LABEL` where the label alone would be ambiguous). When the frame has calls of trials other
   /// than 0, a first column `trial` holds each history's trial (the trial of
   /// its random calls; calls every trial shares are in the histories of every
   /// trial).
@@ -190,9 +216,10 @@ public struct ComputationFrame: Sendable {
   ///   12 hexadecimal digits), with ` (stale)` when no current version of the
   ///   op reuses it.
   public func table(showingVersions: Bool = false) throws -> FrameTable {
-    let producers = self.producers
+    let outputs = self.outputs
+    let producers = self.producers(outputs)
     let ops = orderedOps(producers)
-    let used = Set(producers.values.flatMap { $0.values.map(\.id) })
+    let used = Set(producers.values.flatMap { $0.values.map(\.record.id) })
     let sinks = calls.values.filter { !used.contains($0.id) }
       .sorted { ($0.op, $0.startedAt, $0.id) < ($1.op, $1.startedAt, $1.id) }
 
@@ -205,16 +232,40 @@ public struct ComputationFrame: Sendable {
         }
       }
     }
+    // Outputs per op: the labels of its calls' outputs, and whether some of
+    // its calls have a single result.
+    var labels: [OpID: [String]] = [:]
+    var single: Set<OpID> = []
+    for record in calls.values {
+      guard let parts = outputs[record.id] else {
+        single.insert(record.op)
+        continue
+      }
+      for part in parts where !(labels[record.op] ?? []).contains(part.label) {
+        labels[record.op, default: []].append(part.label)
+      }
+    }
     let names = Dictionary(uniqueKeysWithValues: ops.map { ($0, Self.shortName($0, among: ops)) })
     let inputNames = freeInputs.values.flatMap { $0 }
+    let outputNames = labels.values.flatMap { $0 }
     var columns: [FrameTable.Column] = []
     for op in ops {
       for input in (freeInputs[op] ?? []).sorted() {
-        let ambiguous = inputNames.filter { $0 == input }.count > 1 || names.values.contains(input)
+        let ambiguous =
+          inputNames.filter { $0 == input }.count > 1 || names.values.contains(input)
+          || outputNames.contains(input)
         columns.append(
           .init(name: ambiguous ? "\(names[op]!).\(input)" : input, op: op, input: input))
       }
-      columns.append(.init(name: names[op]!, op: op, input: nil))
+      if single.contains(op) { columns.append(.init(name: names[op]!, op: op, input: nil)) }
+      for label in (labels[op] ?? []).sorted() {
+        let ambiguous =
+          outputNames.filter { $0 == label }.count > 1 || names.values.contains(label)
+          || inputNames.contains(label)
+        columns.append(
+          .init(
+            name: ambiguous ? "\(names[op]!).\(label)" : label, op: op, input: nil, output: label))
+      }
       if showingVersions {
         columns.append(.init(name: names[op]! + ".version", op: op, input: nil, isVersion: true))
       }
@@ -242,7 +293,8 @@ public struct ComputationFrame: Sendable {
       while !frontier.isEmpty {
         var next: [CallRecord] = []
         for record in frontier {
-          for producer in (producers[record.id] ?? [:]).sorted(by: { $0.key < $1.key }).map(\.value)
+          for producer in (producers[record.id] ?? [:]).sorted(by: { $0.key < $1.key }).map(
+            \.value.record)
           where history[producer.op] == nil {
             history[producer.op] = producer
             next.append(producer)
@@ -257,7 +309,12 @@ public struct ComputationFrame: Sendable {
           return try literal(
             String(record.opVersion.hex.prefix(12)) + (isCurrent ? "" : " (stale)"))
         }
-        guard let input = column.input else { return record.outputCID }
+        if let output = column.output {
+          return outputs[record.id]?.first { $0.label == output }?.cid
+        }
+        guard let input = column.input else {
+          return outputs[record.id] == nil ? record.outputCID : nil
+        }
         return record.inputs.first { $0.name == input }?.cid
       }
       let trial = history.values.map(\.trial).max() ?? 0
@@ -287,8 +344,17 @@ public struct ComputationFrame: Sendable {
   ///   - stale: Calls to mark: an op's box counts those among its calls and
   ///     is drawn in orange when it has any.
   public func dot(links: [OpID: String] = [:], stale: Set<CallID> = []) -> String {
-    let producers = self.producers
+    let outputs = self.outputs
+    let producers = self.producers(outputs)
     let ops = orderedOps(producers)
+    // An op's outputs, by label, when its results have several.
+    var labels: [OpID: Set<String>] = [:]
+    for record in calls.values {
+      for part in outputs[record.id] ?? [] { labels[record.op, default: []].insert(part.label) }
+    }
+    func valueNode(_ op: OpID, _ output: String?) -> String {
+      "value " + op.name + (output.map { "#" + $0 } ?? "")
+    }
     var lines = ["digraph ComputationFrame {", "  rankdir=LR;", "  node [fontname=\"Helvetica\"];"]
     func quoted(_ text: String) -> String { ValueCodec.quoted(text) }
     var edges: Set<String> = []
@@ -309,12 +375,18 @@ public struct ComputationFrame: Sendable {
       lines.append("  \(quoted("op " + op.name)) [\(attributes.joined(separator: ", "))];")
       lines.append("  \(quoted("value " + op.name)) [shape=ellipse, label=\(quoted(name))];")
       edges.insert("  \(quoted("op " + op.name)) -> \(quoted("value " + op.name));")
+      for label in (labels[op] ?? []).sorted() {
+        lines.append(
+          "  \(quoted(valueNode(op, label))) [shape=ellipse, label=\(quoted("\(name).\(label)"))];")
+        edges.insert("  \(quoted("value " + op.name)) -> \(quoted(valueNode(op, label)));")
+      }
     }
     for record in calls.values {
       for input in record.inputs {
         if let producer = producers[record.id]?[input.name] {
+          let source = valueNode(producer.record.op, producer.output)
           edges.insert(
-            "  \(quoted("value " + producer.op.name)) -> \(quoted("op " + record.op.name)) [label=\(quoted(input.name))];"
+            "  \(quoted(source)) -> \(quoted("op " + record.op.name)) [label=\(quoted(input.name))];"
           )
         } else {
           let variable = "input \(record.op.name).\(input.name)"
@@ -377,6 +449,8 @@ public struct FrameTable: Sendable {
     var name: String
     var op: OpID
     var input: String?
+    /// The output of a result of several outputs the column holds.
+    var output: String? = nil
     /// The column of the op's versions (``ComputationFrame/table(showingVersions:)``).
     var isVersion = false
   }
@@ -512,7 +586,9 @@ public struct FrameTable: Sendable {
         guard let cid else { return "null" }
         if let text = cache[cid] { return text }
         let text =
-          bytes(cid).flatMap { try? ValueCodec.renderJSON($0, maximumElements: maximumElements) }
+          bytes(cid).flatMap {
+            try? ValueCodec.renderJSON($0, maximumElements: maximumElements, part: bytes)
+          }
           ?? ValueCodec.quoted("cid \(cid)")
         cache[cid] = text
         return text

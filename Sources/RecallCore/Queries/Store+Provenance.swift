@@ -4,9 +4,60 @@ extension Store {
   // MARK: Provenance
 
   /// The calls that produced a value: usually one; several when equal content
-  /// came from different histories.
+  /// came from different histories. For an output of a result of several
+  /// outputs (``MultipleOutputs``), the calls that returned it as one.
   public func producers(of value: ContentID) throws -> [CallRecord] {
-    try backend.calls(CallQuery(outputCID: value))
+    var found = try backend.calls(CallQuery(outputCID: value))
+    for whole in try backend.wholes(containing: value) {
+      found += try backend.calls(CallQuery(outputCID: whole))
+    }
+    return found
+  }
+
+  /// The calls that produced an input, by its history: the call that
+  /// returned it, or whose result of several outputs (``MultipleOutputs``)
+  /// it is one output of. Empty for a value from outside any op.
+  ///
+  /// - Parameter limit: At most this many (all of them by default).
+  public func producers(of input: CallInput, limit: Int? = nil) throws -> [CallRecord] {
+    let (hid, cid) = (input.hid, input.cid)
+    let direct = try backend.calls(CallQuery(outputHID: hid, limit: limit))
+    // A value from outside any op has no producer.
+    guard direct.isEmpty, hid != HistoryID(external: cid) else { return direct }
+    // An output of a result of several outputs: found through its whole.
+    var found: [CallRecord] = []
+    for whole in try backend.wholes(containing: cid) {
+      let labels = try backend.parts(of: whole).filter { $0.cid == cid }.map(\.label)
+      for record in try backend.calls(CallQuery(outputCID: whole))
+      where labels.contains(where: { HistoryID(output: $0, of: record.outputHID) == hid }) {
+        found.append(record)
+      }
+    }
+    return limit.map { Array(found.prefix($0)) } ?? found
+  }
+
+  /// The calls that used a call's result, or one of its outputs (a
+  /// ``MultipleOutputs`` result's), as an input, most recent first.
+  ///
+  /// - Parameter limit: At most this many (all of them by default).
+  public func consumers(of call: CallRecord, limit: Int? = nil) throws -> [CallRecord] {
+    var found: [CallRecord] = []
+    for history in try resultHistories(of: call) {
+      found += try backend.calls(
+        CallQuery(inputHID: history.hid, limit: limit.map { $0 - found.count }))
+      if let limit, found.count >= limit { break }
+    }
+    return found
+  }
+
+  /// The histories of a call's result: its own and, for a result of several
+  /// outputs (``MultipleOutputs``), each output's, by label (`nil` for the
+  /// whole).
+  func resultHistories(of record: CallRecord) throws -> [(output: String?, hid: HistoryID)] {
+    [(nil, record.outputHID)]
+      + (try backend.parts(of: record.outputCID)).map {
+        ($0.label, HistoryID(output: $0.label, of: record.outputHID))
+      }
   }
 
   /// The calls that used a value as an input, whatever its history.
@@ -22,14 +73,14 @@ extension Store {
   /// call that produced it, even when another call produced equal content.
   public func upstream(of call: CallID) throws -> [CallRecord] {
     try walk(from: call) { record in
-      try record.inputs.flatMap { try self.backend.calls(CallQuery(outputHID: $0.hid)) }
+      try record.inputs.flatMap { try self.producers(of: $0) }
     }
   }
 
   /// The calls that depend on a call, transitively: those that used its
   /// output, then theirs (mandala's `expandForward`). Nearest first.
   public func downstream(of call: CallID) throws -> [CallRecord] {
-    try walk(from: call) { record in try self.backend.calls(CallQuery(inputHID: record.outputHID)) }
+    try walk(from: call) { record in try self.consumers(of: record) }
   }
 
   private func walk(from start: CallID, _ next: (CallRecord) throws -> [CallRecord]) throws

@@ -199,8 +199,18 @@ extension Store {
   }
 
   /// Decodes a stored value, or returns `nil` when the store does not have it.
+  ///
+  /// A result of several outputs (``MultipleOutputs``) is read with its
+  /// outputs; one of them is a value of its own (``outputs(of:)``).
   public func value<T: Decodable>(_ cid: ContentID, as type: T.Type = T.self) throws -> T? {
     guard let bytes = try backend.value(cid) else { return nil }
-    return try ValueCodec.decode(T.self, from: bytes)
+    guard ValueParts.isManifest(bytes) else { return try ValueCodec.decode(T.self, from: bytes) }
+    return try ValueParts.decode(T.self, manifest: bytes) { try backend.value($0) }
+  }
+
+  /// The outputs of a result of several outputs (``MultipleOutputs``), by
+  /// label; empty for any other value.
+  public func outputs(of cid: ContentID) throws -> [ValuePart] {
+    try backend.parts(of: cid)
   }
 }

@@ -122,17 +122,17 @@ extension Store {
         where !values.contains(where: { $0.cid == cid }) {
           // A damaged value is left out (its calls counted as incomplete),
           // not copied, and not a reason to stop copying the rest.
-          let found: [UInt8]?
+          let found: EncodedValue?
           do {
-            found = try backend.value(cid)
+            found = try storedValue(cid)
           } catch RecallError.corruptValue {
             found = nil
           }
-          guard let bytes = found else {
+          guard let found else {
             complete = false
             break
           }
-          values.append(EncodedValue(cid: cid, bytes: bytes))
+          values.append(found)
         }
         guard complete else {
           report.incomplete += 1
@@ -145,9 +145,10 @@ extension Store {
             environment, changes: try uncommittedChanges(of: environment))
           report.environments += 1
         }
-        try target.backend.record(call, values: values)
+        let stored = values.flatMap(\.withParts)
+        try target.backend.record(call, values: stored)
         report.calls += 1
-        for value in values where copiedValues.insert(value.cid).inserted {
+        for value in stored where copiedValues.insert(value.cid).inserted {
           report.values += 1
           report.bytes += value.bytes.count
         }
@@ -157,5 +158,20 @@ extension Store {
       report.registrations += 1
     }
     return report
+  }
+}
+
+extension Store {
+  /// A stored value with its parts (a ``MultipleOutputs`` result's outputs),
+  /// or `nil` when the store lacks it or one of its parts.
+  func storedValue(_ cid: ContentID) throws -> EncodedValue? {
+    guard let bytes = try backend.value(cid) else { return nil }
+    guard ValueParts.isManifest(bytes) else { return EncodedValue(cid: cid, bytes: bytes) }
+    var parts: [EncodedValue.Part] = []
+    for part in try backend.parts(of: cid) {
+      guard let stored = try backend.value(part.cid) else { return nil }
+      parts.append(.init(label: part.label, value: EncodedValue(cid: part.cid, bytes: stored)))
+    }
+    return EncodedValue(cid: cid, bytes: bytes, parts: parts)
   }
 }

@@ -156,7 +156,7 @@ extension Store {
     var policy = storagePolicy(for: call.op)
     policy.minimumDuration = nil
     if let reason = policy.reasonNotToStore(
-      duration: duration.inSeconds, bytes: output.bytes.count), reason != .memoryOnly
+      duration: duration.inSeconds, bytes: output.totalSize), reason != .memoryOnly
     {
       throw RecallError.invalidValue(
         "the result given for \(call.op.id.name) is not stored: \(reason) "
@@ -167,8 +167,9 @@ extension Store {
     // As if its body had just finished after running for `duration`.
     let now = Date()
     let entry = MemoryLayer.Entry(
-      value: value, cid: output.cid, hid: hid, size: output.bytes.count,
-      duration: duration.inSeconds, storedAt: now.timeIntervalSince1970, files: files)
+      value: value, cid: output.cid, hid: hid, size: output.totalSize,
+      duration: duration.inSeconds, storedAt: now.timeIntervalSince1970, files: files,
+      parts: output.valueParts)
     guard policy.isMemoryOnly != true else {
       memory.put(prepared.id, entry)
       return
@@ -179,7 +180,7 @@ extension Store {
       cause: nil)
     try backend.record(record, values: values)
     memory.put(prepared.id, entry)
-    eventCenter.emit(.didStore(prepared.reference, bytes: output.bytes.count))
-    diskBudget.stored(output.bytes.count)
+    eventCenter.emit(.didStore(prepared.reference, bytes: output.totalSize))
+    diskBudget.stored(output.totalSize)
   }
 }

@@ -24,6 +24,17 @@ extension Store {
   }
 }
 
+extension HistoryID {
+  /// The history id of one output of a result of several outputs
+  /// (``MultipleOutputs``): the call's history id with the output's label.
+  public init(output label: String, of call: HistoryID) {
+    var builder = DigestBuilder(domain: "recall.hid.output.v1")
+    builder.add(call.digest)
+    builder.add(label)
+    self.init(builder.finalize())
+  }
+}
+
 /// Which history an input has (Design §23, "Provenance"): the history of an
 /// output equal to it returned earlier *in the same scope* — the body of the
 /// memoized call being computed (seeded with that call's own inputs), or,
@@ -73,6 +84,13 @@ final class HistoryMap: Sendable {
     case .ambiguous: break
     case nil: if map.count < scopeLimit { map[cid] = .history(hid) }
     }
+  }
+
+  /// Remembers a call's result: its history and, for a result of several
+  /// outputs, each output's (``HistoryID/init(output:of:)``).
+  func record(result cid: ContentID, _ hid: HistoryID, parts: [ValuePart], in scope: CallID?) {
+    record(cid, hid, in: scope)
+    for part in parts { record(part.cid, HistoryID(output: part.label, of: hid), in: scope) }
   }
 
   /// The history of an input with content `cid` in `scope`.

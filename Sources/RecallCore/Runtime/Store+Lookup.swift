@@ -30,7 +30,7 @@ extension Store {
       return nil
     }
     noteReuse(of: call)
-    histories.record(entry.cid, entry.hid, in: call.caller?.id)
+    histories.record(result: entry.cid, entry.hid, parts: entry.parts, in: call.caller?.id)
     ledger.count(call.op, memoryHit: entry.duration)
     eventCenter.emit(.didReuse(call.reference, source: .memory, saved: .seconds(entry.duration)))
     return value
@@ -55,6 +55,8 @@ extension Store {
     let stored: StoredResult
     let decoded: Result<(R, [TrackedFile]), any Error>
     let lazy = R.self as? any LazyHandle.Type
+    var parts: [ValuePart] = []
+    var partBytes = 0
     do {
       // A lazy numeric array (which cannot hold tracked files) leaves its
       // blob file unopened: it is opened, and checked, when it is read.
@@ -95,6 +97,14 @@ extension Store {
           Store.warn(kind, reference, error.message, printing: printing, to: center)
         }
         decoded = .success((value as! R, []))
+      } else if R.self is any MultipleOutputs.Type {
+        // Its outputs are values of their own: read (and checked) each.
+        decoded = Result {
+          try FileCollection.collecting {
+            try decodeStored(R.self, stored.storage, size: &partBytes)
+          }
+        }
+        parts = (try? ValueParts.manifest(stored.storage.array)) ?? []
       } else {
         decoded = Result { try FileCollection.collecting { try stored.storage.decode(R.self) } }
       }
@@ -135,14 +145,30 @@ extension Store {
     memory.put(
       call.id,
       .init(
-        value: value, cid: stored.cid, hid: stored.hid, size: stored.size,
+        value: value, cid: stored.cid, hid: stored.hid, size: stored.size + partBytes,
         duration: stored.duration, storedAt: stored.storedAt ?? Date().timeIntervalSince1970,
-        files: files))
+        files: files, parts: parts))
     noteReuse(of: call)
-    histories.record(stored.cid, stored.hid, in: call.caller?.id)
+    histories.record(result: stored.cid, stored.hid, parts: parts, in: call.caller?.id)
     ledger.count(call.op, storeHit: stored.duration)
     eventCenter.emit(.didReuse(call.reference, source: .store, saved: .seconds(stored.duration)))
     return value
+  }
+
+  /// Decodes a stored result; one of several outputs (``MultipleOutputs``)
+  /// with its outputs, read from the backend, whose bytes `size` adds up.
+  func decodeStored<R: Decodable>(_ type: R.Type, _ storage: StoredBytes, size: inout Int) throws
+    -> R
+  {
+    let bytes = storage.withUnsafeBytes { $0.first }
+    guard bytes == Format.partsVersion else { return try storage.decode(R.self) }
+    var read = 0
+    defer { size += read }
+    return try ValueParts.decode(R.self, manifest: storage.array) { cid in
+      let bytes = try backend.value(cid)
+      read += bytes?.count ?? 0
+      return bytes
+    }
   }
 
   /// Whether a result of `op` stored at `storedAt` (seconds since 1970) may

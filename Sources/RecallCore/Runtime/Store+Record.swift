@@ -22,15 +22,16 @@ extension Store {
       if claimed { endClaim(call, stored: false) }
       return
     }
-    let size = output.bytes.count
+    let size = output.totalSize
     // A `Lazy` result passed on as an argument is not hashed again (unless
     // it holds tracked files, whose content may change).
     if files.isEmpty { (value as? any LazyHandle)?.remember(output.cid) }
     let hid = historyID(call, inputs)
     let entry = MemoryLayer.Entry(
       value: value, cid: output.cid, hid: hid, size: size, duration: duration,
-      storedAt: startedAt.timeIntervalSince1970 + duration, files: files)
-    histories.record(output.cid, hid, in: call.caller?.id)
+      storedAt: startedAt.timeIntervalSince1970 + duration, files: files,
+      parts: output.valueParts)
+    histories.record(result: output.cid, hid, parts: output.valueParts, in: call.caller?.id)
     if let reason = storagePolicy(for: call.op).reasonNotToStore(duration: duration, bytes: size) {
       forgetReplaced(call)
       if reason == .memoryOnly { memory.put(call.id, entry) }
@@ -100,7 +101,8 @@ extension Store {
 
   /// The record of a call that returned `output`, and the values it names:
   /// its output and its inputs as hashed for the key (encoded once per call;
-  /// a ``Lazy`` input's stored bytes copied, or its value encoded again).
+  /// a ``Lazy`` input's stored bytes copied, or its value encoded again),
+  /// each followed by its parts (``MultipleOutputs``).
   func callRecord(
     _ call: PreparedCall, output: EncodedValue, inputs: [CallInput], hid: HistoryID,
     keyFields: [UInt8], startedAt: Date, duration: Double, cause: MissCause?
@@ -109,11 +111,11 @@ extension Store {
       CallRecord(
         id: call.id, op: call.op.id, opVersion: call.op.version,
         semanticVersion: call.semanticVersion, trial: call.filedTrial, inputs: inputs,
-        outputCID: output.cid, outputHID: hid, outputSize: output.bytes.count,
+        outputCID: output.cid, outputHID: hid, outputSize: output.totalSize,
         startedAt: startedAt, duration: duration, host: Host.name, pid: Host.pid,
         keyFields: keyFields, missCause: cause,
         environment: environmentID(recording: call.op)),
-      [output] + call.inputs.map { try $0.encoded() }
+      ([output] + call.inputs.map { try $0.encoded() }).flatMap(\.withParts)
     )
   }
 

@@ -12,6 +12,8 @@ final class InMemoryBackend: StoreWriter {
   private struct State {
     var calls: [CallID: CallRecord] = [:]
     var values: [ContentID: [UInt8]] = [:]
+    /// The parts of values stored by parts (``MultipleOutputs`` results).
+    var parts: [ContentID: [ValuePart]] = [:]
     /// When values whose bytes are gone were evicted.
     var evicted: [ContentID: Date] = [:]
     var versions: [VersionKey: OpVersion] = [:]
@@ -46,11 +48,24 @@ final class InMemoryBackend: StoreWriter {
     }
   }
 
+  func parts(of cid: ContentID) throws -> [ValuePart] {
+    state.withLock { $0.parts[cid] ?? [] }
+  }
+
+  func wholes(containing cid: ContentID) throws -> [ContentID] {
+    state.withLock { state in
+      state.parts.filter { $0.value.contains { $0.cid == cid } }.map(\.key).sorted()
+    }
+  }
+
   func record(_ call: CallRecord, values: [EncodedValue]) throws {
     state.withLock { state in
       for value in values where state.values[value.cid] == nil {
         state.values[value.cid] = value.bytes
         state.evicted[value.cid] = nil
+        if !value.parts.isEmpty {
+          state.parts[value.cid] = value.parts.map { ValuePart(label: $0.label, cid: $0.value.cid) }
+        }
       }
       // Inputs by parameter name, as every backend returns them.
       var call = call
@@ -280,6 +295,9 @@ final class InMemoryBackend: StoreWriter {
     state.withLock { state in
       var used = Self.inputsAndTagged(state)
       for call in state.calls.values { used.insert(call.outputCID) }
+      // The parts of a value kept are kept.
+      for cid in used { for part in state.parts[cid] ?? [] { used.insert(part.cid) } }
+      state.parts = state.parts.filter { used.contains($0.key) }
       state.evicted = state.evicted.filter { used.contains($0.key) }
       var report = GarbageReport(values: 0, bytes: 0, orphanFiles: 0)
       for (cid, bytes) in state.values where !used.contains(cid) {

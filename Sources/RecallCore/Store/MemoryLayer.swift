@@ -17,6 +17,9 @@ final class MemoryLayer: Sendable {
     /// The tracked files the result holds, checked before it is served
     /// (``TrackedFile``); empty for almost every result.
     var files: [TrackedFile] = []
+    /// A result of several outputs' outputs (``MultipleOutputs``), whose
+    /// histories a hit remembers too.
+    var parts: [ValuePart] = []
   }
 
   private struct Slot {

@@ -44,6 +44,10 @@ final class ReadOnlyBackend: StoreWriter {
   func call(_ id: CallID) throws -> CallRecord? { try reader.call(id) }
   func calls(_ query: CallQuery) throws -> [CallRecord] { try reader.calls(query) }
   func value(_ cid: ContentID) throws -> [UInt8]? { try reader.value(cid) }
+  func parts(of cid: ContentID) throws -> [ValuePart] { try reader.parts(of: cid) }
+  func wholes(containing cid: ContentID) throws -> [ContentID] {
+    try reader.wholes(containing: cid)
+  }
   func summary() throws -> StoreSummary { try reader.summary() }
   func ops() throws -> [OpSummary] { try reader.ops() }
   func claims(at now: Date) throws -> [Claim] { try reader.claims(at: now) }

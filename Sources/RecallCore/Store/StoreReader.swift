@@ -50,6 +50,13 @@ public protocol StoreReader: Sendable {
   /// have it.
   func value(_ cid: ContentID) throws -> [UInt8]?
 
+  /// The parts of a value stored by parts (a ``MultipleOutputs`` result), by
+  /// label; empty for any other value.
+  func parts(of cid: ContentID) throws -> [ValuePart]
+
+  /// The values stored by parts that have a value as one of their parts.
+  func wholes(containing cid: ContentID) throws -> [ContentID]
+
   /// Counts what the store holds.
   func summary() throws -> StoreSummary
 

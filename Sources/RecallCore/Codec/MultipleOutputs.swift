@@ -1,0 +1,230 @@
+import Foundation
+
+/// A result type whose stored properties are a call's outputs: each is stored
+/// as a value of its own, with its own content id and history id (mandala's
+/// `nout` and `output_names`).
+///
+/// ```swift
+/// struct Split: MultipleOutputs {
+///   var train: [Double]
+///   var test: [Double]
+/// }
+///
+/// @Memoized
+/// func split(_ rows: [Double], fraction: Double) -> Split { ... }
+///
+/// let parts = split(rows, fraction: 0.8)
+/// let model = fit(parts.train)   // linked to the `train` output's history
+/// ```
+///
+/// What this changes:
+/// - **Storage.** Equal outputs of different calls are stored once (a model
+///   two calls return is one value); the call's result is a small list of its
+///   outputs' content ids, by label.
+/// - **Provenance.** A downstream call that takes one output (`parts.train`)
+///   links to that output's history, not to the whole result: upstream and
+///   downstream walks, ``Store/producers(of:)`` and computation frames follow
+///   it, and a frame's table has one column per output, named by its label.
+/// - **Hits.** A hit reads the call's list of outputs and then each output.
+///
+/// Each output is a top-level key of the type's keyed encoding: the stored
+/// properties, with synthesized `Codable`. An optional property that is `nil`
+/// is not an output of that call (synthesized `Codable` leaves its key out).
+/// A type whose `encode(to:)` does not use a keyed container, or whose
+/// `init(from:)` asks for nested containers at the top level, cannot be
+/// stored this way: recording it warns, and the result is returned but not
+/// stored.
+///
+/// Passed as an argument, such a value is keyed by the same list of its
+/// outputs' content ids, so it links to the call that returned it.
+public protocol MultipleOutputs: Codable, Sendable {}
+
+/// A value stored by its parts (``MultipleOutputs``): each top-level key's
+/// value encoded on its own, and a manifest naming them.
+///
+/// The manifest is a stream of format version ``Format/partsVersion`` whose
+/// node is a keyed container mapping each label to its part's 32-byte content
+/// id (as `Data`). Labels are sorted by their bytes, so the manifest (and its
+/// content id) does not depend on the order `encode(to:)` wrote them in.
+enum ValueParts {
+  /// Encodes a value by parts: the manifest, with the parts it names.
+  static func encode(_ value: some Encodable) throws -> EncodedValue {
+    guard case .keyed(let storage) = try CanonicalEncoder().node(for: value) else {
+      throw EncodingError.invalidValue(
+        value,
+        .init(
+          codingPath: [],
+          debugDescription:
+            "\(type(of: value)) conforms to MultipleOutputs, so it must encode as a keyed container (a struct with synthesized Codable): each key is an output"
+        ))
+    }
+    // Later entries for the same key replace earlier ones, as in the
+    // canonical encoding of a keyed container.
+    var latest: [String: Node] = [:]
+    for entry in storage.entries { latest[entry.key] = entry.node }
+    var parts: [EncodedValue.Part] = []
+    var manifest: [String: Data] = [:]
+    for (label, node) in latest.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+      let stored = NodeWriter.stream(node, mode: .store)
+      let cid =
+        stored.sawLargeRaw
+        ? ContentID(Digest.sha256(NodeWriter.stream(node, mode: .hash).out.bytes))
+        : ContentID(Digest.sha256(stored.out.bytes))
+      parts.append(.init(label: label, value: EncodedValue(cid: cid, bytes: stored.out.bytes)))
+      manifest[label] = cid.digest.withUnsafeBytes { Data($0) }
+    }
+    var bytes = try ValueCodec.encode(manifest).bytes
+    bytes[0] = Format.partsVersion
+    return EncodedValue(cid: ContentID(Digest.sha256(bytes)), bytes: bytes, parts: parts)
+  }
+
+  /// Whether stored bytes are a manifest.
+  static func isManifest(_ bytes: some Collection<UInt8>) -> Bool {
+    bytes.first == Format.partsVersion
+  }
+
+  /// The parts a manifest names, by label, sorted by label.
+  ///
+  /// - Throws: ``FormatError`` when the bytes are not a manifest.
+  static func manifest(_ bytes: [UInt8]) throws -> [ValuePart] {
+    guard isManifest(bytes) else {
+      throw FormatError.malformed("the value is not stored by parts")
+    }
+    var body = bytes
+    body[0] = Format.baseVersion
+    let map = try ValueCodec.decode([String: Data].self, from: body)
+    return try map.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map {
+      label, data in
+      guard let digest = Digest(bytes: data) else {
+        throw FormatError.malformed("a part's content id is not 32 bytes")
+      }
+      return ValuePart(label: label, cid: ContentID(digest))
+    }
+  }
+
+  /// Decodes a value stored by parts, reading each part with `part`.
+  ///
+  /// - Throws: ``RecallError/notFound`` when a part is not stored, and what
+  ///   decoding a part throws.
+  static func decode<T: Decodable>(
+    _ type: T.Type, manifest bytes: [UInt8], part: (ContentID) throws -> [UInt8]?
+  ) throws -> T {
+    var parts: [String: [UInt8]] = [:]
+    for entry in try manifest(bytes) {
+      guard let stored = try part(entry.cid) else {
+        throw PartMissing(label: entry.label, cid: entry.cid)
+      }
+      parts[entry.label] = stored
+    }
+    return try T(from: PartsDecoder(parts: parts))
+  }
+
+  /// A part a manifest names is not stored.
+  struct PartMissing: Error, CustomStringConvertible {
+    let label: String
+    let cid: ContentID
+    var description: String { "its output '\(label)' (value \(cid.hex.prefix(12))) is not stored" }
+  }
+}
+
+/// One part of a value stored by parts: an output of a call whose result is
+/// ``MultipleOutputs``.
+public struct ValuePart: Sendable, Hashable {
+  /// The output's label: its property's name.
+  public let label: String
+  /// The output's content id.
+  public let cid: ContentID
+
+  /// A part.
+  public init(label: String, cid: ContentID) {
+    self.label = label
+    self.cid = cid
+  }
+}
+
+/// Decodes a ``MultipleOutputs`` value from its parts: its keyed container's
+/// values are the parts' stored bytes.
+private struct PartsDecoder: Decoder {
+  let parts: [String: [UInt8]]
+  var codingPath: [any CodingKey] { [] }
+  var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+  func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+    KeyedDecodingContainer(Container(parts: parts))
+  }
+
+  func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+    throw Self.notKeyed([])
+  }
+
+  func singleValueContainer() throws -> any SingleValueDecodingContainer {
+    throw Self.notKeyed([])
+  }
+
+  static func notKeyed(_ path: [any CodingKey]) -> DecodingError {
+    .dataCorrupted(
+      .init(
+        codingPath: path,
+        debugDescription:
+          "a MultipleOutputs value is stored by parts: its init(from:) must decode each output with decode(_:forKey:) from a keyed container"
+      ))
+  }
+
+  struct Container<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let parts: [String: [UInt8]]
+    var codingPath: [any CodingKey] { [] }
+    var allKeys: [Key] { parts.keys.compactMap { Key(stringValue: $0) } }
+
+    func contains(_ key: Key) -> Bool { parts[key.stringValue] != nil }
+
+    private func bytes(_ key: Key) throws -> [UInt8] {
+      guard let bytes = parts[key.stringValue] else {
+        throw DecodingError.keyNotFound(
+          key,
+          .init(codingPath: [], debugDescription: "the call has no output '\(key.stringValue)'"))
+      }
+      return bytes
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+      let bytes = try bytes(key)
+      return bytes.count == 2 && bytes[1] == Format.Tag.null.rawValue
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+      try ValueCodec.decode(T.self, from: bytes(key))
+    }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decode(type, at: key) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decode(type, at: key) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decode(type, at: key) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decode(type, at: key) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decode(type, at: key) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try decode(type, at: key) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try decode(type, at: key) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decode(type, at: key) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decode(type, at: key) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try decode(type, at: key) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try decode(type, at: key) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try decode(type, at: key) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decode(type, at: key) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decode(type, at: key) }
+
+    private func decode<T: Decodable>(_ type: T.Type, at key: Key) throws -> T {
+      try ValueCodec.decode(T.self, from: bytes(key))
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+      -> KeyedDecodingContainer<NestedKey>
+    {
+      throw PartsDecoder.notKeyed([key])
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+      throw PartsDecoder.notKeyed([key])
+    }
+
+    func superDecoder() throws -> any Decoder { throw PartsDecoder.notKeyed([]) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { throw PartsDecoder.notKeyed([key]) }
+  }
+}

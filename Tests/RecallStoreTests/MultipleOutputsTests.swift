@@ -1,0 +1,235 @@
+import Foundation
+import RecallStoreTestSupport
+import RecallTestSupport
+import Testing
+
+@testable import RecallCore
+
+/// A data set split in two: a result of several outputs.
+struct Split: MultipleOutputs, Equatable {
+  var train: [Double]
+  var test: [Double]
+}
+
+/// A model and its score: two calls that fit the same model share it.
+struct Fitted: MultipleOutputs, Equatable {
+  var model: [Double]
+  var score: Double
+  var note: String?
+}
+
+/// Results of several outputs (``MultipleOutputs``), on every backend: each
+/// output is a value of its own, with its own history, that downstream calls
+/// link to and frames show as columns.
+@Suite struct MultipleOutputsTests {
+  let splitOp = testOp("Tests.split(_:fraction:)")
+  let meanOp = testOp("Tests.mean(_:)")
+
+  func split(_ store: Store, _ rows: [Double], fraction: Double = 0.75) -> Split {
+    store.memoize(splitOp, [Argument("rows", rows), Argument("fraction", fraction)]) {
+      let cut = Int(Double(rows.count) * fraction)
+      return Split(train: Array(rows[..<cut]), test: Array(rows[cut...]))
+    }
+  }
+
+  func mean(_ store: Store, _ values: [Double]) -> Double {
+    store.memoize(meanOp, [Argument("values", values)]) {
+      values.reduce(0, +) / Double(values.count)
+    }
+  }
+
+  let rows = (0..<10_000).map(Double.init)  // 80 KB: a blob file on SQLite
+
+  @Test(arguments: Backend.allCases) func eachOutputIsAValueOfItsOwn(_ kind: Backend) throws {
+    let place = try Reopenable(kind)
+    let expected = Split(train: Array(rows[..<7_500]), test: Array(rows[7_500...]))
+    do {
+      let store = place.open()
+      let log = EventLog(store)
+      #expect(split(store, rows) == expected)
+      #expect(log.executed == ["split(_:fraction:)"])
+      store.flush()
+    }
+    // A fresh process: a hit, read from its outputs.
+    let store = place.open()
+    let log = EventLog(store)
+    #expect(split(store, rows) == expected)
+    #expect(log.executed.isEmpty)
+    let call = try #require(try store.calls(of: "Tests.split(_:fraction:)").first)
+    let outputs = try store.outputs(of: call.outputCID)
+    #expect(outputs.map(\.label) == ["test", "train"])
+    #expect(outputs[1].cid == (try ValueCodec.contentID(of: expected.train)))
+    #expect(outputs[0].cid == (try ValueCodec.contentID(of: expected.test)))
+    #expect(try store.value(outputs[1].cid, as: [Double].self) == expected.train)
+    #expect(try store.value(call.outputCID, as: Split.self) == expected)
+    // The whole is a small list of its outputs; the call's size counts them.
+    #expect(try store.encodedValue(call.outputCID)!.count < 200)
+    #expect(call.outputSize > 80_000)
+    // As an argument, the whole is keyed by that list: the call's output.
+    #expect(try ValueCodec.contentID(of: expected) == call.outputCID)
+    // Tools render it by output.
+    let json = try ValueCodec.renderJSON(
+      store.encodedValue(call.outputCID)!, maximumElements: 2,
+      part: { (try? store.encodedValue($0)) ?? nil })
+    #expect(json.hasPrefix(#"{"test":[7500.0,7501.0,"#))
+    #expect(json.contains(#""train":[0.0,1.0,"#))
+  }
+
+  @Test(arguments: Backend.allCases) func aCallTakingOneOutputLinksToThatOutput(_ kind: Backend)
+    throws
+  {
+    let place = try Reopenable(kind)
+    do {
+      let store = place.open()
+      let parts = split(store, rows)
+      _ = mean(store, parts.train)
+      _ = mean(store, parts.test)
+      store.flush()
+    }
+    let store = place.open()
+    let splitCall = try #require(try store.calls(of: "Tests.split(_:fraction:)").first)
+    let means = try store.calls(of: "Tests.mean(_:)")
+    #expect(means.count == 2)
+    let train = try #require(
+      means.first { $0.inputs[0].cid == (try? ValueCodec.contentID(of: Array(rows[..<7_500]))) })
+    let test = try #require(means.first { $0.id != train.id })
+    #expect(train.inputs[0].hid == HistoryID(output: "train", of: splitCall.outputHID))
+    #expect(test.inputs[0].hid == HistoryID(output: "test", of: splitCall.outputHID))
+    #expect(train.inputs[0].hid != test.inputs[0].hid)
+    // Provenance follows each output to its call, and the call to both.
+    #expect(try store.upstream(of: train.id).map(\.id) == [splitCall.id])
+    #expect(Set(try store.downstream(of: splitCall.id).map(\.id)) == [train.id, test.id])
+    #expect(try store.producers(of: train.inputs[0]).map(\.id) == [splitCall.id])
+    #expect(try store.producers(of: train.inputs[0].cid).map(\.id) == [splitCall.id])
+    #expect(Set(try store.consumers(of: splitCall).map(\.id)) == [train.id, test.id])
+
+    // A hit (from the store, then from memory) links as the computed call
+    // did: a new consumer of each output records its history.
+    let log = EventLog(store)
+    let maxOp = testOp("Tests.largest(_:)")
+    for _ in 0..<2 {
+      let parts = split(store, rows)
+      let largest: Double = store.memoize(maxOp, [Argument("values", parts.test)]) {
+        parts.test.max()!
+      }
+      #expect(largest == 9_999)
+    }
+    #expect(log.executed == ["largest(_:)"])
+    store.flush()
+    let largest = try #require(try store.calls(of: "Tests.largest(_:)").first)
+    #expect(largest.inputs[0].hid == HistoryID(output: "test", of: splitCall.outputHID))
+  }
+
+  @Test(arguments: Backend.allCases) func equalOutputsOfTwoCallsAreStoredOnceAndCollectedLast(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let fitOp = testOp("Tests.fit(seed:)")
+    let model = (0..<20_000).map { Double($0) / 3 }  // 160 KB
+    let fit = { (seed: Int) -> Fitted in
+      store.memoize(fitOp, [Argument("seed", seed)]) {
+        Fitted(model: model, score: Double(seed), note: seed == 1 ? "first" : nil)
+      }
+    }
+    #expect(fit(1).note == "first")
+    #expect(fit(2).note == nil)
+    store.flush()
+    let before = try store.summary()
+    // Two seeds, two manifests, two scores, one note, and one model.
+    #expect(before.values == 8)
+    #expect(before.bytes < 2 * model.count * 8)
+    #expect(try store.calls(of: "Tests.fit(seed:)").map(\.outputSize).allSatisfy { $0 > 160_000 })
+    // The call with no note has no such output.
+    let calls = try store.calls(of: "Tests.fit(seed:)")
+    let labels = try Set(calls.map { try store.outputs(of: $0.outputCID).map(\.label) })
+    #expect(labels == [["model", "score"], ["model", "note", "score"]])
+
+    // Forgetting one call keeps the model the other one names.
+    let first = try #require(calls.first { try store.outputs(of: $0.outputCID).count == 3 })
+    try store.forget([first.id])
+    let collected = try store.collectGarbage()
+    #expect(collected.values == 4)  // its seed, manifest, score and note
+    #expect(try store.summary().values == 4)
+    let log = EventLog(store)
+    let reopened = place.open()
+    let reopenedLog = EventLog(reopened)
+    let fitted: Fitted = reopened.memoize(fitOp, [Argument("seed", 2)]) {
+      Fitted(model: [], score: -1)
+    }
+    #expect(fitted == Fitted(model: model, score: 2))
+    #expect(reopenedLog.executed.isEmpty && log.executed.isEmpty)
+    // Forgetting the other one lets the model go too.
+    try reopened.forget(try reopened.calls(of: "Tests.fit(seed:)").map(\.id))
+    #expect(try reopened.collectGarbage().values == 4)
+    #expect(try reopened.summary().values == 0)
+  }
+
+  @Test(arguments: Backend.allCases) func aFrameHasAColumnPerOutput(_ kind: Backend) throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let parts = split(store, [1, 2, 3, 4])
+    _ = mean(store, parts.train)
+    _ = mean(store, parts.test)
+    store.flush()
+    let frame = try ComputationFrame(op: "Tests.mean(_:)", in: store).expandBack()
+    #expect(frame.calls.count == 3)
+    let table = try frame.table()
+    #expect(table.columns == ["fraction", "rows", "test", "train", "mean"])
+    let rendered = table.sorted(by: ["mean"]).renderedCells()
+    #expect(
+      rendered == [
+        ["0.75", "[1.0,2.0,3.0,4.0]", "[4.0]", "[1.0,2.0,3.0]", "2.0"],
+        ["0.75", "[1.0,2.0,3.0,4.0]", "[4.0]", "[1.0,2.0,3.0]", "4.0"],
+      ])
+    // The graph draws each output, and each consumer from the one it took.
+    let dot = frame.dot()
+    #expect(dot.contains(#""value Tests.split(_:fraction:)#train" -> "op Tests.mean(_:)""#))
+    #expect(dot.contains(#""value Tests.split(_:fraction:)#test" -> "op Tests.mean(_:)""#))
+    // Growing forward from the split reaches both means.
+    let forward = try ComputationFrame(op: "Tests.split(_:fraction:)", in: store).expandForward()
+    #expect(forward.calls.count == 3)
+  }
+
+  @Test(arguments: Backend.allCases) func aCopyCarriesTheOutputs(_ kind: Backend) throws {
+    let source = try Reopenable(.memory)
+    let store = source.open()
+    let expected = split(store, rows)
+    store.flush()
+    let target = try Reopenable(kind)
+    let copy = target.open()
+    let report = try store.copy(to: copy)
+    // Rows, fraction, the split and its two outputs.
+    #expect(report.calls == 1 && report.values == 5)
+    copy.flush()
+    let reopened = target.open()
+    let log = EventLog(reopened)
+    #expect(split(reopened, rows) == expected)
+    #expect(log.executed.isEmpty)
+  }
+
+  @Test func aTypeThatIsNotKeyedIsReturnedButNotStored() throws {
+    struct Pair: MultipleOutputs, Equatable {
+      var first: Int
+      var second: Int
+      init(_ first: Int, _ second: Int) { (self.first, self.second) = (first, second) }
+      init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        (first, second) = (try container.decode(Int.self), try container.decode(Int.self))
+      }
+      func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        try container.encode(first)
+        try container.encode(second)
+      }
+    }
+    let store = quietStore()
+    let log = EventLog(store)
+    let pairOp = testOp("Tests.pair(n:)")
+    #expect(store.memoize(pairOp, [Argument("n", 1)]) { Pair(1, 2) } == Pair(1, 2))
+    #expect(store.memoize(pairOp, [Argument("n", 1)]) { Pair(1, 2) } == Pair(1, 2))
+    #expect(log.executed == ["pair(n:)", "pair(n:)"])
+    #expect(log.warnings.map(\.kind) == [.unencodableResult, .unencodableResult])
+    #expect(log.warnings[0].message.contains("must encode as a keyed container"))
+  }
+}
