@@ -43,7 +43,7 @@
 ///     func embed(_ text: String) -> [Float]
 ///     ```
 @attached(body)
-@attached(peer, names: prefixed(`$`))
+@attached(peer, names: prefixed(`$`), prefixed(__RecallOutputs_))
 public macro Memoized(
   version: String = "", ignoring: [String] = [], addedParameters: [String] = [],
   storage: StoragePolicy = .storeEverything

@@ -41,7 +41,7 @@ public struct MemoizedMacro: BodyMacro {
     var bodyText = String(
       body.statements.description.reversed().drop(while: \.isWhitespace).reversed())
     if bodyText.first?.isNewline != true { bodyText = " " + bodyText.drop(while: \.isWhitespace) }
-    let forward: CodeBlockItemSyntax = """
+    var forward: CodeBlockItemSyntax = """
 
         return \(raw: call)__recallMemoized(
           \(raw: analysis.siteArguments)
@@ -49,6 +49,19 @@ public struct MemoizedMacro: BodyMacro {
         }
 
       """
+    if let outputs = analysis.outputs {
+      // A tuple: the body returns it, each element is stored as an output
+      // (the struct `outputs.name`, declared next to the function).
+      forward = """
+
+          return \(raw: call)__recallMemoized(
+            \(raw: analysis.siteArguments)
+          ) { ()\(raw: effectText) -> \(raw: outputs.name) in \(raw: outputs.name)(\(raw: call){ ()\(raw: effectText) -> \(raw: analysis.resultType) in\(raw: bodyText)
+          }())
+          }.__recallTuple
+
+        """
+    }
     guard !analysis.checks.isEmpty else { return [forward] }
     return ["\n\(raw: analysis.checks.declaration)", forward]
   }
@@ -67,6 +80,14 @@ public struct MemoizedMacro: BodyMacro {
     /// `__recallMemoized` and `__recallCall`.
     var siteArguments = ""
     var checks = TypeChecks()
+    /// A tuple result's outputs (``MultipleOutputs``): the struct storing
+    /// them, and their labels and types.
+    var outputs: Outputs?
+
+    struct Outputs {
+      var name: String
+      var elements: [(label: String, type: String)]
+    }
 
     init(
       _ function: FunctionDeclSyntax, _ node: AttributeSyntax,
@@ -111,7 +132,29 @@ public struct MemoizedMacro: BodyMacro {
       if hasSelfInput {
         checks.receiver(of: function, typeName: typeContext.path.last ?? "Self", in: context)
       }
-      if let returnType, diagnostics.isEmpty { checks.result(returnType, in: context) }
+      // A tuple of labelled elements: several outputs.
+      let tuple = returnType?.as(TupleTypeSyntax.self)
+      var elements: [(label: String, type: TypeSyntax)] = []
+      if let tuple, tuple.elements.count > 1 {
+        for element in tuple.elements {
+          guard let label = element.firstName, label.tokenKind != .wildcard else {
+            diagnostics.append(Diagnostics.unlabelledOutput(element))
+            continue
+          }
+          elements.append((label.text, element.type))
+        }
+        let typeContext = TypeContext(context.lexicalContext)
+        if function.genericParameterClause != nil || !typeContext.genericParameters.isEmpty {
+          diagnostics.append(Diagnostics.genericOutputs(tuple))
+        }
+      }
+      if let returnType, diagnostics.isEmpty {
+        if elements.isEmpty {
+          checks.result(returnType, in: context)
+        } else {
+          for element in elements { checks.result(element.type, in: context) }
+        }
+      }
 
       // Parameters.
       var parameterNames: [String] = []
@@ -189,6 +232,14 @@ public struct MemoizedMacro: BodyMacro {
       let fingerprint = Fingerprint(of: function, excludingAttributes: ["Memoized"])
       resultType = returnType.map { $0.trimmedDescription } ?? "Void"
       storedType = returnType.map { TypeChecks.unwrapped($0).trimmedDescription } ?? "Void"
+      if !elements.isEmpty {
+        // Named after the function (a peer macro may only introduce names it
+        // declares: `prefixed(__RecallOutputs_)`).
+        let name = "__RecallOutputs_\(function.name.text.filter { $0 != "`" })"
+        outputs = Outputs(
+          name: name, elements: elements.map { ($0.label, $0.type.trimmedDescription) })
+        storedType = name
+      }
       let typesArgument = types.isEmpty ? "" : ",\n    types: [\(types.joined(separator: ", "))]"
       siteArguments = """
         __RecallOpSite(name: \(SwiftLiteral.string(opName)), fileID: #fileID, fingerprint: \(SwiftLiteral.string(fingerprint.hex))\(options.versionArgument),
@@ -401,10 +452,34 @@ extension MemoizedMacro: PeerMacro {
     }
     .map { $0.trimmedDescription + " " }.joined()
     let name = function.name.text.filter { $0 != "`" }
+    var peers: [DeclSyntax] = []
+    if let outputs = analysis.outputs {
+      let access =
+        function.modifiers.first {
+          ["open", "public", "package", "fileprivate", "private"].contains($0.name.text)
+            && $0.detail == nil
+        }.map { $0.name.text == "open" ? "public " : $0.name.text + " " } ?? ""
+      let properties = outputs.elements.map { "  \(access)var \($0.label): \($0.type)\n" }.joined()
+      let tupleType =
+        "(" + outputs.elements.map { "\($0.label): \($0.type)" }.joined(separator: ", ") + ")"
+      let assignments = outputs.elements.map { "    self.\($0.label) = tuple.\($0.label)\n" }
+        .joined()
+      let tupleValue =
+        "(" + outputs.elements.map { "\($0.label): \($0.label)" }.joined(separator: ", ") + ")"
+      peers.append(
+        """
+        /// The outputs of `\(raw: name)`, each stored as a value of its own.
+        \(raw: access)struct \(raw: outputs.name): MultipleOutputs {
+        \(raw: properties)  \(raw: access)init(_ tuple: \(raw: tupleType)) {
+        \(raw: assignments)  }
+          \(raw: access)var __recallTuple: \(raw: tupleType) { \(raw: tupleValue) }
+        }
+        """)
+    }
     let generics = function.genericParameterClause?.trimmedDescription ?? ""
     let parameters = function.signature.parameterClause.trimmedDescription
     let whereClause = function.genericWhereClause.map { " " + $0.trimmedDescription } ?? ""
-    return [
+    return peers + [
       """
       /// The call `\(raw: name)` makes with these arguments, named without
       /// running it: ask whether it is stored, read its stored result, or

@@ -778,4 +778,117 @@ struct MemoizedMacroTests {
       """
     }
   }
+
+  @Test func aTupleResultStoresEachElementAsAnOutput() {
+    assertMacro {
+      """
+      @Memoized
+      public func split(_ rows: [Double]) throws -> (train: [Double], test: [Double]) {
+        let cut = rows.count / 2
+        return (Array(rows[..<cut]), Array(rows[cut...]))
+      }
+      """
+    } expansion: {
+      #"""
+      public func split(_ rows: [Double]) throws -> (train: [Double], test: [Double]) {
+
+        func __recallCheckTypes() {
+          do {
+            @available(*, unavailable, message: "'[Double]' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; make the types in it Codable & Sendable, or return a Codable summary of it")
+            func memoizedResult<__Checked>(_: __Checked.Type) {}
+            func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                                            memoizedResult(([Double]).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'[Double]' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; make the types in it Codable & Sendable, or return a Codable summary of it")
+            func memoizedResult<__Checked>(_: __Checked.Type) {}
+            func memoizedResult<__Checked: Codable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                                                            memoizedResult(([Double]).self)
+      #sourceLocation()
+          }
+          do {
+            @available(*, unavailable, message: "'[Double]' is not Encodable & Sendable, so parameter 'rows' cannot be part of the call's key; make the types in it Codable & Sendable. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"rows\"])': calls that differ in it are then served one result")
+            func memoizedParameter<__Checked>(_: __Checked.Type) {}
+            func memoizedParameter<__Checked: Encodable & Sendable>(_: __Checked.Type) {}
+      #sourceLocation(file: "Test.swift", line: 2)
+                                memoizedParameter(([Double]).self)
+      #sourceLocation()
+          }
+        }
+
+        return try __recallMemoized(
+          __RecallOpSite(name: "split(_:)", fileID: #fileID, fingerprint: "5b5d61a0c739388fd9cf9a3f7c8cb8281758c4b94421374830d2cc42cfca9ebe",
+          source: "@Memoized\npublic func split(_ rows: [Double]) throws -> (train: [Double], test: [Double]) {\n  let cut = rows.count / 2\n  return (Array(rows[..<cut]), Array(rows[cut...]))\n}", parameters: "rows",
+          typedName: "split(_: [Double])"),
+        __recallFingerprintTable,
+        [__recallArgument("rows", rows)]
+        ) { () throws -> __RecallOutputs_split in __RecallOutputs_split(try { () throws -> (train: [Double], test: [Double]) in
+        let cut = rows.count / 2
+        return (Array(rows[..<cut]), Array(rows[cut...]))
+        }())
+        }.__recallTuple
+
+      }
+
+      /// The outputs of `split`, each stored as a value of its own.
+      public struct __RecallOutputs_split: MultipleOutputs {
+        public var train: [Double]
+        public var test: [Double]
+        public init(_ tuple: (train: [Double], test: [Double])) {
+          self.train = tuple.train
+          self.test = tuple.test
+        }
+        public var __recallTuple: (train: [Double], test: [Double]) { (train: train, test: test) }
+      }
+
+      /// The call `split` makes with these arguments, named without
+      /// running it: ask whether it is stored, read its stored result, or
+      /// store one computed elsewhere.
+      public func $split(_ rows: [Double]) -> MemoizedCall<__RecallOutputs_split> {
+        __recallCall(
+          __RecallOpSite(name: "split(_:)", fileID: #fileID, fingerprint: "5b5d61a0c739388fd9cf9a3f7c8cb8281758c4b94421374830d2cc42cfca9ebe",
+          source: "@Memoized\npublic func split(_ rows: [Double]) throws -> (train: [Double], test: [Double]) {\n  let cut = rows.count / 2\n  return (Array(rows[..<cut]), Array(rows[cut...]))\n}", parameters: "rows",
+          typedName: "split(_: [Double])"),
+        __recallFingerprintTable,
+        [__recallArgument("rows", rows)]
+        )
+      }
+      """#
+    }
+  }
+
+  @Test func aTupleOfOutputsNeedsLabelsAndAConcreteFunction() {
+    assertMacro {
+      """
+      @Memoized
+      func split(_ rows: [Double]) -> ([Double], test: [Double]) {
+        (rows, rows)
+      }
+
+      @Memoized
+      func pair<T: Codable & Sendable>(_ value: T) -> (first: T, second: T) {
+        (value, value)
+      }
+      """
+    } diagnostics: {
+      """
+      @Memoized
+      func split(_ rows: [Double]) -> ([Double], test: [Double]) {
+                                       ┬────────
+                                       ╰─ 🛑 a '@Memoized' function returning a tuple stores each element as an output named by its label; label '[Double]', as in '(loss: Double, model: Model)'
+        (rows, rows)
+      }
+
+      @Memoized
+      func pair<T: Codable & Sendable>(_ value: T) -> (first: T, second: T) {
+                                                      ┬────────────────────
+                                                      ╰─ 🛑 a generic '@Memoized' function cannot return a tuple of outputs; return a struct conforming to MultipleOutputs instead
+        (value, value)
+      }
+      """
+    }
+  }
 }

@@ -88,6 +88,40 @@ import Testing
     #expect(try again.value == first.value)
   }
 
+  @Test func aTupleResultStoresEachElementAsAnOutput() throws {
+    let directory = TemporaryDirectory()
+    let run = { (store: Store) throws -> (scaled: [Double], peak: Double, energy: Double) in
+      // `normalize` returns a tuple: each element is stored as an output.
+      try store.activate {
+        let normalized = try normalize([1, -4, 2])
+        return (normalized.scaled, normalized.peak, energy(normalized.scaled))
+      }
+    }
+    let first = try run(try openStore(directory.path))
+    #expect(first.scaled == [0.25, -1, 0.5] && first.peak == 4 && first.energy == 1.3125)
+    let store = try openStore(directory.path)
+    let log = EventLog(store)
+    let again = try run(store)
+    #expect(log.executed.isEmpty)
+    #expect(again.scaled == first.scaled && again.peak == first.peak)
+    #expect(again.energy == first.energy)
+    // Each element is an output of its own, and `energy` took `scaled`.
+    let normalizeCall = try #require(try store.calls(of: "RecallTests.normalize(_:)").first)
+    #expect(try store.outputs(of: normalizeCall.outputCID).map(\.label) == ["peak", "scaled"])
+    let energyCall = try #require(try store.calls(of: "RecallTests.energy(_:)").first)
+    #expect(energyCall.inputs[0].hid == HistoryID(output: "scaled", of: normalizeCall.outputHID))
+    #expect(try store.upstream(of: energyCall.id).map(\.id) == [normalizeCall.id])
+    // The companion names the call; its stored result holds the outputs.
+    let stored = try #require(try $normalize([1, -4, 2]).storedResult(in: store))
+    #expect(stored.__recallTuple == (first.scaled, first.peak))
+    // A body that throws stores nothing.
+    try store.activate {
+      #expect(throws: ParseError.self) { try normalize([0, 0]) }
+      #expect(throws: ParseError.self) { try normalize([0, 0]) }
+    }
+    #expect(log.executed == ["normalize(_:)", "normalize(_:)"])
+  }
+
   @Test func defaultArgumentsAreArgumentsLikeAnyOther() {
     let store = quietStore()
     let log = EventLog(store)

@@ -108,3 +108,18 @@ func quickSum(_ values: [Int]) -> Int { values.reduce(0, +) }
 func smooth(_ signal: Lazy<[Double]>, pass: Int) throws -> Lazy<[Double]> {
   Lazy(try signal.value.map { $0 / 2 + Double(pass) })
 }
+
+/// Several outputs, as a labelled tuple: each element is an output.
+@Memoized
+func normalize(_ samples: [Double]) throws -> (scaled: [Double], peak: Double) {
+  guard let peak = samples.map(abs).max(), peak > 0 else {
+    throw ParseError(input: "\(samples.count) samples, all zero")
+  }
+  return (samples.map { $0 / peak }, peak)
+}
+
+/// Takes one output of `normalize`.
+@Memoized
+func energy(_ scaled: [Double]) -> Double {
+  scaled.reduce(0) { $0 + $1 * $1 }
+}

@@ -133,6 +133,24 @@ enum Diagnostics {
       .with(\.attributeName, attribute.attributeName.trimmed)
   }
 
+  static func unlabelledOutput(_ element: TupleTypeElementSyntax) -> Diagnostic {
+    Diagnostic(
+      node: element,
+      message: RecallDiagnostic(
+        "unlabelledOutput",
+        "a '@Memoized' function returning a tuple stores each element as an output named by its label; label '\(element.type.trimmedDescription)', as in '(loss: Double, model: Model)'"
+      ))
+  }
+
+  static func genericOutputs(_ type: TupleTypeSyntax) -> Diagnostic {
+    Diagnostic(
+      node: type,
+      message: RecallDiagnostic(
+        "genericOutputs",
+        "a generic '@Memoized' function cannot return a tuple of outputs; return a struct conforming to MultipleOutputs instead"
+      ))
+  }
+
   static func parameterPack(_ parameter: FunctionParameterSyntax) -> Diagnostic {
     Diagnostic(
       node: parameter,
