@@ -138,8 +138,8 @@ public struct MemoizedMacro: BodyMacro {
       if let tuple, tuple.elements.count > 1 {
         for element in tuple.elements {
           guard let label = element.firstName, label.tokenKind != .wildcard else {
-            diagnostics.append(Diagnostics.unlabelledOutput(element))
-            continue
+            diagnostics.append(Diagnostics.unlabelledOutput(tuple))
+            break
           }
           elements.append((label.text, element.type))
         }

@@ -353,7 +353,7 @@ struct Everything: Codable, Equatable, Sendable {
       return
     }
     var newer = encoded.bytes
-    newer[0] = Format.largeRawVersion + 1
+    newer[0] = Format.partsVersion + 1
     guard case .unreadable = ValueCodec.checkIntegrity(of: newer, cid: encoded.cid) else {
       Issue.record("a newer format must be unreadable, not corrupt")
       return

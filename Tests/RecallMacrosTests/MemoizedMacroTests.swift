@@ -877,8 +877,8 @@ struct MemoizedMacroTests {
       """
       @Memoized
       func split(_ rows: [Double]) -> ([Double], test: [Double]) {
-                                       ┬────────
-                                       ╰─ 🛑 a '@Memoized' function returning a tuple stores each element as an output named by its label; label '[Double]', as in '(loss: Double, model: Model)'
+                                      ┬─────────────────────────
+                                      ╰─ 🛑 a '@Memoized' function returning a tuple stores each element as an output named by its label; label every element of '([Double], test: [Double])', as in '(loss: Double, model: Model)', or return a struct conforming to MultipleOutputs
         (rows, rows)
       }
 

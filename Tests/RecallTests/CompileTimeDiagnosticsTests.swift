@@ -64,7 +64,7 @@ import Testing
     // offered only with what it costs.
     #expect(
       reported.sorted() == [
-        "10:37: error: 'memoizedResult' is unavailable: '(Int, Int)' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; a tuple cannot conform to protocols: use a struct with Codable & Sendable fields, or return a Codable summary of it",
+        "10:37: error: a '@Memoized' function returning a tuple stores each element as an output named by its label; label every element of '(Int, Int)', as in '(loss: Double, model: Model)', or return a struct conforming to MultipleOutputs (from macro 'Memoized ')",
         "5:18: error: 'memoizedSelf' is unavailable: 'Plain' is not Encodable & Sendable, and 'self' is an input of a '@Memoized' instance method; add 'Codable, Sendable' to the declaration of 'Plain', or make the method 'static' and pass what it needs as parameters",
         "8:31: error: 'memoizedParameter' is unavailable: 'Opaque' is not Encodable & Sendable, so parameter 'handle' cannot be part of the call's key; add 'Codable, Sendable' to the declaration of 'Opaque'. Only a parameter that never changes the result (a logger, a progress callback) may be left out of the key, with '@Memoized(ignoring: [\"handle\"])': calls that differ in it are then served one result",
         "9:37: error: 'memoizedResult' is unavailable: '[Opaque]' is not Codable & Sendable, so a '@Memoized' function cannot store it as its result; make the types in it Codable & Sendable, or return a Codable summary of it",

@@ -115,7 +115,7 @@ import Testing
     let stored = try #require(try $normalize([1, -4, 2]).storedResult(in: store))
     #expect(stored.__recallTuple == (first.scaled, first.peak))
     // A body that throws stores nothing.
-    try store.activate {
+    store.activate {
       #expect(throws: ParseError.self) { try normalize([0, 0]) }
       #expect(throws: ParseError.self) { try normalize([0, 0]) }
     }

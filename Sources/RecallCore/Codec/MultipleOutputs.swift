@@ -37,7 +37,12 @@ import Foundation
 ///
 /// Passed as an argument, such a value is keyed by the same list of its
 /// outputs' content ids, so it links to the call that returned it.
-public protocol MultipleOutputs: Codable, Sendable {}
+public protocol MultipleOutputs: _StoredByParts {}
+
+/// The types Recall stores by parts at the top level of a result or an
+/// argument: ``MultipleOutputs``, ``Elements`` and ``KeyedElements``. Conform
+/// to one of those, not to this.
+public protocol _StoredByParts: Codable, Sendable {}
 
 /// A value stored by its parts (``MultipleOutputs``): each top-level key's
 /// value encoded on its own, and a manifest naming them.
@@ -49,6 +54,9 @@ public protocol MultipleOutputs: Codable, Sendable {}
 enum ValueParts {
   /// Encodes a value by parts: the manifest, with the parts it names.
   static func encode(_ value: some Encodable) throws -> EncodedValue {
+    if let elements = value as? any ElementStorage {
+      return try encode(parts: elements.elementNodes())
+    }
     guard case .keyed(let storage) = try CanonicalEncoder().node(for: value) else {
       throw EncodingError.invalidValue(
         value,
@@ -62,6 +70,11 @@ enum ValueParts {
     // canonical encoding of a keyed container.
     var latest: [String: Node] = [:]
     for entry in storage.entries { latest[entry.key] = entry.node }
+    return try encode(parts: latest)
+  }
+
+  /// Encodes parts given by label, and the manifest naming them.
+  static func encode(parts latest: [String: Node]) throws -> EncodedValue {
     var parts: [EncodedValue.Part] = []
     var manifest: [String: Data] = [:]
     for (label, node) in latest.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
@@ -115,6 +128,9 @@ enum ValueParts {
         throw PartMissing(label: entry.label, cid: entry.cid)
       }
       parts[entry.label] = stored
+    }
+    if let elements = T.self as? any ElementStorage.Type {
+      return try elements.assemble(parts) as! T
     }
     return try T(from: PartsDecoder(parts: parts))
   }

@@ -92,14 +92,14 @@ public enum ValueIntegrity: Sendable, Equatable {
 public enum ValueCodec {
   /// Returns the content id of a value without producing its stored form.
   public static func contentID<T: Encodable>(of value: T) throws -> ContentID {
-    if value is any MultipleOutputs { return try ValueParts.encode(value).cid }
+    if value is any _StoredByParts { return try ValueParts.encode(value).cid }
     let node = try CanonicalEncoder().node(for: value)
     return ContentID(Digest.sha256(NodeWriter.stream(node, mode: .hash).out.bytes))
   }
 
   /// Encodes a value for storage and computes its content id.
   public static func encode<T: Encodable>(_ value: T) throws -> EncodedValue {
-    if value is any MultipleOutputs { return try ValueParts.encode(value) }
+    if value is any _StoredByParts { return try ValueParts.encode(value) }
     let node = try CanonicalEncoder().node(for: value)
     let writer = NodeWriter.stream(node, mode: .store)
     guard writer.sawLargeRaw else {
@@ -116,7 +116,7 @@ public enum ValueCodec {
   /// the encoded tree. A call's arguments are hashed once this way, and a
   /// miss stores them from it without encoding them again.
   static func hash<T: Encodable>(_ value: T) throws -> HashedValue {
-    if value is any MultipleOutputs {
+    if value is any _StoredByParts {
       let encoded = try ValueParts.encode(value)
       return HashedValue(cid: encoded.cid, form: .parts(encoded))
     }

@@ -22,9 +22,21 @@ extension ValueCodec {
     _ bytes: [UInt8], maximumElements: Int = 20, part: (ContentID) -> [UInt8]? = { _ in nil }
   ) throws -> String {
     if ValueParts.isManifest(bytes) {
-      let fields = try ValueParts.manifest(bytes).map { entry in
-        let text = try part(entry.cid).map { try renderJSON($0, maximumElements: maximumElements) }
-        return quoted(entry.label) + ":" + (text ?? quoted("output \(entry.cid)"))
+      let parts = ValuePart.ordered(try ValueParts.manifest(bytes))
+      func render(_ entry: ValuePart) throws -> String {
+        try part(entry.cid).map { try renderJSON($0, maximumElements: maximumElements) }
+          ?? quoted("\(entry.isElement ? "element" : "output") \(entry.cid)")
+      }
+      // A list's elements as an array, a dictionary's by key.
+      if !parts.isEmpty, parts.allSatisfy({ ValuePart.index(in: $0.label) != nil }) {
+        var items = try parts.prefix(maximumElements).map(render)
+        if parts.count > maximumElements {
+          items.append(quoted("… \(parts.count - maximumElements) more"))
+        }
+        return "[" + items.joined(separator: ",") + "]"
+      }
+      let fields = try parts.map { entry in
+        quoted(ValuePart.key(in: entry.label) ?? entry.label) + ":" + (try render(entry))
       }
       return "{" + fields.joined(separator: ",") + "}"
     }

@@ -146,9 +146,9 @@ public struct ComputationFrame: Sendable {
     var output: String?
   }
 
-  /// The outputs of the frame's calls whose results have several
-  /// (``MultipleOutputs``), by call. (A call whose outputs cannot be read is
-  /// taken as having one.)
+  /// The parts of the frame's calls' results stored by parts: outputs of
+  /// ``MultipleOutputs`` results and elements of collections, by call. (A
+  /// call whose parts cannot be read is taken as having none.)
   private var outputs: [CallID: [ValuePart]] {
     var outputs: [CallID: [ValuePart]] = [:]
     for record in calls.values {
@@ -237,7 +237,9 @@ public struct ComputationFrame: Sendable {
     var labels: [OpID: [String]] = [:]
     var single: Set<OpID> = []
     for record in calls.values {
-      guard let parts = outputs[record.id] else {
+      // A collection's elements are not columns: its column holds it whole.
+      let parts = (outputs[record.id] ?? []).filter { !$0.isElement }
+      guard !parts.isEmpty else {
         single.insert(record.op)
         continue
       }
@@ -313,7 +315,8 @@ public struct ComputationFrame: Sendable {
           return outputs[record.id]?.first { $0.label == output }?.cid
         }
         guard let input = column.input else {
-          return outputs[record.id] == nil ? record.outputCID : nil
+          let named = outputs[record.id]?.contains { !$0.isElement } ?? false
+          return named ? nil : record.outputCID
         }
         return record.inputs.first { $0.name == input }?.cid
       }
@@ -350,10 +353,13 @@ public struct ComputationFrame: Sendable {
     // An op's outputs, by label, when its results have several.
     var labels: [OpID: Set<String>] = [:]
     for record in calls.values {
-      for part in outputs[record.id] ?? [] { labels[record.op, default: []].insert(part.label) }
+      for part in outputs[record.id] ?? [] where !part.isElement {
+        labels[record.op, default: []].insert(part.label)
+      }
     }
+    // An element is drawn as its collection.
     func valueNode(_ op: OpID, _ output: String?) -> String {
-      "value " + op.name + (output.map { "#" + $0 } ?? "")
+      "value " + op.name + (output.flatMap { ValuePart.key(in: $0) == nil ? "#" + $0 : nil } ?? "")
     }
     var lines = ["digraph ComputationFrame {", "  rankdir=LR;", "  node [fontname=\"Helvetica\"];"]
     func quoted(_ text: String) -> String { ValueCodec.quoted(text) }

@@ -208,9 +208,11 @@ extension Store {
     return try ValueParts.decode(T.self, manifest: bytes) { try backend.value($0) }
   }
 
-  /// The outputs of a result of several outputs (``MultipleOutputs``), by
-  /// label; empty for any other value.
+  /// The parts of a value stored by parts: the outputs of a result of
+  /// several outputs (``MultipleOutputs``), by label, or the elements of an
+  /// ``Elements`` (by index) or a ``KeyedElements`` (by key); empty for any
+  /// other value.
   public func outputs(of cid: ContentID) throws -> [ValuePart] {
-    try backend.parts(of: cid)
+    ValuePart.ordered(try backend.parts(of: cid))
   }
 }

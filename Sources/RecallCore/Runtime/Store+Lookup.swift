@@ -97,7 +97,7 @@ extension Store {
           Store.warn(kind, reference, error.message, printing: printing, to: center)
         }
         decoded = .success((value as! R, []))
-      } else if R.self is any MultipleOutputs.Type {
+      } else if R.self is any _StoredByParts.Type {
         // Its outputs are values of their own: read (and checked) each.
         decoded = Result {
           try FileCollection.collecting {

@@ -133,12 +133,12 @@ enum Diagnostics {
       .with(\.attributeName, attribute.attributeName.trimmed)
   }
 
-  static func unlabelledOutput(_ element: TupleTypeElementSyntax) -> Diagnostic {
+  static func unlabelledOutput(_ type: TupleTypeSyntax) -> Diagnostic {
     Diagnostic(
-      node: element,
+      node: type,
       message: RecallDiagnostic(
         "unlabelledOutput",
-        "a '@Memoized' function returning a tuple stores each element as an output named by its label; label '\(element.type.trimmedDescription)', as in '(loss: Double, model: Model)'"
+        "a '@Memoized' function returning a tuple stores each element as an output named by its label; label every element of '\(type.trimmedDescription)', as in '(loss: Double, model: Model)', or return a struct conforming to MultipleOutputs"
       ))
   }
 
