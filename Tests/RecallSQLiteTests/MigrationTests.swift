@@ -189,6 +189,39 @@ import Testing
     #expect(try (store.backend as! SQLiteBackend).acceptCount() == 0)
   }
 
+  @Test func aStoreFromBeforeValuePartsKeepsItsResultsAndTakesOutputs() throws {
+    // Written by the runtime, then taken back to `v15.counts` (a store from
+    // before several outputs and collections by element): its calls are
+    // found by the keys they had, and a result of several outputs is stored
+    // by parts once upgraded.
+    let directory = TemporaryDirectory()
+    let v1 = scaledOp("a1", helper: "double")
+    do {
+      let store = Store(backend: try SQLiteBackend(path: directory.path))
+      _ = scaled(store, v1, 1, factor: 2)
+      store.flush()
+    }
+    let queue = try DatabaseQueue(path: directory.path + "/recall.sqlite")
+    try queue.write { db in
+      try db.execute(
+        sql: """
+          DROP TABLE value_part;
+          DELETE FROM grdb_migrations WHERE identifier = 'v16.value-parts';
+          """)
+    }
+    try queue.close()
+
+    let store = Store(backend: try SQLiteBackend(path: directory.path))
+    let log = EventLog(store)
+    #expect(scaled(store, v1, 1, factor: 2) == 2)
+    #expect(log.executed.isEmpty)
+    let listOp = testOp("Tests.list(n:)")
+    _ = store.memoize(listOp, [Argument("n", 2)]) { Elements([[1.0], [2.0]]) }
+    store.flush()
+    let call = try #require(try store.calls(of: "Tests.list(n:)").first)
+    #expect(try store.outputs(of: call.outputCID).map(\.label) == ["[0]", "[1]"])
+  }
+
   @Test func aStoreFromBeforeTrialsKeepsItsResultsInEveryTrial() throws {
     // Written by the runtime, then taken back to `v9.call-checksum` (a store
     // from before trials and audits): its calls keep their ids, which every
