@@ -18,7 +18,9 @@ extension Store {
   /// returned it, or whose result of several outputs (``MultipleOutputs``)
   /// it is one output of. Empty for a value from outside any op.
   ///
-  /// - Parameter limit: At most this many (all of them by default).
+  /// - Parameters:
+  ///   - input: An input of a stored call.
+  ///   - limit: At most this many (all of them by default).
   public func producers(of input: CallInput, limit: Int? = nil) throws -> [CallRecord] {
     let (hid, cid) = (input.hid, input.cid)
     let direct = try backend.calls(CallQuery(outputHID: hid, limit: limit))
@@ -39,7 +41,9 @@ extension Store {
   /// The calls that used a call's result, or one of its outputs (a
   /// ``MultipleOutputs`` result's), as an input, most recent first.
   ///
-  /// - Parameter limit: At most this many (all of them by default).
+  /// - Parameters:
+  ///   - call: A stored call.
+  ///   - limit: At most this many (all of them by default).
   public func consumers(of call: CallRecord, limit: Int? = nil) throws -> [CallRecord] {
     var found: [CallRecord] = []
     for history in try resultHistories(of: call) {
