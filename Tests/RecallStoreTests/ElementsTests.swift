@@ -146,6 +146,42 @@ import Testing
     #expect(frame.dot().contains(#""value Tests.batch(n:)" -> "op Tests.rowSum(_:)""#))
   }
 
+  @Test(arguments: Backend.allCases) func aRefreshReplaysACallTakingAList(_ kind: Backend)
+    async throws
+  {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let totalOp = Op(id: "Tests.total(_:)", version: CodeFingerprint(hex: "c1"), parameters: ["xs"])
+    let listOp = { (version: String) in
+      Op(id: "Tests.list(n:)", version: CodeFingerprint(hex: version), parameters: ["n"])
+    }
+    let list = { @Sendable (op: Op, n: Int, step: Double) -> Elements<Double> in
+      store.memoize(op, [Argument("n", n)]) { Elements((0..<n).map { Double($0) * step }) }
+    }
+    let total = { @Sendable (xs: Elements<Double>) -> Double in
+      store.memoize(totalOp, [Argument("xs", xs)]) { xs.reduce(0, +) }
+    }
+    #expect(total(list(listOp("a1"), 4, 1)) == 6)
+    store.flush()
+    // `list` now computes something else: `total` is replayed with the new
+    // list, read back from the store by element.
+    let new = listOp("a2")
+    let versions = CodeVersions(ops: [new, totalOp])
+    #expect(try store.outdated(current: versions).count == 2)
+    let log = EventLog(store)
+    let refreshed = try await store.refresh(
+      [
+        .op({ list(new, $0, 2) }, { MemoizedCall(op: new, arguments: [Argument("n", $0)]) }),
+        .op({ total($0) }, { MemoizedCall(op: totalOp, arguments: [Argument("xs", $0)]) }),
+      ], progress: .none)
+    #expect(log.executed == ["list(n:)", "total(_:)"])
+    #expect(refreshed.recomputed == 2 && refreshed.remaining.count == 0)
+    #expect(try store.outdated(current: versions).count == 0)
+    let rerun = EventLog(store)
+    #expect(total(list(new, 4, 2)) == 12)
+    #expect(rerun.executed.isEmpty)
+  }
+
   @Test(arguments: Backend.allCases) func collectingKeepsTheElementsAListStillNames(
     _ kind: Backend
   ) throws {

@@ -120,6 +120,28 @@ struct Fitted: MultipleOutputs, Equatable {
     #expect(largest.inputs[0].hid == HistoryID(output: "test", of: splitCall.outputHID))
   }
 
+  @Test(arguments: Backend.allCases) func aBodyTakingTheWholeResultLinksWhatItDoesWithAnOutput(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let summaryOp = testOp("Tests.summary(_:)")
+    let parts = split(store, rows)
+    let summary: Double = store.memoize(summaryOp, [Argument("split", parts)]) {
+      mean(store, parts.test)
+    }
+    #expect(summary == 8_749.5)
+    store.flush()
+    let splitCall = try #require(try store.calls(of: "Tests.split(_:fraction:)").first)
+    let summaryCall = try #require(try store.calls(of: "Tests.summary(_:)").first)
+    let meanCall = try #require(try store.calls(of: "Tests.mean(_:)").first)
+    // The whole result is the input it was: the call's output.
+    #expect(summaryCall.inputs[0].cid == splitCall.outputCID)
+    #expect(summaryCall.inputs[0].hid == splitCall.outputHID)
+    // Inside the body, the output it took is linked to the call too.
+    #expect(meanCall.inputs[0].hid == HistoryID(output: "test", of: splitCall.outputHID))
+  }
+
   @Test(arguments: Backend.allCases) func equalOutputsOfTwoCallsAreStoredOnceAndCollectedLast(
     _ kind: Backend
   ) throws {

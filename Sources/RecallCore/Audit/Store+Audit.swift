@@ -60,7 +60,7 @@ extension Store {
       }
     }
     let inputs = callInputs(call)
-    guard let stored, histories.openIfClosed(call.id, inputs: inputs) else { return nil }
+    guard let stored, histories.openIfClosed(call.id, inputs: inputs, parts: call.inputParts) else { return nil }
     let keyFields = call.keyFields
     let stack = CallStack(
       id: call.id, parent: call.caller,

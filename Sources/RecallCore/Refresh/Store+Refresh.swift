@@ -13,9 +13,9 @@ public struct RefreshableOp: Sendable {
   let arity: Int
   /// The op a call with these encoded arguments (in parameter order) is a
   /// call of, through the companion: never runs anything.
-  let identify: @Sendable ([[UInt8]]) throws -> Op
+  let identify: @Sendable ([EncodedValue]) throws -> Op
   /// Calls the function with these encoded arguments.
-  let run: @Sendable ([[UInt8]]) async throws -> Void
+  let run: @Sendable ([EncodedValue]) async throws -> Void
 
   /// A memoized function and its companion, with the same parameters.
   ///
@@ -41,23 +41,30 @@ public struct RefreshableOp: Sendable {
   }
 }
 
-/// Decodes a function's arguments one after the other.
+/// Decodes a function's arguments one after the other (those stored by
+/// parts with their parts).
 private final class EncodedArguments {
-  private let values: [[UInt8]]
+  private let values: [EncodedValue]
   private var index = 0
 
-  init(_ values: [[UInt8]]) { self.values = values }
+  init(_ values: [EncodedValue]) { self.values = values }
 
   func next<T: Decodable>(_ type: T.Type) throws -> T {
     defer { index += 1 }
     guard index < values.count else {
       throw RecallError.invalidValue("a stored call has fewer inputs than its function takes")
     }
+    let value = values[index]
     do {
-      return try ValueCodec.decode(type, from: values[index])
+      guard ValueParts.isManifest(value.bytes) else {
+        return try ValueCodec.decode(type, from: value.bytes)
+      }
+      return try ValueParts.decode(type, manifest: value.bytes) { cid in
+        value.parts.first { $0.value.cid == cid }?.value.bytes
+      }
     } catch {
       // A value with its own identity was recorded as a reference to it.
-      guard let reference = IdentityReference.stored(in: values[index]) else { throw error }
+      guard let reference = IdentityReference.stored(in: value.bytes) else { throw error }
       throw RecallError.invalidValue(
         "input \(index + 1) of a stored call was identified by its \(reference.type) "
           + "(\(reference.label ?? reference.scheme)), not stored: call the function with it "
@@ -249,16 +256,16 @@ extension Store {
         let inputs = Dictionary(call.inputs.map { ($0.name, $0) }) { first, _ in first }
         let names = version.parameters.filter { inputs[$0] != nil }
         guard names.count == call.inputs.count else { continue }
-        var encoded: [[UInt8]]?
+        var encoded: [EncodedValue]?
         var matches: [Identified] = []
         for function in functions where function.arity == names.count {
           if encoded == nil {
-            let values = try names.map { try backend.value(inputs[$0]!.cid) }
+            let values = try names.map { try storedValue(inputs[$0]!.cid) }
             guard !values.contains(where: { $0 == nil }) else { continue search }
             encoded = values.map { $0! }
             // An input recorded by its identity cannot be passed again.
             for (name, value) in zip(names, encoded!) {
-              guard let reference = IdentityReference.stored(in: value) else { continue }
+              guard let reference = IdentityReference.stored(in: value.bytes) else { continue }
               unidentified[summary.op] =
                 "its input '\(name)' is recorded by its identity "
                 + "(\(reference.label ?? reference.scheme)), not its value: "
@@ -311,7 +318,7 @@ extension Store {
   private func replay(_ call: OutdatedPlan.Call, _ function: Identified) async throws {
     let record = call.record
     let inputs = Dictionary(record.inputs.map { ($0.name, $0) }) { first, _ in first }
-    var encoded: [[UInt8]] = []
+    var encoded: [EncodedValue] = []
     var passed: [CallInput] = []
     for name in function.parameters {
       guard let input = call.substitutions[name] ?? inputs[name] else {
@@ -319,12 +326,12 @@ extension Store {
           "call \(record.id.hex) of \(record.op) has no recorded input '\(name)' (a parameter "
             + "it ignores, or one added later): run the program to compute it")
       }
-      guard let bytes = try backend.value(input.cid) else {
+      guard let value = try storedValue(input.cid) else {
         throw RecallError.notFound(
           "the input \(name) (\(input.cid)) of call \(record.id.hex)", path: backend.location,
           hint: "Its value was evicted or collected: run the program to compute it.")
       }
-      encoded.append(bytes)
+      encoded.append(value)
       passed.append(input)
     }
     // The call is made in a scope of its own, seeded with its inputs'
@@ -334,7 +341,9 @@ extension Store {
     var builder = DigestBuilder(domain: "recall.refresh.scope.v1")
     builder.add(UUID().uuidString)
     let scope = CallID(builder.finalize())
-    histories.open(scope, inputs: passed)
+    histories.open(
+      scope, inputs: passed,
+      parts: Dictionary(encoded.map { ($0.cid, $0.valueParts) }) { first, _ in first })
     defer { histories.close(scope) }
     let frame = CallStack(id: scope, parent: nil, random: .topLevel(record.trial))
     let run = function.function.run

@@ -37,6 +37,15 @@ struct PreparedCall {
   /// The trial the call is filed under: its own if it is random, 0 if every
   /// trial shares it.
   var filedTrial: Int { isRandom ? trial : 0 }
+  /// The parts of the inputs stored by parts, by input cid (empty for
+  /// almost every call).
+  var inputParts: [ContentID: [ValuePart]] {
+    var parts: [ContentID: [ValuePart]] = [:]
+    for input in inputs {
+      if case .parts(let encoded) = input.form { parts[input.cid] = encoded.valueParts }
+    }
+    return parts
+  }
 
   /// Whether the call is its own caller's, or a caller's of it: made again,
   /// with the same key, from inside its own body.

@@ -26,7 +26,7 @@ extension Store {
     eventCenter.emit(.didMiss(call.reference, cause))
     eventCenter.emit(.willExecute(call.reference))
     let inputs = callInputs(call)
-    histories.open(call.id, inputs: inputs)
+    histories.open(call.id, inputs: inputs, parts: call.inputParts)
     let keyFields = call.keyFields
     let stack = CallStack(
       id: call.id, parent: call.caller,
@@ -38,6 +38,8 @@ extension Store {
   }
 
   /// A call's inputs with their histories in the caller's scope.
+  ///
+  /// (The parts of those stored by parts are ``PreparedCall/inputParts``.)
   func callInputs(_ call: PreparedCall) -> [CallInput] {
     zip(call.arguments, call.inputs).map { argument, input in
       CallInput(

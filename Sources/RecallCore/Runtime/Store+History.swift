@@ -102,25 +102,34 @@ final class HistoryMap: Sendable {
     return HistoryID(external: cid)
   }
 
-  /// Starts the scope of a call's body, which knows the call's inputs.
-  func open(_ call: CallID, inputs: [CallInput]) {
-    let map = Self.seed(inputs)
+  /// Starts the scope of a call's body, which knows the call's inputs and
+  /// the parts of those stored by parts, by input cid.
+  func open(_ call: CallID, inputs: [CallInput], parts: [ContentID: [ValuePart]] = [:]) {
+    let map = Self.seed(inputs, parts)
     scopes.withLock { $0.bodies[call] = map }
   }
 
-  /// A body's scope at its start: the histories of its inputs.
-  private static func seed(_ inputs: [CallInput]) -> [ContentID: Entry] {
+  /// A body's scope at its start: the histories of its inputs, and of the
+  /// outputs or elements of those stored by parts (a body that takes a
+  /// whole result of several outputs, or a list, links what it does with
+  /// one of them).
+  private static func seed(_ inputs: [CallInput], _ parts: [ContentID: [ValuePart]])
+    -> [ContentID: Entry]
+  {
     var map: [ContentID: Entry] = [:]
     for input in inputs where input.hid != HistoryID(external: input.cid) {
       add(input.cid, input.hid, to: &map)
+      for part in parts[input.cid] ?? [] {
+        add(part.cid, HistoryID(output: part.label, of: input.hid), to: &map)
+      }
     }
     return map
   }
 
   /// Starts the scope of a call's body unless one is open already (another
   /// body of the same call runs); returns whether it started one.
-  func openIfClosed(_ call: CallID, inputs: [CallInput]) -> Bool {
-    let map = Self.seed(inputs)
+  func openIfClosed(_ call: CallID, inputs: [CallInput], parts: [ContentID: [ValuePart]]) -> Bool {
+    let map = Self.seed(inputs, parts)
     return scopes.withLock { scopes in
       guard scopes.bodies[call] == nil else { return false }
       scopes.bodies[call] = map
