@@ -60,7 +60,9 @@ extension Store {
       }
     }
     let inputs = callInputs(call)
-    guard let stored, histories.openIfClosed(call.id, inputs: inputs, parts: call.inputParts) else { return nil }
+    guard let stored, histories.openIfClosed(call.id, inputs: inputs, parts: call.inputParts) else {
+      return nil
+    }
     let keyFields = call.keyFields
     let stack = CallStack(
       id: call.id, parent: call.caller,
