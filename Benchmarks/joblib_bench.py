@@ -2,6 +2,7 @@
 
     python joblib_bench.py [--json] [--quick]
     python joblib_bench.py --chain N   (L alone)
+    python joblib_bench.py --elements  (M alone)
 
 Prints one line per scenario (or one JSON object per line with --json):
 the same scenario names as recall-bench, with medians in nanoseconds. Each
@@ -86,6 +87,64 @@ def step(signal, index):
     return signal + 1
 
 
+def row(id):
+    # M: one row of 256 numbers (2 KB) for an id.
+    return np.sin(np.arange(id * 256, id * 256 + 256, dtype=np.float64))
+
+
+# M: the cached `row` the child process sets, which `rows` calls.
+cached_row = None
+
+
+def rows(ids):
+    # M: the rows of a list of ids, through one cached call per row.
+    return [cached_row(i) for i in ids]
+
+
+ROWS_CHILD = r"""
+import sys, time, json
+sys.path.insert(0, {here!r})
+from joblib import Memory
+import joblib_bench as jb
+memory = Memory({location!r}, verbose=0)
+jb.cached_row = memory.cache(jb.row)
+rows = memory.cache(jb.rows)
+ids = list(range(1_000)) + [1_000 + {run} * 10 + k for k in range(10)]
+start = time.perf_counter_ns()
+value = rows(ids)
+elapsed = time.perf_counter_ns() - start
+print(json.dumps({{"time": elapsed, "ok": len(value) == 1_010 and bool(value[-1][0] == jb.row(ids[-1])[0])}}))
+"""
+
+
+def elements_scenario(root):
+    """M: a fresh process extends a list of 1,000 rows (one cached call per
+    row) to 1,010 through a cached function of the whole list: joblib caches
+    each row, and the list again, whole."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    location = os.path.join(root, "elements")
+
+    def child(run):
+        code = ROWS_CHILD.format(here=here, location=location, run=run)
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        check(result["ok"], "M rows")
+        return result["time"]
+
+    # The first 1,000 rows, cached as the list of 1,000 and row by row.
+    populate = ROWS_CHILD.replace("ids = list(range(1_000)) + [1_000 + {run} * 10 + k for k in range(10)]",
+                                  "ids = list(range(1_000))").replace("len(value) == 1_010", "len(value) == 1_000")
+    output = subprocess.run([sys.executable, "-c", populate.format(here=here, location=location)],
+                            capture_output=True, text=True, check=True).stdout
+    check(json.loads(output.strip().splitlines()[-1])["ok"], "M populate")
+    before = disk_bytes(location)
+    runs = [child(run) for run in range(3)]
+    report("M extend a list of 1,000 rows to 1,010", statistics.median(runs),
+           "fresh process; 10 rows computed, 1,000 read back; the list cached whole")
+    report("M bytes the store grows by, per extension", (disk_bytes(location) - before) / 3, unit="bytes")
+    shutil.rmtree(location, ignore_errors=True)
+
+
 CHAIN_CHILD = r"""
 import sys, time, json
 sys.path.insert(0, {here!r})
@@ -160,6 +219,12 @@ def fresh_process(location, function, argument, check_expression):
 
 def main():
     root = tempfile.mkdtemp(prefix="joblib-bench-")
+    if "--elements" in sys.argv:
+        try:
+            elements_scenario(root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
     if "--chain" in sys.argv:
         try:
             chain_scenario(root, int(sys.argv[sys.argv.index("--chain") + 1]))
@@ -229,6 +294,7 @@ def main():
         report("E hit returning 100 MB [Double], memory-mapped", statistics.median(samples))
 
         chain_scenario(root, 1_000 if QUICK else 10_000)
+        elements_scenario(root)
 
         # F: hit latency and disk per entry by store size.
         sizes = [1_000, 10_000] if QUICK else [1_000, 100_000]

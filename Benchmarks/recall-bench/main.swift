@@ -3,6 +3,7 @@
 //   swift run -c release recall-bench [--json] [--quick] [--full]
 //   swift run -c release recall-bench --queries [N [DIR]]
 //   swift run -c release recall-bench --chain [N [DIR]]   (L alone)
+//   swift run -c release recall-bench --elements [DIR]   (M alone)
 //   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //   swift run -c release recall-bench --miss-loop DIR [N]   (B alone, to profile)
 //   swift run -c release recall-bench --writer-only DIR [N]  (B's background writer alone)
@@ -28,6 +29,9 @@
 //   L  a fresh process re-traces a chain of 10,000 calls (1,000 with --quick)
 //      whose results are 1 MiB arrays, with lazy results; and 1,000 of them
 //      decoded at every hit
+//   M  a fresh process extends a list of 1,000 rows (2 KB each, one memoized
+//      call per row) to 1,010 through an op over the whole list: the time,
+//      and the bytes the store grows by (the list stored by element)
 //
 // Every timed call checks its result inside the timed part. --json prints one
 // JSON object per scenario: {"scenario", "value", "unit" (ns, bytes, runs), "note"}.
@@ -115,6 +119,31 @@ func stepDecoded(_ store: Store, _ signal: [Double], index: Int) -> [Double] {
 }
 
 let chainStart = [Double](repeating: 0, count: 131_072)
+
+let rowSite = OpSite(name: "row(_:)", fileID: "Bench/main.swift", fingerprint: "m1")
+let rowsSite = OpSite(name: "rows(_:)", fileID: "Bench/main.swift", fingerprint: "m2")
+
+/// M: one row of 256 numbers (2 KB) for an id.
+@inline(never)
+func row(_ store: Store, _ id: Int) -> [Double] {
+  store.memoize(Op.declared(at: rowSite, .untracked), [Argument("id", id)]) {
+    (0..<256).map { sin(Double(id * 256 + $0)) }
+  }
+}
+
+/// M: the rows of a list of ids, through one memoized call per row; the
+/// list is stored by element.
+@inline(never)
+func rows(_ store: Store, _ ids: Elements<Int>) -> Elements<[Double]> {
+  store.memoize(Op.declared(at: rowsSite, .untracked), [Argument("ids", ids)]) {
+    Elements(ids.map { row(store, $0) })
+  }
+}
+
+/// M's ids: the first 1,000, and ten more that run `run` adds.
+func extendedIDs(run: Int) -> Elements<Int> {
+  Elements(Array(0..<1_000) + (0..<10).map { 1_000 + run * 10 + $0 })
+}
 
 let slowSite = OpSite(name: "slow(_:)", fileID: "Bench/main.swift", fingerprint: "g1")
 
@@ -274,6 +303,21 @@ if arguments.count >= 3, arguments[1] == "--fresh-mapped" {
       && values[12_499_999] == 6_250_002.5, "mapped hit")
   let elapsed = nanoseconds(ContinuousClock.now - start)
   check(try store.stats().misses == 0, "the mapped hit executed")
+  print("\(elapsed)")
+  exit(0)
+}
+if arguments.count >= 4, arguments[1] == "--fresh-extend" {
+  // M: extend the stored list of 1,000 rows by ten new ones.
+  let store = try quietSQLite(arguments[2])
+  let run = Int(arguments[3])!
+  let start = ContinuousClock.now
+  let extended = rows(store, extendedIDs(run: run))
+  check(
+    extended.count == 1_010 && extended[1_009][0] == sin(Double((1_009 + run * 10) * 256)), "M rows"
+  )
+  store.flush()
+  let elapsed = nanoseconds(ContinuousClock.now - start)
+  check(try store.stats().misses == 11, "M ran \(try store.stats().misses) bodies, not 11")
   print("\(elapsed)")
   exit(0)
 }
@@ -489,6 +533,47 @@ func chainScenario(in root: String, steps chainSteps: Int, keeping: Bool = false
   if !keeping { try? FileManager.default.removeItem(atPath: root + "/chain") }
 }
 
+// M: a fresh process extends a list of 1,000 rows, stored by element, to
+// 1,010 (ten new rows, different in each run); the store's growth is
+// measured once.
+func elementsScenario(in root: String, keeping: Bool = false) throws {
+  let directory = root + "/elements"
+  do {
+    let store = try quietSQLite(directory)
+    let first = rows(store, Elements(0..<1_000))
+    check(first.count == 1_000, "M populate")
+    store.flush()
+  }
+  // Bytes on disk once the store is closed (its log checkpointed into the
+  // database, as the last connection's close does).
+  func closedBytes() throws -> Int {
+    do { _ = try quietSQLite(directory).stats() }
+    return diskBytes(directory)
+  }
+  let before = try closedBytes()
+  let runs = try (0..<3).map { run in
+    try runChild(["--fresh-extend", directory, "\(run)"])[0]
+  }
+  // The three runs each add their ten rows and their list: the mean.
+  let grown = (try closedBytes() - before) / runs.count
+  report(
+    "M extend a list of 1,000 rows to 1,010", median(runs),
+    note: "fresh process; 10 rows computed, 1,000 reused; by element")
+  report(
+    "M bytes the store grows by, per extension", Double(grown), unit: "bytes",
+    note: "2 KB rows; the list of 1,010 ids and 10 new rows")
+  if !keeping { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+// M alone: `--elements [DIR]` (a directory given keeps the store).
+if let index = arguments.firstIndex(of: "--elements") {
+  let kept = index + 1 < arguments.count ? arguments[index + 1] : nil
+  let root = kept ?? NSTemporaryDirectory() + "recall-bench-elements-\(UUID().uuidString)"
+  try elementsScenario(in: root, keeping: kept != nil)
+  if kept == nil { try? FileManager.default.removeItem(atPath: root) }
+  exit(0)
+}
+
 // L alone: `--chain [N]` (10,000 steps by default).
 if let index = arguments.firstIndex(of: "--chain") {
   let steps = index + 1 < arguments.count ? Int(arguments[index + 1]) ?? 10_000 : 10_000
@@ -589,6 +674,7 @@ report(
   note: "MappedArray")
 
 try chainScenario(in: root, steps: quick ? 1_000 : 10_000)
+try elementsScenario(in: root)
 
 // F: hit latency (memory layer cold) and disk per entry by store size.
 var sizes = quick ? [1_000, 10_000] : [1_000, 100_000]
