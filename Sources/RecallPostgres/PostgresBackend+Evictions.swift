@@ -17,10 +17,12 @@ extension PostgresBackend {
     """
 
   /// The condition that a value (the row `value`) may be evicted: a call
-  /// returned it, and it is neither an input nor tagged.
+  /// returned it, it is neither an input nor tagged, and it is not stored by
+  /// parts (its manifest frees nothing: its parts stay).
   static let evictableSQL = """
     EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
     AND \(neitherInputNorTaggedSQL)
+    AND NOT EXISTS (SELECT 1 FROM value_part WHERE value_part.value = value.cid)
     """
 
   public func evictionCandidates() throws -> [EvictionCandidate] {

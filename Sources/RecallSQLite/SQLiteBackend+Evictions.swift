@@ -22,6 +22,8 @@ extension SQLiteBackend {
           WHERE value.size IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.value = value.id)
             AND value.id NOT IN (\(Self.taggedValuesSQL))
+            -- A manifest frees nothing: its parts stay.
+            AND NOT EXISTS (SELECT 1 FROM value_part WHERE value_part.value = value.id)
           GROUP BY call.output
           """, []
         ) { row in

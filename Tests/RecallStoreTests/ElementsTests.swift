@@ -182,6 +182,25 @@ import Testing
     #expect(rerun.executed.isEmpty)
   }
 
+  @Test(arguments: Backend.allCases) func aBudgetEvictsNoResultStoredByParts(_ kind: Backend)
+    throws
+  {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    _ = batch(store, 40)  // 80 KB of rows, by element
+    let plainOp = testOp("Tests.plain(n:)")
+    _ = store.memoize(plainOp, [Argument("n", 1)]) { [Double](repeating: 1, count: 1_000) }
+    store.flush()
+    // Only the plain result can go: the list's manifest would free nothing.
+    let report = try store.evict(toFit: 0)
+    #expect(report.values == 1 && report.bytes > 8_000 && report.bytes < 9_000)
+    let log = EventLog(store)
+    let fresh = place.open()
+    let freshLog = EventLog(fresh)
+    #expect(batch(fresh, 40).count == 40)
+    #expect(freshLog.executed.isEmpty && log.executed.isEmpty)
+  }
+
   @Test(arguments: Backend.allCases) func collectingKeepsTheElementsAListStillNames(
     _ kind: Backend
   ) throws {

@@ -233,7 +233,10 @@ final class InMemoryBackend: StoreWriter {
       let kept = Self.inputsAndTagged(state)
       var candidates: [ContentID: EvictionCandidate] = [:]
       for call in state.calls.values {
-        guard !kept.contains(call.outputCID), let bytes = state.values[call.outputCID] else {
+        // A manifest frees nothing: its parts stay.
+        guard !kept.contains(call.outputCID), state.parts[call.outputCID] == nil,
+          let bytes = state.values[call.outputCID]
+        else {
           continue
         }
         let finished = call.startedAt.addingTimeInterval(call.duration)
@@ -254,7 +257,7 @@ final class InMemoryBackend: StoreWriter {
       let kept = Self.inputsAndTagged(state)
       let outputs = Set(state.calls.values.map(\.outputCID))
       return values.compactMap { cid in
-        guard !kept.contains(cid), outputs.contains(cid),
+        guard !kept.contains(cid), outputs.contains(cid), state.parts[cid] == nil,
           let bytes = state.values.removeValue(forKey: cid)
         else { return nil }
         state.evicted[cid] = date
