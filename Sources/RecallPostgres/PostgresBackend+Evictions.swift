@@ -17,12 +17,14 @@ extension PostgresBackend {
     """
 
   /// The condition that a value (the row `value`) may be evicted: a call
-  /// returned it, it is neither an input nor tagged, and it is not stored by
-  /// parts (its manifest frees nothing: its parts stay).
+  /// returned it, it is neither an input nor tagged, it is not stored by
+  /// parts (its manifest frees nothing: its parts stay), and it is no part
+  /// of one (a result stored by parts would be missing it).
   static let evictableSQL = """
     EXISTS (SELECT 1 FROM call WHERE call.output_cid = value.cid)
     AND \(neitherInputNorTaggedSQL)
     AND NOT EXISTS (SELECT 1 FROM value_part WHERE value_part.value = value.cid)
+    AND NOT EXISTS (SELECT 1 FROM value_part WHERE value_part.part = value.cid)
     """
 
   public func evictionCandidates() throws -> [EvictionCandidate] {

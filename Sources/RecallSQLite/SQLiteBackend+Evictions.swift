@@ -22,8 +22,10 @@ extension SQLiteBackend {
           WHERE value.size IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM call_input WHERE call_input.value = value.id)
             AND value.id NOT IN (\(Self.taggedValuesSQL))
-            -- A manifest frees nothing: its parts stay.
+            -- A manifest frees nothing (its parts stay), and a part would be
+            -- missing from its manifest's result.
             AND NOT EXISTS (SELECT 1 FROM value_part WHERE value_part.value = value.id)
+            AND NOT EXISTS (SELECT 1 FROM value_part WHERE value_part.part = value.id)
           GROUP BY call.output
           """, []
         ) { row in
@@ -68,17 +70,21 @@ extension SQLiteBackend {
               """
               SELECT id, size, bytes IS NULL,
                 EXISTS (SELECT 1 FROM call WHERE call.output = value.id),
-                EXISTS (SELECT 1 FROM call_input WHERE call_input.value = value.id)
+                EXISTS (SELECT 1 FROM call_input WHERE call_input.value = value.id),
+                EXISTS (
+                  SELECT 1 FROM value_part
+                  WHERE value_part.part = value.id OR value_part.value = value.id)
               FROM value WHERE \(Self.matches("cid")) AND size IS NOT NULL
               """, [.digest(cid.digest), .digest(cid.digest)],
               { row in
                 try row.step()
                   ? (
                     row: row.int64(0), size: Int(row.int64(1)), isFile: row.int64(2) != 0,
-                    isOutput: row.int64(3) != 0, isInput: row.int64(4) != 0
+                    isOutput: row.int64(3) != 0, isInput: row.int64(4) != 0,
+                    isPart: row.int64(5) != 0
                   ) : nil
               }),
-            found.isOutput, !found.isInput, !tagged.contains(found.row)
+            found.isOutput, !found.isInput, !found.isPart, !tagged.contains(found.row)
           else { continue }
           try FastStatement.run(
             db,

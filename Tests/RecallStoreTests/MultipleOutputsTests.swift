@@ -106,18 +106,23 @@ struct Fitted: MultipleOutputs, Equatable {
     // A hit (from the store, then from memory) links as the computed call
     // did: a new consumer of each output records its history.
     let log = EventLog(store)
-    let maxOp = testOp("Tests.largest(_:)")
-    for _ in 0..<2 {
+    for name in ["largest", "smallest"] {
       let parts = split(store, rows)
-      let largest: Double = store.memoize(maxOp, [Argument("values", parts.test)]) {
-        parts.test.max()!
+      let found: Double = store.memoize(
+        testOp("Tests.\(name)(_:)"), [Argument("values", parts.test)]
+      ) {
+        name == "largest" ? parts.test.max()! : parts.test.min()!
       }
-      #expect(largest == 9_999)
+      #expect(found == (name == "largest" ? 9_999 : 7_500))
     }
-    #expect(log.executed == ["largest(_:)"])
+    #expect(log.executed == ["largest(_:)", "smallest(_:)"])
+    #expect(log.all.contains { if case .didReuse(_, .store, _) = $0 { true } else { false } })
+    #expect(log.all.contains { if case .didReuse(_, .memory, _) = $0 { true } else { false } })
     store.flush()
-    let largest = try #require(try store.calls(of: "Tests.largest(_:)").first)
-    #expect(largest.inputs[0].hid == HistoryID(output: "test", of: splitCall.outputHID))
+    for name in ["largest", "smallest"] {
+      let call = try #require(try store.calls(of: OpID("Tests.\(name)(_:)")).first)
+      #expect(call.inputs[0].hid == HistoryID(output: "test", of: splitCall.outputHID))
+    }
   }
 
   @Test(arguments: Backend.allCases) func aBodyTakingTheWholeResultLinksWhatItDoesWithAnOutput(
@@ -213,6 +218,61 @@ struct Fitted: MultipleOutputs, Equatable {
     #expect(forward.calls.count == 3)
   }
 
+  @Test(arguments: Backend.allCases) func anOptionalResultIsStoredWholeAndFoundAgain(
+    _ kind: Backend
+  ) throws {
+    // A `Split?` is not stored by parts (only the type itself is), the same
+    // way whether it is made, hashed or read.
+    let place = try Reopenable(kind)
+    let maybeOp = testOp("Tests.maybe(n:)")
+    let expected = Split(train: [1], test: [2])
+    do {
+      let store = place.open()
+      let made = store.memoize(maybeOp, [Argument("n", 1)]) { () -> Split? in expected }
+      #expect(made == expected)
+      store.flush()
+      let call = try #require(try store.calls(of: "Tests.maybe(n:)").first)
+      #expect(try store.outputs(of: call.outputCID).isEmpty)
+      #expect(try ValueCodec.contentID(of: Optional(expected)) == call.outputCID)
+    }
+    let store = place.open()
+    let log = EventLog(store)
+    let found = store.memoize(maybeOp, [Argument("n", 1)]) { () -> Split? in nil }
+    #expect(found == expected)
+    #expect(log.executed.isEmpty && log.warnings.isEmpty)
+  }
+
+  @Test(arguments: Backend.allCases) func aLazyOfSeveralOutputsIsStoredWholeAndPassedOn(
+    _ kind: Backend
+  ) throws {
+    let place = try Reopenable(kind)
+    let lazyOp = testOp("Tests.lazySplit(n:)")
+    let countOp = testOp("Tests.count(_:)")
+    let expected = Split(train: [1, 2], test: [3])
+    let run = { (store: Store) -> Int in
+      let parts = store.memoize(lazyOp, [Argument("n", 1)]) { Lazy(expected) }
+      return store.memoize(countOp, [Argument("split", parts)]) {
+        (try? parts.value.train.count) ?? -1
+      }
+    }
+    do {
+      let store = place.open()
+      let log = EventLog(store)
+      #expect(run(store) == 2)
+      #expect(log.warnings.isEmpty, "\(log.warnings)")
+      store.flush()
+      let call = try #require(try store.calls(of: "Tests.lazySplit(n:)").first)
+      #expect(try store.outputs(of: call.outputCID).isEmpty)
+      let count = try #require(try store.calls(of: "Tests.count(_:)").first)
+      #expect(count.inputs[0].cid == call.outputCID)
+      #expect(count.inputs[0].hid == call.outputHID)
+    }
+    let store = place.open()
+    let log = EventLog(store)
+    #expect(run(store) == 2)
+    #expect(log.executed.isEmpty && log.warnings.isEmpty)
+  }
+
   @Test(arguments: Backend.allCases) func aCopyCarriesTheOutputs(_ kind: Backend) throws {
     let source = try Reopenable(.memory)
     let store = source.open()
@@ -253,5 +313,39 @@ struct Fitted: MultipleOutputs, Equatable {
     #expect(log.executed == ["pair(n:)", "pair(n:)"])
     #expect(log.warnings.map(\.kind) == [.unencodableResult, .unencodableResult])
     #expect(log.warnings[0].message.contains("must encode as a keyed container"))
+
+    // An output stored by parts itself, or a list of such: refused, said.
+    struct Nested: MultipleOutputs {
+      var rows: Elements<Int>
+      var total: Int
+    }
+    let nestedOp = testOp("Tests.nested(n:)")
+    #expect(
+      store.memoize(nestedOp, [Argument("n", 1)]) { Nested(rows: [1, 2], total: 3) }.total == 3)
+    let listOp = testOp("Tests.splits(n:)")
+    let splits = store.memoize(listOp, [Argument("n", 1)]) {
+      Elements([Split(train: [], test: [])])
+    }
+    #expect(splits.count == 1)
+    #expect(log.warnings.count == 4)
+    #expect(log.warnings[2].message.contains("output 'rows' of Nested is itself stored by parts"))
+    #expect(log.warnings[3].message.contains("are themselves stored by parts"))
+    #expect(try store.summary().calls == 0)
+  }
+
+  @Test func aFullScopeLetsItsOldestValuesGoNotItsNewest() {
+    // Lists of elements fill a scope fast: 150,000 values, then the newest
+    // still link, the oldest do not, and one read again is kept.
+    let map = HistoryMap()
+    func cid(_ n: Int) -> ContentID { ContentID(Digest.sha256("value \(n)")) }
+    func hid(_ n: Int) -> HistoryID { HistoryID(Digest.sha256("history \(n)")) }
+    for n in 0..<150_000 {
+      map.record(cid(n), hid(n), in: nil)
+      if n % 10_000 == 0 { map.record(cid(1), hid(1), in: nil) }
+    }
+    #expect(map.hid(for: cid(149_999), in: nil) == hid(149_999))
+    #expect(map.hid(for: cid(110_000), in: nil) == hid(110_000))
+    #expect(map.hid(for: cid(2), in: nil) == HistoryID(external: cid(2)))
+    #expect(map.hid(for: cid(1), in: nil) == hid(1))
   }
 }

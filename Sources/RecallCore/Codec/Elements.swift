@@ -114,8 +114,21 @@ protocol ElementStorage {
   static func assemble(_ parts: [String: [UInt8]]) throws -> Self
 }
 
+/// The error for a collection whose elements are stored by parts themselves:
+/// they would be stored whole in it, and by parts when passed on.
+private func nestedParts(_ collection: Any.Type, _ element: Any.Type) -> EncodingError {
+  EncodingError.invalidValue(
+    element,
+    .init(
+      codingPath: [],
+      debugDescription:
+        "the elements of \(collection) are themselves stored by parts (\(element)): use plain values as elements"
+    ))
+}
+
 extension Elements: ElementStorage {
   func elementNodes() throws -> [String: Node] {
+    if Element.self is any _StoredByParts.Type { throw nestedParts(Self.self, Element.self) }
     var nodes: [String: Node] = [:]
     for (index, element) in array.enumerated() {
       nodes["[\(index)]"] = try CanonicalEncoder().node(for: element)
@@ -139,6 +152,7 @@ extension Elements: ElementStorage {
 
 extension KeyedElements: ElementStorage {
   func elementNodes() throws -> [String: Node] {
+    if Value.self is any _StoredByParts.Type { throw nestedParts(Self.self, Value.self) }
     var nodes: [String: Node] = [:]
     for (key, value) in dictionary { nodes["[\(key)]"] = try CanonicalEncoder().node(for: value) }
     return nodes

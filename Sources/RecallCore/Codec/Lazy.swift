@@ -33,7 +33,9 @@ import Synchronization
 /// code has — unless the type itself is part of the key (a generic result,
 /// a `some` or `any` parameter, a `#memoized` block's result). Inside another
 /// value (a struct's property, an array's element) it is encoded as its
-/// value, which is then read.
+/// value, which is then read. A `Lazy` of a value stored by parts
+/// (``MultipleOutputs``, ``Elements``, ``KeyedElements``) is stored whole:
+/// not by parts, and not as that value is.
 ///
 /// What a hit checks before it returns a `Lazy`: that the call's record is
 /// intact and its result has not expired. A result of a type that may hold
@@ -224,7 +226,7 @@ final class LazyBox<Value: Codable & Sendable>: Sendable {
       return HashedValue(
         cid: known,
         form: .deferred {
-          let encoded = try ValueCodec.encode(inMemory)
+          let encoded = try ValueCodec.encodeWhole(inMemory)
           guard encoded.cid == known else {
             throw RecallError.invalidValue(
               "a Lazy<\(Value.self)> no longer encodes as it did when it was hashed "
@@ -235,7 +237,7 @@ final class LazyBox<Value: Codable & Sendable>: Sendable {
     }
     let (hashed, files): (HashedValue, [TrackedFile])
     do {
-      (hashed, files) = try FileCollection.collecting { try ValueCodec.hash(inMemory) }
+      (hashed, files) = try FileCollection.collecting { try ValueCodec.hashWhole(inMemory) }
     } catch {
       throw RecallError.invalidValue("a Lazy<\(Value.self)> could not be encoded: \(error)")
     }

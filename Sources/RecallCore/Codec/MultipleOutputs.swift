@@ -57,6 +57,17 @@ enum ValueParts {
     if let elements = value as? any ElementStorage {
       return try encode(parts: elements.elementNodes())
     }
+    // A part stored by parts itself would be stored whole here, and by parts
+    // when passed on: two content ids for one value.
+    for child in Mirror(reflecting: value).children where isStoredByParts(child.value) {
+      throw EncodingError.invalidValue(
+        value,
+        .init(
+          codingPath: [],
+          debugDescription:
+            "output '\(child.label ?? "?")' of \(type(of: value)) is itself stored by parts (\(type(of: child.value))): make it a plain value (an array, a struct), or make its parts outputs of their own"
+        ))
+    }
     guard case .keyed(let storage) = try CanonicalEncoder().node(for: value) else {
       throw EncodingError.invalidValue(
         value,
@@ -89,6 +100,16 @@ enum ValueParts {
     var bytes = try ValueCodec.encode(manifest).bytes
     bytes[0] = Format.partsVersion
     return EncodedValue(cid: ContentID(Digest.sha256(bytes)), bytes: bytes, parts: parts)
+  }
+
+  /// Whether a value (or the value an optional holds) is of a type stored by
+  /// parts.
+  static func isStoredByParts(_ value: Any) -> Bool {
+    let mirror = Mirror(reflecting: value)
+    if mirror.displayStyle == .optional {
+      return mirror.children.first.map { isStoredByParts($0.value) } ?? false
+    }
+    return type(of: value) is any _StoredByParts.Type
   }
 
   /// Whether stored bytes are a manifest.

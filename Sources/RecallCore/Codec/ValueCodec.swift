@@ -92,14 +92,20 @@ public enum ValueIntegrity: Sendable, Equatable {
 public enum ValueCodec {
   /// Returns the content id of a value without producing its stored form.
   public static func contentID<T: Encodable>(of value: T) throws -> ContentID {
-    if value is any _StoredByParts { return try ValueParts.encode(value).cid }
+    if T.self is any _StoredByParts.Type { return try ValueParts.encode(value).cid }
     let node = try CanonicalEncoder().node(for: value)
     return ContentID(Digest.sha256(NodeWriter.stream(node, mode: .hash).out.bytes))
   }
 
   /// Encodes a value for storage and computes its content id.
   public static func encode<T: Encodable>(_ value: T) throws -> EncodedValue {
-    if value is any _StoredByParts { return try ValueParts.encode(value) }
+    if T.self is any _StoredByParts.Type { return try ValueParts.encode(value) }
+    return try encodeWhole(value)
+  }
+
+  /// Encodes a value whole, even one of a type stored by parts (inside a
+  /// ``Lazy``, which is stored whole).
+  static func encodeWhole<T: Encodable>(_ value: T) throws -> EncodedValue {
     let node = try CanonicalEncoder().node(for: value)
     let writer = NodeWriter.stream(node, mode: .store)
     guard writer.sawLargeRaw else {
@@ -116,10 +122,16 @@ public enum ValueCodec {
   /// the encoded tree. A call's arguments are hashed once this way, and a
   /// miss stores them from it without encoding them again.
   static func hash<T: Encodable>(_ value: T) throws -> HashedValue {
-    if value is any _StoredByParts {
+    if T.self is any _StoredByParts.Type {
       let encoded = try ValueParts.encode(value)
       return HashedValue(cid: encoded.cid, form: .parts(encoded))
     }
+    return try hashWhole(value)
+  }
+
+  /// Hashes a value whole, even one of a type stored by parts (inside a
+  /// ``Lazy``, which is stored whole).
+  static func hashWhole<T: Encodable>(_ value: T) throws -> HashedValue {
     let node = try CanonicalEncoder().node(for: value)
     let writer = NodeWriter.stream(node, mode: .hash)
     let cid = ContentID(Digest.sha256(writer.out.bytes))

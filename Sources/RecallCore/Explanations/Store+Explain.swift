@@ -21,10 +21,9 @@ extension Store {
       if hasExpired(call.op, storedAt: stored.storedAt), let storedAt = stored.storedAt {
         return .expired(storedAt: Date(timeIntervalSince1970: storedAt))
       }
-      var size = 0
       guard
         let (_, files) = try? FileCollection.collecting({
-          try decodeStored(R.self, stored.storage, size: &size)
+          try decodeStored(R.self, stored.storage)
         })
       else { return .undecodable }
       if let changed = FileCollection.firstChanged(files) {

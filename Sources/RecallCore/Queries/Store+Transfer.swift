@@ -168,7 +168,8 @@ extension Store {
     guard let bytes = try backend.value(cid) else { return nil }
     guard ValueParts.isManifest(bytes) else { return EncodedValue(cid: cid, bytes: bytes) }
     var parts: [EncodedValue.Part] = []
-    for part in try backend.parts(of: cid) {
+    // From the manifest itself: what its bytes name is what a reader needs.
+    for part in try ValueParts.manifest(bytes) {
       guard let stored = try backend.value(part.cid) else { return nil }
       parts.append(.init(label: part.label, value: EncodedValue(cid: part.cid, bytes: stored)))
     }

@@ -44,8 +44,9 @@ extension HistoryID {
 /// in its scope, never on what else the process did, and equal outputs of
 /// different calls are never guessed between.
 final class HistoryMap: Sendable {
-  /// At most this many values are remembered per scope (about 10 MB); later
-  /// outputs of a full scope start no links.
+  /// At most this many values are remembered per scope (about 10 MB): the
+  /// ones recorded or read most recently, in two generations of half as
+  /// many (a full one becomes the older one, and the older one is let go).
   static let scopeLimit = 100_000
 
   private enum Entry {
@@ -54,11 +55,30 @@ final class HistoryMap: Sendable {
     case ambiguous
   }
 
+  /// One scope's values, newer and older.
+  private struct Scope {
+    var current: [ContentID: Entry] = [:]
+    var previous: [ContentID: Entry] = [:]
+
+    subscript(cid: ContentID) -> Entry? { current[cid] ?? previous[cid] }
+
+    var count: Int { current.count + previous.count }
+    var isEmpty: Bool { current.isEmpty && previous.isEmpty }
+
+    mutating func set(_ cid: ContentID, _ entry: Entry) {
+      if current[cid] == nil, current.count >= HistoryMap.scopeLimit / 2 {
+        previous = current
+        current = [:]
+      }
+      current[cid] = entry
+    }
+  }
+
   private struct Scopes {
     /// Outside any memoized call.
-    var topLevel: [ContentID: Entry] = [:]
+    var topLevel = Scope()
     /// By the memoized call whose body is running.
-    var bodies: [CallID: [ContentID: Entry]] = [:]
+    var bodies: [CallID: Scope] = [:]
   }
 
   private let scopes = Mutex(Scopes())
@@ -76,13 +96,17 @@ final class HistoryMap: Sendable {
     }
   }
 
-  private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout [ContentID: Entry]) {
+  private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout Scope) {
     switch map[cid] {
     case .history(let known):
-      // A repeated hit only reads.
-      if known != hid { map[cid] = .ambiguous }
+      // A repeated hit only reads (and keeps it among the newer values).
+      if known != hid {
+        map.set(cid, .ambiguous)
+      } else if map.current[cid] == nil {
+        map.set(cid, .history(hid))
+      }
     case .ambiguous: break
-    case nil: if map.count < scopeLimit { map[cid] = .history(hid) }
+    case nil: map.set(cid, .history(hid))
     }
   }
 
@@ -113,10 +137,8 @@ final class HistoryMap: Sendable {
   /// outputs or elements of those stored by parts (a body that takes a
   /// whole result of several outputs, or a list, links what it does with
   /// one of them).
-  private static func seed(_ inputs: [CallInput], _ parts: [ContentID: [ValuePart]])
-    -> [ContentID: Entry]
-  {
-    var map: [ContentID: Entry] = [:]
+  private static func seed(_ inputs: [CallInput], _ parts: [ContentID: [ValuePart]]) -> Scope {
+    var map = Scope()
     for input in inputs where input.hid != HistoryID(external: input.cid) {
       add(input.cid, input.hid, to: &map)
       for part in parts[input.cid] ?? [] {

@@ -97,14 +97,24 @@ extension Store {
           Store.warn(kind, reference, error.message, printing: printing, to: center)
         }
         decoded = .success((value as! R, []))
-      } else if R.self is any _StoredByParts.Type {
-        // Its outputs are values of their own: read (and checked) each.
+      } else if R.self is any _StoredByParts.Type, stored.storage.isManifest {
+        // Its outputs are values of their own: read (and checked) each. One
+        // that is gone is a miss; a damaged one is said as a damaged hit.
+        let manifest = stored.storage.array
+        guard let read = try readParts(of: manifest) else {
+          warn(
+            .storeFailure, call.reference,
+            "an output or element of its stored result is gone; recomputing.")
+          unusable = .unreadable
+          return nil
+        }
+        parts = read.parts
+        partBytes = read.bytes.values.reduce(0) { $0 + $1.count }
         decoded = Result {
           try FileCollection.collecting {
-            try decodeStored(R.self, stored.storage, size: &partBytes)
+            try ValueParts.decode(R.self, manifest: manifest) { read.bytes[$0] }
           }
         }
-        parts = (try? ValueParts.manifest(stored.storage.array)) ?? []
       } else {
         decoded = Result { try FileCollection.collecting { try stored.storage.decode(R.self) } }
       }
@@ -155,20 +165,38 @@ extension Store {
     return value
   }
 
-  /// Decodes a stored result; one of several outputs (``MultipleOutputs``)
-  /// with its outputs, read from the backend, whose bytes `size` adds up.
-  func decodeStored<R: Decodable>(_ type: R.Type, _ storage: StoredBytes, size: inout Int) throws
-    -> R
-  {
-    let bytes = storage.withUnsafeBytes { $0.first }
-    guard bytes == Format.partsVersion else { return try storage.decode(R.self) }
-    var read = 0
-    defer { size += read }
-    return try ValueParts.decode(R.self, manifest: storage.array) { cid in
-      let bytes = try backend.value(cid)
-      read += bytes?.count ?? 0
-      return bytes
+  /// The parts a manifest names, read (and checked) from the backend, or
+  /// `nil` when one is not stored. A part of a result this process stored
+  /// may still be on its way to the backend: it is looked for again once
+  /// the backend has stored what it was given.
+  func readParts(of manifest: [UInt8]) throws -> (
+    parts: [ValuePart], bytes: [ContentID: [UInt8]]
+  )? {
+    let parts = try ValueParts.manifest(manifest)
+    var bytes: [ContentID: [UInt8]] = [:]
+    var flushed = false
+    for part in parts where bytes[part.cid] == nil {
+      if let found = try backend.value(part.cid) {
+        bytes[part.cid] = found
+        continue
+      }
+      guard !flushed else { return nil }
+      backend.flush()
+      flushed = true
+      guard let found = try backend.value(part.cid) else { return nil }
+      bytes[part.cid] = found
     }
+    return (parts, bytes)
+  }
+
+  /// Decodes a stored result; one stored by parts with its parts.
+  func decodeStored<R: Decodable>(_ type: R.Type, _ storage: StoredBytes) throws -> R {
+    guard storage.isManifest else { return try storage.decode(R.self) }
+    let manifest = storage.array
+    guard let read = try readParts(of: manifest) else {
+      throw FormatError.malformed("an output or element of the stored result is gone")
+    }
+    return try ValueParts.decode(R.self, manifest: manifest) { read.bytes[$0] }
   }
 
   /// Whether a result of `op` stored at `storedAt` (seconds since 1970) may

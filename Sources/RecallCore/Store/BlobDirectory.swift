@@ -520,6 +520,9 @@ package enum StoredBytes: Sendable {
     }
   }
 
+  /// Whether the bytes are a manifest: a value stored by parts.
+  package var isManifest: Bool { withUnsafeBytes { $0.first == Format.partsVersion } }
+
   package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     switch self {
     case .array(let bytes): try bytes.withUnsafeBytes(body)

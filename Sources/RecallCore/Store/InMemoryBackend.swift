@@ -230,10 +230,11 @@ final class InMemoryBackend: StoreWriter {
 
   func evictionCandidates() throws -> [EvictionCandidate] {
     state.withLock { state in
-      let kept = Self.inputsAndTagged(state)
+      let kept = Self.inputsAndTagged(state).union(Self.parts(state))
       var candidates: [ContentID: EvictionCandidate] = [:]
       for call in state.calls.values {
-        // A manifest frees nothing: its parts stay.
+        // A manifest frees nothing (its parts stay), and a part would be
+        // missing from its manifest's result.
         guard !kept.contains(call.outputCID), state.parts[call.outputCID] == nil,
           let bytes = state.values[call.outputCID]
         else {
@@ -254,7 +255,7 @@ final class InMemoryBackend: StoreWriter {
 
   func evict(_ values: [ContentID], at date: Date) throws -> [EvictedValue] {
     state.withLock { state in
-      let kept = Self.inputsAndTagged(state)
+      let kept = Self.inputsAndTagged(state).union(Self.parts(state))
       let outputs = Set(state.calls.values.map(\.outputCID))
       return values.compactMap { cid in
         guard !kept.contains(cid), outputs.contains(cid), state.parts[cid] == nil,
@@ -292,6 +293,11 @@ final class InMemoryBackend: StoreWriter {
       }
     }
     return kept
+  }
+
+  /// Every value that is a part of a value stored by parts.
+  private static func parts(_ state: State) -> Set<ContentID> {
+    Set(state.parts.values.flatMap { $0.map(\.cid) })
   }
 
   func collectGarbage(keepingFilesNewerThan date: Date) throws -> GarbageReport {

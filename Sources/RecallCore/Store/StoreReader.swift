@@ -133,6 +133,16 @@ extension StoreReader {
     try loadResult(id)
   }
 
+  /// Reads the parts from the value's manifest (for a backend that keeps no
+  /// table of them).
+  public func parts(of cid: ContentID) throws -> [ValuePart] {
+    guard let bytes = try value(cid), ValueParts.isManifest(bytes) else { return [] }
+    return try ValueParts.manifest(bytes)
+  }
+
+  /// None: a backend that keeps no table of parts cannot look them up.
+  public func wholes(containing cid: ContentID) throws -> [ContentID] { [] }
+
   /// Counts an op's stored calls by semantic version, reading them all.
   public func callCounts(of op: OpID) throws -> [CodeFingerprint: Int] {
     var counts: [CodeFingerprint: Int] = [:]
