@@ -145,7 +145,17 @@ public struct MemoizedMacro: BodyMacro {
         }
         let typeContext = TypeContext(context.lexicalContext)
         if function.genericParameterClause != nil || !typeContext.genericParameters.isEmpty {
-          diagnostics.append(Diagnostics.genericOutputs(tuple))
+          diagnostics.append(Diagnostics.genericOutputs(tuple, "a generic '@Memoized' function"))
+        }
+        // Their outputs' struct is declared next to the function, by name.
+        switch function.name.tokenKind {
+        case .binaryOperator, .prefixOperator, .postfixOperator:
+          diagnostics.append(Diagnostics.genericOutputs(tuple, "a '@Memoized' operator"))
+        default:
+          if function.modifiers.contains(where: { $0.name.tokenKind == .keyword(.override) }) {
+            diagnostics.append(
+              Diagnostics.genericOutputs(tuple, "an overriding '@Memoized' method"))
+          }
         }
       }
       if let returnType, diagnostics.isEmpty {
@@ -459,7 +469,16 @@ extension MemoizedMacro: PeerMacro {
           ["open", "public", "package", "fileprivate", "private"].contains($0.name.text)
             && $0.detail == nil
         }.map { $0.name.text == "open" ? "public " : $0.name.text + " " } ?? ""
-      let properties = outputs.elements.map { "  \(access)var \($0.label): \($0.type)\n" }.joined()
+      // A private struct's members are seen by the function next to it.
+      let member = access == "private " ? "fileprivate " : access
+      // The types it holds may be available only where the function is.
+      let availability = function.attributes.compactMap { element -> String? in
+        guard case .attribute(let attribute) = element,
+          attribute.attributeName.trimmedDescription == "available"
+        else { return nil }
+        return attribute.trimmedDescription + "\n"
+      }.joined()
+      let properties = outputs.elements.map { "  \(member)var \($0.label): \($0.type)\n" }.joined()
       let tupleType =
         "(" + outputs.elements.map { "\($0.label): \($0.type)" }.joined(separator: ", ") + ")"
       let assignments = outputs.elements.map { "    self.\($0.label) = tuple.\($0.label)\n" }
@@ -469,10 +488,10 @@ extension MemoizedMacro: PeerMacro {
       peers.append(
         """
         /// The outputs of `\(raw: name)`, each stored as a value of its own.
-        \(raw: access)struct \(raw: outputs.name): MultipleOutputs {
-        \(raw: properties)  \(raw: access)init(_ tuple: \(raw: tupleType)) {
+        \(raw: availability)\(raw: access)struct \(raw: outputs.name): MultipleOutputs {
+        \(raw: properties)  \(raw: member)init(_ tuple: \(raw: tupleType)) {
         \(raw: assignments)  }
-          \(raw: access)var __recallTuple: \(raw: tupleType) { \(raw: tupleValue) }
+          \(raw: member)var __recallTuple: \(raw: tupleType) { \(raw: tupleValue) }
         }
         """)
     }

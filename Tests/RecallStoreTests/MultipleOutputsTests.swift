@@ -147,6 +147,58 @@ struct Fitted: MultipleOutputs, Equatable {
     #expect(meanCall.inputs[0].hid == HistoryID(output: "test", of: splitCall.outputHID))
   }
 
+  @Test(arguments: Backend.allCases) func aCallTakingAnOutputIsOutdatedWithItsCallAndRefreshed(
+    _ kind: Backend
+  ) async throws {
+    let place = try Reopenable(kind)
+    let store = place.open()
+    let sumOp = Op(id: "Tests.total(_:)", version: CodeFingerprint(hex: "c1"), parameters: ["xs"])
+    let splitOp = { (version: String) in
+      Op(id: "Tests.halves(n:)", version: CodeFingerprint(hex: version), parameters: ["n"])
+    }
+    let halves = { @Sendable (op: Op, n: Int, scale: Double) -> Split in
+      store.memoize(op, [Argument("n", n)]) {
+        let all = (0..<n).map { Double($0) * scale }
+        return Split(train: Array(all[..<(n / 2)]), test: Array(all[(n / 2)...]))
+      }
+    }
+    let total = { @Sendable (xs: [Double]) -> Double in
+      store.memoize(sumOp, [Argument("xs", xs)]) { xs.reduce(0, +) }
+    }
+    #expect(total(halves(splitOp("a1"), 4, 1).train) == 1)
+    store.flush()
+
+    // The same result under new code: the call taking `train` is cut off.
+    let same = splitOp("a2")
+    var versions = CodeVersions(ops: [same, sumOp])
+    #expect(try store.outdated(current: versions).count == 2)
+    let log = EventLog(store)
+    let refreshable = { (op: Op, scale: Double) -> [RefreshableOp] in
+      [
+        .op({ halves(op, $0, scale) }, { MemoizedCall(op: op, arguments: [Argument("n", $0)]) }),
+        .op({ total($0) }, { MemoizedCall(op: sumOp, arguments: [Argument("xs", $0)]) }),
+      ]
+    }
+    var refreshed = try await store.refresh(refreshable(same, 1), progress: .none)
+    #expect(log.executed == ["halves(n:)"])
+    #expect(refreshed.recomputed == 1 && refreshed.revalidated == 1)
+    #expect(try store.outdated(current: versions).count == 0)
+
+    // A different `train` under newer code: the call taking it runs again.
+    let other = splitOp("a3")
+    versions = CodeVersions(ops: [other, sumOp])
+    #expect(
+      try store.outdated(current: versions).count == 3,
+      "its old and newer calls, and the call taking train")
+    refreshed = try await store.refresh(refreshable(other, 2), progress: .none)
+    #expect(log.executed == ["halves(n:)", "halves(n:)", "total(_:)"])
+    #expect(refreshed.recomputed == 2 && refreshed.remaining.count == 0)
+    #expect(try store.outdated(current: versions).count == 0)
+    let rerun = EventLog(store)
+    #expect(total(halves(other, 4, 2).train) == 2)
+    #expect(rerun.executed.isEmpty)
+  }
+
   @Test(arguments: Backend.allCases) func equalOutputsOfTwoCallsAreStoredOnceAndCollectedLast(
     _ kind: Backend
   ) throws {

@@ -122,6 +122,20 @@ import Testing
     #expect(log.executed == ["normalize(_:)", "normalize(_:)"])
   }
 
+  @Test func privateFunctionsAndAsynchronousMethodsReturnTuplesOfOutputs() async throws {
+    let store = quietStore()
+    let log = EventLog(store)
+    for _ in 0..<2 {
+      let (low, high) = store.activate { boundsOf([3, -1, 2]) }
+      #expect(low == -1 && high == 3)
+      let shifted = try await store.activate { try await Shift(offset: 1).shifted([1, 2]) }
+      #expect(shifted.values == [2, 3] && shifted.count == 2)
+    }
+    #expect(log.executed == ["bounds(_:)", "Shift.shifted(_:)"])
+    let call = try #require(try store.calls(of: "RecallTests.Shift.shifted(_:)").first)
+    #expect(try store.outputs(of: call.outputCID).map(\.label) == ["count", "values"])
+  }
+
   @Test func defaultArgumentsAreArgumentsLikeAnyOther() {
     let store = quietStore()
     let log = EventLog(store)

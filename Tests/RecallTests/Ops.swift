@@ -123,3 +123,24 @@ func normalize(_ samples: [Double]) throws -> (scaled: [Double], peak: Double) {
 func energy(_ scaled: [Double]) -> Double {
   scaled.reduce(0) { $0 + $1 * $1 }
 }
+
+/// A private function returning a tuple of outputs (its outputs' struct is
+/// private, its members seen by the function).
+@Memoized
+private func bounds(_ values: [Double]) -> (low: Double, high: Double) {
+  (values.min() ?? 0, values.max() ?? 0)
+}
+
+/// `bounds`, for the tests.
+func boundsOf(_ values: [Double]) -> (low: Double, high: Double) { bounds(values) }
+
+/// A method, asynchronous and throwing, returning a tuple of outputs.
+struct Shift: Codable, Sendable {
+  var offset: Double
+
+  @Memoized
+  func shifted(_ values: [Double]) async throws -> (values: [Double], count: Int) {
+    try await Task.sleep(for: .milliseconds(1))
+    return (values.map { $0 + offset }, values.count)
+  }
+}

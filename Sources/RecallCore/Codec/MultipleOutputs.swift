@@ -30,10 +30,14 @@ import Foundation
 /// Each output is a top-level key of the type's keyed encoding: the stored
 /// properties, with synthesized `Codable`. An optional property that is `nil`
 /// is not an output of that call (synthesized `Codable` leaves its key out).
-/// A type whose `encode(to:)` does not use a keyed container, or whose
-/// `init(from:)` asks for nested containers at the top level, cannot be
-/// stored this way: recording it warns, and the result is returned but not
-/// stored.
+/// A type whose `encode(to:)` does not use a keyed container, or that has an
+/// output stored by parts itself (an ``Elements``, another
+/// `MultipleOutputs`), cannot be stored this way: recording it warns, and
+/// the result is returned but not stored. A type whose `init(from:)` asks
+/// for nested containers at the top level (rather than decoding each output
+/// with `decode(_:forKey:)`) is stored, but no hit can read it: each call
+/// warns that its result no longer decodes, and computes it again. A
+/// `Lazy` of such a type, or an optional one, is stored whole.
 ///
 /// Passed as an argument, such a value is keyed by the same list of its
 /// outputs' content ids, so it links to the call that returned it.

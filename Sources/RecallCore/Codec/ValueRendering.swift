@@ -67,7 +67,8 @@ extension ValueCodec {
       var reader = ByteReader(raw)
       let version = try reader.byte()
       guard Format.reads(version) else { throw FormatError.unsupportedVersion(version) }
-      guard try reader.tag() == .keyed else { return nil }
+      // A manifest's fields are its parts' content ids, not values.
+      guard version != Format.partsVersion, try reader.tag() == .keyed else { return nil }
       var fields: [(name: String, bytes: [UInt8])] = []
       for _ in 0..<(try reader.varint()) {
         let name = try reader.string()

@@ -209,7 +209,9 @@ extension Store {
       {
         var byOutput: [Output: [Int]] = [:]
         for node in start..<min(start + Self.historiesPerQuery, level.upperBound) {
-          byOutput[Output(nodes[node]), default: []].append(node)
+          for output in try outputs(of: nodes[node]) {
+            byOutput[output.output, default: []].append(node)
+          }
         }
         var query = CallQuery()
         query.inputHIDs = Array(Set(byOutput.keys.map(\.hid)))
@@ -310,19 +312,35 @@ extension Store {
   ) throws -> (
     result: ReplayOutcome, isReady: Bool, isCutOff: Bool, substitutions: [String: CallInput]
   ) {
-    // The outputs of the outdated calls its inputs came from, now.
-    var byOutput: [Output: ReplayOutcome] = [:]
+    // The outputs of the outdated calls its inputs came from (a whole
+    // result, or one of its parts, by label), now.
+    var byOutput: [Output: (outcome: ReplayOutcome, part: String?)] = [:]
     for producer in producers {
-      byOutput[Output(producer.call)] = producer.outcome
+      for output in try outputs(of: producer.call) {
+        byOutput[output.output] = (producer.outcome, output.part)
+      }
     }
     var substitutions: [String: CallInput] = [:]
     var isReady = true
     for input in record.inputs {
-      switch byOutput[Output(input)] {
+      guard let found = byOutput[Output(input)] else { continue }
+      switch found.outcome {
       case .pending: isReady = false
       case .replaced(let output):
-        substitutions[input.name] = CallInput(name: input.name, cid: output.cid, hid: output.hid)
-      case .unchanged, nil: break
+        guard let label = found.part else {
+          substitutions[input.name] = CallInput(name: input.name, cid: output.cid, hid: output.hid)
+          continue
+        }
+        // The replacement's part of the same label; without one, the call
+        // is computed again when the code next needs it.
+        guard let part = try backend.parts(of: output.cid).first(where: { $0.label == label })
+        else {
+          isReady = false
+          continue
+        }
+        substitutions[input.name] = CallInput(
+          name: input.name, cid: part.cid, hid: HistoryID(output: label, of: output.hid))
+      case .unchanged: break
       }
     }
     guard isReady else { return (.pending, false, false, [:]) }
@@ -362,6 +380,15 @@ extension Store {
     return (.pending, true, false, substitutions)
   }
 
+  /// A call's outputs as later calls' inputs name them: its whole result,
+  /// and each part of one stored by parts (its label).
+  private func outputs(of call: CallRecord) throws -> [(part: String?, output: Output)] {
+    [(nil, Output(call))]
+      + (try backend.parts(of: call.outputCID)).map {
+        ($0.label, Output(hid: HistoryID(output: $0.label, of: call.outputHID), cid: $0.cid))
+      }
+  }
+
   /// The components that differ between a stale call's version and the
   /// current one.
   private func changedComponents(_ call: CallRecord, _ current: CurrentOp) throws -> [String] {
@@ -390,6 +417,11 @@ private struct Output: Hashable {
   init(_ input: CallInput) {
     hid = input.hid
     cid = input.cid
+  }
+
+  init(hid: HistoryID, cid: ContentID) {
+    self.hid = hid
+    self.cid = cid
   }
 }
 

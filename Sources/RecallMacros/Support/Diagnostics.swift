@@ -142,12 +142,12 @@ enum Diagnostics {
       ))
   }
 
-  static func genericOutputs(_ type: TupleTypeSyntax) -> Diagnostic {
+  static func genericOutputs(_ type: TupleTypeSyntax, _ what: String) -> Diagnostic {
     Diagnostic(
       node: type,
       message: RecallDiagnostic(
         "genericOutputs",
-        "a generic '@Memoized' function cannot return a tuple of outputs; return a struct conforming to MultipleOutputs instead"
+        "\(what) cannot return a tuple of outputs; return a struct conforming to MultipleOutputs instead"
       ))
   }
 
