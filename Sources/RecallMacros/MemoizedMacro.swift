@@ -488,7 +488,7 @@ extension MemoizedMacro: PeerMacro {
       peers.append(
         """
         /// The outputs of `\(raw: name)`, each stored as a value of its own.
-        \(raw: availability)\(raw: access)struct \(raw: outputs.name): MultipleOutputs {
+        \(raw: availability)\(raw: access)struct \(raw: outputs.name): _TupleOutputs {
         \(raw: properties)  \(raw: member)init(_ tuple: \(raw: tupleType)) {
         \(raw: assignments)  }
           \(raw: member)var __recallTuple: \(raw: tupleType) { \(raw: tupleValue) }

@@ -834,7 +834,7 @@ struct MemoizedMacroTests {
       }
 
       /// The outputs of `split`, each stored as a value of its own.
-      public struct __RecallOutputs_split: MultipleOutputs {
+      public struct __RecallOutputs_split: _TupleOutputs {
         public var train: [Double]
         public var test: [Double]
         public init(_ tuple: (train: [Double], test: [Double])) {

@@ -134,6 +134,11 @@ import Testing
     #expect(log.executed == ["bounds(_:)", "Shift.shifted(_:)"])
     let call = try #require(try store.calls(of: "RecallTests.Shift.shifted(_:)").first)
     #expect(try store.outputs(of: call.outputCID).map(\.label) == ["count", "values"])
+    // A function returning a tuple is refreshed with its companion, as any.
+    _ = try store.activate { try normalize([2, 4]) }
+    let refreshed = try await store.refresh(
+      [.op(normalize, $normalize), .op(energy, $energy)], progress: .none)
+    #expect(refreshed.recomputed == 0 && refreshed.skipped.isEmpty)
   }
 
   @Test func defaultArgumentsAreArgumentsLikeAnyOther() {

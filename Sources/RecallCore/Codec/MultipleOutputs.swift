@@ -43,6 +43,16 @@ import Foundation
 /// outputs' content ids, so it links to the call that returned it.
 public protocol MultipleOutputs: _StoredByParts {}
 
+/// The struct `@Memoized` declares for a function that returns a labelled
+/// tuple (`__RecallOutputs_NAME`): its outputs, and the tuple they make.
+/// Not for conformance outside the macro's expansion.
+public protocol _TupleOutputs: MultipleOutputs {
+  /// The function's tuple type.
+  associatedtype Tuple
+  /// The outputs as the function's tuple.
+  var __recallTuple: Tuple { get }
+}
+
 /// The types Recall stores by parts at the top level of a result or an
 /// argument: ``MultipleOutputs``, ``Elements`` and ``KeyedElements``. Conform
 /// to one of those, not to this.

@@ -26,13 +26,41 @@ public struct RefreshableOp: Sendable {
     _ function: @escaping @Sendable (repeat each Argument) async throws -> Result,
     _ companion: @escaping @Sendable (repeat each Argument) -> MemoizedCall<Result>
   ) -> RefreshableOp {
+    replaying(
+      { (argument: repeat each Argument) async throws in
+        _ = try await function(repeat each argument)
+      }, identifiedBy: { (argument: repeat each Argument) in companion(repeat each argument).op })
+  }
+
+  /// A memoized function that returns a tuple of outputs, and its companion
+  /// (whose call's result is the struct of its outputs).
+  ///
+  /// - Parameters:
+  ///   - function: The memoized function: `split`.
+  ///   - companion: Its companion: `$split`.
+  public static func op<each Argument: Codable & Sendable, Outputs: _TupleOutputs>(
+    _ function: @escaping @Sendable (repeat each Argument) async throws -> Outputs.Tuple,
+    _ companion: @escaping @Sendable (repeat each Argument) -> MemoizedCall<Outputs>
+  ) -> RefreshableOp {
+    replaying(
+      { (argument: repeat each Argument) async throws in
+        _ = try await function(repeat each argument)
+      }, identifiedBy: { (argument: repeat each Argument) in companion(repeat each argument).op })
+  }
+
+  /// Replays a function (its result is not kept) whose calls are calls of
+  /// the op `identify` names.
+  private static func replaying<each Argument: Codable & Sendable>(
+    _ function: @escaping @Sendable (repeat each Argument) async throws -> Void,
+    identifiedBy identify: @escaping @Sendable (repeat each Argument) -> Op
+  ) -> RefreshableOp {
     var arity = 0
     for _ in repeat (each Argument).self { arity += 1 }
     return RefreshableOp(
       arity: arity,
       identify: { encoded in
         let reader = EncodedArguments(encoded)
-        return companion(repeat try reader.next((each Argument).self)).op
+        return identify(repeat try reader.next((each Argument).self))
       },
       run: { encoded in
         let reader = EncodedArguments(encoded)
