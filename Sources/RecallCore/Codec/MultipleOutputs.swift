@@ -50,6 +50,7 @@ public protocol _TupleOutputs: MultipleOutputs {
   /// The function's tuple type.
   associatedtype Tuple
   /// The outputs as the function's tuple.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
   var __recallTuple: Tuple { get }
 }
 
