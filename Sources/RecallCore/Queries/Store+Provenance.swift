@@ -45,10 +45,21 @@ extension Store {
   ///   - call: A stored call.
   ///   - limit: At most this many (all of them by default).
   public func consumers(of call: CallRecord, limit: Int? = nil) throws -> [CallRecord] {
+    let histories = try resultHistories(of: call).map(\.hid)
+    guard histories.count > 1 else {
+      return try backend.calls(CallQuery(inputHID: call.outputHID, limit: limit))
+    }
+    // A result stored by parts: its histories asked for a few thousand at a
+    // time, not one query per part.
     var found: [CallRecord] = []
-    for history in try resultHistories(of: call) {
-      found += try backend.calls(
-        CallQuery(inputHID: history.hid, limit: limit.map { $0 - found.count }))
+    var seen: Set<CallID> = []
+    for start in stride(from: 0, to: histories.count, by: Self.historiesPerQuery) {
+      var query = CallQuery(limit: limit.map { $0 - found.count })
+      query.inputHIDs = Array(
+        histories[start..<min(start + Self.historiesPerQuery, histories.count)])
+      for record in try backend.calls(query) where seen.insert(record.id).inserted {
+        found.append(record)
+      }
       if let limit, found.count >= limit { break }
     }
     return found
