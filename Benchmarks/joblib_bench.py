@@ -137,6 +137,14 @@ def elements_scenario(root):
     output = subprocess.run([sys.executable, "-c", populate.format(here=here, location=location)],
                             capture_output=True, text=True, check=True).stdout
     check(json.loads(output.strip().splitlines()[-1])["ok"], "M populate")
+    hits = []
+    for _ in range(3):
+        output = subprocess.run([sys.executable, "-c", populate.format(here=here, location=location)],
+                                capture_output=True, text=True, check=True).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        check(result["ok"], "M list")
+        hits.append(result["time"])
+    report("M hit of a list of 1,000 rows", statistics.median(hits), "fresh process; one pickle")
     before = disk_bytes(location)
     runs = [child(run) for run in range(3)]
     report("M extend a list of 1,000 rows to 1,010", statistics.median(runs),

@@ -284,15 +284,31 @@ extension SQLiteBackend {
   }
 
   public func value(_ cid: ContentID) throws -> [UInt8]? {
-    let row = try SQLiteBackend.mapErrors(path: path) {
+    try values([cid])[cid]
+  }
+
+  /// The stored bytes of several values, read in one transaction (a list's
+  /// elements), each checked as ``value(_:)`` checks it.
+  public func values(_ cids: [ContentID]) throws -> [ContentID: [UInt8]] {
+    let rows = try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
-        try Row.fetchOne(
-          db,
-          sql: "SELECT bytes, checksum, size IS NOT NULL FROM value WHERE \(Self.matches("cid"))",
-          arguments: [cid.digest.data, cid.digest.data])
+        let statement = try db.cachedStatement(
+          sql: "SELECT bytes, checksum, size IS NOT NULL FROM value WHERE \(Self.matches("cid"))")
+        return try cids.map { cid in
+          try Row.fetchOne(statement, arguments: [cid.digest.data, cid.digest.data])
+        }
       }
     }
-    guard let row, try row.decode(Bool.self, atIndex: 2) else { return nil }
+    var values: [ContentID: [UInt8]] = [:]
+    for (cid, row) in zip(cids, rows) {
+      if let row, let bytes = try stored(cid, row) { values[cid] = bytes }
+    }
+    return values
+  }
+
+  /// A value's bytes from its row, checked.
+  private func stored(_ cid: ContentID, _ row: Row) throws -> [UInt8]? {
+    guard try row.decode(Bool.self, atIndex: 2) else { return nil }
     let checksum = (try row.decode(Int64?.self, atIndex: 1)).map { UInt64(bitPattern: $0) }
     if let inline = try row.decode(Data?.self, atIndex: 0) {
       // Bytes in a newer format are returned as they are (to be shown, or

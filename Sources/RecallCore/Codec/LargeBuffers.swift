@@ -19,6 +19,8 @@ package enum LargeBuffers {
   /// advice saves nothing.
   static let threshold = 8 << 20
   static let hugePage = 2 << 20
+  /// The processor's cores, asked for once.
+  static let cores = ProcessInfo.processInfo.activeProcessorCount
 
   /// Advises the kernel to back the 2 MiB-aligned interior of a buffer that
   /// nothing has written yet with huge pages. Harmless where it is not
@@ -41,11 +43,13 @@ package enum LargeBuffers {
   /// has its pages asked for, part by part, first.
   package static func copy(
     _ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer,
-    populating: Bool = false,
-    cores: Int = ProcessInfo.processInfo.activeProcessorCount
+    populating: Bool = false, cores: Int? = nil
   ) {
     guard let base = source.baseAddress, source.count > 0 else { return }
-    let parts = min(cores, source.count / threshold)
+    // The cores are asked for only for a large copy: Foundation reads them
+    // from files under /proc on Linux, about as long as copying 2 KB.
+    let pieces = source.count / threshold
+    let parts = pieces > 1 ? min(cores ?? Self.cores, pieces) : pieces
     guard parts > 1 else {
       if populating { populate(source) }
       destination.copyMemory(from: base, byteCount: source.count)

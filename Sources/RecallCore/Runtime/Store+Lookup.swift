@@ -173,18 +173,12 @@ extension Store {
     parts: [ValuePart], bytes: [ContentID: [UInt8]]
   )? {
     let parts = try ValueParts.manifest(manifest)
-    var bytes: [ContentID: [UInt8]] = [:]
-    var flushed = false
-    for part in parts where bytes[part.cid] == nil {
-      if let found = try backend.value(part.cid) {
-        bytes[part.cid] = found
-        continue
-      }
-      guard !flushed else { return nil }
+    let cids = Array(Set(parts.map(\.cid)))
+    var bytes = try backend.values(cids)
+    if bytes.count < cids.count {
       backend.flush()
-      flushed = true
-      guard let found = try backend.value(part.cid) else { return nil }
-      bytes[part.cid] = found
+      bytes = try backend.values(cids)
+      guard bytes.count == cids.count else { return nil }
     }
     return (parts, bytes)
   }

@@ -44,6 +44,7 @@ final class ReadOnlyBackend: StoreWriter {
   func call(_ id: CallID) throws -> CallRecord? { try reader.call(id) }
   func calls(_ query: CallQuery) throws -> [CallRecord] { try reader.calls(query) }
   func value(_ cid: ContentID) throws -> [UInt8]? { try reader.value(cid) }
+  func values(_ cids: [ContentID]) throws -> [ContentID: [UInt8]] { try reader.values(cids) }
   func parts(of cid: ContentID) throws -> [ValuePart] { try reader.parts(of: cid) }
   func wholes(containing cid: ContentID) throws -> [ContentID] {
     try reader.wholes(containing: cid)

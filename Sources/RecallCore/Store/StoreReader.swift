@@ -50,6 +50,10 @@ public protocol StoreReader: Sendable {
   /// have it.
   func value(_ cid: ContentID) throws -> [UInt8]?
 
+  /// The stored bytes of several values, by content id (those the store
+  /// has): a list's elements, read at once.
+  func values(_ cids: [ContentID]) throws -> [ContentID: [UInt8]]
+
   /// The parts of a value stored by parts (a ``MultipleOutputs`` result), by
   /// label; empty for any other value.
   func parts(of cid: ContentID) throws -> [ValuePart]
@@ -131,6 +135,13 @@ public protocol StoreReader: Sendable {
 extension StoreReader {
   public func loadResult(_ id: CallID, deferringBlob: Bool) throws -> StoredResult? {
     try loadResult(id)
+  }
+
+  /// Reads the values one at a time.
+  public func values(_ cids: [ContentID]) throws -> [ContentID: [UInt8]] {
+    var values: [ContentID: [UInt8]] = [:]
+    for cid in cids { values[cid] = try value(cid) }
+    return values
   }
 
   /// Reads the parts from the value's manifest (for a backend that keeps no
