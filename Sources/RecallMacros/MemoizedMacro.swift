@@ -142,6 +142,12 @@ public struct MemoizedMacro: BodyMacro {
             break
           }
           elements.append((label.text, element.type))
+          // An output is stored whole inside its call's result, and by
+          // parts when passed on: refused at run time, so said here.
+          let spelled = element.type.trimmedDescription
+          if spelled.hasPrefix("Elements<") || spelled.hasPrefix("KeyedElements<") {
+            diagnostics.append(Diagnostics.nestedOutput(element))
+          }
         }
         let typeContext = TypeContext(context.lexicalContext)
         if function.genericParameterClause != nil || !typeContext.genericParameters.isEmpty {
@@ -464,11 +470,14 @@ extension MemoizedMacro: PeerMacro {
     let name = function.name.text.filter { $0 != "`" }
     var peers: [DeclSyntax] = []
     if let outputs = analysis.outputs {
-      let access =
-        function.modifiers.first {
-          ["open", "public", "package", "fileprivate", "private"].contains($0.name.text)
-            && $0.detail == nil
-        }.map { $0.name.text == "open" ? "public " : $0.name.text + " " } ?? ""
+      let levels = ["open", "public", "package", "fileprivate", "private"]
+      // The function's own access, else its extension's (`public extension`).
+      let modifier =
+        function.modifiers.first { levels.contains($0.name.text) && $0.detail == nil }
+        ?? context.lexicalContext.first?.as(ExtensionDeclSyntax.self)?.modifiers.first {
+          levels.contains($0.name.text)
+        }
+      let access = modifier.map { $0.name.text == "open" ? "public " : $0.name.text + " " } ?? ""
       // A private struct's members are seen by the function next to it.
       let member = access == "private " ? "fileprivate " : access
       // The types it holds may be available only where the function is.

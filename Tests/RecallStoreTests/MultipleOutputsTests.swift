@@ -393,11 +393,15 @@ struct Fitted: MultipleOutputs, Equatable {
     func hid(_ n: Int) -> HistoryID { HistoryID(Digest.sha256("history \(n)")) }
     for n in 0..<150_000 {
       map.record(cid(n), hid(n), in: nil)
-      if n % 10_000 == 0 { map.record(cid(1), hid(1), in: nil) }
+      if n % 10_000 == 0 {
+        map.record(cid(1), hid(1), in: nil)
+        _ = map.hid(for: cid(3), in: nil)
+      }
     }
     #expect(map.hid(for: cid(149_999), in: nil) == hid(149_999))
     #expect(map.hid(for: cid(110_000), in: nil) == hid(110_000))
     #expect(map.hid(for: cid(2), in: nil) == HistoryID(external: cid(2)))
     #expect(map.hid(for: cid(1), in: nil) == hid(1))
+    #expect(map.hid(for: cid(3), in: nil) == hid(3), "read again, it is kept")
   }
 }

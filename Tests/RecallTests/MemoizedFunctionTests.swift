@@ -131,7 +131,10 @@ import Testing
       let shifted = try await store.activate { try await Shift(offset: 1).shifted([1, 2]) }
       #expect(shifted.values == [2, 3] && shifted.count == 2)
     }
-    #expect(log.executed == ["bounds(_:)", "Shift.shifted(_:)"])
+    #expect(store.activate { Scale(factor: 2).applied([1, 2]).total } == 6)
+    #expect(store.activate { Scale(factor: 2).halved([1, 2]).halves } == [0.5, 1])
+    #expect(
+      log.executed == ["bounds(_:)", "Shift.shifted(_:)", "Scale.applied(_:)", "Scale.halved(_:)"])
     let call = try #require(try store.calls(of: "RecallTests.Shift.shifted(_:)").first)
     #expect(try store.outputs(of: call.outputCID).map(\.label) == ["count", "values"])
     // A function returning a tuple is refreshed with its companion, as any.

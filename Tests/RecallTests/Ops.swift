@@ -144,3 +144,27 @@ struct Shift: Codable, Sendable {
     return (values.map { $0 + offset }, values.count)
   }
 }
+
+/// A public type whose public extension has a method returning a tuple of
+/// outputs (its outputs' struct and members are public).
+public struct Scale: Codable, Sendable {
+  public var factor: Double
+  public init(factor: Double) { self.factor = factor }
+}
+
+extension Scale {
+  @Memoized
+  public func applied(_ values: [Double]) -> (scaled: [Double], total: Double) {
+    let scaled = values.map { $0 * factor }
+    return (scaled, scaled.reduce(0, +))
+  }
+}
+
+// Users write `public extension`; the macro must follow it.
+// swift-format-ignore: NoAccessLevelOnExtensionDeclaration
+public extension Scale {
+  @Memoized
+  func halved(_ values: [Double]) -> (halves: [Double], count: Int) {
+    (values.map { $0 / 2 }, values.count)
+  }
+}

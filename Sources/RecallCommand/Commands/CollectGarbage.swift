@@ -14,8 +14,9 @@ struct CollectGarbage: ParsableCommand {
       first those cheapest to compute again per byte (their calls' recorded duration ÷ their \
       bytes), and among equally cheap ones those computed longest ago. An evicted call keeps its \
       record (inputs, timing, version), shown as evicted by `recall show` and `recall stats`, \
-      and is computed again when next called. Inputs of calls and tagged results are never \
-      evicted: tag a result (`recall tag`) to pin it. Programs keep a budget by themselves with \
+      and is computed again when next called. Inputs of calls, tagged results and results \
+      stored by parts (several outputs, lists by element) are never evicted: tag a result \
+      (`recall tag`) to pin it. Programs keep a budget by themselves with \
       Store.Configuration.diskBudget.
       """)
 
@@ -73,7 +74,8 @@ struct CollectGarbage: ParsableCommand {
     if !eviction.isWithinBudget {
       print(
         "Still over the budget by \(bytes(eviction.bytesAfter - eviction.budget)): what remains "
-          + "is inputs of calls and tagged results, which are never evicted. Forget calls "
+          + "is inputs of calls, tagged results and results stored by parts (several outputs, "
+          + "lists by element), which are never evicted. Forget calls "
           + "(`recall forget`, `recall prune`) or remove tags (`recall tag --remove`) to go under it."
       )
     }

@@ -11,8 +11,9 @@ extension Store {
   /// An evicted call keeps its record (inputs, timing, version, provenance),
   /// marked evicted (``CallRecord/evictedAt``), so queries and frames still
   /// show it; its next call computes it again and stores it. Values that are
-  /// inputs of calls, and values a tag names (directly or as a tagged call's
-  /// result), are never evicted: pin a result by tagging it
+  /// inputs of calls, values a tag names (directly or as a tagged call's
+  /// result), and results stored by parts (``MultipleOutputs``, ``Elements``)
+  /// and their parts are never evicted: pin a result by tagging it
   /// (``tag(_:call:)``). Safe while other processes use the store: a reader
   /// gets the whole value or a miss that recomputes it.
   ///

@@ -51,18 +51,16 @@ extension Store {
     }
     // A result stored by parts: its histories asked for a few thousand at a
     // time, not one query per part.
-    var found: [CallRecord] = []
-    var seen: Set<CallID> = []
+    var found: [CallID: CallRecord] = [:]
     for start in stride(from: 0, to: histories.count, by: Self.historiesPerQuery) {
-      var query = CallQuery(limit: limit.map { $0 - found.count })
+      var query = CallQuery(limit: limit)
       query.inputHIDs = Array(
         histories[start..<min(start + Self.historiesPerQuery, histories.count)])
-      for record in try backend.calls(query) where seen.insert(record.id).inserted {
-        found.append(record)
-      }
-      if let limit, found.count >= limit { break }
+      for record in try backend.calls(query) { found[record.id] = record }
     }
-    return found
+    // Most recent first across the queries, as each query answers.
+    let sorted = found.values.sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+    return limit.map { Array(sorted.prefix($0)) } ?? sorted
   }
 
   /// The histories of a call's result: its own and, for a result of several

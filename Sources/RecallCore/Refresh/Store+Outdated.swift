@@ -205,14 +205,16 @@ extension Store {
     var frontier = 0..<nodes.count
     while !frontier.isEmpty {
       let level = frontier
-      for start in stride(from: level.lowerBound, to: level.upperBound, by: Self.historiesPerQuery)
-      {
-        var byOutput: [Output: [Int]] = [:]
-        for node in start..<min(start + Self.historiesPerQuery, level.upperBound) {
-          for output in try outputs(of: nodes[node]) {
-            byOutput[output.output, default: []].append(node)
-          }
+      // The level's outputs (a result stored by parts has one per part), a
+      // few thousand histories per query.
+      var batches: [[Output: [Int]]] = [[:]]
+      for node in level {
+        for output in try outputs(of: nodes[node]) {
+          if batches[batches.count - 1].count >= Self.historiesPerQuery { batches.append([:]) }
+          batches[batches.count - 1][output.output, default: []].append(node)
         }
+      }
+      for byOutput in batches where !byOutput.isEmpty {
         var query = CallQuery()
         query.inputHIDs = Array(Set(byOutput.keys.map(\.hid)))
         for consumer in try backend.calls(query) {

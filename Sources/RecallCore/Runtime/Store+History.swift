@@ -65,6 +65,14 @@ final class HistoryMap: Sendable {
     var count: Int { current.count + previous.count }
     var isEmpty: Bool { current.isEmpty && previous.isEmpty }
 
+    /// The entry for `cid`, kept among the newer values.
+    mutating func read(_ cid: ContentID) -> Entry? {
+      if let entry = current[cid] { return entry }
+      guard let entry = previous[cid] else { return nil }
+      set(cid, entry)
+      return entry
+    }
+
     mutating func set(_ cid: ContentID, _ entry: Entry) {
       if current[cid] == nil, current.count >= HistoryMap.scopeLimit / 2 {
         previous = current
@@ -105,7 +113,7 @@ final class HistoryMap: Sendable {
       } else if map.current[cid] == nil {
         map.set(cid, .history(hid))
       }
-    case .ambiguous: break
+    case .ambiguous: if map.current[cid] == nil { map.set(cid, .ambiguous) }
     case nil: map.set(cid, .history(hid))
     }
   }
@@ -119,8 +127,10 @@ final class HistoryMap: Sendable {
 
   /// The history of an input with content `cid` in `scope`.
   func hid(for cid: ContentID, in scope: CallID?) -> HistoryID {
-    let entry = scopes.withLock { scopes in
-      if let scope { scopes.bodies[scope]?[cid] } else { scopes.topLevel[cid] }
+    let entry = scopes.withLock { scopes -> Entry? in
+      // Read, it stays among the newer values.
+      if let scope { return scopes.bodies[scope]?.read(cid) }
+      return scopes.topLevel.read(cid)
     }
     if case .history(let hid) = entry { return hid }
     return HistoryID(external: cid)

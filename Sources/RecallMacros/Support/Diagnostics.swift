@@ -142,6 +142,15 @@ enum Diagnostics {
       ))
   }
 
+  static func nestedOutput(_ element: TupleTypeElementSyntax) -> Diagnostic {
+    Diagnostic(
+      node: element.type,
+      message: RecallDiagnostic(
+        "nestedOutput",
+        "an output cannot itself be stored by parts: return '\(element.type.trimmedDescription)' as the function's whole result, or make this output a plain array or dictionary"
+      ))
+  }
+
   static func genericOutputs(_ type: TupleTypeSyntax, _ what: String) -> Diagnostic {
     Diagnostic(
       node: type,
