@@ -173,4 +173,28 @@ extension PostgresBackend {
     case .missing: return nil
     }
   }
+
+  /// The stored bytes of several values, a thousand per query (a list's
+  /// elements), each checked as ``value(_:)`` checks it.
+  public func values(_ cids: [ContentID]) throws -> [ContentID: [UInt8]] {
+    var values: [ContentID: [UInt8]] = [:]
+    for start in stride(from: 0, to: cids.count, by: Self.parametersPerStatement) {
+      let chunk = cids[start..<min(cids.count, start + Self.parametersPerStatement)]
+      let list = (1...chunk.count).map { "$\($0)" }.joined(separator: ", ")
+      let rows = try withConnection { connection in
+        try connection.rows(
+          "SELECT cid, bytes, checksum FROM value WHERE cid IN (\(list))",
+          chunk.map { SQLValue($0.digest) })
+      }
+      for row in rows {
+        let cid = ContentID(try row.digest(0))
+        switch try bytes(of: cid, inline: try row.bytes(1), checksum: try row.optionalInt(2)) {
+        case .intact(let bytes), .unreadable(let bytes), .checking(let bytes, _):
+          values[cid] = bytes.array
+        case .missing: break
+        }
+      }
+    }
+    return values
+  }
 }
