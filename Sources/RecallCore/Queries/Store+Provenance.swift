@@ -63,13 +63,15 @@ extension Store {
     return limit.map { Array(sorted.prefix($0)) } ?? sorted
   }
 
-  /// The histories of a call's result: its own and, for a result of several
-  /// outputs (``MultipleOutputs``), each output's, by label (`nil` for the
-  /// whole).
-  func resultHistories(of record: CallRecord) throws -> [(output: String?, hid: HistoryID)] {
-    [(nil, record.outputHID)]
+  /// A call's result as later calls' inputs name it: the whole, and each
+  /// part of one stored by parts (an output or element, by label; `nil` for
+  /// the whole), with its content and its history.
+  func resultHistories(of record: CallRecord) throws -> [(
+    output: String?, cid: ContentID, hid: HistoryID
+  )] {
+    [(nil, record.outputCID, record.outputHID)]
       + (try backend.parts(of: record.outputCID)).map {
-        ($0.label, HistoryID(output: $0.label, of: record.outputHID))
+        ($0.label, $0.cid, HistoryID(output: $0.label, of: record.outputHID))
       }
   }
 

@@ -167,12 +167,12 @@ extension Store {
   func storedValue(_ cid: ContentID) throws -> EncodedValue? {
     guard let bytes = try backend.value(cid) else { return nil }
     guard ValueParts.isManifest(bytes) else { return EncodedValue(cid: cid, bytes: bytes) }
-    var parts: [EncodedValue.Part] = []
     // From the manifest itself: what its bytes name is what a reader needs.
-    for part in try ValueParts.manifest(bytes) {
-      guard let stored = try backend.value(part.cid) else { return nil }
-      parts.append(.init(label: part.label, value: EncodedValue(cid: part.cid, bytes: stored)))
-    }
-    return EncodedValue(cid: cid, bytes: bytes, parts: parts)
+    guard let read = try readParts(of: bytes) else { return nil }
+    return EncodedValue(
+      cid: cid, bytes: bytes,
+      parts: read.parts.map {
+        .init(label: $0.label, value: EncodedValue(cid: $0.cid, bytes: read.bytes[$0.cid]!))
+      })
   }
 }

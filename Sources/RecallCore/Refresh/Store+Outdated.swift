@@ -385,10 +385,7 @@ extension Store {
   /// A call's outputs as later calls' inputs name them: its whole result,
   /// and each part of one stored by parts (its label).
   private func outputs(of call: CallRecord) throws -> [(part: String?, output: Output)] {
-    [(nil, Output(call))]
-      + (try backend.parts(of: call.outputCID)).map {
-        ($0.label, Output(hid: HistoryID(output: $0.label, of: call.outputHID), cid: $0.cid))
-      }
+    try resultHistories(of: call).map { ($0.output, Output(hid: $0.hid, cid: $0.cid)) }
   }
 
   /// The components that differ between a stale call's version and the

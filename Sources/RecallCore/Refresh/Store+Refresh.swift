@@ -87,9 +87,9 @@ private final class EncodedArguments {
       guard ValueParts.isManifest(value.bytes) else {
         return try ValueCodec.decode(type, from: value.bytes)
       }
-      return try ValueParts.decode(type, manifest: value.bytes) { cid in
-        value.parts.first { $0.value.cid == cid }?.value.bytes
+      let parts = Dictionary(value.parts.map { ($0.value.cid, $0.value.bytes) }) { first, _ in first
       }
+      return try ValueParts.decode(type, manifest: value.bytes) { parts[$0] }
     } catch {
       // A value with its own identity was recorded as a reference to it.
       guard let reference = IdentityReference.stored(in: value.bytes) else { throw error }
