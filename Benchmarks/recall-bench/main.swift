@@ -199,9 +199,9 @@ func timed(runs: Int, _ body: () throws -> Void) rethrows -> Double {
   return median(samples)
 }
 
-func check(_ condition: Bool, _ message: String) {
+func check(_ condition: Bool, _ message: @autoclosure () -> String) {
   if !condition {
-    FileHandle.standardError.write(Data("recall-bench: wrong result: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("recall-bench: wrong result: \(message())\n".utf8))
     exit(1)
   }
 }
@@ -329,7 +329,8 @@ if arguments.count >= 4, arguments[1] == "--fresh-extend" {
   )
   store.flush()
   let elapsed = nanoseconds(ContinuousClock.now - start)
-  check(try store.stats().misses == 11, "M ran \(try store.stats().misses) bodies, not 11")
+  let misses = try store.stats().misses
+  check(misses == 11, "M ran \(misses) bodies, not 11")
   print("\(elapsed)")
   exit(0)
 }

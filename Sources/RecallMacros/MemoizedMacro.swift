@@ -472,14 +472,16 @@ extension MemoizedMacro: PeerMacro {
     if let outputs = analysis.outputs {
       let levels = ["open", "public", "package", "fileprivate", "private"]
       // The function's own access, else its extension's (`public extension`).
+      let extensionAccess = context.lexicalContext.first?.as(ExtensionDeclSyntax.self)?.modifiers
+        .first { levels.contains($0.name.text) }
       let modifier =
         function.modifiers.first { levels.contains($0.name.text) && $0.detail == nil }
-        ?? context.lexicalContext.first?.as(ExtensionDeclSyntax.self)?.modifiers.first {
-          levels.contains($0.name.text)
-        }
+        ?? extensionAccess
       let access = modifier.map { $0.name.text == "open" ? "public " : $0.name.text + " " } ?? ""
       // A private struct's members are seen by the function next to it.
       let member = access == "private " ? "fileprivate " : access
+      // The extension's own access is not repeated: Swift warns it is redundant.
+      let structAccess = extensionAccess.map { $0.name.text + " " } == access ? "" : access
       // The types it holds may be available only where the function is.
       let availability = function.attributes.compactMap { element -> String? in
         guard case .attribute(let attribute) = element,
@@ -497,7 +499,7 @@ extension MemoizedMacro: PeerMacro {
       peers.append(
         """
         /// The outputs of `\(raw: name)`, each stored as a value of its own.
-        \(raw: availability)\(raw: access)struct \(raw: outputs.name): _TupleOutputs {
+        \(raw: availability)\(raw: structAccess)struct \(raw: outputs.name): _TupleOutputs {
         \(raw: properties)  \(raw: member)init(_ tuple: \(raw: tupleType)) {
         \(raw: assignments)  }
           \(raw: member)var __recallTuple: \(raw: tupleType) { \(raw: tupleValue) }

@@ -28,6 +28,11 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     (w0, w1, w2, w3) = words
   }
 
+  /// Hashes the first eight bytes only: a digest's bits are uniform, and
+  /// every lookup by id (the memory layer, the history map) hashes one.
+  /// Equality still compares all 32.
+  public func hash(into hasher: inout Hasher) { hasher.combine(w0) }
+
   /// Creates a digest from its 64-character hexadecimal form.
   public init?(hex: String) {
     let utf8 = Array(hex.utf8)

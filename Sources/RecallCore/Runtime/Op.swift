@@ -125,6 +125,8 @@ final class OpDetails: Sendable {
   let expirySeconds: Double?
   let assumedResolution: ResolvedOp
   let state = OpState()
+  /// The ids of its warm calls, by warm key (``WarmCalls``).
+  let warm = WarmCalls()
   /// The content ids of added parameters' defaults, by parameter name and
   /// type (a generic function's instances have defaults of several types):
   /// hashed at the first call with them, not at every call.

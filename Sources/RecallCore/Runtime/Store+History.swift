@@ -105,6 +105,8 @@ final class HistoryMap: Sendable {
   }
 
   private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout Scope) {
+    // A repeated hit of a recent value: one lookup.
+    if case .history(let known) = map.current[cid], known == hid { return }
     switch map[cid] {
     case .history(let known):
       // A repeated hit only reads (and keeps it among the newer values).

@@ -21,29 +21,44 @@ extension Store {
   /// Returns the call's result from the memory layer, if it is there and has
   /// not expired.
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
-    guard let entry = memory.get(call.id), let value = entry.value as? R else { return nil }
-    if hasExpired(call.op, storedAt: entry.storedAt) { return nil }
+    guard let entry = memory.get(call.id), let value = entry.value as? R,
+      serve(
+        entry, call.id, call.op, isRandom: call.isRandom, trial: call.trial, caller: call.caller)
+    else { return nil }
+    return value
+  }
+
+  /// Serves the memory layer's `entry` as the result of the call `id` of
+  /// `op` (keyed as a random call of `trial`, or as one every trial shares,
+  /// made inside `caller`), or returns `false` when it may not be: it has
+  /// expired, or a file it holds changed.
+  func serve(
+    _ entry: MemoryLayer.Entry, _ id: CallID, _ op: Op, isRandom: Bool, trial: Int,
+    caller: CallStack?
+  ) -> Bool {
+    if hasExpired(op, storedAt: entry.storedAt) { return false }
     // A file the result holds changed: the store's lookup says so, and the
     // call runs.
     if !entry.files.isEmpty, FileCollection.firstChanged(entry.files) != nil {
-      memory.remove(call.id)
-      return nil
+      memory.remove(id)
+      return false
     }
-    noteReuse(of: call)
-    histories.record(result: entry.cid, entry.hid, parts: entry.parts, in: call.caller?.id)
-    ledger.count(call.op, memoryHit: entry.duration)
-    eventCenter.emit(.didReuse(call.reference, source: .memory, saved: .seconds(entry.duration)))
-    return value
+    noteReuse(op, isRandom: isRandom, caller: caller)
+    histories.record(result: entry.cid, entry.hid, parts: entry.parts, in: caller?.id)
+    ledger.count(op, memoryHit: entry.duration)
+    let reference = CallReference(op: op.id, call: id, trial: isRandom ? trial : 0)
+    eventCenter.emit(.didReuse(reference, source: .memory, saved: .seconds(entry.duration)))
+    return true
   }
 
   /// Notes what a reused call was: a random call's result makes the call
   /// that uses it random too.
-  private func noteReuse(of call: PreparedCall) {
-    if call.isRandom {
-      call.op.details.note(random: true)
-      call.caller?.random.markRandom()
-    } else if call.op.details.knownRandomness == .unknown {
-      call.op.details.note(random: false)
+  private func noteReuse(_ op: Op, isRandom: Bool, caller: CallStack?) {
+    if isRandom {
+      op.details.note(random: true)
+      caller?.random.markRandom()
+    } else if op.details.knownRandomness == .unknown {
+      op.details.note(random: false)
     }
   }
 
@@ -158,7 +173,7 @@ extension Store {
         value: value, cid: stored.cid, hid: stored.hid, size: stored.size + partBytes,
         duration: stored.duration, storedAt: stored.storedAt ?? Date().timeIntervalSince1970,
         files: files, parts: parts))
-    noteReuse(of: call)
+    noteReuse(call.op, isRandom: call.isRandom, caller: call.caller)
     histories.record(result: stored.cid, stored.hid, parts: parts, in: call.caller?.id)
     ledger.count(call.op, storeHit: stored.duration)
     eventCenter.emit(.didReuse(call.reference, source: .store, saved: .seconds(stored.duration)))

@@ -20,7 +20,23 @@ extension Store {
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
     _ body: () throws(E) -> R
   ) throws(E) -> R {
-    guard let call = prepareMemoized(op, arguments, types, result: R.self) else {
+    let scope = TaskScope.current
+    let warmKey = warmKey(op, arguments, types, R.self, scope)
+    if let warmKey, let value = warmHit(op, warmKey, arguments, scope, R.self) {
+      return value as! R
+    }
+    return try lookUpOrRun(op, arguments, types, scope, warmKey, body)
+  }
+
+  /// A call that is not a warm hit: looked up by its digest, then run if
+  /// it is not stored. (Apart from ``memoize(_:_:types:_:)``, so that a warm
+  /// hit does not pay for this function's generic locals.)
+  @inline(never)
+  private func lookUpOrRun<R: Codable & Sendable, E: Error>(
+    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], _ scope: TaskScope,
+    _ warmKey: WarmKey?, _ body: () throws(E) -> R
+  ) throws(E) -> R {
+    guard let call = prepareMemoized(op, arguments, types, result: R.self, in: scope) else {
       return try body()
     }
     // Set when the store has the call but its result cannot be used (corrupt,
@@ -28,6 +44,7 @@ extension Store {
     // never looked up again. A hit needs no plan.
     var unusable: MissCause? = call.recomputes ? .recomputing : nil
     if unusable == nil, let value: R = reuse(call, unusable: &unusable) {
+      remember(warmKey, call, arguments)
       return audited(call, value, body)
     }
     var plan = CallPlan(call)
@@ -67,7 +84,22 @@ extension Store {
     _ op: Op, _ arguments: [Argument], types: [any Any.Type] = [],
     _ body: () async throws(E) -> R
   ) async throws(E) -> R {
-    guard let call = prepareMemoized(op, arguments, types, result: R.self) else {
+    let scope = TaskScope.current
+    let warmKey = warmKey(op, arguments, types, R.self, scope)
+    if let warmKey, let value = warmHit(op, warmKey, arguments, scope, R.self) {
+      return value as! R
+    }
+    return try await lookUpOrRun(isolation: isolation, op, arguments, types, scope, warmKey, body)
+  }
+
+  /// The asynchronous ``lookUpOrRun(_:_:_:_:_:_:)``.
+  @inline(never)
+  private func lookUpOrRun<R: Codable & Sendable, E: Error>(
+    isolation: isolated (any Actor)?, _ op: Op, _ arguments: [Argument],
+    _ types: [any Any.Type], _ scope: TaskScope, _ warmKey: WarmKey?,
+    _ body: () async throws(E) -> R
+  ) async throws(E) -> R {
+    guard let call = prepareMemoized(op, arguments, types, result: R.self, in: scope) else {
       return try await body()
     }
     // Set when the store has the call but its result cannot be used (corrupt,
@@ -75,6 +107,7 @@ extension Store {
     // never looked up again. A hit needs no plan.
     var unusable: MissCause? = call.recomputes ? .recomputing : nil
     if unusable == nil, let value: R = reuse(call, unusable: &unusable) {
+      remember(warmKey, call, arguments)
       return await audited(isolation: isolation, call, value, body)
     }
     var plan = CallPlan(call)
@@ -309,12 +342,55 @@ extension Store {
   /// without memoization: memoization is off, an argument cannot be encoded,
   /// or the call calls itself.
   func prepareMemoized(
-    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type
+    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type,
+    in scope: TaskScope
   ) -> PreparedCall? {
-    let scope = TaskScope.current
     guard !scope.isMemoizationDisabled,
       let call = prepare(op, arguments, types, result: result, in: scope), !call.callsItself
     else { return nil }
     return call
+  }
+}
+
+extension Store {
+  /// The call's warm key (``WarmKey``), or `nil` when the call takes no warm
+  /// shortcut: an argument is not a plain value, memoization is off or
+  /// recomputes here, or hits are audited (an audit needs the call's key).
+  func warmKey(
+    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], _ result: any Any.Type,
+    _ scope: TaskScope
+  ) -> WarmKey? {
+    guard !scope.isMemoizationDisabled, !scope.recomputes, configuration.audit.fraction == 0
+    else { return nil }
+    return WarmKey(op, arguments, types, result: result, trial: scope.trial)
+  }
+
+  /// A warm hit: the call's id found by its warm key, its result in the
+  /// memory layer, of exactly the type `type` (another, such as a subclass's
+  /// instance, is found by the call's digest). Everything after the id is
+  /// what any hit from the memory layer does (``reuseFromMemory(_:)``).
+  ///
+  /// Not generic, so that it asks the runtime for no generic type.
+  func warmHit(
+    _ op: Op, _ key: WarmKey, _ arguments: [Argument], _ scope: TaskScope, _ type: any Any.Type
+  ) -> Any? {
+    guard
+      let id = op.details.warm.id(
+        key, arguments, store: serial, semanticVersion: resolution(of: op).semanticVersion)
+    else { return nil }
+    // A call made again inside its own body runs it, as when hashed.
+    if let caller = scope.stack, caller.contains(id) { return nil }
+    guard let entry = memory.get(id),
+      ObjectIdentifier(Swift.type(of: entry.value)) == ObjectIdentifier(type),
+      serve(entry, id, op, isRandom: key.isRandom, trial: scope.trial, caller: scope.stack)
+    else { return nil }
+    return entry.value
+  }
+
+  /// Remembers the id of a call found by its digest under its warm key, if
+  /// it has one and was looked up under the key it stands for.
+  func remember(_ key: WarmKey?, _ call: PreparedCall, _ arguments: [Argument]) {
+    guard let key, key.isRandom == call.isRandom else { return }
+    call.op.details.warm.remember(key, call, arguments, store: serial)
   }
 }

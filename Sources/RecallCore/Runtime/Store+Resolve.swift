@@ -2,7 +2,10 @@ import Foundation
 
 /// An op version's resolution in one store: the semantic version its calls
 /// are filed under, and the call key's hash state after the op's fields.
-struct ResolvedOp: Sendable {
+///
+/// A class: every call copies its op's resolution, and the key prefix (a
+/// SHA-256 state) is large.
+final class ResolvedOp: Sendable {
   let semanticVersion: CodeFingerprint
   let keyPrefix: DigestBuilder
   /// Whether the store was asked (a *confirmed* resolution). Until it is,
@@ -15,7 +18,17 @@ struct ResolvedOp: Sendable {
   /// assumed resolution): a confirmed call whose generation is not the
   /// store's current one is resolved again before it executes and before it
   /// is recorded.
-  var generation: UInt64 = 0
+  let generation: UInt64
+
+  init(
+    semanticVersion: CodeFingerprint, keyPrefix: DigestBuilder, isConfirmed: Bool,
+    generation: UInt64 = 0
+  ) {
+    self.semanticVersion = semanticVersion
+    self.keyPrefix = keyPrefix
+    self.isConfirmed = isConfirmed
+    self.generation = generation
+  }
 }
 
 extension Store {

@@ -168,12 +168,16 @@ final class UsageLedger: Sendable {
   private func count(_ op: Op, _ change: (inout Counts) -> Void) {
     let schedule = state.withLock { state in
       change(&state.session)
+      // One lookup when the op is pending (every hit after its first).
       let key = ObjectIdentifier(op.details)
-      if state.pending[key] == nil {
-        state.pending[key] = Pending(
+      if let index = state.pending.index(forKey: key) {
+        change(&state.pending.values[index].counts)
+      } else {
+        var pending = Pending(
           details: op.details, op: op.id, version: op.version, identity: op.identity)
+        change(&pending.counts)
+        state.pending[key] = pending
       }
-      change(&state.pending[key]!.counts)
       defer { state.isSaveScheduled = true }
       return !state.isSaveScheduled
     }

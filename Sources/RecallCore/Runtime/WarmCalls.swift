@@ -1,0 +1,167 @@
+import Synchronization
+
+/// A warm hit's key without a digest (decision 0111): the call's arguments as
+/// their raw bits, for calls whose arguments are all plain values (integers,
+/// floating-point numbers, `Bool`, short strings, short `[Int]` and
+/// `[Double]`), with what else decides the call's id — each argument's
+/// type, whether it has a default or keys its type, the types in the key,
+/// the result type when keyed, and the trial of a random call.
+///
+/// Two calls with equal keys have equal ids under one resolution of their op:
+/// the bits decide each argument's value, and so its canonical encoding and
+/// content id. Argument names are not in the key; the table checks them
+/// (``WarmCalls``). A call with any other argument has no warm key, and is
+/// hashed as always.
+struct WarmKey: Hashable {
+  /// The words; the first is the trial and whether the call is random.
+  private(set) var words: [UInt64]
+  /// The words mixed into one, so that a lookup hashes one word.
+  private var mix: UInt64 = 0
+
+  static func == (lhs: WarmKey, rhs: WarmKey) -> Bool { lhs.words == rhs.words }
+
+  func hash(into hasher: inout Hasher) { hasher.combine(mix) }
+
+  /// Whether the key is the one of a random call (``PreparedCall/isRandom``).
+  var isRandom: Bool { words[0] & 1 == 1 }
+
+  /// Longest string, in UTF-8 bytes, and longest array, in elements, that
+  /// a warm key holds: longer ones are hashed.
+  static let longestString = 256
+  static let longestArray = 64
+
+  /// The warm key of a call, or `nil` when an argument is not a plain value.
+  init?(
+    _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type,
+    trial: Int
+  ) {
+    words = []
+    words.reserveCapacity(2 + 3 * arguments.count + types.count)
+    let isRandom = op.details.knownRandomness == .random
+    words.append(isRandom ? UInt64(bitPattern: Int64(trial)) << 1 | 1 : 0)
+    for argument in arguments {
+      var flags: UInt64 = argument.defaultValue == nil ? 0 : 1 << 8
+      if let keyed = argument.keyedType {
+        flags |= 1 << 9
+        words.append(Self.word(keyed))
+      }
+      guard Self.append(argument.value, flags: flags, to: &words) else { return nil }
+    }
+    words.append(UInt64(types.count))
+    for type in types { words.append(Self.word(type)) }
+    if op.keysResultType { words.append(Self.word(result)) }
+    for word in words { mix = (mix ^ word) &* 0x100_0000_01b3 }
+  }
+
+  private static func word(_ type: any Any.Type) -> UInt64 {
+    UInt64(UInt(bitPattern: ObjectIdentifier(type)))
+  }
+
+  /// Appends a plain value's tag and bits; `false` for any other value.
+  private static func append<T: Encodable>(
+    _ value: T, flags: UInt64, to words: inout [UInt64]
+  ) -> Bool {
+    // A tag per type: equal bits of two types are two keys.
+    func scalar<S>(_ tag: UInt64, _: S.Type) {
+      var bits: UInt64 = 0
+      withUnsafeMutableBytes(of: &bits) { raw in
+        withUnsafeBytes(of: value) { raw.copyMemory(from: $0) }
+      }
+      words.append(tag | flags)
+      words.append(bits)
+    }
+    // Each UTF-8 byte or element, after the count; zeros fill the last word
+    // (the count tells "a" from "a\0").
+    func bytes(_ tag: UInt64, _ raw: UnsafeRawBufferPointer) {
+      words.append(tag | flags | UInt64(raw.count) << 16)
+      var index = 0
+      while index < raw.count {
+        var word: UInt64 = 0
+        let length = min(8, raw.count - index)
+        withUnsafeMutableBytes(of: &word) { target in
+          target.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[index..<index + length]))
+        }
+        words.append(word)
+        index += length
+      }
+    }
+    switch ObjectIdentifier(T.self) {
+    case ObjectIdentifier(Int.self): scalar(1, Int.self)
+    case ObjectIdentifier(Double.self): scalar(2, Double.self)
+    case ObjectIdentifier(Bool.self): scalar(3, Bool.self)
+    case ObjectIdentifier(Float.self): scalar(4, Float.self)
+    case ObjectIdentifier(Int64.self): scalar(5, Int64.self)
+    case ObjectIdentifier(Int32.self): scalar(6, Int32.self)
+    case ObjectIdentifier(Int16.self): scalar(7, Int16.self)
+    case ObjectIdentifier(Int8.self): scalar(8, Int8.self)
+    case ObjectIdentifier(UInt.self): scalar(9, UInt.self)
+    case ObjectIdentifier(UInt64.self): scalar(10, UInt64.self)
+    case ObjectIdentifier(UInt32.self): scalar(11, UInt32.self)
+    case ObjectIdentifier(UInt16.self): scalar(12, UInt16.self)
+    case ObjectIdentifier(UInt8.self): scalar(13, UInt8.self)
+    case ObjectIdentifier(String.self):
+      var string = unsafeBitCast(value, to: String.self)
+      guard string.utf8.count <= longestString else { return false }
+      string.withUTF8 { bytes(14, UnsafeRawBufferPointer($0)) }
+    case ObjectIdentifier([Int].self):
+      let array = unsafeBitCast(value, to: [Int].self)
+      guard array.count <= longestArray else { return false }
+      array.withUnsafeBytes { bytes(15, $0) }
+    case ObjectIdentifier([Double].self):
+      let array = unsafeBitCast(value, to: [Double].self)
+      guard array.count <= longestArray else { return false }
+      array.withUnsafeBytes { bytes(16, $0) }
+    default:
+      return false
+    }
+    return true
+  }
+}
+
+/// The ids of an op's warm calls in one store, by warm key (decision 0111):
+/// a hit whose key is here computes no digest. Filled by hits that computed
+/// their id; kept for one store and one semantic version of the op (another
+/// empties it), and for one list of argument names.
+final class WarmCalls: Sendable {
+  private struct Table {
+    var store: UInt64 = 0
+    var semanticVersion: CodeFingerprint?
+    var names: [String] = []
+    var ids: [WarmKey: CallID] = [:]
+  }
+
+  /// Most keys kept; a full table is emptied (a sweep wider than this
+  /// hashes, as before).
+  static let capacity = 1 << 16
+
+  private let table = Mutex(Table())
+
+  /// The id filed under `key` by a call of the same store, resolution and
+  /// argument names.
+  func id(
+    _ key: WarmKey, _ arguments: [Argument], store: UInt64, semanticVersion: CodeFingerprint
+  ) -> CallID? {
+    table.withLock { table in
+      guard table.store == store, table.semanticVersion == semanticVersion,
+        table.names.count == arguments.count, let id = table.ids[key]
+      else { return nil }
+      for (name, argument) in zip(table.names, arguments) where name != argument.name {
+        return nil
+      }
+      return id
+    }
+  }
+
+  /// Remembers a call's id under its warm key.
+  func remember(_ key: WarmKey, _ call: PreparedCall, _ arguments: [Argument], store: UInt64) {
+    table.withLock { table in
+      let names = arguments.map(\.name)
+      if table.store != store || table.semanticVersion != call.semanticVersion
+        || table.names != names || table.ids.count >= Self.capacity
+      {
+        table = Table(store: store, semanticVersion: call.semanticVersion, names: names)
+      }
+      table.ids[key] = call.id
+    }
+  }
+}
