@@ -4,6 +4,7 @@
 //   swift run -c release recall-bench --queries [N [DIR]]
 //   swift run -c release recall-bench --chain [N [DIR]]   (L alone)
 //   swift run -c release recall-bench --elements [DIR]   (M alone)
+//   swift run -c release recall-bench --sweep [N [DIR]]   (H alone)
 //   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //   swift run -c release recall-bench --miss-loop DIR [N]   (B alone, to profile)
 //   swift run -c release recall-bench --writer-only DIR [N]  (B's background writer alone)
@@ -33,6 +34,8 @@
 //      call per row) to 1,010 through an op over the whole list: the time,
 //      and the bytes the store grows by (the list stored by element); and a
 //      fresh process's hit of the list of 1,000 rows
+//   H  a fresh process sweeps (`store.map`) over 100,000 points (10,000 with
+//      --quick) whose results are all stored, and over them and 10% new ones
 //
 // Every timed call checks its result inside the timed part. --json prints one
 // JSON object per scenario: {"scenario", "value", "unit" (ns, bytes, runs), "note"}.
@@ -48,6 +51,16 @@ let site = OpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "
 @inline(never)
 func square(_ store: Store, _ x: Int) -> Int {
   store.memoize(Op.declared(at: site, .untracked), [Argument("x", x)]) { x * x }
+}
+
+let scoreSite = OpSite(name: "score(_:)", fileID: "Bench/main.swift", fingerprint: "h1")
+
+/// H: one point of a sweep, a small call.
+@inline(never)
+func score(_ store: Store, _ x: Int) -> Double {
+  store.memoize(Op.declared(at: scoreSite, .untracked), [Argument("x", x)]) {
+    Double(x) * 0.5 + 1
+  }
 }
 
 let noisySite = OpSite(name: "noisy(_:)", fileID: "Bench/main.swift", fingerprint: "n1")
@@ -206,6 +219,20 @@ func check(_ condition: Bool, _ message: @autoclosure () -> String) {
   }
 }
 
+/// Runs asynchronous work from this synchronous program, and waits for it.
+func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+  let done = DispatchSemaphore(value: 0)
+  let result = Mutex<Result<T, any Error>?>(nil)
+  Task.detached {
+    let outcome: Result<T, any Error>
+    do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+    result.withLock { $0 = outcome }
+    done.signal()
+  }
+  done.wait()
+  return try result.withLock { $0! }.get()
+}
+
 /// Disk space of a directory's files, as `du` counts it.
 func diskBytes(_ path: String) -> Int {
   var total = 0
@@ -305,6 +332,23 @@ if arguments.count >= 3, arguments[1] == "--fresh-mapped" {
   let elapsed = nanoseconds(ContinuousClock.now - start)
   check(try store.stats().misses == 0, "the mapped hit executed")
   print("\(elapsed)")
+  exit(0)
+}
+if arguments.count >= 5, arguments[1] == "--fresh-sweep" {
+  // H: a sweep over N stored points, and NEW points not stored (numbered
+  // from RUN's own range, so that each run's are new), in a fresh process;
+  // prints the time per point.
+  let store = try quietSQLite(arguments[2])
+  let (count, new, run) = (Int(arguments[3])!, Int(arguments[4])!, Int(arguments[5])!)
+  let points = Array(0..<count) + (0..<new).map { 10_000_000 + run * new + $0 }
+  let start = ContinuousClock.now
+  let scores = try blocking { try await store.map(points, progress: .none) { x in score(store, x) } }
+  store.flush()
+  let elapsed = nanoseconds(ContinuousClock.now - start)
+  check(scores.count == points.count && scores[count - 1] == Double(count - 1) * 0.5 + 1, "H")
+  let misses = try store.stats().misses
+  check(misses == new, "H ran \(misses) bodies, not \(new)")
+  print("\(elapsed / Double(points.count))")
   exit(0)
 }
 if arguments.count >= 3, arguments[1] == "--fresh-list" {
@@ -582,6 +626,43 @@ func elementsScenario(in root: String, keeping: Bool = false) throws {
   if !keeping { try? FileManager.default.removeItem(atPath: directory) }
 }
 
+// H: a fresh process sweeps (`store.map`) over 100,000 points whose results
+// are all stored; and over the same points with 10% new ones.
+func sweepScenario(in root: String, points: Int, keeping: Bool = false) throws {
+  let directory = root + "/sweep"
+  do {
+    let store = try quietSQLite(directory)
+    if try store.stats().calls < points {
+      for x in 0..<points { check(score(store, x) == Double(x) * 0.5 + 1, "H populate") }
+      store.flush()
+    }
+  }
+  let cached = try (0..<5).map { _ in
+    try runChild(["--fresh-sweep", directory, "\(points)", "0", "0"])[0]
+  }
+  report(
+    "H fully cached sweep, per point", median(cached), target: "≤ 5 µs",
+    note: "fresh process; store.map over \(points) stored points, total ÷ points")
+  let extended = try (0..<3).map { run in
+    try runChild(["--fresh-sweep", directory, "\(points)", "\(points / 10)", "\(run)"])[0]
+  }
+  report(
+    "H sweep with 10% new points, per point", median(extended),
+    note: "fresh process; \(points) stored and \(points / 10) new points, total ÷ points")
+  if !keeping { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+// H alone: `--sweep [N [DIR]]` (100,000 points by default; a directory given
+// keeps the store).
+if let index = arguments.firstIndex(of: "--sweep") {
+  let points = index + 1 < arguments.count ? Int(arguments[index + 1]) ?? 100_000 : 100_000
+  let kept = index + 2 < arguments.count ? arguments[index + 2] : nil
+  let root = kept ?? NSTemporaryDirectory() + "recall-bench-sweep-\(UUID().uuidString)"
+  try sweepScenario(in: root, points: points, keeping: kept != nil)
+  if kept == nil { try? FileManager.default.removeItem(atPath: root) }
+  exit(0)
+}
+
 // M alone: `--elements [DIR]` (a directory given keeps the store).
 if let index = arguments.firstIndex(of: "--elements") {
   let kept = index + 1 < arguments.count ? arguments[index + 1] : nil
@@ -692,6 +773,7 @@ report(
 
 try chainScenario(in: root, steps: quick ? 1_000 : 10_000)
 try elementsScenario(in: root)
+try sweepScenario(in: root, points: quick ? 10_000 : 100_000)
 
 // F: hit latency (memory layer cold) and disk per entry by store size.
 var sizes = quick ? [1_000, 10_000] : [1_000, 100_000]

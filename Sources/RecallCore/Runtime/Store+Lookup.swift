@@ -65,8 +65,10 @@ extension Store {
   /// Returns the call's stored result, from the memory layer or the backend;
   /// sets `unusable` when the backend has the call but its result cannot be
   /// returned (the call must run): it has expired, or cannot be read.
-  func reuse<R: Decodable>(_ call: PreparedCall, unusable: inout MissCause?) -> R? {
-    if let value: R = reuseFromMemory(call) { return value }
+  func reuse<R: Decodable>(
+    _ call: PreparedCall, unusable: inout MissCause?, checkingMemory: Bool = true
+  ) -> R? {
+    if checkingMemory, let value: R = reuseFromMemory(call) { return value }
     let stored: StoredResult
     let decoded: Result<(R, [TrackedFile]), any Error>
     let lazy = R.self as? any LazyHandle.Type

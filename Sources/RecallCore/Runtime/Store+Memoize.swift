@@ -43,8 +43,13 @@ extension Store {
     // of a changed type, expired, or to be recomputed): it is recomputed,
     // never looked up again. A hit needs no plan.
     var unusable: MissCause? = call.recomputes ? .recomputing : nil
-    if unusable == nil, let value: R = reuse(call, unusable: &unusable) {
+    // A hit from the memory layer makes the next one warm (a sweep's store
+    // hits, each made once, do not fill the table).
+    if unusable == nil, let value: R = reuseFromMemory(call) {
       remember(warmKey, call, arguments)
+      return audited(call, value, body)
+    }
+    if unusable == nil, let value: R = reuse(call, unusable: &unusable, checkingMemory: false) {
       return audited(call, value, body)
     }
     var plan = CallPlan(call)
@@ -106,8 +111,13 @@ extension Store {
     // of a changed type, expired, or to be recomputed): it is recomputed,
     // never looked up again. A hit needs no plan.
     var unusable: MissCause? = call.recomputes ? .recomputing : nil
-    if unusable == nil, let value: R = reuse(call, unusable: &unusable) {
+    // A hit from the memory layer makes the next one warm (a sweep's store
+    // hits, each made once, do not fill the table).
+    if unusable == nil, let value: R = reuseFromMemory(call) {
       remember(warmKey, call, arguments)
+      return await audited(isolation: isolation, call, value, body)
+    }
+    if unusable == nil, let value: R = reuse(call, unusable: &unusable, checkingMemory: false) {
       return await audited(isolation: isolation, call, value, body)
     }
     var plan = CallPlan(call)

@@ -184,32 +184,35 @@ extension Store {
     // What the program prints while the bar is shown goes above it.
     let router = sweep.routeOutput()
     // The sweep runs in a task of its own, so that Ctrl-C can cancel it.
+    // `parallelism` workers each take the next input until none is left: a
+    // task per worker, not per input (a stored input's run costs a few
+    // microseconds, a task of its own as much again: scenario H).
     let work = Task { () async -> [Result<Output, any Error>?] in
-      await withTaskGroup(of: (Int, Result<Output, any Error>?).self) { group in
-        var outcomes = [Result<Output, any Error>?](repeating: nil, count: inputs.count)
-        var next = 0
-        func start(_ group: inout TaskGroup<(Int, Result<Output, any Error>?)>) {
-          guard next < inputs.count else { return }
-          let index = next
-          let input = inputs[index]
-          next += 1
+      await withTaskGroup(of: [(Int, Result<Output, any Error>)].self) { group in
+        for _ in 0..<max(1, min(parallelism, inputs.count)) {
           group.addTask {
-            guard !Task.isCancelled else { return (index, nil) }
-            let element = Sweep.Element()
-            sweep.begin()
-            let result = await Sweep.Element.$current.withValue(element) {
-              await self.activate { () async -> Result<Output, any Error> in
-                do { return .success(try await body(input)) } catch { return .failure(error) }
+            await self.activate { () async -> [(Int, Result<Output, any Error>)] in
+              var done: [(Int, Result<Output, any Error>)] = []
+              while !Task.isCancelled, let index = sweep.take(of: inputs.count) {
+                let element = Sweep.Element()
+                sweep.begin()
+                let result = await Sweep.Element.$current.withValue(element) {
+                  () async -> Result<Output, any Error> in
+                  do { return .success(try await body(inputs[index])) } catch {
+                    return .failure(error)
+                  }
+                }
+                sweep.end(
+                  result.isSuccess ? (element.didRunABody ? .computed : .cached) : .failed)
+                done.append((index, result))
               }
+              return done
             }
-            sweep.end(result.isSuccess ? (element.didRunABody ? .computed : .cached) : .failed)
-            return (index, result)
           }
         }
-        for _ in 0..<max(1, parallelism) { start(&group) }
-        for await (index, outcome) in group {
-          outcomes[index] = outcome
-          if !Task.isCancelled { start(&group) }
+        var outcomes = [Result<Output, any Error>?](repeating: nil, count: inputs.count)
+        for await done in group {
+          for (index, outcome) in done { outcomes[index] = outcome }
         }
         return outcomes
       }
@@ -257,6 +260,15 @@ final class Sweep: Sendable {
   }
 
   enum Ending { case computed, cached, failed }
+
+  /// The index of the next input a worker takes.
+  private let next = Atomic(0)
+
+  /// Takes the next input's index, or `nil` once all `count` are taken.
+  func take(of count: Int) -> Int? {
+    let index = next.add(1, ordering: .relaxed).oldValue
+    return index < count ? index : nil
+  }
 
   private let status: Mutex<SweepStatus>
   private let started = ContinuousClock.now
