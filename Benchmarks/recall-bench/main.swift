@@ -342,7 +342,9 @@ if arguments.count >= 5, arguments[1] == "--fresh-sweep" {
   let (count, new, run) = (Int(arguments[3])!, Int(arguments[4])!, Int(arguments[5])!)
   let points = Array(0..<count) + (0..<new).map { 10_000_000 + run * new + $0 }
   let start = ContinuousClock.now
-  let scores = try blocking { try await store.map(points, progress: .none) { x in score(store, x) } }
+  let scores = try blocking {
+    try await store.map(points, progress: .none) { x in score(store, x) }
+  }
   store.flush()
   let elapsed = nanoseconds(ContinuousClock.now - start)
   check(scores.count == points.count && scores[count - 1] == Double(count - 1) * 0.5 + 1, "H")
