@@ -3,6 +3,7 @@
     python joblib_bench.py [--json] [--quick]
     python joblib_bench.py --chain N   (L alone)
     python joblib_bench.py --elements  (M alone)
+    python joblib_bench.py --sweep     (H alone, 10,000 points)
 
 Prints one line per scenario (or one JSON object per line with --json):
 the same scenario names as recall-bench, with medians in nanoseconds. Each
@@ -216,6 +217,47 @@ print(json.dumps({{"import": t1 - t0, "open": t2 - t1, "first": t3 - t2, "ok": b
 """
 
 
+SWEEP_CHILD = r"""
+import sys, time, json
+sys.path.insert(0, {here!r})
+from joblib import Memory
+import joblib_bench as jb
+score = Memory({location!r}, verbose=0).cache(jb.score)
+points = list(range({count})) + [10_000_000 + {run} * {new} + k for k in range({new})]
+start = time.perf_counter_ns()
+scores = [score(x) for x in points]
+elapsed = time.perf_counter_ns() - start
+print(json.dumps({{"time": elapsed / len(points), "ok": scores[{count} - 1] == ({count} - 1) * 0.5 + 1}}))
+"""
+
+
+def score(x):
+    return x * 0.5 + 1
+
+
+def sweep_scenario(root, points):
+    """H: a fresh process re-runs a sweep whose points are all cached (a loop
+    of cached calls: joblib has no sweep), and with 10% new points."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    location = os.path.join(root, "sweep")
+
+    def child(count, new, run):
+        code = SWEEP_CHILD.format(here=here, location=location, count=count, new=new, run=run)
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        check(result["ok"], "H sweep")
+        return result["time"]
+
+    child(points, 0, 0)  # populate
+    cached = [child(points, 0, 0) for _ in range(3)]
+    report("H fully cached sweep, per point", statistics.median(cached),
+           f"fresh process; a loop over {points} cached points")
+    extended = [child(points, points // 10, run) for run in range(3)]
+    report("H sweep with 10% new points, per point", statistics.median(extended),
+           f"fresh process; {points} cached and {points // 10} new points")
+    shutil.rmtree(location, ignore_errors=True)
+
+
 def fresh_process(location, function, argument, check_expression):
     here = os.path.dirname(os.path.abspath(__file__))
     code = CHILD.format(here=here, location=location, function=function, argument=argument, check=check_expression)
@@ -230,6 +272,12 @@ def main():
     if "--elements" in sys.argv:
         try:
             elements_scenario(root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
+    if "--sweep" in sys.argv:
+        try:
+            sweep_scenario(root, 10_000)
         finally:
             shutil.rmtree(root, ignore_errors=True)
         return
@@ -303,6 +351,7 @@ def main():
 
         chain_scenario(root, 1_000 if QUICK else 10_000)
         elements_scenario(root)
+        sweep_scenario(root, 1_000 if QUICK else 10_000)
 
         # F: hit latency and disk per entry by store size.
         sizes = [1_000, 10_000] if QUICK else [1_000, 100_000]
