@@ -342,8 +342,14 @@ if arguments.count >= 5, arguments[1] == "--fresh-sweep" {
   let (count, new, run) = (Int(arguments[3])!, Int(arguments[4])!, Int(arguments[5])!)
   let points = Array(0..<count) + (0..<new).map { 10_000_000 + run * new + $0 }
   let start = ContinuousClock.now
+  // H_PARALLELISM sets the sweep's parallelism (default: the cores).
+  let parallelism =
+    ProcessInfo.processInfo.environment["H_PARALLELISM"].flatMap { Int($0) }
+    ?? ProcessInfo.processInfo.activeProcessorCount
   let scores = try blocking {
-    try await store.map(points, progress: .none) { x in score(store, x) }
+    try await store.map(points, parallelism: parallelism, progress: .none) { x in
+      score(store, x)
+    }
   }
   store.flush()
   let elapsed = nanoseconds(ContinuousClock.now - start)

@@ -120,9 +120,13 @@ extension Store {
   /// default is left out) under the op's current resolution in this store.
   /// Returns `nil`, with a warning, when an argument cannot be encoded: the
   /// call then runs without memoization.
+  ///
+  /// `plain` says every argument is a plain value (it has a ``WarmKey``):
+  /// none is a `Lazy`, has its own identity or is stored by parts, so each
+  /// is hashed without asking.
   func prepare(
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type,
-    in scope: TaskScope = .current
+    in scope: TaskScope = .current, plain: Bool = false
   ) -> PreparedCall? {
     let resolved = resolution(of: op)
     var inputs: [HashedValue] = []
@@ -130,7 +134,9 @@ extension Store {
     var omitted: [Int] = []
     for (index, argument) in arguments.enumerated() {
       do {
-        let input = try ValueCodec.hashArgument(argument.value)
+        let input =
+          plain
+          ? try ValueCodec.hashWhole(argument.value) : try ValueCodec.hashArgument(argument.value)
         if let defaultValue = argument.defaultValue,
           op.details.defaultID(of: argument.name, defaultValue) == input.cid
         {

@@ -36,7 +36,10 @@ extension Store {
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], _ scope: TaskScope,
     _ warmKey: WarmKey?, _ body: () throws(E) -> R
   ) throws(E) -> R {
-    guard let call = prepareMemoized(op, arguments, types, result: R.self, in: scope) else {
+    guard
+      let call = prepareMemoized(
+        op, arguments, types, result: R.self, in: scope, plain: warmKey != nil)
+    else {
       return try body()
     }
     // Set when the store has the call but its result cannot be used (corrupt,
@@ -104,7 +107,10 @@ extension Store {
     _ types: [any Any.Type], _ scope: TaskScope, _ warmKey: WarmKey?,
     _ body: () async throws(E) -> R
   ) async throws(E) -> R {
-    guard let call = prepareMemoized(op, arguments, types, result: R.self, in: scope) else {
+    guard
+      let call = prepareMemoized(
+        op, arguments, types, result: R.self, in: scope, plain: warmKey != nil)
+    else {
       return try await body()
     }
     // Set when the store has the call but its result cannot be used (corrupt,
@@ -353,10 +359,11 @@ extension Store {
   /// or the call calls itself.
   func prepareMemoized(
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type,
-    in scope: TaskScope
+    in scope: TaskScope, plain: Bool
   ) -> PreparedCall? {
     guard !scope.isMemoizationDisabled,
-      let call = prepare(op, arguments, types, result: result, in: scope), !call.callsItself
+      let call = prepare(op, arguments, types, result: result, in: scope, plain: plain),
+      !call.callsItself
     else { return nil }
     return call
   }

@@ -14,16 +14,42 @@ import Synchronization
 /// hashed as always.
 struct WarmKey: Hashable {
   /// The words; the first is the trial and whether the call is random.
-  private(set) var words: [UInt64]
-  /// The words mixed into one, so that a lookup hashes one word.
-  private var mix: UInt64 = 0
+  private var words = Words()
 
   static func == (lhs: WarmKey, rhs: WarmKey) -> Bool { lhs.words == rhs.words }
 
-  func hash(into hasher: inout Hasher) { hasher.combine(mix) }
+  func hash(into hasher: inout Hasher) { hasher.combine(words.mix) }
 
   /// Whether the key is the one of a random call (``PreparedCall/isRandom``).
-  var isRandom: Bool { words[0] & 1 == 1 }
+  var isRandom: Bool { words.first & 1 == 1 }
+
+  /// A key's words: the first six in place (a call of one or two small
+  /// arguments allocates nothing), the rest in an array; and all of them
+  /// mixed into one, so that a lookup hashes one word.
+  struct Words: Equatable {
+    private var inline: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    private var count = 0
+    private var overflow: [UInt64] = []
+    private(set) var mix: UInt64 = 0
+
+    var first: UInt64 { inline.0 }
+
+    mutating func append(_ word: UInt64) {
+      mix = (mix ^ word) &* 0x100_0000_01b3
+      if count < 6 {
+        withUnsafeMutableBytes(of: &inline) {
+          $0.storeBytes(of: word, toByteOffset: 8 * count, as: UInt64.self)
+        }
+      } else {
+        overflow.append(word)
+      }
+      count += 1
+    }
+
+    static func == (lhs: Words, rhs: Words) -> Bool {
+      lhs.count == rhs.count && lhs.inline == rhs.inline && lhs.overflow == rhs.overflow
+    }
+  }
 
   /// Longest string, in UTF-8 bytes, and longest array, in elements, that
   /// a warm key holds: longer ones are hashed.
@@ -35,8 +61,6 @@ struct WarmKey: Hashable {
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type,
     trial: Int
   ) {
-    words = []
-    words.reserveCapacity(2 + 3 * arguments.count + types.count)
     let isRandom = op.details.knownRandomness == .random
     words.append(isRandom ? UInt64(bitPattern: Int64(trial)) << 1 | 1 : 0)
     for argument in arguments {
@@ -50,7 +74,6 @@ struct WarmKey: Hashable {
     words.append(UInt64(types.count))
     for type in types { words.append(Self.word(type)) }
     if op.keysResultType { words.append(Self.word(result)) }
-    for word in words { mix = (mix ^ word) &* 0x100_0000_01b3 }
   }
 
   private static func word(_ type: any Any.Type) -> UInt64 {
@@ -59,7 +82,7 @@ struct WarmKey: Hashable {
 
   /// Appends a plain value's tag and bits; `false` for any other value.
   private static func append<T: Encodable>(
-    _ value: T, flags: UInt64, to words: inout [UInt64]
+    _ value: T, flags: UInt64, to words: inout Words
   ) -> Bool {
     // A tag per type: equal bits of two types are two keys.
     func scalar<S>(_ tag: UInt64, _: S.Type) {
