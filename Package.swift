@@ -84,9 +84,14 @@ let package = Package(
     .target(
       name: "RecallSQLite",
       dependencies: [
-        "RecallCore", .product(name: "GRDB", package: "GRDB.swift"),
+        "RecallCore", "CRecallSQLite", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ]
+    ),
+    // What Swift cannot call in SQLite's C API (variadic functions).
+    .target(
+      name: "CRecallSQLite",
+      dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]
     ),
     .target(
       name: "RecallPostgres",

@@ -334,7 +334,7 @@ if arguments.count >= 3, arguments[1] == "--fresh-mapped" {
   print("\(elapsed)")
   exit(0)
 }
-if arguments.count >= 5, arguments[1] == "--fresh-sweep" {
+if arguments.count >= 6, arguments[1] == "--fresh-sweep" {
   // H: a sweep over N stored points, and NEW points not stored (numbered
   // from RUN's own range, so that each run's are new), in a fresh process;
   // prints the time per point.

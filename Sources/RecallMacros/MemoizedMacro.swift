@@ -470,7 +470,7 @@ extension MemoizedMacro: PeerMacro {
     let name = function.name.text.filter { $0 != "`" }
     var peers: [DeclSyntax] = []
     if let outputs = analysis.outputs {
-      let levels = ["open", "public", "package", "fileprivate", "private"]
+      let levels = ["open", "public", "package", "internal", "fileprivate", "private"]
       // The function's own access, else its extension's (`public extension`).
       let extensionAccess = context.lexicalContext.first?.as(ExtensionDeclSyntax.self)?.modifiers
         .first { levels.contains($0.name.text) }

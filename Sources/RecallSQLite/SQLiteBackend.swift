@@ -1,5 +1,7 @@
+internal import CRecallSQLite
 import Foundation
 import GRDB
+import GRDBSQLite
 import RecallCore
 import Synchronization
 
@@ -94,7 +96,17 @@ public final class SQLiteBackend: StoreWriter {
   ///   unless `configuration.readOnly` is set. (GRDB's pool opens at the
   ///   first write or query: a failure to open it, rarer, is that
   ///   operation's error.)
+  /// SQLite's memory statistics, off before the process's first SQLite
+  /// store opens, if SQLite is not in use yet (decision 0112): they take
+  /// one global lock on every allocation, which two threads looking calls
+  /// up at once wait for (scenario H). `sqlite3_memory_used()` and heap
+  /// limits then do nothing, as in SQLite builds that follow sqlite.org's
+  /// recommendation.
+  private static let memoryStatisticsOff: Bool =
+    recall_sqlite_disable_memory_statistics() == SQLITE_OK
+
   public init(path: String, configuration: Configuration = Configuration()) throws {
+    _ = Self.memoryStatisticsOff
     self.path = path
     self.configuration = configuration
     let databasePath = path + "/recall.sqlite"

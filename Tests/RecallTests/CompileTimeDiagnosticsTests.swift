@@ -35,8 +35,10 @@ import Testing
       "swiftc", "-typecheck", "-swift-version", "6", "-diagnostic-style", "llvm",
       "-I", build.appendingPathComponent("Modules").path,
       "-I", checkouts.appendingPathComponent("checkouts/GRDB.swift/Sources/GRDBSQLite").path,
-      // The C module the runtime hashes with: its module map, where SwiftPM wrote it.
+      // The C modules the runtime and the SQLite store use: their module maps,
+      // where SwiftPM wrote them.
       "-I", build.appendingPathComponent("CRecallSHA256.build").path,
+      "-I", build.appendingPathComponent("CRecallSQLite.build").path,
       "-load-plugin-executable",
       build.appendingPathComponent("RecallMacros-tool").path + "#RecallMacros",
       source,

@@ -89,7 +89,7 @@ final class HistoryMap: Sendable {
     var bodies: [CallID: Scope] = [:]
   }
 
-  private let scopes = Mutex(Scopes())
+  private let scopes = ShortLock(Scopes())
 
   /// Remembers that an output (or reused result) with content `cid` has
   /// history `hid` in `scope`.

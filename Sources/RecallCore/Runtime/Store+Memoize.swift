@@ -49,7 +49,7 @@ extension Store {
     // A hit from the memory layer makes the next one warm (a sweep's store
     // hits, each made once, do not fill the table).
     if unusable == nil, let value: R = reuseFromMemory(call) {
-      remember(warmKey, call, arguments)
+      remember(warmKey, call, arguments, value)
       return audited(call, value, body)
     }
     if unusable == nil, let value: R = reuse(call, unusable: &unusable, checkingMemory: false) {
@@ -120,7 +120,7 @@ extension Store {
     // A hit from the memory layer makes the next one warm (a sweep's store
     // hits, each made once, do not fill the table).
     if unusable == nil, let value: R = reuseFromMemory(call) {
-      remember(warmKey, call, arguments)
+      remember(warmKey, call, arguments, value)
       return await audited(isolation: isolation, call, value, body)
     }
     if unusable == nil, let value: R = reuse(call, unusable: &unusable, checkingMemory: false) {
@@ -405,9 +405,12 @@ extension Store {
   }
 
   /// Remembers the id of a call found by its digest under its warm key, if
-  /// it has one and was looked up under the key it stands for.
-  func remember(_ key: WarmKey?, _ call: PreparedCall, _ arguments: [Argument]) {
-    guard let key, key.isRandom == call.isRandom else { return }
+  /// it has one, was looked up under the key it stands for, and its result
+  /// is exactly of the type asked for (a warm hit takes no other).
+  func remember<R>(_ key: WarmKey?, _ call: PreparedCall, _ arguments: [Argument], _ value: R) {
+    guard let key, key.isRandom == call.isRandom,
+      ObjectIdentifier(type(of: value as Any)) == ObjectIdentifier(R.self)
+    else { return }
     call.op.details.warm.remember(key, call, arguments, store: serial)
   }
 }

@@ -65,11 +65,11 @@ struct WarmKey: Hashable {
     words.append(isRandom ? UInt64(bitPattern: Int64(trial)) << 1 | 1 : 0)
     for argument in arguments {
       var flags: UInt64 = argument.defaultValue == nil ? 0 : 1 << 8
-      if let keyed = argument.keyedType {
-        flags |= 1 << 9
-        words.append(Self.word(keyed))
+      let keyed = argument.keyedType.map(Self.word)
+      if keyed != nil { flags |= 1 << 9 }
+      guard Self.append(argument.value, flags: flags, keyed: keyed, to: &words) else {
+        return nil
       }
-      guard Self.append(argument.value, flags: flags, to: &words) else { return nil }
     }
     words.append(UInt64(types.count))
     for type in types { words.append(Self.word(type)) }
@@ -80,23 +80,46 @@ struct WarmKey: Hashable {
     UInt64(UInt(bitPattern: ObjectIdentifier(type)))
   }
 
-  /// Appends a plain value's tag and bits; `false` for any other value.
+  /// The plain types that are not hashed by their encoding in this
+  /// program: one given a ``CustomContentIdentity`` (or made lazy, or
+  /// stored by parts) by a retroactive conformance. Their values are hashed
+  /// as always, never by their bits.
+  private static let notPlain: Set<ObjectIdentifier> = {
+    let plain: [any Any.Type] = [
+      Int.self, Double.self, Bool.self, Float.self, Int64.self, Int32.self, Int16.self, Int8.self,
+      UInt.self, UInt64.self, UInt32.self, UInt16.self, UInt8.self, String.self, [Int].self,
+      [Double].self,
+    ]
+    return Set(
+      plain.filter {
+        $0 is any CustomContentIdentity.Type || $0 is any LazyHandle.Type
+          || $0 is any _StoredByParts.Type
+      }.map { ObjectIdentifier($0) })
+  }()
+
+  /// Appends a plain value's tag (with `flags`), the type it keys (if any)
+  /// and its bits; `false` for any other value.
   private static func append<T: Encodable>(
-    _ value: T, flags: UInt64, to words: inout Words
+    _ value: T, flags: UInt64, keyed: UInt64?, to words: inout Words
   ) -> Bool {
+    if !notPlain.isEmpty, notPlain.contains(ObjectIdentifier(T.self)) { return false }
     // A tag per type: equal bits of two types are two keys.
-    func scalar<S>(_ tag: UInt64, _: S.Type) {
+    func tag(_ tag: UInt64) {
+      words.append(tag | flags)
+      if let keyed { words.append(keyed) }
+    }
+    func scalar<S>(_ type: UInt64, _: S.Type) {
       var bits: UInt64 = 0
       withUnsafeMutableBytes(of: &bits) { raw in
         withUnsafeBytes(of: value) { raw.copyMemory(from: $0) }
       }
-      words.append(tag | flags)
+      tag(type)
       words.append(bits)
     }
     // Each UTF-8 byte or element, after the count; zeros fill the last word
     // (the count tells "a" from "a\0").
-    func bytes(_ tag: UInt64, _ raw: UnsafeRawBufferPointer) {
-      words.append(tag | flags | UInt64(raw.count) << 16)
+    func bytes(_ type: UInt64, _ raw: UnsafeRawBufferPointer) {
+      tag(type | UInt64(raw.count) << 16)
       var index = 0
       while index < raw.count {
         var word: UInt64 = 0
@@ -175,10 +198,13 @@ final class WarmCalls: Sendable {
     }
   }
 
+  /// How many keys the table holds.
+  var count: Int { table.withLock { $0.ids.count } }
+
   /// Remembers a call's id under its warm key.
   func remember(_ key: WarmKey, _ call: PreparedCall, _ arguments: [Argument], store: UInt64) {
+    let names = arguments.map(\.name)
     table.withLock { table in
-      let names = arguments.map(\.name)
       if table.store != store || table.semanticVersion != call.semanticVersion
         || table.names != names || table.ids.count >= Self.capacity
       {

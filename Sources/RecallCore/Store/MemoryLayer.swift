@@ -88,9 +88,9 @@ final class MemoryLayer: Sendable {
     }
   }
 
-  private let lru: Mutex<LRU>
+  private let lru: ShortLock<LRU>
 
-  init(budget: Int) { lru = Mutex(LRU(budget: budget)) }
+  init(budget: Int) { lru = ShortLock(LRU(budget: budget)) }
 
   func get(_ key: CallID) -> Entry? { lru.withLock { $0.get(key) } }
 
