@@ -84,6 +84,23 @@ public final class SQLiteBackend: StoreWriter {
 
   public var location: String { path }
 
+  /// Turns SQLite's memory statistics off for the whole process, as
+  /// sqlite.org recommends (decision 0112): they take one global lock on
+  /// every allocation SQLite makes, which threads looking calls up at once
+  /// wait for. A sweep of cached calls runs about 15% faster without them
+  /// (`Benchmarks/RESULTS.md`, scenario H). `sqlite3_memory_used()`, SQLite's
+  /// heap limits and `sqlite3_status64()` then do nothing.
+  ///
+  /// Call it at the start of the program, before anything uses SQLite:
+  /// SQLite allows no other call while it changes this setting, and keeps
+  /// its setting once anything has used it (this then returns `false`).
+  ///
+  /// - Returns: Whether the statistics are now off.
+  @discardableResult
+  public static func turnOffMemoryStatistics() -> Bool {
+    recall_sqlite_disable_memory_statistics() == SQLITE_OK
+  }
+
   /// Opens the store in a directory, creating it (and its schema) if needed
   /// (unless ``Configuration/createsStore`` is off).
   ///
@@ -96,17 +113,7 @@ public final class SQLiteBackend: StoreWriter {
   ///   unless `configuration.readOnly` is set. (GRDB's pool opens at the
   ///   first write or query: a failure to open it, rarer, is that
   ///   operation's error.)
-  /// SQLite's memory statistics, off before the process's first SQLite
-  /// store opens, if SQLite is not in use yet (decision 0112): they take
-  /// one global lock on every allocation, which two threads looking calls
-  /// up at once wait for (scenario H). `sqlite3_memory_used()` and heap
-  /// limits then do nothing, as in SQLite builds that follow sqlite.org's
-  /// recommendation.
-  private static let memoryStatisticsOff: Bool =
-    recall_sqlite_disable_memory_statistics() == SQLITE_OK
-
   public init(path: String, configuration: Configuration = Configuration()) throws {
-    _ = Self.memoryStatisticsOff
     self.path = path
     self.configuration = configuration
     let databasePath = path + "/recall.sqlite"

@@ -19,6 +19,16 @@ func storeWithOneBlob() throws -> (TemporaryDirectory, DatabaseQueue) {
 }
 
 @Suite struct SQLiteStoreTests {
+  /// Once SQLite is in use, its memory statistics stay as they are, and
+  /// the call says so (decision 0112).
+  @Test func memoryStatisticsStayOnceSQLiteIsInUse() throws {
+    let directory = TemporaryDirectory()
+    let store = Store(backend: try SQLiteBackend(path: directory.path))
+    #expect(store.memoize(testOp("f"), [Argument("x", 1)]) { 2 } == 2)
+    #expect(SQLiteBackend.turnOffMemoryStatistics() == false)
+    #expect(store.memoize(testOp("f"), [Argument("x", 1)]) { 3 } == 2)
+  }
+
   @Test func recordsTheCallsProvenance() throws {
     let directory = TemporaryDirectory()
     let store = try openStore(directory.path)

@@ -75,8 +75,8 @@ final class HistoryMap: Sendable {
 
     mutating func set(_ cid: ContentID, _ entry: Entry) {
       if current[cid] == nil, current.count >= HistoryMap.scopeLimit / 2 {
-        previous = current
-        current = [:]
+        swap(&previous, &current)
+        current.removeAll(keepingCapacity: true)
       }
       current[cid] = entry
     }
@@ -89,7 +89,7 @@ final class HistoryMap: Sendable {
     var bodies: [CallID: Scope] = [:]
   }
 
-  private let scopes = ShortLock(Scopes())
+  private let scopes = Mutex(Scopes())
 
   /// Remembers that an output (or reused result) with content `cid` has
   /// history `hid` in `scope`.

@@ -61,18 +61,26 @@ final class MemoryLayer: Sendable {
       return slots[i].entry
     }
 
-    mutating func remove(_ key: CallID) {
-      guard let i = index.removeValue(forKey: key) else { return }
+    /// Removes an entry; returns its value, for the caller to let go of
+    /// once it holds the lock no more (its `deinit`, or unmapping a large
+    /// array, runs outside the lock).
+    mutating func remove(_ key: CallID) -> Any? {
+      guard let i = index.removeValue(forKey: key) else { return nil }
       unlink(i)
       used -= slots[i].entry.size
-      slots[i].entry.value = ()
+      defer { slots[i].entry.value = () }
       free.append(i)
+      return slots[i].entry.value
     }
 
-    mutating func put(_ key: CallID, _ entry: Entry) {
-      remove(key)
-      guard entry.size <= budget else { return }
-      while used + entry.size > budget, tail >= 0 { remove(slots[tail].key) }
+    /// Puts an entry; returns the values it evicted (``remove(_:)``).
+    mutating func put(_ key: CallID, _ entry: Entry) -> [Any] {
+      var evicted: [Any] = []
+      if let old = remove(key) { evicted.append(old) }
+      guard entry.size <= budget else { return evicted }
+      while used + entry.size > budget, tail >= 0, let old = remove(slots[tail].key) {
+        evicted.append(old)
+      }
       let slot = Slot(key: key, entry: entry, previous: -1, next: -1)
       let i: Int
       if let reused = free.popLast() {
@@ -85,18 +93,25 @@ final class MemoryLayer: Sendable {
       index[key] = i
       pushFront(i)
       used += entry.size
+      return evicted
     }
   }
 
-  private let lru: ShortLock<LRU>
+  private let lru: Mutex<LRU>
 
-  init(budget: Int) { lru = ShortLock(LRU(budget: budget)) }
+  init(budget: Int) { lru = Mutex(LRU(budget: budget)) }
 
   func get(_ key: CallID) -> Entry? { lru.withLock { $0.get(key) } }
 
-  func put(_ key: CallID, _ entry: Entry) { lru.withLock { $0.put(key, entry) } }
+  func put(_ key: CallID, _ entry: Entry) {
+    let evicted = lru.withLock { $0.put(key, entry) }
+    withExtendedLifetime(evicted) {}
+  }
 
-  func remove(_ key: CallID) { lru.withLock { $0.remove(key) } }
+  func remove(_ key: CallID) {
+    let removed = lru.withLock { $0.remove(key) }
+    withExtendedLifetime(removed) {}
+  }
 
   var usedBytes: Int { lru.withLock { $0.used } }
 }
