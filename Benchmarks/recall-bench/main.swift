@@ -714,14 +714,14 @@ let store = try quietSQLite(directory)
 let miss = perCall(batches: 20, size: calls / 20, endingWith: store.flush) { x in
   check(square(store, x) == x * x, "miss \(x)")
 }
-report("B miss + store, small call", miss, target: "≤ 20 µs")
+report("B miss + store, small call", miss, target: "≤ 10 µs")
 
 // A: warm hits from the memory layer.
 let warm = perCall(batches: 50, size: quick ? 2_000 : 20_000) { i in
   let x = i % 1_000
   check(square(store, x) == x * x, "warm \(x)")
 }
-report("A warm hit, small call", warm, target: "≤ 2 µs")
+report("A warm hit, small call", warm, target: "≤ 0.5 µs")
 
 // A in a trial: warm hits of the same calls (shared by every trial), and of
 // a random call (one that drew), in trial 3.
@@ -778,7 +778,7 @@ report("D hit, 100 MB [Double] argument, same array", sameTime, target: "≤ 1 m
 // E: a fresh process hits a call that returns 100 MB.
 check(large(largeStore, seed: 3)[1] == 3.5, "E store")
 let largeHits = try (0..<5).map { _ in try runChild(["--fresh-large", root + "/large"])[0] }
-report("E hit returning 100 MB [Double], fresh process", median(largeHits), target: "≤ 30 ms")
+report("E hit returning 100 MB [Double], fresh process", median(largeHits), target: "≤ 25 ms")
 check(largeMapped(largeStore, seed: 3)[1] == 3.5, "E mapped store")
 let mappedHits = try (0..<5).map { _ in try runChild(["--fresh-mapped", root + "/large"])[0] }
 report(
@@ -810,7 +810,7 @@ for size in sizes {
     note: "memory layer cold")
   report(
     "F disk bytes per entry, \(size) entries", Double(diskBytes(path)) / Double(size),
-    unit: "bytes", target: "≤ 300")
+    unit: "bytes", target: "≤ 200")
   // P: a disk budget that takes a tenth of the results away, in one eviction
   // (listing, ranking and evicting them), on the largest store.
   guard size == sizes.last, size >= 10_000 else { continue }
