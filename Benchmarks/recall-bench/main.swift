@@ -239,6 +239,21 @@ func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) thr
   return try result.withLock { $0! }.get()
 }
 
+/// The processor time all of this process's threads have spent in the
+/// kernel and in the program, in nanoseconds.
+func processorTimes() -> (kernel: Double, user: Double) {
+  var usage = rusage()
+  #if canImport(Glibc)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+  #else
+    getrusage(RUSAGE_SELF, &usage)
+  #endif
+  func nanoseconds(_ time: timeval) -> Double {
+    Double(time.tv_sec) * 1e9 + Double(time.tv_usec) * 1e3
+  }
+  return (nanoseconds(usage.ru_stime), nanoseconds(usage.ru_utime))
+}
+
 /// Disk space of a directory's files, as `du` counts it.
 func diskBytes(_ path: String) -> Int {
   var total = 0
@@ -316,13 +331,19 @@ if arguments.count >= 3, arguments[1] == "--fresh-process" {
 }
 if arguments.count >= 3, arguments[1] == "--fresh-large" {
   // E: a hit returning 100 MB.
+  // Prints the time, then the processor time all threads spent in the
+  // kernel and in the program during it (getrusage): faulting in and zeroing
+  // the copy's fresh pages is the kernel's, so a regression in Recall's own
+  // work cannot hide behind a slow host's page faults, nor the reverse.
   let store = try quietSQLite(arguments[2])
+  let before = processorTimes()
   let start = ContinuousClock.now
   let values = large(store, seed: 3)
   check(values.count == 12_500_000 && values[1] == 3.5, "large hit")
   let elapsed = nanoseconds(ContinuousClock.now - start)
+  let after = processorTimes()
   check(try store.stats().misses == 0, "the large hit executed")
-  print("\(elapsed)")
+  print("\(elapsed) \(after.kernel - before.kernel) \(after.user - before.user)")
   exit(0)
 }
 if arguments.count >= 3, arguments[1] == "--fresh-mapped" {
@@ -777,8 +798,16 @@ report("D hit, 100 MB [Double] argument, same array", sameTime, target: "≤ 1 m
 
 // E: a fresh process hits a call that returns 100 MB.
 check(large(largeStore, seed: 3)[1] == 3.5, "E store")
-let largeHits = try (0..<5).map { _ in try runChild(["--fresh-large", root + "/large"])[0] }
-report("E hit returning 100 MB [Double], fresh process", median(largeHits), target: "≤ 25 ms")
+let largeRuns = try (0..<5).map { _ in try runChild(["--fresh-large", root + "/large"]) }
+let largeKernel = median(largeRuns.map { $0[1] })
+let largeUser = median(largeRuns.map { $0[2] })
+report(
+  "E hit returning 100 MB [Double], fresh process", median(largeRuns.map { $0[0] }),
+  target: "≤ 25 ms",
+  note: "processor time in the kernel \(format(largeKernel)), in the program \(format(largeUser))")
+report(
+  "E kernel time in that hit", largeKernel,
+  note: "all threads (getrusage): faulting in and zeroing the copy's pages")
 check(largeMapped(largeStore, seed: 3)[1] == 3.5, "E mapped store")
 let mappedHits = try (0..<5).map { _ in try runChild(["--fresh-mapped", root + "/large"])[0] }
 report(
