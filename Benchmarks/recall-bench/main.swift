@@ -4,7 +4,8 @@
 //   swift run -c release recall-bench --queries [N [DIR]]
 //   swift run -c release recall-bench --chain [N [DIR]]   (L alone)
 //   swift run -c release recall-bench --elements [DIR]   (M alone)
-//   swift run -c release recall-bench --sweep [N [DIR]]   (H alone)
+//   swift run -c release recall-bench --sweep [N [DIR]]   (H alone; H_PARALLELISM=P sets the
+//                                                         sweep's parallelism)
 //   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //   swift run -c release recall-bench --miss-loop DIR [N]   (B alone, to profile)
 //   swift run -c release recall-bench --writer-only DIR [N]  (B's background writer alone)
@@ -361,26 +362,30 @@ if arguments.count >= 3, arguments[1] == "--fresh-mapped" {
   print("\(elapsed)")
   exit(0)
 }
-if arguments.count >= 6, arguments[1] == "--fresh-sweep" {
-  // H: a sweep over N stored points, and NEW points not stored (numbered
-  // from RUN's own range, so that each run's are new), in a fresh process;
-  // prints the time per point.
+if arguments.count >= 5, arguments[1] == "--fresh-sweep" {
+  // H: a sweep over N stored points, and NEW points not stored yet
+  // (numbered after every call the store holds, so that each run's are
+  // new), in a fresh process; prints the time per point. Each point's
+  // result is checked inside the timed part. H_PARALLELISM sets the sweep's
+  // parallelism (default: the cores).
   let store = try quietSQLite(arguments[2])
-  let (count, new, run) = (Int(arguments[3])!, Int(arguments[4])!, Int(arguments[5])!)
-  let points = Array(0..<count) + (0..<new).map { 10_000_000 + run * new + $0 }
-  let start = ContinuousClock.now
-  // H_PARALLELISM sets the sweep's parallelism (default: the cores).
+  let (count, new) = (max(1, Int(arguments[3])!), max(0, Int(arguments[4])!))
+  let first = try 10_000_000 + store.stats().calls
+  let points = Array(0..<count) + (0..<new).map { first + $0 }
   let parallelism =
     ProcessInfo.processInfo.environment["H_PARALLELISM"].flatMap { Int($0) }
     ?? ProcessInfo.processInfo.activeProcessorCount
+  let start = ContinuousClock.now
   let scores = try blocking {
     try await store.map(points, parallelism: parallelism, progress: .none) { x in
-      score(store, x)
+      let value = score(store, x)
+      check(value == Double(x) * 0.5 + 1, "H point \(x)")
+      return value
     }
   }
   store.flush()
   let elapsed = nanoseconds(ContinuousClock.now - start)
-  check(scores.count == points.count && scores[count - 1] == Double(count - 1) * 0.5 + 1, "H")
+  check(scores.count == points.count, "H")
   let misses = try store.stats().misses
   check(misses == new, "H ran \(misses) bodies, not \(new)")
   print("\(elapsed / Double(points.count))")
@@ -666,20 +671,19 @@ func elementsScenario(in root: String, keeping: Bool = false) throws {
 func sweepScenario(in root: String, points: Int, keeping: Bool = false) throws {
   let directory = root + "/sweep"
   do {
+    // Every point stored (a kept store's are hits).
     let store = try quietSQLite(directory)
-    if try store.stats().calls < points {
-      for x in 0..<points { check(score(store, x) == Double(x) * 0.5 + 1, "H populate") }
-      store.flush()
-    }
+    for x in 0..<points { check(score(store, x) == Double(x) * 0.5 + 1, "H populate") }
+    store.flush()
   }
   let cached = try (0..<5).map { _ in
-    try runChild(["--fresh-sweep", directory, "\(points)", "0", "0"])[0]
+    try runChild(["--fresh-sweep", directory, "\(points)", "0"])[0]
   }
   report(
     "H fully cached sweep, per point", median(cached), target: "≤ 5 µs",
     note: "fresh process; store.map over \(points) stored points, total ÷ points")
-  let extended = try (0..<3).map { run in
-    try runChild(["--fresh-sweep", directory, "\(points)", "\(points / 10)", "\(run)"])[0]
+  let extended = try (0..<3).map { _ in
+    try runChild(["--fresh-sweep", directory, "\(points)", "\(points / 10)"])[0]
   }
   report(
     "H sweep with 10% new points, per point", median(extended),
@@ -690,7 +694,7 @@ func sweepScenario(in root: String, points: Int, keeping: Bool = false) throws {
 // H alone: `--sweep [N [DIR]]` (100,000 points by default; a directory given
 // keeps the store).
 if let index = arguments.firstIndex(of: "--sweep") {
-  let points = index + 1 < arguments.count ? Int(arguments[index + 1]) ?? 100_000 : 100_000
+  let points = max(1, index + 1 < arguments.count ? Int(arguments[index + 1]) ?? 100_000 : 100_000)
   let kept = index + 2 < arguments.count ? arguments[index + 2] : nil
   let root = kept ?? NSTemporaryDirectory() + "recall-bench-sweep-\(UUID().uuidString)"
   try sweepScenario(in: root, points: points, keeping: kept != nil)

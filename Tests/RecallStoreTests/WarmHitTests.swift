@@ -47,7 +47,8 @@ private let lookalikes: [[[Argument]]] = [
 ]
 
 /// A plain type with an identity of its own in this program: its values
-/// are keyed by it (half the value), never by their bits.
+/// are keyed by it (half the value), never by their bits. (Every test target
+/// runs in one process: no other test may take a `UInt16` argument.)
 extension UInt16: CustomContentIdentity {
   public static var identityScheme: String { "recall.tests.half" }
 
@@ -141,12 +142,12 @@ extension UInt16: CustomContentIdentity {
 
     let expiring = Op(
       id: OpID("expiring"), version: CodeFingerprint(hex: "v1"),
-      storage: StoragePolicy(expiresAfter: .milliseconds(200)))
+      storage: StoragePolicy(expiresAfter: .seconds(1)))
     func g(_ x: Int) -> Int { store.memoize(expiring, [Argument("x", x)]) { runs.next() } }
     let early = g(1)
     #expect(g(1) == early)
     #expect(g(1) == early)
-    Thread.sleep(forTimeInterval: 0.3)
+    Thread.sleep(forTimeInterval: 1.2)
     #expect(g(1) != early, "an expired result is computed again")
 
     let noisy = testOp("noisy")
@@ -215,19 +216,31 @@ extension UInt16: CustomContentIdentity {
     #expect(log.reused.count == 4)
   }
 
-  /// A result the memory layer no longer holds is found by its digest.
+  /// A warm key whose result the memory layer let go is looked up by its
+  /// digest, and found in the store.
   @Test(arguments: Backend.allCases) func aWarmKeyWithoutItsResultLooksTheCallUp(_ kind: Backend)
     throws
   {
     let place = try Reopenable(kind)
     var configuration = Store.Configuration()
     configuration.printsWarnings = false
-    configuration.memoryBudget = 0
+    // Room for one result of about 300 bytes, not two.
+    configuration.memoryBudget = 400
     let store = Store(backend: place.backend, configuration: configuration)
     let log = EventLog(store)
-    let op = testOp("square")
-    for _ in 0..<3 { #expect(store.memoize(op, [Argument("x", 7)]) { 7 * 7 } == 49) }
-    #expect(log.executed == ["square"])
-    #expect(log.reused == ["square", "square"])
+    let op = testOp("padded")
+    func padded(_ x: Int) -> String {
+      store.memoize(op, [Argument("x", x)]) { String(repeating: "\(x)", count: 300) }
+    }
+    for _ in 0..<3 { #expect(padded(7).count == 300) }
+    #expect(op.details.warm.count == 1)
+    #expect(padded(8).count == 300, "its result takes the memory layer's room")
+    #expect(padded(7) == String(repeating: "7", count: 300))
+    #expect(log.executed == ["padded", "padded"])
+    #expect(log.reused.count == 3)
+    let sources = log.all.compactMap { event -> ReuseSource? in
+      if case .didReuse(_, let source, _) = event { source } else { nil }
+    }
+    #expect(sources.last == .store)
   }
 }

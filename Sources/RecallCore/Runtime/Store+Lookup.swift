@@ -62,7 +62,8 @@ extension Store {
     }
   }
 
-  /// Returns the call's stored result, from the memory layer or the backend;
+  /// Returns the call's stored result, from the memory layer (unless
+  /// `checkingMemory` is off: the caller just looked there) or the backend;
   /// sets `unusable` when the backend has the call but its result cannot be
   /// returned (the call must run): it has expired, or cannot be read.
   func reuse<R: Decodable>(

@@ -108,7 +108,7 @@ struct WarmKey: Hashable {
       words.append(tag | flags)
       if let keyed { words.append(keyed) }
     }
-    func scalar<S>(_ type: UInt64, _: S.Type) {
+    func scalar(_ type: UInt64) {
       var bits: UInt64 = 0
       withUnsafeMutableBytes(of: &bits) { raw in
         withUnsafeBytes(of: value) { raw.copyMemory(from: $0) }
@@ -132,19 +132,19 @@ struct WarmKey: Hashable {
       }
     }
     switch ObjectIdentifier(T.self) {
-    case ObjectIdentifier(Int.self): scalar(1, Int.self)
-    case ObjectIdentifier(Double.self): scalar(2, Double.self)
-    case ObjectIdentifier(Bool.self): scalar(3, Bool.self)
-    case ObjectIdentifier(Float.self): scalar(4, Float.self)
-    case ObjectIdentifier(Int64.self): scalar(5, Int64.self)
-    case ObjectIdentifier(Int32.self): scalar(6, Int32.self)
-    case ObjectIdentifier(Int16.self): scalar(7, Int16.self)
-    case ObjectIdentifier(Int8.self): scalar(8, Int8.self)
-    case ObjectIdentifier(UInt.self): scalar(9, UInt.self)
-    case ObjectIdentifier(UInt64.self): scalar(10, UInt64.self)
-    case ObjectIdentifier(UInt32.self): scalar(11, UInt32.self)
-    case ObjectIdentifier(UInt16.self): scalar(12, UInt16.self)
-    case ObjectIdentifier(UInt8.self): scalar(13, UInt8.self)
+    case ObjectIdentifier(Int.self): scalar(1)
+    case ObjectIdentifier(Double.self): scalar(2)
+    case ObjectIdentifier(Bool.self): scalar(3)
+    case ObjectIdentifier(Float.self): scalar(4)
+    case ObjectIdentifier(Int64.self): scalar(5)
+    case ObjectIdentifier(Int32.self): scalar(6)
+    case ObjectIdentifier(Int16.self): scalar(7)
+    case ObjectIdentifier(Int8.self): scalar(8)
+    case ObjectIdentifier(UInt.self): scalar(9)
+    case ObjectIdentifier(UInt64.self): scalar(10)
+    case ObjectIdentifier(UInt32.self): scalar(11)
+    case ObjectIdentifier(UInt16.self): scalar(12)
+    case ObjectIdentifier(UInt8.self): scalar(13)
     case ObjectIdentifier(String.self):
       var string = unsafeBitCast(value, to: String.self)
       guard string.utf8.count <= longestString else { return false }
