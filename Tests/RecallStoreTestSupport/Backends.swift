@@ -76,11 +76,16 @@ public struct Reopenable {
   }
 
   /// A store with a fresh process's state (no memory layer, no resolved ops),
-  /// run by `program` (``Store/Configuration/program``).
-  public func open(program: String = "tests:/checkout/.build/debug/experiment") -> Store {
+  /// run by `program` (``Store/Configuration/program``), with the rest of
+  /// its configuration as `configuring` sets it (warnings not printed).
+  public func open(
+    program: String = "tests:/checkout/.build/debug/experiment",
+    configuring: (inout Store.Configuration) -> Void = { _ in }
+  ) -> Store {
     var configuration = Store.Configuration()
     configuration.printsWarnings = false
     configuration.program = program
+    configuring(&configuration)
     return Store(backend: backend, configuration: configuration)
   }
 }

@@ -12,10 +12,9 @@ private struct Refused: Error {}
 private func auditing(
   _ place: Reopenable, fraction: Double = 1, replacing: Bool = false
 ) -> Store {
-  var configuration = Store.Configuration()
-  configuration.printsWarnings = false
-  configuration.audit = AuditPolicy(fraction: fraction, replacesDifferingResults: replacing)
-  return Store(backend: place.backend, configuration: configuration)
+  place.open {
+    $0.audit = AuditPolicy(fraction: fraction, replacesDifferingResults: replacing)
+  }
 }
 
 private func audits(_ log: EventLog) -> [AuditRecord] {

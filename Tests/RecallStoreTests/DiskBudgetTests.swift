@@ -124,10 +124,7 @@ private func evictions(_ log: EventLog) -> [EvictionReport] {
     throws
   {
     let place = try Reopenable(kind)
-    var configuration = Store.Configuration()
-    configuration.printsWarnings = false
-    configuration.diskBudget = 40_000
-    let store = Store(backend: place.backend, configuration: configuration)
+    let store = place.open { $0.diskBudget = 40_000 }
     let log = EventLog(store)
     let simulate = testOp("Lab.simulate(x:)")
     // Thirty results of about 8 KB: six times the budget.

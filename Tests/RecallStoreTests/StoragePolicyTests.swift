@@ -8,10 +8,7 @@ import Testing
 
 /// A store on `place` with a store-wide storage policy.
 private func open(_ place: Reopenable, storage: StoragePolicy = .storeEverything) -> Store {
-  var configuration = Store.Configuration()
-  configuration.printsWarnings = false
-  configuration.storage = storage
-  return Store(backend: place.backend, configuration: configuration)
+  place.open { $0.storage = storage }
 }
 
 /// The reasons of the store's `didNotStore` events, in order.

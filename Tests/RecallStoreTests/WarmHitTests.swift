@@ -222,11 +222,8 @@ extension UInt16: CustomContentIdentity {
     throws
   {
     let place = try Reopenable(kind)
-    var configuration = Store.Configuration()
-    configuration.printsWarnings = false
     // Room for one result of about 300 bytes, not two.
-    configuration.memoryBudget = 400
-    let store = Store(backend: place.backend, configuration: configuration)
+    let store = place.open { $0.memoryBudget = 400 }
     let log = EventLog(store)
     let op = testOp("padded")
     func padded(_ x: Int) -> String {
