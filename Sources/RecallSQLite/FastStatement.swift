@@ -8,8 +8,9 @@ import RecallCore
 /// validation, row objects, statement bookkeeping) cost more than the
 /// statements themselves.
 ///
-/// It resets the statement before and after it runs, so a reader never keeps
-/// its snapshot open between calls. A statement's SQL is used only through
+/// It resets the statement before and after it runs, so a statement never
+/// holds a snapshot open by itself (a lookup keeps its snapshot in an
+/// explicit transaction, decision 0113). A statement's SQL is used only through
 /// this type, never through GRDB's execution methods (which would find its
 /// bindings changed behind their back).
 struct FastStatement {

@@ -56,7 +56,7 @@ final class GroupCommitter: @unchecked Sendable {
     uncommitted[call.id] = (result ?? earlier?.result, (earlier?.count ?? 0) + 1)
     guard !isWriting else { return }
     isWriting = true
-    BeforeExit.add(self, essential: true) { $0.flush() }
+    BeforeExit.add(self, stage: .storing) { $0.flush() }
     // Weakly: a released store's backend closes its database when the store
     // goes, not whenever this thread next looks for work.
     let path = backend.path

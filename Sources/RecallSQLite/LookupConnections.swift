@@ -12,7 +12,19 @@ import Synchronization
 /// check); these connections are taken from a plain list. Each thread that
 /// looks up at the same moment gets its own connection; up to
 /// ``keptIdle`` stay open between lookups.
+///
+/// A lookup keeps its read transaction open for the next lookups on its
+/// connection, for up to ``snapshotLifetime`` (decision 0113): beginning and
+/// ending one took a fifth of a cached sweep's time (scenario H). A kept
+/// snapshot ends sooner when this process writes to any store (``Commits``),
+/// and a lookup that finds nothing in a kept snapshot looks again in a new
+/// one, so a process always sees its own writes and every call stored before
+/// it looks; what another process deletes may be seen up to the lifetime
+/// later.
 final class LookupConnections: Sendable {
+  /// How long a lookup's snapshot is kept for the next lookups: 1 ms.
+  static let snapshotLifetime: UInt64 = 1_000_000
+
   /// Connections kept open while no lookup runs: as many as lookups can run
   /// at once on this machine's cores, and at least 4.
   /// (`sysconf` rather than Foundation's `ProcessInfo`, which is slow the
@@ -22,32 +34,90 @@ final class LookupConnections: Sendable {
   private let path: String
   private let readOnly: Bool
   private let busyTimeout: Duration
-  private let idle = Mutex<(connections: [LookupConnection], closed: Bool)>(([], false))
+  /// How long a kept snapshot lives, in nanoseconds (tests lengthen it).
+  let snapshotLifetime: UInt64
+  private let idle = Mutex<Idle>(Idle())
+
+  private struct Idle {
+    var connections: [LookupConnection] = []
+    var closed = false
+    /// Whether the idle connections' snapshots are to be ended soon.
+    var endingScheduled = false
+  }
 
   /// `readOnly` opens the connections for reading only (a store opened
   /// read-only). Otherwise they may write: they save usage counts, and the
   /// last connection to a database that closes removes its WAL, which a
   /// read-only connection cannot (a process that only hits closes no other).
-  init(path: String, readOnly: Bool, busyTimeout: Duration) {
+  init(
+    path: String, readOnly: Bool, busyTimeout: Duration,
+    snapshotLifetime: UInt64 = LookupConnections.snapshotLifetime
+  ) {
     self.path = path
     self.readOnly = readOnly
     self.busyTimeout = busyTimeout
+    self.snapshotLifetime = snapshotLifetime
   }
 
-  /// Runs `body` with a connection no other thread uses meanwhile.
+  /// Runs `body` with a connection no other thread uses meanwhile, outside
+  /// any transaction: it sees everything committed before it, and may write.
   func withConnection<T>(_ body: (LookupConnection) throws -> T) throws -> T {
+    try withIdleConnection { connection in
+      connection.endSnapshot()
+      return try body(connection)
+    }
+  }
+
+  /// Runs `body`, a lookup, in the connection's kept snapshot, or in a new
+  /// one; when it finds nothing in a kept snapshot, runs it again in a new
+  /// one (the call may have been stored since the snapshot began).
+  func lookUp<T>(_ body: (LookupConnection) throws -> T?) throws -> T? {
+    try withIdleConnection { connection in
+      do {
+        let kept = try connection.enterSnapshot(lifetime: snapshotLifetime)
+        if let found = try body(connection) { return found }
+        guard kept else { return nil }
+        connection.endSnapshot()
+        _ = try connection.enterSnapshot(lifetime: snapshotLifetime)
+        return try body(connection)
+      } catch {
+        connection.endSnapshot()
+        throw error
+      }
+    }
+  }
+
+  private func withIdleConnection<T>(_ body: (LookupConnection) throws -> T) throws -> T {
     let connection =
       try idle.withLock { $0.connections.popLast() }
       ?? LookupConnection(path: path, readOnly: readOnly, busyTimeout: busyTimeout)
     defer {
-      let extra: LookupConnection? = idle.withLock { state in
-        guard !state.closed, state.connections.count < Self.keptIdle else { return connection }
+      let (extra, scheduling): (LookupConnection?, Bool) = idle.withLock { state in
+        guard !state.closed, state.connections.count < Self.keptIdle else {
+          return (connection, false)
+        }
         state.connections.append(connection)
-        return nil
+        guard connection.hasSnapshot, !state.endingScheduled else { return (nil, false) }
+        state.endingScheduled = true
+        return (nil, true)
       }
       extra?.close()
+      if scheduling { scheduleEndingSnapshots() }
     }
     return try body(connection)
+  }
+
+  /// Ends the idle connections' snapshots after their lifetime, so that an
+  /// idle process holds no read transaction (which would keep checkpoints
+  /// from emptying the WAL) and its next lookup sees the latest data.
+  private func scheduleEndingSnapshots() {
+    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(snapshotLifetime))) {
+      [weak self] in
+      self?.idle.withLock { state in
+        state.endingScheduled = false
+        for connection in state.connections { connection.endSnapshot() }
+      }
+    }
   }
 
   /// Closes the idle connections; connections in use close when their
@@ -69,6 +139,10 @@ final class LookupConnections: Sendable {
 final class LookupConnection: @unchecked Sendable {
   let handle: OpaquePointer
   private var statements: [String: OpaquePointer] = [:]
+  private let busyMilliseconds: Int32
+  /// The read transaction kept open between lookups: when it began
+  /// (monotonic nanoseconds), and ``Commits/count`` then.
+  private var snapshot: (began: UInt64, commits: UInt64)?
 
   init(path: String, readOnly: Bool, busyTimeout: Duration) throws {
     var handle: OpaquePointer?
@@ -83,7 +157,9 @@ final class LookupConnection: @unchecked Sendable {
         path: path, detail: "could not open it for lookups: \(message)")
     }
     self.handle = handle
-    sqlite3_busy_timeout(handle, Int32(clamping: Int(busyTimeout.inSeconds * 1000)))
+    busyMilliseconds = Int32(clamping: Int(busyTimeout.inSeconds * 1000))
+    sqlite3_busy_timeout(handle, busyMilliseconds)
+    if !readOnly { Commits.count(on: handle) }
     // As GRDB's readers (SQLiteBackend's pool): hits read a few pages each.
     sqlite3_exec(handle, "PRAGMA cache_size = -16384", nil, nil, nil)
   }
@@ -99,6 +175,48 @@ final class LookupConnection: @unchecked Sendable {
     }
     statements[sql] = statement
     return statement
+  }
+
+  /// Whether a read transaction is kept open between lookups.
+  var hasSnapshot: Bool { snapshot != nil }
+
+  /// Keeps the open snapshot if it is younger than `lifetime` and this
+  /// process committed nothing since it began; otherwise begins a new one
+  /// (deferred: it takes its snapshot at its first read).
+  ///
+  /// - Returns: Whether the snapshot was kept from an earlier lookup.
+  func enterSnapshot(lifetime: UInt64) throws -> Bool {
+    // The count is read before the snapshot is taken: a commit after it
+    // changes the count, and ends the snapshot at the next lookup.
+    let commits = Commits.current
+    let now = Commits.monotonicNanoseconds()
+    if let snapshot {
+      // Without a transaction (an error rolled it back), there is nothing to keep.
+      if sqlite3_get_autocommit(handle) == 0, snapshot.commits == commits,
+        now &- snapshot.began < lifetime
+      {
+        return true
+      }
+      endSnapshot()
+    }
+    try run("BEGIN")
+    snapshot = (now, commits)
+    return false
+  }
+
+  /// Ends the kept snapshot, if any.
+  func endSnapshot() {
+    guard snapshot != nil else { return }
+    snapshot = nil
+    if sqlite3_get_autocommit(handle) == 0 { try? run("COMMIT") }
+  }
+
+  /// Runs a statement of no rows through the statement cache.
+  private func run(_ sql: String) throws {
+    let statement = try statement(sql)
+    defer { sqlite3_reset(statement) }
+    let code = sqlite3_step(statement)
+    guard code == SQLITE_DONE else { throw FastStatement.error(code, handle, sql) }
   }
 
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`, which waits up
@@ -118,12 +236,25 @@ final class LookupConnection: @unchecked Sendable {
     return result
   }
 
+  /// Copies the WAL into the database and empties the WAL file, unless
+  /// another connection (of any process) is reading or writing: then it
+  /// leaves the WAL as it is, at once, without waiting.
+  ///
+  /// - Returns: Whether the WAL is now empty.
+  @discardableResult
+  func checkpointIfUnused() -> Bool {
+    sqlite3_busy_timeout(handle, 0)
+    defer { sqlite3_busy_timeout(handle, busyMilliseconds) }
+    return sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil) == SQLITE_OK
+  }
+
   private func execute(_ sql: String) throws {
     let code = sqlite3_exec(handle, sql, nil, nil, nil)
     guard code == SQLITE_OK else { throw FastStatement.error(code, handle, sql) }
   }
 
   func close() {
+    endSnapshot()
     for statement in statements.values { sqlite3_finalize(statement) }
     statements = [:]
     sqlite3_close_v2(handle)

@@ -93,8 +93,8 @@ extension SQLiteBackend {
   /// are not stored); checks nothing, changes nothing.
   func resultRow(_ id: CallID) throws -> ResultRow? {
     try SQLiteBackend.mapErrors(path: path) {
-      // One statement: it reads one snapshot without a transaction around it.
-      try lookups.withConnection { connection in
+      // In the connection's kept snapshot (decision 0113).
+      try lookups.lookUp { connection in
         try FastStatement.run(
           connection, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]
         ) { row in

@@ -29,6 +29,23 @@ import Testing
     #expect(try runChild(["run", directory.path]) == "executed 0 reused 5")
   }
 
+  @Test func aProcessThatExitsWithItsStoreOpenLeavesNoWALToReplay() throws {
+    // Else the next process to open the store reads every frame of it first.
+    let directory = TemporaryDirectory()
+    let wal = directory.path + "/recall.sqlite-wal"
+    func walSize() throws -> Int {
+      try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int ?? -1
+    }
+    #expect(try runChild(["exit-open", directory.path]) == "executed 5 reused 0")
+    #expect(try walSize() == 0)
+    #expect(try runChild(["exit-open", directory.path]) == "executed 0 reused 5")
+    #expect(try walSize() == 0)
+    // Everything the processes stored and counted is in the database.
+    let usage = try Store.sqlite(at: directory.path).usage()
+    #expect(usage.map(\.misses).reduce(0, +) == 5)
+    #expect(usage.map(\.storeHits).reduce(0, +) == 5)
+  }
+
   @Test func theDefaultStoreComesFromTheEnvironment() throws {
     let directory = TemporaryDirectory()
     let path = directory.path + "/from-env"

@@ -50,7 +50,13 @@ public struct AuditPolicy: Sendable, Hashable {
   /// What is wrong with `RECALL_AUDIT` or `RECALL_AUDIT_REPLACE`, if anything.
   static var environmentProblem: String? { parsed.problem }
 
-  private static let parsed = parse(ProcessInfo.processInfo.environment)
+  /// Read with `getenv`: `ProcessInfo.environment` copies the whole
+  /// environment into a dictionary, a million instructions in a fresh
+  /// process, which every store's configuration would pay (scenario C).
+  private static let parsed = parse(
+    ["RECALL_AUDIT", "RECALL_AUDIT_REPLACE"].reduce(into: [:]) { found, name in
+      found[name] = getenv(name).map { String(cString: $0) }
+    })
 
   static func parse(_ environment: [String: String]) -> (policy: AuditPolicy, problem: String?) {
     var problems: [String] = []

@@ -185,7 +185,7 @@ final class UsageLedger: Sendable {
   }
 
   private func scheduleSave() {
-    BeforeExit.add(self, essential: false) { try? $0.save() }
+    BeforeExit.add(self, stage: .saving) { try? $0.save() }
     DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + Self.saveInterval) {
       [weak self] in
       try? self?.save()
