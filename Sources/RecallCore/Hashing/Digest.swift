@@ -33,6 +33,25 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// Equality still compares all 32.
   public func hash(into hasher: inout Hasher) { hasher.combine(w0) }
 
+  /// A dictionary keyed by digests hashes without `Hasher`: a digest's first
+  /// word is already uniform, and no one chooses it (it is SHA-256 of
+  /// content). Mixed with the table's seed, so that two tables order their
+  /// keys differently. A cached sweep looks several tables up per point
+  /// (the memory layer, the history map, the usage ledger), and SipHash was
+  /// a twentieth of its time (scenario H).
+  public func _rawHashValue(seed: Int) -> Int {
+    Int(truncatingIfNeeded: Digest.mix(w0 ^ UInt64(UInt(bitPattern: seed))))
+  }
+
+  /// SplitMix64's finalizer: every input bit moves every output bit.
+  @inline(__always)
+  static func mix(_ word: UInt64) -> UInt64 {
+    var x = word
+    x = (x ^ (x >> 30)) &* 0xbf58_476d_1ce4_e5b9
+    x = (x ^ (x >> 27)) &* 0x94d0_49bb_1331_11eb
+    return x ^ (x >> 31)
+  }
+
   /// Creates a digest from its 64-character hexadecimal form.
   public init?(hex: String) {
     let utf8 = Array(hex.utf8)

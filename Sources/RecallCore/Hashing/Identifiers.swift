@@ -4,6 +4,8 @@
 public struct ContentID: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The digest.
   public let digest: Digest
+  /// Its digest's (``Digest/_rawHashValue(seed:)``).
+  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
   /// Creates a content id from a digest.
   public init(_ digest: Digest) { self.digest = digest }
   /// Parses a content id from its 64-character hexadecimal form.
@@ -23,6 +25,8 @@ public struct ContentID: Hashable, Sendable, Comparable, CustomStringConvertible
 public struct CallID: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The digest.
   public let digest: Digest
+  /// Its digest's (``Digest/_rawHashValue(seed:)``).
+  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
   /// Creates a call id from a digest.
   public init(_ digest: Digest) { self.digest = digest }
 
@@ -126,6 +130,8 @@ public struct CallID: Hashable, Sendable, Comparable, CustomStringConvertible {
 public struct HistoryID: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The digest.
   public let digest: Digest
+  /// Its digest's (``Digest/_rawHashValue(seed:)``).
+  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
   /// Creates a history id from a digest.
   public init(_ digest: Digest) { self.digest = digest }
   /// The history id of a value that was not produced by an op: its cid.
