@@ -139,6 +139,8 @@ final class LookupConnections: Sendable {
 final class LookupConnection: @unchecked Sendable {
   let handle: OpaquePointer
   private var statements: [String: OpaquePointer] = [:]
+  /// The statement used last, and its SQL.
+  private var recent: (sql: String, statement: OpaquePointer)?
   private let busyMilliseconds: Int32
   /// The read transaction kept open between lookups: when it began
   /// (monotonic nanoseconds), and ``Commits/count`` then.
@@ -166,6 +168,15 @@ final class LookupConnection: @unchecked Sendable {
 
   /// The prepared statement for `sql`, prepared on first use.
   func statement(_ sql: String) throws -> OpaquePointer {
+    // The statement every call runs, with the same string each time: `==`
+    // finds it by its storage, where the dictionary hashes its 300 bytes.
+    if let recent, recent.sql == sql { return recent.statement }
+    let statement = try prepared(sql)
+    recent = (sql, statement)
+    return statement
+  }
+
+  private func prepared(_ sql: String) throws -> OpaquePointer {
     if let statement = statements[sql] { return statement }
     var statement: OpaquePointer?
     let code = sqlite3_prepare_v3(
@@ -213,7 +224,7 @@ final class LookupConnection: @unchecked Sendable {
 
   /// Runs a statement of no rows through the statement cache.
   private func run(_ sql: String) throws {
-    let statement = try statement(sql)
+    let statement = try prepared(sql)
     defer { sqlite3_reset(statement) }
     let code = sqlite3_step(statement)
     guard code == SQLITE_DONE else { throw FastStatement.error(code, handle, sql) }
@@ -257,6 +268,7 @@ final class LookupConnection: @unchecked Sendable {
     endSnapshot()
     for statement in statements.values { sqlite3_finalize(statement) }
     statements = [:]
+    recent = nil
     sqlite3_close_v2(handle)
   }
 }
