@@ -20,6 +20,12 @@ struct WarmKey: Hashable {
 
   func hash(into hasher: inout Hasher) { hasher.combine(words.mix) }
 
+  /// The table hashes without `Hasher`, as for digests
+  /// (``Digest/_rawHashValue(seed:)``): the words are already mixed.
+  func _rawHashValue(seed: Int) -> Int {
+    Int(truncatingIfNeeded: Digest.mix(words.mix ^ UInt64(UInt(bitPattern: seed))))
+  }
+
   /// Whether the key is the one of a random call (``PreparedCall/isRandom``).
   var isRandom: Bool { words.first & 1 == 1 }
 
