@@ -36,6 +36,9 @@ final class LookupConnections: Sendable {
   private let busyTimeout: Duration
   /// How long a kept snapshot lives, in nanoseconds (tests lengthen it).
   let snapshotLifetime: UInt64
+  /// The commits that end kept snapshots (``Commits/process``; tests count
+  /// their own).
+  private let commits: Commits
   private let idle = Mutex<Idle>(Idle())
 
   private struct Idle {
@@ -51,12 +54,13 @@ final class LookupConnections: Sendable {
   /// read-only connection cannot (a process that only hits closes no other).
   init(
     path: String, readOnly: Bool, busyTimeout: Duration,
-    snapshotLifetime: UInt64 = LookupConnections.snapshotLifetime
+    snapshotLifetime: UInt64 = LookupConnections.snapshotLifetime, commits: Commits = .process
   ) {
     self.path = path
     self.readOnly = readOnly
     self.busyTimeout = busyTimeout
     self.snapshotLifetime = snapshotLifetime
+    self.commits = commits
   }
 
   /// Runs `body` with a connection no other thread uses meanwhile, outside
@@ -74,11 +78,11 @@ final class LookupConnections: Sendable {
   func lookUp<T>(_ body: (LookupConnection) throws -> T?) throws -> T? {
     try withIdleConnection { connection in
       do {
-        let kept = try connection.enterSnapshot(lifetime: snapshotLifetime)
+        let kept = try connection.enterSnapshot(lifetime: snapshotLifetime, commits: commits)
         if let found = try body(connection) { return found }
         guard kept else { return nil }
         connection.endSnapshot()
-        _ = try connection.enterSnapshot(lifetime: snapshotLifetime)
+        _ = try connection.enterSnapshot(lifetime: snapshotLifetime, commits: commits)
         return try body(connection)
       } catch {
         connection.endSnapshot()
@@ -90,7 +94,8 @@ final class LookupConnections: Sendable {
   private func withIdleConnection<T>(_ body: (LookupConnection) throws -> T) throws -> T {
     let connection =
       try idle.withLock { $0.connections.popLast() }
-      ?? LookupConnection(path: path, readOnly: readOnly, busyTimeout: busyTimeout)
+      ?? LookupConnection(
+        path: path, readOnly: readOnly, busyTimeout: busyTimeout, commits: commits)
     defer {
       let (extra, scheduling): (LookupConnection?, Bool) = idle.withLock { state in
         guard !state.closed, state.connections.count < Self.keptIdle else {
@@ -113,10 +118,15 @@ final class LookupConnections: Sendable {
   private func scheduleEndingSnapshots() {
     DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(snapshotLifetime))) {
       [weak self] in
-      self?.idle.withLock { state in
-        state.endingScheduled = false
-        for connection in state.connections { connection.endSnapshot() }
-      }
+      self?.endIdleSnapshots()
+    }
+  }
+
+  /// Ends the idle connections' snapshots now.
+  func endIdleSnapshots() {
+    idle.withLock { state in
+      state.endingScheduled = false
+      for connection in state.connections { connection.endSnapshot() }
     }
   }
 
@@ -135,7 +145,9 @@ final class LookupConnections: Sendable {
 }
 
 /// One SQLite connection and its prepared statements, for lookups. Used by
-/// one thread at a time (``LookupConnections/withConnection(_:)``).
+/// one thread at a time: the one that took it from the idle list
+/// (``LookupConnections/withConnection(_:)``, ``LookupConnections/lookUp(_:)``),
+/// or, while it is idle, the one holding that list's lock.
 final class LookupConnection: @unchecked Sendable {
   let handle: OpaquePointer
   private var statements: [String: OpaquePointer] = [:]
@@ -143,10 +155,10 @@ final class LookupConnection: @unchecked Sendable {
   private var recent: (sql: String, statement: OpaquePointer)?
   private let busyMilliseconds: Int32
   /// The read transaction kept open between lookups: when it began
-  /// (monotonic nanoseconds), and ``Commits/count`` then.
+  /// (monotonic nanoseconds), and ``Commits/current`` then.
   private var snapshot: (began: UInt64, commits: UInt64)?
 
-  init(path: String, readOnly: Bool, busyTimeout: Duration) throws {
+  init(path: String, readOnly: Bool, busyTimeout: Duration, commits: Commits = .process) throws {
     var handle: OpaquePointer?
     let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
     let code = sqlite3_open_v2(
@@ -161,7 +173,7 @@ final class LookupConnection: @unchecked Sendable {
     self.handle = handle
     busyMilliseconds = Int32(clamping: Int(busyTimeout.inSeconds * 1000))
     sqlite3_busy_timeout(handle, busyMilliseconds)
-    if !readOnly { Commits.count(on: handle) }
+    if !readOnly { commits.count(on: handle) }
     // As GRDB's readers (SQLiteBackend's pool): hits read a few pages each.
     sqlite3_exec(handle, "PRAGMA cache_size = -16384", nil, nil, nil)
   }
@@ -196,11 +208,11 @@ final class LookupConnection: @unchecked Sendable {
   /// (deferred: it takes its snapshot at its first read).
   ///
   /// - Returns: Whether the snapshot was kept from an earlier lookup.
-  func enterSnapshot(lifetime: UInt64) throws -> Bool {
+  func enterSnapshot(lifetime: UInt64, commits counter: Commits) throws -> Bool {
     // The count is read before the snapshot is taken: a commit after it
     // changes the count, and ends the snapshot at the next lookup.
-    let commits = Commits.current
-    let now = Commits.monotonicNanoseconds()
+    let commits = counter.current
+    let now = DispatchTime.now().uptimeNanoseconds
     if let snapshot {
       // Without a transaction (an error rolled it back), there is nothing to keep.
       if sqlite3_get_autocommit(handle) == 0, snapshot.commits == commits,
@@ -215,11 +227,13 @@ final class LookupConnection: @unchecked Sendable {
     return false
   }
 
-  /// Ends the kept snapshot, if any.
+  /// Ends the kept snapshot, if any (rolled back if it cannot commit, so
+  /// that the connection is never left in a transaction).
   func endSnapshot() {
     guard snapshot != nil else { return }
     snapshot = nil
-    if sqlite3_get_autocommit(handle) == 0 { try? run("COMMIT") }
+    guard sqlite3_get_autocommit(handle) == 0 else { return }
+    if (try? run("COMMIT")) == nil { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
   }
 
   /// Runs a statement of no rows through the statement cache.
@@ -250,13 +264,10 @@ final class LookupConnection: @unchecked Sendable {
   /// Copies the WAL into the database and empties the WAL file, unless
   /// another connection (of any process) is reading or writing: then it
   /// leaves the WAL as it is, at once, without waiting.
-  ///
-  /// - Returns: Whether the WAL is now empty.
-  @discardableResult
-  func checkpointIfUnused() -> Bool {
+  func checkpointIfUnused() {
     sqlite3_busy_timeout(handle, 0)
     defer { sqlite3_busy_timeout(handle, busyMilliseconds) }
-    return sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil) == SQLITE_OK
+    sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
   }
 
   private func execute(_ sql: String) throws {

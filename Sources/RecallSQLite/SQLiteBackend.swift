@@ -203,7 +203,9 @@ public final class SQLiteBackend: StoreWriter {
   /// a process empties the WAL, unless another connection uses the
   /// database then (that one's process does it when it exits).
   func emptyWALBeforeExit() {
-    _ = try? lookups.withConnection { $0.checkpointIfUnused() }
+    // The process's own kept snapshots would keep the WAL too.
+    lookups.endIdleSnapshots()
+    try? lookups.withConnection { $0.checkpointIfUnused() }
   }
 
   /// GRDB's pool of connections to the database, opened the first time it is
@@ -251,7 +253,7 @@ public final class SQLiteBackend: StoreWriter {
         if !db.configuration.readonly {
           try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
           // Its commits end the lookups' kept snapshots.
-          if let handle = db.sqliteConnection { Commits.count(on: handle) }
+          if let handle = db.sqliteConnection { Commits.process.count(on: handle) }
         }
       }
       return try SQLiteBackend.mapErrors(path: path) {

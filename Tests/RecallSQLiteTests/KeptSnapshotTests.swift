@@ -8,10 +8,14 @@ import Testing
 
 /// A lookup keeps its read transaction for the next lookups (decision 0113):
 /// what a process writes ends it at once, a miss looks again in a new one,
-/// and an idle process holds none for long.
+/// a snapshot ends with its lifetime, and an idle process holds none.
+///
+/// The lookups here count the commits of their own connections, not the
+/// process's (``Commits/process``), which the tests running alongside
+/// change at any moment.
 @Suite struct KeptSnapshotTests {
   /// A database in WAL mode with one table, and a connection to it whose
-  /// commits are not counted (``Commits``), as another process's are not.
+  /// commits are counted by no lookups here, as another process's.
   private func database(_ directory: TemporaryDirectory) throws -> (String, DatabaseQueue) {
     try FileManager.default.createDirectory(
       atPath: directory.path, withIntermediateDirectories: true)
@@ -33,9 +37,12 @@ import Testing
     }
   }
 
-  private func lookups(_ path: String, lifetime: UInt64) -> LookupConnections {
+  private func lookups(_ path: String, lifetime: UInt64, commits: Commits = Commits())
+    -> LookupConnections
+  {
     LookupConnections(
-      path: path, readOnly: false, busyTimeout: .seconds(5), snapshotLifetime: lifetime)
+      path: path, readOnly: false, busyTimeout: .seconds(5), snapshotLifetime: lifetime,
+      commits: commits)
   }
 
   @Test func aRowAnotherProcessAddsIsFoundByTheNextLookup() throws {
@@ -51,8 +58,6 @@ import Testing
   }
 
   @Test func whatAnotherProcessDeletesIsSeenOnceTheSnapshotEnds() throws {
-    // (Whether the kept snapshot still shows the row before then depends on
-    // the commits other tests make in this process meanwhile.)
     let directory = TemporaryDirectory()
     let (path, other) = try database(directory)
     let lookups = lookups(path, lifetime: 1_000_000)
@@ -63,24 +68,38 @@ import Testing
     #expect(try value(lookups, 1) == nil)
   }
 
+  @Test func aSnapshotIsKeptForItsLifetimeOnly() throws {
+    let directory = TemporaryDirectory()
+    let (path, _) = try database(directory)
+    let commits = Commits()
+    let connection = try LookupConnection(
+      path: path, readOnly: true, busyTimeout: .seconds(5), commits: commits)
+    defer { connection.close() }
+    let lifetime: UInt64 = 200_000_000
+    #expect(try connection.enterSnapshot(lifetime: lifetime, commits: commits) == false)
+    #expect(try connection.enterSnapshot(lifetime: lifetime, commits: commits))
+    Thread.sleep(forTimeInterval: 0.3)
+    #expect(try connection.enterSnapshot(lifetime: lifetime, commits: commits) == false)
+  }
+
   @Test func aCommitOfThisProcessEndsKeptSnapshots() throws {
     let directory = TemporaryDirectory()
-    let (path, other) = try database(directory)
-    let lookups = lookups(path, lifetime: 60_000_000_000)
+    let (path, _) = try database(directory)
+    let commits = Commits()
+    let lookups = lookups(path, lifetime: 60_000_000_000, commits: commits)
     defer { lookups.close() }
     #expect(try value(lookups, 1) == 10)
-    // This process's connections count their commits.
+    // A connection of "this process": its commits are counted.
     let counted = try DatabaseQueue(path: path)
-    try counted.inDatabase { db in Commits.count(on: try #require(db.sqliteConnection)) }
+    try counted.inDatabase { db in commits.count(on: try #require(db.sqliteConnection)) }
     try counted.write { try $0.execute(sql: "DELETE FROM t WHERE k = 1") }
     #expect(try value(lookups, 1) == nil)
-    _ = other
   }
 
   @Test func anIdleProcessHoldsNoSnapshotPastItsLifetime() throws {
     let directory = TemporaryDirectory()
     let (path, other) = try database(directory)
-    let lookups = lookups(path, lifetime: 5_000_000)
+    let lookups = lookups(path, lifetime: 500_000_000)
     defer { lookups.close() }
     try other.write { try $0.execute(sql: "INSERT INTO t VALUES (4, 40)") }
     #expect(try value(lookups, 4) == 40)
@@ -92,11 +111,40 @@ import Testing
     }
     #expect(try checkpoint() == false)
     let deadline = Date().addingTimeInterval(10)
-    while try !checkpoint(), Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+    while try !checkpoint(), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     #expect(try checkpoint())
     #expect(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int == 0)
   }
 
+  @Test func emptyingTheWALAtExitEndsThisProcessesKeptSnapshots() throws {
+    let directory = TemporaryDirectory()
+    var keeping = SQLiteBackend.Configuration()
+    keeping.snapshotLifetime = 60_000_000_000
+    let backend = try SQLiteBackend(path: directory.path, configuration: keeping)
+    var quiet = Store.Configuration()
+    quiet.printsWarnings = false
+    let store = Store(backend: backend, configuration: quiet)
+    #expect(store.memoize(testOp("f"), [Argument("x", 1)]) { 10 } == 10)
+    store.flush()
+    // Two lookups at once: two connections, each keeping its snapshot.
+    let read = { (connection: LookupConnection) throws -> Int? in
+      try FastStatement.run(connection, "SELECT count(*) FROM call", []) { row in
+        try row.step() ? Int(row.int64(0)) : nil
+      }
+    }
+    let calls = try backend.lookups.lookUp { outer in
+      _ = try read(outer)
+      return try backend.lookups.lookUp(read)
+    }
+    #expect(calls == 1)
+    backend.emptyWALBeforeExit()
+    let wal = directory.path + "/recall.sqlite-wal"
+    #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int == 0)
+  }
+
+  /// Through a store's `forget`. (Other tests' commits end kept snapshots
+  /// too, so this one fails without the commit count only when it runs
+  /// alone; `aCommitOfThisProcessEndsKeptSnapshots` does not depend on it.)
   @Test func aStoreSeesWhatItsProcessForgetsAtOnce() throws {
     let directory = TemporaryDirectory()
     let writer = try openStore(directory.path)

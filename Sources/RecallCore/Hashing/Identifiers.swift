@@ -4,10 +4,10 @@
 public struct ContentID: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The digest.
   public let digest: Digest
-  /// Its digest's (``Digest/_rawHashValue(seed:)``).
-  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
   /// Creates a content id from a digest.
   public init(_ digest: Digest) { self.digest = digest }
+  /// Hashes its digest's first word (``Digest/_rawHashValue(seed:)``).
+  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
   /// Parses a content id from its 64-character hexadecimal form.
   public init?(hex: String) {
     guard let digest = Digest(hex: hex) else { return nil }
@@ -25,10 +25,10 @@ public struct ContentID: Hashable, Sendable, Comparable, CustomStringConvertible
 public struct CallID: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The digest.
   public let digest: Digest
-  /// Its digest's (``Digest/_rawHashValue(seed:)``).
-  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
   /// Creates a call id from a digest.
   public init(_ digest: Digest) { self.digest = digest }
+  /// Hashes its digest's first word (``Digest/_rawHashValue(seed:)``).
+  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
 
   /// The id of a call of `op`, filed under `semanticVersion`, whose key has the
   /// fields `keyFields` (``CallRecord/keyFields``).
@@ -130,10 +130,10 @@ public struct CallID: Hashable, Sendable, Comparable, CustomStringConvertible {
 public struct HistoryID: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The digest.
   public let digest: Digest
-  /// Its digest's (``Digest/_rawHashValue(seed:)``).
-  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
   /// Creates a history id from a digest.
   public init(_ digest: Digest) { self.digest = digest }
+  /// Hashes its digest's first word (``Digest/_rawHashValue(seed:)``).
+  public func _rawHashValue(seed: Int) -> Int { digest._rawHashValue(seed: seed) }
   /// The history id of a value that was not produced by an op: its cid.
   public init(external cid: ContentID) { self.digest = cid.digest }
   /// The hexadecimal form.

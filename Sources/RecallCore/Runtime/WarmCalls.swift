@@ -100,7 +100,7 @@ struct WarmKey: Hashable {
   private static func isPlain(_ type: any Any.Type, tag: UInt64) -> Bool {
     let checked: UInt64 = 1 << (2 * tag)
     let state = retroactive.load(ordering: .relaxed)
-    if state & checked != 0 { return state & checked << 1 == 0 }
+    if state & checked != 0 { return state & (checked << 1) == 0 }
     let conforms =
       type is any CustomContentIdentity.Type || type is any LazyHandle.Type
       || type is any _StoredByParts.Type

@@ -8,15 +8,13 @@ import Synchronization
 /// a signal runs none of it.
 package enum BeforeExit {
   /// When an action runs: every action of a stage before any of the next.
-  package enum Stage: Int, Comparable, Sendable {
+  package enum Stage: Comparable, Sendable {
     /// Storing results: the process waits for these however long they take.
     case storing
     /// Saving what is worth keeping but not waiting for (counts of use).
     case saving
     /// Tidying up after everything was written (a WAL checkpoint).
     case closing
-
-    package static func < (lhs: Stage, rhs: Stage) -> Bool { lhs.rawValue < rhs.rawValue }
   }
 
   private final class Entry: Sendable {
