@@ -142,6 +142,16 @@ extension Op {
     let fileID: UInt
     let fingerprint: UInt
     let version: UInt
+
+    /// Hashed without `Hasher`, as digests are (``Digest/_rawHashValue(seed:)``):
+    /// every memoized call finds its op here, and the addresses are the
+    /// program's own.
+    func _rawHashValue(seed: Int) -> Int {
+      var word = Digest.mix(UInt64(name) ^ UInt64(UInt(bitPattern: seed)))
+      word = Digest.mix(word ^ UInt64(fileID))
+      word = Digest.mix(word ^ UInt64(fingerprint))
+      return Int(truncatingIfNeeded: Digest.mix(word ^ UInt64(version)))
+    }
   }
 
   private static let resolved = Mutex<[SiteKey: Op]>([:])

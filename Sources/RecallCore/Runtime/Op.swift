@@ -4,10 +4,10 @@ import Synchronization
 /// store records about that version.
 public struct Op: Sendable, Hashable, CustomStringConvertible {
   /// The op's identity.
-  public let id: OpID
+  public var id: OpID { details.id }
   /// The op version: the fingerprint of its code (and, with the build plugin,
   /// of the code it reaches).
-  public let version: CodeFingerprint
+  public var version: CodeFingerprint { details.version }
   /// Whether the result type is part of the key: for blocks, whose result type
   /// is inferred and so not part of their code fingerprint.
   public let keysResultType: Bool
@@ -24,8 +24,8 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   /// A digest of the id and version, so that stores find their record of the
   /// op's semantic version without hashing strings on every call.
   let identity: Digest
-  /// What the hot path does not read, in one reference, so that copying an
-  /// op (every call does) retains one object rather than one per field.
+  /// Everything but the identity, in one reference, so that copying an op
+  /// (every call does) retains one object rather than one per field.
   let details: OpDetails
   /// The op's resolution in the store it was last used with, shared by the
   /// copies of this op (a macro's op is made once per site).
@@ -76,15 +76,13 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
     storage: StoragePolicy?, build: StaticString
   ) {
     let keyName = keyName ?? id
-    self.id = id
-    self.version = version
     self.keysResultType = keysResultType
     var builder = DigestBuilder(domain: "recall.op.v1")
     builder.add(id.name)
     builder.add(version.hex)
     identity = builder.finalize()
     details = OpDetails(
-      parameters: parameters, addedParameters: addedParameters,
+      id: id, version: version, parameters: parameters, addedParameters: addedParameters,
       ownIdentity: ownIdentity ?? VersionRegistration.ownIdentity(of: keyName), keyName: keyName,
       components: components, storage: storage, build: build,
       assumedResolution: ResolvedOp(
@@ -110,6 +108,8 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
 
 /// The parts of an op that calls do not copy field by field.
 final class OpDetails: Sendable {
+  let id: OpID
+  let version: CodeFingerprint
   let parameters: [String]
   let addedParameters: [String]
   let ownIdentity: String
@@ -195,10 +195,12 @@ final class OpDetails: Sendable {
   }
 
   init(
-    parameters: [String], addedParameters: [String], ownIdentity: String, keyName: OpID,
-    components: @escaping @Sendable () -> [CodeComponent], storage: StoragePolicy?,
-    build: StaticString, assumedResolution: ResolvedOp
+    id: OpID, version: CodeFingerprint, parameters: [String], addedParameters: [String],
+    ownIdentity: String, keyName: OpID, components: @escaping @Sendable () -> [CodeComponent],
+    storage: StoragePolicy?, build: StaticString, assumedResolution: ResolvedOp
   ) {
+    self.id = id
+    self.version = version
     self.storage = storage
     self.build = build
     self.expirySeconds = storage?.expiresAfter?.inSeconds
