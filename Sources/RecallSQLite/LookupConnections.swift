@@ -154,6 +154,7 @@ final class LookupConnection: @unchecked Sendable {
   /// The statement used last, and its SQL.
   private var recent: (sql: String, statement: OpaquePointer)?
   private let busyMilliseconds: Int32
+  private let commits: Commits
   /// The read transaction kept open between lookups: when it began
   /// (monotonic nanoseconds), and ``Commits/current`` then.
   private var snapshot: (began: UInt64, commits: UInt64)?
@@ -173,6 +174,8 @@ final class LookupConnection: @unchecked Sendable {
     self.handle = handle
     busyMilliseconds = Int32(clamping: Int(busyTimeout.inSeconds * 1000))
     sqlite3_busy_timeout(handle, busyMilliseconds)
+    // Held, so that the hook's counter lives as long as the connection.
+    self.commits = commits
     if !readOnly { commits.count(on: handle) }
     // As GRDB's readers (SQLiteBackend's pool): hits read a few pages each.
     sqlite3_exec(handle, "PRAGMA cache_size = -16384", nil, nil, nil)

@@ -24,7 +24,8 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   /// A digest of the id and version, so that stores find their record of the
   /// op's semantic version without hashing strings on every call.
   let identity: Digest
-  /// Everything but the identity, in one reference, so that copying an op
+  /// Everything but the identity and ``keysResultType``, in one
+  /// reference, so that copying an op
   /// (every call does) retains one object rather than one per field.
   let details: OpDetails
   /// The op's resolution in the store it was last used with, shared by the

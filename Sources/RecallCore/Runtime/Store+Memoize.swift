@@ -409,7 +409,7 @@ extension Store {
   /// tenth of a warm hit's instructions).
   @inline(__always)
   static func exactly<R>(_ value: Any, _: R.Type) -> R {
-    func project<T>(_ value: T) -> R { unsafeBitCast(value, to: R.self) }
+    func project<T>(_ value: T) -> R { _identityCast(value, to: R.self) }
     return _openExistential(value, do: project)
   }
 
