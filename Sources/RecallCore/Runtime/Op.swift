@@ -24,9 +24,9 @@ public struct Op: Sendable, Hashable, CustomStringConvertible {
   /// A digest of the id and version, so that stores find their record of the
   /// op's semantic version without hashing strings on every call.
   let identity: Digest
-  /// Everything but the identity and ``keysResultType``, in one
-  /// reference, so that copying an op
-  /// (every call does) retains one object rather than one per field.
+  /// Everything but the identity and ``keysResultType``, in one reference,
+  /// so that copying an op (every call does) retains one object rather than
+  /// one per field.
   let details: OpDetails
   /// The op's resolution in the store it was last used with, shared by the
   /// copies of this op (a macro's op is made once per site).
