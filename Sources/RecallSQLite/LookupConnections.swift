@@ -236,10 +236,11 @@ final class LookupConnection: @unchecked Sendable {
     guard snapshot != nil else { return }
     snapshot = nil
     guard sqlite3_get_autocommit(handle) == 0 else { return }
-    if (try? run("COMMIT")) == nil { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
+    if (try? run("COMMIT")) == nil { rollBack() }
   }
 
-  /// Runs a statement of no rows through the statement cache.
+  /// Runs a statement of no rows (a transaction's `BEGIN`, `COMMIT`)
+  /// through the statement cache.
   private func run(_ sql: String) throws {
     let statement = try prepared(sql)
     defer { sqlite3_reset(statement) }
@@ -252,13 +253,13 @@ final class LookupConnection: @unchecked Sendable {
   /// rolled back if it throws. Only for small writes that must not open
   /// GRDB's pool (usage counts); a store opened read-only fails here.
   func writeTransaction<T>(_ body: () throws -> T) throws -> T {
-    try execute("BEGIN IMMEDIATE")
+    try run("BEGIN IMMEDIATE")
     let result: T
     do {
       result = try body()
-      try execute("COMMIT")
+      try run("COMMIT")
     } catch {
-      sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+      rollBack()
       throw error
     }
     return result
@@ -273,10 +274,9 @@ final class LookupConnection: @unchecked Sendable {
     sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
   }
 
-  private func execute(_ sql: String) throws {
-    let code = sqlite3_exec(handle, sql, nil, nil, nil)
-    guard code == SQLITE_OK else { throw FastStatement.error(code, handle, sql) }
-  }
+  /// Rolls the open transaction back (its error, if any, is the one the
+  /// caller reports).
+  private func rollBack() { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
 
   func close() {
     endSnapshot()
