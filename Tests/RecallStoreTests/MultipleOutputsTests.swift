@@ -404,4 +404,25 @@ struct Fitted: MultipleOutputs, Equatable {
     #expect(map.hid(for: cid(1), in: nil) == hid(1))
     #expect(map.hid(for: cid(3), in: nil) == hid(3), "read again, it is kept")
   }
+
+  @Test func aRepeatedHitLinksAgainOnceTheTopLevelTurnedOver() {
+    // A hit outside any call records its entry only when the top level's
+    // newer values turned older since: it links however many values came
+    // between, and another history of its value since leaves it ambiguous.
+    let map = HistoryMap()
+    func cid(_ n: Int) -> ContentID { ContentID(Digest.sha256("value \(n)")) }
+    func hid(_ n: Int) -> HistoryID { HistoryID(Digest.sha256("history \(n)")) }
+    let entry = MemoryLayer.Entry(
+      value: 0, cid: cid(-1), hid: hid(-1), size: 8, duration: 1, storedAt: 0)
+    map.recordAtTopLevel(entry)
+    #expect(map.hid(for: entry.cid, in: nil) == entry.hid)
+    // Two turns: the entry's value is let go.
+    for n in 0..<HistoryMap.scopeLimit { map.record(cid(n), hid(n), in: nil) }
+    #expect(map.hid(for: entry.cid, in: nil) == HistoryID(external: entry.cid))
+    map.recordAtTopLevel(entry)
+    #expect(map.hid(for: entry.cid, in: nil) == entry.hid, "recorded again")
+    map.record(entry.cid, hid(-2), in: nil)
+    map.recordAtTopLevel(entry)
+    #expect(map.hid(for: entry.cid, in: nil) == HistoryID(external: entry.cid), "ambiguous")
+  }
 }

@@ -147,10 +147,11 @@ extension Op {
     /// every memoized call finds its op here, and the addresses are the
     /// program's own.
     func _rawHashValue(seed: Int) -> Int {
-      var word = Digest.mix(UInt64(name) ^ UInt64(UInt(bitPattern: seed)))
-      word = Digest.mix(word ^ UInt64(fileID))
-      word = Digest.mix(word ^ UInt64(fingerprint))
-      return Int(truncatingIfNeeded: Digest.mix(word ^ UInt64(version)))
+      // Distinct odd multipliers keep a word from cancelling another.
+      let words =
+        UInt64(name) &* 0x9e37_79b9_7f4a_7c15 ^ UInt64(fileID) &* 0xc2b2_ae3d_27d4_eb4f
+        ^ UInt64(fingerprint) &* 0x1656_67b1_9e37_79f9 ^ UInt64(version)
+      return Int(truncatingIfNeeded: Digest.mix(words ^ UInt64(UInt(bitPattern: seed))))
     }
   }
 

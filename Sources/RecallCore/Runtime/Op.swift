@@ -268,8 +268,13 @@ public struct Argument: Sendable {
   ) {
     self.init(name, value, keyingType: keyingType)
     self.defaultValue = defaultValue
+    self.hasDefault = true
   }
 
   /// The default of an added parameter, whose value is left out of the key.
   public private(set) var defaultValue: (any Encodable & Sendable)?
+
+  /// Whether the parameter has a default (``defaultValue``), read by a warm
+  /// hit without copying the default out.
+  private(set) var hasDefault = false
 }

@@ -59,6 +59,8 @@ final class HistoryMap: Sendable {
   private struct Scope {
     var current: [ContentID: Entry] = [:]
     var previous: [ContentID: Entry] = [:]
+    /// How many times the newer values became the older ones.
+    var turns = 0
 
     subscript(cid: ContentID) -> Entry? { current[cid] ?? previous[cid] }
 
@@ -77,6 +79,7 @@ final class HistoryMap: Sendable {
       if current[cid] == nil, current.count >= HistoryMap.scopeLimit / 2 {
         swap(&previous, &current)
         current.removeAll(keepingCapacity: true)
+        turns += 1
       }
       current[cid] = entry
     }
@@ -90,12 +93,18 @@ final class HistoryMap: Sendable {
   }
 
   private let scopes = Mutex(Scopes())
+  /// The top level's ``Scope/turns``, read without the lock
+  /// (``recordAtTopLevel(_:)``).
+  private let topLevelTurns = Atomic<Int>(0)
 
   /// Remembers that an output (or reused result) with content `cid` has
   /// history `hid` in `scope`.
   func record(_ cid: ContentID, _ hid: HistoryID, in scope: CallID?) {
     scopes.withLock { scopes in
-      guard let scope else { return Self.add(cid, hid, to: &scopes.topLevel) }
+      guard let scope else {
+        Self.add(cid, hid, to: &scopes.topLevel)
+        return topLevelTurns.store(scopes.topLevel.turns, ordering: .releasing)
+      }
       // A call's scope exists while its body runs in this store; a task that
       // outlives the body, or a body that calls into another store, links
       // nothing (and must not make a scope no one closes).
@@ -127,11 +136,26 @@ final class HistoryMap: Sendable {
     for part in parts { record(part.cid, HistoryID(output: part.label, of: hid), in: scope) }
   }
 
+  /// Remembers a result a hit outside any memoized call reused from the
+  /// memory layer, unless the hit's entry was recorded at the top level
+  /// since its newer values last became the older ones. Then its content is
+  /// still among the newer values, with its history (or as ambiguous, which
+  /// it stays), and recording it again would change nothing: a repeated
+  /// warm hit takes no lock here.
+  func recordAtTopLevel(_ entry: MemoryLayer.Entry) {
+    let turns = topLevelTurns.load(ordering: .acquiring)
+    if entry.recordedTurn.load(ordering: .relaxed) == turns { return }
+    record(result: entry.cid, entry.hid, parts: entry.parts, in: nil)
+    // The turn its record was made in (or an older one: recorded again).
+    entry.recordedTurn.store(turns, ordering: .relaxed)
+  }
+
   /// The history of an input with content `cid` in `scope`.
   func hid(for cid: ContentID, in scope: CallID?) -> HistoryID {
     let entry = scopes.withLock { scopes -> Entry? in
       // Read, it stays among the newer values.
       if let scope { return scopes.bodies[scope]?.read(cid) }
+      defer { topLevelTurns.store(scopes.topLevel.turns, ordering: .releasing) }
       return scopes.topLevel.read(cid)
     }
     if case .history(let hid) = entry { return hid }

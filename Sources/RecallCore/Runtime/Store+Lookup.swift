@@ -44,7 +44,11 @@ extension Store {
       return false
     }
     noteReuse(op, isRandom: isRandom, caller: caller)
-    histories.record(result: entry.cid, entry.hid, parts: entry.parts, in: caller?.id)
+    if let caller {
+      histories.record(result: entry.cid, entry.hid, parts: entry.parts, in: caller.id)
+    } else {
+      histories.recordAtTopLevel(entry)
+    }
     ledger.count(op, memoryHit: entry.duration)
     let reference = CallReference(op: op.id, call: id, trial: isRandom ? trial : 0)
     eventCenter.emit(.didReuse(reference, source: .memory, saved: .seconds(entry.duration)))

@@ -22,7 +22,7 @@ extension Store {
   ) throws(E) -> R {
     let scope = TaskScope.current
     let warmKey = warmKey(op, arguments, types, R.self, scope)
-    if let warmKey, let value = warmHit(op, warmKey, arguments, scope, R.self) {
+    if warmKey.exists, let value = warmHit(op, warmKey, arguments, scope, R.self) {
       return Self.exactly(value, R.self)
     }
     return try lookUpOrRun(op, arguments, types, scope, warmKey, body)
@@ -34,11 +34,11 @@ extension Store {
   @inline(never)
   private func lookUpOrRun<R: Codable & Sendable, E: Error>(
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], _ scope: TaskScope,
-    _ warmKey: WarmKey?, _ body: () throws(E) -> R
+    _ warmKey: WarmKey, _ body: () throws(E) -> R
   ) throws(E) -> R {
     guard
       let call = prepareMemoized(
-        op, arguments, types, result: R.self, in: scope, plain: warmKey != nil)
+        op, arguments, types, result: R.self, in: scope, plain: warmKey.exists)
     else {
       return try body()
     }
@@ -94,7 +94,7 @@ extension Store {
   ) async throws(E) -> R {
     let scope = TaskScope.current
     let warmKey = warmKey(op, arguments, types, R.self, scope)
-    if let warmKey, let value = warmHit(op, warmKey, arguments, scope, R.self) {
+    if warmKey.exists, let value = warmHit(op, warmKey, arguments, scope, R.self) {
       return Self.exactly(value, R.self)
     }
     return try await lookUpOrRun(isolation: isolation, op, arguments, types, scope, warmKey, body)
@@ -104,12 +104,12 @@ extension Store {
   @inline(never)
   private func lookUpOrRun<R: Codable & Sendable, E: Error>(
     isolation: isolated (any Actor)?, _ op: Op, _ arguments: [Argument],
-    _ types: [any Any.Type], _ scope: TaskScope, _ warmKey: WarmKey?,
+    _ types: [any Any.Type], _ scope: TaskScope, _ warmKey: WarmKey,
     _ body: () async throws(E) -> R
   ) async throws(E) -> R {
     guard
       let call = prepareMemoized(
-        op, arguments, types, result: R.self, in: scope, plain: warmKey != nil)
+        op, arguments, types, result: R.self, in: scope, plain: warmKey.exists)
     else {
       return try await body()
     }
@@ -370,15 +370,16 @@ extension Store {
 }
 
 extension Store {
-  /// The call's warm key (``WarmKey``), or `nil` when the call takes no warm
-  /// shortcut: an argument is not a plain value, memoization is off or
-  /// recomputes here, or hits are audited (an audit needs the call's key).
+  /// The call's warm key (``WarmKey``), or ``WarmKey/none`` when the call
+  /// takes no warm shortcut: an argument is not a plain value, memoization is
+  /// off or recomputes here, or hits are audited (an audit needs the call's
+  /// key).
   func warmKey(
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], _ result: any Any.Type,
     _ scope: TaskScope
-  ) -> WarmKey? {
+  ) -> WarmKey {
     guard !scope.isMemoizationDisabled, !scope.recomputes, configuration.audit.fraction == 0
-    else { return nil }
+    else { return .none }
     return WarmKey(op, arguments, types, result: result, trial: scope.trial)
   }
 
@@ -398,7 +399,7 @@ extension Store {
     // A call made again inside its own body runs it, as when hashed.
     if let caller = scope.stack, caller.contains(id) { return nil }
     guard let entry = memory.get(id),
-      ObjectIdentifier(Swift.type(of: entry.value)) == ObjectIdentifier(type),
+      entry.valueType == ObjectIdentifier(type),
       serve(entry, id, op, isRandom: key.isRandom, trial: scope.trial, caller: scope.stack)
     else { return nil }
     return entry.value
@@ -416,8 +417,8 @@ extension Store {
   /// Remembers the id of a call found by its digest under its warm key, if
   /// it has one, was looked up under the key it stands for, and its result
   /// is exactly of the type asked for (a warm hit takes no other).
-  func remember<R>(_ key: WarmKey?, _ call: PreparedCall, _ arguments: [Argument], _ value: R) {
-    guard let key, key.isRandom == call.isRandom,
+  func remember<R>(_ key: WarmKey, _ call: PreparedCall, _ arguments: [Argument], _ value: R) {
+    guard key.exists, key.isRandom == call.isRandom,
       ObjectIdentifier(type(of: value as Any)) == ObjectIdentifier(R.self)
     else { return }
     call.op.details.warm.remember(key, call, arguments, store: serial)

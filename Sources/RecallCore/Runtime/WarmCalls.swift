@@ -10,11 +10,25 @@ import Synchronization
 /// Two calls with equal keys have equal ids under one resolution of their op:
 /// the bits decide each argument's value, and so its canonical encoding and
 /// content id. Argument names are not in the key; the table checks them
-/// (``WarmCalls``). A call with any other argument has no warm key, and is
-/// hashed as always.
+/// (``WarmCalls``). A call with any other argument has no warm key
+/// (``exists`` is `false`), and is hashed as always.
 struct WarmKey: Hashable {
   /// The words; the first is the trial and whether the call is random.
   private var words = Words()
+
+  /// Whether the call has a warm key. (Not an optional key: destroying an
+  /// optional went through the runtime's generic witness, about 80
+  /// instructions, twice per warm hit.)
+  private(set) var exists = true
+
+  /// No key: the call is hashed.
+  static var none: WarmKey {
+    var key = WarmKey()
+    key.exists = false
+    return key
+  }
+
+  private init() {}
 
   static func == (lhs: WarmKey, rhs: WarmKey) -> Bool { lhs.words == rhs.words }
 
@@ -62,19 +76,23 @@ struct WarmKey: Hashable {
   static let longestString = 256
   static let longestArray = 64
 
-  /// The warm key of a call, or `nil` when an argument is not a plain value.
-  init?(
+  /// The warm key of a call, or ``none`` when an argument is not a plain
+  /// value.
+  init(
     _ op: Op, _ arguments: [Argument], _ types: [any Any.Type], result: any Any.Type,
     trial: Int
   ) {
     let isRandom = op.details.knownRandomness == .random
     words.append(isRandom ? UInt64(bitPattern: Int64(trial)) << 1 | 1 : 0)
-    for argument in arguments {
-      var flags: UInt64 = argument.defaultValue == nil ? 0 : 1 << 8
-      let keyed = argument.keyedType.map(Self.word)
+    // By index: each argument's fields are read in place (a `for` loop
+    // copied each argument, a tenth of a warm hit).
+    for index in arguments.indices {
+      var flags: UInt64 = arguments[index].hasDefault ? 1 << 8 : 0
+      let keyed = arguments[index].keyedType.map(Self.word)
       if keyed != nil { flags |= 1 << 9 }
-      guard Self.append(argument.value, flags: flags, keyed: keyed, to: &words) else {
-        return nil
+      guard Self.append(arguments[index].value, flags: flags, keyed: keyed, to: &words) else {
+        self = .none
+        return
       }
     }
     words.append(UInt64(types.count))
@@ -140,12 +158,8 @@ struct WarmKey: Hashable {
       if let keyed { words.append(keyed) }
     }
     func scalar() {
-      var bits: UInt64 = 0
-      withUnsafeMutableBytes(of: &bits) { raw in
-        withUnsafeBytes(of: value) { raw.copyMemory(from: $0) }
-      }
       tag(type)
-      words.append(bits)
+      words.append(bits(of: value, type))
     }
     // Each UTF-8 byte or element, after the count; zeros fill the last word
     // (the count tells "a" from "a\0").
@@ -180,6 +194,27 @@ struct WarmKey: Hashable {
     }
     return true
   }
+
+  /// The bits of a scalar of the plain type with tag `type`, zero-extended
+  /// to a word. (Read by type: copying any value's bytes went through the
+  /// runtime, a twentieth of a warm hit.)
+  private static func bits<T>(of value: T, _ type: UInt64) -> UInt64 {
+    switch type {
+    case 1: UInt64(UInt(bitPattern: unsafeBitCast(value, to: Int.self)))
+    case 2: unsafeBitCast(value, to: Double.self).bitPattern
+    case 3: unsafeBitCast(value, to: Bool.self) ? 1 : 0
+    case 4: UInt64(unsafeBitCast(value, to: Float.self).bitPattern)
+    case 5: UInt64(bitPattern: unsafeBitCast(value, to: Int64.self))
+    case 6: UInt64(UInt32(bitPattern: unsafeBitCast(value, to: Int32.self)))
+    case 7: UInt64(UInt16(bitPattern: unsafeBitCast(value, to: Int16.self)))
+    case 8: UInt64(UInt8(bitPattern: unsafeBitCast(value, to: Int8.self)))
+    case 9: UInt64(unsafeBitCast(value, to: UInt.self))
+    case 10: unsafeBitCast(value, to: UInt64.self)
+    case 11: UInt64(unsafeBitCast(value, to: UInt32.self))
+    case 12: UInt64(unsafeBitCast(value, to: UInt16.self))
+    default: UInt64(unsafeBitCast(value, to: UInt8.self))
+    }
+  }
 }
 
 /// The ids of an op's warm calls in one store, by warm key (decision 0111):
@@ -209,7 +244,7 @@ final class WarmCalls: Sendable {
       guard table.store == store, table.semanticVersion == semanticVersion,
         table.names.count == arguments.count, let id = table.ids[key]
       else { return nil }
-      for (name, argument) in zip(table.names, arguments) where name != argument.name {
+      for index in arguments.indices where table.names[index] != arguments[index].name {
         return nil
       }
       return id

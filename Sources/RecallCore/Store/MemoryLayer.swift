@@ -3,28 +3,54 @@ import Synchronization
 /// A least-recently-used cache of decoded results, bounded by bytes, in front of
 /// a store's backend.
 final class MemoryLayer: Sendable {
-  struct Entry: @unchecked Sendable {
+  /// A result kept in memory. A class: a hit takes it with one retain,
+  /// where copying a struct of eight fields cost a warm hit a tenth of its
+  /// instructions.
+  final class Entry: @unchecked Sendable {
     // The value is `Sendable` (results are `Codable & Sendable`); it is kept as
     // `Any` so it can be cast back to the result type without rewrapping.
-    var value: Any
-    var cid: ContentID
-    var hid: HistoryID
-    var size: Int
-    var duration: Double
+    let value: Any
+    /// The value's dynamic type, found once when the entry is made: a warm
+    /// hit checks it without asking the runtime (``Store/warmHit``).
+    let valueType: ObjectIdentifier
+    let cid: ContentID
+    let hid: HistoryID
+    let size: Int
+    let duration: Double
     /// When the result was stored (seconds since 1970), for results that
     /// expire (``StoragePolicy/expiresAfter``).
-    var storedAt: Double
+    let storedAt: Double
     /// The tracked files the result holds, checked before it is served
     /// (``TrackedFile``); empty for almost every result.
-    var files: [TrackedFile] = []
+    let files: [TrackedFile]
     /// A result of several outputs' outputs (``MultipleOutputs``), whose
     /// histories a hit remembers too.
-    var parts: [ValuePart] = []
+    let parts: [ValuePart]
+    /// The top level's turn of the history map when a hit outside any
+    /// memoized call last recorded this entry there
+    /// (``HistoryMap/recordAtTopLevel(_:)``); -1 before.
+    let recordedTurn = Atomic<Int>(-1)
+
+    init(
+      value: Any, cid: ContentID, hid: HistoryID, size: Int, duration: Double, storedAt: Double,
+      files: [TrackedFile] = [], parts: [ValuePart] = []
+    ) {
+      self.value = value
+      self.valueType = ObjectIdentifier(type(of: value))
+      self.cid = cid
+      self.hid = hid
+      self.size = size
+      self.duration = duration
+      self.storedAt = storedAt
+      self.files = files
+      self.parts = parts
+    }
   }
 
   private struct Slot {
     var key: CallID
-    var entry: Entry
+    /// `nil` once removed (the slot is free).
+    var entry: Entry?
     var previous: Int
     var next: Int
   }
@@ -61,21 +87,22 @@ final class MemoryLayer: Sendable {
       return slots[i].entry
     }
 
-    /// Removes an entry; returns its value, for the caller to let go of
-    /// once it holds the lock no more (its `deinit`, or unmapping a large
+    /// Removes an entry; returns it, for the caller to let go of once it
+    /// holds the lock no more (its value's `deinit`, or unmapping a large
     /// array, runs outside the lock).
-    mutating func remove(_ key: CallID) -> Any? {
-      guard let i = index.removeValue(forKey: key) else { return nil }
+    mutating func remove(_ key: CallID) -> Entry? {
+      guard let i = index.removeValue(forKey: key), let entry = slots[i].entry.take() else {
+        return nil
+      }
       unlink(i)
-      used -= slots[i].entry.size
-      defer { slots[i].entry.value = () }
+      used -= entry.size
       free.append(i)
-      return slots[i].entry.value
+      return entry
     }
 
-    /// Puts an entry; returns the values it evicted (``remove(_:)``).
-    mutating func put(_ key: CallID, _ entry: Entry) -> [Any] {
-      var evicted: [Any] = []
+    /// Puts an entry; returns the entries it evicted (``remove(_:)``).
+    mutating func put(_ key: CallID, _ entry: Entry) -> [Entry] {
+      var evicted: [Entry] = []
       if let old = remove(key) { evicted.append(old) }
       guard entry.size <= budget else { return evicted }
       while used + entry.size > budget, tail >= 0, let old = remove(slots[tail].key) {

@@ -94,6 +94,18 @@ final class UsageLedger: Sendable {
     }
   }
 
+  /// An op's details by address, hashed without `Hasher` (as digests are,
+  /// ``Digest/_rawHashValue(seed:)``): every hit counts its op here.
+  private struct DetailsKey: Hashable {
+    let address: UInt
+
+    init(_ details: OpDetails) { address = UInt(bitPattern: ObjectIdentifier(details)) }
+
+    func _rawHashValue(seed: Int) -> Int {
+      Int(truncatingIfNeeded: Digest.mix(UInt64(address) ^ UInt64(UInt(bitPattern: seed))))
+    }
+  }
+
   private struct Pending {
     /// Holds the op's details, so that their identity (the key) is not reused
     /// by another op's while the counts wait.
@@ -106,7 +118,7 @@ final class UsageLedger: Sendable {
 
   private struct State {
     var session = Counts()
-    var pending: [ObjectIdentifier: Pending] = [:]
+    var pending: [DetailsKey: Pending] = [:]
     var isSaveScheduled = false
     /// When each op version's use was last recorded (by op identity).
     var sighted: [Digest: Date] = [:]
@@ -169,7 +181,7 @@ final class UsageLedger: Sendable {
     let schedule = state.withLock { state in
       change(&state.session)
       // One lookup when the op is pending (every hit after its first).
-      let key = ObjectIdentifier(op.details)
+      let key = DetailsKey(op.details)
       if let index = state.pending.index(forKey: key) {
         change(&state.pending.values[index].counts)
       } else {
