@@ -405,6 +405,18 @@ struct Fitted: MultipleOutputs, Equatable {
     #expect(map.hid(for: cid(3), in: nil) == hid(3), "read again, it is kept")
   }
 
+  @Test func anOpFindsAResultTypesTraitsAgainWhenItsCallsAskForAnother() {
+    // A generic function's op looks its calls up as several types: each
+    // is looked up by its own traits, however they alternate.
+    let details = testOp("generic").details
+    for _ in 0..<2 {
+      #expect(details.resultTraits([Double].self) == [.known, .decodesAnyBytes])
+      #expect(details.resultTraits(Lazy<[Double]>.self) == [.known, .lazy])
+      #expect(details.resultTraits(Split.self) == [.known, .storedByParts])
+      #expect(details.resultTraits(String.self) == [.known])
+    }
+  }
+
   @Test func aRepeatedHitLinksAgainOnceTheTopLevelTurnedOver() {
     // A hit outside any call records its entry only when the top level's
     // newer values turned older since: it links however many values came

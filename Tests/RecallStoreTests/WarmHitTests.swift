@@ -68,6 +68,28 @@ extension UInt16: CustomContentIdentity {
   public func contentIdentity(into hasher: inout ContentHasher) { hasher.combine(Int(self / 2)) }
 }
 
+/// A result type with a subclass (``WarmHitTests/aSubclassInstanceIsServedByTheCallsDigest``).
+class Shape: Codable, @unchecked Sendable {}
+
+final class Circle: Shape, @unchecked Sendable {
+  let radius: Int
+
+  init(radius: Int) {
+    self.radius = radius
+    super.init()
+  }
+
+  required init(from decoder: any Decoder) throws {
+    radius = try decoder.singleValueContainer().decode(Int.self)
+    super.init()
+  }
+
+  override func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(radius)
+  }
+}
+
 /// Warm hits (decision 0111): a hit found by its arguments' bits, without a
 /// digest, returns exactly what the same call found by its digest returns.
 @Suite struct WarmHitTests {
@@ -176,6 +198,22 @@ extension UInt16: CustomContentIdentity {
     #expect(Set(trial1).count == 1)
     #expect(trial0[0] != trial1[0], "another trial draws its own")
     #expect(withTrial(0) { draw(1) } == trial0[0])
+  }
+
+  /// A result that is a subclass's instance is no warm hit: the memory
+  /// layer serves it by the call's digest, as an instance of the result
+  /// type (``Store/unboxed(_:as:)`` casts it).
+  @Test func aSubclassInstanceIsServedByTheCallsDigest() {
+    let store = quietStore()
+    let log = EventLog(store)
+    let op = testOp("shape")
+    for _ in 0..<3 {
+      let shape = store.memoize(op, [Argument("x", 1)]) { Circle(radius: 2) as Shape }
+      #expect((shape as? Circle)?.radius == 2)
+    }
+    #expect(log.executed.count == 1)
+    #expect(log.reused.count == 2)
+    #expect(op.details.warm.count == 0)
   }
 
   /// A call made again inside its own body runs that body, as when found

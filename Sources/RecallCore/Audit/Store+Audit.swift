@@ -21,7 +21,16 @@ extension Store {
   func audited<R: Codable & Sendable, E: Error>(
     _ call: PreparedCall, _ value: R, _ body: () throws(E) -> R
   ) -> R {
-    guard shouldAudit(), let audit = willAudit(call) else { return value }
+    // The audit apart: its generic locals would cost every hit the runtime's
+    // lookups of their types.
+    shouldAudit() ? audit(call, value, body) : value
+  }
+
+  @inline(never)
+  private func audit<R: Codable & Sendable, E: Error>(
+    _ call: PreparedCall, _ value: R, _ body: () throws(E) -> R
+  ) -> R {
+    guard let audit = willAudit(call) else { return value }
     return didAudit(call, audit, audit.scope.run(body)) ?? value
   }
 
@@ -31,7 +40,15 @@ extension Store {
     isolation: isolated (any Actor)?, _ call: PreparedCall, _ value: R,
     _ body: () async throws(E) -> R
   ) async -> R {
-    guard shouldAudit(), let audit = willAudit(call) else { return value }
+    shouldAudit() ? await audit(isolation: isolation, call, value, body) : value
+  }
+
+  @inline(never)
+  private func audit<R: Codable & Sendable, E: Error>(
+    isolation: isolated (any Actor)?, _ call: PreparedCall, _ value: R,
+    _ body: () async throws(E) -> R
+  ) async -> R {
+    guard let audit = willAudit(call) else { return value }
     return didAudit(call, audit, await audit.scope.run(isolation: isolation, body)) ?? value
   }
 

@@ -137,6 +137,10 @@ final class OpDetails: Sendable {
   /// first. Only a hint: a call found under neither key runs, and is filed by
   /// what it did.
   let randomness = Atomic<UInt8>(Randomness.unknown.rawValue)
+  /// The traits of the result type its calls were last looked up with
+  /// (``resultTraits(_:)``): the type's address shifted left by 8 bits, and
+  /// the traits with ``ResultTraits/known`` in the low byte; 0 before.
+  private let lastResultTraits = Atomic<UInt64>(0)
   /// The key prefixes of random calls, by trial (under the semantic version
   /// they were made for), so that a hit in a trial hashes no more than any
   /// other hit.
@@ -277,4 +281,48 @@ public struct Argument: Sendable {
   /// Whether the parameter has a default (``defaultValue``), read by a warm
   /// hit without copying the default out.
   private(set) var hasDefault = false
+}
+
+/// What a lookup of a stored result needs to know of its type: three
+/// conformance checks, which the runtime answers from a cache in about 400
+/// instructions each (a cached sweep's point made three).
+struct ResultTraits: OptionSet {
+  let rawValue: UInt64
+  /// A `Lazy` result (``LazyHandle``).
+  static let lazy = ResultTraits(rawValue: 1)
+  /// A numeric array or `Data`, which decodes from any bytes
+  /// (``RawBuffer/decodesAnyBytes``).
+  static let decodesAnyBytes = ResultTraits(rawValue: 2)
+  /// A result of several outputs or a collection stored by element.
+  static let storedByParts = ResultTraits(rawValue: 4)
+  /// Set in a cached value: the traits were found.
+  static let known = ResultTraits(rawValue: 0x80)
+
+  init(rawValue: UInt64) { self.rawValue = rawValue }
+
+  init(of type: any Any.Type) {
+    var traits: ResultTraits = .known
+    if type is any LazyHandle.Type { traits.insert(.lazy) }
+    if (type as? any RawBuffer.Type)?.decodesAnyBytes == true { traits.insert(.decodesAnyBytes) }
+    if type is any _StoredByParts.Type { traits.insert(.storedByParts) }
+    self = traits
+  }
+}
+
+extension OpDetails {
+  /// The traits of `type`, a result type of the op's calls: found once, and
+  /// again only when a call asks for another type (a generic function's).
+  func resultTraits(_ type: any Any.Type) -> ResultTraits {
+    let address = UInt64(UInt(bitPattern: ObjectIdentifier(type)))
+    // An address that does not fit in 56 bits (none does in user space
+    // today) is not cached.
+    guard address >> 56 == 0 else { return ResultTraits(of: type) }
+    let cached = lastResultTraits.load(ordering: .relaxed)
+    if cached >> 8 == address, cached & ResultTraits.known.rawValue != 0 {
+      return ResultTraits(rawValue: cached & 0xff)
+    }
+    let traits = ResultTraits(of: type)
+    lastResultTraits.store(address << 8 | traits.rawValue, ordering: .relaxed)
+    return traits
+  }
 }

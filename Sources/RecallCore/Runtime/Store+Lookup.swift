@@ -21,11 +21,33 @@ extension Store {
   /// Returns the call's result from the memory layer, if it is there and has
   /// not expired.
   func reuseFromMemory<R>(_ call: PreparedCall) -> R? {
-    guard let entry = memory.get(call.id), let value = entry.value as? R,
+    reusedFromMemory(call, as: R.self).map { Self.unboxed($0, as: R.self) }
+  }
+
+  /// ``reuseFromMemory(_:)`` without generics: the result, an instance of
+  /// `type`, as `Any`. A call's lookup asks the runtime for no generic type
+  /// (each cost a cached sweep about 350 instructions, decision 0115).
+  func reusedFromMemory(_ call: PreparedCall, as type: any Any.Type) -> Any? {
+    guard let entry = memory.get(call.id),
+      entry.valueType == ObjectIdentifier(type) || Self.isInstance(entry.value, of: type),
       serve(
         entry, call.id, call.op, isRandom: call.isRandom, trial: call.trial, caller: call.caller)
     else { return nil }
-    return value
+    return entry.value
+  }
+
+  /// Whether `value` is an instance of `type` (a subclass's instance, say).
+  static func isInstance(_ value: Any, of type: any Any.Type) -> Bool {
+    func check<T>(_: T.Type) -> Bool { value is T }
+    return _openExistential(type, do: check)
+  }
+
+  /// A value found as an instance of `R` (``reusedFromMemory(_:as:)``,
+  /// ``reused(_:as:unusable:checkingMemory:)``), as `R`: without a dynamic
+  /// cast when its type is exactly `R`, as it almost always is.
+  static func unboxed<R>(_ value: Any, as _: R.Type) -> R {
+    ObjectIdentifier(Swift.type(of: value)) == ObjectIdentifier(R.self)
+      ? exactly(value, R.self) : value as! R
   }
 
   /// Serves the memory layer's `entry` as the result of the call `id` of
@@ -73,10 +95,22 @@ extension Store {
   func reuse<R: Decodable>(
     _ call: PreparedCall, unusable: inout MissCause?, checkingMemory: Bool = true
   ) -> R? {
-    if checkingMemory, let value: R = reuseFromMemory(call) { return value }
+    reused(call, as: R.self, unusable: &unusable, checkingMemory: checkingMemory).map {
+      Self.unboxed($0, as: R.self)
+    }
+  }
+
+  /// ``reuse(_:unusable:checkingMemory:)`` without generics: the result, an
+  /// instance of `type`, as `Any` (``reusedFromMemory(_:as:)``).
+  func reused(
+    _ call: PreparedCall, as type: any Decodable.Type, unusable: inout MissCause?,
+    checkingMemory: Bool = true
+  ) -> Any? {
+    if checkingMemory, let value = reusedFromMemory(call, as: type) { return value }
     let stored: StoredResult
-    let decoded: Result<(R, [TrackedFile]), any Error>
-    let lazy = R.self as? any LazyHandle.Type
+    let decoded: Result<(Any, [TrackedFile]), any Error>
+    let traits = call.op.details.resultTraits(type)
+    let lazy = traits.contains(.lazy) ? type as? any LazyHandle.Type : nil
     var parts: [ValuePart] = []
     var partBytes = 0
     do {
@@ -94,7 +128,7 @@ extension Store {
       // A large blob's checksum may still be running. Numeric arrays and Data
       // decode alongside it (any bytes decode to some numbers, never a trap);
       // other types wait for it. Nothing is served until it passed.
-      if lazy != nil || (R.self as? any RawBuffer.Type)?.decodesAnyBytes != true {
+      if lazy != nil || !traits.contains(.decodesAnyBytes) {
         try stored.confirm()
       }
       if let lazy, lazy.holdsNoFiles || !stored.storage.mayHoldTrackedFiles {
@@ -118,8 +152,8 @@ extension Store {
           }
           Store.warn(kind, reference, error.message, printing: printing, to: center)
         }
-        decoded = .success((value as! R, []))
-      } else if R.self is any _StoredByParts.Type, stored.storage.isManifest {
+        decoded = .success((value, []))
+      } else if traits.contains(.storedByParts), stored.storage.isManifest {
         // Its outputs are values of their own: read (and checked) each. One
         // that is gone is a miss; a damaged one is said as a damaged hit.
         let manifest = stored.storage.array
@@ -134,11 +168,13 @@ extension Store {
         partBytes = read.bytes.values.reduce(0) { $0 + $1.count }
         decoded = Result {
           try FileCollection.collecting {
-            try ValueParts.decode(R.self, manifest: manifest) { read.bytes[$0] }
+            try ValueParts.decode(type, manifest: manifest) { read.bytes[$0] } as Any
           }
         }
       } else {
-        decoded = Result { try FileCollection.collecting { try stored.storage.decode(R.self) } }
+        decoded = Result {
+          try FileCollection.collecting { try stored.storage.decode(type) as Any }
+        }
       }
       try stored.confirm()
     } catch let error as RecallError where error.code == RecallError.corruptValue {
@@ -159,13 +195,13 @@ extension Store {
       unusable = .unreadable
       return nil
     }
-    let (value, files): (R, [TrackedFile])
+    let (value, files): (Any, [TrackedFile])
     do {
       (value, files) = try decoded.get()
     } catch {
       warn(
         .undecodableResult, call.reference,
-        "its stored result no longer decodes as \(R.self) (\(error)); recomputing and replacing it."
+        "its stored result no longer decodes as \(type) (\(error)); recomputing and replacing it."
       )
       unusable = .undecodable
       return nil

@@ -46,15 +46,30 @@ extension Store {
     // of a changed type, expired, or to be recomputed): it is recomputed,
     // never looked up again. A hit needs no plan.
     var unusable: MissCause? = call.recomputes ? .recomputing : nil
-    // A hit from the memory layer makes the next one warm (a sweep's store
-    // hits, each made once, do not fill the table).
-    if unusable == nil, let value: R = reuseFromMemory(call) {
+    // Looked up without generics: a generic type (an optional result, a
+    // `Result`) costs the runtime a lookup each time it is made.
+    if unusable == nil, let found = reusedFromMemory(call, as: R.self) {
+      let value = Self.unboxed(found, as: R.self)
+      // A hit from the memory layer makes the next one warm (a sweep's store
+      // hits, each made once, do not fill the table).
       remember(warmKey, call, arguments, value)
       return audited(call, value, body)
     }
-    if unusable == nil, let value: R = reuse(call, unusable: &unusable, checkingMemory: false) {
-      return audited(call, value, body)
+    if unusable == nil,
+      let found = reused(call, as: R.self, unusable: &unusable, checkingMemory: false)
+    {
+      return audited(call, Self.unboxed(found, as: R.self), body)
     }
+    return try run(call, unusable, body)
+  }
+
+  /// A call that missed: looked up again, waited for, or run, as its plan
+  /// says (``CallPlan``).
+  @inline(never)
+  private func run<R: Codable & Sendable, E: Error>(
+    _ call: PreparedCall, _ unusable: MissCause?, _ body: () throws(E) -> R
+  ) throws(E) -> R {
+    var unusable = unusable
     var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {
@@ -117,15 +132,27 @@ extension Store {
     // of a changed type, expired, or to be recomputed): it is recomputed,
     // never looked up again. A hit needs no plan.
     var unusable: MissCause? = call.recomputes ? .recomputing : nil
-    // A hit from the memory layer makes the next one warm (a sweep's store
-    // hits, each made once, do not fill the table).
-    if unusable == nil, let value: R = reuseFromMemory(call) {
+    // Looked up without generics, as in the synchronous `lookUpOrRun`.
+    if unusable == nil, let found = reusedFromMemory(call, as: R.self) {
+      let value = Self.unboxed(found, as: R.self)
       remember(warmKey, call, arguments, value)
       return await audited(isolation: isolation, call, value, body)
     }
-    if unusable == nil, let value: R = reuse(call, unusable: &unusable, checkingMemory: false) {
-      return await audited(isolation: isolation, call, value, body)
+    if unusable == nil,
+      let found = reused(call, as: R.self, unusable: &unusable, checkingMemory: false)
+    {
+      return await audited(isolation: isolation, call, Self.unboxed(found, as: R.self), body)
     }
+    return try await run(isolation: isolation, call, unusable, body)
+  }
+
+  /// The asynchronous ``run(_:_:_:)``.
+  @inline(never)
+  private func run<R: Codable & Sendable, E: Error>(
+    isolation: isolated (any Actor)?, _ call: PreparedCall, _ unusable: MissCause?,
+    _ body: () async throws(E) -> R
+  ) async throws(E) -> R {
+    var unusable = unusable
     var plan = CallPlan(call)
     defer { plan.end(in: self) }
     while true {

@@ -187,18 +187,22 @@ extension Store {
     // `parallelism` workers each take the next input until none is left: a
     // task per worker, not per input (a stored input's run costs a few
     // microseconds, a task of its own as much again: scenario H).
-    let work = Task { () async -> [Result<Output, any Error>?] in
-      await withTaskGroup(of: [(Int, Result<Output, any Error>)].self) { group in
+    // Outputs are kept as `any Sendable` until the sweep ends: a generic type made
+    // per input (a `Result` of the output, an optional one) costs the
+    // runtime a lookup each time (decision 0115).
+    let output: @Sendable (Int) async throws -> any Sendable = { try await body(inputs[$0]) }
+    let work = Task { () async -> [Result<any Sendable, any Error>?] in
+      await withTaskGroup(of: [(Int, Result<any Sendable, any Error>)].self) { group in
         for _ in 0..<max(1, min(parallelism, inputs.count)) {
           group.addTask {
-            await self.activate { () async -> [(Int, Result<Output, any Error>)] in
-              var done: [(Int, Result<Output, any Error>)] = []
+            await self.activate { () async -> [(Int, Result<any Sendable, any Error>)] in
+              var done: [(Int, Result<any Sendable, any Error>)] = []
               while !Task.isCancelled, let index = sweep.take(of: inputs.count) {
                 let element = Sweep.Element()
                 sweep.begin()
                 let result = await Sweep.Element.$current.withValue(element) {
-                  () async -> Result<Output, any Error> in
-                  do { return .success(try await body(inputs[index])) } catch {
+                  () async -> Result<any Sendable, any Error> in
+                  do { return .success(try await output(index)) } catch {
                     return .failure(error)
                   }
                 }
@@ -210,7 +214,7 @@ extension Store {
             }
           }
         }
-        var outcomes = [Result<Output, any Error>?](repeating: nil, count: inputs.count)
+        var outcomes = [Result<any Sendable, any Error>?](repeating: nil, count: inputs.count)
         for await done in group {
           for (index, outcome) in done { outcomes[index] = outcome }
         }
@@ -232,14 +236,16 @@ extension Store {
       index, outcome -> (index: Int, error: any Error)? in
       if case .failure(let error) = outcome { (index, error) } else { nil }
     }
-    let results = outcomes.map { outcome -> Output? in
+    let values = outcomes.map { outcome -> (any Sendable)? in
       if case .success(let value) = outcome { value } else { nil }
     }
     let wasCancelled = outcomes.contains { $0 == nil }
     guard failures.isEmpty, !wasCancelled else {
-      throw SweepError(results: results, failures: failures, wasCancelled: wasCancelled)
+      throw SweepError(
+        results: values.map { $0.map { Self.unboxed($0, as: Output.self) } }, failures: failures,
+        wasCancelled: wasCancelled)
     }
-    return results.map { $0! }
+    return values.map { Self.unboxed($0!, as: Output.self) }
   }
 }
 
