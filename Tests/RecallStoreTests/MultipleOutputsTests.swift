@@ -437,4 +437,34 @@ struct Fitted: MultipleOutputs, Equatable {
     map.recordAtTopLevel(entry)
     #expect(map.hid(for: entry.cid, in: nil) == HistoryID(external: entry.cid), "ambiguous")
   }
+
+  @Test func aRepeatedHitLinksAgainAfterOneTurnOrAReadsTurn() {
+    // One turn leaves the entry's value among the older values: the next
+    // hit brings it back among the newer ones, so that it outlives the
+    // following turn. A read can make the turn too.
+    let map = HistoryMap()
+    func cid(_ n: Int) -> ContentID { ContentID(Digest.sha256("value \(n)")) }
+    func hid(_ n: Int) -> HistoryID { HistoryID(Digest.sha256("history \(n)")) }
+    let half = HistoryMap.scopeLimit / 2
+    let entry = MemoryLayer.Entry(
+      value: 0, cid: cid(-1), hid: hid(-1), size: 8, duration: 1, storedAt: 0)
+    map.recordAtTopLevel(entry)
+    for n in 0..<half { map.record(cid(n), hid(n), in: nil) }  // one turn
+    map.recordAtTopLevel(entry)
+    for n in half..<2 * half { map.record(cid(n), hid(n), in: nil) }  // another
+    #expect(map.hid(for: entry.cid, in: nil) == entry.hid)
+
+    // The newer values full, with the entry among them; a read of an older
+    // value turns them over.
+    // (Another store's map, and its own entry.)
+    let other = HistoryMap()
+    let its = MemoryLayer.Entry(
+      value: 0, cid: cid(-1), hid: hid(-1), size: 8, duration: 1, storedAt: 0)
+    for n in 0..<2 * half - 1 { other.record(cid(n), hid(n), in: nil) }  // one turn
+    other.recordAtTopLevel(its)  // the newer values are full
+    #expect(other.hid(for: cid(0), in: nil) == hid(0), "a read of an older value: a turn")
+    other.recordAtTopLevel(its)
+    for n in 2 * half..<3 * half { other.record(cid(n), hid(n), in: nil) }  // another
+    #expect(other.hid(for: its.cid, in: nil) == its.hid)
+  }
 }

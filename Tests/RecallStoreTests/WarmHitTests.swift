@@ -216,6 +216,22 @@ final class Circle: Shape, @unchecked Sendable {
     #expect(op.details.warm.count == 0)
   }
 
+  /// The same call asked for as the subclass, once its result is in memory
+  /// as the superclass (an op that does not key its result type): served,
+  /// by its digest and then warm, by a cast, never a trap.
+  @Test func aResultBoxedAsItsSuperclassIsServedAsItsSubclass() {
+    let store = quietStore()
+    let log = EventLog(store)
+    let op = testOp("shape")
+    _ = store.memoize(op, [Argument("x", 1)]) { Circle(radius: 2) as Shape }
+    for _ in 0..<3 {
+      let circle = store.memoize(op, [Argument("x", 1)]) { Circle(radius: 3) }
+      #expect(circle.radius == 2)
+    }
+    #expect(log.executed.count == 1)
+    #expect(op.details.warm.count == 1, "the last call was a warm hit")
+  }
+
   /// A call made again inside its own body runs that body, as when found
   /// by its digest, even with its old result warm in the memory layer.
   @Test func aCallInsideItsOwnBodyRunsIt() {

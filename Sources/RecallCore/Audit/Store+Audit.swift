@@ -26,6 +26,8 @@ extension Store {
     shouldAudit() ? audit(call, value, body) : value
   }
 
+  /// Audits a hit the policy drew: runs `body` and compares (or returns
+  /// `value` when the hit cannot be audited).
   @inline(never)
   private func audit<R: Codable & Sendable, E: Error>(
     _ call: PreparedCall, _ value: R, _ body: () throws(E) -> R
@@ -43,6 +45,7 @@ extension Store {
     shouldAudit() ? await audit(isolation: isolation, call, value, body) : value
   }
 
+  /// The asynchronous ``audit(_:_:_:)``.
   @inline(never)
   private func audit<R: Codable & Sendable, E: Error>(
     isolation: isolated (any Actor)?, _ call: PreparedCall, _ value: R,

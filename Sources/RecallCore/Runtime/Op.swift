@@ -298,8 +298,10 @@ struct ResultTraits: OptionSet {
   /// Set in a cached value: the traits were found.
   static let known = ResultTraits(rawValue: 0x80)
 
+  /// Traits from their bits.
   init(rawValue: UInt64) { self.rawValue = rawValue }
 
+  /// The traits of `type`, asked of the runtime.
   init(of type: any Any.Type) {
     var traits: ResultTraits = .known
     if type is any LazyHandle.Type { traits.insert(.lazy) }

@@ -26,7 +26,7 @@ extension Store {
 
   /// ``reuseFromMemory(_:)`` without generics: the result, an instance of
   /// `type`, as `Any`. A call's lookup asks the runtime for no generic type
-  /// (each cost a cached sweep about 350 instructions, decision 0115).
+  /// (each cost a cached sweep about 350 instructions, decision 0116).
   func reusedFromMemory(_ call: PreparedCall, as type: any Any.Type) -> Any? {
     guard let entry = memory.get(call.id),
       entry.valueType == ObjectIdentifier(type) || Self.isInstance(entry.value, of: type),
@@ -40,14 +40,6 @@ extension Store {
   static func isInstance(_ value: Any, of type: any Any.Type) -> Bool {
     func check<T>(_: T.Type) -> Bool { value is T }
     return _openExistential(type, do: check)
-  }
-
-  /// A value found as an instance of `R` (``reusedFromMemory(_:as:)``,
-  /// ``reused(_:as:unusable:checkingMemory:)``), as `R`: without a dynamic
-  /// cast when its type is exactly `R`, as it almost always is.
-  static func unboxed<R>(_ value: Any, as _: R.Type) -> R {
-    ObjectIdentifier(Swift.type(of: value)) == ObjectIdentifier(R.self)
-      ? exactly(value, R.self) : value as! R
   }
 
   /// Serves the memory layer's `entry` as the result of the call `id` of

@@ -23,7 +23,7 @@ extension Store {
     let scope = TaskScope.current
     let warmKey = warmKey(op, arguments, types, R.self, scope)
     if warmKey.exists, let value = warmHit(op, warmKey, arguments, scope, R.self) {
-      return Self.exactly(value, R.self)
+      return Self.unboxed(value, as: R.self)
     }
     return try lookUpOrRun(op, arguments, types, scope, warmKey, body)
   }
@@ -110,7 +110,7 @@ extension Store {
     let scope = TaskScope.current
     let warmKey = warmKey(op, arguments, types, R.self, scope)
     if warmKey.exists, let value = warmHit(op, warmKey, arguments, scope, R.self) {
-      return Self.exactly(value, R.self)
+      return Self.unboxed(value, as: R.self)
     }
     return try await lookUpOrRun(isolation: isolation, op, arguments, types, scope, warmKey, body)
   }
@@ -432,12 +432,17 @@ extension Store {
     return entry.value
   }
 
-  /// A warm hit's value, whose type `warmHit` found to be exactly `R`:
-  /// taken out of its existential without a dynamic cast (`as! R` cost a
-  /// tenth of a warm hit's instructions).
+  /// A value found as an instance of `R`, as `R`: taken out of its
+  /// existential without a dynamic cast when it was boxed as exactly `R`,
+  /// as it almost always is (`as! R` cost a tenth of a warm hit's
+  /// instructions), and cast otherwise. (A value is opened as the type it
+  /// was boxed as, which a subclass's instance returned as its superclass
+  /// is not: it is cast.)
   @inline(__always)
-  static func exactly<R>(_ value: Any, _: R.Type) -> R {
-    func project<T>(_ value: T) -> R { _identityCast(value, to: R.self) }
+  static func unboxed<R>(_ value: Any, as _: R.Type) -> R {
+    func project<T>(_ value: T) -> R {
+      T.self == R.self ? _identityCast(value, to: R.self) : value as! R
+    }
     return _openExistential(value, do: project)
   }
 
