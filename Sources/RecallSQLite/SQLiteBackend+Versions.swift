@@ -89,14 +89,17 @@ extension SQLiteBackend {
   }
 
   public func acceptCount() throws -> Int {
+    // In the lookup connection's kept snapshot (decision 0113), as every
+    // miss reads it: a change another process accepts is seen at most a
+    // snapshot's lifetime later, one this process accepts at once.
     try SQLiteBackend.mapErrors(path: path) {
-      try lookups.withConnection { connection in
+      try lookups.lookUp { connection in
         try FastStatement.run(
           connection, "SELECT value FROM store_count WHERE name = 'accept_count'", []
         ) {
-          try $0.step() ? Int($0.int64(0)) : 0
+          try $0.step() ? Int($0.int64(0)) : nil
         }
-      }
+      } ?? 0
     }
   }
 
