@@ -143,6 +143,30 @@ import Testing
     #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int == 0)
   }
 
+  /// The accept count every miss reads comes from the kept snapshot: what
+  /// this process commits is seen at once, what another process commits
+  /// once the snapshot ends.
+  @Test func theAcceptCountSeesThisProcessesChangeAtOnce() throws {
+    let directory = TemporaryDirectory()
+    try FileManager.default.createDirectory(
+      atPath: directory.path, withIntermediateDirectories: true)
+    var keeping = SQLiteBackend.Configuration()
+    keeping.snapshotLifetime = 60_000_000_000
+    let backend = try SQLiteBackend(path: directory.path, configuration: keeping)
+    #expect(try backend.acceptCount() == 0)  // the snapshot is kept from here
+    #expect(try backend.acceptCount() == 0)
+    let raise = "UPDATE store_count SET value = value + 1 WHERE name = 'accept_count'"
+    try backend.pool.write { try $0.execute(sql: raise) }
+    #expect(try backend.acceptCount() == 1, "this process's commit ends the kept snapshot")
+
+    let brief = try SQLiteBackend(path: directory.path)
+    #expect(try brief.acceptCount() == 1)
+    let other = try DatabaseQueue(path: backend.pool.path)  // commits no hook counts
+    try other.write { try $0.execute(sql: raise) }
+    Thread.sleep(forTimeInterval: 0.01)
+    #expect(try brief.acceptCount() == 2, "another process's, once the snapshot ended")
+  }
+
   /// Through a store's `forget`. (Other tests' commits end kept snapshots
   /// too, so this one fails without the commit count only when it runs
   /// alone; `aCommitOfThisProcessEndsKeptSnapshots` does not depend on it.)

@@ -187,9 +187,9 @@ extension Store {
     // `parallelism` workers each take the next input until none is left: a
     // task per worker, not per input (a stored input's run costs a few
     // microseconds, a task of its own as much again: scenario H).
-    // Outputs are kept as `any Sendable` until the sweep ends: a generic type made
-    // per input (a `Result` of the output, an optional one) costs the
-    // runtime a lookup each time (decision 0116).
+    // Outputs are kept as `any Sendable` until the sweep ends: a generic
+    // type made per input (a `Result` of the output, an optional one) costs
+    // the runtime a lookup each time (decision 0116).
     let output: @Sendable (Int) async throws -> any Sendable = { try await body(inputs[$0]) }
     let work = Task { () async -> [Result<any Sendable, any Error>?] in
       await withTaskGroup(of: [(Int, Result<any Sendable, any Error>)].self) { group in
