@@ -26,8 +26,16 @@ struct FastStatement {
   static func run<T>(
     _ db: Database, _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
   ) throws -> T {
-    let statement = try db.cachedStatement(sql: sql)
-    return try FastStatement(
+    try run(db, try db.cachedStatement(sql: sql), sql, arguments, body)
+  }
+
+  /// Runs `body` on a statement of GRDB's already prepared from `sql`, with
+  /// `arguments` bound in order.
+  static func run<T>(
+    _ db: Database, _ statement: Statement, _ sql: String, _ arguments: [FastArgument],
+    _ body: (FastStatement) throws -> T
+  ) throws -> T {
+    try FastStatement(
       statement: statement, raw: statement.sqliteStatement, handle: db.sqliteConnection, sql: sql
     ).run(arguments, body)
   }
@@ -39,6 +47,17 @@ struct FastStatement {
   ) throws -> T {
     try FastStatement(
       statement: nil, raw: connection.statement(sql), handle: connection.handle, sql: sql
+    )
+    .run(arguments, body)
+  }
+
+  /// The same, with one of the statements every call runs.
+  static func run<T>(
+    _ connection: LookupConnection, _ kind: LookupStatement, _ arguments: [FastArgument],
+    _ body: (FastStatement) throws -> T
+  ) throws -> T {
+    try FastStatement(
+      statement: nil, raw: connection.statement(kind), handle: connection.handle, sql: kind.sql
     )
     .run(arguments, body)
   }
@@ -116,10 +135,13 @@ enum FastArgument {
   case double(Double)
   case text(String)
   case blob(Data)
+  case bytes([UInt8])
   case digest(Digest)
 
   /// A blob, or NULL.
   static func blob(_ data: Data?) -> FastArgument { data.map(FastArgument.blob) ?? .null }
+  /// A blob, or NULL.
+  static func bytes(_ bytes: [UInt8]?) -> FastArgument { bytes.map(FastArgument.bytes) ?? .null }
   static func int(_ value: Int) -> FastArgument { .int(Int64(value)) }
   static func int(_ value: Int64?) -> FastArgument { value.map(FastArgument.int) ?? .null }
   static func text(_ value: String?) -> FastArgument { value.map(FastArgument.text) ?? .null }
@@ -136,8 +158,14 @@ enum FastArgument {
       return sqlite3_bind_text(statement, index, value, Int32(value.utf8.count), transient)
     case .blob(let data) where data.isEmpty:
       return sqlite3_bind_zeroblob(statement, index, 0)  // a NULL pointer would bind NULL
+    case .bytes(let bytes) where bytes.isEmpty:
+      return sqlite3_bind_zeroblob(statement, index, 0)
     case .blob(let data):
       return data.withUnsafeBytes {
+        sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient)
+      }
+    case .bytes(let bytes):
+      return bytes.withUnsafeBytes {
         sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient)
       }
     case .digest(let digest):

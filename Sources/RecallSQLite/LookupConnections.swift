@@ -153,6 +153,8 @@ final class LookupConnection: @unchecked Sendable {
   private var statements: [String: OpaquePointer] = [:]
   /// The statement used last, and its SQL.
   private var recent: (sql: String, statement: OpaquePointer)?
+  /// The statements of ``LookupStatement``, once prepared.
+  private var known = [OpaquePointer?](repeating: nil, count: LookupStatement.allCases.count)
   private let busyMilliseconds: Int32
   private let commits: Commits
   /// The read transaction kept open between lookups: when it began
@@ -191,6 +193,14 @@ final class LookupConnection: @unchecked Sendable {
     return statement
   }
 
+  /// One of the statements every call runs, prepared on first use.
+  func statement(_ kind: LookupStatement) throws -> OpaquePointer {
+    if let statement = known[kind.rawValue] { return statement }
+    let statement = try prepared(kind.sql)
+    known[kind.rawValue] = statement
+    return statement
+  }
+
   private func prepared(_ sql: String) throws -> OpaquePointer {
     if let statement = statements[sql] { return statement }
     var statement: OpaquePointer?
@@ -225,7 +235,7 @@ final class LookupConnection: @unchecked Sendable {
       }
       endSnapshot()
     }
-    try run("BEGIN")
+    try run(.begin)
     snapshot = (now, commits)
     return false
   }
@@ -236,16 +246,16 @@ final class LookupConnection: @unchecked Sendable {
     guard snapshot != nil else { return }
     snapshot = nil
     guard sqlite3_get_autocommit(handle) == 0 else { return }
-    if (try? run("COMMIT")) == nil { rollBack() }
+    if (try? run(.commit)) == nil { rollBack() }
   }
 
   /// Runs a statement of no rows (a transaction's `BEGIN`, `COMMIT`)
   /// through the statement cache.
-  private func run(_ sql: String) throws {
-    let statement = try prepared(sql)
+  private func run(_ kind: LookupStatement) throws {
+    let statement = try statement(kind)
     defer { sqlite3_reset(statement) }
     let code = sqlite3_step(statement)
-    guard code == SQLITE_DONE else { throw FastStatement.error(code, handle, sql) }
+    guard code == SQLITE_DONE else { throw FastStatement.error(code, handle, kind.sql) }
   }
 
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`, which waits up
@@ -253,11 +263,11 @@ final class LookupConnection: @unchecked Sendable {
   /// rolled back if it throws. Only for small writes that must not open
   /// GRDB's pool (usage counts); a store opened read-only fails here.
   func writeTransaction<T>(_ body: () throws -> T) throws -> T {
-    try run("BEGIN IMMEDIATE")
+    try run(.beginImmediate)
     let result: T
     do {
       result = try body()
-      try run("COMMIT")
+      try run(.commit)
     } catch {
       rollBack()
       throw error
@@ -283,6 +293,29 @@ final class LookupConnection: @unchecked Sendable {
     for statement in statements.values { sqlite3_finalize(statement) }
     statements = [:]
     recent = nil
+    known = known.map { _ in nil }
     sqlite3_close_v2(handle)
+  }
+}
+
+/// The statements every call's lookup runs, found by their case: finding a
+/// statement by its SQL hashes the SQL, about 750 instructions for the 300
+/// bytes of a lookup's.
+enum LookupStatement: Int, CaseIterable {
+  case begin, beginImmediate, commit, loadResult, acceptCount
+
+  /// Its SQL, made once.
+  var sql: String { Self.texts[rawValue] }
+
+  private static let texts = allCases.map(\.text)
+
+  private var text: String {
+    switch self {
+    case .begin: "BEGIN"
+    case .beginImmediate: "BEGIN IMMEDIATE"
+    case .commit: "COMMIT"
+    case .loadResult: SQLiteBackend.loadResultSQL
+    case .acceptCount: "SELECT value FROM store_count WHERE name = 'accept_count'"
+    }
   }
 }

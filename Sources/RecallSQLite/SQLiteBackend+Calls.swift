@@ -95,9 +95,8 @@ extension SQLiteBackend {
     try SQLiteBackend.mapErrors(path: path) {
       // In the connection's kept snapshot (decision 0113).
       try lookups.lookUp { connection in
-        try FastStatement.run(
-          connection, Self.loadResultSQL, [.digest(id.digest), .digest(id.digest)]
-        ) { row in
+        try FastStatement.run(connection, .loadResult, [.digest(id.digest), .digest(id.digest)]) {
+          row in
           // A call whose output's bytes are lost (quarantined) is a miss.
           guard try row.step(), row.int64(4) != 0 else { return nil }
           return (
@@ -243,7 +242,7 @@ extension SQLiteBackend {
             written[value.cid]?.stamp = try blobs.write(value)?.text
           }
           for value in values {
-            let inline = value.bytes.count > configuration.inlineThreshold ? nil : Data(value.bytes)
+            let inline = value.bytes.count > configuration.inlineThreshold ? nil : value.bytes
             try rows.value(
               value.cid,
               storing: (
@@ -253,10 +252,10 @@ extension SQLiteBackend {
           for value in values where !value.parts.isEmpty {
             let whole = try rows.value(value.cid)
             for part in value.parts {
-              try FastStatement.run(
-                db, "INSERT OR IGNORE INTO value_part (value, label, part) VALUES (?, ?, ?)",
-                [.int(whole), .text(part.label), .int(try rows.value(part.value.cid))]
-              ) { try $0.execute() }
+              let partRow = try rows.value(part.value.cid)
+              try rows.run(.insertPart, [.int(whole), .text(part.label), .int(partRow)]) {
+                try $0.execute()
+              }
             }
           }
           let filing = try rows.filing(call.op.name, call.opVersion.hex, call.semanticVersion.hex)
@@ -281,51 +280,29 @@ extension SQLiteBackend {
           let row: Int64
           if let existing = try rows.call(call.id) {
             row = existing
-            try FastStatement.run(db, Self.updateCallSQL, fields + [.int(existing)]) {
-              try $0.execute()
-            }
-            try FastStatement.run(db, "DELETE FROM call_input WHERE call = ?", [.int(existing)]) {
-              try $0.execute()
-            }
+            try rows.run(.updateCall, fields + [.int(existing)]) { try $0.execute() }
+            try rows.run(.deleteInputs, [.int(existing)]) { try $0.execute() }
           } else {
-            try FastStatement.run(db, Self.insertCallSQL, [.digest(call.id.digest)] + fields) {
-              try $0.execute()
-            }
+            try rows.run(.insertCall, [.digest(call.id.digest)] + fields) { try $0.execute() }
             row = db.lastInsertedRowID
             rows.countInsertedCall(
               filing: filing, outputSize: call.outputSize, duration: call.duration)
           }
           // Waiters see either the claim or the stored call, never neither.
-          try FastStatement.run(
-            db, "DELETE FROM claim WHERE call_id = ?", [.digest(call.id.digest)]
-          ) {
-            try $0.execute()
-          }
+          try rows.run(.deleteClaim, [.digest(call.id.digest)]) { try $0.execute() }
           for input in call.inputs {
             let hid: FastArgument =
               input.hid.digest == input.cid.digest ? .null : .digest(input.hid.digest)
-            try FastStatement.run(
-              db, "INSERT INTO call_input (call, name, value, hid) VALUES (?, ?, ?, ?)",
-              [.int(row), .text(input.name), .int(try rows.value(input.cid)), hid]
-            ) { try $0.execute() }
+            let value = try rows.value(input.cid)
+            try rows.run(.insertInput, [.int(row), .text(input.name), .int(value), hid]) {
+              try $0.execute()
+            }
           }
         }
         try rows.writeCounts()
       }
     }
   }
-
-  static let insertCallSQL = """
-    INSERT INTO call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
-      duration, host, pid, key_fields, checksum, miss, environment)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    """
-  static let updateCallSQL = """
-    UPDATE call SET op = ?, filing = ?, trial = ?, output = ?, output_hid = ?, output_size = ?,
-      started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?, checksum = ?, miss = ?,
-      environment = ?
-    WHERE id = ?
-    """
 
   public func summary() throws -> StoreSummary {
     try SQLiteBackend.mapErrors(path: path) {
@@ -392,10 +369,17 @@ struct RowFinder {
   private var values: [ContentID: (row: Int64, lost: Bool)] = [:]
   private var ops: [String: Int64] = [:]
   private var filings: [[String]: Int64] = [:]
+  /// The op and filing found last.
+  private var lastOp: (name: String, row: Int64)?
+  private var lastFiling: (key: (String, String, String), row: Int64)?
   /// What the transaction inserted, for the counts `v15.counts` keeps
   /// (``writeCounts()``): calls by filing, and values with bytes.
   private var insertedCalls: [Int64: (calls: Int, bytes: Int, time: Double)] = [:]
   private var insertedValues = (count: 0, bytes: 0)
+  /// The statements of ``WriteStatement`` this transaction has run: finding
+  /// one in GRDB's cache hashes its whole text, about 800 instructions each
+  /// time.
+  private var statements = [Statement?](repeating: nil, count: WriteStatement.allCases.count)
 
   init(_ db: Database) { self.db = db }
 
@@ -404,32 +388,31 @@ struct RowFinder {
   @discardableResult
   mutating func value(
     _ cid: ContentID,
-    storing stored: (size: Int, bytes: Data?, checksum: Int64?, stamp: String?)? = nil
+    storing stored: (size: Int, bytes: [UInt8]?, checksum: Int64?, stamp: String?)? = nil
   ) throws -> Int64 {
     let found =
       try values[cid]
-      ?? FastStatement.run(db, Self.valueSQL, [.digest(cid.digest), .digest(cid.digest)]) { row in
+      ?? run(.findValue, [.digest(cid.digest), .digest(cid.digest)]) { row in
         try row.step() ? (row: row.int64(0), lost: row.isNull(1)) : nil
       }
     var row: (row: Int64, lost: Bool)
     if let found {
       row = found
       if let stored, found.lost {
-        try FastStatement.run(
-          db,
-          "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ?, evicted_at = NULL WHERE id = ?",
+        try run(
+          .restoreValue,
           [
-            .int(stored.size), .blob(stored.bytes), .int(stored.checksum), .text(stored.stamp),
+            .int(stored.size), .bytes(stored.bytes), .int(stored.checksum), .text(stored.stamp),
             .int(row.row),
           ]
         ) { try $0.execute() }
         row.lost = false
       }
     } else {
-      try FastStatement.run(
-        db, "INSERT INTO value (cid, size, bytes, checksum, stamp) VALUES (?, ?, ?, ?, ?)",
+      try run(
+        .insertValue,
         [
-          .digest(cid.digest), stored.map { .int($0.size) } ?? .null, .blob(stored?.bytes),
+          .digest(cid.digest), stored.map { .int($0.size) } ?? .null, .bytes(stored?.bytes),
           .int(stored?.checksum),
           .text(stored?.stamp),
         ]
@@ -482,17 +465,33 @@ struct RowFinder {
   }
 
   /// The row of a stored call.
-  func call(_ id: CallID) throws -> Int64? {
-    try FastStatement.run(db, Self.callSQL, [.digest(id.digest), .digest(id.digest)]) { row in
+  mutating func call(_ id: CallID) throws -> Int64? {
+    try run(.findCall, [.digest(id.digest), .digest(id.digest)]) { row in
       try row.step() ? row.int64(0) : nil
     }
   }
 
-  static let valueSQL = "SELECT id, size FROM value WHERE \(SQLiteBackend.matches("cid"))"
-  static let callSQL = "SELECT id FROM call WHERE \(SQLiteBackend.matches("call_id"))"
+  /// Runs one of the statements a write runs for each call, prepared (or
+  /// taken from GRDB's cache) once per transaction.
+  mutating func run<T>(
+    _ kind: WriteStatement, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
+  ) throws -> T {
+    let statement: Statement
+    if let prepared = statements[kind.rawValue] {
+      statement = prepared
+    } else {
+      statement = try db.cachedStatement(sql: kind.sql)
+      statements[kind.rawValue] = statement
+    }
+    return try FastStatement.run(db, statement, kind.sql, arguments, body)
+  }
 
   /// The id of an op's name, added if new.
   mutating func op(_ name: String) throws -> Int64 {
+    // The calls of a transaction are mostly of one op: its name is compared
+    // (by its storage first), not hashed.
+    if let last = lastOp, last.name == name { return last.row }
+    defer { lastOp = ops[name].map { (name, $0) } }
     if let row = ops[name] { return row }
     let row =
       try Int64.fetchOne(
@@ -505,7 +504,9 @@ struct RowFinder {
   /// The id of the filing of an op's calls under a version and semantic
   /// version, added if new.
   mutating func filing(_ op: String, _ version: String, _ semanticVersion: String) throws -> Int64 {
+    if let last = lastFiling, last.key == (op, version, semanticVersion) { return last.row }
     let key = [op, version, semanticVersion]
+    defer { lastFiling = filings[key].map { ((op, version, semanticVersion), $0) } }
     if let row = filings[key] { return row }
     let opRow = try self.op(op)
     let row =
@@ -529,4 +530,43 @@ struct RowFinder {
 
 extension Digest {
   var data: Data { withUnsafeBytes { Data($0) } }
+}
+
+/// The statements a write runs for each call it stores (``RowFinder/run(_:_:_:)``).
+enum WriteStatement: Int, CaseIterable {
+  case findValue, insertValue, restoreValue, insertPart
+  case findCall, insertCall, updateCall, deleteInputs, deleteClaim, insertInput
+
+  /// Its SQL, made once.
+  var sql: String { Self.texts[rawValue] }
+
+  private static let texts = allCases.map(\.text)
+
+  private var text: String {
+    switch self {
+    case .findValue: "SELECT id, size FROM value WHERE \(SQLiteBackend.matches("cid"))"
+    case .insertValue:
+      "INSERT INTO value (cid, size, bytes, checksum, stamp) VALUES (?, ?, ?, ?, ?)"
+    case .restoreValue:
+      "UPDATE value SET size = ?, bytes = ?, checksum = ?, stamp = ?, evicted_at = NULL WHERE id = ?"
+    case .insertPart: "INSERT OR IGNORE INTO value_part (value, label, part) VALUES (?, ?, ?)"
+    case .findCall: "SELECT id FROM call WHERE \(SQLiteBackend.matches("call_id"))"
+    case .insertCall:
+      """
+      INSERT INTO call (call_id, op, filing, trial, output, output_hid, output_size, started_at,
+        duration, host, pid, key_fields, checksum, miss, environment)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """
+    case .updateCall:
+      """
+      UPDATE call SET op = ?, filing = ?, trial = ?, output = ?, output_hid = ?, output_size = ?,
+        started_at = ?, duration = ?, host = ?, pid = ?, key_fields = ?, checksum = ?, miss = ?,
+        environment = ?
+      WHERE id = ?
+      """
+    case .deleteInputs: "DELETE FROM call_input WHERE call = ?"
+    case .deleteClaim: "DELETE FROM claim WHERE call_id = ?"
+    case .insertInput: "INSERT INTO call_input (call, name, value, hid) VALUES (?, ?, ?, ?)"
+    }
+  }
 }

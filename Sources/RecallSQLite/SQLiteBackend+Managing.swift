@@ -17,7 +17,7 @@ extension SQLiteBackend {
   public func forget(_ calls: [CallID]) throws -> Int {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.write { db in
-        let rows = RowFinder(db)
+        var rows = RowFinder(db)
         var deleted = 0
         for id in calls {
           guard let row = try rows.call(id) else { continue }

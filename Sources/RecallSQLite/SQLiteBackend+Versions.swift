@@ -94,9 +94,7 @@ extension SQLiteBackend {
     // snapshot's lifetime later, one this process accepts at once.
     try SQLiteBackend.mapErrors(path: path) {
       try lookups.lookUp { connection in
-        try FastStatement.run(
-          connection, "SELECT value FROM store_count WHERE name = 'accept_count'", []
-        ) {
+        try FastStatement.run(connection, .acceptCount, []) {
           try $0.step() ? Int($0.int64(0)) : nil
         }
       } ?? 0

@@ -229,4 +229,49 @@ import Testing
     #expect(double(store, 5) == 10)
     #expect(log.executed.count == 1)
   }
+
+  @Test func oneCommitFilesEachCallUnderItsOwnOpAndVersions() throws {
+    // The writer finds a call's op and filing by comparing them with the
+    // previous call's: calls of one commit that differ in op, version or
+    // semantic version only must each keep their own.
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    let filings: [(op: String, version: String, semantic: String)] = [
+      ("M.f(x:)", "a1", "a1"), ("M.f(x:)", "a2", "a2"), ("M.f(x:)", "a3", "a2"),
+      ("M.g(x:)", "a3", "a2"), ("M.f(x:)", "a1", "a1"), ("M.g(x:)", "a3", "a2"),
+    ]
+    let calls = try filings.enumerated().map { index, filing in
+      let input = try ValueCodec.encode(index)
+      let output = try ValueCodec.encode("output \(index)")
+      let call = CallRecord(
+        id: CallID(Digest.sha256("call \(index)")), op: OpID(filing.op),
+        opVersion: CodeFingerprint(hex: filing.version),
+        semanticVersion: CodeFingerprint(hex: filing.semantic), trial: 0,
+        inputs: [CallInput(name: "x", cid: input.cid, hid: HistoryID(input.cid.digest))],
+        outputCID: output.cid, outputHID: HistoryID(Digest.sha256("history \(index)")),
+        outputSize: output.bytes.count, startedAt: Date(), duration: 0.5, host: "here", pid: 1)
+      return (call: call, values: [output, input])
+    }
+    #expect(backend.commit(calls).allSatisfy { $0 == nil })
+    let stored = try DatabaseQueue(path: directory.path + "/recall.sqlite").read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT call.call_id, op_name.name, filing.op_version, filing.semantic_version, filing.calls
+          FROM call JOIN filing ON filing.id = call.filing JOIN op_name ON op_name.id = call.op
+          """)
+    }
+    #expect(stored.count == filings.count)
+    for (index, filing) in filings.enumerated() {
+      let id = Data(Digest.sha256("call \(index)").bytes)
+      let row = try #require(stored.first { ($0[0] as Data) == id })
+      #expect(row[1] as String == filing.op)
+      #expect(row[2] as String == filing.version)
+      #expect(row[3] as String == filing.semantic)
+      #expect(row[4] as Int == filings.count { $0 == filing })
+    }
+    for (call, values) in calls {
+      #expect(try backend.loadResult(call.id)?.bytes == values[0].bytes)
+    }
+  }
 }
