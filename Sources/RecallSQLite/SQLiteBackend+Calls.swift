@@ -289,7 +289,7 @@ extension SQLiteBackend {
               filing: filing, outputSize: call.outputSize, duration: call.duration)
           }
           // Waiters see either the claim or the stored call, never neither.
-          try rows.run(.deleteClaim, [.digest(call.id.digest)]) { try $0.execute() }
+          try rows.deleteClaim(of: call.id)
           for input in call.inputs {
             let hid: FastArgument =
               input.hid.digest == input.cid.digest ? .null : .digest(input.hid.digest)
@@ -380,6 +380,8 @@ struct RowFinder {
   /// one in GRDB's cache hashes its whole text, about 800 instructions each
   /// time.
   private var statements = [Statement?](repeating: nil, count: WriteStatement.allCases.count)
+  /// Whether the claim table has a row, once looked at (``deleteClaim(of:)``).
+  private var claimsExist: Bool?
 
   init(_ db: Database) { self.db = db }
 
@@ -471,6 +473,18 @@ struct RowFinder {
     }
   }
 
+  /// Deletes a call's claim, if it has one. The claim table is looked at once
+  /// per transaction: claims are written through the same connection, so
+  /// none can appear while the transaction runs, and one that finds the
+  /// table empty (no call is claimed: quick calls are not) deletes nothing.
+  mutating func deleteClaim(of id: CallID) throws {
+    if claimsExist == nil {
+      claimsExist = try run(.anyClaim, []) { try $0.step() && $0.int64(0) != 0 }
+    }
+    guard claimsExist == true else { return }
+    try run(.deleteClaim, [.digest(id.digest)]) { try $0.execute() }
+  }
+
   /// Runs one of the statements a write runs for each call, prepared (or
   /// taken from GRDB's cache) once per transaction.
   mutating func run<T>(
@@ -535,7 +549,7 @@ extension Digest {
 /// The statements a write runs for each call it stores (``RowFinder/run(_:_:_:)``).
 enum WriteStatement: Int, CaseIterable {
   case findValue, insertValue, restoreValue, insertPart
-  case findCall, insertCall, updateCall, deleteInputs, deleteClaim, insertInput
+  case findCall, insertCall, updateCall, deleteInputs, anyClaim, deleteClaim, insertInput
 
   /// Its SQL, made once.
   var sql: String { Self.texts[rawValue] }
@@ -565,6 +579,7 @@ enum WriteStatement: Int, CaseIterable {
       WHERE id = ?
       """
     case .deleteInputs: "DELETE FROM call_input WHERE call = ?"
+    case .anyClaim: "SELECT EXISTS (SELECT 1 FROM claim)"
     case .deleteClaim: "DELETE FROM claim WHERE call_id = ?"
     case .insertInput: "INSERT INTO call_input (call, name, value, hid) VALUES (?, ?, ?, ?)"
     }
