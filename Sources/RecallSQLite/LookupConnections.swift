@@ -185,8 +185,11 @@ final class LookupConnection: @unchecked Sendable {
 
   /// The prepared statement for `sql`, prepared on first use.
   func statement(_ sql: String) throws -> OpaquePointer {
-    // The statement every call runs, with the same string each time: `==`
-    // finds it by its storage, where the dictionary hashes its 300 bytes.
+    // A statement run many times in a row (saving usage counts, reading
+    // versions) comes with the same string each time: `==` finds it by its
+    // storage, where the dictionary hashes the whole text. (The statements
+    // every call runs are found by case: `statement(_:)` of a
+    // `LookupStatement`.)
     if let recent, recent.sql == sql { return recent.statement }
     let statement = try prepared(sql)
     recent = (sql, statement)
@@ -213,6 +216,11 @@ final class LookupConnection: @unchecked Sendable {
     return statement
   }
 
+  /// The accept count read in the current snapshot, which a snapshot's
+  /// later reads would find unchanged (``SQLiteBackend/acceptCount()``; every
+  /// miss reads it).
+  var acceptCountInSnapshot: Int?
+
   /// Whether a read transaction is kept open between lookups.
   var hasSnapshot: Bool { snapshot != nil }
 
@@ -237,6 +245,7 @@ final class LookupConnection: @unchecked Sendable {
     }
     try run(.begin)
     snapshot = (now, commits)
+    acceptCountInSnapshot = nil
     return false
   }
 
@@ -245,6 +254,7 @@ final class LookupConnection: @unchecked Sendable {
   func endSnapshot() {
     guard snapshot != nil else { return }
     snapshot = nil
+    acceptCountInSnapshot = nil
     guard sqlite3_get_autocommit(handle) == 0 else { return }
     if (try? run(.commit)) == nil { rollBack() }
   }

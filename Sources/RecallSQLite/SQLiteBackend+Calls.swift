@@ -474,9 +474,10 @@ struct RowFinder {
   }
 
   /// Deletes a call's claim, if it has one. The claim table is looked at once
-  /// per transaction: claims are written through the same connection, so
-  /// none can appear while the transaction runs, and one that finds the
-  /// table empty (no call is claimed: quick calls are not) deletes nothing.
+  /// per transaction: the transaction holds the write lock (`BEGIN
+  /// IMMEDIATE`), so no connection of any process can add a claim before it
+  /// commits, and one that finds the table empty (no call is claimed: quick
+  /// calls are not) deletes nothing.
   mutating func deleteClaim(of id: CallID) throws {
     if claimsExist == nil {
       claimsExist = try run(.anyClaim, []) { try $0.step() && $0.int64(0) != 0 }
@@ -505,13 +506,13 @@ struct RowFinder {
     // The calls of a transaction are mostly of one op: its name is compared
     // (by its storage first), not hashed.
     if let last = lastOp, last.name == name { return last.row }
-    defer { lastOp = ops[name].map { (name, $0) } }
-    if let row = ops[name] { return row }
     let row =
-      try Int64.fetchOne(
+      try ops[name]
+      ?? Int64.fetchOne(
         db.cachedStatement(sql: "SELECT id FROM op_name WHERE name = ?"), arguments: [name])
       ?? inserted("INSERT INTO op_name (name) VALUES (?)", [name])
     ops[name] = row
+    lastOp = (name, row)
     return row
   }
 
@@ -520,18 +521,22 @@ struct RowFinder {
   mutating func filing(_ op: String, _ version: String, _ semanticVersion: String) throws -> Int64 {
     if let last = lastFiling, last.key == (op, version, semanticVersion) { return last.row }
     let key = [op, version, semanticVersion]
-    defer { lastFiling = filings[key].map { ((op, version, semanticVersion), $0) } }
-    if let row = filings[key] { return row }
-    let opRow = try self.op(op)
-    let row =
-      try Int64.fetchOne(
-        db.cachedStatement(
-          sql: "SELECT id FROM filing WHERE op = ? AND semantic_version = ? AND op_version = ?"),
-        arguments: [opRow, semanticVersion, version])
-      ?? inserted(
-        "INSERT INTO filing (op, op_version, semantic_version) VALUES (?, ?, ?)",
-        [opRow, version, semanticVersion])
-    filings[key] = row
+    let row: Int64
+    if let found = filings[key] {
+      row = found
+    } else {
+      let opRow = try self.op(op)
+      row =
+        try Int64.fetchOne(
+          db.cachedStatement(
+            sql: "SELECT id FROM filing WHERE op = ? AND semantic_version = ? AND op_version = ?"),
+          arguments: [opRow, semanticVersion, version])
+        ?? inserted(
+          "INSERT INTO filing (op, op_version, semantic_version) VALUES (?, ?, ?)",
+          [opRow, version, semanticVersion])
+      filings[key] = row
+    }
+    lastFiling = ((op, version, semanticVersion), row)
     return row
   }
 

@@ -94,9 +94,12 @@ extension SQLiteBackend {
     // snapshot's lifetime later, one this process accepts at once.
     try SQLiteBackend.mapErrors(path: path) {
       try lookups.lookUp { connection in
-        try FastStatement.run(connection, .acceptCount, []) {
+        if let count = connection.acceptCountInSnapshot { return count }
+        let count = try FastStatement.run(connection, .acceptCount, []) {
           try $0.step() ? Int($0.int64(0)) : nil
         }
+        connection.acceptCountInSnapshot = count
+        return count
       } ?? 0
     }
   }

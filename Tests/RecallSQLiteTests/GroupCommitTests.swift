@@ -238,7 +238,8 @@ import Testing
     let backend = try SQLiteBackend(path: directory.path)
     let filings: [(op: String, version: String, semantic: String)] = [
       ("M.f(x:)", "a1", "a1"), ("M.f(x:)", "a2", "a2"), ("M.f(x:)", "a3", "a2"),
-      ("M.g(x:)", "a3", "a2"), ("M.f(x:)", "a1", "a1"), ("M.g(x:)", "a3", "a2"),
+      ("M.f(x:)", "a3", "a3"), ("M.g(x:)", "a3", "a3"), ("M.f(x:)", "a1", "a1"),
+      ("M.g(x:)", "a3", "a3"),
     ]
     let calls = try filings.enumerated().map { index, filing in
       let input = try ValueCodec.encode(index)
