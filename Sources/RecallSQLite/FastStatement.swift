@@ -140,7 +140,7 @@ enum FastArgument {
 
   /// A blob, or NULL.
   static func blob(_ data: Data?) -> FastArgument { data.map(FastArgument.blob) ?? .null }
-  /// A blob, or NULL.
+  /// Bytes bound as they are (SQLite copies them), or NULL.
   static func bytes(_ bytes: [UInt8]?) -> FastArgument { bytes.map(FastArgument.bytes) ?? .null }
   static func int(_ value: Int) -> FastArgument { .int(Int64(value)) }
   static func int(_ value: Int64?) -> FastArgument { value.map(FastArgument.int) ?? .null }

@@ -160,6 +160,10 @@ final class LookupConnection: @unchecked Sendable {
   /// The read transaction kept open between lookups: when it began
   /// (monotonic nanoseconds), and ``Commits/current`` then.
   private var snapshot: (began: UInt64, commits: UInt64)?
+  /// The accept count read in the current snapshot, which a snapshot's
+  /// later reads would find unchanged (``SQLiteBackend/acceptCount()``; every
+  /// miss reads it).
+  var acceptCountInSnapshot: Int?
 
   init(path: String, readOnly: Bool, busyTimeout: Duration, commits: Commits = .process) throws {
     var handle: OpaquePointer?
@@ -216,11 +220,6 @@ final class LookupConnection: @unchecked Sendable {
     return statement
   }
 
-  /// The accept count read in the current snapshot, which a snapshot's
-  /// later reads would find unchanged (``SQLiteBackend/acceptCount()``; every
-  /// miss reads it).
-  var acceptCountInSnapshot: Int?
-
   /// Whether a read transaction is kept open between lookups.
   var hasSnapshot: Bool { snapshot != nil }
 
@@ -259,8 +258,8 @@ final class LookupConnection: @unchecked Sendable {
     if (try? run(.commit)) == nil { rollBack() }
   }
 
-  /// Runs a statement of no rows (a transaction's `BEGIN`, `COMMIT`)
-  /// through the statement cache.
+  /// Runs a statement of no rows (a transaction's `BEGIN`, `COMMIT`), found
+  /// by its case.
   private func run(_ kind: LookupStatement) throws {
     let statement = try statement(kind)
     defer { sqlite3_reset(statement) }
