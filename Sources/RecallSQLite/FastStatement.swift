@@ -134,13 +134,10 @@ enum FastArgument {
   case int(Int64)
   case double(Double)
   case text(String)
-  case blob(Data)
   case bytes([UInt8])
   case digest(Digest)
 
-  /// A blob, or NULL.
-  static func blob(_ data: Data?) -> FastArgument { data.map(FastArgument.blob) ?? .null }
-  /// Bytes bound as they are (SQLite copies them), or NULL.
+  /// A blob of bytes bound as they are (SQLite copies them), or NULL.
   static func bytes(_ bytes: [UInt8]?) -> FastArgument { bytes.map(FastArgument.bytes) ?? .null }
   static func int(_ value: Int) -> FastArgument { .int(Int64(value)) }
   static func int(_ value: Int64?) -> FastArgument { value.map(FastArgument.int) ?? .null }
@@ -156,14 +153,8 @@ enum FastArgument {
     case .text(let value):
       // By length: a NUL inside the string is kept.
       return sqlite3_bind_text(statement, index, value, Int32(value.utf8.count), transient)
-    case .blob(let data) where data.isEmpty:
-      return sqlite3_bind_zeroblob(statement, index, 0)  // a NULL pointer would bind NULL
     case .bytes(let bytes) where bytes.isEmpty:
-      return sqlite3_bind_zeroblob(statement, index, 0)
-    case .blob(let data):
-      return data.withUnsafeBytes {
-        sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient)
-      }
+      return sqlite3_bind_zeroblob(statement, index, 0)  // a NULL pointer would bind NULL
     case .bytes(let bytes):
       return bytes.withUnsafeBytes {
         sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient)

@@ -266,9 +266,9 @@ extension SQLiteBackend {
             .int(call.outputSize), .double(call.startedAt.timeIntervalSince1970),
             .double(call.duration),
             .text(call.host), .int(call.pid),
-            .blob(
+            .bytes(
               call.keyFields.map {
-                Data(StoredKeyFields.compact($0, inputs: StoredKeyFields.order(call.inputs)))
+                StoredKeyFields.compact($0, inputs: StoredKeyFields.order(call.inputs))
               }),
             .int(
               Int64(
