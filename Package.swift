@@ -138,10 +138,23 @@ let package = Package(
     ),
 
     // Benchmarks
+    .target(
+      name: "BenchCalls", dependencies: ["RecallCore", "RecallSQLite"],
+      path: "Benchmarks/BenchCalls"
+    ),
     .executableTarget(
       name: "recall-bench",
-      dependencies: ["RecallCore", "RecallSQLite", "RecallViewer"],
+      dependencies: [
+        "BenchCalls", "RecallCore", "RecallSQLite", "RecallViewer", "recall-bench-open",
+      ],
       path: "Benchmarks/recall-bench"
+    ),
+    // Scenario C's fresh process, linked as a user's program is (Recall's core
+    // and SQLite store, not the viewer).
+    .executableTarget(
+      name: "recall-bench-open",
+      dependencies: ["BenchCalls", "RecallCore", "RecallSQLite"],
+      path: "Benchmarks/recall-bench-open"
     ),
 
     // Tests: one target per source target; the store conformance suite

@@ -44,6 +44,7 @@
 // part. --json prints one JSON object per scenario: {"scenario", "value",
 // "unit" (ns, bytes, runs), "note"}.
 
+import BenchCalls
 import Foundation
 import RecallCore
 import RecallSQLite
@@ -52,13 +53,6 @@ import Synchronization
 
 // Before anything uses SQLite, as the API asks (decision 0112).
 SQLiteBackend.turnOffMemoryStatistics()
-
-let site = OpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "b1")
-
-@inline(never)
-func square(_ store: Store, _ x: Int) -> Int {
-  store.memoize(Op.declared(at: site, .untracked), [Argument("x", x)]) { x * x }
-}
 
 let scoreSite = OpSite(name: "score(_:)", fileID: "Bench/main.swift", fingerprint: "h1")
 
@@ -168,10 +162,6 @@ func extendedIDs(run: Int) -> Elements<Int> {
 
 let slowSite = OpSite(name: "slow(_:)", fileID: "Bench/main.swift", fingerprint: "g1")
 
-func nanoseconds(_ duration: Duration) -> Double {
-  Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) * 1e-9
-}
-
 func median(_ values: [Double]) -> Double {
   let sorted = values.sorted()
   return sorted[sorted.count / 2]
@@ -181,12 +171,6 @@ func format(_ ns: Double) -> String {
   ns < 1_000
     ? String(format: "%.0f ns", ns)
     : ns < 1_000_000 ? String(format: "%.2f µs", ns / 1_000) : String(format: "%.2f ms", ns / 1e6)
-}
-
-func quietSQLite(_ path: String) throws -> Store {
-  var configuration = Store.Configuration()
-  configuration.printsWarnings = false
-  return try Store.sqlite(at: path, configuration: configuration)
 }
 
 /// Times `batches` batches of `size` calls; returns the median time per call.
@@ -217,13 +201,6 @@ func timed(runs: Int, _ body: () throws -> Void) rethrows -> Double {
     samples.append(nanoseconds(ContinuousClock.now - start))
   }
   return median(samples)
-}
-
-func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-  if !condition {
-    FileHandle.standardError.write(Data("recall-bench: wrong result: \(message())\n".utf8))
-    exit(1)
-  }
 }
 
 /// Runs asynchronous work from this synchronous program, and waits for it.
@@ -268,17 +245,22 @@ func diskBytes(_ path: String) -> Int {
   return total
 }
 
-/// Runs this program again with `arguments`; returns what it printed.
-func child(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+/// A process of this program with `arguments` (or of `program`, built next to
+/// it).
+func child(
+  _ arguments: [String], environment: [String: String] = [:], program: String? = nil
+) throws -> Process {
   let process = Process()
-  process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+  let this = URL(fileURLWithPath: CommandLine.arguments[0])
+  process.executableURL =
+    program.map { this.deletingLastPathComponent().appendingPathComponent($0) } ?? this
   process.arguments = arguments
   process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
   return process
 }
 
-func runChild(_ arguments: [String]) throws -> [Double] {
-  let process = try child(arguments)
+func runChild(_ arguments: [String], program: String? = nil) throws -> [Double] {
+  let process = try child(arguments, program: program)
   let pipe = Pipe()
   process.standardOutput = pipe
   try process.run()
@@ -316,20 +298,8 @@ func report(
   fflush(nil)
 }
 
-// Children: the fresh-process halves of C and E, and the two processes of G.
-if arguments.count >= 3, arguments[1] == "--fresh-process" {
-  // C: open the store, then hit a call this process has never seen.
-  let clock = ContinuousClock()
-  let openStart = clock.now
-  let store = try quietSQLite(arguments[2])
-  let open = nanoseconds(clock.now - openStart)
-  let firstStart = clock.now
-  check(square(store, 0) == 0, "first hit")
-  let first = nanoseconds(clock.now - firstStart)
-  check(try store.stats().misses == 0, "a fresh-process hit executed")
-  print("\(open) \(first)")
-  exit(0)
-}
+// Children: the fresh-process half of E, and the two processes of G. (C's is
+// `recall-bench-open`.)
 if arguments.count >= 3, arguments[1] == "--fresh-large" {
   // E: a hit returning 100 MB.
   // Prints the time, then the processor time all threads spent in the
@@ -779,7 +749,7 @@ report("R RandomSource.next()", recallDraw, target: "≤ system's")
 report("R SystemRandomNumberGenerator.next()", systemDraw)
 
 // C: a fresh process opens the store and hits a call it has never seen.
-let fresh = try (0..<5).map { _ in try runChild(["--fresh-process", directory]) }
+let fresh = try (0..<5).map { _ in try runChild([directory], program: "recall-bench-open") }
 report(
   "C store open (fresh process)", median(fresh.map { $0[0] }), target: "≤ 1 ms",
   note: "with the first hit")

@@ -1,0 +1,36 @@
+// The calls `recall-bench` and its fresh-process child `recall-bench-open`
+// both make: the child must find the calls the bench stored, so both declare
+// them here, once.
+
+import Foundation
+import RecallCore
+import RecallSQLite
+
+/// The site of scenario A–C's small call.
+package let site = OpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "b1")
+
+/// A, B, C: a small call, as a `@Memoized` expansion makes it.
+@inline(never)
+package func square(_ store: Store, _ x: Int) -> Int {
+  store.memoize(Op.declared(at: site, .untracked), [Argument("x", x)]) { x * x }
+}
+
+/// Opens the SQLite store at `path` without printing warnings.
+package func quietSQLite(_ path: String) throws -> Store {
+  var configuration = Store.Configuration()
+  configuration.printsWarnings = false
+  return try Store.sqlite(at: path, configuration: configuration)
+}
+
+/// A duration in nanoseconds.
+package func nanoseconds(_ duration: Duration) -> Double {
+  Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) * 1e-9
+}
+
+/// Stops the benchmark with a message when a result is wrong.
+package func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+  if !condition {
+    FileHandle.standardError.write(Data("recall-bench: wrong result: \(message())\n".utf8))
+    exit(1)
+  }
+}
