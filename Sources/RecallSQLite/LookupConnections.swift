@@ -284,6 +284,28 @@ final class LookupConnection: @unchecked Sendable {
     return result
   }
 
+  /// Writes one page to the WAL if the WAL is empty, without changing the
+  /// schema (`PRAGMA user_version`, set to what it is). GRDB's pool, when it
+  /// opens for writing, makes an empty WAL non-empty for its readers by
+  /// creating and dropping a table: a schema change, which made every
+  /// connection to the store, of every process, parse the whole schema again
+  /// at its next statement (about a million instructions each; decision
+  /// 0118). A WAL is empty after every process that wrote exits (decision
+  /// 0114). Best effort: when this fails, GRDB does as before.
+  func fillEmptyWAL(_ walPath: String) {
+    var status = stat()
+    guard stat(walPath, &status) != 0 || status.st_size == 0 else { return }
+    _ = try? writeTransaction {
+      let version = try FastStatement.run(self, "PRAGMA user_version", []) { row in
+        try row.step() ? row.int64(0) : 0
+      }
+      let code = sqlite3_exec(handle, "PRAGMA user_version = \(version)", nil, nil, nil)
+      guard code == SQLITE_OK else {
+        throw FastStatement.error(code, handle, "PRAGMA user_version")
+      }
+    }
+  }
+
   /// Copies the WAL into the database and empties the WAL file, unless
   /// another connection (of any process) is reading or writing: then it
   /// leaves the WAL as it is, at once, without waiting.

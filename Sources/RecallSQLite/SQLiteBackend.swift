@@ -61,7 +61,12 @@ public final class SQLiteBackend: StoreWriter {
   /// open). Reads and writes other than the hot path's go through
   /// ``pool``, which first waits for the calls being committed.
   var database: DatabasePool {
-    get throws { try grdb.pool() }
+    get throws {
+      try grdb.pool { [lookups] in
+        guard !configuration.readOnly else { return }
+        try? lookups.withConnection { $0.fillEmptyWAL(path + "/recall.sqlite-wal") }
+      }
+    }
   }
   /// The database, once every call handed to the committer is committed, so
   /// that queries and management see every call computed before them.
@@ -222,9 +227,11 @@ public final class SQLiteBackend: StoreWriter {
 
     var isOpen: Bool { opened.withLock { $0 != nil } }
 
-    func pool() throws -> DatabasePool {
+    /// The pool, opened now if it is not yet, after `beforeOpening`.
+    func pool(beforeOpening: () -> Void = {}) throws -> DatabasePool {
       try opened.withLock { opened in
         if let opened { return opened }
+        beforeOpening()
         let pool = try open()
         opened = pool
         return pool

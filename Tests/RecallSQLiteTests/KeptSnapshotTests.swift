@@ -143,6 +143,40 @@ import Testing
     #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int == 0)
   }
 
+  /// GRDB's pool, opening for writing on the empty WAL a process leaves at
+  /// exit, changes no schema (decision 0118): the connections already open,
+  /// of every process, keep the schema they parsed.
+  @Test func openingThePoolAfterTheWALWasEmptiedChangesNoSchema() throws {
+    let directory = TemporaryDirectory()
+    let first = try SQLiteBackend(path: directory.path)
+    var quiet = Store.Configuration()
+    quiet.printsWarnings = false
+    let store = Store(backend: first, configuration: quiet)
+    #expect(store.memoize(testOp("f"), [Argument("x", 1)]) { 10 } == 10)
+    store.flush()
+    first.emptyWALBeforeExit()
+    let wal = directory.path + "/recall.sqlite-wal"
+    #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int == 0)
+    let pragma = { (name: String) throws -> Int? in
+      try first.lookups.withConnection { connection in
+        try FastStatement.run(connection, "PRAGMA \(name)", []) { row in
+          try row.step() ? Int(row.int64(0)) : nil
+        }
+      }
+    }
+    let schema = try pragma("schema_version")
+    let userVersion = try pragma("user_version")
+
+    let next = try SQLiteBackend(path: directory.path)
+    #expect(!next.hasOpenedPool)
+    let calls = try next.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM call") }
+    #expect(calls == 1)
+    #expect(try pragma("schema_version") == schema)
+    #expect(try pragma("user_version") == userVersion)
+    // What GRDB's readers need (its own fix would have made it otherwise).
+    #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int ?? 0 > 0)
+  }
+
   /// The accept count every miss reads comes from the kept snapshot: what
   /// this process commits is seen at once, what another process commits
   /// once the snapshot ends.
