@@ -6,10 +6,11 @@ import Foundation
 import RecallCore
 import RecallSQLite
 
-/// The site of scenario A–C's small call.
+/// The site of the small call of scenarios A, B, C and F (and of the loops
+/// that run them alone).
 package let site = OpSite(name: "square(_:)", fileID: "Bench/main.swift", fingerprint: "b1")
 
-/// A, B, C: a small call, as a `@Memoized` expansion makes it.
+/// The small call, as a `@Memoized` expansion makes it.
 @inline(never)
 package func square(_ store: Store, _ x: Int) -> Int {
   store.memoize(Op.declared(at: site, .untracked), [Argument("x", x)]) { x * x }
@@ -30,7 +31,8 @@ package func nanoseconds(_ duration: Duration) -> Double {
 /// Stops the benchmark with a message when a result is wrong.
 package func check(_ condition: Bool, _ message: @autoclosure () -> String) {
   if !condition {
-    FileHandle.standardError.write(Data("recall-bench: wrong result: \(message())\n".utf8))
+    let program = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent
+    FileHandle.standardError.write(Data("\(program): wrong result: \(message())\n".utf8))
     exit(1)
   }
 }

@@ -27,9 +27,9 @@ guard CommandLine.arguments.count == 2 else {
 let clock = ContinuousClock()
 let openStart = clock.now
 let store = try quietSQLite(CommandLine.arguments[1])
-let open = nanoseconds(clock.now - openStart)
+let opening = nanoseconds(clock.now - openStart)
 let firstStart = clock.now
 check(square(store, 0) == 0, "first hit")
 let first = nanoseconds(clock.now - firstStart)
 check(try store.stats().misses == 0, "a fresh-process hit executed")
-print("\(open) \(first)")
+print("\(opening) \(first)")

@@ -19,7 +19,8 @@
 //   A  warm hit of a small call (memory layer)
 //   B  miss + store of a small call (SQLite; committed in groups, the time
 //      includes waiting for the last commit)
-//   C  store open, and the first hit, in a fresh process
+//   C  store open, and the first hit, in a fresh process (`recall-bench-open`,
+//      linked as a user's program is)
 //   D  hit with a 100 MB [Double] argument: a fresh equal copy, and the same array
 //   E  hit returning a 100 MB [Double] in a fresh process, copied into an
 //      array and as a MappedArray (the blob file's pages, no copy)
@@ -266,7 +267,9 @@ func runChild(_ arguments: [String], program: String? = nil) throws -> [Double] 
   try process.run()
   let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   process.waitUntilExit()
-  check(process.terminationStatus == 0, "child \(arguments.first ?? "") failed")
+  check(
+    process.terminationStatus == 0,
+    "child \(program ?? "recall-bench") \(arguments.joined(separator: " ")) failed")
   return output.split(separator: " ").compactMap {
     Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
   }
@@ -298,8 +301,8 @@ func report(
   fflush(nil)
 }
 
-// Children: the fresh-process half of E, and the two processes of G. (C's is
-// `recall-bench-open`.)
+// Children: the fresh-process half of E, and the two processes of G (C's
+// fresh process is `recall-bench-open`; L, M and H run theirs further down).
 if arguments.count >= 3, arguments[1] == "--fresh-large" {
   // E: a hit returning 100 MB.
   // Prints the time, then the processor time all threads spent in the

@@ -270,7 +270,8 @@ final class LookupConnection: @unchecked Sendable {
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`, which waits up
   /// to the busy timeout for the write lock), committed if it returns and
   /// rolled back if it throws. Only for small writes that must not open
-  /// GRDB's pool (usage counts); a store opened read-only fails here.
+  /// GRDB's pool (usage counts, versions seen, filling an empty WAL); a
+  /// store opened read-only fails here.
   func writeTransaction<T>(_ body: () throws -> T) throws -> T {
     try run(.beginImmediate)
     let result: T
@@ -284,17 +285,35 @@ final class LookupConnection: @unchecked Sendable {
     return result
   }
 
-  /// Writes one page to the WAL if the WAL is empty, without changing the
-  /// schema (`PRAGMA user_version`, set to what it is). GRDB's pool, when it
-  /// opens for writing, makes an empty WAL non-empty for its readers by
-  /// creating and dropping a table: a schema change, which made every
-  /// connection to the store, of every process, parse the whole schema again
-  /// at its next statement (about a million instructions each; decision
-  /// 0118). A WAL is empty after every process that wrote exits (decision
-  /// 0114). Best effort: when this fails, GRDB does as before.
+  /// Writes one page to the WAL if the WAL file is there and empty, without
+  /// changing the schema (`PRAGMA user_version`, set to what it is). GRDB's
+  /// pool, when it opens for writing, makes an empty WAL non-empty for its
+  /// readers by creating and dropping a table: a schema change, which made
+  /// every connection to the store, of every process, parse the whole schema
+  /// again at its next statement (about a million instructions each;
+  /// decision 0118). A WAL is empty after every process that wrote exits
+  /// (decision 0114).
+  ///
+  /// Best effort, and it never waits: when another connection holds the
+  /// write lock (the WAL is about to be non-empty anyway), or anything
+  /// fails, GRDB does as before. It syncs as GRDB's change did (the WAL's
+  /// header only: `synchronous = NORMAL`, as GRDB sets it); the page it
+  /// writes holds nothing that needs to survive a power cut.
   func fillEmptyWAL(_ walPath: String) {
     var status = stat()
-    guard stat(walPath, &status) != 0 || status.st_size == 0 else { return }
+    // No WAL file: not in WAL mode yet (a new database), which GRDB sets up
+    // under `migrate.lock`.
+    guard stat(walPath, &status) == 0, status.st_size == 0 else { return }
+    let setting = try? FastStatement.run(self, "PRAGMA synchronous", []) { row in
+      try row.step() ? row.int64(0) : nil
+    }
+    guard let synchronous = setting else { return }
+    sqlite3_busy_timeout(handle, 0)
+    sqlite3_exec(handle, "PRAGMA synchronous = NORMAL", nil, nil, nil)
+    defer {
+      sqlite3_exec(handle, "PRAGMA synchronous = \(synchronous)", nil, nil, nil)
+      sqlite3_busy_timeout(handle, busyMilliseconds)
+    }
     _ = try? writeTransaction {
       let version = try FastStatement.run(self, "PRAGMA user_version", []) { row in
         try row.step() ? row.int64(0) : 0

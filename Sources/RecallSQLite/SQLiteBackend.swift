@@ -59,10 +59,12 @@ public final class SQLiteBackend: StoreWriter {
   /// looks calls up (the lookups have their own connections, which also save
   /// its usage counts) never pays for opening GRDB's pool (scenario C, store
   /// open). Reads and writes other than the hot path's go through
-  /// ``pool``, which first waits for the calls being committed.
+  /// ``pool``, which first waits for the calls being committed. Before the
+  /// pool opens for writing, a lookup connection writes one page to an empty
+  /// WAL, so that GRDB's opening changes no schema (decision 0118).
   var database: DatabasePool {
     get throws {
-      try grdb.pool { [lookups] in
+      try grdb.pool {
         guard !configuration.readOnly else { return }
         try? lookups.withConnection { $0.fillEmptyWAL(path + "/recall.sqlite-wal") }
       }

@@ -157,22 +157,25 @@ import Testing
     first.emptyWALBeforeExit()
     let wal = directory.path + "/recall.sqlite-wal"
     #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int == 0)
-    let pragma = { (name: String) throws -> Int? in
-      try first.lookups.withConnection { connection in
+    let pragma = { (name: String, backend: SQLiteBackend) throws -> Int? in
+      try backend.lookups.withConnection { connection in
         try FastStatement.run(connection, "PRAGMA \(name)", []) { row in
           try row.step() ? Int(row.int64(0)) : nil
         }
       }
     }
-    let schema = try pragma("schema_version")
-    let userVersion = try pragma("user_version")
+    let schema = try pragma("schema_version", first)
+    let userVersion = try pragma("user_version", first)
 
     let next = try SQLiteBackend(path: directory.path)
     #expect(!next.hasOpenedPool)
+    let synchronous = try pragma("synchronous", next)
     let calls = try next.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM call") }
     #expect(calls == 1)
-    #expect(try pragma("schema_version") == schema)
-    #expect(try pragma("user_version") == userVersion)
+    #expect(try pragma("schema_version", first) == schema)
+    #expect(try pragma("user_version", first) == userVersion)
+    // The lookup connection that wrote (the only one `next` has) keeps its setting.
+    #expect(try pragma("synchronous", next) == synchronous)
     // What GRDB's readers need (its own fix would have made it otherwise).
     #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int ?? 0 > 0)
   }
