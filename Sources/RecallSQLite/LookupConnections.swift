@@ -311,8 +311,8 @@ final class LookupConnection: @unchecked Sendable {
     sqlite3_busy_timeout(handle, 0)
     sqlite3_exec(handle, "PRAGMA synchronous = NORMAL", nil, nil, nil)
     defer {
-      sqlite3_exec(handle, "PRAGMA synchronous = \(synchronous)", nil, nil, nil)
       sqlite3_busy_timeout(handle, busyMilliseconds)
+      sqlite3_exec(handle, "PRAGMA synchronous = \(synchronous)", nil, nil, nil)
     }
     _ = try? writeTransaction {
       let version = try FastStatement.run(self, "PRAGMA user_version", []) { row in

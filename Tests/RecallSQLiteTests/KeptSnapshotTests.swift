@@ -169,7 +169,12 @@ import Testing
 
     let next = try SQLiteBackend(path: directory.path)
     #expect(!next.hasOpenedPool)
+    // A setting other than the fill's (NORMAL), whatever this SQLite's default.
+    try next.lookups.withConnection { connection in
+      _ = try FastStatement.run(connection, "PRAGMA synchronous = EXTRA", []) { try $0.step() }
+    }
     let synchronous = try pragma("synchronous", next)
+    #expect(synchronous == 3)
     let calls = try next.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM call") }
     #expect(calls == 1)
     #expect(try pragma("schema_version", first) == schema)
