@@ -303,24 +303,18 @@ final class LookupConnection: @unchecked Sendable {
     var status = stat()
     // No WAL file: not in WAL mode yet (a new database), which GRDB sets up
     // under `migrate.lock`.
-    guard stat(walPath, &status) == 0, status.st_size == 0 else { return }
-    let setting = try? FastStatement.run(self, "PRAGMA synchronous", []) { row in
-      try row.step() ? row.int64(0) : nil
-    }
-    guard let synchronous = setting else { return }
-    sqlite3_busy_timeout(handle, 0)
+    guard stat(walPath, &status) == 0, status.st_size == 0,
+      let synchronous = try? integerPragma("synchronous")
+    else { return }
     sqlite3_exec(handle, "PRAGMA synchronous = NORMAL", nil, nil, nil)
-    defer {
-      sqlite3_busy_timeout(handle, busyMilliseconds)
-      sqlite3_exec(handle, "PRAGMA synchronous = \(synchronous)", nil, nil, nil)
-    }
-    _ = try? writeTransaction {
-      let version = try FastStatement.run(self, "PRAGMA user_version", []) { row in
-        try row.step() ? row.int64(0) : 0
-      }
-      let code = sqlite3_exec(handle, "PRAGMA user_version = \(version)", nil, nil, nil)
-      guard code == SQLITE_OK else {
-        throw FastStatement.error(code, handle, "PRAGMA user_version")
+    defer { sqlite3_exec(handle, "PRAGMA synchronous = \(synchronous)", nil, nil, nil) }
+    withoutWaiting {
+      _ = try? writeTransaction {
+        let version = try integerPragma("user_version") ?? 0
+        let code = sqlite3_exec(handle, "PRAGMA user_version = \(version)", nil, nil, nil)
+        guard code == SQLITE_OK else {
+          throw FastStatement.error(code, handle, "PRAGMA user_version")
+        }
       }
     }
   }
@@ -329,9 +323,22 @@ final class LookupConnection: @unchecked Sendable {
   /// another connection (of any process) is reading or writing: then it
   /// leaves the WAL as it is, at once, without waiting.
   func checkpointIfUnused() {
+    withoutWaiting {
+      _ = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+    }
+  }
+
+  /// Runs `body` with no busy timeout: what would wait for another
+  /// connection's lock fails at once instead.
+  private func withoutWaiting<T>(_ body: () throws -> T) rethrows -> T {
     sqlite3_busy_timeout(handle, 0)
     defer { sqlite3_busy_timeout(handle, busyMilliseconds) }
-    sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+    return try body()
+  }
+
+  /// The value of an integer pragma (`PRAGMA name`), if it has one.
+  private func integerPragma(_ name: String) throws -> Int64? {
+    try FastStatement.run(self, "PRAGMA \(name)", []) { try $0.step() ? $0.int64(0) : nil }
   }
 
   /// Rolls the open transaction back (its error, if any, is the one the
