@@ -63,6 +63,7 @@ let package = Package(
       name: "RecallFingerprint",
       dependencies: [
         "RecallCodeTable", "CRecallSHA256", .product(name: "SwiftSyntax", package: "swift-syntax"),
+        .product(name: "SwiftParser", package: "swift-syntax"),
       ]
     ),
 

@@ -9,6 +9,21 @@ package enum SwiftLiteral {
   /// The text between the quotes of ``string(_:)``. Escaping goes byte by
   /// byte, so the body of a concatenation is the concatenation of the bodies.
   package static func body(_ value: String) -> String {
+    // Most text (names, identities, most source lines) has nothing to
+    // escape: it is returned as it is. A plain loop over the bytes, as the
+    // build plugin's tool usually runs in debug.
+    let isPlain = value.utf8.withContiguousStorageIfAvailable { bytes in
+      var index = 0
+      while index < bytes.count {
+        let byte = bytes[index]
+        if byte < 0x20 || byte == 0x7f || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") {
+          return false
+        }
+        index += 1
+      }
+      return true
+    }
+    if isPlain == true { return value }
     // Over UTF-8: the build plugin's table holds a literal of a megabyte.
     // Bytes of multi-byte characters (0x80 and above) are copied as they are.
     var escaped: [UInt8] = []

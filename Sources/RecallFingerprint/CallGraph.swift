@@ -267,33 +267,64 @@ public struct CallGraph: Sendable {
 
   /// The versions of every op (`@Memoized` function or `#memoized` block).
   public func opVersions() -> [OpVersion] {
+    Self.opVersions(of: components, reaches: opReaches())
+  }
+
+  /// What an op's version covers: the op's component and every component it
+  /// reaches (itself included), as indices into ``components``, ascending.
+  public struct OpReach: Hashable, Sendable {
+    /// The op's component.
+    public var component: Int
+    /// The components its version covers, ascending.
+    public var covered: [Int]
+
+    /// Creates an op's reach (for caches of reaches).
+    public init(component: Int, covered: [Int]) {
+      self.component = component
+      self.covered = covered
+    }
+  }
+
+  /// Every op's reach, in the order of their components.
+  public func opReaches() -> [OpReach] {
     let reach = reachability()
-    let keys = components.map(\.key)
+    var reaches: [OpReach] = []
+    for (index, component) in components.enumerated() where component.op != nil {
+      var covered: [Int] = []
+      for (wordIndex, word) in reach.set(of: index).enumerated() where word != 0 {
+        var remaining = word
+        while remaining != 0 {
+          covered.append(wordIndex * 64 + remaining.trailingZeroBitCount)
+          remaining &= remaining - 1
+        }
+      }
+      reaches.append(OpReach(component: index, covered: covered))
+    }
+    return reaches
+  }
+
+  /// The versions of ops whose reaches are known (from ``opReaches()`` of a
+  /// graph of components with the same ``FileSummary/graphDigest``), sorted
+  /// by op name: each version combines the keys of the components it covers.
+  public static func opVersions(of components: [Component], reaches: [OpReach]) -> [OpVersion] {
     var versions: [OpVersion] = []
-    for (index, component) in components.enumerated() {
+    for reach in reaches {
+      let component = components[reach.component]
       guard let op = component.op else { continue }
       // An order-independent combination of the reachable components' keys.
       var sum: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-      var count: UInt64 = 0
-      var covered: [Int] = []
-      let bits = reach.set(of: index)
-      for (wordIndex, word) in bits.enumerated() where word != 0 {
-        var remaining = word
-        while remaining != 0 {
-          let bit = remaining.trailingZeroBitCount
-          remaining &= remaining - 1
-          covered.append(wordIndex * 64 + bit)
-          let key = keys[wordIndex * 64 + bit]
-          sum = (sum.0 &+ key[0], sum.1 &+ key[1], sum.2 &+ key[2], sum.3 &+ key[3])
-          count += 1
-        }
+      for index in reach.covered {
+        let key = components[index].key
+        sum = (sum.0 &+ key[0], sum.1 &+ key[1], sum.2 &+ key[2], sum.3 &+ key[3])
       }
       var hasher = SHA256()
-      hasher.update("recall.op-version.v1 \(count) \(sum.0) \(sum.1) \(sum.2) \(sum.3)")
+      hasher.update(
+        "recall.op-version.v1 \(reach.covered.count) \(sum.0) \(sum.1) \(sum.2) \(sum.3)")
       versions.append(
         OpVersion(
           op: op, fingerprint: component.fingerprint,
-          version: SHA256.hexString(hasher.finalize()), component: index, reach: covered))
+          version: SHA256.hexString(hasher.finalize()), component: reach.component,
+          reach: reach.covered))
     }
     return versions.sorted { $0.op < $1.op }
   }
@@ -382,5 +413,24 @@ public struct CallGraph: Sendable {
       }
     }
     return Reachability(sccOf: sccOf, sets: sets)
+  }
+}
+
+extension FileSummary {
+  /// A digest of all that ``CallGraph`` reads of the file's components: each
+  /// one's kind, name, owner and references, and whether it is an op, in
+  /// order. Files with the same digests, in the same order, make the same
+  /// graph, whatever else changed (a body's constants, comments, layout), so
+  /// each op reaches the same components (``CallGraph/OpReach``).
+  public var graphDigest: [UInt8] {
+    var hasher = SHA256()
+    hasher.update("recall.graph.v1 \(components.count)\n")
+    for component in components {
+      hasher.update(component.kind.rawValue + "\u{0}" + component.name + "\u{0}")
+      hasher.update(component.owner.map { "1" + $0 } ?? "0")
+      hasher.update("\u{0}\(component.op == nil ? 0 : 1) \(component.references.count)\u{0}")
+      for reference in component.references { hasher.update(reference + "\u{0}") }
+    }
+    return hasher.finalize()
   }
 }

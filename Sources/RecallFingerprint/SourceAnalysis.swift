@@ -132,11 +132,17 @@ public struct FileSummary: Codable, Hashable, Sendable {
   /// The modules the file imports, sorted (`import Numerics`, `import struct
   /// GRDB.Row` and `@testable import X` each name their module once).
   public var imports: [String]
+  /// Where the file's top-level items begin, then where the last one ends,
+  /// as UTF-8 offsets; empty when the file has syntax errors. An edit inside
+  /// one item is summarized by parsing that item alone
+  /// (``updated(from:to:)``).
+  public var items: [Int]
 
   /// Creates a summary from components (for caches of summaries).
-  public init(components: [Component], imports: [String] = []) {
+  public init(components: [Component], imports: [String] = [], items: [Int] = []) {
     self.components = components
     self.imports = imports
+    self.items = items
   }
 
   /// Summarizes a parsed source file.
@@ -145,6 +151,7 @@ public struct FileSummary: Codable, Hashable, Sendable {
     visitor.walk(file)
     components = visitor.components
     imports = Set(visitor.imports).sorted()
+    items = Self.itemBoundaries(of: file)
   }
 }
 

@@ -3,8 +3,10 @@ import RecallCodeTable
 import RecallFingerprint
 
 /// Per-file summaries from earlier runs, keyed by path, with the size and
-/// modification time they were made from, and each component's display source
-/// escaped for the table (so an edit escapes only its file's sources).
+/// modification time they were made from, each component's display source
+/// escaped for the table (so an edit escapes only its file's sources), and
+/// the file's text (so an edit inside one top-level item parses only that
+/// item, ``FileSummary/updated(from:to:)``).
 ///
 /// Stored in a compact binary form: length-prefixed strings and little-endian
 /// integers, read straight from the file's bytes. The tool runs at every build,
@@ -19,36 +21,89 @@ struct SummaryCache {
     var summary: FileSummary
     /// Each component's display source, escaped for the table's literal.
     var sources: [CodeTable.EscapedSource]
+    /// The file's bytes when it was summarized.
+    var text: [UInt8]
+    /// The summary's ``FileSummary/graphDigest``.
+    var graphDigest: [UInt8]
+    /// Where the entry lies in the cache file it was read from (after its
+    /// path): written again as those bytes. `nil` for an entry made in this
+    /// run.
+    fileprivate var stored: Range<Int>?
+
+    init(
+      size: Int, modified: Double, summary: FileSummary, sources: [CodeTable.EscapedSource],
+      text: [UInt8], graphDigest: [UInt8]? = nil
+    ) {
+      self.size = size
+      self.modified = modified
+      self.summary = summary
+      self.sources = sources
+      self.text = text
+      self.graphDigest = graphDigest ?? summary.graphDigest
+    }
+  }
+
+  /// The ops' reaches in the last run's call graph, and the key of the
+  /// graph they came from (``graphKey(_:)``): while the key stays the same,
+  /// the graph is not built again.
+  var graph: (key: [UInt8], reaches: [CallGraph.OpReach])?
+
+  /// The key of the graph of files' summaries, in order: their graph
+  /// digests (``FileSummary/graphDigest``).
+  static func graphKey(_ entries: [Entry]) -> [UInt8] {
+    var hasher = SHA256()
+    hasher.update("recall.graph-key.v1 \(entries.count)")
+    for entry in entries { hasher.update(entry.graphDigest) }
+    return hasher.finalize()
   }
 
   /// Changes whenever the layout or what a summary holds changes.
-  static let magic: [UInt8] = Array("RecallSummaries10".utf8)
+  static let magic: [UInt8] = Array("RecallSummaries12".utf8)
 
   var files: [String: Entry] = [:]
+  /// The bytes of the cache file this cache was read from.
+  private var read = Data()
 
   init() {}
 
   /// Reads a cache file; an unreadable or foreign one is an empty cache.
   init(contentsOf path: String) {
     guard let data = FileManager.default.contents(atPath: path) else { return }
-    let bytes = [UInt8](data)
-    files = bytes.withUnsafeBufferPointer { buffer in
-      var reader = Reader(buffer: buffer)
-      return (try? reader.files()) ?? [:]
-    }
+    guard
+      let (files, graph) = data.withUnsafeBytes({ bytes in
+        var reader = Reader(buffer: bytes.bindMemory(to: UInt8.self))
+        return try? reader.cache()
+      })
+    else { return }
+    self.files = files
+    self.graph = graph
+    read = data
   }
 
   /// The cache's bytes.
   func encoded() -> [UInt8] {
     var writer = Writer()
+    writer.bytes.reserveCapacity(read.count + read.count / 4)
     writer.bytes += Self.magic
     writer.int(files.count)
     for (path, entry) in files.sorted(by: { $0.key < $1.key }) {
       writer.string(path)
+      // An entry read from the cache, unchanged: its bytes, copied (an edit
+      // writes one file's entry, not every file's).
+      if let stored = entry.stored {
+        read.withUnsafeBytes {
+          writer.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[stored]))
+        }
+        continue
+      }
       writer.int(entry.size + 1)  // -1: unknown
       writer.word(entry.modified.bitPattern)
       writer.int(entry.summary.imports.count)
       for module in entry.summary.imports { writer.string(module) }
+      writer.int(entry.summary.items.count)
+      for offset in entry.summary.items { writer.int(offset) }
+      writer.int(entry.text.count)
+      writer.bytes.append(contentsOf: entry.text)
       writer.int(entry.summary.components.count)
       for (component, source) in zip(entry.summary.components, entry.sources) {
         writer.int(Kind.allCases.firstIndex(of: component.kind)!)
@@ -72,6 +127,19 @@ struct SummaryCache {
         writer.int(source.count)
         writer.string(source.literalBody)
       }
+      writer.bytes += entry.graphDigest
+    }
+    writer.bytes.append(graph == nil ? 0 : 1)
+    if let graph {
+      writer.bytes += graph.key
+      writer.int(graph.reaches.count)
+      for reach in graph.reaches {
+        writer.int(reach.component)
+        writer.int(reach.covered.count)
+        // As the machine holds them, read back with one copy: the cache
+        // stays on the machine that wrote it.
+        reach.covered.withUnsafeBytes { writer.bytes.append(contentsOf: $0) }
+      }
     }
     return writer.bytes
   }
@@ -84,6 +152,33 @@ struct SummaryCache {
     let buffer: UnsafeBufferPointer<UInt8>
     var offset = 0
 
+    mutating func cache() throws -> (
+      files: [String: Entry], graph: (key: [UInt8], reaches: [CallGraph.OpReach])?
+    ) {
+      let files = try self.files()
+      var graph: (key: [UInt8], reaches: [CallGraph.OpReach])?
+      if try bytes(1) == [1] {
+        let key = try bytes(32)
+        let reaches = try (0..<itemCount()).map { _ in
+          let component = try int()
+          let count = try itemCount()
+          let size = count * MemoryLayout<Int>.stride
+          guard size <= buffer.count - offset else { throw Malformed() }
+          let covered = [Int](unsafeUninitializedCapacity: count) { covered, initialized in
+            UnsafeMutableRawBufferPointer(covered).copyMemory(
+              from: UnsafeRawBufferPointer(
+                UnsafeBufferPointer(rebasing: buffer[offset..<offset + size])))
+            initialized = count
+          }
+          offset += size
+          return CallGraph.OpReach(component: component, covered: covered)
+        }
+        graph = (key, reaches)
+      }
+      guard offset == buffer.count else { throw Malformed() }
+      return (files, graph)
+    }
+
     mutating func files() throws -> [String: Entry] {
       guard buffer.count >= SummaryCache.magic.count,
         buffer[0..<SummaryCache.magic.count].elementsEqual(SummaryCache.magic)
@@ -93,9 +188,12 @@ struct SummaryCache {
       let count = try itemCount()
       for _ in 0..<count {
         let path = try string()
+        let start = offset
         let size = try int() - 1
         let modified = Double(bitPattern: try word())
         let imports = try (0..<itemCount()).map { _ in try string() }
+        let items = try (0..<itemCount()).map { _ in try int() }
+        let text = try byteArray()
         var components: [Component] = []
         var sources: [CodeTable.EscapedSource] = []
         let componentCount = try itemCount()
@@ -126,11 +224,18 @@ struct SummaryCache {
         }
         files[path] = Entry(
           size: size, modified: modified,
-          summary: FileSummary(components: components, imports: imports),
-          sources: sources)
+          summary: FileSummary(components: components, imports: imports, items: items),
+          sources: sources, text: text, graphDigest: try bytes(32))
+        files[path]?.stored = start..<offset
       }
-      guard offset == buffer.count else { throw Malformed() }
       return files
+    }
+
+    /// The next `count` bytes.
+    mutating func bytes(_ count: Int) throws -> [UInt8] {
+      guard count <= buffer.count - offset else { throw Malformed() }
+      defer { offset += count }
+      return Array(UnsafeBufferPointer(rebasing: buffer[offset..<offset + count]))
     }
 
     /// A little-endian 64-bit word.
@@ -162,6 +267,10 @@ struct SummaryCache {
         if byte < 0x80 { return value }
         shift += 7
       }
+    }
+
+    mutating func byteArray() throws -> [UInt8] {
+      try bytes(int())
     }
 
     mutating func string() throws -> String {

@@ -9,7 +9,8 @@
 //     --sources A.swift B.swift ... --dependency-sources C.swift ...
 //
 // Files are summarized once and cached by path, size and modification time, so
-// an edit re-parses only the edited file. The table is rewritten only when its
+// an edit re-parses only the edited file, and only its edited top-level item
+// when the edit lies inside one (see `edit(_:to:)`). The table is rewritten only when its
 // content changes, and holds no timestamp, so an unchanged table recompiles
 // nothing.
 //
@@ -84,7 +85,8 @@ struct ToolError: Error, CustomStringConvertible {
 /// Summarizes files, from the cache when unchanged; with `checks`, also
 /// checks the `#memoized` blocks of each file it parses.
 func summarize(
-  _ paths: [String], cache: inout SummaryCache, reparsed: inout Int, checks: BlockChecks? = nil
+  _ paths: [String], cache: inout SummaryCache, reparsed: inout Int, byItem: inout Int,
+  checks: BlockChecks? = nil
 ) throws -> [SummaryCache.Entry] {
   try paths.map { path in
     let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -94,6 +96,15 @@ func summarize(
       return entry
     }
     let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    if let cached = cache.files[path], let edited = edit(cached, to: bytes) {
+      let entry = SummaryCache.Entry(
+        size: size, modified: modified, summary: edited.summary, sources: edited.sources,
+        text: bytes)
+      cache.files[path] = entry
+      reparsed += 1
+      byItem += 1
+      return entry
+    }
     let source = String(decoding: bytes, as: UTF8.self)
     let clock = ContinuousClock()
     let t0 = clock.now
@@ -107,7 +118,7 @@ func summarize(
       FileHandle.standardError.write(Data("parse \(t1 - t0) summarize \(clock.now - t1)\n".utf8))
     }
     let entry = SummaryCache.Entry(
-      size: size, modified: modified, summary: summary, sources: sources)
+      size: size, modified: modified, summary: summary, sources: sources, text: bytes)
     let isClean = checks?.check(tree, source: source, path: path) ?? true
     cache.files[path] = isClean ? entry : nil
     reparsed += 1
@@ -115,9 +126,33 @@ func summarize(
   }
 }
 
+/// A cached file's summary and display sources after an edit inside one of
+/// its top-level items, made by parsing that item alone; `nil` when the whole
+/// file must be parsed (``FileSummary/updated(from:to:)``), or when the edited
+/// item has a `#memoized` block, which ``BlockChecks`` checks in the whole
+/// file's tree. (The other items were checked when the file was cached: a
+/// file with errors is not.)
+func edit(_ cached: SummaryCache.Entry, to bytes: [UInt8]) -> (
+  summary: FileSummary, sources: [CodeTable.EscapedSource]
+)? {
+  guard let edited = cached.summary.updated(from: cached.text, to: bytes),
+    !cached.summary.components[edited.replaced].contains(where: { $0.kind == .block }),
+    !edited.summary.components[edited.inserted].contains(where: { $0.kind == .block })
+  else { return nil }
+  var sources = cached.sources
+  sources.replaceSubrange(
+    edited.replaced,
+    with: edited.summary.components[edited.inserted].map {
+      CodeTable.EscapedSource(DisplaySource.text(of: $0.span, in: bytes))
+    })
+  return (edited.summary, sources)
+}
+
 /// The code section of the table, as a string literal: the display source of
 /// every component the ops reach, escaped when its file was summarized.
-func codeLiteral(_ versions: [TableEntry], graph: CallGraph, sources: [CodeTable.EscapedSource])
+func codeLiteral(
+  _ versions: [TableEntry], components: [Component], sources: [CodeTable.EscapedSource]
+)
   -> String
 {
   var indexOf: [Int: Int] = [:]
@@ -132,7 +167,7 @@ func codeLiteral(_ versions: [TableEntry], graph: CallGraph, sources: [CodeTable
         reach.append(index)
         continue
       }
-      let found = graph.components[component]
+      let found = components[component]
       indexOf[component] = entries.count
       reach.append(entries.count)
       entries.append((found.identity, found.fingerprint, sources[component]))
@@ -204,13 +239,13 @@ func tableEntries(_ versions: [OpVersion], fileOf: (Int) -> String) -> [TableEnt
 
 /// The module's op versions for tools that do not run the program.
 func manifest(
-  _ versions: [TableEntry], graph: CallGraph, module: String, package: String?
+  _ versions: [TableEntry], components: [Component], module: String, package: String?
 ) -> VersionManifest {
   VersionManifest(
     module: module, package: package,
     ops: versions.map { entry in
       let version = entry.version
-      let component = graph.components[version.component]
+      let component = components[version.component]
       return VersionManifest.Op(
         name: version.op, typedName: component.declaration?.typedName ?? version.op,
         fingerprint: version.fingerprint, version: version.version,
@@ -218,7 +253,7 @@ func manifest(
         parameters: component.declaration?.parameters ?? [],
         addedParameters: component.declaration?.addedParameters ?? [],
         components: version.reach.map {
-          [graph.components[$0].identity, graph.components[$0].fingerprint]
+          [components[$0].identity, components[$0].fingerprint]
         }
           + entry.packages.map { [$0.identity, $0.fingerprint] })
     })
@@ -264,11 +299,12 @@ do {
   var cache = SummaryCache(contentsOf: arguments.cache)
   let loaded = clock.now
   var reparsed = 0
+  var byItem = 0
   let checks = BlockChecks()
   let ownEntries = try summarize(
-    arguments.sources, cache: &cache, reparsed: &reparsed, checks: checks)
+    arguments.sources, cache: &cache, reparsed: &reparsed, byItem: &byItem, checks: checks)
   let dependencyEntries = try summarize(
-    arguments.dependencySources, cache: &cache, reparsed: &reparsed)
+    arguments.dependencySources, cache: &cache, reparsed: &reparsed, byItem: &byItem)
   let own = ownEntries.map(\.summary)
   checks.checkNames(Array(zip(arguments.sources, own)))
   // Forget files that are no longer inputs.
@@ -279,7 +315,21 @@ do {
 
   let summarized = clock.now
   let summaries = (ownEntries + dependencyEntries).map(\.summary)
-  let graph = CallGraph(summaries)
+  let components = summaries.flatMap(\.components)
+  // The graph is built only when what it reads of the files changed: an
+  // edit of a function's constants, comments or layout keeps every op's
+  // reach, and changes only the versions.
+  let graphKey = SummaryCache.graphKey(ownEntries + dependencyEntries)
+  let graphChanged =
+    cache.graph?.key != graphKey
+    || !cache.graph!.reaches.allSatisfy { reach in
+      reach.component < components.count && reach.covered.first.map { $0 >= 0 } != false
+        && reach.covered.last.map { $0 < components.count } != false
+    }
+  if graphChanged {
+    cache.graph = (graphKey, CallGraph(summaries).opReaches())
+  }
+  let opVersions = CallGraph.opVersions(of: components, reaches: cache.graph!.reaches)
   let ownOps = Set(own.flatMap(\.components).compactMap(\.op))
   // The file each of the target's own components is in (they come first).
   var fileNames: [String] = []
@@ -288,7 +338,7 @@ do {
       repeating: URL(fileURLWithPath: path).lastPathComponent, count: summary.components.count)
   }
   let pins = BuildFacts.resolvedPins(arguments.resolved)
-  var versions = tableEntries(graph.opVersions().filter { ownOps.contains($0.op) }) {
+  var versions = tableEntries(opVersions.filter { ownOps.contains($0.op) }) {
     $0 < fileNames.count ? fileNames[$0] : ""
   }
   if arguments.tracksDependencies {
@@ -313,7 +363,8 @@ do {
   let build = facts.fields(sources: arguments.sources + arguments.dependencySources)
   let built = clock.now
   let table = render(
-    versions, codeLiteral: codeLiteral(versions, graph: graph, sources: sources), build: build)
+    versions, codeLiteral: codeLiteral(versions, components: components, sources: sources),
+    build: build)
   let rendered = clock.now
 
   if (try? String(contentsOfFile: arguments.output, encoding: .utf8)) != table {
@@ -325,18 +376,19 @@ do {
     let file = URL(fileURLWithPath: arguments.output).deletingLastPathComponent()
       .appending(path: VersionManifest.fileName)
     let json = try encoder.encode(
-      manifest(versions, graph: graph, module: module, package: arguments.packageName))
+      manifest(versions, components: components, module: module, package: arguments.packageName))
     // Written on every run, changed or not: its date says which build of the
     // module (debug or release, one platform or another) ran last, and it is
     // no input of anything.
     try json.write(to: file, options: .atomic)
   }
-  if reparsed > 0 || removed {
+  if reparsed > 0 || removed || graphChanged {
     try Data(cache.encoded()).write(to: URL(fileURLWithPath: arguments.cache), options: .atomic)
   }
   if ProcessInfo.processInfo.environment["RECALL_PLUGIN_VERBOSE"] == "2" {
     for version in versions.map(\.version) {
-      let parts = graph.components(reachableFrom: version.component).map(\.identity)
+      let parts = version.reach.map { components[$0] }
+        .sorted { ($0.identity, $0.fingerprint) < ($1.identity, $1.fingerprint) }.map(\.identity)
         .joined(separator: ", ")
       FileHandle.standardError.write(
         Data("RecallFingerprintTool: \(version.op) reaches \(parts)\n".utf8))
@@ -346,7 +398,9 @@ do {
     let elapsed = clock.now - start
     FileHandle.standardError.write(
       Data(
-        ("RecallFingerprintTool: \(versions.count) ops, \(inputs.count) files (\(reparsed) parsed) in \(elapsed)"
+        ("RecallFingerprintTool: \(versions.count) ops, \(inputs.count) files (\(reparsed) parsed"
+          + (byItem > 0 ? ", \(byItem) by its edited item" : "") + ")"
+          + (graphChanged ? "" : ", call graph kept,") + " in \(elapsed)"
           + " (cache \(loaded - start), parse \(summarized - loaded), graph \(graphed - summarized),"
           + " build \(built - graphed), code \(rendered - built))\n").utf8))
   }

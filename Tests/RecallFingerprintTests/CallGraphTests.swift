@@ -131,4 +131,40 @@ func versions(_ sources: String...) -> [String: String] {
       graph.opVersions().first?.fingerprint
         == Fingerprint(of: function, excludingAttributes: ["Memoized"]).hex)
   }
+
+  @Test func theGraphDigestChangesWithWhatTheGraphReadsAndNothingElse() {
+    let digest = { (source: String) in FileSummary(Parser.parse(source: source)).graphDigest }
+    let before = digest(package)
+    // A constant, a comment, the layout: the same graph.
+    for (old, new) in [
+      ("let unused = 3", "let unused = 4"), ("{ 42 }", "{ 42 } // the answer"),
+      ("func unrelated() -> Int { 42 }", "func unrelated() -> Int {\n  42\n}"),
+    ] {
+      #expect(digest(package.replacingOccurrences(of: old, with: new)) == before, "\(new)")
+    }
+    // A reference, a name, an owner, an op, a conformance: another graph.
+    for (old, new) in [
+      ("scale(data.rows)", "scale(data.rows).map(unrelated)"), ("func unrelated", "func related"),
+      ("func helper() -> Double { 1 }", "}\nfunc helper() -> Double { 1 }\nstruct More {"),
+      ("func scale", "@Memoized func scale"), ("struct Dataset: Codable", "struct Dataset: Hashable"),
+    ] {
+      #expect(digest(package.replacingOccurrences(of: old, with: new)) != before, "\(new)")
+    }
+  }
+
+  @Test func versionsFromKnownReachesAreTheGraphsVersions() {
+    let summary = FileSummary(Parser.parse(source: package))
+    let graph = CallGraph([summary])
+    #expect(
+      CallGraph.opVersions(of: summary.components, reaches: graph.opReaches())
+        == graph.opVersions())
+    // A constant changed, the graph kept: the versions the new graph gives.
+    let edited = FileSummary(
+      Parser.parse(source: package.replacingOccurrences(of: "10", with: "12")))
+    #expect(
+      CallGraph.opVersions(of: edited.components, reaches: graph.opReaches())
+        == CallGraph([edited]).opVersions())
+    #expect(
+      CallGraph([edited]).opVersions().map(\.version) != graph.opVersions().map(\.version))
+  }
 }

@@ -54,6 +54,48 @@ import Testing
     #expect(!fixed.text.contains("error:"), "\(fixed.text)")
   }
 
+  @Test func anEditOfAFunctionWithABlockIsCheckedInTheWholeFile() throws {
+    let directory = try makeDirectory()
+    let source = directory.path + "/Train.swift"
+    let code = """
+      let scale = 2.0
+
+      func train(data: [Double]) -> Double {
+        let lr = 0.1
+        return #memoized("fit", data, lr) {
+          data.reduce(0, +) * lr
+        }
+      }
+
+      func evaluate(_ x: Double) -> Double { x * scale }
+      """
+    try code.write(toFile: source, atomically: true, encoding: .utf8)
+    let clean = try runTool(directory.path, sources: [source])
+    #expect(clean.status == 0, "\(clean.text)")
+
+    // An edit inside the function (one item) makes the block read a local it
+    // does not take: the file is parsed whole, and checked.
+    Thread.sleep(forTimeInterval: 0.05)
+    try code.replacingOccurrences(of: "* lr\n", with: "* lr * Double(data.count) * momentum\n")
+      .replacingOccurrences(of: "let lr = 0.1", with: "let lr = 0.1, momentum = 0.9")
+      .write(toFile: source, atomically: true, encoding: .utf8)
+    let failed = try runTool(directory.path, sources: [source])
+    #expect(failed.status != 0)
+    #expect(failed.text.contains("uses local 'momentum'"), "\(failed.text)")
+    #expect(failed.text.contains("1 files (1 parsed)"), "\(failed.text)")
+
+    // Fixed, then the other function edited: that edit is summarized by its
+    // item, next to the block's function, which stays clean.
+    try code.write(toFile: source, atomically: true, encoding: .utf8)
+    #expect(try runTool(directory.path, sources: [source]).status == 0)
+    Thread.sleep(forTimeInterval: 0.05)
+    try code.replacingOccurrences(of: "x * scale", with: "x * scale * 2")
+      .write(toFile: source, atomically: true, encoding: .utf8)
+    let other = try runTool(directory.path, sources: [source])
+    #expect(other.status == 0, "\(other.text)")
+    #expect(other.text.contains("1 files (1 parsed, 1 by its edited item)"), "\(other.text)")
+  }
+
   @Test func twoBlocksWithOneNameFailTheBuild() throws {
     let directory = try makeDirectory()
     let first = directory.path + "/First.swift"

@@ -43,23 +43,54 @@ import Testing
     let cached = try runToolReporting(directory.path, sources: [ops, helpers])
     #expect(cached.report.contains("2 files (0 parsed)"), "\(cached.report)")
     #expect(cached.table == first.table)
-    // One file edited: only it is parsed again.
+    // One file edited: only it is parsed again, and only the function
+    // edited (with its neighbours), which gives the table a whole parse gives.
     Thread.sleep(forTimeInterval: 0.05)
     try """
     @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 3).scale(x) }
     """.write(toFile: ops, atomically: true, encoding: .utf8)
     let edited = try runToolReporting(directory.path, sources: [ops, helpers])
-    #expect(edited.report.contains("2 files (1 parsed)"), "\(edited.report)")
+    #expect(
+      edited.report.contains("2 files (1 parsed, 1 by its edited item)"), "\(edited.report)")
+    // The cache it wrote (the other file's entry copied as it was) serves both.
+    let again = try runToolReporting(directory.path, sources: [ops, helpers])
+    #expect(again.report.contains("2 files (0 parsed), call graph kept"), "\(again.report)")
+    #expect(again.table == edited.table)
+    try FileManager.default.removeItem(atPath: directory.path + "/cache.bin")
+    let whole = try runToolReporting(directory.path, sources: [ops, helpers])
+    #expect(whole.report.contains("2 files (2 parsed)"), "\(whole.report)")
+    #expect(whole.table == edited.table)
+    #expect(whole.table != first.table)
+
     // A damaged cache (cut short, or another format) is read as empty.
     let cut = Data(
       try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
     let hugeCount =
-      Data("RecallSummaries10".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+      Data("RecallSummaries12".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
     for damage in [cut, Data("{}".utf8), hugeCount] {
       try damage.write(to: URL(fileURLWithPath: directory.path + "/cache.bin"))
       let rebuilt = try runToolReporting(directory.path, sources: [ops, helpers])
       #expect(rebuilt.report.contains("2 files (2 parsed)"), "\(rebuilt.report)")
       #expect(rebuilt.table == edited.table)
+    }
+
+    // A constant changed: the call graph is kept. A call added: it is built
+    // again, and the op reaches what it now calls. Each gives the table of a
+    // run without a cache.
+    func fresh() throws -> String {
+      try FileManager.default.removeItem(atPath: directory.path + "/cache.bin")
+      return try runTool(directory.path, sources: [ops, helpers])
+    }
+    for (code, keepsGraph) in [
+      ("helper(x) + Scaler(factor: 4).scale(x)", true), ("helper(x) + Double.pi.exponent", false),
+      ("helper(x) + Scaler.unit.scale(x)", false),
+    ] {
+      Thread.sleep(forTimeInterval: 0.05)
+      try "@Memoized func op(_ x: Int) -> Int { \(code) }"
+        .write(toFile: ops, atomically: true, encoding: .utf8)
+      let run = try runToolReporting(directory.path, sources: [ops, helpers])
+      #expect(run.report.contains("call graph kept") == keepsGraph, "\(code): \(run.report)")
+      #expect(run.table == (try fresh()), "\(code)")
     }
   }
 
