@@ -73,6 +73,12 @@ public struct OpVersion: Hashable, Sendable {
 /// keys computed when files are summarized, with no hashing per op and
 /// component.
 public struct CallGraph: Sendable {
+  /// The version of the rules by which references become edges (this
+  /// type's initializer, and the sets it consults): a tool that keeps op
+  /// reaches from one run to the next keys them with it. Change it with any
+  /// change to what a component reaches.
+  public static let rules = "recall.graph-rules.v1"
+
   /// Every component.
   public let components: [Component]
   /// Outgoing edges: by component, then of the nodes that stand for what a

@@ -50,11 +50,21 @@ extension FileSummary {
       return EditedSummary(summary: self, replaced: 0..<0, inserted: 0..<0)
     }
     // The edit replaces old[prefix..<oldEnd] with new[prefix..<new.count -
-    // suffix]: it must lie in one item.
+    // suffix]: it must lie in one item. One that begins where an item ends
+    // (a comment after a closing brace) may belong to either.
     let oldEnd = old.count - suffix
-    guard let item = items.lastIndex(where: { $0 <= prefix }), item + 1 < items.count,
-      oldEnd <= items[item + 1]
-    else { return nil }
+    guard let found = items.lastIndex(where: { $0 <= prefix }) else { return nil }
+    let candidates = [found, found - 1].filter { item in
+      item >= 0 && item + 1 < items.count && items[item] <= prefix && oldEnd <= items[item + 1]
+    }
+    for item in candidates {
+      if let edited = reparsed(item, old, new) { return edited }
+    }
+    return nil
+  }
+
+  /// ``updated(from:to:)`` for an edit that lies in `item`.
+  private func reparsed(_ item: Int, _ old: [UInt8], _ new: [UInt8]) -> EditedSummary? {
     let delta = new.count - old.count
     let (start, end) = (items[item], items[item + 1])
     guard !Self.contains(Self.importKeyword, in: old[start..<end]),

@@ -6,14 +6,18 @@ import RecallFingerprint
 /// modification time they were made from, each component's display source
 /// escaped for the table (so an edit escapes only its file's sources), and
 /// the file's text (so an edit inside one top-level item parses only that
-/// item, ``FileSummary/updated(from:to:)``).
+/// item, ``FileSummary/updated(from:to:)``); and each op's reach in the last
+/// call graph, kept while the graph would be the same (``graph``).
 ///
-/// Stored in a compact binary form: length-prefixed strings and little-endian
-/// integers, read straight from the file's bytes. The tool runs at every build,
-/// in the client's configuration (usually debug, where JSON with synthesized
+/// Stored in a compact binary form: length-prefixed strings and bytes,
+/// varints, little-endian words, and the reaches as the machine holds its
+/// integers (the cache never leaves the machine that wrote it), read
+/// straight from the file's bytes. The tool runs at every build, in the
+/// client's configuration (usually debug, where JSON with synthesized
 /// `Codable` is slow for a large target); this is one pass over the bytes
-/// each way. Any mismatch (another format, a
-/// truncated file) reads as an empty cache: every file is parsed again.
+/// each way, and an unchanged file's entry is written as the bytes it was
+/// read from. Any mismatch (another format, a truncated file, offsets out
+/// of order) reads as an empty cache: every file is parsed again.
 struct SummaryCache {
   struct Entry {
     var size: Int
@@ -49,15 +53,18 @@ struct SummaryCache {
   var graph: (key: [UInt8], reaches: [CallGraph.OpReach])?
 
   /// The key of the graph of files' summaries, in order: their graph
-  /// digests (``FileSummary/graphDigest``).
+  /// digests (``FileSummary/graphDigest``), and the rules the graph was
+  /// built by (``CallGraph/rules``), so that a Recall whose graph reaches
+  /// more builds it again.
   static func graphKey(_ entries: [Entry]) -> [UInt8] {
     var hasher = SHA256()
-    hasher.update("recall.graph-key.v1 \(entries.count)")
+    hasher.update("recall.graph-key.v1 \(CallGraph.rules) \(entries.count)")
     for entry in entries { hasher.update(entry.graphDigest) }
     return hasher.finalize()
   }
 
-  /// Changes whenever the layout or what a summary holds changes.
+  /// Changes whenever the layout, what a summary holds or what the cache
+  /// keeps of the call graph changes.
   static let magic: [UInt8] = Array("RecallSummaries12".utf8)
 
   var files: [String: Entry] = [:]
@@ -171,6 +178,14 @@ struct SummaryCache {
             initialized = count
           }
           offset += size
+          // Ascending and not negative, as written (the caller checks the
+          // last against the components).
+          let isAscending = covered.withUnsafeBufferPointer { covered in
+            var index = 1
+            while index < covered.count, covered[index - 1] < covered[index] { index += 1 }
+            return index >= covered.count && (covered.first ?? 0) >= 0
+          }
+          guard isAscending else { throw Malformed() }
           return CallGraph.OpReach(component: component, covered: covered)
         }
         graph = (key, reaches)
@@ -194,6 +209,8 @@ struct SummaryCache {
         let imports = try (0..<itemCount()).map { _ in try string() }
         let items = try (0..<itemCount()).map { _ in try int() }
         let text = try byteArray()
+        guard zip(items, items.dropFirst()).allSatisfy({ $0 < $1 }), (items.last ?? 0) <= text.count
+        else { throw Malformed() }
         var components: [Component] = []
         var sources: [CodeTable.EscapedSource] = []
         let componentCount = try itemCount()

@@ -96,7 +96,12 @@ func summarize(
       return entry
     }
     let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-    if let cached = cache.files[path], let edited = edit(cached, to: bytes) {
+    // A script's top-level locals span items, so an edit of one item can
+    // make a block in another read a new local: a `main.swift` with blocks
+    // is always parsed and checked whole.
+    let isCheckedScript =
+      checks != nil && URL(fileURLWithPath: path).lastPathComponent == "main.swift"
+    if !isCheckedScript, let cached = cache.files[path], let edited = edit(cached, to: bytes) {
       let entry = SummaryCache.Entry(
         size: size, modified: modified, summary: edited.summary, sources: edited.sources,
         text: bytes)
@@ -127,11 +132,12 @@ func summarize(
 }
 
 /// A cached file's summary and display sources after an edit inside one of
-/// its top-level items, made by parsing that item alone; `nil` when the whole
-/// file must be parsed (``FileSummary/updated(from:to:)``), or when the edited
-/// item has a `#memoized` block, which ``BlockChecks`` checks in the whole
-/// file's tree. (The other items were checked when the file was cached: a
-/// file with errors is not.)
+/// its top-level items, made by parsing that item and its neighbours; `nil`
+/// when the whole file must be parsed (``FileSummary/updated(from:to:)``), or
+/// when the edited item has a `#memoized` block, which ``BlockChecks`` checks
+/// in the whole file's tree. (The other items were checked when the file was
+/// cached: a file with errors is not. The caller parses a `main.swift` whole:
+/// its top-level code is a scope that spans items.)
 func edit(_ cached: SummaryCache.Entry, to bytes: [UInt8]) -> (
   summary: FileSummary, sources: [CodeTable.EscapedSource]
 )? {
@@ -323,7 +329,7 @@ do {
   let graphChanged =
     cache.graph?.key != graphKey
     || !cache.graph!.reaches.allSatisfy { reach in
-      reach.component < components.count && reach.covered.first.map { $0 >= 0 } != false
+      reach.component < components.count
         && reach.covered.last.map { $0 < components.count } != false
     }
   if graphChanged {

@@ -146,7 +146,8 @@ func versions(_ sources: String...) -> [String: String] {
     for (old, new) in [
       ("scale(data.rows)", "scale(data.rows).map(unrelated)"), ("func unrelated", "func related"),
       ("func helper() -> Double { 1 }", "}\nfunc helper() -> Double { 1 }\nstruct More {"),
-      ("func scale", "@Memoized func scale"), ("struct Dataset: Codable", "struct Dataset: Hashable"),
+      ("func scale", "@Memoized func scale"),
+      ("struct Dataset: Codable", "struct Dataset: Hashable"),
     ] {
       #expect(digest(package.replacingOccurrences(of: old, with: new)) != before, "\(new)")
     }

@@ -54,6 +54,9 @@ import Testing
       ("let rate = 0.1", "let rate = 0.25"),  // a global
       ("model.predict(2)", "model.predict(2) / 2"),  // the last item
       ("/// The learning rate.", "/// The rate."),  // a doc comment, inside its item
+      // A comment after an item's closing brace: the item's trailing trivia.
+      ("  return model\n}", "  return model\n}  // trained"),
+      ("model.predict(2) }", "model.predict(2) }  // the last item's end"),
     ]
     let old = summary(original)
     for (target, replacement) in edits {

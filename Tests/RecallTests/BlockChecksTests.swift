@@ -96,6 +96,33 @@ import Testing
     #expect(other.text.contains("1 files (1 parsed, 1 by its edited item)"), "\(other.text)")
   }
 
+  @Test func anEditOfAScriptIsCheckedInTheWholeFile() throws {
+    let directory = try makeDirectory()
+    let script = directory.path + "/main.swift"
+    let helpers = directory.path + "/Helpers.swift"
+    try "let scale = 2.0\n".write(toFile: helpers, atomically: true, encoding: .utf8)
+    // `scale` is a global of another file: not a local of the script.
+    let code = """
+      let data = [1.0, 2.0]
+      let other = 1.0
+      let result = #memoized("fit", data) { data.map { $0 * scale } }
+      print(result)
+      """
+    try code.write(toFile: script, atomically: true, encoding: .utf8)
+    let clean = try runTool(directory.path, sources: [script, helpers])
+    #expect(clean.status == 0, "\(clean.text)")
+
+    // An edit of another top-level line (one item) makes `scale` a local of
+    // the script, which the block reads without taking it: the whole script
+    // is checked.
+    Thread.sleep(forTimeInterval: 0.05)
+    try code.replacingOccurrences(of: "let other = 1.0", with: "let scale = 1.0")
+      .write(toFile: script, atomically: true, encoding: .utf8)
+    let failed = try runTool(directory.path, sources: [script, helpers])
+    #expect(failed.status != 0)
+    #expect(failed.text.contains("uses local 'scale'"), "\(failed.text)")
+  }
+
   @Test func twoBlocksWithOneNameFailTheBuild() throws {
     let directory = try makeDirectory()
     let first = directory.path + "/First.swift"
