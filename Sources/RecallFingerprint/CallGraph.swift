@@ -77,10 +77,18 @@ public struct CallGraph: Sendable {
   /// type's initializer, and the sets it consults): a tool that keeps op
   /// reaches from one run to the next keys them with it. Change it with any
   /// change to what a component reaches.
-  public static let rules = "recall.graph-rules.v1"
+  public static let rules = "recall.graph-rules.v2"
 
   /// Every component.
   public let components: [Component]
+  /// The names a reference reaches something by: those of components, of
+  /// the types they extend or declare members of, and of what they conform
+  /// to or stand for, with the standard-library protocols the graph knows
+  /// refinements of; and `.init`, `[]` and `()` when extensions of types the
+  /// package does not declare add initializers, subscripts or
+  /// `callAsFunction` (see the type's overview). A reference to anything
+  /// else adds no edge.
+  public let knownNames: Set<String>
   /// Outgoing edges: by component, then of the nodes that stand for what a
   /// name or a protocol's conformances reach.
   private let edges: [[Int]]
@@ -198,6 +206,11 @@ public struct CallGraph: Sendable {
       edges.append(targets)
       return edges.count - 1
     }
+    knownNames = Set(named.keys).union(conformers.keys).union(aliased.keys)
+      .union(Self.refinements.keys)
+      .union(
+        [(".init", foreignInits), ("[]", foreignSubscripts), ("()", foreignCalls)]
+          .filter { !$0.1.isEmpty }.map(\.0))
     let nameNodes = named.compactMapValues { node(reaching: $0) }
     let extensionNodes = extensions.compactMapValues { node(reaching: $0) }
     // Conformances: a node per name, which reaches every conforming type (all
@@ -310,19 +323,37 @@ public struct CallGraph: Sendable {
   }
 
   /// The versions of ops whose reaches are known (from ``opReaches()`` of a
-  /// graph of components with the same ``FileSummary/graphDigest``), sorted
+  /// graph of components with the same ``FileSummary/graphNodeDigest`` and
+  /// ``FileSummary/graphEdgeDigest(knownNames:)``), sorted
   /// by op name: each version combines the keys of the components it covers.
   public static func opVersions(of components: [Component], reaches: [OpReach]) -> [OpVersion] {
+    // The keys in one flat array: the build plugin's tool usually runs in
+    // debug, where taking a key from its component copies the component.
+    var keys: [UInt64] = []
+    keys.reserveCapacity(components.count * 4)
+    for component in components { keys += component.key }
     var versions: [OpVersion] = []
     for reach in reaches {
       let component = components[reach.component]
       guard let op = component.op else { continue }
-      // An order-independent combination of the reachable components' keys.
-      var sum: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-      for index in reach.covered {
-        let key = components[index].key
-        sum = (sum.0 &+ key[0], sum.1 &+ key[1], sum.2 &+ key[2], sum.3 &+ key[3])
+      // An order-independent combination of the reachable components' keys
+      // (a plain loop over buffers: in debug, an array's iterator costs
+      // hundreds of instructions per element).
+      var (sum0, sum1, sum2, sum3): (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+      keys.withUnsafeBufferPointer { keys in
+        reach.covered.withUnsafeBufferPointer { covered in
+          var position = 0
+          while position < covered.count {
+            let at = covered[position] &* 4
+            sum0 = sum0 &+ keys[at]
+            sum1 = sum1 &+ keys[at &+ 1]
+            sum2 = sum2 &+ keys[at &+ 2]
+            sum3 = sum3 &+ keys[at &+ 3]
+            position += 1
+          }
+        }
       }
+      let sum = (sum0, sum1, sum2, sum3)
       var hasher = SHA256()
       hasher.update(
         "recall.op-version.v1 \(reach.covered.count) \(sum.0) \(sum.1) \(sum.2) \(sum.3)")
@@ -423,19 +454,53 @@ public struct CallGraph: Sendable {
 }
 
 extension FileSummary {
-  /// A digest of all that ``CallGraph`` reads of the file's components: each
-  /// one's kind, name, owner and references, and whether it is an op, in
-  /// order. Files with the same digests, in the same order, make the same
-  /// graph, whatever else changed (a body's constants, comments, layout), so
-  /// each op reaches the same components (``CallGraph/OpReach``).
-  public var graphDigest: [UInt8] {
+  /// A digest of what ``CallGraph`` makes its nodes from: each component's
+  /// kind, name and owner, whether it is an op, and its conformance (`:P`)
+  /// and alias (`@T`) references, in order. With ``graphEdgeDigest(knownNames:)``,
+  /// all that the graph reads: files with the same digests, in the same
+  /// order, make the same graph, whatever else changed (a body's constants,
+  /// its locals, its calls of what the package does not declare), so each op
+  /// reaches the same components (``CallGraph/OpReach``).
+  public var graphNodeDigest: [UInt8] {
     var hasher = SHA256()
-    hasher.update("recall.graph.v1 \(components.count)\n")
+    hasher.update("recall.graph-nodes.v1 \(components.count)\n")
     for component in components {
       hasher.update(component.kind.rawValue + "\u{0}" + component.name + "\u{0}")
       hasher.update(component.owner.map { "1" + $0 } ?? "0")
-      hasher.update("\u{0}\(component.op == nil ? 0 : 1) \(component.references.count)\u{0}")
-      for reference in component.references { hasher.update(reference + "\u{0}") }
+      hasher.update(component.op == nil ? "\u{0}0" : "\u{0}1")
+      for reference in component.references
+      where reference.first == ":" || reference.first == "@" {
+        hasher.update("\u{0}" + reference)
+      }
+      hasher.update("\n")
+    }
+    return hasher.finalize()
+  }
+
+  /// A digest of the references by which the file's components reach
+  /// anything in a graph whose nodes are named by `knownNames`
+  /// (``CallGraph/knownNames``): the names among them (`x`, and `T` of
+  /// `#T`, and `.init`, `[]` and `()`), and `Self`, which reaches the
+  /// component's owner. A reference to a local, or to what the package does
+  /// not declare, reaches nothing, and leaves the digest as it was.
+  public func graphEdgeDigest(knownNames: Set<String>) -> [UInt8] {
+    var hasher = SHA256()
+    hasher.update("recall.graph-edges.v1 \(components.count)\n")
+    for component in components {
+      for reference in component.references {
+        switch reference.first {
+        case ":", "@": continue
+        case "#":
+          if knownNames.contains(String(reference.dropFirst())) {
+            hasher.update(reference + "\u{0}")
+          }
+        default:
+          if reference == "Self" || knownNames.contains(reference) {
+            hasher.update(reference + "\u{0}")
+          }
+        }
+      }
+      hasher.update("\n")
     }
     return hasher.finalize()
   }

@@ -7,7 +7,7 @@ import RecallFingerprint
 /// escaped for the table (so an edit escapes only its file's sources), and
 /// the file's text (so an edit inside one top-level item parses only that
 /// item, ``FileSummary/updated(from:to:)``); and each op's reach in the last
-/// call graph, kept while the graph would be the same (``graph``).
+/// call graph, kept while the graph would be the same (``Graph``).
 ///
 /// Stored in a compact binary form: length-prefixed strings and bytes,
 /// varints, little-endian words, and the reaches as the machine holds its
@@ -27,45 +27,70 @@ struct SummaryCache {
     var sources: [CodeTable.EscapedSource]
     /// The file's bytes when it was summarized.
     var text: [UInt8]
-    /// The summary's ``FileSummary/graphDigest``.
-    var graphDigest: [UInt8]
+    /// The summary's ``FileSummary/graphNodeDigest``.
+    var graphNodeDigest: [UInt8]
     /// Where the entry lies in the cache file it was read from (after its
     /// path): written again as those bytes. `nil` for an entry made in this
     /// run.
     fileprivate var stored: Range<Int>?
+    /// Whether the entry was read from the cache file, rather than made in
+    /// this run.
+    var isFromCache: Bool { stored != nil }
 
     init(
       size: Int, modified: Double, summary: FileSummary, sources: [CodeTable.EscapedSource],
-      text: [UInt8], graphDigest: [UInt8]? = nil
+      text: [UInt8], graphNodeDigest: [UInt8]? = nil
     ) {
       self.size = size
       self.modified = modified
       self.summary = summary
       self.sources = sources
       self.text = text
-      self.graphDigest = graphDigest ?? summary.graphDigest
+      self.graphNodeDigest = graphNodeDigest ?? summary.graphNodeDigest
     }
   }
 
-  /// The ops' reaches in the last run's call graph, and the key of the
-  /// graph they came from (``graphKey(_:)``): while the key stays the same,
-  /// the graph is not built again.
-  var graph: (key: [UInt8], reaches: [CallGraph.OpReach])?
+  /// What the cache keeps of the last run's call graph: while the files'
+  /// node digests (``nodes``) and edge digests (``edgeKey``) stay the
+  /// same, the graph is not built again, and its reaches make the versions.
+  struct Graph {
+    /// The key of the files' node digests, in order, and of the graph's
+    /// rules (``nodeKey(_:)``).
+    var nodes: [UInt8]
+    /// The graph's ``CallGraph/knownNames``, the same while ``nodes`` is.
+    var knownNames: Set<String>
+    /// Each file's ``FileSummary/graphEdgeDigest(knownNames:)``, by path.
+    var edges: [String: [UInt8]]
+    /// The key of the edge digests of the files the reaches were made
+    /// from, in order (``edgeKey(_:)``).
+    var edgeKey: [UInt8]
+    /// Each op's reach.
+    var reaches: [CallGraph.OpReach]
+  }
 
-  /// The key of the graph of files' summaries, in order: their graph
-  /// digests (``FileSummary/graphDigest``), and the rules the graph was
-  /// built by (``CallGraph/rules``), so that a Recall whose graph reaches
-  /// more builds it again.
-  static func graphKey(_ entries: [Entry]) -> [UInt8] {
+  var graph: Graph?
+
+  /// The key of files' node digests (``FileSummary/graphNodeDigest``), in
+  /// order, and of the rules the graph is built by (``CallGraph/rules``), so
+  /// that a Recall whose graph reaches more builds it again.
+  static func nodeKey(_ digests: [[UInt8]]) -> [UInt8] {
     var hasher = SHA256()
-    hasher.update("recall.graph-key.v1 \(CallGraph.rules) \(entries.count)")
-    for entry in entries { hasher.update(entry.graphDigest) }
+    hasher.update("recall.graph-nodes-key.v1 \(CallGraph.rules) \(digests.count)")
+    for digest in digests { hasher.update(digest) }
+    return hasher.finalize()
+  }
+
+  /// The key of files' edge digests, in order.
+  static func edgeKey(_ digests: [[UInt8]]) -> [UInt8] {
+    var hasher = SHA256()
+    hasher.update("recall.graph-edges-key.v1 \(digests.count)")
+    for digest in digests { hasher.update(digest) }
     return hasher.finalize()
   }
 
   /// Changes whenever the layout, what a summary holds or what the cache
   /// keeps of the call graph changes.
-  static let magic: [UInt8] = Array("RecallSummaries12".utf8)
+  static let magic: [UInt8] = Array("RecallSummaries13".utf8)
 
   var files: [String: Entry] = [:]
   /// The bytes of the cache file this cache was read from.
@@ -134,11 +159,21 @@ struct SummaryCache {
         writer.int(source.count)
         writer.string(source.literalBody)
       }
-      writer.bytes += entry.graphDigest
+      writer.bytes += entry.graphNodeDigest
     }
     writer.bytes.append(graph == nil ? 0 : 1)
     if let graph {
-      writer.bytes += graph.key
+      writer.bytes += graph.nodes
+      // In the set's order: sorting them took the debug tool a tenth of its
+      // time, and the order does not matter.
+      writer.int(graph.knownNames.count)
+      for name in graph.knownNames { writer.string(name) }
+      writer.int(graph.edges.count)
+      for (path, digest) in graph.edges.sorted(by: { $0.key < $1.key }) {
+        writer.string(path)
+        writer.bytes += digest
+      }
+      writer.bytes += graph.edgeKey
       writer.int(graph.reaches.count)
       for reach in graph.reaches {
         writer.int(reach.component)
@@ -159,13 +194,17 @@ struct SummaryCache {
     let buffer: UnsafeBufferPointer<UInt8>
     var offset = 0
 
-    mutating func cache() throws -> (
-      files: [String: Entry], graph: (key: [UInt8], reaches: [CallGraph.OpReach])?
-    ) {
+    mutating func cache() throws -> (files: [String: Entry], graph: Graph?) {
       let files = try self.files()
-      var graph: (key: [UInt8], reaches: [CallGraph.OpReach])?
+      var graph: Graph?
       if try bytes(1) == [1] {
-        let key = try bytes(32)
+        let nodes = try bytes(32)
+        let knownNames = Set(try strings())
+        var edges: [String: [UInt8]] = [:]
+        for _ in 0..<(try itemCount()) {
+          edges[try string()] = try bytes(32)
+        }
+        let edgeKey = try bytes(32)
         let reaches = try (0..<itemCount()).map { _ in
           let component = try int()
           let count = try itemCount()
@@ -188,7 +227,8 @@ struct SummaryCache {
           guard isAscending else { throw Malformed() }
           return CallGraph.OpReach(component: component, covered: covered)
         }
-        graph = (key, reaches)
+        graph = Graph(
+          nodes: nodes, knownNames: knownNames, edges: edges, edgeKey: edgeKey, reaches: reaches)
       }
       guard offset == buffer.count else { throw Malformed() }
       return (files, graph)
@@ -206,11 +246,12 @@ struct SummaryCache {
         let start = offset
         let size = try int() - 1
         let modified = Double(bitPattern: try word())
-        let imports = try (0..<itemCount()).map { _ in try string() }
-        let items = try (0..<itemCount()).map { _ in try int() }
+        let imports = try strings()
+        let items = try ints()
         let text = try byteArray()
-        guard zip(items, items.dropFirst()).allSatisfy({ $0 < $1 }), (items.last ?? 0) <= text.count
-        else { throw Malformed() }
+        var item = 1
+        while item < items.count, items[item - 1] < items[item] { item += 1 }
+        guard item >= items.count, (items.last ?? 0) <= text.count else { throw Malformed() }
         var components: [Component] = []
         var sources: [CodeTable.EscapedSource] = []
         let componentCount = try itemCount()
@@ -218,15 +259,15 @@ struct SummaryCache {
         sources.reserveCapacity(componentCount)
         for _ in 0..<componentCount {
           let kindIndex = try int()
-          guard kindIndex < Kind.allCases.count else { throw Malformed() }
+          guard kindIndex < Self.kinds.count else { throw Malformed() }
           let name = try string()
           let owner = try optional()
           let identity = try string()
           let fingerprint = try string()
           let start = try int()
           let end = try int()
-          let elided = try (0..<itemCount()).map { _ in try int() }
-          let references = try (0..<itemCount()).map { _ in try string() }
+          let elided = try ints()
+          let references = try strings()
           let op = try optional()
           let declaration = try optional().flatMap {
             try? JSONDecoder().decode(OpDeclaration.self, from: Data($0.utf8))
@@ -234,7 +275,7 @@ struct SummaryCache {
           let key = [try word(), try word(), try word(), try word()]
           components.append(
             Component(
-              kind: Kind.allCases[kindIndex], name: name, owner: owner, identity: identity,
+              kind: Self.kinds[kindIndex], name: name, owner: owner, identity: identity,
               fingerprint: fingerprint, span: SourceSpan(start: start, end: end, elided: elided),
               references: references, op: op, declaration: declaration, key: key))
           sources.append(CodeTable.EscapedSource(count: try int(), literalBody: try string()))
@@ -242,11 +283,29 @@ struct SummaryCache {
         files[path] = Entry(
           size: size, modified: modified,
           summary: FileSummary(components: components, imports: imports, items: items),
-          sources: sources, text: text, graphDigest: try bytes(32))
+          sources: sources, text: text, graphNodeDigest: try bytes(32))
         files[path]?.stored = start..<offset
       }
       return files
     }
+
+    /// The kinds, by their index in the cache.
+    static let kinds = Kind.allCases
+
+    /// A count, then as many items, each read by `item`. (A loop into a
+    /// reserved array rather than `map` over a range: the tool usually runs
+    /// in debug, where that cost a tenth of the cache's reading.)
+    mutating func list<Item>(_ item: (inout Reader) throws -> Item) throws -> [Item] {
+      let count = try itemCount()
+      var items: [Item] = []
+      items.reserveCapacity(count)
+      while items.count < count { items.append(try item(&self)) }
+      return items
+    }
+
+    mutating func strings() throws -> [String] { try list { try $0.string() } }
+
+    mutating func ints() throws -> [Int] { try list { try $0.int() } }
 
     /// The next `count` bytes.
     mutating func bytes(_ count: Int) throws -> [UInt8] {

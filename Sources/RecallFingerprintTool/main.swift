@@ -161,15 +161,20 @@ func codeLiteral(
 )
   -> String
 {
-  var indexOf: [Int: Int] = [:]
+  // Each component's index in the table, -1 until it is in: an array, not
+  // a dictionary, as the tool usually runs in debug and looks up every
+  // op's every component.
+  var indexOf = [Int](repeating: -1, count: components.count)
   var packageIndex: [String: Int] = [:]
   var entries: [(identity: String, fingerprint: String, source: CodeTable.EscapedSource)] = []
   var ops: [(name: String, reach: [Int])] = []
   for entry in versions {
     let version = entry.version
     var reach: [Int] = []
+    reach.reserveCapacity(version.reach.count + entry.packages.count)
     for component in version.reach {
-      if let index = indexOf[component] {
+      let index = indexOf[component]
+      if index >= 0 {
         reach.append(index)
         continue
       }
@@ -323,17 +328,41 @@ do {
   let summaries = (ownEntries + dependencyEntries).map(\.summary)
   let components = summaries.flatMap(\.components)
   // The graph is built only when what it reads of the files changed: an
-  // edit of a function's constants, comments or layout keeps every op's
-  // reach, and changes only the versions.
-  let graphKey = SummaryCache.graphKey(ownEntries + dependencyEntries)
-  let graphChanged =
-    cache.graph?.key != graphKey
-    || !cache.graph!.reaches.allSatisfy { reach in
-      reach.component < components.count
-        && reach.covered.last.map { $0 < components.count } != false
+  // edit of a function's constants, comments, layout, locals or calls of
+  // what the package does not declare keeps every op's reach, and changes
+  // only the versions.
+  let entries = ownEntries + dependencyEntries
+  let paths = arguments.sources + arguments.dependencySources
+  let nodeKey = SummaryCache.nodeKey(entries.map(\.graphNodeDigest))
+  var graphKept = false
+  if var kept = cache.graph, kept.nodes == nodeKey {
+    // The same nodes, so the same known names: only the files summarized
+    // in this run have new edge digests.
+    var edges: [String: [UInt8]] = [:]
+    for (path, entry) in zip(paths, entries) {
+      edges[path] =
+        entry.isFromCache
+        ? kept.edges[path] ?? entry.summary.graphEdgeDigest(knownNames: kept.knownNames)
+        : entry.summary.graphEdgeDigest(knownNames: kept.knownNames)
     }
-  if graphChanged {
-    cache.graph = (graphKey, CallGraph(summaries).opReaches())
+    kept.edges = edges
+    graphKept =
+      kept.edgeKey == SummaryCache.edgeKey(paths.map { edges[$0]! })
+      && kept.reaches.allSatisfy { reach in
+        reach.component < components.count
+          && reach.covered.last.map { $0 < components.count } != false
+      }
+    if graphKept { cache.graph = kept }
+  }
+  if !graphKept {
+    let graph = CallGraph(summaries)
+    var edges: [String: [UInt8]] = [:]
+    for (path, entry) in zip(paths, entries) {
+      edges[path] = entry.summary.graphEdgeDigest(knownNames: graph.knownNames)
+    }
+    cache.graph = SummaryCache.Graph(
+      nodes: nodeKey, knownNames: graph.knownNames, edges: edges,
+      edgeKey: SummaryCache.edgeKey(paths.map { edges[$0]! }), reaches: graph.opReaches())
   }
   let opVersions = CallGraph.opVersions(of: components, reaches: cache.graph!.reaches)
   let ownOps = Set(own.flatMap(\.components).compactMap(\.op))
@@ -388,7 +417,7 @@ do {
     // no input of anything.
     try json.write(to: file, options: .atomic)
   }
-  if reparsed > 0 || removed || graphChanged {
+  if reparsed > 0 || removed || !graphKept {
     try Data(cache.encoded()).write(to: URL(fileURLWithPath: arguments.cache), options: .atomic)
   }
   if ProcessInfo.processInfo.environment["RECALL_PLUGIN_VERBOSE"] == "2" {
@@ -406,7 +435,7 @@ do {
       Data(
         ("RecallFingerprintTool: \(versions.count) ops, \(inputs.count) files (\(reparsed) parsed"
           + (byItem > 0 ? ", \(byItem) by its edited item" : "") + ")"
-          + (graphChanged ? "" : ", call graph kept,") + " in \(elapsed)"
+          + (graphKept ? ", call graph kept," : "") + " in \(elapsed)"
           + " (cache \(loaded - start), parse \(summarized - loaded), graph \(graphed - summarized),"
           + " build \(built - graphed), code \(rendered - built))\n").utf8))
   }

@@ -36,6 +36,17 @@ import Testing
         == SwiftLiteral.string(CodeTable.encode(components: components, ops: ops)))
   }
 
+  @Test func numbersAreWrittenAsStringAndJoinedWriteThem() {
+    let lists: [[Int]] = [
+      [], [0], [7], [9, 10, 11], [99, 100, 101, 999, 1000, 65_535],
+      [Int.max, 0, 1_234_567_890_123], Array(0..<1_200),
+    ]
+    for numbers in lists {
+      #expect(
+        CodeTable.commaSeparated(numbers) == numbers.map(String.init).joined(separator: ","))
+    }
+  }
+
   @Test func malformedTableCodeIsIgnored() {
     for text in ["C3:abc", "X", "C99:x", "O1:a1:7", "C1:a1:b1:cO1:o3:0,9"] {
       let bytes = Array(text.utf8)

@@ -132,25 +132,47 @@ func versions(_ sources: String...) -> [String: String] {
         == Fingerprint(of: function, excludingAttributes: ["Memoized"]).hex)
   }
 
-  @Test func theGraphDigestChangesWithWhatTheGraphReadsAndNothingElse() {
-    let digest = { (source: String) in FileSummary(Parser.parse(source: source)).graphDigest }
-    let before = digest(package)
-    // A constant, a comment, the layout: the same graph.
+  @Test func theGraphDigestsChangeWithWhatTheGraphReadsAndNothingElse() {
+    let names = CallGraph([FileSummary(Parser.parse(source: package))]).knownNames
+    let digests = { (source: String) in
+      let summary = FileSummary(Parser.parse(source: source))
+      return summary.graphNodeDigest + summary.graphEdgeDigest(knownNames: names)
+    }
+    let before = digests(package)
+    // A constant, a comment, the layout, a local, a call of what the
+    // package does not declare: the same graph.
     for (old, new) in [
       ("let unused = 3", "let unused = 4"), ("{ 42 }", "{ 42 } // the answer"),
       ("func unrelated() -> Int { 42 }", "func unrelated() -> Int {\n  42\n}"),
+      ("{ 42 }", "{ let answer = 42; return answer }"), ("{ 42 }", "{ Int.max.signum() }"),
     ] {
-      #expect(digest(package.replacingOccurrences(of: old, with: new)) == before, "\(new)")
+      #expect(digests(package.replacingOccurrences(of: old, with: new)) == before, "\(new)")
     }
-    // A reference, a name, an owner, an op, a conformance: another graph.
+    // A reference to what the package declares, a name, an owner, an op, a
+    // conformance: another graph.
     for (old, new) in [
       ("scale(data.rows)", "scale(data.rows).map(unrelated)"), ("func unrelated", "func related"),
       ("func helper() -> Double { 1 }", "}\nfunc helper() -> Double { 1 }\nstruct More {"),
       ("func scale", "@Memoized func scale"),
-      ("struct Dataset: Codable", "struct Dataset: Hashable"),
+      ("struct Dataset: Codable", "struct Dataset: Hashable"), ("{ 42 }", "{ nClass }"),
     ] {
-      #expect(digest(package.replacingOccurrences(of: old, with: new)) != before, "\(new)")
+      #expect(digests(package.replacingOccurrences(of: old, with: new)) != before, "\(new)")
     }
+  }
+
+  @Test func aCallCountsWhenAnExtensionAddsCallAsFunction() {
+    let plain = CallGraph([FileSummary(Parser.parse(source: package))]).knownNames
+    #expect(!plain.contains("()"))
+    let source = package + "\nextension Array { func callAsFunction() -> Int { count } }\n"
+    let names = CallGraph([FileSummary(Parser.parse(source: source))]).knownNames
+    #expect(names.contains("()"))
+    let edges = { (source: String) in
+      FileSummary(Parser.parse(source: source)).graphEdgeDigest(knownNames: names)
+    }
+    // A call may now reach `callAsFunction`: it changes the edges.
+    #expect(
+      edges(source.replacingOccurrences(of: "{ 42 }", with: "{ Int.max.signum() }"))
+        != edges(source))
   }
 
   @Test func versionsFromKnownReachesAreTheGraphsVersions() {

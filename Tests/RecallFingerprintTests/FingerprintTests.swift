@@ -31,6 +31,11 @@ func fingerprint(_ source: String) -> Fingerprint {
     let expression = try #require(
       parsed.statements.first?.item.as(VariableDeclSyntax.self)?.bindings.first?.initializer?.value)
     #expect(expression.as(StringLiteralExprSyntax.self)?.representedLiteralValue == value)
+    // Text with nothing to escape comes back as it is; a NUL anywhere, or
+    // one escaped byte after a long plain run, is escaped.
+    #expect(SwiftLiteral.body("func Model.predict(_:) é🙂") == "func Model.predict(_:) é🙂")
+    #expect(SwiftLiteral.body("a\u{0}b\"") == #"a\u{0}b\""#)
+    #expect(SwiftLiteral.body(String(repeating: "x", count: 300) + "\u{7f}").hasSuffix(#"\u{7f}"#))
   }
 
   @Test func reformattingAndCommentsKeepTheFingerprint() {

@@ -66,7 +66,7 @@ import Testing
     let cut = Data(
       try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
     let hugeCount =
-      Data("RecallSummaries12".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+      Data("RecallSummaries13".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
     for damage in [cut, Data("{}".utf8), hugeCount] {
       try damage.write(to: URL(fileURLWithPath: directory.path + "/cache.bin"))
       let rebuilt = try runToolReporting(directory.path, sources: [ops, helpers])
@@ -74,9 +74,10 @@ import Testing
       #expect(rebuilt.table == edited.table)
     }
 
-    // A constant changed: the call graph is kept. A call added: it is built
-    // again, and the op reaches what it now calls. Each gives the table of a
-    // run without a cache.
+    // A constant changed, or a call of what the package does not declare
+    // added: the call graph is kept. A reference to what the package
+    // declares changed: it is built again, and the op reaches what it now
+    // calls. Each gives the table of a run without a cache.
     func fresh() throws -> String {
       try FileManager.default.removeItem(atPath: directory.path + "/cache.bin")
       return try runTool(directory.path, sources: [ops, helpers])
@@ -84,6 +85,7 @@ import Testing
     for (code, keepsGraph) in [
       ("helper(x) + Scaler(factor: 4).scale(x)", true), ("helper(x) + Double.pi.exponent", false),
       ("helper(x) + Scaler.unit.scale(x)", false),
+      ("helper(x) + Scaler.unit.scale(x) + Int.max.signum()", true),
     ] {
       Thread.sleep(forTimeInterval: 0.05)
       try "@Memoized func op(_ x: Int) -> Int { \(code) }"
