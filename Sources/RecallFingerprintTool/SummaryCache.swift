@@ -89,7 +89,8 @@ struct SummaryCache {
   }
 
   /// Changes whenever the layout, what a summary holds or what the cache
-  /// keeps of the call graph changes.
+  /// keeps of the call graph changes (and with it the damaged cache of
+  /// `FingerprintToolTests`, which starts with it).
   static let magic: [UInt8] = Array("RecallSummaries13".utf8)
 
   var files: [String: Entry] = [:]

@@ -8,11 +8,12 @@
 //     [--omit-changes] [--track-dependencies --module-packages MODULE=PACKAGE,... ...]
 //     --sources A.swift B.swift ... --dependency-sources C.swift ...
 //
-// Files are summarized once and cached by path, size and modification time, so
-// an edit re-parses only the edited file, and only its edited top-level item
-// when the edit lies inside one (see `edit(_:to:)`). The table is rewritten only when its
-// content changes, and holds no timestamp, so an unchanged table recompiles
-// nothing.
+// Files are summarized once and cached by path, size and modification time,
+// so an edit re-parses only the edited file, and only its edited top-level
+// item when the edit lies inside one (see `edit(_:to:)`); the call graph is
+// built again only when what it reads changed (decision 0119). The table is
+// rewritten only when its content changes, and holds no timestamp, so an
+// unchanged table recompiles nothing.
 //
 // With --module, it also writes the module's op versions as JSON next to the
 // table (RecallVersions.json, see VersionManifest), for `recall outdated`, on

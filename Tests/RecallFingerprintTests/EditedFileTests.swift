@@ -120,6 +120,7 @@ import Testing
     let old = summary(original)
     var summarized = 0
     var clean = 0
+    var keptGraphs = 0
     for _ in 0..<400 {
       let position = Int(generator.next() % UInt64(bytes.count + 1))
       let removed = min(Int(generator.next() % 4), bytes.count - position)
@@ -129,6 +130,18 @@ import Testing
       let new = String(decoding: newBytes, as: UTF8.self)
       let whole = Parser.parse(source: new)
       if !whole.hasError { clean += 1 }
+      // Equal graph digests make equal graphs: every op reaches the same.
+      if !whole.hasError {
+        let newSummary = FileSummary(whole)
+        let names = CallGraph([old]).knownNames
+        if newSummary.graphNodeDigest == old.graphNodeDigest,
+          newSummary.graphEdgeDigest(knownNames: names)
+            == old.graphEdgeDigest(knownNames: names)
+        {
+          #expect(CallGraph([newSummary]).opReaches() == CallGraph([old]).opReaches())
+          keptGraphs += 1
+        }
+      }
       guard let edited = old.updated(from: bytes, to: newBytes) else { continue }
       #expect(!whole.hasError)
       #expect(
@@ -137,6 +150,7 @@ import Testing
     }
     // Most edits that leave the file without errors are summarized by item.
     #expect(summarized * 4 > clean * 3)
+    #expect(keptGraphs > 0)
   }
 }
 

@@ -36,6 +36,22 @@ func fingerprint(_ source: String) -> Fingerprint {
     #expect(SwiftLiteral.body("func Model.predict(_:) é🙂") == "func Model.predict(_:) é🙂")
     #expect(SwiftLiteral.body("a\u{0}b\"") == #"a\u{0}b\""#)
     #expect(SwiftLiteral.body(String(repeating: "x", count: 300) + "\u{7f}").hasSuffix(#"\u{7f}"#))
+    // Each ASCII byte alone after plain text: escaped exactly when Swift
+    // requires it.
+    for byte in UInt8(0)...0x7f {
+      let escaped = SwiftLiteral.body("x" + String(UnicodeScalar(byte)))
+      let expected: String =
+        switch byte {
+        case 0x22: #"x\""#
+        case 0x5c: #"x\\"#
+        case 0x0a: #"x\n"#
+        case 0x0d: #"x\r"#
+        case 0x09: #"x\t"#
+        case 0..<0x20, 0x7f: "x\\u{" + String(byte, radix: 16) + "}"
+        default: "x" + String(UnicodeScalar(byte))
+        }
+      #expect(escaped == expected, "\(byte)")
+    }
   }
 
   @Test func reformattingAndCommentsKeepTheFingerprint() {

@@ -116,7 +116,7 @@ import Testing
     // the script, which the block reads without taking it: the whole script
     // is checked.
     Thread.sleep(forTimeInterval: 0.05)
-    try code.replacingOccurrences(of: "let other = 1.0", with: "let scale = 1.0")
+    try code.replacingOccurrences(of: "let other = 1.0", with: "let scale = 1.25")
       .write(toFile: script, atomically: true, encoding: .utf8)
     let failed = try runTool(directory.path, sources: [script, helpers])
     #expect(failed.status != 0)

@@ -21,10 +21,24 @@ import Testing
     return (try String(contentsOfFile: directory + "/Table.swift", encoding: .utf8), result.text)
   }
 
-  @Test func theSummaryCacheServesUnchangedFilesAndSurvivesDamage() throws {
+  /// The table of a run without a cache, in a directory of its own (so that
+  /// a test's own cache goes on from edit to edit).
+  func tableWithoutCache(_ sources: [String]) throws -> String {
+    let directory = try makeDirectory()
+    // Kept until the run is done: it is removed when it is let go.
+    return try withExtendedLifetime(directory) { try runTool(directory.path, sources: sources) }
+  }
+
+  /// A fresh directory, created.
+  func makeDirectory() throws -> TemporaryDirectory {
     let directory = TemporaryDirectory()
     try FileManager.default.createDirectory(
       atPath: directory.path, withIntermediateDirectories: true)
+    return directory
+  }
+
+  @Test func theSummaryCacheServesUnchangedFilesAndSurvivesDamage() throws {
+    let directory = try makeDirectory()
     let ops = directory.path + "/Ops.swift"
     let helpers = directory.path + "/Helpers.swift"
     try """
@@ -45,9 +59,11 @@ import Testing
     #expect(cached.table == first.table)
     // One file edited: only it is parsed again, and only the function
     // edited (with its neighbours), which gives the table a whole parse gives.
+    // (Each edit changes the file's size too: a coarse clock may leave its
+    // modification time as it was.)
     Thread.sleep(forTimeInterval: 0.05)
     try """
-    @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 3).scale(x) }
+    @Memoized func op(_ x: Int) -> Int { helper(x) + Scaler(factor: 30).scale(x) }
     """.write(toFile: ops, atomically: true, encoding: .utf8)
     let edited = try runToolReporting(directory.path, sources: [ops, helpers])
     #expect(
@@ -65,6 +81,7 @@ import Testing
     // A damaged cache (cut short, or another format) is read as empty.
     let cut = Data(
       try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
+    // The current format's magic (`SummaryCache.magic`), then a huge count.
     let hugeCount =
       Data("RecallSummaries13".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
     for damage in [cut, Data("{}".utf8), hugeCount] {
@@ -78,10 +95,6 @@ import Testing
     // added: the call graph is kept. A reference to what the package
     // declares changed: it is built again, and the op reaches what it now
     // calls. Each gives the table of a run without a cache.
-    func fresh() throws -> String {
-      try FileManager.default.removeItem(atPath: directory.path + "/cache.bin")
-      return try runTool(directory.path, sources: [ops, helpers])
-    }
     for (code, keepsGraph) in [
       ("helper(x) + Scaler(factor: 4).scale(x)", true), ("helper(x) + Double.pi.exponent", false),
       ("helper(x) + Scaler.unit.scale(x)", false),
@@ -92,8 +105,35 @@ import Testing
         .write(toFile: ops, atomically: true, encoding: .utf8)
       let run = try runToolReporting(directory.path, sources: [ops, helpers])
       #expect(run.report.contains("call graph kept") == keepsGraph, "\(code): \(run.report)")
-      #expect(run.table == (try fresh()), "\(code)")
+      #expect(run.table == (try tableWithoutCache([ops, helpers])), "\(code)")
     }
+  }
+
+  @Test func aReferenceToANameAnotherFileDeclaresRebuildsTheGraph() throws {
+    let directory = try makeDirectory()
+    let ops = directory.path + "/Ops.swift"
+    let helpers = directory.path + "/Helpers.swift"
+    func write(_ text: String, to path: String) throws {
+      Thread.sleep(forTimeInterval: 0.05)
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+    // `foo` names nothing the package declares: not an edge.
+    try write("@Memoized func op(_ x: Int) -> Int { x + foo() }\n", to: ops)
+    try write("func helper() -> Int { 1 }\n", to: helpers)
+    _ = try runToolReporting(directory.path, sources: [ops, helpers])
+    // Another file declares `foo`: the graph is built again, and the op
+    // reaches it.
+    try write("func helper() -> Int { 1 }\nfunc foo() -> Int { 2 }\n", to: helpers)
+    let declared = try runToolReporting(directory.path, sources: [ops, helpers])
+    #expect(!declared.report.contains("call graph kept"), "\(declared.report)")
+    let declaredTable = declared.table
+    #expect(declaredTable == (try tableWithoutCache([ops, helpers])))
+    // The op stops calling it: the graph is built again, without the edge.
+    try write("@Memoized func op(_ x: Int) -> Int { x + 1 }\n", to: ops)
+    let dropped = try runToolReporting(directory.path, sources: [ops, helpers])
+    #expect(!dropped.report.contains("call graph kept"), "\(dropped.report)")
+    #expect(dropped.table == (try tableWithoutCache([ops, helpers])))
+    #expect(dropped.table != declaredTable)
   }
 
   func modified(_ path: String) throws -> Date {
