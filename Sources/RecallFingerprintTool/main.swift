@@ -98,7 +98,7 @@ func summarize(
     }
     let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     // A script's top-level locals span items, so an edit of one item can
-    // make a block in another read a new local: a `main.swift` with blocks
+    // make a block in another read a new local: the target's `main.swift`
     // is always parsed and checked whole.
     let isCheckedScript =
       checks != nil && URL(fileURLWithPath: path).lastPathComponent == "main.swift"
