@@ -67,8 +67,8 @@ extension FileSummary {
   private func reparsed(_ item: Int, _ old: [UInt8], _ new: [UInt8]) -> EditedSummary? {
     let delta = new.count - old.count
     let (start, end) = (items[item], items[item + 1])
-    guard !Self.contains(Self.importKeyword, in: old[start..<end]),
-      !Self.contains(Self.importKeyword, in: new[start..<(end + delta)])
+    guard old[start..<end].firstRange(of: Self.importKeyword) == nil,
+      new[start..<(end + delta)].firstRange(of: Self.importKeyword) == nil
     else { return nil }
 
     // The item and its neighbours, which must parse as they did.
@@ -128,19 +128,6 @@ extension FileSummary {
         return (prefix, suffix)
       }
     }
-  }
-
-  /// Whether `bytes` holds `word` anywhere.
-  private static func contains(_ word: [UInt8], in bytes: ArraySlice<UInt8>) -> Bool {
-    guard bytes.count >= word.count else { return false }
-    var index = bytes.startIndex
-    while index <= bytes.endIndex - word.count {
-      if bytes[index] == word[0], bytes[index..<index + word.count].elementsEqual(word) {
-        return true
-      }
-      index += 1
-    }
-    return false
   }
 }
 

@@ -206,26 +206,22 @@ struct SummaryCache {
           edges[try string()] = try bytes(32)
         }
         let edgeKey = try bytes(32)
-        let reaches = try (0..<itemCount()).map { _ in
-          let component = try int()
-          let count = try itemCount()
+        let reaches = try list { reader in
+          let component = try reader.int()
+          let count = try reader.itemCount()
           let size = count * MemoryLayout<Int>.stride
-          guard size <= buffer.count - offset else { throw Malformed() }
+          guard size <= reader.buffer.count - reader.offset else { throw Malformed() }
           let covered = [Int](unsafeUninitializedCapacity: count) { covered, initialized in
             UnsafeMutableRawBufferPointer(covered).copyMemory(
               from: UnsafeRawBufferPointer(
-                UnsafeBufferPointer(rebasing: buffer[offset..<offset + size])))
+                UnsafeBufferPointer(
+                  rebasing: reader.buffer[reader.offset..<reader.offset + size])))
             initialized = count
           }
-          offset += size
-          // Ascending and not negative, as written (the caller checks the
+          reader.offset += size
+          // Not negative and ascending, as written (the caller checks the
           // last against the components).
-          let isAscending = covered.withUnsafeBufferPointer { covered in
-            var index = 1
-            while index < covered.count, covered[index - 1] < covered[index] { index += 1 }
-            return index >= covered.count && (covered.first ?? 0) >= 0
-          }
-          guard isAscending else { throw Malformed() }
+          guard (covered.first ?? 0) >= 0, Self.isAscending(covered) else { throw Malformed() }
           return CallGraph.OpReach(component: component, covered: covered)
         }
         graph = Graph(
@@ -250,9 +246,7 @@ struct SummaryCache {
         let imports = try strings()
         let items = try ints()
         let text = try byteArray()
-        var item = 1
-        while item < items.count, items[item - 1] < items[item] { item += 1 }
-        guard item >= items.count, (items.last ?? 0) <= text.count else { throw Malformed() }
+        guard Self.isAscending(items), (items.last ?? 0) <= text.count else { throw Malformed() }
         var components: [Component] = []
         var sources: [CodeTable.EscapedSource] = []
         let componentCount = try itemCount()
@@ -292,6 +286,16 @@ struct SummaryCache {
 
     /// The kinds, by their index in the cache.
     static let kinds = Kind.allCases
+
+    /// Whether each value is larger than the one before (a loop over the
+    /// buffer: the tool usually runs in debug).
+    static func isAscending(_ values: [Int]) -> Bool {
+      values.withUnsafeBufferPointer { values in
+        var index = 1
+        while index < values.count, values[index - 1] < values[index] { index += 1 }
+        return index >= values.count
+      }
+    }
 
     /// A count, then as many items, each read by `item`. (A loop into a
     /// reserved array rather than `map` over a range: the tool usually runs

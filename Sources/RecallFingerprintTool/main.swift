@@ -155,6 +155,22 @@ func edit(_ cached: SummaryCache.Entry, to bytes: [UInt8]) -> (
   return (edited.summary, sources)
 }
 
+/// Each file's edge digest (``FileSummary/graphEdgeDigest(knownNames:)``)
+/// against `knownNames`, by path. `kept` holds digests made against the same
+/// names: a file read from the cache keeps its own.
+func edgeDigests(
+  _ paths: [String], _ entries: [SummaryCache.Entry], knownNames: Set<String>,
+  kept: [String: [UInt8]] = [:]
+) -> [String: [UInt8]] {
+  var edges: [String: [UInt8]] = [:]
+  for (path, entry) in zip(paths, entries) {
+    edges[path] =
+      (entry.isFromCache ? kept[path] : nil)
+      ?? entry.summary.graphEdgeDigest(knownNames: knownNames)
+  }
+  return edges
+}
+
 /// The code section of the table, as a string literal: the display source of
 /// every component the ops reach, escaped when its file was summarized.
 func codeLiteral(
@@ -339,16 +355,9 @@ do {
   if var kept = cache.graph, kept.nodes == nodeKey {
     // The same nodes, so the same known names: only the files summarized
     // in this run have new edge digests.
-    var edges: [String: [UInt8]] = [:]
-    for (path, entry) in zip(paths, entries) {
-      edges[path] =
-        entry.isFromCache
-        ? kept.edges[path] ?? entry.summary.graphEdgeDigest(knownNames: kept.knownNames)
-        : entry.summary.graphEdgeDigest(knownNames: kept.knownNames)
-    }
-    kept.edges = edges
+    kept.edges = edgeDigests(paths, entries, knownNames: kept.knownNames, kept: kept.edges)
     graphKept =
-      kept.edgeKey == SummaryCache.edgeKey(paths.map { edges[$0]! })
+      kept.edgeKey == SummaryCache.edgeKey(paths.map { kept.edges[$0]! })
       && kept.reaches.allSatisfy { reach in
         reach.component < components.count
           && reach.covered.last.map { $0 < components.count } != false
@@ -357,10 +366,7 @@ do {
   }
   if !graphKept {
     let graph = CallGraph(summaries)
-    var edges: [String: [UInt8]] = [:]
-    for (path, entry) in zip(paths, entries) {
-      edges[path] = entry.summary.graphEdgeDigest(knownNames: graph.knownNames)
-    }
+    let edges = edgeDigests(paths, entries, knownNames: graph.knownNames)
     cache.graph = SummaryCache.Graph(
       nodes: nodeKey, knownNames: graph.knownNames, edges: edges,
       edgeKey: SummaryCache.edgeKey(paths.map { edges[$0]! }), reaches: graph.opReaches())
