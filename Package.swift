@@ -184,7 +184,7 @@ let package = Package(
     .testTarget(
       name: "RecallFingerprintTests",
       dependencies: [
-        "RecallFingerprint", "RecallCodeTable",
+        "RecallFingerprint", "RecallCodeTable", "RecallTestSupport",
         .product(name: "SwiftParser", package: "swift-syntax"),
       ]
     ),

@@ -99,12 +99,12 @@ struct FastStatement {
     return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
   }
 
-  /// A blob column's bytes (`nil` for NULL).
-  func data(_ column: Int32) -> Data? {
+  /// A blob column's bytes (`nil` for NULL), copied once.
+  func bytes(_ column: Int32) -> [UInt8]? {
     guard !isNull(column) else { return nil }
     let count = Int(sqlite3_column_bytes(raw, column))
-    guard count > 0, let bytes = sqlite3_column_blob(raw, column) else { return Data() }
-    return Data(bytes: bytes, count: count)
+    guard count > 0, let bytes = sqlite3_column_blob(raw, column) else { return [] }
+    return [UInt8](UnsafeRawBufferPointer(start: bytes, count: count))
   }
 
   /// A 32-byte hash column.

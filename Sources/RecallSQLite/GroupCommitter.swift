@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import RecallCore
+import Synchronization
 
 /// Stores the calls a backend's processes compute in the background, several
 /// per transaction (group commit): a miss hands its call over and returns; a
@@ -24,6 +25,10 @@ final class GroupCommitter: @unchecked Sendable {
   /// The calls handed over and not yet committed (or failed), with how many
   /// times each is waiting.
   private var uncommitted: [CallID: (result: StoredResult?, count: Int)] = [:]
+  /// How many calls `uncommitted` holds, set under the lock and read
+  /// without it: while nothing waits to be committed (a sweep over stored
+  /// results), a lookup takes no lock here.
+  private let uncommittedCount = Atomic(0)
   private var isWriting = false
   /// Calls handed over, and calls committed or failed, since the start: a
   /// flush waits until the second reaches what the first was when it began.
@@ -54,6 +59,7 @@ final class GroupCommitter: @unchecked Sendable {
     handedOver += 1
     let earlier = uncommitted[call.id]
     uncommitted[call.id] = (result ?? earlier?.result, (earlier?.count ?? 0) + 1)
+    uncommittedCount.store(uncommitted.count, ordering: .releasing)
     guard !isWriting else { return }
     isWriting = true
     BeforeExit.add(self, stage: .storing) { $0.flush() }
@@ -65,6 +71,9 @@ final class GroupCommitter: @unchecked Sendable {
 
   /// The result of a call handed over and not committed yet.
   func result(of id: CallID) -> StoredResult? {
+    // A call this thread handed over, or one handed over before whatever
+    // told this thread about it, was counted before.
+    guard uncommittedCount.load(ordering: .acquiring) > 0 else { return nil }
     condition.lock()
     defer { condition.unlock() }
     return uncommitted[id]?.result
@@ -108,6 +117,7 @@ final class GroupCommitter: @unchecked Sendable {
         guard let entry = uncommitted[pending.call.id] else { continue }
         uncommitted[pending.call.id] = entry.count > 1 ? (entry.result, entry.count - 1) : nil
       }
+      uncommittedCount.store(uncommitted.count, ordering: .releasing)
       condition.unlock()
       for (pending, error) in zip(batch, errors) { pending.completion(error) }
       // What the completions hold (a store's claims, its backend) goes before

@@ -33,6 +33,40 @@ import Testing
     #expect(layer.usedBytes == 0)
   }
 
+  @Test func behavesAsALeastRecentlyUsedListByBytes() {
+    // 20,000 random puts, gets and removals of 12 keys against a list from
+    // least to most recently used: the same entries are found, the same
+    // bytes used.
+    let layer = MemoryLayer(budget: 100)
+    var list: [(key: Int, size: Int)] = []
+    var random = SplitMix(seed: 3)
+    for _ in 0..<20_000 {
+      let k = Int(random.next() % 12)
+      switch random.next() % 5 {
+      case 0, 1:
+        let found = layer.get(key(k))
+        if let at = list.firstIndex(where: { $0.key == k }) {
+          #expect(found?.value as? Int == list[at].size)
+          list.append(list.remove(at: at))
+        } else {
+          #expect(found == nil)
+        }
+      case 2:
+        layer.remove(key(k))
+        list.removeAll { $0.key == k }
+      default:
+        let size = Int(random.next() % 110)
+        layer.put(key(k), entry(size))
+        list.removeAll { $0.key == k }
+        if size <= 100 {
+          list.append((k, size))
+          while list.reduce(0, { $0 + $1.size }) > 100 { list.removeFirst() }
+        }
+      }
+      #expect(layer.usedBytes == list.reduce(0) { $0 + $1.size })
+    }
+  }
+
   @Test func replacingAnEntryKeepsTheCount() {
     let layer = MemoryLayer(budget: 100)
     for _ in 0..<10 { layer.put(key(1), entry(30)) }

@@ -1,4 +1,5 @@
 import RecallFingerprint
+import RecallTestSupport
 import SwiftParser
 import Testing
 
@@ -151,18 +152,5 @@ import Testing
     // Most edits that leave the file without errors are summarized by item.
     #expect(summarized * 4 > clean * 3)
     #expect(keptGraphs > 0)
-  }
-}
-
-/// A small deterministic generator (SplitMix64), so that a failure repeats.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

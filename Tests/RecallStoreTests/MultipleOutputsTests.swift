@@ -405,15 +405,79 @@ struct Fitted: MultipleOutputs, Equatable {
     #expect(map.hid(for: cid(3), in: nil) == hid(3), "read again, it is kept")
   }
 
+  @Test func theHistoryMapLinksAsItsReferenceDoesThroughTurns() {
+    // 160,000 random records and reads of 60,000 values with three
+    // histories each, through the top level's turns: each read answers as
+    // the map's first form did (which probed up to five times a record).
+    enum Known: Equatable {
+      case history(Int)
+      case ambiguous
+    }
+    struct Reference {
+      var current: [Int: Known] = [:]
+      var previous: [Int: Known] = [:]
+      mutating func set(_ value: Int, _ known: Known) {
+        if current[value] == nil, current.count >= HistoryMap.scopeLimit / 2 {
+          previous = current
+          current = [:]
+        }
+        current[value] = known
+      }
+      mutating func record(_ value: Int, _ history: Int) {
+        if current[value] == .history(history) { return }
+        switch current[value] ?? previous[value] {
+        case .history(let known):
+          if known != history {
+            set(value, .ambiguous)
+          } else if current[value] == nil {
+            set(value, .history(history))
+          }
+        case .ambiguous: if current[value] == nil { set(value, .ambiguous) }
+        case nil: set(value, .history(history))
+        }
+      }
+      mutating func read(_ value: Int) -> Known? {
+        if let known = current[value] { return known }
+        guard let known = previous[value] else { return nil }
+        set(value, known)
+        return known
+      }
+    }
+    let cids = (0..<60_000).map { ContentID(Digest.sha256("value \($0)")) }
+    let hids = (0..<3).map { HistoryID(Digest.sha256("history \($0)")) }
+    let map = HistoryMap()
+    var reference = Reference()
+    var random = SplitMix(seed: 25)
+    var mismatches = 0
+    for step in 0..<160_000 {
+      // Mostly the recent values, so that both generations are met.
+      let value = (step / 2 + Int(random.next() % 20_000)) % cids.count
+      if random.next() % 4 == 0 {
+        let expected = reference.read(value)
+        let found = map.hid(for: cids[value], in: nil)
+        switch expected {
+        case .history(let history): if found != hids[history] { mismatches += 1 }
+        case .ambiguous, nil: if found != HistoryID(external: cids[value]) { mismatches += 1 }
+        }
+      } else {
+        let history = Int(random.next() % 3)
+        reference.record(value, history)
+        map.record(cids[value], hids[history], in: nil)
+      }
+    }
+    #expect(mismatches == 0)
+  }
+
   @Test func anOpFindsAResultTypesTraitsAgainWhenItsCallsAskForAnother() {
     // A generic function's op looks its calls up as several types: each
     // is looked up by its own traits, however they alternate.
     let details = testOp("generic").details
     for _ in 0..<2 {
-      #expect(details.resultTraits([Double].self) == [.known, .decodesAnyBytes])
+      #expect(details.resultTraits([Double].self) == [.known, .decodesAnyBytes, .holdsNoFiles])
       #expect(details.resultTraits(Lazy<[Double]>.self) == [.known, .lazy])
       #expect(details.resultTraits(Split.self) == [.known, .storedByParts])
-      #expect(details.resultTraits(String.self) == [.known])
+      #expect(details.resultTraits(String.self) == [.known, .holdsNoFiles])
+      #expect(details.resultTraits(TrackedFile.self) == [.known])
     }
   }
 

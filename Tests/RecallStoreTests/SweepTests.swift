@@ -8,6 +8,18 @@ import Testing
 
 private struct Odd: Error {}
 
+/// An output that counts its instances alive, so that a test sees every
+/// output a sweep kept freed exactly once.
+private final class Counted: Sendable {
+  static let alive = Atomic(0)
+  let value: Int
+  init(_ value: Int) {
+    self.value = value
+    Self.alive.add(1, ordering: .relaxed)
+  }
+  deinit { Self.alive.subtract(1, ordering: .relaxed) }
+}
+
 /// A memoized call that takes `milliseconds`, in a store's activation.
 private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -> Int {
   await store.memoize(testOp("slowSquare"), [Argument("x", x)]) { () async -> Int in
@@ -81,6 +93,30 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     #expect(error?.wasCancelled == false)
     #expect(error?.results.map { $0 as? Int } == [0, nil, 4, nil, 16, nil, 36, nil, 64, nil])
     #expect(error?.description.hasPrefix("5 of 10 inputs failed; input 1 threw") == true)
+  }
+
+  @Test func outputsAreKeptWholeAndFreedOnce() async throws {
+    // Instances of a class: the sweep holds each output until it returns
+    // them in order, or in its error; none is lost or freed twice.
+    let store = Store.inMemory()
+    do {
+      let outputs = try await store.map(0..<50, parallelism: 3, progress: .none) { Counted($0) }
+      #expect(outputs.map(\.value) == Array(0..<50))
+      #expect(Counted.alive.load(ordering: .relaxed) == 50)
+    }
+    #expect(Counted.alive.load(ordering: .relaxed) == 0)
+    do {
+      let error = await #expect(throws: SweepError.self) {
+        try await store.map(0..<40, parallelism: 2, progress: .none) { x -> Counted in
+          if x % 4 == 3 { throw Odd() }
+          return Counted(x)
+        }
+      }
+      #expect(
+        error?.results.map { ($0 as? Counted)?.value } == (0..<40).map { $0 % 4 == 3 ? nil : $0 })
+    }
+    #expect(Counted.alive.load(ordering: .relaxed) == 0)
+    #expect(try await store.map([Int](), progress: .none) { $0 }.isEmpty)
   }
 
   @Test(arguments: Backend.allCases) func aCancelledSweepKeepsWhatFinishedAndResumes(

@@ -128,6 +128,19 @@ enum FileCollection {
     UnsafeMutableRawPointer(bitPattern: 1)!
   }
 
+  /// Whether a value of `type` can never hold a tracked file: a number, a
+  /// string, a Boolean, a numeric array or `Data`. A hit decodes such a
+  /// result without ``collecting(_:)``.
+  static func cannotHold(_ type: any Any.Type) -> Bool {
+    type is any RawBuffer.Type || scalarTypes.contains(ObjectIdentifier(type))
+  }
+
+  private static let scalarTypes: Set<ObjectIdentifier> = Set(
+    ([
+      Bool.self, String.self, Double.self, Float.self, Int.self, Int8.self, Int16.self,
+      Int32.self, Int64.self, UInt.self, UInt8.self, UInt16.self, UInt32.self, UInt64.self,
+    ] as [any Any.Type]).map(ObjectIdentifier.init))
+
   /// Runs `body` (an encoding or decoding), returning the tracked files it
   /// met.
   static func collecting<T>(_ body: () throws -> T) rethrows -> (T, [TrackedFile]) {

@@ -28,6 +28,15 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     (w0, w1, w2, w3) = words
   }
 
+  /// Creates a digest from exactly 32 bytes in memory (a column SQLite
+  /// returns), in one copy.
+  public init?(bytes: UnsafeRawBufferPointer) {
+    guard bytes.count == 32 else { return nil }
+    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    Swift.withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
+    (w0, w1, w2, w3) = words
+  }
+
   /// Hashes the first eight bytes only: a digest's bits are uniform, and
   /// every lookup by id (the memory layer, the history map) hashes one.
   /// Equality still compares all 32.

@@ -295,6 +295,9 @@ struct ResultTraits: OptionSet {
   static let decodesAnyBytes = ResultTraits(rawValue: 2)
   /// A result of several outputs or a collection stored by element.
   static let storedByParts = ResultTraits(rawValue: 4)
+  /// A type whose values never hold a tracked file
+  /// (``FileCollection/cannotHold(_:)``).
+  static let holdsNoFiles = ResultTraits(rawValue: 8)
   /// Set in a cached value: the traits were found.
   static let known = ResultTraits(rawValue: 0x80)
 
@@ -307,6 +310,7 @@ struct ResultTraits: OptionSet {
     if type is any LazyHandle.Type { traits.insert(.lazy) }
     if (type as? any RawBuffer.Type)?.decodesAnyBytes == true { traits.insert(.decodesAnyBytes) }
     if type is any _StoredByParts.Type { traits.insert(.storedByParts) }
+    if FileCollection.cannotHold(type) { traits.insert(.holdsNoFiles) }
     self = traits
   }
 }

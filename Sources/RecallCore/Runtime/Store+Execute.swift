@@ -25,6 +25,9 @@ extension Store {
   func willExecute(_ call: PreparedCall, because cause: MissCause) -> Execution {
     eventCenter.emit(.didMiss(call.reference, cause))
     eventCenter.emit(.willExecute(call.reference))
+    if let element = Sweep.Element.current, element.store == ObjectIdentifier(self) {
+      element.ranABody()
+    }
     let inputs = callInputs(call)
     histories.open(call.id, inputs: inputs, parts: call.inputParts)
     let keyFields = call.keyFields

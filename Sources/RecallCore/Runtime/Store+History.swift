@@ -62,8 +62,6 @@ final class HistoryMap: Sendable {
     /// How many times the newer values became the older ones.
     var turns = 0
 
-    subscript(cid: ContentID) -> Entry? { current[cid] ?? previous[cid] }
-
     var count: Int { current.count + previous.count }
     var isEmpty: Bool { current.isEmpty && previous.isEmpty }
 
@@ -71,14 +69,19 @@ final class HistoryMap: Sendable {
     mutating func read(_ cid: ContentID) -> Entry? {
       if let entry = current[cid] { return entry }
       guard let entry = previous[cid] else { return nil }
-      set(cid, entry)
+      insert(cid, entry)
       return entry
     }
 
-    mutating func set(_ cid: ContentID, _ entry: Entry) {
-      if current[cid] == nil, current.count >= HistoryMap.scopeLimit / 2 {
+    /// Adds a value that is not among the newer ones; a full generation
+    /// becomes the older one first.
+    mutating func insert(_ cid: ContentID, _ entry: Entry) {
+      if current.count >= HistoryMap.scopeLimit / 2 {
         swap(&previous, &current)
+        // Room for a whole generation at once, rather than growing (under
+        // the lock) as it fills.
         current.removeAll(keepingCapacity: true)
+        current.reserveCapacity(previous.count)
         turns += 1
       }
       current[cid] = entry
@@ -114,19 +117,22 @@ final class HistoryMap: Sendable {
   }
 
   private static func add(_ cid: ContentID, _ hid: HistoryID, to map: inout Scope) {
-    // A repeated hit of a recent value: one lookup.
-    if case .history(let known) = map.current[cid], known == hid { return }
-    switch map[cid] {
-    case .history(let known):
-      // A repeated hit only reads (and keeps it among the newer values).
-      if known != hid {
-        map.set(cid, .ambiguous)
-      } else if map.current[cid] == nil {
-        map.set(cid, .history(hid))
+    // Among the newer values: changed in place, with one probe.
+    if let index = map.current.index(forKey: cid) {
+      if case .history(let known) = map.current.values[index], known != hid {
+        map.current.values[index] = .ambiguous
       }
-    case .ambiguous: if map.current[cid] == nil { map.set(cid, .ambiguous) }
-    case nil: map.set(cid, .history(hid))
+      return
     }
+    // Among the newer values from now on, as it was among the older ones
+    // (or ambiguous, if the older one's history was another).
+    let entry: Entry
+    switch map.previous[cid] {
+    case .history(let known): entry = known == hid ? .history(hid) : .ambiguous
+    case .ambiguous: entry = .ambiguous
+    case nil: entry = .history(hid)
+    }
+    map.insert(cid, entry)
   }
 
   /// Remembers a call's result: its history and, for a result of several
@@ -160,6 +166,16 @@ final class HistoryMap: Sendable {
     }
     if case .history(let hid) = entry { return hid }
     return HistoryID(external: cid)
+  }
+
+  /// Makes room at the top level for `count` more values at once (at most a
+  /// generation's), so that they are recorded without the map growing under
+  /// the lock: a sweep's results.
+  func reserveTopLevel(_ count: Int) {
+    scopes.withLock { scopes in
+      let current = scopes.topLevel.current.count
+      scopes.topLevel.current.reserveCapacity(min(current + count, Self.scopeLimit / 2))
+    }
   }
 
   /// Starts the scope of a call's body, which knows the call's inputs and

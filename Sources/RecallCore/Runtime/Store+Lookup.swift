@@ -163,6 +163,8 @@ extension Store {
             try ValueParts.decode(type, manifest: manifest) { read.bytes[$0] } as Any
           }
         }
+      } else if traits.contains(.holdsNoFiles) {
+        decoded = Result { (try stored.storage.decode(type) as Any, []) }
       } else {
         decoded = Result {
           try FileCollection.collecting { try stored.storage.decode(type) as Any }

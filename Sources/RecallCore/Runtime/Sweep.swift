@@ -177,53 +177,57 @@ extension Store {
   ) async throws -> [Output] {
     let inputs = Array(inputs)
     let sweep = Sweep(total: inputs.count, progress: progress)
-    let token = observe { event in
-      if case .willExecute = event { Sweep.Element.current?.ranABody() }
-    }
-    defer { token.cancel() }
+    // Room for a result per input in the memory layer and in the top
+    // level's history, made once: growing them as results arrive would copy
+    // them under their locks, while the other workers wait (scenario H).
+    memory.reserve(min(inputs.count, Self.sweepReservation))
+    histories.reserveTopLevel(min(inputs.count, Self.sweepReservation))
     // What the program prints while the bar is shown goes above it.
     let router = sweep.routeOutput()
     // The sweep runs in a task of its own, so that Ctrl-C can cancel it.
     // `parallelism` workers each take the next input until none is left: a
     // task per worker, not per input (a stored input's run costs a few
-    // microseconds, a task of its own as much again: scenario H).
-    // Outputs are kept as `any Sendable` until the sweep ends: a generic
-    // type made per input (a `Result` of the output, an optional one) costs
-    // the runtime a lookup each time (decision 0116).
-    let output: @Sendable (Int) async throws -> any Sendable = { try await body(inputs[$0]) }
-    let work = Task { () async -> [Result<any Sendable, any Error>?] in
-      await withTaskGroup(of: [(Int, Result<any Sendable, any Error>)].self) { group in
+    // microseconds, a task of its own as much again: scenario H). Each
+    // output goes straight to its input's place (``SweepOutputs``); only
+    // failures are collected.
+    let outputs = SweepOutputs<Output>(count: inputs.count)
+    let work = Task { () async -> [(index: Int, error: any Error)] in
+      await withTaskGroup(of: [(index: Int, error: any Error)].self) { group in
         for _ in 0..<max(1, min(parallelism, inputs.count)) {
           group.addTask {
-            await self.activate { () async -> [(Int, Result<any Sendable, any Error>)] in
-              var done: [(Int, Result<any Sendable, any Error>)] = []
+            await self.activate { () async -> [(index: Int, error: any Error)] in
+              var failures: [(index: Int, error: any Error)] = []
               while !Task.isCancelled, let index = sweep.take(of: inputs.count) {
-                let element = Sweep.Element()
+                let element = Sweep.Element(of: self)
                 sweep.begin()
-                let result = await Sweep.Element.$current.withValue(element) {
-                  () async -> Result<any Sendable, any Error> in
-                  do { return .success(try await output(index)) } catch {
-                    return .failure(error)
+                let error = await Sweep.Element.$current.withValue(element) {
+                  () async -> (any Error)? in
+                  do {
+                    outputs.put(try await body(inputs[index]), at: index)
+                    return nil
+                  } catch {
+                    return error
                   }
                 }
-                sweep.end(
-                  result.isSuccess ? (element.didRunABody ? .computed : .cached) : .failed)
-                done.append((index, result))
+                if let error {
+                  failures.append((index, error))
+                  sweep.end(.failed)
+                } else {
+                  sweep.end(element.didRunABody ? .computed : .cached)
+                }
               }
-              return done
+              return failures
             }
           }
         }
-        var outcomes = [Result<any Sendable, any Error>?](repeating: nil, count: inputs.count)
-        for await done in group {
-          for (index, outcome) in done { outcomes[index] = outcome }
-        }
-        return outcomes
+        var failures: [(index: Int, error: any Error)] = []
+        for await some in group { failures += some }
+        return failures.sorted { $0.index < $1.index }
       }
     }
     let interrupt = handlesInterrupt ? InterruptHandler { work.cancel() } : nil
     let reporter = sweep.startReporting()
-    let outcomes = await withTaskCancellationHandler {
+    let failures = await withTaskCancellationHandler {
       await work.value
     } onCancel: {
       work.cancel()
@@ -232,35 +236,83 @@ extension Store {
     interrupt?.restore()
     router?.stop()
     sweep.finish()
-    let failures = outcomes.enumerated().compactMap {
-      index, outcome -> (index: Int, error: any Error)? in
-      if case .failure(let error) = outcome { (index, error) } else { nil }
-    }
-    let values = outcomes.map { outcome -> (any Sendable)? in
-      if case .success(let value) = outcome { value } else { nil }
-    }
-    let wasCancelled = outcomes.contains { $0 == nil }
-    guard failures.isEmpty, !wasCancelled else {
-      throw SweepError(
-        results: values.map { $0.map { Self.unboxed($0, as: Output.self) } }, failures: failures,
-        wasCancelled: wasCancelled)
-    }
-    return values.map { Self.unboxed($0!, as: Output.self) }
+    if failures.isEmpty, let values = outputs.takeAll() { return values }
+    // Inputs neither done nor failed never ran: the sweep was cancelled.
+    let results = outputs.takeEach()
+    throw SweepError(
+      results: results, failures: failures,
+      wasCancelled: results.count { $0 != nil } + failures.count < inputs.count)
   }
 }
 
-extension Result {
-  fileprivate var isSuccess: Bool {
-    if case .success = self { true } else { false }
+extension Store {
+  /// At most how many results a sweep makes room for before it starts.
+  static let sweepReservation = 1 << 20
+}
+
+/// The outputs of a sweep, each at its input's index. Each index is written
+/// at most once, by the worker that took the input; they are read once every
+/// worker has ended (the task group's end orders the writes before the
+/// reads). Kept in the output's own type: no box and no generic type per
+/// input (decision 0116), and the array the sweep returns is moved out
+/// whole.
+final class SweepOutputs<Output>: @unchecked Sendable {
+  private let values: UnsafeMutablePointer<Output>
+  /// Whether each index holds a value.
+  private let written: UnsafeMutablePointer<Bool>
+  private let count: Int
+
+  init(count: Int) {
+    self.count = count
+    values = .allocate(capacity: max(1, count))
+    written = .allocate(capacity: max(1, count))
+    written.initialize(repeating: false, count: max(1, count))
+  }
+
+  /// Puts the output of input `index`.
+  func put(_ value: Output, at index: Int) {
+    (values + index).initialize(to: value)
+    written[index] = true
+  }
+
+  /// Every output in input order, moved out; `nil` (and nothing moved) when
+  /// an input has none.
+  func takeAll() -> [Output]? {
+    guard (0..<count).allSatisfy({ written[$0] }) else { return nil }
+    written.update(repeating: false, count: count)
+    return [Output](unsafeUninitializedCapacity: count) { buffer, initialized in
+      if count > 0 { buffer.baseAddress!.moveInitialize(from: values, count: count) }
+      initialized = count
+    }
+  }
+
+  /// Each input's output, moved out, or `nil` where it has none.
+  func takeEach() -> [(any Sendable)?] where Output: Sendable {
+    (0..<count).map { index -> (any Sendable)? in
+      guard written[index] else { return nil }
+      written[index] = false
+      return (values + index).move()
+    }
+  }
+
+  deinit {
+    for index in 0..<count where written[index] { (values + index).deinitialize(count: 1) }
+    values.deallocate()
+    written.deallocate()
   }
 }
 
 /// The counts of one running sweep, and its progress display.
 final class Sweep: Sendable {
-  /// One input's run: whether any memoized call in it ran its body.
+  /// One input's run: whether any memoized call of the sweep's store in it
+  /// ran its body (``Store/willExecute(_:because:)`` says so; an observer
+  /// of the store's events would make every hit build its event).
   final class Element: Sendable {
     @TaskLocal static var current: Element?
+    /// The sweep's store.
+    let store: ObjectIdentifier
     private let ran = Atomic(false)
+    init(of store: Store) { self.store = ObjectIdentifier(store) }
     func ranABody() { ran.store(true, ordering: .relaxed) }
     var didRunABody: Bool { ran.load(ordering: .relaxed) }
   }

@@ -100,14 +100,11 @@ final class MemoryLayer: Sendable {
       return entry
     }
 
-    /// Puts an entry; returns the entries it evicted (``remove(_:)``).
+    /// Puts an entry; returns the entries it evicted (``remove(_:)``): the
+    /// one it replaces, then the least recently used while over budget. A
+    /// new key is found once, as it is added to the index.
     mutating func put(_ key: CallID, _ entry: Entry) -> [Entry] {
-      var evicted: [Entry] = []
-      if let old = remove(key) { evicted.append(old) }
-      guard entry.size <= budget else { return evicted }
-      while used + entry.size > budget, tail >= 0, let old = remove(slots[tail].key) {
-        evicted.append(old)
-      }
+      guard entry.size <= budget else { return remove(key).map { [$0] } ?? [] }
       let slot = Slot(key: key, entry: entry, previous: -1, next: -1)
       let i: Int
       if let reused = free.popLast() {
@@ -117,9 +114,18 @@ final class MemoryLayer: Sendable {
         slots.append(slot)
         i = slots.count - 1
       }
-      index[key] = i
+      var evicted: [Entry] = []
+      if let old = index.updateValue(i, forKey: key), let replaced = slots[old].entry.take() {
+        unlink(old)
+        used -= replaced.size
+        free.append(old)
+        evicted.append(replaced)
+      }
       pushFront(i)
       used += entry.size
+      while used > budget, tail >= 0, tail != i, let old = remove(slots[tail].key) {
+        evicted.append(old)
+      }
       return evicted
     }
   }
@@ -129,6 +135,16 @@ final class MemoryLayer: Sendable {
   init(budget: Int) { lru = Mutex(LRU(budget: budget)) }
 
   func get(_ key: CallID) -> Entry? { lru.withLock { $0.get(key) } }
+
+  /// Makes room for `count` more entries at once, so that they are put
+  /// without the index and the slots growing (and copied) under the lock
+  /// while other threads wait for it: a sweep's store hits.
+  func reserve(_ count: Int) {
+    lru.withLock { lru in
+      lru.index.reserveCapacity(lru.index.count + count)
+      lru.slots.reserveCapacity(lru.slots.count + count)
+    }
+  }
 
   func put(_ key: CallID, _ entry: Entry) {
     let evicted = lru.withLock { $0.put(key, entry) }
