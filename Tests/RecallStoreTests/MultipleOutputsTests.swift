@@ -466,6 +466,7 @@ struct Fitted: MultipleOutputs, Equatable {
       }
     }
     #expect(mismatches == 0)
+    #expect(map.topLevelTurnCount >= 1)
   }
 
   @Test func anOpFindsAResultTypesTraitsAgainWhenItsCallsAskForAnother() {

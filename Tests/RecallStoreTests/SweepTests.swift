@@ -102,7 +102,7 @@ private func slowSquare(_ store: Store, _ x: Int, milliseconds: Int = 5) async -
     do {
       let outputs = try await store.map(0..<50, parallelism: 3, progress: .none) { Counted($0) }
       #expect(outputs.map(\.value) == Array(0..<50))
-      #expect(Counted.alive.load(ordering: .relaxed) == 50)
+      withExtendedLifetime(outputs) { #expect(Counted.alive.load(ordering: .relaxed) == 50) }
     }
     #expect(Counted.alive.load(ordering: .relaxed) == 0)
     do {

@@ -216,6 +216,9 @@ final class HistoryMap: Sendable {
     _ = scopes.withLock { $0.bodies.removeValue(forKey: call) }
   }
 
+  /// How many times the top level's newer values became the older ones.
+  var topLevelTurnCount: Int { topLevelTurns.load(ordering: .acquiring) }
+
   /// How many scopes are in use: the top level (once it has a value) and
   /// the bodies running.
   var scopeCount: Int { scopes.withLock { ($0.topLevel.isEmpty ? 0 : 1) + $0.bodies.count } }

@@ -256,7 +256,7 @@ extension Store {
 /// reads). Kept in the output's own type: no box and no generic type per
 /// input (decision 0116), and the array the sweep returns is moved out
 /// whole.
-final class SweepOutputs<Output>: @unchecked Sendable {
+final class SweepOutputs<Output: Sendable>: @unchecked Sendable {
   private let values: UnsafeMutablePointer<Output>
   /// Whether each index holds a value.
   private let written: UnsafeMutablePointer<Bool>
@@ -271,6 +271,7 @@ final class SweepOutputs<Output>: @unchecked Sendable {
 
   /// Puts the output of input `index`.
   func put(_ value: Output, at index: Int) {
+    assert(!written[index], "input \(index)'s output was put twice")
     (values + index).initialize(to: value)
     written[index] = true
   }
@@ -287,7 +288,7 @@ final class SweepOutputs<Output>: @unchecked Sendable {
   }
 
   /// Each input's output, moved out, or `nil` where it has none.
-  func takeEach() -> [(any Sendable)?] where Output: Sendable {
+  func takeEach() -> [(any Sendable)?] {
     (0..<count).map { index -> (any Sendable)? in
       guard written[index] else { return nil }
       written[index] = false

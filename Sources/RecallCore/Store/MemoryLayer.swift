@@ -136,13 +136,18 @@ final class MemoryLayer: Sendable {
 
   func get(_ key: CallID) -> Entry? { lru.withLock { $0.get(key) } }
 
-  /// Makes room for `count` more entries at once, so that they are put
-  /// without the index and the slots growing (and copied) under the lock
-  /// while other threads wait for it: a sweep's store hits.
+  /// Makes room for `count` more entries at once (no more than the budget
+  /// could hold, at 8 bytes an entry), so that they are put without the
+  /// index and the slots growing (and copied) under the lock while other
+  /// threads wait for it: a sweep's store hits. The room at least doubles
+  /// when it grows, so that many small sweeps do not copy the slots each.
   func reserve(_ count: Int) {
     lru.withLock { lru in
-      lru.index.reserveCapacity(lru.index.count + count)
-      lru.slots.reserveCapacity(lru.slots.count + count)
+      let needed = min(lru.slots.count + count, lru.budget / 8)
+      if needed > lru.slots.capacity {
+        lru.slots.reserveCapacity(max(needed, 2 * lru.slots.capacity))
+      }
+      if needed > lru.index.capacity { lru.index.reserveCapacity(needed) }
     }
   }
 
