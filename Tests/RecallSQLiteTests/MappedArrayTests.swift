@@ -192,6 +192,30 @@ private func mapped(_ store: Store, _ n: Int) -> MappedArray<Double> {
     #expect(laterLog.executed == ["series(n:)"])
   }
 
+  @Test func aLazyStringLeavesItsBlobUnopenedUntilRead() throws {
+    // A string cannot hold a tracked file: its hit opens no file, so a
+    // damaged blob is found when the value is read, not at the hit.
+    let directory = TemporaryDirectory()
+    let textOp = Op(id: "Tests.text(n:)", version: CodeFingerprint(hex: "1"))
+    let expected = String(repeating: "recall ", count: 200)
+    let text = { (store: Store) -> Lazy<String> in
+      store.memoize(textOp, [Argument("n", 1_000)]) { Lazy(expected) }
+    }
+    do {
+      let store = try openStore(directory.path, inlineThreshold: 1024)
+      _ = text(store)
+    }
+    try damageABlob(in: directory)
+    let store = try openStore(directory.path, inlineThreshold: 1024)
+    let log = EventLog(store)
+    let damaged = text(store)
+    #expect(log.executed.isEmpty && !damaged.isLoaded)
+    let error = #expect(throws: RecallError.self) { try damaged.value }
+    #expect(error?.code == RecallError.corruptValue)
+    #expect(try text(store).value == expected)
+    #expect(log.executed == ["text(n:)"])
+  }
+
   @Test func aRecomputedCallWhoseLazyInputIsDamagedIsNotServedTheOldResult() throws {
     let directory = TemporaryDirectory()
     let produce = Op(id: "Tests.produce()", version: CodeFingerprint(hex: "1"))

@@ -109,8 +109,9 @@ protocol LazyHandle: Sendable {
   func hashed() throws(RecallError) -> HashedValue
   /// Notes the content id its value was just encoded with (a body's result).
   func remember(_ cid: ContentID)
-  /// Whether its value cannot hold a ``TrackedFile`` (an array of numbers,
-  /// `Data`), so that a hit need not look inside it.
+  /// Whether its value cannot hold a ``TrackedFile``
+  /// (``FileCollection/cannotHold(_:)``), so that a hit need not look inside
+  /// it, and leaves its blob file unopened.
   static var holdsNoFiles: Bool { get }
 }
 
@@ -125,7 +126,7 @@ extension Lazy: LazyHandle {
 
   func remember(_ cid: ContentID) { box.remember(cid) }
 
-  static var holdsNoFiles: Bool { Value.self is any RawBuffer.Type }
+  static var holdsNoFiles: Bool { FileCollection.cannotHold(Value.self) }
 }
 
 /// The shared state of a ``Lazy`` and its copies: the value once read, the

@@ -14,18 +14,14 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
 
   /// Creates a digest from exactly 32 bytes.
   public init?(bytes: some Collection<UInt8>) {
-    guard bytes.count == 32 else { return nil }
-    var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    Swift.withUnsafeMutableBytes(of: &words) { raw in
-      // Contiguous storage (arrays, Data) in one copy: listing many calls reads
-      // several ids per row.
-      let copied: Bool? = bytes.withContiguousStorageIfAvailable {
-        raw.copyMemory(from: UnsafeRawBufferPointer($0))
-        return true
-      }
-      if copied == nil { raw.copyBytes(from: bytes) }
-    }
-    (w0, w1, w2, w3) = words
+    // Contiguous storage (arrays, Data) in one copy: listing many calls reads
+    // several ids per row.
+    guard
+      let digest = bytes.withContiguousStorageIfAvailable({
+        Digest(bytes: UnsafeRawBufferPointer($0))
+      }) ?? Digest(bytes: Array(bytes))
+    else { return nil }
+    self = digest
   }
 
   /// Creates a digest from exactly 32 bytes in memory (a column SQLite

@@ -106,8 +106,9 @@ extension Store {
     var parts: [ValuePart] = []
     var partBytes = 0
     do {
-      // A lazy numeric array (which cannot hold tracked files) leaves its
-      // blob file unopened: it is opened, and checked, when it is read.
+      // A lazy value that cannot hold tracked files (a numeric array, a
+      // string) leaves its blob file unopened: it is opened, and checked,
+      // when it is read.
       guard let found = try backend.loadResult(call.id, deferringBlob: lazy?.holdsNoFiles == true)
       else {
         return nil
