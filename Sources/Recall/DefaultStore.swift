@@ -7,7 +7,7 @@ extension Store {
   /// The directory of the process default store: `$RECALL_STORE` if set, else
   /// `.recall` in the current directory.
   public static var defaultPath: String {
-    if let path = ProcessInfo.processInfo.environment["RECALL_STORE"], !path.isEmpty {
+    if let path = ProcessEnvironment.value("RECALL_STORE"), !path.isEmpty {
       return path
     }
     return ".recall"

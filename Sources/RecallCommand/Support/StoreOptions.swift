@@ -23,7 +23,7 @@ struct StoreOptions: ParsableArguments {
 
   /// The store `--store` names, else $RECALL_STORE's, else ./.recall.
   static func path(_ store: String?) -> String {
-    store ?? ProcessInfo.processInfo.environment["RECALL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+    store ?? ProcessEnvironment.value("RECALL_STORE").flatMap { $0.isEmpty ? nil : $0 }
       ?? ".recall"
   }
 

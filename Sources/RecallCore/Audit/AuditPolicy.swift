@@ -50,12 +50,11 @@ public struct AuditPolicy: Sendable, Hashable {
   /// What is wrong with `RECALL_AUDIT` or `RECALL_AUDIT_REPLACE`, if anything.
   static var environmentProblem: String? { parsed.problem }
 
-  /// Read with `getenv`: `ProcessInfo.environment` copies the whole
-  /// environment into a dictionary, a million instructions in a fresh
-  /// process, which every store's configuration would pay (scenario C).
+  /// Read through ``ProcessEnvironment``, which every store's configuration
+  /// would otherwise pay a copy of the whole environment for (scenario C).
   private static let parsed = parse(
     ["RECALL_AUDIT", "RECALL_AUDIT_REPLACE"].reduce(into: [:]) { found, name in
-      found[name] = getenv(name).map { String(cString: $0) }
+      found[name] = ProcessEnvironment.value(name)
     })
 
   static func parse(_ environment: [String: String]) -> (policy: AuditPolicy, problem: String?) {

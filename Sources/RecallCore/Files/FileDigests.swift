@@ -48,12 +48,13 @@ final class FileDigests: Sendable {
   }
 
   static var defaultCacheFile: String? {
-    let environment = ProcessInfo.processInfo.environment
-    if let file = environment["RECALL_FILE_DIGESTS"] { return file.isEmpty ? nil : file }
-    if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
+    if let file = ProcessEnvironment.value("RECALL_FILE_DIGESTS") {
+      return file.isEmpty ? nil : file
+    }
+    if let cache = ProcessEnvironment.value("XDG_CACHE_HOME"), !cache.isEmpty {
       return cache + "/recall/file-digests"
     }
-    guard let home = environment["HOME"], !home.isEmpty else { return nil }
+    guard let home = ProcessEnvironment.value("HOME"), !home.isEmpty else { return nil }
     return home + "/.cache/recall/file-digests"
   }
 

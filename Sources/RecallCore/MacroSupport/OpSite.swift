@@ -126,7 +126,7 @@ extension Op {
       defer { reported = true }
       return !reported
     }
-    guard first, ProcessInfo.processInfo.environment["RECALL_QUIET"] == nil else { return }
+    guard first, ProcessEnvironment.value("RECALL_QUIET") == nil else { return }
     FileHandle.standardError.write(
       Data(
         """

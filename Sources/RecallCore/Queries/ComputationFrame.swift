@@ -440,7 +440,7 @@ public struct ComputationFrame: Sendable {
   }
 
   static func graphviz() -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    let path = ProcessEnvironment.value("PATH") ?? "/usr/bin:/bin"
     return path.split(separator: ":").map { "\($0)/dot" }.first {
       FileManager.default.isExecutableFile(atPath: $0)
     }

@@ -9,3 +9,16 @@ enum Host {
   }()
   static let pid = Int(getpid())
 }
+
+/// The process's environment variables, read one at a time.
+///
+/// Read with `getenv`: `ProcessInfo.environment` copies the whole
+/// environment into a dictionary, about 400,000 instructions the first time
+/// in a fresh process (scenario C of `Benchmarks/RESULTS.md`), which a
+/// store's opening or a process's first call would pay for one variable.
+package enum ProcessEnvironment {
+  /// The variable's value as it is now, or `nil` if it is not set.
+  package static func value(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+  }
+}
