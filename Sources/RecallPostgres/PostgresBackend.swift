@@ -241,7 +241,7 @@ struct PostgresURL: Sendable {
     }
     self.host = host
     self.port = components.port ?? 5432
-    self.user = components.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+    self.user = components.user ?? ProcessEnvironment.value("USER") ?? "postgres"
     self.password = components.password
     let path =
       components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path

@@ -50,8 +50,9 @@ public struct AuditPolicy: Sendable, Hashable {
   /// What is wrong with `RECALL_AUDIT` or `RECALL_AUDIT_REPLACE`, if anything.
   static var environmentProblem: String? { parsed.problem }
 
-  /// Read through ``ProcessEnvironment``, which every store's configuration
-  /// would otherwise pay a copy of the whole environment for (scenario C).
+  /// Read through ``ProcessEnvironment`` (`getenv`): `ProcessInfo.environment`
+  /// would copy the whole environment for every store's configuration
+  /// (scenario C).
   private static let parsed = parse(
     ["RECALL_AUDIT", "RECALL_AUDIT_REPLACE"].reduce(into: [:]) { found, name in
       found[name] = ProcessEnvironment.value(name)

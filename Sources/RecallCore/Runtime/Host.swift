@@ -14,10 +14,11 @@ enum Host {
 ///
 /// Read with `getenv`: `ProcessInfo.environment` copies the whole
 /// environment into a dictionary, about 400,000 instructions the first time
-/// in a fresh process (scenario C of `Benchmarks/RESULTS.md`), which a
-/// store's opening or a process's first call would pay for one variable.
+/// in a fresh process (scenario C of `Benchmarks/RESULTS.md`): a cost a
+/// store's opening or a process's first call would pay to read one variable.
 package enum ProcessEnvironment {
-  /// The variable's value as it is now, or `nil` if it is not set.
+  /// The variable's value as it is now: `nil` if it is not set, the empty
+  /// string if it is set to nothing.
   package static func value(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
   }
