@@ -141,20 +141,21 @@ public struct CallGraph: Sendable {
     var conformances: [String: [String]] = [:]
     var aliased: [String: [String]] = [:]
     var declaredTypes: Set<String> = []
-    for (index, component) in components.enumerated() {
+    for index in 0..<count {
+      let component = components[index]
       named[component.name, default: []].append(index)
       if let owner = component.owner { named[owner, default: []].append(index) }
       if component.kind == .type { declaredTypes.insert(component.name) }
       for reference in component.references {
-        switch reference.first {
-        case ":":
+        switch Self.lead(reference) {
+        case Self.conformanceLead:
           let name = String(reference.dropFirst())
           guard !Self.markerProtocols.contains(name), !Self.rawValueTypes.contains(name) else {
             continue
           }
           conformers[name, default: []].append(index)
           conformances[component.name, default: []].append(name)
-        case "@":
+        case Self.aliasLead:
           let name = String(reference.dropFirst())
           named[name, default: []].append(index)
           conformers[name, default: []].append(index)
@@ -183,7 +184,8 @@ public struct CallGraph: Sendable {
     var foreignCalls: [Int] = []
     var foreignConformances: Set<String> = []
     var extensions: [String: [Int]] = [:]
-    for (index, component) in components.enumerated() {
+    for index in 0..<count {
+      let component = components[index]
       if component.kind == .extension, !declaredTypes.contains(component.name) {
         extensions[component.name, default: []].append(index)
         if (conformances[component.name] ?? []).contains(where: isOutside) {
@@ -234,54 +236,90 @@ public struct CallGraph: Sendable {
     let foreignConformancesNode = node(
       reaching: foreignConformances.sorted().compactMap { nameNodes[$0] })
 
-    for (index, component) in components.enumerated() {
-      var targets: [Int?] = []
+    for index in 0..<count {
+      let component = components[index]
+      // What it reaches, unwrapped as it is added: in debug, appending an
+      // optional is a generic call, appending an `Int` a specialized one.
+      var targets: [Int] = []
       let isDeclaration =
         component.kind == .type || component.kind == .extension || component.kind == .typeAlias
       for reference in component.references {
-        switch reference {
-        case "Self":
-          if !isDeclaration, let owner = component.owner { targets.append(nameNodes[owner]) }
-        case ".init": targets.append(foreignInitsNode)
-        case "[]": targets.append(foreignSubscriptsNode)
-        case "()": targets.append(foreignCallsNode)
+        // By the first byte, then the whole text: in debug, comparing every
+        // reference with each special name costs more than the graph's edges.
+        switch Self.lead(reference) {
+        case Self.conformanceLead, Self.aliasLead:
+          if let node = nameNodes[String(reference.dropFirst())] { targets.append(node) }
+        case Self.storedTypeLead:
+          // The type of a stored value: it may be of any conforming type.
+          let name = String(reference.dropFirst())
+          if name != component.name, let node = conformanceNodes[name] { targets.append(node) }
+        case 83 where reference == "Self":  // "S"
+          if !isDeclaration, let owner = component.owner, let node = nameNodes[owner] {
+            targets.append(node)
+          }
+        case 46 where reference == ".init":  // "."
+          if let node = foreignInitsNode { targets.append(node) }
+        case 91 where reference == "[]":  // "["
+          if let node = foreignSubscriptsNode { targets.append(node) }
+        case 40 where reference == "()":  // "("
+          if let node = foreignCallsNode { targets.append(node) }
         default:
-          if reference.first == ":" || reference.first == "@" {
-            targets.append(nameNodes[String(reference.dropFirst())])
-          } else if reference.first == "#" {
-            // The type of a stored value: it may be of any conforming type.
-            let name = String(reference.dropFirst())
-            if name != component.name { targets.append(conformanceNodes[name]) }
-          } else if isDeclaration, reference == component.name {
+          if isDeclaration, reference == component.name {
             // A type's or extension's mention of its own name: its members
             // are reached through the name, not through the declaration.
             continue
-          } else {
-            targets.append(nameNodes[reference])
-            if component.op != nil { targets.append(conformanceNodes[reference]) }
           }
+          if let node = nameNodes[reference] { targets.append(node) }
+          if component.op != nil, let node = conformanceNodes[reference] { targets.append(node) }
         }
       }
       if component.kind == .type || component.kind == .typeAlias {
         // A type reaches its members, an alias what extensions of the alias
         // declare. An extension's header does not: a member reaches its
         // extension's header, not, through it, its siblings.
-        targets.append(nameNodes[component.name])
+        if let node = nameNodes[component.name] { targets.append(node) }
       }
       if let owner = component.owner, !isDeclaration {
         // A member of an extension of a type the package does not declare:
         // the extensions' headers (conformances, `where` clauses) count.
-        targets.append(extensionNodes[owner])
+        if let node = extensionNodes[owner] { targets.append(node) }
       }
       if component.op != nil {
         if component.kind == .function, let owner = component.owner {
-          targets += [nameNodes[owner], conformanceNodes[owner]]
+          if let node = nameNodes[owner] { targets.append(node) }
+          if let node = conformanceNodes[owner] { targets.append(node) }
         }
-        targets.append(foreignConformancesNode)
+        if let node = foreignConformancesNode { targets.append(node) }
       }
-      edges[index] = Set(targets.compactMap { $0 }).sorted()
+      edges[index] = Self.ascendingDistinct(targets)
     }
     self.edges = edges
+  }
+
+  /// The first byte of a reference (0 for an empty one), which says what
+  /// kind of reference it is: a conformance (`:P`), an alias (`@T`), the
+  /// type of a stored value (`#T`), or a name. In debug, where the build
+  /// plugin's tool usually runs, `String.first` costs about a thousand
+  /// instructions.
+  static func lead(_ reference: String) -> UInt8 { reference.utf8.first ?? 0 }
+  static let conformanceLead: UInt8 = 58  // ":"
+  static let aliasLead: UInt8 = 64  // "@"
+  static let storedTypeLead: UInt8 = 35  // "#"
+
+  /// The distinct values among `values`, ascending. A component reaches few
+  /// nodes: they are inserted in order into a short array, a third of the
+  /// instructions of `Set(...).sorted()` in debug.
+  static func ascendingDistinct(_ values: [Int]) -> [Int] {
+    guard values.count <= 64 else { return Set(values).sorted() }
+    var result: [Int] = []
+    result.reserveCapacity(values.count)
+    for position in 0..<values.count {
+      let value = values[position]
+      var slot = result.count
+      while slot > 0, result[slot - 1] > value { slot -= 1 }
+      if slot == 0 || result[slot - 1] != value { result.insert(value, at: slot) }
+    }
+    return result
   }
 
   /// The versions of every op (`@Memoized` function or `#memoized` block).
@@ -308,13 +346,20 @@ public struct CallGraph: Sendable {
   public func opReaches() -> [OpReach] {
     let reach = reachability()
     var reaches: [OpReach] = []
-    for (index, component) in components.enumerated() where component.op != nil {
+    // Plain loops over buffers: the tool usually runs in debug, where an
+    // enumerated sequence's iterator costs thousands of instructions per
+    // element.
+    for index in 0..<components.count where components[index].op != nil {
       var covered: [Int] = []
-      for (wordIndex, word) in reach.set(of: index).enumerated() where word != 0 {
-        var remaining = word
-        while remaining != 0 {
-          covered.append(wordIndex * 64 + remaining.trailingZeroBitCount)
-          remaining &= remaining - 1
+      reach.set(of: index).withUnsafeBufferPointer { words in
+        var wordIndex = 0
+        while wordIndex < words.count {
+          var remaining = words[wordIndex]
+          while remaining != 0 {
+            covered.append(wordIndex &* 64 &+ remaining.trailingZeroBitCount)
+            remaining &= remaining &- 1
+          }
+          wordIndex += 1
         }
       }
       reaches.append(OpReach(component: index, covered: covered))
@@ -441,8 +486,16 @@ public struct CallGraph: Sendable {
             let other = sccOf[target]
             guard other != scc, other >= 0, mergedInto[other] != scc else { continue }
             mergedInto[other] = scc
-            let reached = sets[other]
-            for word in 0..<words { set[word] |= reached[word] }
+            // Over buffers: in debug, each subscript of an array is a call.
+            set.withUnsafeMutableBufferPointer { set in
+              sets[other].withUnsafeBufferPointer { reached in
+                var word = 0
+                while word < words {
+                  set[word] |= reached[word]
+                  word += 1
+                }
+              }
+            }
           }
         }
         sets.append(set)
@@ -469,7 +522,9 @@ extension FileSummary {
       hasher.update(component.owner.map { "1" + $0 } ?? "0")
       hasher.update(component.op == nil ? "\u{0}0" : "\u{0}1")
       for reference in component.references
-      where reference.first == ":" || reference.first == "@" {
+      where CallGraph.lead(reference) == CallGraph.conformanceLead
+        || CallGraph.lead(reference) == CallGraph.aliasLead
+      {
         hasher.update("\u{0}" + reference)
       }
       hasher.update("\n")
@@ -488,9 +543,9 @@ extension FileSummary {
     hasher.update("recall.graph-edges.v1 \(components.count)\n")
     for component in components {
       for reference in component.references {
-        switch reference.first {
-        case ":", "@": continue
-        case "#":
+        switch CallGraph.lead(reference) {
+        case CallGraph.conformanceLead, CallGraph.aliasLead: continue
+        case CallGraph.storedTypeLead:
           if knownNames.contains(String(reference.dropFirst())) {
             hasher.update(reference + "\u{0}")
           }

@@ -189,7 +189,10 @@ func codeLiteral(
     let version = entry.version
     var reach: [Int] = []
     reach.reserveCapacity(version.reach.count + entry.packages.count)
-    for component in version.reach {
+    // Over the range of positions: in debug, an array's iterator costs
+    // hundreds of instructions per element, a range's a dozen.
+    for position in 0..<version.reach.count {
+      let component = version.reach[position]
       let index = indexOf[component]
       if index >= 0 {
         reach.append(index)
@@ -352,10 +355,14 @@ do {
   let paths = arguments.sources + arguments.dependencySources
   let nodeKey = SummaryCache.nodeKey(entries.map(\.graphNodeDigest))
   var graphKept = false
+  // Each file's edge digest against the kept known names, once brought up
+  // to date.
+  var keptEdges: (knownNames: Set<String>, edges: [String: [UInt8]])?
   if var kept = cache.graph, kept.nodes == nodeKey {
     // The same nodes, so the same known names: only the files summarized
     // in this run have new edge digests.
     kept.edges = edgeDigests(paths, entries, knownNames: kept.knownNames, kept: kept.edges)
+    keptEdges = (kept.knownNames, kept.edges)
     graphKept =
       kept.edgeKey == SummaryCache.edgeKey(paths.map { kept.edges[$0]! })
       && kept.reaches.allSatisfy { reach in
@@ -366,7 +373,11 @@ do {
   }
   if !graphKept {
     let graph = CallGraph(summaries)
-    let edges = edgeDigests(paths, entries, knownNames: graph.knownNames)
+    // An edit that changed only what a file's components reach keeps every
+    // other file's edge digest: they are made against the same names.
+    let edges =
+      keptEdges.flatMap { $0.knownNames == graph.knownNames ? $0.edges : nil }
+      ?? edgeDigests(paths, entries, knownNames: graph.knownNames)
     cache.graph = SummaryCache.Graph(
       nodes: nodeKey, knownNames: graph.knownNames, edges: edges,
       edgeKey: SummaryCache.edgeKey(paths.map { edges[$0]! }), reaches: graph.opReaches())

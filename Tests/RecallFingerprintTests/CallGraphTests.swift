@@ -1,8 +1,10 @@
 import Foundation
-import RecallFingerprint
+import RecallTestSupport
 import SwiftParser
 import SwiftSyntax
 import Testing
+
+@testable import RecallFingerprint
 
 /// Versions of every op in a set of sources, by op name.
 func versions(_ sources: String...) -> [String: String] {
@@ -189,5 +191,15 @@ func versions(_ sources: String...) -> [String: String] {
         == CallGraph([edited]).opVersions())
     #expect(
       CallGraph([edited]).opVersions().map(\.version) != graph.opVersions().map(\.version))
+  }
+
+  /// The distinct nodes a component reaches, ascending: by insertion for
+  /// short lists, through a set for long ones, each as `Set(...).sorted()`.
+  @Test func aComponentsEdgesAreItsDistinctTargetsAscending() {
+    var random = SplitMix(seed: 25)
+    for length in 0...100 {
+      let values = (0..<length).map { _ in Int(random.next() % 40) }
+      #expect(CallGraph.ascendingDistinct(values) == Set(values).sorted(), "\(values)")
+    }
   }
 }
