@@ -309,8 +309,8 @@ struct SummaryCache {
     }
 
     /// Strings in a loop of their own, not through `list(_:)`: in debug, its
-    /// closure and generic array cost hundreds of instructions per item, and
-    /// the cache holds about 100,000 strings (references, names, sources).
+    /// closure costs about a hundred instructions per item, and the cache
+    /// holds about 100,000 strings (references, names, sources).
     mutating func strings() throws -> [String] {
       let count = try itemCount()
       var strings: [String] = []

@@ -202,4 +202,39 @@ func versions(_ sources: String...) -> [String: String] {
       #expect(CallGraph.ascendingDistinct(values) == Set(values).sorted(), "\(values)")
     }
   }
+
+  /// On random call graphs (cycles, functions calling themselves, functions
+  /// nothing calls), each op reaches what a plain search of the calls finds.
+  @Test func reachesAreWhatASearchOfTheCallsFinds() throws {
+    var random = SplitMix(seed: 122)
+    let count = 40
+    for _ in 0..<20 {
+      let calls = (0..<count).map { _ in
+        (0..<Int(random.next() % 4)).map { _ in Int(random.next() % UInt64(count)) }
+      }
+      let source = (0..<count).map { function in
+        let body = calls[function].map { "f\($0)()" } + ["0"]
+        return (function % 3 == 0 ? "@Memoized " : "")
+          + "func f\(function)() -> Int { \(body.joined(separator: " + ")) }"
+      }.joined(separator: "\n")
+      let graph = CallGraph([FileSummary(Parser.parse(source: source))])
+      let functionOf = Dictionary(
+        uniqueKeysWithValues: graph.components.indices.map { (graph.components[$0].identity, $0) })
+      let reaches = graph.opReaches()
+      #expect(reaches.count == (count + 2) / 3)
+      for reach in reaches {
+        let op = try #require(
+          (0..<count).first { functionOf["func f\($0)()"] == reach.component })
+        var found: Set<Int> = [op]
+        var next = [op]
+        while let function = next.popLast() {
+          for called in calls[function] where found.insert(called).inserted {
+            next.append(called)
+          }
+        }
+        let expected = Set(found.compactMap { functionOf["func f\($0)()"] })
+        #expect(Set(reach.covered) == expected, "f\(op)")
+      }
+    }
+  }
 }
