@@ -308,11 +308,13 @@ public struct CallGraph: Sendable {
   static let aliasLead = UInt8(ascii: "@")
   /// The first byte of a stored value's type, `#`.
   static let storedTypeLead = UInt8(ascii: "#")
-  /// The first bytes of the special names a reference is compared with:
-  /// `Self`, `.init`, `[]` and `()`.
+  /// The first byte of `Self`, a special name a reference is compared with.
   static let selfLead = UInt8(ascii: "S")
+  /// The first byte of `.init`, a special name.
   static let initializerLead = UInt8(ascii: ".")
+  /// The first byte of `[]`, a special name.
   static let subscriptLead = UInt8(ascii: "[")
+  /// The first byte of `()`, a special name.
   static let callLead = UInt8(ascii: "(")
 
   /// The distinct values among `values`, ascending. A component reaches few

@@ -373,8 +373,8 @@ do {
   }
   if !graphKept {
     let graph = CallGraph(summaries)
-    // An edit that changed only what a file's components reach keeps every
-    // other file's edge digest: they are made against the same names.
+    // With the same known names, the edge digests just brought up to date
+    // are the new graph's: each is made against those names.
     let edges =
       keptEdges.flatMap { $0.knownNames == graph.knownNames ? $0.edges : nil }
       ?? edgeDigests(paths, entries, knownNames: graph.knownNames)
