@@ -6,12 +6,7 @@ import Synchronization
 extension Store {
   /// The directory of the process default store: `$RECALL_STORE` if set, else
   /// `.recall` in the current directory.
-  public static var defaultPath: String {
-    if let path = ProcessEnvironment.value("RECALL_STORE"), !path.isEmpty {
-      return path
-    }
-    return ".recall"
-  }
+  public static var defaultPath: String { ProcessEnvironment.defaultStorePath }
 
   private static let processDefault: Result<Store, RecallError> = {
     do {

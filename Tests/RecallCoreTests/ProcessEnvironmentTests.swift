@@ -16,4 +16,11 @@ import Testing
     try #require(environment[unset] == nil)
     #expect(ProcessEnvironment.value(unset) == nil)
   }
+
+  /// `$RECALL_STORE` when it is set and not empty, else `.recall` (child
+  /// processes with it set are `ProcessTests`').
+  @Test func theDefaultStoreIsRecallStoreElseDotRecall() {
+    let named = ProcessInfo.processInfo.environment["RECALL_STORE"] ?? ""
+    #expect(ProcessEnvironment.defaultStorePath == (named.isEmpty ? ".recall" : named))
+  }
 }

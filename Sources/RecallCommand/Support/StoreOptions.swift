@@ -23,8 +23,7 @@ struct StoreOptions: ParsableArguments {
 
   /// The store `--store` names, else $RECALL_STORE's, else ./.recall.
   static func path(_ store: String?) -> String {
-    store ?? ProcessEnvironment.value("RECALL_STORE").flatMap { $0.isEmpty ? nil : $0 }
-      ?? ".recall"
+    store ?? ProcessEnvironment.defaultStorePath
   }
 
   /// Opens the store; read-only unless the command writes.

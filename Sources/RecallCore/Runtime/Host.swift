@@ -22,4 +22,11 @@ package enum ProcessEnvironment {
   package static func value(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
   }
+
+  /// The store a process uses when none is named: `$RECALL_STORE` if it is
+  /// set and not empty, else `.recall` in the current directory (the
+  /// default store's and the `recall` tool's one rule).
+  package static var defaultStorePath: String {
+    value("RECALL_STORE").flatMap { $0.isEmpty ? nil : $0 } ?? ".recall"
+  }
 }
