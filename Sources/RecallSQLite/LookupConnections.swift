@@ -359,7 +359,7 @@ final class LookupConnection: @unchecked Sendable {
 /// statement by its SQL hashes the SQL, about 750 instructions for the 300
 /// bytes of a lookup's.
 enum LookupStatement: Int, CaseIterable {
-  case begin, beginImmediate, commit, loadResult, acceptCount
+  case begin, beginImmediate, commit, loadResult, acceptCount, value
 
   /// Its SQL, made once.
   var sql: String { Self.texts[rawValue] }
@@ -373,6 +373,8 @@ enum LookupStatement: Int, CaseIterable {
     case .commit: "COMMIT"
     case .loadResult: SQLiteBackend.loadResultSQL
     case .acceptCount: "SELECT value FROM store_count WHERE name = 'accept_count'"
+    case .value:
+      "SELECT bytes, checksum, size IS NOT NULL FROM value WHERE \(SQLiteBackend.matches("cid", "?1"))"
     }
   }
 }

@@ -289,32 +289,59 @@ extension SQLiteBackend {
 
   /// The stored bytes of several values, read in one transaction (a list's
   /// elements), each checked as ``value(_:)`` checks it.
+  ///
+  /// Read on a lookup connection, in its kept snapshot as a call's lookup
+  /// is (or a new one, when a value is not in the kept one): a process that
+  /// only hits results stored by parts never opens GRDB's pool (decision
+  /// 0123, scenario M).
   public func values(_ cids: [ContentID]) throws -> [ContentID: [UInt8]] {
-    let rows = try SQLiteBackend.mapErrors(path: path) {
-      try pool.read { db in
-        let statement = try db.cachedStatement(
-          sql: "SELECT bytes, checksum, size IS NOT NULL FROM value WHERE \(Self.matches("cid"))")
-        return try cids.map { cid in
-          try Row.fetchOne(statement, arguments: [cid.digest.data, cid.digest.data])
+    // What this process computed is committed first, so that it is seen.
+    committer.flush()
+    var rows: [StoredValueRow?] = []
+    _ = try SQLiteBackend.mapErrors(path: path) {
+      try lookups.lookUp { connection -> Bool? in
+        rows.removeAll(keepingCapacity: true)
+        rows.reserveCapacity(cids.count)
+        var found = 0
+        for cid in cids {
+          let row = try FastStatement.run(connection, .value, [.digest(cid.digest)]) { row in
+            try row.step()
+              ? StoredValueRow(
+                bytes: row.bytes(0), checksum: row.optionalInt64(1), isKept: row.int64(2) != 0)
+              : nil
+          }
+          if row != nil { found += 1 }
+          rows.append(row)
         }
+        return found == cids.count ? true : nil
       }
     }
     var values: [ContentID: [UInt8]] = [:]
+    values.reserveCapacity(cids.count)
     for (cid, row) in zip(cids, rows) {
       if let row, let bytes = try stored(cid, row) { values[cid] = bytes }
     }
     return values
   }
 
+  /// What the database holds of a value, before any check.
+  struct StoredValueRow {
+    /// Its bytes, when they are in the database (`nil` for a blob file).
+    var bytes: [UInt8]?
+    var checksum: Int64?
+    /// Whether its bytes are kept (not lost or quarantined).
+    var isKept: Bool
+  }
+
   /// A value's bytes from its row, checked.
-  private func stored(_ cid: ContentID, _ row: Row) throws -> [UInt8]? {
-    guard try row.decode(Bool.self, atIndex: 2) else { return nil }
-    let checksum = (try row.decode(Int64?.self, atIndex: 1)).map { UInt64(bitPattern: $0) }
-    if let inline = try row.decode(Data?.self, atIndex: 0) {
+  private func stored(_ cid: ContentID, _ row: StoredValueRow) throws -> [UInt8]? {
+    guard row.isKept else { return nil }
+    let checksum = row.checksum.map { UInt64(bitPattern: $0) }
+    if let inline = row.bytes {
       // Bytes in a newer format are returned as they are (to be shown, or
       // exported to a newer Recall); only damaged ones are refused.
       _ = try inline.withUnsafeBytes { try checks.checkInline(cid, $0, checksum: checksum) }
-      return [UInt8](inline)
+      return inline
     }
     switch try blobs.readVerified(cid, checksum: checksum, store: path, forget: forgetValue) {
     case .intact(let bytes), .unreadable(let bytes), .checking(let bytes, _): return bytes.array

@@ -190,6 +190,44 @@ import Testing
     #expect(try storedCalls(directory.path) == 11)
   }
 
+  @Test func aHitOfAListStoredByElementOpensNoPool() throws {
+    // Its elements are read on a lookup connection too (decision 0123),
+    // each checked: a damaged one is still refused.
+    let directory = TemporaryDirectory()
+    let op = Op(id: "Tests.rows(n:)", version: CodeFingerprint(hex: "e1"), parameters: ["n"])
+    func rows(_ store: Store, _ n: Int) -> Elements<[Double]> {
+      store.memoize(op, [Argument("n", n)]) {
+        Elements((0..<n).map { row in (0..<64).map { Double(row * 64 + $0) } })
+      }
+    }
+    do {
+      let store = try openStore(directory.path)
+      #expect(rows(store, 3).count == 3)
+    }
+    let expected = (0..<3).map { row in (0..<64).map { Double(row * 64 + $0) } }
+    do {
+      let backend = try SQLiteBackend(path: directory.path)
+      let store = quietStore(backend)
+      let log = EventLog(store)
+      #expect(rows(store, 3).array == expected)
+      #expect(log.executed.isEmpty)
+      #expect(!backend.hasOpenedPool)
+    }
+    // One element's last number damaged (127.0 made 8,323,072.0): the hit
+    // refuses the list and recomputes it.
+    try DatabaseQueue(path: directory.path + "/recall.sqlite").write { db in
+      let cid = try ValueCodec.contentID(of: expected[1]).digest.data
+      try db.execute(
+        sql: "UPDATE value SET bytes = substr(bytes, 1, length(bytes) - 1) || X'41' WHERE cid = ?",
+        arguments: [cid])
+      #expect(db.changesCount == 1)
+    }
+    let store = quietStore(try SQLiteBackend(path: directory.path))
+    let log = EventLog(store)
+    #expect(rows(store, 3).array == expected)
+    #expect(log.executed == ["rows(n:)"])
+  }
+
   @Test func theWritersWALHasASizeLimit() throws {
     // A group commit can rewrite most index pages; without a limit the WAL
     // file keeps the size of the largest one (425 MB after a million calls).

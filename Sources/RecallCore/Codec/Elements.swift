@@ -108,10 +108,10 @@ extension KeyedElements: Hashable where Value: Hashable {}
 /// A collection stored element by element: its elements as parts labelled
 /// `[INDEX]` or `[KEY]` (``ValuePart/isElement``).
 protocol ElementStorage {
-  /// Each element's encoding, by label.
-  func elementNodes() throws -> [String: Node]
-  /// The collection from its elements' stored bytes, by label.
-  static func assemble(_ parts: [String: [UInt8]]) throws -> Self
+  /// Each element's label and encoding, each label once.
+  func elementNodes() throws -> [(label: String, node: Node)]
+  /// The collection from its elements' labels and stored bytes.
+  static func assemble(_ parts: [(label: String, bytes: [UInt8])]) throws -> Self
 }
 
 /// The error for a collection whose elements are stored by parts themselves:
@@ -127,16 +127,17 @@ private func nestedParts(_ collection: Any.Type, _ element: Any.Type) -> Encodin
 }
 
 extension Elements: ElementStorage {
-  func elementNodes() throws -> [String: Node] {
+  func elementNodes() throws -> [(label: String, node: Node)] {
     if Element.self is any _StoredByParts.Type { throw nestedParts(Self.self, Element.self) }
-    var nodes: [String: Node] = [:]
+    var nodes: [(label: String, node: Node)] = []
+    nodes.reserveCapacity(array.count)
     for (index, element) in array.enumerated() {
-      nodes["[\(index)]"] = try CanonicalEncoder().node(for: element)
+      nodes.append(("[\(index)]", try CanonicalEncoder().node(for: element)))
     }
     return nodes
   }
 
-  static func assemble(_ parts: [String: [UInt8]]) throws -> Elements {
+  static func assemble(_ parts: [(label: String, bytes: [UInt8])]) throws -> Elements {
     var elements = [Element?](repeating: nil, count: parts.count)
     for (label, bytes) in parts {
       guard let index = ValuePart.index(in: label), elements.indices.contains(index),
@@ -151,15 +152,19 @@ extension Elements: ElementStorage {
 }
 
 extension KeyedElements: ElementStorage {
-  func elementNodes() throws -> [String: Node] {
+  func elementNodes() throws -> [(label: String, node: Node)] {
     if Value.self is any _StoredByParts.Type { throw nestedParts(Self.self, Value.self) }
-    var nodes: [String: Node] = [:]
-    for (key, value) in dictionary { nodes["[\(key)]"] = try CanonicalEncoder().node(for: value) }
+    var nodes: [(label: String, node: Node)] = []
+    nodes.reserveCapacity(dictionary.count)
+    for (key, value) in dictionary {
+      nodes.append(("[\(key)]", try CanonicalEncoder().node(for: value)))
+    }
     return nodes
   }
 
-  static func assemble(_ parts: [String: [UInt8]]) throws -> KeyedElements {
+  static func assemble(_ parts: [(label: String, bytes: [UInt8])]) throws -> KeyedElements {
     var dictionary: [String: Value] = [:]
+    dictionary.reserveCapacity(parts.count)
     for (label, bytes) in parts {
       guard let key = ValuePart.key(in: label) else {
         throw FormatError.malformed("a dictionary's part '\(label)' is not an element")

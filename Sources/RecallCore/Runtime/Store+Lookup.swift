@@ -161,7 +161,7 @@ extension Store {
         partBytes = read.bytes.values.reduce(0) { $0 + $1.count }
         decoded = Result {
           try FileCollection.collecting {
-            try ValueParts.decode(type, manifest: manifest) { read.bytes[$0] } as Any
+            try ValueParts.decode(type, parts: read.parts) { read.bytes[$0] } as Any
           }
         }
       } else if traits.contains(.holdsNoFiles) {
@@ -243,7 +243,7 @@ extension Store {
     guard let read = try readParts(of: manifest) else {
       throw FormatError.malformed("an output or element of the stored result is gone")
     }
-    return try ValueParts.decode(R.self, manifest: manifest) { read.bytes[$0] }
+    return try ValueParts.decode(R.self, parts: read.parts) { read.bytes[$0] }
   }
 
   /// Whether a result of `op` stored at `storedAt` (seconds since 1970) may
