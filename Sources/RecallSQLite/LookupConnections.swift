@@ -267,6 +267,15 @@ final class LookupConnection: @unchecked Sendable {
     guard code == SQLITE_DONE else { throw FastStatement.error(code, handle, kind.sql) }
   }
 
+  /// Runs `body` in a read transaction of its own, begun now: one snapshot
+  /// for several reads. The connection must have no kept snapshot
+  /// (``LookupConnections/withConnection(_:)`` ends it).
+  func readTransaction<T>(_ body: () throws -> T) throws -> T {
+    try run(.begin)
+    defer { if (try? run(.commit)) == nil { rollBack() } }
+    return try body()
+  }
+
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`, which waits up
   /// to the busy timeout for the write lock), committed if it returns and
   /// rolled back if it throws. Only for small writes that must not open

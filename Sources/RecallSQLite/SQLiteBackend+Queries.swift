@@ -290,30 +290,18 @@ extension SQLiteBackend {
   /// The stored bytes of several values, read in one transaction (a list's
   /// elements), each checked as ``value(_:)`` checks it.
   ///
-  /// Read on a lookup connection, in its kept snapshot as a call's lookup
-  /// is (or a new one, when a value is not in the kept one): a process that
-  /// only hits results stored by parts never opens GRDB's pool (decision
-  /// 0123, scenario M).
+  /// Read on a lookup connection: a process that only hits results stored
+  /// by parts never opens GRDB's pool (decision 0123, scenario M).
   public func values(_ cids: [ContentID]) throws -> [ContentID: [UInt8]] {
-    // What this process computed is committed first, so that it is seen.
-    committer.flush()
-    var rows: [StoredValueRow?] = []
-    _ = try SQLiteBackend.mapErrors(path: path) {
-      try lookups.lookUp { connection -> Bool? in
-        rows.removeAll(keepingCapacity: true)
-        rows.reserveCapacity(cids.count)
-        var found = 0
-        for cid in cids {
-          let row = try FastStatement.run(connection, .value, [.digest(cid.digest)]) { row in
-            try row.step()
-              ? StoredValueRow(
-                bytes: row.bytes(0), checksum: row.optionalInt64(1), isKept: row.int64(2) != 0)
-              : nil
-          }
-          if row != nil { found += 1 }
-          rows.append(row)
-        }
-        return found == cids.count ? true : nil
+    var rows = try valueRows(cids)
+    let missing = rows.indices.filter { rows[$0]?.isKept != true }
+    if !missing.isEmpty {
+      // Perhaps computed by this process and not committed yet: committed
+      // now, and looked for again. (Waiting for the committer only then
+      // keeps reads from holding up its group commits.)
+      committer.flush()
+      for (index, row) in zip(missing, try valueRows(missing.map { cids[$0] })) {
+        rows[index] = row
       }
     }
     var values: [ContentID: [UInt8]] = [:]
@@ -322,6 +310,26 @@ extension SQLiteBackend {
       if let row, let bytes = try stored(cid, row) { values[cid] = bytes }
     }
     return values
+  }
+
+  /// The rows of values, in one read transaction of a lookup connection,
+  /// begun now (not a kept snapshot: a value read sees every commit before
+  /// it, as a query does).
+  private func valueRows(_ cids: [ContentID]) throws -> [StoredValueRow?] {
+    try SQLiteBackend.mapErrors(path: path) {
+      try lookups.withConnection { connection in
+        try connection.readTransaction {
+          try cids.map { cid in
+            try FastStatement.run(connection, .value, [.digest(cid.digest)]) { row in
+              try row.step()
+                ? StoredValueRow(
+                  bytes: row.bytes(0), checksum: row.optionalInt64(1), isKept: row.int64(2) != 0)
+                : nil
+            }
+          }
+        }
+      }
+    }
   }
 
   /// What the database holds of a value, before any check.

@@ -25,7 +25,8 @@ import Testing
   /// A manifest written by hand: entries in the order given, each label
   /// naming `id` (a raw array of `kind`), then `trailing`.
   func manifest(
-    _ entries: [(label: String, id: [UInt8])], kind: RawKind = .uint8, trailing: [UInt8] = []
+    _ entries: [(label: String, id: [UInt8])], kind: RawKind = .uint8, aligned: Bool = false,
+    trailing: [UInt8] = []
   ) -> [UInt8] {
     var writer = NodeWriter(mode: .store)
     writer.out.byte(Format.partsVersion)
@@ -33,7 +34,19 @@ import Testing
     writer.out.varint(entries.count)
     for entry in entries {
       writer.out.string(entry.label)
-      entry.id.withUnsafeBytes { writer.writeRaw(kind: kind, bytes: $0) }
+      if aligned {
+        // As a large array is stored: its memory aligned after padding.
+        writer.out.tag(.alignedRaw)
+        writer.out.byte(kind.rawValue)
+        writer.out.varint(entry.id.count)
+        let padding =
+          (Format.rawAlignment - (writer.out.bytes.count + 1) % Format.rawAlignment)
+          % Format.rawAlignment
+        writer.out.byte(UInt8(padding))
+        writer.out.bytes += [UInt8](repeating: 0, count: padding) + entry.id
+      } else {
+        entry.id.withUnsafeBytes { writer.writeRaw(kind: kind, bytes: $0) }
+      }
     }
     return writer.out.bytes + trailing
   }
@@ -42,6 +55,8 @@ import Testing
     [],
     ["train"],
     (0..<120).map { "[\($0)]" },
+    // A count and a label of two varint bytes.
+    (0..<200).map { "output\($0)" } + [String(repeating: "x", count: 200)],
     ["[9]", "[10]", "[1]", "[100]", "[a]", "[é]", "[Z]", "", "b", "ba", "é", "日本"],
   ]
 
@@ -80,6 +95,7 @@ import Testing
       ("bytes after it", manifest([("a", a)], trailing: [0])),
       ("an id of 31 bytes", manifest([("a", Array(a.dropLast()))])),
       ("an id of another kind", manifest([("a", a)], kind: .int8)),
+      ("an id stored aligned", manifest([("a", a), ("b", b)], aligned: true)),
       (
         "a label not in UTF-8",
         manifest([("a", a)]).replacing([1, UInt8(ascii: "a")], with: [1, 0xff])
@@ -103,5 +119,19 @@ import Testing
     }
     // Labels out of order read sorted, as the Codable decoding reads them.
     #expect(try ValueParts.manifest(shapes[0].1).map(\.label) == ["a", "b"])
+  }
+
+  @Test func anElementsKeyMayStartWithACombiningMark() throws {
+    // "[" and a combining mark are one character: the key is found by bytes.
+    #expect(ValuePart.key(in: "[\u{301}x]") == "\u{301}x")
+    #expect(ValuePart.key(in: "[]") == "")
+    #expect(ValuePart.key(in: "train") == nil)
+    let value: KeyedElements<Int> = ["\u{301}x": 1, "y": 2]
+    let encoded = try ValueCodec.encode(value)
+    let parts = Dictionary(
+      uniqueKeysWithValues: encoded.parts.map { ($0.value.cid, $0.value.bytes) })
+    let read = try ValueParts.decode(
+      KeyedElements<Int>.self, manifest: encoded.bytes, part: { parts[$0] })
+    #expect(read == value)
   }
 }

@@ -228,6 +228,31 @@ import Testing
     #expect(log.executed == ["rows(n:)"])
   }
 
+  @Test func aValueReadSeesAValueTheCommitterStillHolds() throws {
+    // A list's elements are read on a lookup connection, which waits for
+    // the committer only when a value is not found (decision 0123).
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    let entered = DispatchSemaphore(value: 0)
+    backend.beforeCommit.withLock {
+      $0 = {
+        entered.signal()
+        Thread.sleep(forTimeInterval: 0.2)
+      }
+    }
+    let store = quietStore(backend)
+    let op = Op(id: "Tests.pair(n:)", version: CodeFingerprint(hex: "f1"), parameters: ["n"])
+    let list = store.memoize(op, [Argument("n", 2)]) { Elements([[1.0, 2.0], [3.0]]) }
+    entered.wait()
+    // The commit that stores the elements has not begun: read now, it is
+    // waited for.
+    let cids = try list.array.map { try ValueCodec.contentID(of: $0) }
+    let values = try backend.values(cids)
+    backend.beforeCommit.withLock { $0 = nil }
+    #expect(values.count == 2)
+    #expect(try values[cids[1]].map { try ValueCodec.decode([Double].self, from: $0) } == [3.0])
+  }
+
   @Test func theWritersWALHasASizeLimit() throws {
     // A group commit can rewrite most index pages; without a limit the WAL
     // file keeps the size of the largest one (425 MB after a million calls).

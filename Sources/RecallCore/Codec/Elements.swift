@@ -183,8 +183,13 @@ extension ValuePart {
 
   /// The key inside an element's label: `KEY` in `[KEY]`.
   static func key(in label: String) -> String? {
-    guard label.first == "[", label.last == "]", label.count >= 2 else { return nil }
-    return String(label.dropFirst().dropLast())
+    // By bytes: a key that starts with a combining mark makes one character
+    // with the bracket.
+    let utf8 = label.utf8
+    guard utf8.count >= 2, utf8.first == UInt8(ascii: "["), utf8.last == UInt8(ascii: "]") else {
+      return nil
+    }
+    return String(decoding: utf8.dropFirst().dropLast(), as: UTF8.self)
   }
 
   /// The index inside a list element's label: `3` in `[3]`.
