@@ -121,6 +121,21 @@ import Testing
     #expect(try ValueParts.manifest(shapes[0].1).map(\.label) == ["a", "b"])
   }
 
+  @Test func aListIsAssembledByItsElementsIndexes() throws {
+    let bytes = try (0..<3).map { try ValueCodec.encode([Double($0)]).bytes }
+    // In the manifest's order ("[10]" before "[2]"), placed by index.
+    let list = try Elements<[Double]>.assemble([
+      ("[1]", bytes[1]), ("[2]", bytes[2]), ("[0]", bytes[0]),
+    ])
+    #expect(list.array == [[0], [1], [2]])
+    // Not the indexes 0 to count - 1, each once: malformed.
+    for labels in [["[0]", "[0]"], ["[0]", "[2]"], ["[0]", "[-1]"], ["[0]", "x"]] {
+      #expect(throws: FormatError.self) {
+        try Elements<[Double]>.assemble(labels.enumerated().map { ($0.element, bytes[$0.offset]) })
+      }
+    }
+  }
+
   @Test func anElementsKeyMayStartWithACombiningMark() throws {
     // "[" and a combining mark are one character: the key is found by bytes.
     #expect(ValuePart.key(in: "[\u{301}x]") == "\u{301}x")

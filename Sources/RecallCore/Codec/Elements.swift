@@ -129,25 +129,34 @@ private func nestedParts(_ collection: Any.Type, _ element: Any.Type) -> Encodin
 extension Elements: ElementStorage {
   func elementNodes() throws -> [(label: String, node: Node)] {
     if Element.self is any _StoredByParts.Type { throw nestedParts(Self.self, Element.self) }
+    // Loops over indices and plain `Int`s: this code is generic and not
+    // specialized (it is called through `ElementStorage`), where an
+    // iterator or an array of optionals costs a witness call per step.
     var nodes: [(label: String, node: Node)] = []
     nodes.reserveCapacity(array.count)
-    for (index, element) in array.enumerated() {
-      nodes.append(("[\(index)]", try CanonicalEncoder().node(for: element)))
+    for index in 0..<array.count {
+      nodes.append(("[" + String(index) + "]", try CanonicalEncoder().node(for: array[index])))
     }
     return nodes
   }
 
   static func assemble(_ parts: [(label: String, bytes: [UInt8])]) throws -> Elements {
-    var elements = [Element?](repeating: nil, count: parts.count)
-    for (label, bytes) in parts {
-      guard let index = ValuePart.index(in: label), elements.indices.contains(index),
-        elements[index] == nil
+    // Where each index's element is among the parts (in their labels' order).
+    var positions = [Int](repeating: -1, count: parts.count)
+    for position in 0..<parts.count {
+      guard let index = ValuePart.index(in: parts[position].label), index < positions.count,
+        positions[index] < 0
       else {
         throw FormatError.malformed("a list's parts are not its elements 0 to \(parts.count - 1)")
       }
-      elements[index] = try ValueCodec.decode(Element.self, from: bytes)
+      positions[index] = position
     }
-    return Elements(elements.map { $0! })
+    var elements: [Element] = []
+    elements.reserveCapacity(parts.count)
+    for position in positions {
+      elements.append(try ValueCodec.decode(Element.self, from: parts[position].bytes))
+    }
+    return Elements(elements)
   }
 }
 
