@@ -11,36 +11,44 @@ extension SQLiteBackend {
   ) throws -> ClaimOutcome {
     // A call this backend is committing is stored, as far as claims go.
     if committer.result(of: id) != nil { return .stored }
+    // On a lookup connection, as versions seen and usage counts: a process's
+    // first miss does not open GRDB's pool on the calling thread (the
+    // committer opens it, in the background, when it stores the call;
+    // decision 0124).
     return try SQLiteBackend.mapErrors(path: path) {
-      // Waiting processes look every few milliseconds: answer them from a
-      // reader while the claim is held, and take the write lock only to claim.
-      let seen = try database.read { db in
-        try claimState(of: id, for: claimant, at: now, replacing: dead, db)
-      }
-      if let seen { return seen }
-      return try database.writeWithoutTransaction { db in
-        // A claim need not survive a power loss (its holder would not either):
-        // skip the fsync a durable commit costs.
-        try db.execute(sql: "PRAGMA synchronous = OFF")
-        defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-        var outcome = ClaimOutcome.acquired
-        try db.inTransaction(.immediate) {
-          if let seen = try claimState(of: id, for: claimant, at: now, replacing: dead, db) {
-            outcome = seen
-            return .commit
-          }
-          try db.cachedStatement(
-            sql: """
-              INSERT OR REPLACE INTO claim (call_id, op, token, host, pid, claimed_at, expires_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?)
-              """
-          ).execute(arguments: [
-            id.digest.data, op.name, claimant.token, claimant.host, claimant.pid,
-            now.timeIntervalSince1970, expiry.timeIntervalSince1970,
-          ])
-          return .commit
+      try lookups.withConnection { connection in
+        // Waiting processes look every few milliseconds: answer them with a
+        // read while the claim is held, and take the write lock only to claim.
+        if let seen = try claimState(of: id, for: claimant, at: now, replacing: dead, connection) {
+          return seen
         }
-        return outcome
+        // A claim need not survive a power loss (its holder would not
+        // either): skip the fsync a durable commit costs.
+        try FastStatement.run(connection, "PRAGMA synchronous = OFF", []) { try $0.execute() }
+        defer {
+          _ = try? FastStatement.run(connection, "PRAGMA synchronous = FULL", []) {
+            try $0.execute()
+          }
+        }
+        return try connection.writeTransaction {
+          if let seen = try claimState(of: id, for: claimant, at: now, replacing: dead, connection)
+          {
+            return seen
+          }
+          try FastStatement.run(
+            connection,
+            """
+            INSERT OR REPLACE INTO claim (call_id, op, token, host, pid, claimed_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+              .digest(id.digest), .text(op.name), .text(claimant.token), .text(claimant.host),
+              .int(claimant.pid), .double(now.timeIntervalSince1970),
+              .double(expiry.timeIntervalSince1970),
+            ]
+          ) { try $0.execute() }
+          return ClaimOutcome.acquired
+        }
       }
     }
   }
@@ -48,24 +56,31 @@ extension SQLiteBackend {
   /// Whether the call is stored or held by another claimant's live lease
   /// (`nil`: it can be claimed).
   private func claimState(
-    of id: CallID, for claimant: Claimant, at now: Date, replacing dead: Claimant?, _ db: Database
+    of id: CallID, for claimant: Claimant, at now: Date, replacing dead: Claimant?,
+    _ connection: LookupConnection
   ) throws -> ClaimOutcome? {
-    let stored =
-      try Bool.fetchOne(
-        db.cachedStatement(
-          sql: """
-            SELECT EXISTS (SELECT 1 FROM call JOIN value ON value.id = call.output
-              WHERE \(Self.matches("call.call_id")) AND value.size IS NOT NULL)
-            """),
-        arguments: [id.digest.data, id.digest.data]) ?? false
+    let stored = try FastStatement.run(
+      connection,
+      """
+      SELECT EXISTS (SELECT 1 FROM call JOIN value ON value.id = call.output
+        WHERE \(Self.matches("call.call_id", "?1")) AND value.size IS NOT NULL)
+      """, [.digest(id.digest)]
+    ) { try $0.step() && $0.int64(0) != 0 }
     if stored { return .stored }
-    guard
-      let row = try Row.fetchOne(
-        db.cachedStatement(
-          sql: "SELECT op, token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = ?"),
-        arguments: [id.digest.data])
-    else { return nil }
-    let claim = Self.claim(id, row)
+    let claim = try FastStatement.run(
+      connection,
+      "SELECT op, token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = ?",
+      [.digest(id.digest)]
+    ) { row -> Claim? in
+      guard try row.step() else { return nil }
+      return Claim(
+        call: id, op: OpID(row.text(0) ?? ""),
+        claimant: Claimant(
+          token: row.text(1) ?? "", host: row.text(2) ?? "", pid: Int(row.int64(3))),
+        claimedAt: Date(timeIntervalSince1970: row.double(4)),
+        expiresAt: Date(timeIntervalSince1970: row.double(5)))
+    }
+    guard let claim else { return nil }
     return claim.isLive(against: claimant, at: now, replacing: dead) ? .held(claim) : nil
   }
 

@@ -5,37 +5,44 @@ import RecallCore
 extension SQLiteBackend {
   public func saveEnvironment(_ environment: CallEnvironment, changes: String?) throws {
     let id = environment.id.storedValue
+    // On a lookup connection, as claims and versions: a process's first
+    // computed call does not open GRDB's pool on the calling thread
+    // (decision 0124).
     try SQLiteBackend.mapErrors(path: path) {
-      // The common case, an environment saved within the hour with its
-      // changes (a build that omitted them has the same id), only reads.
-      let now = Date().timeIntervalSince1970
-      let saved = try pool.read { db in
-        try Row.fetchOne(
-          db,
-          sql: """
-            SELECT environment.saved_at,
-              EXISTS (SELECT 1 FROM environment_changes WHERE digest = environment.changes_digest)
-            FROM environment WHERE id = ?
-            """, arguments: [id])
-      }
-      if let saved, now - (try saved.decode(Double.self, atIndex: 0)) < 3600,
-        try saved.decode(Bool.self, atIndex: 1) || environment.changesDigest == nil
-          || changes == nil
-      {
-        return
-      }
-      try pool.write { db in
-        if let digest = environment.changesDigest, let changes {
-          try db.execute(
-            sql: "INSERT OR IGNORE INTO environment_changes (digest, changes) VALUES (?, ?)",
-            arguments: [digest, changes])
+      try lookups.withConnection { connection in
+        // The common case, an environment saved within the hour with its
+        // changes (a build that omitted them has the same id), only reads.
+        let now = Date().timeIntervalSince1970
+        let saved = try FastStatement.run(
+          connection,
+          """
+          SELECT environment.saved_at,
+            EXISTS (SELECT 1 FROM environment_changes WHERE digest = environment.changes_digest)
+          FROM environment WHERE id = ?
+          """, [.int(id)]
+        ) { row in try row.step() ? (savedAt: row.double(0), hasChanges: row.int64(1) != 0) : nil }
+        if let saved, now - saved.savedAt < 3600,
+          saved.hasChanges || environment.changesDigest == nil || changes == nil
+        {
+          return
         }
-        try db.execute(
-          sql: """
+        try connection.writeTransaction {
+          if let digest = environment.changesDigest, let changes {
+            try FastStatement.run(
+              connection,
+              "INSERT OR IGNORE INTO environment_changes (digest, changes) VALUES (?, ?)",
+              [.text(digest), .text(changes)]
+            ) { try $0.execute() }
+          }
+          try FastStatement.run(
+            connection,
+            """
             INSERT INTO environment (id, body, changes_digest, saved_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET saved_at = max(saved_at, excluded.saved_at)
             """,
-          arguments: [id, environment.body, environment.changesDigest, now])
+            [.int(id), .text(environment.body), .text(environment.changesDigest), .double(now)]
+          ) { try $0.execute() }
+        }
       }
     }
   }

@@ -10,11 +10,23 @@ extension SQLiteBackend {
     let op = registration.op.name
     let version = registration.version.hex
     let location = registration.location
-    // The common case, a version seen before that this program ran last, only reads.
+    // The common case, a version seen before that this program ran last, only
+    // reads: on a lookup connection, so that a process's first miss does not
+    // open GRDB's pool on the calling thread (decision 0124).
     if let known = try SQLiteBackend.mapErrors(
       path: path,
       {
-        try pool.read { try Self.known(op, version, at: location, $0) }
+        try lookups.withConnection { connection in
+          try FastStatement.run(
+            connection, Self.knownSQL, [.text(op), .text(version), .text(location)]
+          ) { row in
+            try row.step()
+              ? (
+                semanticVersion: CodeFingerprint(hex: row.text(0) ?? ""),
+                isLatestHere: row.int64(1) != 0
+              ) : nil
+          }
+        }
       }),
       known.isLatestHere
     {
@@ -182,16 +194,18 @@ extension SQLiteBackend {
   {
     guard
       let row = try Row.fetchOne(
-        db.cachedStatement(
-          sql: """
-            SELECT semantic_version,
-              coalesce((SELECT version FROM op_location WHERE op = ?1 AND location = ?3) = ?2, 0)
-            FROM op_version WHERE op = ?1 AND version = ?2
-            """),
-        arguments: [op, version, location])
+        db.cachedStatement(sql: knownSQL), arguments: [op, version, location])
     else { return nil }
     return (CodeFingerprint(hex: row[0]), row[1])
   }
+
+  /// A version's semantic version, and whether it is the one a program
+  /// (`?3`) ran last, for an op (`?1`) and version (`?2`).
+  private static let knownSQL = """
+    SELECT semantic_version,
+      coalesce((SELECT version FROM op_location WHERE op = ?1 AND location = ?3) = ?2, 0)
+    FROM op_version WHERE op = ?1 AND version = ?2
+    """
 
   /// From the counts each filing keeps (`v15.counts`).
   public func callCounts(of op: OpID) throws -> [CodeFingerprint: Int] {

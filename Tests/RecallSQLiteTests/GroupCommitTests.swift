@@ -26,10 +26,12 @@ import Testing
     }
   }
 
-  @Test func aComputedCallIsServedBeforeItsCommitAndStoredAfter() throws {
-    let directory = TemporaryDirectory()
-    let backend = try SQLiteBackend(path: directory.path)
-    // Hold the writer between writing blob files and its transaction.
+  /// Holds the backend's writer between writing blob files and its
+  /// transaction: `entered` is signalled when a commit gets there, and it
+  /// waits there for `proceed`.
+  func holdCommits(of backend: SQLiteBackend) -> (
+    entered: DispatchSemaphore, proceed: DispatchSemaphore
+  ) {
     let entered = DispatchSemaphore(value: 0)
     let proceed = DispatchSemaphore(value: 0)
     backend.beforeCommit.withLock {
@@ -38,6 +40,13 @@ import Testing
         proceed.wait()
       }
     }
+    return (entered, proceed)
+  }
+
+  @Test func aComputedCallIsServedBeforeItsCommitAndStoredAfter() throws {
+    let directory = TemporaryDirectory()
+    let backend = try SQLiteBackend(path: directory.path)
+    let (entered, proceed) = holdCommits(of: backend)
     let store = quietStore(backend)
     let log = EventLog(store)
     #expect(double(store, 21) == 42)
@@ -251,6 +260,32 @@ import Testing
     backend.beforeCommit.withLock { $0 = nil }
     #expect(values.count == 2)
     #expect(try values[cids[1]].map { try ValueCodec.decode([Double].self, from: $0) } == [3.0])
+  }
+
+  @Test func aFirstMissClaimsItsCallWithoutOpeningThePool() throws {
+    // The claim and the op's version are read and written on a lookup
+    // connection: GRDB's pool opens on the committer's thread, to store the
+    // call (decision 0124).
+    let directory = TemporaryDirectory()
+    do { _ = double(try openStore(directory.path), 1) }
+    let backend = try SQLiteBackend(path: directory.path)
+    let (entered, proceed) = holdCommits(of: backend)
+    let store = quietStore(backend)
+    let log = EventLog(store)
+    #expect(double(store, 2) == 4)
+    entered.wait()
+    #expect(log.executed == ["double(x:)"])
+    #expect(!backend.hasOpenedPool)
+    // Claimed while it ran (the claim is deleted when the call is stored).
+    let claims = try DatabaseQueue(path: directory.path + "/recall.sqlite").read { db in
+      try String.fetchAll(db, sql: "SELECT op FROM claim")
+    }
+    #expect(claims == ["Tests.double(x:)"])
+    backend.beforeCommit.withLock { $0 = nil }
+    proceed.signal()
+    store.flush()
+    #expect(backend.hasOpenedPool)
+    #expect(try storedCalls(directory.path) == 2)
   }
 
   @Test func theWritersWALHasASizeLimit() throws {
