@@ -128,6 +128,31 @@ struct FastStatement {
   }
 }
 
+/// Where ``FastStatement``s run: a lookup connection, or GRDB's connection
+/// inside one of its pool's accesses. For statements that run on either.
+protocol FastStatementRunner {
+  /// Runs `body` on the statement for `sql`, with `arguments` bound in order.
+  func fastRun<T>(
+    _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
+  ) throws -> T
+}
+
+extension Database: FastStatementRunner {
+  func fastRun<T>(
+    _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
+  ) throws -> T {
+    try FastStatement.run(self, sql, arguments, body)
+  }
+}
+
+extension LookupConnection: FastStatementRunner {
+  func fastRun<T>(
+    _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
+  ) throws -> T {
+    try FastStatement.run(self, sql, arguments, body)
+  }
+}
+
 /// A value bound to a ``FastStatement``.
 enum FastArgument {
   case null

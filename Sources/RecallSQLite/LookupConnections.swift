@@ -182,7 +182,13 @@ final class LookupConnection: @unchecked Sendable {
     sqlite3_busy_timeout(handle, busyMilliseconds)
     // Held, so that the hook's counter lives as long as the connection.
     self.commits = commits
-    if !readOnly { commits.count(on: handle) }
+    if !readOnly {
+      commits.count(on: handle)
+      // It may be the connection that starts the WAL over (a claim, usage
+      // counts): it cuts the file back as GRDB's writer does.
+      sqlite3_exec(
+        handle, "PRAGMA journal_size_limit = \(SQLiteBackend.walSizeLimit)", nil, nil, nil)
+    }
     // As GRDB's readers (SQLiteBackend's pool): hits read a few pages each.
     sqlite3_exec(handle, "PRAGMA cache_size = -16384", nil, nil, nil)
   }
@@ -279,8 +285,9 @@ final class LookupConnection: @unchecked Sendable {
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`, which waits up
   /// to the busy timeout for the write lock), committed if it returns and
   /// rolled back if it throws. Only for small writes that must not open
-  /// GRDB's pool (usage counts, versions seen, filling an empty WAL); a
-  /// store opened read-only fails here.
+  /// GRDB's pool (usage counts, versions seen, a process's environment, a
+  /// claim made before the pool opened, filling an empty WAL); a store
+  /// opened read-only fails here.
   func writeTransaction<T>(_ body: () throws -> T) throws -> T {
     try run(.beginImmediate)
     let result: T
@@ -346,7 +353,7 @@ final class LookupConnection: @unchecked Sendable {
   }
 
   /// The value of an integer pragma (`PRAGMA name`), if it has one.
-  private func integerPragma(_ name: String) throws -> Int64? {
+  func integerPragma(_ name: String) throws -> Int64? {
     try FastStatement.run(self, "PRAGMA \(name)", []) { try $0.step() ? $0.int64(0) : nil }
   }
 

@@ -11,64 +11,90 @@ extension SQLiteBackend {
   ) throws -> ClaimOutcome {
     // A call this backend is committing is stored, as far as claims go.
     if committer.result(of: id) != nil { return .stored }
-    // On a lookup connection, as versions seen and usage counts: a process's
-    // first miss does not open GRDB's pool on the calling thread (the
-    // committer opens it, in the background, when it stores the call;
-    // decision 0124).
     return try SQLiteBackend.mapErrors(path: path) {
-      try lookups.withConnection { connection in
-        // Waiting processes look every few milliseconds: answer them with a
-        // read while the claim is held, and take the write lock only to claim.
-        if let seen = try claimState(of: id, for: claimant, at: now, replacing: dead, connection) {
-          return seen
-        }
-        // A claim need not survive a power loss (its holder would not
-        // either): skip the fsync a durable commit costs.
-        try FastStatement.run(connection, "PRAGMA synchronous = OFF", []) { try $0.execute() }
-        defer {
-          _ = try? FastStatement.run(connection, "PRAGMA synchronous = FULL", []) {
-            try $0.execute()
+      // Waiting processes look every few milliseconds: answer them with a
+      // read while the claim is held, and take the write lock only to claim.
+      if let seen = try lookups.withConnection({
+        try claimState(of: id, for: claimant, at: now, replacing: dead, $0)
+      }) {
+        return seen
+      }
+      // The claim: on GRDB's writer once its pool is open, queued behind this
+      // process's other writes. Before, on a lookup connection (which polls
+      // for SQLite's write lock when another connection holds it), so that a
+      // process's first miss does not open the pool on the calling thread:
+      // the committer opens it, in the background, to store the call
+      // (decision 0124).
+      guard !hasOpenedPool else {
+        return try database.writeWithoutTransaction { db in
+          try withoutSync(db) {
+            var outcome = ClaimOutcome.acquired
+            try db.inTransaction(.immediate) {
+              outcome = try claimLocked(id, of: op, by: claimant, at: now, until: expiry, dead, db)
+              return .commit
+            }
+            return outcome
           }
         }
-        return try connection.writeTransaction {
-          if let seen = try claimState(of: id, for: claimant, at: now, replacing: dead, connection)
-          {
-            return seen
+      }
+      return try lookups.withConnection { connection in
+        try withoutSync(connection) {
+          try connection.writeTransaction {
+            try claimLocked(id, of: op, by: claimant, at: now, until: expiry, dead, connection)
           }
-          try FastStatement.run(
-            connection,
-            """
-            INSERT OR REPLACE INTO claim (call_id, op, token, host, pid, claimed_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-              .digest(id.digest), .text(op.name), .text(claimant.token), .text(claimant.host),
-              .int(claimant.pid), .double(now.timeIntervalSince1970),
-              .double(expiry.timeIntervalSince1970),
-            ]
-          ) { try $0.execute() }
-          return ClaimOutcome.acquired
         }
       }
     }
+  }
+
+  /// Under the write lock: the call's state again, else a claim's row.
+  private func claimLocked(
+    _ id: CallID, of op: OpID, by claimant: Claimant, at now: Date, until expiry: Date,
+    _ dead: Claimant?, _ runner: some FastStatementRunner
+  ) throws -> ClaimOutcome {
+    if let seen = try claimState(of: id, for: claimant, at: now, replacing: dead, runner) {
+      return seen
+    }
+    try runner.fastRun(
+      """
+      INSERT OR REPLACE INTO claim (call_id, op, token, host, pid, claimed_at, expires_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)
+      """,
+      [
+        .digest(id.digest), .text(op.name), .text(claimant.token), .text(claimant.host),
+        .int(claimant.pid), .double(now.timeIntervalSince1970),
+        .double(expiry.timeIntervalSince1970),
+      ]
+    ) { try $0.execute() }
+    return .acquired
+  }
+
+  /// Runs `body` with the connection's `synchronous = OFF`, then gives it
+  /// back its setting: a claim need not survive a power loss (its holder
+  /// would not either), so it skips the sync a durable commit costs.
+  private func withoutSync<T>(_ runner: some FastStatementRunner, _ body: () throws -> T)
+    throws -> T
+  {
+    let level = try runner.fastRun("PRAGMA synchronous", []) { try $0.step() ? $0.int64(0) : 2 }
+    try runner.fastRun("PRAGMA synchronous = OFF", []) { try $0.execute() }
+    defer { _ = try? runner.fastRun("PRAGMA synchronous = \(level)", []) { try $0.execute() } }
+    return try body()
   }
 
   /// Whether the call is stored or held by another claimant's live lease
   /// (`nil`: it can be claimed).
   private func claimState(
     of id: CallID, for claimant: Claimant, at now: Date, replacing dead: Claimant?,
-    _ connection: LookupConnection
+    _ runner: some FastStatementRunner
   ) throws -> ClaimOutcome? {
-    let stored = try FastStatement.run(
-      connection,
+    let stored = try runner.fastRun(
       """
       SELECT EXISTS (SELECT 1 FROM call JOIN value ON value.id = call.output
         WHERE \(Self.matches("call.call_id", "?1")) AND value.size IS NOT NULL)
       """, [.digest(id.digest)]
     ) { try $0.step() && $0.int64(0) != 0 }
     if stored { return .stored }
-    let claim = try FastStatement.run(
-      connection,
+    let claim = try runner.fastRun(
       "SELECT op, token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = ?",
       [.digest(id.digest)]
     ) { row -> Claim? in

@@ -260,7 +260,7 @@ public final class SQLiteBackend: StoreWriter {
         // pages: 425 MB after a million calls, more than the database) unless
         // it is truncated when it starts over.
         if !db.configuration.readonly {
-          try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+          try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteBackend.walSizeLimit)")
           // Its commits end the lookups' kept snapshots.
           if let handle = db.sqliteConnection { Commits.process.count(on: handle) }
         }
@@ -273,11 +273,24 @@ public final class SQLiteBackend: StoreWriter {
         // which fails at once (no busy wait) while another process does the
         // same: processes that open a store at the same moment take turns.
         return try SQLiteBackend.withLock(path + "/migrate.lock", path: path) {
-          try DatabasePool(path: databasePath, configuration: grdb)
+          let pool = try DatabasePool(path: databasePath, configuration: grdb)
+          // GRDB's WAL set-up (after `prepareDatabase`) leaves its writer at
+          // `synchronous = NORMAL`, where a commit is durable only at the
+          // next checkpoint. Each group commit syncs: "reported stored"
+          // means durable (decision 0049). A process's first claim used to
+          // set this, on the writer, as a side effect (decision 0124).
+          try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+          return pool
         }
       }
     }
   }
+
+  /// The size the WAL file is cut back to when a connection that writes
+  /// starts it over (`journal_size_limit`): 64 MiB. Without it the WAL keeps
+  /// the size of the largest transaction it held (a group commit of tens of
+  /// thousands of calls: 425 MB after a million calls).
+  static let walSizeLimit = 64 << 20
 
   /// Runs GRDB work, turning its errors into `RecallError`s that say what to do.
   static func mapErrors<T>(path: String, _ body: () throws -> T) throws -> T {

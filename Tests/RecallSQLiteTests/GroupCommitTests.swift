@@ -276,16 +276,30 @@ import Testing
     entered.wait()
     #expect(log.executed == ["double(x:)"])
     #expect(!backend.hasOpenedPool)
-    // Claimed while it ran (the claim is deleted when the call is stored).
+    // Claimed while it ran (the claim is deleted when the call is stored),
+    // with the columns' types a claim made through GRDB has.
     let claims = try DatabaseQueue(path: directory.path + "/recall.sqlite").read { db in
-      try String.fetchAll(db, sql: "SELECT op FROM claim")
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT op, typeof(pid), typeof(claimed_at), typeof(expires_at), length(call_id)
+          FROM claim
+          """
+      ).map {
+        "\($0[0] as String) \($0[1] as String) \($0[2] as String) \($0[3] as String) \($0[4] as Int)"
+      }
     }
-    #expect(claims == ["Tests.double(x:)"])
+    #expect(claims == ["Tests.double(x:) integer real real 32"])
     backend.beforeCommit.withLock { $0 = nil }
     proceed.signal()
     store.flush()
     #expect(backend.hasOpenedPool)
     #expect(try storedCalls(directory.path) == 2)
+    // The writer syncs each commit (GRDB leaves it at NORMAL): FULL.
+    let level = try backend.database.writeWithoutTransaction {
+      try Int.fetchOne($0, sql: "PRAGMA synchronous")
+    }
+    #expect(level == 2)
   }
 
   @Test func theWritersWALHasASizeLimit() throws {
@@ -299,6 +313,11 @@ import Testing
       try Int.fetchOne(db, sql: "PRAGMA journal_size_limit")
     }
     #expect(limit == 64 << 20)
+    // A lookup connection may start the WAL over too (a claim, usage counts).
+    let lookupLimit = try backend.lookups.withConnection {
+      try $0.integerPragma("journal_size_limit")
+    }
+    #expect(lookupLimit == 64 << 20)
   }
 
   @Test func theMigrationsNamesAreTheMigratorsOwn() {
