@@ -4,8 +4,10 @@ import RecallCore
 import Synchronization
 
 /// Connections to a store's database opened with SQLite's C API, for the
-/// lookup every call makes (`loadResult`) and for saving usage counts (a
-/// small write that must not open GRDB's pool).
+/// lookup every call makes (`loadResult`), and for the small reads and
+/// writes that must not open GRDB's pool: usage counts, versions seen,
+/// values read, and a miss's claim, known version and environment
+/// (decisions 0123, 0124).
 ///
 /// A hit through GRDB's reader pool spent about a quarter of its time in the
 /// pool itself (taking a reader, a runtime key path, a lock, a schema version
@@ -49,7 +51,8 @@ final class LookupConnections: Sendable {
   }
 
   /// `readOnly` opens the connections for reading only (a store opened
-  /// read-only). Otherwise they may write: they save usage counts, and the
+  /// read-only). Otherwise they may write: they save usage counts (and the
+  /// other small writes above), and the
   /// last connection to a database that closes removes its WAL, which a
   /// read-only connection cannot (a process that only hits closes no other).
   init(
@@ -188,6 +191,9 @@ final class LookupConnection: @unchecked Sendable {
       // counts): it cuts the file back as GRDB's writer does.
       sqlite3_exec(
         handle, "PRAGMA journal_size_limit = \(SQLiteBackend.walSizeLimit)", nil, nil, nil)
+      // Its commits sync, as the writer's do; a claim turns that down for
+      // its own commit (`SQLiteBackend.claim`).
+      sqlite3_exec(handle, "PRAGMA synchronous = FULL", nil, nil, nil)
     }
     // As GRDB's readers (SQLiteBackend's pool): hits read a few pages each.
     sqlite3_exec(handle, "PRAGMA cache_size = -16384", nil, nil, nil)

@@ -20,7 +20,7 @@ extension SQLiteBackend {
         return seen
       }
       // The claim: on GRDB's writer once its pool is open, queued behind this
-      // process's other writes. Before, on a lookup connection (which polls
+      // process's other writes. Until then, on a lookup connection (which polls
       // for SQLite's write lock when another connection holds it), so that a
       // process's first miss does not open the pool on the calling thread:
       // the committer opens it, in the background, to store the call
@@ -69,15 +69,17 @@ extension SQLiteBackend {
     return .acquired
   }
 
-  /// Runs `body` with the connection's `synchronous = OFF`, then gives it
-  /// back its setting: a claim need not survive a power loss (its holder
-  /// would not either), so it skips the sync a durable commit costs.
+  /// Runs `body` with the connection's `synchronous = NORMAL`, then sets it
+  /// back to `FULL` (every connection that writes has it): a claim need not
+  /// survive a power loss (its holder would not either), so its commit skips
+  /// the sync a durable commit costs. Not `OFF`: a checkpoint that the commit
+  /// runs (the WAL hook, `Commits`) would then copy earlier, durable commits
+  /// into the database without syncing it, before the WAL starts over.
   private func withoutSync<T>(_ runner: some FastStatementRunner, _ body: () throws -> T)
     throws -> T
   {
-    let level = try runner.fastRun("PRAGMA synchronous", []) { try $0.step() ? $0.int64(0) : 2 }
-    try runner.fastRun("PRAGMA synchronous = OFF", []) { try $0.execute() }
-    defer { _ = try? runner.fastRun("PRAGMA synchronous = \(level)", []) { try $0.execute() } }
+    try runner.fastRun("PRAGMA synchronous = NORMAL", []) { try $0.execute() }
+    defer { _ = try? runner.fastRun("PRAGMA synchronous = FULL", []) { try $0.execute() } }
     return try body()
   }
 

@@ -288,7 +288,8 @@ extension SQLiteBackend {
   }
 
   /// The stored bytes of several values, read in one transaction (a list's
-  /// elements), each checked as ``value(_:)`` checks it.
+  /// elements; those not found, again in a second one once this process's
+  /// pending commits are done), each checked as ``value(_:)`` checks it.
   ///
   /// Read on a lookup connection: a process that only hits results stored
   /// by parts never opens GRDB's pool (decision 0123, scenario M).
@@ -333,9 +334,10 @@ extension SQLiteBackend {
   }
 
   /// What the database holds of a value, before any check.
-  struct StoredValueRow {
+  private struct StoredValueRow {
     /// Its bytes, when they are in the database (`nil` for a blob file).
     var bytes: [UInt8]?
+    /// The checksum of its bytes (`nil` for a value stored before checksums).
     var checksum: Int64?
     /// Whether its bytes are kept (not lost or quarantined).
     var isKept: Bool

@@ -57,8 +57,9 @@ public final class SQLiteBackend: StoreWriter {
 
   /// The database through GRDB, opened on first use: a process that only
   /// looks calls up (the lookups have their own connections, which also save
-  /// its usage counts) never pays for opening GRDB's pool (scenario C, store
-  /// open). Reads and writes other than the hot path's go through
+  /// its usage counts, read values and parts, and take a miss's claim, known
+  /// version and environment: decisions 0123, 0124) never pays for opening
+  /// GRDB's pool (scenario C, store open). Other reads and writes go through
   /// ``pool``, which first waits for the calls being committed. Before the
   /// pool opens for writing, a lookup connection writes one page to an empty
   /// WAL, so that GRDB's opening changes no schema (decision 0118).
@@ -83,7 +84,8 @@ public final class SQLiteBackend: StoreWriter {
   var hasOpenedPool: Bool { grdb.isOpen }
   /// Commits computed calls in the background, several per transaction.
   let committer = GroupCommitter()
-  /// Connections for the lookup of every call (`loadResult`).
+  /// Connections for the lookup of every call (`loadResult`), and the small
+  /// reads and writes that must not open GRDB's pool.
   let lookups: LookupConnections
   let blobs: BlobDirectory
   /// The first call row that must have a checksum, once read

@@ -295,11 +295,13 @@ import Testing
     store.flush()
     #expect(backend.hasOpenedPool)
     #expect(try storedCalls(directory.path) == 2)
-    // The writer syncs each commit (GRDB leaves it at NORMAL): FULL.
+    // The writer syncs each commit (GRDB leaves it at NORMAL): FULL; so does
+    // the lookup connection that claimed, once its claim is committed.
     let level = try backend.database.writeWithoutTransaction {
       try Int.fetchOne($0, sql: "PRAGMA synchronous")
     }
     #expect(level == 2)
+    #expect(try backend.lookups.withConnection { try $0.integerPragma("synchronous") } == 2)
   }
 
   @Test func theWritersWALHasASizeLimit() throws {

@@ -173,7 +173,7 @@ enum ValueParts {
   /// 32-byte id, nothing after. `nil` for any other shape, which the general
   /// decoding reads (or refuses) instead, so that both give the same parts
   /// and the same errors.
-  private static func plainManifest(_ raw: UnsafeRawBufferPointer) -> [ValuePart]? {
+  static func plainManifest(_ raw: UnsafeRawBufferPointer) -> [ValuePart]? {
     var reader = ByteReader(raw, offset: 1)
     guard (try? reader.tag()) == .keyed, let count = try? reader.varint(), count <= raw.count
     else { return nil }
