@@ -4,8 +4,8 @@ import Foundation
 import Synchronization
 
 extension Store {
-  /// The directory of the process default store: `$RECALL_STORE` if set, else
-  /// `.recall` in the current directory.
+  /// The directory of the process default store: `$RECALL_STORE` if it is
+  /// set and not empty, else `.recall` in the current directory.
   public static var defaultPath: String { ProcessEnvironment.defaultStorePath }
 
   private static let processDefault: Result<Store, RecallError> = {

@@ -97,27 +97,23 @@ extension SQLiteBackend {
     ) { try $0.step() && $0.int64(0) != 0 }
     if stored { return .stored }
     let claim = try runner.fastRun(
-      "SELECT op, token, host, pid, claimed_at, expires_at FROM claim WHERE call_id = ?",
-      [.digest(id.digest)]
-    ) { row -> Claim? in
-      guard try row.step() else { return nil }
-      return Claim(
-        call: id, op: OpID(row.text(0) ?? ""),
-        claimant: Claimant(
-          token: row.text(1) ?? "", host: row.text(2) ?? "", pid: Int(row.int64(3))),
-        claimedAt: Date(timeIntervalSince1970: row.double(4)),
-        expiresAt: Date(timeIntervalSince1970: row.double(5)))
-    }
+      "SELECT \(Self.claimColumns) FROM claim WHERE call_id = ?", [.digest(id.digest)]
+    ) { try $0.step() ? try Self.claim($0) : nil }
     guard let claim else { return nil }
     return claim.isLive(against: claimant, at: now, replacing: dead) ? .held(claim) : nil
   }
 
-  private static func claim(_ id: CallID, _ row: Row) -> Claim {
+  /// A claim's columns, in the order ``claim(_:)`` reads them.
+  private static let claimColumns = "call_id, op, token, host, pid, claimed_at, expires_at"
+
+  /// The claim on the statement's row (``claimColumns``).
+  private static func claim(_ row: FastStatement) throws -> Claim {
     Claim(
-      call: id, op: OpID(row["op"] as String),
-      claimant: Claimant(token: row["token"], host: row["host"], pid: row["pid"]),
-      claimedAt: Date(timeIntervalSince1970: row["claimed_at"]),
-      expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+      call: CallID(try row.digest(0)), op: OpID(row.text(1) ?? ""),
+      claimant: Claimant(
+        token: row.text(2) ?? "", host: row.text(3) ?? "", pid: Int(row.int64(4))),
+      claimedAt: Date(timeIntervalSince1970: row.double(5)),
+      expiresAt: Date(timeIntervalSince1970: row.double(6)))
   }
 
   public func renewClaims(by claimant: Claimant, until expiry: Date) throws -> Int {
@@ -144,14 +140,14 @@ extension SQLiteBackend {
   public func claims(at now: Date) throws -> [Claim] {
     try SQLiteBackend.mapErrors(path: path) {
       try pool.read { db in
-        try Row.fetchAll(
-          db,
-          sql: """
-            SELECT call_id, op, token, host, pid, claimed_at, expires_at FROM claim
-            WHERE expires_at > ? ORDER BY claimed_at
-            """,
-          arguments: [now.timeIntervalSince1970]
-        ).map { row in Self.claim(CallID(try Self.digest(row["call_id"])), row) }
+        try db.fastRun(
+          "SELECT \(Self.claimColumns) FROM claim WHERE expires_at > ? ORDER BY claimed_at",
+          [.double(now.timeIntervalSince1970)]
+        ) { row in
+          var claims: [Claim] = []
+          while try row.step() { claims.append(try Self.claim(row)) }
+          return claims
+        }
       }
     }
   }

@@ -16,17 +16,7 @@ extension SQLiteBackend {
     if let known = try SQLiteBackend.mapErrors(
       path: path,
       {
-        try lookups.withConnection { connection in
-          try FastStatement.run(
-            connection, Self.knownSQL, [.text(op), .text(version), .text(location)]
-          ) { row in
-            try row.step()
-              ? (
-                semanticVersion: CodeFingerprint(hex: row.text(0) ?? ""),
-                isLatestHere: row.int64(1) != 0
-              ) : nil
-          }
-        }
+        try lookups.withConnection { try Self.known(op, version, at: location, $0) }
       }),
       known.isLatestHere
     {
@@ -188,24 +178,23 @@ extension SQLiteBackend {
 
   /// A version's semantic version, and whether it is the version the
   /// program ran last.
-  private static func known(_ op: String, _ version: String, at location: String, _ db: Database)
-    throws
-    -> (semanticVersion: CodeFingerprint, isLatestHere: Bool)?
-  {
-    guard
-      let row = try Row.fetchOne(
-        db.cachedStatement(sql: knownSQL), arguments: [op, version, location])
-    else { return nil }
-    return (CodeFingerprint(hex: row[0]), row[1])
+  private static func known(
+    _ op: String, _ version: String, at location: String, _ runner: some FastStatementRunner
+  ) throws -> (semanticVersion: CodeFingerprint, isLatestHere: Bool)? {
+    try runner.fastRun(
+      """
+      SELECT semantic_version,
+        coalesce((SELECT version FROM op_location WHERE op = ?1 AND location = ?3) = ?2, 0)
+      FROM op_version WHERE op = ?1 AND version = ?2
+      """, [.text(op), .text(version), .text(location)]
+    ) { row in
+      try row.step()
+        ? (
+          semanticVersion: CodeFingerprint(hex: row.text(0) ?? ""),
+          isLatestHere: row.int64(1) != 0
+        ) : nil
+    }
   }
-
-  /// A version's semantic version, and whether it is the one a program
-  /// (`?3`) ran last, for an op (`?1`) and version (`?2`).
-  private static let knownSQL = """
-    SELECT semantic_version,
-      coalesce((SELECT version FROM op_location WHERE op = ?1 AND location = ?3) = ?2, 0)
-    FROM op_version WHERE op = ?1 AND version = ?2
-    """
 
   /// From the counts each filing keeps (`v15.counts`).
   public func callCounts(of op: OpID) throws -> [CodeFingerprint: Int] {

@@ -124,8 +124,7 @@ enum ValueParts {
         : ContentID(Digest.sha256(stored.out.bytes))
       parts.append(
         .init(label: labelled[index].label, value: EncodedValue(cid: cid, bytes: stored.out.bytes)))
-      manifest.out.varint(labels[index].count)
-      manifest.out.bytes.append(contentsOf: labels[index])
+      manifest.out.string(labelled[index].label)
       cid.digest.withUnsafeBytes { manifest.writeRaw(kind: .uint8, bytes: $0) }
     }
     let bytes = manifest.out.bytes
