@@ -9,6 +9,8 @@
 //   swift run -c release recall-bench --warm-loop DIR [N]   (A alone, to profile)
 //   swift run -c release recall-bench --miss-loop DIR [N]   (B alone, to profile)
 //   swift run -c release recall-bench --writer-only DIR [N]  (B's background writer alone)
+//   swift run -c release recall-bench --edited-miss DIR VERSION  (a fresh process's first miss
+//                                                               of a version never seen)
 //   swift run -c release recall-bench --hit-loop DIR N [HITS]  (F's hit alone, on a store --miss-loop DIR N filled)
 //
 // It calls the runtime exactly as a `@Memoized` expansion does (`Op.declared(at:_:)`
@@ -427,6 +429,25 @@ if arguments.count >= 4, arguments[1] == "--slow" {
     return 42
   }
   check(result == 42, "slow")
+  exit(0)
+}
+
+// The first miss after an edit, alone: `--edited-miss DIR VERSION` makes one
+// new call of an op whose version is VERSION (a version the store has not
+// seen stands for an edit of the op's code), and prints the call's time on
+// the calling thread and until it is stored.
+if arguments.count >= 4, arguments[1] == "--edited-miss" {
+  let store = try quietSQLite(arguments[2])
+  let edited = Op(id: "Bench.edited(_:)", version: CodeFingerprint(hex: arguments[3]))
+  let x = Int.random(in: 0..<Int.max)
+  let start = ContinuousClock.now
+  check(store.memoize(edited, [Argument("x", x)]) { x / 2 } == x / 2, "edited miss")
+  let handedOver = ContinuousClock.now
+  store.flush()
+  check(try store.stats().misses == 1, "the edited call did not execute")
+  print(
+    "\(format(nanoseconds(handedOver - start))) on the calling thread, "
+      + "\(format(nanoseconds(ContinuousClock.now - start))) until stored")
   exit(0)
 }
 

@@ -135,6 +135,9 @@ protocol FastStatementRunner {
   func fastRun<T>(
     _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
   ) throws -> T
+
+  /// How many rows the last statement that changed rows changed.
+  var changesCount: Int { get }
 }
 
 extension Database: FastStatementRunner {
@@ -151,6 +154,8 @@ extension LookupConnection: FastStatementRunner {
   ) throws -> T {
     try FastStatement.run(self, sql, arguments, body)
   }
+
+  var changesCount: Int { Int(sqlite3_changes(handle)) }
 }
 
 /// A value bound to a ``FastStatement``.

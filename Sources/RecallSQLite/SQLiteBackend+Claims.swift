@@ -19,30 +19,8 @@ extension SQLiteBackend {
       }) {
         return seen
       }
-      // The claim: on GRDB's writer once its pool is open, queued behind this
-      // process's other writes. Until then, on a lookup connection (which polls
-      // for SQLite's write lock when another connection holds it), so that a
-      // process's first miss does not open the pool on the calling thread:
-      // the committer opens it, in the background, to store the call
-      // (decision 0124).
-      guard !hasOpenedPool else {
-        return try database.writeWithoutTransaction { db in
-          try withoutSync(db) {
-            var outcome = ClaimOutcome.acquired
-            try db.inTransaction(.immediate) {
-              outcome = try claimLocked(id, of: op, by: claimant, at: now, until: expiry, dead, db)
-              return .commit
-            }
-            return outcome
-          }
-        }
-      }
-      return try lookups.withConnection { connection in
-        try withoutSync(connection) {
-          try connection.writeTransaction {
-            try claimLocked(id, of: op, by: claimant, at: now, until: expiry, dead, connection)
-          }
-        }
+      return try writeUnsynced { runner in
+        try claimLocked(id, of: op, by: claimant, at: now, until: expiry, dead, runner)
       }
     }
   }
@@ -67,20 +45,6 @@ extension SQLiteBackend {
       ]
     ) { try $0.execute() }
     return .acquired
-  }
-
-  /// Runs `body` with the connection's `synchronous = NORMAL`, then sets it
-  /// back to `FULL` (every connection that writes has it): a claim need not
-  /// survive a power loss (its holder would not either), so its commit skips
-  /// the sync a durable commit costs. Not `OFF`: a checkpoint that the commit
-  /// runs (the WAL hook, `Commits`) would then copy earlier, durable commits
-  /// into the database without syncing it, before the WAL starts over.
-  private func withoutSync<T>(_ runner: some FastStatementRunner, _ body: () throws -> T)
-    throws -> T
-  {
-    try runner.fastRun("PRAGMA synchronous = NORMAL", []) { try $0.execute() }
-    defer { _ = try? runner.fastRun("PRAGMA synchronous = FULL", []) { try $0.execute() } }
-    return try body()
   }
 
   /// Whether the call is stored or held by another claimant's live lease

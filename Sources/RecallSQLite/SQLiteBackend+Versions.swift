@@ -22,50 +22,65 @@ extension SQLiteBackend {
     {
       return known.semanticVersion
     }
+    // A version this program has not run last: recorded on a lookup
+    // connection too while GRDB's pool is closed, as a claim is (decision
+    // 0125).
     let components = registration.components()
     return try SQLiteBackend.mapErrors(path: path) {
-      try pool.write { db in
-        if let former = registration.formerName?.name { try Self.adopt(former, as: op, db) }
-        if let known = try Self.known(op, version, at: location, db) {
-          if !known.isLatestHere {
-            try Self.see(op, version, at: location, since: registration.since ?? date, date, db)
-          }
-          return known.semanticVersion
-        }
-        let lastHere = try String.fetchOne(
-          db, sql: "SELECT version FROM op_location WHERE op = ? AND location = ?",
-          arguments: [op, location])
-        let semanticVersion = try registration.semanticVersion(
-          among: Self.versions(of: registration.op, countingCalls: false, db),
-          lastHere: lastHere.map(CodeFingerprint.init(hex:)), components: components
-        ) { try Self.components(of: op, version: $0.version.hex, db) }
-        try db.execute(
-          sql: """
-            INSERT INTO op_version (op, version, semantic_version, parameters, first_seen, last_seen)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """,
-          arguments: [
-            op, version, semanticVersion.hex, registration.parameters.joined(separator: "\n"),
-            date.timeIntervalSince1970, date.timeIntervalSince1970,
-          ])
-        let insertComponent = try db.cachedStatement(
-          sql:
-            "INSERT OR IGNORE INTO code_component (identity, fingerprint, source) VALUES (?, ?, ?)")
-        let link = try db.cachedStatement(
-          sql: """
-            INSERT OR IGNORE INTO op_version_component (op, version, identity, fingerprint)
-            VALUES (?, ?, ?, ?)
-            """)
-        for component in components {
-          try insertComponent.execute(arguments: [
-            component.identity, component.fingerprint, component.source,
-          ])
-          try link.execute(arguments: [op, version, component.identity, component.fingerprint])
-        }
-        try Self.see(op, version, at: location, since: registration.since ?? date, date, db)
-        return semanticVersion
+      try writeUnsynced { runner in
+        try Self.register(registration, components, at: location, date, runner)
       }
     }
+  }
+
+  /// Records a version this program has not run last, under the write lock:
+  /// adopts the op's former name, and the version (with its semantic version
+  /// and its components) unless the store knows it; then the program ran it.
+  private static func register(
+    _ registration: VersionRegistration, _ components: [CodeComponent], at location: String,
+    _ date: Date, _ runner: some FastStatementRunner
+  ) throws -> CodeFingerprint {
+    let op = registration.op.name
+    let version = registration.version.hex
+    let since = registration.since ?? date
+    if let former = registration.formerName?.name { try adopt(former, as: op, runner) }
+    if let known = try known(op, version, at: location, runner) {
+      if !known.isLatestHere { try see(op, version, at: location, since: since, date, runner) }
+      return known.semanticVersion
+    }
+    let lastHere = try runner.fastRun(
+      "SELECT version FROM op_location WHERE op = ? AND location = ?",
+      [.text(op), .text(location)]
+    ) { try $0.step() ? $0.text(0) : nil }
+    let semanticVersion = try registration.semanticVersion(
+      among: versions(of: registration.op, countingCalls: false, runner),
+      lastHere: lastHere.map(CodeFingerprint.init(hex:)), components: components
+    ) { try Self.components(of: op, version: $0.version.hex, runner) }
+    try runner.fastRun(
+      """
+      INSERT INTO op_version (op, version, semantic_version, parameters, first_seen, last_seen)
+      VALUES (?, ?, ?, ?, ?, ?)
+      """,
+      [
+        .text(op), .text(version), .text(semanticVersion.hex),
+        .text(registration.parameters.joined(separator: "\n")),
+        .double(date.timeIntervalSince1970), .double(date.timeIntervalSince1970),
+      ]
+    ) { try $0.execute() }
+    for component in components {
+      try runner.fastRun(
+        "INSERT OR IGNORE INTO code_component (identity, fingerprint, source) VALUES (?, ?, ?)",
+        [.text(component.identity), .text(component.fingerprint), .text(component.source)]
+      ) { try $0.execute() }
+      try runner.fastRun(
+        """
+        INSERT OR IGNORE INTO op_version_component (op, version, identity, fingerprint)
+        VALUES (?, ?, ?, ?)
+        """, [.text(op), .text(version), .text(component.identity), .text(component.fingerprint)]
+      ) { try $0.execute() }
+    }
+    try see(op, version, at: location, since: since, date, runner)
+    return semanticVersion
   }
 
   public func sawVersions(_ sightings: [VersionSighting], at date: Date) throws {
@@ -78,12 +93,7 @@ extension SQLiteBackend {
           for sighting in sightings {
             try Self.see(
               sighting.op.name, sighting.version.hex, at: sighting.location, since: sighting.since,
-              date
-            ) {
-              sql, arguments in
-              try FastStatement.run(connection, sql, arguments) { try $0.execute() }
-              return Int(sqlite3_changes(connection.handle))
-            }
+              date, connection)
           }
         }
       }
@@ -106,36 +116,29 @@ extension SQLiteBackend {
     }
   }
 
-  private static func see(
-    _ op: String, _ version: String, at location: String, since: Date, _ date: Date, _ db: Database
-  ) throws {
-    try see(op, version, at: location, since: since, date) { sql, arguments in
-      try FastStatement.run(db, sql, arguments) { try $0.execute() }
-      return db.changesCount
-    }
-  }
-
   /// Records that a program ran a version (if the store knows it): the
   /// version's last-seen date moves forward, and it becomes the program's
   /// version unless a process that started later (`since`) uses another. The
   /// first program to record one replaces the location that a store from
-  /// before locations has (''). `execute` runs a statement and returns how
-  /// many rows it changed.
+  /// before locations has ('').
   private static func see(
     _ op: String, _ version: String, at location: String, since: Date, _ date: Date,
-    _ execute: (String, [FastArgument]) throws -> Int
+    _ runner: some FastStatementRunner
   ) throws {
     let seconds = FastArgument.double(date.timeIntervalSince1970)
-    guard
-      try execute(
-        "UPDATE op_version SET last_seen = max(last_seen, ?) WHERE op = ? AND version = ?",
-        [seconds, .text(op), .text(version)]) > 0
-    else { return }
-    _ = try execute(
+    try runner.fastRun(
+      "UPDATE op_version SET last_seen = max(last_seen, ?) WHERE op = ? AND version = ?",
+      [seconds, .text(op), .text(version)]
+    ) { try $0.execute() }
+    guard runner.changesCount > 0 else { return }
+    try runner.fastRun(
       Self.seeLocationSQL,
-      [.text(op), .text(location), .text(version), .double(since.timeIntervalSince1970), seconds])
+      [.text(op), .text(location), .text(version), .double(since.timeIntervalSince1970), seconds]
+    ) { try $0.execute() }
     if !location.isEmpty {
-      _ = try execute("DELETE FROM op_location WHERE op = ? AND location = ''", [.text(op)])
+      try runner.fastRun("DELETE FROM op_location WHERE op = ? AND location = ''", [.text(op)]) {
+        try $0.execute()
+      }
     }
   }
 
@@ -154,26 +157,33 @@ extension SQLiteBackend {
   /// parameter types) when the store has versions under that name and none
   /// under the new one: its calls, versions, locations, use and claims. The
   /// calls keep their ids (their keys are made with the former name).
-  private static func adopt(_ former: String, as op: String, _ db: Database) throws {
-    let count = "SELECT count(*) FROM op_version WHERE op = ?"
-    guard try Int.fetchOne(db, sql: count, arguments: [op]) == 0,
-      try Int.fetchOne(db, sql: count, arguments: [former]) ?? 0 > 0,
-      try Int.fetchOne(db, sql: "SELECT count(*) FROM op_name WHERE name = ?", arguments: [op]) == 0
+  private static func adopt(_ former: String, as op: String, _ runner: some FastStatementRunner)
+    throws
+  {
+    func count(_ sql: String, _ name: String) throws -> Int64 {
+      try runner.fastRun(sql, [.text(name)]) { try $0.step() ? $0.int64(0) : 0 }
+    }
+    func execute(_ sql: String) throws {
+      try runner.fastRun(sql, [.text(op), .text(former)]) { try $0.execute() }
+    }
+    let versions = "SELECT count(*) FROM op_version WHERE op = ?"
+    guard try count(versions, op) == 0, try count(versions, former) > 0,
+      try count("SELECT count(*) FROM op_name WHERE name = ?", op) == 0
     else { return }
     for table in ["op_version", "op_version_component", "op_location", "claim"] {
-      try db.execute(sql: "UPDATE \(table) SET op = ? WHERE op = ?", arguments: [op, former])
+      try execute("UPDATE \(table) SET op = ? WHERE op = ?")
     }
-    try db.execute(sql: "UPDATE op_name SET name = ? WHERE name = ?", arguments: [op, former])
-    try db.execute(
-      sql: """
-        INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
-        SELECT ?, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage WHERE op = ?
-        ON CONFLICT (period, op) DO UPDATE SET
-          memory_hits = memory_hits + excluded.memory_hits, store_hits = store_hits + excluded.store_hits,
-          misses = misses + excluded.misses, time_saved = time_saved + excluded.time_saved,
-          compute_time = compute_time + excluded.compute_time
-        """, arguments: [op, former])
-    try db.execute(sql: "DELETE FROM usage WHERE op = ?", arguments: [former])
+    try execute("UPDATE op_name SET name = ? WHERE name = ?")
+    try execute(
+      """
+      INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
+      SELECT ?1, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage WHERE op = ?2
+      ON CONFLICT (period, op) DO UPDATE SET
+        memory_hits = memory_hits + excluded.memory_hits, store_hits = store_hits + excluded.store_hits,
+        misses = misses + excluded.misses, time_saved = time_saved + excluded.time_saved,
+        compute_time = compute_time + excluded.compute_time
+      """)
+    try runner.fastRun("DELETE FROM usage WHERE op = ?", [.text(former)]) { try $0.execute() }
   }
 
   /// A version's semantic version, and whether it is the version the
@@ -224,9 +234,9 @@ extension SQLiteBackend {
     }
   }
 
-  private static func versions(of op: OpID, countingCalls: Bool, _ db: Database) throws
-    -> [OpVersion]
-  {
+  private static func versions(
+    of op: OpID, countingCalls: Bool, _ runner: some FastStatementRunner
+  ) throws -> [OpVersion] {
     let count =
       countingCalls
       ? """
@@ -234,48 +244,62 @@ extension SQLiteBackend {
         WHERE op_name.name = op_version.op AND filing.op_version = op_version.version)
       """
       : "0"
-    let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT version, semantic_version, parameters, first_seen, last_seen, \(count)
-        FROM op_version WHERE op = ?
-        ORDER BY first_seen, version
-        """,
-      arguments: [op.name])
-    let versions = rows.map { row in
-      let parameters: String = row[2]
-      return OpVersion(
-        op: op, version: CodeFingerprint(hex: row[0]),
-        semanticVersion: CodeFingerprint(hex: row[1]),
-        firstSeen: Date(timeIntervalSince1970: row[3]),
-        lastSeen: Date(timeIntervalSince1970: row[4]),
-        parameters: parameters.isEmpty ? [] : parameters.split(separator: "\n").map(String.init),
-        calls: row[5], isCurrent: false)
+    let versions = try runner.fastRun(
+      """
+      SELECT version, semantic_version, parameters, first_seen, last_seen, \(count)
+      FROM op_version WHERE op = ?
+      ORDER BY first_seen, version
+      """, [.text(op.name)]
+    ) { row in
+      var versions: [OpVersion] = []
+      while try row.step() {
+        let parameters = row.text(2) ?? ""
+        versions.append(
+          OpVersion(
+            op: op, version: CodeFingerprint(hex: row.text(0) ?? ""),
+            semanticVersion: CodeFingerprint(hex: row.text(1) ?? ""),
+            firstSeen: Date(timeIntervalSince1970: row.double(3)),
+            lastSeen: Date(timeIntervalSince1970: row.double(4)),
+            parameters: parameters.isEmpty
+              ? [] : parameters.split(separator: "\n").map(String.init),
+            calls: Int(row.int64(5)), isCurrent: false))
+      }
+      return versions
     }
-    let locations = try Row.fetchAll(
-      db, sql: "SELECT location, version, last_seen FROM op_location WHERE op = ?",
-      arguments: [op.name]
-    ).map {
-      VersionLocation(
-        location: $0[0], version: CodeFingerprint(hex: $0[1]),
-        lastSeen: Date(timeIntervalSince1970: $0[2]))
+    let locations = try runner.fastRun(
+      "SELECT location, version, last_seen FROM op_location WHERE op = ?", [.text(op.name)]
+    ) { row in
+      var locations: [VersionLocation] = []
+      while try row.step() {
+        locations.append(
+          VersionLocation(
+            location: row.text(0) ?? "", version: CodeFingerprint(hex: row.text(1) ?? ""),
+            lastSeen: Date(timeIntervalSince1970: row.double(2))))
+      }
+      return locations
     }
     return OpVersion.markingCurrent(versions, locations: locations)
   }
 
-  private static func components(of op: String, version: String, _ db: Database) throws
-    -> [CodeComponent]
-  {
-    try Row.fetchAll(
-      db,
-      sql: """
-        SELECT code_component.identity, code_component.fingerprint, code_component.source
-        FROM op_version_component JOIN code_component USING (identity, fingerprint)
-        WHERE op_version_component.op = ? AND op_version_component.version = ?
-        ORDER BY code_component.identity, code_component.fingerprint
-        """,
-      arguments: [op, version]
-    ).map { CodeComponent(identity: $0[0], fingerprint: $0[1], source: $0[2]) }
+  private static func components(
+    of op: String, version: String, _ runner: some FastStatementRunner
+  ) throws -> [CodeComponent] {
+    try runner.fastRun(
+      """
+      SELECT code_component.identity, code_component.fingerprint, code_component.source
+      FROM op_version_component JOIN code_component USING (identity, fingerprint)
+      WHERE op_version_component.op = ? AND op_version_component.version = ?
+      ORDER BY code_component.identity, code_component.fingerprint
+      """, [.text(op), .text(version)]
+    ) { row in
+      var components: [CodeComponent] = []
+      while try row.step() {
+        components.append(
+          CodeComponent(
+            identity: row.text(0) ?? "", fingerprint: row.text(1) ?? "", source: row.text(2) ?? ""))
+      }
+      return components
+    }
   }
 
   public func components(of op: OpID, version: CodeFingerprint) throws -> [CodeComponent]? {

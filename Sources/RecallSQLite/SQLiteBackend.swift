@@ -57,8 +57,8 @@ public final class SQLiteBackend: StoreWriter {
 
   /// The database through GRDB, opened on first use: a process that only
   /// looks calls up (the lookups have their own connections, which also save
-  /// its usage counts, read values and parts, and take a miss's claim, known
-  /// version and environment: decisions 0123, 0124) never pays for opening
+  /// its usage counts, read values and parts, and take a miss's claim,
+  /// version and environment: decisions 0123–0125) never pays for opening
   /// GRDB's pool (scenario C, store open). Other reads and writes go through
   /// ``pool``, which first waits for the calls being committed. Before the
   /// pool opens for writing, a lookup connection writes one page to an empty
@@ -82,6 +82,47 @@ public final class SQLiteBackend: StoreWriter {
   private let grdb: LazyPool
   /// Whether GRDB's pool was opened (tests check that hits do not open it).
   var hasOpenedPool: Bool { grdb.isOpen }
+
+  /// Runs `body` in an immediate write transaction whose commit skips its
+  /// sync, for the small writes a miss makes before it computes: its claim
+  /// and its op's version. On GRDB's writer once its pool is open, queued
+  /// behind this process's other writes. Until then, on a lookup connection
+  /// (which polls for SQLite's write lock while another connection holds
+  /// it), so that a process's first miss does not open the pool on the
+  /// calling thread: the committer opens it, in the background, to store the
+  /// call (decision 0124).
+  ///
+  /// Without a sync (`synchronous = NORMAL`, then `FULL` again, as every
+  /// connection that writes has it): a claim need not survive a power loss
+  /// (its holder would not either), and a version only matters to the calls
+  /// filed under it, which commit later, with a sync that also keeps every
+  /// commit before it in the WAL (decision 0125). Not `OFF`: a checkpoint
+  /// that the commit runs (the WAL hook, `Commits`) would then copy earlier,
+  /// durable commits into the database without syncing it, before the WAL
+  /// starts over.
+  func writeUnsynced<T>(_ body: (any FastStatementRunner) throws -> T) throws -> T {
+    func unsynced(_ runner: some FastStatementRunner, _ body: () throws -> T) throws -> T {
+      try runner.fastRun("PRAGMA synchronous = NORMAL", []) { try $0.execute() }
+      defer { _ = try? runner.fastRun("PRAGMA synchronous = FULL", []) { try $0.execute() } }
+      return try body()
+    }
+    guard !hasOpenedPool else {
+      return try database.writeWithoutTransaction { db in
+        try unsynced(db) {
+          var result: T?
+          try db.inTransaction(.immediate) {
+            result = try body(db)
+            return .commit
+          }
+          guard let result else { preconditionFailure("a committed transaction ran its body") }
+          return result
+        }
+      }
+    }
+    return try lookups.withConnection { connection in
+      try unsynced(connection) { try connection.writeTransaction { try body(connection) } }
+    }
+  }
   /// Commits computed calls in the background, several per transaction.
   let committer = GroupCommitter()
   /// Connections for the lookup of every call (`loadResult`), and the small

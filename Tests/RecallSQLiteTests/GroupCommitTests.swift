@@ -304,6 +304,74 @@ import Testing
     #expect(try backend.lookups.withConnection { try $0.integerPragma("synchronous") } == 2)
   }
 
+  @Test func aFirstMissOfAVersionNeverSeenRecordsItWithoutOpeningThePool() throws {
+    // An edit that adds a parameter: the new version is recorded with its
+    // components and inherits the old one's semantic version, so the call
+    // from before is found. Read and written on a lookup connection, as a
+    // claim is (decision 0125).
+    func scaled(_ hex: String, own: String, _ parameters: [String]) -> Op {
+      Op(
+        id: "Tests.scaled(x:)", version: CodeFingerprint(hex: hex), parameters: parameters,
+        addedParameters: ["scale"], ownIdentity: "func scaled(x:)",
+        components: {
+          [
+            CodeComponent(identity: "func scaled(x:)", fingerprint: own, source: "// \(own)"),
+            CodeComponent(identity: "func helper()", fingerprint: "h1", source: "func helper()"),
+          ]
+        })
+    }
+    let directory = TemporaryDirectory()
+    do {
+      let store = try openStore(directory.path)
+      #expect(store.memoize(scaled("a1", own: "f1", ["x"]), [Argument("x", 1)]) { 2 } == 2)
+      store.flush()
+    }
+    let edited = scaled("b2", own: "f2", ["x", "scale"])
+    func call(_ store: Store, _ x: Int) -> Int {
+      store.memoize(edited, [Argument("x", x), Argument(added: "scale", 1, default: 1)]) { x * 2 }
+    }
+    let backend = try SQLiteBackend(path: directory.path)
+    let store = quietStore(backend)
+    let log = EventLog(store)
+    #expect(call(store, 1) == 2)
+    #expect(log.executed.isEmpty)
+    #expect(!backend.hasOpenedPool)
+    let (entered, proceed) = holdCommits(of: backend)
+    #expect(call(store, 5) == 10)
+    entered.wait()
+    #expect(log.executed == ["scaled(x:)"])
+    #expect(!backend.hasOpenedPool)
+    // Committed before the call is stored, with the columns' types GRDB's
+    // writer gives them.
+    let recorded = try DatabaseQueue(path: directory.path + "/recall.sqlite").read { db in
+      let versions = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT version, semantic_version, parameters, typeof(first_seen), typeof(last_seen)
+          FROM op_version ORDER BY version
+          """
+      ).map {
+        "\($0[0] as String) \($0[1] as String) \($0[2] as String) \($0[3] as String) \($0[4] as String)"
+      }
+      let components = try String.fetchAll(
+        db,
+        sql: """
+          SELECT identity || ' ' || fingerprint FROM op_version_component
+          WHERE version = 'b2' ORDER BY identity
+          """)
+      let here = try String.fetchAll(db, sql: "SELECT version FROM op_location")
+      return (versions, components, here)
+    }
+    #expect(recorded.0 == ["a1 a1 x real real", "b2 a1 x\nscale real real"])
+    #expect(recorded.1 == ["func helper() h1", "func scaled(x:) f2"])
+    #expect(recorded.2 == ["b2"])
+    backend.beforeCommit.withLock { $0 = nil }
+    proceed.signal()
+    store.flush()
+    #expect(backend.hasOpenedPool)
+    #expect(try storedCalls(directory.path) == 2)
+  }
+
   @Test func theWritersWALHasASizeLimit() throws {
     // A group commit can rewrite most index pages; without a limit the WAL
     // file keeps the size of the largest one (425 MB after a million calls).
