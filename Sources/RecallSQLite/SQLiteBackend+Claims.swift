@@ -19,7 +19,7 @@ extension SQLiteBackend {
       }) {
         return seen
       }
-      return try writeUnsynced { runner in
+      return try writeForMiss(syncing: false) { runner in
         try claimLocked(id, of: op, by: claimant, at: now, until: expiry, dead, runner)
       }
     }

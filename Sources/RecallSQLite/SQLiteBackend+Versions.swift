@@ -23,11 +23,11 @@ extension SQLiteBackend {
       return known.semanticVersion
     }
     // A version this program has not run last: recorded on a lookup
-    // connection too while GRDB's pool is closed, as a claim is (decision
-    // 0125).
+    // connection too while GRDB's pool is closed, as a claim is, but with a
+    // sync (decision 0125).
     let components = registration.components()
     return try SQLiteBackend.mapErrors(path: path) {
-      try writeUnsynced { runner in
+      try writeForMiss(syncing: true) { runner in
         try Self.register(registration, components, at: location, date, runner)
       }
     }

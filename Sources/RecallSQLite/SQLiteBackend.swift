@@ -83,32 +83,32 @@ public final class SQLiteBackend: StoreWriter {
   /// Whether GRDB's pool was opened (tests check that hits do not open it).
   var hasOpenedPool: Bool { grdb.isOpen }
 
-  /// Runs `body` in an immediate write transaction whose commit skips its
-  /// sync, for the small writes a miss makes before it computes: its claim
-  /// and its op's version. On GRDB's writer once its pool is open, queued
-  /// behind this process's other writes. Until then, on a lookup connection
-  /// (which polls for SQLite's write lock while another connection holds
-  /// it), so that a process's first miss does not open the pool on the
-  /// calling thread: the committer opens it, in the background, to store the
-  /// call (decision 0124).
+  /// Runs `body` in an immediate write transaction, for the small writes a
+  /// miss makes before it computes: its claim and its op's version. On
+  /// GRDB's writer once its pool is open, queued behind this process's other
+  /// writes. Until then, on a lookup connection (which polls for SQLite's
+  /// write lock while another connection holds it), so that a process's
+  /// first miss does not open the pool on the calling thread: the committer
+  /// opens it, in the background, to store the call (decisions 0124, 0125).
   ///
-  /// Without a sync (`synchronous = NORMAL`, then `FULL` again, as every
-  /// connection that writes has it): a claim need not survive a power loss
-  /// (its holder would not either), and a version only matters to the calls
-  /// filed under it, which commit later, with a sync that also keeps every
-  /// commit before it in the WAL (decision 0125). Not `OFF`: a checkpoint
-  /// that the commit runs (the WAL hook, `Commits`) would then copy earlier,
-  /// durable commits into the database without syncing it, before the WAL
-  /// starts over.
-  func writeUnsynced<T>(_ body: (any FastStatementRunner) throws -> T) throws -> T {
-    func unsynced(_ runner: some FastStatementRunner, _ body: () throws -> T) throws -> T {
+  /// - Parameter syncs: Whether the commit syncs. A claim's does not
+  ///   (`synchronous = NORMAL`, then `FULL` again, as every connection that
+  ///   writes has it): a claim need not survive a power loss (its holder
+  ///   would not either). Not `OFF`: a checkpoint that the commit runs (the
+  ///   WAL hook, `Commits`) would then copy earlier, durable commits into the
+  ///   database without syncing it, before the WAL starts over.
+  func writeForMiss<T>(syncing syncs: Bool, _ body: (any FastStatementRunner) throws -> T)
+    throws -> T
+  {
+    func committing(_ runner: some FastStatementRunner, _ body: () throws -> T) throws -> T {
+      guard !syncs else { return try body() }
       try runner.fastRun("PRAGMA synchronous = NORMAL", []) { try $0.execute() }
       defer { _ = try? runner.fastRun("PRAGMA synchronous = FULL", []) { try $0.execute() } }
       return try body()
     }
     guard !hasOpenedPool else {
       return try database.writeWithoutTransaction { db in
-        try unsynced(db) {
+        try committing(db) {
           var result: T?
           try db.inTransaction(.immediate) {
             result = try body(db)
@@ -120,9 +120,10 @@ public final class SQLiteBackend: StoreWriter {
       }
     }
     return try lookups.withConnection { connection in
-      try unsynced(connection) { try connection.writeTransaction { try body(connection) } }
+      try committing(connection) { try connection.writeTransaction { try body(connection) } }
     }
   }
+
   /// Commits computed calls in the background, several per transaction.
   let committer = GroupCommitter()
   /// Connections for the lookup of every call (`loadResult`), and the small

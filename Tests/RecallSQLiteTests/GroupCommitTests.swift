@@ -365,6 +365,8 @@ import Testing
     #expect(recorded.0 == ["a1 a1 x real real", "b2 a1 x\nscale real real"])
     #expect(recorded.1 == ["func helper() h1", "func scaled(x:) f2"])
     #expect(recorded.2 == ["b2"])
+    // The claim's commit skipped its sync; the connection syncs again.
+    #expect(try backend.lookups.withConnection { try $0.integerPragma("synchronous") } == 2)
     backend.beforeCommit.withLock { $0 = nil }
     proceed.signal()
     store.flush()
