@@ -136,7 +136,9 @@ protocol FastStatementRunner {
     _ sql: String, _ arguments: [FastArgument], _ body: (FastStatement) throws -> T
   ) throws -> T
 
-  /// How many rows the last statement that changed rows changed.
+  /// How many rows the most recently completed `INSERT`, `UPDATE` or
+  /// `DELETE` changed (0 when it matched none): `sqlite3_changes`, which
+  /// GRDB's `Database` already reads as this property.
   var changesCount: Int { get }
 }
 

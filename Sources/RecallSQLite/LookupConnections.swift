@@ -292,8 +292,9 @@ final class LookupConnection: @unchecked Sendable {
   /// to the busy timeout for the write lock), committed if it returns and
   /// rolled back if it throws. Only for small writes that must not open
   /// GRDB's pool (usage counts, versions seen, a process's environment, a
-  /// claim or a new version recorded before the pool opened, filling an
-  /// empty WAL); a store opened read-only fails here.
+  /// claim, or a version the program has not run last, recorded before the
+  /// pool opened, filling an empty WAL); a store opened read-only fails
+  /// here.
   func writeTransaction<T>(_ body: () throws -> T) throws -> T {
     try run(.beginImmediate)
     let result: T

@@ -24,7 +24,8 @@ extension SQLiteBackend {
     }
     // A version this program has not run last: recorded on a lookup
     // connection too while GRDB's pool is closed, as a claim is, but with a
-    // sync (decision 0125).
+    // sync (decision 0125): a store's copy registers versions that no call
+    // may follow, and the program's version is written with it.
     let components = registration.components()
     return try SQLiteBackend.mapErrors(path: path) {
       try writeForMiss(syncing: true) { runner in
@@ -177,9 +178,11 @@ extension SQLiteBackend {
     try execute(
       """
       INSERT INTO usage (op, period, memory_hits, store_hits, misses, time_saved, compute_time)
-      SELECT ?1, period, memory_hits, store_hits, misses, time_saved, compute_time FROM usage WHERE op = ?2
+      SELECT ?1, period, memory_hits, store_hits, misses, time_saved, compute_time
+        FROM usage WHERE op = ?2
       ON CONFLICT (period, op) DO UPDATE SET
-        memory_hits = memory_hits + excluded.memory_hits, store_hits = store_hits + excluded.store_hits,
+        memory_hits = memory_hits + excluded.memory_hits,
+        store_hits = store_hits + excluded.store_hits,
         misses = misses + excluded.misses, time_saved = time_saved + excluded.time_saved,
         compute_time = compute_time + excluded.compute_time
       """)

@@ -304,74 +304,107 @@ import Testing
     #expect(try backend.lookups.withConnection { try $0.integerPragma("synchronous") } == 2)
   }
 
-  @Test func aFirstMissOfAVersionNeverSeenRecordsItWithoutOpeningThePool() throws {
+  @Test func aFirstCallOfAVersionNeverSeenRecordsItWithoutOpeningThePool() throws {
     // An edit that adds a parameter: the new version is recorded with its
-    // components and inherits the old one's semantic version, so the call
+    // components and inherits the semantic version of the version this
+    // program ran last (not of one another program ran later), so the call
     // from before is found. Read and written on a lookup connection, as a
     // claim is (decision 0125).
-    func scaled(_ hex: String, own: String, _ parameters: [String]) -> Op {
+    func scaled(_ hex: String, own: String, helper: String = "h1", _ parameters: [String]) -> Op {
       Op(
         id: "Tests.scaled(x:)", version: CodeFingerprint(hex: hex), parameters: parameters,
         addedParameters: ["scale"], ownIdentity: "func scaled(x:)",
         components: {
           [
             CodeComponent(identity: "func scaled(x:)", fingerprint: own, source: "// \(own)"),
-            CodeComponent(identity: "func helper()", fingerprint: "h1", source: "func helper()"),
+            CodeComponent(identity: "func helper()", fingerprint: helper, source: "// \(helper)"),
           ]
         })
     }
+    func store(_ backend: SQLiteBackend, program: String = "here:/bin/run") -> Store {
+      var configuration = Store.Configuration()
+      configuration.printsWarnings = false
+      configuration.program = program
+      return Store(backend: backend, configuration: configuration)
+    }
     let directory = TemporaryDirectory()
     do {
-      let store = try openStore(directory.path)
-      #expect(store.memoize(scaled("a1", own: "f1", ["x"]), [Argument("x", 1)]) { 2 } == 2)
-      store.flush()
+      let first = store(try SQLiteBackend(path: directory.path))
+      #expect(first.memoize(scaled("a1", own: "f1", ["x"]), [Argument("x", 1)]) { 2 } == 2)
+      first.flush()
+    }
+    do {
+      // Another program, later, with another helper.
+      let other = store(try SQLiteBackend(path: directory.path), program: "elsewhere:/bin/other")
+      #expect(
+        other.memoize(scaled("c3", own: "f3", helper: "h9", ["x"]), [Argument("x", 1)]) { 3 } == 3)
+      other.flush()
+    }
+    func call(_ store: Store, _ version: Op, _ x: Int) -> Int {
+      store.memoize(version, [Argument("x", x), Argument(added: "scale", 1, default: 1)]) { x * 2 }
     }
     let edited = scaled("b2", own: "f2", ["x", "scale"])
-    func call(_ store: Store, _ x: Int) -> Int {
-      store.memoize(edited, [Argument("x", x), Argument(added: "scale", 1, default: 1)]) { x * 2 }
-    }
     let backend = try SQLiteBackend(path: directory.path)
-    let store = quietStore(backend)
+    let store = store(backend)
     let log = EventLog(store)
-    #expect(call(store, 1) == 2)
+    #expect(call(store, edited, 1) == 2)
     #expect(log.executed.isEmpty)
     #expect(!backend.hasOpenedPool)
     let (entered, proceed) = holdCommits(of: backend)
-    #expect(call(store, 5) == 10)
+    #expect(call(store, edited, 5) == 10)
     entered.wait()
     #expect(log.executed == ["scaled(x:)"])
     #expect(!backend.hasOpenedPool)
     // Committed before the call is stored, with the columns' types GRDB's
     // writer gives them.
-    let recorded = try DatabaseQueue(path: directory.path + "/recall.sqlite").read { db in
-      let versions = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT version, semantic_version, parameters, typeof(first_seen), typeof(last_seen)
-          FROM op_version ORDER BY version
-          """
-      ).map {
-        "\($0[0] as String) \($0[1] as String) \($0[2] as String) \($0[3] as String) \($0[4] as String)"
+    func recorded() throws -> (versions: [String], components: [String], programs: [String]) {
+      try DatabaseQueue(path: directory.path + "/recall.sqlite").read { db in
+        try (
+          String.fetchAll(
+            db,
+            sql: """
+              SELECT version || ' ' || semantic_version || ' ' || replace(parameters, char(10), ',')
+                || ' ' || typeof(first_seen) || ' ' || typeof(last_seen)
+              FROM op_version ORDER BY version
+              """),
+          String.fetchAll(
+            db,
+            sql: """
+              SELECT version || ' ' || identity || ' ' || fingerprint || ' ' || source
+              FROM op_version_component JOIN code_component USING (identity, fingerprint)
+              WHERE version IN ('b2', 'd4') ORDER BY version, identity
+              """),
+          String.fetchAll(
+            db, sql: "SELECT location || ' ' || version FROM op_location ORDER BY location")
+        )
       }
-      let components = try String.fetchAll(
-        db,
-        sql: """
-          SELECT identity || ' ' || fingerprint FROM op_version_component
-          WHERE version = 'b2' ORDER BY identity
-          """)
-      let here = try String.fetchAll(db, sql: "SELECT version FROM op_location")
-      return (versions, components, here)
     }
-    #expect(recorded.0 == ["a1 a1 x real real", "b2 a1 x\nscale real real"])
-    #expect(recorded.1 == ["func helper() h1", "func scaled(x:) f2"])
-    #expect(recorded.2 == ["b2"])
+    var found = try recorded()
+    #expect(
+      found.versions == [
+        "a1 a1 x real real", "b2 a1 x,scale real real", "c3 c3 x real real",
+      ])
+    #expect(found.components == ["b2 func helper() h1 // h1", "b2 func scaled(x:) f2 // f2"])
+    #expect(found.programs == ["elsewhere:/bin/other c3", "here:/bin/run b2"])
     // The claim's commit skipped its sync; the connection syncs again.
     #expect(try backend.lookups.withConnection { try $0.integerPragma("synchronous") } == 2)
     backend.beforeCommit.withLock { $0 = nil }
     proceed.signal()
     store.flush()
     #expect(backend.hasOpenedPool)
-    #expect(try storedCalls(directory.path) == 2)
+    #expect(try storedCalls(directory.path) == 3)
+    // Once the pool is open, the next edit is recorded through GRDB's writer.
+    #expect(call(store, scaled("d4", own: "f4", ["x", "scale"]), 9) == 18)
+    store.flush()
+    #expect(log.executed == ["scaled(x:)", "scaled(x:)"])
+    found = try recorded()
+    #expect(found.versions.last == "d4 d4 x,scale real real")
+    #expect(
+      found.components == [
+        "b2 func helper() h1 // h1", "b2 func scaled(x:) f2 // f2",
+        "d4 func helper() h1 // h1", "d4 func scaled(x:) f4 // f4",
+      ])
+    #expect(found.programs == ["elsewhere:/bin/other c3", "here:/bin/run d4"])
   }
 
   @Test func theWritersWALHasASizeLimit() throws {
