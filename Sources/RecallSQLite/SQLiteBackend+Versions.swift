@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 import RecallCore
 
 extension SQLiteBackend {

@@ -86,20 +86,21 @@ public final class SQLiteBackend: StoreWriter {
   /// Runs `body` in an immediate write transaction, for the small writes a
   /// call makes when it is not found under its op's own version: the op's
   /// version (the first time this process resolves it) and, before it
-  /// computes, its claim. On
-  /// GRDB's writer once its pool is open, queued behind this process's other
-  /// writes. Until then, on a lookup connection (which polls for SQLite's
-  /// write lock while another connection holds it), so that a process's
-  /// first miss does not open the pool on the calling thread: the committer
-  /// opens it, in the background, to store the call (decisions 0124, 0125).
+  /// computes, its claim. On GRDB's writer once its pool is open, queued
+  /// behind this process's other writes. Until then, on a lookup connection
+  /// (which polls for SQLite's write lock while another connection holds
+  /// it), so that a process's first miss does not open the pool on the
+  /// calling thread: the committer opens it, in the background, to store
+  /// the call (decisions 0124, 0125).
   ///
   /// - Parameter syncs: Whether the commit syncs. A version's does: a
   ///   store's copy registers versions that no call may follow. A claim's
   ///   does not (`synchronous = NORMAL`, then `FULL` again, as every
-  ///   connection that writes has it): a claim need not survive a power loss
-  ///   (its holder would not either). Not `OFF`: a checkpoint that the commit runs (the
-  ///   WAL hook, `Commits`) would then copy earlier, durable commits into the
-  ///   database without syncing it, before the WAL starts over.
+  ///   connection that writes has it): a claim need not survive a power
+  ///   loss (its holder would not either). Not `OFF`: a checkpoint that the
+  ///   commit runs (the WAL hook, `Commits`) would then copy earlier,
+  ///   durable commits into the database without syncing it, before the WAL
+  ///   starts over.
   func writeForMiss<T>(syncing syncs: Bool, _ body: (any FastStatementRunner) throws -> T)
     throws -> T
   {
