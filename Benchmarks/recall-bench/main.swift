@@ -256,7 +256,9 @@ func child(
   _ arguments: [String], environment: [String: String] = [:], program: String? = nil
 ) throws -> Process {
   let process = Process()
-  let this = URL(fileURLWithPath: CommandLine.arguments[0])
+  // The running executable itself (on Linux, /proc/self/exe): `arguments[0]`
+  // is whatever the shell was given, which need not be a path to it.
+  let this = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
   process.executableURL =
     program.map { this.deletingLastPathComponent().appendingPathComponent($0) } ?? this
   process.arguments = arguments
