@@ -10,9 +10,10 @@ import Testing
 @Suite struct GroupCommitTests {
   static let op = Op(id: "Tests.double(x:)", version: CodeFingerprint(hex: "d1"), parameters: ["x"])
 
-  func quietStore(_ backend: SQLiteBackend) -> Store {
+  func quietStore(_ backend: SQLiteBackend, program: String? = nil) -> Store {
     var configuration = Store.Configuration()
     configuration.printsWarnings = false
+    configuration.program = program
     return Store(backend: backend, configuration: configuration)
   }
 
@@ -321,21 +322,17 @@ import Testing
           ]
         })
     }
-    func store(_ backend: SQLiteBackend, program: String = "here:/bin/run") -> Store {
-      var configuration = Store.Configuration()
-      configuration.printsWarnings = false
-      configuration.program = program
-      return Store(backend: backend, configuration: configuration)
-    }
+    let here = "here:/bin/run"
     let directory = TemporaryDirectory()
     do {
-      let first = store(try SQLiteBackend(path: directory.path))
+      let first = quietStore(try SQLiteBackend(path: directory.path), program: here)
       #expect(first.memoize(scaled("a1", own: "f1", ["x"]), [Argument("x", 1)]) { 2 } == 2)
       first.flush()
     }
     do {
       // Another program, later, with another helper.
-      let other = store(try SQLiteBackend(path: directory.path), program: "elsewhere:/bin/other")
+      let other = quietStore(
+        try SQLiteBackend(path: directory.path), program: "elsewhere:/bin/other")
       #expect(
         other.memoize(scaled("c3", own: "f3", helper: "h9", ["x"]), [Argument("x", 1)]) { 3 } == 3)
       other.flush()
@@ -345,7 +342,7 @@ import Testing
     }
     let edited = scaled("b2", own: "f2", ["x", "scale"])
     let backend = try SQLiteBackend(path: directory.path)
-    let store = store(backend)
+    let store = quietStore(backend, program: here)
     let log = EventLog(store)
     #expect(call(store, edited, 1) == 2)
     #expect(log.executed.isEmpty)
