@@ -28,44 +28,52 @@ package enum SwiftLiteral {
   /// The text between the quotes of ``string(_:)``. Escaping goes byte by
   /// byte, so the body of a concatenation is the concatenation of the bodies.
   package static func body(_ value: String) -> String {
-    // Most text (names, identities, fingerprints) has nothing to escape: it
-    // is returned as it is. Found by the C library's search, as the build
-    // plugin's tool usually runs in debug, where a loop over the bytes cost
-    // it a tenth of its time. (A NUL, which ends the C string early, is
-    // escaped.)
-    let isPlain = value.withCString { text in
-      strlen(text) == value.utf8.count && strpbrk(text, Self.escaped) == nil
-    }
-    if isPlain { return value }
-    // Over UTF-8: the build plugin's table holds a literal of a megabyte.
-    // Bytes of multi-byte characters (0x80 and above) are copied as they are.
-    var escaped: [UInt8] = []
-    escaped.reserveCapacity(value.utf8.count + value.utf8.count / 8)
-    let hex = Array("0123456789abcdef".utf8)
-    let backslash = UInt8(ascii: "\\")
-    for byte in value.utf8 {
-      let escape: UInt8? =
-        switch byte {
-        case backslash, UInt8(ascii: "\""): byte
-        case UInt8(ascii: "\n"): UInt8(ascii: "n")
-        case UInt8(ascii: "\r"): UInt8(ascii: "r")
-        case UInt8(ascii: "\t"): UInt8(ascii: "t")
-        case 0..<0x20, 0x7f: UInt8(ascii: "u")
-        default: nil
+    // The build plugin's tool usually runs in debug, where a loop over a
+    // string's bytes costs hundreds of instructions per byte: the C
+    // library's search finds the next byte to escape, and the bytes between
+    // are copied in one piece. Most text (names, identities, fingerprints)
+    // has nothing to escape, and is returned as it is. (A NUL, which ends
+    // the C string early, is escaped.)
+    let count = value.utf8.count
+    return value.withCString { text in
+      var found = strpbrk(text, Self.escaped)
+      var start = 0
+      var stop = found.map { UnsafePointer($0) - text } ?? strlen(text)
+      if stop == count { return value }
+      // Over UTF-8: the build plugin's table holds a literal of a
+      // megabyte. Bytes of multi-byte characters (0x80 and above) are
+      // copied as they are.
+      var escaped: [UInt8] = []
+      escaped.reserveCapacity(count + count / 8)
+      while true {
+        UnsafeRawPointer(text + start).withMemoryRebound(to: UInt8.self, capacity: stop - start) {
+          escaped.append(contentsOf: UnsafeBufferPointer(start: $0, count: stop - start))
         }
-      guard let escape else {
-        escaped.append(byte)
-        continue
+        if stop == count { break }
+        Self.escape(UInt8(bitPattern: text[stop]), into: &escaped)
+        start = stop + 1
+        found = strpbrk(text + start, Self.escaped)
+        stop = found.map { UnsafePointer($0) - text } ?? start + strlen(text + start)
       }
-      escaped.append(backslash)
-      escaped.append(escape)
-      if escape == UInt8(ascii: "u") {
-        escaped.append(UInt8(ascii: "{"))
-        if byte >= 0x10 { escaped.append(hex[Int(byte >> 4)]) }
-        escaped.append(hex[Int(byte & 0xf)])
-        escaped.append(UInt8(ascii: "}"))
-      }
+      return String(decoding: escaped, as: UTF8.self)
     }
-    return String(decoding: escaped, as: UTF8.self)
+  }
+
+  /// Appends the escape of a byte ``escaped`` names, or NUL.
+  private static func escape(_ byte: UInt8, into escaped: inout [UInt8]) {
+    let backslash = UInt8(ascii: "\\")
+    escaped.append(backslash)
+    switch byte {
+    case backslash, UInt8(ascii: "\""): escaped.append(byte)
+    case UInt8(ascii: "\n"): escaped.append(UInt8(ascii: "n"))
+    case UInt8(ascii: "\r"): escaped.append(UInt8(ascii: "r"))
+    case UInt8(ascii: "\t"): escaped.append(UInt8(ascii: "t"))
+    default:
+      let hex = Array("0123456789abcdef".utf8)
+      escaped.append(contentsOf: "u{".utf8)
+      if byte >= 0x10 { escaped.append(hex[Int(byte >> 4)]) }
+      escaped.append(hex[Int(byte & 0xf)])
+      escaped.append(UInt8(ascii: "}"))
+    }
   }
 }

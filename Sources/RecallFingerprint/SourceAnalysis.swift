@@ -115,6 +115,16 @@ public struct OpDeclaration: Codable, Hashable, Sendable {
   /// `@Memoized(version:)`'s text (``OpNaming/manualVersion(of:)``).
   public var manualVersion: String?
 
+  /// Creates a declaration from its fields (for caches of summaries).
+  public init(
+    typedName: String, parameters: [String], addedParameters: [String], manualVersion: String?
+  ) {
+    self.typedName = typedName
+    self.parameters = parameters
+    self.addedParameters = addedParameters
+    self.manualVersion = manualVersion
+  }
+
   /// Reads a memoized function's declaration.
   public init(_ function: FunctionDeclSyntax, typePath: [String]) {
     typedName = OpNaming.typedName(of: function, typePath: typePath)

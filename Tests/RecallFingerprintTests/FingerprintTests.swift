@@ -35,6 +35,10 @@ func fingerprint(_ source: String) -> Fingerprint {
     // one escaped byte after a long plain run, is escaped.
     #expect(SwiftLiteral.body("func Model.predict(_:) é🙂") == "func Model.predict(_:) é🙂")
     #expect(SwiftLiteral.body("a\u{0}b\"") == #"a\u{0}b\""#)
+    // Escapes first, last, next to each other, and a NUL alone.
+    #expect(SwiftLiteral.body("\n\"x\t\t") == #"\n\"x\t\t"#)
+    #expect(SwiftLiteral.body("\u{0}") == #"\u{0}"#)
+    #expect(SwiftLiteral.body("\u{0}\u{0}é\u{0}") == #"\u{0}\u{0}é\u{0}"#)
     #expect(SwiftLiteral.body(String(repeating: "x", count: 300) + "\u{7f}").hasSuffix(#"\u{7f}"#))
     // Each ASCII byte alone after plain text: escaped exactly when Swift
     // requires it.

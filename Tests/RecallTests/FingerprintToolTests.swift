@@ -83,7 +83,7 @@ import Testing
       try Data(contentsOf: URL(fileURLWithPath: directory.path + "/cache.bin")).prefix(100))
     // The current format's magic (`SummaryCache.magic`), then a huge count.
     let hugeCount =
-      Data("RecallSummaries13".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+      Data("RecallSummaries14".utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
     for damage in [cut, Data("{}".utf8), hugeCount] {
       try damage.write(to: URL(fileURLWithPath: directory.path + "/cache.bin"))
       let rebuilt = try runToolReporting(directory.path, sources: [ops, helpers])
@@ -339,8 +339,11 @@ import Testing
     }
     try tool()
     let file = URL(fileURLWithPath: directory.path + "/" + CodeVersions.fileName)
-    let json = try #require(
-      JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+    let written = try Data(contentsOf: file)
+    // Again, from the summary cache: the same file, declarations and all.
+    try tool()
+    #expect(try Data(contentsOf: file) == written)
+    let json = try #require(JSONSerialization.jsonObject(with: written) as? [String: Any])
     #expect(json["module"] as? String == "Lab")
     let op = try #require((json["ops"] as? [[String: Any]])?.first)
     #expect(op["name"] as? String == "fit(_:rate:)")
@@ -357,14 +360,14 @@ import Testing
     #expect(entry.version.hex != op["version"] as? String)
     #expect(entry.components.map(\.identity).last == "@Memoized(version:)")
     // Written on every run: its date says which build ran last.
-    let written = try #require(
+    let modified = try #require(
       try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date)
     try FileManager.default.setAttributes(
-      [.modificationDate: written.addingTimeInterval(-3600)], ofItemAtPath: file.path)
+      [.modificationDate: modified.addingTimeInterval(-3600)], ofItemAtPath: file.path)
     try tool()
     #expect(
       try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
-        ?? .distantPast > written.addingTimeInterval(-60))
+        ?? .distantPast > modified.addingTimeInterval(-60))
   }
 
   @Test func aTargetThatTracksDependenciesVersionsItsOpsByThePackagesTheyReach() throws {
