@@ -46,9 +46,7 @@ package enum SwiftLiteral {
       var escaped: [UInt8] = []
       escaped.reserveCapacity(count + count / 8)
       while true {
-        UnsafeRawPointer(text + start).withMemoryRebound(to: UInt8.self, capacity: stop - start) {
-          escaped.append(contentsOf: UnsafeBufferPointer(start: $0, count: stop - start))
-        }
+        escaped.append(contentsOf: UnsafeRawBufferPointer(start: text + start, count: stop - start))
         if stop == count { break }
         Self.escape(UInt8(bitPattern: text[stop]), into: &escaped)
         start = stop + 1

@@ -300,7 +300,8 @@ public struct CallGraph: Sendable {
   /// kind of reference it is: a conformance (`:P`), an alias (`@T`), the
   /// type of a stored value (`#T`), or a name. In debug, where the build
   /// plugin's tool usually runs, `String.first` costs about 470
-  /// instructions, this about 390.
+  /// instructions, `utf8.first` (the generic `Collection.first`) about 390,
+  /// and the UTF-8 view's own subscript, as here, about 180.
   static func lead(_ reference: String) -> UInt8 {
     let utf8 = reference.utf8
     return reference.isEmpty ? 0 : utf8[utf8.startIndex]
@@ -319,6 +320,7 @@ public struct CallGraph: Sendable {
       }
     }
   }
+
   /// The first byte of a conformance reference, `:`.
   static let conformanceLead = UInt8(ascii: ":")
   /// The first byte of an alias reference, `@`.

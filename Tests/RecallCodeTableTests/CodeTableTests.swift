@@ -27,7 +27,12 @@ import Testing
   }
 
   @Test func theCodeTableLiteralIsTheEscapedTable() {
-    let (components, ops) = (Self.components, Self.ops)
+    // With a field longer than 1,000 bytes, and an op that reaches nothing.
+    let components =
+      Self.components + [
+        (identity: "func long()", fingerprint: "0f", source: String(repeating: "é\"x", count: 400))
+      ]
+    let ops = Self.ops + [(name: "long()", reach: [3]), (name: "empty()", reach: [])]
     let escaped = components.map {
       ($0.identity, $0.fingerprint, CodeTable.EscapedSource($0.source))
     }

@@ -39,6 +39,8 @@ func fingerprint(_ source: String) -> Fingerprint {
     #expect(SwiftLiteral.body("\n\"x\t\t") == #"\n\"x\t\t"#)
     #expect(SwiftLiteral.body("\u{0}") == #"\u{0}"#)
     #expect(SwiftLiteral.body("\u{0}\u{0}é\u{0}") == #"\u{0}\u{0}é\u{0}"#)
+    let (xs, ys) = (String(repeating: "x", count: 40), String(repeating: "y", count: 40))
+    #expect(SwiftLiteral.body(xs + "\u{0}" + ys + "\n") == xs + #"\u{0}"# + ys + #"\n"#)
     #expect(SwiftLiteral.body(String(repeating: "x", count: 300) + "\u{7f}").hasSuffix(#"\u{7f}"#))
     // Each ASCII byte alone after plain text: escaped exactly when Swift
     // requires it.

@@ -328,20 +328,22 @@ import Testing
     func fit(_ x: [Double], rate r: Double, scale: Double = 1) -> Double { helper(x) * r }
     func helper(_ x: [Double]) -> Double { x.reduce(0, +) }
     """.write(toFile: source, atomically: true, encoding: .utf8)
-    func tool() throws {
+    @discardableResult func tool() throws -> String {
       let result = try run(
         productsDirectory.appendingPathComponent("RecallFingerprintTool").path,
         [
           "--output", directory.path + "/Table.swift", "--cache", directory.path + "/cache.bin",
           "--module", "Lab", "--sources", source, "--dependency-sources",
-        ], environment: [:])
+        ], environment: ["RECALL_PLUGIN_VERBOSE": "1"])
       #expect(result.status == 0, "\(result.text)")
+      return result.text
     }
     try tool()
     let file = URL(fileURLWithPath: directory.path + "/" + CodeVersions.fileName)
     let written = try Data(contentsOf: file)
     // Again, from the summary cache: the same file, declarations and all.
-    try tool()
+    let report = try tool()
+    #expect(report.contains("1 files (0 parsed)"), "\(report)")
     #expect(try Data(contentsOf: file) == written)
     let json = try #require(JSONSerialization.jsonObject(with: written) as? [String: Any])
     #expect(json["module"] as? String == "Lab")
