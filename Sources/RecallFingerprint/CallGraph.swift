@@ -381,9 +381,10 @@ public struct CallGraph: Sendable {
     // element.
     for index in 0..<components.count where components[index].op != nil {
       var covered: [Int] = []
-      reach.set(of: index).withUnsafeBufferPointer { words in
+      reach.set(of: index).withUnsafeBufferPointer { buffer in
+        guard let words = buffer.baseAddress else { return }
         var wordIndex = 0
-        while wordIndex < words.count {
+        while wordIndex < buffer.count {
           var remaining = words[wordIndex]
           while remaining != 0 {
             covered.append(wordIndex &* 64 &+ remaining.trailingZeroBitCount)
@@ -544,9 +545,11 @@ public struct CallGraph: Sendable {
             // Not yet assigned (-1) only within this SCC, which it is in.
             guard other != scc, other >= 0, mergedInto[other] != scc else { continue }
             mergedInto[other] = scc
-            // Over buffers: in debug, each subscript of an array is a call.
+            // Through pointers: in debug, each subscript of an array is a
+            // call, and a buffer's about 75 instructions with its checks.
             set.withUnsafeMutableBufferPointer { set in
               sets[other].withUnsafeBufferPointer { reached in
+                guard let set = set.baseAddress, let reached = reached.baseAddress else { return }
                 var word = 0
                 while word < words {
                   set[word] |= reached[word]
