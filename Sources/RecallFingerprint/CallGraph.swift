@@ -376,8 +376,8 @@ public struct CallGraph: Sendable {
   public func opReaches() -> [OpReach] {
     let reach = reachability()
     var reaches: [OpReach] = []
-    // Plain loops over buffers: the tool usually runs in debug, where an
-    // enumerated sequence's iterator costs thousands of instructions per
+    // Plain loops through pointers: the tool usually runs in debug, where
+    // an enumerated sequence's iterator costs thousands of instructions per
     // element.
     for index in 0..<components.count where components[index].op != nil {
       var covered: [Int] = []

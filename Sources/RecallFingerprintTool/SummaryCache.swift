@@ -17,7 +17,8 @@ import RecallFingerprint
 /// `Codable` is slow for a large target); this is one pass over the bytes
 /// each way, and an unchanged file's entry is written as the bytes it was
 /// read from. Any mismatch (another format, a truncated file, offsets out
-/// of order) reads as an empty cache: every file is parsed again.
+/// of order, a flag other than 0 or 1) reads as an empty cache: every file
+/// is parsed again.
 struct SummaryCache {
   struct Entry {
     var size: Int
@@ -149,7 +150,7 @@ struct SummaryCache {
         for offset in component.span.elided { writer.int(offset) }
         writer.strings(component.references)
         writer.optional(component.op)
-        writer.bytes.append(component.declaration == nil ? 0 : 1)
+        writer.flag(component.declaration != nil)
         if let declaration = component.declaration {
           writer.string(declaration.typedName)
           writer.strings(declaration.parameters)
@@ -162,7 +163,7 @@ struct SummaryCache {
       }
       writer.bytes += entry.graphNodeDigest
     }
-    writer.bytes.append(graph == nil ? 0 : 1)
+    writer.flag(graph != nil)
     if let graph {
       writer.bytes += graph.nodes
       // In the set's order: sorting them took the debug tool a tenth of its
@@ -424,8 +425,13 @@ struct SummaryCache {
     }
 
     mutating func optional(_ value: String?) {
-      bytes.append(value == nil ? 0 : 1)
+      flag(value != nil)
       if let value { string(value) }
+    }
+
+    /// A byte that says whether something follows: 0 or 1.
+    mutating func flag(_ value: Bool) {
+      bytes.append(value ? 1 : 0)
     }
   }
 }

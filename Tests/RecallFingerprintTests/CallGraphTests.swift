@@ -204,11 +204,13 @@ func versions(_ sources: String...) -> [String: String] {
   }
 
   /// On random call graphs (cycles, functions calling themselves, functions
-  /// nothing calls), each op reaches what a plain search of the calls finds.
-  @Test func reachesAreWhatASearchOfTheCallsFinds() throws {
+  /// nothing calls), each op reaches what a plain search of the calls finds:
+  /// with reach sets of one 64-bit word, exactly one, and several.
+  @Test(arguments: [40, 64, 65, 150])
+  func reachesAreWhatASearchOfTheCallsFinds(count: Int) throws {
+    #expect(CallGraph([]).opReaches().isEmpty)
     var random = SplitMix(seed: 122)
-    let count = 40
-    for _ in 0..<20 {
+    for _ in 0..<(count > 64 ? 6 : 20) {
       let calls = (0..<count).map { _ in
         (0..<Int(random.next() % 4)).map { _ in Int(random.next() % UInt64(count)) }
       }

@@ -345,6 +345,20 @@ import Testing
     let report = try tool()
     #expect(report.contains("1 files (0 parsed)"), "\(report)")
     #expect(try Data(contentsOf: file) == written)
+    // A declaration's flag other than 0 or 1 is a damaged cache: the file
+    // is parsed again, and the same version file written.
+    let cache = directory.path + "/cache.bin"
+    var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: cache)))
+    let opField: [UInt8] = [1, 12] + Array("fit(_:rate:)".utf8) + [1]
+    let at = try #require(
+      (0...(bytes.count - opField.count)).first {
+        bytes[$0..<($0 + opField.count)].elementsEqual(opField)
+      })
+    bytes[at + opField.count - 1] = 2
+    try Data(bytes).write(to: URL(fileURLWithPath: cache))
+    let damaged = try tool()
+    #expect(damaged.contains("1 files (1 parsed)"), "\(damaged)")
+    #expect(try Data(contentsOf: file) == written)
     let json = try #require(JSONSerialization.jsonObject(with: written) as? [String: Any])
     #expect(json["module"] as? String == "Lab")
     let op = try #require((json["ops"] as? [[String: Any]])?.first)
