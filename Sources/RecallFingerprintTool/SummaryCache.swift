@@ -17,8 +17,8 @@ import RecallFingerprint
 /// `Codable` is slow for a large target); this is one pass over the bytes
 /// each way, and an unchanged file's entry is written as the bytes it was
 /// read from. Any mismatch (another format, a truncated file, offsets out
-/// of order, a flag other than 0 or 1) reads as an empty cache: every file
-/// is parsed again.
+/// of order or past the file's text, a flag other than 0 or 1) reads as an
+/// empty cache: every file is parsed again.
 struct SummaryCache {
   struct Entry {
     var size: Int
@@ -263,6 +263,11 @@ struct SummaryCache {
           let start = try int()
           let end = try int()
           let elided = try ints()
+          // Within the file's text, so that moving a span by an edit
+          // (`Component.moved(by:)`) cannot overflow.
+          guard start <= end, end <= text.count, Self.allAtMost(elided, text.count) else {
+            throw Malformed()
+          }
           let references = try strings()
           let op = try optional()
           // An op's declaration, as its fields, not as JSON: in debug,
@@ -295,6 +300,16 @@ struct SummaryCache {
         var index = 1
         while index < values.count, values[index - 1] < values[index] { index += 1 }
         return index >= values.count
+      }
+    }
+
+    /// Whether no value is larger than `limit` (a loop over the buffer: the
+    /// tool usually runs in debug).
+    static func allAtMost(_ values: [Int], _ limit: Int) -> Bool {
+      values.withUnsafeBufferPointer { values in
+        var index = 0
+        while index < values.count, values[index] <= limit { index += 1 }
+        return index == values.count
       }
     }
 

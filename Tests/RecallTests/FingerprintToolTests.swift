@@ -345,6 +345,7 @@ import Testing
     let report = try tool()
     #expect(report.contains("1 files (0 parsed)"), "\(report)")
     #expect(try Data(contentsOf: file) == written)
+    let json = try #require(JSONSerialization.jsonObject(with: written) as? [String: Any])
     // A declaration's flag other than 0 or 1 is a damaged cache: the file
     // is parsed again, and the same version file written.
     let cache = directory.path + "/cache.bin"
@@ -359,7 +360,25 @@ import Testing
     let damaged = try tool()
     #expect(damaged.contains("1 files (1 parsed)"), "\(damaged)")
     #expect(try Data(contentsOf: file) == written)
-    let json = try #require(JSONSerialization.jsonObject(with: written) as? [String: Any])
+    // So is a span past the file's text: `helper`'s end, a two-byte number
+    // (the file is 194 bytes), made 16,383.
+    let covered = try #require((json["ops"] as? [[String: Any]])?.first?["components"])
+    let fingerprint = try #require(
+      (covered as? [[String]])?.first { $0.first == "func helper(_:)" }?[1])
+    bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: cache)))
+    let field = [UInt8(fingerprint.utf8.count)] + Array(fingerprint.utf8)
+    let span =
+      try #require(
+        (0...(bytes.count - field.count)).first {
+          bytes[$0..<($0 + field.count)].elementsEqual(field)
+        }) + field.count
+    #expect(bytes[span] >= 0x80 && bytes[span + 1] < 0x80)  // its start
+    #expect(bytes[span + 2] >= 0x80 && bytes[span + 3] < 0x80)  // its end
+    bytes[(span + 2)...(span + 3)] = [0xFF, 0x7F]
+    try Data(bytes).write(to: URL(fileURLWithPath: cache))
+    let outside = try tool()
+    #expect(outside.contains("1 files (1 parsed)"), "\(outside)")
+    #expect(try Data(contentsOf: file) == written)
     #expect(json["module"] as? String == "Lab")
     let op = try #require((json["ops"] as? [[String: Any]])?.first)
     #expect(op["name"] as? String == "fit(_:rate:)")
