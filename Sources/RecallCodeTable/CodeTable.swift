@@ -100,7 +100,9 @@ package enum CodeTable {
       bytes.append(contentsOf: text)
     }
 
-    /// A non-negative number in decimal.
+    /// A non-negative number in decimal: a field's length, appended digit by
+    /// digit from the highest (through ``commaSeparated(_:)``, with its two
+    /// arrays, it cost the debug tool five times as much per field).
     mutating func number(_ value: Int) {
       precondition(value >= 0, "the code table writes non-negative numbers")
       var divisor = 1

@@ -36,22 +36,26 @@ package enum SwiftLiteral {
     // the C string early, is escaped.)
     let count = value.utf8.count
     return value.withCString { text in
-      var found = strpbrk(text, Self.escaped)
+      // Where the next byte to escape is, from `start`: a NUL inside the
+      // text, or `count` when there is none.
+      func stop(from start: Int) -> Int {
+        strpbrk(text + start, Self.escaped).map { UnsafePointer($0) - text }
+          ?? start + strlen(text + start)
+      }
       var start = 0
-      var stop = found.map { UnsafePointer($0) - text } ?? strlen(text)
-      if stop == count { return value }
+      var next = stop(from: 0)
+      if next == count { return value }
       // Over UTF-8: the build plugin's table holds a literal of a
       // megabyte. Bytes of multi-byte characters (0x80 and above) are
       // copied as they are.
       var escaped: [UInt8] = []
       escaped.reserveCapacity(count + count / 8)
       while true {
-        escaped.append(contentsOf: UnsafeRawBufferPointer(start: text + start, count: stop - start))
-        if stop == count { break }
-        Self.escape(UInt8(bitPattern: text[stop]), into: &escaped)
-        start = stop + 1
-        found = strpbrk(text + start, Self.escaped)
-        stop = found.map { UnsafePointer($0) - text } ?? start + strlen(text + start)
+        escaped.append(contentsOf: UnsafeRawBufferPointer(start: text + start, count: next - start))
+        if next == count { break }
+        Self.escape(UInt8(bitPattern: text[next]), into: &escaped)
+        start = next + 1
+        next = stop(from: start)
       }
       return String(decoding: escaped, as: UTF8.self)
     }
@@ -67,10 +71,9 @@ package enum SwiftLiteral {
     case UInt8(ascii: "\r"): escaped.append(UInt8(ascii: "r"))
     case UInt8(ascii: "\t"): escaped.append(UInt8(ascii: "t"))
     default:
-      let hex = Array("0123456789abcdef".utf8)
       escaped.append(contentsOf: "u{".utf8)
-      if byte >= 0x10 { escaped.append(hex[Int(byte >> 4)]) }
-      escaped.append(hex[Int(byte & 0xf)])
+      if byte >= 0x10 { escaped.append(Hexadecimal.digit(byte >> 4)) }
+      escaped.append(Hexadecimal.digit(byte & 0xf))
       escaped.append(UInt8(ascii: "}"))
     }
   }

@@ -1,4 +1,5 @@
 import CRecallSHA256
+import RecallCodeTable
 
 /// SHA-256 for code fingerprints, over the runtime's implementation
 /// (`CRecallSHA256`, a small C target), so that the macro plugin and the build
@@ -45,26 +46,6 @@ public struct SHA256 {
 
   /// Formats bytes as lowercase hexadecimal.
   public static func hexString(_ bytes: [UInt8]) -> String {
-    // Through pointers: the build plugin's tool usually runs in debug,
-    // where an array's iterator and subscript cost it about 20,000
-    // instructions for a digest.
-    bytes.withUnsafeBufferPointer { bytes in
-      guard let input = bytes.baseAddress, !bytes.isEmpty else { return "" }
-      return String(unsafeUninitializedCapacity: bytes.count * 2) { text in
-        let out = text.baseAddress!
-        var index = 0
-        while index < bytes.count {
-          out[2 * index] = hexDigit(input[index] >> 4)
-          out[2 * index + 1] = hexDigit(input[index] & 0x0f)
-          index += 1
-        }
-        return bytes.count * 2
-      }
-    }
-  }
-
-  /// The lowercase hexadecimal digit of a value below 16.
-  private static func hexDigit(_ value: UInt8) -> UInt8 {
-    value < 10 ? UInt8(ascii: "0") &+ value : UInt8(ascii: "a") &+ (value &- 10)
+    bytes.withUnsafeBytes(Hexadecimal.string)
   }
 }

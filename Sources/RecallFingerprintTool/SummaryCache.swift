@@ -133,8 +133,7 @@ struct SummaryCache {
       writer.int(entry.size + 1)  // -1: unknown
       writer.word(entry.modified.bitPattern)
       writer.strings(entry.summary.imports)
-      writer.int(entry.summary.items.count)
-      for offset in entry.summary.items { writer.int(offset) }
+      writer.ints(entry.summary.items)
       writer.int(entry.text.count)
       writer.bytes.append(contentsOf: entry.text)
       writer.int(entry.summary.components.count)
@@ -146,8 +145,7 @@ struct SummaryCache {
         writer.string(component.fingerprint)
         writer.int(component.span.start)
         writer.int(component.span.end)
-        writer.int(component.span.elided.count)
-        for offset in component.span.elided { writer.int(offset) }
+        writer.ints(component.span.elided)
         writer.strings(component.references)
         writer.optional(component.op)
         writer.flag(component.declaration != nil)
@@ -432,6 +430,11 @@ struct SummaryCache {
     mutating func string(_ value: String) {
       int(value.utf8.count)
       bytes.append(contentsOf: value.utf8)
+    }
+
+    mutating func ints(_ values: [Int]) {
+      int(values.count)
+      for value in values { int(value) }
     }
 
     mutating func strings(_ values: [String]) {

@@ -52,6 +52,13 @@ import Testing
     }
   }
 
+  @Test func hexadecimalIsTwoLowercaseDigitsPerByte() {
+    let bytes = (0...255).map(UInt8.init)
+    let expected = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    #expect(bytes.withUnsafeBytes(Hexadecimal.string) == expected)
+    #expect([UInt8]().withUnsafeBytes(Hexadecimal.string) == "")
+  }
+
   @Test func malformedTableCodeIsIgnored() {
     for text in ["C3:abc", "X", "C99:x", "O1:a1:7", "C1:a1:b1:cO1:o3:0,9"] {
       let bytes = Array(text.utf8)

@@ -1,5 +1,6 @@
 import CRecallSHA256
 import Dispatch
+import RecallCodeTable
 
 #if canImport(CryptoKit)
   // Apple's SHA-256 uses the ARM SHA instructions, which `CRecallSHA256` does
@@ -154,18 +155,7 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
   }
 
   /// The lowercase hexadecimal form (64 characters).
-  public var hex: String {
-    let digits = Array("0123456789abcdef".utf8)
-    return String(unsafeUninitializedCapacity: 64) { out in
-      var index = 0
-      for byte in bytes {
-        out[index] = digits[Int(byte >> 4)]
-        out[index + 1] = digits[Int(byte & 0x0f)]
-        index += 2
-      }
-      return 64
-    }
-  }
+  public var hex: String { withUnsafeBytes(Hexadecimal.string) }
 
   public var description: String { hex }
 
